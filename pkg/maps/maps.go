@@ -1,0 +1,89 @@
+// Package maps gives every Postfix lookup table type (hash, btree, texthash,
+// regexp, cidr, inline, static) one interface, and parses "type:name" specs.
+package maps
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Table is an opened lookup table.
+type Table interface {
+	// Lookup returns the value stored for key. found is false when the
+	// table has no entry; err reports a table that cannot be read.
+	Lookup(key string) (value string, found bool, err error)
+	// Spec returns the table's "type:name" as it was opened.
+	Spec() string
+	// Close releases the table's resources.
+	Close() error
+}
+
+// Options change how a table is opened.
+type Options struct {
+	// NoFold keeps keys as given instead of folding them to lower case
+	// (postmap -f). Types whose patterns carry their own case rules
+	// (regexp, cidr) ignore it.
+	NoFold bool
+}
+
+// Opener opens the table called name (the part after "type:").
+type Opener func(name string, opts Options) (Table, error)
+
+// ErrUnsupported is wrapped by errors for a type that is not registered.
+var ErrUnsupported = errors.New("unsupported dictionary type")
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]Opener{}
+)
+
+// Register makes a table type available to Open. It panics on a
+// duplicate type, which is a programming error.
+func Register(typ string, open Opener) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[typ]; dup {
+		panic("maps: type registered twice: " + typ)
+	}
+	registry[typ] = open
+}
+
+// Types lists the registered table types, sorted, as `postconf -m` prints them.
+func Types() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	types := make([]string, 0, len(registry))
+	for t := range registry {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	return types
+}
+
+// SplitSpec splits "type:name" into its parts. A spec without a colon
+// (or one that starts with "/") uses defaultType, as postmap does.
+func SplitSpec(spec, defaultType string) (typ, name string) {
+	if i := strings.IndexByte(spec, ':'); i > 0 && !strings.HasPrefix(spec, "/") {
+		return spec[:i], spec[i+1:]
+	}
+	return defaultType, spec
+}
+
+// Open opens a "type:name" table. The type must be given.
+func Open(spec string, opts Options) (Table, error) {
+	i := strings.IndexByte(spec, ':')
+	if i <= 0 {
+		return nil, fmt.Errorf("open dictionary: expecting \"type:name\" form instead of %q", spec)
+	}
+	typ, name := spec[:i], spec[i+1:]
+	registryMu.RLock()
+	open, ok := registry[typ]
+	registryMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnsupported, spec)
+	}
+	return open(name, opts)
+}
