@@ -63,6 +63,14 @@ func Types() []string {
 	return types
 }
 
+// Registered reports whether typ is a registered table type.
+func Registered(typ string) bool {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	_, ok := registry[typ]
+	return ok
+}
+
 // SplitSpec splits "type:name" into its parts. A spec without a colon
 // (or one that starts with "/") uses defaultType, as postmap does.
 func SplitSpec(spec, defaultType string) (typ, name string) {
@@ -72,10 +80,10 @@ func SplitSpec(spec, defaultType string) (typ, name string) {
 	return defaultType, spec
 }
 
-// Open opens a "type:name" table. The type must be given.
+// Open opens a "type:name" table. The type and the name must be given.
 func Open(spec string, opts Options) (Table, error) {
 	i := strings.IndexByte(spec, ':')
-	if i <= 0 {
+	if i <= 0 || i == len(spec)-1 {
 		return nil, fmt.Errorf("open dictionary: expecting \"type:name\" form instead of %q", spec)
 	}
 	typ, name := spec[:i], spec[i+1:]
@@ -83,7 +91,7 @@ func Open(spec string, opts Options) (Table, error) {
 	open, ok := registry[typ]
 	registryMu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrUnsupported, spec)
+		return nil, fmt.Errorf("%w: %s", ErrUnsupported, typ)
 	}
 	return open(name, opts)
 }

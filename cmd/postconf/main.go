@@ -1,0 +1,259 @@
+// Command postconf shows and edits Postern's configuration exactly as
+// Postfix's postconf(1) does: main.cf parameters (-n, -d, -x, -h, -H, -f),
+// edits (-e, -X, -#), master.cf (-M, -F, -P) and the supported plug-in and
+// table types (-a, -A, -m).
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/maps"
+	"github.com/postern/postern/pkg/mastercf"
+)
+
+// serverSASLTypes are the smtpd_sasl_type values Postern's SMTP server
+// supports (postconf -a): it talks to a Dovecot-style auth server.
+var serverSASLTypes = []string{"dovecot"}
+
+// clientSASLTypes are the smtp_sasl_type values Postern's SMTP client
+// supports (postconf -A): its built-in client reads smtp_sasl_password_maps
+// as Postfix's Cyrus client does, under the same name.
+var clientSASLTypes = []string{"cyrus"}
+
+// fatalError ends postconf with "postconf: fatal: ..." and exit status 1.
+type fatalError struct{ msg string }
+
+func (e *fatalError) Error() string { return e.msg }
+
+func fatalf(format string, args ...any) error {
+	return &fatalError{msg: fmt.Sprintf(format, args...)}
+}
+
+// postconf carries one run's output streams and options.
+type postconf struct {
+	out  *bufio.Writer
+	errw io.Writer
+	opts *options
+	dir  string
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes postconf with argv and returns the exit status.
+func run(argv []string, stdout, stderr io.Writer) int {
+	out := bufio.NewWriter(stdout)
+	p := &postconf{out: out, errw: stderr}
+	err := p.main(argv)
+	if flushErr := out.Flush(); err == nil && flushErr != nil {
+		err = fatalf("write: %v", flushErr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "postconf: fatal: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func (p *postconf) warnf(format string, args ...any) {
+	p.out.Flush()
+	fmt.Fprintf(p.errw, "postconf: warning: "+format+"\n", args...)
+}
+
+func (p *postconf) main(argv []string) error {
+	opts, err := parseOptions(argv)
+	if err != nil {
+		return err
+	}
+	p.opts = opts
+	p.dir = config.ConfigDir(opts.configDir)
+	switch {
+	case opts.flags['a']:
+		return p.printLines(serverSASLTypes)
+	case opts.flags['A']:
+		return p.printLines(clientSASLTypes)
+	case opts.flags['m']:
+		return p.printLines(maps.Types())
+	case opts.masterMode != 0:
+		p.out.Flush()
+		return printMasterCF(p.out, p.dir, opts.masterMode, opts.flags['f'], opts.args)
+	case opts.flags['e']:
+		return p.edit()
+	case opts.flags['X']:
+		return config.RemoveFromMainCF(filepath.Join(p.dir, "main.cf"), opts.args, p.warnLine)
+	case opts.flags['#']:
+		return config.CommentOutInMainCF(filepath.Join(p.dir, "main.cf"), opts.args, p.warnLine)
+	}
+	return p.show()
+}
+
+func (p *postconf) warnLine(msg string) { p.warnf("%s", msg) }
+
+func (p *postconf) printLines(lines []string) error {
+	for _, l := range lines {
+		fmt.Fprintln(p.out, l)
+	}
+	return nil
+}
+
+// edit applies "name=value" arguments to main.cf (postconf -e).
+func (p *postconf) edit() error {
+	var settings []config.Setting
+	for _, arg := range p.opts.args {
+		name, value, err := config.SplitNameValue(arg)
+		if err != nil {
+			return fatalf("%v: \"%s\"", err, arg)
+		}
+		settings = append(settings, config.Setting{Name: name, Value: value})
+	}
+	return config.SetInMainCF(filepath.Join(p.dir, "main.cf"), settings, p.warnLine)
+}
+
+// show prints parameters: all, the explicit ones (-n), defaults (-d), or
+// those named on the command line.
+func (p *postconf) show() error {
+	opts := p.opts
+	defaults := opts.flags['d']
+	var cfg *config.Config
+	if defaults {
+		cfg = config.Defaults(p.dir)
+	} else {
+		var err error
+		if cfg, err = config.Load(p.dir); err != nil {
+			return err
+		}
+		for _, w := range cfg.Warnings {
+			p.warnf("%s", w)
+		}
+		for _, o := range opts.overrides {
+			if err := cfg.Override(o); err != nil {
+				return err
+			}
+		}
+	}
+	masterTexts := p.readMasterOptions()
+	if !defaults {
+		err := cfg.Scan(func(name string) { p.warnf("%s: undefined parameter: %s", cfg.Path, name) })
+		if err := macroFailure(p, err); err != nil {
+			return err
+		}
+	}
+	used, unused := cfg.UserParameters(masterTexts...)
+	printable := map[string]bool{}
+	for _, n := range config.Names() {
+		printable[n] = true
+	}
+	for _, s := range used {
+		printable[s.Name] = true
+	}
+
+	var names []string
+	switch {
+	case len(opts.args) > 0:
+		names = opts.args
+	case opts.flags['n']:
+		for _, s := range cfg.Settings() {
+			if printable[s.Name] {
+				names = append(names, s.Name)
+			}
+		}
+	default:
+		for _, n := range config.Names() {
+			names = append(names, n)
+		}
+		for _, s := range used {
+			names = append(names, s.Name)
+		}
+		sort.Strings(names)
+	}
+	for _, name := range names {
+		if !printable[name] {
+			p.warnf("%s: unknown parameter", name)
+			continue
+		}
+		if err := p.printParameter(cfg, name, defaults); err != nil {
+			return err
+		}
+	}
+	if !defaults {
+		for _, s := range unused {
+			p.warnf("%s: unused parameter: %s=%s", cfg.Path, s.Name, s.Value)
+		}
+	}
+	return nil
+}
+
+// printParameter prints one parameter in the form the flags ask for.
+func (p *postconf) printParameter(cfg *config.Config, name string, defaults bool) error {
+	var value string
+	var err error
+	if defaults {
+		value, _, err = cfg.Default(name)
+	} else {
+		value, _, err = cfg.Raw(name)
+	}
+	if err != nil {
+		return err
+	}
+	if p.opts.flags['x'] && !config.IsRaw(name) {
+		value, err = cfg.Expand(value)
+		if err := macroFailure(p, err); err != nil {
+			return err
+		}
+	}
+	var line string
+	switch {
+	case p.opts.flags['H']:
+		line = name + "\n"
+	case p.opts.flags['h']:
+		line = formatWords(strings.Fields(value), p.opts.flags['f'])
+	default:
+		line = formatWords(append([]string{name, "="}, strings.Fields(value)...), p.opts.flags['f'])
+	}
+	_, err = p.out.WriteString(line)
+	return err
+}
+
+// macroFailure turns an expansion error into Postfix's two lines: the
+// detail as a warning, then "fatal: macro processing error".
+func macroFailure(p *postconf, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *config.ExpandError
+	if errors.As(err, &ee) {
+		p.warnf("%s", ee.Detail)
+		return config.ErrMacro
+	}
+	return err
+}
+
+// readMasterOptions returns the values of master.cf's "-o" options, whose
+// $name references make main.cf parameters "used". A missing master.cf is
+// reported as postconf reports it; a malformed one is left to -M.
+func (p *postconf) readMasterOptions() []string {
+	path := filepath.Join(p.dir, "master.cf")
+	file, err := mastercf.ParseFileLenient(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			p.warnf("%v", err)
+		}
+		return nil
+	}
+	var texts []string
+	for _, e := range file.Entries {
+		for _, o := range e.Options {
+			texts = append(texts, o.Value)
+		}
+	}
+	return texts
+}

@@ -1,0 +1,196 @@
+// postconf -M, -F and -P: printing master.cf entries, fields and parameters.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/postern/postern/pkg/mastercf"
+)
+
+// masterWarnings receives postconf's "warning:" lines about master.cf.
+var masterWarnings io.Writer = os.Stderr
+
+// masterSelector is one "service[/type[/field-or-parameter]]" argument; an
+// empty part or "*" matches anything.
+type masterSelector struct {
+	request          string
+	service, typ, id string
+	matched          bool
+}
+
+func (s *masterSelector) matches(e *mastercf.Entry) bool {
+	return matchPart(s.service, e.Service) && matchPart(s.typ, string(e.Type))
+}
+
+func matchPart(pattern, value string) bool {
+	return pattern == "" || pattern == "*" || pattern == value
+}
+
+// printMasterCF prints configDir/master.cf as "postconf -M" (mode 'M'),
+// "postconf -F" ('F') or "postconf -P" ('P') does, folding long lines when
+// fold is set, limited to the entries, fields or parameters the selectors
+// name. Its errors are worded for "postconf: fatal: ...".
+func printMasterCF(w io.Writer, configDir string, mode byte, fold bool, selectors []string) error {
+	if mode != 'M' && mode != 'F' && mode != 'P' {
+		return fmt.Errorf("unknown master.cf display mode %q", mode)
+	}
+	path := configDir + "/master.cf"
+	file, err := mastercf.ParseFileLenient(path)
+	if err != nil {
+		return postconfMasterError(err)
+	}
+	for _, warning := range file.Warnings {
+		where := "master.cf"
+		if warning.Kind == mastercf.WarnLeadingWhitespace {
+			where = path
+		}
+		fmt.Fprintf(masterWarnings, "postconf: warning: %s: %s\n", where, warning.Msg)
+	}
+	sels, err := parseMasterSelectors(mode, selectors)
+	if err != nil {
+		return err
+	}
+	var out strings.Builder
+	for _, e := range file.Entries {
+		switch mode {
+		case 'M':
+			printMasterEntry(&out, e, fold, sels)
+		case 'F':
+			printMasterFields(&out, e, fold, sels)
+		case 'P':
+			printMasterParameters(&out, e, fold, sels)
+		}
+	}
+	if _, err := io.WriteString(w, out.String()); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	for _, s := range sels {
+		if !s.matched {
+			fmt.Fprintf(masterWarnings, "postconf: warning: unmatched request: %q\n", s.request)
+		}
+	}
+	return nil
+}
+
+// parseMasterSelectors checks the selectors as postconf does. -M takes
+// service[/type], -F and -P a third part (a field name for -F).
+func parseMasterSelectors(mode byte, requests []string) ([]*masterSelector, error) {
+	usage := map[byte]string{
+		'M': "-M option requires service_name[/type]",
+		'F': "-F option requires service_name[/type[/field]]",
+		'P': "-P option requires service_name[/type[/parameter]]",
+	}[mode]
+	maxParts := 3
+	if mode == 'M' {
+		maxParts = 2
+	}
+	var sels []*masterSelector
+	for _, request := range requests {
+		parts := strings.Split(request, "/")
+		for len(parts) > 0 && parts[len(parts)-1] == "" {
+			parts = parts[:len(parts)-1]
+		}
+		if len(parts) == 0 || parts[0] == "" || len(parts) > maxParts {
+			return nil, fmt.Errorf("%s", usage)
+		}
+		parts = append(parts, "", "")
+		s := &masterSelector{request: request, service: parts[0], typ: parts[1], id: parts[2]}
+		if mode == 'F' && s.id != "" && s.id != "*" && !isMasterField(s.id) {
+			return nil, fmt.Errorf("invalid service attribute name: %q", s.id)
+		}
+		sels = append(sels, s)
+	}
+	return sels, nil
+}
+
+func isMasterField(name string) bool {
+	for _, field := range mastercf.FieldNames() {
+		if field == name {
+			return true
+		}
+	}
+	return false
+}
+
+// printMasterEntry prints an entry once for each selector that names it, or
+// once when there are no selectors.
+func printMasterEntry(out *strings.Builder, e *mastercf.Entry, fold bool, sels []*masterSelector) {
+	if len(sels) == 0 {
+		sels = []*masterSelector{{}}
+	}
+	for _, s := range sels {
+		if s.matches(e) {
+			out.WriteString(e.Format(fold))
+			s.matched = true
+		}
+	}
+}
+
+// printMasterFields prints, for each selector naming the entry, the fields
+// it asks for.
+func printMasterFields(out *strings.Builder, e *mastercf.Entry, fold bool, sels []*masterSelector) {
+	if len(sels) == 0 {
+		sels = []*masterSelector{{}}
+	}
+	for _, s := range sels {
+		if !s.matches(e) {
+			continue
+		}
+		for _, field := range mastercf.FieldNames() {
+			if matchPart(s.id, field) {
+				out.WriteString(e.FormatField(field, fold))
+				s.matched = true
+			}
+		}
+	}
+}
+
+// printMasterParameters prints, for each selector naming the entry, the
+// "-o" parameters it asks for, sorted by name.
+func printMasterParameters(out *strings.Builder, e *mastercf.Entry, fold bool, sels []*masterSelector) {
+	if len(sels) == 0 {
+		sels = []*masterSelector{{}}
+	}
+	for _, s := range sels {
+		if !s.matches(e) {
+			continue
+		}
+		for _, p := range e.Parameters() {
+			if matchPart(s.id, p.Name) {
+				out.WriteString(e.FormatParameter(p, fold))
+				s.matched = true
+			}
+		}
+	}
+}
+
+// postconfMasterError rewords a master.cf entry error the way postconf
+// words it (master's own wording differs); other errors pass unchanged.
+func postconfMasterError(err error) error {
+	perr, ok := err.(*mastercf.Error)
+	if !ok {
+		return err
+	}
+	switch perr.Kind {
+	case mastercf.ErrMissingField:
+		return fmt.Errorf("file %s: line %d: bad field count", perr.Path, perr.Line)
+	case mastercf.ErrBadType, mastercf.ErrBadValue:
+		return fmt.Errorf("invalid %s field \"%s\" in \"%s\"", perr.Field, perr.Value, printableMasterText(perr.Text))
+	}
+	return err
+}
+
+// printableMasterText replaces control and non-ASCII bytes with "?", as
+// postconf does when it quotes a master.cf line.
+func printableMasterText(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c >= 0x7f {
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}

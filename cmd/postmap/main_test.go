@@ -1,0 +1,60 @@
+// Differential test: Postern's postmap against Postfix's on the same
+// source files, queries and updates.
+package main
+
+import (
+	"testing"
+
+	"github.com/postern/postern/pkg/maps/tablecmd/difftest"
+)
+
+const source = "a,   b\nkey1 val1\nKEY2   val2  \n# comment\n  # indented comment\ncont first,   \n   second\n\n" +
+	"badline\n\"quoted key\" qv\ndup one\ndup two\n\t leading ws\n\"unterminated value\nz\\ v\nk3 v3\r\nname: value\n"
+
+func TestPostmapMatchesPostfix(t *testing.T) {
+	ours := difftest.Build(t, "postmap")
+	q := func(args ...string) difftest.Step { return difftest.Step{Args: args} }
+	scenarios := []difftest.Scenario{
+		{Name: "build and query", Files: map[string]string{"t": source}, Steps: []difftest.Step{
+			q("t"),
+			{Args: []string{"-s", "t"}, Unordered: true},
+			q("-q", "KEY1", "t"), q("-q", "cont", "t"), q("-q", `"quoted key"`, "t"), q("-q", "quoted key", "t"),
+			q("-q", "dup", "t"), q("-q", "k3", "t"), q("-q", "name:", "t"), q("-q", "nope", "t"), q("-fq", "KEY1", "t"),
+			q("-q", "nope", "t", "hash:t"), q("-q", "key1", "missing", "t"),
+			{Args: []string{"-q", "-", "t"}, Stdin: "key1\nnope\nKEY2\ncont\n\n"},
+			{Args: []string{"-q", "-", "t"}, Stdin: "nope\n"},
+		}},
+		{Name: "texthash", Files: map[string]string{"t": source}, Steps: []difftest.Step{
+			q("-q", "key2", "texthash:t"), q("-q", "nope", "texthash:t"), q("texthash:t"),
+		}},
+		{Name: "options", Files: map[string]string{"t": source}, Steps: []difftest.Step{
+			q("-r", "t"), q("-q", "dup", "t"), q("-w", "t"), q("-q", "dup", "t"), q("-f", "t"),
+			q("-q", "KEY2", "t"), q("-fq", "KEY2", "t"),
+			q("-q", "x", "-q", "y", "t"), q("-s", "-d", "x", "t"), q("-q", "x"), q("-Y", "t"), q("-d"),
+		}},
+		{Name: "update and delete", Files: map[string]string{"t": "key1 val1\nkey2 val2\n"}, Steps: []difftest.Step{
+			q("t"),
+			{Args: []string{"-i", "t"}, Stdin: "New VAL\nkey1 other\nbad\n"},
+			{Args: []string{"-s", "t"}, Unordered: true},
+			{Args: []string{"-ri", "t"}, Stdin: "key1 third\n"},
+			q("-q", "key1", "t"), q("-d", "KEY1", "t"), q("-d", "key1", "t"),
+			{Args: []string{"-d", "-", "t"}, Stdin: "nope\nnew\n"},
+			{Args: []string{"-s", "t"}, Unordered: true},
+			{Args: []string{"-i", "fresh"}, Stdin: "a b\n"}, q("-q", "a", "fresh"),
+		}},
+		{Name: "inline and static", Steps: []difftest.Step{
+			q("-q", "k", "inline:{ k=v, {k2 = v w/ space} }"), q("-q", "K2", "inline:{ k=v, {k2 = v w/ space} }"),
+			q("-q", "k", "inline:{ k = v }"), q("-q", "k", "inline:{k=v"), q("-q", "k", "inline:{}"),
+			q("-q", "k", "inline:{ , }"), q("-q", "k", "inline:{ {} }"), q("-q", "k", "inline:{ {k=v}x }"),
+			q("-q", "k", "inline:{ k==v }"), q("-q", "k", "inline:{ {k = a, b} }"),
+			{Args: []string{"-s", "inline:{ a=1 }"}},
+			q("-q", "any", "static:value"), q("-q", "any", "static:{ text with space }"),
+			q("-q", "any", "static:{x"), q("-q", "any", "static:{ a } b"), q("-q", "any", "static:"),
+			q("-s", "static:x"), q("static:x"), q("-q", "x", "nosuch:t"),
+		}},
+		{Name: "errors", Steps: []difftest.Step{
+			q("missing"), q("-q", "x", "missing"), q("-q", "x", "btree:missing"), q("-q", "x", "texthash:missing"),
+		}},
+	}
+	difftest.Compare(t, "/usr/sbin/postmap", ours, "postmap", scenarios)
+}

@@ -1,0 +1,68 @@
+// scan.go finds what postconf warns about: references to undefined
+// parameters, expansion errors, and main.cf settings nobody uses.
+package config
+
+// Scan expands every explicit setting (except raw ones) in scan mode,
+// visiting every conditional branch, and calls onUndefined for each
+// reference to an undefined name. It returns the first expansion error, as
+// postconf fails on one even without -x.
+func (c *Config) Scan(onUndefined func(name string)) error {
+	x := &expander{lookup: c.lookupWith(nil), onUndefined: onUndefined, scan: true}
+	for _, s := range c.Settings() {
+		if IsRaw(s.Name) {
+			continue
+		}
+		if _, err := x.expand(s.Value, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// references returns the names text refers to, without following them.
+// A syntax error ends the scan; what was found up to there is kept.
+func references(text string, into map[string]bool) {
+	x := &expander{
+		lookup:      func(string) (string, bool, error) { return "", true, nil },
+		onReference: func(name string) { into[name] = true },
+		scan:        true,
+	}
+	_, _ = x.expand(text, 0)
+}
+
+// Referenced returns every name that some explicit setting, built-in
+// default or extra text (master.cf "-o" values) refers to with $name.
+func (c *Config) Referenced(extra ...string) map[string]bool {
+	refs := map[string]bool{}
+	for _, s := range c.settings {
+		references(s.Value, refs)
+	}
+	for _, n := range Names() {
+		if v, ok := staticDefault(n); ok {
+			references(v, refs)
+		}
+	}
+	for _, text := range extra {
+		references(text, refs)
+	}
+	return refs
+}
+
+// UserParameters splits the explicit settings of parameters that are not
+// built in: used ones are referenced by some value (setting, default, or
+// extra text such as master.cf "-o" values) and postconf shows them like
+// built-in ones; unused ones get "unused parameter: name=value". Both are
+// sorted by name.
+func (c *Config) UserParameters(extra ...string) (used, unused []Setting) {
+	refs := c.Referenced(extra...)
+	for _, s := range c.Settings() {
+		switch {
+		case Known(s.Name):
+		case refs[s.Name]:
+			used = append(used, s)
+		default:
+			unused = append(unused, s)
+		}
+	}
+	return used, unused
+}

@@ -1,0 +1,398 @@
+// Tests of the protocol over real Unix-domain sockets.
+package ipc
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"net"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serve listens on a socket in a fresh temporary directory and runs handle
+// on the server side of the first connection. It returns the socket path
+// and a channel that yields handle's error once it returns.
+func serve(t *testing.T, handle func(nc net.Conn) error) (string, <-chan error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cleanup")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	done := make(chan error, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer nc.Close()
+		done <- handle(nc)
+	}()
+	return path, done
+}
+
+func wait(t *testing.T, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("server goroutine did not finish")
+		return nil
+	}
+}
+
+func TestEveryMessageOverSocket(t *testing.T) {
+	messages := sampleMessages()
+	received := make(chan Message, len(messages))
+	path, done := serve(t, func(nc net.Conn) error {
+		c, err := Greet(context.Background(), nc, ProtocolDelivery)
+		if err != nil {
+			return err
+		}
+		for {
+			m, err := c.Receive(context.Background())
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			received <- m
+		}
+	})
+	c, err := Dial(context.Background(), path, ProtocolDelivery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range messages {
+		if err := c.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	if err := wait(t, done); err != nil {
+		t.Fatalf("server: %v", err)
+	}
+	for _, want := range messages {
+		if got := <-received; !reflect.DeepEqual(got, want) {
+			t.Errorf("received %#v, want %#v", got, want)
+		}
+	}
+}
+
+func TestDialChecksProtocol(t *testing.T) {
+	tests := []struct {
+		name   string
+		server Protocol
+		want   string
+	}{
+		{"other name", ProtocolDelivery, `speaks protocol "delivery" version 1, want "cleanup" version 1`},
+		{"other version", Protocol{Name: "cleanup", Version: 2}, `speaks protocol "cleanup" version 2, want "cleanup" version 1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, done := serve(t, func(nc net.Conn) error {
+				_, err := Greet(context.Background(), nc, tt.server)
+				return err
+			})
+			c, err := Dial(context.Background(), path, ProtocolCleanup)
+			if err == nil {
+				c.Close()
+				t.Fatal("Dial succeeded")
+			}
+			if want := path + " " + tt.want; err.Error() != want {
+				t.Errorf("error %q, want %q", err, want)
+			}
+			if err := wait(t, done); err != nil {
+				t.Fatalf("server: %v", err)
+			}
+		})
+	}
+}
+
+func TestDialNoServer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cleanup")
+	_, err := Dial(context.Background(), path, ProtocolCleanup)
+	if want := "connect to " + path + ": "; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %v, want prefix %q", err, want)
+	}
+}
+
+func TestPeerHangsUp(t *testing.T) {
+	tests := []struct {
+		name string
+		// reply is what the server writes before closing.
+		reply []byte
+	}{
+		{"before replying", nil},
+		{"inside the header", AppendFrame(nil, &CleanupReply{QueueID: "ABC"})[:3]},
+		{"inside the payload", AppendFrame(nil, &CleanupReply{QueueID: "ABC"})[:HeaderSize+2]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, done := serve(t, func(nc net.Conn) error {
+				c, err := Greet(context.Background(), nc, ProtocolCleanup)
+				if err != nil {
+					return err
+				}
+				var sub CleanupSubmission
+				if err := c.Expect(context.Background(), &sub); err != nil {
+					return err
+				}
+				_, err = nc.Write(tt.reply)
+				return err
+			})
+			c := dial(t, path, ProtocolCleanup)
+			if err := c.Send(context.Background(), &CleanupSubmission{Sender: "a@b"}); err != nil {
+				t.Fatal(err)
+			}
+			var reply CleanupReply
+			err := c.Expect(context.Background(), &reply)
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("error %v, want io.ErrUnexpectedEOF", err)
+			}
+			if want := "read cleanup reply from " + path + ": unexpected EOF"; err.Error() != want {
+				t.Errorf("error %q, want %q", err, want)
+			}
+			if err := wait(t, done); err != nil {
+				t.Fatalf("server: %v", err)
+			}
+		})
+	}
+}
+
+func dial(t *testing.T, path string, p Protocol) *Conn {
+	t.Helper()
+	c, err := Dial(context.Background(), path, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestServerSeesCleanEOFBetweenRequests(t *testing.T) {
+	path, done := serve(t, func(nc net.Conn) error {
+		c, err := Greet(context.Background(), nc, ProtocolCleanup)
+		if err != nil {
+			return err
+		}
+		_, err = c.Receive(context.Background())
+		return err
+	})
+	dial(t, path, ProtocolCleanup).Close()
+	err := wait(t, done)
+	if !errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("server error %v, want a clean io.EOF", err)
+	}
+}
+
+func TestSilentServerTimesOut(t *testing.T) {
+	release := make(chan struct{})
+	path, done := serve(t, func(nc net.Conn) error {
+		if _, err := Greet(context.Background(), nc, ProtocolCleanup); err != nil {
+			return err
+		}
+		<-release
+		return nil
+	})
+	defer func() { close(release); wait(t, done) }()
+	c := dial(t, path, ProtocolCleanup)
+
+	c.SetTimeout(100 * time.Millisecond)
+	start := time.Now()
+	err := c.Expect(context.Background(), &CleanupReply{})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("error %v, want ErrTimeout", err)
+	}
+	if want := "read cleanup reply from " + path + ": timeout"; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("timeout took %v", elapsed)
+	}
+}
+
+func TestContextCancelsRead(t *testing.T) {
+	release := make(chan struct{})
+	path, done := serve(t, func(nc net.Conn) error {
+		if _, err := Greet(context.Background(), nc, ProtocolCleanup); err != nil {
+			return err
+		}
+		<-release
+		return nil
+	})
+	defer func() { close(release); wait(t, done) }()
+	c := dial(t, path, ProtocolCleanup)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	err := c.Expect(ctx, &CleanupReply{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+
+	ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := c.Expect(ctx, &CleanupReply{}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error %v, want context.DeadlineExceeded", err)
+	}
+}
+
+func TestOversizeFrame(t *testing.T) {
+	path, done := serve(t, func(nc net.Conn) error {
+		if _, err := Greet(context.Background(), nc, ProtocolCleanup); err != nil {
+			return err
+		}
+		// A header announcing a 3 GB reply, and no payload.
+		_, err := nc.Write([]byte{FrameVersion, byte(MsgCleanupReply), 0, 0, 0xc0, 0, 0, 0})
+		return err
+	})
+	c := dial(t, path, ProtocolCleanup)
+	err := c.Expect(context.Background(), &CleanupReply{})
+	if !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("error %v, want ErrFrameTooLarge", err)
+	}
+	want := "read cleanup reply from " + path + ": cleanup reply of 3221225472 bytes exceeds the limit of 4194304 bytes: frame too large"
+	if err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	if err := wait(t, done); err != nil {
+		t.Fatalf("server: %v", err)
+	}
+}
+
+func TestSendRefusesOversizeFrame(t *testing.T) {
+	path, done := serve(t, func(nc net.Conn) error {
+		_, err := Greet(context.Background(), nc, ProtocolCleanup)
+		return err
+	})
+	c := dial(t, path, ProtocolCleanup)
+	c.SetMaxFrame(64)
+	err := c.Send(context.Background(), &CleanupSubmission{Sender: strings.Repeat("x", 100)})
+	if !errors.Is(err, ErrFrameTooLarge) {
+		t.Errorf("error %v, want ErrFrameTooLarge", err)
+	}
+	if err := wait(t, done); err != nil {
+		t.Fatalf("server: %v", err)
+	}
+}
+
+func TestSubmissionWithStreamedContent(t *testing.T) {
+	// 3.5 chunks of content, so that the last chunk is short.
+	content := bytes.Repeat([]byte("0123456789abcdef"), MaxChunk*7/2/16)
+	wantSum := sha256.Sum256(content)
+	path, done := serve(t, func(nc net.Conn) error {
+		ctx := context.Background()
+		c, err := Greet(ctx, nc, ProtocolCleanup)
+		if err != nil {
+			return err
+		}
+		var sub CleanupSubmission
+		if err := c.Expect(ctx, &sub); err != nil {
+			return err
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, c.ContentReader(ctx))
+		if err != nil {
+			return err
+		}
+		if [32]byte(h.Sum(nil)) != wantSum || n != int64(len(content)) {
+			return c.Send(ctx, &CleanupReply{Status: CleanupStatBad, Reason: "451 4.3.0 Error: content mismatch"})
+		}
+		return c.Send(ctx, &CleanupReply{QueueID: "30085984332"})
+	})
+	ctx := context.Background()
+	c := dial(t, path, ProtocolCleanup)
+	if err := c.Send(ctx, &CleanupSubmission{Sender: "a@b", Recipients: []Recipient{{Address: "c@d"}}}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.SendContent(ctx, bytes.NewReader(content))
+	if err != nil || n != int64(len(content)) {
+		t.Fatalf("SendContent = %d, %v; want %d bytes", n, err, len(content))
+	}
+	var reply CleanupReply
+	if err := c.Expect(ctx, &reply); err != nil {
+		t.Fatal(err)
+	}
+	if want := (CleanupReply{QueueID: "30085984332"}); reply != want {
+		t.Errorf("reply %+v, want %+v", reply, want)
+	}
+	if err := wait(t, done); err != nil {
+		t.Fatalf("server: %v", err)
+	}
+}
+
+func TestContentReaderErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		frames []Message
+		close  bool
+		want   string
+	}{
+		{"size mismatch", []Message{&ContentChunk{Data: []byte("abc")}, &ContentEnd{Size: 4}}, false,
+			"end marker says 4 bytes, received 3"},
+		{"hang-up", []Message{&ContentChunk{Data: []byte("abc")}}, true, "read message content from client"},
+		{"other message", []Message{&CleanupReply{}}, false, "unexpected cleanup reply"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, done := serve(t, func(nc net.Conn) error {
+				c, err := Greet(context.Background(), nc, ProtocolCleanup)
+				if err != nil {
+					return err
+				}
+				_, err = io.ReadAll(c.ContentReader(context.Background()))
+				return err
+			})
+			c := dial(t, path, ProtocolCleanup)
+			for _, m := range tt.frames {
+				if err := c.Send(context.Background(), m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.close {
+				c.Close()
+			}
+			err := wait(t, done)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("server error %v, want one containing %q", err, tt.want)
+			}
+			if tt.close && !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("server error %v, want io.ErrUnexpectedEOF", err)
+			}
+		})
+	}
+}
+
+func TestSendTrigger(t *testing.T) {
+	path, done := serve(t, func(nc net.Conn) error {
+		c, err := Greet(context.Background(), nc, ProtocolTrigger)
+		if err != nil {
+			return err
+		}
+		var trig Trigger
+		if err := c.Expect(context.Background(), &trig); err != nil {
+			return err
+		}
+		if want := []TriggerCode{TriggerFlushDead, TriggerScanAll, TriggerWakeup}; !reflect.DeepEqual(trig.Codes, want) {
+			return errors.New("wrong trigger codes " + string(trig.Codes))
+		}
+		return nil
+	})
+	if err := SendTrigger(context.Background(), path, TriggerFlushDead, TriggerScanAll, TriggerWakeup); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(t, done); err != nil {
+		t.Fatalf("server: %v", err)
+	}
+}

@@ -1,0 +1,145 @@
+// Streaming message content as a sequence of chunk frames and an end marker.
+package ipc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ContentChunk carries up to MaxChunk bytes of message content.
+type ContentChunk struct {
+	Data []byte
+}
+
+const attrChunkData = 1
+
+// Type implements Message.
+func (*ContentChunk) Type() MsgType { return MsgContentChunk }
+
+// Encode implements Message.
+func (m *ContentChunk) Encode(dst []byte) []byte {
+	w := attrWriter{buf: dst}
+	w.putBytes(attrChunkData, m.Data)
+	return w.buf
+}
+
+// Decode implements Message. Data shares memory with payload.
+func (m *ContentChunk) Decode(payload []byte) error {
+	*m = ContentChunk{}
+	r := attrReader{rest: payload}
+	for r.next() {
+		if r.tag == attrChunkData {
+			m.Data = r.bytes()
+		}
+	}
+	if r.err == nil && len(m.Data) > MaxChunk {
+		return fmt.Errorf("content chunk of %d bytes exceeds %d", len(m.Data), MaxChunk)
+	}
+	return r.err
+}
+
+// ContentEnd ends the content of a message. Size is the total number of
+// content bytes sent, which the receiver checks against what it got.
+type ContentEnd struct {
+	Size int64
+}
+
+const attrEndSize = 1
+
+// Type implements Message.
+func (*ContentEnd) Type() MsgType { return MsgContentEnd }
+
+// Encode implements Message.
+func (m *ContentEnd) Encode(dst []byte) []byte {
+	w := attrWriter{buf: dst}
+	w.putInt(attrEndSize, m.Size)
+	return w.buf
+}
+
+// Decode implements Message.
+func (m *ContentEnd) Decode(payload []byte) error {
+	*m = ContentEnd{}
+	r := attrReader{rest: payload}
+	for r.next() {
+		if r.tag == attrEndSize {
+			m.Size = r.offset()
+		}
+	}
+	return r.err
+}
+
+// SendContent streams everything r yields as ContentChunk frames followed by
+// a ContentEnd, never holding more than one chunk in memory. It returns the
+// number of content bytes sent.
+func (c *Conn) SendContent(ctx context.Context, r io.Reader) (int64, error) {
+	buf := make([]byte, MaxChunk)
+	var total int64
+	for {
+		n, readErr := io.ReadFull(r, buf)
+		if n > 0 {
+			if err := c.Send(ctx, &ContentChunk{Data: buf[:n]}); err != nil {
+				return total, err
+			}
+			total += int64(n)
+		}
+		if errors.Is(readErr, io.EOF) || errors.Is(readErr, io.ErrUnexpectedEOF) {
+			break
+		}
+		if readErr != nil {
+			return total, fmt.Errorf("read message content: %w", readErr)
+		}
+	}
+	return total, c.Send(ctx, &ContentEnd{Size: total})
+}
+
+// ContentReader returns a reader over the message content that follows a
+// CleanupSubmission on c. It returns io.EOF after the ContentEnd frame, and
+// an error if the peer hangs up first, sends another message, or announces
+// a size that differs from what it sent. The reader must be drained before
+// c is used for anything else.
+func (c *Conn) ContentReader(ctx context.Context) io.Reader {
+	return &contentReader{ctx: ctx, conn: c}
+}
+
+type contentReader struct {
+	ctx     context.Context
+	conn    *Conn
+	pending []byte
+	total   int64
+	err     error
+}
+
+func (cr *contentReader) Read(p []byte) (int, error) {
+	for len(cr.pending) == 0 {
+		if cr.err != nil {
+			return 0, cr.err
+		}
+		cr.err = cr.fill()
+	}
+	n := copy(p, cr.pending)
+	cr.pending = cr.pending[n:]
+	return n, nil
+}
+
+// fill reads the next content frame; it returns io.EOF at the end marker.
+func (cr *contentReader) fill() error {
+	m, err := cr.conn.receive(cr.ctx, "message content", true)
+	if err != nil {
+		return err
+	}
+	switch m := m.(type) {
+	case *ContentChunk:
+		cr.pending = m.Data
+		cr.total += int64(len(m.Data))
+		return nil
+	case *ContentEnd:
+		if m.Size != cr.total {
+			return fmt.Errorf("read message content from %s: end marker says %d bytes, received %d", cr.conn.peer, m.Size, cr.total)
+		}
+		return io.EOF
+	default:
+		return fmt.Errorf("read message content from %s: unexpected %v", cr.conn.peer, m.Type())
+	}
+}

@@ -1,0 +1,81 @@
+// Envelope recipients as carried in submissions and delivery requests.
+package ipc
+
+// DSNNotify holds the RFC 3461 NOTIFY= keywords of a recipient as bits.
+type DSNNotify uint8
+
+// NOTIFY keywords. Zero means the client gave no NOTIFY parameter.
+const (
+	DSNNotifyNever   DSNNotify = 1 << 0
+	DSNNotifySuccess DSNNotify = 1 << 1
+	DSNNotifyFailure DSNNotify = 1 << 2
+	DSNNotifyDelay   DSNNotify = 1 << 3
+)
+
+// DSNRet is the RFC 3461 RET= parameter of a message.
+type DSNRet uint8
+
+// RET values. Zero means the client gave no RET parameter.
+const (
+	DSNRetFull    DSNRet = 1
+	DSNRetHeaders DSNRet = 2
+)
+
+// Recipient is one envelope recipient.
+type Recipient struct {
+	// Address is the recipient address, without angle brackets.
+	Address string
+	// OriginalRecipient is the address before aliasing or rewriting, as
+	// logged in orig_to=; empty when it is the same as Address.
+	OriginalRecipient string
+	// Offset is the position of the recipient's record in the queue file,
+	// where the delivery agent's result marks it done. Delivery requests
+	// only; zero in submissions.
+	Offset int64
+	// Notify is the RFC 3461 NOTIFY= parameter.
+	Notify DSNNotify
+	// ORCPT is the RFC 3461 ORCPT= parameter as given, e.g.
+	// "rfc822;user@example.com".
+	ORCPT string
+}
+
+const (
+	attrRcptAddress  = 1
+	attrRcptOriginal = 2
+	attrRcptOffset   = 3
+	attrRcptNotify   = 4
+	attrRcptORCPT    = 5
+)
+
+func (rc *Recipient) encode(w *attrWriter) {
+	w.putString(attrRcptAddress, rc.Address)
+	w.putString(attrRcptOriginal, rc.OriginalRecipient)
+	w.putInt(attrRcptOffset, rc.Offset)
+	w.putUint(attrRcptNotify, uint64(rc.Notify))
+	w.putString(attrRcptORCPT, rc.ORCPT)
+}
+
+func decodeRecipient(outer *attrReader) Recipient {
+	var rc Recipient
+	r := outer.nested()
+	for r.next() {
+		switch r.tag {
+		case attrRcptAddress:
+			rc.Address = r.string()
+		case attrRcptOriginal:
+			rc.OriginalRecipient = r.string()
+		case attrRcptOffset:
+			rc.Offset = r.offset()
+		case attrRcptNotify:
+			v := r.uint()
+			if v > uint64(DSNNotifyNever|DSNNotifySuccess|DSNNotifyFailure|DSNNotifyDelay) {
+				r.fail("invalid DSN notify bits 0x%x", v)
+			}
+			rc.Notify = DSNNotify(v)
+		case attrRcptORCPT:
+			rc.ORCPT = r.string()
+		}
+	}
+	outer.adopt(r)
+	return rc
+}

@@ -1,0 +1,229 @@
+// Differential test of postconf: a corpus of main.cf files, read by the real postconf and by Postern's.
+package tests
+
+import (
+	"strings"
+	"testing"
+)
+
+// standardMasterCF is written beside every main.cf unless a case says
+// otherwise: without one, postconf warns that master.cf is missing.
+const standardMasterCF = `# master.cf for the differential test
+smtp      inet  n       -       y       -       -       smtpd
+pickup    unix  n       -       y       60      1       pickup
+cleanup   unix  n       -       y       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+local     unix  -       n       n       -       -       local
+`
+
+// mainCFCase is one configuration directory of the corpus.
+type mainCFCase struct {
+	name       string
+	mainCF     string
+	noMainCF   bool   // write no main.cf at all
+	masterCF   string // master.cf content; standardMasterCF when empty
+	noMasterCF bool   // write no master.cf at all
+	// fatal cases stop postconf before it prints anything; each Postfix
+	// fatal error sleeps a second, so they are asked only `postconf -n`.
+	fatal bool
+	// names are queried one by one (postconf NAME, postconf -h -x NAME)
+	// and all together (postconf -x NAME...).
+	names []string
+}
+
+func (c mainCFCase) files() map[string]string {
+	files := map[string]string{}
+	if !c.noMainCF {
+		files["main.cf"] = c.mainCF
+	}
+	switch {
+	case c.noMasterCF:
+	case c.masterCF != "":
+		files["master.cf"] = c.masterCF
+	default:
+		files["master.cf"] = standardMasterCF
+	}
+	return files
+}
+
+// queries lists what is asked of both postconfs for the case.
+func (c mainCFCase) queries() []query {
+	if c.fatal {
+		return []query{{prog: "postconf", args: []string{"-n"}}}
+	}
+	qs := []query{
+		{prog: "postconf", args: []string{"-n"}},
+		{prog: "postconf", args: []string{"-nx"}},
+		{prog: "postconf", args: []string{"-n"}, viaEnv: true},
+	}
+	for _, name := range c.names {
+		qs = append(qs,
+			query{prog: "postconf", args: []string{name}},
+			query{prog: "postconf", args: []string{"-h", "-x", name}},
+		)
+	}
+	if len(c.names) > 1 {
+		qs = append(qs, query{prog: "postconf", args: append([]string{"-x"}, c.names...)})
+	}
+	return qs
+}
+
+var mainCFCorpus = []mainCFCase{
+	{
+		name: "syntax",
+		mainCF: `# leading comment
+
+myhostname=mx.example.com
+mydomain   =    example.com   
+mydestination = $myhostname,
+    localhost.$mydomain
+  # a comment inside a continued value
+	localhost
+smtpd_banner = $myhostname ESMTP # not a comment
+relayhost = [relay.example.net]:587
+# trailing comment
+`,
+		names: []string{"myhostname", "mydomain", "mydestination", "smtpd_banner", "relayhost"},
+	},
+	{
+		name: "overriding entries",
+		mainCF: `myhostname = first.example.com
+mydomain = example.com
+myhostname = second.example.com
+alias_maps = hash:/etc/aliases
+alias_maps = hash:/etc/aliases, hash:/etc/more-aliases
+myhostname = third.example.com
+`,
+		names: []string{"myhostname", "alias_maps"},
+	},
+	{
+		name: "references",
+		mainCF: `mydomain = example.org
+my_base = mail
+myhostname = ${my_base}.$mydomain
+myorigin = $(mydomain)
+mydestination = $myhostname, localhost.${mydomain}, $undefined_param
+relay_domains = $mydestination
+smtpd_banner = $$myhostname is $myhostname
+`,
+		names: []string{"myhostname", "myorigin", "mydestination", "relay_domains", "my_base", "smtpd_banner", "undefined_param"},
+	},
+	{
+		name: "conditionals",
+		mainCF: `relayhost =
+myhostname = mx.example.com
+smtpd_banner = ${relayhost:noRelay} ${myhostname?yes} ${relayhost?{set}:{unset}} $$x
+mydestination = ${myhostname?{$myhostname, localhost}:{localhost}}
+relay_domains = ${relayhost?{relay}}${relayhost:{direct}}
+mynetworks = ${ myhostname ? { 127.0.0.0/8 } : { 10.0.0.0/8 } }
+myorigin = ${myhostname?{a}:{b}} ${nonexistent?{a}:{b}} ${nonexistent:fallback} ${myhostname:{fallback}} ${myhostname?plain}
+`,
+		names: []string{"smtpd_banner", "mydestination", "relay_domains", "mynetworks", "myorigin"},
+	},
+	{
+		name: "relational",
+		mainCF: `limit_a = 10
+smtpd_banner = ${{10} > {9}?{num}:{lex}} ${{abc} < {abd}?{lt}:{ge}} ${{$limit_a} == {10}?{eq}:{ne}}
+myorigin = ${{3.10} <level {3.9}?{older}:{newer}} ${{x} != {y}?{ne}:{eq}}${{10}=={10}?{e}:{n}}
+relay_domains = ${{10} < {9} ? {num} : {lex}} ${{10} <= {010}?{a}:{b}} ${{b} >= {a}?{c}:{d}}
+mydestination = ${{$compatibility_level} <level {2} ? {old} : {new}}
+`,
+		names: []string{"smtpd_banner", "myorigin", "relay_domains", "mydestination", "limit_a"},
+	},
+	{
+		name: "lists",
+		mainCF: `mydestination = a.example, b.example  c.example,,d.example
+	e.example ,f.example
+mynetworks = 127.0.0.0/8, [::1]/128 192.168.0.0/16
+smtpd_recipient_restrictions = permit_mynetworks,
+    reject_unauth_destination
+virtual_alias_maps = hash:/etc/postfix/virtual regexp:/etc/postfix/virtual.re,inline:{a=b}
+`,
+		names: []string{"mydestination", "mynetworks", "smtpd_recipient_restrictions", "virtual_alias_maps"},
+	},
+	{
+		name: "unknown parameters",
+		mainCF: `mydomain = example.com
+bogus = 1
+bad-name = x
+bad.name = y
+# referenced, so neither unknown nor unused:
+used_later = z
+myorigin = $used_later
+`,
+		names: []string{"bogus", "bad-name", "used_later", "myorigin", "no_such_parameter"},
+	},
+	{
+		name: "master.cf references",
+		mainCF: `my_client_checks = permit_mynetworks, reject
+unused_one = 1
+`,
+		masterCF: standardMasterCF + `submission inet n       -       y       -       -       smtpd
+  -o smtpd_client_restrictions=$my_client_checks
+  -o smtpd_helo_restrictions=$undefined_in_master
+`,
+		names: []string{"my_client_checks", "unused_one"},
+	},
+	{
+		name:       "no master.cf",
+		mainCF:     "myhostname = mx.example.com\n",
+		noMasterCF: true,
+		names:      []string{"myhostname"},
+	},
+	{
+		name:   "empty main.cf",
+		mainCF: "",
+		names:  []string{"myorigin"},
+	},
+	{
+		name:   "only comments and blank lines",
+		mainCF: "# nothing\n\n   \n\t# indented comment\n",
+	},
+	{
+		name:   "line starting with whitespace",
+		mainCF: "  leading = continues nothing\nmydomain = example.com\n",
+		names:  []string{"mydomain", "leading"},
+	},
+	{name: "missing equals sign", fatal: true, mainCF: "myhostname = a\nno equals here\nmydomain = b\n"},
+	{name: "missing name", fatal: true, mainCF: "= value\n"},
+	{name: "recursion", fatal: true, mainCF: "recur_a = $recur_b\nrecur_b = $recur_a\nmynetworks = $recur_a\n"},
+	{name: "truncated macro", fatal: true, mainCF: "myorigin = ${unclosed\n"},
+	{name: "truncated conditional", fatal: true, mainCF: "relayhost = ${myhostname?{x}\n"},
+	{name: "bad relational operator", fatal: true, mainCF: "myorigin = ${{a} <> {b}?{x}:{y}}\n"},
+	{name: "empty macro name", fatal: true, mainCF: "myorigin = $\n"},
+	{name: "bad macro name", fatal: true, mainCF: "myorigin = ${x!y}\n"},
+	{name: "missing main.cf", fatal: true, noMainCF: true},
+}
+
+// postconfExclusions are the queries where Postern's postconf differs from
+// Postfix's on purpose, keyed by "CASE: COMMAND", with the reason.
+var postconfExclusions = map[string]string{}
+
+func TestDifferentialPostconf(t *testing.T) {
+	pf := realPostfix(t)
+	for _, c := range mainCFCorpus {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			tw := newTwin(t, c.files())
+			for _, q := range c.queries() {
+				t.Run(q.label(), func(t *testing.T) {
+					differential(t, pf, tw, q, prefixedExclusions(c.name, postconfExclusions))
+				})
+			}
+			if t.Failed() {
+				t.Logf("files of case %q:\n%s", c.name, tw.describe())
+			}
+		})
+	}
+}
+
+// prefixedExclusions picks the exclusions of one case, keyed by command.
+func prefixedExclusions(caseName string, all map[string]string) map[string]string {
+	picked := map[string]string{}
+	for key, reason := range all {
+		if cmd, ok := strings.CutPrefix(key, caseName+": "); ok {
+			picked[cmd] = reason
+		}
+	}
+	return picked
+}
