@@ -12,8 +12,8 @@ import (
 
 // referenceParameters are the parameters that the behaviour reference
 // (../shared/reference/postfix-behaviour.md) and the seed documents name.
-// Postern must model every one; whatever else its `postconf -d` prints and
-// Postfix knows is compared too.
+// Postern must model every one, and every other parameter Postfix 3.7's
+// `postconf -d` prints.
 var referenceParameters = []string{
 	"alias_database", "alias_maps", "allow_mail_to_commands", "allow_mail_to_files",
 	"allow_min_user", "append_dot_mydomain", "bounce_queue_lifetime",
@@ -56,10 +56,15 @@ var referenceParameters = []string{
 
 // defaultsExclusions are the parameters whose default Postern changes on
 // purpose, with the reason.
+// The compatibility-level-dependent behaviour itself is compared with an
+// explicit compatibility_level in the main.cf corpus.
 var defaultsExclusions = map[string]string{
-	"mail_name":    `DESIGN.md: Postern's banner names it honestly, mail_name defaults to "Postern"`,
-	"mail_version": "Postern's own version, not Postfix's",
-	"process_id":   "the pid of the postconf process itself",
+	"mail_name":           `DESIGN.md: Postern's banner names it honestly, mail_name defaults to "Postern"`,
+	"mail_version":        "Postern's own version, not Postfix's",
+	"mail_release_date":   "Postern's own release date, paired with mail_version",
+	"process_id":          "the pid of the postconf process itself",
+	"compatibility_level": "reference §2: Postern emulates level 3.6 by default; Postfix's built-in default is 0",
+	"mynetworks":          "computed from mynetworks_style, whose default depends on compatibility_level (host at 3.6, subnet at 0)",
 }
 
 func TestDifferentialPostconfDefaults(t *testing.T) {
@@ -69,14 +74,19 @@ func TestDifferentialPostconfDefaults(t *testing.T) {
 	realAll := parseParameters(all.run(t, pf.Path(t, "postconf"), tw.real).Stdout)
 	oursAll := parseParameters(all.run(t, harness.Bin(t, "postconf"), tw.ours).Stdout)
 
+	// Every parameter Postfix prints, including those master.cf's
+	// delivery services add (local_destination_rate_delay, ...), and
+	// every reference parameter even if Postfix lacked it.
 	names := append([]string(nil), referenceParameters...)
+	for name := range realAll {
+		if !slices.Contains(referenceParameters, name) {
+			names = append(names, name)
+		}
+	}
 	var extensions []string
 	for name := range oursAll {
-		switch {
-		case realAll[name] == "":
+		if realAll[name] == "" {
 			extensions = append(extensions, name)
-		case !slices.Contains(referenceParameters, name):
-			names = append(names, name)
 		}
 	}
 	sort.Strings(names)
@@ -85,16 +95,16 @@ func TestDifferentialPostconfDefaults(t *testing.T) {
 		len(names), strings.Join(extensions, " "))
 
 	q := query{prog: "postconf", args: append([]string{"-d"}, names...)}
-	real := q.run(t, pf.Path(t, "postconf"), tw.real)
-	ours := q.run(t, harness.Bin(t, "postconf"), tw.ours)
+	postfix := q.run(t, pf.Path(t, "postconf"), tw.real)
+	postern := q.run(t, harness.Bin(t, "postconf"), tw.ours)
 	t.Run("exit status and warnings", func(t *testing.T) {
-		real, ours := real, ours
-		real.Stdout, ours.Stdout = "", ""
-		if report := mismatch(real, ours); report != "" {
+		postfix, postern := postfix, postern
+		postfix.Stdout, postern.Stdout = "", ""
+		if report := mismatch(postfix, postern); report != "" {
 			t.Errorf("postconf -d NAME... (%d names): Postern differs from Postfix (-real +ours):\n%s", len(names), report)
 		}
 	})
-	realLines, oursLines := parseParameters(real.Stdout), parseParameters(ours.Stdout)
+	realLines, oursLines := parseParameters(postfix.Stdout), parseParameters(postern.Stdout)
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			want, got := realLines[name], oursLines[name]
@@ -111,6 +121,40 @@ func TestDifferentialPostconfDefaults(t *testing.T) {
 				t.Errorf("postconf -d %s: Postern differs from Postfix\nreal: %s\nours: %s", name, want, got)
 			}
 		})
+	}
+}
+
+// TestDifferentialPostconfAll compares plain `postconf` (every parameter,
+// set or default, unexpanded) line by line, less the parameters excluded
+// above and Postern's extensions.
+func TestDifferentialPostconfAll(t *testing.T) {
+	pf := realPostfix(t)
+	tw := newTwin(t, map[string]string{
+		// An explicit level, so the level-dependent defaults agree.
+		"main.cf":   "compatibility_level = 3.6\nmyhostname = mx.example.com\nrelay_domains = $mydomain\nbogus = 1\n",
+		"master.cf": standardMasterCF,
+	})
+	q := query{prog: "postconf"}
+	postfix := q.run(t, pf.Path(t, "postconf"), tw.real)
+	postern := q.run(t, harness.Bin(t, "postconf"), tw.ours)
+	realNames := parseParameters(postfix.Stdout)
+	keep := func(out string) string {
+		var kept []string
+		for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			name, _, _ := strings.Cut(line, " =")
+			if _, excluded := defaultsExclusions[name]; excluded && name != "compatibility_level" && name != "mynetworks" {
+				continue
+			}
+			if realNames[name] == "" {
+				continue // a Postern extension
+			}
+			kept = append(kept, line)
+		}
+		return joinLines(kept)
+	}
+	postfix.Stdout, postern.Stdout = keep(postfix.Stdout), keep(postern.Stdout)
+	if report := mismatch(postfix, postern); report != "" {
+		t.Errorf("postconf: Postern differs from Postfix (-real +ours):\n%s", report)
 	}
 }
 

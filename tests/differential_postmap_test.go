@@ -62,12 +62,17 @@ user@sub.example.com   sub
   # indented comment
 UPPER   MixedCase Value
 tabbed	tab	separated   value   
+hashval  value # not a comment
+colon:   key with colon
+novalue   
+ÜBER   utf8 key
 `
 
 var indexedKeys = []string{
 	"alice@example.com", "ALICE@EXAMPLE.COM", "Alice@Example.COM",
 	"example.com", "sub.example.com", "user@sub.example.com", "@sub.example.com", "user",
 	"bob", "quoted key", `"quoted key"`, "cont", "badline", "upper", "UPPER", "tabbed",
+	"hashval", "colon:", "colon", "novalue", "über", "ÜBER", "Über",
 	"nosuch", "",
 }
 
@@ -167,6 +172,29 @@ var postmapCorpus = []tableCase{
 			lookups("postmap", dirToken+"/table", "key", "KEY", "other", "missing"),
 			[]query{{prog: "postmap", args: []string{"-q", "other", dirToken + "/table"}, viaEnv: true}},
 		),
+	},
+	{
+		name:  "hash CRLF and several maps",
+		files: map[string]string{"table": "crlf value\r\nboth from-hash\r\n", "table.re": "/^only-re$/ from-regexp\n/^both$/ regexp-loses\n"},
+		queries: concat(
+			[]query{postmapRun("hash:" + dirToken + "/table")},
+			lookups("postmap", "hash:"+dirToken+"/table", "crlf", "both"),
+			[]query{
+				{prog: "postmap", args: []string{"-q", "only-re", "hash:" + dirToken + "/table", "regexp:" + dirToken + "/table.re"}},
+				{prog: "postmap", args: []string{"-q", "both", "hash:" + dirToken + "/table", "regexp:" + dirToken + "/table.re"}},
+				{prog: "postmap", args: []string{"-q", "none", "hash:" + dirToken + "/table", "regexp:" + dirToken + "/table.re"}},
+			},
+		),
+	},
+	{
+		name:  "hash duplicates replaced or ignored",
+		files: map[string]string{"replace": "bob first\nbob second\n", "ignore": "bob first\nbob second\n"},
+		queries: []query{
+			postmapRun("-r", "hash:"+dirToken+"/replace"),
+			{prog: "postmap", args: []string{"-q", "bob", "hash:" + dirToken + "/replace"}},
+			postmapRun("-w", "hash:"+dirToken+"/ignore"),
+			{prog: "postmap", args: []string{"-q", "bob", "hash:" + dirToken + "/ignore"}},
+		},
 	},
 	{
 		name:  "hash without folding",
@@ -275,8 +303,8 @@ var postmapCorpus = []tableCase{
 }
 
 // tableExclusions are the queries where Postern's postmap or postalias
-// differs from Postfix's on purpose, keyed by "CASE: COMMAND" (or "CASE: *"
-// for every command of a case), with the reason.
+// differs from Postfix's on purpose, keyed by "CASE: COMMAND", with the
+// reason.
 var tableExclusions = map[string]string{}
 
 func TestDifferentialPostmap(t *testing.T) {
@@ -288,7 +316,9 @@ func runTableCorpus(t *testing.T, corpus []tableCase) {
 	for _, c := range corpus {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			files := map[string]string{"main.cf": "", "master.cf": standardMasterCF}
+			// An explicit level, as stock main.cf files set, so the
+			// smtputf8_enable default (UTF-8 key folding) is the same.
+			files := map[string]string{"main.cf": "compatibility_level = 3.6\n", "master.cf": standardMasterCF}
 			for name, content := range c.files {
 				files[name] = content
 			}

@@ -71,6 +71,10 @@ func (p *postconf) warnf(format string, args ...any) {
 
 func (p *postconf) main(argv []string) error {
 	opts, err := parseOptions(argv)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(p.errw, "postconf: %s\n", ue.complaint)
+	}
 	if err != nil {
 		return err
 	}
@@ -140,7 +144,7 @@ func (p *postconf) show() error {
 			}
 		}
 	}
-	masterTexts := p.readMasterOptions()
+	masterTexts := p.readMasterCF(cfg)
 	if !defaults {
 		err := cfg.Scan(func(name string) { p.warnf("%s: undefined parameter: %s", cfg.Path, name) })
 		if err := macroFailure(p, err); err != nil {
@@ -149,7 +153,7 @@ func (p *postconf) show() error {
 	}
 	used, unused := cfg.UserParameters(masterTexts...)
 	printable := map[string]bool{}
-	for _, n := range config.Names() {
+	for _, n := range cfg.Names() {
 		printable[n] = true
 	}
 	for _, s := range used {
@@ -167,9 +171,7 @@ func (p *postconf) show() error {
 			}
 		}
 	default:
-		for _, n := range config.Names() {
-			names = append(names, n)
-		}
+		names = cfg.Names()
 		for _, s := range used {
 			names = append(names, s.Name)
 		}
@@ -178,6 +180,9 @@ func (p *postconf) show() error {
 	for _, name := range names {
 		if !printable[name] {
 			p.warnf("%s: unknown parameter", name)
+			continue
+		}
+		if _, set := cfg.Explicit(name); opts.flags['n'] && !set {
 			continue
 		}
 		if err := p.printParameter(cfg, name, defaults); err != nil {
@@ -237,10 +242,12 @@ func macroFailure(p *postconf, err error) error {
 	return err
 }
 
-// readMasterOptions returns the values of master.cf's "-o" options, whose
-// $name references make main.cf parameters "used". A missing master.cf is
-// reported as postconf reports it; a malformed one is left to -M.
-func (p *postconf) readMasterOptions() []string {
+// readMasterCF registers the per-transport parameters of master.cf's
+// delivery services in cfg and returns the values of its "-o" options,
+// whose $name references make main.cf parameters "used". A missing
+// master.cf is reported as postconf reports it; a malformed one is left
+// for -M to report.
+func (p *postconf) readMasterCF(cfg *config.Config) []string {
 	path := filepath.Join(p.dir, "master.cf")
 	file, err := mastercf.ParseFileLenient(path)
 	if err != nil {
@@ -251,6 +258,7 @@ func (p *postconf) readMasterOptions() []string {
 	}
 	var texts []string
 	for _, e := range file.Entries {
+		cfg.AddService(e.Service, filepath.Base(e.Command))
 		for _, o := range e.Options {
 			texts = append(texts, o.Value)
 		}

@@ -2,9 +2,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/postern/postern/pkg/mastercf"
@@ -39,20 +41,23 @@ func printMasterCF(w io.Writer, configDir string, mode byte, fold bool, selector
 	}
 	path := configDir + "/master.cf"
 	file, err := mastercf.ParseFileLenient(path)
+	if file != nil {
+		for _, warning := range file.Warnings {
+			where := "master.cf"
+			if warning.Kind == mastercf.WarnLeadingWhitespace {
+				where = path
+			}
+			fmt.Fprintf(masterWarnings, "postconf: warning: %s\n", printableMasterText(where+": "+warning.Msg))
+		}
+	}
 	if err != nil {
 		return postconfMasterError(err)
-	}
-	for _, warning := range file.Warnings {
-		where := "master.cf"
-		if warning.Kind == mastercf.WarnLeadingWhitespace {
-			where = path
-		}
-		fmt.Fprintf(masterWarnings, "postconf: warning: %s: %s\n", where, warning.Msg)
 	}
 	sels, err := parseMasterSelectors(mode, selectors)
 	if err != nil {
 		return err
 	}
+	params := masterParameters(file)
 	var out strings.Builder
 	for _, e := range file.Entries {
 		switch mode {
@@ -61,7 +66,7 @@ func printMasterCF(w io.Writer, configDir string, mode byte, fold bool, selector
 		case 'F':
 			printMasterFields(&out, e, fold, sels)
 		case 'P':
-			printMasterParameters(&out, e, fold, sels)
+			printMasterParameters(&out, e, params[e], fold, sels)
 		}
 	}
 	if _, err := io.WriteString(w, out.String()); err != nil {
@@ -69,7 +74,7 @@ func printMasterCF(w io.Writer, configDir string, mode byte, fold bool, selector
 	}
 	for _, s := range sels {
 		if !s.matched {
-			fmt.Fprintf(masterWarnings, "postconf: warning: unmatched request: %q\n", s.request)
+			fmt.Fprintf(masterWarnings, "postconf: warning: unmatched request: \"%s\"\n", s.request)
 		}
 	}
 	return nil
@@ -99,7 +104,7 @@ func parseMasterSelectors(mode byte, requests []string) ([]*masterSelector, erro
 		parts = append(parts, "", "")
 		s := &masterSelector{request: request, service: parts[0], typ: parts[1], id: parts[2]}
 		if mode == 'F' && s.id != "" && s.id != "*" && !isMasterField(s.id) {
-			return nil, fmt.Errorf("invalid service attribute name: %q", s.id)
+			return nil, fmt.Errorf("invalid service attribute name: \"%s\"", s.id)
 		}
 		sels = append(sels, s)
 	}
@@ -148,9 +153,38 @@ func printMasterFields(out *strings.Builder, e *mastercf.Entry, fold bool, sels 
 	}
 }
 
+// masterParameters returns the parameters "postconf -P" shows for each
+// entry. postconf keeps one table of "-o" parameters per service/type, made
+// when the first parameter for that service/type is read and shared by that
+// entry and every later one with the same service/type (earlier ones show
+// nothing); a later value for a name replaces an earlier one.
+func masterParameters(file *mastercf.File) map[*mastercf.Entry][]mastercf.Option {
+	tables := make(map[string]map[string]string)
+	tableOf := make(map[*mastercf.Entry]map[string]string, len(file.Entries))
+	for _, e := range file.Entries {
+		for _, o := range e.Options {
+			if tables[e.Key()] == nil {
+				tables[e.Key()] = make(map[string]string)
+			}
+			tables[e.Key()][o.Name] = o.Value
+		}
+		tableOf[e] = tables[e.Key()]
+	}
+	out := make(map[*mastercf.Entry][]mastercf.Option, len(tableOf))
+	for e, table := range tableOf {
+		params := make([]mastercf.Option, 0, len(table))
+		for name, value := range table {
+			params = append(params, mastercf.Option{Name: name, Value: value})
+		}
+		sort.Slice(params, func(i, j int) bool { return params[i].Name < params[j].Name })
+		out[e] = params
+	}
+	return out
+}
+
 // printMasterParameters prints, for each selector naming the entry, the
-// "-o" parameters it asks for, sorted by name.
-func printMasterParameters(out *strings.Builder, e *mastercf.Entry, fold bool, sels []*masterSelector) {
+// parameters (from params, sorted by name) it asks for.
+func printMasterParameters(out *strings.Builder, e *mastercf.Entry, params []mastercf.Option, fold bool, sels []*masterSelector) {
 	if len(sels) == 0 {
 		sels = []*masterSelector{{}}
 	}
@@ -158,7 +192,7 @@ func printMasterParameters(out *strings.Builder, e *mastercf.Entry, fold bool, s
 		if !s.matches(e) {
 			continue
 		}
-		for _, p := range e.Parameters() {
+		for _, p := range params {
 			if matchPart(s.id, p.Name) {
 				out.WriteString(e.FormatParameter(p, fold))
 				s.matched = true
@@ -170,21 +204,21 @@ func printMasterParameters(out *strings.Builder, e *mastercf.Entry, fold bool, s
 // postconfMasterError rewords a master.cf entry error the way postconf
 // words it (master's own wording differs); other errors pass unchanged.
 func postconfMasterError(err error) error {
-	perr, ok := err.(*mastercf.Error)
-	if !ok {
+	var perr *mastercf.Error
+	if !errors.As(err, &perr) {
 		return err
 	}
 	switch perr.Kind {
 	case mastercf.ErrMissingField:
 		return fmt.Errorf("file %s: line %d: bad field count", perr.Path, perr.Line)
 	case mastercf.ErrBadType, mastercf.ErrBadValue:
-		return fmt.Errorf("invalid %s field \"%s\" in \"%s\"", perr.Field, perr.Value, printableMasterText(perr.Text))
+		return errors.New(printableMasterText(fmt.Sprintf("invalid %s field \"%s\" in \"%s\"", perr.Field, perr.Value, perr.Text)))
 	}
 	return err
 }
 
 // printableMasterText replaces control and non-ASCII bytes with "?", as
-// postconf does when it quotes a master.cf line.
+// postconf does in its messages.
 func printableMasterText(s string) string {
 	b := []byte(s)
 	for i, c := range b {

@@ -8,6 +8,11 @@ import (
 	"strings"
 )
 
+// usageError is a bad command line: getopt's complaint, then the usage.
+type usageError struct{ complaint string }
+
+func (e *usageError) Error() string { return usage }
+
 // options are the parsed command-line flags.
 type options struct {
 	configDir  string
@@ -41,7 +46,7 @@ func parseOptions(argv []string) (*options, error) {
 				value := arg[j+1:]
 				if value == "" {
 					if i+1 >= len(argv) {
-						return nil, fmt.Errorf("option requires an argument -- '%c'", f)
+						return nil, &usageError{fmt.Sprintf("option requires an argument -- '%c'", f)}
 					}
 					i++
 					value = argv[i]
@@ -54,13 +59,10 @@ func parseOptions(argv []string) (*options, error) {
 				break
 			}
 			if strings.IndexByte(knownFlags, f) < 0 {
-				return nil, fmt.Errorf("invalid option -- '%c'", f)
+				return nil, &usageError{fmt.Sprintf("invalid option -- '%c'", f)}
 			}
 			o.flags[f] = true
 			if f == 'M' || f == 'F' || f == 'P' {
-				if o.masterMode != 0 && o.masterMode != f {
-					return nil, fmt.Errorf("specify one of -M, -F and -P")
-				}
 				o.masterMode = f
 			}
 		}
@@ -69,29 +71,71 @@ func parseOptions(argv []string) (*options, error) {
 	return o, o.check()
 }
 
-// check rejects combinations postconf refuses.
+// flagOrder is the order in which postconf names conflicting flags.
+const flagOrder = "aAdeFfhHmMnPxX#"
+
+// commandFlags select what postconf does; at most one may be given.
+const commandFlags = "aAeFmMPX#"
+
+// check rejects the combinations postconf refuses, with its messages.
 func (o *options) check() error {
-	if o.flags['d'] && o.flags['n'] {
-		return fmt.Errorf("specify one of -d -n")
-	}
-	if o.flags['h'] && o.flags['H'] {
-		return fmt.Errorf("specify one of -h -H")
-	}
-	edit := o.flags['e']
 	for _, a := range o.args {
 		if strings.Contains(a, "=") && o.masterMode == 0 {
-			edit = true
+			o.flags['e'] = true
 		}
 	}
-	o.flags['e'] = edit
-	var modes []string
-	for _, f := range []byte("eX#") {
-		if o.flags[f] {
-			modes = append(modes, "-"+string(f))
+	if c := o.present(commandFlags); len(c) > 1 {
+		return fmt.Errorf("specify one of %s", strings.Join(c, " "))
+	}
+	for _, pair := range []string{"dn", "hH"} {
+		if c := o.present(pair); len(c) > 1 {
+			return fmt.Errorf("specify one of %s", strings.Join(c, " "))
 		}
 	}
-	if len(modes) > 1 {
-		return fmt.Errorf("specify one of %s", strings.Join(modes, " "))
+	command := o.present(commandFlags)
+	if len(command) == 0 {
+		return nil
+	}
+	cmd := command[0][1]
+	switch cmd {
+	case 'e', 'X', '#':
+		if c := o.present("dfhHnx" + string(cmd)); len(c) > 1 {
+			return fmt.Errorf("specify one of %s", strings.Join(c, " "))
+		}
+		if len(o.args) == 0 && cmd == 'e' {
+			return fmt.Errorf("-e requires name=value argument")
+		}
+		if len(o.args) == 0 {
+			return fmt.Errorf("missing service argument")
+		}
+	case 'a', 'A', 'm':
+		if c := o.present("dfhHnx"); len(c) > 0 {
+			return fmt.Errorf("with option -%c, do not specify %s", cmd, c[0])
+		}
+	case 'M', 'F', 'P':
+		if c := o.present("dhHn"); len(c) > 0 {
+			return fmt.Errorf("with option -%c, do not specify %s", cmd, c[0])
+		}
 	}
 	return nil
 }
+
+// present lists the flags among set that were given, as "-x" strings in
+// postconf's order.
+func (o *options) present(set string) []string {
+	var out []string
+	for i := 0; i < len(flagOrder); i++ {
+		f := flagOrder[i]
+		if o.flags[f] && strings.IndexByte(set, f) >= 0 {
+			out = append(out, "-"+string(f))
+		}
+	}
+	return out
+}
+
+// usage is postconf's synopsis, printed after a bad option.
+const usage = "usage: postconf [-a (server SASL types)] [-A (client SASL types)] [-c config_dir] " +
+	"[-d (parameter defaults)] [-e (edit configuration)] [-f (fold lines)] [-F (master.cf fields)] " +
+	"[-h (no names)] [-H (no values)] [-m (map types)] [-M (master.cf)] [-n (non-default parameters)] " +
+	"[-o name=value (override parameter value)] [-P (master.cf parameters)] [-x (expand parameter values)] " +
+	"[-X (exclude)] [-# (comment-out)] [name...]"

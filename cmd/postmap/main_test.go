@@ -3,6 +3,7 @@
 package main
 
 import (
+	"os"
 	"testing"
 
 	"github.com/postern/postern/pkg/maps/tablecmd/difftest"
@@ -10,6 +11,8 @@ import (
 
 const source = "a,   b\nkey1 val1\nKEY2   val2  \n# comment\n  # indented comment\ncont first,   \n   second\n\n" +
 	"badline\n\"quoted key\" qv\ndup one\ndup two\n\t leading ws\n\"unterminated value\nz\\ v\nk3 v3\r\nname: value\n"
+
+const utf8Source = "straße v\nΣX s\nk\xff v\nok v\n"
 
 func TestPostmapMatchesPostfix(t *testing.T) {
 	ours := difftest.Build(t, "postmap")
@@ -52,9 +55,38 @@ func TestPostmapMatchesPostfix(t *testing.T) {
 			q("-q", "any", "static:{x"), q("-q", "any", "static:{ a } b"), q("-q", "any", "static:"),
 			q("-s", "static:x"), q("static:x"), q("-q", "x", "nosuch:t"),
 		}},
+		{Name: "SMTPUTF8 folding", Files: map[string]string{"t": utf8Source}, Steps: []difftest.Step{
+			q("t"), {Args: []string{"-s", "t"}, Unordered: true},
+			q("-q", "STRASSE", "t"), q("-q", "ΣX", "t"), q("-q", "ä", "inline:{Ä=1}"), q("-q", "ok", "texthash:t"),
+			{Args: []string{"-i", "t"}, Stdin: "k\xff v\n"},
+		}},
+		{Name: "ASCII folding", Files: map[string]string{"t": utf8Source, "main.cf": "compatibility_level = 0\n"},
+			Steps: []difftest.Step{
+				q("t"), {Args: []string{"-s", "t"}, Unordered: true},
+				q("-q", "STRASSE", "t"), q("-q", "straßE", "t"), q("-q", "ä", "inline:{Ä=1}"),
+			}},
 		{Name: "errors", Steps: []difftest.Step{
 			q("missing"), q("-q", "x", "missing"), q("-q", "x", "btree:missing"), q("-q", "x", "texthash:missing"),
 		}},
 	}
-	difftest.Compare(t, "/usr/sbin/postmap", ours, "postmap", scenarios)
+	// Postern lists only the options it has in its usage message.
+	difftest.Compare(t, "/usr/sbin/postmap", ours, "postmap", scenarios, "postmap: fatal: usage:")
+}
+
+// TestBerkeleyDBFileIsRefused checks that a NAME.db written by Postfix
+// (Berkeley DB) gets a clear error telling to rebuild it.
+func TestBerkeleyDBFileIsRefused(t *testing.T) {
+	const real = "/usr/sbin/postmap"
+	if _, err := os.Stat(real); err != nil {
+		t.Skipf("real postmap not installed: %v", err)
+	}
+	ours := difftest.Build(t, "postmap")
+	dir := difftest.Setup(t, difftest.Scenario{Files: map[string]string{"t": "a b\n"}})
+	difftest.Run(t, real, dir, difftest.Step{Args: []string{"t"}})
+	got := difftest.Run(t, ours, dir, difftest.Step{Args: []string{"-q", "a", "t"}})
+	want := "stdout:\n\nstderr:\npostmap: fatal: open database t.db: not a Postern table file " +
+		"(perhaps built by another program); rebuild it with postmap or postalias\nstatus: 1"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
 }

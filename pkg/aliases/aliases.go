@@ -41,25 +41,25 @@ func (w Warning) String() string {
 // each skipped line, in file order. Continuation lines (starting with
 // whitespace) and comment lines work as in other Postfix tables. Lines
 // without "name: value" and names that are not local are skipped with a
-// warning. Duplicates are passed on; the caller decides.
-func Scan(r io.Reader, file string, entry func(Entry), warn func(Warning)) error {
-	return maps.ReadLogicalLines(r, file, func(l maps.LogicalLine) {
+// warning, and so are lines that are not valid UTF-8 when utf8Only is
+// set (SMTPUTF8 mode). Duplicates are passed on; the caller decides.
+func Scan(r io.Reader, file string, utf8Only bool, entry func(Entry), warn func(Warning)) error {
+	warnText := func(text string) { warn(Warning{File: file, Text: text}) }
+	return maps.ReadLogicalLines(r, file, maps.RequireUTF8(utf8Only, file, func(l maps.LogicalLine) {
 		name, value, problem := ParseLine(l.Text)
 		if problem != "" {
 			warn(Warning{File: file, Line: l.Line, Text: problem})
 			return
 		}
 		entry(Entry{Name: name, Value: value, Line: l.Line})
-	}, func(text string) {
-		warn(Warning{File: file, Text: text})
-	})
+	}, warnText), warnText)
 }
 
 // Parse reads a whole aliases file (see Scan).
-func Parse(r io.Reader, file string) ([]Entry, []Warning, error) {
+func Parse(r io.Reader, file string, utf8Only bool) ([]Entry, []Warning, error) {
 	var entries []Entry
 	var warnings []Warning
-	err := Scan(r, file,
+	err := Scan(r, file, utf8Only,
 		func(e Entry) { entries = append(entries, e) },
 		func(w Warning) { warnings = append(warnings, w) })
 	return entries, warnings, err

@@ -119,7 +119,7 @@ func TestParseValue(t *testing.T) {
 
 func TestParse(t *testing.T) {
 	input := "postmaster: root\nlist: a,\n   b\n# comment\n  # indented\nbad\ndup: a\ndup: b\nA@B: c\n"
-	entries, warnings, err := Parse(strings.NewReader(input), "/etc/aliases")
+	entries, warnings, err := Parse(strings.NewReader(input), "/etc/aliases", false)
 	if err != nil {
 		t.Fatal(err)
 	}

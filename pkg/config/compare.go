@@ -3,6 +3,9 @@
 package config
 
 import (
+	"cmp"
+	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -23,7 +26,15 @@ func compare(a, op, b string, level bool) (bool, error) {
 		}
 		c = compareLevels(la, lb)
 	case allDigits(a) && allDigits(b):
-		c = compareNumbers(a, b)
+		na, err := strconv.ParseInt(a, 10, 64)
+		if err != nil {
+			return false, fmt.Errorf("mac_exp_eval: bad conversion: %s", a)
+		}
+		nb, err := strconv.ParseInt(b, 10, 64)
+		if err != nil {
+			return false, fmt.Errorf("mac_exp_eval: bad conversion: %s", b)
+		}
+		c = cmp.Compare(na, nb)
 	default:
 		c = strings.Compare(a, b)
 	}
@@ -55,7 +66,8 @@ func allDigits(s string) bool {
 	return true
 }
 
-// compareNumbers compares two digit strings of any length numerically.
+// compareNumbers compares two digit strings of any length numerically
+// (compatibility level parts).
 func compareNumbers(a, b string) int {
 	a = strings.TrimLeft(a, "0")
 	b = strings.TrimLeft(b, "0")
@@ -76,7 +88,7 @@ func parseLevel(s string) ([]string, error) {
 		return nil, macroErr(`malformed compatibility level syntax: "%s"`, s)
 	}
 	for _, p := range parts {
-		if !allDigits(p) {
+		if _, err := strconv.ParseInt(p, 10, 64); err != nil || !allDigits(p) {
 			return nil, macroErr(`malformed compatibility level syntax: "%s"`, s)
 		}
 	}

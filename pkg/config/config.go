@@ -25,6 +25,8 @@ type Config struct {
 	Warnings []string
 
 	settings map[string]Setting
+	// serviceDefaults are parameters derived from master.cf (AddService).
+	serviceDefaults map[string]string
 }
 
 // ConfigDir chooses the configuration directory as every Postfix program
@@ -132,6 +134,9 @@ func (c *Config) Settings() []Setting {
 func (c *Config) Default(name string) (value string, ok bool, err error) {
 	if v, isDerived, err := deriveDefault(c, name); isDerived {
 		return v, true, err
+	}
+	if v, ok := c.serviceDefaults[name]; ok {
+		return v, true, nil
 	}
 	v, ok := staticDefault(name)
 	return v, ok, nil

@@ -12,6 +12,14 @@ import (
 // with "unreasonable macro call nesting".
 const maxNesting = 100
 
+// maxReferences and maxExpandedSize bound one expansion, so that values
+// built to double at every level ($a = $b$b, $b = $c$c, ...) fail instead
+// of exhausting memory. Postfix has no such limit; no sane main.cf is near.
+const (
+	maxReferences   = 100000
+	maxExpandedSize = 4 << 20
+)
+
 // ErrMacro is wrapped by every expansion error; postconf reports it as
 // "fatal: macro processing error" after printing the detail as a warning.
 var ErrMacro = errors.New("macro processing error")
@@ -40,6 +48,7 @@ type expander struct {
 	onUndefined func(name string)
 	onReference func(name string)
 	scan        bool
+	references  int
 }
 
 func isNameByte(c byte) bool {
@@ -63,6 +72,9 @@ func (x *expander) expand(text string, depth int) (string, error) {
 	var out strings.Builder
 	for i := 0; i < len(text); {
 		c := text[i]
+		if out.Len() > maxExpandedSize {
+			return "", macroErr(`macro expansion result too long (more than %d bytes)`, maxExpandedSize)
+		}
 		if c != '$' {
 			out.WriteByte(c)
 			i++
@@ -129,6 +141,9 @@ func matchClose(s string, open int) int {
 
 // get looks a name up, reporting references and undefined names.
 func (x *expander) get(name string) (string, error) {
+	if x.references++; x.references > maxReferences {
+		return "", macroErr(`too many macro references (more than %d)`, maxReferences)
+	}
 	if x.onReference != nil {
 		x.onReference(name)
 	}
@@ -185,17 +200,17 @@ func (x *expander) call(body string, depth int) (string, error) {
 	if op != '?' && op != ':' {
 		return "", macroErr(`attribute name syntax error at: "%s"`, context(name, body[i:]))
 	}
-	ifSet, ifUnset, err := parseBranches(body, i)
+	var value string
+	var err error
+	if x.scan {
+		_, err = x.reference(name, depth)
+	} else {
+		value, err = x.get(name)
+	}
 	if err != nil {
 		return "", err
 	}
-	if x.scan {
-		if _, err := x.reference(name, depth); err != nil {
-			return "", err
-		}
-		return x.choose(false, ifSet, ifUnset, depth)
-	}
-	value, err := x.get(name)
+	ifSet, ifUnset, err := parseBranches(body, i)
 	if err != nil {
 		return "", err
 	}
@@ -334,7 +349,7 @@ func (x *expander) relational(body string, i, depth int) (string, error) {
 			j++
 		}
 		if body[i:j] != "level" {
-			return "", macroErr(`bad operator suffix at: "%s"`, context(op, body[i:]))
+			return "", macroErr(`bad operator suffix at: "%s"`, context(op, body[i:j]))
 		}
 		level, i = true, j
 	}
@@ -368,7 +383,7 @@ func (x *expander) relational(body string, i, depth int) (string, error) {
 		return "", nil
 	}
 	if body[i] != '?' && body[i] != ':' {
-		return "", macroErr(`"?" or ":" expected at: "%s"`, context(lastToken(body, i), body[i:]))
+		return "", macroErr(`"?" or ":" expected at: "%s"`, context("}", body[i:]))
 	}
 	ifTrue, ifFalse, err := parseBranches(body, i)
 	if err != nil {

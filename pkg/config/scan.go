@@ -6,12 +6,22 @@ package config
 // visiting every conditional branch, and calls onUndefined for each
 // reference to an undefined name. It returns the first expansion error, as
 // postconf fails on one even without -x.
+//
+// Names that built-in defaults refer to (legacy names such as
+// lmtp_per_record_deadline) count as defined, as they do for postconf.
 func (c *Config) Scan(onUndefined func(name string)) error {
-	x := &expander{lookup: c.lookupWith(nil), onUndefined: onUndefined, scan: true}
+	legacy := c.defaultReferences()
+	report := func(name string) {
+		if onUndefined != nil && !legacy[name] {
+			onUndefined(name)
+		}
+	}
+	x := &expander{lookup: c.lookupWith(nil), onUndefined: report, scan: true}
 	for _, s := range c.Settings() {
 		if IsRaw(s.Name) {
 			continue
 		}
+		x.references = 0
 		if _, err := x.expand(s.Value, 0); err != nil {
 			return err
 		}
@@ -33,17 +43,26 @@ func references(text string, into map[string]bool) {
 // Referenced returns every name that some explicit setting, built-in
 // default or extra text (master.cf "-o" values) refers to with $name.
 func (c *Config) Referenced(extra ...string) map[string]bool {
-	refs := map[string]bool{}
+	refs := c.defaultReferences()
 	for _, s := range c.settings {
 		references(s.Value, refs)
 	}
+	for _, text := range extra {
+		references(text, refs)
+	}
+	return refs
+}
+
+// defaultReferences returns the names built-in defaults refer to.
+func (c *Config) defaultReferences() map[string]bool {
+	refs := map[string]bool{}
 	for _, n := range Names() {
 		if v, ok := staticDefault(n); ok {
 			references(v, refs)
 		}
 	}
-	for _, text := range extra {
-		references(text, refs)
+	for _, v := range c.serviceDefaults {
+		references(v, refs)
 	}
 	return refs
 }
@@ -57,7 +76,7 @@ func (c *Config) UserParameters(extra ...string) (used, unused []Setting) {
 	refs := c.Referenced(extra...)
 	for _, s := range c.Settings() {
 		switch {
-		case Known(s.Name):
+		case c.Known(s.Name):
 		case refs[s.Name]:
 			used = append(used, s)
 		default:

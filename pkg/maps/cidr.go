@@ -1,4 +1,5 @@
 // cidr.go implements the "cidr" table type of cidr_table(5): network/prefix patterns, first match in file order.
+
 package maps
 
 import (
@@ -35,24 +36,45 @@ type cidrRule struct {
 // cidrTable is an opened cidr table.
 type cidrTable struct {
 	spec     string
-	file     string
+	name     string // the file, or the {...} text of an inline table
+	files    []string
 	rules    []cidrRule
 	warnings []string
 }
 
-// openCIDR reads the cidr table in file name.
+// openCIDR opens cidr:/path or the inline form cidr:{ {net result}, ... }.
 func openCIDR(name string, _ Options) (Table, error) {
+	if strings.HasPrefix(name, "{") {
+		items, err := splitInlineRules(name)
+		if err != nil {
+			return nil, fmt.Errorf("cidr map: %w", err)
+		}
+		t := &cidrTable{spec: "cidr:" + name, name: name}
+		var openIfs []cidrOpenIf
+		for i, item := range items {
+			if item != "" { // an empty {} still counts as a line
+				openIfs = t.addLine(item, i+1, openIfs)
+			}
+		}
+		t.closeOpenIfs(openIfs)
+		return t, nil
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", name, describeErrno(err))
 	}
 	defer f.Close()
-	return readCIDR(f, name)
+	t, err := readCIDR(f, name)
+	if err != nil {
+		return nil, err
+	}
+	t.files = []string{name}
+	return t, nil
 }
 
 // readCIDR parses the cidr table source read from r; name is its file.
 func readCIDR(r io.Reader, name string) (*cidrTable, error) {
-	t := &cidrTable{spec: "cidr:" + name, file: name}
+	t := &cidrTable{spec: "cidr:" + name, name: name}
 	var openIfs []cidrOpenIf
 	err := ReadLogicalLines(r, name, func(l LogicalLine) {
 		openIfs = t.addLine(strings.TrimRight(l.Text, " \t\r\n\f\v"), l.Line, openIfs)
@@ -60,11 +82,17 @@ func readCIDR(r io.Reader, name string) (*cidrTable, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.closeOpenIfs(openIfs)
+	return t, nil
+}
+
+// closeOpenIfs reports IFs left open, innermost first; they stay in force
+// to the end of the table.
+func (t *cidrTable) closeOpenIfs(openIfs []cidrOpenIf) {
 	for i := len(openIfs) - 1; i >= 0; i-- {
 		t.warn(openIfs[i].line, "IF has no matching ENDIF")
 		t.rules[openIfs[i].rule].skipTo = len(t.rules)
 	}
-	return t, nil
 }
 
 // cidrOpenIf is an IF still waiting for its ENDIF.
@@ -73,7 +101,7 @@ type cidrOpenIf struct{ rule, line int }
 // warn records a warning about a line, in Postfix's words.
 func (t *cidrTable) warn(line int, format string, args ...any) {
 	t.warnings = append(t.warnings,
-		fmt.Sprintf("cidr map %s, line %d: ", t.file, line)+fmt.Sprintf(format, args...))
+		fmt.Sprintf("cidr map %s, line %d: ", t.name, line)+fmt.Sprintf(format, args...))
 }
 
 // addLine parses one logical line and returns the IFs still open.
@@ -226,5 +254,5 @@ func (r *cidrRule) matches(addr netip.Addr) bool {
 
 func (t *cidrTable) Spec() string       { return t.spec }
 func (t *cidrTable) Close() error       { return nil }
-func (t *cidrTable) Files() []string    { return []string{t.file} }
+func (t *cidrTable) Files() []string    { return t.files }
 func (t *cidrTable) Warnings() []string { return t.warnings }

@@ -1,4 +1,5 @@
 // cidr_fuzz_test.go fuzzes the cidr table parser and lookups.
+
 package maps
 
 import (

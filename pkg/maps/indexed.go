@@ -54,9 +54,13 @@ func openIndexed(typ string) Opener {
 // openIndexedFile opens a Postern table file read-only. A missing file
 // and a file in another format get Postfix-style errors.
 func openIndexedFile(path string) (*bolt.DB, error) {
-	if _, err := os.Stat(path); err != nil {
+	// Try the file first, so that bbolt's errors below can only be about
+	// its format.
+	f, err := os.Open(path)
+	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, describeErrno(err))
 	}
+	f.Close()
 	db, err := bolt.Open(path, 0, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
@@ -101,7 +105,7 @@ type errnoText syscall.Errno
 
 func (e errnoText) Error() string {
 	text := syscall.Errno(e).Error()
-	if text != "" {
+	if text != "" && text[0] >= 'a' && text[0] <= 'z' {
 		text = string(text[0]-'a'+'A') + text[1:]
 	}
 	return text
@@ -110,10 +114,10 @@ func (e errnoText) Error() string {
 func (e errnoText) Unwrap() error { return syscall.Errno(e) }
 
 func (t *indexedTable) Lookup(key string) (string, bool, error) {
-	if key == "" {
+	if !usableKey(key, t.opts) {
 		return "", false, nil
 	}
-	key = foldIf(key, t.opts)
+	key = Fold(key, t.opts)
 	var value string
 	var found bool
 	err := t.db.View(func(tx *bolt.Tx) error {

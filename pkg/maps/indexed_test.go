@@ -222,5 +222,22 @@ func TestEntrySetPolicies(t *testing.T) {
 		if !set.Delete("dup") || set.Delete("dup") || len(set.Entries()) != 1 {
 			t.Errorf("policy %d: Delete misbehaves", tt.policy)
 		}
+		set.Add("dup", "again")
+		if got := set.Entries(); len(got) != 2 || got[0] != (Entry{"dup", "again"}) {
+			t.Errorf("policy %d: re-added key gives %v", tt.policy, got)
+		}
+	}
+}
+
+func TestIndexedUnreadable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads any file")
+	}
+	name := filepath.Join(t.TempDir(), "t")
+	writeTable(t, name, []Entry{{"a", "b"}})
+	os.Chmod(name+".db", 0)
+	_, err := Open("hash:"+name, Options{})
+	if want := "open database " + name + ".db: Permission denied"; err == nil || err.Error() != want {
+		t.Errorf("error = %v, want %q", err, want)
 	}
 }

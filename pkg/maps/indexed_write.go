@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 
 	bolt "go.etcd.io/bbolt"
@@ -35,7 +37,7 @@ const (
 // by its policy.
 type EntrySet struct {
 	Policy DuplicatePolicy
-	order  []string
+	order  []string // may hold deleted or repeated keys; Entries skips them
 	values map[string]string
 }
 
@@ -53,8 +55,7 @@ func (s *EntrySet) Add(key, value string) (warnDuplicate bool) {
 		}
 		return s.Policy == KeepFirstWarn
 	}
-	s.order = append(s.order, key)
-	s.values[key] = value
+	s.Put(key, value)
 	return false
 }
 
@@ -72,29 +73,27 @@ func (s *EntrySet) Delete(key string) bool {
 		return false
 	}
 	delete(s.values, key)
-	for i, k := range s.order {
-		if k == key {
-			s.order = append(s.order[:i], s.order[i+1:]...)
-			break
-		}
-	}
 	return true
 }
 
 // Entries returns the entries in first-seen order.
 func (s *EntrySet) Entries() []Entry {
-	out := make([]Entry, 0, len(s.order))
+	out := make([]Entry, 0, len(s.values))
+	emitted := make(map[string]bool, len(s.values))
 	for _, k := range s.order {
-		out = append(out, Entry{Key: k, Value: s.values[k]})
+		if v, ok := s.values[k]; ok && !emitted[k] {
+			emitted[k] = true
+			out = append(out, Entry{Key: k, Value: v})
+		}
 	}
 	return out
 }
 
 // WriteIndexed replaces the indexed table file dbPath with entries.
-// The file keeps the mode and owner of the file it replaces; a new file
-// gets mode 0600 plus the group and other read bits of source (the
-// table's source file, or nil), as Postfix creates it. The write is
-// atomic and fsynced.
+// The file keeps the mode and owner (when running as root) of the file
+// it replaces; a new file gets mode 0600 plus the group and other read
+// bits of source (the table's source file; nil gives 0644), as Postfix
+// creates it. The write is atomic and fsynced.
 func WriteIndexed(dbPath string, entries []Entry, source fs.FileInfo) error {
 	mode, owner := newFileAttributes(dbPath, source)
 	dir := filepath.Dir(dbPath)
@@ -128,7 +127,9 @@ func WriteIndexed(dbPath string, entries []Entry, source fs.FileInfo) error {
 	return syncDir(dir)
 }
 
-// newFileAttributes picks the mode and owner for a table file.
+// newFileAttributes picks the mode and owner for a table file: those of
+// the file it replaces, else a mode derived from the source file and the
+// process's own user (the caller has switched to the right one).
 func newFileAttributes(dbPath string, source fs.FileInfo) (fs.FileMode, *syscall.Stat_t) {
 	if old, err := os.Stat(dbPath); err == nil {
 		st, _ := old.Sys().(*syscall.Stat_t)
@@ -137,8 +138,7 @@ func newFileAttributes(dbPath string, source fs.FileInfo) (fs.FileMode, *syscall
 	if source == nil || !source.Mode().IsRegular() {
 		return 0o644, nil
 	}
-	st, _ := source.Sys().(*syscall.Stat_t)
-	return 0o600 | source.Mode().Perm()&0o044, st
+	return 0o600 | source.Mode().Perm()&0o044, nil
 }
 
 func writeBolt(path string, entries []Entry) error {
@@ -158,7 +158,10 @@ func writeBolt(path string, entries []Entry) error {
 		if err != nil {
 			return err
 		}
-		for _, e := range entries {
+		// Appending keys in order lets pages be filled completely.
+		sorted := slices.SortedFunc(slices.Values(entries), func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
+		b.FillPercent = 1.0
+		for _, e := range sorted {
 			if e.Key == "" {
 				continue
 			}

@@ -27,6 +27,11 @@ type Options struct {
 	// (postmap -f). Types whose patterns carry their own case rules
 	// (regexp, cidr) ignore it.
 	NoFold bool
+	// UTF8 is SMTPUTF8 mode (smtputf8_enable = yes, Postfix's default
+	// from compatibility_level 1 on): keys are folded with Unicode full
+	// case folding instead of ASCII only, source lines that are not valid
+	// UTF-8 are skipped with a warning, and such keys are never found.
+	UTF8 bool
 }
 
 // Opener opens the table called name (the part after "type:").

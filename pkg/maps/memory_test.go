@@ -107,3 +107,12 @@ func checkSpec(t *testing.T, spec string, opts Options, lookups map[string]strin
 		}
 	}
 }
+
+func TestUTF8Lookups(t *testing.T) {
+	utf8 := Options{UTF8: true}
+	checkSpec(t, "inline:{STRAßE=1}", utf8, map[string]string{"strasse": "1", "Straße": "1", "stra\xffe": ""}, "")
+	checkSpec(t, "inline:{STRAßE=1}", Options{}, map[string]string{"straße": "1", "strasse": ""}, "")
+	name := filepath.Join(t.TempDir(), "t")
+	writeTable(t, name, []Entry{{"strasse", "v"}})
+	checkSpec(t, "hash:"+name, utf8, map[string]string{"STRAßE": "v", "\xff": ""}, "")
+}

@@ -1,4 +1,5 @@
 // regexp.go implements the "regexp" table type of regexp_table(5): ordered POSIX patterns, first match wins.
+
 package maps
 
 import (

@@ -1,4 +1,5 @@
-// regexp_inline.go splits the inline form regexp:{ {/re/ result}, ... } into its rules.
+// regexp_inline.go splits the inline forms regexp:{ {/re/ result}, ... } and cidr:{ ... } into their rules.
+
 package maps
 
 import (

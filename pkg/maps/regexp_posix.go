@@ -1,4 +1,5 @@
 // regexp_posix.go translates POSIX (glibc) regular expressions, as regexp_table(5) reads them, into Go regexp syntax.
+
 package maps
 
 import (
@@ -6,8 +7,27 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 )
+
+// The dialect is glibc's regcomp() in the C locale, as Postfix 3.7 on
+// Linux uses it, checked against the real library:
+//
+//   - ERE by default, BRE (\( \) \{ \} \| \+ \?) with the x flag; bracket
+//     expressions with [:class:], [.c.] and [=c=]; ranges by byte value
+//     (compared in upper case under REG_ICASE, as glibc does); \w \W \s
+//     \S \b \B \` \'; matching is byte by byte, never UTF-8 aware.
+//   - Any other escaped character is literal: \d is "d", not a digit.
+//     Like glibc, with case folding on (the default) an escaped lower-case
+//     letter such as \d matches nothing at all.
+//   - Perl syntax is not POSIX and fails as in glibc: (?=, (?!, (?<=, (?:,
+//     (?>, and a+ followed by + or ? are plain POSIX (stacked repetition).
+//   - Refused because Go's RE2 engine cannot run them, with a warning
+//     that skips the rule: back-references \1-\9, the word-edge operators
+//     \< and \>, repetition counts above 1000, and groups nested more
+//     than a few hundred deep ("Regular expression too big").
+//   - Matching is leftmost-longest like POSIX, but the positions of $n
+//     can differ from glibc's for groups that match the empty string or
+//     are repeated around empty matches.
 
 // posixFlags are the regcomp() options a regexp table rule selects.
 type posixFlags struct {
@@ -20,7 +40,6 @@ type posixFlags struct {
 var (
 	errPrecedingRE    = errors.New("Invalid preceding regular expression")
 	errUnmatchedParn  = errors.New(`Unmatched ( or \(`)
-	errUnmatchedRParn = errors.New(`Unmatched ) or \)`)
 	errUnmatchedBrkt  = errors.New("Unmatched [, [^, [:, [., or [=")
 	errUnmatchedBrace = errors.New(`Unmatched \{`)
 	errBadBrace       = errors.New(`Invalid content of \{\}`)
@@ -38,6 +57,10 @@ const (
 	posixDupMax = 0x7fff
 	goRepeatMax = 1000
 )
+
+// maxGroupDepth bounds group nesting, as Go's regexp parser does, so that
+// a hostile pattern cannot recurse without limit.
+const maxGroupDepth = 1000
 
 // compilePOSIX compiles a POSIX pattern. The result matches keys that were
 // passed through bytesAsRunes, so that matching is byte-wise as in the C
@@ -98,6 +121,7 @@ func (p *posixParser) parseAlternation(out *strings.Builder, depth int) error {
 // parseBranch parses a sequence of pieces.
 func (p *posixParser) parseBranch(out *strings.Builder, depth int) error {
 	branchStart := true
+	afterAnchor := false
 	for !p.eof() {
 		c := p.src[p.pos]
 		if p.fl.extended {
@@ -106,14 +130,15 @@ func (p *posixParser) parseBranch(out *strings.Builder, depth int) error {
 			}
 		} else if p.atBRECloser() {
 			if p.src[p.pos+1] == ')' && depth == 0 {
-				return errUnmatchedRParn
+				return errUnmatchedParn
 			}
 			return nil
 		}
-		atom, repeatable, err := p.parseAtom(depth, branchStart)
+		atom, repeatable, err := p.parseAtom(depth, branchStart, afterAnchor)
 		if err != nil {
 			return err
 		}
+		afterAnchor = !repeatable
 		atom, err = p.parseRepetitions(atom, repeatable)
 		if err != nil {
 			return err
@@ -140,6 +165,9 @@ func (p *posixParser) isRepetition() bool {
 // parseRepetitions applies any repetition operators that follow an atom.
 // Stacked operators (a**, a+?) repeat the repeated atom, as in POSIX.
 func (p *posixParser) parseRepetitions(atom string, repeatable bool) (string, error) {
+	if !repeatable && !p.fl.extended {
+		return atom, nil // the operator is a literal (see parseBREAtom)
+	}
 	repeated := false
 	for p.isRepetition() {
 		if !repeatable || (repeated && !p.fl.extended && !p.atBREPlusOrQuestion()) {
@@ -209,7 +237,11 @@ func (p *posixParser) readIntervalNumber() (int, intervalToken) {
 			p.pos++
 			return n, intervalComma
 		case c == '\\' && p.pos+1 < len(p.src):
+			// An escaped comma still separates; any other escape is bad.
 			p.pos += 2
+			if p.src[p.pos-1] == ',' {
+				return n, intervalComma
+			}
 			n = -2
 		case c >= '0' && c <= '9' && n != -2:
 			p.pos++
@@ -265,10 +297,11 @@ func (p *posixParser) parseInterval() (string, error) {
 }
 
 // parseAtom parses one atom and says whether a repetition may follow it.
-func (p *posixParser) parseAtom(depth int, branchStart bool) (string, bool, error) {
+// afterAnchor tells that the previous atom was an anchor such as ^ or \b.
+func (p *posixParser) parseAtom(depth int, branchStart, afterAnchor bool) (string, bool, error) {
 	c := p.src[p.pos]
 	if !p.fl.extended {
-		return p.parseBREAtom(depth, branchStart)
+		return p.parseBREAtom(depth, branchStart, afterAnchor)
 	}
 	switch c {
 	case '(':
@@ -295,8 +328,9 @@ func (p *posixParser) parseAtom(depth int, branchStart bool) (string, bool, erro
 	return p.literal(c), true, nil
 }
 
-// parseBREAtom parses an atom of a basic regular expression.
-func (p *posixParser) parseBREAtom(depth int, branchStart bool) (string, bool, error) {
+// parseBREAtom parses an atom of a basic regular expression. In a BRE,
+// *, \+ and \? at the start of a branch or after an anchor are literal.
+func (p *posixParser) parseBREAtom(depth int, branchStart, afterAnchor bool) (string, bool, error) {
 	c := p.src[p.pos]
 	rest := p.src[p.pos:]
 	switch {
@@ -305,16 +339,14 @@ func (p *posixParser) parseBREAtom(depth int, branchStart bool) (string, bool, e
 		return p.parseGroup(depth, `\)`)
 	case strings.HasPrefix(rest, `\{`):
 		return "", false, errPrecedingRE
-	case c == '*' && branchStart:
+	case c == '*' && (branchStart || afterAnchor):
 		p.pos++
 		return p.literal(c), true, nil
+	case (strings.HasPrefix(rest, `\+`) || strings.HasPrefix(rest, `\?`)) && (branchStart || afterAnchor):
+		p.pos += 2
+		return p.literal(rest[1]), true, nil
 	case c == '^' && branchStart:
 		p.pos++
-		// A '*' right after a leading anchor is literal in a BRE.
-		if !p.eof() && p.src[p.pos] == '*' {
-			p.pos++
-			return "^" + p.literal('*'), true, nil
-		}
 		return "^", false, nil
 	case c == '$' && (p.pos+1 == len(p.src) || strings.HasPrefix(p.src[p.pos+1:], `\)`) || strings.HasPrefix(p.src[p.pos+1:], `\|`)):
 		p.pos++
@@ -334,6 +366,9 @@ func (p *posixParser) parseBREAtom(depth int, branchStart bool) (string, bool, e
 
 // parseGroup parses a capture group after its opening token.
 func (p *posixParser) parseGroup(depth int, closer string) (string, bool, error) {
+	if depth >= maxGroupDepth {
+		return "", false, errTooBig
+	}
 	p.groups++
 	var inner strings.Builder
 	if err := p.parseAlternation(&inner, depth+1); err != nil {
@@ -414,201 +449,4 @@ func (p *posixParser) foldSet(s byteSet) byteSet {
 		}
 	}
 	return s
-}
-
-// parseBracket parses a bracket expression after its '['.
-func (p *posixParser) parseBracket() (string, bool, error) {
-	var s byteSet
-	negate := false
-	if !p.eof() && p.src[p.pos] == '^' {
-		negate = true
-		p.pos++
-	}
-	if p.eof() {
-		return "", false, errBadPattern
-	}
-	first := true
-	for {
-		if p.eof() {
-			return "", false, errUnmatchedBrkt
-		}
-		if p.src[p.pos] == ']' && !first {
-			p.pos++
-			break
-		}
-		first = false
-		low, isClass, err := p.parseBracketElement(&s)
-		if err != nil {
-			return "", false, err
-		}
-		if isClass {
-			if strings.HasPrefix(p.src[p.pos:], "-") && !strings.HasPrefix(p.src[p.pos:], "-]") {
-				return "", false, errRangeEnd
-			}
-			continue
-		}
-		if !strings.HasPrefix(p.src[p.pos:], "-") || strings.HasPrefix(p.src[p.pos:], "-]") {
-			s.add(low)
-			continue
-		}
-		p.pos++ // the '-'
-		high, highIsClass, err := p.parseBracketElement(nil)
-		if err != nil {
-			return "", false, err
-		}
-		if highIsClass || high < low {
-			return "", false, errRangeEnd
-		}
-		for c := int(low); c <= int(high); c++ {
-			s.add(byte(c))
-		}
-	}
-	s = p.foldSet(s)
-	if negate {
-		s = s.complement()
-		if p.fl.newline {
-			s.remove('\n')
-		}
-	}
-	return byteSetClass(s), true, nil
-}
-
-// parseBracketElement parses a single byte, [.c.], [=c=] or, when into is
-// not nil, a [:class:] whose bytes are added to into (isClass true).
-func (p *posixParser) parseBracketElement(into *byteSet) (c byte, isClass bool, err error) {
-	rest := p.src[p.pos:]
-	if len(rest) >= 2 && rest[0] == '[' && strings.ContainsRune(":.=", rune(rest[1])) {
-		kind := rest[1]
-		end := strings.Index(rest[2:], string(kind)+"]")
-		if end < 0 {
-			return 0, false, errUnmatchedBrkt
-		}
-		name := rest[2 : 2+end]
-		p.pos += 2 + end + 2
-		if kind == ':' {
-			if into == nil {
-				return 0, true, nil
-			}
-			set, ok := namedClass(name)
-			if !ok {
-				return 0, false, errClassName
-			}
-			*into = into.union(set)
-			return 0, true, nil
-		}
-		if len(name) != 1 {
-			return 0, false, errCollation
-		}
-		return name[0], false, nil
-	}
-	p.pos++
-	return rest[0], false, nil
-}
-
-// byteSet is a set of byte values.
-type byteSet [4]uint64
-
-func (s *byteSet) add(c byte)         { s[c/64] |= 1 << (c % 64) }
-func (s *byteSet) remove(c byte)      { s[c/64] &^= 1 << (c % 64) }
-func (s byteSet) has(c byte) bool     { return s[c/64]&(1<<(c%64)) != 0 }
-func (s byteSet) complement() byteSet { return byteSet{^s[0], ^s[1], ^s[2], ^s[3]} }
-func (s byteSet) union(t byteSet) byteSet {
-	return byteSet{s[0] | t[0], s[1] | t[1], s[2] | t[2], s[3] | t[3]}
-}
-
-// byteSetClass writes a set as a Go character class over runes 0-255.
-func byteSetClass(s byteSet) string {
-	var b strings.Builder
-	b.WriteString("[")
-	empty := true
-	for c := 0; c < 256; {
-		if !s.has(byte(c)) {
-			c++
-			continue
-		}
-		start := c
-		for c < 256 && s.has(byte(c)) {
-			c++
-		}
-		fmt.Fprintf(&b, `\x{%x}-\x{%x}`, start, c-1)
-		empty = false
-	}
-	if empty {
-		return `[^\x00-\x{10FFFF}]`
-	}
-	b.WriteString("]")
-	return b.String()
-}
-
-// wordBytes is the C locale's \w: letters, digits and underscore.
-func wordBytes() byteSet {
-	s := classBytes("alnum")
-	s.add('_')
-	return s
-}
-
-// classBytes returns a [:name:] class that is known to exist.
-func classBytes(name string) byteSet {
-	s, _ := namedClass(name)
-	return s
-}
-
-// namedClass returns the bytes of a POSIX class in the C locale.
-func namedClass(name string) (byteSet, bool) {
-	var s byteSet
-	isUpper := func(c byte) bool { return c >= 'A' && c <= 'Z' }
-	isLower := func(c byte) bool { return c >= 'a' && c <= 'z' }
-	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
-	test := map[string]func(c byte) bool{
-		"alpha":  func(c byte) bool { return isUpper(c) || isLower(c) },
-		"upper":  isUpper,
-		"lower":  isLower,
-		"digit":  isDigit,
-		"xdigit": func(c byte) bool { return isDigit(c) || (c|0x20) >= 'a' && (c|0x20) <= 'f' },
-		"alnum":  func(c byte) bool { return isUpper(c) || isLower(c) || isDigit(c) },
-		"space":  func(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' },
-		"blank":  func(c byte) bool { return c == ' ' || c == '\t' },
-		"punct":  func(c byte) bool { return c > ' ' && c < 0x7f && !isUpper(c) && !isLower(c) && !isDigit(c) },
-		"print":  func(c byte) bool { return c >= ' ' && c < 0x7f },
-		"graph":  func(c byte) bool { return c > ' ' && c < 0x7f },
-		"cntrl":  func(c byte) bool { return c < ' ' || c == 0x7f },
-	}[name]
-	if test == nil {
-		return s, false
-	}
-	for c := 0; c < 256; c++ {
-		if test(byte(c)) {
-			s.add(byte(c))
-		}
-	}
-	return s, true
-}
-
-// bytesAsRunes maps each byte of s to the rune of the same value, so that a
-// translated pattern matches byte by byte. ASCII strings are returned as is.
-func bytesAsRunes(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		b.WriteRune(rune(s[i]))
-	}
-	return b.String()
-}
-
-// runesAsBytes undoes bytesAsRunes for a substring of its result.
-func runesAsBytes(s string) string {
-	b := make([]byte, 0, len(s))
-	for _, r := range s {
-		b = append(b, byte(r))
-	}
-	return string(b)
 }

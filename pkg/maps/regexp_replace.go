@@ -1,4 +1,5 @@
 // regexp_replace.go parses and expands the $1, ${1}, $(1) and $$ references in regexp table results.
+
 package maps
 
 import (

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
 )
 
 // LogicalLine is one entry of a Postfix-style source file after comment
@@ -74,6 +77,38 @@ func abbreviate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// RequireUTF8 wraps fn for ReadLogicalLines so that, when on is set
+// (SMTPUTF8 mode), a logical line that is not valid UTF-8 is reported
+// through warn in Postfix's words and skipped.
+func RequireUTF8(on bool, file string, fn func(LogicalLine), warn func(string)) func(LogicalLine) {
+	if !on {
+		return fn
+	}
+	return func(l LogicalLine) {
+		if !utf8.ValidString(l.Text) {
+			warn(fmt.Sprintf("%s, line %d: non-UTF-8 input \"%s\" -- ignoring this line", file, l.Line, markInvalidUTF8(l.Text)))
+			return
+		}
+		fn(l)
+	}
+}
+
+// markInvalidUTF8 replaces each byte that is not part of valid UTF-8
+// with '?', as Postfix prints such input.
+func markInvalidUTF8(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteByte('?')
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 func isSpace(c byte) bool {
@@ -146,9 +181,11 @@ func (w SourceWarning) String() string {
 func (w SourceWarning) Malformed() bool { return w.Text == malformedLine }
 
 // ScanSource reads a table source file and calls entry for each entry and
-// warn for each skipped or suspicious line, in file order. Duplicates are passed on.
-func ScanSource(r io.Reader, file string, entry func(SourceEntry), warn func(SourceWarning)) error {
-	return ReadLogicalLines(r, file, func(l LogicalLine) {
+// warn for each skipped or suspicious line, in file order. Duplicates are
+// passed on. With utf8Only, lines that are not valid UTF-8 are skipped.
+func ScanSource(r io.Reader, file string, utf8Only bool, entry func(SourceEntry), warn func(SourceWarning)) error {
+	warnText := func(text string) { warn(SourceWarning{File: file, Text: text}) }
+	return ReadLogicalLines(r, file, RequireUTF8(utf8Only, file, func(l LogicalLine) {
 		key, value, problem, ok := SplitKeyValue(l.Text)
 		if !ok {
 			warn(SourceWarning{File: file, Line: l.Line, Text: problem})
@@ -158,17 +195,15 @@ func ScanSource(r io.Reader, file string, entry func(SourceEntry), warn func(Sou
 			warn(SourceWarning{File: file, Line: l.Line, Text: aliasStyleRecord})
 		}
 		entry(SourceEntry{Key: key, Value: value, Line: l.Line})
-	}, func(text string) {
-		warn(SourceWarning{File: file, Text: text})
-	})
+	}, warnText), warnText)
 }
 
 // ParseSource reads a table source file and returns its entries in file
 // order, duplicates included, and the warnings about lines it skipped.
-func ParseSource(r io.Reader, file string) ([]SourceEntry, []SourceWarning, error) {
+func ParseSource(r io.Reader, file string, utf8Only bool) ([]SourceEntry, []SourceWarning, error) {
 	var entries []SourceEntry
 	var warnings []SourceWarning
-	err := ScanSource(r, file,
+	err := ScanSource(r, file, utf8Only,
 		func(e SourceEntry) { entries = append(entries, e) },
 		func(w SourceWarning) { warnings = append(warnings, w) })
 	return entries, warnings, err
@@ -191,10 +226,32 @@ func FoldKey(key string) string {
 	return key
 }
 
-// foldIf folds key unless opts says not to.
-func foldIf(key string, opts Options) string {
-	if opts.NoFold {
-		return key
+// FoldKeyUTF8 folds a key with Unicode full case folding ("STRAßE" and
+// "strasse" become the same key), as Postfix does in SMTPUTF8 mode.
+func FoldKeyUTF8(key string) string {
+	for i := 0; i < len(key); i++ {
+		if key[i] >= utf8.RuneSelf {
+			return cases.Fold().String(key)
+		}
 	}
 	return FoldKey(key)
+}
+
+// Fold folds key as opts say: not at all with NoFold, else with Unicode
+// full case folding in UTF8 mode, else ASCII letters only.
+func Fold(key string, opts Options) string {
+	switch {
+	case opts.NoFold:
+		return key
+	case opts.UTF8:
+		return FoldKeyUTF8(key)
+	default:
+		return FoldKey(key)
+	}
+}
+
+// usableKey reports whether a lookup key can match anything: it must not
+// be empty, nor invalid UTF-8 in UTF8 mode.
+func usableKey(key string, opts Options) bool {
+	return key != "" && (!opts.UTF8 || utf8.ValidString(key))
 }

@@ -4,6 +4,7 @@ package maps
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func FuzzScanSource(f *testing.F) {
@@ -14,11 +15,12 @@ func FuzzScanSource(f *testing.F) {
 		"  leading\nk\\ v\nk: v\r\n",
 		"\"a\\\"b\" c\n\"\" \"\"\n",
 	} {
-		f.Add(seed)
+		f.Add(seed, false)
+		f.Add(seed, true)
 	}
-	f.Fuzz(func(t *testing.T, input string) {
+	f.Fuzz(func(t *testing.T, input string, utf8Only bool) {
 		lastLine := 0
-		err := ScanSource(strings.NewReader(input), "f", func(e SourceEntry) {
+		err := ScanSource(strings.NewReader(input), "f", utf8Only, func(e SourceEntry) {
 			if e.Key == "" || e.Value == "" {
 				t.Fatalf("empty key or value: %+v", e)
 			}
@@ -29,6 +31,9 @@ func FuzzScanSource(f *testing.F) {
 				t.Fatalf("line numbers not increasing: %d after %d", e.Line, lastLine)
 			}
 			lastLine = e.Line
+			if utf8Only && !utf8.ValidString(e.Key+e.Value) {
+				t.Fatalf("invalid UTF-8 passed in UTF-8 mode: %+v", e)
+			}
 			key, value, _, ok := SplitKeyValue(e.Key + " " + e.Value)
 			if !ok || key != e.Key || value != e.Value {
 				t.Fatalf("entry %+v does not round-trip: %q %q %v", e, key, value, ok)

@@ -95,7 +95,7 @@ func TestScanSource(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			entries, warnings, err := ParseSource(strings.NewReader(tt.input), "f")
+			entries, warnings, err := ParseSource(strings.NewReader(tt.input), "f", false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +114,7 @@ func TestScanSource(t *testing.T) {
 }
 
 func TestSourceWarningMalformed(t *testing.T) {
-	_, warnings, _ := ParseSource(strings.NewReader("lonely\n\"x v\n"), "f")
+	_, warnings, _ := ParseSource(strings.NewReader("lonely\n\"x v\n"), "f", false)
 	if len(warnings) != 2 || !warnings[0].Malformed() || warnings[1].Malformed() {
 		t.Fatalf("Malformed() wrong for %q", warnings)
 	}
@@ -131,6 +131,49 @@ func TestFoldKey(t *testing.T) {
 	for _, tt := range tests {
 		if got := FoldKey(tt.in); got != tt.want {
 			t.Errorf("FoldKey(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFoldModes(t *testing.T) {
+	tests := []struct {
+		in   string
+		opts Options
+		want string
+	}{
+		{"STRAßE", Options{}, "straße"},
+		{"STRAßE", Options{UTF8: true}, "strasse"},
+		{"ΣX", Options{UTF8: true}, "σx"},
+		{"MiXed", Options{UTF8: true}, "mixed"},
+		{"MiXed", Options{NoFold: true, UTF8: true}, "MiXed"},
+	}
+	for _, tt := range tests {
+		if got := Fold(tt.in, tt.opts); got != tt.want {
+			t.Errorf("Fold(%q, %+v) = %q, want %q", tt.in, tt.opts, got, tt.want)
+		}
+	}
+}
+
+func TestScanSourceUTF8(t *testing.T) {
+	input := "k\xff v\n\xfe\xff\n  cont\nok v\n"
+	for _, tt := range []struct {
+		utf8Only bool
+		entries  int
+		warnings []string
+	}{
+		{false, 3, nil},
+		{true, 1, []string{`f, line 1: non-UTF-8 input "k? v" -- ignoring this line`, `f, line 2: non-UTF-8 input "??  cont" -- ignoring this line`}},
+	} {
+		entries, warnings, err := ParseSource(strings.NewReader(input), "f", tt.utf8Only)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		for _, w := range warnings {
+			texts = append(texts, w.String())
+		}
+		if len(entries) != tt.entries || !reflect.DeepEqual(texts, tt.warnings) {
+			t.Errorf("utf8Only=%v: %d entries, warnings %q; want %d, %q", tt.utf8Only, len(entries), texts, tt.entries, tt.warnings)
 		}
 	}
 }

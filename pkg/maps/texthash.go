@@ -27,7 +27,7 @@ func newMemoryTable(spec string, opts Options) *memoryTable {
 // add stores a folded key; it reports false for a duplicate, which keeps
 // the first value.
 func (t *memoryTable) add(key, value string) bool {
-	key = foldIf(key, t.opts)
+	key = Fold(key, t.opts)
 	if _, dup := t.values[key]; dup {
 		return false
 	}
@@ -44,9 +44,9 @@ func openTexthash(name string, opts Options) (Table, error) {
 	defer f.Close()
 	t := newMemoryTable("texthash:"+name, opts)
 	t.files = []string{name}
-	err = ScanSource(f, name, func(e SourceEntry) {
+	err = ScanSource(f, name, opts.UTF8, func(e SourceEntry) {
 		if !t.add(e.Key, e.Value) {
-			t.warnings = append(t.warnings, fmt.Sprintf("%s, line %d: duplicate entry: \"%s\"", name, e.Line, foldIf(e.Key, opts)))
+			t.warnings = append(t.warnings, fmt.Sprintf("%s, line %d: duplicate entry: \"%s\"", name, e.Line, Fold(e.Key, opts)))
 		}
 	}, func(w SourceWarning) {
 		text := w.String()
@@ -63,10 +63,10 @@ func openTexthash(name string, opts Options) (Table, error) {
 }
 
 func (t *memoryTable) Lookup(key string) (string, bool, error) {
-	if key == "" {
+	if !usableKey(key, t.opts) {
 		return "", false, nil
 	}
-	v, ok := t.values[foldIf(key, t.opts)]
+	v, ok := t.values[Fold(key, t.opts)]
 	return v, ok, nil
 }
 

@@ -29,6 +29,7 @@ type Watcher struct {
 	changes chan Change
 	errs    chan error
 	done    chan struct{}
+	closing sync.Once
 
 	mu    sync.Mutex
 	specs map[string][]string // cleaned file path -> specs of tables it backs
@@ -89,10 +90,15 @@ func (w *Watcher) Changes() <-chan Change { return w.changes }
 // Errors delivers errors from the notification system.
 func (w *Watcher) Errors() <-chan error { return w.errs }
 
-// Close stops watching and closes the Changes and Errors channels.
+// Close stops watching and closes the Changes and Errors channels. It
+// may be called more than once.
 func (w *Watcher) Close() error {
-	close(w.done)
-	return w.notify.Close()
+	var err error
+	w.closing.Do(func() {
+		close(w.done)
+		err = w.notify.Close()
+	})
+	return err
 }
 
 func (w *Watcher) run() {

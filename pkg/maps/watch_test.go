@@ -64,3 +64,38 @@ func expectChange(t *testing.T, w *Watcher, spec string) {
 		}
 	}
 }
+
+func TestWatcherClose(t *testing.T) {
+	w, err := NewWatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddFile(filepath.Join(t.TempDir(), "t.db"), "hash:t"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	select {
+	case _, open := <-w.Changes():
+		if open {
+			t.Error("Changes delivered after Close")
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("Changes not closed after Close")
+	}
+}
+
+func TestWatcherMissingDirectory(t *testing.T) {
+	w, err := NewWatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.AddFile("/nonexistent/dir/t.db", "hash:/nonexistent/dir/t"); err == nil {
+		t.Error("watching a file in a missing directory succeeded")
+	}
+}

@@ -5,81 +5,108 @@ import "strings"
 
 // argItem is one unit of an entry's arguments as postconf prints them.
 type argItem struct {
-	text     string
+	text string
+	// width is the length postconf tests against the line limit before
+	// printing the unit: braces it adds around a word with blanks are left out.
+	width    int
 	override bool // a "-o value" pair, which "postconf -Mf" puts on a line of its own
 }
 
-// readArgs reads the words after the command the way postconf does. Options
-// come first and end at "--" or at the first word that does not start with
-// "-"; a bundle such as "-vo" is split before its "o"; "-oVALUE" and "-o VALUE"
-// are the same override; a braced override "{ name = value }" is rewritten as
-// "name=value" and braced again if the result holds blanks. The word that
-// ends the options is printed without its braces; later words are braced
-// only when they hold blanks. Problems postconf only warns about are passed
-// to warn.
+func plainItem(text string) argItem { return argItem{text: text, width: len(text)} }
+
+// readArgs reads the words after the command the way postconf does, in two
+// passes. The first rewrites the leading options: a bundle such as "-vo" is
+// split before its "o", "-oVALUE" becomes "-o VALUE", and a braced override
+// "{ name = value }" becomes "name=value". The second groups each "-o" (and,
+// as postconf does, a lone "-") with the word after it; options end at "--"
+// or at a word that does not start with "-". That word is printed without
+// its braces; later words, and option values, are braced again only when
+// they hold blanks. Problems postconf only warns about are passed to warn.
 func readArgs(words []string, warn func(string)) (items []argItem, options []Option) {
+	words = normalizeOptions(words, warn)
+	unbraceWarn := func(word string) string {
+		text, err := unbrace(word)
+		if err != nil {
+			warn(err.Error())
+		}
+		return text
+	}
 	inOptions := true
 	for i := 0; i < len(words); i++ {
 		word := words[i]
-		if !inOptions {
-			text, err := unbrace(word)
-			if err != nil {
-				warn(err.Error())
-			}
-			if strings.ContainsAny(text, blanks) {
-				text = "{" + text + "}"
-			}
-			items = append(items, argItem{text: text})
-			continue
-		}
-		if !strings.HasPrefix(word, "-") || word == "--" {
-			// The word that ends the options loses its braces for good.
-			inOptions = false
-			text, err := unbrace(word)
-			if err != nil {
-				warn(err.Error())
-			}
-			items = append(items, argItem{text: text})
-			continue
-		}
-		if k := strings.IndexByte(word[1:], 'o'); k > 0 {
-			items = append(items, argItem{text: word[:k+1]})
-			word = "-" + word[k+1:]
-		}
-		if !strings.HasPrefix(word, "-o") {
-			items = append(items, argItem{text: word})
-			continue
-		}
-		var value string
 		switch {
-		case len(word) > 2:
-			value = word[2:]
-		case i+1 < len(words):
+		case !inOptions:
+			items = append(items, bracedItem(unbraceWarn(word)))
+		case !strings.HasPrefix(word, "-") || word == "--":
+			inOptions = false
+			items = append(items, plainItem(unbraceWarn(word)))
+		case (word == "-o" || word == "-") && i+1 < len(words):
 			i++
-			value = words[i]
+			value := words[i]
+			if word == "-" {
+				value = unbraceWarn(value)
+			} else if name, val, err := splitNameValue(value); err == nil {
+				options = append(options, Option{Name: name, Value: val})
+			}
+			item := bracedItem(value)
+			items = append(items, argItem{text: word + " " + item.text, width: len(word) + 1 + item.width, override: true})
 		default:
-			items = append(items, argItem{text: "-o", override: true})
-			continue
+			items = append(items, plainItem(word))
 		}
-		value, option, ok := readOverride(value, warn)
-		if ok {
-			options = append(options, option)
-		}
-		if strings.ContainsAny(value, blanks) {
-			value = "{" + value + "}"
-		}
-		items = append(items, argItem{text: "-o " + value, override: true})
 	}
 	return items, options
 }
 
-// readOverride reads one "-o" value. A braced value is normalised to
-// "name=value" and its problems are reported; a plain value without "=" is
-// kept as written and silently yields no override, as in postconf.
-func readOverride(value string, warn func(string)) (string, Option, bool) {
+// normalizeOptions is postconf's first pass over the leading options.
+func normalizeOptions(words []string, warn func(string)) []string {
+	out := make([]string, 0, len(words)+4)
+	i := 0
+	for ; i < len(words); i++ {
+		word := words[i]
+		if !strings.HasPrefix(word, "-") || word == "--" {
+			break
+		}
+		if k := strings.IndexByte(word[1:], 'o'); k > 0 {
+			out = append(out, word[:k+1])
+			word = "-" + word[k+1:]
+		}
+		if word == "-" && i+1 < len(words) {
+			// postconf takes a lone "-" as an option with a value, too.
+			out = append(out, word, words[i+1])
+			i++
+			continue
+		}
+		if !strings.HasPrefix(word, "-o") {
+			out = append(out, word)
+			continue
+		}
+		out = append(out, "-o")
+		switch {
+		case len(word) > 2:
+			out = append(out, readOverride(word[2:], warn))
+		case i+1 < len(words):
+			i++
+			out = append(out, readOverride(words[i], warn))
+		}
+	}
+	return append(out, words[i:]...)
+}
+
+// bracedItem prints text, braced when it holds blanks.
+func bracedItem(text string) argItem {
+	item := plainItem(text)
+	if strings.ContainsAny(text, blanks) {
+		item.text = "{" + text + "}"
+	}
+	return item
+}
+
+// readOverride rewrites one "-o" value: a braced value becomes
+// "name=value", or its inner text when that is no "name=value", with the
+// problem reported; a plain value is kept as written.
+func readOverride(value string, warn func(string)) string {
 	if !strings.HasPrefix(value, "{") {
-		name, val, err := splitNameValue(value)
-		return value, Option{Name: name, Value: val}, err == nil
+		return value
 	}
 	inner, err := unbrace(value)
 	if err != nil {
@@ -88,7 +115,7 @@ func readOverride(value string, warn func(string)) (string, Option, bool) {
 	name, val, err := splitNameValue(inner)
 	if err != nil {
 		warn(err.Error())
-		return inner, Option{}, false
+		return inner
 	}
-	return name + "=" + val, Option{Name: name, Value: val}, true
+	return name + "=" + val
 }

@@ -65,7 +65,8 @@ type Entry struct {
 	Line int
 
 	// words are the argument words as written, braces included, kept for
-	// printing the entry the way postconf does.
+	// printing the entry the way postconf does. An Entry built by hand has
+	// none and prints its Args instead.
 	words []string
 }
 
@@ -122,9 +123,9 @@ func (e *Entry) Operands() []string {
 		switch {
 		case arg == "--":
 			return e.Args[i+1:]
-		case !strings.HasPrefix(arg, "-"):
+		case arg == "-" || !strings.HasPrefix(arg, "-"):
 			return e.Args[i:]
-		case optionLetterIndex(arg) >= 0 && optionLetterIndex(arg) == len(arg)-1:
+		case strings.IndexByte(arg, 'o') == len(arg)-1:
 			i++ // "-o" or "-vo": the next word is the value
 		}
 	}
@@ -161,23 +162,23 @@ func SplitHostPort(name string) (host, port string, err error) {
 	if strings.HasPrefix(rest, "[") {
 		end := strings.IndexByte(rest, ']')
 		if end < 0 {
-			return "", "", fmt.Errorf("missing \"]\" in %q", name)
+			return "", "", fmt.Errorf("missing \"]\" in \"%s\"", name)
 		}
 		host, rest = rest[1:end], rest[end+1:]
 		if !strings.HasPrefix(rest, ":") {
-			return "", "", fmt.Errorf("missing \":\" after \"]\" in %q", name)
+			return "", "", fmt.Errorf("missing \":\" after \"]\" in \"%s\"", name)
 		}
 		port = rest[1:]
 	} else if i := strings.LastIndexByte(rest, ':'); i >= 0 {
 		host, port = rest[:i], rest[i+1:]
 		if host == "" {
-			return "", "", fmt.Errorf("missing host in %q", name)
+			return "", "", fmt.Errorf("missing host in \"%s\"", name)
 		}
 	} else {
 		port = rest
 	}
 	if port == "" {
-		return "", "", fmt.Errorf("missing port in %q", name)
+		return "", "", fmt.Errorf("missing port in \"%s\"", name)
 	}
 	return host, port, nil
 }
@@ -187,14 +188,4 @@ func boolField(value string, def bool) bool {
 		return def
 	}
 	return value == "y"
-}
-
-// optionLetterIndex returns where the "o" of a "-o" option sits in a word of
-// bundled single-letter flags ("-o", "-vo", "-oname=value"), or -1 when the
-// word holds no -o option.
-func optionLetterIndex(word string) int {
-	if !strings.HasPrefix(word, "-") || word == "--" {
-		return -1
-	}
-	return strings.IndexByte(word, 'o')
 }

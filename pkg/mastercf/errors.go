@@ -57,13 +57,13 @@ func (e *Error) Error() string {
 	var detail string
 	switch e.Kind {
 	case ErrMissingField:
-		detail = fmt.Sprintf("missing %q field", masterFieldName(e.Field))
+		detail = fmt.Sprintf("missing \"%s\" field", masterFieldName(e.Field))
 	case ErrNoDefault:
-		detail = fmt.Sprintf("field %q has no default value", masterFieldName(e.Field))
+		detail = fmt.Sprintf("field \"%s\" has no default value", masterFieldName(e.Field))
 	case ErrBadType:
 		detail = "bad transport type: " + e.Value
 	case ErrBadValue:
-		detail = fmt.Sprintf("field %q: bad value: %q", masterFieldName(e.Field), e.Value)
+		detail = fmt.Sprintf("field \"%s\": bad value: \"%s\"", masterFieldName(e.Field), e.Value)
 	case ErrInetPrivate:
 		detail = "inet service cannot be private"
 	default:

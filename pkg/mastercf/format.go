@@ -24,44 +24,53 @@ const (
 // command.
 func FieldNames() []string { return append([]string(nil), columns[:]...) }
 
-// lineBuilder writes text while tracking the current column.
+// lineBuilder writes text while tracking the current column as postconf
+// counts it.
 type lineBuilder struct {
 	b   strings.Builder
 	col int
+	// fresh is set while a folded line holds nothing but its indent.
+	fresh bool
 }
 
 func (l *lineBuilder) write(s string) {
 	l.b.WriteString(s)
 	l.col += len(s)
+	l.fresh = l.fresh && s == ""
 }
 
 func (l *lineBuilder) newline() {
 	l.b.WriteString("\n" + foldIndent)
 	l.col = len(foldIndent)
+	l.fresh = true
 }
 
-// writeArgs appends the command's argument units. When folding, a line never
-// grows past argLineLimit unless one unit is longer, and each "-o" override
-// sits on a line of its own.
+// writeArgs appends the command's argument units. When folding, each "-o"
+// override sits on a line of its own and a unit goes to a new line when it
+// would pass argLineLimit; like postconf, that test leaves out the braces
+// around a word with blanks (so such a line can reach two columns more).
 func (l *lineBuilder) writeArgs(items []argItem, fold bool) {
 	breakNext := false
 	for _, it := range items {
 		switch {
 		case fold && (it.override || breakNext):
 			l.newline()
-			l.write(it.text)
-		case fold && l.col+1+len(it.text) > argLineLimit:
+		case fold && l.col+1+it.width > argLineLimit:
 			l.newline()
-			l.write(it.text)
-		default:
-			l.write(" " + it.text)
+		case !l.fresh:
+			l.write(" ")
 		}
+		l.write(it.text)
 		breakNext = it.override
 	}
 }
 
 func (e *Entry) argItems() []argItem {
-	items, _ := readArgs(e.words, func(string) {})
+	words := e.words
+	if words == nil {
+		words = e.Args
+	}
+	items, _ := readArgs(words, func(string) {})
 	return items
 }
 
@@ -114,8 +123,10 @@ func (e *Entry) Field(name string) (value string, ok bool) {
 func (e *Entry) FormatField(name string, fold bool) string {
 	var l lineBuilder
 	l.write(e.Key() + "/" + name + " = ")
+	// postconf moves a value that does not fit onto the next line even
+	// without -f; only the arguments after a command fold with -f alone.
 	first := e.columnValues()[indexOfField(name)]
-	if fold && l.col+len(first) > valueLineLimit {
+	if l.col+len(first) > valueLineLimit {
 		l.newline()
 	}
 	l.write(first)

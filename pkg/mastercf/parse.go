@@ -62,7 +62,8 @@ func parseFile(path string, lenient bool) (*File, error) {
 }
 
 // Parse reads master.cf as Postfix's master does. The first problem in an
-// entry is returned as an *Error naming path and line.
+// entry is returned as an *Error naming path and line, together with a File
+// holding what was read before it (so its Warnings can still be shown).
 func Parse(r io.Reader, path string) (*File, error) {
 	return parse(r, path, false)
 }
@@ -85,14 +86,14 @@ func parse(r io.Reader, path string, lenient bool) (*File, error) {
 	for _, ll := range lines {
 		e, err := parseEntry(ll, path, lenient, warn)
 		if err != nil {
-			return nil, err
+			return f, err
 		}
 		f.Entries = append(f.Entries, e)
 	}
 	return f, nil
 }
 
-// columns names the first seven columns in postconf's words.
+// columns names the eight columns in postconf's words.
 var columns = [...]string{"service", "type", "private", "unprivileged", "chroot", "wakeup", "process_limit", "command"}
 
 func parseEntry(ll logicalLine, path string, lenient bool, warn func(Warning)) (*Entry, error) {

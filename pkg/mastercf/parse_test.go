@@ -42,7 +42,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse(strings.NewReader(tt.text), "/etc/postfix/master.cf")
+			f, err := Parse(strings.NewReader(tt.text), "/etc/postfix/master.cf")
 			var perr *Error
 			if !errors.As(err, &perr) {
 				t.Fatalf("error = %v, want *Error", err)
@@ -50,7 +50,17 @@ func TestParseErrors(t *testing.T) {
 			if err.Error() != tt.want || perr.Kind != tt.kind {
 				t.Errorf("got %q (kind %d), want %q (kind %d)", err, perr.Kind, tt.want, tt.kind)
 			}
+			if f == nil {
+				t.Error("no partial File returned with the error")
+			}
 		})
+	}
+}
+
+func TestParseErrorKeepsWhatCameBefore(t *testing.T) {
+	f, err := Parse(strings.NewReader("a unix - - - - - x -o {p q}\nb bogus\n"), "master.cf")
+	if err == nil || f == nil || len(f.Entries) != 1 || f.Entries[0].Service != "a" || len(f.Warnings) != 1 {
+		t.Fatalf("Parse = %+v, %v; want entry a and its warning before the error", f, err)
 	}
 }
 

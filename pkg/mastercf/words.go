@@ -54,13 +54,13 @@ func unbrace(word string) (string, error) {
 			if depth == 0 {
 				inner := strings.Trim(word[1:i], blanks)
 				if strings.Trim(word[i+1:], blanks) != "" {
-					return inner, fmt.Errorf("syntax error after '}' in %q", word)
+					return inner, fmt.Errorf("syntax error after '}' in \"%s\"", word)
 				}
 				return inner, nil
 			}
 		}
 	}
-	return strings.Trim(word[1:], blanks), fmt.Errorf("missing '}' in %q", word)
+	return strings.Trim(word[1:], blanks), fmt.Errorf("missing '}' in \"%s\"", word)
 }
 
 // ParseOverride reads the value of a "-o" option as a daemon receives it:
@@ -86,10 +86,10 @@ func splitNameValue(text string) (name, value string, err error) {
 	}
 	name, rest := s[:end], strings.TrimLeft(s[end:], blanks)
 	if name == "" {
-		return "", "", fmt.Errorf("missing attribute name: %q", text)
+		return "", "", fmt.Errorf("missing attribute name: \"%s\"", text)
 	}
 	if !strings.HasPrefix(rest, "=") {
-		return "", "", fmt.Errorf("missing '=' after attribute name: %q", text)
+		return "", "", fmt.Errorf("missing '=' after attribute name: \"%s\"", text)
 	}
 	return name, strings.Trim(rest[1:], blanks), nil
 }

@@ -16,7 +16,7 @@ import (
 // YP_LAST_MODIFIED and YP_MASTER_NAME ($myhostname), unfolded, as
 // postalias does.
 func (c *command) readAliases(r io.Reader, file string, set *maps.EntrySet, add func(key, value string)) error {
-	err := aliases.Scan(r, file,
+	err := aliases.Scan(r, file, c.opts.UTF8,
 		func(e aliases.Entry) { add(e.Name, e.Value) },
 		func(w aliases.Warning) { c.warn("%s", w) })
 	if err != nil {

@@ -48,13 +48,9 @@ type command struct {
 	resetPerms  bool // -p: do not copy the source file's read bits
 }
 
-// fatalError ends a run with "prog: fatal: text" and exit status 1.
-type fatalError struct{ text string }
-
-func (e fatalError) Error() string { return e.text }
-
+// fatalf makes an error that ends a run with "prog: fatal: text".
 func fatalf(format string, args ...any) error {
-	return fatalError{fmt.Sprintf(format, args...)}
+	return fmt.Errorf(format, args...)
 }
 
 // Run runs postmap (tool Postmap) or postalias/newaliases (Postalias)
@@ -75,11 +71,7 @@ func Run(tool Tool, prog string, args []string, env Env) int {
 		err = fatalf("write standard output: %v", flushErr)
 	}
 	if err != nil {
-		var fatal fatalError
-		if !errors.As(err, &fatal) {
-			err = fatalError{err.Error()}
-		}
-		fmt.Fprintf(env.Stderr, "%s: fatal: %s\n", prog, err)
+		fmt.Fprintf(env.Stderr, "%s: fatal: %s\n", c.prog, err)
 		return 1
 	}
 	return status
@@ -105,6 +97,8 @@ func (c *command) run(args []string) (int, error) {
 		if len(args) > 0 {
 			return 1, c.usage()
 		}
+		// Postfix's newaliases runs postalias, which names itself in messages.
+		c.prog = "postalias"
 		if err := c.loadConfig(); err != nil {
 			return 1, err
 		}
@@ -188,6 +182,10 @@ func (c *command) loadConfig() error {
 		c.warn("%s", w)
 	}
 	c.defaultType, err = cfg.Get("default_database_type")
+	if err != nil {
+		return err
+	}
+	c.opts.UTF8, err = cfg.Bool("smtputf8_enable")
 	if err != nil {
 		return err
 	}
@@ -352,41 +350,51 @@ func (c *command) deleteKeys(key string, specs []string) (int, error) {
 	}
 	status := 1
 	for _, spec := range specs {
-		name, err := c.indexedName(spec)
+		removed, err := c.deleteFrom(spec, keys)
 		if err != nil {
 			return 1, err
 		}
-		dbPath := maps.IndexedPath(name)
-		entries, err := maps.ReadIndexed(dbPath)
-		if err != nil {
-			return 1, err
-		}
-		set := maps.NewEntrySet(maps.Replace)
-		for _, e := range entries {
-			set.Add(e.Key, e.Value)
-		}
-		removed := false
-		for _, k := range keys {
-			if k != "" && set.Delete(c.fold(k)) {
-				removed = true
-			}
-		}
-		if !removed {
-			continue
-		}
-		status = 0
-		if err := maps.WriteIndexed(dbPath, set.Entries(), nil); err != nil {
-			return 1, err
+		if removed {
+			status = 0
 		}
 	}
 	return status, nil
 }
 
-func (c *command) fold(key string) string {
-	if c.opts.NoFold {
-		return key
+// deleteFrom removes keys from one table and reports whether any was there.
+func (c *command) deleteFrom(spec string, keys []string) (bool, error) {
+	name, err := c.indexedName(spec)
+	if err != nil {
+		return false, err
 	}
-	return maps.FoldKey(key)
+	dbPath := maps.IndexedPath(name)
+	unlock, err := maps.LockForUpdate(dbPath)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	entries, err := maps.ReadIndexed(dbPath)
+	if err != nil {
+		return false, err
+	}
+	set := maps.NewEntrySet(maps.Replace)
+	for _, e := range entries {
+		set.Add(e.Key, e.Value)
+	}
+	removed := false
+	for _, k := range keys {
+		if k != "" && set.Delete(c.fold(k)) {
+			removed = true
+		}
+	}
+	if !removed {
+		return false, nil
+	}
+	return true, maps.WriteIndexed(dbPath, set.Entries(), nil)
+}
+
+func (c *command) fold(key string) string {
+	return maps.Fold(key, c.opts)
 }
 
 // build rebuilds NAME.db from the source file NAME.
@@ -410,6 +418,11 @@ func (c *command) build(spec string) error {
 	}
 	defer restore()
 	dbPath := maps.IndexedPath(name)
+	unlock, err := maps.LockForUpdate(dbPath)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	set := maps.NewEntrySet(c.duplicates)
 	if err := c.readEntries(source, name, dbPath, set); err != nil {
 		return err
@@ -427,6 +440,11 @@ func (c *command) update(spec string) error {
 		return err
 	}
 	dbPath := maps.IndexedPath(name)
+	unlock, err := maps.LockForUpdate(dbPath)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	set := maps.NewEntrySet(c.duplicates)
 	if _, statErr := os.Stat(dbPath); statErr == nil {
 		entries, err := maps.ReadIndexed(dbPath)
@@ -455,7 +473,7 @@ func (c *command) readEntries(r io.Reader, file, dbPath string, set *maps.EntryS
 	if c.tool == Postalias {
 		return c.readAliases(r, file, set, add)
 	}
-	return maps.ScanSource(r, file,
+	return maps.ScanSource(r, file, c.opts.UTF8,
 		func(e maps.SourceEntry) { add(e.Key, e.Value) },
 		func(w maps.SourceWarning) { c.warn("%s", w) })
 }

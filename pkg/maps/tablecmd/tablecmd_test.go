@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -137,4 +138,51 @@ func TestNewaliases(t *testing.T) {
 			{tool: Postalias, args: []string{"-q", "z", "btree:a2"}, stdout: "w\n"},
 			{tool: Postalias, prog: "newaliases", args: []string{"-x"}, status: 1, stderr: "newaliases: fatal: usage: newaliases\n"},
 		})
+}
+
+func TestBuildRunsAsSourceOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to change owners")
+	}
+	const nobody = 65534
+	for _, tt := range []struct {
+		args      []string
+		wantOwner int
+	}{
+		{[]string{"t"}, nobody},
+		{[]string{"-o", "t"}, 0},
+	} {
+		dir := t.TempDir()
+		t.Chdir(dir)
+		os.Chmod(dir, 0o777)
+		os.WriteFile("main.cf", nil, 0o644)
+		os.WriteFile("t", []byte("a b\n"), 0o640)
+		os.Chown("t", nobody, nobody)
+		var stderr bytes.Buffer
+		env := Env{Stdin: strings.NewReader(""), Stdout: &stderr, Stderr: &stderr, Getenv: func(string) string { return dir }}
+		if status := Run(Postmap, "postmap", tt.args, env); status != 0 {
+			t.Fatalf("postmap %q: status %d: %s", tt.args, status, stderr.String())
+		}
+		if os.Geteuid() != 0 {
+			t.Fatal("postmap did not switch back to root")
+		}
+		info, err := os.Stat("t.db")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := info.Sys().(*syscall.Stat_t)
+		if int(st.Uid) != tt.wantOwner || info.Mode().Perm() != 0o640 {
+			t.Errorf("postmap %q: t.db owned by %d mode %v, want %d mode 0640", tt.args, st.Uid, info.Mode().Perm(), tt.wantOwner)
+		}
+	}
+}
+
+func TestDeleteFromSeveralTablesInOneDirectory(t *testing.T) {
+	runSteps(t, "", map[string]string{"t1": "a 1\n", "t2": "a 2\nb 3\n"}, []step{
+		{args: []string{"t1", "t2"}},
+		{args: []string{"-d", "a", "t1", "t2"}},
+		{args: []string{"-q", "a", "t1", "t2"}, status: 1},
+		{args: []string{"-q", "b", "t1", "t2"}, stdout: "3\n"},
+		{args: []string{"-d", "b", "t1"}, status: 1},
+	})
 }

@@ -106,13 +106,15 @@ func compile(root, dir string, pkgs []string) map[string]string {
 	if len(pkgs) == 0 {
 		return failed
 	}
-	args := append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)
+	// No VCS stamping: git refuses a checkout owned by another user, and a
+	// test binary needs no version control information.
+	args := append([]string{"build", "-buildvcs=false", "-o", dir + string(filepath.Separator)}, pkgs...)
 	if _, err := goCommand(root, args...); err == nil {
 		return failed
 	}
 	for _, pkg := range pkgs {
 		name := path.Base(pkg)
-		if out, err := goCommand(root, "build", "-o", filepath.Join(dir, name), pkg); err != nil {
+		if out, err := goCommand(root, "build", "-buildvcs=false", "-o", filepath.Join(dir, name), pkg); err != nil {
 			failed[name] = out
 		}
 	}
@@ -123,7 +125,7 @@ func compile(root, dir string, pkgs []string) map[string]string {
 func moduleRoot() (string, error) {
 	out, err := goCommand("", "env", "GOMOD")
 	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %v: %s", err, out)
+		return "", fmt.Errorf("go env GOMOD: %w: %s", err, out)
 	}
 	gomod := strings.TrimSpace(out)
 	if gomod == "" || gomod == os.DevNull {
@@ -137,7 +139,7 @@ func moduleRoot() (string, error) {
 func mainPackages(root string) ([]string, error) {
 	out, err := goCommand(root, "list", "-e", "-f", `{{if eq .Name "main"}}{{.ImportPath}}{{end}}`, "./...")
 	if err != nil {
-		return nil, fmt.Errorf("go list: %v: %s", err, out)
+		return nil, fmt.Errorf("go list: %w: %s", err, out)
 	}
 	var pkgs []string
 	for _, line := range strings.Split(out, "\n") {
@@ -149,12 +151,19 @@ func mainPackages(root string) ([]string, error) {
 	return pkgs, nil
 }
 
-// goCommand runs the go tool in dir and returns its combined output.
+// goCommand runs the go tool in dir and returns its standard output, or
+// on failure its standard error (progress lines such as "go: downloading"
+// go to standard error and must not be taken for output).
 func goCommand(dir string, args ...string) (string, error) {
 	cmd := exec.Command(goTool(), args...)
 	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return stderr.String(), err
+	}
+	return string(out), nil
 }
 
 // goTool prefers the go that runs the tests (GOROOT/bin/go) over $PATH.

@@ -1,12 +1,19 @@
 // Renders a line-by-line diff of two texts for readable test failures.
 package harness
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
+
+// diffContext is how many unchanged lines Diff shows around a change.
+const diffContext = 2
 
 // Diff compares want and got line by line and returns "" when they are
-// equal, otherwise every line prefixed by "  " (in both), "- " (only in
-// want) or "+ " (only in got). A missing final newline is shown as a line
-// "\ no newline at end".
+// equal, otherwise the lines prefixed by "  " (in both), "- " (only in
+// want) or "+ " (only in got); runs of unchanged lines far from any change
+// are cut to "  ... N equal lines". A missing final newline is shown as a
+// line "\ no newline at end".
 func Diff(want, got string) string {
 	if want == got {
 		return ""
@@ -26,20 +33,47 @@ func Diff(want, got string) string {
 			}
 		}
 	}
-	var out strings.Builder
+	var lines []string
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
 		case i < len(a) && j < len(b) && a[i] == b[j]:
-			out.WriteString("  " + a[i] + "\n")
+			lines = append(lines, "  "+a[i])
 			i, j = i+1, j+1
 		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
-			out.WriteString("- " + a[i] + "\n")
+			lines = append(lines, "- "+a[i])
 			i++
 		default:
-			out.WriteString("+ " + b[j] + "\n")
+			lines = append(lines, "+ "+b[j])
 			j++
 		}
+	}
+	return elideUnchanged(lines)
+}
+
+// elideUnchanged joins diff lines, replacing unchanged lines more than
+// diffContext away from a change by a count.
+func elideUnchanged(lines []string) string {
+	near := make([]bool, len(lines))
+	for k, l := range lines {
+		if !strings.HasPrefix(l, "  ") {
+			for c := max(0, k-diffContext); c <= min(len(lines)-1, k+diffContext); c++ {
+				near[c] = true
+			}
+		}
+	}
+	var out strings.Builder
+	for k := 0; k < len(lines); {
+		if near[k] {
+			out.WriteString(lines[k] + "\n")
+			k++
+			continue
+		}
+		run := k
+		for k < len(lines) && !near[k] {
+			k++
+		}
+		fmt.Fprintf(&out, "  ... %d equal lines\n", k-run)
 	}
 	return out.String()
 }

@@ -20,6 +20,8 @@ func TestDiff(t *testing.T) {
 		{"removed line", "a\nb\n", "b\n", "- a\n  b\n"},
 		{"missing final newline", "a\n", "a", "  a\n+ \\ no newline at end\n"},
 		{"empty want", "", "x\n", "+ x\n"},
+		{"far equal lines elided", "1\n2\n3\n4\n5\n6\nx\n", "1\n2\n3\n4\n5\n6\ny\n",
+			"  ... 4 equal lines\n  5\n  6\n- x\n+ y\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,5 +145,19 @@ func TestMainPackagesListsModuleCommands(t *testing.T) {
 		if strings.Contains(p, "/tests/") {
 			t.Errorf("main package %q under tests/ would be built as a Postern binary", p)
 		}
+	}
+}
+
+func TestUnprivilegedRunWritesOnlyItsDirectory(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only a root test hands programs to another user")
+	}
+	own := NewConfigDir(t, map[string]string{"main.cf": ""})
+	rootOwned := NewConfigDir(t, nil)
+	inv := Invocation{Path: "/bin/sh", AsUser: Unprivileged(t, own), Args: []string{"-c",
+		`id -un; touch "$0/written" && echo wrote-own; touch "$1/x" 2>/dev/null || echo denied-root`, own, rootOwned}}
+	want := UnprivilegedUser + "\nwrote-own\ndenied-root\n"
+	if got := inv.Run(t); got.Stdout != want {
+		t.Errorf("unprivileged run printed %q, want %q (stderr %q)", got.Stdout, want, got.Stderr)
 	}
 }

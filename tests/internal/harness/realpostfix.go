@@ -35,9 +35,9 @@ func (p *Postfix) Path(t testing.TB, name string) string {
 }
 
 var (
-	realOnce sync.Once
-	real     *Postfix
-	realWhy  string // why real is nil
+	installedOnce sync.Once
+	installed     *Postfix
+	missingWhy    string // why installed is nil
 )
 
 // RealPostfix returns the installed real Postfix. When there is none (or it
@@ -45,11 +45,11 @@ var (
 // POSTERN_REQUIRE_POSTFIX=1 says CI must have it.
 func RealPostfix(t testing.TB) *Postfix {
 	t.Helper()
-	realOnce.Do(findRealPostfix)
-	if real == nil {
-		SkipOrFail(t, realWhy)
+	installedOnce.Do(findRealPostfix)
+	if installed == nil {
+		SkipOrFail(t, missingWhy)
 	}
-	return real
+	return installed
 }
 
 // SkipOrFail skips the test because the real Postfix it needs is missing
@@ -69,27 +69,27 @@ func findRealPostfix() {
 	}
 	postconf := filepath.Join(dir, "postconf")
 	if !isExecutable(postconf) {
-		realWhy = fmt.Sprintf("real Postfix not found: no executable %s", postconf)
+		missingWhy = fmt.Sprintf("real Postfix not found: no executable %s", postconf)
 		return
 	}
 	// The machine may have no /etc/postfix/main.cf ("No configuration"),
 	// so ask with a configuration directory of our own.
 	conf, err := os.MkdirTemp("", "postern-realpostfix-")
 	if err != nil {
-		realWhy = fmt.Sprintf("real Postfix check: %v", err)
+		missingWhy = fmt.Sprintf("real Postfix check: %v", err)
 		return
 	}
 	defer os.RemoveAll(conf)
 	if err := os.WriteFile(filepath.Join(conf, "main.cf"), nil, 0o644); err != nil {
-		realWhy = fmt.Sprintf("real Postfix check: %v", err)
+		missingWhy = fmt.Sprintf("real Postfix check: %v", err)
 		return
 	}
 	out, err := exec.Command(postconf, "-c", conf, "-d", "-h", "mail_version").Output()
 	if err != nil {
-		realWhy = fmt.Sprintf("real Postfix %s does not run: %v", postconf, err)
+		missingWhy = fmt.Sprintf("real Postfix %s does not run: %v", postconf, err)
 		return
 	}
-	real = &Postfix{Dir: dir, Version: strings.TrimSpace(string(out))}
+	installed = &Postfix{Dir: dir, Version: strings.TrimSpace(string(out))}
 }
 
 func isExecutable(p string) bool {

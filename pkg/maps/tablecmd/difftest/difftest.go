@@ -22,6 +22,9 @@ type Step struct {
 	// Unordered sorts standard output before comparing (postmap -s:
 	// Berkeley DB hash order is not Postern's key order).
 	Unordered bool
+	// Program, when set, runs another name of the same binary (postalias
+	// after newaliases): the real one from the same directory.
+	Program string
 }
 
 // Scenario is a set of source files and the steps run on them.
@@ -52,29 +55,43 @@ func Compare(t *testing.T, real, ours, tool string, scenarios []Scenario, ignore
 	if _, err := os.Stat(real); err != nil {
 		t.Skipf("real %s not installed: %v", tool, err)
 	}
-	linkDir := t.TempDir()
-	link := filepath.Join(linkDir, tool)
-	if err := os.Symlink(ours, link); err != nil {
-		t.Fatal(err)
-	}
 	for _, sc := range scenarios {
 		t.Run(sc.Name, func(t *testing.T) {
-			realDir, oursDir := setup(t, sc), setup(t, sc)
+			realDir, oursDir := Setup(t, sc), Setup(t, sc)
 			for i, step := range sc.Steps {
-				want := run(t, real, realDir, step, ignore)
-				got := run(t, link, oursDir, step, ignore)
+				program := tool
+				if step.Program != "" {
+					program = step.Program
+				}
+				want := Run(t, filepath.Join(filepath.Dir(real), program), realDir, step, ignore...)
+				got := Run(t, Link(t, ours, program), oursDir, step, ignore...)
 				if got != want {
-					t.Errorf("step %d (%s %q):\nPostfix:\n%s\nPostern:\n%s", i, tool, step.Args, want, got)
+					t.Errorf("step %d (%s %q):\nPostfix:\n%s\nPostern:\n%s", i, program, step.Args, want, got)
 				}
 			}
 		})
 	}
 }
 
-// setup writes a scenario's files and an empty main.cf into a new directory.
-func setup(t *testing.T, sc Scenario) string {
+// Link returns a path that runs the binary ours under the name program.
+func Link(t *testing.T, ours, program string) string {
+	t.Helper()
+	link := filepath.Join(t.TempDir(), program)
+	if err := os.Symlink(ours, link); err != nil {
+		t.Fatal(err)
+	}
+	return link
+}
+
+// defaultMainCF states the compatibility level both sides run at, since
+// Postern's default level (3.6) is not Postfix's (0).
+const defaultMainCF = "compatibility_level = 3.6\n"
+
+// Setup writes a scenario's files into a new directory, with a main.cf
+// that sets only compatibility_level unless the scenario has its own.
+func Setup(t *testing.T, sc Scenario) string {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.cf"), nil, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "main.cf"), []byte(defaultMainCF), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for name, content := range sc.Files {
@@ -85,8 +102,11 @@ func setup(t *testing.T, sc Scenario) string {
 	return dir
 }
 
-// run executes one step and renders what it did as text.
-func run(t *testing.T, bin, dir string, step Step, ignore []string) string {
+// Run executes one step of bin in dir (also its MAIL_CONFIG) and renders
+// its output and exit status as text, with dir written as DIR, and
+// without the lines that start with one of ignore.
+func Run(t *testing.T, bin, dir string, step Step, ignore ...string) string {
+	t.Helper()
 	cmd := exec.Command(bin, step.Args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "MAIL_CONFIG="+dir)
@@ -101,11 +121,12 @@ func run(t *testing.T, bin, dir string, step Step, ignore []string) string {
 		}
 		status = exit.ExitCode()
 	}
-	out := keep(stdout.String(), ignore)
+	// Both sides run in different directories: name them the same.
+	out := keep(strings.ReplaceAll(stdout.String(), dir, "DIR"), ignore)
 	if step.Unordered {
 		sort.Strings(out)
 	}
-	return "stdout:\n" + strings.Join(out, "\n") + "\nstderr:\n" + strings.Join(keep(stderr.String(), ignore), "\n") +
+	return "stdout:\n" + strings.Join(out, "\n") + "\nstderr:\n" + strings.Join(keep(strings.ReplaceAll(stderr.String(), dir, "DIR"), ignore), "\n") +
 		"\nstatus: " + strconv.Itoa(status)
 }
 

@@ -1,0 +1,87 @@
+// Command master is Postern's resident supervisor, Postfix's master(8):
+// it runs the services of master.cf (see pkg/supervisor).
+//
+// Usage: master [-Ddistvw] [-c config_dir]
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/supervisor"
+)
+
+func main() {
+	opts, err := supervisor.ParseMasterArgs(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "master: fatal: %v\n", err)
+		os.Exit(1)
+	}
+	configDir := config.ConfigDir(opts.ConfigDir)
+	if opts.Test {
+		os.Exit(testRunning(configDir))
+	}
+	if opts.Wait {
+		self, err := os.Executable()
+		if err == nil {
+			err = supervisor.StartBackground(self, opts.BackgroundArgs(), os.Stderr)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "master: fatal: %v\n", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+
+	notifier := supervisor.BackgroundNotifier()
+	var echo *os.File
+	if opts.Debug {
+		echo = os.Stderr
+	}
+	log, err := supervisor.OpenLog(configDir, "master", "", echo)
+	if log == nil {
+		fmt.Fprintf(os.Stderr, "master: fatal: %v\n", err)
+		os.Exit(1)
+	}
+	if err != nil {
+		log.Fatal("%v", err)
+	}
+	if notifier == nil && !opts.Debug && !opts.Foreground {
+		if err := supervisor.DetachStdio(); err != nil {
+			log.Fatal("%v", err)
+		}
+		unix.Setsid() // fails harmlessly when already a group leader
+	}
+	sup, err := supervisor.New(configDir, log)
+	if err != nil {
+		log.Fatal("%v", err)
+	}
+	if notifier != nil {
+		if err := notifier.NotifyStarted(); err != nil {
+			log.Warning("report start-up: %v", err)
+		}
+	}
+	sup.Run()
+}
+
+// testRunning is `master -t`: exit 0 when no master holds the pid file
+// lock, 1 when one does.
+func testRunning(configDir string) int {
+	cfg, err := config.Load(configDir)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "master: fatal: %v\n", err)
+		return 1
+	}
+	settings, err := supervisor.LoadSettings(cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "master: fatal: %v\n", err)
+		return 1
+	}
+	if _, running, _ := supervisor.RunningPID(settings.QueueDir); running {
+		return 1
+	}
+	return 0
+}

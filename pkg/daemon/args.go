@@ -1,0 +1,141 @@
+// The daemon command line that master passes (see the master/daemon
+// contract), parsed the way getopt(3) reads it.
+package daemon
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/postern/postern/pkg/config"
+)
+
+// Options is a daemon's command line:
+//
+//	COMMAND -c CONFIGDIR -n SERVICE -t TYPE [-u] [-r] [-p MAXPROC] [-w WAKEUP]
+//	        [-o name=value]... [-v]... [-D] [-S -L ENDPOINT] [OPERANDS...]
+type Options struct {
+	ConfigDir    string   // -c: configuration directory ("" means $MAIL_CONFIG or /etc/postfix)
+	Service      string   // -n: the master.cf service name
+	Transport    string   // -t: inet, unix, unix-dgram, fifo or pass
+	Unprivileged bool     // -u: master.cf unpriv=y, drop to mail_owner when root
+	Chroot       bool     // -r: master.cf chroot=y, chroot into queue_directory when root
+	MaxProc      int      // -p: the service's concurrency limit, 0 = unlimited
+	Wakeup       int      // -w: master's wakeup interval in seconds, 0 = none
+	Overrides    []string // -o: "name=value" parameter overrides, in order
+	Verbose      int      // -v: how many times given
+	Debug        bool     // -D: master.cf asks for the debugger (not supported; logged)
+	StandAlone   bool     // -S: not started by master; listen on -L, no ready pipe
+	Listen       string   // -L: the stand-alone endpoint, "unix:PATH" or "inet:HOST:PORT"
+	Operands     []string // the words after the options
+}
+
+// optionsWithValue are the option letters that take a value.
+const optionsWithValue = "cnptwoL"
+
+// ParseArgs parses args (without argv[0]). Options end at "--" or at the
+// first word that does not start with "-"; flags may be bundled ("-uv") and
+// a value may follow its letter in the same word ("-p5", "-oname=value").
+// Errors are worded as Postfix's daemons word them.
+func ParseArgs(args []string) (*Options, error) {
+	o := &Options{}
+	i := 0
+	for ; i < len(args); i++ {
+		word := args[i]
+		if word == "--" {
+			i++
+			break
+		}
+		if len(word) < 2 || word[0] != '-' {
+			break
+		}
+		for j := 1; j < len(word); j++ {
+			letter := word[j]
+			if !strings.ContainsRune(optionsWithValue, rune(letter)) {
+				if err := o.setFlag(letter); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			value := word[j+1:]
+			if value == "" {
+				if i+1 >= len(args) {
+					return nil, fmt.Errorf("option requires an argument: %c", letter)
+				}
+				i++
+				value = args[i]
+			}
+			if err := o.setValue(letter, value); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	o.Operands = append([]string(nil), args[i:]...)
+	return o, nil
+}
+
+func (o *Options) setFlag(letter byte) error {
+	switch letter {
+	case 'u':
+		o.Unprivileged = true
+	case 'r':
+		o.Chroot = true
+	case 'v':
+		o.Verbose++
+	case 'D':
+		o.Debug = true
+	case 'S':
+		o.StandAlone = true
+	default:
+		return fmt.Errorf("invalid option: %c", letter)
+	}
+	return nil
+}
+
+func (o *Options) setValue(letter byte, value string) error {
+	switch letter {
+	case 'c':
+		o.ConfigDir = value
+	case 'n':
+		o.Service = value
+	case 't':
+		o.Transport = value
+	case 'L':
+		o.Listen = value
+	case 'p', 'w':
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 0 {
+			return fmt.Errorf("bad -%c option value: %s", letter, value)
+		}
+		if letter == 'p' {
+			o.MaxProc = n
+		} else {
+			o.Wakeup = n
+		}
+	case 'o':
+		override, err := normalizeOverride(value)
+		if err != nil {
+			return fmt.Errorf("invalid \"-o %s\" option value: %v", value, err)
+		}
+		o.Overrides = append(o.Overrides, override)
+	}
+	return nil
+}
+
+// normalizeOverride turns an -o value ("name=value", "name = value", or
+// "{ name = value }" as written in master.cf) into "name=value".
+func normalizeOverride(value string) (string, error) {
+	text := strings.TrimSpace(value)
+	if strings.HasPrefix(text, "{") {
+		if !strings.HasSuffix(text, "}") {
+			return "", fmt.Errorf("missing '}'")
+		}
+		text = text[1 : len(text)-1]
+	}
+	name, val, err := config.SplitNameValue(text)
+	if err != nil {
+		return "", err
+	}
+	return name + "=" + val, nil
+}

@@ -1,0 +1,270 @@
+// Run: start-up in Postfix's order, then serving until the daemon must end.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/maillog"
+	"github.com/postern/postern/pkg/privs"
+)
+
+// MasterEnv is set to "1" by master in its children's environment (with
+// MAIL_CONFIG, which config.ConfigDir reads when there is no -c).
+const MasterEnv = "POSTERN_MASTER"
+
+// Inherited file descriptors, fixed by the master/daemon contract.
+const (
+	listenerFD = 3 // the service's listener
+	readyFD    = 4 // pipe to master: "ready\n" once start-up is done
+)
+
+// Run starts the daemon described by spec with the process's command line
+// and serves until it must stop. It never returns: it exits 0 after a
+// normal stop and 1, with a "fatal:" log line, when something fails.
+func Run(spec Spec) {
+	// Caught from the start: a signal during start-up takes effect when
+	// serving begins, instead of killing the daemon half-way.
+	signals := notifySignals()
+	boot, err := maillog.New(maillog.Options{Program: os.Args[0], Stderr: os.Stderr})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: fatal: %v\n", filepath.Base(os.Args[0]), err)
+		os.Exit(1)
+	}
+	d, err := startUp(spec, os.Args, boot)
+	if err != nil {
+		logger := boot
+		if d != nil && d.Log != nil {
+			logger = d.Log
+		}
+		logger.Fatal("%v", err)
+	}
+	if spec.Datagram != nil {
+		os.Exit(serveDatagrams(d, spec.Datagram, d.endpoint.packet, signals))
+	}
+	os.Exit(newServer(d, spec, d.endpoint.stream).run(signals))
+}
+
+// daemonState is a Context plus what start-up prepared for serving.
+type daemonState struct {
+	*Context
+	endpoint endpoint
+	cancel   context.CancelFunc
+}
+
+// startUp does everything before serving. The returned state carries the
+// real logger as soon as there is one, also with an error.
+func startUp(spec Spec, argv []string, boot *maillog.Logger) (*daemonState, error) {
+	kinds := 0
+	for _, set := range []bool{spec.Serve != nil, spec.Trigger != nil, spec.Datagram != nil} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		return nil, errors.New("daemon specification needs exactly one of Serve, Trigger and Datagram")
+	}
+	opts, err := ParseArgs(argv[1:])
+	if err != nil {
+		return logToConfiguredLog(argv[0], err)
+	}
+	if !opts.StandAlone && os.Getenv(MasterEnv) != "1" {
+		return nil, errors.New("do not run this command by hand")
+	}
+	runsAsRoot := privs.IsRoot()
+	// A daemon that keeps root (master.cf unpriv=n: local, pipe) may run
+	// set-ID programs for users; every other one gets no_new_privs. Setting
+	// it may restart the program, so it comes before anything else.
+	if !runsAsRoot || opts.Unprivileged {
+		if err := privs.EnsureNoNewPrivs(); err != nil {
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &daemonState{cancel: cancel, Context: &Context{
+		Args:      opts,
+		Program:   filepath.Base(argv[0]),
+		Service:   opts.Service,
+		Transport: opts.Transport,
+		MaxProc:   opts.MaxProc,
+		Verbose:   opts.Verbose,
+		ctx:       ctx,
+	}}
+	if d.Service == "" {
+		d.Service = d.Program
+	}
+	if d.Config, err = loadConfig(opts); err != nil {
+		return d, err
+	}
+	if d.QueueDirectory, err = d.Config.Get("queue_directory"); err != nil {
+		return d, err
+	}
+	// Postfix daemons live in the queue directory, chrooted or not. The
+	// logger finds postlogd's socket from there.
+	chdirErr := os.Chdir(d.QueueDirectory)
+	if d.Log, err = openLog(d.Config, argv[0]); err != nil {
+		return d, err
+	}
+	if chdirErr != nil {
+		return d, fmt.Errorf("chdir(\"%s\"): %s", d.QueueDirectory, errText(chdirErr))
+	}
+	if err := d.readLimits(); err != nil {
+		return d, err
+	}
+	if opts.Debug {
+		d.Log.Warning("-D option ignored: debugger_command is not supported")
+	}
+	if spec.Solitary && opts.MaxProc != 1 && !opts.StandAlone {
+		return d, fmt.Errorf("service %s requires a process limit of 1", d.Service)
+	}
+	if d.endpoint, err = openEndpoint(opts, spec.Datagram != nil); err != nil {
+		return d, err
+	}
+	d.Transport = d.endpoint.transport
+	if spec.Trigger != nil && opts.Wakeup > 0 {
+		// Woken up by master anyway: idleness and use count mean nothing.
+		d.MaxIdle, d.MaxUse = 0, 0
+	}
+	if spec.Init != nil {
+		if err := spec.Init(d.Context); err != nil {
+			return d, err
+		}
+	}
+	if err := d.dropPrivileges(runsAsRoot); err != nil {
+		return d, err
+	}
+	if spec.AfterDrop != nil {
+		if err := spec.AfterDrop(d.Context); err != nil {
+			return d, err
+		}
+	}
+	if !opts.StandAlone {
+		if err := tellMasterReady(); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+// logToConfiguredLog returns err with a logger for it when the
+// configuration ($MAIL_CONFIG) can be read, so that even a bad command line
+// is logged where the daemon's other messages go.
+func logToConfiguredLog(argv0 string, err error) (*daemonState, error) {
+	cfg, cfgErr := loadConfig(&Options{})
+	if cfgErr != nil {
+		return nil, err
+	}
+	logger, logErr := openLog(cfg, argv0)
+	if logErr != nil {
+		return nil, err
+	}
+	return &daemonState{Context: &Context{Config: cfg, Log: logger}}, err
+}
+
+// loadConfig reads main.cf and applies the -o overrides.
+func loadConfig(opts *Options) (*config.Config, error) {
+	cfg, err := config.Load(config.ConfigDir(opts.ConfigDir))
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range opts.Overrides {
+		if err := cfg.Override(o); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
+}
+
+// readLimits reads max_idle and max_use.
+func (d *daemonState) readLimits() error {
+	idle, err := d.Config.Get("max_idle")
+	if err != nil {
+		return err
+	}
+	if d.MaxIdle, err = config.ParseDuration(idle, 's'); err != nil {
+		return fmt.Errorf("parameter max_idle: bad time value or unit: %s", idle)
+	}
+	if d.MaxUse, err = d.Config.Int("max_use"); err != nil {
+		return err
+	}
+	if d.MaxUse < 0 {
+		return fmt.Errorf("bad numerical configuration: max_use = %d", d.MaxUse)
+	}
+	return nil
+}
+
+// openLog sets up the logger from syslog_name, maillog_file and friends.
+// With maillog_file, lines go through postlogd's socket
+// (public/$postlog_service_name, relative to the queue directory so that it
+// is found in the chroot too), or straight to the file without postlogd.
+func openLog(cfg *config.Config, argv0 string) (*maillog.Logger, error) {
+	get := func(name string) string {
+		v, err := cfg.Get(name)
+		if err != nil {
+			return ""
+		}
+		return v
+	}
+	opts := maillog.Options{
+		SyslogName:     get("syslog_name"),
+		Program:        argv0,
+		Hostname:       get("myhostname"),
+		File:           get("maillog_file"),
+		FilePrefixes:   get("maillog_file_prefixes"),
+		SyslogFacility: get("syslog_facility"),
+	}
+	if opts.File != "" {
+		opts.PostlogSocket = filepath.Join("public", get("postlog_service_name"))
+	}
+	return maillog.New(opts)
+}
+
+// dropPrivileges chroots and switches to mail_owner as -r and -u ask, when
+// running as root; otherwise it changes nothing.
+func (d *daemonState) dropPrivileges(runsAsRoot bool) error {
+	if !runsAsRoot {
+		if d.Args.Unprivileged || d.Args.Chroot {
+			d.Verbosef("not running as root: no chroot, no privilege drop")
+		}
+		return nil
+	}
+	// Postfix checks mail_owner in every program that runs as root.
+	ownerName, err := d.Config.Get("mail_owner")
+	if err != nil {
+		return err
+	}
+	owner, err := privs.LookupMailOwner(d.Config.Path, ownerName)
+	if err != nil {
+		return err
+	}
+	// Load the time zone now: the chroot has no /etc/localtime.
+	time.Now().Zone()
+	root := ""
+	if d.Args.Chroot {
+		root = d.QueueDirectory
+	}
+	if !d.Args.Unprivileged {
+		owner = nil
+	}
+	if err := privs.Drop(root, owner); err != nil {
+		return err
+	}
+	d.Chrooted, d.Dropped = root != "", owner != nil
+	return nil
+}
+
+// tellMasterReady writes "ready\n" on the pipe to master and closes it.
+func tellMasterReady() error {
+	f := os.NewFile(readyFD, "master status pipe")
+	_, err := f.WriteString("ready\n")
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("write ready to master (fd %d): %s", readyFD, errText(err))
+	}
+	return nil
+}

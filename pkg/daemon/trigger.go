@@ -1,0 +1,83 @@
+// Reading trigger requests: master's raw wakeup bytes (connect, write 'W',
+// close, as Postfix's trigger does) or an ipc Trigger frame sent after the
+// server's greeting (ipc.SendTrigger, as postqueue -f uses).
+package daemon
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/maillog"
+)
+
+// triggerReadTimeout bounds the wait for a trigger client's bytes.
+const triggerReadTimeout = 10 * time.Second
+
+// maxRawTrigger is the most raw trigger bytes taken from one connection.
+const maxRawTrigger = 1024
+
+// bufferedConn is a connection read through a buffer, so that the first
+// byte can be looked at before the ipc layer reads the rest.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// readTrigger reads one trigger request from conn. Raw bytes that are not
+// trigger codes are logged and skipped.
+func readTrigger(ctx context.Context, conn net.Conn, log *maillog.Logger) ([]ipc.TriggerCode, error) {
+	bc := &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, maxRawTrigger)}
+	// A raw client may already have hung up: its bytes are still there to
+	// read, so a failed greeting only matters to a framed client.
+	greeted, greetErr := ipc.Greet(ctx, bc, ipc.ProtocolTrigger)
+	conn.SetReadDeadline(time.Now().Add(triggerReadTimeout))
+	first, err := bc.r.Peek(1)
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+		// Connected and went away (leaving our greeting unread, which
+		// makes it a reset): nothing asked.
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read trigger: %s", errText(err))
+	}
+	if first[0] == ipc.FrameVersion {
+		if greetErr != nil {
+			return nil, fmt.Errorf("trigger client: %w", greetErr)
+		}
+		greeted.SetTimeout(triggerReadTimeout)
+		m, err := greeted.Receive(ctx)
+		if err != nil {
+			return nil, err
+		}
+		t, ok := m.(*ipc.Trigger)
+		if !ok {
+			return nil, fmt.Errorf("trigger client: unexpected %v request", m.Type())
+		}
+		return t.Codes, nil
+	}
+	raw, _ := bc.r.Peek(bc.r.Buffered())
+	return rawTriggerCodes(raw, log), nil
+}
+
+// rawTriggerCodes keeps the bytes that are trigger codes, in order.
+func rawTriggerCodes(raw []byte, log *maillog.Logger) []ipc.TriggerCode {
+	codes := make([]ipc.TriggerCode, 0, len(raw))
+	for _, b := range raw {
+		switch c := ipc.TriggerCode(b); c {
+		case ipc.TriggerWakeup, ipc.TriggerScanIncoming, ipc.TriggerScanDeferred, ipc.TriggerScanAll, ipc.TriggerFlushDead:
+			codes = append(codes, c)
+		default:
+			log.Warning("ignoring unknown trigger code 0x%02x", b)
+		}
+	}
+	return codes
+}

@@ -1,0 +1,111 @@
+// Starting a service's daemon per the master/daemon contract and watching it until it exits.
+package supervisor
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/postern/postern/pkg/mastercf"
+)
+
+// readyLine is what a daemon writes on fd 4 once it has started up.
+const readyLine = "ready\n"
+
+// child is one running daemon process.
+type child struct {
+	pid  int
+	path string // the program, as warnings name it
+	inst *instance
+	// ready: the daemon reported the end of its start-up.
+	ready   bool
+	process *os.Process
+}
+
+// daemonArgv is the command line the contract gives a daemon:
+// COMMAND -c CONFIGDIR -n SERVICE -t TYPE [-u] [-r] -p MAXPROC [-w WAKEUP] ARGS...
+func daemonArgv(e *mastercf.Entry, configDir string, defaultProcessLimit int) []string {
+	argv := []string{e.Command, "-c", configDir, "-n", e.Service, "-t", string(e.Type)}
+	if e.IsUnprivileged() {
+		argv = append(argv, "-u")
+	}
+	if e.IsChroot() {
+		argv = append(argv, "-r")
+	}
+	argv = append(argv, "-p", strconv.Itoa(e.MaxProc(defaultProcessLimit)))
+	if seconds, _ := e.WakeupTime(); seconds > 0 {
+		argv = append(argv, "-w", strconv.Itoa(seconds))
+	}
+	return append(argv, e.Args...)
+}
+
+// daemonEnv is master's environment with MAIL_CONFIG set to configDir and
+// POSTERN_MASTER=1, which tells a daemon that master started it.
+func daemonEnv(configDir string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if name == "MAIL_CONFIG" || name == "POSTERN_MASTER" || name == notifyFDVariable {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "MAIL_CONFIG="+configDir, "POSTERN_MASTER=1")
+}
+
+// startChild starts inst's daemon with the listener as fd 3 and the ready
+// pipe as fd 4. The watcher goroutine reports the "ready" line and the
+// exit to events.
+func startChild(inst *instance, s Settings, events chan<- event) (*child, error) {
+	e := inst.svc.entry
+	path := filepath.Join(s.DaemonDir, e.Command)
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("master_spawn: pipe: %w", err)
+	}
+	cmd := &exec.Cmd{
+		Path:       path,
+		Args:       daemonArgv(e, s.ConfigDir, s.DefaultProcessLimit),
+		Env:        daemonEnv(s.ConfigDir),
+		Dir:        "/",
+		ExtraFiles: []*os.File{inst.listener, readyW},
+	}
+	err = cmd.Start()
+	readyW.Close()
+	if err != nil {
+		readyR.Close()
+		return nil, fmt.Errorf("master_spawn: exec %s: %s", path, strerror(unwrapPathError(err)))
+	}
+	c := &child{pid: cmd.Process.Pid, path: path, inst: inst, process: cmd.Process}
+	go watchChild(cmd, readyR, events)
+	return c, nil
+}
+
+// watchChild waits for the ready line, then for the process to exit.
+func watchChild(cmd *exec.Cmd, readyR *os.File, events chan<- event) {
+	pid := cmd.Process.Pid
+	line, _ := bufio.NewReader(readyR).ReadString('\n')
+	readyR.Close()
+	if line == readyLine {
+		events <- childReady{pid: pid}
+	}
+	cmd.Wait()
+	events <- childExited{pid: pid, state: cmd.ProcessState}
+}
+
+// exitWarning words an abnormal end as Postfix's master does, or returns
+// "" for a normal exit.
+func exitWarning(path string, pid int, state *os.ProcessState) string {
+	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Sprintf("process %s pid %d killed by signal %d", path, pid, int(ws.Signal()))
+	}
+	if code := state.ExitCode(); code != 0 {
+		return fmt.Sprintf("process %s pid %d exit status %d", path, pid, code)
+	}
+	return ""
+}

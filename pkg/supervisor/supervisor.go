@@ -1,0 +1,305 @@
+// Package supervisor is Postern's master: it reads main.cf and master.cf,
+// creates every service's listener, runs one daemon process per listener
+// under the master/daemon contract, restarts daemons that die (throttling
+// those that fail at start-up), sends wakeup triggers, and reloads or
+// stops on SIGHUP and SIGTERM.
+package supervisor
+
+import (
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/maillog"
+	"github.com/postern/postern/pkg/mastercf"
+)
+
+// stopGrace is how long master waits for its children after SIGTERM
+// before it kills the ones left.
+const stopGrace = 3 * time.Second
+
+// Supervisor is a running master.
+type Supervisor struct {
+	settings Settings
+	owner    Owner
+	log      *maillog.Logger
+	pidFile  *PIDFile
+
+	services map[string]*service // by "name/type"
+	children map[int]*child
+	events   chan event
+	signals  chan os.Signal
+	logSrv   *logServer // postlogd inside master, or nil
+}
+
+// service is one master.cf entry that master runs.
+type service struct {
+	entry     *mastercf.Entry
+	instances []*instance
+	skipped   bool          // not run: built in or not provided
+	stopWake  chan struct{} // closes the wakeup timer, or nil
+}
+
+// instance is one listener of a service and the daemon serving it.
+type instance struct {
+	svc      *service
+	ep       endpoint
+	listener *os.File
+	current  *child // nil while none runs
+	closed   bool   // the service was removed
+}
+
+// event is something the main loop reacts to.
+type event interface{}
+
+type childReady struct{ pid int }
+
+type childExited struct {
+	pid   int
+	state *os.ProcessState
+}
+
+type respawnDue struct{ inst *instance }
+
+// New loads the configuration in configDir, takes the pid file lock,
+// creates the listeners and starts the daemons. Problems that stop master
+// from starting (a broken master.cf, a port in use, another master
+// running) are returned worded for a "fatal:" line.
+func New(configDir string, log *maillog.Logger) (*Supervisor, error) {
+	cfg, entries, err := loadConfig(configDir)
+	if err != nil {
+		return nil, err
+	}
+	settings, err := LoadSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := settings.ResolveOwner()
+	if err != nil {
+		return nil, err
+	}
+	if err := createMasterDirs(settings, owner); err != nil {
+		return nil, err
+	}
+	pidFile, err := LockPIDFile(settings.QueueDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Supervisor{
+		settings: settings,
+		owner:    owner,
+		log:      log,
+		pidFile:  pidFile,
+		services: map[string]*service{},
+		children: map[int]*child{},
+		events:   make(chan event, 64),
+		signals:  make(chan os.Signal, 4),
+	}
+	signal.Notify(s.signals, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	signal.Ignore(syscall.SIGPIPE)
+	for _, e := range entries {
+		svc, err := s.addService(e)
+		if err != nil {
+			s.abandon()
+			return nil, err
+		}
+		s.services[e.Key()] = svc
+	}
+	log.Info("daemon started -- version %s, configuration %s", settings.MailVersion, configDir)
+	for _, svc := range s.services {
+		s.startService(svc)
+	}
+	return s, nil
+}
+
+// loadConfig reads main.cf and master.cf.
+func loadConfig(configDir string) (*config.Config, []*mastercf.Entry, error) {
+	cfg, err := config.Load(configDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	file, err := mastercf.ParseFile(filepath.Join(configDir, "master.cf"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, file.Services(), nil
+}
+
+// abandon releases what New set up when start-up fails half way.
+func (s *Supervisor) abandon() {
+	signal.Stop(s.signals)
+	for _, svc := range s.services {
+		s.closeService(svc)
+	}
+	s.pidFile.Close()
+}
+
+// addService creates e's listeners, or logs why it is not run. At
+// start-up a listener that cannot be created is fatal; on reload the
+// caller logs it and goes on.
+func (s *Supervisor) addService(e *mastercf.Entry) (*service, error) {
+	svc := &service{entry: e}
+	if reason := skipReason(e, s.settings.DaemonDir); reason != "" {
+		svc.skipped = true
+		s.log.Info("%s", reason)
+		if e.Command == "postlogd" {
+			if err := s.startLogServer(e); err != nil {
+				s.log.Warning("service %s: %v", e.Service, err)
+			}
+		}
+		return svc, nil
+	}
+	eps, err := serviceEndpoints(e, s.settings)
+	if err != nil {
+		return nil, err
+	}
+	for _, ep := range eps {
+		f, err := ep.open(s.owner)
+		if err != nil {
+			s.closeService(svc)
+			return nil, err
+		}
+		svc.instances = append(svc.instances, &instance{svc: svc, ep: ep, listener: f})
+	}
+	return svc, nil
+}
+
+// startService starts a daemon on each of svc's listeners and its wakeup timer.
+func (s *Supervisor) startService(svc *service) {
+	for _, inst := range svc.instances {
+		s.spawn(inst)
+	}
+	s.startWakeup(svc)
+}
+
+// spawn starts inst's daemon; a program that cannot be executed is
+// throttled like one that fails at start-up.
+func (s *Supervisor) spawn(inst *instance) {
+	if inst.closed || inst.current != nil {
+		return
+	}
+	c, err := startChild(inst, s.settings, s.events)
+	if err != nil {
+		s.log.Warning("%v", err)
+		s.throttle(inst, filepath.Join(s.settings.DaemonDir, inst.svc.entry.Command))
+		return
+	}
+	inst.current = c
+	s.children[c.pid] = c
+}
+
+// throttle logs Postfix's throttling warning and schedules a new start
+// after service_throttle_time.
+func (s *Supervisor) throttle(inst *instance, path string) {
+	s.log.Warning("%s: bad command startup -- throttling", path)
+	time.AfterFunc(s.settings.ThrottleTime, func() { s.events <- respawnDue{inst: inst} })
+}
+
+// Run serves signals and child events until SIGTERM or SIGINT, then stops
+// the daemons and returns.
+func (s *Supervisor) Run() {
+	for {
+		select {
+		case sig := <-s.signals:
+			if sig == syscall.SIGHUP {
+				s.reload()
+				continue
+			}
+			s.shutdown(sig.(syscall.Signal))
+			return
+		case ev := <-s.events:
+			s.handle(ev)
+		}
+	}
+}
+
+func (s *Supervisor) handle(ev event) {
+	switch ev := ev.(type) {
+	case childReady:
+		if c := s.children[ev.pid]; c != nil {
+			c.ready = true
+		}
+	case childExited:
+		s.reap(ev)
+	case respawnDue:
+		s.spawn(ev.inst)
+	}
+}
+
+// reap logs an abnormal end and restarts the service's daemon: at once
+// after a daemon that had started, after service_throttle_time after one
+// that died before reporting ready.
+func (s *Supervisor) reap(ev childExited) {
+	c := s.children[ev.pid]
+	if c == nil {
+		return
+	}
+	delete(s.children, ev.pid)
+	if warning := exitWarning(c.path, c.pid, ev.state); warning != "" {
+		s.log.Warning("%s", warning)
+	}
+	inst := c.inst
+	if inst.current != c {
+		return
+	}
+	inst.current = nil
+	if inst.closed {
+		return
+	}
+	if !c.ready {
+		s.throttle(inst, c.path)
+		return
+	}
+	s.spawn(inst)
+}
+
+// shutdown terminates every daemon, as master does on SIGTERM.
+func (s *Supervisor) shutdown(sig syscall.Signal) {
+	s.log.Info("terminating on signal %d", int(sig))
+	signal.Stop(s.signals)
+	for _, c := range s.children {
+		c.process.Signal(syscall.SIGTERM)
+	}
+	deadline := time.After(stopGrace)
+	for len(s.children) > 0 {
+		select {
+		case ev := <-s.events:
+			if ev, ok := ev.(childExited); ok {
+				delete(s.children, ev.pid)
+			}
+		case <-deadline:
+			for _, c := range s.children {
+				c.process.Kill()
+			}
+			s.children = nil
+		}
+	}
+	for _, svc := range s.services {
+		s.stopWakeup(svc)
+	}
+	s.stopLogServer()
+	s.pidFile.Close()
+}
+
+// closeService closes svc's listeners; the daemons keep their copies
+// until they exit. Unix sockets and fifos are removed.
+func (s *Supervisor) closeService(svc *service) {
+	s.stopWakeup(svc)
+	for _, inst := range svc.instances {
+		inst.closed = true
+		inst.listener.Close()
+		if !isTCP(inst.ep) {
+			os.Remove(inst.ep.address)
+		}
+	}
+	if svc.skipped && svc.entry.Command == "postlogd" {
+		s.stopLogServer()
+	}
+}
+
+func isTCP(ep endpoint) bool {
+	return ep.network == "tcp" || ep.network == "tcp4" || ep.network == "tcp6"
+}
