@@ -1,5 +1,5 @@
-// The daemon command line that master passes (see the master/daemon
-// contract), parsed the way getopt(3) reads it.
+// Parsing the daemon command line that master passes, as getopt(3) reads it.
+
 package daemon
 
 import (

@@ -1,4 +1,5 @@
 // Tests for the daemon command line parser.
+
 package daemon
 
 import (

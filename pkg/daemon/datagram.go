@@ -1,5 +1,5 @@
-// Serving a unix-dgram service: the daemon reads the socket itself until a
-// signal closes it.
+// Serving a unix-dgram service (postlogd): the handler reads the socket until a signal closes it.
+
 package daemon
 
 import (

@@ -1,4 +1,5 @@
 // Tests for datagram services (unix-dgram, as postlogd's).
+
 package daemon
 
 import (

@@ -1,5 +1,5 @@
-// Test harness: builds the echod and triggerd test daemons and starts them
-// the way master does (listener on fd 3, ready pipe on fd 4).
+// Test harness: builds echod and triggerd and starts them with fd 3 and fd 4 as master does.
+
 package daemon
 
 import (
@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/pkg/privs"
 )
 
 // testBinDir holds the test daemons built by TestMain.
@@ -56,11 +58,12 @@ type testDaemon struct {
 
 // daemonSetup says how to start a test daemon.
 type daemonSetup struct {
-	program  string   // "echod" or "triggerd"
-	network  string   // "unix" (default) or "tcp"
-	args     []string // after -c, -n and -t
-	mainCF   string   // extra main.cf lines
-	noMaster bool     // leave POSTERN_MASTER unset
+	program  string      // "echod" or "triggerd"
+	network  string      // "unix" (default) or "tcp"
+	args     []string    // after -c, -n and -t
+	mainCF   string      // extra main.cf lines
+	noMaster bool        // leave POSTERN_MASTER unset
+	runAs    *privs.User // start as this user (the test runs as root)
 }
 
 // newTestDir returns a temporary directory that mail_owner can enter.
@@ -120,6 +123,14 @@ func startDaemon(t *testing.T, s daemonSetup) *testDaemon {
 	td.cmd.Env = append(os.Environ(), "MAIL_CONFIG="+dir)
 	if !s.noMaster {
 		td.cmd.Env = append(td.cmd.Env, MasterEnv+"=1")
+	}
+	if s.runAs != nil {
+		for _, p := range []string{dir, td.queue} {
+			if err := os.Chown(p, s.runAs.UID, s.runAs.GID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		td.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(s.runAs.UID), Gid: uint32(s.runAs.GID)}}
 	}
 	var stderr strings.Builder
 	td.cmd.Stderr = &stderr

@@ -1,5 +1,5 @@
-// The endpoint a daemon serves: inherited from master on fd 3, or bound by
-// the daemon itself in stand-alone mode (-S -L ENDPOINT).
+// The endpoint a daemon serves: fd 3 from master, or its own in stand-alone mode (-S -L).
+
 package daemon
 
 import (

@@ -1,4 +1,5 @@
 // Run: start-up in Postfix's order, then serving until the daemon must end.
+
 package daemon
 
 import (

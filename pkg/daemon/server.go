@@ -1,5 +1,5 @@
-// The serving loop: accept within the concurrency limit, run handlers, and
-// end on SIGHUP (gracefully), SIGTERM (at once), max_idle or max_use.
+// The serving loop: concurrency limit, SIGHUP/SIGTERM, max_idle and max_use.
+
 package daemon
 
 import (

@@ -1,4 +1,5 @@
 // In-process tests of the serving loop.
+
 package daemon
 
 import (

@@ -1,6 +1,5 @@
-// Reading trigger requests: master's raw wakeup bytes (connect, write 'W',
-// close, as Postfix's trigger does) or an ipc Trigger frame sent after the
-// server's greeting (ipc.SendTrigger, as postqueue -f uses).
+// Reading trigger requests: master's raw wakeup bytes or an ipc Trigger frame.
+
 package daemon
 
 import (
@@ -32,8 +31,11 @@ type bufferedConn struct {
 
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
-// readTrigger reads one trigger request from conn. Raw bytes that are not
-// trigger codes are logged and skipped.
+// readTrigger reads one trigger request from conn, in either form: raw
+// code bytes (master's wakeup: connect, write 'W', close, as Postfix's
+// trigger does) or, after the server's greeting, an ipc Trigger frame
+// (ipc.SendTrigger, as postqueue -f uses). Raw bytes that are not trigger
+// codes are logged and skipped.
 func readTrigger(ctx context.Context, conn net.Conn, log *maillog.Logger) ([]ipc.TriggerCode, error) {
 	bc := &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, maxRawTrigger)}
 	// A raw client may already have hung up: its bytes are still there to

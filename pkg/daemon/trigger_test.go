@@ -1,4 +1,5 @@
 // Tests for reading trigger requests in both forms.
+
 package daemon
 
 import (

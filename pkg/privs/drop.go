@@ -1,5 +1,5 @@
-// Chroot and the switch to mail_owner's user and groups, with checks that
-// root is really gone afterwards.
+// Chroot and the switch to mail_owner, verified afterwards.
+
 package privs
 
 import (

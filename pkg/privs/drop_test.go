@@ -1,5 +1,5 @@
-// Tests that run the real chroot and privilege drop in a child process
-// (the test binary itself) and inspect it from outside through /proc.
+// Tests that run the real chroot and privilege drop in a child process and inspect it via /proc.
+
 package privs
 
 import (

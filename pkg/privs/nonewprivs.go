@@ -1,5 +1,5 @@
-// no_new_privs: after it, no exec (of a set-user-ID program, say) can gain
-// privileges, for every thread of the process.
+// no_new_privs on every thread, so that no exec can gain privileges.
+
 package privs
 
 import (

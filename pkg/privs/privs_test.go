@@ -1,4 +1,5 @@
 // Tests for the mail_owner lookup and error wording.
+
 package privs
 
 import (

@@ -1,5 +1,5 @@
-// Reading a process's credentials from /proc/PID/status, to check from
-// outside (tests, master) what a daemon runs as.
+// Reading a process's credentials from /proc/PID/status (for tests and master).
+
 package privs
 
 import (

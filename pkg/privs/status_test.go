@@ -1,4 +1,5 @@
 // Tests for reading credentials from /proc/PID/status.
+
 package privs
 
 import (

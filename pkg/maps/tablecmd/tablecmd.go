@@ -110,14 +110,14 @@ func (c *command) run(args []string) (int, error) {
 		return 1, c.usage()
 	}
 	var query, del string
-	var dump, incremental bool
+	var querying, deleting, dump, incremental bool
 	actions := 0
 	for _, o := range options {
 		switch o.flag {
 		case 'c':
 			c.configDir = o.arg
 		case 'd':
-			del = o.arg
+			del, deleting = o.arg, true
 			actions++
 		case 'f':
 			c.opts.NoFold = true
@@ -128,7 +128,7 @@ func (c *command) run(args []string) (int, error) {
 		case 'p':
 			c.resetPerms = true
 		case 'q':
-			query = o.arg
+			query, querying = o.arg, true
 			actions++
 		case 'r':
 			c.duplicates = maps.Replace
@@ -152,11 +152,11 @@ func (c *command) run(args []string) (int, error) {
 		return 1, err
 	}
 	switch {
-	case query == "-":
+	case querying && query == "-":
 		return c.queryStdin(operands)
-	case query != "":
+	case querying:
 		return c.queryKey(query, operands)
-	case del != "":
+	case deleting:
 		return c.deleteKeys(del, operands)
 	case dump:
 		return c.dump(operands[0])
@@ -240,7 +240,7 @@ func (c *command) queryKey(key string, specs []string) (int, error) {
 		if err != nil {
 			return 1, err
 		}
-		value, found, err := t.Lookup(key)
+		value, found, err := c.lookup(t, key)
 		t.Close()
 		if err != nil {
 			return 1, err
@@ -251,6 +251,17 @@ func (c *command) queryKey(key string, specs []string) (int, error) {
 		}
 	}
 	return 1, nil
+}
+
+// lookup queries one table and, like Postfix, warns about a table that
+// answers a key with an empty value instead of "not found".
+func (c *command) lookup(t maps.Table, key string) (string, bool, error) {
+	value, found, err := t.Lookup(key)
+	if err == nil && found && value == "" {
+		c.warn("table %s: key %s: empty string result is not allowed", t.Spec(), key)
+		c.warn("table %s should return NO RESULT in case of NOT FOUND", t.Spec())
+	}
+	return value, found, err
 }
 
 func (c *command) queryStdin(specs []string) (int, error) {
@@ -272,7 +283,7 @@ func (c *command) queryStdin(specs []string) (int, error) {
 				}
 				tables[i] = t
 			}
-			value, found, err := tables[i].Lookup(key)
+			value, found, err := c.lookup(tables[i], key)
 			if err != nil {
 				return err
 			}

@@ -1,7 +1,8 @@
 // Command triggerd is a tiny trigger service on pkg/daemon for tests: it
 // logs "trigger: CODES" for every trigger it receives, from master's wakeup
 // or from ipc.SendTrigger. With the operand "timer=DURATION" it also wakes
-// itself up at that interval. Build it with
+// itself up at that interval. Like qmgr it needs a process limit of 1.
+// Build it with
 // `go build -o DIR/triggerd ./tests/testdata/triggerd`.
 package main
 
@@ -40,5 +41,6 @@ func main() {
 			}
 			d.Log.Info("trigger: %s", b.String())
 		},
+		Solitary: true, // like qmgr: master.cf must say maxproc 1
 	})
 }
