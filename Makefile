@@ -13,14 +13,15 @@ all: build
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ $(MAINS)
-	@if [ -x $(BIN)/postalias ]; then ln -sf postalias $(BIN)/newaliases; fi
+	ln -sf postalias $(BIN)/newaliases
+	ln -sf postqueue $(BIN)/mailq
 
 test: build
 	@sh scripts/test-deps.sh
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -timeout 10m $(RACE_PKGS)
-	$(GO) test -timeout 15m -count=1 ./tests/...
+	$(GO) test -timeout 15m -count=1 ./cmd/... ./master/... ./tests/...
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -5,7 +5,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -29,6 +31,9 @@ func main() {
 		if err == nil {
 			err = supervisor.StartBackground(self, opts.BackgroundArgs(), os.Stderr)
 		}
+		if errors.Is(err, supervisor.ErrMasterDied) {
+			os.Exit(1) // the background master printed and logged why
+		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "master: fatal: %v\n", err)
 			os.Exit(1)
@@ -37,11 +42,15 @@ func main() {
 	}
 
 	notifier := supervisor.BackgroundNotifier()
-	var echo *os.File
-	if opts.Debug {
+	var echo io.Writer
+	switch {
+	case opts.Debug:
 		echo = os.Stderr
+	case notifier != nil:
+		// `postfix start` shows why start-up failed, as a fatal line.
+		echo = supervisor.FatalLinesOnly(os.Stderr)
 	}
-	log, err := supervisor.OpenLog(configDir, "master", "", echo)
+	log, err := supervisor.OpenLog(configDir, "master", echo)
 	if log == nil {
 		fmt.Fprintf(os.Stderr, "master: fatal: %v\n", err)
 		os.Exit(1)

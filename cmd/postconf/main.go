@@ -54,19 +54,32 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	out := bufio.NewWriter(stdout)
 	p := &postconf{out: out, errw: stderr}
 	err := p.main(argv)
-	if flushErr := out.Flush(); err == nil && flushErr != nil {
-		err = fatalf("write: %v", flushErr)
+	// Like Postfix, a fatal error drops output still in the buffer.
+	if err == nil {
+		if flushErr := out.Flush(); flushErr != nil {
+			err = fatalf("write: %v", flushErr)
+		}
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "postconf: fatal: %v\n", err)
+		fmt.Fprintf(stderr, "postconf: fatal: %s\n", printable(err.Error()))
 		return 1
 	}
 	return 0
 }
 
 func (p *postconf) warnf(format string, args ...any) {
-	p.out.Flush()
-	fmt.Fprintf(p.errw, "postconf: warning: "+format+"\n", args...)
+	fmt.Fprintf(p.errw, "postconf: warning: %s\n", printable(fmt.Sprintf(format, args...)))
+}
+
+// printable replaces control characters with '?', as Postfix's logging
+// does, so a warning stays on one line.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 func (p *postconf) main(argv []string) error {
@@ -88,7 +101,6 @@ func (p *postconf) main(argv []string) error {
 	case opts.flags['m']:
 		return p.printLines(maps.Types())
 	case opts.masterMode != 0:
-		p.out.Flush()
 		return printMasterCF(p.out, p.dir, opts.masterMode, opts.flags['f'], opts.args)
 	case opts.flags['e']:
 		return p.edit()
@@ -143,10 +155,18 @@ func (p *postconf) show() error {
 				return err
 			}
 		}
+		// Like Postfix, compute mynetworks before anything else, so a bad
+		// mynetworks_style is fatal whatever is printed.
+		if _, set := cfg.Explicit("mynetworks"); !set {
+			if _, _, err := cfg.Default("mynetworks"); err != nil {
+				return err
+			}
+		}
 	}
 	masterTexts := p.readMasterCF(cfg)
 	if !defaults {
-		err := cfg.Scan(func(name string) { p.warnf("%s: undefined parameter: %s", cfg.Path, name) })
+		err := cfg.Scan(func(name string) { p.warnf("%s: undefined parameter: %s", cfg.Path, name) },
+			func(err error) { p.warnf("%v", err) })
 		if err := macroFailure(p, err); err != nil {
 			return err
 		}

@@ -124,7 +124,7 @@ func TestShow(t *testing.T) {
 			name:   "recursion fails even without -x",
 			mainCF: "a = $b\nb = $a\nmyorigin = $a\n",
 			args:   []string{"-n"},
-			stderr: "postconf: warning: unreasonable macro call nesting: \"a\"\npostconf: fatal: macro processing error\n",
+			stderr: "postconf: warning: unreasonable macro call nesting: \"b\"\npostconf: fatal: macro processing error\n",
 			status: 1,
 		},
 		{
@@ -132,6 +132,13 @@ func TestShow(t *testing.T) {
 			mainCF: "a = 1\n",
 			args:   []string{"-o", "relayhost", "-n"},
 			stderr: "postconf: fatal: invalid parameter override: relayhost: missing '=' after attribute name\n",
+			status: 1,
+		},
+		{
+			name:   "mynetworks is computed up front; warnings show control characters as ?",
+			mainCF: "mynetworks_style = ${{10} < {9}}\n\tmore $foo\n",
+			args:   []string{"-n"},
+			stderr: "postconf: fatal: unknown mynetworks mask style value \"more\" in \"?more \"\n",
 			status: 1,
 		},
 		{

@@ -132,7 +132,20 @@ func (c *Config) Settings() []Setting {
 // such as mydomain depend on other settings). ok is false for a name that
 // is not a built-in parameter.
 func (c *Config) Default(name string) (value string, ok bool, err error) {
-	if v, isDerived, err := deriveDefault(c, name); isDerived {
+	return c.defaultWith(name, nil)
+}
+
+// defaultWith is Default inside an expansion that looks names up in vars
+// first. While a derived default is computed, its own name reads as empty,
+// so settings that refer back to it cannot loop.
+func (c *Config) defaultWith(name string, vars map[string]string) (string, bool, error) {
+	if _, derived := derivedSet[name]; derived {
+		hidden := make(map[string]string, len(vars)+1)
+		for k, v := range vars {
+			hidden[k] = v
+		}
+		hidden[name] = ""
+		v, err := deriveDefault(c, name, hidden)
 		return v, true, err
 	}
 	if v, ok := c.serviceDefaults[name]; ok {
@@ -145,10 +158,14 @@ func (c *Config) Default(name string) (value string, ok bool, err error) {
 // Raw returns name's unexpanded value: its setting, else its default.
 // defined is false for an unknown name that is not set.
 func (c *Config) Raw(name string) (value string, defined bool, err error) {
+	return c.rawWith(name, nil)
+}
+
+func (c *Config) rawWith(name string, vars map[string]string) (string, bool, error) {
 	if s, ok := c.settings[name]; ok {
 		return s.Value, true, nil
 	}
-	return c.Default(name)
+	return c.defaultWith(name, vars)
 }
 
 // Get returns name's value with $name references expanded. Raw parameters
@@ -156,11 +173,15 @@ func (c *Config) Raw(name string) (value string, defined bool, err error) {
 // with ExpandWith and the per-delivery variables. An unknown, unset name
 // gives "".
 func (c *Config) Get(name string) (string, error) {
-	v, _, err := c.Raw(name)
+	return c.getWith(name, nil)
+}
+
+func (c *Config) getWith(name string, vars map[string]string) (string, error) {
+	v, _, err := c.rawWith(name, vars)
 	if err != nil || IsRaw(name) {
 		return v, err
 	}
-	return c.Expand(v)
+	return c.ExpandWith(v, vars)
 }
 
 // Expand expands $name references in text using this configuration.
@@ -188,6 +209,6 @@ func (c *Config) lookupWith(vars map[string]string) LookupFunc {
 		if v, ok := vars[name]; ok {
 			return v, true, nil
 		}
-		return c.Raw(name)
+		return c.rawWith(name, vars)
 	}
 }

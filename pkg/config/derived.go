@@ -19,33 +19,39 @@ var derivedNames = []string{
 	"mynetworks", "process_id", "process_name",
 }
 
+var derivedSet = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range derivedNames {
+		m[n] = true
+	}
+	return m
+}()
+
 // deriveDefault computes name's default from the host and the
-// configuration c; ok is false when name has a static default instead.
-func deriveDefault(c *Config, name string) (value string, ok bool, err error) {
+// configuration c, looking names up in vars first.
+func deriveDefault(c *Config, name string, vars map[string]string) (string, error) {
 	switch name {
 	case "myhostname":
-		value, err = defaultMyhostname(c)
+		return defaultMyhostname(c, vars)
 	case "mydomain":
-		value, err = defaultMydomain(c)
+		return defaultMydomain(c)
 	case "mynetworks":
-		value, err = defaultMynetworks(c)
+		return defaultMynetworks(c, vars)
 	case "process_id":
-		value = strconv.Itoa(os.Getpid())
+		return strconv.Itoa(os.Getpid()), nil
 	case "process_name":
-		value = filepath.Base(os.Args[0])
+		return filepath.Base(os.Args[0]), nil
 	case "mail_version":
-		value = Version
-	case "mail_release_date":
-		value = ReleaseDate
-	default:
-		return "", false, nil
+		return Version, nil
+	default: // mail_release_date
+		return ReleaseDate, nil
 	}
-	return value, true, err
 }
 
 // defaultMyhostname is the host name from gethostname(); an unqualified
-// name gets ".$mydomain" (as set in main.cf, else "localdomain").
-func defaultMyhostname(c *Config) (string, error) {
+// name gets "." and mydomain as set in main.cf (expanded), else
+// ".localdomain".
+func defaultMyhostname(c *Config, vars map[string]string) (string, error) {
 	host, err := hostname()
 	if err != nil {
 		return "", err
@@ -55,25 +61,25 @@ func defaultMyhostname(c *Config) (string, error) {
 	}
 	domain := "localdomain"
 	if _, set := c.Explicit("mydomain"); set {
-		if domain, err = c.Get("mydomain"); err != nil {
+		if domain, err = c.getWith("mydomain", vars); err != nil {
 			return "", err
 		}
 	}
 	return host + "." + domain, nil
 }
 
-// defaultMydomain is myhostname (as set, else the host name) without its
-// first label, or "localdomain" when that leaves nothing.
+// defaultMydomain is myhostname without its first label, or "localdomain"
+// when that leaves nothing. Like Postfix it takes myhostname's setting as
+// written, unexpanded, else the host name.
 func defaultMydomain(c *Config) (string, error) {
-	var name string
-	var err error
-	if _, set := c.Explicit("myhostname"); set {
-		name, err = c.Get("myhostname")
+	name := ""
+	if s, set := c.Explicit("myhostname"); set {
+		name = s.Value
 	} else {
-		name, err = hostname()
-	}
-	if err != nil {
-		return "", err
+		var err error
+		if name, err = hostname(); err != nil {
+			return "", err
+		}
 	}
 	if _, parent, ok := strings.Cut(name, "."); ok && parent != "" {
 		return parent, nil

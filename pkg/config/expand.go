@@ -81,7 +81,7 @@ func (x *expander) expand(text string, depth int) (string, error) {
 			continue
 		}
 		if i+1 >= len(text) {
-			return "", macroErr(`empty macro name: "%s"`, text[i:])
+			return "", macroErr(`empty macro name: "%s"`, text)
 		}
 		switch n := text[i+1]; {
 		case n == '$':
@@ -90,7 +90,7 @@ func (x *expander) expand(text string, depth int) (string, error) {
 		case n == '{' || n == '(':
 			end := matchClose(text, i+1)
 			if end < 0 {
-				return "", macroErr(`truncated macro reference: "%s"`, text[i:])
+				return "", macroErr(`truncated macro reference: "%s"`, text)
 			}
 			v, err := x.call(text[i+2:end], depth)
 			if err != nil {
@@ -110,7 +110,7 @@ func (x *expander) expand(text string, depth int) (string, error) {
 			out.WriteString(v)
 			i = j
 		default:
-			return "", macroErr(`empty macro name: "%s"`, text[i:])
+			return "", macroErr(`empty macro name: "%s"`, text)
 		}
 	}
 	return out.String(), nil
@@ -200,13 +200,9 @@ func (x *expander) call(body string, depth int) (string, error) {
 	if op != '?' && op != ':' {
 		return "", macroErr(`attribute name syntax error at: "%s"`, context(name, body[i:]))
 	}
-	var value string
-	var err error
-	if x.scan {
-		_, err = x.reference(name, depth)
-	} else {
-		value, err = x.get(name)
-	}
+	// Only the value's emptiness matters here, so it is not expanded (and
+	// ${name?...} inside name's own value is no loop).
+	value, err := x.get(name)
 	if err != nil {
 		return "", err
 	}

@@ -79,7 +79,9 @@ func TestExpandErrors(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"$a", `unreasonable macro call nesting: "b"`},
 		{"${foo", `truncated macro reference: "${foo"`},
-		{"x ${foo?{x}:{y}", `truncated macro reference: "${foo?{x}:{y}"`},
+		{"x ${foo?{x}:{y}", `truncated macro reference: "x ${foo?{x}:{y}"`},
+		{"abc $!x", `empty macro name: "abc $!x"`},
+		{"${myhostname?{abc $}}", `empty macro name: "abc $"`},
 		{"$(a}", `truncated macro reference: "$(a}"`},
 		{"$", `empty macro name: "$"`},
 		{"$!x", `empty macro name: "$!x"`},
@@ -147,7 +149,7 @@ func TestExpandReportingAndVars(t *testing.T) {
 func TestScan(t *testing.T) {
 	c := testConfig(t, "myorigin=$a ${b?{$c}:{$d}} ${{$e} == {1}} $lmtp_per_record_deadline", "forward_path=$raw_is_skipped", "relayhost=$myorigin")
 	var undefined []string
-	if err := c.Scan(func(n string) { undefined = append(undefined, n) }); err != nil {
+	if err := c.Scan(func(n string) { undefined = append(undefined, n) }, nil); err != nil {
 		t.Fatal(err)
 	}
 	// myorigin is scanned itself and again through relayhost; a legacy
@@ -156,9 +158,21 @@ func TestScan(t *testing.T) {
 	if !reflect.DeepEqual(undefined, want) {
 		t.Errorf("undefined = %q, want %q", undefined, want)
 	}
-	loop := testConfig(t, "a=$b", "b=$a")
-	if err := loop.Scan(nil); !errors.Is(err, ErrMacro) {
-		t.Errorf("recursive settings: Scan error = %v", err)
+	// Parameters that are not built in are only checked one level deep, so
+	// a loop among them alone is no error; reaching it from a built-in is.
+	loop := testConfig(t, "a=$b", "b=$a", "c=$undefined_c")
+	undefined = nil
+	if err := loop.Scan(func(n string) { undefined = append(undefined, n) }, nil); err != nil || len(undefined) != 1 {
+		t.Errorf("loop among user parameters: Scan error = %v, undefined %q", err, undefined)
+	}
+	var userErrors []error
+	bad := testConfig(t, "foo=${a-b}", "relayhost=${relayhost?{a}:{b}}")
+	if err := bad.Scan(nil, func(err error) { userErrors = append(userErrors, err) }); err != nil || len(userErrors) != 1 {
+		t.Errorf("syntax error in a user parameter: Scan error = %v, reported %v", err, userErrors)
+	}
+	loop.Set("relayhost", "$a")
+	if err := loop.Scan(nil, nil); !errors.Is(err, ErrMacro) {
+		t.Errorf("loop reached from relayhost: Scan error = %v", err)
 	}
 }
 
@@ -186,12 +200,12 @@ func TestExpansionBounds(t *testing.T) {
 	for i := 1; i < 40; i++ {
 		s = append(s, fmt.Sprintf("p%d=$p%d$p%d", i, i+1, i+1))
 	}
-	s = append(s, "p40=x")
+	s = append(s, "p40=x", "relayhost=$p1")
 	c := testConfig(t, s...)
 	if _, err := c.Expand("$p1"); !errors.Is(err, ErrMacro) {
 		t.Errorf("Expand: error = %v", err)
 	}
-	if err := c.Scan(nil); !errors.Is(err, ErrMacro) {
+	if err := c.Scan(nil, nil); !errors.Is(err, ErrMacro) {
 		t.Errorf("Scan: error = %v", err)
 	}
 }

@@ -90,7 +90,7 @@ func FuzzExpand(f *testing.F) {
 			t.Errorf("text without $ changed: %q -> %q", text, got)
 		}
 		c.Set("fuzzed", text)
-		_ = c.Scan(func(string) {})
+		_ = c.Scan(func(string) {}, func(error) {})
 		_, _ = c.UserParameters()
 	})
 }

@@ -26,18 +26,24 @@ var interfaceAddrs = func() ([]*net.IPNet, error) {
 // lookupHost resolves inet_interfaces host names; replaceable by tests.
 var lookupHost = net.LookupIP
 
-func defaultMynetworks(c *Config) (string, error) {
-	style, err := c.Get("mynetworks_style")
+func defaultMynetworks(c *Config, vars map[string]string) (string, error) {
+	style, err := c.getWith("mynetworks_style", vars)
 	if err != nil {
 		return "", err
 	}
-	style = strings.TrimSpace(style)
-	switch style {
-	case "host", "subnet", "class":
-	default:
-		return "", fmt.Errorf("unknown mynetworks mask style value \"%s\" in \"%s\"", style, style)
+	words := SplitList(style)
+	for _, w := range words {
+		switch w {
+		case "host", "subnet", "class":
+		default:
+			return "", fmt.Errorf("unknown mynetworks mask style value \"%s\" in \"%s\"", w, style)
+		}
 	}
-	addrs, err := ownAddresses(c)
+	if len(words) != 1 {
+		return "", fmt.Errorf("bad mynetworks_style value: %s; specify exactly one value", style)
+	}
+	style = words[0]
+	addrs, err := ownAddresses(c, vars)
 	if err != nil {
 		return "", err
 	}
@@ -99,13 +105,13 @@ func classMask(ip net.IP) net.IPMask {
 // ownAddresses returns the addresses Postfix would listen on: all
 // interfaces, the loopback ones, or those inet_interfaces names, limited to
 // the families in inet_protocols. Each keeps its interface's netmask.
-func ownAddresses(c *Config) ([]*net.IPNet, error) {
-	protocols, err := c.List("inet_protocols")
+func ownAddresses(c *Config, vars map[string]string) ([]*net.IPNet, error) {
+	protocols, err := c.getWith("inet_protocols", vars)
 	if err != nil {
 		return nil, err
 	}
 	want4, want6 := false, false
-	for _, p := range protocols {
+	for _, p := range SplitList(protocols) {
 		switch strings.ToLower(p) {
 		case "all":
 			want4, want6 = true, true
@@ -121,12 +127,12 @@ func ownAddresses(c *Config) ([]*net.IPNet, error) {
 	if err != nil {
 		return nil, err
 	}
-	ifaces, err := c.List("inet_interfaces")
+	ifaces, err := c.getWith("inet_interfaces", vars)
 	if err != nil {
 		return nil, err
 	}
 	var picked []*net.IPNet
-	for _, item := range ifaces {
+	for _, item := range SplitList(ifaces) {
 		switch strings.ToLower(item) {
 		case "all":
 			picked = append(picked, local...)

@@ -52,12 +52,7 @@ func Known(name string) bool {
 	if _, ok := extensionDefaults[name]; ok {
 		return true
 	}
-	for _, n := range derivedNames {
-		if n == name {
-			return true
-		}
-	}
-	return false
+	return derivedSet[name]
 }
 
 // IsRaw reports whether name's value is used unexpanded (it is expanded at

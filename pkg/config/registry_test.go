@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -127,9 +128,17 @@ func TestMynetworks(t *testing.T) {
 			t.Errorf("%v: mynetworks = %q, %v\nwant %q", tt.settings, got, err, tt.want)
 		}
 	}
-	c := testConfig(t, "mynetworks_style=bogus")
-	if _, err := c.Get("mynetworks"); err == nil || err.Error() != `unknown mynetworks mask style value "bogus" in "bogus"` {
-		t.Errorf("bogus style: error = %v", err)
+	for style, want := range map[string]string{
+		"bogus":        `unknown mynetworks mask style value "bogus" in "bogus"`,
+		"\tHOST ":      "unknown mynetworks mask style value \"HOST\" in \"\tHOST \"",
+		"host, subnet": "bad mynetworks_style value: host, subnet; specify exactly one value",
+		"":             "bad mynetworks_style value: ; specify exactly one value",
+	} {
+		c := testConfig(t)
+		c.Set("mynetworks_style", style)
+		if _, err := c.Get("mynetworks"); err == nil || err.Error() != want {
+			t.Errorf("style %q: error = %v", style, err)
+		}
 	}
 }
 
@@ -151,5 +160,23 @@ func TestServiceParameters(t *testing.T) {
 	}
 	if c.Known("pickup_recipient_limit") || c.Known("relay_time_limit") || !c.Known("uucp_delivery_slot_cost") {
 		t.Error("service parameters registered for the wrong services")
+	}
+}
+
+// TestDerivedDefaultLoops checks that settings referring back to a derived
+// default read it as empty instead of looping, as Postfix (which computes
+// them once at start-up) does.
+func TestDerivedDefaultLoops(t *testing.T) {
+	fakeInterfaces(t)
+	c := testConfig(t, "mydomain=${myhostname?yes}x", "mynetworks_style=$mynetworks host")
+	fakeHost(t, "vm")
+	if got, err := c.Get("myhostname"); err != nil || got != "vm.x" {
+		t.Errorf("myhostname = %q, %v", got, err)
+	}
+	if got, err := c.Get("mydomain"); err != nil || got != "yesx" {
+		t.Errorf("mydomain = %q, %v", got, err)
+	}
+	if got, err := c.Get("mynetworks"); err != nil || !strings.HasPrefix(got, "127.0.0.1/32 ") {
+		t.Errorf("mynetworks = %q, %v", got, err)
 	}
 }

@@ -2,28 +2,42 @@
 // parameters, expansion errors, and main.cf settings nobody uses.
 package config
 
-// Scan expands every explicit setting (except raw ones) in scan mode,
-// visiting every conditional branch, and calls onUndefined for each
-// reference to an undefined name. It returns the first expansion error, as
-// postconf fails on one even without -x.
+// Scan checks the explicit settings as postconf does before it prints
+// anything: those of built-in parameters (except raw ones) are expanded in
+// scan mode, visiting every conditional branch and following references;
+// those of other parameters only have their own references checked.
+// onUndefined is called for each reference to an undefined name. An
+// expansion error in a built-in parameter is returned, as postconf fails on
+// one even without -x; in another parameter it goes to onUserError and the
+// scan goes on.
 //
 // Names that built-in defaults refer to (legacy names such as
 // lmtp_per_record_deadline) count as defined, as they do for postconf.
-func (c *Config) Scan(onUndefined func(name string)) error {
+func (c *Config) Scan(onUndefined func(name string), onUserError func(error)) error {
 	legacy := c.defaultReferences()
 	report := func(name string) {
 		if onUndefined != nil && !legacy[name] {
 			onUndefined(name)
 		}
 	}
-	x := &expander{lookup: c.lookupWith(nil), onUndefined: report, scan: true}
+	lookup := c.lookupWith(nil)
 	for _, s := range c.Settings() {
 		if IsRaw(s.Name) {
 			continue
 		}
-		x.references = 0
-		if _, err := x.expand(s.Value, 0); err != nil {
-			return err
+		x := &expander{lookup: lookup, onUndefined: report, scan: true}
+		if c.Known(s.Name) {
+			if _, err := x.expand(s.Value, 0); err != nil {
+				return err
+			}
+			continue
+		}
+		x.lookup = func(name string) (string, bool, error) {
+			_, defined, err := lookup(name)
+			return "", defined, err
+		}
+		if _, err := x.expand(s.Value, 0); err != nil && onUserError != nil {
+			onUserError(err)
 		}
 	}
 	return nil

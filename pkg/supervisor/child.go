@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/postern/postern/pkg/mastercf"
 )
@@ -24,6 +25,7 @@ type child struct {
 	inst *instance
 	// ready: the daemon reported the end of its start-up.
 	ready   bool
+	started time.Time
 	process *os.Process
 }
 
@@ -81,7 +83,7 @@ func startChild(inst *instance, s Settings, events chan<- event) (*child, error)
 		readyR.Close()
 		return nil, fmt.Errorf("master_spawn: exec %s: %s", path, strerror(unwrapPathError(err)))
 	}
-	c := &child{pid: cmd.Process.Pid, path: path, inst: inst, process: cmd.Process}
+	c := &child{pid: cmd.Process.Pid, path: path, inst: inst, process: cmd.Process, started: time.Now()}
 	go watchChild(cmd, readyR, events)
 	return c, nil
 }

@@ -2,6 +2,7 @@
 package supervisor
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,10 @@ const startedMessage = "started\n"
 
 // startWait bounds how long `master -w` waits for the background master.
 const startWait = 60 * time.Second
+
+// ErrMasterDied is StartBackground's error when the background master
+// exited during start-up; it has logged why.
+var ErrMasterDied = errors.New("master exited before it started")
 
 // StartBackground runs program with args in a new session (detached from
 // the terminal) and returns once it called NotifyStarted, or an error when
@@ -51,7 +56,7 @@ func StartBackground(program string, args []string, stderr *os.File) error {
 			result <- nil
 			return
 		}
-		result <- fmt.Errorf("master exited before it started")
+		result <- ErrMasterDied
 	}()
 	select {
 	case err := <-result:

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -55,31 +56,36 @@ func (ep endpoint) open(o Owner) (*os.File, error) {
 		if err := removeStale(ep.address); err != nil {
 			return nil, err
 		}
-		l, err := net.ListenUnix("unix", &net.UnixAddr{Name: ep.address, Net: "unix"})
+		var l *net.UnixListener
+		err := withMode(socketMode, func() (err error) {
+			l, err = net.ListenUnix("unix", &net.UnixAddr{Name: ep.address, Net: "unix"})
+			return err
+		})
 		if err != nil {
 			return nil, bindError(ep, err)
 		}
 		l.SetUnlinkOnClose(false)
 		defer l.Close()
-		if err := setOwnerMode(ep.address, socketMode, o); err != nil {
+		if err := setOwner(ep.address, o); err != nil {
 			return nil, err
 		}
-		return l.File()
+		return blockingCopy(l.File())
 	case "unixgram":
 		conn, err := listenUnixgram(ep.address, o)
 		if err != nil {
 			return nil, err
 		}
 		defer conn.Close()
-		return conn.File()
+		return blockingCopy(conn.File())
 	case "fifo":
 		if err := removeStale(ep.address); err != nil {
 			return nil, err
 		}
-		if err := unix.Mkfifo(ep.address, fifoMode); err != nil {
+		err := withMode(fifoMode, func() error { return unix.Mkfifo(ep.address, fifoMode) })
+		if err != nil {
 			return nil, fmt.Errorf("create fifo %s: %s", ep.address, strerror(err))
 		}
-		if err := setOwnerMode(ep.address, fifoMode, o); err != nil {
+		if err := setOwner(ep.address, o); err != nil {
 			return nil, err
 		}
 		// Read-write, so that the fifo never reports end of file.
@@ -94,8 +100,38 @@ func (ep endpoint) open(o Owner) (*os.File, error) {
 			return nil, bindError(ep, err)
 		}
 		defer l.Close()
-		return l.(*net.TCPListener).File()
+		return blockingCopy(l.(*net.TCPListener).File())
 	}
+}
+
+// blockingCopy turns the copy of a socket that net hands out into a plain
+// blocking descriptor. Passing a non-blocking *os.File to a child makes
+// os/exec switch it to blocking mode, which would change the shared open
+// file under a daemon already serving it; a plain file is passed as it is.
+func blockingCopy(f *os.File, err error) (*os.File, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var fd int
+	var dupErr error
+	if err := raw.Control(func(orig uintptr) {
+		fd, dupErr = unix.FcntlInt(orig, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return nil, err
+	}
+	if dupErr != nil {
+		return nil, fmt.Errorf("dup %s: %w", f.Name(), dupErr)
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("set blocking %s: %w", f.Name(), err)
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
 // listenUnixgram creates a datagram socket with Postfix's socket mode.
@@ -103,11 +139,15 @@ func listenUnixgram(path string, o Owner) (*net.UnixConn, error) {
 	if err := removeStale(path); err != nil {
 		return nil, err
 	}
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	var conn *net.UnixConn
+	err := withMode(socketMode, func() (err error) {
+		conn, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+		return err
+	})
 	if err != nil {
 		return nil, bindError(endpoint{network: "unixgram", address: path}, err)
 	}
-	if err := setOwnerMode(path, socketMode, o); err != nil {
+	if err := setOwner(path, o); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -123,15 +163,27 @@ func removeStale(path string) error {
 	return fmt.Errorf("remove %s: %w", path, unwrapPathError(err))
 }
 
-// setOwnerMode sets path's mode (whatever the umask) and, as root, its owner.
-func setOwnerMode(path string, mode fs.FileMode, o Owner) error {
-	if err := os.Chmod(path, mode); err != nil {
-		return fmt.Errorf("chmod %s: %w", path, unwrapPathError(err))
+// umaskMu serialises the umask changes of withMode.
+var umaskMu sync.Mutex
+
+// withMode runs create (which makes a socket or fifo) under the umask
+// that gives the new file exactly mode, so that the mode is never set by
+// path afterwards, where a planted symlink could redirect it.
+func withMode(mode fs.FileMode, create func() error) error {
+	umaskMu.Lock()
+	defer umaskMu.Unlock()
+	old := unix.Umask(int(^mode & 0o777))
+	defer unix.Umask(old)
+	return create()
+}
+
+// setOwner gives path (not a symlink's target) to the owner, as root.
+func setOwner(path string, o Owner) error {
+	if !o.Privileged {
+		return nil
 	}
-	if o.Privileged {
-		if err := os.Chown(path, o.UID, o.GID); err != nil {
-			return fmt.Errorf("chown %s: %w", path, unwrapPathError(err))
-		}
+	if err := os.Lchown(path, o.UID, o.GID); err != nil {
+		return fmt.Errorf("chown %s: %w", path, unwrapPathError(err))
 	}
 	return nil
 }

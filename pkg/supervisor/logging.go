@@ -2,26 +2,22 @@
 package supervisor
 
 import (
+	"bytes"
 	"io"
 
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/maillog"
 )
 
-// OpenLog returns a Logger for program (e.g. "master") or, when tag is
-// set, with that whole tag ("postfix/postfix-script"), set up from the
-// main.cf in configDir: syslog_name, myhostname, maillog_file. Lines are
-// also written to stderr when it is not nil. When main.cf cannot be read
-// it still returns a usable Logger (syslog, defaults) together with the
-// error, so that the caller can log it as fatal.
-func OpenLog(configDir, program, tag string, stderr io.Writer) (*maillog.Logger, error) {
-	opts := maillog.Options{Program: program, Tag: tag, StderrName: tag}
-	if stderr != nil {
-		opts.Stderr = stderr
-	}
-	if opts.StderrName == "" {
-		opts.StderrName = maillog.ProgramName("postfix", program)
-	}
+// OpenLog returns a Logger for program ("master", "postfix-script") set
+// up from the main.cf in configDir: syslog_name, myhostname,
+// maillog_file. Lines are also written to stderr when it is not nil,
+// named as Postfix names them there ("postfix/master: fatal: ..."). When
+// main.cf cannot be read it still returns a usable Logger (syslog,
+// defaults) together with the error, so that the caller can log it as
+// fatal.
+func OpenLog(configDir, program string, stderr io.Writer) (*maillog.Logger, error) {
+	opts := maillog.Options{Program: program, StderrName: maillog.ProgramName("postfix", program), Stderr: stderr}
 	cfg, cfgErr := config.Load(configDir)
 	if cfgErr == nil {
 		settings, err := LoadSettings(cfg)
@@ -33,9 +29,7 @@ func OpenLog(configDir, program, tag string, stderr io.Writer) (*maillog.Logger,
 			opts.Hostname = settings.Hostname
 			opts.File = settings.MaillogFile
 			opts.FilePrefixes = settings.MaillogPrefixes
-			if tag == "" {
-				opts.StderrName = maillog.ProgramName(settings.SyslogName, program)
-			}
+			opts.StderrName = maillog.ProgramName(settings.SyslogName, program)
 		}
 	}
 	logger, err := maillog.New(opts)
@@ -52,4 +46,17 @@ func OpenLog(configDir, program, tag string, stderr io.Writer) (*maillog.Logger,
 		cfgErr = err
 	}
 	return fallback, cfgErr
+}
+
+// FatalLinesOnly passes on to w only the "fatal:" lines a Logger writes
+// to its Stderr (one line per Write).
+func FatalLinesOnly(w io.Writer) io.Writer { return fatalFilter{w} }
+
+type fatalFilter struct{ w io.Writer }
+
+func (f fatalFilter) Write(line []byte) (int, error) {
+	if bytes.Contains(line, []byte(": fatal: ")) {
+		return f.w.Write(line)
+	}
+	return len(line), nil
 }

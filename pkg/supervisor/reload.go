@@ -22,9 +22,11 @@ func (s *Supervisor) reload() {
 		s.log.Error("%v; configuration not reloaded", err)
 		return
 	}
+	// After `postfix logrotate` the reload line belongs in the new file.
+	reopenErr := s.reopenLog()
 	s.log.Info("reload -- version %s, configuration %s", next.MailVersion, next.ConfigDir)
-	if err := s.reopenLog(); err != nil {
-		s.log.Warning("%v", err)
+	if reopenErr != nil {
+		s.log.Warning("%v", reopenErr)
 	}
 	s.keepInetSettings(&next, entries)
 	// Settings master reads only at start-up stay as they were.
@@ -44,7 +46,7 @@ func (s *Supervisor) reload() {
 	for _, e := range entries {
 		key := e.Key()
 		old, existed := s.services[key]
-		if existed && old.skipped && old.entry.Command == e.Command && skipReason(e, s.settings.DaemonDir) != "" {
+		if existed && old.skipNote != "" && old.entry.Command == e.Command && skipReason(e, s.settings.DaemonDir) != "" {
 			old.entry = e // still not run; reported once already
 			continue
 		}
@@ -89,7 +91,7 @@ func (s *Supervisor) keepInetSettings(next *Settings, entries []*mastercf.Entry)
 // sameListeners reports whether e, as now configured, listens exactly
 // where svc's listeners are, so that they can be kept.
 func (s *Supervisor) sameListeners(svc *service, e *mastercf.Entry) bool {
-	if svc.skipped || skipReason(e, s.settings.DaemonDir) != "" {
+	if svc.skipNote != "" || skipReason(e, s.settings.DaemonDir) != "" {
 		return false
 	}
 	eps, err := serviceEndpoints(e, s.settings)
@@ -106,16 +108,24 @@ func (s *Supervisor) sameListeners(svc *service, e *mastercf.Entry) bool {
 
 // renewService gives svc its new entry and replaces its daemons: the old
 // ones get SIGHUP (finish their sessions, then exit) and new ones start at
-// once on the same listeners.
+// once on the same listeners, except for a service limited to one process
+// (qmgr, pickup), whose new daemon starts when the old one has exited.
 func (s *Supervisor) renewService(svc *service, e *mastercf.Entry) {
 	s.stopWakeup(svc)
 	svc.entry = e
+	single := e.MaxProc(s.settings.DefaultProcessLimit) == 1
 	for _, inst := range svc.instances {
-		if c := inst.current; c != nil {
-			c.process.Signal(syscall.SIGHUP)
-			inst.current = nil
-			s.spawn(inst)
+		c := inst.current
+		if c == nil {
+			continue
 		}
+		c.process.Signal(syscall.SIGHUP)
+		inst.current = nil
+		if single {
+			inst.successorOf = c.pid
+			continue
+		}
+		s.spawn(inst)
 	}
 	s.startWakeup(svc)
 }

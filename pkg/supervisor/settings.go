@@ -112,5 +112,8 @@ func (s Settings) ResolveOwner() (Owner, error) {
 	if o.SetgidGID, err = strconv.Atoi(g.Gid); err != nil {
 		return Owner{}, fmt.Errorf("group %s: gid %q: %w", s.SetgidGroup, g.Gid, err)
 	}
+	if o.UID == 0 {
+		return Owner{}, fmt.Errorf("file %s/main.cf: parameter mail_owner: user %s has same user ID as root", s.ConfigDir, s.MailOwner)
+	}
 	return o, nil
 }

@@ -1,8 +1,18 @@
 // Package supervisor is Postern's master: it reads main.cf and master.cf,
-// creates every service's listener, runs one daemon process per listener
-// under the master/daemon contract, restarts daemons that die (throttling
-// those that fail at start-up), sends wakeup triggers, and reloads or
-// stops on SIGHUP and SIGTERM.
+// creates every service's listener, runs the daemons under the
+// master/daemon contract, restarts daemons that die (throttling those that
+// fail at start-up), sends wakeup triggers, and reloads or stops on SIGHUP
+// and SIGTERM.
+//
+// Process model: one daemon process per listener. A service has one
+// listener, except an inet service without a host of its own that binds
+// several inet_interfaces addresses: it gets one listener, and one daemon,
+// per address. The maxproc column is passed to the daemon (-p), which
+// enforces it as its concurrency limit. A daemon that exits after it
+// reported ready is replaced at once; master does not watch idle
+// listeners to start daemons on demand. Postfix daemons whose job Postern
+// does elsewhere (builtin.go) are never started; postlogd runs inside
+// master.
 package supervisor
 
 import (
@@ -20,6 +30,10 @@ import (
 // stopGrace is how long master waits for its children after SIGTERM
 // before it kills the ones left.
 const stopGrace = 3 * time.Second
+
+// crashWindow: a daemon that fails this soon after it started is
+// throttled as if it had failed at start-up.
+const crashWindow = time.Second
 
 // Supervisor is a running master.
 type Supervisor struct {
@@ -39,7 +53,7 @@ type Supervisor struct {
 type service struct {
 	entry     *mastercf.Entry
 	instances []*instance
-	skipped   bool          // not run: built in or not provided
+	skipNote  string        // why it is not run (built in, not provided), or ""
 	stopWake  chan struct{} // closes the wakeup timer, or nil
 }
 
@@ -50,6 +64,9 @@ type instance struct {
 	listener *os.File
 	current  *child // nil while none runs
 	closed   bool   // the service was removed
+	// successorOf is the pid of a retiring daemon whose replacement starts
+	// only once it has exited (services with a process limit of 1).
+	successorOf int
 }
 
 // event is something the main loop reacts to.
@@ -109,8 +126,8 @@ func New(configDir string, log *maillog.Logger) (*Supervisor, error) {
 		s.services[e.Key()] = svc
 	}
 	log.Info("daemon started -- version %s, configuration %s", settings.MailVersion, configDir)
-	for _, svc := range s.services {
-		s.startService(svc)
+	for _, e := range entries {
+		s.startService(s.services[e.Key()])
 	}
 	return s, nil
 }
@@ -137,14 +154,13 @@ func (s *Supervisor) abandon() {
 	s.pidFile.Close()
 }
 
-// addService creates e's listeners, or logs why it is not run. At
+// addService creates e's listeners, or notes why it is not run. At
 // start-up a listener that cannot be created is fatal; on reload the
 // caller logs it and goes on.
 func (s *Supervisor) addService(e *mastercf.Entry) (*service, error) {
 	svc := &service{entry: e}
 	if reason := skipReason(e, s.settings.DaemonDir); reason != "" {
-		svc.skipped = true
-		s.log.Info("%s", reason)
+		svc.skipNote = reason
 		if e.Command == "postlogd" {
 			if err := s.startLogServer(e); err != nil {
 				s.log.Warning("service %s: %v", e.Service, err)
@@ -167,8 +183,13 @@ func (s *Supervisor) addService(e *mastercf.Entry) (*service, error) {
 	return svc, nil
 }
 
-// startService starts a daemon on each of svc's listeners and its wakeup timer.
+// startService starts a daemon on each of svc's listeners and its wakeup
+// timer, or logs once why svc is not run.
 func (s *Supervisor) startService(svc *service) {
+	if svc.skipNote != "" {
+		s.log.Info("%s", svc.skipNote)
+		return
+	}
 	for _, inst := range svc.instances {
 		s.spawn(inst)
 	}
@@ -229,19 +250,28 @@ func (s *Supervisor) handle(ev event) {
 	}
 }
 
-// reap logs an abnormal end and restarts the service's daemon: at once
-// after a daemon that had started, after service_throttle_time after one
-// that died before reporting ready.
+// reap logs an abnormal end and restarts the service's daemon. A daemon
+// that exits after it reported ready (max_idle, max_use, a crash) is
+// restarted at once rather than when next needed, since master does not
+// watch the listeners itself; one that died before reporting ready, or
+// failed within crashWindow of its start, is restarted after
+// service_throttle_time, so that a broken daemon cannot spin.
 func (s *Supervisor) reap(ev childExited) {
 	c := s.children[ev.pid]
 	if c == nil {
 		return
 	}
 	delete(s.children, ev.pid)
-	if warning := exitWarning(c.path, c.pid, ev.state); warning != "" {
+	warning := exitWarning(c.path, c.pid, ev.state)
+	if warning != "" {
 		s.log.Warning("%s", warning)
 	}
 	inst := c.inst
+	if inst.successorOf == c.pid {
+		inst.successorOf = 0
+		s.spawn(inst)
+		return
+	}
 	if inst.current != c {
 		return
 	}
@@ -249,7 +279,7 @@ func (s *Supervisor) reap(ev childExited) {
 	if inst.closed {
 		return
 	}
-	if !c.ready {
+	if !c.ready || warning != "" && time.Since(c.started) < crashWindow {
 		s.throttle(inst, c.path)
 		return
 	}
@@ -295,7 +325,7 @@ func (s *Supervisor) closeService(svc *service) {
 			os.Remove(inst.ep.address)
 		}
 	}
-	if svc.skipped && svc.entry.Command == "postlogd" {
+	if svc.skipNote != "" && svc.entry.Command == "postlogd" {
 		s.stopLogServer()
 	}
 }

@@ -90,10 +90,14 @@ func buildAll() {
 		return
 	}
 	build.failed = compile(root, dir, pkgs)
-	if _, err := os.Stat(filepath.Join(dir, "postalias")); err == nil {
-		// newaliases is postalias under another name, as the Makefile links it.
-		if err := os.Symlink("postalias", filepath.Join(dir, "newaliases")); err != nil {
-			build.listErr = fmt.Errorf("link newaliases: %w", err)
+	// Commands that are another command under a second name, linked as
+	// the Makefile links them.
+	for alias, target := range map[string]string{"newaliases": "postalias", "mailq": "postqueue"} {
+		if _, err := os.Stat(filepath.Join(dir, target)); err != nil {
+			continue
+		}
+		if err := os.Symlink(target, filepath.Join(dir, alias)); err != nil {
+			build.listErr = fmt.Errorf("link %s: %w", alias, err)
 		}
 	}
 }

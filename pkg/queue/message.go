@@ -1,0 +1,122 @@
+// The in-memory view of a queue file's envelope: sender, attributes, recipients and sizes.
+package queue
+
+import (
+	"fmt"
+	"time"
+)
+
+// Attr is a named attribute ("client_address", "127.0.0.1").
+type Attr struct {
+	Name, Value string
+}
+
+// Attribute names used by Postern programs, as Postfix names them.
+const (
+	AttrCreateTime = "create_time"
+	AttrClientAddr = "client_address"
+	AttrClientName = "client_name"
+	AttrHelo       = "helo_name"
+	AttrProtocol   = "protocol"
+	AttrDSNRet     = "dsn_ret"
+	AttrDSNEnvID   = "dsn_envid"
+)
+
+// Recipient is one envelope recipient.
+type Recipient struct {
+	// Address is the recipient after rewriting; Original the address as
+	// received (empty means the same as Address).
+	Address  string
+	Original string
+	// DSNNotify holds RFC 3461 NOTIFY bits (0 when not given); DSNOrcpt
+	// the ORCPT parameter.
+	DSNNotify int
+	DSNOrcpt  string
+	// Done is true once the recipient needs no more delivery attempts.
+	Done bool
+	// Offset is where the recipient's R/D record starts in the file; pass
+	// it to MarkDone. Set by the reader and by Writer.
+	Offset int64
+}
+
+// SizeInfo is the content of the size record.
+type SizeInfo struct {
+	// SegmentSize is the byte count of the content records, from
+	// DataOffset to the extracted marker; postqueue shows it.
+	SegmentSize int64
+	// DataOffset is the offset of the first content record.
+	DataOffset int64
+	// RecipientCount counts the recipients written.
+	RecipientCount int64
+	// QmgrOptions is reserved for queue manager flags.
+	QmgrOptions int64
+	// ContentLength is the message size with LF line ends.
+	ContentLength int64
+	// SMTPUTF8 is 1 when the message needs SMTPUTF8.
+	SMTPUTF8 int64
+}
+
+const sizeFieldWidth = 15
+
+// format renders the six fixed-width fields; the length never changes, so
+// the record can be overwritten in place.
+func (s SizeInfo) format() string {
+	return fmt.Sprintf("%*d %*d %*d %*d %*d %*d",
+		sizeFieldWidth, s.SegmentSize, sizeFieldWidth, s.DataOffset,
+		sizeFieldWidth, s.RecipientCount, sizeFieldWidth, s.QmgrOptions,
+		sizeFieldWidth, s.ContentLength, sizeFieldWidth, s.SMTPUTF8)
+}
+
+// Envelope is what a writer puts before the message content.
+type Envelope struct {
+	ArrivalTime time.Time
+	// CreateTime defaults to ArrivalTime; postsuper -r keeps ArrivalTime
+	// and sets a new CreateTime.
+	CreateTime time.Time
+	// Sender is the envelope sender; "" is the null sender.
+	Sender string
+	// FullName is the sender's full name (sendmail -F), or "".
+	FullName   string
+	Attrs      []Attr
+	Recipients []Recipient
+	SMTPUTF8   bool
+}
+
+// Message is a queue file as read back: its envelope, where its content
+// is, and file facts.
+type Message struct {
+	Queue, ID string
+	// Path is the file's absolute path.
+	Path string
+	Envelope
+	Size SizeInfo
+	// ExtractedOffset is the offset of the X marker.
+	ExtractedOffset int64
+	// FileSize and Mode are from the file's stat; ModTime is the deferred
+	// queue's next attempt time.
+	FileSize int64
+	ModTime  time.Time
+	// ForcedExpire is set by postsuper -e/-f.
+	ForcedExpire bool
+}
+
+// Attr returns the value of a named attribute.
+func (m *Message) Attr(name string) (string, bool) {
+	for _, a := range m.Attrs {
+		if a.Name == name {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// Pending returns the recipients not yet done.
+func (m *Message) Pending() []Recipient {
+	var todo []Recipient
+	for _, r := range m.Recipients {
+		if !r.Done {
+			todo = append(todo, r)
+		}
+	}
+	return todo
+}

@@ -1,0 +1,414 @@
+// Writing a queue file: unique creation, streaming envelope and content, durable commit.
+package queue
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// File modes of queue files.
+const (
+	modeWriting       os.FileMode = 0o600 // being written
+	modeReady         os.FileMode = 0o700 // committed
+	modeForcedExpired os.FileMode = 0o010 // postsuper -e/-f
+)
+
+// Writer writes one new queue file. Create it with Layout.Create, write the
+// envelope, stream the content, then Commit; Abandon removes the file
+// instead. A Writer is not safe for concurrent use.
+type Writer struct {
+	// ID is the new file's queue ID, known from creation on.
+	ID    string
+	Queue string
+	// Path is the file's absolute path.
+	Path string
+
+	layout *Layout
+	file   *os.File
+	buf    *bufio.Writer
+	off    int64
+	rec    []byte
+
+	size       SizeInfo
+	sizeOffset int64
+	state      writerState
+	line       []byte
+	recipients []Recipient
+}
+
+type writerState int
+
+const (
+	stateEnvelope writerState = iota
+	stateContent
+	stateExtracted
+	stateDone
+)
+
+// Create makes a new, empty queue file in queue (incoming for cleanup,
+// maildrop for local submissions). As Postfix does, it creates a temporary
+// file with O_EXCL, names it after its inode and the current time, and
+// renames it without replacing anything; when the name is taken (short IDs
+// repeat) it tries again with a new time.
+func (l *Layout) Create(queue string) (*Writer, error) {
+	dir := filepath.Join(l.Root, queue)
+	var file *os.File
+	var tmp string
+	for attempt := 0; ; attempt++ {
+		tmp = filepath.Join(dir, fmt.Sprintf("tmp.%d.%d", os.Getpid(), rand.Uint64()))
+		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, modeWriting)
+		if err == nil {
+			file = f
+			break
+		}
+		if !errors.Is(err, os.ErrExist) || attempt > 10 {
+			return nil, fmt.Errorf("create file %s: %w", tmp, err)
+		}
+	}
+	fail := func(err error) (*Writer, error) {
+		file.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
+	st, err := file.Stat()
+	if err != nil {
+		return fail(fmt.Errorf("fstat %s: %w", tmp, err))
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fail(fmt.Errorf("fstat %s: no inode number", tmp))
+	}
+	for {
+		id := NewID(time.Now(), sys.Ino, l.LongIDs)
+		final := l.Path(queue, id)
+		err := l.renameNoReplace(tmp, final)
+		if errors.Is(err, os.ErrExist) {
+			time.Sleep(time.Microsecond)
+			continue
+		}
+		if err != nil {
+			return fail(err)
+		}
+		w := &Writer{ID: id, Queue: queue, Path: final, layout: l, file: file}
+		w.buf = bufio.NewWriterSize(file, 64<<10)
+		return w, nil
+	}
+}
+
+// linkNoReplace gives the file at from the new name to, creating the
+// hashed directory when needed; it fails with an error wrapping
+// os.ErrExist when to exists. The old name stays.
+func (l *Layout) linkNoReplace(from, to string) error {
+	err := os.Link(from, to)
+	if errors.Is(err, os.ErrNotExist) {
+		if mkErr := os.MkdirAll(filepath.Dir(to), 0o700); mkErr != nil {
+			return fmt.Errorf("create directory %s: %w", filepath.Dir(to), mkErr)
+		}
+		err = os.Link(from, to)
+	}
+	if err != nil {
+		return fmt.Errorf("link %s to %s: %w", from, to, err)
+	}
+	return nil
+}
+
+// renameNoReplace renames from to to unless to exists (an error wrapping
+// os.ErrExist), in one system call where the file system supports
+// RENAME_NOREPLACE and with link and unlink elsewhere.
+func (l *Layout) renameNoReplace(from, to string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
+	if err == unix.ENOENT {
+		if mkErr := os.MkdirAll(filepath.Dir(to), 0o700); mkErr != nil {
+			return fmt.Errorf("create directory %s: %w", filepath.Dir(to), mkErr)
+		}
+		err = unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
+	}
+	switch err {
+	case nil:
+		return nil
+	case unix.EINVAL, unix.ENOSYS:
+		if err := l.linkNoReplace(from, to); err != nil {
+			return err
+		}
+		if err := os.Remove(from); err != nil {
+			return fmt.Errorf("remove %s: %w", from, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("rename %s to %s: %w", from, to, err)
+}
+
+func (w *Writer) put(t RecordType, data []byte) error {
+	w.rec = appendRecord(w.rec[:0], t, data)
+	n, err := w.buf.Write(w.rec)
+	w.off += int64(n)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", w.Path, err)
+	}
+	return nil
+}
+
+func (w *Writer) putString(t RecordType, s string) error { return w.put(t, []byte(s)) }
+
+// WriteEnvelope writes the size placeholder, arrival and creation time,
+// sender, attributes and recipients. It must come first.
+func (w *Writer) WriteEnvelope(env *Envelope) error {
+	if w.state != stateEnvelope || w.off != 0 {
+		return fmt.Errorf("%s: envelope written twice", w.Path)
+	}
+	w.sizeOffset = w.off
+	if err := w.putString(RecSize, w.size.format()); err != nil {
+		return err
+	}
+	arrival := env.ArrivalTime
+	if arrival.IsZero() {
+		arrival = time.Now()
+	}
+	created := env.CreateTime
+	if created.IsZero() {
+		created = arrival
+	}
+	if err := w.putString(RecTime, fmt.Sprintf("%d %d", arrival.Unix(), arrival.Nanosecond()/1000)); err != nil {
+		return err
+	}
+	if err := w.putString(RecAttr, AttrCreateTime+"="+strconv.FormatInt(created.Unix(), 10)); err != nil {
+		return err
+	}
+	if env.FullName != "" {
+		if err := w.putString(RecFullName, env.FullName); err != nil {
+			return err
+		}
+	}
+	if err := w.putString(RecSender, env.Sender); err != nil {
+		return err
+	}
+	for _, a := range env.Attrs {
+		if err := w.putString(RecAttr, a.Name+"="+a.Value); err != nil {
+			return err
+		}
+	}
+	if env.SMTPUTF8 {
+		w.size.SMTPUTF8 = 1
+	}
+	for _, r := range env.Recipients {
+		if err := w.AddRecipient(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddRecipient writes one recipient, in the envelope or, after the
+// content, in the extracted section (for recipients taken from headers).
+func (w *Writer) AddRecipient(r Recipient) error {
+	switch w.state {
+	case stateContent:
+		if err := w.endContent(); err != nil {
+			return err
+		}
+	case stateDone:
+		return fmt.Errorf("%s: recipient added after commit", w.Path)
+	}
+	if r.DSNOrcpt != "" {
+		if err := w.putString(RecDSNOrcpt, r.DSNOrcpt); err != nil {
+			return err
+		}
+	}
+	if r.DSNNotify != 0 {
+		if err := w.putString(RecDSNNotify, strconv.Itoa(r.DSNNotify)); err != nil {
+			return err
+		}
+	}
+	original := r.Original
+	if original == "" {
+		original = r.Address
+	}
+	if err := w.putString(RecOrigRcpt, original); err != nil {
+		return err
+	}
+	r.Offset = w.off
+	t := RecRcpt
+	if r.Done {
+		t = RecDone
+	}
+	if err := w.putString(t, r.Address); err != nil {
+		return err
+	}
+	w.size.RecipientCount++
+	w.recipients = append(w.recipients, r)
+	return nil
+}
+
+// ContentLength is the number of message bytes written so far (with LF
+// line ends), for enforcing message_size_limit while streaming.
+func (w *Writer) ContentLength() int64 { return w.size.ContentLength + int64(len(w.line)) }
+
+// Recipients returns the recipients written so far, with their offsets.
+func (w *Writer) Recipients() []Recipient { return w.recipients }
+
+// Write streams message content: lines end with LF (a CR before it is
+// dropped); lines longer than MaxLineRecord are split into partial-line
+// records. It may be called with any chunking of the content.
+func (w *Writer) Write(p []byte) (int, error) {
+	switch w.state {
+	case stateEnvelope:
+		if w.off == 0 {
+			return 0, fmt.Errorf("%s: content before envelope", w.Path)
+		}
+		if err := w.put(RecContent, nil); err != nil {
+			return 0, err
+		}
+		w.size.DataOffset = w.off
+		w.state = stateContent
+	case stateContent:
+	default:
+		return 0, fmt.Errorf("%s: content after the extracted section", w.Path)
+	}
+	total := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.line = append(w.line, p...)
+			p = nil
+		} else {
+			w.line = append(w.line, p[:i]...)
+			p = p[i+1:]
+		}
+		// Keep at least one byte back, so that a CR before the LF is
+		// still here to drop when the LF comes.
+		for len(w.line) > MaxLineRecord {
+			if err := w.put(RecLinePart, w.line[:MaxLineRecord]); err != nil {
+				return 0, err
+			}
+			w.size.ContentLength += MaxLineRecord
+			w.line = append(w.line[:0], w.line[MaxLineRecord:]...)
+		}
+		if i >= 0 {
+			if err := w.flushLine(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return total, nil
+}
+
+// flushLine writes the buffered line as the last record of a line.
+func (w *Writer) flushLine() error {
+	line := bytes.TrimSuffix(w.line, []byte{'\r'})
+	if err := w.put(RecLine, line); err != nil {
+		return err
+	}
+	w.size.ContentLength += int64(len(line)) + 1
+	w.line = w.line[:0]
+	return nil
+}
+
+// endContent ends the content (a last line without LF counts as a line)
+// and writes the extracted-section marker.
+func (w *Writer) endContent() error {
+	if w.state == stateEnvelope {
+		if _, err := w.Write(nil); err != nil {
+			return err
+		}
+	}
+	if w.state != stateContent {
+		return nil
+	}
+	if len(w.line) > 0 {
+		if err := w.flushLine(); err != nil {
+			return err
+		}
+	}
+	w.size.SegmentSize = w.off - w.size.DataOffset
+	if err := w.put(RecExtracted, nil); err != nil {
+		return err
+	}
+	w.state = stateExtracted
+	return nil
+}
+
+// AddExtractedAttr writes a named attribute after the content.
+func (w *Writer) AddExtractedAttr(a Attr) error {
+	if w.state == stateDone {
+		return fmt.Errorf("%s: attribute added after commit", w.Path)
+	}
+	if err := w.endContent(); err != nil {
+		return err
+	}
+	return w.putString(RecAttr, a.Name+"="+a.Value)
+}
+
+// Commit finishes the file and makes it durable: it writes the end marker,
+// fills in the size record, marks the file ready (mode 0700), fsyncs it,
+// and fsyncs its directory (batched with concurrent commits). When Commit
+// returns nil the file and its directory entry are on disk. On error the
+// file is removed.
+func (w *Writer) Commit() error {
+	if w.state == stateDone {
+		return fmt.Errorf("%s: commit after commit or abandon", w.Path)
+	}
+	if w.off == 0 {
+		w.Abandon()
+		return fmt.Errorf("%s: commit without envelope", w.Path)
+	}
+	if err := w.finish(); err != nil {
+		w.Abandon()
+		return err
+	}
+	w.state = stateDone
+	if err := w.layout.syncer.Sync(filepath.Dir(w.Path)); err != nil {
+		os.Remove(w.Path)
+		return err
+	}
+	return nil
+}
+
+func (w *Writer) finish() error {
+	if err := w.endContent(); err != nil {
+		return err
+	}
+	if err := w.put(RecEnd, nil); err != nil {
+		return err
+	}
+	if err := w.buf.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", w.Path, err)
+	}
+	size := appendRecord(nil, RecSize, []byte(w.size.format()))
+	if _, err := w.file.WriteAt(size, w.sizeOffset); err != nil {
+		return fmt.Errorf("write %s: %w", w.Path, err)
+	}
+	if err := w.file.Chmod(modeReady); err != nil {
+		return fmt.Errorf("chmod %s: %w", w.Path, err)
+	}
+	if err := w.file.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", w.Path, err)
+	}
+	if err := w.file.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", w.Path, err)
+	}
+	return nil
+}
+
+// Abandon closes and removes an uncommitted file. It does nothing after a
+// successful Commit.
+func (w *Writer) Abandon() error {
+	if w.state == stateDone {
+		return nil
+	}
+	w.state = stateDone
+	w.file.Close()
+	if err := os.Remove(w.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", w.Path, err)
+	}
+	return nil
+}
