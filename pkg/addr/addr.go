@@ -10,8 +10,8 @@ import (
 
 // Address is a mailbox in Postfix's internal form: the local part has its
 // quotes and backslash escapes removed. Domain is "" when the address has
-// no "@"; it keeps its case (fold it only to compare) and has no trailing
-// dot.
+// no "@"; it is kept as written, case and trailing dot included (fold it
+// only to compare; the resolver drops the dot).
 type Address struct {
 	Local  string
 	Domain string
@@ -45,8 +45,15 @@ func (a Address) String() string {
 	return QuoteLocal(a.Local) + "@" + a.Domain
 }
 
-// FoldedDomain returns the domain folded to lower case, for comparisons.
-func (a Address) FoldedDomain() string { return FoldDomain(a.Domain) }
+// FoldedDomain returns the domain folded to lower case and without a
+// trailing dot, for comparisons.
+func (a Address) FoldedDomain() string {
+	d := a.Domain
+	if strings.HasSuffix(d, ".") && !strings.HasSuffix(d, "..") {
+		d = d[:len(d)-1]
+	}
+	return FoldDomain(d)
+}
 
 // IsASCII reports whether the address is plain ASCII; anything else needs
 // SMTPUTF8.

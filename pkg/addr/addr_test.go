@@ -23,7 +23,7 @@ func TestParseRcpt(t *testing.T) {
 		{arg: " <user@Example.COM>", want: Address{"user", "Example.COM"}},
 		{arg: "user@example.com", want: Address{"user", "example.com"}},
 		{arg: "<postmaster>", want: Address{Local: "postmaster"}},
-		{arg: "<user@example.com.>", want: Address{"user", "example.com"}, trail: true},
+		{arg: "<user@example.com.>", want: Address{"user", "example.com."}, trail: true},
 		{arg: "<user@example..com>", wantErr: ErrBadRecipient},
 		{arg: "<user@example.com..>", wantErr: ErrBadRecipient},
 		{arg: "<@a,@b:user@c.example>", want: Address{"user", "c.example"}, route: []string{"a", "b"}},
@@ -215,6 +215,9 @@ func TestAddressForms(t *testing.T) {
 	if got := a.FoldedDomain(); got != "relay.example" {
 		t.Errorf("FoldedDomain = %q", got)
 	}
+	if got := Split("a@Relay.Example.").FoldedDomain(); got != "relay.example" {
+		t.Errorf("FoldedDomain with trailing dot = %q", got)
+	}
 	if got := (Path{Null: true}).String(); got != "<>" {
 		t.Errorf("null path = %q", got)
 	}
@@ -255,5 +258,41 @@ func TestXtext(t *testing.T) {
 		if _, ok := DecodeXtext(bad); ok {
 			t.Errorf("DecodeXtext(%q) accepted", bad)
 		}
+	}
+}
+
+func TestParseAddressList(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    []Mailbox
+		wantErr bool
+	}{
+		{value: "a@b.example", want: []Mailbox{{Address: Address{"a", "b.example"}}}},
+		{value: `"Doe, John" <john@x.example>, jane@y.example (Jane)`, want: []Mailbox{
+			{Name: "Doe, John", Address: Address{"john", "x.example"}},
+			{Address: Address{"jane", "y.example"}},
+		}},
+		{value: "Team: a@x.example,\r\n\tb@y.example;, c@z.example", want: []Mailbox{
+			{Address: Address{"a", "x.example"}}, {Address: Address{"b", "y.example"}}, {Address: Address{"c", "z.example"}},
+		}},
+		{value: "undisclosed-recipients:;", want: nil},
+		{value: "Mary Smith <@relay.example:mary@x.example>", want: []Mailbox{{Name: "Mary Smith", Address: Address{"mary", "x.example"}}}},
+		{value: `<>, "quoted local"@x.example`, want: []Mailbox{{Address: Address{"quoted local", "x.example"}}}},
+		{value: "postmaster", want: []Mailbox{{Address: Address{Local: "postmaster"}}}},
+		{value: "a@b.example, bad address@, c@d.example", want: []Mailbox{{Address: Address{"a", "b.example"}}, {Address: Address{"c", "d.example"}}}, wantErr: true},
+		{value: `"unterminated <a@b.example>`, wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := ParseAddressList(tt.value)
+		if (err != nil) != tt.wantErr || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseAddressList(%q) = %+v, %v; want %+v, error %v", tt.value, got, err, tt.want, tt.wantErr)
+		}
+	}
+	m := Mailbox{Name: "Doe, John", Address: Address{"john", "x.example"}}
+	if got := m.String(); got != `"Doe, John" <john@x.example>` {
+		t.Errorf("Mailbox.String = %q", got)
+	}
+	if got := (Mailbox{Name: "Jane Doe", Address: Address{"jane", "y.example"}}).String(); got != "Jane Doe <jane@y.example>" {
+		t.Errorf("Mailbox.String = %q", got)
 	}
 }

@@ -1,5 +1,6 @@
 // MAIL FROM / RCPT TO arguments: the path, its ESMTP parameters, and the
 // SMTP replies Postfix's smtpd gives for bad ones.
+
 package addr
 
 import (

@@ -1,5 +1,6 @@
 // Domain syntax: host names and address literals as Postfix's resolver
 // accepts them (valid_hostname, valid_mailhost_literal).
+
 package addr
 
 import (

@@ -35,3 +35,25 @@ func FuzzParsePath(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseAddressList checks that no header value makes the parser panic
+// and that each mailbox it returns, formatted and parsed again, is the
+// same mailbox.
+func FuzzParseAddressList(f *testing.F) {
+	for _, seed := range []string{
+		`"Doe, John" <john@x.example>, jane@y.example (Jane)`,
+		"Team: a@x.example,\r\n\tb@y.example;, c@z.example",
+		"undisclosed-recipients:;", "<@r.example:a@b.example>", `"a\"b" <"x y"@[IPv6:::1]>`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		list, _ := ParseAddressList(value)
+		for _, m := range list {
+			again, err := ParseAddressList(m.String())
+			if err != nil || len(again) != 1 || again[0] != m {
+				t.Fatalf("%q: mailbox %+v formatted as %q parses as %+v, %v", value, m, m.String(), again, err)
+			}
+		}
+	})
+}

@@ -1,5 +1,6 @@
 // SMTP paths: the <address> argument of MAIL FROM and RCPT TO, with the
 // leniency of Postfix's smtpd under strict_rfc821_envelopes = no.
+
 package addr
 
 import (
@@ -19,8 +20,9 @@ type Path struct {
 	// "<@a,@b:user@c>", without the "@"s ("a", "b"), as Postfix
 	// ignores it.
 	Route []string
-	// TrailingDot is true when a trailing dot was removed from the
-	// domain ("user@example.com.").
+	// TrailingDot is true when the domain ends in one dot
+	// ("user@example.com."). The dot is kept in Address (Postfix shows
+	// the address as given) and ignored when the address is resolved.
 	TrailingDot bool
 }
 
@@ -33,9 +35,9 @@ func (p Path) String() string {
 	return "<" + p.Address.String() + ">"
 }
 
-// errSyntax is the internal cause of every path syntax error; the
-// callers turn it into the command's 501 reply.
-var errSyntax = errors.New("bad address syntax")
+// ErrBadPath is returned by ParsePath for every syntax error; ParseMail
+// and ParseRcpt turn it into the command's 501 reply.
+var ErrBadPath = errors.New("bad address syntax")
 
 // ParsePath parses one path, with or without angle brackets: "<>",
 // "<user@domain>", "<@route:user@domain>", "user@domain", "postmaster".
@@ -50,9 +52,14 @@ func ParsePath(text string) (Path, error) {
 	if err != nil {
 		return Path{}, err
 	}
+	return pathFromTokens(toks, bracketed)
+}
+
+// pathFromTokens parses the tokens of a path whose outer brackets are gone.
+func pathFromTokens(toks []token, bracketed bool) (Path, error) {
 	if len(toks) == 0 {
 		if !bracketed {
-			return Path{}, errSyntax
+			return Path{}, ErrBadPath
 		}
 		return Path{Null: true}, nil
 	}
@@ -82,7 +89,7 @@ func ParsePath(text string) (Path, error) {
 	}
 	if at < 0 {
 		if len(localToks) == 0 {
-			return Path{}, errSyntax
+			return Path{}, ErrBadPath
 		}
 		p.Address = Address{Local: local}
 		return p, nil
@@ -91,12 +98,13 @@ func ParsePath(text string) (Path, error) {
 	if err != nil {
 		return Path{}, err
 	}
+	bare := domain
 	if strings.HasSuffix(domain, ".") && !strings.HasSuffix(domain, "..") {
-		domain = domain[:len(domain)-1]
+		bare = domain[:len(domain)-1]
 		p.TrailingDot = true
 	}
-	if !ValidDomain(domain) {
-		return Path{}, errSyntax
+	if !ValidDomain(bare) {
+		return Path{}, ErrBadPath
 	}
 	p.Address = Address{Local: local, Domain: domain}
 	return p, nil
@@ -108,7 +116,7 @@ func parseRoute(toks []token) ([]string, error) {
 	var route []string
 	for len(toks) > 0 {
 		if toks[0].kind != '@' {
-			return nil, errSyntax
+			return nil, ErrBadPath
 		}
 		end := indexKind(toks, ',')
 		if end < 0 {
@@ -116,7 +124,7 @@ func parseRoute(toks []token) ([]string, error) {
 		}
 		domain, err := joinDomain(toks[1:end])
 		if err != nil || !ValidDomain(domain) {
-			return nil, errSyntax
+			return nil, ErrBadPath
 		}
 		route = append(route, domain)
 		if end == len(toks) {
@@ -124,7 +132,7 @@ func parseRoute(toks []token) ([]string, error) {
 		}
 		toks = toks[end+1:]
 		if len(toks) == 0 {
-			return nil, errSyntax
+			return nil, ErrBadPath
 		}
 	}
 	return route, nil
@@ -140,13 +148,13 @@ func joinLocal(toks []token) (string, error) {
 		switch t.kind {
 		case tokAtom, tokQuoted:
 			if prevWord {
-				return "", errSyntax
+				return "", ErrBadPath
 			}
 			prevWord = true
 		case '.', '@':
 			prevWord = false
 		default:
-			return "", errSyntax
+			return "", ErrBadPath
 		}
 		b.WriteString(t.text)
 	}
@@ -164,13 +172,13 @@ func joinDomain(toks []token) (string, error) {
 		switch t.kind {
 		case tokAtom:
 			if prevAtom {
-				return "", errSyntax
+				return "", ErrBadPath
 			}
 			prevAtom = true
 		case '.':
 			prevAtom = false
 		default:
-			return "", errSyntax
+			return "", ErrBadPath
 		}
 		b.WriteString(t.text)
 	}

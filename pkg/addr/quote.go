@@ -1,5 +1,6 @@
 // Quoting of local parts between the internal and the external form, as
 // Postfix's quote_822_local does.
+
 package addr
 
 import "strings"

@@ -1,5 +1,6 @@
 // An RFC 822 tokenizer for SMTP paths: atoms, quoted strings, domain
 // literals and specials, with white space and comments dropped.
+
 package addr
 
 // Token kinds other than the specials, which are their own byte.
@@ -30,7 +31,7 @@ func tokenize(s string) ([]token, error) {
 		c := s[i]
 		switch {
 		case c == '\r' || c == '\n' || c == 0:
-			return nil, errSyntax
+			return nil, ErrBadPath
 		case c == ' ' || c == '\t':
 			i++
 		case c == '(':
@@ -54,7 +55,7 @@ func tokenize(s string) ([]token, error) {
 			toks = append(toks, token{kind: tokLiteral, text: "[" + text + "]"})
 			i = end
 		case c == ')' || c == ']' || c == '\\' && i+1 >= len(s):
-			return nil, errSyntax
+			return nil, ErrBadPath
 		case indexByte(tokenSpecials, c):
 			toks = append(toks, token{kind: c, text: string(c)})
 			i++
@@ -77,7 +78,7 @@ func scanAtom(s string, i int) (string, int, error) {
 	for i < len(s) {
 		c := s[i]
 		if c < ' ' && c != '\t' || c == 0x7f {
-			return "", 0, errSyntax
+			return "", 0, ErrBadPath
 		}
 		if c == ' ' || c == '\t' || c == '"' || c == '(' || c == ')' || indexByte(tokenSpecials, c) {
 			break
@@ -85,7 +86,7 @@ func scanAtom(s string, i int) (string, int, error) {
 		if c == '\\' {
 			i++
 			if i >= len(s) || s[i] == '\r' || s[i] == '\n' || s[i] == 0 {
-				return "", 0, errSyntax
+				return "", 0, ErrBadPath
 			}
 			c = s[i]
 		}
@@ -93,7 +94,7 @@ func scanAtom(s string, i int) (string, int, error) {
 		i++
 	}
 	if len(b) == 0 {
-		return "", 0, errSyntax
+		return "", 0, ErrBadPath
 	}
 	return string(b), i, nil
 }
@@ -106,11 +107,11 @@ func scanQuoted(s string, i int, closing byte) (string, int, error) {
 		c := s[i]
 		switch {
 		case c == '\r' || c == '\n' || c == 0:
-			return "", 0, errSyntax
+			return "", 0, ErrBadPath
 		case c == '\\':
 			i++
 			if i >= len(s) || s[i] == '\r' || s[i] == '\n' || s[i] == 0 {
-				return "", 0, errSyntax
+				return "", 0, ErrBadPath
 			}
 			b = append(b, s[i])
 		case c == closing:
@@ -119,7 +120,7 @@ func scanQuoted(s string, i int, closing byte) (string, int, error) {
 			b = append(b, c)
 		}
 	}
-	return "", 0, errSyntax
+	return "", 0, ErrBadPath
 }
 
 // skipComment skips a possibly nested "( ... )" starting at i.
@@ -132,7 +133,7 @@ func skipComment(s string, i int) (int, error) {
 		case '(':
 			depth++
 			if depth > maxCommentDepth {
-				return 0, errSyntax
+				return 0, ErrBadPath
 			}
 		case ')':
 			depth--
@@ -140,10 +141,10 @@ func skipComment(s string, i int) (int, error) {
 				return i + 1, nil
 			}
 		case '\r', '\n', 0:
-			return 0, errSyntax
+			return 0, ErrBadPath
 		}
 	}
-	return 0, errSyntax
+	return 0, ErrBadPath
 }
 
 // indexKind returns the index of the first token of the kind, or -1.

@@ -1,4 +1,5 @@
 // xtext (RFC 3461): the encoding of ENVID=, ORCPT= and AUTH= values.
+
 package addr
 
 import "strings"

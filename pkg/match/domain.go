@@ -1,5 +1,6 @@
 // Domain lists: mydestination, relay_domains, virtual_alias_domains,
 // virtual_mailbox_domains and other lists of domain names.
+
 package match
 
 import (

@@ -37,16 +37,6 @@ func ParentStyle(parentDomainMatchesSubdomains, name string) bool {
 	return false
 }
 
-// ParentStyleFromConfig reads parent_domain_matches_subdomains from cfg and
-// reports whether name is listed in it.
-func ParentStyleFromConfig(cfg *config.Config, name string) (bool, error) {
-	v, err := cfg.Get("parent_domain_matches_subdomains")
-	if err != nil {
-		return false, err
-	}
-	return ParentStyle(v, name), nil
-}
-
 // item is one pattern of a list, after /file expansion.
 type item struct {
 	negate  bool

@@ -1,5 +1,6 @@
 // Network lists: mynetworks, *_exclusions and other lists of client
 // addresses, networks and host names (Postfix's namadr_list).
+
 package match
 
 import (

@@ -1,5 +1,6 @@
 // access(5) tables: the lookup keys for addresses, host names and client
 // addresses, and the meaning of the values found.
+
 package policy
 
 import (

@@ -1,5 +1,6 @@
 // The Checker: smtpd's policy settings read from main.cf, restriction
 // lists parsed once, and the startup check for a working relay restriction.
+
 package policy
 
 import (
@@ -177,8 +178,9 @@ func (c *Checker) readSettings(cfg *config.Config) error {
 		}
 	}
 	if !hasWorkingRelayRestriction(c.relay) && !hasWorkingRelayRestriction(c.recipient) {
-		return fmt.Errorf("in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least one working instance of: %s",
-			strings.Join(workingRelayRestrictions[:len(workingRelayRestrictions)-1], ", ")+" or "+workingRelayRestrictions[len(workingRelayRestrictions)-1])
+		// Postfix's text, which still names the retired check_relay_domains.
+		return fmt.Errorf("in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least one working instance of: %s or check_relay_domains",
+			strings.Join(workingRelayRestrictions, ", "))
 	}
 	return c.validation.read(cfg, c.tables)
 }

@@ -1,4 +1,5 @@
 // Evaluation of the restriction lists at RCPT TO.
+
 package policy
 
 import (
@@ -30,7 +31,13 @@ type replyContext struct {
 // pending defer_if_permit, and then, with smtpd_reject_unlisted_recipient,
 // the recipient validation. A returned error means a table could not be
 // read; the decision then is Postfix's 451 4.3.0 temporary failure.
+//
+// An unqualified "postmaster" is always accepted (RFC 5321 section 4.5.1),
+// before any restriction.
 func (c *Checker) CheckRecipient(s Session) (Decision, error) {
+	if s.Recipient.Domain == "" && strings.EqualFold(s.Recipient.Local, "postmaster") {
+		return Decision{Action: Permit}, nil
+	}
 	e := &evaluation{c: c, s: s}
 	rcptCtx := replyContext{name: s.Recipient.Internal(), class: "Recipient address"}
 	lists := [][]restriction{c.relay, c.recipient}
@@ -89,7 +96,40 @@ func reject(code int, dsn string, ctx replyContext, text string) Decision {
 	if code/100 == 4 {
 		action = Defer
 	}
-	return Decision{Action: action, Code: code, DSN: dsnForCode(code, dsn), Text: fmt.Sprintf("<%s>: %s rejected: %s", ctx.name, ctx.class, text)}
+	return Decision{Action: action, Code: code, DSN: dsnForSubject(dsnForCode(code, dsn), ctx.class), Text: fmt.Sprintf("<%s>: %s rejected: %s", ctx.name, ctx.class, text)}
+}
+
+// The X.1.Y details that suit a recipient and a sender reply.
+var (
+	recipientDetails = map[string]string{"0": "0", "1": "1", "2": "2", "3": "3", "4": "4", "5": "5", "6": "6", "7": "3", "8": "2"}
+	senderDetails    = map[string]string{"0": "0", "1": "7", "2": "8", "3": "7", "4": "7", "5": "0", "6": "7", "7": "7", "8": "8"}
+)
+
+// dsnForSubject makes an X.1.Y (address status) code fit what the reply is
+// about, as Postfix's smtpd does: a recipient gets the destination codes
+// (X.1.7 becomes X.1.3, X.1.8 becomes X.1.2), a sender the sender codes
+// (X.1.1, .3, .4, .6 become X.1.7, X.1.2 becomes X.1.8), an unknown
+// detail becomes X.1.0, and a client or HELO reply, which is about no
+// address, becomes X.0.0.
+func dsnForSubject(dsn, class string) string {
+	if len(dsn) < 5 || dsn[1:3] != ".1" || dsn[3] != '.' {
+		return dsn
+	}
+	class0 := dsn[:1]
+	detail := dsn[4:]
+	var m map[string]string
+	switch class {
+	case "Recipient address":
+		m = recipientDetails
+	case "Sender address":
+		m = senderDetails
+	default:
+		return class0 + ".0.0"
+	}
+	if d, ok := m[detail]; ok {
+		return class0 + ".1." + d
+	}
+	return class0 + ".1.0"
 }
 
 // dsnForCode makes the DSN's first digit agree with the reply code.

@@ -104,6 +104,7 @@ func TestRelayControlProbes(t *testing.T) {
 		{`<"user@relay.example">`, "250"},
 		{"<a@relay.example.>", "250"},
 		{"<a@RELAY.EXAMPLE>", "250"},
+		{"<a@elsewhere.example.>", denied("a@elsewhere.example.")},
 		{"<a@relay.example..>", "501 5.1.3 Bad recipient address syntax"},
 		{"<a@[127.0.0.2]>", denied("a@[127.0.0.2]")},
 		{"<a@[IPv6:::1]>", denied("a@[IPv6:::1]")},
@@ -363,7 +364,7 @@ func TestUnreadableTableDefers(t *testing.T) {
 func TestStartupChecks(t *testing.T) {
 	tests := []struct{ extra, want string }{
 		{"smtpd_relay_restrictions = permit_mynetworks\nsmtpd_recipient_restrictions = permit\n",
-			"in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least one working instance of: reject_unauth_destination, defer_unauth_destination, reject, defer or defer_if_permit"},
+			"in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least one working instance of: reject_unauth_destination, defer_unauth_destination, reject, defer, defer_if_permit or check_relay_domains"},
 		{"smtpd_relay_restrictions = reject_bogus\n", `smtpd_relay_restrictions: unknown smtpd restriction: "reject_bogus"`},
 		{"smtpd_relay_restrictions = check_client_access\n", `smtpd_relay_restrictions: restriction check_client_access: bad argument "": need maptype:mapname`},
 		{"smtpd_restriction_classes = empty\nsmtpd_relay_restrictions = reject\n", "restriction class `empty' needs a definition"},
@@ -399,5 +400,59 @@ func TestRejectLog(t *testing.T) {
 	want = "DC96F984327: reject: RCPT from unknown[127.0.0.2]: 450 4.7.1 <x>: y; from=<s@remote.example> to=<someone@elsewhere.example> proto=ESMTP helo=<c.example>"
 	if got := RejectLog("DC96F984327", "RCPT", s, "450 4.7.1 <x>: y"); got != want {
 		t.Errorf("RejectLog =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestNonFQDNAndPostmaster(t *testing.T) {
+	c, _ := testChecker(t, "smtpd_relay_restrictions = reject_non_fqdn_sender, reject_non_fqdn_recipient, permit_mynetworks, reject_unauth_destination\n"+
+		"smtpd_recipient_restrictions = reject\n", nil)
+	bare := outsider()
+	bare.Sender = addr.Address{Local: "s"}
+	tests := []struct {
+		s         Session
+		arg, want string
+	}{
+		{bare, "<a@relay.example>", "504 5.5.2 <s>: Sender address rejected: need fully-qualified address"},
+		{outsider(), "<a@relay>", "504 5.5.2 <a@relay>: Recipient address rejected: need fully-qualified address"},
+		{outsider(), "<a@[192.0.2.1]>", "554 5.7.1 <a@[192.0.2.1]>: Relay access denied"},
+		{outsider(), "<a@relay.example>", "554 5.7.1 <a@relay.example>: Recipient address rejected: Access denied"},
+		{bare, "<postmaster>", "250"},
+		{bare, "<PostMaster>", "250"},
+		{outsider(), "<postmaster@elsewhere.example>", "554 5.7.1 <postmaster@elsewhere.example>: Relay access denied"},
+	}
+	for _, tt := range tests {
+		if got := rcptReply(t, c, tt.s, tt.arg); got != tt.want {
+			t.Errorf("from <%s> RCPT TO:%s = %q, want %q", tt.s.Sender.Internal(), tt.arg, got, tt.want)
+		}
+	}
+}
+
+// Observed from Postfix 3.7.11: access-table replies with X.1.Y codes.
+func TestDSNForSubject(t *testing.T) {
+	tests := []struct{ dsn, class, want string }{
+		{"5.1.1", "Recipient address", "5.1.1"},
+		{"5.1.7", "Recipient address", "5.1.3"},
+		{"5.1.8", "Recipient address", "5.1.2"},
+		{"5.1.9", "Recipient address", "5.1.0"},
+		{"5.1.10", "Recipient address", "5.1.0"},
+		{"5.1.1", "Sender address", "5.1.7"},
+		{"5.1.2", "Sender address", "5.1.8"},
+		{"5.1.3", "Sender address", "5.1.7"},
+		{"5.1.5", "Sender address", "5.1.0"},
+		{"5.1.8", "Sender address", "5.1.8"},
+		{"5.1.1", "Client host", "5.0.0"},
+		{"5.1.7", "Helo command", "5.0.0"},
+		{"5.2.9", "Recipient address", "5.2.9"},
+		{"5.7.30", "Client host", "5.7.30"},
+	}
+	for _, tt := range tests {
+		if got := dsnForSubject(tt.dsn, tt.class); got != tt.want {
+			t.Errorf("dsnForSubject(%q, %q) = %q, want %q", tt.dsn, tt.class, got, tt.want)
+		}
+	}
+	// Through a table: 2.1.9 on a 550 reply becomes 5.1.0.
+	c, _ := testChecker(t, "smtpd_relay_restrictions = reject_unauth_destination\nsmtpd_recipient_restrictions = check_recipient_access inline:{{i@relay.example=550 2.1.9 t}}\n", nil)
+	if got := rcptReply(t, c, outsider(), "<i@relay.example>"); got != "550 5.1.0 <i@relay.example>: Recipient address rejected: t" {
+		t.Errorf("2.1.9 on 550 = %q", got)
 	}
 }

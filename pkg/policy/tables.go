@@ -3,6 +3,7 @@
 // file, and a table that cannot be opened is replaced by one whose every
 // lookup fails, as Postfix's surrogate tables do, so that smtpd answers
 // "451 4.3.0 ... Temporary lookup failure" instead of not starting.
+
 package policy
 
 import (

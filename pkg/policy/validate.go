@@ -1,6 +1,7 @@
 // Recipient validation (smtpd_reject_unlisted_recipient,
 // reject_unlisted_recipient): an address of a domain handled here must be
 // known to the recipient table of its address class.
+
 package policy
 
 import (

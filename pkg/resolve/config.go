@@ -1,4 +1,5 @@
 // Building the resolver's settings from main.cf parameters.
+
 package resolve
 
 import (

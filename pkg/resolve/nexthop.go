@@ -1,5 +1,6 @@
 // Helpers for delivery agents: nexthop lists, "[host]:port" syntax and
 // the text carried by the error, retry and discard transports.
+
 package resolve
 
 import (

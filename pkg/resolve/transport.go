@@ -1,5 +1,6 @@
 // transport_maps: per-address and per-domain overrides of the class's
 // transport and nexthop (transport(5)).
+
 package resolve
 
 import (

@@ -1,0 +1,163 @@
+// Address lists in message headers (To:, Cc:, From: ...): mailboxes with
+// display names, angle addresses and groups, as RFC 5322 writes them.
+
+package addr
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Mailbox is one address of a header address list.
+type Mailbox struct {
+	Name    string  // the display name, unquoted; "" when none
+	Address Address // internal form
+}
+
+// String returns the mailbox in header form: `"Name" <addr>` or `addr`.
+func (m Mailbox) String() string {
+	if m.Name == "" {
+		return m.Address.String()
+	}
+	return quotePhrase(m.Name) + " <" + m.Address.String() + ">"
+}
+
+// quotePhrase quotes a display name unless it is atoms separated by
+// single spaces.
+func quotePhrase(name string) string {
+	words := strings.Fields(name)
+	plain := len(words) > 0 && strings.Join(words, " ") == name
+	for _, word := range words {
+		if NeedsQuoting(word) || strings.Contains(word, ".") {
+			plain = false
+		}
+	}
+	if plain {
+		return name
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
+}
+
+// ParseAddressList parses the value of an address header. Folded lines
+// (CRLF or LF followed by white space) are allowed. Groups ("team: a@x,
+// b@y;") yield their members; empty entries and the null address "<>" are
+// skipped. A bad entry does not stop the parse: the mailboxes that parse
+// are returned together with an error naming the first bad entry.
+func ParseAddressList(value string) ([]Mailbox, error) {
+	unfolded := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(value)
+	toks, err := tokenize(unfolded)
+	if err != nil {
+		return nil, fmt.Errorf("bad address list syntax: %q", value)
+	}
+	var (
+		out      []Mailbox
+		firstBad error
+		start    int
+		depth    int
+	)
+	finish := func(end int) {
+		entry := toks[start:end]
+		start = end + 1
+		if len(entry) == 0 {
+			return
+		}
+		mb, ok, err := parseEntry(entry)
+		if err != nil {
+			if firstBad == nil {
+				firstBad = fmt.Errorf("bad address syntax in %q", renderTokens(entry))
+			}
+			return
+		}
+		if ok {
+			out = append(out, mb)
+		}
+	}
+	for i := 0; i < len(toks); i++ {
+		switch toks[i].kind {
+		case '<':
+			depth++
+		case '>':
+			if depth > 0 {
+				depth--
+			}
+		case ':':
+			if depth == 0 && isGroupStart(toks[start:i]) {
+				start = i + 1 // the group name is not an address
+			}
+		case ',', ';':
+			if depth == 0 {
+				finish(i)
+			}
+		}
+	}
+	finish(len(toks))
+	return out, firstBad
+}
+
+// isGroupStart reports whether the tokens before a ':' are a group name: a
+// phrase of words, with no '@' or '<' (those would make it a route).
+func isGroupStart(toks []token) bool {
+	if len(toks) == 0 {
+		return false
+	}
+	for _, t := range toks {
+		if t.kind != tokAtom && t.kind != tokQuoted && t.kind != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseEntry parses one mailbox: "Name <addr>", "<addr>" or "addr". ok is
+// false for the null address.
+func parseEntry(toks []token) (Mailbox, bool, error) {
+	open := indexKind(toks, '<')
+	if open < 0 {
+		p, err := pathFromTokens(toks, false)
+		if err != nil {
+			return Mailbox{}, false, err
+		}
+		return Mailbox{Address: p.Address}, true, nil
+	}
+	closeAt := -1
+	for i := len(toks) - 1; i > open; i-- {
+		if toks[i].kind == '>' {
+			closeAt = i
+			break
+		}
+	}
+	if closeAt < 0 || closeAt != len(toks)-1 {
+		return Mailbox{}, false, ErrBadPath
+	}
+	var name []string
+	for _, t := range toks[:open] {
+		if t.kind != tokAtom && t.kind != tokQuoted && t.kind != '.' {
+			return Mailbox{}, false, ErrBadPath
+		}
+		name = append(name, t.text)
+	}
+	p, err := pathFromTokens(toks[open+1:closeAt], true)
+	if err != nil {
+		return Mailbox{}, false, err
+	}
+	if p.Null {
+		return Mailbox{}, false, nil
+	}
+	return Mailbox{Name: strings.Join(name, " "), Address: p.Address}, true, nil
+}
+
+// renderTokens turns tokens back into text for error messages.
+func renderTokens(toks []token) string {
+	var b strings.Builder
+	for i, t := range toks {
+		if i > 0 && (t.kind == tokAtom || t.kind == tokQuoted) && (toks[i-1].kind == tokAtom || toks[i-1].kind == tokQuoted) {
+			b.WriteByte(' ')
+		}
+		if t.kind == tokQuoted {
+			b.WriteString(QuoteLocal(t.text))
+			continue
+		}
+		b.WriteString(t.text)
+	}
+	return b.String()
+}
