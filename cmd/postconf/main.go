@@ -270,10 +270,12 @@ func macroFailure(p *postconf, err error) error {
 func (p *postconf) readMasterCF(cfg *config.Config) []string {
 	path := filepath.Join(p.dir, "master.cf")
 	file, err := mastercf.ParseFileLenient(path)
+	if errors.Is(err, os.ErrNotExist) {
+		p.warnf("%v", err)
+		return nil
+	}
+	reportMasterWarnings(path, file)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			p.warnf("%v", err)
-		}
 		return nil
 	}
 	var texts []string
@@ -282,6 +284,15 @@ func (p *postconf) readMasterCF(cfg *config.Config) []string {
 		for _, o := range e.Options {
 			texts = append(texts, o.Value)
 		}
+	}
+	undefined := map[string]bool{}
+	for _, text := range texts {
+		_, _ = cfg.ExpandReporting(text, nil, func(name string) {
+			if !undefined[name] {
+				undefined[name] = true
+				p.warnf("%s: undefined parameter: %s", path, name)
+			}
+		})
 	}
 	return texts
 }

@@ -35,21 +35,28 @@ func matchPart(pattern, value string) bool {
 // "postconf -F" ('F') or "postconf -P" ('P') does, folding long lines when
 // fold is set, limited to the entries, fields or parameters the selectors
 // name. Its errors are worded for "postconf: fatal: ...".
+// reportMasterWarnings prints what postconf warns about in a master.cf it
+// could read, worded and placed as Postfix places it.
+func reportMasterWarnings(path string, file *mastercf.File) {
+	if file == nil {
+		return
+	}
+	for _, warning := range file.Warnings {
+		where := "master.cf"
+		if warning.Kind == mastercf.WarnLeadingWhitespace {
+			where = path
+		}
+		fmt.Fprintf(masterWarnings, "postconf: warning: %s\n", printableMasterText(where+": "+warning.Msg))
+	}
+}
+
 func printMasterCF(w io.Writer, configDir string, mode byte, fold bool, selectors []string) error {
 	if mode != 'M' && mode != 'F' && mode != 'P' {
 		return fmt.Errorf("unknown master.cf display mode %q", mode)
 	}
 	path := configDir + "/master.cf"
 	file, err := mastercf.ParseFileLenient(path)
-	if file != nil {
-		for _, warning := range file.Warnings {
-			where := "master.cf"
-			if warning.Kind == mastercf.WarnLeadingWhitespace {
-				where = path
-			}
-			fmt.Fprintf(masterWarnings, "postconf: warning: %s\n", printableMasterText(where+": "+warning.Msg))
-		}
-	}
+	reportMasterWarnings(path, file)
 	if err != nil {
 		return postconfMasterError(err)
 	}

@@ -1,0 +1,31 @@
+// Command cleanup canonicalises submitted messages and writes them to the incoming queue (see pkg/cleanup).
+package main
+
+import (
+	"github.com/postern/postern/pkg/cleanup"
+	"github.com/postern/postern/pkg/daemon"
+	"github.com/postern/postern/pkg/queue"
+)
+
+func main() {
+	server := &cleanup.Server{}
+	daemon.Run(daemon.Spec{
+		Init: func(ctx *daemon.Context) error {
+			settings, _, err := cleanup.FromConfig(ctx.Config)
+			if err != nil {
+				return err
+			}
+			layout, err := queue.LayoutFromConfig(ctx.Config)
+			if err != nil {
+				return err
+			}
+			// The working directory is queue_directory, inside the chroot
+			// or not.
+			layout.Root = "."
+			server.Settings, server.Layout, server.Log = settings, layout, ctx.Log
+			server.Verbose = ctx.Verbose > 0
+			return nil
+		},
+		Serve: server.Serve,
+	})
+}

@@ -1,0 +1,115 @@
+// Command postdrop writes a local submission into maildrop/ for users who
+// cannot write there themselves: installed set-group-id postdrop (maildrop
+// is mode 0730 owner mail_owner, group postdrop), it is what sendmail runs
+// in that case. Usage: postdrop [-c dir] -f sender [-F fullname] [-t] --
+// recipients..., with the message (already ended and unstuffed) on
+// standard input.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/maildrop"
+	"github.com/postern/postern/pkg/queue/cli"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stderr io.Writer) int {
+	env := cli.Env{Stdin: stdin, Stdout: os.Stdout, Stderr: stderr}
+	configDir, sub, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "postdrop: fatal: %v\n", err)
+		return cli.ExitUsage
+	}
+	if err := checkConfigDir(configDir); err != nil {
+		return cli.Fatalf("postdrop", env, "%v", err)
+	}
+	tool, err := cli.Start("postdrop", configDir, env)
+	if err != nil {
+		return cli.Fatalf("postdrop", env, "%v", err)
+	}
+	defer tool.Close()
+	origin, err := tool.Config.Get("myorigin")
+	if err != nil {
+		return tool.Fatal(cli.ExitFatal, "%v", err)
+	}
+	sub.Origin = origin
+	if _, err := maildrop.Write(tool.Layout, sub, stdin); err != nil {
+		if errors.Is(err, maildrop.ErrNoRecipients) {
+			return tool.Fatal(cli.ExitUsage, "No recipient addresses found in message header")
+		}
+		return tool.Fatal(cli.ExitFatal, "%v", err)
+	}
+	maildrop.WakePickup(tool.Config)
+	return cli.ExitOK
+}
+
+// parseArgs reads postdrop's options.
+func parseArgs(args []string) (string, *maildrop.Submission, error) {
+	sub := &maildrop.Submission{}
+	configDir := ""
+	i := 0
+	next := func(opt string) (string, error) {
+		if i+1 >= len(args) {
+			return "", fmt.Errorf("option requires an argument -- '%s'", opt)
+		}
+		i++
+		return args[i], nil
+	}
+	for ; i < len(args); i++ {
+		var err error
+		switch args[i] {
+		case "--":
+			sub.Recipients = args[i+1:]
+			return configDir, sub, nil
+		case "-c":
+			configDir, err = next("c")
+		case "-f":
+			sub.Sender, err = next("f")
+		case "-F":
+			sub.FullName, err = next("F")
+		case "-t":
+			sub.ExtractRecipients = true
+		default:
+			sub.Recipients = args[i:]
+			return configDir, sub, nil
+		}
+		if err != nil {
+			return "", nil, err
+		}
+	}
+	return configDir, sub, nil
+}
+
+// checkConfigDir refuses, in a set-group-id postdrop run by an ordinary
+// user, a configuration directory other than the default unless the
+// default main.cf lists it in alternate_config_directories, as Postfix
+// does: otherwise a user could make postdrop write anywhere the postdrop
+// group can.
+func checkConfigDir(flagValue string) error {
+	dir := config.ConfigDir(flagValue)
+	if os.Getuid() == 0 || os.Getegid() == os.Getgid() || filepath.Clean(dir) == config.DefaultConfigDir {
+		return nil
+	}
+	def, err := config.Load(config.DefaultConfigDir)
+	if err != nil {
+		return err
+	}
+	allowed, err := def.List("alternate_config_directories")
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(allowed, filepath.Clean(dir)) {
+		return fmt.Errorf("%s is not listed in alternate_config_directories of %s/main.cf", dir, config.DefaultConfigDir)
+	}
+	return nil
+}

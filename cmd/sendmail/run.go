@@ -1,0 +1,190 @@
+// sendmail's work: argument handling, delegation to other commands, and submission.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/maildrop"
+	"github.com/postern/postern/pkg/queue"
+	"github.com/postern/postern/pkg/queue/cli"
+)
+
+// run is sendmail's main; it returns the exit status.
+func run(name string, args []string, stdin io.Reader, stderr io.Writer) int {
+	env := cli.Env{Stdin: stdin, Stdout: os.Stdout, Stderr: stderr}
+	opts, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "sendmail: fatal: %v\n", err)
+		return cli.ExitUsage
+	}
+	switch name {
+	case "mailq":
+		opts.mode = modeMailq
+	case "newaliases":
+		opts.mode = modeAliases
+	}
+	if opts.configDir != "" {
+		if st, err := os.Stat(opts.configDir); err == nil && !st.IsDir() {
+			opts.configDir = filepath.Dir(opts.configDir) // -C names main.cf
+		}
+	}
+	tool, err := cli.Start("sendmail", opts.configDir, env)
+	if err != nil {
+		return cli.Fatalf("sendmail", env, "%v", err)
+	}
+	defer tool.Close()
+	switch opts.mode {
+	case modeMailq:
+		return delegate(tool, "postqueue", "mailq", "-p")
+	case modeAliases:
+		return delegate(tool, "postalias", "newaliases")
+	case modeFlush:
+		return delegate(tool, "postqueue", "postqueue", "-f")
+	case modeSMTP:
+		return tool.Fatal(cli.ExitUsage, "-bs is not supported by Postern's sendmail")
+	}
+	return submit(tool, opts, stdin)
+}
+
+// delegate runs another Postern command from command_directory (or the
+// directory of this program) as argv0 with args and the same
+// configuration, and returns its exit status.
+func delegate(tool *cli.Tool, command, argv0 string, args ...string) int {
+	path, err := commandPath(tool.Config, command)
+	if err != nil {
+		return tool.Fatal(cli.ExitFatal, "%v", err)
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Args[0] = argv0
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), "MAIL_CONFIG="+tool.Config.Dir)
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
+		return tool.Fatal(cli.ExitFatal, "execute %s: %v", path, err)
+	}
+	return cli.ExitOK
+}
+
+// commandPath finds command in command_directory, else beside sendmail.
+func commandPath(cfg *config.Config, command string) (string, error) {
+	var dirs []string
+	if dir, err := cfg.Get("command_directory"); err == nil && dir != "" {
+		dirs = append(dirs, dir)
+	}
+	if self, err := os.Executable(); err == nil {
+		dirs = append(dirs, filepath.Dir(self))
+	}
+	for _, dir := range dirs {
+		p := filepath.Join(dir, command)
+		if unix.Access(p, unix.X_OK) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: command not found in %s", command, strings.Join(dirs, " or "))
+}
+
+// submit reads the message and queues it in maildrop/: directly when the
+// maildrop directory is writable by this user (root, or a development
+// instance owned by the user), otherwise through the set-group-id
+// postdrop command.
+func submit(tool *cli.Tool, opts *options, stdin io.Reader) int {
+	sub, err := submission(tool.Config, opts)
+	if err != nil {
+		return tool.Fatal(cli.ExitUsage, "%v", err)
+	}
+	if len(sub.Recipients) == 0 && !sub.ExtractRecipients {
+		return tool.Fatal(cli.ExitUsage, "Recipient addresses must be specified on the command line or via the -t option")
+	}
+	content := newInputReader(stdin, opts.ignoreDots)
+	maildropDir := filepath.Join(tool.Layout.Root, queue.Maildrop)
+	if unix.Access(maildropDir, unix.W_OK|unix.X_OK) != nil {
+		return viaPostdrop(tool, sub, content)
+	}
+	if _, err := maildrop.Write(tool.Layout, sub, content); err != nil {
+		if errors.Is(err, maildrop.ErrNoRecipients) {
+			return tool.Fatal(cli.ExitUsage, "No recipient addresses found in message header")
+		}
+		return tool.Fatal(cli.ExitFatal, "%v", err)
+	}
+	if err := maildrop.WakePickup(tool.Config); err != nil && opts.verbose > 0 {
+		tool.Log.Info("%v", err)
+	}
+	return cli.ExitOK
+}
+
+// submission builds the envelope from the options and the user's account.
+func submission(cfg *config.Config, opts *options) (*maildrop.Submission, error) {
+	origin, err := cfg.Get("myorigin")
+	if err != nil {
+		return nil, err
+	}
+	sub := &maildrop.Submission{FullName: opts.fullName, ExtractRecipients: opts.extract, Origin: origin}
+	if opts.senderSet {
+		sub.Sender = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(opts.sender), "<"), ">")
+	}
+	if !opts.senderSet || sub.FullName == "" {
+		u, err := user.LookupId(fmt.Sprint(os.Getuid()))
+		if err != nil {
+			return nil, fmt.Errorf("no login name found for user ID %d", os.Getuid())
+		}
+		if !opts.senderSet {
+			sub.Sender = u.Username
+		}
+		if sub.FullName == "" {
+			sub.FullName, _, _ = strings.Cut(u.Name, ",")
+		}
+	}
+	for _, arg := range opts.recipients {
+		mailboxes, err := addr.ParseAddressList(arg)
+		if err != nil || len(mailboxes) == 0 {
+			sub.Recipients = append(sub.Recipients, arg)
+			continue
+		}
+		for _, m := range mailboxes {
+			sub.Recipients = append(sub.Recipients, m.Address.Internal())
+		}
+	}
+	return sub, nil
+}
+
+// viaPostdrop hands the submission to postdrop, which may write to
+// maildrop/ because it is set-group-id postdrop.
+func viaPostdrop(tool *cli.Tool, sub *maildrop.Submission, content io.Reader) int {
+	path, err := commandPath(tool.Config, "postdrop")
+	if err != nil {
+		return tool.Fatal(cli.ExitFatal, "%v", err)
+	}
+	args := []string{"-f", sub.Sender}
+	if sub.FullName != "" {
+		args = append(args, "-F", sub.FullName)
+	}
+	if sub.ExtractRecipients {
+		args = append(args, "-t")
+	}
+	args = append(append(args, "--"), sub.Recipients...)
+	cmd := exec.Command(path, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = content, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), "MAIL_CONFIG="+tool.Config.Dir)
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
+		return tool.Fatal(cli.ExitFatal, "execute %s: %v", path, err)
+	}
+	return cli.ExitOK
+}

@@ -1,0 +1,42 @@
+// Command pickup hands the local submissions in maildrop/ to cleanup (see pkg/pickup).
+package main
+
+import (
+	"context"
+
+	"github.com/postern/postern/pkg/daemon"
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/pickup"
+	"github.com/postern/postern/pkg/queue"
+)
+
+func main() {
+	var p *pickup.Pickup
+	daemon.Run(daemon.Spec{
+		Init: func(ctx *daemon.Context) error {
+			layout, err := queue.LayoutFromConfig(ctx.Config)
+			if err != nil {
+				return err
+			}
+			// The working directory is queue_directory, inside the chroot
+			// or not.
+			layout.Root = "."
+			service, err := ctx.Config.Get("cleanup_service_name")
+			if err != nil {
+				return err
+			}
+			p = pickup.New(layout, ctx.Log, queue.PrivateDir+"/"+service)
+			return nil
+		},
+		AfterDrop: func(d *daemon.Context) error {
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				<-d.Done()
+				cancel()
+			}()
+			go p.Run(ctx)
+			return nil
+		},
+		Trigger: func(ctx context.Context, codes []ipc.TriggerCode) { p.Trigger(ctx, codes) },
+	})
+}

@@ -1,0 +1,259 @@
+// Message content: the Received: header, header inspection, missing headers and the size limit.
+package cleanup
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/queue"
+)
+
+// headerLimit bounds one header as header_size_limit does (default
+// 102400): longer headers are cut into body text instead of buffered.
+const headerLimit = 102400
+
+// Content outcomes that reject the message.
+var (
+	errTooBig  = errors.New("message file too big")
+	errTooMany = errors.New("message rejected: hopcount exceeded")
+)
+
+// headerFacts is what cleanup learned from the message headers.
+type headerFacts struct {
+	messageID string // value of Message-Id:, as logged
+	hops      int    // Received: headers
+	have      map[string]bool
+}
+
+// contentWriter streams message content into a queue file: it writes the
+// Received: header, passes the message headers through while noting what
+// they contain, adds the missing ones at the end of the header block, and
+// enforces message_size_limit and hopcount_limit.
+type contentWriter struct {
+	s       *Settings
+	w       *queue.Writer
+	sub     *ipc.CleanupSubmission
+	sender  string // the envelope sender after rewriting
+	local   bool
+	uid     string
+	now     time.Time
+	addMiss bool
+	facts   headerFacts
+}
+
+// mailDate formats a time as Postfix's Date: and Received: headers do,
+// with a space-padded day.
+func mailDate(t time.Time) string {
+	return t.Format("Mon, _2 Jan 2006 15:04:05 -0700 (MST)")
+}
+
+// received returns the Received: header for the submission.
+func (c *contentWriter) received() string {
+	var b strings.Builder
+	forClause := ""
+	if len(c.sub.Recipients) == 1 {
+		forClause = "\n\tfor <" + c.sub.Recipients[0].Address + ">"
+	}
+	if c.local {
+		fmt.Fprintf(&b, "Received: by %s (%s, from userid %s)\n\tid %s; %s\n",
+			c.s.MyHostname, c.s.MailName, c.uid, c.w.ID, mailDate(c.now))
+		return b.String()
+	}
+	helo := c.sub.HeloName
+	name := c.sub.ClientName
+	if name == "" {
+		name = "unknown"
+	}
+	if helo == "" {
+		helo = name
+	}
+	protocol := c.sub.Protocol
+	if protocol == "" {
+		protocol = "SMTP"
+	}
+	fmt.Fprintf(&b, "Received: from %s (%s [%s])\n", helo, name, c.sub.ClientAddress)
+	if c.sub.TLSInfo != "" {
+		fmt.Fprintf(&b, "\t(using %s)\n", c.sub.TLSInfo)
+	}
+	if forClause != "" {
+		fmt.Fprintf(&b, "\tby %s (%s) with %s id %s%s; %s\n", c.s.MyHostname, c.s.MailName, protocol, c.w.ID, forClause, mailDate(c.now))
+	} else {
+		fmt.Fprintf(&b, "\tby %s (%s) with %s id %s;\n\t%s\n", c.s.MyHostname, c.s.MailName, protocol, c.w.ID, mailDate(c.now))
+	}
+	return b.String()
+}
+
+// write passes p to the queue file and checks the size limit.
+func (c *contentWriter) write(p []byte) error {
+	if _, err := c.w.Write(p); err != nil {
+		return err
+	}
+	if c.s.MessageSizeLimit > 0 && c.w.ContentLength() > c.s.MessageSizeLimit {
+		return errTooBig
+	}
+	return nil
+}
+
+// headerName returns the lower-case name of a header line, or "" when
+// the line does not start a header.
+func headerName(line []byte) string {
+	i := bytes.IndexByte(line, ':')
+	if i <= 0 {
+		return ""
+	}
+	for _, ch := range line[:i] {
+		if ch <= ' ' || ch > '~' {
+			return ""
+		}
+	}
+	return strings.ToLower(string(line[:i]))
+}
+
+// copy streams the content from r. The caller drains r after an error.
+func (c *contentWriter) copy(r io.Reader) error {
+	c.facts.have = map[string]bool{}
+	if err := c.write([]byte(c.received())); err != nil {
+		return err
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	var header []byte // the header being read, with its continuation lines
+	name := ""
+	flushHeader := func() error {
+		if header == nil {
+			return nil
+		}
+		c.note(name, header)
+		err := c.write(header)
+		header, name = nil, ""
+		return err
+	}
+	for {
+		line, err := readLine(br)
+		if len(line) == 0 && err != nil {
+			if errors.Is(err, io.EOF) {
+				if ferr := flushHeader(); ferr != nil {
+					return ferr
+				}
+				return c.endHeaders()
+			}
+			return err
+		}
+		switch {
+		case header != nil && (line[0] == ' ' || line[0] == '\t') && len(header)+len(line) <= headerLimit:
+			header = append(header, line...)
+			continue
+		case len(line) <= headerLimit && headerName(line) != "":
+			if ferr := flushHeader(); ferr != nil {
+				return ferr
+			}
+			name, header = headerName(line), append([]byte(nil), line...)
+			continue
+		}
+		if ferr := flushHeader(); ferr != nil {
+			return ferr
+		}
+		if err := c.endHeaders(); err != nil {
+			return err
+		}
+		if err := c.write(line); err != nil {
+			return err
+		}
+		return c.copyBody(br)
+	}
+}
+
+// readLine returns the next line with its LF; a line longer than the
+// buffer comes back whole unless it exceeds headerLimit, when the first
+// part is returned (it then cannot be a header).
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		part, err := br.ReadSlice('\n')
+		line = append(line, part...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(line) > headerLimit {
+				return line, nil
+			}
+			continue
+		}
+		return line, err
+	}
+}
+
+// copyBody streams the rest of the content.
+func (c *contentWriter) copyBody(br *bufio.Reader) error {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := br.Read(buf)
+		if n > 0 {
+			if werr := c.write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// note records what a complete header tells cleanup.
+func (c *contentWriter) note(name string, header []byte) {
+	c.facts.have[name] = true
+	switch name {
+	case "received":
+		c.facts.hops++
+	case "message-id":
+		if c.facts.messageID == "" {
+			value := header[len(name)+1:]
+			c.facts.messageID = strings.Join(strings.Fields(string(value)), " ")
+		}
+	}
+}
+
+// endHeaders checks the hop count and adds the missing headers, in
+// Postfix's order: Message-Id:, Date:, From:, then To:.
+func (c *contentWriter) endHeaders() error {
+	if c.s.HopcountLimit > 0 && c.facts.hops >= c.s.HopcountLimit {
+		return errTooMany
+	}
+	if !c.addMiss {
+		return nil
+	}
+	var added strings.Builder
+	if !c.facts.have["message-id"] {
+		c.facts.messageID = c.messageID()
+		fmt.Fprintf(&added, "Message-Id: %s\n", c.facts.messageID)
+	}
+	if !c.facts.have["date"] {
+		fmt.Fprintf(&added, "Date: %s\n", mailDate(c.now))
+	}
+	if !c.facts.have["from"] {
+		from := c.sender
+		if from == "" {
+			from = "MAILER-DAEMON"
+		}
+		fmt.Fprintf(&added, "From: %s\n", from)
+	}
+	if !c.facts.have["to"] && !c.facts.have["cc"] && !c.facts.have["bcc"] && c.s.UndisclosedRecipients != "" {
+		fmt.Fprintf(&added, "%s\n", c.s.UndisclosedRecipients)
+	}
+	return c.write([]byte(added.String()))
+}
+
+// messageID makes the Message-Id: value Postfix adds: the time and queue
+// ID with short IDs, the queue ID alone with long ones.
+func (c *contentWriter) messageID() string {
+	if queue.IsLongID(c.w.ID) {
+		return "<" + c.w.ID + "@" + c.s.MyHostname + ">"
+	}
+	return "<" + c.now.UTC().Format("20060102150405") + "." + c.w.ID + "@" + c.s.MyHostname + ">"
+}

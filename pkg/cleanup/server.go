@@ -1,0 +1,267 @@
+// Package cleanup is the cleanup daemon's logic: it takes a submission
+// (envelope plus streamed content) over the cleanup ipc protocol, rewrites
+// the addresses, adds the headers Postfix adds, writes the queue file to
+// incoming/ durably, replies with the queue ID and wakes the queue manager.
+package cleanup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/maillog"
+	"github.com/postern/postern/pkg/queue"
+)
+
+// Replies for submissions cleanup does not queue, as Postfix words them.
+const (
+	replyAliasError = "451 4.6.0 Alias expansion error"
+	replyTooBig     = "552 5.3.4 Error: message file too big"
+	replyTooMany    = "554 5.4.0 Error: too many hops"
+	replyNoRcpt     = "554 5.5.1 Error: no valid recipients"
+	replyWriteError = "451 4.3.0 Error: queue file write error"
+)
+
+// Server serves cleanup requests. It is safe for concurrent use.
+type Server struct {
+	Settings *Settings
+	Layout   *queue.Layout
+	Log      *maillog.Logger
+	// Verbose logs what Postfix logs only with -v (a missing qmgr).
+	Verbose bool
+}
+
+// Serve handles one client connection: a greeting, then submissions and
+// replies until the client hangs up or ctx ends.
+func (s *Server) Serve(ctx context.Context, nc net.Conn) {
+	conn, err := ipc.Greet(ctx, nc, ipc.ProtocolCleanup)
+	if err != nil {
+		s.Log.Warning("%v", err)
+		return
+	}
+	for {
+		m, err := conn.Receive(ctx)
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			s.Log.Warning("%v", err)
+			return
+		}
+		sub, ok := m.(*ipc.CleanupSubmission)
+		if !ok {
+			s.Log.Warning("%s: unexpected %v request", conn.Peer(), m.Type())
+			return
+		}
+		reply, err := s.submit(ctx, sub, conn.ContentReader(ctx))
+		if err != nil {
+			// The content stream broke: the client is gone or confused,
+			// and the half-written file is already removed.
+			s.Log.Warning("%v", err)
+			return
+		}
+		if err := conn.Send(ctx, reply); err != nil {
+			s.Log.Warning("%v", err)
+			return
+		}
+		if reply.Status == 0 {
+			s.wakeQueueManager(ctx)
+		}
+	}
+}
+
+// submit writes one message. It returns an error only when the content
+// could not be read to its end; a message cleanup rejects gets a reply.
+func (s *Server) submit(ctx context.Context, sub *ipc.CleanupSubmission, content io.Reader) (*ipc.CleanupReply, error) {
+	w, err := s.Layout.Create(queue.Incoming)
+	if err != nil {
+		s.Log.Warning("%v", err)
+		if _, derr := io.Copy(io.Discard, content); derr != nil {
+			return nil, derr
+		}
+		return &ipc.CleanupReply{Status: ipc.CleanupStatWrite, Reason: replyWriteError}, nil
+	}
+	status, reason, err := s.write(sub, w, content)
+	if err != nil || status != 0 {
+		if abandonErr := w.Abandon(); abandonErr != nil {
+			s.Log.Warning("%v", abandonErr)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", w.ID, err)
+		}
+		return &ipc.CleanupReply{Status: status, Reason: reason}, nil
+	}
+	if err := w.Commit(); err != nil {
+		s.Log.Warning("%s: %v", w.ID, err)
+		return &ipc.CleanupReply{Status: ipc.CleanupStatWrite, Reason: replyWriteError}, nil
+	}
+	return &ipc.CleanupReply{QueueID: w.ID}, nil
+}
+
+// write rewrites the envelope and streams the content into w. A non-zero
+// status rejects the message; an error means the content stream broke.
+// Either way the content has been read to its end or to the failure.
+func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader) (ipc.CleanupStatus, string, error) {
+	now := time.Now()
+	if s.Settings.Now != nil {
+		now = s.Settings.Now()
+	}
+	uid, local := localUID(sub)
+	env, status, reason := s.envelope(sub, w.ID, local, now)
+	if status != 0 {
+		_, err := io.Copy(io.Discard, content)
+		return status, reason, err
+	}
+	if err := w.WriteEnvelope(env); err != nil {
+		s.Log.Warning("%s: %v", w.ID, err)
+		_, err := io.Copy(io.Discard, content)
+		return ipc.CleanupStatWrite, replyWriteError, err
+	}
+	cw := &contentWriter{s: s.Settings, w: w, sub: sub, sender: env.Sender, local: local, uid: uid, now: now,
+		addMiss: local || s.Settings.AlwaysAddMissingHeaders}
+	copyErr := cw.copy(&readTracker{r: content})
+	if copyErr == nil || errors.Is(copyErr, errTooBig) || errors.Is(copyErr, errTooMany) {
+		s.Log.Info("%s: message-id=%s", w.ID, orEmpty(cw.facts.messageID))
+	}
+	if copyErr == nil {
+		return 0, "", nil
+	}
+	var tracked *readError
+	if errors.As(copyErr, &tracked) {
+		return 0, "", tracked.err
+	}
+	if _, err := io.Copy(io.Discard, content); err != nil {
+		return 0, "", err
+	}
+	switch {
+	case errors.Is(copyErr, errTooBig):
+		s.Log.Warning("%s: queue file size limit exceeded", w.ID)
+		return ipc.CleanupStatSize, replyTooBig, nil
+	case errors.Is(copyErr, errTooMany):
+		s.Log.Info("%s: %v", w.ID, errTooMany)
+		return ipc.CleanupStatHops, replyTooMany, nil
+	}
+	s.Log.Warning("%s: %v", w.ID, copyErr)
+	return ipc.CleanupStatWrite, replyWriteError, nil
+}
+
+// envelope rewrites the sender and the recipients of sub.
+func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local bool, now time.Time) (*queue.Envelope, ipc.CleanupStatus, string) {
+	st := s.Settings
+	sender, err := st.canonical(st.qualify(sub.Sender), st.SenderCanonicalMaps)
+	if err != nil {
+		s.Log.Warning("%s: %v", id, err)
+		return nil, ipc.CleanupStatWrite, replyWriteError
+	}
+	arrival := sub.ArrivalTime
+	if arrival.IsZero() {
+		arrival = now
+	}
+	env := &queue.Envelope{ArrivalTime: arrival, CreateTime: now, Sender: sender, SMTPUTF8: sub.SMTPUTF8}
+	env.Attrs = s.attributes(sub, local)
+	seen := map[string]bool{}
+	for _, rc := range sub.Recipients {
+		original := rc.OriginalRecipient
+		if original == "" {
+			original = rc.Address
+		}
+		rewritten, err := st.canonical(st.qualify(rc.Address), st.RecipientCanonicalMaps)
+		if err != nil {
+			s.Log.Warning("%s: %v", id, err)
+			return nil, ipc.CleanupStatWrite, replyWriteError
+		}
+		expanded, err := st.expandVirtual(rewritten)
+		if err != nil {
+			var aerr *aliasError
+			if errors.As(err, &aerr) {
+				s.Log.Warning("%s: %v", id, err)
+				return nil, ipc.CleanupStatDefer, replyAliasError
+			}
+			s.Log.Warning("%s: %v", id, err)
+			return nil, ipc.CleanupStatWrite, replyWriteError
+		}
+		for _, a := range expanded {
+			key := a + "\x00" + original
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			env.Recipients = append(env.Recipients, queue.Recipient{
+				Address: a, Original: original, DSNNotify: int(rc.Notify), DSNOrcpt: rc.ORCPT,
+			})
+		}
+	}
+	if len(env.Recipients) == 0 {
+		return nil, ipc.CleanupStatNoRcpt, replyNoRcpt
+	}
+	return env, 0, ""
+}
+
+// attributes are the named attributes stored with the message.
+func (s *Server) attributes(sub *ipc.CleanupSubmission, local bool) []queue.Attr {
+	var attrs []queue.Attr
+	add := func(name, value string) {
+		if value != "" {
+			attrs = append(attrs, queue.Attr{Name: name, Value: value})
+		}
+	}
+	if local {
+		add("rewrite_context", "local")
+		return attrs
+	}
+	add(queue.AttrClientName, sub.ClientName)
+	add(queue.AttrClientAddr, sub.ClientAddress)
+	add("client_port", sub.ClientPort)
+	add(queue.AttrHelo, sub.HeloName)
+	add(queue.AttrProtocol, sub.Protocol)
+	add("sasl_method", sub.SASLMethod)
+	add("sasl_username", sub.SASLUsername)
+	add(queue.AttrDSNEnvID, sub.DSNEnvID)
+	if sub.DSNRet != 0 {
+		add(queue.AttrDSNRet, strconv.Itoa(int(sub.DSNRet)))
+	}
+	add("rewrite_context", "remote")
+	return attrs
+}
+
+// wakeQueueManager tells qmgr that incoming/ has a new message. A missing
+// or unresponsive qmgr is not an error: it scans incoming/ when it starts.
+func (s *Server) wakeQueueManager(ctx context.Context) {
+	if s.Settings.QmgrTrigger == "" {
+		return
+	}
+	tctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := ipc.SendTrigger(tctx, s.Settings.QmgrTrigger, ipc.TriggerScanIncoming); err != nil && s.Verbose {
+		s.Log.Info("%v", err)
+	}
+}
+
+func orEmpty(messageID string) string {
+	if messageID == "" {
+		return "<>"
+	}
+	return messageID
+}
+
+// readTracker marks errors that come from reading the client's content,
+// so that they are told apart from cleanup's own rejections.
+type readTracker struct{ r io.Reader }
+
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+func (t *readTracker) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return n, &readError{err: err}
+	}
+	return n, err
+}

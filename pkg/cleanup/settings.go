@@ -1,0 +1,187 @@
+// Cleanup's settings: the main.cf parameters and lookup tables it works with.
+package cleanup
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/maps"
+	"github.com/postern/postern/pkg/resolve"
+)
+
+// Settings are what cleanup needs from main.cf. FromConfig fills them;
+// tests may build them directly.
+type Settings struct {
+	MyHostname string // myhostname, in Received: and Message-Id:
+	MyOrigin   string // myorigin, appended to addresses without a domain
+	MyDomain   string // mydomain, for append_dot_mydomain
+	MailName   string // mail_name, in Received:
+
+	AppendAtMyOrigin  bool // append_at_myorigin
+	AppendDotMyDomain bool // append_dot_mydomain
+
+	// AlwaysAddMissingHeaders is always_add_missing_headers: add From:,
+	// Date:, Message-Id: and To: to remote submissions too.
+	AlwaysAddMissingHeaders bool
+	// UndisclosedRecipients is undisclosed_recipients_header, the To:
+	// header added when a message has none ("" adds nothing).
+	UndisclosedRecipients string
+
+	MessageSizeLimit int64 // message_size_limit, 0 = unlimited
+	HopcountLimit    int   // hopcount_limit
+
+	RecipientDelimiter  string // recipient_delimiter
+	PropagateCanonical  bool   // propagate_unmatched_extensions has "canonical"
+	PropagateVirtual    bool   // propagate_unmatched_extensions has "virtual"
+	AliasRecursionLimit int    // virtual_alias_recursion_limit
+	AliasExpansionLimit int    // virtual_alias_expansion_limit
+
+	VirtualAliasMaps       []maps.Table // virtual_alias_maps
+	CanonicalMaps          []maps.Table // canonical_maps
+	SenderCanonicalMaps    []maps.Table // sender_canonical_maps
+	RecipientCanonicalMaps []maps.Table // recipient_canonical_maps
+	// IsLocalDomain says whether a domain is in mydestination or is an
+	// address literal of this host; nil means only myorigin is local.
+	IsLocalDomain func(domain string) (bool, error)
+
+	// QmgrTrigger is the queue manager's trigger socket
+	// ("public/$queue_service_name"); "" sends no trigger.
+	QmgrTrigger string
+
+	// Now replaces time.Now in tests.
+	Now func() time.Time
+}
+
+// FromConfig reads cleanup's settings from cfg and opens its tables. The
+// returned close function releases the tables.
+func FromConfig(cfg *config.Config) (*Settings, func() error, error) {
+	s := &Settings{}
+	var tables []maps.Table
+	var resolver *resolve.Resolver
+	closeAll := func() error {
+		var first error
+		for _, t := range tables {
+			if err := t.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
+		if resolver != nil {
+			if err := resolver.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
+	fail := func(err error) (*Settings, func() error, error) {
+		closeAll()
+		return nil, nil, err
+	}
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{
+		{"myhostname", &s.MyHostname}, {"myorigin", &s.MyOrigin}, {"mydomain", &s.MyDomain},
+		{"mail_name", &s.MailName}, {"undisclosed_recipients_header", &s.UndisclosedRecipients},
+		{"recipient_delimiter", &s.RecipientDelimiter}, {"queue_service_name", &s.QmgrTrigger},
+	} {
+		v, err := cfg.Get(p.name)
+		if err != nil {
+			return fail(err)
+		}
+		*p.dst = v
+	}
+	for _, p := range []struct {
+		name string
+		dst  *bool
+	}{
+		{"append_at_myorigin", &s.AppendAtMyOrigin}, {"append_dot_mydomain", &s.AppendDotMyDomain},
+		{"always_add_missing_headers", &s.AlwaysAddMissingHeaders},
+	} {
+		v, err := cfg.Bool(p.name)
+		if err != nil {
+			return fail(err)
+		}
+		*p.dst = v
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{
+		{"hopcount_limit", &s.HopcountLimit}, {"virtual_alias_recursion_limit", &s.AliasRecursionLimit},
+		{"virtual_alias_expansion_limit", &s.AliasExpansionLimit},
+	} {
+		v, err := cfg.Int(p.name)
+		if err != nil {
+			return fail(err)
+		}
+		*p.dst = v
+	}
+	s.QmgrTrigger = "public/" + s.QmgrTrigger
+	limit, err := cfg.Size("message_size_limit")
+	if err != nil {
+		return fail(err)
+	}
+	s.MessageSizeLimit = limit
+	propagate, err := cfg.List("propagate_unmatched_extensions")
+	if err != nil {
+		return fail(err)
+	}
+	for _, p := range propagate {
+		switch p {
+		case "canonical":
+			s.PropagateCanonical = true
+		case "virtual":
+			s.PropagateVirtual = true
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *[]maps.Table
+	}{
+		{"virtual_alias_maps", &s.VirtualAliasMaps}, {"canonical_maps", &s.CanonicalMaps},
+		{"sender_canonical_maps", &s.SenderCanonicalMaps}, {"recipient_canonical_maps", &s.RecipientCanonicalMaps},
+	} {
+		specs, err := cfg.List(p.name)
+		if err != nil {
+			return fail(err)
+		}
+		for _, spec := range specs {
+			t, err := maps.Open(spec, maps.Options{})
+			if err != nil {
+				return fail(fmt.Errorf("%s: %w", p.name, err))
+			}
+			tables = append(tables, t)
+			*p.dst = append(*p.dst, t)
+		}
+	}
+	resolver, err = resolve.FromConfig(cfg, localAddresses(cfg), nil)
+	if err != nil {
+		return fail(err)
+	}
+	s.IsLocalDomain = resolver.IsLocalDomain
+	return s, closeAll, nil
+}
+
+// localAddresses are the literal addresses of inet_interfaces and
+// proxy_interfaces, for "user@[ip]" being local. "all" and host names are
+// not expanded: cleanup only needs the common loopback case.
+func localAddresses(cfg *config.Config) []netip.Addr {
+	var out []netip.Addr
+	for _, name := range []string{"inet_interfaces", "proxy_interfaces"} {
+		items, err := cfg.List(name)
+		if err != nil {
+			continue
+		}
+		for _, item := range items {
+			if a, err := netip.ParseAddr(item); err == nil {
+				out = append(out, a)
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1"))
+	}
+	return out
+}

@@ -1,0 +1,212 @@
+// Package maildrop writes local submissions (sendmail, postdrop) into the
+// maildrop queue as queue files for pickup: the envelope first, then the
+// content, then the recipients taken from the headers with -t. A file
+// counts only once it is complete: pkg/queue creates it mode 0600 and
+// Commit makes it 0700 after the fsync, and pickup skips files that are
+// not 0700.
+package maildrop
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/queue"
+)
+
+// ErrNoRecipients is returned when a message has no recipients at all.
+var ErrNoRecipients = errors.New("no recipient addresses found")
+
+// Submission is a local message's envelope as sendmail's options give it.
+type Submission struct {
+	Sender     string   // envelope sender (-f, or the login name); "" is the null sender
+	FullName   string   // -F, or the user's name from the password file
+	Recipients []string // command-line recipients
+	// ExtractRecipients is -t: add the To:, Cc: and Bcc: addresses and
+	// remove Bcc: headers.
+	ExtractRecipients bool
+	// Origin is myorigin, for the address of a From: header added for
+	// FullName when Sender has no domain.
+	Origin string
+}
+
+// Write stores the message read from content in layout's maildrop and
+// returns its queue ID. On any error nothing is left behind.
+func Write(layout *queue.Layout, sub *Submission, content io.Reader) (string, error) {
+	w, err := layout.Create(queue.Maildrop)
+	if err != nil {
+		return "", err
+	}
+	id, err := write(w, sub, content)
+	if err != nil {
+		w.Abandon()
+		return "", err
+	}
+	return id, nil
+}
+
+func write(w *queue.Writer, sub *Submission, content io.Reader) (string, error) {
+	env := &queue.Envelope{ArrivalTime: time.Now(), Sender: sub.Sender, FullName: sub.FullName}
+	for _, r := range sub.Recipients {
+		env.Recipients = append(env.Recipients, queue.Recipient{Address: r})
+	}
+	if err := w.WriteEnvelope(env); err != nil {
+		return "", err
+	}
+	h := &headerCopier{w: w, sub: sub}
+	if err := h.copy(content); err != nil {
+		return "", err
+	}
+	count := len(sub.Recipients)
+	for _, r := range h.extracted {
+		if err := w.AddRecipient(queue.Recipient{Address: r}); err != nil {
+			return "", err
+		}
+		count++
+	}
+	if count == 0 {
+		return "", ErrNoRecipients
+	}
+	if err := w.Commit(); err != nil {
+		return "", err
+	}
+	return w.ID, nil
+}
+
+// headerCopier streams the content into the queue file; in the header
+// block it collects -t recipients, drops Bcc: and adds a From: with the
+// full name when the message has none.
+type headerCopier struct {
+	w         *queue.Writer
+	sub       *Submission
+	extracted []string
+	hasFrom   bool
+}
+
+// maxHeader bounds one buffered header; a longer one ends the header
+// block, as in cleanup.
+const maxHeader = 102400
+
+func (h *headerCopier) copy(content io.Reader) error {
+	br := bufio.NewReaderSize(content, 64<<10)
+	var header []byte
+	flush := func() error {
+		if header == nil {
+			return nil
+		}
+		keep := h.note(header)
+		var err error
+		if keep {
+			_, err = h.w.Write(header)
+		}
+		header = nil
+		return err
+	}
+	for {
+		line, err := readLine(br)
+		if len(line) == 0 && err != nil {
+			if !errors.Is(err, io.EOF) {
+				return fmt.Errorf("read message: %w", err)
+			}
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
+			return h.endHeaders()
+		}
+		if header != nil && (line[0] == ' ' || line[0] == '\t') && len(header)+len(line) <= maxHeader {
+			header = append(header, line...)
+			continue
+		}
+		if len(line) <= maxHeader && isHeaderStart(line) {
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
+			header = append([]byte(nil), line...)
+			continue
+		}
+		if ferr := flush(); ferr != nil {
+			return ferr
+		}
+		if err := h.endHeaders(); err != nil {
+			return err
+		}
+		if _, err := h.w.Write(line); err != nil {
+			return err
+		}
+		if _, err := io.Copy(h.w, br); err != nil {
+			return fmt.Errorf("read message: %w", err)
+		}
+		return nil
+	}
+}
+
+// readLine returns the next line with its LF, or a part of at most about
+// maxHeader bytes of a longer one.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		part, err := br.ReadSlice('\n')
+		line = append(line, part...)
+		if errors.Is(err, bufio.ErrBufferFull) && len(line) <= maxHeader {
+			continue
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return line, nil
+		}
+		return line, err
+	}
+}
+
+// isHeaderStart reports whether line begins a header ("Name:").
+func isHeaderStart(line []byte) bool {
+	i := bytes.IndexByte(line, ':')
+	if i <= 0 {
+		return false
+	}
+	for _, ch := range line[:i] {
+		if ch <= ' ' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// note looks at one complete header and says whether to keep it.
+func (h *headerCopier) note(header []byte) bool {
+	i := bytes.IndexByte(header, ':')
+	name := strings.ToLower(string(header[:i]))
+	if name == "from" {
+		h.hasFrom = true
+	}
+	if !h.sub.ExtractRecipients {
+		return true
+	}
+	switch name {
+	case "to", "cc", "bcc":
+		mailboxes, _ := addr.ParseAddressList(string(header[i+1:]))
+		for _, m := range mailboxes {
+			h.extracted = append(h.extracted, m.Address.Internal())
+		}
+	}
+	return name != "bcc"
+}
+
+// endHeaders adds From: with the full name when the message has no From:.
+func (h *headerCopier) endHeaders() error {
+	if h.hasFrom || h.sub.FullName == "" || h.sub.Sender == "" {
+		h.hasFrom = true
+		return nil
+	}
+	h.hasFrom = true
+	from := addr.Mailbox{Name: h.sub.FullName, Address: addr.Split(h.sub.Sender)}
+	if from.Address.Domain == "" {
+		from.Address.Domain = h.sub.Origin
+	}
+	_, err := fmt.Fprintf(h.w, "From: %s\n", from.String())
+	return err
+}

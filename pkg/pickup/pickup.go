@@ -1,0 +1,186 @@
+// Package pickup is the pickup daemon's logic: it scans maildrop/ for the
+// files sendmail (and postsuper -r) leave there, hands each to cleanup
+// over the cleanup ipc protocol as a local submission, and removes the
+// file once cleanup has queued it.
+package pickup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/postern/postern/pkg/cleanup"
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/maillog"
+	"github.com/postern/postern/pkg/queue"
+)
+
+// Pickup moves maildrop files to cleanup. Trigger and Run may be called
+// from different goroutines.
+type Pickup struct {
+	Layout *queue.Layout
+	Log    *maillog.Logger
+	// CleanupSocket is cleanup's endpoint, "private/cleanup".
+	CleanupSocket string
+
+	wake chan struct{}
+}
+
+// New returns a Pickup for the maildrop of layout.
+func New(layout *queue.Layout, log *maillog.Logger, cleanupSocket string) *Pickup {
+	return &Pickup{Layout: layout, Log: log, CleanupSocket: cleanupSocket, wake: make(chan struct{}, 1)}
+}
+
+// Trigger asks Run for a scan; it never blocks. Every trigger code means
+// the same to pickup: look at maildrop/.
+func (p *Pickup) Trigger(context.Context, []ipc.TriggerCode) {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run scans maildrop/ at start and after every trigger until ctx ends.
+func (p *Pickup) Run(ctx context.Context) {
+	for {
+		p.Scan(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.wake:
+		}
+	}
+}
+
+// Scan submits every complete maildrop file once. It stops early when
+// cleanup cannot be reached; the files wait for the next scan.
+func (p *Pickup) Scan(ctx context.Context) {
+	var entries []queue.Entry
+	err := p.Layout.Walk(queue.Maildrop, func(e queue.Entry) error {
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		p.Log.Warning("scan %s: %v", queue.Maildrop, err)
+		return
+	}
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			return
+		}
+		if err := p.pick(ctx, e); err != nil {
+			p.Log.Warning("%v", err)
+			return
+		}
+	}
+}
+
+// pick submits one maildrop file. It returns an error only when the scan
+// should stop; problems with the file itself are logged here.
+func (p *Pickup) pick(ctx context.Context, e queue.Entry) error {
+	rel := queue.Maildrop + "/" + e.ID
+	st, err := os.Lstat(e.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		p.Log.Warning("%s: %v", rel, err)
+		return nil
+	}
+	if !st.Mode().IsRegular() {
+		p.Log.Warning("%s: not a regular file -- removed", rel)
+		os.Remove(e.Path)
+		return nil
+	}
+	if !queue.ModeReady(st.Mode()) {
+		return nil // still being written
+	}
+	uid := 0
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		uid = int(sys.Uid)
+	}
+	m, err := p.Layout.Load(queue.Maildrop, e.ID, func(w string) { p.Log.Warning("%s", w) })
+	if err != nil {
+		if !errors.Is(err, queue.ErrCorrupt) {
+			p.Log.Warning("%v", err)
+		}
+		return nil
+	}
+	if len(m.Pending()) == 0 {
+		p.Log.Info("%s: no recipients left -- removed", rel)
+		os.Remove(m.Path)
+		return nil
+	}
+	reply, err := p.submit(ctx, m, uid)
+	if errors.Is(err, queue.ErrCorrupt) {
+		p.Log.Warning("%v", err)
+		if err := p.Layout.SaveCorrupt(queue.Maildrop, e.ID, func(w string) { p.Log.Warning("%s", w) }); err != nil {
+			p.Log.Warning("%v", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case reply.Status == 0:
+		p.Log.Info("%s: uid=%d from=<%s>", reply.QueueID, uid, m.Sender)
+		if err := os.Remove(m.Path); err != nil {
+			p.Log.Warning("remove %s: %v", rel, err)
+		}
+	case strings.HasPrefix(reply.Reason, "4"):
+		p.Log.Warning("%s: cleanup deferred the message: %s", rel, reply.Reason)
+	default:
+		p.Log.Warning("%s: cleanup rejected the message: %s -- moved to %s", rel, reply.Reason, queue.Corrupt)
+		if err := p.Layout.Move(e.ID, queue.Maildrop, queue.Corrupt); err != nil {
+			p.Log.Warning("%v", err)
+		}
+	}
+	return nil
+}
+
+// submitTimeout bounds one submission to cleanup.
+const submitTimeout = 10 * time.Minute
+
+// submit sends m's pending recipients and content to cleanup.
+func (p *Pickup) submit(ctx context.Context, m *queue.Message, uid int) (*ipc.CleanupReply, error) {
+	ctx, cancel := context.WithTimeout(ctx, submitTimeout)
+	defer cancel()
+	conn, err := ipc.Dial(ctx, p.CleanupSocket, ipc.ProtocolCleanup)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	sub := &ipc.CleanupSubmission{
+		Sender:      m.Sender,
+		ArrivalTime: m.ArrivalTime,
+		Flags:       ipc.CleanupFlagBounce | ipc.CleanupFlagFilter | ipc.CleanupFlagMapOK | ipc.CleanupFlagBCCOK,
+		SMTPUTF8:    m.Size.SMTPUTF8 != 0,
+	}
+	cleanup.LocalSubmission(sub, uid)
+	for _, r := range m.Pending() {
+		sub.Recipients = append(sub.Recipients, ipc.Recipient{
+			Address: r.Address, OriginalRecipient: r.Original, Notify: ipc.DSNNotify(r.DSNNotify), ORCPT: r.DSNOrcpt,
+		})
+	}
+	if err := conn.Send(ctx, sub); err != nil {
+		return nil, err
+	}
+	content, err := queue.OpenContent(m.Path, m.Size.DataOffset)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s: %w", queue.Maildrop, m.ID, err)
+	}
+	defer content.Close()
+	if _, err := conn.SendContent(ctx, content); err != nil {
+		return nil, fmt.Errorf("%s/%s: %w", queue.Maildrop, m.ID, err)
+	}
+	var reply ipc.CleanupReply
+	if err := conn.Expect(ctx, &reply); err != nil {
+		return nil, err
+	}
+	return &reply, nil
+}

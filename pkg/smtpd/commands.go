@@ -1,0 +1,371 @@
+// The SMTP commands other than DATA and BDAT: HELO, EHLO, STARTTLS, MAIL, RCPT, RSET, NOOP, VRFY, ETRN, QUIT.
+package smtpd
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/policy"
+)
+
+// commandHandler runs one command and returns whether it succeeded (for
+// the disconnect statistics). An error ends the session.
+type commandHandler func(s *session, arg string) (bool, error)
+
+// commands maps upper-case verbs to their handlers.
+var commands map[string]commandHandler
+
+func init() {
+	commands = map[string]commandHandler{
+		"HELO":     (*session).heloCmd,
+		"EHLO":     (*session).ehloCmd,
+		"STARTTLS": (*session).starttls,
+		"MAIL":     (*session).mail,
+		"RCPT":     (*session).rcpt,
+		"DATA":     (*session).data,
+		"BDAT":     (*session).bdat,
+		"RSET":     (*session).rset,
+		"NOOP":     (*session).noop,
+		"VRFY":     (*session).vrfy,
+		"ETRN":     (*session).etrn,
+		"QUIT":     (*session).quit,
+	}
+}
+
+// forbiddenVerbs are the commands that show a web client or proxy talking
+// to the SMTP port (smtpd_forbidden_commands).
+var forbiddenVerbs = map[string]bool{"CONNECT": true, "GET": true, "POST": true}
+
+// execute runs one command line.
+func (s *session) execute(line string) error {
+	verb, arg, _ := strings.Cut(strings.TrimLeft(line, " \t"), " ")
+	arg = strings.TrimSpace(arg)
+	upper := strings.ToUpper(verb)
+	if forbiddenVerbs[upper] || (strings.HasSuffix(verb, ":") && len(verb) > 1) {
+		s.srv.Log.Warning("non-SMTP command from %s: %.100s", s.namaddr(), line)
+		s.stats.count("unknown", false)
+		s.reply("221 2.7.0 Error: I can break rules, too. Goodbye.")
+		return errCloseSession
+	}
+	handler, ok := commands[upper]
+	if !ok {
+		s.lastCmd = "UNKNOWN"
+		s.stats.count("unknown", false)
+		s.reply("500 5.5.2 Error: command not recognized")
+		return nil
+	}
+	s.lastCmd = upper
+	good, err := handler(s, arg)
+	s.stats.count(strings.ToLower(upper), good)
+	return err
+}
+
+// greet checks the argument of HELO/EHLO and starts a fresh session state.
+func (s *session) greet(verb, arg string, esmtp bool) bool {
+	if arg == "" {
+		s.reply("501 Syntax: " + verb + " hostname")
+		return false
+	}
+	s.resetTransaction()
+	s.helo, s.esmtp = arg, esmtp
+	return true
+}
+
+func (s *session) heloCmd(arg string) (bool, error) {
+	if !s.greet("HELO", arg, false) {
+		return false, nil
+	}
+	s.reply("250 " + s.set.Hostname)
+	return true, nil
+}
+
+func (s *session) ehloCmd(arg string) (bool, error) {
+	if !s.greet("EHLO", arg, true) {
+		return false, nil
+	}
+	lines := []string{s.set.Hostname}
+	for _, k := range s.ehloKeywords() {
+		if !s.set.DiscardEHLO[strings.ToUpper(strings.Fields(k)[0])] {
+			lines = append(lines, k)
+		}
+	}
+	for i, l := range lines {
+		sep := "-"
+		if i == len(lines)-1 {
+			sep = " "
+		}
+		s.reply("250" + sep + l)
+	}
+	return true, nil
+}
+
+// ehloKeywords lists the extensions in Postfix's order.
+func (s *session) ehloKeywords() []string {
+	k := []string{"PIPELINING"}
+	if s.set.MessageSizeLimit > 0 {
+		k = append(k, "SIZE "+strconv.FormatInt(s.set.MessageSizeLimit, 10))
+	} else {
+		k = append(k, "SIZE")
+	}
+	if !s.set.DisableVRFY {
+		k = append(k, "VRFY")
+	}
+	k = append(k, "ETRN")
+	if s.set.TLS != nil && s.tlsInfo == "" {
+		k = append(k, "STARTTLS")
+	}
+	k = append(k, "ENHANCEDSTATUSCODES", "8BITMIME", "DSN")
+	if s.set.SMTPUTF8Enable {
+		k = append(k, "SMTPUTF8")
+	}
+	return append(k, "CHUNKING")
+}
+
+func (s *session) starttls(arg string) (bool, error) {
+	switch {
+	case s.set.TLS == nil:
+		s.reply("502 5.5.1 Error: command not implemented")
+	case arg != "":
+		s.reply("501 5.5.4 Syntax: STARTTLS")
+	case s.tlsInfo != "":
+		s.reply("554 5.5.1 Error: TLS already active")
+	default:
+		s.reply("220 2.0.0 Ready to start TLS")
+		if err := s.startTLS(); err != nil {
+			s.srv.Log.Warning("TLS handshake failed for %s: %v", s.namaddr(), err)
+			return false, errCloseSession
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// needTLS answers a command that smtpd_tls_security_level = encrypt
+// does not allow before STARTTLS.
+func (s *session) needTLS() bool {
+	if s.set.TLSRequired && s.tlsInfo == "" {
+		s.reply("530 5.7.0 Must issue a STARTTLS command first")
+		return true
+	}
+	return false
+}
+
+// needHelo answers MAIL without HELO when smtpd_helo_required is set.
+func (s *session) needHelo() bool {
+	if s.set.HeloRequired && s.helo == "" {
+		s.reply("503 5.5.1 Error: send HELO/EHLO first")
+		return true
+	}
+	return false
+}
+
+// cutPrefixFold removes prefix from s, ignoring case.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
+}
+
+// replyFor turns an address parse error into its reply.
+func replyFor(err error, fallback *addr.ReplyError) string {
+	var re *addr.ReplyError
+	if errors.As(err, &re) {
+		return re.Error()
+	}
+	return fallback.Error()
+}
+
+func (s *session) mail(arg string) (bool, error) {
+	if s.needTLS() || s.needHelo() {
+		return false, nil
+	}
+	if s.tx.bdat != nil {
+		s.reply("503 5.5.1 Error: MAIL after BDAT")
+		return false, nil
+	}
+	if s.tx.active {
+		s.reply("503 5.5.1 Error: nested MAIL command")
+		return false, nil
+	}
+	rest, ok := cutPrefixFold(arg, "FROM:")
+	if !ok {
+		s.reply(addr.ErrMailSyntax.Error())
+		return false, nil
+	}
+	path, params, err := addr.ParseMail(rest, addr.Options{SMTPUTF8Enable: s.set.SMTPUTF8Enable})
+	if err != nil {
+		s.reply(replyFor(err, addr.ErrBadSender))
+		return false, nil
+	}
+	if !s.set.AllowMinUser && strings.HasPrefix(path.Address.Local, "-") {
+		s.reply(addr.ErrBadSender.Error())
+		return false, nil
+	}
+	if s.set.MessageSizeLimit > 0 && params.Size > s.set.MessageSizeLimit {
+		s.reply("552 5.3.4 Message size exceeds fixed limit")
+		return false, nil
+	}
+	s.tx = transaction{active: true, sender: path, params: params}
+	s.reply("250 2.1.0 Ok")
+	return true, nil
+}
+
+func (s *session) rcpt(arg string) (bool, error) {
+	if s.needTLS() {
+		return false, nil
+	}
+	if s.tx.bdat != nil {
+		s.reply("503 5.5.1 Error: RCPT after BDAT")
+		return false, nil
+	}
+	if !s.tx.active {
+		s.reply("503 5.5.1 Error: need MAIL command")
+		return false, nil
+	}
+	rest, ok := cutPrefixFold(arg, "TO:")
+	if !ok {
+		s.reply(addr.ErrRcptSyntax.Error())
+		return false, nil
+	}
+	s.tx.rcptAttempts++
+	path, params, err := addr.ParseRcpt(rest, addr.Options{SMTPUTF8Enable: s.set.SMTPUTF8Enable, SMTPUTF8: s.tx.params.SMTPUTF8})
+	if err != nil {
+		s.reply(replyFor(err, addr.ErrBadRecipient))
+		return false, nil
+	}
+	if !s.set.AllowMinUser && strings.HasPrefix(path.Address.Local, "-") {
+		s.reply(addr.ErrBadRecipient.Error())
+		return false, nil
+	}
+	if s.set.RecipientLimit > 0 && len(s.tx.recipients) >= s.set.RecipientLimit {
+		s.reply("452 4.5.3 Error: too many recipients")
+		return false, nil
+	}
+	ps := s.policySession(path.Address)
+	d, err := s.srv.Policy.CheckRecipient(ps)
+	if err != nil {
+		s.srv.Log.Warning("%s: RCPT check for %s: %v", s.namaddr(), path, err)
+	}
+	if reply := d.Reply(); reply != "" {
+		s.srv.Log.Info("%s", policy.RejectLog("", "RCPT", ps, reply))
+		s.reply(reply)
+		if d.Disconnect {
+			return false, errCloseSession
+		}
+		return false, nil
+	}
+	s.tx.hold = s.tx.hold || d.Hold
+	s.tx.discard = s.tx.discard || d.Discard
+	s.tx.recipients = append(s.tx.recipients, ipc.Recipient{
+		Address: path.Address.Internal(),
+		Notify:  notifyBits(params.Notify),
+		ORCPT:   orcpt(params),
+	})
+	s.reply("250 2.1.5 Ok")
+	return true, nil
+}
+
+// notifyBits converts NOTIFY= keywords.
+func notifyBits(words []string) ipc.DSNNotify {
+	var n ipc.DSNNotify
+	for _, w := range words {
+		switch w {
+		case "NEVER":
+			n |= ipc.DSNNotifyNever
+		case "SUCCESS":
+			n |= ipc.DSNNotifySuccess
+		case "FAILURE":
+			n |= ipc.DSNNotifyFailure
+		case "DELAY":
+			n |= ipc.DSNNotifyDelay
+		}
+	}
+	return n
+}
+
+// orcpt is the ORCPT= parameter as "type;address", or "".
+func orcpt(p addr.RcptParams) string {
+	if p.ORCPTType == "" {
+		return ""
+	}
+	return p.ORCPTType + ";" + p.ORCPT
+}
+
+func (s *session) rset(arg string) (bool, error) {
+	if arg != "" {
+		s.reply("501 5.5.4 Syntax: RSET")
+		return false, nil
+	}
+	s.resetTransaction()
+	s.reply("250 2.0.0 Ok")
+	return true, nil
+}
+
+func (s *session) noop(string) (bool, error) {
+	s.reply("250 2.0.0 Ok")
+	return true, nil
+}
+
+func (s *session) vrfy(arg string) (bool, error) {
+	if s.set.DisableVRFY {
+		s.reply("502 5.5.1 VRFY command is disabled")
+		return false, nil
+	}
+	if s.needTLS() {
+		return false, nil
+	}
+	if arg == "" {
+		s.reply("501 5.5.4 Syntax: VRFY address")
+		return false, nil
+	}
+	path, err := addr.ParsePath(arg)
+	if err != nil || path.Null {
+		s.reply(addr.ErrBadRecipient.Error())
+		return false, nil
+	}
+	d, err := s.srv.Policy.ValidateRecipient(path.Address)
+	if err != nil {
+		s.srv.Log.Warning("%s: VRFY check for %s: %v", s.namaddr(), path, err)
+	}
+	if reply := d.Reply(); reply != "" {
+		s.srv.Log.Info("%s", policy.RejectLog("", "VRFY", s.policySession(path.Address), reply))
+		s.reply(reply)
+		return false, nil
+	}
+	s.reply("252 2.0.0 " + path.Address.String())
+	return true, nil
+}
+
+// etrn is accepted for compatibility; Postern has no fast-flush service,
+// so nothing is queued for the site, as Postfix answers for a site not in
+// fast_flush_domains.
+func (s *session) etrn(arg string) (bool, error) {
+	switch {
+	case s.needTLS():
+	case s.helo == "":
+		s.reply("503 Error: send HELO/EHLO first")
+	case s.tx.active:
+		s.reply("503 Error: MAIL transaction in progress")
+	case arg == "":
+		s.reply("500 Syntax: ETRN domain")
+	default:
+		s.reply("459 <" + arg + ">: service unavailable")
+	}
+	return false, nil
+}
+
+func (s *session) quit(string) (bool, error) {
+	s.reply("221 2.0.0 Bye")
+	return true, errCloseSession
+}
+
+// resetTransaction forgets the current transaction, abandoning a BDAT
+// transfer in progress.
+func (s *session) resetTransaction() {
+	s.abortTransaction()
+	s.tx = transaction{}
+}

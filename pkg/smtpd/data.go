@@ -1,0 +1,338 @@
+// DATA and BDAT: streaming the message to cleanup and answering with the queue ID.
+package smtpd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/policy"
+)
+
+// replyWriteError is Postfix's answer when the queue file cannot be made.
+const replyWriteError = "451 4.3.0 Error: queue file write error"
+
+// replyTooBig is Postfix's answer to content over message_size_limit.
+const replyTooBig = "552 5.3.4 Error: message file too big"
+
+// submission is the envelope of the current transaction for cleanup.
+func (s *session) submission() *ipc.CleanupSubmission {
+	flags := ipc.CleanupFlagFilter | ipc.CleanupFlagMapOK | ipc.CleanupFlagBCCOK
+	if s.tx.hold {
+		flags |= ipc.CleanupFlagHold
+	}
+	if s.tx.discard {
+		flags |= ipc.CleanupFlagDiscard
+	}
+	sub := &ipc.CleanupSubmission{
+		Recipients:    s.tx.recipients,
+		Flags:         flags,
+		ArrivalTime:   time.Now(),
+		ClientName:    s.clientName,
+		ClientAddress: s.clientAddr,
+		ClientPort:    s.clientPort,
+		HeloName:      s.helo,
+		Protocol:      s.protocol(),
+		TLSInfo:       s.tlsInfo,
+		DSNEnvID:      s.tx.params.EnvID,
+		BodyType:      s.tx.params.Body,
+		SMTPUTF8:      s.tx.params.SMTPUTF8,
+	}
+	if !s.tx.sender.Null {
+		sub.Sender = s.tx.sender.Address.Internal()
+	}
+	switch s.tx.params.Ret {
+	case "FULL":
+		sub.DSNRet = ipc.DSNRetFull
+	case "HDRS":
+		sub.DSNRet = ipc.DSNRetHeaders
+	}
+	return sub
+}
+
+// openCleanup connects to cleanup and sends the envelope. Failures are
+// logged; the caller answers replyWriteError.
+func (s *session) openCleanup() (*ipc.Conn, error) {
+	cc, err := s.srv.DialCleanup(s.ctx)
+	if err != nil {
+		s.srv.Log.Warning("%s: connect to cleanup service: %v", s.namaddr(), err)
+		return nil, err
+	}
+	if err := cc.Send(s.ctx, s.submission()); err != nil {
+		cc.Close()
+		s.srv.Log.Warning("%s: send envelope to cleanup service: %v", s.namaddr(), err)
+		return nil, err
+	}
+	return cc, nil
+}
+
+// noRecipientsReply is the answer to DATA or BDAT without a recipient.
+func (s *session) noRecipientsReply() string {
+	if s.tx.rcptAttempts > 0 {
+		return "554 5.5.1 Error: no valid recipients"
+	}
+	return "503 5.5.1 Error: need RCPT command"
+}
+
+func (s *session) data(arg string) (bool, error) {
+	if s.needTLS() {
+		return false, nil
+	}
+	switch {
+	case arg != "":
+		s.reply("501 5.5.4 Syntax: DATA")
+		return false, nil
+	case s.tx.bdat != nil:
+		s.reply("503 5.5.1 Error: DATA after BDAT")
+		return false, nil
+	case len(s.tx.recipients) == 0:
+		s.reply(s.noRecipientsReply())
+		return false, nil
+	}
+	cc, err := s.openCleanup()
+	if err != nil {
+		s.resetTransaction()
+		s.reply(replyWriteError)
+		return false, nil
+	}
+	defer cc.Close()
+	s.reply("354 End data with <CR><LF>.<CR><LF>")
+	if err := s.flush(); err != nil {
+		return false, err
+	}
+	dr := newDataReader(s.br, s.bareNewline, s.set.MessageSizeLimit)
+	_, sendErr := cc.SendContent(s.ctx, dr)
+	if !dr.complete() && dr.err == nil {
+		dr.drain() // cleanup failed first: read the rest of the message
+	}
+	if !dr.complete() {
+		s.lastCmd = fmt.Sprintf("DATA (%d bytes)", dr.received)
+		return false, dr.err
+	}
+	s.lastCmd = "END-OF-MESSAGE"
+	defer s.resetTransaction()
+	switch {
+	case dr.err == errMessageTooBig:
+		s.srv.Log.Warning("NOQUEUE: queue file size limit exceeded")
+		s.reply(replyTooBig)
+		return false, nil
+	case dr.err == errBareLF:
+		s.srv.Log.Info("%s", policy.RejectLog("", "END-OF-MESSAGE", s.transactionLogSession(), "bare <LF> received"))
+		s.reply(s.bareLFReply())
+		return false, nil
+	case sendErr != nil:
+		s.srv.Log.Warning("%s: send message to cleanup service: %v", s.namaddr(), sendErr)
+		s.reply(replyWriteError)
+		return false, nil
+	}
+	var rep ipc.CleanupReply
+	if err := cc.Expect(s.ctx, &rep); err != nil {
+		s.srv.Log.Warning("%s: read reply from cleanup service: %v", s.namaddr(), err)
+		s.reply(replyWriteError)
+		return false, nil
+	}
+	return s.finishMessage(rep, "250 2.0.0 Ok: queued as "+rep.QueueID), nil
+}
+
+// transactionLogSession describes the transaction for a log line about the
+// whole message: to= names the first recipient.
+func (s *session) transactionLogSession() policy.Session {
+	ps := s.policySession(s.tx.sender.Address)
+	ps.Recipient = s.tx.sender.Address
+	if len(s.tx.recipients) > 0 {
+		ps.Recipient = addr.Split(s.tx.recipients[0].Address)
+	}
+	return ps
+}
+
+// finishMessage answers cleanup's verdict on a message.
+func (s *session) finishMessage(rep ipc.CleanupReply, okReply string) bool {
+	if rep.Status != 0 {
+		s.reply(cleanupFailureReply(rep))
+		return false
+	}
+	s.srv.Log.Info("%s: client=%s", rep.QueueID, s.namaddr())
+	s.reply(okReply)
+	return true
+}
+
+// cleanupFailureReply is the reply for a message cleanup did not queue.
+func cleanupFailureReply(rep ipc.CleanupReply) string {
+	switch {
+	case rep.Reason != "":
+		return rep.Reason
+	case rep.Status&ipc.CleanupStatSize != 0:
+		return replyTooBig
+	case rep.Status&ipc.CleanupStatNoRcpt != 0:
+		return "554 5.5.1 Error: no valid recipients"
+	}
+	return replyWriteError
+}
+
+// bdatTransfer is a BDAT message on its way to cleanup: chunks are written
+// to pipe, which a goroutine streams to cleanup.
+type bdatTransfer struct {
+	pipe   *io.PipeWriter
+	result chan cleanupResult
+	size   int64
+	failed bool // an earlier chunk failed: discard the rest up to LAST
+}
+
+// cleanupResult is cleanup's reply to a streamed message, or the error.
+type cleanupResult struct {
+	reply ipc.CleanupReply
+	err   error
+}
+
+// startBDAT opens cleanup and starts streaming to it.
+func (s *session) startBDAT() *bdatTransfer {
+	cc, err := s.openCleanup()
+	if err != nil {
+		return &bdatTransfer{failed: true}
+	}
+	pr, pw := io.Pipe()
+	t := &bdatTransfer{pipe: pw, result: make(chan cleanupResult, 1)}
+	ctx := s.ctx
+	go func() {
+		defer cc.Close()
+		if _, err := cc.SendContent(ctx, pr); err != nil {
+			pr.CloseWithError(err)
+			t.result <- cleanupResult{err: err}
+			return
+		}
+		var rep ipc.CleanupReply
+		err := cc.Expect(ctx, &rep)
+		t.result <- cleanupResult{reply: rep, err: err}
+	}()
+	return t
+}
+
+// abort stops the transfer; cleanup sees the content end early and drops
+// the message.
+func (t *bdatTransfer) abort(err error) cleanupResult {
+	if t.pipe == nil {
+		return cleanupResult{err: err}
+	}
+	t.pipe.CloseWithError(err)
+	t.pipe = nil
+	return <-t.result
+}
+
+// chunkSink takes the bytes of one chunk: it counts them against the size
+// limit and passes them on until something fails, then discards.
+type chunkSink struct {
+	t      *bdatTransfer
+	limit  int64
+	tooBig bool
+	err    error
+}
+
+func (c *chunkSink) Write(p []byte) (int, error) {
+	c.t.size += int64(len(p))
+	if c.limit > 0 && c.t.size > c.limit {
+		c.tooBig = true
+	}
+	if c.tooBig || c.err != nil || c.t.failed || c.t.pipe == nil {
+		return len(p), nil
+	}
+	if _, err := c.t.pipe.Write(p); err != nil {
+		c.err = err
+	}
+	return len(p), nil
+}
+
+func (s *session) bdat(arg string) (bool, error) {
+	size, last, ok := parseBDAT(arg)
+	if !ok {
+		s.reply("521 5.5.4 Syntax: BDAT count [LAST]")
+		return false, errCloseSession
+	}
+	var refusal string
+	switch {
+	case s.set.TLSRequired && s.tlsInfo == "":
+		refusal = "530 5.7.0 Must issue a STARTTLS command first"
+	case s.tx.bdat == nil && len(s.tx.recipients) == 0:
+		refusal = s.noRecipientsReply()
+	case size == 0 && !last:
+		refusal = "551 5.7.1 Null BDAT request"
+	}
+	if refusal != "" {
+		if _, err := io.CopyN(io.Discard, s.br, size); err != nil {
+			return false, err
+		}
+		s.reply(refusal)
+		return false, nil
+	}
+	first := s.tx.bdat == nil
+	if first {
+		s.tx.bdat = s.startBDAT()
+	}
+	t := s.tx.bdat
+	sink := &chunkSink{t: t, limit: s.set.MessageSizeLimit}
+	if _, err := io.CopyN(sink, s.br, size); err != nil {
+		s.lastCmd = fmt.Sprintf("BDAT (%d bytes)", t.size)
+		return false, err
+	}
+	s.lastCmd = "BDAT"
+	if last {
+		defer s.resetTransaction()
+	}
+	switch {
+	case t.failed && first:
+		// The cleanup connection failed at the first chunk.
+		s.reply(replyWriteError)
+		return false, nil
+	case t.failed:
+		s.reply("551 5.0.0 Discarded " + strconv.FormatInt(size, 10) + " bytes after earlier error")
+		return false, nil
+	case sink.tooBig:
+		t.abort(errMessageTooBig)
+		t.failed = true
+		s.reply("552 5.3.4 Chunk exceeds message size limit")
+		return false, nil
+	case sink.err != nil:
+		res := t.abort(sink.err)
+		t.failed = true
+		s.srv.Log.Warning("%s: send message to cleanup service: %v", s.namaddr(), res.err)
+		s.reply(replyWriteError)
+		return false, nil
+	case !last:
+		s.reply("250 2.0.0 Ok: " + strconv.FormatInt(size, 10) + " bytes")
+		return true, nil
+	}
+	t.pipe.Close()
+	t.pipe = nil
+	res := <-t.result
+	if res.err != nil {
+		s.srv.Log.Warning("%s: send message to cleanup service: %v", s.namaddr(), res.err)
+		s.reply(replyWriteError)
+		return false, nil
+	}
+	return s.finishMessage(res.reply, fmt.Sprintf("250 2.0.0 Ok: %d bytes queued as %s", t.size, res.reply.QueueID)), nil
+}
+
+// parseBDAT parses "count [LAST]".
+func parseBDAT(arg string) (size int64, last bool, ok bool) {
+	f := strings.Fields(arg)
+	if len(f) == 0 || len(f) > 2 || (len(f) == 2 && !strings.EqualFold(f[1], "LAST")) {
+		return 0, false, false
+	}
+	n, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil || n < 0 {
+		return 0, false, false
+	}
+	return n, len(f) == 2, true
+}
+
+// abortTransaction stops a BDAT transfer in progress.
+func (s *session) abortTransaction() {
+	if s.tx.bdat != nil {
+		s.tx.bdat.abort(context.Canceled)
+		s.tx.bdat = nil
+	}
+}

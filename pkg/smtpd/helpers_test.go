@@ -1,0 +1,298 @@
+// Test helpers: a fake cleanup service speaking pkg/ipc, a log recorder, and a scripted SMTP client.
+package smtpd
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/policy"
+)
+
+// fakeMessage is what the fake cleanup received.
+type fakeMessage struct {
+	sub     ipc.CleanupSubmission
+	content string
+}
+
+// fakeCleanup is a cleanup service on a Unix socket that accepts every
+// complete message and answers queue IDs FAKE1, FAKE2, ...
+type fakeCleanup struct {
+	path string
+	mu   sync.Mutex
+	msgs []fakeMessage
+	// aborted counts submissions whose content never ended.
+	aborted int
+	// reply, when set, is sent instead of a queue ID.
+	reply *ipc.CleanupReply
+}
+
+func startFakeCleanup(t *testing.T) *fakeCleanup {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "smtpd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	fc := &fakeCleanup{path: filepath.Join(dir, "cleanup")}
+	ln, err := net.Listen("unix", fc.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go fc.serve(nc)
+		}
+	}()
+	return fc
+}
+
+func (fc *fakeCleanup) serve(nc net.Conn) {
+	defer nc.Close()
+	ctx := context.Background()
+	c, err := ipc.Greet(ctx, nc, ipc.ProtocolCleanup)
+	if err != nil {
+		return
+	}
+	var sub ipc.CleanupSubmission
+	if err := c.Expect(ctx, &sub); err != nil {
+		return
+	}
+	content, err := io.ReadAll(c.ContentReader(ctx))
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if err != nil {
+		fc.aborted++
+		return
+	}
+	fc.msgs = append(fc.msgs, fakeMessage{sub: sub, content: string(content)})
+	rep := ipc.CleanupReply{QueueID: fmt.Sprintf("FAKE%d", len(fc.msgs))}
+	if fc.reply != nil {
+		rep = *fc.reply
+	}
+	c.Send(ctx, &rep)
+}
+
+// messages returns what was received so far, waiting briefly for an
+// aborted submission to be noticed.
+func (fc *fakeCleanup) messages() ([]fakeMessage, int) {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	return append([]fakeMessage(nil), fc.msgs...), fc.aborted
+}
+
+// waitAborted waits until n submissions were abandoned.
+func (fc *fakeCleanup) waitAborted(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, got := fc.messages(); got >= n {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, got := fc.messages()
+	t.Errorf("aborted submissions = %d, want %d", got, n)
+}
+
+// logRecorder collects log lines.
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logRecorder) Info(format string, args ...any) { l.add(fmt.Sprintf(format, args...)) }
+func (l *logRecorder) Warning(format string, args ...any) {
+	l.add("warning: " + fmt.Sprintf(format, args...))
+}
+func (l *logRecorder) add(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, s)
+}
+
+// text returns all lines so far, one per line.
+func (l *logRecorder) text() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+// relayPolicy accepts recipients in test.example and relay.example and
+// rejects everything else as Postfix's reject_unauth_destination does.
+type relayPolicy struct{}
+
+func (relayPolicy) CheckRecipient(s policy.Session) (policy.Decision, error) {
+	switch s.Recipient.FoldedDomain() {
+	case "test.example", "relay.example":
+		return policy.Decision{Action: policy.Dunno}, nil
+	}
+	return policy.Decision{Action: policy.Reject, Code: 554, DSN: "5.7.1", Text: "<" + s.Recipient.Internal() + ">: Relay access denied"}, nil
+}
+
+func (relayPolicy) ValidateRecipient(a addr.Address) (policy.Decision, error) {
+	if a.Local == "nosuchuser" {
+		return policy.Decision{Action: policy.Reject, Code: 550, DSN: "5.1.1", Text: "<" + a.Internal() + ">: Recipient address rejected: User unknown in local recipient table"}, nil
+	}
+	return policy.Decision{Action: policy.Dunno}, nil
+}
+
+// testSettings are Postfix's defaults with a host name for the tests.
+func testSettings() *Settings {
+	return &Settings{
+		Hostname:              "mx.test.example",
+		Banner:                "mx.test.example ESMTP Postern",
+		MessageSizeLimit:      10240000,
+		RecipientLimit:        1000,
+		Timeout:               10 * time.Second,
+		HardErrorLimit:        20,
+		SoftErrorLimit:        10,
+		LineLengthLimit:       2048,
+		SMTPUTF8Enable:        true,
+		BareNewline:           BareNewlineNormalize,
+		BareNewlineRejectCode: 550,
+		DiscardEHLO:           map[string]bool{},
+	}
+}
+
+// testServer is a running Server on a 127.0.0.1 port.
+type testServer struct {
+	srv     *Server
+	addr    string
+	log     *logRecorder
+	cleanup *fakeCleanup
+	wg      sync.WaitGroup
+}
+
+// startServer serves set on a fresh port with a fake cleanup.
+func startServer(t *testing.T, set *Settings) *testServer {
+	t.Helper()
+	ts := &testServer{log: &logRecorder{}, cleanup: startFakeCleanup(t)}
+	ts.srv = &Server{
+		Settings: set,
+		Policy:   relayPolicy{},
+		Log:      ts.log,
+		DialCleanup: func(ctx context.Context) (*ipc.Conn, error) {
+			return ipc.Dial(ctx, ts.cleanup.path, ipc.ProtocolCleanup)
+		},
+		LookupName: func(ctx context.Context, ip string) string { return "localhost" },
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.addr = ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	ts.wg.Add(1)
+	go func() {
+		defer ts.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			ts.wg.Add(1)
+			go func() {
+				defer ts.wg.Done()
+				defer c.Close()
+				ts.srv.Serve(ctx, c)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		ln.Close()
+		ts.wg.Wait()
+	})
+	return ts
+}
+
+// waitLog waits until the log holds want.
+func (ts *testServer) waitLog(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(ts.log.text(), want) {
+		if time.Now().After(deadline) {
+			t.Errorf("log lacks %q:\n%s", want, ts.log.text())
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// client is a scripted SMTP client.
+type client struct {
+	t    *testing.T
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+func dial(t *testing.T, addr string) *client {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return &client{t: t, conn: c, r: bufio.NewReader(c)}
+}
+
+// send writes raw bytes.
+func (c *client) send(s string) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.conn, s); err != nil {
+		c.t.Fatalf("write %q: %v", s, err)
+	}
+}
+
+// reply reads one (possibly multi-line) reply, lines joined by "\n".
+func (c *client) reply() string {
+	c.t.Helper()
+	var lines []string
+	for {
+		line, err := c.r.ReadString('\n')
+		if err != nil {
+			c.t.Fatalf("read reply after %q: %v", lines, err)
+		}
+		line = strings.TrimSuffix(line, "\r\n")
+		lines = append(lines, line)
+		if len(line) < 4 || line[3] != '-' {
+			return strings.Join(lines, "\n")
+		}
+	}
+}
+
+// expect sends cmd (with CRLF) and checks the reply.
+func (c *client) expect(cmd, want string) {
+	c.t.Helper()
+	if cmd != "" {
+		c.send(cmd + "\r\n")
+	}
+	if got := c.reply(); got != want {
+		c.t.Errorf("%q: got\n%s\nwant\n%s", cmd, got, want)
+	}
+}
+
+// expectClosed checks that the server closed the connection.
+func (c *client) expectClosed() {
+	c.t.Helper()
+	if line, err := c.r.ReadString('\n'); err == nil {
+		c.t.Errorf("connection still open, got %q", line)
+	}
+}

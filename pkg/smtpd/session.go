@@ -1,0 +1,268 @@
+// One SMTP session: connection state, the command loop, replies, error limits and timeouts.
+package smtpd
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/policy"
+)
+
+// errCloseSession ends the command loop after the reply was sent.
+var errCloseSession = errors.New("session closed")
+
+// session is the state of one client connection.
+type session struct {
+	ctx  context.Context
+	srv  *Server
+	set  *Settings
+	conn net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+
+	clientAddr, clientPort, clientName string
+	bareNewline                        BareNewline // after the exclusions
+
+	helo    string
+	esmtp   bool
+	tlsInfo string // "" before STARTTLS
+	errors  int
+	lastCmd string // the command named in "lost connection after ..."
+	stats   *commandStats
+
+	tx transaction
+}
+
+// transaction is the state between MAIL and the end of the message.
+type transaction struct {
+	active       bool
+	sender       addr.Path
+	params       addr.MailParams
+	recipients   []ipc.Recipient
+	rcptAttempts int
+	hold         bool
+	discard      bool
+	bdat         *bdatTransfer // set while BDAT chunks are coming
+}
+
+func newSession(ctx context.Context, srv *Server, conn net.Conn) *session {
+	s := &session{ctx: ctx, srv: srv, set: srv.Settings, conn: conn, lastCmd: "CONNECT", stats: newCommandStats()}
+	s.setStreams(conn)
+	return s
+}
+
+// setStreams puts buffered reader and writer over c, with smtpd_timeout on
+// every read and write.
+func (s *session) setStreams(c net.Conn) {
+	s.br = bufio.NewReaderSize(timedReader{s.ctx, c, s.set.Timeout}, 4096)
+	s.bw = bufio.NewWriter(timedWriter{s.ctx, c, s.set.Timeout})
+}
+
+// namaddr is "NAME[IP]" as Postfix logs the client.
+func (s *session) namaddr() string { return s.clientName + "[" + s.clientAddr + "]" }
+
+// protocol is the value of proto= and of the Received: header's "with".
+func (s *session) protocol() string {
+	switch {
+	case !s.esmtp:
+		return "SMTP"
+	case s.tlsInfo != "":
+		return "ESMTPS"
+	}
+	return "ESMTP"
+}
+
+// run is the whole session: greeting, commands, and the disconnect line.
+func (s *session) run() {
+	s.clientAddr, s.clientPort, s.clientName = s.srv.clientIdentity(s.ctx, s.conn)
+	s.srv.Log.Info("connect from %s", s.namaddr())
+	defer func() { s.srv.Log.Info("disconnect from %s%s", s.namaddr(), s.stats) }()
+	s.bareNewline = s.set.BareNewline
+	if s.set.BareNewlineExempt != nil && s.bareNewline != BareNewlineAllow {
+		exempt, err := s.set.BareNewlineExempt.Match(s.clientName, s.clientAddr)
+		if err != nil {
+			s.srv.Log.Warning("smtpd_forbid_bare_newline_exclusions: %v", err)
+		}
+		if exempt {
+			s.bareNewline = BareNewlineAllow
+		}
+	}
+	defer s.abortTransaction()
+	s.reply("220 " + s.set.Banner)
+	for {
+		if s.set.HardErrorLimit > 0 && s.errors >= s.set.HardErrorLimit {
+			s.srv.Log.Info("too many errors after %s from %s", s.lastCmd, s.namaddr())
+			s.reply("421 4.7.0 " + s.set.Hostname + " Error: too many errors")
+			s.flush()
+			return
+		}
+		if s.br.Buffered() == 0 && s.flush() != nil {
+			s.lostConnection(nil)
+			return
+		}
+		line, err := readCommand(s.br, s.set.LineLengthLimit)
+		if err != nil {
+			s.lostConnection(err)
+			return
+		}
+		if line.truncated {
+			s.srv.Log.Warning("%s: request longer than %d: %.30s...", s.namaddr(), s.set.LineLengthLimit, line.text)
+		}
+		if line.bareLF && s.bareNewline == BareNewlineReject {
+			s.rejectBareLFCommand()
+			return
+		}
+		if err := s.execute(line.text); err != nil {
+			if err != errCloseSession {
+				s.lostConnection(err)
+			}
+			s.flush()
+			return
+		}
+	}
+}
+
+// rejectBareLFCommand answers a command line that ended in a bare <LF>
+// under smtpd_forbid_bare_newline = reject, and ends the session.
+func (s *session) rejectBareLFCommand() {
+	s.srv.Log.Info("NOQUEUE: reject: CONNECT from %s: bare <LF> received; proto=%s%s", s.namaddr(), s.protocol(), s.heloLog())
+	s.reply(s.bareLFReply())
+	s.flush()
+}
+
+// bareLFReply is the reply to a bare <LF>.
+func (s *session) bareLFReply() string {
+	return strconv.Itoa(s.set.BareNewlineRejectCode) + " 5.5.2 " + s.set.Hostname + " Error: bare <LF> received"
+}
+
+// heloLog is " helo=<H>" for log lines, "" before HELO.
+func (s *session) heloLog() string {
+	if s.helo == "" {
+		return ""
+	}
+	return " helo=<" + s.helo + ">"
+}
+
+// lostConnection logs why the client went away, and answers a timeout.
+func (s *session) lostConnection(err error) {
+	what := "lost connection"
+	if errors.Is(err, os.ErrDeadlineExceeded) && s.ctx.Err() == nil {
+		what = "timeout"
+		s.reply("421 4.4.2 " + s.set.Hostname + " Error: timeout exceeded")
+		s.flush()
+	}
+	s.srv.Log.Info("%s after %s from %s", what, s.lastCmd, s.namaddr())
+}
+
+// reply queues one reply line. Error replies count towards the error
+// limits; past smtpd_soft_error_limit each waits smtpd_error_sleep_time.
+func (s *session) reply(line string) {
+	if len(line) > 0 && (line[0] == '4' || line[0] == '5') {
+		s.errors++
+		if s.set.SoftErrorLimit > 0 && s.errors > s.set.SoftErrorLimit && s.set.ErrorSleep > 0 {
+			s.flush()
+			select {
+			case <-time.After(s.set.ErrorSleep):
+			case <-s.ctx.Done():
+			}
+		}
+	}
+	s.bw.WriteString(line)
+	s.bw.WriteString("\r\n")
+}
+
+// flush sends the queued replies.
+func (s *session) flush() error {
+	return s.bw.Flush()
+}
+
+// policySession describes the transaction for pkg/policy.
+func (s *session) policySession(rcpt addr.Address) policy.Session {
+	return policy.Session{
+		ClientName: s.clientName,
+		ClientAddr: s.clientAddr,
+		Helo:       s.helo,
+		Protocol:   s.protocol(),
+		Sender:     s.tx.sender.Address,
+		Recipient:  rcpt,
+	}
+}
+
+// startTLS switches the connection to TLS after "220 2.0.0 Ready to start
+// TLS". Input the client pipelined after STARTTLS is thrown away (it could
+// otherwise be injected into the encrypted session).
+func (s *session) startTLS() error {
+	if err := s.flush(); err != nil {
+		return err
+	}
+	tc := tls.Server(s.conn, s.set.TLS)
+	tc.SetDeadline(time.Now().Add(s.set.Timeout))
+	if err := tc.HandshakeContext(s.ctx); err != nil {
+		return err
+	}
+	tc.SetDeadline(time.Time{})
+	st := tc.ConnectionState()
+	s.tlsInfo = tlsSummary(st)
+	s.srv.Log.Info("Anonymous TLS connection established from %s: %s", s.namaddr(), s.tlsInfo)
+	s.conn = tc
+	s.setStreams(tc)
+	s.helo, s.esmtp = "", false
+	s.resetTransaction()
+	return nil
+}
+
+// timedReader sets the read deadline before each read, and fails once the
+// session's context is done.
+type timedReader struct {
+	ctx     context.Context
+	c       net.Conn
+	timeout time.Duration
+}
+
+func (r timedReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if r.timeout > 0 {
+		r.c.SetReadDeadline(time.Now().Add(r.timeout))
+	}
+	return r.c.Read(p)
+}
+
+// timedWriter sets the write deadline before each write.
+type timedWriter struct {
+	ctx     context.Context
+	c       net.Conn
+	timeout time.Duration
+}
+
+func (w timedWriter) Write(p []byte) (int, error) {
+	if err := w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if w.timeout > 0 {
+		w.c.SetWriteDeadline(time.Now().Add(w.timeout))
+	}
+	return w.c.Write(p)
+}
+
+// tlsSummary describes a TLS session as Postfix logs it:
+// "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)".
+func tlsSummary(st tls.ConnectionState) string {
+	version := strings.Replace(tls.VersionName(st.Version), "TLS 1.", "TLSv1.", 1)
+	cipher := tls.CipherSuiteName(st.CipherSuite)
+	bits := "256"
+	if strings.Contains(cipher, "_128_") {
+		bits = "128"
+	}
+	return version + " with cipher " + cipher + " (" + bits + "/" + bits + " bits)"
+}
