@@ -59,12 +59,13 @@ var referenceParameters = []string{
 // The compatibility-level-dependent behaviour itself is compared with an
 // explicit compatibility_level in the main.cf corpus.
 var defaultsExclusions = map[string]string{
-	"mail_name":           `DESIGN.md: Postern's banner names it honestly, mail_name defaults to "Postern"`,
-	"mail_version":        "Postern's own version, not Postfix's",
-	"mail_release_date":   "Postern's own release date, paired with mail_version",
-	"process_id":          "the pid of the postconf process itself",
-	"compatibility_level": "reference §2: Postern emulates level 3.6 by default; Postfix's built-in default is 0",
-	"mynetworks":          "computed from mynetworks_style, whose default depends on compatibility_level (host at 3.6, subnet at 0)",
+	"mail_name":                 `DESIGN.md: Postern's banner names it honestly, mail_name defaults to "Postern"`,
+	"mail_version":              "Postern's own version, not Postfix's",
+	"mail_release_date":         "Postern's own release date, paired with mail_version",
+	"process_id":                "the pid of the postconf process itself",
+	"compatibility_level":       "reference §2: Postern emulates level 3.6 by default; Postfix's built-in default is 0",
+	"smtpd_forbid_bare_newline": "Postern takes Postfix 3.9's default (normalize) to close SMTP smuggling; 3.7's is no",
+	"mynetworks":                "computed from mynetworks_style, whose default depends on compatibility_level (host at 3.6, subnet at 0)",
 }
 
 func TestDifferentialPostconfDefaults(t *testing.T) {

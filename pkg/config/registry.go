@@ -25,6 +25,9 @@ var posternDefaults = map[string]string{
 	// Postern has no legacy behaviour to emulate: it starts at the level of
 	// Debian's stock main.cf. Level expressions still evaluate.
 	"compatibility_level": "3.6",
+	// Postfix 3.9's default: only <CR><LF>.<CR><LF> ends DATA, which
+	// closes SMTP smuggling with <LF>.<CR><LF> out of the box.
+	"smtpd_forbid_bare_newline": "normalize",
 }
 
 // extensionDefaults are Postern's own parameters, unknown to Postfix.

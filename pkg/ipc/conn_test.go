@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -391,6 +392,44 @@ func TestSendTrigger(t *testing.T) {
 	})
 	if err := SendTrigger(context.Background(), path, TriggerFlushDead, TriggerScanAll, TriggerWakeup); err != nil {
 		t.Fatal(err)
+	}
+	if err := wait(t, done); err != nil {
+		t.Fatalf("server: %v", err)
+	}
+}
+
+// TestSendContentSourceFailure checks that a content source that fails
+// (here with io.ErrUnexpectedEOF, as a client that hangs up mid-DATA does)
+// is reported and never ends the content with a ContentEnd frame, so the
+// receiver cannot take a truncated message for a whole one.
+func TestSendContentSourceFailure(t *testing.T) {
+	sawEnd := make(chan bool, 1)
+	path, done := serve(t, func(nc net.Conn) error {
+		ctx := context.Background()
+		c, err := Greet(ctx, nc, ProtocolCleanup)
+		if err != nil {
+			return err
+		}
+		var sub CleanupSubmission
+		if err := c.Expect(ctx, &sub); err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, c.ContentReader(ctx))
+		sawEnd <- err == nil
+		return nil
+	})
+	ctx := context.Background()
+	c := dial(t, path, ProtocolCleanup)
+	if err := c.Send(ctx, &CleanupSubmission{Sender: "a@b", Recipients: []Recipient{{Address: "c@d"}}}); err != nil {
+		t.Fatal(err)
+	}
+	source := io.MultiReader(bytes.NewReader([]byte("Subject: half\r\n")), iotest.ErrReader(io.ErrUnexpectedEOF))
+	if _, err := c.SendContent(ctx, source); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("SendContent error = %v, want io.ErrUnexpectedEOF", err)
+	}
+	c.Close()
+	if <-sawEnd {
+		t.Error("receiver saw a complete message from a failed source")
 	}
 	if err := wait(t, done); err != nil {
 		t.Fatalf("server: %v", err)

@@ -3,7 +3,6 @@ package ipc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -77,14 +76,14 @@ func (c *Conn) SendContent(ctx context.Context, r io.Reader) (int64, error) {
 	buf := make([]byte, MaxChunk)
 	var total int64
 	for {
-		n, readErr := io.ReadFull(r, buf)
+		n, readErr := fill(r, buf)
 		if n > 0 {
 			if err := c.Send(ctx, &ContentChunk{Data: buf[:n]}); err != nil {
 				return total, err
 			}
 			total += int64(n)
 		}
-		if errors.Is(readErr, io.EOF) || errors.Is(readErr, io.ErrUnexpectedEOF) {
+		if readErr == io.EOF {
 			break
 		}
 		if readErr != nil {
@@ -92,6 +91,22 @@ func (c *Conn) SendContent(ctx context.Context, r io.Reader) (int64, error) {
 		}
 	}
 	return total, c.Send(ctx, &ContentEnd{Size: total})
+}
+
+// fill reads from r until buf is full or r fails. Unlike io.ReadFull it
+// returns r's own error unchanged, so only a clean io.EOF from r counts as
+// the end of the content; a source that reports io.ErrUnexpectedEOF (a
+// client that hung up mid-message) stays an error and is never queued.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // ContentReader returns a reader over the message content that follows a

@@ -30,11 +30,6 @@ const (
 	BareNewlineReject
 )
 
-// DefaultBareNewline is Postern's smtpd_forbid_bare_newline when main.cf
-// does not set it: Postfix 3.9's "normalize" rather than 3.7's "no", so that
-// SMTP smuggling with <LF>.<CR><LF> is closed out of the box.
-const DefaultBareNewline = BareNewlineNormalize
-
 // ParseBareNewline parses a smtpd_forbid_bare_newline value.
 func ParseBareNewline(v string) (BareNewline, error) {
 	switch strings.ToLower(strings.TrimSpace(v)) {
@@ -57,9 +52,11 @@ type Settings struct {
 	Timeout          time.Duration // smtpd_timeout
 	HardErrorLimit   int           // smtpd_hard_error_limit
 	SoftErrorLimit   int           // smtpd_soft_error_limit
+	JunkCommandLimit int           // smtpd_junk_command_limit
 	ErrorSleep       time.Duration // smtpd_error_sleep_time
 	LineLengthLimit  int           // line_length_limit, for command lines
 	DisableVRFY      bool          // disable_vrfy_command
+	PeernameLookup   bool          // smtpd_peername_lookup
 	HeloRequired     bool          // smtpd_helo_required
 	AllowMinUser     bool          // allow_min_user
 	SMTPUTF8Enable   bool          // smtputf8_enable
@@ -120,9 +117,11 @@ func LoadSettings(cfg *config.Config) (*Settings, error) {
 	s.Timeout = getDuration("smtpd_timeout")
 	s.HardErrorLimit = getInt("smtpd_hard_error_limit")
 	s.SoftErrorLimit = getInt("smtpd_soft_error_limit")
+	s.JunkCommandLimit = getInt("smtpd_junk_command_limit")
 	s.ErrorSleep = getDuration("smtpd_error_sleep_time")
 	s.LineLengthLimit = getInt("line_length_limit")
 	s.DisableVRFY = getBool("disable_vrfy_command")
+	s.PeernameLookup = getBool("smtpd_peername_lookup")
 	s.HeloRequired = getBool("smtpd_helo_required")
 	s.AllowMinUser = getBool("allow_min_user")
 	s.SMTPUTF8Enable = getBool("smtputf8_enable")
@@ -133,11 +132,8 @@ func LoadSettings(cfg *config.Config) (*Settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.BareNewline = DefaultBareNewline
-	if _, set := cfg.Explicit("smtpd_forbid_bare_newline"); set {
-		if s.BareNewline, err = ParseBareNewline(get("smtpd_forbid_bare_newline")); err != nil {
-			return nil, err
-		}
+	if s.BareNewline, err = ParseBareNewline(get("smtpd_forbid_bare_newline")); err != nil {
+		return nil, err
 	}
 	if s.BareNewline != BareNewlineAllow {
 		items, err := cfg.List("smtpd_forbid_bare_newline_exclusions")
