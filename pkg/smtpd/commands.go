@@ -35,6 +35,9 @@ func init() {
 	}
 }
 
+// junkVerbs are the commands smtpd_junk_command_limit counts.
+var junkVerbs = map[string]bool{"NOOP": true, "VRFY": true, "ETRN": true, "RSET": true}
+
 // forbiddenVerbs are the commands that show a web client or proxy talking
 // to the SMTP port (smtpd_forbidden_commands).
 var forbiddenVerbs = map[string]bool{"CONNECT": true, "GET": true, "POST": true}
@@ -58,6 +61,13 @@ func (s *session) execute(line string) error {
 		return nil
 	}
 	s.lastCmd = upper
+	if junkVerbs[upper] {
+		// Past smtpd_junk_command_limit each one counts as an error.
+		s.junk++
+		if s.junk > s.set.JunkCommandLimit {
+			s.errors++
+		}
+	}
 	good, err := handler(s, arg)
 	s.stats.count(strings.ToLower(upper), good)
 	return err

@@ -157,6 +157,7 @@ func (s *session) finishMessage(rep ipc.CleanupReply, okReply string) bool {
 		return false
 	}
 	s.srv.Log.Info("%s: client=%s", rep.QueueID, s.namaddr())
+	s.junk = 0
 	s.reply(okReply)
 	return true
 }

@@ -162,7 +162,9 @@ func testSettings() *Settings {
 		Timeout:               10 * time.Second,
 		HardErrorLimit:        20,
 		SoftErrorLimit:        10,
+		JunkCommandLimit:      100,
 		LineLengthLimit:       2048,
+		PeernameLookup:        true,
 		SMTPUTF8Enable:        true,
 		BareNewline:           BareNewlineNormalize,
 		BareNewlineRejectCode: 550,
@@ -177,10 +179,13 @@ type testServer struct {
 	log     *logRecorder
 	cleanup *fakeCleanup
 	wg      sync.WaitGroup
+	// stop cancels the context the sessions run under (SIGTERM).
+	stop context.CancelFunc
 }
 
-// startServer serves set on a fresh port with a fake cleanup.
-func startServer(t *testing.T, set *Settings) *testServer {
+// startServer serves set on a fresh port with a fake cleanup; adjust, if
+// given, changes the Server before it serves.
+func startServer(t *testing.T, set *Settings, adjust ...func(*testServer)) *testServer {
 	t.Helper()
 	ts := &testServer{log: &logRecorder{}, cleanup: startFakeCleanup(t)}
 	ts.srv = &Server{
@@ -192,12 +197,16 @@ func startServer(t *testing.T, set *Settings) *testServer {
 		},
 		LookupName: func(ctx context.Context, ip string) string { return "localhost" },
 	}
+	for _, f := range adjust {
+		f(ts)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.addr = ln.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
+	ts.stop = cancel
 	ts.wg.Add(1)
 	go func() {
 		defer ts.wg.Done()

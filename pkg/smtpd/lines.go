@@ -82,6 +82,7 @@ type dataReader struct {
 	atLineStart bool
 	prevCRLF    bool // the line before ended in <CR><LF> (true at the start)
 	sawBareLF   bool
+	heldCR      bool // a long line's piece ended in <CR>, held back
 	tooBig      bool
 	pending     []byte
 	err         error // set when the end was reached or reading failed
@@ -130,14 +131,32 @@ func (d *dataReader) step() {
 		d.err = err
 		return
 	}
+	heldCR := d.heldCR
+	d.heldCR = false
 	if err == bufio.ErrBufferFull {
 		// Part of a long line: no line end in it, so it cannot end DATA.
+		if heldCR {
+			d.emit([]byte{'\r'})
+		}
 		if d.atLineStart && piece[0] == '.' {
 			piece = piece[1:]
 		}
 		d.atLineStart = false
+		if n := len(piece); n > 0 && piece[n-1] == '\r' {
+			// It may be the <CR> of a <CR><LF> split across pieces.
+			piece, d.heldCR = piece[:n-1], true
+		}
 		d.emit(piece)
 		return
+	}
+	if heldCR {
+		if len(piece) == 1 {
+			// The <LF> after a held <CR>: a long line ended in <CR><LF>.
+			d.atLineStart, d.prevCRLF = true, true
+			d.emit([]byte{'\n'})
+			return
+		}
+		d.emit([]byte{'\r'})
 	}
 	crlf := len(piece) >= 2 && piece[len(piece)-2] == '\r'
 	body := piece[:len(piece)-1]
@@ -186,5 +205,5 @@ func (d *dataReader) emit(b []byte) {
 	if d.tooBig {
 		return
 	}
-	d.pending = append(d.pending[:0], b...)
+	d.pending = append(d.pending, b...)
 }

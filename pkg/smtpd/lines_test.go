@@ -70,6 +70,20 @@ func TestDataReaderLongLinesAndLimit(t *testing.T) {
 		t.Errorf("long line: %q, %v", got, err)
 	}
 
+	// A <CR><LF> split between two buffer fills is still a <CR><LF>.
+	split := strings.Repeat("s", 15) + "\r\n.\r\n"
+	br = bufio.NewReaderSize(strings.NewReader(split), 16)
+	got, err = io.ReadAll(newDataReader(br, BareNewlineReject, 0))
+	if err != nil || string(got) != strings.Repeat("s", 15)+"\n" {
+		t.Errorf("split line end: %q, %v", got, err)
+	}
+	split = strings.Repeat("s", 15) + "\rx\r\n.\r\n"
+	br = bufio.NewReaderSize(strings.NewReader(split), 16)
+	got, err = io.ReadAll(newDataReader(br, BareNewlineReject, 0))
+	if err != nil || string(got) != strings.Repeat("s", 15)+"\rx\n" {
+		t.Errorf("bare CR at a buffer boundary: %q, %v", got, err)
+	}
+
 	br = bufio.NewReaderSize(strings.NewReader(long+"\r\n"+long+"\r\n.\r\nNOOP\r\n"), 16)
 	dr := newDataReader(br, BareNewlineNormalize, 150)
 	_, err = io.ReadAll(dr)

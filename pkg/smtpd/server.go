@@ -1,4 +1,4 @@
-// Package smtpd is Postern's SMTP server protocol engine: Postfix's smtpd dialogue, replies and log lines over one client connection.
+// Server: what an SMTP session needs (settings, policy, cleanup, log) and the client name lookup.
 package smtpd
 
 import (
@@ -55,6 +55,9 @@ func (srv *Server) clientIdentity(ctx context.Context, conn net.Conn) (ip, port,
 	if err != nil || host == "" {
 		// A Unix-domain client (tests, local proxies).
 		return "127.0.0.1", "", "localhost"
+	}
+	if !srv.Settings.PeernameLookup {
+		return host, port, "unknown"
 	}
 	lookup := srv.LookupName
 	if lookup == nil {

@@ -36,6 +36,7 @@ type session struct {
 	esmtp   bool
 	tlsInfo string // "" before STARTTLS
 	errors  int
+	junk    int    // NOOP, VRFY, ETRN and RSET since the last message
 	lastCmd string // the command named in "lost connection after ..."
 	stats   *commandStats
 

@@ -226,7 +226,11 @@ func TestLostConnectionInData(t *testing.T) {
 	c.send("abc\r\n")
 	c.conn.Close()
 	ts.waitLog(t, "lost connection after DATA (5 bytes) from localhost[127.0.0.1]")
+	// A truncated message must never reach the queue.
 	ts.cleanup.waitAborted(t, 1)
+	if msgs, _ := ts.cleanup.messages(); len(msgs) != 0 {
+		t.Errorf("truncated message was queued: %+v", msgs)
+	}
 }
 
 func TestErrorLimits(t *testing.T) {
@@ -262,10 +266,11 @@ func TestNonSMTPCommands(t *testing.T) {
 }
 
 func TestCleanupUnreachable(t *testing.T) {
-	ts := startServer(t, testSettings())
-	ts.srv.DialCleanup = func(ctx context.Context) (*ipc.Conn, error) {
-		return ipc.Dial(ctx, ts.cleanup.path+".missing", ipc.ProtocolCleanup)
-	}
+	ts := startServer(t, testSettings(), func(ts *testServer) {
+		ts.srv.DialCleanup = func(ctx context.Context) (*ipc.Conn, error) {
+			return ipc.Dial(ctx, ts.cleanup.path+".missing", ipc.ProtocolCleanup)
+		}
+	})
 	c := dial(t, ts.addr)
 	c.expect("", "220 mx.test.example ESMTP Postern")
 	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
@@ -275,8 +280,9 @@ func TestCleanupUnreachable(t *testing.T) {
 }
 
 func TestCleanupRefusal(t *testing.T) {
-	ts := startServer(t, testSettings())
-	ts.cleanup.reply = &ipc.CleanupReply{Status: ipc.CleanupStatDefer, Reason: "451 4.6.0 Alias expansion error"}
+	ts := startServer(t, testSettings(), func(ts *testServer) {
+		ts.cleanup.reply = &ipc.CleanupReply{Status: ipc.CleanupStatDefer, Reason: "451 4.6.0 Alias expansion error"}
+	})
 	c := dial(t, ts.addr)
 	c.expect("", "220 mx.test.example ESMTP Postern")
 	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
@@ -295,4 +301,46 @@ func TestHeloRequired(t *testing.T) {
 	c.expect("HELO c", "250 mx.test.example")
 	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
 	c.expect("ETRN x.example", "503 Error: MAIL transaction in progress")
+}
+
+func TestStopEndsSession(t *testing.T) {
+	ts := startServer(t, testSettings())
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("EHLO c", ehloReply)
+	ts.stop()
+	c.expectClosed()
+	ts.waitLog(t, "lost connection after EHLO from localhost[127.0.0.1]")
+	ts.waitLog(t, "disconnect from localhost[127.0.0.1] ehlo=1 commands=1")
+}
+
+func TestJunkCommandLimit(t *testing.T) {
+	set := testSettings()
+	set.JunkCommandLimit = 2
+	set.HardErrorLimit = 3
+	ts := startServer(t, set)
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("NOOP", "250 2.0.0 Ok")
+	c.expect("RSET", "250 2.0.0 Ok")
+	// A delivered message resets the junk count.
+	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
+	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+	for range 5 {
+		c.expect("NOOP", "250 2.0.0 Ok")
+	}
+	c.expect("", "421 4.7.0 mx.test.example Error: too many errors")
+	ts.waitLog(t, "too many errors after NOOP from localhost[127.0.0.1]")
+}
+
+func TestPeernameLookupOff(t *testing.T) {
+	set := testSettings()
+	set.PeernameLookup = false
+	ts := startServer(t, set)
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("QUIT", "221 2.0.0 Bye")
+	ts.waitLog(t, "disconnect from unknown[127.0.0.1] quit=1 commands=1")
 }

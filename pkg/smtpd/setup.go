@@ -15,8 +15,9 @@ import (
 	"github.com/postern/postern/pkg/resolve"
 )
 
-// CleanupService is the cleanup socket, relative to the queue directory.
-const CleanupService = "private/cleanup"
+// CleanupService is the cleanup socket, relative to the queue directory:
+// public, as in Postfix (master.cf's cleanup service has private = n).
+const CleanupService = "public/cleanup"
 
 // NewServer builds a Server from cfg: its settings, the resolver and
 // recipient policy, and a cleanup client dialing cleanupPath. The function

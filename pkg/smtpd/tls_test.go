@@ -74,7 +74,7 @@ func TestLoadSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	if set.Banner != "mx.test.example ESMTP Postern" || set.MessageSizeLimit != 5000 || set.Timeout != 30*time.Second ||
-		set.HardErrorLimit != 20 || set.SoftErrorLimit != 10 || set.LineLengthLimit != 2048 || set.RecipientLimit != 1000 {
+		set.HardErrorLimit != 20 || set.SoftErrorLimit != 10 || set.JunkCommandLimit != 100 || !set.PeernameLookup || set.LineLengthLimit != 2048 || set.RecipientLimit != 1000 {
 		t.Errorf("settings %+v", set)
 	}
 	if set.BareNewline != BareNewlineNormalize || set.BareNewlineExempt == nil || set.TLS != nil {
@@ -142,6 +142,7 @@ func TestSTARTTLS(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].sub.Protocol != "ESMTPS" || !strings.HasPrefix(msgs[0].sub.TLSInfo, "TLSv1.3 with cipher TLS_") {
 		t.Errorf("cleanup got %+v", msgs)
 	}
+	ts.waitLog(t, "Anonymous TLS connection established from localhost[127.0.0.1]: TLSv1.3 with cipher TLS_")
 }
 
 func TestTLSEncryptRequired(t *testing.T) {

@@ -1,0 +1,32 @@
+// Tests of NewServer: main.cf settings, Postfix's default relay restrictions through pkg/policy, and the cleanup client.
+package smtpd
+
+import (
+	"testing"
+)
+
+func TestNewServerWithDefaultPolicy(t *testing.T) {
+	dir := t.TempDir()
+	cfg := loadConfig(t, dir, "myhostname = mx.test.example\nmail_name = Postern\nmydestination = test.example\nmynetworks = 192.0.2.0/24\ninet_interfaces = 127.0.0.1\nlocal_recipient_maps =\n")
+	ts := startServer(t, testSettings(), func(ts *testServer) {
+		built, closeTables, err := NewServer(cfg, ts.log, ts.cleanup.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { closeTables() })
+		built.LookupName = ts.srv.LookupName
+		ts.srv = built
+	})
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("HELO c", "250 mx.test.example")
+	c.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
+	// Postfix 3.7's smtpd_relay_restrictions end in defer_unauth_destination.
+	c.expect("RCPT TO:<a@elsewhere.example>", "454 4.7.1 <a@elsewhere.example>: Relay access denied")
+	c.expect("RCPT TO:<a%elsewhere.example@test.example>", "454 4.7.1 <a%elsewhere.example@test.example>: Relay access denied")
+	c.expect("RCPT TO:<pftest@test.example>", "250 2.1.5 Ok")
+	c.expect("RCPT TO:<pftest@[127.0.0.1]>", "250 2.1.5 Ok")
+	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	c.expect("hi\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+	ts.waitLog(t, "NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 454 4.7.1 <a@elsewhere.example>: Relay access denied; from=<s@remote.example> to=<a@elsewhere.example> proto=SMTP helo=<c>")
+}
