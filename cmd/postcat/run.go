@@ -9,6 +9,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/postern/postern/pkg/getopt"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/queue/cli"
 )
@@ -25,7 +26,7 @@ type flags struct {
 var searchOrder = []string{queue.Maildrop, queue.Incoming, queue.Active, queue.Deferred, queue.Hold, queue.Saved}
 
 func run(args []string, env cli.Env) int {
-	opts, operands, err := cli.Getopt(args, "bc:dehoqv")
+	opts, operands, err := getopt.Parse(args, "bc:dehoqv")
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "postcat: %v\n", err)
 		return cli.Fatalf("postcat", env, "%s", usage)

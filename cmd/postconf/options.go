@@ -1,11 +1,12 @@
-// options.go parses postconf's command line the way getopt does: bundled
-// flags (-nx, -dh), -c DIR and -o name=value with their argument attached
-// or separate, options ending at the first operand or "--".
+// options.go reads postconf's command line (getopt-style, via pkg/getopt)
+// and rejects the flag combinations postconf refuses.
 package main
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/postern/postern/pkg/getopt"
 )
 
 // usageError is a bad command line: getopt's complaint, then the usage.
@@ -22,52 +23,29 @@ type options struct {
 	args       []string
 }
 
-// flagsWithArgument take a value: -c DIR, -o name=value.
-const flagsWithArgument = "co"
-
-// knownFlags are the single-letter flags postconf accepts.
-const knownFlags = "aAdefFhHmMnPxX#"
+// optstring is postconf's getopt option string: -c DIR and -o name=value
+// take a value, the other letters are flags.
+const optstring = "aAc:defFhHmMno:PxX#"
 
 func parseOptions(argv []string) (*options, error) {
-	o := &options{flags: map[byte]bool{}}
-	i := 0
-	for ; i < len(argv); i++ {
-		arg := argv[i]
-		if arg == "--" {
-			i++
-			break
-		}
-		if len(arg) < 2 || arg[0] != '-' {
-			break
-		}
-		for j := 1; j < len(arg); j++ {
-			f := arg[j]
-			if strings.IndexByte(flagsWithArgument, f) >= 0 {
-				value := arg[j+1:]
-				if value == "" {
-					if i+1 >= len(argv) {
-						return nil, &usageError{fmt.Sprintf("option requires an argument -- '%c'", f)}
-					}
-					i++
-					value = argv[i]
-				}
-				if f == 'c' {
-					o.configDir = value
-				} else {
-					o.overrides = append(o.overrides, value)
-				}
-				break
-			}
-			if strings.IndexByte(knownFlags, f) < 0 {
-				return nil, &usageError{fmt.Sprintf("invalid option -- '%c'", f)}
-			}
-			o.flags[f] = true
-			if f == 'M' || f == 'F' || f == 'P' {
-				o.masterMode = f
+	parsed, operands, err := getopt.Parse(argv, optstring)
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	o := &options{flags: map[byte]bool{}, args: operands}
+	for _, opt := range parsed {
+		switch opt.Letter {
+		case 'c':
+			o.configDir = opt.Arg
+		case 'o':
+			o.overrides = append(o.overrides, opt.Arg)
+		default:
+			o.flags[opt.Letter] = true
+			if opt.Letter == 'M' || opt.Letter == 'F' || opt.Letter == 'P' {
+				o.masterMode = opt.Letter
 			}
 		}
 	}
-	o.args = argv[i:]
 	return o, o.check()
 }
 

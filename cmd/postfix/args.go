@@ -1,7 +1,7 @@
 // The postfix command line: getopt-style options, a command, its operands.
 package main
 
-import "fmt"
+import "github.com/postern/postern/pkg/getopt"
 
 type options struct {
 	configDir string
@@ -13,40 +13,20 @@ type options struct {
 // at the first word that is not one.
 func parseArgs(args []string) (options, error) {
 	var o options
-	i := 0
-	for ; i < len(args); i++ {
-		arg := args[i]
-		if arg == "--" {
-			i++
-			break
-		}
-		if len(arg) < 2 || arg[0] != '-' {
-			break
-		}
-		for j := 1; j < len(arg); j++ {
-			switch arg[j] {
-			case 'c':
-				value := arg[j+1:]
-				if value == "" {
-					i++
-					if i == len(args) {
-						return o, fmt.Errorf("option requires an argument -- 'c'")
-					}
-					value = args[i]
-				}
-				o.configDir = value
-				j = len(arg)
-			case 'v', 'D':
-				// Accepted as Postfix accepts them; nothing to pass on yet.
-			default:
-				return o, fmt.Errorf("invalid option -- '%c'", arg[j])
-			}
-		}
+	parsed, rest, err := getopt.Parse(args, "c:Dv")
+	if err != nil {
+		return o, err
 	}
-	if i < len(args) {
-		o.command = args[i]
-		if rest := args[i+1:]; len(rest) > 0 {
-			o.operands = rest
+	for _, opt := range parsed {
+		if opt.Letter == 'c' {
+			o.configDir = opt.Arg
+		}
+		// -D and -v are accepted as Postfix accepts them; nothing to pass on yet.
+	}
+	if len(rest) > 0 {
+		o.command = rest[0]
+		if operands := rest[1:]; len(operands) > 0 {
+			o.operands = operands
 		}
 	}
 	return o, nil

@@ -1,7 +1,7 @@
 // Command-line parsing for postlog, with getopt's rules and messages.
 package main
 
-import "fmt"
+import "github.com/postern/postern/pkg/getopt"
 
 const usage = "usage: postlog [-c config_dir] [-i] [-p priority] [-t tag] [-v] [text]"
 
@@ -21,50 +21,28 @@ type usageError struct{ complaint string }
 func (e *usageError) Error() string { return e.complaint }
 
 // parseArgs parses args (without the program name) as getopt("c:ip:t:v")
-// does: options may be grouped (-iv) and an option's value may be attached
-// (-tTAG); options end at "--" or at the first argument that is not one.
+// does. On a bad option it still returns the options given before it, so
+// that the complaint is logged under the -t tag when one came first.
 func parseArgs(args []string) (options, error) {
 	opts := options{priority: "info"}
-	i := 0
-	for ; i < len(args); i++ {
-		arg := args[i]
-		if arg == "--" {
-			i++
-			break
-		}
-		if len(arg) < 2 || arg[0] != '-' {
-			break
-		}
-		for j := 1; j < len(arg); j++ {
-			c := arg[j]
-			switch c {
-			case 'i':
-				// Obsolete: the process ID is always logged.
-			case 'v':
-				opts.verbose++
-			case 'c', 'p', 't':
-				value := arg[j+1:]
-				if value == "" {
-					if i+1 >= len(args) {
-						return opts, &usageError{fmt.Sprintf("option requires an argument -- '%c'", c)}
-					}
-					i++
-					value = args[i]
-				}
-				switch c {
-				case 'c':
-					opts.configDir = value
-				case 'p':
-					opts.priority = value
-				case 't':
-					opts.tag = value
-				}
-				j = len(arg)
-			default:
-				return opts, &usageError{fmt.Sprintf("invalid option -- '%c'", c)}
-			}
+	parsed, text, err := getopt.Parse(args, "c:ip:t:v")
+	for _, opt := range parsed {
+		switch opt.Letter {
+		case 'c':
+			opts.configDir = opt.Arg
+		case 'i':
+			// Obsolete: the process ID is always logged.
+		case 'p':
+			opts.priority = opt.Arg
+		case 't':
+			opts.tag = opt.Arg
+		case 'v':
+			opts.verbose++
 		}
 	}
-	opts.text = args[i:]
+	if err != nil {
+		return opts, &usageError{err.Error()}
+	}
+	opts.text = text
 	return opts, nil
 }

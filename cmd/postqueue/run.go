@@ -8,6 +8,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/postern/postern/pkg/getopt"
 	"github.com/postern/postern/pkg/queue/cli"
 )
 
@@ -28,7 +29,7 @@ func run(name string, args []string, env cli.Env) int {
 	if name == "mailq" {
 		return runMailq(args, env)
 	}
-	opts, operands, err := cli.Getopt(args, "c:fi:jps:v")
+	opts, operands, err := getopt.Parse(args, "c:fi:jps:v")
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "postqueue: %v\n", err)
 		return usageError(env)
@@ -71,7 +72,7 @@ func run(name string, args []string, env cli.Env) int {
 // runMailq lists the queue, as "sendmail -bp" does when called as mailq;
 // -C and -c name the configuration directory.
 func runMailq(args []string, env cli.Env) int {
-	opts, _, err := cli.Getopt(args, "C:c:v")
+	opts, _, err := getopt.Parse(args, "C:c:v")
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "mailq: %v\n", err)
 		return cli.Fatalf("mailq", env, "usage: mailq [-C config_dir]")

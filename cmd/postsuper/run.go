@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/postern/postern/pkg/getopt"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/queue/cli"
 )
@@ -18,7 +19,7 @@ const usage = "usage: postsuper [-c config_dir] [-d queue_id (delete)] [-e queue
 var actionOrder = []action{requeue, remove, expire, hold, release}
 
 func run(args []string, env cli.Env) int {
-	opts, operands, err := cli.Getopt(args, "c:d:e:f:h:H:r:sSv")
+	opts, operands, err := getopt.Parse(args, "c:d:e:f:h:H:r:sSv")
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "postsuper: %v\n", err)
 		return cli.Fatalf("postsuper", env, "%s", usage)

@@ -3,11 +3,13 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/getopt"
 )
 
 // Options is a daemon's command line:
@@ -30,52 +32,44 @@ type Options struct {
 	Operands     []string // the words after the options
 }
 
-// optionsWithValue are the option letters that take a value.
-const optionsWithValue = "cnptwoL"
+// optstring is the daemon's getopt option string: the letters followed
+// by ':' take a value.
+const optstring = "c:n:p:t:w:o:L:urvDS"
 
 // ParseArgs parses args (without argv[0]). Options end at "--" or at the
 // first word that does not start with "-"; flags may be bundled ("-uv") and
 // a value may follow its letter in the same word ("-p5", "-oname=value").
-// Errors are worded as Postfix's daemons word them.
+// Errors are worded as Postfix's daemons word them; a bad value of an
+// option is reported before a bad option that follows it.
 func ParseArgs(args []string) (*Options, error) {
 	o := &Options{}
-	i := 0
-	for ; i < len(args); i++ {
-		word := args[i]
-		if word == "--" {
-			i++
-			break
-		}
-		if len(word) < 2 || word[0] != '-' {
-			break
-		}
-		for j := 1; j < len(word); j++ {
-			letter := word[j]
-			if !strings.ContainsRune(optionsWithValue, rune(letter)) {
-				if err := o.setFlag(letter); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			value := word[j+1:]
-			if value == "" {
-				if i+1 >= len(args) {
-					return nil, fmt.Errorf("option requires an argument: %c", letter)
-				}
-				i++
-				value = args[i]
-			}
-			if err := o.setValue(letter, value); err != nil {
-				return nil, err
-			}
-			break
+	parsed, operands, parseErr := getopt.Parse(args, optstring)
+	for _, opt := range parsed {
+		if err := o.set(opt.Letter, opt.Arg); err != nil {
+			return nil, err
 		}
 	}
-	o.Operands = append([]string(nil), args[i:]...)
+	if parseErr != nil {
+		return nil, daemonWording(parseErr)
+	}
+	o.Operands = append([]string(nil), operands...)
 	return o, nil
 }
 
-func (o *Options) setFlag(letter byte) error {
+// daemonWording rewords a getopt complaint as Postfix's daemons word it.
+func daemonWording(err error) error {
+	var bad *getopt.Error
+	if !errors.As(err, &bad) {
+		return err
+	}
+	if bad.MissingArgument {
+		return fmt.Errorf("option requires an argument: %c", bad.Letter)
+	}
+	return fmt.Errorf("invalid option: %c", bad.Letter)
+}
+
+// set records one option; value is "" for the flags that take none.
+func (o *Options) set(letter byte, value string) error {
 	switch letter {
 	case 'u':
 		o.Unprivileged = true
@@ -87,14 +81,6 @@ func (o *Options) setFlag(letter byte) error {
 		o.Debug = true
 	case 'S':
 		o.StandAlone = true
-	default:
-		return fmt.Errorf("invalid option: %c", letter)
-	}
-	return nil
-}
-
-func (o *Options) setValue(letter byte, value string) error {
-	switch letter {
 	case 'c':
 		o.ConfigDir = value
 	case 'n':

@@ -71,6 +71,8 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"-o", "{ a = b"}, `invalid "-o { a = b" option value: missing '}'`},
 		{[]string{"-p", "-1"}, "bad -p option value: -1"},
 		{[]string{"-w", "10s"}, "bad -w option value: 10s"},
+		{[]string{"-p", "x", "-q"}, "bad -p option value: x"},
+		{[]string{"-q", "-p", "x"}, "invalid option: q"},
 	}
 	for _, tt := range tests {
 		_, err := ParseArgs(tt.args)

@@ -1,7 +1,11 @@
 // master's command line, read the way Postfix's master reads it.
 package supervisor
 
-import "fmt"
+import (
+	"errors"
+
+	"github.com/postern/postern/pkg/getopt"
+)
 
 // MasterUsage is master's usage message.
 const MasterUsage = "usage: master [-Ddistvw] [-c config_dir]"
@@ -22,49 +26,30 @@ type MasterOptions struct {
 }
 
 // ParseMasterArgs reads getopt-style options ("-dv", "-c dir", "-cdir").
+// master takes no operands; a bad option or any operand is a usage error.
 func ParseMasterArgs(args []string) (MasterOptions, error) {
 	var o MasterOptions
-	for i := 0; i < len(args); i++ {
-		arg := args[i]
-		if arg == "--" {
-			i++
-			if i < len(args) {
-				return o, fmt.Errorf("%s", MasterUsage)
-			}
-			break
+	parsed, operands, err := getopt.Parse(args, "c:dDistvw")
+	for _, opt := range parsed {
+		switch opt.Letter {
+		case 'c':
+			o.ConfigDir = opt.Arg
+		case 'd':
+			o.Debug = true
+		case 's', 'i':
+			o.Foreground = true
+		case 't':
+			o.Test = true
+		case 'w':
+			o.Wait = true
+		case 'v':
+			o.Verbose++
+		case 'D':
+			o.DebugPeer = true
 		}
-		if len(arg) < 2 || arg[0] != '-' {
-			return o, fmt.Errorf("%s", MasterUsage)
-		}
-		for j := 1; j < len(arg); j++ {
-			switch arg[j] {
-			case 'c':
-				value := arg[j+1:]
-				if value == "" {
-					i++
-					if i == len(args) {
-						return o, fmt.Errorf("%s", MasterUsage)
-					}
-					value = args[i]
-				}
-				o.ConfigDir = value
-				j = len(arg)
-			case 'd':
-				o.Debug = true
-			case 's', 'i':
-				o.Foreground = true
-			case 't':
-				o.Test = true
-			case 'w':
-				o.Wait = true
-			case 'v':
-				o.Verbose++
-			case 'D':
-				o.DebugPeer = true
-			default:
-				return o, fmt.Errorf("%s", MasterUsage)
-			}
-		}
+	}
+	if err != nil || len(operands) > 0 {
+		return o, errors.New(MasterUsage)
 	}
 	return o, nil
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/getopt"
 	"github.com/postern/postern/pkg/maps"
 )
 
@@ -104,7 +105,7 @@ func (c *command) run(args []string) (int, error) {
 		}
 		return c.newaliases()
 	}
-	options, operands, err := getopt(args, "Nc:d:finopq:rsuUvw")
+	options, operands, err := getopt.ParseGNU(args, "Nc:d:finopq:rsuUvw")
 	if err != nil {
 		fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.prog, err)
 		return 1, c.usage()
@@ -113,11 +114,11 @@ func (c *command) run(args []string) (int, error) {
 	var querying, deleting, dump, incremental bool
 	actions := 0
 	for _, o := range options {
-		switch o.flag {
+		switch o.Letter {
 		case 'c':
-			c.configDir = o.arg
+			c.configDir = o.Arg
 		case 'd':
-			del, deleting = o.arg, true
+			del, deleting = o.Arg, true
 			actions++
 		case 'f':
 			c.opts.NoFold = true
@@ -128,7 +129,7 @@ func (c *command) run(args []string) (int, error) {
 		case 'p':
 			c.resetPerms = true
 		case 'q':
-			query, querying = o.arg, true
+			query, querying = o.Arg, true
 			actions++
 		case 'r':
 			c.duplicates = maps.Replace
