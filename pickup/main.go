@@ -25,7 +25,8 @@ func main() {
 			if err != nil {
 				return err
 			}
-			p = pickup.New(layout, ctx.Log, queue.PrivateDir+"/"+service)
+			// Postfix's master.cf makes cleanup public (private = n).
+			p = pickup.New(layout, ctx.Log, queue.PublicDir+"/"+service)
 			return nil
 		},
 		AfterDrop: func(d *daemon.Context) error {

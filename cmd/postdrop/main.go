@@ -33,7 +33,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	if err := checkConfigDir(configDir); err != nil {
 		return cli.Fatalf("postdrop", env, "%v", err)
 	}
-	tool, err := cli.Start("postdrop", configDir, env)
+	tool, err := maildrop.StartCommand("postdrop", configDir, stderr)
 	if err != nil {
 		return cli.Fatalf("postdrop", env, "%v", err)
 	}
@@ -49,6 +49,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 		}
 		return tool.Fatal(cli.ExitFatal, "%v", err)
 	}
+	// Pickup not running is fine: the file waits for its next scan.
 	maildrop.WakePickup(tool.Config)
 	return cli.ExitOK
 }

@@ -39,20 +39,20 @@ func run(name string, args []string, stdin io.Reader, stderr io.Writer) int {
 			opts.configDir = filepath.Dir(opts.configDir) // -C names main.cf
 		}
 	}
-	tool, err := cli.Start("sendmail", opts.configDir, env)
+	tool, err := maildrop.StartCommand("sendmail", opts.configDir, stderr)
 	if err != nil {
 		return cli.Fatalf("sendmail", env, "%v", err)
 	}
 	defer tool.Close()
 	switch opts.mode {
 	case modeMailq:
-		return delegate(tool, "postqueue", "mailq", "-p")
+		return delegate(tool, "postqueue", "mailq")
 	case modeAliases:
 		return delegate(tool, "postalias", "newaliases")
 	case modeFlush:
 		return delegate(tool, "postqueue", "postqueue", "-f")
 	case modeSMTP:
-		return tool.Fatal(cli.ExitUsage, "-bs is not supported by Postern's sendmail")
+		return serveSMTP(tool, opts, stdin, os.Stdout)
 	}
 	return submit(tool, opts, stdin)
 }
@@ -97,10 +97,7 @@ func commandPath(cfg *config.Config, command string) (string, error) {
 	return "", fmt.Errorf("%s: command not found in %s", command, strings.Join(dirs, " or "))
 }
 
-// submit reads the message and queues it in maildrop/: directly when the
-// maildrop directory is writable by this user (root, or a development
-// instance owned by the user), otherwise through the set-group-id
-// postdrop command.
+// submit reads the message and queues it in maildrop/.
 func submit(tool *cli.Tool, opts *options, stdin io.Reader) int {
 	sub, err := submission(tool.Config, opts)
 	if err != nil {
@@ -109,21 +106,37 @@ func submit(tool *cli.Tool, opts *options, stdin io.Reader) int {
 	if len(sub.Recipients) == 0 && !sub.ExtractRecipients {
 		return tool.Fatal(cli.ExitUsage, "Recipient addresses must be specified on the command line or via the -t option")
 	}
-	content := newInputReader(stdin, opts.ignoreDots)
-	maildropDir := filepath.Join(tool.Layout.Root, queue.Maildrop)
-	if unix.Access(maildropDir, unix.W_OK|unix.X_OK) != nil {
-		return viaPostdrop(tool, sub, content)
-	}
-	if _, err := maildrop.Write(tool.Layout, sub, content); err != nil {
-		if errors.Is(err, maildrop.ErrNoRecipients) {
+	if _, err := deposit(tool, sub, newInputReader(stdin, opts.ignoreDots), opts.verbose > 0); err != nil {
+		var exit *exec.ExitError
+		switch {
+		case errors.As(err, &exit):
+			return exit.ExitCode() // postdrop has said why
+		case errors.Is(err, maildrop.ErrNoRecipients):
 			return tool.Fatal(cli.ExitUsage, "No recipient addresses found in message header")
 		}
 		return tool.Fatal(cli.ExitFatal, "%v", err)
 	}
-	if err := maildrop.WakePickup(tool.Config); err != nil && opts.verbose > 0 {
+	return cli.ExitOK
+}
+
+// deposit writes the message into maildrop/ and wakes pickup: directly
+// when the maildrop directory is writable by this user (root, or a
+// development instance owned by the user), otherwise through the
+// set-group-id postdrop command. It returns the maildrop queue ID when it
+// wrote the file itself.
+func deposit(tool *cli.Tool, sub *maildrop.Submission, content io.Reader, verbose bool) (string, error) {
+	maildropDir := filepath.Join(tool.Layout.Root, queue.Maildrop)
+	if unix.Access(maildropDir, unix.W_OK|unix.X_OK) != nil {
+		return "", viaPostdrop(tool, sub, content)
+	}
+	id, err := maildrop.Write(tool.Layout, sub, content)
+	if err != nil {
+		return "", err
+	}
+	if err := maildrop.WakePickup(tool.Config); err != nil && verbose {
 		tool.Log.Info("%v", err)
 	}
-	return cli.ExitOK
+	return id, nil
 }
 
 // submission builds the envelope from the options and the user's account.
@@ -162,11 +175,12 @@ func submission(cfg *config.Config, opts *options) (*maildrop.Submission, error)
 }
 
 // viaPostdrop hands the submission to postdrop, which may write to
-// maildrop/ because it is set-group-id postdrop.
-func viaPostdrop(tool *cli.Tool, sub *maildrop.Submission, content io.Reader) int {
+// maildrop/ because it is set-group-id postdrop. postdrop reports its own
+// errors on standard error; its failure comes back as an *exec.ExitError.
+func viaPostdrop(tool *cli.Tool, sub *maildrop.Submission, content io.Reader) error {
 	path, err := commandPath(tool.Config, "postdrop")
 	if err != nil {
-		return tool.Fatal(cli.ExitFatal, "%v", err)
+		return err
 	}
 	args := []string{"-f", sub.Sender}
 	if sub.FullName != "" {
@@ -182,9 +196,9 @@ func viaPostdrop(tool *cli.Tool, sub *maildrop.Submission, content io.Reader) in
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
-			return exit.ExitCode()
+			return err
 		}
-		return tool.Fatal(cli.ExitFatal, "execute %s: %v", path, err)
+		return fmt.Errorf("execute %s: %w", path, err)
 	}
-	return cli.ExitOK
+	return nil
 }

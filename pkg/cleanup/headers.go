@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/queue"
 )
@@ -27,6 +28,7 @@ var (
 // headerFacts is what cleanup learned from the message headers.
 type headerFacts struct {
 	messageID string // value of Message-Id:, as logged
+	resentID  string // value of Resent-Message-Id:
 	hops      int    // Received: headers
 	have      map[string]bool
 }
@@ -41,6 +43,7 @@ type contentWriter struct {
 	sub     *ipc.CleanupSubmission
 	sender  string // the envelope sender after rewriting
 	local   bool
+	mapping bool // canonical mapping applies (CleanupFlagMapOK)
 	uid     string
 	now     time.Time
 	addMiss bool
@@ -58,7 +61,7 @@ func (c *contentWriter) received() string {
 	var b strings.Builder
 	forClause := ""
 	if len(c.sub.Recipients) == 1 {
-		forClause = "\n\tfor <" + c.sub.Recipients[0].Address + ">"
+		forClause = "\n\tfor <" + addr.Split(c.sub.Recipients[0].Address).String() + ">"
 	}
 	if c.local {
 		fmt.Fprintf(&b, "Received: by %s (%s, from userid %s)\n\tid %s; %s\n",
@@ -128,7 +131,13 @@ func (c *contentWriter) copy(r io.Reader) error {
 		if header == nil {
 			return nil
 		}
+		if header[len(header)-1] != '\n' {
+			header = append(header, '\n') // the content ended inside it
+		}
 		c.note(name, header)
+		if c.local {
+			header = c.rewriteHeader(name, header)
+		}
 		err := c.write(header)
 		header, name = nil, ""
 		return err
@@ -213,10 +222,18 @@ func (c *contentWriter) note(name string, header []byte) {
 		c.facts.hops++
 	case "message-id":
 		if c.facts.messageID == "" {
-			value := header[len(name)+1:]
-			c.facts.messageID = strings.Join(strings.Fields(string(value)), " ")
+			c.facts.messageID = headerValue(name, header)
+		}
+	case "resent-message-id":
+		if c.facts.resentID == "" {
+			c.facts.resentID = headerValue(name, header)
 		}
 	}
+}
+
+// headerValue returns a header's value with its white space collapsed.
+func headerValue(name string, header []byte) string {
+	return strings.Join(strings.Fields(string(header[len(name)+1:])), " ")
 }
 
 // endHeaders checks the hop count and adds the missing headers, in

@@ -69,7 +69,7 @@ func (s *Server) Serve(ctx context.Context, nc net.Conn) {
 			s.Log.Warning("%v", err)
 			return
 		}
-		if reply.Status == 0 {
+		if reply.Status == 0 && sub.Flags&(ipc.CleanupFlagHold|ipc.CleanupFlagDiscard) == 0 {
 			s.wakeQueueManager(ctx)
 		}
 	}
@@ -96,9 +96,23 @@ func (s *Server) submit(ctx context.Context, sub *ipc.CleanupSubmission, content
 		}
 		return &ipc.CleanupReply{Status: status, Reason: reason}, nil
 	}
+	if sub.Flags&ipc.CleanupFlagDiscard != 0 {
+		// Accepted and thrown away; the client logs why.
+		if err := w.Abandon(); err != nil {
+			s.Log.Warning("%v", err)
+		}
+		return &ipc.CleanupReply{QueueID: w.ID}, nil
+	}
 	if err := w.Commit(); err != nil {
 		s.Log.Warning("%s: %v", w.ID, err)
 		return &ipc.CleanupReply{Status: ipc.CleanupStatWrite, Reason: replyWriteError}, nil
+	}
+	if sub.Flags&ipc.CleanupFlagHold != 0 {
+		// The message is safe in incoming/ already; a failed move leaves
+		// it there, to be delivered instead of held.
+		if err := s.Layout.Move(w.ID, queue.Incoming, queue.Hold); err != nil {
+			s.Log.Warning("%s: %v", w.ID, err)
+		}
 	}
 	return &ipc.CleanupReply{QueueID: w.ID}, nil
 }
@@ -112,6 +126,7 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 		now = s.Settings.Now()
 	}
 	uid, local := localUID(sub)
+	mapping := sub.Flags&ipc.CleanupFlagMapOK != 0
 	env, status, reason := s.envelope(sub, w.ID, local, now)
 	if status != 0 {
 		_, err := io.Copy(io.Discard, content)
@@ -122,11 +137,14 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 		_, err := io.Copy(io.Discard, content)
 		return ipc.CleanupStatWrite, replyWriteError, err
 	}
-	cw := &contentWriter{s: s.Settings, w: w, sub: sub, sender: env.Sender, local: local, uid: uid, now: now,
+	cw := &contentWriter{s: s.Settings, w: w, sub: sub, sender: env.Sender, local: local, mapping: mapping, uid: uid, now: now,
 		addMiss: local || s.Settings.AlwaysAddMissingHeaders}
 	copyErr := cw.copy(&readTracker{r: content})
 	if copyErr == nil || errors.Is(copyErr, errTooBig) || errors.Is(copyErr, errTooMany) {
 		s.Log.Info("%s: message-id=%s", w.ID, orEmpty(cw.facts.messageID))
+		if cw.facts.resentID != "" {
+			s.Log.Info("%s: resent-message-id=%s", w.ID, cw.facts.resentID)
+		}
 	}
 	if copyErr == nil {
 		return 0, "", nil
@@ -153,10 +171,17 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 // envelope rewrites the sender and the recipients of sub.
 func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local bool, now time.Time) (*queue.Envelope, ipc.CleanupStatus, string) {
 	st := s.Settings
-	sender, err := st.canonical(st.qualify(sub.Sender), st.SenderCanonicalMaps)
-	if err != nil {
-		s.Log.Warning("%s: %v", id, err)
-		return nil, ipc.CleanupStatWrite, replyWriteError
+	// Canonical and virtual alias mapping only when the client asks for
+	// it, as Postfix's receive_override_options=no_address_mappings
+	// turns it off.
+	mapping := sub.Flags&ipc.CleanupFlagMapOK != 0
+	sender := st.qualify(sub.Sender)
+	var err error
+	if mapping {
+		if sender, err = st.canonical(sender, st.SenderCanonicalMaps); err != nil {
+			s.Log.Warning("%s: %v", id, err)
+			return nil, ipc.CleanupStatWrite, replyWriteError
+		}
 	}
 	arrival := sub.ArrivalTime
 	if arrival.IsZero() {
@@ -170,12 +195,16 @@ func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local bool, now
 		if original == "" {
 			original = rc.Address
 		}
-		rewritten, err := st.canonical(st.qualify(rc.Address), st.RecipientCanonicalMaps)
-		if err != nil {
-			s.Log.Warning("%s: %v", id, err)
-			return nil, ipc.CleanupStatWrite, replyWriteError
+		rewritten := st.qualify(rc.Address)
+		expanded := []string{rewritten}
+		if mapping {
+			rewritten, err = st.canonical(rewritten, st.RecipientCanonicalMaps)
+			if err != nil {
+				s.Log.Warning("%s: %v", id, err)
+				return nil, ipc.CleanupStatWrite, replyWriteError
+			}
+			expanded, err = st.expandVirtual(rewritten)
 		}
-		expanded, err := st.expandVirtual(rewritten)
 		if err != nil {
 			var aerr *aliasError
 			if errors.As(err, &aerr) {

@@ -130,7 +130,7 @@ func (ts *testServer) incoming() []string {
 
 func remote(sender string, rcpts ...string) *ipc.CleanupSubmission {
 	sub := &ipc.CleanupSubmission{Sender: sender, ClientName: "localhost", ClientAddress: "127.0.0.1",
-		HeloName: "c.example", Protocol: "ESMTP", ArrivalTime: testNow}
+		HeloName: "c.example", Protocol: "ESMTP", ArrivalTime: testNow, Flags: ipc.CleanupFlagMapOK}
 	for _, r := range rcpts {
 		sub.Recipients = append(sub.Recipients, ipc.Recipient{Address: r})
 	}
@@ -153,13 +153,15 @@ func TestRemoteSubmissionHeaders(t *testing.T) {
 		content  string
 		wantHead string
 		wantLog  string
+		wantLog2 string
 	}{
 		{
 			name:     "one recipient gets for",
 			rcpts:    []string{"pftest@test.example"},
-			content:  "Subject: hi\r\nMessage-ID: <t1@client.example>\r\n\r\nbody\r\n",
-			wantHead: "Received: from c.example (localhost [127.0.0.1])\n\tby mx.test.example (Postern) with ESMTP id ID\n\tfor <pftest@test.example>; Sat, 28 Nov 2026 13:03:59 +0000 (UTC)\nSubject: hi\nMessage-ID: <t1@client.example>\n\nbody\n",
+			content:  "Subject: hi\r\nMessage-ID: <t1@client.example>\r\nResent-Message-ID: <r1@x>\r\n\r\nbody\r\n",
+			wantHead: "Received: from c.example (localhost [127.0.0.1])\n\tby mx.test.example (Postern) with ESMTP id ID\n\tfor <pftest@test.example>; Sat, 28 Nov 2026 13:03:59 +0000 (UTC)\nSubject: hi\nMessage-ID: <t1@client.example>\nResent-Message-ID: <r1@x>\n\nbody\n",
 			wantLog:  ": message-id=<t1@client.example>",
+			wantLog2: ": resent-message-id=<r1@x>",
 		},
 		{
 			name:     "two recipients, no for, nothing added",
@@ -189,6 +191,9 @@ func TestRemoteSubmissionHeaders(t *testing.T) {
 			if v, _ := m.Attr(queue.AttrClientAddr); v != "127.0.0.1" {
 				t.Errorf("client_address %q", v)
 			}
+			if tt.wantLog2 != "" && !strings.Contains(ts.logText(), reply.QueueID+tt.wantLog2) {
+				t.Errorf("log lacks %q:\n%s", reply.QueueID+tt.wantLog2, ts.logText())
+			}
 			if !strings.Contains(ts.logText(), reply.QueueID+tt.wantLog) {
 				t.Errorf("log lacks %q:\n%s", reply.QueueID+tt.wantLog, ts.logText())
 			}
@@ -198,7 +203,7 @@ func TestRemoteSubmissionHeaders(t *testing.T) {
 
 func TestLocalSubmissionAddsHeaders(t *testing.T) {
 	ts := startServer(t, baseSettings())
-	sub := &ipc.CleanupSubmission{Sender: "alice", Recipients: []ipc.Recipient{{Address: "bob"}}, ArrivalTime: testNow}
+	sub := &ipc.CleanupSubmission{Sender: "alice", Recipients: []ipc.Recipient{{Address: "bob"}}, ArrivalTime: testNow, Flags: ipc.CleanupFlagMapOK}
 	LocalSubmission(sub, 1000)
 	reply := ts.submit(sub, "Subject: local\n\nhello\n")
 	if reply.Status != 0 {
@@ -421,5 +426,78 @@ func TestNoRecipients(t *testing.T) {
 	reply := ts.submit(remote("s@remote.example"), "Subject: x\n\nbody\n")
 	if reply.Status != ipc.CleanupStatNoRcpt || reply.Reason != "554 5.5.1 Error: no valid recipients" {
 		t.Errorf("reply %+v", reply)
+	}
+}
+
+func TestSubmissionFlags(t *testing.T) {
+	s := baseSettings()
+	s.VirtualAliasMaps = writeTable(t, "alias@test.example  real@test.example\n")
+	ts := startServer(t, s)
+	tests := []struct {
+		name     string
+		flags    ipc.CleanupFlags
+		queue    string
+		wantRcpt string
+	}{
+		{"mapping", ipc.CleanupFlagMapOK, queue.Incoming, "real@test.example"},
+		{"no address mappings", 0, queue.Incoming, "alias@test.example"},
+		{"hold", ipc.CleanupFlagMapOK | ipc.CleanupFlagHold, queue.Hold, "real@test.example"},
+		{"discard", ipc.CleanupFlagDiscard, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sub := remote("s@remote.example", "alias@test.example")
+			sub.Flags = tt.flags
+			reply := ts.submit(sub, "Subject: x\n\nbody\n")
+			if reply.Status != 0 || reply.QueueID == "" {
+				t.Fatalf("reply %+v", reply)
+			}
+			if tt.queue == "" {
+				if _, err := ts.layout.Find(reply.QueueID, queue.MessageQueues...); err == nil {
+					t.Errorf("discarded message %s was queued", reply.QueueID)
+				}
+				return
+			}
+			m, err := ts.layout.Load(tt.queue, reply.QueueID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(addresses(m), ","); got != tt.wantRcpt {
+				t.Errorf("recipients %s, want %s", got, tt.wantRcpt)
+			}
+		})
+	}
+}
+
+func TestLocalHeaderRewriting(t *testing.T) {
+	s := baseSettings()
+	s.RecipientCanonicalMaps = writeTable(t, "carol@test.example  caroline@test.example\n")
+	ts := startServer(t, s)
+	tests := []struct {
+		header string
+		want   string
+	}{
+		{"To: bob\n", "To: bob@test.example\n"},
+		{"To: Bob Smith <bob>, carol\n", "To: Bob Smith <bob@test.example>, caroline@test.example\n"},
+		{"Cc: x@y.example (kept as is)\n", "Cc: x@y.example (kept as is)\n"},
+		{"To: undisclosed-recipients:;\n", "To: undisclosed-recipients:;\n"},
+		{"From: \"A, B\" <ab>\n", "From: \"A, B\" <ab@test.example>\n"},
+		{"Subject: bob\n", "Subject: bob\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.header, func(t *testing.T) {
+			sub := &ipc.CleanupSubmission{Sender: "alice", Recipients: []ipc.Recipient{{Address: "bob"}}, Flags: ipc.CleanupFlagMapOK}
+			LocalSubmission(sub, 0)
+			reply := ts.submit(sub, tt.header+"\nbody\n")
+			_, content := ts.load(reply.QueueID)
+			if !strings.Contains(content, "\n"+tt.want) {
+				t.Errorf("content lacks %q:\n%s", tt.want, content)
+			}
+		})
+	}
+	// Remote submissions keep their headers.
+	reply := ts.submit(remote("s@remote.example", "r@test.example"), "To: bob\n\nbody\n")
+	if _, content := ts.load(reply.QueueID); !strings.Contains(content, "\nTo: bob\n") {
+		t.Errorf("remote header rewritten:\n%s", content)
 	}
 }

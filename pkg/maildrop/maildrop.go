@@ -27,8 +27,9 @@ type Submission struct {
 	Sender     string   // envelope sender (-f, or the login name); "" is the null sender
 	FullName   string   // -F, or the user's name from the password file
 	Recipients []string // command-line recipients
-	// ExtractRecipients is -t: add the To:, Cc: and Bcc: addresses and
-	// remove Bcc: headers.
+	// ExtractRecipients is -t: add the To:, Cc: and Bcc: addresses (only
+	// the Resent-To:, Resent-Cc: and Resent-Bcc: ones when the message
+	// has Resent- headers) and remove Bcc: and Resent-Bcc: headers.
 	ExtractRecipients bool
 	// Origin is myorigin, for the address of a From: header added for
 	// FullName when Sender has no domain.
@@ -63,7 +64,12 @@ func write(w *queue.Writer, sub *Submission, content io.Reader) (string, error) 
 		return "", err
 	}
 	count := len(sub.Recipients)
-	for _, r := range h.extracted {
+	extracted := h.extracted
+	if h.resent {
+		// With Resent- headers present only those name the recipients.
+		extracted = h.resentExtracted
+	}
+	for _, r := range extracted {
 		if err := w.AddRecipient(queue.Recipient{Address: r}); err != nil {
 			return "", err
 		}
@@ -82,10 +88,12 @@ func write(w *queue.Writer, sub *Submission, content io.Reader) (string, error) 
 // block it collects -t recipients, drops Bcc: and adds a From: with the
 // full name when the message has none.
 type headerCopier struct {
-	w         *queue.Writer
-	sub       *Submission
-	extracted []string
-	hasFrom   bool
+	w               *queue.Writer
+	sub             *Submission
+	extracted       []string // from To:, Cc:, Bcc:
+	resentExtracted []string // from Resent-To:, Resent-Cc:, Resent-Bcc:
+	resent          bool     // the message has Resent- headers
+	hasFrom         bool
 }
 
 // maxHeader bounds one buffered header; a longer one ends the header
@@ -98,6 +106,9 @@ func (h *headerCopier) copy(content io.Reader) error {
 	flush := func() error {
 		if header == nil {
 			return nil
+		}
+		if header[len(header)-1] != '\n' {
+			header = append(header, '\n') // the content ended inside it
 		}
 		keep := h.note(header)
 		var err error
@@ -186,14 +197,25 @@ func (h *headerCopier) note(header []byte) bool {
 	if !h.sub.ExtractRecipients {
 		return true
 	}
+	if strings.HasPrefix(name, "resent-") {
+		h.resent = true
+	}
 	switch name {
 	case "to", "cc", "bcc":
-		mailboxes, _ := addr.ParseAddressList(string(header[i+1:]))
-		for _, m := range mailboxes {
-			h.extracted = append(h.extracted, m.Address.Internal())
-		}
+		h.extracted = appendAddresses(h.extracted, header[i+1:])
+	case "resent-to", "resent-cc", "resent-bcc":
+		h.resentExtracted = appendAddresses(h.resentExtracted, header[i+1:])
 	}
-	return name != "bcc"
+	return name != "bcc" && name != "resent-bcc"
+}
+
+// appendAddresses adds the addresses of a header value to list.
+func appendAddresses(list []string, value []byte) []string {
+	mailboxes, _ := addr.ParseAddressList(string(value))
+	for _, m := range mailboxes {
+		list = append(list, m.Address.Internal())
+	}
+	return list
 }
 
 // endHeaders adds From: with the full name when the message has no From:.

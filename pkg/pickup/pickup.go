@@ -7,10 +7,8 @@ package pickup
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/postern/postern/pkg/cleanup"
@@ -24,7 +22,7 @@ import (
 type Pickup struct {
 	Layout *queue.Layout
 	Log    *maillog.Logger
-	// CleanupSocket is cleanup's endpoint, "private/cleanup".
+	// CleanupSocket is cleanup's endpoint, "public/cleanup".
 	CleanupSocket string
 
 	wake chan struct{}
@@ -83,55 +81,45 @@ func (p *Pickup) Scan(ctx context.Context) {
 // should stop; problems with the file itself are logged here.
 func (p *Pickup) pick(ctx context.Context, e queue.Entry) error {
 	rel := queue.Maildrop + "/" + e.ID
-	st, err := os.Lstat(e.Path)
-	if errors.Is(err, os.ErrNotExist) {
+	f, err := openMaildrop(e.Path)
+	if errors.Is(err, errSkip) {
 		return nil
 	}
 	if err != nil {
-		p.Log.Warning("%s: %v", rel, err)
-		return nil
-	}
-	if !st.Mode().IsRegular() {
-		p.Log.Warning("%s: not a regular file -- removed", rel)
+		p.Log.Warning("%s: %v -- removed", rel, err)
 		os.Remove(e.Path)
 		return nil
 	}
-	if !queue.ModeReady(st.Mode()) {
-		return nil // still being written
-	}
-	uid := 0
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		uid = int(sys.Uid)
-	}
-	m, err := p.Layout.Load(queue.Maildrop, e.ID, func(w string) { p.Log.Warning("%s", w) })
-	if err != nil {
-		if !errors.Is(err, queue.ErrCorrupt) {
-			p.Log.Warning("%v", err)
-		}
-		return nil
-	}
-	if len(m.Pending()) == 0 {
-		p.Log.Info("%s: no recipients left -- removed", rel)
-		os.Remove(m.Path)
-		return nil
-	}
-	reply, err := p.submit(ctx, m, uid)
-	if errors.Is(err, queue.ErrCorrupt) {
-		p.Log.Warning("%v", err)
+	defer f.file.Close()
+	saveCorrupt := func(err error) error {
+		p.Log.Warning("%s: %v", rel, err)
 		if err := p.Layout.SaveCorrupt(queue.Maildrop, e.ID, func(w string) { p.Log.Warning("%s", w) }); err != nil {
 			p.Log.Warning("%v", err)
 		}
 		return nil
+	}
+	m, err := queue.ReadEnvelope(f.file)
+	if err != nil {
+		return saveCorrupt(err)
+	}
+	if len(m.Pending()) == 0 {
+		p.Log.Info("%s: no recipients left -- removed", rel)
+		os.Remove(e.Path)
+		return nil
+	}
+	reply, err := p.submit(ctx, f, m)
+	if errors.Is(err, queue.ErrCorrupt) {
+		return saveCorrupt(err)
 	}
 	if err != nil {
 		return err
 	}
 	switch {
 	case reply.Status == 0:
-		p.Log.Info("%s: uid=%d from=<%s>", reply.QueueID, uid, m.Sender)
-		if err := os.Remove(m.Path); err != nil {
+		if err := os.Remove(e.Path); err != nil {
 			p.Log.Warning("remove %s: %v", rel, err)
 		}
+		p.Log.Info("%s: uid=%d from=<%s>", reply.QueueID, f.uid, m.Sender)
 	case strings.HasPrefix(reply.Reason, "4"):
 		p.Log.Warning("%s: cleanup deferred the message: %s", rel, reply.Reason)
 	default:
@@ -146,10 +134,15 @@ func (p *Pickup) pick(ctx context.Context, e queue.Entry) error {
 // submitTimeout bounds one submission to cleanup.
 const submitTimeout = 10 * time.Minute
 
-// submit sends m's pending recipients and content to cleanup.
-func (p *Pickup) submit(ctx context.Context, m *queue.Message, uid int) (*ipc.CleanupReply, error) {
+// submit sends m's pending recipients and content to cleanup, on behalf
+// of the file's owner.
+func (p *Pickup) submit(ctx context.Context, f *maildropFile, m *queue.Message) (*ipc.CleanupReply, error) {
 	ctx, cancel := context.WithTimeout(ctx, submitTimeout)
 	defer cancel()
+	content, err := f.contentReader(m.Size.DataOffset)
+	if err != nil {
+		return nil, err
+	}
 	conn, err := ipc.Dial(ctx, p.CleanupSocket, ipc.ProtocolCleanup)
 	if err != nil {
 		return nil, err
@@ -161,7 +154,7 @@ func (p *Pickup) submit(ctx context.Context, m *queue.Message, uid int) (*ipc.Cl
 		Flags:       ipc.CleanupFlagBounce | ipc.CleanupFlagFilter | ipc.CleanupFlagMapOK | ipc.CleanupFlagBCCOK,
 		SMTPUTF8:    m.Size.SMTPUTF8 != 0,
 	}
-	cleanup.LocalSubmission(sub, uid)
+	cleanup.LocalSubmission(sub, f.uid)
 	for _, r := range m.Pending() {
 		sub.Recipients = append(sub.Recipients, ipc.Recipient{
 			Address: r.Address, OriginalRecipient: r.Original, Notify: ipc.DSNNotify(r.DSNNotify), ORCPT: r.DSNOrcpt,
@@ -170,13 +163,8 @@ func (p *Pickup) submit(ctx context.Context, m *queue.Message, uid int) (*ipc.Cl
 	if err := conn.Send(ctx, sub); err != nil {
 		return nil, err
 	}
-	content, err := queue.OpenContent(m.Path, m.Size.DataOffset)
-	if err != nil {
-		return nil, fmt.Errorf("%s/%s: %w", queue.Maildrop, m.ID, err)
-	}
-	defer content.Close()
 	if _, err := conn.SendContent(ctx, content); err != nil {
-		return nil, fmt.Errorf("%s/%s: %w", queue.Maildrop, m.ID, err)
+		return nil, err
 	}
 	var reply ipc.CleanupReply
 	if err := conn.Expect(ctx, &reply); err != nil {

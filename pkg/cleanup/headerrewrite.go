@@ -1,0 +1,62 @@
+// Rewriting the addresses in the headers of local submissions, as Postfix does in its local rewriting context.
+package cleanup
+
+import (
+	"strings"
+
+	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/maps"
+)
+
+// senderHeaders and recipientHeaders are the address headers cleanup
+// rewrites, with the canonical table set that applies to each.
+var (
+	senderHeaders = map[string]bool{
+		"from": true, "sender": true, "reply-to": true, "resent-from": true, "resent-sender": true,
+		"return-receipt-to": true, "errors-to": true,
+	}
+	recipientHeaders = map[string]bool{
+		"to": true, "cc": true, "bcc": true, "resent-to": true, "resent-cc": true, "resent-bcc": true,
+	}
+)
+
+// rewriteHeader qualifies the addresses of an address header and maps
+// them through the canonical tables (when mapping is on). A header whose
+// addresses all stay the same, or that does not parse, is kept byte for
+// byte; a changed one is written again as "Name: a, Name <b>" on one line.
+func (c *contentWriter) rewriteHeader(name string, header []byte) []byte {
+	var specific []maps.Table
+	switch {
+	case senderHeaders[name]:
+		specific = c.s.SenderCanonicalMaps
+	case recipientHeaders[name]:
+		specific = c.s.RecipientCanonicalMaps
+	default:
+		return header
+	}
+	colon := strings.IndexByte(string(header), ':')
+	mailboxes, err := addr.ParseAddressList(string(header[colon+1:]))
+	if err != nil || len(mailboxes) == 0 {
+		return header
+	}
+	changed := false
+	parts := make([]string, len(mailboxes))
+	for i, m := range mailboxes {
+		rewritten := c.s.qualify(m.Address.Internal())
+		if c.mapping {
+			mapped, err := c.s.canonical(rewritten, specific)
+			if err == nil {
+				rewritten = mapped
+			}
+		}
+		if rewritten != m.Address.Internal() {
+			changed = true
+			m.Address = addr.Split(rewritten)
+		}
+		parts[i] = m.String()
+	}
+	if !changed {
+		return header
+	}
+	return []byte(string(header[:colon]) + ": " + strings.Join(parts, ", ") + "\n")
+}
