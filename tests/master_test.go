@@ -324,7 +324,7 @@ func TestMasterDebianMasterCF(t *testing.T) {
 	in := newMasterRun(t, masterRunOptions{
 		masterCF: string(stock),
 		mainCF:   "inet_interfaces = " + address + "\n",
-		daemons:  []string{"smtpd", "pickup", "cleanup", "qmgr", "smtp", "error", "discard", "local", "virtual", "lmtp"},
+		daemons:  []string{"smtpd", "pickup", "cleanup", "qmgr", "smtp", "local", "virtual"},
 		asRoot:   true,
 	})
 	in.start()
@@ -358,6 +358,10 @@ func TestMasterDebianMasterCF(t *testing.T) {
 		"service scache: scache is built into smtp; not started",
 		"service postlog: postlogd is built into master",
 		fmt.Sprintf("service verify: verify is not provided by Postern (no %s/verify); not started", in.daemonDir),
+		"service error: error is built into qmgr; not started",
+		"service retry: error is built into qmgr; not started",
+		"service discard: discard is built into qmgr; not started",
+		fmt.Sprintf("service lmtp: lmtp is not provided by Postern (no %s/lmtp); not started", in.daemonDir),
 		fmt.Sprintf("service maildrop: pipe is not provided by Postern (no %s/pipe); not started", in.daemonDir),
 	}
 	for _, line := range notStarted {
@@ -365,7 +369,7 @@ func TestMasterDebianMasterCF(t *testing.T) {
 			t.Errorf("%q logged %d times, want once", line, n)
 		}
 	}
-	for _, service := range []string{"pickup", "cleanup", "qmgr", "smtp", "relay", "error", "retry", "discard", "local", "virtual", "lmtp"} {
+	for _, service := range []string{"pickup", "cleanup", "qmgr", "smtp", "relay", "local", "virtual"} {
 		if findDaemonOf(in.masterPID, service) == 0 {
 			t.Errorf("no daemon for service %s", service)
 		}

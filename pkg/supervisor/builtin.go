@@ -22,6 +22,8 @@ var builtInCommands = map[string]string{
 	"anvil":           "smtpd",
 	"scache":          "smtp",
 	"postlogd":        "master",
+	"error":           "qmgr",
+	"discard":         "qmgr",
 }
 
 // optionalCommands are Postfix daemons that Postern does not provide.
@@ -36,6 +38,7 @@ var optionalCommands = map[string]bool{
 	"tlsproxy":   true,
 	"qmqpd":      true,
 	"oqmgr":      true,
+	"lmtp":       true,
 }
 
 // skipReason says why master does not start e's command, as the line it

@@ -20,8 +20,10 @@ func TestSkipReason(t *testing.T) {
 			"service maildrop: pipe is not provided by Postern (no " + dir + "/pipe); not started"},
 		{"verify unix - - y - 1 verify", ""}, // present in daemon_directory: run it
 		{"smtp inet n - y - - smtpd", ""},
-		{"error unix - - y - - error", ""},
-		{"lmtp unix - - y - - lmtp", ""},
+		{"error unix - - y - - error", "service error: error is built into qmgr; not started"},
+		{"retry unix - - y - - error", "service retry: error is built into qmgr; not started"},
+		{"discard unix - - y - - discard", "service discard: discard is built into qmgr; not started"},
+		{"lmtp unix - - y - - lmtp", "service lmtp: lmtp is not provided by Postern (no " + dir + "/lmtp); not started"},
 	}
 	for _, tt := range tests {
 		if got := skipReason(parseEntry(t, tt.line), dir); got != tt.want {

@@ -1,0 +1,136 @@
+// Delivering a job: the error, retry and discard transports in-house, every other transport through its agent's socket.
+package qmgr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/queue"
+	"github.com/postern/postern/pkg/resolve"
+)
+
+// Wording of deferrals the queue manager decides, as Postfix's.
+const (
+	reasonTransportUnavailable = "mail transport unavailable"
+	reasonAgentNoResult        = "unknown mail transport error"
+)
+
+// deliver delivers one job and records each recipient's outcome.
+func (a *attempt) deliver(ctx context.Context, job Job) {
+	switch job.Transport {
+	case "error":
+		dsnCode, text := resolve.ParseErrorNexthop(job.Nexthop, "5.0.0")
+		a.decideAll(job.Recipients, ipc.StatusBounced, dsnCode, text)
+		return
+	case "retry":
+		dsnCode, text := resolve.ParseErrorNexthop(job.Nexthop, "4.0.0")
+		a.decideAll(job.Recipients, ipc.StatusDeferred, dsnCode, text)
+		return
+	case "discard":
+		dsnCode, text := resolve.ParseErrorNexthop(job.Nexthop, "2.0.0")
+		a.decideAll(job.Recipients, ipc.StatusSent, dsnCode, text)
+		return
+	}
+	w := a.q.window(job.Transport, job.Nexthop)
+	defer a.q.releaseWindow(job.Transport, job.Nexthop, w)
+	if err := w.Acquire(ctx); err != nil {
+		return
+	}
+	results, connected, err := a.request(ctx, job)
+	if ctx.Err() != nil {
+		w.Release(true)
+		return
+	}
+	if err != nil {
+		a.q.Log.Warning("%v", err)
+		w.Release(false)
+		reason := reasonTransportUnavailable
+		if connected {
+			reason = reasonAgentNoResult
+		}
+		a.decideAll(job.Recipients, ipc.StatusDeferred, "4.3.0", reason)
+		return
+	}
+	byOffset := make(map[int64]ipc.RecipientResult, len(results))
+	for _, rr := range results {
+		byOffset[rr.Offset] = rr
+	}
+	accepted := false
+	for _, r := range job.Recipients {
+		rr, ok := byOffset[r.Offset]
+		if !ok {
+			a.decide(r, ipc.StatusDeferred, "4.3.0", reasonAgentNoResult)
+			continue
+		}
+		if rr.Status != ipc.StatusDeferred {
+			accepted = true
+		}
+		a.record(outcome{rcpt: r, status: rr.Status, dsnCode: rr.DSNCode, reason: rr.Reply})
+	}
+	w.Release(accepted)
+}
+
+// decideAll records the same in-house outcome for every recipient.
+func (a *attempt) decideAll(rcpts []queue.Recipient, status ipc.DeliveryStatus, dsnCode, reason string) {
+	for _, r := range rcpts {
+		a.decide(r, status, dsnCode, reason)
+	}
+}
+
+// request sends one delivery request to the transport's agent and returns
+// its per-recipient results; connected tells a failure after the agent
+// answered the connection from one before.
+func (a *attempt) request(ctx context.Context, job Job) (results []ipc.RecipientResult, connected bool, err error) {
+	m := a.msg
+	socket := a.q.agentSocket(job.Transport)
+	conn, err := ipc.Dial(ctx, socket, ipc.ProtocolDelivery)
+	if err != nil {
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			return nil, false, fmt.Errorf("connect to transport %s: %s", socket, capitalize(errno.Error()))
+		}
+		return nil, false, err
+	}
+	defer conn.Close()
+	envid, _ := m.Attr(queue.AttrDSNEnvID)
+	req := &ipc.DeliveryRequest{
+		Queue:       queue.Active,
+		QueueID:     m.ID,
+		DataOffset:  m.Size.DataOffset,
+		DataSize:    m.Size.ContentLength,
+		Sender:      m.Sender,
+		Transport:   job.Transport,
+		Nexthop:     job.Nexthop,
+		ArrivalTime: m.ArrivalTime,
+		ActiveTime:  a.active,
+		DSNEnvID:    envid,
+		DSNRet:      a.dsnRet(),
+		SMTPUTF8:    m.Size.SMTPUTF8 != 0,
+	}
+	for _, r := range job.Recipients {
+		req.Recipients = append(req.Recipients, ipc.Recipient{
+			Address: r.Address, OriginalRecipient: r.Original, Offset: r.Offset,
+			Notify: ipc.DSNNotify(r.DSNNotify), ORCPT: r.DSNOrcpt,
+		})
+	}
+	if err := conn.Send(ctx, req); err != nil {
+		return nil, true, err
+	}
+	var res ipc.DeliveryResult
+	if err := conn.Expect(ctx, &res); err != nil {
+		return nil, true, err
+	}
+	return res.Recipients, true, nil
+}
+
+// capitalize makes a Go system error read as the C library's strerror:
+// "No such file or directory".
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
+}

@@ -1,0 +1,63 @@
+// Finishing an attempt: expiry, the non-delivery notification, then removal or deferral.
+package qmgr
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/queue"
+)
+
+// finish decides the message's fate once every pending recipient has an
+// outcome: recipients still deferred past the lifetime are bounced; the
+// bounce log, if any, goes back to the sender; the file is then removed,
+// or moved to the deferred queue with its next attempt time.
+func (a *attempt) finish(ctx context.Context) {
+	q, m := a.q, a.msg
+	now := q.now()
+	var deferred []outcome
+	for _, o := range a.outcomes {
+		if o.status == ipc.StatusDeferred {
+			deferred = append(deferred, o)
+		}
+	}
+	if len(deferred) > 0 && Expired(m.ArrivalTime, now, q.Settings.lifetime(m.Sender)) {
+		q.Log.Info("%s: from=<%s>, status=expired, returned to sender", m.ID, m.Sender)
+		for _, o := range deferred {
+			o.status = ipc.StatusBounced
+			a.record(o)
+		}
+		deferred = nil
+	}
+	bounced, err := q.Layout.ReadStatus(queue.Bounce, m.ID)
+	if err != nil {
+		q.Log.Warning("%s: %v", m.ID, err)
+	}
+	retry := len(deferred) > 0
+	if len(bounced) > 0 {
+		if err := a.returnToSender(ctx, bounced); err != nil {
+			q.Log.Warning("%s: %v", m.ID, err)
+			retry = true // the bounce log stays; the next attempt sends it
+		} else if err := os.Remove(q.Layout.Path(queue.Bounce, m.ID)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			q.Log.Warning("%s: remove %s: %v", m.ID, q.Layout.RelPath(queue.Bounce, m.ID), err)
+		}
+	}
+	if !retry {
+		if err := q.Layout.Remove(queue.Active, m.ID); err != nil {
+			q.Log.Warning("%v", err)
+			return
+		}
+		q.Log.Info("%s: removed", m.ID)
+		return
+	}
+	if err := q.Layout.Move(m.ID, queue.Active, queue.Deferred); err != nil {
+		q.Log.Warning("%v", err)
+		return
+	}
+	next := now.Add(Backoff(m.ArrivalTime, now, q.Settings.MinimalBackoff, q.Settings.MaximalBackoff))
+	if err := q.Layout.SetNextAttempt(queue.Deferred, m.ID, next); err != nil {
+		q.Log.Warning("%v", err)
+	}
+}

@@ -1,0 +1,264 @@
+// Package qmgr is the queue manager: it moves mail from the incoming and
+// deferred queues into the active queue, resolves and groups recipients,
+// hands them to the delivery agents under per-destination concurrency
+// windows, records the outcomes in the queue file, and retries, expires
+// and returns mail as Postfix's qmgr does.
+package qmgr
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/queue"
+	"github.com/postern/postern/pkg/resolve"
+)
+
+// Logger is where the queue manager logs (a *maillog.Logger).
+type Logger interface {
+	Info(format string, args ...any)
+	Warning(format string, args ...any)
+}
+
+// Resolver gives a recipient's transport and next hop (a
+// *resolve.Resolver).
+type Resolver interface {
+	Resolve(address string) (resolve.Result, error)
+}
+
+// Manager is a running queue manager. Fill the exported fields, then call
+// Run; Trigger may be called at any time.
+type Manager struct {
+	Settings *Settings
+	Layout   *queue.Layout
+	Resolver Resolver
+	Log      Logger
+	// CleanupSocket is the cleanup service's socket, for bounces;
+	// AgentDir the directory of the delivery agents' sockets
+	// ("private").
+	CleanupSocket string
+	AgentDir      string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	mu           sync.Mutex
+	wake         chan struct{}
+	scanIncoming bool
+	scanDeferred bool
+	ignoreTimes  bool // the next deferred scan takes every file (postqueue -f)
+	full         bool // a scan stopped at qmgr_message_active_limit
+	active       map[string]bool
+	windows      map[string]*Window
+	wg           sync.WaitGroup
+}
+
+func (q *Manager) now() time.Time {
+	if q.Now != nil {
+		return q.Now()
+	}
+	return time.Now()
+}
+
+func (q *Manager) init() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.wake == nil {
+		q.wake = make(chan struct{}, 1)
+		q.active = map[string]bool{}
+		q.windows = map[string]*Window{}
+	}
+}
+
+// Trigger records the requests of a trigger and wakes the manager: I and
+// W scan the incoming queue, D the deferred queue (files due now), A both
+// queues with every deferred file eligible, F forgets destination
+// failures and also makes every deferred file eligible (postqueue -f
+// sends F A D I).
+func (q *Manager) Trigger(codes []ipc.TriggerCode) {
+	q.init()
+	q.mu.Lock()
+	for _, c := range codes {
+		switch c {
+		case ipc.TriggerWakeup, ipc.TriggerScanIncoming:
+			q.scanIncoming = true
+		case ipc.TriggerScanDeferred:
+			q.scanDeferred = true
+		case ipc.TriggerScanAll:
+			q.scanIncoming, q.scanDeferred, q.ignoreTimes = true, true, true
+		case ipc.TriggerFlushDead:
+			q.scanDeferred, q.ignoreTimes = true, true
+			for _, w := range q.windows {
+				w.Reset()
+			}
+		}
+	}
+	q.mu.Unlock()
+	q.poke()
+}
+
+func (q *Manager) poke() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run works until ctx ends: it first takes up the files left in the
+// active queue (delivery is at least once), then scans the incoming queue
+// and, every queue_run_delay, the deferred queue. It returns after the
+// deliveries in progress have stopped.
+func (q *Manager) Run(ctx context.Context) error {
+	q.init()
+	if err := q.Settings.validate(); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	q.scanIncoming, q.scanDeferred = true, true
+	q.mu.Unlock()
+	err := q.Layout.Walk(queue.Active, func(e queue.Entry) error {
+		q.start(ctx, e.ID)
+		return nil
+	})
+	if err != nil {
+		q.Log.Warning("%v", err)
+	}
+	ticker := time.NewTicker(q.Settings.QueueRunDelay)
+	defer ticker.Stop()
+	q.poke()
+	for {
+		select {
+		case <-ctx.Done():
+			q.wg.Wait()
+			return nil
+		case <-ticker.C:
+			q.mu.Lock()
+			q.scanDeferred = true
+			q.mu.Unlock()
+		case <-q.wake:
+		}
+		q.mu.Lock()
+		incoming, deferred, all := q.scanIncoming, q.scanDeferred, q.ignoreTimes
+		q.scanIncoming, q.scanDeferred, q.ignoreTimes, q.full = false, false, false, false
+		q.mu.Unlock()
+		if incoming {
+			q.scan(ctx, queue.Incoming, all)
+		}
+		if deferred {
+			q.scan(ctx, queue.Deferred, all)
+		}
+	}
+}
+
+// scan moves the ready files of incoming, or the due files of deferred
+// (all of them with all set), into the active queue and starts them,
+// stopping at qmgr_message_active_limit.
+func (q *Manager) scan(ctx context.Context, from string, all bool) {
+	now := q.now()
+	err := q.Layout.Walk(from, func(e queue.Entry) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		q.mu.Lock()
+		if q.Settings.ActiveLimit > 0 && len(q.active) >= q.Settings.ActiveLimit {
+			q.full = true
+			q.mu.Unlock()
+			return errActiveFull
+		}
+		q.mu.Unlock()
+		st, err := os.Stat(e.Path)
+		if err != nil {
+			return nil // gone meanwhile (postsuper, another scan)
+		}
+		if from == queue.Incoming && !queue.ModeReady(st.Mode()) {
+			return nil // cleanup is still writing it
+		}
+		if from == queue.Deferred && !all && st.ModTime().After(now) {
+			return nil
+		}
+		if err := q.Layout.MoveEntry(e, queue.Active); err != nil {
+			q.Log.Warning("%v", err)
+			return nil
+		}
+		q.start(ctx, e.ID)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errActiveFull) && !errors.Is(err, context.Canceled) {
+		q.Log.Warning("%v", err)
+	}
+}
+
+var errActiveFull = errors.New("active queue full")
+
+// start processes message id of the active queue in its own goroutine.
+func (q *Manager) start(ctx context.Context, id string) {
+	q.mu.Lock()
+	if q.active[id] {
+		q.mu.Unlock()
+		return
+	}
+	q.active[id] = true
+	q.mu.Unlock()
+	q.wg.Add(1)
+	go func() {
+		defer q.wg.Done()
+		q.process(ctx, id)
+		q.mu.Lock()
+		delete(q.active, id)
+		if q.full {
+			// A scan stopped at the active limit: look again.
+			q.full, q.scanIncoming, q.scanDeferred = false, true, true
+			q.mu.Unlock()
+			q.poke()
+			return
+		}
+		q.mu.Unlock()
+	}()
+}
+
+// window returns the concurrency window of a destination for one job;
+// the job hands it back with releaseWindow.
+func (q *Manager) window(transport, nexthop string) *Window {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	key := transport + ":" + nexthop
+	w, ok := q.windows[key]
+	if !ok {
+		w = NewWindow(q.Settings.InitialConcurrency, q.Settings.ConcurrencyLimit(transport))
+		q.windows[key] = w
+	}
+	w.users++
+	return w
+}
+
+// releaseWindow hands back a window got from window. A window nobody
+// uses that has nothing to remember (back at its initial width) is
+// forgotten, so that the table does not grow with every destination seen.
+func (q *Manager) releaseWindow(transport, nexthop string, w *Window) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	w.users--
+	if w.users == 0 && w.Size() == w.initial {
+		delete(q.windows, transport+":"+nexthop)
+	}
+}
+
+// agentSocket is the socket of a transport's delivery agent.
+func (q *Manager) agentSocket(transport string) string {
+	return filepath.Join(q.AgentDir, transport)
+}
+
+// Wait blocks until every message in progress is finished (for tests and
+// orderly shutdown).
+func (q *Manager) Wait() { q.wg.Wait() }
+
+// ActiveCount returns how many messages are being worked on.
+func (q *Manager) ActiveCount() int {
+	q.init()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.active)
+}

@@ -1,0 +1,157 @@
+// Working on one message of the active queue: resolve, deliver, record, then finish it.
+package qmgr
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/queue"
+)
+
+// outcome is what became of one recipient in this attempt.
+type outcome struct {
+	rcpt    queue.Recipient
+	status  ipc.DeliveryStatus
+	dsnCode string
+	reason  string
+}
+
+// attempt is one pass over a message: the loaded file and the outcomes
+// recorded so far.
+type attempt struct {
+	q      *Manager
+	msg    *queue.Message
+	active time.Time
+
+	mu       sync.Mutex // outcomes and the queue file's records
+	outcomes []outcome
+}
+
+// process works on message id of the active queue. When ctx ends before
+// the outcomes are all in, the file stays in the active queue for the
+// next start.
+func (q *Manager) process(ctx context.Context, id string) {
+	msg, err := q.Layout.Load(queue.Active, id, func(s string) { q.Log.Warning("%s", s) })
+	if err != nil {
+		if !errors.Is(err, queue.ErrCorrupt) {
+			q.Log.Warning("%v", err)
+		}
+		return
+	}
+	a := &attempt{q: q, msg: msg, active: q.now()}
+	previous := a.takeDeferLog()
+	pending := msg.Pending()
+	q.Log.Info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)", id, msg.Sender, msg.Size.SegmentSize, len(pending))
+	if msg.ForcedExpire && len(pending) > 0 {
+		a.forceExpire(pending, previous)
+		a.finish(ctx)
+		return
+	}
+
+	var routed []Routed
+	for _, r := range pending {
+		res, err := q.Resolver.Resolve(r.Address)
+		if err != nil {
+			q.Log.Warning("%s: resolve %s: %v", id, r.Address, err)
+			a.decide(r, ipc.StatusDeferred, "4.3.0", "address resolver failure")
+			continue
+		}
+		routed = append(routed, Routed{Recipient: r, Transport: res.Transport, Nexthop: res.Nexthop})
+	}
+	var wg sync.WaitGroup
+	for _, job := range Group(routed, q.Settings.RecipientLimit) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.deliver(ctx, job)
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return
+	}
+	a.finish(ctx)
+}
+
+// dsnRet returns the message's RET= parameter.
+func (a *attempt) dsnRet() ipc.DSNRet {
+	v, _ := a.msg.Attr(queue.AttrDSNRet)
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0
+	}
+	return ipc.DSNRet(n)
+}
+
+// record applies an outcome to the queue file: a sent recipient is marked
+// done; a bounced one gets a bounce log entry and is marked done; a
+// deferred one gets a defer log entry.
+func (a *attempt) record(o outcome) {
+	q, m := a.q, a.msg
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.outcomes = append(a.outcomes, o)
+	entry := queue.StatusEntry{Recipient: o.rcpt.Address, Offset: o.rcpt.Offset, Status: o.dsnCode, Reason: o.reason}
+	switch o.status {
+	case ipc.StatusBounced:
+		entry.Action = "failed"
+		if err := q.Layout.AppendStatus(queue.Bounce, m.ID, entry); err != nil {
+			q.Log.Warning("%s: %v", m.ID, err)
+			return
+		}
+	case ipc.StatusDeferred:
+		entry.Action = "delayed"
+		if err := q.Layout.AppendStatus(queue.Defer, m.ID, entry); err != nil {
+			q.Log.Warning("%s: %v", m.ID, err)
+		}
+		return
+	}
+	if err := queue.MarkDone(m.Path, o.rcpt.Offset); err != nil {
+		q.Log.Warning("%s: %v", m.ID, err)
+	}
+}
+
+// decide records an outcome the queue manager reached itself, and logs it
+// as a delivery agent would.
+func (a *attempt) decide(r queue.Recipient, status ipc.DeliveryStatus, dsnCode, reason string) {
+	a.q.Log.Info("%s: %s", a.msg.ID, deliveryLine(r.Address, r.Original, a.msg.ArrivalTime, a.active, a.q.now(), dsnCode, status.String(), reason))
+	a.record(outcome{rcpt: r, status: status, dsnCode: dsnCode, reason: reason})
+}
+
+// takeDeferLog reads and removes the defer log of the previous attempt:
+// this attempt writes it anew.
+func (a *attempt) takeDeferLog() map[int64]queue.StatusEntry {
+	q, id := a.q, a.msg.ID
+	entries, err := q.Layout.ReadStatus(queue.Defer, id)
+	if err != nil {
+		q.Log.Warning("%s: %v", id, err)
+	}
+	if err := os.Remove(q.Layout.Path(queue.Defer, id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		q.Log.Warning("%s: remove %s: %v", id, q.Layout.RelPath(queue.Defer, id), err)
+	}
+	byOffset := make(map[int64]queue.StatusEntry, len(entries))
+	for _, e := range entries {
+		byOffset[e.Offset] = e
+	}
+	return byOffset
+}
+
+// forceExpire returns every pending recipient of a message postsuper -e
+// or -f expired, without a delivery attempt, with the reason of its last
+// deferral ("message is administratively expired" when it had none).
+func (a *attempt) forceExpire(pending []queue.Recipient, previous map[int64]queue.StatusEntry) {
+	m := a.msg
+	a.q.Log.Info("%s: from=<%s>, status=force-expired, returned to sender", m.ID, m.Sender)
+	for _, r := range pending {
+		o := outcome{rcpt: r, status: ipc.StatusBounced, dsnCode: "4.7.0", reason: "message is administratively expired"}
+		if e, ok := previous[r.Offset]; ok {
+			o.dsnCode, o.reason = e.Status, e.Reason
+		}
+		a.record(o)
+	}
+}

@@ -1,0 +1,85 @@
+// Command qmgr is the queue manager: it schedules the delivery of queued mail (see pkg/qmgr).
+package main
+
+import (
+	"context"
+	"net/netip"
+	"path/filepath"
+
+	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/daemon"
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/qmgr"
+	"github.com/postern/postern/pkg/queue"
+	"github.com/postern/postern/pkg/resolve"
+)
+
+func main() {
+	m := &qmgr.Manager{}
+	daemon.Run(daemon.Spec{
+		Solitary: true,
+		Init: func(ctx *daemon.Context) error {
+			settings, err := qmgr.FromConfig(ctx.Config)
+			if err != nil {
+				return err
+			}
+			layout, err := queue.LayoutFromConfig(ctx.Config)
+			if err != nil {
+				return err
+			}
+			// The working directory is queue_directory, inside the chroot
+			// or not.
+			layout.Root = "."
+			resolver, err := resolve.FromConfig(ctx.Config, localAddresses(ctx.Config), nil)
+			if err != nil {
+				return err
+			}
+			cleanupService, err := ctx.Config.Get("cleanup_service_name")
+			if err != nil {
+				return err
+			}
+			m.Settings, m.Layout, m.Resolver, m.Log = settings, layout, resolver, ctx.Log
+			m.CleanupSocket = filepath.Join(queue.PublicDir, cleanupService)
+			m.AgentDir = queue.PrivateDir
+			// The queue manager lives as long as master: no recycling.
+			ctx.MaxIdle, ctx.MaxUse = 0, 0
+			return nil
+		},
+		AfterDrop: func(d *daemon.Context) error {
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				<-d.Done()
+				cancel()
+			}()
+			go func() {
+				if err := m.Run(ctx); err != nil {
+					d.Log.Fatal("%v", err)
+				}
+			}()
+			return nil
+		},
+		Trigger: func(_ context.Context, codes []ipc.TriggerCode) { m.Trigger(codes) },
+	})
+}
+
+// localAddresses are the literal addresses in inet_interfaces and
+// proxy_interfaces (loopback when there are none), which make
+// user@[address] local.
+func localAddresses(cfg *config.Config) []netip.Addr {
+	var out []netip.Addr
+	for _, name := range []string{"inet_interfaces", "proxy_interfaces"} {
+		items, err := cfg.List(name)
+		if err != nil {
+			continue
+		}
+		for _, item := range items {
+			if a, err := netip.ParseAddr(item); err == nil {
+				out = append(out, a)
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1"))
+	}
+	return out
+}

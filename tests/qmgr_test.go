@@ -1,0 +1,179 @@
+// End-to-end test of qmgr under master with smtpd and cleanup: delivery through a fake agent on private/smtp and a bounce back to the sender.
+package tests
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/smtp"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/queue"
+	"github.com/postern/postern/tests/internal/harness"
+)
+
+// e2eAgent is a delivery agent on private/smtp that bounces recipients
+// whose local part is "bad" and keeps the content of every message it is
+// asked to deliver.
+type e2eAgent struct {
+	queueDir string
+	mu       sync.Mutex
+	reqs     []ipc.DeliveryRequest
+	contents []string
+}
+
+func (a *e2eAgent) snapshot() ([]ipc.DeliveryRequest, []string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]ipc.DeliveryRequest(nil), a.reqs...), append([]string(nil), a.contents...)
+}
+
+func (a *e2eAgent) serve(ctx context.Context, ln net.Listener) {
+	layout := queue.NewLayout(a.queueDir, []string{queue.Deferred, queue.Defer}, 1, false)
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer nc.Close()
+			conn, err := ipc.Greet(ctx, nc, ipc.ProtocolDelivery)
+			if err != nil {
+				return
+			}
+			var req ipc.DeliveryRequest
+			if err := conn.Expect(ctx, &req); err != nil {
+				return
+			}
+			content := ""
+			if cr, err := queue.OpenContent(layout.Path(req.Queue, req.QueueID), req.DataOffset); err == nil {
+				data, _ := io.ReadAll(cr)
+				cr.Close()
+				content = string(data)
+			}
+			a.mu.Lock()
+			a.reqs = append(a.reqs, req)
+			a.contents = append(a.contents, content)
+			a.mu.Unlock()
+			var res ipc.DeliveryResult
+			for _, r := range req.Recipients {
+				rr := ipc.RecipientResult{Offset: r.Offset, Address: r.Address, Status: ipc.StatusSent,
+					DSNCode: "2.0.0", Reply: "250 2.0.0 Ok", Relay: "sink[127.0.0.1]:25"}
+				if strings.HasPrefix(r.Address, "bad@") {
+					rr.Status, rr.DSNCode = ipc.StatusBounced, "5.1.1"
+					rr.Reply = "host sink[127.0.0.1] said: 550 5.1.1 <" + r.Address + ">: no such user (in reply to RCPT TO command)"
+				}
+				res.Recipients = append(res.Recipients, rr)
+			}
+			conn.Send(ctx, &res)
+		}()
+	}
+}
+
+func TestQmgrEndToEnd(t *testing.T) {
+	addr := harness.FreeAddr(t)
+	in := newMasterRun(t, masterRunOptions{masterCF: fmt.Sprintf(`# smtpd, cleanup and qmgr
+%s inet n - n - - smtpd
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+postlog unix-dgram n - n - 1 postlogd
+`, addr)})
+	for _, name := range []string{"smtpd", "cleanup", "qmgr"} {
+		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in.appendMainCF(`myhostname = mx.test.example
+mydomain = test.example
+mydestination = $myhostname, localhost
+mynetworks = 127.0.0.1/32
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+alias_maps =
+`)
+	in.start()
+	waitListening(t, addr)
+
+	// The agent's socket, reachable by the unprivileged daemons.
+	private := filepath.Join(in.queue, queue.PrivateDir)
+	waitForPath(t, private, 10*time.Second)
+	sock := filepath.Join(private, "smtp")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(sock, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer ln.Close()
+	agent := &e2eAgent{queueDir: in.queue}
+	go agent.serve(ctx, ln)
+
+	err = smtp.SendMail(addr, nil, "sender@remote.example", []string{"ok@remote.example", "bad@remote.example"},
+		[]byte("Subject: qmgr e2e\r\nMessage-ID: <qmgr-e2e@client.example>\r\n\r\nhello\r\n"))
+	if err != nil {
+		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())
+	}
+	// The bounce comes back through cleanup and qmgr to the agent.
+	var reqs []ipc.DeliveryRequest
+	var contents []string
+	deadline := time.Now().Add(30 * time.Second)
+	for len(reqs) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("agent got %d requests, want the message and its bounce; log:\n%s", len(reqs), in.log())
+		}
+		time.Sleep(50 * time.Millisecond)
+		reqs, contents = agent.snapshot()
+	}
+	orig, bounce := reqs[0], reqs[1]
+	if orig.Sender != "sender@remote.example" || orig.Transport != "smtp" || orig.Nexthop != "remote.example" || len(orig.Recipients) != 2 {
+		t.Errorf("first request %+v", orig)
+	}
+	if bounce.Sender != "" || len(bounce.Recipients) != 1 || bounce.Recipients[0].Address != "sender@remote.example" {
+		t.Errorf("bounce request %+v", bounce)
+	}
+	for _, want := range []string{
+		"From: MAILER-DAEMON@mx.test.example (Mail Delivery System)\n",
+		"Subject: Undelivered Mail Returned to Sender\n",
+		"This is the mail system at host mx.test.example.\n",
+		"\n<bad@remote.example>: host sink[127.0.0.1] said: 550 5.1.1 <bad@remote.example>: no such user (in reply to RCPT TO command)\n",
+		"X-Postfix-Queue-ID: " + orig.QueueID + "\n",
+		"Final-Recipient: rfc822; bad@remote.example\n",
+		"Status: 5.1.1\nRemote-MTA: dns; sink\nDiagnostic-Code: smtp; 550 5.1.1 <bad@remote.example>: no such user\n",
+		"Subject: qmgr e2e\n",
+	} {
+		if !strings.Contains(contents[1], want) {
+			t.Errorf("bounce lacks %q:\n%s", want, contents[1])
+		}
+	}
+	if strings.Contains(contents[1], "ok@remote.example") {
+		t.Errorf("bounce names the delivered recipient:\n%s", contents[1])
+	}
+	log := in.waitLog(bounce.QueueID+": removed", 20*time.Second)
+	for _, want := range []string{
+		"postfix/qmgr[",
+		orig.QueueID + ": from=<sender@remote.example>, size=",
+		", nrcpt=2 (queue active)",
+		orig.QueueID + ": sender non-delivery notification: " + bounce.QueueID,
+		orig.QueueID + ": removed",
+		bounce.QueueID + ": from=<>, size=",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	for _, q := range []string{queue.Incoming, queue.Active, queue.Deferred} {
+		ids, err := queue.NewLayout(in.queue, nil, 1, false).IDs(q)
+		if err != nil || len(ids) != 0 {
+			t.Errorf("%s holds %v (%v)", q, ids, err)
+		}
+	}
+}
