@@ -3,10 +3,8 @@ package main
 
 import (
 	"context"
-	"net/netip"
 	"path/filepath"
 
-	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/daemon"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/qmgr"
@@ -30,7 +28,11 @@ func main() {
 			// The working directory is queue_directory, inside the chroot
 			// or not.
 			layout.Root = "."
-			resolver, err := resolve.FromConfig(ctx.Config, localAddresses(ctx.Config), nil)
+			locals, err := ctx.Config.LocalAddresses()
+			if err != nil {
+				return err
+			}
+			resolver, err := resolve.FromConfig(ctx.Config, locals, nil)
 			if err != nil {
 				return err
 			}
@@ -60,26 +62,4 @@ func main() {
 		},
 		Trigger: func(_ context.Context, codes []ipc.TriggerCode) { m.Trigger(codes) },
 	})
-}
-
-// localAddresses are the literal addresses in inet_interfaces and
-// proxy_interfaces (loopback when there are none), which make
-// user@[address] local.
-func localAddresses(cfg *config.Config) []netip.Addr {
-	var out []netip.Addr
-	for _, name := range []string{"inet_interfaces", "proxy_interfaces"} {
-		items, err := cfg.List(name)
-		if err != nil {
-			continue
-		}
-		for _, item := range items {
-			if a, err := netip.ParseAddr(item); err == nil {
-				out = append(out, a)
-			}
-		}
-	}
-	if len(out) == 0 {
-		out = append(out, netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1"))
-	}
-	return out
 }

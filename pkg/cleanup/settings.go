@@ -3,7 +3,6 @@ package cleanup
 
 import (
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/postern/postern/pkg/config"
@@ -156,32 +155,14 @@ func FromConfig(cfg *config.Config) (*Settings, func() error, error) {
 			*p.dst = append(*p.dst, t)
 		}
 	}
-	resolver, err = resolve.FromConfig(cfg, localAddresses(cfg), nil)
+	locals, err := cfg.LocalAddresses()
+	if err != nil {
+		return fail(err)
+	}
+	resolver, err = resolve.FromConfig(cfg, locals, nil)
 	if err != nil {
 		return fail(err)
 	}
 	s.IsLocalDomain = resolver.IsLocalDomain
 	return s, closeAll, nil
-}
-
-// localAddresses are the literal addresses of inet_interfaces and
-// proxy_interfaces, for "user@[ip]" being local. "all" and host names are
-// not expanded: cleanup only needs the common loopback case.
-func localAddresses(cfg *config.Config) []netip.Addr {
-	var out []netip.Addr
-	for _, name := range []string{"inet_interfaces", "proxy_interfaces"} {
-		items, err := cfg.List(name)
-		if err != nil {
-			continue
-		}
-		for _, item := range items {
-			if a, err := netip.ParseAddr(item); err == nil {
-				out = append(out, a)
-			}
-		}
-	}
-	if len(out) == 0 {
-		out = append(out, netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1"))
-	}
-	return out
 }

@@ -3,11 +3,6 @@ package smtpd
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"net/netip"
-	"strings"
-	"time"
 
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/ipc"
@@ -27,7 +22,7 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 	if err != nil {
 		return nil, nil, err
 	}
-	locals, err := localAddresses(cfg)
+	locals, err := cfg.LocalAddresses()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,56 +60,4 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 		return err
 	}
 	return srv, closeAll, nil
-}
-
-// localAddresses returns the addresses of inet_interfaces and
-// proxy_interfaces, which make user@[ip] a local destination.
-func localAddresses(cfg *config.Config) ([]netip.Addr, error) {
-	var out []netip.Addr
-	for _, name := range []string{"inet_interfaces", "proxy_interfaces"} {
-		items, err := cfg.List(name)
-		if err != nil {
-			return nil, err
-		}
-		for _, item := range items {
-			switch strings.ToLower(item) {
-			case "all":
-				all, err := interfaceAddresses()
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, all...)
-			case "loopback-only":
-				out = append(out, netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1"))
-			default:
-				if a, err := netip.ParseAddr(strings.Trim(item, "[]")); err == nil {
-					out = append(out, a)
-					continue
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", item)
-				cancel()
-				if err != nil {
-					return nil, fmt.Errorf("%s: host not found: %s", name, item)
-				}
-				out = append(out, ips...)
-			}
-		}
-	}
-	return out, nil
-}
-
-// interfaceAddresses lists the addresses of this host's interfaces.
-func interfaceAddresses() ([]netip.Addr, error) {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return nil, fmt.Errorf("list network interfaces: %w", err)
-	}
-	var out []netip.Addr
-	for _, a := range addrs {
-		if p, err := netip.ParsePrefix(a.String()); err == nil {
-			out = append(out, p.Addr().Unmap())
-		}
-	}
-	return out, nil
 }

@@ -1,0 +1,241 @@
+// One delivery attempt: nexthops, mail exchangers and their addresses in
+// order, until a session reaches a verdict for every recipient.
+package smtpclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/postern/postern/pkg/dnsx"
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/resolve"
+)
+
+// delivery is the state of one Deliver call.
+type delivery struct {
+	client  *Client
+	msg     *Message
+	results []ipc.RecipientResult
+	started time.Time
+	nexthop string
+	// lastRelay is the last server a connection was made to, the relay=
+	// of recipients settled by the final verdict.
+	lastRelay string
+}
+
+// target is one address of one mail exchanger.
+type target struct {
+	host     string // the exchanger's name
+	addr     netip.Addr
+	port     string
+	nexthop  string // the nexthop as given, for password lookups
+	destHost string // the nexthop's host or domain
+}
+
+func (t target) relay() string {
+	return fmt.Sprintf("%s[%s]:%s", t.host, t.addr, t.port)
+}
+
+func (t target) hostAddr() string {
+	return fmt.Sprintf("%s[%s]", t.host, t.addr)
+}
+
+// settle records the verdict for recipient i.
+func (d *delivery) settle(i int, v verdict) {
+	r := &d.results[i]
+	r.Status, r.DSNCode, r.Reply = v.status, v.dsn, v.text
+}
+
+// pending reports whether some recipient has no verdict yet.
+func (d *delivery) pending() bool {
+	for _, r := range d.results {
+		if r.Status == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// run tries each destination of nexthop and returns the verdict for the
+// recipients left without one.
+func (d *delivery) run(ctx context.Context, nexthop string) verdict {
+	if v, done := d.reuse(ctx); done {
+		return v
+	}
+	final := deferred("4.3.0", "mail transport unavailable")
+	for _, dest := range resolve.SplitNexthops(nexthop) {
+		targets, v, ok := d.client.targets(ctx, dest)
+		if !ok {
+			final = v
+			continue
+		}
+		for _, t := range targets {
+			v, done := d.attempt(ctx, t)
+			final = v
+			if done || !d.pending() {
+				return final
+			}
+		}
+	}
+	return final
+}
+
+// targets resolves one destination to the addresses to try, or the
+// verdict when there are none.
+func (c *Client) targets(ctx context.Context, dest string) ([]target, verdict, bool) {
+	d, ok := resolve.ParseDestination(dest)
+	if !ok {
+		return nil, bounced("5.3.5", fmt.Sprintf("bad nexthop destination %q", dest)), false
+	}
+	port := d.Port
+	if port == "" {
+		port = c.cfg.Port
+	}
+	hosts, err := c.lookup(ctx, d)
+	if err != nil {
+		var e *dnsx.Error
+		if errors.As(err, &e) {
+			if e.Temporary {
+				return nil, deferred(e.DSN, e.Text), false
+			}
+			return nil, bounced(e.DSN, e.Text), false
+		}
+		return nil, deferred("4.4.3", err.Error()), false
+	}
+	if port == "25" {
+		var self bool
+		hosts, self = c.truncateSelf(hosts)
+		if self && len(hosts) == 0 {
+			return nil, bounced("5.4.6", fmt.Sprintf("mail for %s loops back to myself", d.Host)), false
+		}
+		if self && !anyAddresses(hosts) {
+			return nil, deferred("4.4.4", fmt.Sprintf("unable to find primary relay for %s", d.Host)), false
+		}
+	}
+	var targets []target
+	for _, h := range hosts {
+		for _, a := range h.Addrs {
+			targets = append(targets, target{host: h.Name, addr: a, port: port, nexthop: dest, destHost: d.Host})
+		}
+	}
+	return targets, verdict{}, true
+}
+
+func (c *Client) lookup(ctx context.Context, d resolve.Destination) ([]dnsx.Host, error) {
+	if addr, err := netip.ParseAddr(d.Host); err == nil {
+		return []dnsx.Host{{Name: addr.String(), Addrs: []netip.Addr{addr}}}, nil
+	}
+	if c.cfg.Resolver == nil {
+		addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", d.Host)
+		if err != nil {
+			return nil, &dnsx.Error{Temporary: true, DSN: "4.4.3", Text: fmt.Sprintf("Host or domain name not found. Name service error for name=%s type=A: Host not found, try again", d.Host)}
+		}
+		return []dnsx.Host{{Name: d.Host, Addrs: addrs}}, nil
+	}
+	if d.NoMX {
+		return c.cfg.Resolver.LookupHost(ctx, d.Host)
+	}
+	return c.cfg.Resolver.LookupMX(ctx, d.Host)
+}
+
+// truncateSelf drops this host and every worse exchanger from an MX
+// list; self is true when this host was in it.
+func (c *Client) truncateSelf(hosts []dnsx.Host) (better []dnsx.Host, self bool) {
+	for i, h := range hosts {
+		self := c.isMyHostname(h.Name)
+		for _, a := range h.Addrs {
+			self = self || c.isOwnAddr(a)
+		}
+		if self {
+			return hosts[:i], true
+		}
+	}
+	return hosts, false
+}
+
+// anyAddresses reports whether some host has an address to try.
+func anyAddresses(hosts []dnsx.Host) bool {
+	for _, h := range hosts {
+		if len(h.Addrs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// attempt runs one session with t. done is true when the next address
+// must not be tried.
+func (d *delivery) attempt(ctx context.Context, t target) (verdict, bool) {
+	dialer := net.Dialer{Timeout: d.client.cfg.ConnectTimeout}
+	nc, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(t.addr.String(), t.port))
+	if err != nil {
+		text := fmt.Sprintf("connect to %s:%s: %s", t.hostAddr(), t.port, connectReason(err))
+		d.client.infof("%s", text)
+		return deferred("4.4.1", text), false
+	}
+	s := &session{delivery: d, target: t, nc: nc, opened: time.Now()}
+	v, done := s.run(ctx)
+	if s.parked {
+		return v, done
+	}
+	s.close()
+	if !s.retryPlain {
+		return v, done
+	}
+	nc, err = dialer.DialContext(ctx, "tcp", net.JoinHostPort(t.addr.String(), t.port))
+	if err != nil {
+		text := fmt.Sprintf("connect to %s:%s: %s", t.hostAddr(), t.port, connectReason(err))
+		d.client.infof("%s", text)
+		return deferred("4.4.1", text), false
+	}
+	s = &session{delivery: d, target: t, nc: nc, noTLS: true, opened: time.Now()}
+	v, done = s.run(ctx)
+	if !s.parked {
+		s.close()
+	}
+	return v, done
+}
+
+// reuse delivers over a parked connection to the nexthop, if there is
+// one. done is false when there was none, or when it turned out to be
+// dead before any recipient got a verdict.
+func (d *delivery) reuse(ctx context.Context) (verdict, bool) {
+	if d.client.cache == nil {
+		return verdict{}, false
+	}
+	p := d.client.cache.take(d.nexthop)
+	if p == nil {
+		return verdict{}, false
+	}
+	s := p.s
+	s.delivery, s.uses, s.setupDone = d, p.uses, time.Now()
+	stop := context.AfterFunc(ctx, s.close)
+	defer stop()
+	v, err := s.transaction()
+	var se *sessionError
+	if errors.As(err, &se) {
+		s.close()
+		if !d.anySettled() {
+			return verdict{}, false
+		}
+		v = s.lostConnection(se.stage, se.err)
+		s.settlePending(v)
+		return v, true
+	}
+	s.finish()
+	return v, true
+}
+
+// anySettled reports whether some recipient has a verdict.
+func (d *delivery) anySettled() bool {
+	for _, r := range d.results {
+		if r.Status != 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,34 @@
+// Command smtp is the SMTP client delivery agent: it serves qmgr's delivery requests (see pkg/smtpclient).
+package main
+
+import (
+	"github.com/postern/postern/pkg/daemon"
+	"github.com/postern/postern/pkg/queue"
+	"github.com/postern/postern/pkg/smtpclient"
+)
+
+func main() {
+	agent := &smtpclient.Agent{}
+	daemon.Run(daemon.Spec{
+		// Init runs before the chroot: resolv.conf, the CA files and the
+		// password maps are read there.
+		Init: func(ctx *daemon.Context) error {
+			// The password tables stay open for the life of the process.
+			cfg, _, err := smtpclient.ConfigFromMainCF(ctx.Config)
+			if err != nil {
+				return err
+			}
+			cfg.Log = ctx.Log
+			layout, err := queue.LayoutFromConfig(ctx.Config)
+			if err != nil {
+				return err
+			}
+			// The working directory is queue_directory, inside the chroot
+			// or not.
+			layout.Root = "."
+			agent.Client, agent.Layout, agent.Log = smtpclient.New(cfg), layout, ctx.Log
+			return nil
+		},
+		Serve: agent.Serve,
+	})
+}
