@@ -5,6 +5,15 @@
 // and drops to mail_owner when root, tells master it is ready, and then
 // serves the inherited listener until a signal, max_idle or max_use ends it.
 //
+// Descriptors from master: fd 3 is the service's listener, fd 4 the pipe
+// on which the daemon writes "ready\n" after start-up, and fd 5 the read end
+// of master's status pipe, whose write end only master holds. End of file
+// on fd 5 means master has exited (even killed with SIGKILL): the daemon
+// then stops at once as on SIGTERM and exits 0, logging "master disconnect
+// -- exiting" only with -v, as Postfix's daemons do, so that no daemon
+// outlives its master and holds the listeners a new master needs. In
+// stand-alone mode (-S) there is no fd 3, 4 or 5.
+//
 // A daemon's main is one call:
 //
 //	func main() {

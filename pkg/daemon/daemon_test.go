@@ -183,6 +183,7 @@ func TestFatalStartUp(t *testing.T) {
 		{"unsupported transport", daemonSetup{args: []string{"-t", "fifo"}}, "fatal: unsupported transport type: fifo"},
 		{"solitary service with maxproc 3", daemonSetup{program: "triggerd", args: []string{"-p", "3"}}, "fatal: service triggerd requires a process limit of 1"},
 		{"init error", daemonSetup{program: "triggerd", args: []string{"-p", "1", "bogus"}}, "fatal: unknown argument: bogus"},
+		{"no master status pipe", daemonSetup{noStatus: true}, "fatal: master status pipe (fd 5): "},
 	}
 	if privs.IsRoot() {
 		tests = append(tests, struct {

@@ -1,4 +1,4 @@
-// Serving a unix-dgram service (postlogd): the handler reads the socket until a signal closes it.
+// Serving a unix-dgram service (postlogd): the handler reads the socket until a signal or master's exit closes it.
 
 package daemon
 
@@ -12,8 +12,8 @@ import (
 	"github.com/postern/postern/pkg/maillog"
 )
 
-// serveDatagrams runs serve on conn until SIGHUP or SIGTERM, or until serve
-// fails, and returns the exit status.
+// serveDatagrams runs serve on conn until SIGHUP or SIGTERM, until master
+// is gone, or until serve fails, and returns the exit status.
 func serveDatagrams(d *daemonState, serve func(context.Context, net.PacketConn) error, conn net.PacketConn, signals <-chan os.Signal) int {
 	defer d.cancel()
 	done := make(chan error, 1)
@@ -30,6 +30,10 @@ func serveDatagrams(d *daemonState, serve func(context.Context, net.PacketConn) 
 		if sig == syscall.SIGTERM {
 			d.cancel()
 		}
+		conn.Close()
+	case <-d.masterGone:
+		d.Verbosef("master disconnect -- exiting")
+		d.cancel()
 		conn.Close()
 	}
 	select {

@@ -19,12 +19,14 @@ func TestServeDatagrams(t *testing.T) {
 	tests := []struct {
 		name       string
 		signal     syscall.Signal
+		masterGone bool // master's status pipe reads end of file
 		cancelled  bool // the handler's context is cancelled when the socket closes
 		failServe  bool
 		wantStatus int
 	}{
 		{name: "SIGHUP closes the socket", signal: syscall.SIGHUP, wantStatus: 0},
 		{name: "SIGTERM cancels and closes", signal: syscall.SIGTERM, cancelled: true, wantStatus: 0},
+		{name: "master gone cancels and closes", masterGone: true, cancelled: true, wantStatus: 0},
 		{name: "handler failure is fatal", failServe: true, wantStatus: 1},
 	}
 	for _, tt := range tests {
@@ -41,7 +43,8 @@ func TestServeDatagrams(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
-			d := &daemonState{Context: &Context{Log: log, ctx: ctx}, cancel: cancel}
+			masterGone := make(chan struct{})
+			d := &daemonState{Context: &Context{Log: log, ctx: ctx}, cancel: cancel, masterGone: masterGone}
 			received := make(chan string, 1)
 			cancelledAtClose := make(chan bool, 1)
 			serve := func(ctx context.Context, conn net.PacketConn) error {
@@ -76,6 +79,9 @@ func TestServeDatagrams(t *testing.T) {
 			if tt.signal != 0 {
 				signals <- tt.signal
 			}
+			if tt.masterGone {
+				close(masterGone)
+			}
 			select {
 			case got := <-status:
 				if got != tt.wantStatus {
@@ -84,7 +90,7 @@ func TestServeDatagrams(t *testing.T) {
 			case <-time.After(3 * time.Second):
 				t.Fatal("datagram server did not stop")
 			}
-			if tt.signal != 0 {
+			if tt.signal != 0 || tt.masterGone {
 				if got := <-cancelledAtClose; got != tt.cancelled {
 					t.Errorf("handler context cancelled when the socket closed: %v, want %v", got, tt.cancelled)
 				}

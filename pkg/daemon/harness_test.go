@@ -1,4 +1,4 @@
-// Test harness: builds echod and triggerd and starts them with fd 3 and fd 4 as master does.
+// Test harness: builds echod and triggerd and starts them with fds 3, 4 and 5 as master does.
 
 package daemon
 
@@ -54,6 +54,9 @@ type testDaemon struct {
 	network string
 	ready   *bufio.Reader
 	exited  chan error
+	// masterEnd is the write end of the status pipe the daemon has as fd 5:
+	// closing it is what master's death looks like to the daemon.
+	masterEnd *os.File
 }
 
 // daemonSetup says how to start a test daemon.
@@ -63,6 +66,7 @@ type daemonSetup struct {
 	args     []string    // after -c, -n and -t
 	mainCF   string      // extra main.cf lines
 	noMaster bool        // leave POSTERN_MASTER unset
+	noStatus bool        // give no master status pipe as fd 5
 	runAs    *privs.User // start as this user (the test runs as root)
 }
 
@@ -120,6 +124,16 @@ func startDaemon(t *testing.T, s daemonSetup) *testDaemon {
 	args := append([]string{"-c", dir, "-n", s.program, "-t", transport}, s.args...)
 	td.cmd = exec.Command(filepath.Join(testBinDir, s.program), args...)
 	td.cmd.ExtraFiles = []*os.File{lnFile, readyW}
+	if !s.noStatus {
+		statusR, statusW, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		td.masterEnd = statusW
+		t.Cleanup(func() { statusW.Close() })
+		defer statusR.Close() // only the daemon keeps the read end
+		td.cmd.ExtraFiles = append(td.cmd.ExtraFiles, statusR)
+	}
 	td.cmd.Env = append(os.Environ(), "MAIL_CONFIG="+dir)
 	if !s.noMaster {
 		td.cmd.Env = append(td.cmd.Env, MasterEnv+"=1")

@@ -23,6 +23,9 @@ const MasterEnv = "POSTERN_MASTER"
 const (
 	listenerFD = 3 // the service's listener
 	readyFD    = 4 // pipe to master: "ready\n" once start-up is done
+	// masterStatusFD is the read end of a pipe whose write end only master
+	// holds: it reads end of file once master has exited, however it died.
+	masterStatusFD = 5
 )
 
 // Run starts the daemon described by spec with the process's command line
@@ -56,6 +59,9 @@ type daemonState struct {
 	*Context
 	endpoint endpoint
 	cancel   context.CancelFunc
+	// masterGone is closed when master has exited; nil (never ready) in
+	// stand-alone mode.
+	masterGone <-chan struct{}
 }
 
 // startUp does everything before serving. The returned state carries the
@@ -127,6 +133,11 @@ func startUp(spec Spec, argv []string, boot *maillog.Logger) (*daemonState, erro
 		return d, err
 	}
 	d.Transport = d.endpoint.transport
+	if !opts.StandAlone {
+		if d.masterGone, err = watchMaster(); err != nil {
+			return d, err
+		}
+	}
 	if spec.Trigger != nil && opts.Wakeup > 0 {
 		// Woken up by master anyway: idleness and use count mean nothing.
 		d.MaxIdle, d.MaxUse = 0, 0

@@ -1,4 +1,4 @@
-// The serving loop: concurrency limit, SIGHUP/SIGTERM, max_idle and max_use.
+// The serving loop: concurrency limit, SIGHUP/SIGTERM, master going away, max_idle and max_use.
 
 package daemon
 
@@ -182,6 +182,10 @@ func (s *server) run(signals <-chan os.Signal) int {
 			s.d.Log.Log(maillog.LevelFatal, err.Error())
 			stopServing()
 			return s.abort(active, running, finished, 1)
+		case <-s.d.masterGone:
+			s.d.Verbosef("master disconnect -- exiting")
+			stopServing()
+			return s.abort(active, running, finished, 0)
 		case sig := <-signals:
 			switch sig {
 			case syscall.SIGHUP:

@@ -60,10 +60,11 @@ func daemonEnv(configDir string) []string {
 	return append(env, "MAIL_CONFIG="+configDir, "POSTERN_MASTER=1")
 }
 
-// startChild starts inst's daemon with the listener as fd 3 and the ready
-// pipe as fd 4. The watcher goroutine reports the "ready" line and the
-// exit to events.
-func startChild(inst *instance, s Settings, events chan<- event) (*child, error) {
+// startChild starts inst's daemon with the listener as fd 3, the ready
+// pipe as fd 4 and statusPipe, the read end of master's status pipe, as
+// fd 5. The watcher goroutine reports the "ready" line and the exit to
+// events.
+func startChild(inst *instance, s Settings, statusPipe *os.File, events chan<- event) (*child, error) {
 	e := inst.svc.entry
 	path := filepath.Join(s.DaemonDir, e.Command)
 	readyR, readyW, err := os.Pipe()
@@ -75,7 +76,7 @@ func startChild(inst *instance, s Settings, events chan<- event) (*child, error)
 		Args:       daemonArgv(e, s.ConfigDir, s.DefaultProcessLimit),
 		Env:        daemonEnv(s.ConfigDir),
 		Dir:        "/",
-		ExtraFiles: []*os.File{inst.listener, readyW},
+		ExtraFiles: []*os.File{inst.listener, readyW, statusPipe},
 	}
 	err = cmd.Start()
 	readyW.Close()

@@ -13,6 +13,12 @@
 // listeners to start daemons on demand. Postfix daemons whose job Postern
 // does elsewhere (builtin.go) are never started; postlogd runs inside
 // master.
+//
+// Descriptors given to a daemon: fd 3 its listener, fd 4 the write end of
+// a pipe for its "ready\n" line, and fd 5 the read end of master's status
+// pipe (status.go). Only master holds that pipe's write end, close-on-exec,
+// so when master exits for any reason, SIGKILL included, every daemon reads
+// end of file on fd 5 and exits: none is left holding the listeners.
 package supervisor
 
 import (
@@ -47,6 +53,7 @@ type Supervisor struct {
 	events   chan event
 	signals  chan os.Signal
 	logSrv   *logServer // postlogd inside master, or nil
+	status   *statusPipe
 }
 
 // service is one master.cf entry that master runs.
@@ -105,11 +112,17 @@ func New(configDir string, log *maillog.Logger) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
+	status, err := newStatusPipe()
+	if err != nil {
+		pidFile.Close()
+		return nil, err
+	}
 	s := &Supervisor{
 		settings: settings,
 		owner:    owner,
 		log:      log,
 		pidFile:  pidFile,
+		status:   status,
 		services: map[string]*service{},
 		children: map[int]*child{},
 		events:   make(chan event, 64),
@@ -151,6 +164,7 @@ func (s *Supervisor) abandon() {
 	for _, svc := range s.services {
 		s.closeService(svc)
 	}
+	s.status.Close()
 	s.pidFile.Close()
 }
 
@@ -202,7 +216,7 @@ func (s *Supervisor) spawn(inst *instance) {
 	if inst.closed || inst.current != nil {
 		return
 	}
-	c, err := startChild(inst, s.settings, s.events)
+	c, err := startChild(inst, s.settings, s.status.daemonEnd, s.events)
 	if err != nil {
 		s.log.Warning("%v", err)
 		s.throttle(inst, filepath.Join(s.settings.DaemonDir, inst.svc.entry.Command))
@@ -311,6 +325,7 @@ func (s *Supervisor) shutdown(sig syscall.Signal) {
 		s.stopWakeup(svc)
 	}
 	s.stopLogServer()
+	s.status.Close()
 	s.pidFile.Close()
 }
 
