@@ -1,0 +1,81 @@
+// mbox delivery: append one From_-separated entry under the configured locks, or leave the file as it was.
+package mailbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+)
+
+// DeliverMbox appends content to the mbox file path (created with mode
+// 0600 when missing) under the locks l. The file must be a regular file
+// with one link; a symbolic link is refused. limit > 0 bounds the size
+// of the whole file. On a write error the file is truncated back to its
+// size before the delivery. recipient names the user in error texts.
+func DeliverMbox(path string, msg *Message, content io.Reader, l Locks, limit int64) error {
+	fail := func(err error, what string) error {
+		return failure(err, "cannot update mailbox %s for user %s. %s%s", path, msg.Recipient, what, errnoText(err))
+	}
+	defer processLock(path)()
+	if l.Dotlock {
+		unlock, err := dotlock(path)
+		if err != nil {
+			return fail(err, "unable to lock for exclusive access: ")
+		}
+		defer unlock()
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|noFollow, 0o600)
+	if errors.Is(err, syscall.ELOOP) {
+		return &Error{DSN: "5.2.0", Permanent: true,
+			Text: fmt.Sprintf("cannot update mailbox %s for user %s. file is a symbolic link", path, msg.Recipient)}
+	}
+	if err != nil {
+		return fail(err, "cannot open file: ")
+	}
+	defer f.Close()
+	if err := checkRegular(f); err != nil {
+		return &Error{DSN: "5.2.0", Permanent: true,
+			Text: fmt.Sprintf("cannot update mailbox %s for user %s. %v", path, msg.Recipient, err)}
+	}
+	if err := kernelLocks(f, l); err != nil {
+		return fail(err, "unable to lock for exclusive access: ")
+	}
+	start, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fail(err, "cannot seek: ")
+	}
+	max := int64(0)
+	if limit > 0 {
+		max = limit - start
+		if max <= 0 {
+			return fail(ErrTooLarge, "error writing message: ")
+		}
+	}
+	err = msg.writeMbox(&limitWriter{w: f, max: max}, content)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		f.Truncate(start)
+		return fail(err, "error writing message: ")
+	}
+	return nil
+}
+
+// checkRegular refuses a mailbox that is not a regular file with exactly
+// one hard link, as Postfix's safe_open does.
+func checkRegular(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("cannot stat file: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("file is not a regular file")
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink != 1 {
+		return fmt.Errorf("file has %d hard links", sys.Nlink)
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+package mailbox
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var allLocks = Locks{Fcntl: true, Flock: true, Dotlock: true}
+
+func TestDeliverMboxAppends(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bob")
+	when := time.Date(2026, 11, 28, 13, 1, 26, 0, time.Local)
+	msg := &Message{Sender: "s@example.com", Recipient: "bob@example.test", Time: when}
+	for _, body := range []string{"one\nFrom me\n", "two\n"} {
+		if err := DeliverMbox(path, msg, strings.NewReader("Subject: x\n\n"+body), allLocks, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := "From s@example.com  Sat Nov 28 13:01:26 2026\n" + msg.Headers() + "Subject: x\n\n"
+	want := entry + "one\n>From me\n\n" + entry + "two\n\n"
+	if string(data) != want {
+		t.Errorf("mbox %q, want %q", data, want)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", st.Mode().Perm())
+	}
+	if _, err := os.Stat(path + ".lock"); !os.IsNotExist(err) {
+		t.Errorf("dot-lock left behind: %v", err)
+	}
+}
+
+func TestDeliverMboxRefusesUnsafeFiles(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	os.WriteFile(target, nil, 0o600)
+	os.Symlink(target, filepath.Join(dir, "symlink"))
+	os.Link(target, filepath.Join(dir, "hardlink"))
+	os.Mkdir(filepath.Join(dir, "directory"), 0o700)
+	tests := []struct {
+		name, want string
+	}{
+		{"symlink", "file is a symbolic link"},
+		{"hardlink", "file has 2 hard links"},
+		{"directory", "Is a directory"},
+	}
+	msg := &Message{Recipient: "bob@example.test"}
+	for _, tt := range tests {
+		path := filepath.Join(dir, tt.name)
+		err := DeliverMbox(path, msg, strings.NewReader("x\n"), Locks{Fcntl: true}, 0)
+		if err == nil || !strings.Contains(err.Error(), tt.want) ||
+			!strings.HasPrefix(err.Error(), "cannot update mailbox "+path+" for user bob@example.test. ") {
+			t.Errorf("%s: error %v, want one saying %q", tt.name, err, tt.want)
+		}
+	}
+	if data, _ := os.ReadFile(target); len(data) != 0 {
+		t.Errorf("target written through a link: %q", data)
+	}
+}
+
+func TestDeliverMboxLimitLeavesFileUnchanged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bob")
+	msg := &Message{Recipient: "bob@example.test"}
+	if err := DeliverMbox(path, msg, strings.NewReader("small\n"), allLocks, 1000); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	err := DeliverMbox(path, msg, strings.NewReader(strings.Repeat("line of text\n", 100)), allLocks, 1000)
+	failure, ok := err.(*Error)
+	if !ok || !failure.Permanent || failure.DSN != "5.2.2" ||
+		failure.Text != "cannot update mailbox "+path+" for user bob@example.test. error writing message: File too large" {
+		t.Fatalf("over the limit: %#v", err)
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(before) {
+		t.Errorf("mailbox changed by a failed delivery:\n%q\nwas\n%q", after, before)
+	}
+}
+
+// splitMbox cuts an mbox into its entries at the From_ lines, dropping
+// the blank line that ends each entry.
+func splitMbox(t *testing.T, data string) []string {
+	t.Helper()
+	if !strings.HasPrefix(data, "From ") || !strings.HasSuffix(data, "\n\n") {
+		t.Fatalf("mbox does not start with a From_ line and end with a blank line: %.40q", data)
+	}
+	parts := strings.Split(strings.TrimSuffix(data, "\n"), "\n\nFrom ")
+	for i := range parts {
+		if i > 0 {
+			parts[i] = "From " + parts[i]
+		}
+		if i < len(parts)-1 {
+			parts[i] += "\n"
+		}
+	}
+	return parts
+}
+
+// checkConcurrentMbox checks that path holds n intact entries, each
+// written by deliver(i).
+func checkConcurrentMbox(t *testing.T, path string, n int) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := splitMbox(t, string(data))
+	if len(entries) != n {
+		t.Fatalf("mbox holds %d entries, want %d", len(entries), n)
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		_, body, ok := strings.Cut(e, "\n\n")
+		id, _, _ := strings.Cut(body, "\n")
+		if want := concurrentBody(id); !ok || body != want {
+			t.Fatalf("entry is not intact:\n%.300q", e)
+		}
+		seen[id] = true
+	}
+	if len(seen) != n {
+		t.Errorf("%d distinct messages, want %d", len(seen), n)
+	}
+}
+
+// concurrentBody is the body message id must have in the mbox: its
+// "From " line quoted, and long enough to need many writes.
+func concurrentBody(id string) string {
+	return id + "\n>From a line that must be quoted\n" + strings.Repeat(id+" locking must keep this line whole\n", 200)
+}
+
+func concurrentContent(i int) string {
+	id := fmt.Sprintf("message-%02d", i)
+	return "Subject: " + id + "\n\n" + strings.Replace(concurrentBody(id), ">From", "From", 1)
+}
+
+func TestDeliverMboxConcurrentGoroutines(t *testing.T) {
+	for _, locks := range []Locks{allLocks, {Fcntl: true}} {
+		path := filepath.Join(t.TempDir(), "bob")
+		var wg sync.WaitGroup
+		errs := make(chan error, 20)
+		for i := range 20 {
+			wg.Go(func() {
+				msg := &Message{Sender: "s@example.com", Recipient: "bob@example.test"}
+				errs <- DeliverMbox(path, msg, strings.NewReader(concurrentContent(i)), locks, 0)
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkConcurrentMbox(t, path, 20)
+	}
+}
+
+func TestDeliverMboxConcurrentProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bob")
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := range 20 {
+		wg.Go(func() {
+			req := &Request{Path: path, Locks: Locks{Fcntl: true, Dotlock: true},
+				Message: Message{Sender: "s@example.com", Recipient: "bob@example.test"}}
+			errs <- DeliverAs(os.Args[0], nil, req, strings.NewReader(concurrentContent(i)))
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkConcurrentMbox(t, path, 20)
+}

@@ -1,0 +1,192 @@
+// Package virtual is the virtual(8) delivery agent: mail for
+// virtual_mailbox_domains into Maildirs and mbox files named by
+// virtual_mailbox_maps under virtual_mailbox_base, owned by the uid and gid
+// from virtual_uid_maps and virtual_gid_maps.
+package virtual
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/mailbox"
+	"github.com/postern/postern/pkg/maillog"
+	"github.com/postern/postern/pkg/maps"
+	"github.com/postern/postern/pkg/queue"
+)
+
+// Agent serves qmgr's delivery requests.
+type Agent struct {
+	Settings *Settings
+	Layout   *queue.Layout
+	Log      *maillog.Logger
+	// Helper, when set, is the binary (this one) that DeliverAs runs in
+	// helper mode with the recipient's uid and gid; set it when running as
+	// root. Empty: deliveries are written by this process as its own user.
+	Helper string
+}
+
+// Serve answers delivery requests on one connection from qmgr until it
+// closes.
+func (a *Agent) Serve(ctx context.Context, nc net.Conn) {
+	conn, err := ipc.Greet(ctx, nc, ipc.ProtocolDelivery)
+	if err != nil {
+		a.Log.Warning("%s: %v", nc.RemoteAddr(), err)
+		return
+	}
+	for {
+		m, err := conn.Receive(ctx)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+				a.Log.Warning("delivery request: %v", err)
+			}
+			return
+		}
+		req, ok := m.(*ipc.DeliveryRequest)
+		if !ok {
+			a.Log.Warning("%s: unexpected %v instead of a delivery request", conn.Peer(), m.Type())
+			return
+		}
+		if err := conn.Send(ctx, a.Deliver(req)); err != nil {
+			a.Log.Warning("%s: send delivery result: %v", req.QueueID, err)
+			return
+		}
+	}
+}
+
+// Deliver delivers one request to each of its recipients and logs each
+// outcome.
+func (a *Agent) Deliver(req *ipc.DeliveryRequest) *ipc.DeliveryResult {
+	result := &ipc.DeliveryResult{}
+	for _, rcpt := range req.Recipients {
+		started := time.Now()
+		r := a.deliverRecipient(req, rcpt)
+		done := time.Now()
+		r.Offset, r.Address, r.Relay = rcpt.Offset, rcpt.Address, "virtual"
+		r.Transmission = done.Sub(started)
+		times := deliveryTimes{arrival: req.ArrivalTime, active: req.ActiveTime, started: started, done: done}
+		if times.active.IsZero() {
+			times.active = started
+		}
+		if times.arrival.IsZero() {
+			times.arrival = times.active
+		}
+		a.Log.Info("%s", deliveryLine(req.QueueID, rcpt, r, logStatus(r.Status, req.Flags), times))
+		result.Recipients = append(result.Recipients, r)
+	}
+	return result
+}
+
+// logStatus is the status= word: verification probes report
+// deliverable/undeliverable.
+func logStatus(s ipc.DeliveryStatus, flags ipc.DeliveryFlags) string {
+	if flags&ipc.DeliveryFlagVerify != 0 {
+		switch s {
+		case ipc.StatusSent:
+			return "deliverable"
+		case ipc.StatusBounced:
+			return "undeliverable"
+		}
+	}
+	return s.String()
+}
+
+// configError is Postfix's answer to a recipient whose table entries are
+// unusable: a warning in the log and a deferral.
+func (a *Agent) configError(format string, args ...any) ipc.RecipientResult {
+	a.Log.Warning(format, args...)
+	return ipc.RecipientResult{Status: ipc.StatusDeferred, DSNCode: "4.3.5", Reply: "mail system configuration error"}
+}
+
+func (a *Agent) deliverRecipient(req *ipc.DeliveryRequest, rcpt ipc.Recipient) ipc.RecipientResult {
+	s := a.Settings
+	path, _, found, err := findAddress(s.MailboxMaps, rcpt.Address, s.RecipientDelimiter)
+	if err != nil {
+		a.Log.Warning("%v", err)
+		return ipc.RecipientResult{Status: ipc.StatusDeferred, DSNCode: "4.3.0", Reply: "table lookup problem"}
+	}
+	if !found {
+		return ipc.RecipientResult{Status: ipc.StatusBounced, DSNCode: "5.1.1",
+			Reply: `unknown user: "` + strings.ToLower(rcpt.Address) + `"`}
+	}
+	uid, res, ok := a.lookupID(s.UIDMaps, "virtual_uid_maps", "uid", rcpt.Address)
+	if !ok {
+		return res
+	}
+	if uid < s.MinimumUID {
+		return a.configError("recipient %s: bad uid %d in virtual_uid_maps", rcpt.Address, uid)
+	}
+	gid, res, ok := a.lookupID(s.GIDMaps, "virtual_gid_maps", "gid", rcpt.Address)
+	if !ok {
+		return res
+	}
+	if gid <= 0 {
+		return a.configError("recipient %s: bad gid %d in virtual_gid_maps", rcpt.Address, gid)
+	}
+	mreq := &mailbox.Request{
+		Path:    s.MailboxBase + "/" + path,
+		Maildir: strings.HasSuffix(path, "/"),
+		Message: mailbox.Message{Sender: req.Sender, Recipient: rcpt.Address,
+			OriginalRecipient: rcpt.OriginalRecipient, Time: time.Now()},
+		Locks: s.Locks,
+		Limit: s.MailboxLimit,
+	}
+	sent := "delivered to mailbox"
+	if mreq.Maildir {
+		sent = "delivered to maildir"
+	}
+	if req.Flags&ipc.DeliveryFlagVerify != 0 {
+		return ipc.RecipientResult{Status: ipc.StatusSent, DSNCode: "2.0.0", Reply: strings.Replace(sent, "delivered", "delivers", 1)}
+	}
+	if err := a.write(req, mreq, uid, gid); err != nil {
+		var failure *mailbox.Error
+		if !errors.As(err, &failure) {
+			failure = &mailbox.Error{DSN: "4.3.0", Text: err.Error()}
+		}
+		status := ipc.StatusDeferred
+		if failure.Permanent {
+			status = ipc.StatusBounced
+		}
+		return ipc.RecipientResult{Status: status, DSNCode: failure.DSN, Reply: failure.Text}
+	}
+	return ipc.RecipientResult{Status: ipc.StatusSent, DSNCode: "2.0.0", Reply: sent}
+}
+
+// lookupID finds the recipient's uid or gid. When it fails, ok is false
+// and res is the recipient's result.
+func (a *Agent) lookupID(tables []maps.Table, param, what, addr string) (id int, res ipc.RecipientResult, ok bool) {
+	value, _, found, err := findAddress(tables, addr, a.Settings.RecipientDelimiter)
+	if err != nil {
+		a.Log.Warning("%v", err)
+		return 0, ipc.RecipientResult{Status: ipc.StatusDeferred, DSNCode: "4.3.0", Reply: "table lookup problem"}, false
+	}
+	if !found {
+		return 0, a.configError("recipient %s: %s not found in %s", addr, what, param), false
+	}
+	id, err = strconv.Atoi(strings.TrimSpace(value))
+	if err != nil || id < 0 {
+		return 0, a.configError("recipient %s: bad %s %s in %s", addr, what, value, param), false
+	}
+	return id, ipc.RecipientResult{}, true
+}
+
+// write opens the message content and delivers it: in a helper with the
+// recipient's uid and gid when a.Helper is set, in this process otherwise.
+func (a *Agent) write(req *ipc.DeliveryRequest, mreq *mailbox.Request, uid, gid int) error {
+	content, err := queue.OpenContent(a.Layout.Path(req.Queue, req.QueueID), req.DataOffset)
+	if err != nil {
+		return &mailbox.Error{DSN: "4.3.0", Text: "cannot read message content: " + err.Error()}
+	}
+	defer content.Close()
+	if a.Helper == "" {
+		return mailbox.Deliver(mreq, content)
+	}
+	cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
+	return mailbox.DeliverAs(a.Helper, cred, mreq, content)
+}
