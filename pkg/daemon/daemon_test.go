@@ -84,17 +84,23 @@ func TestSIGHUPFinishesSessions(t *testing.T) {
 	}
 }
 
-func TestSIGTERMStopsAtOnce(t *testing.T) {
-	td := startDaemon(t, daemonSetup{program: "echod"})
-	td.waitReady()
-	session := td.dial()
-	session.mustEcho("before")
-	td.signal(syscall.SIGTERM)
-	if status := td.waitExit(3 * time.Second); status != 0 {
-		t.Errorf("exit status %d, want 0", status)
-	}
-	if _, err := session.readLine(time.Second); err != io.EOF {
-		t.Errorf("session read after SIGTERM: %v, want EOF", err)
+// SIGTERM, and SIGINT (Ctrl-C reaching the process group of "postfix
+// start-fg"), stop a daemon at once with exit status 0.
+func TestStopSignalsStopAtOnce(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			td := startDaemon(t, daemonSetup{program: "echod"})
+			td.waitReady()
+			session := td.dial()
+			session.mustEcho("before")
+			td.signal(sig)
+			if status := td.waitExit(3 * time.Second); status != 0 {
+				t.Errorf("exit status %d, want 0", status)
+			}
+			if _, err := session.readLine(time.Second); err != io.EOF {
+				t.Errorf("session read after %v: %v, want EOF", sig, err)
+			}
+		})
 	}
 }
 

@@ -27,7 +27,7 @@ func serveDatagrams(d *daemonState, serve func(context.Context, net.PacketConn) 
 		return 0
 	case sig := <-signals:
 		d.Verbosef("signal %v received -- exiting", sig)
-		if sig == syscall.SIGTERM {
+		if sig != syscall.SIGHUP {
 			d.cancel()
 		}
 		conn.Close()

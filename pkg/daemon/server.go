@@ -64,10 +64,12 @@ func newServer(d *daemonState, spec Spec, ln net.Listener) *server {
 	return s
 }
 
-// notifySignals delivers SIGHUP and SIGTERM to the serving loop.
+// notifySignals delivers SIGHUP, SIGTERM and SIGINT to the serving loop.
+// SIGINT (Ctrl-C on "postfix start-fg", which reaches the whole process
+// group) stops the daemon as SIGTERM does, so it ends cleanly beside master.
 func notifySignals() <-chan os.Signal {
 	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, syscall.SIGHUP, syscall.SIGTERM)
+	signal.Notify(ch, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 	return ch
 }
 
