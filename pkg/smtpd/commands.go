@@ -23,6 +23,7 @@ func init() {
 		"HELO":     (*session).heloCmd,
 		"EHLO":     (*session).ehloCmd,
 		"STARTTLS": (*session).starttls,
+		"AUTH":     (*session).auth,
 		"MAIL":     (*session).mail,
 		"RCPT":     (*session).rcpt,
 		"DATA":     (*session).data,
@@ -241,7 +242,6 @@ func (s *session) rcpt(arg string) (bool, error) {
 		s.reply(addr.ErrRcptSyntax.Error())
 		return false, nil
 	}
-	s.tx.rcptAttempts++
 	path, params, err := addr.ParseRcpt(rest, addr.Options{SMTPUTF8Enable: s.set.SMTPUTF8Enable, SMTPUTF8: s.tx.params.SMTPUTF8})
 	if err != nil {
 		s.reply(replyFor(err, addr.ErrBadRecipient))
@@ -313,6 +313,13 @@ func (s *session) rset(arg string) (bool, error) {
 	s.resetTransaction()
 	s.reply("250 2.0.0 Ok")
 	return true, nil
+}
+
+// auth answers AUTH as Postfix does with smtpd_sasl_auth_enable = no:
+// Postern's smtpd has no SASL server yet, so AUTH is never offered in EHLO.
+func (s *session) auth(string) (bool, error) {
+	s.reply("503 5.5.1 Error: authentication not enabled")
+	return false, nil
 }
 
 func (s *session) noop(string) (bool, error) {

@@ -71,9 +71,11 @@ func (s *session) openCleanup() (*ipc.Conn, error) {
 	return cc, nil
 }
 
-// noRecipientsReply is the answer to DATA or BDAT without a recipient.
+// noRecipientsReply is the answer to DATA or BDAT without an accepted
+// recipient: inside a MAIL transaction there are no valid recipients,
+// outside one the client skipped RCPT.
 func (s *session) noRecipientsReply() string {
-	if s.tx.rcptAttempts > 0 {
+	if s.tx.active {
 		return "554 5.5.1 Error: no valid recipients"
 	}
 	return "503 5.5.1 Error: need RCPT command"

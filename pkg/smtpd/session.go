@@ -45,14 +45,13 @@ type session struct {
 
 // transaction is the state between MAIL and the end of the message.
 type transaction struct {
-	active       bool
-	sender       addr.Path
-	params       addr.MailParams
-	recipients   []ipc.Recipient
-	rcptAttempts int
-	hold         bool
-	discard      bool
-	bdat         *bdatTransfer // set while BDAT chunks are coming
+	active     bool
+	sender     addr.Path
+	params     addr.MailParams
+	recipients []ipc.Recipient
+	hold       bool
+	discard    bool
+	bdat       *bdatTransfer // set while BDAT chunks are coming
 }
 
 func newSession(ctx context.Context, srv *Server, conn net.Conn) *session {
