@@ -1,8 +1,9 @@
-// End-to-end tests of smtpd under master with the real cleanup: net/smtp, swaks, raw dialogues and relay probes from outside mynetworks.
+// End-to-end tests of smtpd under master with the real cleanup: net/smtp, go-smtp's client, swaks, raw dialogues and relay probes from outside mynetworks.
 package tests
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/postern/postern/tests/internal/harness"
 )
@@ -191,6 +194,51 @@ func TestSmtpdEndToEnd(t *testing.T) {
 		}
 		if after := len(in.queuedFiles()); after != before+1 {
 			t.Errorf("incoming has %d files, want %d", after, before+1)
+		}
+	})
+
+	t.Run("go-smtp", func(t *testing.T) {
+		c, err := gosmtp.Dial(in.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.Hello("gosmtp.example"); err != nil {
+			t.Fatal(err)
+		}
+		if size, ok := c.MaxMessageSize(); !ok || size != 100000 {
+			t.Errorf("SIZE = %d, %v; want 100000", size, ok)
+		}
+		if err := c.Mail("sender@remote.example", &gosmtp.MailOptions{Size: 40}); err != nil {
+			t.Fatal(err)
+		}
+		err = c.Rcpt("nosuchuser@test.example", nil)
+		var refusal *gosmtp.SMTPError
+		if !errors.As(err, &refusal) || refusal.Code != 550 || refusal.EnhancedCode != (gosmtp.EnhancedCode{5, 1, 1}) {
+			t.Errorf("RCPT of an unknown user = %v, want 550 5.1.1", err)
+		}
+		if err := c.Rcpt("pftest@test.example", nil); err != nil {
+			t.Fatal(err)
+		}
+		w, err := c.Data()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprint(w, "Subject: go-smtp\r\n\r\nhello\r\n")
+		resp, err := w.CloseWithResponse()
+		if err != nil {
+			t.Fatalf("end of data: %v\nlog:\n%s", err, in.log())
+		}
+		id, ok := strings.CutPrefix(resp.StatusText, "2.0.0 Ok: queued as ")
+		if !ok || id == "" {
+			t.Fatalf("end of data: %q, want \"2.0.0 Ok: queued as ID\"", resp.StatusText)
+		}
+		if err := c.Quit(); err != nil {
+			t.Errorf("QUIT: %v", err)
+		}
+		res := harness.Invocation{Path: harness.Bin(t, "postcat"), ConfigDir: in.etc, Args: []string{"-q", id}, AsUser: in.asUser}.Run(t)
+		if !strings.Contains(res.Stdout, "recipient: pftest@test.example\n") || strings.Contains(res.Stdout, "nosuchuser") {
+			t.Errorf("postcat -q %s: want only the accepted recipient:\n%s", id, res)
 		}
 	})
 
