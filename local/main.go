@@ -1,0 +1,48 @@
+// Command local is the local(8) delivery agent: it serves qmgr's delivery requests for the local domains (see pkg/local).
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/postern/postern/pkg/daemon"
+	"github.com/postern/postern/pkg/local"
+	"github.com/postern/postern/pkg/mailbox"
+	"github.com/postern/postern/pkg/queue"
+)
+
+func main() {
+	// A mailbox or file delivery as the recipient re-runs this binary.
+	if mailbox.IsHelper(os.Args) {
+		os.Exit(mailbox.HelperMain(os.Stdin, os.Stdout))
+	}
+	agent := &local.Agent{LookupUser: local.SystemUser, LookupUID: local.SystemUserByID}
+	daemon.Run(daemon.Spec{
+		Init: func(ctx *daemon.Context) error {
+			settings, err := local.SettingsFromConfig(ctx.Config, func(w string) { ctx.Log.Warning("%s", w) })
+			if err != nil {
+				return err
+			}
+			layout, err := queue.LayoutFromConfig(ctx.Config)
+			if err != nil {
+				return err
+			}
+			// The working directory is queue_directory.
+			layout.Root = "."
+			exe, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("find own executable for mailbox deliveries: %w", err)
+			}
+			agent.Settings, agent.Layout, agent.Log, agent.Helper = settings, layout, ctx.Log, exe
+			agent.Submit = local.CleanupSubmitter("public/cleanup")
+			return nil
+		},
+		// Only root can deliver as each recipient; an unprivileged
+		// instance delivers to its own user only.
+		AfterDrop: func(*daemon.Context) error {
+			agent.Privileged = os.Geteuid() == 0
+			return nil
+		},
+		Serve: agent.Serve,
+	})
+}

@@ -1,0 +1,147 @@
+// Package local is the local(8) delivery agent: aliases, .forward files,
+// commands, files and the user's mailbox (mbox or Maildir), each written
+// with the owner's privileges in a child process.
+package local
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"slices"
+	"time"
+
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/maillog"
+	"github.com/postern/postern/pkg/queue"
+	"github.com/postern/postern/pkg/smtpclient"
+)
+
+// Submitter hands a forwarded message to cleanup and returns its queue ID.
+type Submitter func(ctx context.Context, sender string, recipients []string, content io.Reader) (string, error)
+
+// Agent serves qmgr's delivery requests for the local domains.
+type Agent struct {
+	Settings *Settings
+	Layout   *queue.Layout
+	Log      *maillog.Logger
+	// Helper is the binary (this one) that mailbox.DeliverAs runs with a
+	// user's credentials for mailbox and file deliveries.
+	Helper string
+	// Privileged: running as root, so every delivery switches to its
+	// owner's uid, gid and groups. Otherwise only the agent's own user
+	// can be delivered to, and commands and files from aliases run as
+	// that user too.
+	Privileged bool
+	LookupUser UserLookup
+	LookupUID  UserLookupByID
+	Submit     Submitter
+}
+
+// Serve answers delivery requests on one connection from qmgr until it
+// closes.
+func (a *Agent) Serve(ctx context.Context, nc net.Conn) {
+	conn, err := ipc.Greet(ctx, nc, ipc.ProtocolDelivery)
+	if err != nil {
+		a.Log.Warning("%s: %v", nc.RemoteAddr(), err)
+		return
+	}
+	for {
+		m, err := conn.Receive(ctx)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+				a.Log.Warning("delivery request: %v", err)
+			}
+			return
+		}
+		req, ok := m.(*ipc.DeliveryRequest)
+		if !ok {
+			a.Log.Warning("%s: unexpected %v instead of a delivery request", conn.Peer(), m.Type())
+			return
+		}
+		if !queue.ValidID(req.QueueID) || !slices.Contains(queue.MessageQueues, req.Queue) {
+			a.Log.Warning("%s: bad delivery request: queue %q, queue ID %q", conn.Peer(), req.Queue, req.QueueID)
+			return
+		}
+		if err := conn.Send(ctx, a.Deliver(ctx, req)); err != nil {
+			a.Log.Warning("%s: send delivery result: %v", req.QueueID, err)
+			return
+		}
+	}
+}
+
+// Deliver carries out one request, reading the content from the queue
+// file, and logs every delivery it makes.
+func (a *Agent) Deliver(ctx context.Context, req *ipc.DeliveryRequest) *ipc.DeliveryResult {
+	path := a.Layout.Path(req.Queue, req.QueueID)
+	return a.DeliverContent(ctx, req, func() (io.ReadCloser, error) {
+		return queue.OpenContent(path, req.DataOffset)
+	})
+}
+
+// DeliverContent is Deliver with the message content from open, called
+// once per write.
+func (a *Agent) DeliverContent(ctx context.Context, req *ipc.DeliveryRequest, open func() (io.ReadCloser, error)) *ipc.DeliveryResult {
+	started := time.Now()
+	result := &ipc.DeliveryResult{}
+	deliveredTo, err := readDeliveredTo(open)
+	done := map[string]bool{}
+	for _, rcpt := range req.Recipients {
+		var outcomes []outcome
+		if err != nil {
+			a.Log.Warning("%s: read message content: %v", req.QueueID, err)
+			outcomes = []outcome{{to: rcpt.Address, res: deferred("4.3.0", "error reading message content")}}
+		} else {
+			d := &delivery{agent: a, ctx: ctx, req: req, rcpt: rcpt, open: open, deliveredTo: deliveredTo,
+				done: done, verify: req.Flags&ipc.DeliveryFlagVerify != 0}
+			d.recipient(rcpt.Address, req.Sender, 0, visited{})
+			outcomes = d.outcomes
+		}
+		orig := rcpt.OriginalRecipient
+		if orig == "" {
+			orig = rcpt.Address
+		}
+		line := smtpclient.DeliveryLine
+		if req.Flags&ipc.DeliveryFlagVerify != 0 {
+			line = smtpclient.VerifyLine
+		}
+		for _, o := range outcomes {
+			o.res.Relay = "local"
+			logged := ipc.Recipient{Address: o.to, OriginalRecipient: orig}
+			if o.to == rcpt.Address {
+				logged.OriginalRecipient = rcpt.OriginalRecipient
+			}
+			delays := smtpclient.Delays{Arrival: req.ArrivalTime, Active: req.ActiveTime, Started: started, Done: time.Now()}
+			if delays.Active.IsZero() {
+				delays.Active = started
+			}
+			if delays.Arrival.IsZero() {
+				delays.Arrival = delays.Active
+			}
+			a.Log.Info("%s", line(req.QueueID, logged, o.res, delays))
+		}
+		res := combine(outcomes)
+		res.Offset, res.Address, res.Relay = rcpt.Offset, rcpt.Address, "local"
+		result.Recipients = append(result.Recipients, res)
+	}
+	return result
+}
+
+// combine reduces the outcomes of one recipient's deliveries to the one
+// result qmgr records: deferred if any was deferred (qmgr retries the
+// whole recipient), else bounced if any bounced, else sent (also when
+// nothing was left to deliver).
+func combine(outcomes []outcome) ipc.RecipientResult {
+	for _, want := range []ipc.DeliveryStatus{ipc.StatusDeferred, ipc.StatusBounced} {
+		for _, o := range outcomes {
+			if o.res.Status == want {
+				return o.res
+			}
+		}
+	}
+	if len(outcomes) == 0 {
+		// Everything was a duplicate, or an empty :include: file.
+		return sent("delivered")
+	}
+	return outcomes[0].res
+}

@@ -1,0 +1,157 @@
+// Tests of the qmgr side: requests over the delivery protocol, content read from a real queue file, settings errors.
+package local
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/queue"
+	"github.com/postern/postern/pkg/queue/queuetest"
+)
+
+func TestServeReadsQueueFile(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	_, layout := queuetest.Setup(t, "")
+	f.agent.Layout = layout
+	arrival := time.Now().Add(-2 * time.Second)
+	env := &queue.Envelope{ArrivalTime: arrival, Sender: "sender@remote.example",
+		Recipients: []queue.Recipient{{Address: "alice@example.test"}, {Address: "nosuch@example.test"}}}
+	placed := queuetest.Place(t, layout, queue.Active, "4A1B2C3D4E", env, testContent)
+	qf, err := os.Open(layout.Path(queue.Active, "4A1B2C3D4E"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := queue.ReadEnvelope(qf)
+	qf.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &ipc.DeliveryRequest{Queue: queue.Active, QueueID: "4A1B2C3D4E", DataOffset: msg.Size.DataOffset,
+		Sender: env.Sender, Transport: "local", Nexthop: "example.test", ArrivalTime: arrival, ActiveTime: arrival.Add(time.Second)}
+	for _, r := range placed {
+		req.Recipients = append(req.Recipients, ipc.Recipient{Address: r.Address, Offset: r.Offset})
+	}
+
+	sock := filepath.Join(f.dir, "local.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		f.agent.Serve(ctx, nc)
+	}()
+	conn, err := ipc.Dial(ctx, sock, ipc.ProtocolDelivery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Send(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	var res ipc.DeliveryResult
+	if err := conn.Expect(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	<-served
+	if len(res.Recipients) != 2 || res.Recipients[0].Status != ipc.StatusSent || res.Recipients[1].Status != ipc.StatusBounced ||
+		res.Recipients[0].Offset != placed[0].Offset || res.Recipients[1].Offset != placed[1].Offset {
+		t.Fatalf("results %+v", res.Recipients)
+	}
+	got := withoutFromLines(t, f.read(filepath.Join(f.spool, "alice")), "sender@remote.example")
+	if want := mboxEntry("sender@remote.example", "alice@example.test", "alice@example.test"); got != want {
+		t.Errorf("mbox %q, want %q", got, want)
+	}
+	if !strings.Contains(f.log(), "4A1B2C3D4E: to=<alice@example.test>, relay=local, delay=2,") {
+		t.Errorf("log:\n%s", f.log())
+	}
+	if strings.Contains(f.log(), "warning") {
+		t.Errorf("a clean hang-up was logged:\n%s", f.log())
+	}
+}
+
+func TestSettingsFromConfig(t *testing.T) {
+	tests := []struct {
+		name, param, value string
+		wantErr, wantWarn  string
+	}{
+		{name: "absolute home_mailbox", param: "home_mailbox", value: "/var/mail/x", wantErr: "home_mailbox: do not specify absolute pathname: /var/mail/x"},
+		{name: "bad lock", param: "mailbox_delivery_lock", value: "fcntl, magic", wantErr: `invalid mailbox_delivery_lock value: "magic"`},
+		{name: "bad allow_mail_to_commands", param: "allow_mail_to_commands", value: "alias, everyone", wantErr: `bad allow_mail_to_commands value: "everyone"`},
+		{name: "mailbox smaller than messages", param: "mailbox_size_limit", value: "1000", wantErr: "main.cf configuration error: mailbox_size_limit is smaller than message_size_limit"},
+		{name: "nis is skipped", param: "alias_maps", value: "nis:mail.aliases", wantWarn: "alias_maps: unsupported dictionary type: nis -- ignoring this table"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Defaults(t.TempDir())
+			cfg.Set("alias_maps", "")
+			cfg.Set(tt.param, tt.value)
+			var warnings []string
+			s, err := SettingsFromConfig(cfg, func(w string) { warnings = append(warnings, w) })
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Errorf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if strings.Join(warnings, "\n") != tt.wantWarn {
+				t.Errorf("warnings %q, want %q", warnings, tt.wantWarn)
+			}
+		})
+	}
+}
+
+func TestSplitExtension(t *testing.T) {
+	tests := []struct{ local, delims, user, ext string }{
+		{"bob+news", "+", "bob", "news"},
+		{"bob-a+b", "+-", "bob", "a+b"},
+		{"+bob", "+", "+bob", ""},
+		{"bob", "+", "bob", ""},
+		{"bob+news", "", "bob+news", ""},
+	}
+	for _, tt := range tests {
+		if user, ext := splitExtension(tt.local, tt.delims); user != tt.user || ext != tt.ext {
+			t.Errorf("splitExtension(%q, %q) = %q, %q, want %q, %q", tt.local, tt.delims, user, ext, tt.user, tt.ext)
+		}
+	}
+}
+
+func TestUnavailableAliasTableDefers(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	cfg := f.agent.Settings.Config
+	cfg.Set("alias_maps", "hash:"+filepath.Join(f.dir, "missing"))
+	var warnings []string
+	s, err := SettingsFromConfig(cfg, func(w string) { warnings = append(warnings, w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if len(warnings) != 1 || !strings.HasPrefix(warnings[0], "hash:"+filepath.Join(f.dir, "missing")+" is unavailable. ") {
+		t.Errorf("warnings %q", warnings)
+	}
+	f.agent.Settings = s
+	r := f.deliver(testContent, "alice@example.test")[0]
+	if r.Status != ipc.StatusDeferred || r.DSNCode != "4.3.0" || r.Reply != "alias database unavailable" {
+		t.Errorf("result %+v", r)
+	}
+}

@@ -1,0 +1,262 @@
+// The final deliveries: the user's mailbox, a file, a forwarded copy, and expansion of .forward and :include: files.
+package local
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/postern/postern/pkg/aliases"
+	"github.com/postern/postern/pkg/mailbox"
+)
+
+// mailbox delivers to u's mailbox: through mailbox_command when set,
+// else to a Maildir or mbox under the home directory per home_mailbox,
+// else to mail_spool_directory/USER.
+func (d *delivery) mailbox(addr string, u *User, sender string) {
+	s := d.agent.Settings
+	if s.MailboxCommand != "" {
+		d.mailboxCommand(addr, u, sender)
+		return
+	}
+	req := &mailbox.Request{Locks: s.Locks, Limit: s.MailboxSizeLimit}
+	if s.HomeMailbox != "" {
+		req.Path = strings.TrimSuffix(u.Home, "/") + "/" + s.HomeMailbox
+		req.Maildir = strings.HasSuffix(s.HomeMailbox, "/")
+	} else {
+		req.Path = strings.TrimSuffix(s.MailSpoolDirectory, "/") + "/" + u.Name
+	}
+	text := "delivered to mailbox"
+	if req.Maildir {
+		text = "delivered to maildir"
+	}
+	if s.HomeMailbox == "" {
+		if d.agent.Privileged && !d.verify {
+			if err := createSpoolMailbox(req.Path, u); err != nil {
+				d.agent.Log.Warning("%s: %v", d.req.QueueID, err)
+				d.add(addr, deferred("4.2.0", fmt.Sprintf("cannot update mailbox %s for user %s. %v", req.Path, u.Name, err)))
+				return
+			}
+		}
+		u = withSpoolGroup(u, s.MailSpoolDirectory)
+	}
+	d.write(addr, u, sender, req, text)
+}
+
+// mailboxCommand runs mailbox_command, expanded for the recipient, with
+// u's privileges, or default_privs' for root.
+func (d *delivery) mailboxCommand(addr string, u *User, sender string) {
+	s := d.agent.Settings
+	localPart, domain := splitAddress(addr)
+	localPart = strings.ToLower(localPart)
+	_, ext := splitExtension(localPart, s.RecipientDelimiter)
+	vars := map[string]string{"user": u.Name, "home": u.Home, "shell": u.Shell, "extension": ext,
+		"recipient_delimiter": s.RecipientDelimiter, "local": localPart, "domain": domain, "recipient": addr}
+	cmd, err := s.Config.ExpandWith(s.MailboxCommand, vars)
+	if err == nil && u.UID == 0 && d.agent.Privileged {
+		u, err = d.fileOwner("")
+	}
+	if err != nil {
+		d.agent.Log.Warning("%s: mailbox_command: %v", d.req.QueueID, err)
+		d.add(addr, deferred("4.3.5", "mail system configuration error"))
+		return
+	}
+	d.command(origin{kind: "mailbox", owner: u, addr: strings.ToLower(addr)}, cmd, sender)
+}
+
+// withSpoolGroup adds the group of a group-writable spool directory
+// (root:mail 2775 on Debian) to u's groups, so that the delivery can
+// create the mailbox's dot-lock there, as Postfix does with the spool
+// directory's privileges.
+func withSpoolGroup(u *User, spool string) *User {
+	st, err := os.Stat(spool)
+	if err != nil || st.Mode().Perm()&0o020 == 0 {
+		return u
+	}
+	gid := st.Sys().(*syscall.Stat_t).Gid
+	if gid == u.GID || slices.Contains(u.Groups, gid) {
+		return u
+	}
+	withGroup := *u
+	withGroup.Groups = append(slices.Clone(u.Groups), gid)
+	return &withGroup
+}
+
+// createSpoolMailbox creates a missing mbox file in the spool directory
+// as root, owned by u with mode 0600, as Postfix does where users cannot
+// create files in the spool directory.
+func createSpoolMailbox(path string, u *User) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create mailbox %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := f.Chown(int(u.UID), int(u.GID)); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("chown mailbox %s: %w", path, err)
+	}
+	return nil
+}
+
+// file appends to an mbox file, or a Maildir when path ends in "/", with
+// the privileges of the alias or .forward owner. Like a command, it is
+// logged under the address whose expansion named it.
+func (d *delivery) file(from origin, path, sender string) {
+	s := d.agent.Settings
+	req := &mailbox.Request{Path: path, Maildir: strings.HasSuffix(path, "/"), Locks: s.Locks, Limit: s.MailboxSizeLimit}
+	d.write(from.addr, from.owner, sender, req, "delivered to file: "+path)
+}
+
+// write carries out a mailbox request as u, in a child process when
+// privileged, and records the outcome under the address to, which is
+// also the Delivered-To: address.
+func (d *delivery) write(to string, u *User, sender string, req *mailbox.Request, text string) {
+	if !d.firstTime("path:"+req.Path) || !d.mayRunAs(to, u) {
+		return
+	}
+	if d.verify {
+		d.add(to, sent(strings.Replace(text, "delivered", "delivers", 1)))
+		return
+	}
+	req.Message = mailbox.Message{Sender: sender, Recipient: to, OriginalRecipient: d.original(), Time: time.Now()}
+	content, err := d.open()
+	if err != nil {
+		d.add(to, deferred("4.3.0", fmt.Sprintf("error reading message content: %v", err)))
+		return
+	}
+	defer content.Close()
+	if d.agent.Privileged {
+		err = mailbox.DeliverAs(d.agent.Helper, u.Credential(), req, content)
+	} else {
+		err = mailbox.Deliver(req, content)
+	}
+	if err != nil {
+		var failure *mailbox.Error
+		if !errors.As(err, &failure) {
+			failure = &mailbox.Error{DSN: "4.3.0", Text: err.Error()}
+		}
+		if failure.Permanent {
+			d.add(to, bounced(failure.DSN, failure.Text))
+		} else {
+			d.add(to, deferred(failure.DSN, failure.Text))
+		}
+		return
+	}
+	d.add(to, sent(text))
+}
+
+// original is the X-Original-To: address: the request recipient before
+// any rewriting.
+func (d *delivery) original() string {
+	if d.rcpt.OriginalRecipient != "" {
+		return d.rcpt.OriginalRecipient
+	}
+	return d.rcpt.Address
+}
+
+// mayRunAs reports whether a delivery as u is possible: always when
+// privileged, else only when u is this process's own user. A refusal is
+// recorded as a deferral.
+func (d *delivery) mayRunAs(to string, u *User) bool {
+	if u == nil {
+		d.add(to, deferred("4.3.5", "mail system configuration error"))
+		return false
+	}
+	if d.agent.Privileged || u.UID == uint32(os.Geteuid()) {
+		return true
+	}
+	d.add(to, deferred("4.3.0", fmt.Sprintf("cannot deliver as user %s: local is not running as root", u.Name)))
+	return false
+}
+
+// forward resubmits the message to the remote addresses, with a
+// Delivered-To: header for the local address that forwarded it.
+func (d *delivery) forward(deliveredTo string, to []string, sender string) {
+	if d.verify {
+		for _, addr := range to {
+			d.add(addr, sent("forwards to "+addr))
+		}
+		return
+	}
+	content, err := d.open()
+	if err != nil {
+		for _, addr := range to {
+			d.add(addr, deferred("4.3.0", fmt.Sprintf("error reading message content: %v", err)))
+		}
+		return
+	}
+	defer content.Close()
+	header := strings.NewReader("Delivered-To: " + deliveredTo + "\n")
+	id, err := d.agent.Submit(d.ctx, sender, to, io.MultiReader(header, content))
+	for _, addr := range to {
+		if err != nil {
+			d.agent.Log.Warning("%s: forward to %s: %v", d.req.QueueID, addr, err)
+			d.add(addr, deferred("4.3.0", "mail forwarding error: cannot submit to cleanup"))
+		} else {
+			d.add(addr, sent("forwarded as "+id))
+		}
+	}
+}
+
+// dotForward expands the first forward_path file that exists. It reports
+// whether the address was handled (an empty file means no forwarding).
+func (d *delivery) dotForward(addr, key string, u *User, sender string, depth int, seen visited, vars map[string]string) bool {
+	s := d.agent.Settings
+	paths, err := s.Config.ExpandWith(s.ForwardPath, vars)
+	if err != nil {
+		d.agent.Log.Warning("%s: forward_path: %v", d.req.QueueID, err)
+		d.add(addr, deferred("4.3.5", "mail system configuration error"))
+		return true
+	}
+	for _, path := range strings.FieldsFunc(paths, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+		text, exists, err := readAs(path, u, d.agent.Privileged)
+		if err != nil {
+			d.agent.Log.Warning("%s: %v", d.req.QueueID, err)
+			d.add(addr, deferred("4.3.0", "cannot read forward file "+path))
+			return true
+		}
+		if !exists {
+			continue
+		}
+		items := aliases.ParseValue(listFileValue(text))
+		if len(items) == 0 {
+			return false
+		}
+		d.items(items, origin{kind: "forward", owner: u, addr: key}, sender, depth+1, seen.with("", vars["user"]))
+		return true
+	}
+	return false
+}
+
+// include expands an :include: file with the privileges of its owner (or
+// default_privs for root); commands and files in it are refused.
+func (d *delivery) include(from origin, path, sender string, depth int, seen visited) {
+	if depth > maxDepth {
+		d.add(from.addr, bounced("5.4.6", "mail forwarding loop for "+from.addr))
+		return
+	}
+	text, exists, err := readAs(path, from.owner, d.agent.Privileged)
+	if err == nil && !exists {
+		err = fmt.Errorf("open %s: %w", path, os.ErrNotExist)
+	}
+	if err != nil {
+		d.agent.Log.Warning("%s: :include:%s: %v", d.req.QueueID, path, err)
+		d.add(from.addr, deferred("4.3.0", "cannot open include file "+path))
+		return
+	}
+	owner, err := d.fileOwner(path)
+	if err != nil {
+		d.agent.Log.Warning("%s: %v", d.req.QueueID, err)
+		d.add(from.addr, deferred("4.3.5", "mail system configuration error"))
+		return
+	}
+	d.items(aliases.ParseValue(listFileValue(text)), origin{kind: "include", owner: owner, addr: from.addr}, sender, depth+1, seen)
+}

@@ -1,0 +1,305 @@
+// Deliveries to real system users created with useradd: ownership, modes and content of what they receive (root only).
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/maillog"
+)
+
+// rootFixture is an agent running as root over real users.
+type rootFixture struct {
+	*fixture
+	base  string
+	users []*User
+}
+
+// newRootFixture creates n users named pt_<random>_<i> with homes under
+// a temporary directory, removed when the test ends.
+func newRootFixture(t *testing.T, n int, settings map[string]string) *rootFixture {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("creating users and delivering as them needs root")
+	}
+	if _, err := exec.LookPath("useradd"); err != nil {
+		t.Skip("useradd is not installed")
+	}
+	base := t.TempDir()
+	for _, d := range []string{base, filepath.Dir(base)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The helper must be executable by the users: a copy of this binary.
+	helper := filepath.Join(base, "local-helper")
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(helper, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	random := make([]byte, 3)
+	rand.Read(random)
+	prefix := "pt_" + hex.EncodeToString(random)
+	if err := os.Mkdir(filepath.Join(base, "home"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rf := &rootFixture{base: base}
+	for i := range n {
+		name := prefix + "_" + string(rune('a'+i))
+		home := filepath.Join(base, "home", name)
+		if err := retried("useradd", "-M", "-U", "-d", home, "-s", "/bin/sh", name); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := retried("userdel", name); err != nil {
+				t.Error(err)
+			}
+		})
+		u, err := SystemUser(name)
+		if err != nil || u == nil {
+			t.Fatalf("lookup %s: %v", name, err)
+		}
+		if err := os.MkdirAll(home, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(home, int(u.UID), int(u.GID)); err != nil {
+			t.Fatal(err)
+		}
+		rf.users = append(rf.users, u)
+	}
+	// The spool directory is root:mail 2775, as on Debian: the users
+	// cannot create their mailboxes, only dot-locks.
+	spool := filepath.Join(base, "spool")
+	if err := os.Mkdir(spool, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := user.LookupGroup("mail"); err == nil {
+		gid, _ := strconv.Atoi(g.Gid)
+		os.Chown(spool, 0, gid)
+		os.Chmod(spool, 0o2775)
+	} else {
+		os.Chmod(spool, 0o1777)
+	}
+	f := &fixture{t: t, dir: base, spool: spool, logPath: filepath.Join(base, "maillog")}
+	aliasPath := filepath.Join(base, "aliases")
+	cfg := config.Defaults(filepath.Join(base, "etc"))
+	for name, value := range map[string]string{
+		"myhostname": "mx.example.test", "myorigin": "example.test", "mydestination": "example.test",
+		"alias_maps": "texthash:" + aliasPath, "mail_spool_directory": spool, "recipient_delimiter": "+",
+	} {
+		cfg.Set(name, value)
+	}
+	for name, value := range settings {
+		cfg.Set(name, value)
+	}
+	rf.fixture = f
+	rf.writeAs(nil, aliasPath, "")
+	s, err := SettingsFromConfig(cfg, func(w string) { t.Errorf("warning: %s", w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	log, err := maillog.New(maillog.Options{Program: "postfix/local", Hostname: "mx.example.test", File: f.logPath, FilePrefixes: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	f.agent = &Agent{Settings: s, Log: log, Helper: helper, Privileged: true,
+		LookupUser: SystemUser, LookupUID: SystemUserByID,
+		Submit: func(_ context.Context, sender string, rcpts []string, content io.Reader) (string, error) {
+			data, err := io.ReadAll(content)
+			f.submitted = append(f.submitted, submission{sender, rcpts, string(data)})
+			return "F0RWARD", err
+		}}
+	return rf
+}
+
+// retried runs a user administration command, retrying while another
+// process (a parallel test) holds the lock on /etc/passwd.
+func retried(name string, args ...string) error {
+	var err error
+	var out []byte
+	for range 50 {
+		if out, err = exec.Command(name, args...).CombinedOutput(); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
+}
+
+// writeAs writes a file owned by u (root when nil), mode 0644.
+func (rf *rootFixture) writeAs(u *User, path, text string) {
+	rf.t.Helper()
+	rf.write(path, text)
+	if u != nil {
+		if err := os.Chown(path, int(u.UID), int(u.GID)); err != nil {
+			rf.t.Fatal(err)
+		}
+	}
+}
+
+// reload reopens the alias table after the test wrote it.
+func (rf *rootFixture) reload() {
+	rf.t.Helper()
+	s, err := SettingsFromConfig(rf.agent.Settings.Config, func(w string) { rf.t.Errorf("warning: %s", w) })
+	if err != nil {
+		rf.t.Fatal(err)
+	}
+	rf.t.Cleanup(s.Close)
+	rf.agent.Settings = s
+}
+
+// checkOwned checks path's owner and permission bits.
+func checkOwned(t *testing.T, path string, u *User, mode os.FileMode) {
+	t.Helper()
+	st, err := os.Lstat(path)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	sys := st.Sys().(*syscall.Stat_t)
+	if sys.Uid != u.UID || sys.Gid != u.GID {
+		t.Errorf("%s owned by %d:%d, want %s %d:%d", path, sys.Uid, sys.Gid, u.Name, u.UID, u.GID)
+	}
+	if mode != 0 && st.Mode().Perm() != mode {
+		t.Errorf("%s mode %v, want %v", path, st.Mode().Perm(), mode)
+	}
+}
+
+func TestRootMboxAliasesForwardAndCommands(t *testing.T) {
+	rf := newRootFixture(t, 4, nil)
+	a, b, c, d := rf.users[0], rf.users[1], rf.users[2], rf.users[3]
+	out := filepath.Join(rf.base, "out")
+	if err := os.Mkdir(out, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(out, 0o1777)
+	rf.writeAs(nil, filepath.Join(rf.base, "members"), a.Name+"\n"+b.Name+"\n")
+	// The alias file belongs to a: its commands and files run as a.
+	rf.writeAs(a, filepath.Join(rf.base, "aliases"), strings.Join([]string{
+		"list " + a.Name + ", " + b.Name + ", " + c.Name,
+		"inc :include:" + filepath.Join(rf.base, "members"),
+		`pipe "|cat > ` + out + `/piped"`,
+		"arch " + out + "/archive",
+	}, "\n")+"\n")
+	rf.reload()
+	// b forwards to c and to a command, run as b.
+	rf.writeAs(b, filepath.Join(b.Home, ".forward"), c.Name+"\n\"|cat > "+out+"/forwarded\"\n")
+
+	tests := []struct {
+		rcpt   string
+		status ipc.DeliveryStatus
+		dsn    string
+		reply  string
+	}{
+		{a.Name + "@example.test", ipc.StatusSent, "2.0.0", "delivered to mailbox"},
+		{"list@example.test", ipc.StatusSent, "2.0.0", ""},
+		{"inc@example.test", ipc.StatusSent, "2.0.0", ""},
+		{"pipe@example.test", ipc.StatusSent, "2.0.0", "delivered to command: cat > " + out + "/piped"},
+		{"arch@example.test", ipc.StatusSent, "2.0.0", "delivered to file: " + out + "/archive"},
+		{c.Name + "+tag@example.test", ipc.StatusSent, "2.0.0", "delivered to mailbox"},
+		{"pt_nosuchuser@example.test", ipc.StatusBounced, "5.1.1", `unknown user: "pt_nosuchuser"`},
+		{"-" + a.Name + "@example.test", ipc.StatusBounced, "5.1.3", "bad address syntax"},
+	}
+	for _, tt := range tests {
+		r := rf.deliver(testContent, tt.rcpt)[0]
+		if r.Status != tt.status || r.DSNCode != tt.dsn || (tt.reply != "" && r.Reply != tt.reply) {
+			t.Errorf("%s: %v %s (%s), want %v %s (%s)", tt.rcpt, r.Status, r.DSNCode, r.Reply, tt.status, tt.dsn, tt.reply)
+		}
+	}
+	// b's .forward: c's mailbox and a command run as b.
+	if r := rf.deliver(testContent, b.Name+"@example.test")[0]; r.Status != ipc.StatusSent {
+		t.Errorf("delivery to %s: %+v", b.Name, r)
+	}
+
+	mboxA := filepath.Join(rf.spool, a.Name)
+	checkOwned(t, mboxA, a, 0o600)
+	first, _, _ := strings.Cut(rf.read(mboxA), "\n\nFrom ")
+	if got, want := withoutFromLines(t, first+"\n\n", "sender@remote.example"),
+		mboxEntry("sender@remote.example", a.Name+"@example.test", a.Name+"@example.test"); got != want {
+		t.Errorf("first entry of %s:\n%s\nwant:\n%s", mboxA, got, want)
+	}
+	// a: direct, list, include. b: none, its .forward sends what reaches
+	// it (from list, include and directly) to c. c: list (one copy,
+	// although it is reached directly and through b), +tag, include, direct b.
+	wantCounts := map[*User]int{a: 3, b: 0, c: 4}
+	for u, n := range wantCounts {
+		data, _ := os.ReadFile(filepath.Join(rf.spool, u.Name))
+		if got := strings.Count("\n"+string(data), "\nFrom sender@remote.example  "); got != n {
+			t.Errorf("%s has %d messages, want %d", u.Name, got, n)
+		}
+		if n > 0 {
+			checkOwned(t, filepath.Join(rf.spool, u.Name), u, 0o600)
+		}
+	}
+	if !strings.Contains(rf.read(filepath.Join(rf.spool, c.Name)), "Delivered-To: "+c.Name+"+tag@example.test\n") {
+		t.Errorf("%s lacks the Delivered-To of the extension address", c.Name)
+	}
+	checkOwned(t, filepath.Join(out, "piped"), a, 0)
+	checkOwned(t, filepath.Join(out, "archive"), a, 0o600)
+	checkOwned(t, filepath.Join(out, "forwarded"), b, 0)
+	if !strings.Contains(rf.read(filepath.Join(out, "forwarded")), "Delivered-To: "+b.Name+"@example.test\n") {
+		t.Errorf("forwarded command input lacks Delivered-To")
+	}
+	if _, err := os.Stat(filepath.Join(rf.spool, d.Name)); err == nil {
+		t.Errorf("%s got mail", d.Name)
+	}
+
+	// A message that already went through a's mailbox is a loop.
+	r := rf.deliver("Delivered-To: "+a.Name+"@example.test\n"+testContent, a.Name+"@example.test")[0]
+	if r.Status != ipc.StatusBounced || r.DSNCode != "5.4.6" || r.Reply != "mail forwarding loop for "+a.Name+"@example.test" {
+		t.Errorf("loop: %+v", r)
+	}
+
+	// A mailbox that is a symbolic link is refused.
+	target := filepath.Join(rf.base, "target")
+	rf.writeAs(nil, target, "root's file\n")
+	if err := os.Symlink(target, filepath.Join(rf.spool, d.Name)); err != nil {
+		t.Fatal(err)
+	}
+	if r := rf.deliver(testContent, d.Name+"@example.test")[0]; r.Status == ipc.StatusSent {
+		t.Errorf("delivery through a symlinked mailbox: %+v", r)
+	}
+	if got := rf.read(target); got != "root's file\n" {
+		t.Errorf("symlink target changed to %q", got)
+	}
+}
+
+func TestRootMaildir(t *testing.T) {
+	rf := newRootFixture(t, 1, map[string]string{"home_mailbox": "Maildir/"})
+	u := rf.users[0]
+	r := rf.deliver(testContent, u.Name+"@example.test")[0]
+	if r.Status != ipc.StatusSent || r.Reply != "delivered to maildir" {
+		t.Fatalf("result %+v", r)
+	}
+	maildir := filepath.Join(u.Home, "Maildir")
+	checkOwned(t, maildir, u, 0o700)
+	entries, err := os.ReadDir(filepath.Join(maildir, "new"))
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("new/: %v %v", entries, err)
+	}
+	file := filepath.Join(maildir, "new", entries[0].Name())
+	checkOwned(t, file, u, 0o600)
+	want := "Return-Path: <sender@remote.example>\nX-Original-To: " + u.Name + "@example.test\nDelivered-To: " + u.Name + "@example.test\n" + testContent
+	if got := rf.read(file); got != want {
+		t.Errorf("maildir file %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,81 @@
+// Recipient accounts: the passwd entry local(8) needs and the credentials a delivery runs with.
+package local
+
+import (
+	"errors"
+	"fmt"
+	"os/user"
+	"strconv"
+	"syscall"
+)
+
+// User is a passwd entry.
+type User struct {
+	Name   string
+	UID    uint32
+	GID    uint32
+	Groups []uint32 // supplementary groups
+	Home   string
+	Shell  string
+}
+
+// Credential is the credential a child process runs with as u.
+func (u *User) Credential() *syscall.Credential {
+	groups := u.Groups
+	if groups == nil {
+		groups = []uint32{}
+	}
+	return &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: groups}
+}
+
+// UserLookup finds a user by name: nil and no error when there is none.
+type UserLookup func(name string) (*User, error)
+
+// UserLookupByID finds a user by uid: nil and no error when there is none.
+type UserLookupByID func(uid uint32) (*User, error)
+
+// SystemUser looks name up in the system's user database.
+func SystemUser(name string) (*User, error) {
+	u, err := user.Lookup(name)
+	if errors.As(err, new(user.UnknownUserError)) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lookup user %s: %w", name, err)
+	}
+	return fromSystem(u)
+}
+
+// SystemUserByID looks uid up in the system's user database.
+func SystemUserByID(uid uint32) (*User, error) {
+	u, err := user.LookupId(strconv.FormatUint(uint64(uid), 10))
+	if errors.As(err, new(user.UnknownUserIdError)) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lookup uid %d: %w", uid, err)
+	}
+	return fromSystem(u)
+}
+
+func fromSystem(u *user.User) (*User, error) {
+	uid, err := strconv.ParseUint(u.Uid, 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("user %s: bad uid %q", u.Username, u.Uid)
+	}
+	gid, err := strconv.ParseUint(u.Gid, 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("user %s: bad gid %q", u.Username, u.Gid)
+	}
+	out := &User{Name: u.Username, UID: uint32(uid), GID: uint32(gid), Home: u.HomeDir, Shell: "/bin/sh"}
+	ids, err := u.GroupIds()
+	if err != nil {
+		return nil, fmt.Errorf("groups of user %s: %w", u.Username, err)
+	}
+	for _, id := range ids {
+		if g, err := strconv.ParseUint(id, 10, 32); err == nil {
+			out.Groups = append(out.Groups, uint32(g))
+		}
+	}
+	return out, nil
+}
