@@ -5,16 +5,14 @@ package local
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
-	"slices"
 	"time"
 
+	"github.com/postern/postern/pkg/agent"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/queue"
-	"github.com/postern/postern/pkg/smtpclient"
 )
 
 // Submitter hands a forwarded message to cleanup and returns its queue ID.
@@ -41,33 +39,7 @@ type Agent struct {
 // Serve answers delivery requests on one connection from qmgr until it
 // closes.
 func (a *Agent) Serve(ctx context.Context, nc net.Conn) {
-	conn, err := ipc.Greet(ctx, nc, ipc.ProtocolDelivery)
-	if err != nil {
-		a.Log.Warning("%s: %v", nc.RemoteAddr(), err)
-		return
-	}
-	for {
-		m, err := conn.Receive(ctx)
-		if err != nil {
-			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-				a.Log.Warning("delivery request: %v", err)
-			}
-			return
-		}
-		req, ok := m.(*ipc.DeliveryRequest)
-		if !ok {
-			a.Log.Warning("%s: unexpected %v instead of a delivery request", conn.Peer(), m.Type())
-			return
-		}
-		if !queue.ValidID(req.QueueID) || !slices.Contains(queue.MessageQueues, req.Queue) {
-			a.Log.Warning("%s: bad delivery request: queue %q, queue ID %q", conn.Peer(), req.Queue, req.QueueID)
-			return
-		}
-		if err := conn.Send(ctx, a.Deliver(ctx, req)); err != nil {
-			a.Log.Warning("%s: send delivery result: %v", req.QueueID, err)
-			return
-		}
-	}
+	agent.Serve(ctx, nc, a.Log, a.Deliver)
 }
 
 // Deliver carries out one request, reading the content from the queue
@@ -101,9 +73,9 @@ func (a *Agent) DeliverContent(ctx context.Context, req *ipc.DeliveryRequest, op
 		if orig == "" {
 			orig = rcpt.Address
 		}
-		line := smtpclient.DeliveryLine
+		line := agent.DeliveryLine
 		if req.Flags&ipc.DeliveryFlagVerify != 0 {
-			line = smtpclient.VerifyLine
+			line = agent.VerifyLine
 		}
 		for _, o := range outcomes {
 			o.res.Relay = "local"
@@ -111,14 +83,7 @@ func (a *Agent) DeliverContent(ctx context.Context, req *ipc.DeliveryRequest, op
 			if o.to == rcpt.Address {
 				logged.OriginalRecipient = rcpt.OriginalRecipient
 			}
-			delays := smtpclient.Delays{Arrival: req.ArrivalTime, Active: req.ActiveTime, Started: started, Done: time.Now()}
-			if delays.Active.IsZero() {
-				delays.Active = started
-			}
-			if delays.Arrival.IsZero() {
-				delays.Arrival = delays.Active
-			}
-			a.Log.Info("%s", line(req.QueueID, logged, o.res, delays))
+			a.Log.Info("%s", line(req.QueueID, logged, o.res, agent.RequestDelays(req, started, time.Now())))
 		}
 		res := combine(outcomes)
 		res.Offset, res.Address, res.Relay = rcpt.Offset, rcpt.Address, "local"

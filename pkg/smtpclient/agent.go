@@ -4,12 +4,11 @@ package smtpclient
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
-	"slices"
 	"time"
 
+	"github.com/postern/postern/pkg/agent"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/queue"
@@ -25,34 +24,7 @@ type Agent struct {
 
 // Serve handles one qmgr connection until qmgr closes it.
 func (a *Agent) Serve(ctx context.Context, nc net.Conn) {
-	conn, err := ipc.Greet(ctx, nc, ipc.ProtocolDelivery)
-	if err != nil {
-		a.Log.Warning("%s: %v", nc.RemoteAddr(), err)
-		return
-	}
-	for {
-		m, err := conn.Receive(ctx)
-		if err != nil {
-			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-				a.Log.Warning("delivery request: %v", err)
-			}
-			return
-		}
-		req, ok := m.(*ipc.DeliveryRequest)
-		if !ok {
-			a.Log.Warning("%s: unexpected %v instead of a delivery request", conn.Peer(), m.Type())
-			return
-		}
-		if !queue.ValidID(req.QueueID) || !slices.Contains(queue.MessageQueues, req.Queue) {
-			a.Log.Warning("%s: bad delivery request: queue %q, queue ID %q", conn.Peer(), req.Queue, req.QueueID)
-			return
-		}
-		result := a.Deliver(ctx, req)
-		if err := conn.Send(ctx, result); err != nil {
-			a.Log.Warning("%s: send delivery result: %v", req.QueueID, err)
-			return
-		}
-	}
+	agent.Serve(ctx, nc, a.Log, a.Deliver)
 }
 
 // Deliver carries out one request and logs each recipient's outcome.
@@ -74,17 +46,10 @@ func (a *Agent) Deliver(ctx context.Context, req *ipc.DeliveryRequest) *ipc.Deli
 		},
 	}
 	results := a.Client.Deliver(ctx, req.Nexthop, msg, started)
-	done := time.Now()
-	delays := Delays{Arrival: req.ArrivalTime, Active: req.ActiveTime, Started: started, Done: done}
-	if delays.Active.IsZero() {
-		delays.Active = started
-	}
-	if delays.Arrival.IsZero() {
-		delays.Arrival = delays.Active
-	}
-	line := DeliveryLine
+	delays := agent.RequestDelays(req, started, time.Now())
+	line := agent.DeliveryLine
 	if msg.VerifyOnly {
-		line = VerifyLine
+		line = agent.VerifyLine
 	}
 	for i, r := range results {
 		a.Log.Info("%s", line(req.QueueID, req.Recipients[i], r, delays))

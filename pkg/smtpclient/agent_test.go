@@ -124,29 +124,3 @@ func TestAgentServesDeliveryRequests(t *testing.T) {
 		t.Fatalf("log:\n%s", log)
 	}
 }
-
-func TestAgentRefusesBadQueueNames(t *testing.T) {
-	client, readLog := newTestClient(t, "25", nil, nil)
-	layout := queue.NewLayout(t.TempDir(), nil, 1, false)
-	path := serveAgent(t, &Agent{Client: client, Layout: layout, Log: client.cfg.Log})
-	for _, req := range []*ipc.DeliveryRequest{
-		{Queue: queue.Active, QueueID: "../../etc/passwd", Nexthop: "[127.0.0.3]"},
-		{Queue: "../tmp", QueueID: "4ABC123DEF", Nexthop: "[127.0.0.3]"},
-	} {
-		conn, err := ipc.Dial(context.Background(), path, ipc.ProtocolDelivery)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := conn.Send(context.Background(), req); err != nil {
-			t.Fatal(err)
-		}
-		var result ipc.DeliveryResult
-		if err := conn.Expect(context.Background(), &result); err == nil {
-			t.Fatalf("request %+v answered: %+v", req, result)
-		}
-		conn.Close()
-	}
-	if n := strings.Count(readLog(), "bad delivery request"); n != 2 {
-		t.Fatalf("log:\n%s", readLog())
-	}
-}

@@ -2,7 +2,6 @@
 package smtpclient
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -62,22 +61,5 @@ func TestReuseOfDeadConnectionFallsBack(t *testing.T) {
 	r := deliver(c, "[127.0.0.3]", testMessage("b@x.test"))[0]
 	if r.Status != ipc.StatusSent || r.ConnUse != 0 {
 		t.Fatalf("second: %+v", r)
-	}
-}
-
-func TestDeliveryLine(t *testing.T) {
-	base := time.Date(2026, 11, 28, 13, 0, 0, 0, time.UTC)
-	d := Delays{Arrival: base, Active: base.Add(12 * time.Second), Started: base.Add(12*time.Second + 10*time.Millisecond), Done: base.Add(12100 * time.Millisecond)}
-	r := ipc.RecipientResult{Status: ipc.StatusSent, DSNCode: "2.0.0", Reply: "250 2.0.0 Ok: queued as X", Relay: "mx[127.0.0.3]:25",
-		ConnUse: 1, ConnSetup: 40 * time.Millisecond, Transmission: 50 * time.Millisecond}
-	got := DeliveryLine("4ABC", ipc.Recipient{Address: "a@x.test", OriginalRecipient: "alias@x.test"}, r, d)
-	want := "4ABC: to=<a@x.test>, orig_to=<alias@x.test>, relay=mx[127.0.0.3]:25, conn_use=2, delay=12, delays=12/0.01/0.04/0.05, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as X)"
-	if got != want {
-		t.Fatalf("got  %s\nwant %s", got, want)
-	}
-	r.ConnUse = 0
-	got = DeliveryLine("4ABC", ipc.Recipient{Address: "a@x.test", OriginalRecipient: "a@x.test"}, r, d)
-	if strings.Contains(got, "conn_use") || strings.Contains(got, "orig_to") {
-		t.Fatalf("got %s", got)
 	}
 }

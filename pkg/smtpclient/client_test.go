@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/postern/postern/pkg/agent"
 	"github.com/postern/postern/pkg/dnsx"
 	"github.com/postern/postern/pkg/dnsx/dnstest"
 	"github.com/postern/postern/pkg/ipc"
@@ -142,7 +143,7 @@ func TestVerifyOnlyStopsAfterRCPT(t *testing.T) {
 	if len(s.received()) != 0 {
 		t.Fatal("a probe sent a message")
 	}
-	line := VerifyLine("4ABC", m.Recipients[1], results[1], Delays{})
+	line := agent.VerifyLine("4ABC", m.Recipients[1], results[1], agent.Delays{})
 	if !strings.Contains(line, "status=undeliverable (host 127.0.0.3[127.0.0.3] said: 550 5.1.1 no (in reply to RCPT TO command))") {
 		t.Fatalf("line %s", line)
 	}

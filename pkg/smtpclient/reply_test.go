@@ -1,4 +1,4 @@
-// Tests of reply parsing, the delay format and dot-stuffing.
+// Tests of reply parsing and dot-stuffing.
 package smtpclient
 
 import (
@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestReadReply(t *testing.T) {
@@ -36,30 +35,6 @@ func TestReadReply(t *testing.T) {
 		}
 		if err != nil || r.Text() != tt.text || r.DSN() != tt.dsn {
 			t.Errorf("readReply(%q) = %q %q %v, want %q %q", tt.in, r.Text(), r.DSN(), err, tt.text, tt.dsn)
-		}
-	}
-}
-
-func TestFormatDelay(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "0"},
-		{-time.Second, "0"},
-		{4 * time.Millisecond, "0"},
-		{90 * time.Millisecond, "0.09"},
-		{100 * time.Millisecond, "0.1"},
-		{999 * time.Millisecond, "0.99"},
-		{1500 * time.Millisecond, "1.5"},
-		{2 * time.Second, "2"},
-		{9990 * time.Millisecond, "9.9"},
-		{12700 * time.Millisecond, "12"},
-		{3 * time.Hour, "10800"},
-	}
-	for _, tt := range tests {
-		if got := FormatDelay(tt.d); got != tt.want {
-			t.Errorf("FormatDelay(%v) = %q, want %q", tt.d, got, tt.want)
 		}
 	}
 }

@@ -7,13 +7,13 @@ package virtual
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/postern/postern/pkg/agent"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/mailbox"
 	"github.com/postern/postern/pkg/maillog"
@@ -35,29 +35,9 @@ type Agent struct {
 // Serve answers delivery requests on one connection from qmgr until it
 // closes.
 func (a *Agent) Serve(ctx context.Context, nc net.Conn) {
-	conn, err := ipc.Greet(ctx, nc, ipc.ProtocolDelivery)
-	if err != nil {
-		a.Log.Warning("%s: %v", nc.RemoteAddr(), err)
-		return
-	}
-	for {
-		m, err := conn.Receive(ctx)
-		if err != nil {
-			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-				a.Log.Warning("delivery request: %v", err)
-			}
-			return
-		}
-		req, ok := m.(*ipc.DeliveryRequest)
-		if !ok {
-			a.Log.Warning("%s: unexpected %v instead of a delivery request", conn.Peer(), m.Type())
-			return
-		}
-		if err := conn.Send(ctx, a.Deliver(req)); err != nil {
-			a.Log.Warning("%s: send delivery result: %v", req.QueueID, err)
-			return
-		}
-	}
+	agent.Serve(ctx, nc, a.Log, func(_ context.Context, req *ipc.DeliveryRequest) *ipc.DeliveryResult {
+		return a.Deliver(req)
+	})
 }
 
 // Deliver delivers one request to each of its recipients and logs each
@@ -70,31 +50,14 @@ func (a *Agent) Deliver(req *ipc.DeliveryRequest) *ipc.DeliveryResult {
 		done := time.Now()
 		r.Offset, r.Address, r.Relay = rcpt.Offset, rcpt.Address, "virtual"
 		r.Transmission = done.Sub(started)
-		times := deliveryTimes{arrival: req.ArrivalTime, active: req.ActiveTime, started: started, done: done}
-		if times.active.IsZero() {
-			times.active = started
+		line := agent.DeliveryLine
+		if req.Flags&ipc.DeliveryFlagVerify != 0 {
+			line = agent.VerifyLine
 		}
-		if times.arrival.IsZero() {
-			times.arrival = times.active
-		}
-		a.Log.Info("%s", deliveryLine(req.QueueID, rcpt, r, logStatus(r.Status, req.Flags), times))
+		a.Log.Info("%s", line(req.QueueID, rcpt, r, agent.RequestDelays(req, started, done)))
 		result.Recipients = append(result.Recipients, r)
 	}
 	return result
-}
-
-// logStatus is the status= word: verification probes report
-// deliverable/undeliverable.
-func logStatus(s ipc.DeliveryStatus, flags ipc.DeliveryFlags) string {
-	if flags&ipc.DeliveryFlagVerify != 0 {
-		switch s {
-		case ipc.StatusSent:
-			return "deliverable"
-		case ipc.StatusBounced:
-			return "undeliverable"
-		}
-	}
-	return s.String()
 }
 
 // configError is Postfix's answer to a recipient whose table entries are

@@ -1,5 +1,5 @@
 // The per-recipient delivery log line in Postfix's form.
-package smtpclient
+package agent
 
 import (
 	"fmt"
@@ -16,6 +16,20 @@ type Delays struct {
 	Active  time.Time // qmgr moved it to the active queue
 	Started time.Time // the delivery agent received the request
 	Done    time.Time // the verdict was reached
+}
+
+// RequestDelays are the Delays of a delivery of req that started and was
+// done at the given times; a missing active time counts as the start, a
+// missing arrival time as the active time.
+func RequestDelays(req *ipc.DeliveryRequest, started, done time.Time) Delays {
+	d := Delays{Arrival: req.ArrivalTime, Active: req.ActiveTime, Started: started, Done: done}
+	if d.Active.IsZero() {
+		d.Active = started
+	}
+	if d.Arrival.IsZero() {
+		d.Arrival = d.Active
+	}
+	return d
 }
 
 // DeliveryLine formats "ID: to=<…>, [orig_to=<…>, ]relay=…, [conn_use=N, ]
