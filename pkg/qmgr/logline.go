@@ -3,29 +3,11 @@ package qmgr
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
-)
 
-// formatDelay renders seconds as Postfix's delay fields do: whole seconds
-// from 10 s up, otherwise at most two decimals without trailing zeros,
-// and "0" below 0.01 s.
-func formatDelay(d time.Duration) string {
-	secs := d.Seconds()
-	if secs < 0 {
-		secs = 0
-	}
-	if secs >= 10 {
-		return strconv.FormatInt(int64(secs), 10)
-	}
-	s := strconv.FormatFloat(secs, 'f', 2, 64)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	if s == "" {
-		return "0"
-	}
-	return s
-}
+	"github.com/postern/postern/pkg/agent"
+)
 
 // deliveryLine is "to=<…>, [orig_to=<…>, ]relay=none, delay=T,
 // delays=a/b/0/0, dsn=X.Y.Z, status=S (text)" for a recipient that reached
@@ -37,7 +19,7 @@ func deliveryLine(to, origTo string, arrival, active, now time.Time, dsnCode, st
 		fmt.Fprintf(&b, "orig_to=<%s>, ", origTo)
 	}
 	fmt.Fprintf(&b, "relay=none, delay=%s, delays=%s/%s/0/0, dsn=%s, status=%s (%s)",
-		formatDelay(now.Sub(arrival)), formatDelay(active.Sub(arrival)), formatDelay(now.Sub(active)),
+		agent.FormatDelay(now.Sub(arrival)), agent.FormatDelay(active.Sub(arrival)), agent.FormatDelay(now.Sub(active)),
 		dsnCode, status, text)
 	return b.String()
 }

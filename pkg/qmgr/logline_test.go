@@ -5,28 +5,6 @@ import (
 	"time"
 )
 
-func TestFormatDelay(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "0"},
-		{4 * time.Millisecond, "0"},
-		{10 * time.Millisecond, "0.01"},
-		{90 * time.Millisecond, "0.09"},
-		{1500 * time.Millisecond, "1.5"},
-		{2 * time.Second, "2"},
-		{9990 * time.Millisecond, "9.99"},
-		{12700 * time.Millisecond, "12"},
-		{-time.Second, "0"},
-	}
-	for _, tc := range tests {
-		if got := formatDelay(tc.d); got != tc.want {
-			t.Errorf("formatDelay(%v) = %q, want %q", tc.d, got, tc.want)
-		}
-	}
-}
-
 func TestDeliveryLine(t *testing.T) {
 	arrival := time.Date(2026, time.November, 28, 13, 0, 0, 0, time.UTC)
 	active := arrival.Add(12 * time.Second)
