@@ -125,6 +125,26 @@ func TestMaxUse(t *testing.T) {
 	}
 }
 
+// TestMaxUseLeavesTheRestQueued checks that a daemon at max_use accepts
+// no connection it will not serve: with three clients already waiting, the
+// third stays in the listen queue for the next process instead of being
+// accepted and closed unanswered.
+func TestMaxUseLeavesTheRestQueued(t *testing.T) {
+	td := startDaemon(t, daemonSetup{program: "echod", args: []string{"-p", "5", "-o", "max_use=2"}})
+	clients := []*echoClient{td.dial(), td.dial(), td.dial()}
+	td.waitReady()
+	clients[0].mustEcho("one")
+	clients[1].mustEcho("two")
+	clients[2].mustNotEcho("three")
+	clients[0].conn.Close()
+	clients[1].conn.Close()
+	if status := td.waitExit(5 * time.Second); status != 0 {
+		t.Errorf("exit status %d, want 0", status)
+	}
+	// Still queued, not closed: the next daemon on this listener serves it.
+	clients[2].mustNotEcho("three again")
+}
+
 func TestMaxIdle(t *testing.T) {
 	td := startDaemon(t, daemonSetup{program: "echod", args: []string{"-v", "-o", "max_idle=1s"}})
 	td.waitReady()

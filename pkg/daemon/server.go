@@ -85,7 +85,7 @@ func (s *server) run(signals <-chan os.Signal) int {
 	accepted := make(chan net.Conn)
 	acceptFailed := make(chan error, 1)
 	stopAccepting := make(chan struct{})
-	go s.acceptLoop(slots, accepted, acceptFailed, stopAccepting)
+	go s.acceptLoop(slots, s.d.MaxUse, accepted, acceptFailed, stopAccepting)
 
 	finished := make(chan net.Conn)
 	active := map[net.Conn]bool{}
@@ -225,9 +225,12 @@ func (s *server) abort(active map[net.Conn]bool, running int, finished <-chan ne
 }
 
 // acceptLoop accepts connections while a concurrency slot is free, so that
-// beyond the limit clients wait in the listen queue.
-func (s *server) acceptLoop(slots chan struct{}, accepted chan<- net.Conn, failed chan<- error, stop <-chan struct{}) {
-	for {
+// beyond the limit clients wait in the listen queue. It accepts no more than
+// maxUse connections (0: no limit): a connection accepted past max_use
+// would be closed unanswered, while left in the listen queue the next
+// process serves it.
+func (s *server) acceptLoop(slots chan struct{}, maxUse int, accepted chan<- net.Conn, failed chan<- error, stop <-chan struct{}) {
+	for served := 0; maxUse == 0 || served < maxUse; {
 		if slots != nil {
 			select {
 			case slots <- struct{}{}:
@@ -259,6 +262,7 @@ func (s *server) acceptLoop(slots chan struct{}, accepted chan<- net.Conn, faile
 		}
 		select {
 		case accepted <- conn:
+			served++
 		case <-stop:
 			// Accepted just as the daemon stopped serving: nobody will
 			// serve it, so the client sees the connection close.
