@@ -36,3 +36,9 @@ run: build
 
 clean:
 	rm -rf $(BIN)
+
+# Installs into the system as Postfix lays it out (see scripts/install.sh):
+# `make install` as root, or `make install DESTDIR=/tmp/stage NO_CHOWN=1`
+# to stage it without root.
+install: build
+	DESTDIR="$(DESTDIR)" NO_CHOWN="$(NO_CHOWN)" POSTERN_BIN_DIR="$(CURDIR)/$(BIN)" sh scripts/install.sh
