@@ -88,10 +88,6 @@ mynetworks = 127.0.0.0/8
 alias_maps =
 local_recipient_maps =
 relayhost = [127.0.0.1]:$SINK_PORT
-# Both systems get the same max_use: Postern's daemons drop a connection
-# accepted just as max_use ends a process (see pkg/daemon acceptLoop), which
-# makes smtp-source abort with "lost connection while reading server greeting".
-max_use = 100000
 EOF
 cat >"$WORK/postern/etc/master.cf" <<EOF
 127.0.0.1:$POSTERN_PORT inet n - n - - smtpd
@@ -126,7 +122,6 @@ mynetworks = 127.0.0.0/8
 alias_maps =
 local_recipient_maps =
 relayhost = [127.0.0.1]:$SINK_PORT
-max_use = 100000
 EOF
 cat >"$WORK/real/etc/master.cf" <<EOF
 127.0.0.1:$REAL_PORT inet n - n - - smtpd
