@@ -26,6 +26,15 @@ func main() {
 			server.Verbose = ctx.Verbose > 0
 			return nil
 		},
+		AfterDrop: func(ctx *daemon.Context) error {
+			// A cleanup killed mid-message leaves its file in incoming/,
+			// never committed; remove those whose writer is gone.
+			removed, err := server.Layout.PurgeAbandoned(queue.Incoming)
+			for _, id := range removed {
+				ctx.Log.Warning("%s: removed incomplete queue file of an interrupted submission", id)
+			}
+			return err
+		},
 		Serve: server.Serve,
 	})
 }

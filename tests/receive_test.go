@@ -164,6 +164,14 @@ func TestReceiveCleanupKilledMidData(t *testing.T) {
 
 	id := sendWithRetry(t, in, "after the kill")
 	in.requireQueued(id, "Subject: after the kill")
+	// The restarted cleanup removed the half-written file: nothing but the
+	// new message is left in incoming/.
+	if files := in.queuedFiles(); len(files) != 1 || files[0] != id {
+		t.Errorf("incoming/ after the restart holds %v, want only %s", files, id)
+	}
+	if log := in.log(); !strings.Contains(log, ": removed incomplete queue file of an interrupted submission") {
+		t.Errorf("log lacks the removal of the incomplete file:\n%s", log)
+	}
 }
 
 // TestReceiveAcknowledgedMessagesSurviveKills sends messages one after

@@ -80,6 +80,12 @@ func (l *Layout) Create(queue string) (*Writer, error) {
 		os.Remove(tmp)
 		return nil, err
 	}
+	// The writer holds this lock until it closes the file, so that
+	// PurgeAbandoned can tell a file still being written from one whose
+	// writer died: the kernel drops the lock with the process.
+	if err := unix.Flock(int(file.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return fail(fmt.Errorf("lock %s: %w", tmp, err))
+	}
 	st, err := file.Stat()
 	if err != nil {
 		return fail(fmt.Errorf("fstat %s: %w", tmp, err))

@@ -1,0 +1,63 @@
+// purge.go removes queue files whose writer died before committing them
+// (a cleanup or sendmail killed mid-message), the job of postsuper -p.
+package queue
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// PurgeAbandoned removes the uncommitted files in queue (incoming or
+// maildrop) that no process is writing any more, and returns their IDs.
+// A writer holds an exclusive flock on its file from creation to Commit or
+// Abandon, so a file that is not ready and whose lock can be taken belongs
+// to a writer that died; a file still being written is left alone.
+func (l *Layout) PurgeAbandoned(queue string) ([]string, error) {
+	var removed []string
+	err := l.Walk(queue, func(e Entry) error {
+		gone, err := purgeIfAbandoned(e.Path)
+		if err != nil {
+			return err
+		}
+		if gone {
+			removed = append(removed, e.ID)
+		}
+		return nil
+	})
+	return removed, err
+}
+
+// purgeIfAbandoned removes path when it is uncommitted and unlocked.
+func purgeIfAbandoned(path string) (bool, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil // committed and moved on, or removed, meanwhile
+	}
+	if err != nil {
+		return false, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return false, nil // its writer is alive
+		}
+		return false, fmt.Errorf("lock %s: %w", path, err)
+	}
+	// Checked under the lock: a writer commits (mode 0700) before it
+	// closes the file and so releases the lock.
+	st, err := f.Stat()
+	if err != nil {
+		return false, fmt.Errorf("fstat %s: %w", path, err)
+	}
+	if ModeReady(st.Mode()) || !st.Mode().IsRegular() {
+		return false, nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false, fmt.Errorf("remove %s: %w", path, err)
+	}
+	return true, nil
+}
