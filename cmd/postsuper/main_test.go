@@ -129,6 +129,24 @@ func TestPostsuper(t *testing.T) {
 	}
 }
 
+// TestPurgeRemovesOnlyAbandonedFiles: -p removes an uncommitted file that
+// no writer holds, and leaves committed messages alone.
+func TestPurgeRemovesOnlyAbandonedFiles(t *testing.T) {
+	configDir, l := queuetest.Setup(t, "")
+	place(t, l, queue.Incoming, "33333CCC")
+	abandoned := l.Path(queue.Incoming, "44444DDD")
+	if err := os.WriteFile(abandoned, []byte("half a queue file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, status := runPostsuper(t, "", "-c", configDir, "-p")
+	if status != 0 || stderr != "postsuper: 44444DDD: removed incomplete queue file from incoming\n" {
+		t.Errorf("postsuper -p: status %d, stderr %q", status, stderr)
+	}
+	if got := contents(t, l); got != "incoming/33333CCC" {
+		t.Errorf("queue after -p: %q, want only incoming/33333CCC", got)
+	}
+}
+
 func TestDeleteRemovesLogsAndExpireIsIdempotent(t *testing.T) {
 	configDir, l := queuetest.Setup(t, "")
 	place(t, l, queue.Deferred, "22222BBB")

@@ -12,21 +12,21 @@ import (
 	"github.com/postern/postern/pkg/queue/cli"
 )
 
-const usage = "usage: postsuper [-c config_dir] [-d queue_id (delete)] [-e queue_id (expire)] [-f queue_id (expire and/or un-hold)] [-h queue_id (hold)] [-H queue_id (un-hold)] [-r queue_id (requeue)] [-s (structure fix)] [-v (verbose)] [queue...]"
+const usage = "usage: postsuper [-c config_dir] [-d queue_id (delete)] [-e queue_id (expire)] [-f queue_id (expire and/or un-hold)] [-h queue_id (hold)] [-H queue_id (un-hold)] [-p (purge temporary files)] [-r queue_id (requeue)] [-s (structure fix)] [-v (verbose)] [queue...]"
 
 // Requests are carried out in this order, which is also the order of
 // the summary lines.
 var actionOrder = []action{requeue, remove, expire, hold, release}
 
 func run(args []string, env cli.Env) int {
-	opts, operands, err := getopt.Parse(args, "c:d:e:f:h:H:r:sSv")
+	opts, operands, err := getopt.Parse(args, "c:d:e:f:h:H:pr:sSv")
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "postsuper: %v\n", err)
 		return cli.Fatalf("postsuper", env, "%s", usage)
 	}
 	var configDir string
 	requests := map[action][]string{}
-	structure := false
+	structure, purge := false, false
 	for _, o := range opts {
 		switch o.Letter {
 		case 'c':
@@ -44,11 +44,13 @@ func run(args []string, env cli.Env) int {
 			requests[release] = append(requests[release], o.Arg)
 		case 'r':
 			requests[requeue] = append(requests[requeue], o.Arg)
+		case 'p':
+			purge = true
 		case 's', 'S':
 			structure = true
 		}
 	}
-	if len(requests) == 0 {
+	if len(requests) == 0 && !purge {
 		structure = true
 	}
 	for _, name := range operands {
@@ -62,6 +64,11 @@ func run(args []string, env cli.Env) int {
 	}
 	defer tool.Close()
 	s := &super{tool: tool, scope: operands}
+	if purge {
+		if status := s.purge(); status != cli.ExitOK {
+			return status
+		}
+	}
 	if structure {
 		if status := s.repair(); status != cli.ExitOK {
 			return status
@@ -112,6 +119,21 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// purge removes the files in incoming/ and maildrop/ whose writer died
+// before committing them (see queue.Layout.PurgeAbandoned).
+func (s *super) purge() int {
+	for _, q := range []string{queue.Incoming, queue.Maildrop} {
+		removed, err := s.tool.Layout.PurgeAbandoned(q)
+		if err != nil {
+			return s.tool.Fatal(cli.ExitFatal, "%v", err)
+		}
+		for _, id := range removed {
+			s.tool.Log.Info("%s: removed incomplete queue file from %s", id, q)
+		}
+	}
+	return cli.ExitOK
 }
 
 func (s *super) repair() int {
