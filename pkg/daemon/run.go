@@ -215,23 +215,16 @@ func (d *daemonState) readLimits() error {
 // (public/$postlog_service_name, relative to the queue directory so that it
 // is found in the chroot too), or straight to the file without postlogd.
 func openLog(cfg *config.Config, argv0 string) (*maillog.Logger, error) {
-	get := func(name string) string {
-		v, err := cfg.Get(name)
-		if err != nil {
-			return ""
-		}
-		return v
-	}
-	opts := maillog.Options{
-		SyslogName:     get("syslog_name"),
-		Program:        argv0,
-		Hostname:       get("myhostname"),
-		File:           get("maillog_file"),
-		FilePrefixes:   get("maillog_file_prefixes"),
-		SyslogFacility: get("syslog_facility"),
+	opts := maillog.Options{Program: argv0}
+	if err := opts.ReadParams(cfg.Get); err != nil {
+		return nil, err
 	}
 	if opts.File != "" {
-		opts.PostlogSocket = filepath.Join("public", get("postlog_service_name"))
+		postlog, err := cfg.Get("postlog_service_name")
+		if err != nil {
+			return nil, err
+		}
+		opts.PostlogSocket = filepath.Join("public", postlog)
 	}
 	return maillog.New(opts)
 }

@@ -28,16 +28,8 @@ func StartCommand(name, configDir string, stderr io.Writer) (*cli.Tool, error) {
 	}
 	opts := maillog.Options{Program: name, Stderr: stderr, StderrName: name,
 		PostlogSocket: filepath.Join(layout.Root, queue.PublicDir, "postlog")}
-	for param, dst := range map[string]*string{
-		"syslog_name":           &opts.SyslogName,
-		"myhostname":            &opts.Hostname,
-		"maillog_file":          &opts.File,
-		"maillog_file_prefixes": &opts.FilePrefixes,
-		"syslog_facility":       &opts.SyslogFacility,
-	} {
-		if *dst, err = cfg.Get(param); err != nil {
-			return nil, err
-		}
+	if err := opts.ReadParams(cfg.Get); err != nil {
+		return nil, err
 	}
 	logger, err := maillog.New(opts)
 	if err != nil {

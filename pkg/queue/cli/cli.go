@@ -59,16 +59,8 @@ func Start(name, configDir string, env Env) (*Tool, error) {
 		return nil, err
 	}
 	opts := maillog.Options{Program: name, Stderr: env.Stderr, StderrName: name}
-	for param, dst := range map[string]*string{
-		"syslog_name":           &opts.SyslogName,
-		"myhostname":            &opts.Hostname,
-		"maillog_file":          &opts.File,
-		"maillog_file_prefixes": &opts.FilePrefixes,
-		"syslog_facility":       &opts.SyslogFacility,
-	} {
-		if *dst, err = cfg.Get(param); err != nil {
-			return nil, err
-		}
+	if err := opts.ReadParams(cfg.Get); err != nil {
+		return nil, err
 	}
 	logger, err := maillog.New(opts)
 	if err != nil {
