@@ -1,4 +1,4 @@
-// Rewriting the addresses in the headers of local submissions, as Postfix does in its local rewriting context.
+// Rewriting the addresses in message headers, in Postfix's local or remote rewriting context.
 package cleanup
 
 import (
@@ -20,6 +20,26 @@ var (
 	}
 )
 
+// Header rewriting contexts.
+const (
+	headerContextLocal  = "local"
+	headerContextRemote = "remote"
+)
+
+// headerContext returns the context in which the header addresses of a
+// message are rewritten: local for local submissions and clients in
+// local_header_rewrite_clients, remote for other SMTP mail when
+// remote_header_rewrite_domain is set, and "" (no rewriting) otherwise.
+func (s *Settings) headerContext(localClient bool) string {
+	switch {
+	case localClient:
+		return headerContextLocal
+	case s.RemoteHeaderDomain != "":
+		return headerContextRemote
+	}
+	return ""
+}
+
 // rewriteHeader qualifies the addresses of an address header and maps
 // them through the canonical tables (when mapping is on). A header whose
 // addresses all stay the same, or that does not parse, is kept byte for
@@ -39,10 +59,14 @@ func (c *contentWriter) rewriteHeader(name string, header []byte) []byte {
 	if err != nil || len(mailboxes) == 0 {
 		return header
 	}
+	origin, domain := c.s.MyOrigin, c.s.MyDomain
+	if c.headerContext == headerContextRemote {
+		origin, domain = c.s.RemoteHeaderDomain, c.s.RemoteHeaderDomain
+	}
 	changed := false
 	parts := make([]string, len(mailboxes))
 	for i, m := range mailboxes {
-		rewritten := c.s.qualify(m.Address.Internal())
+		rewritten := c.s.qualifyWith(m.Address.Internal(), origin, domain)
 		if c.mapping {
 			mapped, err := c.s.canonical(rewritten, specific)
 			if err == nil {

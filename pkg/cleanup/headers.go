@@ -47,7 +47,10 @@ type contentWriter struct {
 	uid     string
 	now     time.Time
 	addMiss bool
-	facts   headerFacts
+	// headerContext says how header addresses are rewritten: "local",
+	// "remote" (with remote_header_rewrite_domain) or "" (not at all).
+	headerContext string
+	facts         headerFacts
 }
 
 // mailDate formats a time as Postfix's Date: and Received: headers do,
@@ -135,7 +138,7 @@ func (c *contentWriter) copy(r io.Reader) error {
 			header = append(header, '\n') // the content ended inside it
 		}
 		c.note(name, header)
-		if c.local {
+		if c.headerContext != "" {
 			header = c.rewriteHeader(name, header)
 		}
 		err := c.write(header)

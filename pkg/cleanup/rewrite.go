@@ -34,6 +34,13 @@ func (e *aliasError) Unwrap() error { return e.kind }
 // @$myorigin (append_at_myorigin), a domain without a dot gets
 // .$mydomain (append_dot_mydomain). The null address stays null.
 func (s *Settings) qualify(address string) string {
+	return s.qualifyWith(address, s.MyOrigin, s.MyDomain)
+}
+
+// qualifyWith is qualify with the given origin and domain in place of
+// $myorigin and $mydomain, as the remote header rewriting context uses
+// remote_header_rewrite_domain for both.
+func (s *Settings) qualifyWith(address, origin, domain string) string {
 	if address == "" {
 		return ""
 	}
@@ -42,10 +49,10 @@ func (s *Settings) qualify(address string) string {
 		if !s.AppendAtMyOrigin {
 			return address
 		}
-		a.Domain = s.MyOrigin
+		a.Domain = origin
 	}
-	if s.AppendDotMyDomain && a.Domain != "" && !strings.Contains(a.Domain, ".") && !strings.HasPrefix(a.Domain, "[") && s.MyDomain != "" {
-		a.Domain += "." + s.MyDomain
+	if s.AppendDotMyDomain && a.Domain != "" && !strings.Contains(a.Domain, ".") && !strings.HasPrefix(a.Domain, "[") && domain != "" {
+		a.Domain += "." + domain
 	}
 	return a.Internal()
 }

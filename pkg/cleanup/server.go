@@ -126,8 +126,15 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 		now = s.Settings.Now()
 	}
 	uid, local := localUID(sub)
+	localClient, err := s.Settings.LocalHeaderClients.Match(sub)
+	if err != nil {
+		s.Log.Warning("%s: %v", w.ID, err)
+		_, err := io.Copy(io.Discard, content)
+		return ipc.CleanupStatWrite, replyWriteError, err
+	}
+	headerContext := s.Settings.headerContext(local || localClient)
 	mapping := sub.Flags&ipc.CleanupFlagMapOK != 0
-	env, status, reason := s.envelope(sub, w.ID, local, now)
+	env, status, reason := s.envelope(sub, w.ID, local, localClient, now)
 	if status != 0 {
 		_, err := io.Copy(io.Discard, content)
 		return status, reason, err
@@ -138,7 +145,7 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 		return ipc.CleanupStatWrite, replyWriteError, err
 	}
 	cw := &contentWriter{s: s.Settings, w: w, sub: sub, sender: env.Sender, local: local, mapping: mapping, uid: uid, now: now,
-		addMiss: local || s.Settings.AlwaysAddMissingHeaders}
+		headerContext: headerContext, addMiss: local || localClient || s.Settings.AlwaysAddMissingHeaders}
 	copyErr := cw.copy(&readTracker{r: content})
 	if copyErr == nil || errors.Is(copyErr, errTooBig) || errors.Is(copyErr, errTooMany) {
 		s.Log.Info("%s: message-id=%s", w.ID, orEmpty(cw.facts.messageID))
@@ -169,7 +176,7 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 }
 
 // envelope rewrites the sender and the recipients of sub.
-func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local bool, now time.Time) (*queue.Envelope, ipc.CleanupStatus, string) {
+func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local, localClient bool, now time.Time) (*queue.Envelope, ipc.CleanupStatus, string) {
 	st := s.Settings
 	// Canonical and virtual alias mapping only when the client asks for
 	// it, as Postfix's receive_override_options=no_address_mappings
@@ -188,7 +195,7 @@ func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local bool, now
 		arrival = now
 	}
 	env := &queue.Envelope{ArrivalTime: arrival, CreateTime: now, Sender: sender, SMTPUTF8: sub.SMTPUTF8}
-	env.Attrs = s.attributes(sub, local)
+	env.Attrs = s.attributes(sub, local, localClient)
 	seen := map[string]bool{}
 	for _, rc := range sub.Recipients {
 		original := rc.OriginalRecipient
@@ -231,8 +238,10 @@ func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local bool, now
 	return env, 0, ""
 }
 
-// attributes are the named attributes stored with the message.
-func (s *Server) attributes(sub *ipc.CleanupSubmission, local bool) []queue.Attr {
+// attributes are the named attributes stored with the message; the
+// rewrite context of an SMTP client in local_header_rewrite_clients is
+// "local".
+func (s *Server) attributes(sub *ipc.CleanupSubmission, local, localClient bool) []queue.Attr {
 	var attrs []queue.Attr
 	add := func(name, value string) {
 		if value != "" {
@@ -254,7 +263,11 @@ func (s *Server) attributes(sub *ipc.CleanupSubmission, local bool) []queue.Attr
 	if sub.DSNRet != 0 {
 		add(queue.AttrDSNRet, strconv.Itoa(int(sub.DSNRet)))
 	}
-	add("rewrite_context", "remote")
+	if localClient {
+		add("rewrite_context", "local")
+	} else {
+		add("rewrite_context", "remote")
+	}
 	return attrs
 }
 

@@ -3,6 +3,7 @@ package cleanup
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/postern/postern/pkg/config"
@@ -24,6 +25,14 @@ type Settings struct {
 	// AlwaysAddMissingHeaders is always_add_missing_headers: add From:,
 	// Date:, Message-Id: and To: to remote submissions too.
 	AlwaysAddMissingHeaders bool
+	// LocalHeaderClients is local_header_rewrite_clients: SMTP mail from
+	// these clients is treated as a local submission's headers are; nil
+	// matches no SMTP client.
+	LocalHeaderClients *RewriteClients
+	// RemoteHeaderDomain is remote_header_rewrite_domain: when set, the
+	// header addresses of other SMTP mail are rewritten with this domain;
+	// when empty they are left alone.
+	RemoteHeaderDomain string
 	// UndisclosedRecipients is undisclosed_recipients_header, the To:
 	// header added when a message has none ("" adds nothing).
 	UndisclosedRecipients string
@@ -60,7 +69,7 @@ func FromConfig(cfg *config.Config) (*Settings, func() error, error) {
 	var tables []maps.Table
 	var resolver *resolve.Resolver
 	closeAll := func() error {
-		var first error
+		first := s.LocalHeaderClients.Close()
 		for _, t := range tables {
 			if err := t.Close(); err != nil && first == nil {
 				first = err
@@ -84,6 +93,7 @@ func FromConfig(cfg *config.Config) (*Settings, func() error, error) {
 		{"myhostname", &s.MyHostname}, {"myorigin", &s.MyOrigin}, {"mydomain", &s.MyDomain},
 		{"mail_name", &s.MailName}, {"undisclosed_recipients_header", &s.UndisclosedRecipients},
 		{"recipient_delimiter", &s.RecipientDelimiter}, {"queue_service_name", &s.QmgrTrigger},
+		{"remote_header_rewrite_domain", &s.RemoteHeaderDomain},
 	} {
 		v, err := cfg.Get(p.name)
 		if err != nil {
@@ -159,10 +169,27 @@ func FromConfig(cfg *config.Config) (*Settings, func() error, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if s.LocalHeaderClients, err = rewriteClientsFromConfig(cfg, locals); err != nil {
+		return fail(err)
+	}
 	resolver, err = resolve.FromConfig(cfg, locals, nil)
 	if err != nil {
 		return fail(err)
 	}
 	s.IsLocalDomain = resolver.IsLocalDomain
 	return s, closeAll, nil
+}
+
+// rewriteClientsFromConfig builds the local_header_rewrite_clients list;
+// locals are the addresses of inet_interfaces.
+func rewriteClientsFromConfig(cfg *config.Config, locals []netip.Addr) (*RewriteClients, error) {
+	list, err := cfg.List("local_header_rewrite_clients")
+	if err != nil {
+		return nil, err
+	}
+	networks, err := cfg.List("mynetworks")
+	if err != nil {
+		return nil, err
+	}
+	return NewRewriteClients(list, RewriteClientsConfig{LocalAddresses: locals, MyNetworks: networks})
 }
