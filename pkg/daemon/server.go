@@ -130,17 +130,20 @@ func (s *server) run(signals <-chan os.Signal) int {
 		}
 		go func() {
 			defer func() { finished <- conn }()
-			defer s.recoverHandler(conn)
 			if conn == nil {
+				defer s.recoverHandler(nil)
 				s.wakeup(ctx)
 				return
 			}
-			defer conn.Close()
 			defer func() {
 				if slots != nil {
 					<-slots
 				}
 			}()
+			defer conn.Close()
+			// Runs first: a panic is logged before the client sees the
+			// connection close.
+			defer s.recoverHandler(conn)
 			s.handle(ctx, conn)
 		}()
 	}
