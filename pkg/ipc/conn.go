@@ -32,10 +32,17 @@ type Conn struct {
 	wbuf     []byte
 }
 
+// readBufferSize is small on purpose: ReadFrame reads a large payload
+// straight into its own slice, and most connections carry a few short
+// frames, so a chunk-sized buffer on every connection is only allocation
+// and GC work (a relayed message opens six Conns: both ends of
+// smtpd-cleanup, cleanup-qmgr and qmgr-smtp).
+const readBufferSize = 4096
+
 func newConn(nc net.Conn, peer string) *Conn {
 	return &Conn{
 		nc:       nc,
-		r:        bufio.NewReaderSize(nc, HeaderSize+MaxChunk+64),
+		r:        bufio.NewReaderSize(nc, readBufferSize),
 		peer:     peer,
 		timeout:  DefaultTimeout,
 		maxFrame: DefaultMaxFrame,
