@@ -52,12 +52,14 @@ func (a *attempt) finish(ctx context.Context) {
 		q.Log.Info("%s: removed", m.ID)
 		return
 	}
-	if err := q.Layout.Move(m.ID, queue.Active, queue.Deferred); err != nil {
-		q.Log.Warning("%v", err)
-		return
-	}
+	// The retry time goes on before the move (rename keeps it): a file
+	// that reached deferred/ with its old time would be due at once, and a
+	// concurrent deferred scan could take it back to active/.
 	next := now.Add(Backoff(m.ArrivalTime, now, q.Settings.MinimalBackoff, q.Settings.MaximalBackoff))
-	if err := q.Layout.SetNextAttempt(queue.Deferred, m.ID, next); err != nil {
+	if err := q.Layout.SetNextAttempt(queue.Active, m.ID, next); err != nil {
+		q.Log.Warning("%v", err)
+	}
+	if err := q.Layout.Move(m.ID, queue.Active, queue.Deferred); err != nil {
 		q.Log.Warning("%v", err)
 	}
 }
