@@ -212,36 +212,7 @@ func TestDovecotReadsPosternMailboxes(t *testing.T) {
 	if reason := dovecotPrerequisites(); reason != "" {
 		t.Skip(reason)
 	}
-	addr := harness.FreeAddr(t)
-	in := newMasterRun(t, masterRunOptions{asRoot: true, masterCF: fmt.Sprintf(`%s inet n - n - - smtpd
-cleanup unix n - n - 0 cleanup
-qmgr unix n - n 300 1 qmgr
-virtual unix - n n - - virtual
-%s`, addr, postlogServiceLine)})
-	for _, name := range []string{"smtpd", "cleanup", "qmgr", "virtual"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mailBase := filepath.Join(in.base, "mail")
-	if err := os.Mkdir(mailBase, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(mailBase, mailboxOwner, mailboxOwner); err != nil {
-		t.Fatal(err)
-	}
-	in.appendMainCF(fmt.Sprintf(`myhostname = mx.test.example
-mydestination =
-mynetworks = 127.0.0.0/8
-alias_maps =
-virtual_mailbox_domains = example.test
-virtual_mailbox_base = %s
-virtual_mailbox_maps = inline:{ bob@example.test=bob/, carol@example.test=carol }
-virtual_uid_maps = static:%d
-virtual_gid_maps = static:%d
-`, mailBase, mailboxOwner, mailboxOwner))
-	in.start()
-	waitListening(t, addr)
+	in, addr, mailBase := startVirtualAsRoot(t, mailboxOwner)
 
 	// "From " at the start of a body line is quoted as ">From " in the mbox
 	// (mboxo, as Postfix writes it, which Dovecot serves as stored); the

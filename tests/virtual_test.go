@@ -20,36 +20,7 @@ func TestVirtualDeliversAsMappedUser(t *testing.T) {
 		t.Skip("delivering as another uid needs root")
 	}
 	const owner = 65534 // nobody / nogroup
-	addr := harness.FreeAddr(t)
-	in := newMasterRun(t, masterRunOptions{asRoot: true, masterCF: fmt.Sprintf(`%s inet n - n - - smtpd
-cleanup unix n - n - 0 cleanup
-qmgr unix n - n 300 1 qmgr
-virtual unix - n n - - virtual
-%s`, addr, postlogServiceLine)})
-	for _, name := range []string{"smtpd", "cleanup", "qmgr", "virtual"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mailBase := filepath.Join(in.base, "mail")
-	if err := os.Mkdir(mailBase, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(mailBase, owner, owner); err != nil {
-		t.Fatal(err)
-	}
-	in.appendMainCF(fmt.Sprintf(`myhostname = mx.test.example
-mydestination =
-mynetworks = 127.0.0.0/8
-alias_maps =
-virtual_mailbox_domains = example.test
-virtual_mailbox_base = %s
-virtual_mailbox_maps = inline:{ bob@example.test=bob/, carol@example.test=carol }
-virtual_uid_maps = static:%d
-virtual_gid_maps = static:%d
-`, mailBase, owner, owner))
-	in.start()
-	waitListening(t, addr)
+	in, addr, mailBase := startVirtualAsRoot(t, owner)
 
 	body := "Subject: as nobody\r\n\r\nFrom the test\r\n"
 	if err := smtp.SendMail(addr, nil, "alice@remote.example", []string{"bob@example.test", "carol@example.test"}, []byte(body)); err != nil {
@@ -92,4 +63,44 @@ virtual_gid_maps = static:%d
 	if !entry.Match(data) {
 		t.Errorf("mbox entry:\n%s", data)
 	}
+}
+
+// startVirtualAsRoot starts a root master with smtpd, cleanup, qmgr and
+// virtual, delivering bob@example.test to the Maildir bob/ and
+// carol@example.test to the mbox carol under the returned mail base, as
+// uid and gid owner. It returns the instance, its SMTP address and the
+// mail base.
+func startVirtualAsRoot(t *testing.T, owner int) (*masterRun, string, string) {
+	t.Helper()
+	addr := harness.FreeAddr(t)
+	in := newMasterRun(t, masterRunOptions{asRoot: true, masterCF: fmt.Sprintf(`%s inet n - n - - smtpd
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+virtual unix - n n - - virtual
+%s`, addr, postlogServiceLine)})
+	for _, name := range []string{"smtpd", "cleanup", "qmgr", "virtual"} {
+		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mailBase := filepath.Join(in.base, "mail")
+	if err := os.Mkdir(mailBase, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(mailBase, owner, owner); err != nil {
+		t.Fatal(err)
+	}
+	in.appendMainCF(fmt.Sprintf(`myhostname = mx.test.example
+mydestination =
+mynetworks = 127.0.0.0/8
+alias_maps =
+virtual_mailbox_domains = example.test
+virtual_mailbox_base = %s
+virtual_mailbox_maps = inline:{ bob@example.test=bob/, carol@example.test=carol }
+virtual_uid_maps = static:%d
+virtual_gid_maps = static:%d
+`, mailBase, owner, owner))
+	in.start()
+	waitListening(t, addr)
+	return in, addr, mailBase
 }
