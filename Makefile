@@ -2,13 +2,13 @@
 
 GO      ?= go
 BIN     := bin
-MAINS    = $(shell $(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./...)
+MAINS    = $(shell $(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./... | grep -v /bench/)
 # The libraries, where the concurrent code lives, are tested with -race;
 # daemons, commands and end-to-end tests without.
 RACE_PKGS = ./pkg/...
 PLAIN_PKGS = $(shell $(GO) list ./... | grep -v '/pkg/')
 
-.PHONY: all build test unit e2e lint run install clean
+.PHONY: all build test unit e2e lint run install clean bench
 
 all: build
 
@@ -36,6 +36,11 @@ run: build
 
 clean:
 	rm -rf $(BIN)
+
+# Postern against the real Postfix, side by side (root; see bench/run.sh and
+# README's Performance section). BENCH_ARGS="-n 2000 -quick" for a quick look.
+bench:
+	bash bench/run.sh $(BENCH_ARGS)
 
 # Installs into the system as Postfix lays it out (see scripts/install.sh):
 # `make install` as root, or `make install DESTDIR=/tmp/stage NO_CHOWN=1`

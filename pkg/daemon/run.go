@@ -13,6 +13,7 @@ import (
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/privs"
+	"github.com/postern/postern/pkg/profile"
 )
 
 // MasterEnv is set to "1" by master in its children's environment (with
@@ -48,10 +49,15 @@ func Run(spec Spec) {
 		}
 		logger.Fatal("%v", err)
 	}
+	stopProfile := profile.Start(d.Program, d.Log.Warning)
+	var code int
 	if spec.Datagram != nil {
-		os.Exit(serveDatagrams(d, spec.Datagram, d.endpoint.packet, signals))
+		code = serveDatagrams(d, spec.Datagram, d.endpoint.packet, signals)
+	} else {
+		code = newServer(d, spec, d.endpoint.stream).run(signals)
 	}
-	os.Exit(newServer(d, spec, d.endpoint.stream).run(signals))
+	stopProfile()
+	os.Exit(code)
 }
 
 // daemonState is a Context plus what start-up prepared for serving.
