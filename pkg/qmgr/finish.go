@@ -59,7 +59,7 @@ func (a *attempt) finish(ctx context.Context) {
 	if err := q.Layout.SetNextAttempt(queue.Active, m.ID, next); err != nil {
 		q.Log.Warning("%v", err)
 	}
-	if err := q.Layout.Move(m.ID, queue.Active, queue.Deferred); err != nil {
+	if err := q.Layout.Shift(m.ID, queue.Active, queue.Deferred); err != nil {
 		q.Log.Warning("%v", err)
 	}
 }

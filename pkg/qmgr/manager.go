@@ -179,7 +179,7 @@ func (q *Manager) scan(ctx context.Context, from string, all bool) {
 		if from == queue.Deferred && !all && st.ModTime().After(now) {
 			return nil
 		}
-		if err := q.Layout.MoveEntry(e, queue.Active); err != nil {
+		if err := q.Layout.ShiftEntry(e, queue.Active); err != nil {
 			q.Log.Warning("%v", err)
 			return nil
 		}

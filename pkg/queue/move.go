@@ -18,23 +18,60 @@ func (l *Layout) Move(id, from, to string) error {
 }
 
 func (l *Layout) moveFrom(oldPath, id, to string) error {
-	newPath := l.Path(to, id)
-	err := os.Rename(oldPath, newPath)
-	if errors.Is(err, os.ErrNotExist) {
-		if _, statErr := os.Lstat(oldPath); statErr == nil {
-			if mkErr := os.MkdirAll(filepath.Dir(newPath), 0o700); mkErr != nil {
-				return fmt.Errorf("create directory %s: %w", filepath.Dir(newPath), mkErr)
-			}
-			err = os.Rename(oldPath, newPath)
-		}
-	}
+	newPath, err := l.rename(oldPath, id, to)
 	if err != nil {
-		return fmt.Errorf("rename %s to %s: %w", oldPath, newPath, err)
+		return err
 	}
 	if err := l.syncer.Sync(filepath.Dir(newPath)); err != nil {
 		return err
 	}
 	return l.syncer.Sync(filepath.Dir(oldPath))
+}
+
+// Shift renames queue file id between the queues that the queue manager
+// scans, without fsyncing either directory: incoming, active and deferred.
+//
+// Why no fsync is needed there: the file itself is already durable
+// (cleanup fsynced it and its directory entry before "queued as"), and
+// rename(2) replaces one directory entry by the other atomically, which a
+// journaling file system also keeps across a crash. So after a crash the
+// file is under its old name or its new one, complete either way, and
+// every one of those queues leads to delivery: the queue manager takes up
+// active/ when it starts, scans incoming/ at once and deferred/ every
+// queue_run_delay. Losing the move costs at most an earlier retry or a
+// second delivery, which at-least-once delivery allows (Postfix's qmgr
+// does not fsync these moves either). An fsync here would instead make
+// the queue manager wait for a journal commit per message, one message
+// at a time. Moves that record a decision someone made (postsuper -h,
+// a message to hold, a corrupt file) keep using Move, which fsyncs.
+func (l *Layout) Shift(id, from, to string) error {
+	_, err := l.rename(l.Path(from, id), id, to)
+	return err
+}
+
+// ShiftEntry shifts a file found by Walk (possibly misplaced), as Shift.
+func (l *Layout) ShiftEntry(e Entry, to string) error {
+	_, err := l.rename(e.Path, e.ID, to)
+	return err
+}
+
+// rename moves the file at oldPath to its place in queue to, creating a
+// missing hashed directory, and returns the new path.
+func (l *Layout) rename(oldPath, id, to string) (string, error) {
+	newPath := l.Path(to, id)
+	err := os.Rename(oldPath, newPath)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, statErr := os.Lstat(oldPath); statErr == nil {
+			if mkErr := os.MkdirAll(filepath.Dir(newPath), 0o700); mkErr != nil {
+				return "", fmt.Errorf("create directory %s: %w", filepath.Dir(newPath), mkErr)
+			}
+			err = os.Rename(oldPath, newPath)
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("rename %s to %s: %w", oldPath, newPath, err)
+	}
+	return newPath, nil
 }
 
 // MoveEntry moves a file found by Walk (possibly misplaced) to where the

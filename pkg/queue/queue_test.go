@@ -415,6 +415,33 @@ func TestMovesAndFind(t *testing.T) {
 	}
 }
 
+func TestShiftRenamesWithoutDirectoryFsync(t *testing.T) {
+	l := newTestLayout(t)
+	w := writeMessage(t, l, Incoming, testEnvelope(), "x\n")
+	before := l.syncer.Syncs()
+	if err := l.Shift(w.ID, Incoming, Active); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Shift(w.ID, Active, Deferred); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(l.Root, "deferred", w.ID[:1], w.ID)); err != nil {
+		t.Errorf("not in hashed deferred dir: %v", err)
+	}
+	if got := l.syncer.Syncs(); got != before {
+		t.Errorf("Shift fsynced %d directories, want none", got-before)
+	}
+	if err := l.Move(w.ID, Deferred, Hold); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.syncer.Syncs() - before; got != 2 {
+		t.Errorf("Move fsynced %d directories, want both", got)
+	}
+	if err := l.Shift(w.ID, Incoming, Active); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Shift of a missing file: %v, want ErrNotExist", err)
+	}
+}
+
 func TestWalkFindsHashedAndMisplaced(t *testing.T) {
 	l := newTestLayout(t)
 	a := writeMessage(t, l, Incoming, testEnvelope(), "a\n")
