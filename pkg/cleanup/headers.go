@@ -87,6 +87,9 @@ func (c *contentWriter) received() string {
 	if c.sub.TLSInfo != "" {
 		fmt.Fprintf(&b, "\t(using %s)\n", c.sub.TLSInfo)
 	}
+	if c.sub.SASLHeader && c.sub.SASLUsername != "" {
+		fmt.Fprintf(&b, "\t(Authenticated sender: %s)\n", c.sub.SASLUsername)
+	}
 	if forClause != "" {
 		fmt.Fprintf(&b, "\tby %s (%s) with %s id %s%s; %s\n", c.s.MyHostname, c.s.MailName, protocol, c.w.ID, forClause, mailDate(c.now))
 	} else {

@@ -259,6 +259,7 @@ func (s *Server) attributes(sub *ipc.CleanupSubmission, local, localClient bool)
 	add(queue.AttrProtocol, sub.Protocol)
 	add("sasl_method", sub.SASLMethod)
 	add("sasl_username", sub.SASLUsername)
+	add("sasl_sender", sub.SASLSender)
 	add(queue.AttrDSNEnvID, sub.DSNEnvID)
 	if sub.DSNRet != 0 {
 		add(queue.AttrDSNRet, strconv.Itoa(int(sub.DSNRet)))

@@ -43,6 +43,10 @@ type CleanupSubmission struct {
 	TLSInfo       string // e.g. "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"
 	SASLMethod    string
 	SASLUsername  string
+	SASLSender    string // MAIL FROM's AUTH= (sasl_sender)
+	// SASLHeader asks for "(Authenticated sender: SASLUsername)" in the
+	// Received: header (smtpd_sasl_authenticated_header).
+	SASLHeader bool
 
 	// Message-level ESMTP parameters.
 	DSNEnvID string // RFC 3461 ENVID=
@@ -68,6 +72,8 @@ const (
 	attrSubRet        = 14
 	attrSubBodyType   = 15
 	attrSubSMTPUTF8   = 16
+	attrSubSASLSender = 17
+	attrSubSASLHeader = 18
 )
 
 // Type implements Message.
@@ -94,6 +100,8 @@ func (m *CleanupSubmission) Encode(dst []byte) []byte {
 	w.putUint(attrSubRet, uint64(m.DSNRet))
 	w.putString(attrSubBodyType, m.BodyType)
 	w.putBool(attrSubSMTPUTF8, m.SMTPUTF8)
+	w.putString(attrSubSASLSender, m.SASLSender)
+	w.putBool(attrSubSASLHeader, m.SASLHeader)
 	return w.buf
 }
 
@@ -135,6 +143,10 @@ func (m *CleanupSubmission) Decode(payload []byte) error {
 			m.BodyType = r.string()
 		case attrSubSMTPUTF8:
 			m.SMTPUTF8 = r.bool()
+		case attrSubSASLSender:
+			m.SASLSender = r.string()
+		case attrSubSASLHeader:
+			m.SASLHeader = r.bool()
 		}
 	}
 	return r.err

@@ -34,6 +34,8 @@ func sampleMessages() []Message {
 			TLSInfo:       "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
 			SASLMethod:    "PLAIN",
 			SASLUsername:  "testuser",
+			SASLSender:    "owner@test.example",
+			SASLHeader:    true,
 			DSNEnvID:      "QQ314159",
 			DSNRet:        DSNRetHeaders,
 			BodyType:      "8BITMIME",

@@ -1,4 +1,4 @@
-// Tests of the Dovecot auth client against a fake auth server that speaks the protocol over a Unix socket.
+// Tests of the Dovecot auth client against the fake auth server of package sasltest.
 package sasl
 
 import (
@@ -13,146 +13,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/pkg/sasl/sasltest"
 )
-
-// fakeDovecot is a tiny auth server: PLAIN and LOGIN for alice/secret,
-// plus a private mechanism that must not be offered.
-type fakeDovecot struct {
-	t    *testing.T
-	path string
-	l    net.Listener
-
-	mu       sync.Mutex
-	requests []string // every line received after the handshake
-	conns    []net.Conn
-	accepted int
-}
-
-func startFake(t *testing.T, path string) *fakeDovecot {
-	t.Helper()
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fakeDovecot{t: t, path: path, l: l}
-	go f.serve()
-	t.Cleanup(f.stop)
-	return f
-}
-
-// stop closes the listener and every connection, as a Dovecot that exits.
-func (f *fakeDovecot) stop() {
-	f.l.Close()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, c := range f.conns {
-		c.Close()
-	}
-}
-
-func (f *fakeDovecot) lines() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.requests...)
-}
-
-func (f *fakeDovecot) serve() {
-	for {
-		c, err := f.l.Accept()
-		if err != nil {
-			return
-		}
-		f.mu.Lock()
-		f.conns = append(f.conns, c)
-		f.accepted++
-		f.mu.Unlock()
-		go f.session(c)
-	}
-}
-
-func (f *fakeDovecot) session(c net.Conn) {
-	defer c.Close()
-	br := bufio.NewReader(c)
-	fmt.Fprint(c, "VERSION\t1\t2\nMECH\tPLAIN\tplaintext\nMECH\tLOGIN\tplaintext\nMECH\tANONYMOUS\tanonymous\nMECH\tSECRET\tprivate\nSPID\t1\nCUID\t1\nCOOKIE\tabc\nDONE\n")
-	mech := map[string]string{}  // id -> mechanism
-	login := map[string]string{} // id -> LOGIN user given so far
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return
-		}
-		line = strings.TrimSuffix(line, "\n")
-		if strings.HasPrefix(line, "VERSION") || strings.HasPrefix(line, "CPID") {
-			continue
-		}
-		f.mu.Lock()
-		f.requests = append(f.requests, line)
-		f.mu.Unlock()
-		fields := strings.Split(line, "\t")
-		if len(fields) < 3 {
-			continue
-		}
-		id := fields[1]
-		if fields[0] == "AUTH" {
-			mech[id] = fields[2]
-		}
-		switch {
-		case fields[0] == "AUTH" && fields[2] == "PLAIN":
-			resp, has := "", false
-			for _, a := range fields[3:] {
-				if v, ok := strings.CutPrefix(a, "resp="); ok {
-					resp, has = v, true
-				}
-			}
-			if !has {
-				fmt.Fprintf(c, "CONT\t%s\t\n", id)
-				continue
-			}
-			f.plain(c, id, resp)
-		case fields[0] == "CONT" && mech[id] == "PLAIN":
-			f.plain(c, id, fields[2])
-		case fields[0] == "AUTH" && fields[2] == "LOGIN":
-			fmt.Fprintf(c, "CONT\t%s\tVXNlcm5hbWU6\n", id)
-		case fields[0] == "CONT" && login[id] == "":
-			user, _ := base64.StdEncoding.DecodeString(fields[2])
-			login[id] = string(user)
-			fmt.Fprintf(c, "CONT\t%s\tUGFzc3dvcmQ6\n", id)
-		case fields[0] == "CONT":
-			pass, _ := base64.StdEncoding.DecodeString(fields[2])
-			if login[id] == "alice" && string(pass) == "secret" {
-				fmt.Fprintf(c, "OK\t%s\tuser=alice\n", id)
-			} else {
-				fmt.Fprintf(c, "FAIL\t%s\tuser=%s\n", id, login[id])
-			}
-		case fields[0] == "AUTH" && fields[2] == "ANONYMOUS":
-			fmt.Fprintf(c, "FAIL\t%s\ttemp\treason=try\x01tlater\n", id)
-		}
-	}
-}
-
-func (f *fakeDovecot) plain(c net.Conn, id, resp string) {
-	creds, err := base64.StdEncoding.DecodeString(resp)
-	if err != nil {
-		fmt.Fprintf(c, "FAIL\t%s\tcode=invalid_base64\treason=Invalid base64 data\n", id)
-		return
-	}
-	parts := strings.Split(string(creds), "\x00")
-	if len(parts) == 3 && parts[1] == "alice" && parts[2] == "secret" {
-		fmt.Fprintf(c, "OK\t%s\tuser=alice\n", id)
-		return
-	}
-	user := ""
-	if len(parts) == 3 {
-		user = parts[1]
-	}
-	fmt.Fprintf(c, "FAIL\t%s\tuser=%s\n", id, user)
-}
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-func newTestClient(t *testing.T) (*Client, *fakeDovecot) {
+func newTestClient(t *testing.T) (*Client, *sasltest.Server) {
 	path := filepath.Join(t.TempDir(), "auth")
-	f := startFake(t, path)
+	f := sasltest.Start(t, path)
 	c := NewClient(path, 5*time.Second)
 	t.Cleanup(func() { c.Close() })
 	return c, f
@@ -211,13 +80,13 @@ func TestPlainWithInitialResponse(t *testing.T) {
 	if err != nil || r.Status != Failure || r.User != "alice" || r.Reason != "" {
 		t.Fatalf("wrong password: %+v, %v", r, err)
 	}
-	got := f.lines()
+	got := f.Lines()
 	want := "AUTH\t1\tPLAIN\tservice=smtp\tnologin\tlip=127.0.0.1\trip=127.0.0.2\tsecured\tresp=" + b64("\x00alice\x00secret")
 	if len(got) != 2 || got[0] != want || !strings.HasPrefix(got[1], "AUTH\t2\tPLAIN\t") {
 		t.Fatalf("requests:\n%q\nwant first %q", got, want)
 	}
-	if f.accepted != 1 {
-		t.Errorf("%d connections, want one reused", f.accepted)
+	if f.Connections() != 1 {
+		t.Errorf("%d connections, want one reused", f.Connections())
 	}
 }
 
@@ -278,10 +147,10 @@ func TestLocalRefusals(t *testing.T) {
 		t.Fatalf("bad continued base64: %+v, %v", r, err)
 	}
 	// Nothing unknown went to the server; the abandoned LOGIN was cancelled.
-	got := f.lines()
+	got := f.Lines()
 	for i := 0; i < 100 && len(got) < 2; i++ {
 		time.Sleep(10 * time.Millisecond)
-		got = f.lines()
+		got = f.Lines()
 	}
 	if len(got) != 2 || !strings.HasPrefix(got[0], "AUTH\t1\tLOGIN\t") || got[1] != "CANCEL\t1" {
 		t.Fatalf("requests: %q", got)
@@ -296,10 +165,10 @@ func TestCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	x.Cancel()
-	got := f.lines()
+	got := f.Lines()
 	for i := 0; i < 100 && len(got) < 2; i++ {
 		time.Sleep(10 * time.Millisecond)
-		got = f.lines()
+		got = f.Lines()
 	}
 	if len(got) != 2 || got[1] != "CANCEL\t1" {
 		t.Fatalf("requests: %q", got)
@@ -349,14 +218,14 @@ func TestConcurrentSessionsShareTheConnection(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if f.accepted != 1 {
-		t.Errorf("%d connections, want 1", f.accepted)
+	if f.Connections() != 1 {
+		t.Errorf("%d connections, want 1", f.Connections())
 	}
 }
 
 func TestServerGoneAndBack(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "auth")
-	f := startFake(t, path)
+	f := sasltest.Start(t, path)
 	c := NewClient(path, 5*time.Second)
 	defer c.Close()
 	ctx := context.Background()
@@ -369,7 +238,7 @@ func TestServerGoneAndBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.stop()
+	f.Stop()
 	var unavailable *UnavailableError
 	if _, err := x.Next(ctx, b64("alice")); !errors.As(err, &unavailable) || unavailable.Text != "Connection lost to authentication server" {
 		t.Fatalf("lost mid-exchange: %v", err)
@@ -383,21 +252,15 @@ func TestServerGoneAndBack(t *testing.T) {
 		t.Fatalf("begin while gone: %v", err)
 	}
 	// Back: the next request reconnects.
-	startFake(t, path)
+	sasltest.Start(t, path)
 	if _, r, err := c.Begin(ctx, good); err != nil || r.Status != Success {
 		t.Fatalf("after restart: %+v, %v", r, err)
 	}
 }
 
 func TestInetPath(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fakeDovecot{t: t, l: l}
-	go f.serve()
-	defer f.stop()
-	c := NewClient("inet:"+l.Addr().String(), 5*time.Second)
+	f := sasltest.Start(t, "")
+	c := NewClient("inet:"+f.Addr(), 5*time.Second)
 	defer c.Close()
 	_, r, err := c.Begin(context.Background(), Request{Mechanism: "PLAIN", Service: "smtp", InitialResponse: b64("\x00alice\x00secret"), HasInitial: true})
 	if err != nil || r.Status != Success {

@@ -125,9 +125,10 @@ func (s *session) ehloKeywords() []string {
 		k = append(k, "VRFY")
 	}
 	k = append(k, "ETRN")
-	if s.set.TLS != nil && s.tlsInfo == "" {
+	if s.set.TLS != nil && s.tlsInfo == "" && !s.set.WrapperMode {
 		k = append(k, "STARTTLS")
 	}
+	k = append(k, s.authKeywords()...)
 	k = append(k, "ENHANCEDSTATUSCODES", "8BITMIME", "DSN")
 	if s.set.SMTPUTF8Enable {
 		k = append(k, "SMTPUTF8")
@@ -137,7 +138,7 @@ func (s *session) ehloKeywords() []string {
 
 func (s *session) starttls(arg string) (bool, error) {
 	switch {
-	case s.set.TLS == nil:
+	case s.set.TLS == nil || s.set.WrapperMode:
 		s.reply("502 5.5.1 Error: command not implemented")
 	case arg != "":
 		s.reply("501 5.5.4 Syntax: STARTTLS")
@@ -220,7 +221,7 @@ func (s *session) mail(arg string) (bool, error) {
 		s.reply("552 5.3.4 Message size exceeds fixed limit")
 		return false, nil
 	}
-	s.tx = transaction{active: true, sender: path, params: params}
+	s.tx = transaction{active: true, sender: path, params: params, saslSender: s.saslSender(params.Auth)}
 	s.reply("250 2.1.0 Ok")
 	return true, nil
 }
@@ -313,13 +314,6 @@ func (s *session) rset(arg string) (bool, error) {
 	s.resetTransaction()
 	s.reply("250 2.0.0 Ok")
 	return true, nil
-}
-
-// auth answers AUTH as Postfix does with smtpd_sasl_auth_enable = no:
-// Postern's smtpd has no SASL server yet, so AUTH is never offered in EHLO.
-func (s *session) auth(string) (bool, error) {
-	s.reply("503 5.5.1 Error: authentication not enabled")
-	return false, nil
 }
 
 func (s *session) noop(string) (bool, error) {

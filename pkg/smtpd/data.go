@@ -42,6 +42,12 @@ func (s *session) submission() *ipc.CleanupSubmission {
 		DSNEnvID:      s.tx.params.EnvID,
 		BodyType:      s.tx.params.Body,
 		SMTPUTF8:      s.tx.params.SMTPUTF8,
+		SASLMethod:    s.sasl.method,
+		SASLUsername:  s.sasl.username,
+		SASLSender:    s.tx.saslSender,
+	}
+	if s.set.SASL != nil && s.set.SASL.AuthenticatedHeader {
+		sub.SASLHeader = s.sasl.username != ""
 	}
 	if !s.tx.sender.Null {
 		sub.Sender = s.tx.sender.Address.Internal()
@@ -158,7 +164,7 @@ func (s *session) finishMessage(rep ipc.CleanupReply, okReply string) bool {
 		s.reply(cleanupFailureReply(rep))
 		return false
 	}
-	s.srv.Log.Info("%s: client=%s", rep.QueueID, s.namaddr())
+	s.srv.Log.Info("%s: %s", rep.QueueID, s.clientLog())
 	s.junk = 0
 	s.reply(okReply)
 	return true

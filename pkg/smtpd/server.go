@@ -36,6 +36,8 @@ type Server struct {
 	// LookupName returns the verified host name of a client address, or
 	// "unknown"; nil means DNS (and /etc/hosts) with a forward check.
 	LookupName func(ctx context.Context, ip string) string
+	// SASL is the Dovecot auth client; nil when AUTH is off.
+	SASL SASLClient
 }
 
 // Serve runs one SMTP session on conn until the client quits, the session

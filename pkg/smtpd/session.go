@@ -39,6 +39,7 @@ type session struct {
 	junk    int    // NOOP, VRFY, ETRN and RSET since the last message
 	lastCmd string // the command named in "lost connection after ..."
 	stats   *commandStats
+	sasl    saslState
 
 	tx transaction
 }
@@ -52,6 +53,7 @@ type transaction struct {
 	hold       bool
 	discard    bool
 	bdat       *bdatTransfer // set while BDAT chunks are coming
+	saslSender string        // MAIL FROM's AUTH=, as kept by saslSender
 }
 
 func newSession(ctx context.Context, srv *Server, conn net.Conn) *session {
@@ -75,8 +77,12 @@ func (s *session) protocol() string {
 	switch {
 	case !s.esmtp:
 		return "SMTP"
+	case s.tlsInfo != "" && s.sasl.username != "":
+		return "ESMTPSA"
 	case s.tlsInfo != "":
 		return "ESMTPS"
+	case s.sasl.username != "":
+		return "ESMTPA"
 	}
 	return "ESMTP"
 }
@@ -97,6 +103,13 @@ func (s *session) run() {
 		}
 	}
 	defer s.abortTransaction()
+	if s.set.WrapperMode {
+		if err := s.handshakeTLS(); err != nil {
+			s.srv.Log.Warning("TLS handshake failed for %s: %v", s.namaddr(), err)
+			s.lostConnection(nil)
+			return
+		}
+	}
 	s.reply("220 " + s.set.Banner)
 	for {
 		if s.set.HardErrorLimit > 0 && s.errors >= s.set.HardErrorLimit {
@@ -191,6 +204,7 @@ func (s *session) policySession(rcpt addr.Address) policy.Session {
 		ClientName: s.clientName,
 		ClientAddr: s.clientAddr,
 		Helo:       s.helo,
+		SASLUser:   s.sasl.username,
 		Protocol:   s.protocol(),
 		Sender:     s.tx.sender.Address,
 		Recipient:  rcpt,
@@ -204,6 +218,18 @@ func (s *session) startTLS() error {
 	if err := s.flush(); err != nil {
 		return err
 	}
+	if err := s.handshakeTLS(); err != nil {
+		return err
+	}
+	s.helo, s.esmtp = "", false
+	s.sasl = saslState{}
+	s.resetTransaction()
+	return nil
+}
+
+// handshakeTLS runs the server side of the TLS handshake on the
+// connection and puts the streams over it.
+func (s *session) handshakeTLS() error {
 	tc := tls.Server(s.conn, s.set.TLS)
 	tc.SetDeadline(time.Now().Add(s.set.Timeout))
 	if err := tc.HandshakeContext(s.ctx); err != nil {
@@ -215,8 +241,6 @@ func (s *session) startTLS() error {
 	s.srv.Log.Info("Anonymous TLS connection established from %s: %s", s.namaddr(), s.tlsInfo)
 	s.conn = tc
 	s.setStreams(tc)
-	s.helo, s.esmtp = "", false
-	s.resetTransaction()
 	return nil
 }
 

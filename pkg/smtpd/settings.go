@@ -71,6 +71,11 @@ type Settings struct {
 	// offered; TLSRequired is smtpd_tls_security_level = encrypt.
 	TLS         *tls.Config
 	TLSRequired bool
+	// WrapperMode is smtpd_tls_wrappermode: TLS from the first byte
+	// (the submissions service on port 465), no STARTTLS.
+	WrapperMode bool
+	// SASL holds the AUTH settings; nil when smtpd_sasl_auth_enable = no.
+	SASL *SASLSettings
 }
 
 // LoadSettings reads the smtpd parameters from cfg, loading the TLS
@@ -147,6 +152,9 @@ func LoadSettings(cfg *config.Config) (*Settings, error) {
 	if err := s.loadTLS(cfg); err != nil {
 		return nil, err
 	}
+	if err := s.loadSASL(cfg); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -157,9 +165,14 @@ func (s *Settings) loadTLS(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	if s.WrapperMode, err = cfg.Bool("smtpd_tls_wrappermode"); err != nil {
+		return err
+	}
 	switch level {
 	case "", "none":
-		return nil
+		if !s.WrapperMode {
+			return nil
+		}
 	case "may", "encrypt":
 	default:
 		return fmt.Errorf("invalid smtpd_tls_security_level value: %q", level)
@@ -173,6 +186,9 @@ func (s *Settings) loadTLS(cfg *config.Config) error {
 		return err
 	}
 	if certFile == "" {
+		if s.WrapperMode {
+			return fmt.Errorf("smtpd_tls_wrappermode = yes needs smtpd_tls_cert_file")
+		}
 		return fmt.Errorf("smtpd_tls_security_level = %s needs smtpd_tls_cert_file", level)
 	}
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)

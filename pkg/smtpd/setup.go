@@ -8,6 +8,7 @@ import (
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/policy"
 	"github.com/postern/postern/pkg/resolve"
+	"github.com/postern/postern/pkg/sasl"
 )
 
 // CleanupService is the cleanup socket, relative to the queue directory:
@@ -52,7 +53,18 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 			return c, nil
 		},
 	}
+	var saslClient *sasl.Client
+	if set.SASL != nil {
+		saslClient = sasl.NewClient(set.SASL.Path, 0)
+		srv.SASL = saslClient
+	}
 	closeAll := func() error {
+		if saslClient != nil {
+			saslClient.Close()
+			if set.SASL.Exceptions != nil {
+				set.SASL.Exceptions.Close()
+			}
+		}
 		err := checker.Close()
 		if rerr := r.Close(); err == nil {
 			err = rerr

@@ -155,3 +155,13 @@ func TestTLSEncryptRequired(t *testing.T) {
 	c.expect("EHLO c", ehloReply)
 	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
 }
+
+// wrapTLS starts TLS at once, as a client of smtpd_tls_wrappermode.
+func (c *client) wrapTLS() {
+	c.t.Helper()
+	tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true})
+	if err := tc.Handshake(); err != nil {
+		c.t.Fatalf("handshake: %v", err)
+	}
+	c.conn, c.r = tc, bufio.NewReader(tc)
+}

@@ -1,0 +1,230 @@
+// Tests of AUTH against the fake Dovecot of package sasltest: replies, log lines, EHLO keywords, TLS rules and Dovecot outages.
+package smtpd
+
+import (
+	"encoding/base64"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postern/postern/pkg/match"
+	"github.com/postern/postern/pkg/sasl"
+	"github.com/postern/postern/pkg/sasl/sasltest"
+)
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// saslSettings turns AUTH on in set with Postfix's default options.
+func saslSettings(t *testing.T, set *Settings) *Settings {
+	t.Helper()
+	sec, err := sasl.ParseSecurityOptions("noanonymous")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.SASL = &SASLSettings{Path: "private/auth", Service: "smtp", Security: sec, TLSSecurity: sec, ResponseLimit: 12288}
+	return set
+}
+
+// withDovecot gives the server a client of a fake Dovecot at path.
+func withDovecot(path string) func(*testServer) {
+	return func(ts *testServer) { ts.srv.SASL = sasl.NewClient(path, 5*time.Second) }
+}
+
+// ehloWithAuth is ehloReply with the AUTH lines after ETRN (and STARTTLS).
+func ehloWith(lines ...string) string {
+	return strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n"+strings.Join(lines, "\n")+"\n", 1)
+}
+
+func TestAuthPlainAndMessage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth")
+	fake := sasltest.Start(t, path)
+	ts := startServer(t, saslSettings(t, testSettings()), withDovecot(path))
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("EHLO c", ehloWith("250-AUTH PLAIN LOGIN"))
+	c.expect("AUTH", "501 5.5.4 Syntax: AUTH mechanism")
+	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful")
+	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "503 5.5.1 Error: already authenticated")
+	c.expect("MAIL FROM:<alice@test.example> AUTH=alice@test.example", "250 2.1.0 Ok")
+	c.expect("AUTH LOGIN", "503 5.5.1 Error: MAIL transaction in progress")
+	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+	c.expect("QUIT", "221 2.0.0 Bye")
+	msgs, _ := ts.cleanup.messages()
+	if len(msgs) != 1 {
+		t.Fatalf("cleanup got %d messages", len(msgs))
+	}
+	sub := msgs[0].sub
+	if sub.Protocol != "ESMTPA" || sub.SASLMethod != "PLAIN" || sub.SASLUsername != "alice" || sub.SASLSender != "alice@test.example" || sub.SASLHeader {
+		t.Errorf("submission: %+v", sub)
+	}
+	ts.waitLog(t, "FAKE1: client=localhost[127.0.0.1], sasl_method=PLAIN, sasl_username=alice, sasl_sender=alice@test.example")
+	ts.waitLog(t, "auth=1/4")
+	if got := fake.Lines(); len(got) != 1 || !strings.HasPrefix(got[0], "AUTH\t1\tPLAIN\tservice=smtp\tnologin\tlip=127.0.0.1\trip=127.0.0.1\tresp=") {
+		t.Errorf("Dovecot got %q", got)
+	}
+}
+
+func TestAuthFailures(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth")
+	sasltest.Start(t, path)
+	ts := startServer(t, saslSettings(t, testSettings()), withDovecot(path))
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("EHLO c", ehloWith("250-AUTH PLAIN LOGIN"))
+	steps := []struct{ cmd, want string }{
+		{"AUTH PLAIN " + b64("\x00alice\x00wrong"), "535 5.7.8 Error: authentication failed: "},
+		{"AUTH CRAM-MD5", "535 5.7.8 Error: authentication failed: Invalid authentication mechanism"},
+		{"AUTH ANONYMOUS", "535 5.7.8 Error: authentication failed: Invalid authentication mechanism"},
+		{"AUTH PLAIN !!!", "535 5.7.8 Error: authentication failed: Invalid base64 data in initial response"},
+		{"AUTH LOGIN", "334 VXNlcm5hbWU6"},
+		{b64("alice"), "334 UGFzc3dvcmQ6"},
+		{b64("wrong"), "535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6"},
+		{"AUTH LOGIN", "334 VXNlcm5hbWU6"},
+		{"*", "501 5.7.0 Authentication aborted"},
+		{"AUTH PLAIN", "334 "},
+		{"not base64", "535 5.7.8 Error: authentication failed: Invalid base64 data in continued response"},
+		{"AUTH LOGIN", "334 VXNlcm5hbWU6"},
+		{b64("alice"), "334 UGFzc3dvcmQ6"},
+		{b64("secret"), "235 2.7.0 Authentication successful"},
+	}
+	for _, s := range steps {
+		c.expect(s.cmd, s.want)
+	}
+	for _, line := range []string{
+		"warning: localhost[127.0.0.1]: SASL PLAIN authentication failed: (reason unavailable), sasl_username=alice",
+		"warning: localhost[127.0.0.1]: SASL CRAM-MD5 authentication failed: Invalid authentication mechanism, sasl_username=(unavailable)",
+		"warning: localhost[127.0.0.1]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=alice",
+		"warning: localhost[127.0.0.1]: SASL LOGIN authentication aborted",
+	} {
+		ts.waitLog(t, line)
+	}
+}
+
+func TestAuthResponseLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth")
+	sasltest.Start(t, path)
+	set := saslSettings(t, testSettings())
+	set.SASL.ResponseLimit = 20
+	ts := startServer(t, set, withDovecot(path))
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("AUTH LOGIN", "334 VXNlcm5hbWU6")
+	c.expect(strings.Repeat("QUFB", 10), "500 5.5.6 SASL response limit exceeded")
+	c.expect("NOOP", "250 2.0.0 Ok")
+}
+
+func TestAuthOnlyAfterSTARTTLS(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth")
+	sasltest.Start(t, path)
+	set := saslSettings(t, tlsSettings(t, false))
+	set.SASL.AuthOnly = true
+	ts := startServer(t, set, withDovecot(path))
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("EHLO c", ehloWith("250-STARTTLS"))
+	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "504 5.5.4 Encryption required for requested authentication mechanism")
+	c.upgrade()
+	c.expect("EHLO c", ehloWith("250-AUTH PLAIN LOGIN"))
+	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful")
+	c.expect("MAIL FROM:<alice@test.example>", "250 2.1.0 Ok")
+	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+	msgs, _ := ts.cleanup.messages()
+	if len(msgs) != 1 || msgs[0].sub.Protocol != "ESMTPSA" {
+		t.Errorf("cleanup got %+v", msgs)
+	}
+}
+
+func TestAuthBeforeTLSWhenEncryptIsRequired(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth")
+	sasltest.Start(t, path)
+	ts := startServer(t, saslSettings(t, tlsSettings(t, true)), withDovecot(path))
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "530 5.7.0 Must issue a STARTTLS command first")
+	c.upgrade()
+	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful")
+}
+
+func TestAuthSecurityOptionsWithAndWithoutTLS(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth")
+	sasltest.Start(t, path)
+	set := saslSettings(t, tlsSettings(t, false))
+	var err error
+	if set.SASL.Security, err = sasl.ParseSecurityOptions("noanonymous, noplaintext"); err != nil {
+		t.Fatal(err)
+	}
+	if set.SASL.TLSSecurity, err = sasl.ParseSecurityOptions(""); err != nil {
+		t.Fatal(err)
+	}
+	set.SASL.BrokenClients = true
+	ts := startServer(t, set, withDovecot(path))
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("EHLO c", ehloWith("250-STARTTLS"))
+	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "535 5.7.8 Error: authentication failed: Invalid authentication mechanism")
+	c.upgrade()
+	c.expect("EHLO c", ehloWith("250-AUTH PLAIN LOGIN ANONYMOUS", "250-AUTH=PLAIN LOGIN ANONYMOUS"))
+	c.expect("AUTH ANONYMOUS", "454 4.7.0 Temporary authentication failure: try?later")
+}
+
+func TestAuthExceptionsNetworksAndDisabled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth")
+	sasltest.Start(t, path)
+	set := saslSettings(t, testSettings())
+	var err error
+	if set.SASL.Exceptions, err = match.NewNetworkList("smtpd_sasl_exceptions_networks", []string{"127.0.0.0/8"}, match.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, set, withDovecot(path))
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("EHLO c", ehloReply)
+	// Not offered, still accepted, as in Postfix.
+	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful")
+
+	off := startServer(t, testSettings())
+	c = dial(t, off.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("EHLO c", ehloReply)
+	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "503 5.5.1 Error: authentication not enabled")
+	c.expect("MAIL FROM:<a@test.example> AUTH=<a@test.example>", "250 2.1.0 Ok")
+}
+
+func TestAuthWhileDovecotIsAway(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth")
+	fake := sasltest.Start(t, path)
+	ts := startServer(t, saslSettings(t, testSettings()), withDovecot(path))
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("EHLO c", ehloWith("250-AUTH PLAIN LOGIN"))
+	fake.Stop()
+	// Mail from clients that do not authenticate goes on.
+	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
+	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+	c.expect("EHLO c", ehloWith("250-AUTH PLAIN LOGIN"))
+	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "454 4.7.0 Temporary authentication failure: Can't connect to authentication server")
+	ts.waitLog(t, "warning: localhost[127.0.0.1]: SASL PLAIN authentication failed: Can't connect to authentication server, sasl_username=(unavailable)")
+	sasltest.Start(t, path)
+	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful")
+}
+
+func TestWrapperMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth")
+	sasltest.Start(t, path)
+	set := saslSettings(t, tlsSettings(t, false))
+	set.WrapperMode = true
+	ts := startServer(t, set, withDovecot(path))
+	c := dial(t, ts.addr)
+	c.wrapTLS()
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("EHLO c", ehloWith("250-AUTH PLAIN LOGIN"))
+	c.expect("STARTTLS", "502 5.5.1 Error: command not implemented")
+	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful")
+}
