@@ -307,6 +307,22 @@ func TestPostfixCommandErrors(t *testing.T) {
 	}
 }
 
+// TestPostfixCheckParameterValues: postfix check refuses a malformed or
+// out-of-range parameter value with Postfix's fatal message.
+func TestPostfixCheckParameterValues(t *testing.T) {
+	for setting, want := range map[string]string{
+		"message_size_limit = 10x":   "postfix: fatal: bad numerical configuration: message_size_limit = 10x\n",
+		"hash_queue_depth = 0":       "postfix: fatal: invalid hash_queue_depth parameter value 0 < 1\n",
+		"smtpd_timeout = 5x":         "postfix: fatal: parameter smtpd_timeout: bad time value or unit: 5x\n",
+		"disable_vrfy_command = yep": "postfix: fatal: bad boolean configuration: disable_vrfy_command = yep\n",
+	} {
+		in := newMasterRun(t, masterRunOptions{masterCF: postlogServiceLine, mainCF: setting + "\n"})
+		if res := in.postfix("check"); res.ExitCode != 1 || res.Stderr != want {
+			t.Errorf("%s: %s\nwant exit 1, stderr %q", setting, res, want)
+		}
+	}
+}
+
 // TestMasterDebianMasterCF starts Debian's stock master.cf unchanged:
 // Postern's own daemons are all played by echod, the services Postern
 // does elsewhere are reported once, and nothing restarts in a loop. The

@@ -35,6 +35,15 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "postfix: fatal: %v\n", err)
 		return 1
 	}
+	if opts.command == "check" {
+		// As Postfix's postfix(1), which reads its parameters before
+		// running postfix-script: a malformed or out-of-range value is
+		// fatal.
+		if err := cfg.Check(); err != nil {
+			fmt.Fprintf(stderr, "postfix: fatal: %v\n", err)
+			return 1
+		}
+	}
 	settings, err := supervisor.LoadSettings(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "postfix: fatal: %v\n", err)

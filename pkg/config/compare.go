@@ -1,5 +1,6 @@
 // compare.go evaluates the operators of ${{a} OP {b}}: numeric, lexical and
 // compatibility-level comparisons.
+
 package config
 
 import (

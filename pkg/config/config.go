@@ -1,7 +1,31 @@
 // Package config reads Postfix's main.cf exactly as Postfix does: logical
 // lines, last setting wins, -o overrides on top, and $name expansion done
-// lazily when a value is used. The registry of parameters and defaults is
-// in registry.go.
+// lazily when a value is used.
+//
+// Every parameter is declared once (Param: name, kind, default, bounds,
+// raw or expanded). Postfix's are generated into params_table.go from
+// `postconf -d` and Postfix's source by scripts/gen-params-table.go;
+// Postern's own are in registry.go. Lookup returns a declaration.
+//
+// A package reads its parameters one way: a settings struct whose fields
+// carry the parameter names in `param` tags, filled by Config.Fill:
+//
+//	type Settings struct {
+//		MessageSizeLimit int64         `param:"message_size_limit"`
+//		Timeout          time.Duration `param:"smtpd_timeout"`
+//		DisableVRFY      bool          `param:"disable_vrfy_command"`
+//		MyDestination    []string      `param:"mydestination"`
+//	}
+//	var s Settings
+//	if err := cfg.Fill(&s); err != nil { ... } // Postfix's fatal text
+//
+// Fill converts each value by its declared kind and checks its bounds with
+// Postfix's error texts; -o overrides (Config.Override) are seen as
+// main.cf settings. Per-transport parameters (<transport>_destination_
+// concurrency_limit and the like) are read with FillTransport and tags
+// that start with "_". Config.Check validates every explicit setting, for
+// `postfix check`. What a package derives from the values (opening
+// tables, combining parameters) stays in its own constructor.
 package config
 
 import (

@@ -1,5 +1,6 @@
 // config_test.go checks loading main.cf, the config directory choice and
 // -o overrides.
+
 package config
 
 import (

@@ -1,6 +1,7 @@
 // derived.go computes the defaults that depend on the host or on other
 // settings: myhostname, mydomain, mynetworks, process_id, process_name and
 // Postern's own version.
+
 package config
 
 import (

@@ -1,6 +1,7 @@
 // edit.go changes main.cf for postconf -e, -X and -#: whole logical lines
 // are replaced, removed or commented out, every other byte is kept, and
 // the new file replaces the old one atomically.
+
 package config
 
 import (

@@ -1,4 +1,5 @@
 // edit_test.go checks postconf -e, -X and -# edits of main.cf.
+
 package config
 
 import (

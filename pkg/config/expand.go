@@ -1,5 +1,6 @@
 // expand.go implements Postfix's $name expansion: $name, ${name}, $(name),
 // ${name?text}, ${name:text}, ${name?{a}:{b}}, relational ${{a} OP {b}...}, $$.
+
 package config
 
 import (

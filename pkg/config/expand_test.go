@@ -1,5 +1,6 @@
 // expand_test.go checks $name expansion against what Postfix's postconf -x
 // prints for the same values.
+
 package config
 
 import (

@@ -1,5 +1,6 @@
 // fuzz_test.go fuzzes the main.cf parser, the editor and the $name expander:
 // no input may panic, and results keep their basic invariants.
+
 package config
 
 import (

@@ -1,5 +1,6 @@
 // getters.go converts expanded parameter values into Go types: booleans,
 // numbers, time durations, sizes and lists.
+
 package config
 
 import (

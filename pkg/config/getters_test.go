@@ -1,4 +1,5 @@
 // getters_test.go checks the typed getters and list splitting.
+
 package config
 
 import (

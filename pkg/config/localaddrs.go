@@ -1,6 +1,7 @@
 // localaddrs.go gives the addresses this host receives mail on: what makes
 // "user@[ip]" a local destination and what the smtp client's loop check
 // compares MX hosts with.
+
 package config
 
 import (

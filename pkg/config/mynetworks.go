@@ -1,5 +1,6 @@
 // mynetworks.go computes the mynetworks default from mynetworks_style and
 // the addresses of the interfaces that inet_interfaces/inet_protocols select.
+
 package config
 
 import (

@@ -1,4 +1,5 @@
 // parse.go reads main.cf's "name = value" logical lines as Postfix does.
+
 package config
 
 import (

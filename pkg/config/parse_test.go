@@ -1,4 +1,5 @@
 // parse_test.go checks main.cf logical-line parsing against Postfix's rules.
+
 package config
 
 import (

@@ -1,11 +1,12 @@
 // registry.go is the single table of known parameters: Postfix 3.7's
-// defaults (params_table.go), host-dependent ones (derived.go), Postern's
-// own choices and its extension parameters.
+// declarations (params_table.go), host-dependent defaults (derived.go),
+// Postern's own choices and its extension parameters.
+
 package config
 
 import "sort"
 
-//go:generate go run ../../scripts/gen-params-table.go -o params_table.go
+//go:generate go run ../../scripts/gen-params-table.go -o params_table.go -src $POSTFIX_SRC
 
 // Version is Postern's release, printed as mail_version.
 const Version = "0.1.0"
@@ -30,49 +31,30 @@ var posternDefaults = map[string]string{
 	"smtpd_forbid_bare_newline": "normalize",
 }
 
-// extensionDefaults are Postern's own parameters, unknown to Postfix.
-var extensionDefaults = map[string]string{
+// extensionParams are Postern's own parameters, unknown to Postfix.
+var extensionParams = map[string]Param{
 	// dns_servers lists host:port resolvers used instead of /etc/resolv.conf.
-	"dns_servers": "",
-}
-
-// Extensions lists Postern's extension parameters with their defaults,
-// sorted by name, for documentation.
-func Extensions() []Setting {
-	out := make([]Setting, 0, len(extensionDefaults))
-	for n, v := range extensionDefaults {
-		out = append(out, Setting{Name: n, Value: v})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	"dns_servers": {Name: "dns_servers", Kind: KindString},
 }
 
 // Known reports whether name is a built-in (Postfix or Postern) parameter.
 func Known(name string) bool {
-	if _, ok := postfixDefaults[name]; ok {
-		return true
-	}
-	if _, ok := extensionDefaults[name]; ok {
-		return true
-	}
-	return derivedSet[name]
+	_, ok := Lookup(name)
+	return ok
 }
 
 // IsRaw reports whether name's value is used unexpanded (it is expanded at
 // delivery time with per-message variables such as $user), so postconf -x
 // prints it as it is.
-func IsRaw(name string) bool { return rawParameters[name] }
+func IsRaw(name string) bool { return postfixParams[name].Raw }
 
 // Names returns every built-in parameter name, sorted.
 func Names() []string {
-	names := make([]string, 0, len(postfixDefaults)+len(extensionDefaults)+len(derivedNames))
-	for n := range postfixDefaults {
+	names := make([]string, 0, len(postfixParams)+len(extensionParams))
+	for n := range postfixParams {
 		names = append(names, n)
 	}
-	for n := range extensionDefaults {
-		names = append(names, n)
-	}
-	for _, n := range derivedNames {
+	for n := range extensionParams {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -82,12 +64,6 @@ func Names() []string {
 // staticDefault returns the default of a parameter whose default does not
 // depend on the host or on other settings.
 func staticDefault(name string) (string, bool) {
-	if v, ok := posternDefaults[name]; ok {
-		return v, true
-	}
-	if v, ok := extensionDefaults[name]; ok {
-		return v, true
-	}
-	v, ok := postfixDefaults[name]
-	return v, ok
+	p, ok := Lookup(name)
+	return p.Default, ok
 }

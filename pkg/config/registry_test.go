@@ -1,5 +1,6 @@
 // registry_test.go checks the parameter table, Postern's own defaults and
 // the defaults derived from the host.
+
 package config
 
 import (
@@ -41,8 +42,8 @@ func TestDefaults(t *testing.T) {
 	if !IsRaw("forward_path") || IsRaw("myorigin") {
 		t.Error("raw parameter table wrong")
 	}
-	if ext := Extensions(); len(ext) != 1 || ext[0].Name != "dns_servers" {
-		t.Errorf("Extensions() = %v", ext)
+	if p, ok := Lookup("dns_servers"); !ok || p.Kind != KindString {
+		t.Errorf("Lookup(dns_servers) = %+v, %v", p, ok)
 	}
 }
 

@@ -1,5 +1,6 @@
 // scan.go finds what postconf warns about: references to undefined
 // parameters, expansion errors, and main.cf settings nobody uses.
+
 package config
 
 // Scan checks the explicit settings as postconf does before it prints

@@ -2,6 +2,7 @@
 // master.cf: a delivery service "relay" (command smtp) gets
 // relay_destination_concurrency_limit = $default_destination_concurrency_limit
 // and so on.
+
 package config
 
 import "sort"
@@ -54,8 +55,20 @@ func (c *Config) AddService(service, command string) {
 		add(service+"_"+suffix, def)
 	}
 	if command == "pipe" {
-		add(service+"_time_limit", "$command_time_limit")
+		add(service+"_time_limit", pipeTimeLimitDefault)
 	}
+}
+
+// pipeTimeLimitDefault is the default of a pipe service's NAME_time_limit.
+const pipeTimeLimitDefault = "$command_time_limit"
+
+// transportSuffixDefault returns the default of <transport>_suffix.
+func transportSuffixDefault(suffix string) (string, bool) {
+	if suffix == "time_limit" {
+		return pipeTimeLimitDefault, true
+	}
+	def, ok := transportParameterDefaults[suffix]
+	return def, ok
 }
 
 // Known reports whether name is built in or derived from a master.cf

@@ -1,0 +1,213 @@
+// fill.go is the one way a package reads its parameters: Fill sets the
+// fields of a settings struct from their `param` tags, converting and
+// checking each value by its parameter's declaration.
+
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Fill sets each field of the struct dst points to that has a
+// `param:"name"` tag to the value of parameter name, $name references
+// expanded (unless the parameter is raw). The field's type says how the
+// value is read:
+//
+//	string          the value as it is
+//	[]string        the value split as a list (SplitList)
+//	bool            a KindBool parameter (or a yes/no string)
+//	int, int64      a KindInt or KindLong parameter, bounds checked (or a number string)
+//	time.Duration   a KindTime parameter, bare numbers in its unit, bounds checked
+//
+// Untagged struct fields are filled recursively. The first invalid value
+// is returned as Postfix's fatal error text ("bad numerical configuration:
+// message_size_limit = 10x"); the struct is then partly filled. A tag that
+// names an unknown parameter, or a field type that does not fit the
+// parameter's kind, is an error too.
+func (c *Config) Fill(dst any) error {
+	return c.fill(dst, "")
+}
+
+// FillTransport is Fill for one delivery transport (a master.cf service
+// name): a tag that starts with "_" names a per-transport parameter by its
+// suffix, so `param:"_destination_concurrency_limit"` reads
+// smtp_destination_concurrency_limit for transport "smtp", which defaults
+// to $default_destination_concurrency_limit as in Postfix.
+func (c *Config) FillTransport(transport string, dst any) error {
+	return c.fill(dst, transport)
+}
+
+func (c *Config) fill(dst any, transport string) error {
+	v := reflect.ValueOf(dst)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("config.Fill: %T is not a pointer to a struct", dst)
+	}
+	return c.fillStruct(v.Elem(), transport)
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func (c *Config) fillStruct(v reflect.Value, transport string) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, tagged := f.Tag.Lookup("param")
+		if !tagged {
+			if f.Type.Kind() == reflect.Struct && f.IsExported() {
+				if err := c.fillStruct(v.Field(i), transport); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if !v.Field(i).CanSet() {
+			return fmt.Errorf("config.Fill: field %s is not exported", f.Name)
+		}
+		if err := c.fillField(v.Field(i), f, name, transport); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fillField reads parameter name into the field.
+func (c *Config) fillField(field reflect.Value, f reflect.StructField, name, transport string) error {
+	p, value, err := c.lookupValue(name, transport)
+	if err != nil {
+		return err
+	}
+	mismatch := func() error {
+		return fmt.Errorf("config.Fill: field %s (%s) cannot hold %s parameter %s", f.Name, f.Type, p.Kind, p.Name)
+	}
+	switch {
+	case f.Type == durationType:
+		if p.Kind != KindTime {
+			return mismatch()
+		}
+		d, err := p.Time(value)
+		if err != nil {
+			return err
+		}
+		field.SetInt(int64(d))
+	case f.Type.Kind() == reflect.String:
+		field.SetString(value)
+	case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.String:
+		field.Set(reflect.ValueOf(SplitList(value)).Convert(f.Type))
+	case f.Type.Kind() == reflect.Bool:
+		if p.Kind != KindBool && p.Kind != KindString {
+			return mismatch()
+		}
+		b, err := p.Bool(value)
+		if err != nil {
+			return err
+		}
+		field.SetBool(b)
+	case f.Type.Kind() == reflect.Int || f.Type.Kind() == reflect.Int64:
+		if p.Kind == KindString {
+			p.Kind = KindLong // a number-valued string: no bounds
+		} else if p.Kind != KindInt && p.Kind != KindLong {
+			return mismatch()
+		}
+		n, err := p.Int(value)
+		if err != nil {
+			return err
+		}
+		field.SetInt(n)
+	default:
+		return mismatch()
+	}
+	return nil
+}
+
+// lookupValue returns the declaration of the parameter a tag names and
+// its value.
+func (c *Config) lookupValue(name, transport string) (Param, string, error) {
+	if strings.HasPrefix(name, "_") {
+		if transport == "" {
+			return Param{}, "", fmt.Errorf("config.Fill: per-transport parameter %s needs FillTransport", name)
+		}
+		return c.transportValue(transport, name)
+	}
+	p, ok := Lookup(name)
+	if !ok {
+		return Param{}, "", fmt.Errorf("config.Fill: unknown parameter %s", name)
+	}
+	value, err := c.Get(name)
+	return p, value, err
+}
+
+// transportValue returns <transport><suffix>: its setting, else its
+// master.cf-derived or built-in default, else the suffix's default
+// ($default_<suffix> and the like).
+func (c *Config) transportValue(transport, suffix string) (Param, string, error) {
+	name := transport + suffix
+	p, ok := c.param(name)
+	if !ok {
+		def, known := transportSuffixDefault(strings.TrimPrefix(suffix, "_"))
+		if !known {
+			return Param{}, "", fmt.Errorf("config.Fill: unknown per-transport parameter %s", suffix)
+		}
+		p = transportParam(name, suffix)
+		value, err := c.Expand(def)
+		return p, value, err
+	}
+	value, err := c.Get(name)
+	return p, value, err
+}
+
+// transportParam is the declaration of <transport><suffix>.
+func transportParam(name, suffix string) Param {
+	p, ok := transportParams[suffix]
+	if !ok {
+		p.Kind = KindString
+	}
+	p.Name = name
+	return p
+}
+
+// param returns the declaration of name: a built-in parameter, or a
+// per-transport one of a service added with AddService.
+func (c *Config) param(name string) (Param, bool) {
+	if p, ok := Lookup(name); ok {
+		return p, true
+	}
+	if _, ok := c.serviceDefaults[name]; !ok {
+		return Param{}, false
+	}
+	longest := ""
+	for suffix := range transportParams {
+		if strings.HasSuffix(name, suffix) && len(suffix) > len(longest) {
+			longest = suffix
+		}
+	}
+	return transportParam(name, longest), true
+}
+
+// Check validates every parameter set in main.cf or by an override
+// against its kind and bounds, in name order, and returns the first
+// invalid one as Postfix's fatal error text. `postfix check` reports it.
+func (c *Config) Check() error {
+	names := make([]string, 0, len(c.settings))
+	for n := range c.settings {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p, ok := c.param(n)
+		if !ok || p.Kind == KindString {
+			continue
+		}
+		value, err := c.Get(n)
+		if err != nil {
+			return err
+		}
+		if err := p.Check(value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
