@@ -27,10 +27,8 @@ echo unix - - n - - echod
 wake unix - - n 1 1 echod
 `, inet) + postlogServiceLine})
 	in.start()
-	daemons := map[string]int{}
-	for _, service := range []string{inet, "echo", "wake"} {
-		daemons[service] = in.childPID(service, 5*time.Second)
-	}
+	// Clients make master start the daemons; wake starts at once.
+	echoVia(t, "tcp", inet, "start")
 	// A session in progress must not keep its daemon alive.
 	session, err := net.Dial("unix", filepath.Join(in.queue, "private", "echo"))
 	if err != nil {
@@ -44,6 +42,10 @@ wake unix - - n 1 1 echod
 	session.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := session.Read(reply); err != nil || string(reply) != "hello\n" {
 		t.Fatalf("echo before the kill: %q, %v", reply, err)
+	}
+	daemons := map[string]int{}
+	for _, service := range []string{inet, "echo", "wake"} {
+		daemons[service] = in.childPID(service, 5*time.Second)
 	}
 
 	if err := syscall.Kill(in.masterPID, syscall.SIGKILL); err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/postern/postern/pkg/config"
@@ -23,7 +24,10 @@ const MasterEnv = "POSTERN_MASTER"
 // Inherited file descriptors, fixed by the master/daemon contract.
 const (
 	listenerFD = 3 // the service's listener
-	readyFD    = 4 // pipe to master: "ready\n" once start-up is done
+	// readyFD is the pipe to master: "ready\n" once start-up is done, then
+	// "retiring\n" when the daemon stops accepting and "full\n" when all
+	// its concurrency slots are taken.
+	readyFD = 4
 	// masterStatusFD is the read end of a pipe whose write end only master
 	// holds: it reads end of file once master has exited, however it died.
 	masterStatusFD = 5
@@ -68,6 +72,9 @@ type daemonState struct {
 	// masterGone is closed when master has exited; nil (never ready) in
 	// stand-alone mode.
 	masterGone <-chan struct{}
+	// toMaster is the status pipe to master (fd 4), nil in stand-alone
+	// mode.
+	toMaster *os.File
 }
 
 // startUp does everything before serving. The returned state carries the
@@ -162,8 +169,10 @@ func startUp(spec Spec, argv []string, boot *maillog.Logger) (*daemonState, erro
 		}
 	}
 	if !opts.StandAlone {
-		if err := tellMasterReady(); err != nil {
-			return d, err
+		d.toMaster = os.NewFile(readyFD, "master status pipe")
+		syscall.CloseOnExec(readyFD)
+		if _, err := d.toMaster.WriteString(statusReady); err != nil {
+			return d, fmt.Errorf("write ready to master (fd %d): %s", readyFD, errText(err))
 		}
 	}
 	return d, nil
@@ -269,13 +278,17 @@ func (d *daemonState) dropPrivileges(runsAsRoot bool) error {
 	return nil
 }
 
-// tellMasterReady writes "ready\n" on the pipe to master and closes it.
-func tellMasterReady() error {
-	f := os.NewFile(readyFD, "master status pipe")
-	_, err := f.WriteString("ready\n")
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("write ready to master (fd %d): %s", readyFD, errText(err))
+// The lines a daemon writes to master on its status pipe.
+const (
+	statusReady    = "ready\n"    // start-up done
+	statusRetiring = "retiring\n" // no longer accepting: start a successor when needed
+	statusFull     = "full\n"     // every concurrency slot is taken
+)
+
+// tellMaster writes one status line to master; master gone or stand-alone
+// mode make it a no-op.
+func (d *daemonState) tellMaster(line string) {
+	if d.toMaster != nil {
+		d.toMaster.WriteString(line)
 	}
-	return nil
 }

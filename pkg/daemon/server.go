@@ -25,7 +25,9 @@ const termGrace = time.Second
 // acceptRetryDelay is the pause after a failed accept (out of descriptors).
 const acceptRetryDelay = 100 * time.Millisecond
 
-// server runs one daemon's listener.
+// server runs one daemon's listener. Its loop (run) reacts to one event at
+// a time; the fields below the line are the loop's state, touched only by
+// the loop's goroutine.
 type server struct {
 	d      *daemonState
 	ln     net.Listener
@@ -35,6 +37,20 @@ type server struct {
 	// Trigger servers only: the wakeup timer and its handler.
 	wakeupInterval time.Duration
 	wakeup         func(ctx context.Context)
+
+	slots         chan struct{} // one token per session in progress; nil = no limit
+	accepted      chan net.Conn
+	acceptFailed  chan error
+	stopAccepting chan struct{}
+	sessionDone   chan net.Conn
+	wakeupDone    chan struct{}
+	active        map[net.Conn]bool // sessions in progress
+	wakeupRunning bool              // at most one timer wakeup at a time, however slow Trigger is
+	uses          int               // connections accepted, against max_use
+	draining      bool              // no longer accepting; exit when the sessions end
+	idle          *time.Timer       // max_idle, armed while nothing runs
+	idleC         <-chan time.Time
+	wakeupC       <-chan time.Time
 }
 
 // newServer prepares the loop for a stream or trigger server.
@@ -75,151 +91,178 @@ func notifySignals() <-chan os.Signal {
 
 // run serves until the daemon must end and returns its exit status.
 func (s *server) run(signals <-chan os.Signal) int {
-	ctx := s.d.ctx
 	defer s.d.cancel()
-
-	var slots chan struct{}
-	if s.limit > 0 {
-		slots = make(chan struct{}, s.limit)
-	}
-	accepted := make(chan net.Conn)
-	acceptFailed := make(chan error, 1)
-	stopAccepting := make(chan struct{})
-	go s.acceptLoop(slots, s.d.MaxUse, accepted, acceptFailed, stopAccepting)
-
-	finished := make(chan net.Conn)
-	active := map[net.Conn]bool{}
-	running := 0 // handlers and wakeups in progress
-	uses := 0
-	draining := false
-	wakeupRunning := false // at most one timer wakeup at a time, however slow Trigger is
-
-	var idleTimer *time.Timer
-	var idleC <-chan time.Time
-	armIdle := func() {
-		if s.d.MaxIdle > 0 && !draining {
-			idleTimer = time.NewTimer(s.d.MaxIdle)
-			idleC = idleTimer.C
-		}
-	}
-	disarmIdle := func() {
-		if idleTimer != nil {
-			idleTimer.Stop()
-		}
-		idleC = nil
-	}
-	var wakeupC <-chan time.Time
+	s.startAccepting()
 	if s.wakeupInterval > 0 {
 		ticker := time.NewTicker(s.wakeupInterval)
 		defer ticker.Stop()
-		wakeupC = ticker.C
+		s.wakeupC = ticker.C
 	}
-	stopServing := func() {
-		if !draining {
-			draining = true
-			close(stopAccepting)
-			s.ln.Close()
-			disarmIdle()
-			wakeupC = nil
-		}
-	}
-	start := func(conn net.Conn) {
-		running++
-		if conn != nil {
-			active[conn] = true
-		}
-		go func() {
-			defer func() { finished <- conn }()
-			if conn == nil {
-				defer s.recoverHandler(nil)
-				s.wakeup(ctx)
-				return
-			}
-			defer func() {
-				if slots != nil {
-					<-slots
-				}
-			}()
-			defer conn.Close()
-			// Runs first: a panic is logged before the client sees the
-			// connection close.
-			defer s.recoverHandler(conn)
-			s.handle(ctx, conn)
-		}()
-	}
-
-	armIdle()
+	s.armIdle()
 	for {
+		var (
+			status int
+			exit   bool
+		)
 		select {
-		case conn := <-accepted:
-			disarmIdle()
-			uses++
-			start(conn)
-			if s.d.MaxUse > 0 && uses >= s.d.MaxUse {
-				s.d.Verbosef("use count limit reached -- exiting after the sessions in progress")
-				stopServing()
-			}
-		case <-wakeupC:
-			if !wakeupRunning {
-				wakeupRunning = true
-				disarmIdle()
-				start(nil)
-			}
-		case conn := <-finished:
-			running--
-			if conn == nil {
-				wakeupRunning = false
-			}
-			delete(active, conn)
-			if running == 0 {
-				if draining {
-					return 0
-				}
-				armIdle()
-			}
-		case <-idleC:
+		case conn := <-s.accepted:
+			s.startSession(conn)
+		case <-s.wakeupC:
+			s.startWakeup()
+		case conn := <-s.sessionDone:
+			delete(s.active, conn)
+			exit = s.afterWork()
+		case <-s.wakeupDone:
+			s.wakeupRunning = false
+			exit = s.afterWork()
+		case <-s.idleC:
 			s.d.Verbosef("idle timeout -- exiting")
-			stopServing()
-			if running == 0 {
-				return 0
-			}
-		case err := <-acceptFailed:
+			s.stopServing()
+			exit = s.running() == 0
+		case err := <-s.acceptFailed:
 			s.d.Log.Log(maillog.LevelFatal, err.Error())
-			stopServing()
-			return s.abort(active, running, finished, 1)
+			status, exit = s.abort(1), true
 		case <-s.d.masterGone:
 			s.d.Verbosef("master disconnect -- exiting")
-			stopServing()
-			return s.abort(active, running, finished, 0)
+			status, exit = s.abort(0), true
 		case sig := <-signals:
-			switch sig {
-			case syscall.SIGHUP:
-				s.d.Verbosef("SIGHUP received -- exiting after the sessions in progress")
-				stopServing()
-				if running == 0 {
-					return 0
-				}
-			default:
-				s.d.Verbosef("signal %v received -- exiting now", sig)
-				stopServing()
-				return s.abort(active, running, finished, 0)
-			}
+			status, exit = s.onSignal(sig)
+		}
+		if exit {
+			return status
 		}
 	}
 }
 
-// abort cancels the handlers, closes their connections, waits up to
-// termGrace for them and returns status.
-func (s *server) abort(active map[net.Conn]bool, running int, finished <-chan net.Conn, status int) int {
+// startAccepting sets up the loop's channels and starts the accepting
+// goroutine.
+func (s *server) startAccepting() {
+	if s.limit > 0 {
+		s.slots = make(chan struct{}, s.limit)
+	}
+	s.accepted = make(chan net.Conn)
+	s.acceptFailed = make(chan error, 1)
+	s.stopAccepting = make(chan struct{})
+	s.sessionDone = make(chan net.Conn)
+	s.wakeupDone = make(chan struct{})
+	s.active = map[net.Conn]bool{}
+	go s.acceptLoop()
+}
+
+// running counts the sessions and the wakeup in progress.
+func (s *server) running() int {
+	n := len(s.active)
+	if s.wakeupRunning {
+		n++
+	}
+	return n
+}
+
+// startSession serves one accepted connection in its own goroutine, and
+// stops accepting once max_use connections were taken.
+func (s *server) startSession(conn net.Conn) {
+	s.disarmIdle()
+	s.uses++
+	s.active[conn] = true
+	go func() {
+		defer func() { s.sessionDone <- conn }()
+		defer s.releaseSlot()
+		defer conn.Close()
+		// Runs first: a panic is logged before the client sees the
+		// connection close.
+		defer s.recoverHandler(conn)
+		s.handle(s.d.ctx, conn)
+	}()
+	if s.d.MaxUse > 0 && s.uses >= s.d.MaxUse {
+		s.d.Verbosef("use count limit reached -- exiting after the sessions in progress")
+		s.stopServing()
+	}
+}
+
+// startWakeup runs the trigger server's timer wakeup unless one still runs.
+func (s *server) startWakeup() {
+	if s.wakeupRunning {
+		return
+	}
+	s.wakeupRunning = true
+	s.disarmIdle()
+	go func() {
+		defer func() { s.wakeupDone <- struct{}{} }()
+		defer s.recoverHandler(nil)
+		s.wakeup(s.d.ctx)
+	}()
+}
+
+// afterWork is called when a session or wakeup ended: it reports whether
+// the daemon is done (draining and nothing left), else re-arms max_idle
+// when nothing runs.
+func (s *server) afterWork() bool {
+	if s.running() > 0 {
+		return false
+	}
+	if s.draining {
+		return true
+	}
+	s.armIdle()
+	return false
+}
+
+// onSignal handles SIGHUP (finish the sessions, then exit) and SIGTERM or
+// SIGINT (exit now).
+func (s *server) onSignal(sig os.Signal) (status int, exit bool) {
+	if sig == syscall.SIGHUP {
+		s.d.Verbosef("SIGHUP received -- exiting after the sessions in progress")
+		s.stopServing()
+		return 0, s.running() == 0
+	}
+	s.d.Verbosef("signal %v received -- exiting now", sig)
+	return s.abort(0), true
+}
+
+func (s *server) armIdle() {
+	if s.d.MaxIdle > 0 && !s.draining {
+		s.idle = time.NewTimer(s.d.MaxIdle)
+		s.idleC = s.idle.C
+	}
+}
+
+func (s *server) disarmIdle() {
+	if s.idle != nil {
+		s.idle.Stop()
+	}
+	s.idleC = nil
+}
+
+// stopServing stops accepting, closes this process's copy of the listener
+// and tells master, whose next process takes the clients that arrive from
+// now on while this one finishes its sessions.
+func (s *server) stopServing() {
+	if s.draining {
+		return
+	}
+	s.draining = true
+	close(s.stopAccepting)
+	s.ln.Close()
+	s.disarmIdle()
+	s.wakeupC = nil
+	s.d.tellMaster(statusRetiring)
+}
+
+// abort stops serving, cancels the handlers, closes their connections,
+// waits up to termGrace for them and returns status.
+func (s *server) abort(status int) int {
+	s.stopServing()
 	s.d.cancel()
-	for conn := range active {
+	for conn := range s.active {
 		conn.Close()
 	}
 	deadline := time.After(termGrace)
-	for running > 0 {
+	for s.running() > 0 {
 		select {
-		case <-finished:
-			running--
+		case conn := <-s.sessionDone:
+			delete(s.active, conn)
+		case <-s.wakeupDone:
+			s.wakeupRunning = false
 		case <-deadline:
 			return status
 		}
@@ -227,54 +270,81 @@ func (s *server) abort(active map[net.Conn]bool, running int, finished <-chan ne
 	return status
 }
 
+// takeSlot waits for a free concurrency slot, telling master once when
+// the daemon is full. It returns false when the daemon stops accepting.
+func (s *server) takeSlot() bool {
+	if s.slots == nil {
+		return true
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	default:
+	}
+	s.d.tellMaster(statusFull)
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	case <-s.stopAccepting:
+		return false
+	}
+}
+
+func (s *server) releaseSlot() {
+	if s.slots != nil {
+		<-s.slots
+	}
+}
+
 // acceptLoop accepts connections while a concurrency slot is free, so that
 // beyond the limit clients wait in the listen queue. It accepts no more than
-// maxUse connections (0: no limit): a connection accepted past max_use
+// max_use connections (0: no limit): a connection accepted past max_use
 // would be closed unanswered, while left in the listen queue the next
 // process serves it.
-func (s *server) acceptLoop(slots chan struct{}, maxUse int, accepted chan<- net.Conn, failed chan<- error, stop <-chan struct{}) {
+func (s *server) acceptLoop() {
+	maxUse := s.d.MaxUse
 	for served := 0; maxUse == 0 || served < maxUse; {
-		if slots != nil {
-			select {
-			case slots <- struct{}{}:
-			case <-stop:
-				return
-			}
+		if !s.takeSlot() {
+			return
 		}
 		conn, err := s.ln.Accept()
 		if err != nil {
-			if slots != nil {
-				<-slots
-			}
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if errors.Is(err, net.ErrClosed) {
-				failed <- fmt.Errorf("accept connection: listener closed")
-				return
-			}
-			s.d.Log.Error("accept connection: %s", errText(err))
-			select {
-			case <-time.After(acceptRetryDelay):
-			case <-stop:
+			s.releaseSlot()
+			if s.acceptError(err) {
 				return
 			}
 			continue
 		}
 		select {
-		case accepted <- conn:
+		case s.accepted <- conn:
 			served++
-		case <-stop:
+		case <-s.stopAccepting:
 			// Accepted just as the daemon stopped serving: nobody will
 			// serve it, so the client sees the connection close.
 			conn.Close()
-			if slots != nil {
-				<-slots
-			}
+			s.releaseSlot()
 			return
 		}
+	}
+}
+
+// acceptError handles a failed accept and reports whether accepting ends.
+func (s *server) acceptError(err error) bool {
+	select {
+	case <-s.stopAccepting:
+		return true
+	default:
+	}
+	if errors.Is(err, net.ErrClosed) {
+		s.acceptFailed <- fmt.Errorf("accept connection: listener closed")
+		return true
+	}
+	s.d.Log.Error("accept connection: %s", errText(err))
+	select {
+	case <-time.After(acceptRetryDelay):
+		return false
+	case <-s.stopAccepting:
+		return true
 	}
 }
 

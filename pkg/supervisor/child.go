@@ -15,8 +15,15 @@ import (
 	"github.com/postern/postern/pkg/mastercf"
 )
 
-// readyLine is what a daemon writes on fd 4 once it has started up.
-const readyLine = "ready\n"
+// The lines a daemon writes on its status pipe (fd 4): "ready" once it
+// has started up, "retiring" when it stops accepting (max_use, max_idle,
+// SIGHUP) and drains its sessions, "full" when every concurrency slot is
+// taken.
+const (
+	readyLine    = "ready\n"
+	retiringLine = "retiring\n"
+	fullLine     = "full\n"
+)
 
 // child is one running daemon process.
 type child struct {
@@ -24,14 +31,20 @@ type child struct {
 	path string // the program, as warnings name it
 	inst *instance
 	// ready: the daemon reported the end of its start-up.
-	ready   bool
-	started time.Time
-	process *os.Process
+	ready bool
+	// retiring: it no longer accepts and exits when its sessions end.
+	retiring bool
+	started  time.Time
+	process  *os.Process
 }
 
 // daemonArgv is the command line the contract gives a daemon:
 // COMMAND -c CONFIGDIR -n SERVICE -t TYPE [-u] [-r] -p MAXPROC [-w WAKEUP] ARGS...
-func daemonArgv(e *mastercf.Entry, configDir string, defaultProcessLimit int) []string {
+//
+// A service that may come under stress (stressEligible) gets "-o stress="
+// always and "-o stress=yes" while master has it in stress mode, as
+// Postfix's master passes them.
+func daemonArgv(e *mastercf.Entry, configDir string, defaultProcessLimit int, eligible, stress bool) []string {
 	argv := []string{e.Command, "-c", configDir, "-n", e.Service, "-t", string(e.Type)}
 	if e.IsUnprivileged() {
 		argv = append(argv, "-u")
@@ -42,6 +55,12 @@ func daemonArgv(e *mastercf.Entry, configDir string, defaultProcessLimit int) []
 	argv = append(argv, "-p", strconv.Itoa(e.MaxProc(defaultProcessLimit)))
 	if seconds, _ := e.WakeupTime(); seconds > 0 {
 		argv = append(argv, "-w", strconv.Itoa(seconds))
+	}
+	switch {
+	case stress:
+		argv = append(argv, "-o", "stress=yes")
+	case eligible:
+		argv = append(argv, "-o", "stress=")
 	}
 	return append(argv, e.Args...)
 }
@@ -62,9 +81,10 @@ func daemonEnv(configDir string) []string {
 
 // startChild starts inst's daemon with the listener as fd 3, the ready
 // pipe as fd 4 and statusPipe, the read end of master's status pipe, as
-// fd 5. The watcher goroutine reports the "ready" line and the exit to
-// events.
-func startChild(inst *instance, s Settings, statusPipe *os.File, events chan<- event) (*child, error) {
+// fd 5. The watcher goroutine reports the status lines and the exit to
+// events. stress starts the daemon with "-o stress=yes".
+func startChild(inst *instance, s Settings, statusPipe *os.File, stress bool, events chan<- event) (*child, error) {
+	eligible := inst.stressEligible(s.DefaultProcessLimit)
 	e := inst.svc.entry
 	path := filepath.Join(s.DaemonDir, e.Command)
 	readyR, readyW, err := os.Pipe()
@@ -73,7 +93,7 @@ func startChild(inst *instance, s Settings, statusPipe *os.File, events chan<- e
 	}
 	cmd := &exec.Cmd{
 		Path:       path,
-		Args:       daemonArgv(e, s.ConfigDir, s.DefaultProcessLimit),
+		Args:       daemonArgv(e, s.ConfigDir, s.DefaultProcessLimit, eligible, stress && eligible),
 		Env:        daemonEnv(s.ConfigDir),
 		Dir:        "/",
 		ExtraFiles: []*os.File{inst.listener, readyW, statusPipe},
@@ -89,14 +109,26 @@ func startChild(inst *instance, s Settings, statusPipe *os.File, events chan<- e
 	return c, nil
 }
 
-// watchChild waits for the ready line, then for the process to exit.
+// watchChild reports the daemon's status lines until it closes the pipe,
+// then waits for the process to exit.
 func watchChild(cmd *exec.Cmd, readyR *os.File, events chan<- event) {
 	pid := cmd.Process.Pid
-	line, _ := bufio.NewReader(readyR).ReadString('\n')
-	readyR.Close()
-	if line == readyLine {
-		events <- childReady{pid: pid}
+	r := bufio.NewReader(readyR)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		switch line {
+		case readyLine:
+			events <- childReady{pid: pid}
+		case retiringLine:
+			events <- childRetiring{pid: pid}
+		case fullLine:
+			events <- childFull{pid: pid}
+		}
 	}
+	readyR.Close()
 	cmd.Wait()
 	events <- childExited{pid: pid, state: cmd.ProcessState}
 }

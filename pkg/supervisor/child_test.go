@@ -21,9 +21,21 @@ func parseEntry(t *testing.T, line string) *mastercf.Entry {
 
 func TestDaemonArgv(t *testing.T) {
 	tests := []struct {
-		line string
-		want []string
+		line             string
+		eligible, stress bool
+		want             []string
 	}{
+		{
+			line:     "smtp inet n - y - - smtpd -o smtpd_sasl_auth_enable=yes",
+			eligible: true,
+			want:     []string{"smtpd", "-c", "/cf", "-n", "smtp", "-t", "inet", "-u", "-r", "-p", "100", "-o", "stress=", "-o", "smtpd_sasl_auth_enable=yes"},
+		},
+		{
+			line:     "smtp inet n - y - - smtpd",
+			eligible: true,
+			stress:   true,
+			want:     []string{"smtpd", "-c", "/cf", "-n", "smtp", "-t", "inet", "-u", "-r", "-p", "100", "-o", "stress=yes"},
+		},
 		{
 			line: "smtp inet n - y - - smtpd",
 			want: []string{"smtpd", "-c", "/cf", "-n", "smtp", "-t", "inet", "-u", "-r", "-p", "100"},
@@ -47,7 +59,7 @@ func TestDaemonArgv(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		got := daemonArgv(parseEntry(t, tt.line), "/cf", 100)
+		got := daemonArgv(parseEntry(t, tt.line), "/cf", 100, tt.eligible, tt.stress)
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("daemonArgv(%q)\n got %q\nwant %q", tt.line, got, tt.want)
 		}

@@ -107,25 +107,19 @@ func (s *Supervisor) sameListeners(svc *service, e *mastercf.Entry) bool {
 }
 
 // renewService gives svc its new entry and replaces its daemons: the old
-// ones get SIGHUP (finish their sessions, then exit) and new ones start at
-// once on the same listeners, except for a service limited to one process
-// (qmgr, pickup), whose new daemon starts when the old one has exited.
+// ones get SIGHUP (finish their sessions, then exit) and their successors
+// take the same listeners at once or on demand, except for a service
+// limited to one process (qmgr, pickup), whose new daemon starts when the
+// old one has exited.
 func (s *Supervisor) renewService(svc *service, e *mastercf.Entry) {
 	s.stopWakeup(svc)
 	svc.entry = e
-	single := e.MaxProc(s.settings.DefaultProcessLimit) == 1
 	for _, inst := range svc.instances {
-		c := inst.current
-		if c == nil {
-			continue
+		if c := inst.current; c != nil {
+			s.retire(c)
+		} else {
+			s.needDaemon(inst)
 		}
-		c.process.Signal(syscall.SIGHUP)
-		inst.current = nil
-		if single {
-			inst.successorOf = c.pid
-			continue
-		}
-		s.spawn(inst)
 	}
 	s.startWakeup(svc)
 }

@@ -15,7 +15,8 @@ import (
 // status pipe as fd 5 and has no other descriptor of it: were the write
 // end inherited, the daemon would keep the pipe open after master died.
 func TestStatusPipeReachesDaemonsReadOnly(t *testing.T) {
-	testSupervisor(t, "svc unix - n n - - echo\n")
+	_, queue, _, _ := testSupervisor(t, "svc unix - n n - - echo\n")
+	echoLine(t, filepath.Join(queue, "private", "svc"), "start it")
 	pid := findTestChild(t, "svc")
 	// Found through /proc rather than master's own *os.File, which the
 	// supervisor goroutine closes at shutdown.

@@ -4,15 +4,19 @@
 // fail at start-up), sends wakeup triggers, and reloads or stops on SIGHUP
 // and SIGTERM.
 //
-// Process model: one daemon process per listener. A service has one
-// listener, except an inet service without a host of its own that binds
-// several inet_interfaces addresses: it gets one listener, and one daemon,
-// per address. The maxproc column is passed to the daemon (-p), which
-// enforces it as its concurrency limit. A daemon that exits after it
-// reported ready is replaced at once; master does not watch idle
-// listeners to start daemons on demand. Postfix daemons whose job Postern
-// does elsewhere (builtin.go) are never started; postlogd runs inside
-// master.
+// Process model: a service has one listener, except an inet service
+// without a host of its own that binds several inet_interfaces addresses:
+// it gets one listener per address. On each listener one daemon process
+// accepts at a time, serving up to maxproc clients at once (-p), one
+// goroutine each. Master starts that process on demand, when the idle
+// listener first has a client (ondemand.go), except for services with a
+// wakeup time (qmgr, pickup), which start at once. When the accepting
+// process retires (max_use, max_idle, reload, or stress) it says so on its
+// status pipe, stops accepting and finishes its sessions, while master at
+// once watches the listener again and starts a successor for the next
+// client: there is never a moment when nobody accepts. Postfix daemons
+// whose job Postern does elsewhere (builtin.go) are never started;
+// postlogd runs inside master.
 //
 // Descriptors given to a daemon: fd 3 its listener, fd 4 the write end of
 // a pipe for its "ready\n" line, and fd 5 the read end of master's status
@@ -62,6 +66,9 @@ type service struct {
 	instances []*instance
 	skipNote  string        // why it is not run (built in, not provided), or ""
 	stopWake  chan struct{} // closes the wakeup timer, or nil
+	// busyWarned is when the process limit warning was last logged;
+	// new daemons start with "-o stress=yes" until stressedUntil.
+	busyWarned, stressedUntil time.Time
 }
 
 // instance is one listener of a service and the daemon serving it.
@@ -69,17 +76,26 @@ type instance struct {
 	svc      *service
 	ep       endpoint
 	listener *os.File
-	current  *child // nil while none runs
+	current  *child // the daemon accepting on the listener, or nil
 	closed   bool   // the service was removed
+	// throttled: a daemon failed at start-up; the next one starts after
+	// service_throttle_time.
+	throttled bool
 	// successorOf is the pid of a retiring daemon whose replacement starts
 	// only once it has exited (services with a process limit of 1).
 	successorOf int
+	// watchStop stops the watch on the idle listener (nil: no watch).
+	watchStop chan struct{}
 }
 
 // event is something the main loop reacts to.
 type event interface{}
 
 type childReady struct{ pid int }
+
+type childRetiring struct{ pid int }
+
+type childFull struct{ pid int }
 
 type childExited struct {
 	pid   int
@@ -197,15 +213,15 @@ func (s *Supervisor) addService(e *mastercf.Entry) (*service, error) {
 	return svc, nil
 }
 
-// startService starts a daemon on each of svc's listeners and its wakeup
-// timer, or logs once why svc is not run.
+// startService makes each of svc's listeners served (a daemon at once or
+// on demand) and starts its wakeup timer, or logs once why svc is not run.
 func (s *Supervisor) startService(svc *service) {
 	if svc.skipNote != "" {
 		s.log.Info("%s", svc.skipNote)
 		return
 	}
 	for _, inst := range svc.instances {
-		s.spawn(inst)
+		s.needDaemon(inst)
 	}
 	s.startWakeup(svc)
 }
@@ -216,7 +232,8 @@ func (s *Supervisor) spawn(inst *instance) {
 	if inst.closed || inst.current != nil {
 		return
 	}
-	c, err := startChild(inst, s.settings, s.status.daemonEnd, s.events)
+	s.stopWatch(inst)
+	c, err := startChild(inst, s.settings, s.status.daemonEnd, inst.stressed(), s.events)
 	if err != nil {
 		s.log.Warning("%v", err)
 		s.throttle(inst, filepath.Join(s.settings.DaemonDir, inst.svc.entry.Command))
@@ -230,6 +247,7 @@ func (s *Supervisor) spawn(inst *instance) {
 // after service_throttle_time.
 func (s *Supervisor) throttle(inst *instance, path string) {
 	s.log.Warning("%s: bad command startup -- throttling", path)
+	inst.throttled = true
 	time.AfterFunc(s.settings.ThrottleTime, func() { s.events <- respawnDue{inst: inst} })
 }
 
@@ -257,19 +275,29 @@ func (s *Supervisor) handle(ev event) {
 		if c := s.children[ev.pid]; c != nil {
 			c.ready = true
 		}
+	case childRetiring:
+		if c := s.children[ev.pid]; c != nil && !c.retiring {
+			s.onRetiring(c)
+		}
+	case childFull:
+		if c := s.children[ev.pid]; c != nil {
+			s.onFull(c)
+		}
 	case childExited:
 		s.reap(ev)
 	case respawnDue:
-		s.spawn(ev.inst)
+		ev.inst.throttled = false
+		s.needDaemon(ev.inst)
+	case listenerReady:
+		s.onListenerReady(ev.inst)
 	}
 }
 
-// reap logs an abnormal end and restarts the service's daemon. A daemon
-// that exits after it reported ready (max_idle, max_use, a crash) is
-// restarted at once rather than when next needed, since master does not
-// watch the listeners itself; one that died before reporting ready, or
-// failed within crashWindow of its start, is restarted after
-// service_throttle_time, so that a broken daemon cannot spin.
+// reap logs an abnormal end and lets the listener be served again: at
+// once or on demand (needDaemon) after a daemon that had reported ready,
+// after service_throttle_time for one that died before reporting ready or
+// failed within crashWindow of its start, so that a broken daemon cannot
+// spin.
 func (s *Supervisor) reap(ev childExited) {
 	c := s.children[ev.pid]
 	if c == nil {
@@ -283,7 +311,7 @@ func (s *Supervisor) reap(ev childExited) {
 	inst := c.inst
 	if inst.successorOf == c.pid {
 		inst.successorOf = 0
-		s.spawn(inst)
+		s.needDaemon(inst)
 		return
 	}
 	if inst.current != c {
@@ -297,7 +325,7 @@ func (s *Supervisor) reap(ev childExited) {
 		s.throttle(inst, c.path)
 		return
 	}
-	s.spawn(inst)
+	s.needDaemon(inst)
 }
 
 // shutdown terminates every daemon, as master does on SIGTERM.
@@ -323,6 +351,9 @@ func (s *Supervisor) shutdown(sig syscall.Signal) {
 	}
 	for _, svc := range s.services {
 		s.stopWakeup(svc)
+		for _, inst := range svc.instances {
+			s.stopWatch(inst)
+		}
 	}
 	s.stopLogServer()
 	s.status.Close()
@@ -335,6 +366,7 @@ func (s *Supervisor) closeService(svc *service) {
 	s.stopWakeup(svc)
 	for _, inst := range svc.instances {
 		inst.closed = true
+		s.stopWatch(inst)
 		inst.listener.Close()
 		if !isTCP(inst.ep) {
 			os.Remove(inst.ep.address)

@@ -27,7 +27,9 @@ func TestMain(m *testing.M) {
 }
 
 // runTestDaemon follows the daemon side of the contract: listener on fd
-// 3, "ready" on fd 4, echo lines until SIGTERM or SIGHUP.
+// 3, "ready" on fd 4, echo lines until SIGTERM or SIGHUP. "retire" serves
+// one client only: it says "retiring" once it has it, and exits when that
+// session ends.
 func runTestDaemon(name string) int {
 	if name == "fail" {
 		return 1
@@ -36,9 +38,19 @@ func runTestDaemon(name string) int {
 	if err != nil {
 		return 1
 	}
-	ready := os.NewFile(4, "ready")
-	ready.WriteString(readyLine)
-	ready.Close()
+	status := os.NewFile(4, "status")
+	status.WriteString(readyLine)
+	if name == "retire" {
+		conn, err := l.Accept()
+		if err != nil {
+			return 1
+		}
+		l.Close()
+		status.WriteString(retiringLine)
+		echo(conn)
+		return 0
+	}
+	status.Close()
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
@@ -50,13 +62,16 @@ func runTestDaemon(name string) int {
 		if err != nil {
 			return 1
 		}
-		go func() {
-			defer conn.Close()
-			lines := bufio.NewScanner(conn)
-			for lines.Scan() {
-				fmt.Fprintf(conn, "%s\n", lines.Text())
-			}
-		}()
+		go echo(conn)
+	}
+}
+
+// echo sends back each line read from conn until the client hangs up.
+func echo(conn net.Conn) {
+	defer conn.Close()
+	lines := bufio.NewScanner(conn)
+	for lines.Scan() {
+		fmt.Fprintf(conn, "%s\n", lines.Text())
 	}
 }
 
@@ -77,7 +92,7 @@ func testSupervisor(t *testing.T, masterCF string) (s *Supervisor, queue, logFil
 			t.Fatal(err)
 		}
 	}
-	for _, name := range []string{"echo", "fail"} {
+	for _, name := range []string{"echo", "fail", "retire"} {
 		if err := os.Symlink(self, filepath.Join(daemons, name)); err != nil {
 			t.Fatal(err)
 		}
@@ -158,6 +173,12 @@ func TestSupervisorRestartsAndThrottles(t *testing.T) {
 	if got := echoLine(t, socket, "one"); got != "one" {
 		t.Fatalf("echo = %q", got)
 	}
+	// A client waiting on the broken service makes master start it.
+	waiting, err := net.Dial("unix", filepath.Join(queue, "private", "broken"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiting.Close()
 	waitFor(t, "throttling of the failing daemon", logHas(logFile, "/fail: bad command startup -- throttling"))
 	waitFor(t, "its exit status", logHas(logFile, "/fail pid "))
 
@@ -191,6 +212,9 @@ func TestSupervisorRestartsAndThrottles(t *testing.T) {
 
 func TestSupervisorReload(t *testing.T) {
 	_, queue, logFile, _ := testSupervisor(t, "svc unix - n n - - echo\ngone unix n n n - - echo\nsingle unix - n n - 1 echo\n")
+	echoLine(t, filepath.Join(queue, "private", "svc"), "start")
+	echoLine(t, filepath.Join(queue, "public", "gone"), "start")
+	echoLine(t, filepath.Join(queue, "private", "single"), "start")
 	old := findTestChild(t, "svc")
 	gone := findTestChild(t, "gone")
 	oldSingle := findTestChild(t, "single")
@@ -219,27 +243,35 @@ func TestSupervisorReload(t *testing.T) {
 	}
 }
 
-// findTestChild returns the pid of this process's daemon for service.
+// findTestChild waits for this process's daemon for service and returns
+// its pid.
 func findTestChild(t *testing.T, service string) int {
 	t.Helper()
 	var pid int
 	waitFor(t, "the daemon of "+service, func() bool {
-		entries, _ := os.ReadDir("/proc")
-		for _, e := range entries {
-			cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-			if err != nil || !strings.Contains(string(cmdline), "\x00-n\x00"+service+"\x00") {
-				continue
-			}
-			stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-			fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-			if len(fields) > 1 && fields[1] == fmt.Sprint(os.Getpid()) && fields[0] != "Z" {
-				fmt.Sscan(e.Name(), &pid)
-				return true
-			}
-		}
-		return false
+		pid = testChild(service)
+		return pid != 0
 	})
 	return pid
+}
+
+// testChild returns the pid of this process's daemon for service, or 0.
+func testChild(service string) int {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !strings.Contains(string(cmdline), "\x00-n\x00"+service+"\x00") {
+			continue
+		}
+		stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) > 1 && fields[1] == fmt.Sprint(os.Getpid()) && fields[0] != "Z" {
+			var pid int
+			fmt.Sscan(e.Name(), &pid)
+			return pid
+		}
+	}
+	return 0
 }
 
 // processExists reports whether pid runs (and is not a zombie).
@@ -250,4 +282,47 @@ func processExists(pid int) bool {
 	}
 	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
 	return len(fields) > 0 && fields[0] != "Z"
+}
+
+// TestSupervisorStartsOnDemand checks that a service's daemon starts only
+// when its listener has a client, and that a service with a wakeup time
+// starts at once.
+func TestSupervisorStartsOnDemand(t *testing.T) {
+	_, queue, _, _ := testSupervisor(t, "idle unix - n n - - echo\nused unix - n n - - echo\nwoken unix - n n 3600 1 echo\n")
+	findTestChild(t, "woken")
+	if got := echoLine(t, filepath.Join(queue, "private", "used"), "hello"); got != "hello" {
+		t.Errorf("echo = %q", got)
+	}
+	findTestChild(t, "used")
+	if pid := testChild("idle"); pid != 0 {
+		t.Errorf("daemon %d runs for a service nobody used", pid)
+	}
+}
+
+// TestSupervisorSuccessorWhileDraining checks that once the accepting
+// daemon says it is retiring, master starts a successor for the next
+// client while the old one still serves its session.
+func TestSupervisorSuccessorWhileDraining(t *testing.T) {
+	_, queue, _, _ := testSupervisor(t, "svc unix - n n - - retire\n")
+	socket := filepath.Join(queue, "private", "svc")
+	var clients []net.Conn
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 3; i++ {
+		conn, err := net.DialTimeout("unix", socket, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, conn)
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		line := fmt.Sprintf("client %d", i)
+		fmt.Fprintf(conn, "%s\n", line)
+		reply, err := bufio.NewReader(conn).ReadString('\n')
+		if err != nil || reply != line+"\n" {
+			t.Fatalf("%s: got %q, %v while the earlier sessions are open", line, reply, err)
+		}
+	}
 }
