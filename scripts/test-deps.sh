@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what the tests need on a fresh Debian machine: the real Postfix
-# (for differential and interop tests), swaks, Python, Dovecot. It only acts
+# (for differential and interop tests), swaks with TLS, Python, Dovecot. It only acts
 # when run as root and something is missing; otherwise it just reports.
 set -eu
 
@@ -9,6 +9,8 @@ command -v /usr/sbin/postconf >/dev/null 2>&1 || need="$need postfix"
 command -v swaks >/dev/null 2>&1 || need="$need swaks"
 command -v python3 >/dev/null 2>&1 || need="$need python3"
 [ -x /usr/sbin/dovecot ] || need="$need dovecot-imapd dovecot-pop3d"
+# swaks --tls needs Perl's TLS modules (the AUTH tests use it).
+perl -MNet::SSLeay -MIO::Socket::SSL -e 1 >/dev/null 2>&1 || need="$need libnet-ssleay-perl libio-socket-ssl-perl"
 
 if [ -z "$need" ]; then
 	exit 0
