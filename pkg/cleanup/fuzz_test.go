@@ -33,9 +33,9 @@ func FuzzContent(f *testing.F) {
 		}
 		sub := remote("s@x.example", "r@x.example")
 		if local {
-			LocalSubmission(sub, 7)
+			sub.ClientName, sub.ClientAddress, sub.SubmitterUID = "", "", 7
 		}
-		cw := &contentWriter{s: s, w: w, sub: sub, sender: sub.Sender, local: local, uid: "7", now: testNow, addMiss: local}
+		cw := &contentWriter{s: s, w: w, sub: sub, sender: sub.Sender, local: local, uid: 7, now: testNow, addMiss: local}
 		err = cw.copy(strings.NewReader(string(content)))
 		if errors.Is(err, errTooBig) || errors.Is(err, errTooMany) {
 			return

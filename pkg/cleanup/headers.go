@@ -44,7 +44,7 @@ type contentWriter struct {
 	sender  string // the envelope sender after rewriting
 	local   bool
 	mapping bool // canonical mapping applies (CleanupFlagMapOK)
-	uid     string
+	uid     uint32
 	now     time.Time
 	addMiss bool
 	// headerContext says how header addresses are rewritten: "local",
@@ -67,7 +67,7 @@ func (c *contentWriter) received() string {
 		forClause = "\n\tfor <" + addr.Split(c.sub.Recipients[0].Address).String() + ">"
 	}
 	if c.local {
-		fmt.Fprintf(&b, "Received: by %s (%s, from userid %s)\n\tid %s; %s\n",
+		fmt.Fprintf(&b, "Received: by %s (%s, from userid %d)\n\tid %s; %s\n",
 			c.s.MyHostname, c.s.MailName, c.uid, c.w.ID, mailDate(c.now))
 		return b.String()
 	}

@@ -125,7 +125,7 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 	if s.Settings.Now != nil {
 		now = s.Settings.Now()
 	}
-	uid, local := localUID(sub)
+	uid, local := sub.SubmitterUID, sub.Local()
 	localClient, err := s.Settings.LocalHeaderClients.Match(sub)
 	if err != nil {
 		s.Log.Warning("%s: %v", w.ID, err)

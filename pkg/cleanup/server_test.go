@@ -204,7 +204,7 @@ func TestRemoteSubmissionHeaders(t *testing.T) {
 func TestLocalSubmissionAddsHeaders(t *testing.T) {
 	ts := startServer(t, baseSettings())
 	sub := &ipc.CleanupSubmission{Sender: "alice", Recipients: []ipc.Recipient{{Address: "bob"}}, ArrivalTime: testNow, Flags: ipc.CleanupFlagMapOK}
-	LocalSubmission(sub, 1000)
+	sub.SubmitterUID = 1000
 	reply := ts.submit(sub, "Subject: local\n\nhello\n")
 	if reply.Status != 0 {
 		t.Fatalf("reply %+v", reply)
@@ -487,7 +487,6 @@ func TestLocalHeaderRewriting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.header, func(t *testing.T) {
 			sub := &ipc.CleanupSubmission{Sender: "alice", Recipients: []ipc.Recipient{{Address: "bob"}}, Flags: ipc.CleanupFlagMapOK}
-			LocalSubmission(sub, 0)
 			reply := ts.submit(sub, tt.header+"\nbody\n")
 			_, content := ts.load(reply.QueueID)
 			if !strings.Contains(content, "\n"+tt.want) {

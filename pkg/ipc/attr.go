@@ -1,4 +1,5 @@
 // Attribute-list encoding of message payloads: tag, length, value triples.
+
 package ipc
 
 import (
@@ -57,14 +58,6 @@ func (w *attrWriter) putBool(tag uint64, v bool) {
 	if v {
 		w.putUint(tag, 1)
 	}
-}
-
-// putNested writes a group of attributes (for example one recipient) as
-// the value of a single attribute.
-func (w *attrWriter) putNested(tag uint64, encode func(*attrWriter)) {
-	var inner attrWriter
-	encode(&inner)
-	w.putBytes(tag, inner.buf)
 }
 
 // attrReader walks the attributes of a payload. After next returns true,

@@ -1,4 +1,5 @@
 // Messages of the cleanup protocol: a submission and cleanup's reply.
+
 package ipc
 
 import "time"
@@ -35,6 +36,9 @@ type CleanupSubmission struct {
 	ArrivalTime time.Time
 
 	// Where the message came from, for the Received: header and logging.
+	// A submission without ClientAddress is local (pickup, a delivery
+	// agent's forwarding); SubmitterUID is then the submitting user's id,
+	// for the Received: header's "from userid N".
 	ClientName    string // verified client hostname, or "unknown"
 	ClientAddress string // client IP address
 	ClientPort    string
@@ -53,103 +57,36 @@ type CleanupSubmission struct {
 	DSNRet   DSNRet // RFC 3461 RET=
 	BodyType string // "7BIT", "8BITMIME" or ""
 	SMTPUTF8 bool
-}
 
-const (
-	attrSubSender     = 1
-	attrSubRecipient  = 2
-	attrSubFlags      = 3
-	attrSubArrival    = 4
-	attrSubClientName = 5
-	attrSubClientAddr = 6
-	attrSubClientPort = 7
-	attrSubHelo       = 8
-	attrSubProtocol   = 9
-	attrSubTLS        = 10
-	attrSubSASLMethod = 11
-	attrSubSASLUser   = 12
-	attrSubEnvID      = 13
-	attrSubRet        = 14
-	attrSubBodyType   = 15
-	attrSubSMTPUTF8   = 16
-	attrSubSASLSender = 17
-	attrSubSASLHeader = 18
-)
+	SubmitterUID uint32
+}
 
 // Type implements Message.
 func (*CleanupSubmission) Type() MsgType { return MsgCleanupSubmission }
 
-// Encode implements Message.
-func (m *CleanupSubmission) Encode(dst []byte) []byte {
-	w := attrWriter{buf: dst}
-	w.putString(attrSubSender, m.Sender)
-	for i := range m.Recipients {
-		w.putNested(attrSubRecipient, m.Recipients[i].encode)
-	}
-	w.putUint(attrSubFlags, uint64(m.Flags))
-	putTime(&w, attrSubArrival, m.ArrivalTime)
-	w.putString(attrSubClientName, m.ClientName)
-	w.putString(attrSubClientAddr, m.ClientAddress)
-	w.putString(attrSubClientPort, m.ClientPort)
-	w.putString(attrSubHelo, m.HeloName)
-	w.putString(attrSubProtocol, m.Protocol)
-	w.putString(attrSubTLS, m.TLSInfo)
-	w.putString(attrSubSASLMethod, m.SASLMethod)
-	w.putString(attrSubSASLUser, m.SASLUsername)
-	w.putString(attrSubEnvID, m.DSNEnvID)
-	w.putUint(attrSubRet, uint64(m.DSNRet))
-	w.putString(attrSubBodyType, m.BodyType)
-	w.putBool(attrSubSMTPUTF8, m.SMTPUTF8)
-	w.putString(attrSubSASLSender, m.SASLSender)
-	w.putBool(attrSubSASLHeader, m.SASLHeader)
-	return w.buf
-}
+// Local reports whether m is a local submission: one without an SMTP client.
+func (m *CleanupSubmission) Local() bool { return m.ClientAddress == "" }
 
-// Decode implements Message.
-func (m *CleanupSubmission) Decode(payload []byte) error {
-	*m = CleanupSubmission{}
-	r := attrReader{rest: payload}
-	for r.next() {
-		switch r.tag {
-		case attrSubSender:
-			m.Sender = r.string()
-		case attrSubRecipient:
-			m.Recipients = append(m.Recipients, decodeRecipient(&r))
-		case attrSubFlags:
-			m.Flags = CleanupFlags(r.uint32())
-		case attrSubArrival:
-			m.ArrivalTime = r.time()
-		case attrSubClientName:
-			m.ClientName = r.string()
-		case attrSubClientAddr:
-			m.ClientAddress = r.string()
-		case attrSubClientPort:
-			m.ClientPort = r.string()
-		case attrSubHelo:
-			m.HeloName = r.string()
-		case attrSubProtocol:
-			m.Protocol = r.string()
-		case attrSubTLS:
-			m.TLSInfo = r.string()
-		case attrSubSASLMethod:
-			m.SASLMethod = r.string()
-		case attrSubSASLUser:
-			m.SASLUsername = r.string()
-		case attrSubEnvID:
-			m.DSNEnvID = r.string()
-		case attrSubRet:
-			m.DSNRet = r.dsnRet()
-		case attrSubBodyType:
-			m.BodyType = r.string()
-		case attrSubSMTPUTF8:
-			m.SMTPUTF8 = r.bool()
-		case attrSubSASLSender:
-			m.SASLSender = r.string()
-		case attrSubSASLHeader:
-			m.SASLHeader = r.bool()
-		}
-	}
-	return r.err
+func (m *CleanupSubmission) fields(c *codec) {
+	c.string(1, &m.Sender)
+	c.recipients(2, &m.Recipients)
+	c.uint32(3, (*uint32)(&m.Flags))
+	c.time(4, &m.ArrivalTime)
+	c.string(5, &m.ClientName)
+	c.string(6, &m.ClientAddress)
+	c.string(7, &m.ClientPort)
+	c.string(8, &m.HeloName)
+	c.string(9, &m.Protocol)
+	c.string(10, &m.TLSInfo)
+	c.string(11, &m.SASLMethod)
+	c.string(12, &m.SASLUsername)
+	c.string(13, &m.DSNEnvID)
+	c.dsnRet(14, &m.DSNRet)
+	c.string(15, &m.BodyType)
+	c.bool(16, &m.SMTPUTF8)
+	c.string(17, &m.SASLSender)
+	c.bool(18, &m.SASLHeader)
+	c.uint32(19, &m.SubmitterUID)
 }
 
 // CleanupStatus is cleanup's verdict on a submission: zero when the
@@ -177,37 +114,11 @@ type CleanupReply struct {
 	Reason string
 }
 
-const (
-	attrReplyStatus  = 1
-	attrReplyQueueID = 2
-	attrReplyReason  = 3
-)
-
 // Type implements Message.
 func (*CleanupReply) Type() MsgType { return MsgCleanupReply }
 
-// Encode implements Message.
-func (m *CleanupReply) Encode(dst []byte) []byte {
-	w := attrWriter{buf: dst}
-	w.putUint(attrReplyStatus, uint64(m.Status))
-	w.putString(attrReplyQueueID, m.QueueID)
-	w.putString(attrReplyReason, m.Reason)
-	return w.buf
-}
-
-// Decode implements Message.
-func (m *CleanupReply) Decode(payload []byte) error {
-	*m = CleanupReply{}
-	r := attrReader{rest: payload}
-	for r.next() {
-		switch r.tag {
-		case attrReplyStatus:
-			m.Status = CleanupStatus(r.uint32())
-		case attrReplyQueueID:
-			m.QueueID = r.string()
-		case attrReplyReason:
-			m.Reason = r.string()
-		}
-	}
-	return r.err
+func (m *CleanupReply) fields(c *codec) {
+	c.uint32(1, (*uint32)(&m.Status))
+	c.string(2, &m.QueueID)
+	c.string(3, &m.Reason)
 }

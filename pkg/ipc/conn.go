@@ -1,4 +1,5 @@
 // Connections: dialing a service, greeting a client, and timed frame I/O.
+
 package ipc
 
 import (
@@ -135,7 +136,7 @@ func (c *Conn) Expect(ctx context.Context, m Message) error {
 	if t != m.Type() {
 		return fmt.Errorf("read %s from %s: unexpected %v", what, c.peer, t)
 	}
-	if err := m.Decode(payload); err != nil {
+	if err := decode(m, payload); err != nil {
 		return fmt.Errorf("read %s from %s: malformed %v: %w", what, c.peer, t, err)
 	}
 	return nil
@@ -158,7 +159,7 @@ func (c *Conn) receive(ctx context.Context, what string, eofUnexpected bool) (Me
 	if err != nil {
 		return nil, fmt.Errorf("read %s from %s: %w", what, c.peer, err)
 	}
-	if err := m.Decode(payload); err != nil {
+	if err := decode(m, payload); err != nil {
 		return nil, fmt.Errorf("read %s from %s: malformed %v: %w", what, c.peer, t, err)
 	}
 	return m, nil

@@ -1,4 +1,5 @@
 // Streaming message content as a sequence of chunk frames and an end marker.
+
 package ipc
 
 import (
@@ -12,31 +13,12 @@ type ContentChunk struct {
 	Data []byte
 }
 
-const attrChunkData = 1
-
 // Type implements Message.
 func (*ContentChunk) Type() MsgType { return MsgContentChunk }
 
-// Encode implements Message.
-func (m *ContentChunk) Encode(dst []byte) []byte {
-	w := attrWriter{buf: dst}
-	w.putBytes(attrChunkData, m.Data)
-	return w.buf
-}
-
-// Decode implements Message. Data shares memory with payload.
-func (m *ContentChunk) Decode(payload []byte) error {
-	*m = ContentChunk{}
-	r := attrReader{rest: payload}
-	for r.next() {
-		if r.tag == attrChunkData {
-			m.Data = r.bytes()
-		}
-	}
-	if r.err == nil && len(m.Data) > MaxChunk {
-		return fmt.Errorf("content chunk of %d bytes exceeds %d", len(m.Data), MaxChunk)
-	}
-	return r.err
+// fields: a decoded chunk's Data shares memory with the frame's payload.
+func (m *ContentChunk) fields(c *codec) {
+	c.chunk(1, &m.Data)
 }
 
 // ContentEnd ends the content of a message. Size is the total number of
@@ -45,28 +27,11 @@ type ContentEnd struct {
 	Size int64
 }
 
-const attrEndSize = 1
-
 // Type implements Message.
 func (*ContentEnd) Type() MsgType { return MsgContentEnd }
 
-// Encode implements Message.
-func (m *ContentEnd) Encode(dst []byte) []byte {
-	w := attrWriter{buf: dst}
-	w.putInt(attrEndSize, m.Size)
-	return w.buf
-}
-
-// Decode implements Message.
-func (m *ContentEnd) Decode(payload []byte) error {
-	*m = ContentEnd{}
-	r := attrReader{rest: payload}
-	for r.next() {
-		if r.tag == attrEndSize {
-			m.Size = r.offset()
-		}
-	}
-	return r.err
+func (m *ContentEnd) fields(c *codec) {
+	c.offset(1, &m.Size)
 }
 
 // SendContent streams everything r yields as ContentChunk frames followed by

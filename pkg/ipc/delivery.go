@@ -1,4 +1,5 @@
 // Messages of the delivery protocol: qmgr's request and the agent's result.
+
 package ipc
 
 import (
@@ -43,89 +44,25 @@ type DeliveryRequest struct {
 	SMTPUTF8 bool
 }
 
-const (
-	attrReqQueue     = 1
-	attrReqQueueID   = 2
-	attrReqOffset    = 3
-	attrReqSize      = 4
-	attrReqSender    = 5
-	attrReqTransport = 6
-	attrReqNexthop   = 7
-	attrReqRecipient = 8
-	attrReqFlags     = 9
-	attrReqArrival   = 10
-	attrReqActive    = 11
-	attrReqEnvID     = 12
-	attrReqRet       = 13
-	attrReqBodyType  = 14
-	attrReqSMTPUTF8  = 15
-)
-
 // Type implements Message.
 func (*DeliveryRequest) Type() MsgType { return MsgDeliveryRequest }
 
-// Encode implements Message.
-func (m *DeliveryRequest) Encode(dst []byte) []byte {
-	w := attrWriter{buf: dst}
-	w.putString(attrReqQueue, m.Queue)
-	w.putString(attrReqQueueID, m.QueueID)
-	w.putInt(attrReqOffset, m.DataOffset)
-	w.putInt(attrReqSize, m.DataSize)
-	w.putString(attrReqSender, m.Sender)
-	w.putString(attrReqTransport, m.Transport)
-	w.putString(attrReqNexthop, m.Nexthop)
-	for i := range m.Recipients {
-		w.putNested(attrReqRecipient, m.Recipients[i].encode)
-	}
-	w.putUint(attrReqFlags, uint64(m.Flags))
-	putTime(&w, attrReqArrival, m.ArrivalTime)
-	putTime(&w, attrReqActive, m.ActiveTime)
-	w.putString(attrReqEnvID, m.DSNEnvID)
-	w.putUint(attrReqRet, uint64(m.DSNRet))
-	w.putString(attrReqBodyType, m.BodyType)
-	w.putBool(attrReqSMTPUTF8, m.SMTPUTF8)
-	return w.buf
-}
-
-// Decode implements Message.
-func (m *DeliveryRequest) Decode(payload []byte) error {
-	*m = DeliveryRequest{}
-	r := attrReader{rest: payload}
-	for r.next() {
-		switch r.tag {
-		case attrReqQueue:
-			m.Queue = r.string()
-		case attrReqQueueID:
-			m.QueueID = r.string()
-		case attrReqOffset:
-			m.DataOffset = r.offset()
-		case attrReqSize:
-			m.DataSize = r.offset()
-		case attrReqSender:
-			m.Sender = r.string()
-		case attrReqTransport:
-			m.Transport = r.string()
-		case attrReqNexthop:
-			m.Nexthop = r.string()
-		case attrReqRecipient:
-			m.Recipients = append(m.Recipients, decodeRecipient(&r))
-		case attrReqFlags:
-			m.Flags = DeliveryFlags(r.uint32())
-		case attrReqArrival:
-			m.ArrivalTime = r.time()
-		case attrReqActive:
-			m.ActiveTime = r.time()
-		case attrReqEnvID:
-			m.DSNEnvID = r.string()
-		case attrReqRet:
-			m.DSNRet = r.dsnRet()
-		case attrReqBodyType:
-			m.BodyType = r.string()
-		case attrReqSMTPUTF8:
-			m.SMTPUTF8 = r.bool()
-		}
-	}
-	return r.err
+func (m *DeliveryRequest) fields(c *codec) {
+	c.string(1, &m.Queue)
+	c.string(2, &m.QueueID)
+	c.offset(3, &m.DataOffset)
+	c.offset(4, &m.DataSize)
+	c.string(5, &m.Sender)
+	c.string(6, &m.Transport)
+	c.string(7, &m.Nexthop)
+	c.recipients(8, &m.Recipients)
+	c.uint32(9, (*uint32)(&m.Flags))
+	c.time(10, &m.ArrivalTime)
+	c.time(11, &m.ActiveTime)
+	c.string(12, &m.DSNEnvID)
+	c.dsnRet(13, &m.DSNRet)
+	c.string(14, &m.BodyType)
+	c.bool(15, &m.SMTPUTF8)
 }
 
 // DeliveryStatus is the outcome for one recipient.
@@ -171,64 +108,23 @@ type RecipientResult struct {
 	Transmission time.Duration
 }
 
-const (
-	attrResOffset       = 1
-	attrResAddress      = 2
-	attrResStatus       = 3
-	attrResDSN          = 4
-	attrResReply        = 5
-	attrResRelay        = 6
-	attrResConnUse      = 7
-	attrResConnSetup    = 8
-	attrResTransmission = 9
-)
-
-func (rr *RecipientResult) encode(w *attrWriter) {
-	w.putInt(attrResOffset, rr.Offset)
-	w.putString(attrResAddress, rr.Address)
-	w.putUint(attrResStatus, uint64(rr.Status))
-	w.putString(attrResDSN, rr.DSNCode)
-	w.putString(attrResReply, rr.Reply)
-	w.putString(attrResRelay, rr.Relay)
-	w.putUint(attrResConnUse, uint64(rr.ConnUse))
-	w.putInt(attrResConnSetup, int64(rr.ConnSetup))
-	w.putInt(attrResTransmission, int64(rr.Transmission))
+func (rr *RecipientResult) fields(c *codec) {
+	c.offset(1, &rr.Offset)
+	c.string(2, &rr.Address)
+	c.deliveryStatus(3, &rr.Status)
+	c.string(4, &rr.DSNCode)
+	c.string(5, &rr.Reply)
+	c.string(6, &rr.Relay)
+	c.count(7, &rr.ConnUse)
+	c.duration(8, &rr.ConnSetup)
+	c.duration(9, &rr.Transmission)
 }
 
-func decodeRecipientResult(outer *attrReader) RecipientResult {
-	var rr RecipientResult
-	r := outer.nested()
-	for r.next() {
-		switch r.tag {
-		case attrResOffset:
-			rr.Offset = r.offset()
-		case attrResAddress:
-			rr.Address = r.string()
-		case attrResStatus:
-			v := r.uint()
-			if v < uint64(StatusSent) || v > uint64(StatusBounced) {
-				r.fail("unknown delivery status %d", v)
-			}
-			rr.Status = DeliveryStatus(v)
-		case attrResDSN:
-			rr.DSNCode = r.string()
-		case attrResReply:
-			rr.Reply = r.string()
-		case attrResRelay:
-			rr.Relay = r.string()
-		case attrResConnUse:
-			rr.ConnUse = int(r.uint32())
-		case attrResConnSetup:
-			rr.ConnSetup = r.duration()
-		case attrResTransmission:
-			rr.Transmission = r.duration()
-		}
+func (rr *RecipientResult) check() error {
+	if rr.Status == 0 {
+		return fmt.Errorf("recipient result without a status")
 	}
-	if r.err == nil && rr.Status == 0 {
-		r.err = fmt.Errorf("recipient result without a status")
-	}
-	outer.adopt(r)
-	return rr
+	return nil
 }
 
 // DeliveryResult is a delivery agent's answer: one result per recipient
@@ -237,28 +133,9 @@ type DeliveryResult struct {
 	Recipients []RecipientResult
 }
 
-const attrResultRecipient = 1
-
 // Type implements Message.
 func (*DeliveryResult) Type() MsgType { return MsgDeliveryResult }
 
-// Encode implements Message.
-func (m *DeliveryResult) Encode(dst []byte) []byte {
-	w := attrWriter{buf: dst}
-	for i := range m.Recipients {
-		w.putNested(attrResultRecipient, m.Recipients[i].encode)
-	}
-	return w.buf
-}
-
-// Decode implements Message.
-func (m *DeliveryResult) Decode(payload []byte) error {
-	*m = DeliveryResult{}
-	r := attrReader{rest: payload}
-	for r.next() {
-		if r.tag == attrResultRecipient {
-			m.Recipients = append(m.Recipients, decodeRecipientResult(&r))
-		}
-	}
-	return r.err
+func (m *DeliveryResult) fields(c *codec) {
+	c.recipientResults(1, &m.Recipients)
 }

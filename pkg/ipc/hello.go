@@ -1,4 +1,5 @@
 // The server's greeting: the protocol name and version it speaks.
+
 package ipc
 
 import "fmt"
@@ -24,33 +25,10 @@ type Hello struct {
 	Protocol Protocol
 }
 
-const (
-	attrHelloName    = 1
-	attrHelloVersion = 2
-)
-
 // Type implements Message.
 func (*Hello) Type() MsgType { return MsgHello }
 
-// Encode implements Message.
-func (m *Hello) Encode(dst []byte) []byte {
-	w := attrWriter{buf: dst}
-	w.putString(attrHelloName, m.Protocol.Name)
-	w.putUint(attrHelloVersion, uint64(m.Protocol.Version))
-	return w.buf
-}
-
-// Decode implements Message.
-func (m *Hello) Decode(payload []byte) error {
-	*m = Hello{}
-	r := attrReader{rest: payload}
-	for r.next() {
-		switch r.tag {
-		case attrHelloName:
-			m.Protocol.Name = r.string()
-		case attrHelloVersion:
-			m.Protocol.Version = r.uint32()
-		}
-	}
-	return r.err
+func (m *Hello) fields(c *codec) {
+	c.string(1, &m.Protocol.Name)
+	c.uint32(2, &m.Protocol.Version)
 }

@@ -1,4 +1,5 @@
 // Envelope recipients as carried in submissions and delivery requests.
+
 package ipc
 
 // DSNNotify holds the RFC 3461 NOTIFY= keywords of a recipient as bits.
@@ -39,43 +40,10 @@ type Recipient struct {
 	ORCPT string
 }
 
-const (
-	attrRcptAddress  = 1
-	attrRcptOriginal = 2
-	attrRcptOffset   = 3
-	attrRcptNotify   = 4
-	attrRcptORCPT    = 5
-)
-
-func (rc *Recipient) encode(w *attrWriter) {
-	w.putString(attrRcptAddress, rc.Address)
-	w.putString(attrRcptOriginal, rc.OriginalRecipient)
-	w.putInt(attrRcptOffset, rc.Offset)
-	w.putUint(attrRcptNotify, uint64(rc.Notify))
-	w.putString(attrRcptORCPT, rc.ORCPT)
-}
-
-func decodeRecipient(outer *attrReader) Recipient {
-	var rc Recipient
-	r := outer.nested()
-	for r.next() {
-		switch r.tag {
-		case attrRcptAddress:
-			rc.Address = r.string()
-		case attrRcptOriginal:
-			rc.OriginalRecipient = r.string()
-		case attrRcptOffset:
-			rc.Offset = r.offset()
-		case attrRcptNotify:
-			v := r.uint()
-			if v > uint64(DSNNotifyNever|DSNNotifySuccess|DSNNotifyFailure|DSNNotifyDelay) {
-				r.fail("invalid DSN notify bits 0x%x", v)
-			}
-			rc.Notify = DSNNotify(v)
-		case attrRcptORCPT:
-			rc.ORCPT = r.string()
-		}
-	}
-	outer.adopt(r)
-	return rc
+func (rc *Recipient) fields(c *codec) {
+	c.string(1, &rc.Address)
+	c.string(2, &rc.OriginalRecipient)
+	c.offset(3, &rc.Offset)
+	c.dsnNotify(4, &rc.Notify)
+	c.string(5, &rc.ORCPT)
 }

@@ -1,4 +1,5 @@
 // Trigger requests: one-byte wakeups sent to qmgr, pickup and flush.
+
 package ipc
 
 import (
@@ -35,39 +36,11 @@ type Trigger struct {
 	Codes []TriggerCode
 }
 
-const attrTriggerCodes = 1
-
 // Type implements Message.
 func (*Trigger) Type() MsgType { return MsgTrigger }
 
-// Encode implements Message.
-func (m *Trigger) Encode(dst []byte) []byte {
-	w := attrWriter{buf: dst}
-	codes := make([]byte, len(m.Codes))
-	for i, c := range m.Codes {
-		codes[i] = byte(c)
-	}
-	w.putString(attrTriggerCodes, string(codes))
-	return w.buf
-}
-
-// Decode implements Message. An unknown code is an error.
-func (m *Trigger) Decode(payload []byte) error {
-	*m = Trigger{}
-	r := attrReader{rest: payload}
-	for r.next() {
-		if r.tag != attrTriggerCodes {
-			continue
-		}
-		m.Codes = m.Codes[:0]
-		for _, b := range r.bytes() {
-			if !TriggerCode(b).valid() {
-				return fmt.Errorf("unknown trigger code 0x%02x", b)
-			}
-			m.Codes = append(m.Codes, TriggerCode(b))
-		}
-	}
-	return r.err
+func (m *Trigger) fields(c *codec) {
+	c.triggerCodes(1, &m.Codes)
 }
 
 // SendTrigger connects to the trigger server at path, checks its greeting,

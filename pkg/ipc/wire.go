@@ -18,8 +18,8 @@
 //
 //	uvarint tag | uvarint length | length bytes of value
 //
-// where the tag numbers are per message type (see the attr* constants next
-// to each type). Values are strings (raw bytes), unsigned integers
+// where the tag numbers are per message type (see each type's fields
+// method). Values are strings (raw bytes), unsigned integers
 // (uvarint), signed integers and times (zigzag varint; times are Unix
 // nanoseconds, durations nanoseconds), booleans (uvarint 1), or nested
 // attribute lists (a recipient inside a request). Attributes whose value is
@@ -75,14 +75,12 @@ const (
 	MsgDeliveryResult    MsgType = 8
 )
 
-// Message is implemented by every message type.
+// Message is implemented by every message type. Each declares its fields
+// once, in its fields method (see codec.go), which encodes and decodes it.
 type Message interface {
 	// Type returns the frame type that carries the message.
 	Type() MsgType
-	// Encode appends the message's attribute list to dst.
-	Encode(dst []byte) []byte
-	// Decode replaces the message's fields with those in payload.
-	Decode(payload []byte) error
+	fielded
 }
 
 // ErrFrameTooLarge is wrapped by the error for a frame over the limit.
@@ -139,7 +137,7 @@ func NewMessage(t MsgType) (Message, error) {
 func AppendFrame(dst []byte, m Message) []byte {
 	start := len(dst)
 	dst = append(dst, FrameVersion, byte(m.Type()), 0, 0, 0, 0, 0, 0)
-	dst = m.Encode(dst)
+	dst = encodeFields(dst, m)
 	binary.BigEndian.PutUint32(dst[start+4:], uint32(len(dst)-start-HeaderSize))
 	return dst
 }
@@ -185,7 +183,7 @@ func DecodeFrame(r io.Reader, maxPayload int) (Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.Decode(payload); err != nil {
+	if err := decode(m, payload); err != nil {
 		return nil, fmt.Errorf("malformed %v: %w", t, err)
 	}
 	return m, nil

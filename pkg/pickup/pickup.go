@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/postern/postern/pkg/cleanup"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/queue"
@@ -153,8 +152,9 @@ func (p *Pickup) submit(ctx context.Context, f *maildropFile, m *queue.Message) 
 		ArrivalTime: m.ArrivalTime,
 		Flags:       ipc.CleanupFlagBounce | ipc.CleanupFlagFilter | ipc.CleanupFlagMapOK | ipc.CleanupFlagBCCOK,
 		SMTPUTF8:    m.Size.SMTPUTF8 != 0,
+		// A local submission: no client address, and the maildrop file's owner.
+		SubmitterUID: uint32(f.uid),
 	}
-	cleanup.LocalSubmission(sub, f.uid)
 	for _, r := range m.Pending() {
 		sub.Recipients = append(sub.Recipients, ipc.Recipient{
 			Address: r.Address, OriginalRecipient: r.Original, Notify: ipc.DSNNotify(r.DSNNotify), ORCPT: r.DSNOrcpt,
