@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/postern/postern/pkg/dnsx/dnstest"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/queue"
 )
 
@@ -130,11 +131,8 @@ func TestDaemonDeliversRequest(t *testing.T) {
 		DataSize: msg.Size.ContentLength, Sender: msg.Sender, Transport: "smtp", Nexthop: "dest.test",
 		Recipients:  []ipc.Recipient{{Address: "r@dest.test", Offset: msg.Recipients[0].Offset}},
 		ArrivalTime: arrival, ActiveTime: arrival}
-	if err := conn.Send(context.Background(), req); err != nil {
-		t.Fatal(err)
-	}
-	var result ipc.DeliveryResult
-	if err := conn.Expect(context.Background(), &result); err != nil {
+	result, err := ipctest.Deliver(context.Background(), conn, req)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(result.Recipients) != 1 || result.Recipients[0].Status != ipc.StatusSent {

@@ -2,10 +2,8 @@
 package tests
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/smtp"
 	"os"
 	"path/filepath"
@@ -15,66 +13,47 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/tests/internal/harness"
 )
 
-// e2eAgent is a delivery agent on private/smtp that bounces recipients
-// whose local part is "bad" and keeps the content of every message it is
-// asked to deliver.
+// e2eAgent answers as a delivery agent on private/smtp: it bounces
+// recipients whose local part is "bad" and keeps the content of every
+// message it is asked to deliver.
 type e2eAgent struct {
-	queueDir string
+	layout   *queue.Layout
 	mu       sync.Mutex
-	reqs     []ipc.DeliveryRequest
 	contents []string
 }
 
-func (a *e2eAgent) snapshot() ([]ipc.DeliveryRequest, []string) {
+func (a *e2eAgent) snapshot() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return append([]ipc.DeliveryRequest(nil), a.reqs...), append([]string(nil), a.contents...)
+	return append([]string(nil), a.contents...)
 }
 
-func (a *e2eAgent) serve(ctx context.Context, ln net.Listener) {
-	layout := queue.NewLayout(a.queueDir, []string{queue.Deferred, queue.Defer}, 1, false)
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer nc.Close()
-			conn, err := ipc.Greet(ctx, nc, ipc.ProtocolDelivery)
-			if err != nil {
-				return
-			}
-			var req ipc.DeliveryRequest
-			if err := conn.Expect(ctx, &req); err != nil {
-				return
-			}
-			content := ""
-			if cr, err := queue.OpenContent(layout.Path(req.Queue, req.QueueID), req.DataOffset); err == nil {
-				data, _ := io.ReadAll(cr)
-				cr.Close()
-				content = string(data)
-			}
-			a.mu.Lock()
-			a.reqs = append(a.reqs, req)
-			a.contents = append(a.contents, content)
-			a.mu.Unlock()
-			var res ipc.DeliveryResult
-			for _, r := range req.Recipients {
-				rr := ipc.RecipientResult{Offset: r.Offset, Address: r.Address, Status: ipc.StatusSent,
-					DSNCode: "2.0.0", Reply: "250 2.0.0 Ok", Relay: "sink[127.0.0.1]:25"}
-				if strings.HasPrefix(r.Address, "bad@") {
-					rr.Status, rr.DSNCode = ipc.StatusBounced, "5.1.1"
-					rr.Reply = "host sink[127.0.0.1] said: 550 5.1.1 <" + r.Address + ">: no such user (in reply to RCPT TO command)"
-				}
-				res.Recipients = append(res.Recipients, rr)
-			}
-			conn.Send(ctx, &res)
-		}()
+func (a *e2eAgent) answer(req *ipc.DeliveryRequest) *ipc.DeliveryResult {
+	content := ""
+	if cr, err := queue.OpenContent(a.layout.Path(req.Queue, req.QueueID), req.DataOffset); err == nil {
+		data, _ := io.ReadAll(cr)
+		cr.Close()
+		content = string(data)
 	}
+	a.mu.Lock()
+	a.contents = append(a.contents, content)
+	a.mu.Unlock()
+	var res ipc.DeliveryResult
+	for _, r := range req.Recipients {
+		rr := ipc.RecipientResult{Offset: r.Offset, Address: r.Address, Status: ipc.StatusSent,
+			DSNCode: "2.0.0", Reply: "250 2.0.0 Ok", Relay: "sink[127.0.0.1]:25"}
+		if strings.HasPrefix(r.Address, "bad@") {
+			rr.Status, rr.DSNCode = ipc.StatusBounced, "5.1.1"
+			rr.Reply = "host sink[127.0.0.1] said: 550 5.1.1 <" + r.Address + ">: no such user (in reply to RCPT TO command)"
+		}
+		res.Recipients = append(res.Recipients, rr)
+	}
+	return &res
 }
 
 func TestQmgrEndToEnd(t *testing.T) {
@@ -104,20 +83,13 @@ alias_maps =
 	private := filepath.Join(in.queue, queue.PrivateDir)
 	waitForPath(t, private, 10*time.Second)
 	sock := filepath.Join(private, "smtp")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	agent := &e2eAgent{layout: queue.NewLayout(in.queue, []string{queue.Deferred, queue.Defer}, 1, false)}
+	server := ipctest.StartAgent(t, sock, agent.answer)
 	if err := os.Chmod(sock, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	defer ln.Close()
-	agent := &e2eAgent{queueDir: in.queue}
-	go agent.serve(ctx, ln)
 
-	err = smtp.SendMail(addr, nil, "sender@remote.example", []string{"ok@remote.example", "bad@remote.example"},
+	err := smtp.SendMail(addr, nil, "sender@remote.example", []string{"ok@remote.example", "bad@remote.example"},
 		[]byte("Subject: qmgr e2e\r\nMessage-ID: <qmgr-e2e@client.example>\r\n\r\nhello\r\n"))
 	if err != nil {
 		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())
@@ -126,13 +98,14 @@ alias_maps =
 	var reqs []ipc.DeliveryRequest
 	var contents []string
 	deadline := time.Now().Add(30 * time.Second)
-	for len(reqs) < 2 {
+	for len(contents) < 2 {
 		if time.Now().After(deadline) {
-			t.Fatalf("agent got %d requests, want the message and its bounce; log:\n%s", len(reqs), in.log())
+			t.Fatalf("agent got %d requests, want the message and its bounce; log:\n%s", len(contents), in.log())
 		}
 		time.Sleep(50 * time.Millisecond)
-		reqs, contents = agent.snapshot()
+		contents = agent.snapshot()
 	}
+	reqs = server.Requests()
 	orig, bounce := reqs[0], reqs[1]
 	if orig.Sender != "sender@remote.example" || orig.Transport != "smtp" || orig.Nexthop != "remote.example" || len(orig.Recipients) != 2 {
 		t.Errorf("first request %+v", orig)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/queue"
 )
@@ -79,11 +80,8 @@ func TestServeAnswersEveryRequestOnOneConnection(t *testing.T) {
 	for _, id := range []string{"4ABC123DEF", "5BCD234EF0"} {
 		req := &ipc.DeliveryRequest{Queue: queue.Active, QueueID: id,
 			Recipients: []ipc.Recipient{{Address: "a@x.test", Offset: 7}, {Address: "b@x.test", Offset: 99}}}
-		if err := conn.Send(ctx, req); err != nil {
-			t.Fatal(err)
-		}
-		var result ipc.DeliveryResult
-		if err := conn.Expect(ctx, &result); err != nil {
+		result, err := ipctest.Deliver(ctx, conn, req)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if len(result.Recipients) != 2 || result.Recipients[0].Offset != 7 || result.Recipients[1].Address != "b@x.test" {

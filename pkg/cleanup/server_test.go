@@ -82,17 +82,11 @@ func (ts *testServer) submit(sub *ipc.CleanupSubmission, content string) *ipc.Cl
 		ts.t.Fatal(err)
 	}
 	defer conn.Close()
-	if err := conn.Send(ctx, sub); err != nil {
+	reply, err := conn.Submit(ctx, sub, strings.NewReader(content))
+	if err != nil {
 		ts.t.Fatal(err)
 	}
-	if _, err := conn.SendContent(ctx, strings.NewReader(content)); err != nil {
-		ts.t.Fatal(err)
-	}
-	var reply ipc.CleanupReply
-	if err := conn.Expect(ctx, &reply); err != nil {
-		ts.t.Fatal(err)
-	}
-	return &reply
+	return reply
 }
 
 // load reads back the queue file and its content.

@@ -2,7 +2,11 @@
 
 package ipc
 
-import "time"
+import (
+	"context"
+	"io"
+	"time"
+)
 
 // CleanupFlags ask cleanup for optional processing of a submission.
 type CleanupFlags uint32
@@ -121,4 +125,20 @@ func (m *CleanupReply) fields(c *codec) {
 	c.uint32(1, (*uint32)(&m.Status))
 	c.string(2, &m.QueueID)
 	c.string(3, &m.Reason)
+}
+
+// Submit sends sub and the content that r yields on c, a connection to
+// cleanup, and returns cleanup's reply.
+func (c *Conn) Submit(ctx context.Context, sub *CleanupSubmission, content io.Reader) (*CleanupReply, error) {
+	if err := c.Send(ctx, sub); err != nil {
+		return nil, err
+	}
+	if _, err := c.SendContent(ctx, content); err != nil {
+		return nil, err
+	}
+	var reply CleanupReply
+	if err := c.Expect(ctx, &reply); err != nil {
+		return nil, err
+	}
+	return &reply, nil
 }

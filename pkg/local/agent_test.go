@@ -12,6 +12,7 @@ import (
 
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/queue/queuetest"
 )
@@ -61,11 +62,8 @@ func TestServeReadsQueueFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := conn.Send(ctx, req); err != nil {
-		t.Fatal(err)
-	}
-	var res ipc.DeliveryResult
-	if err := conn.Expect(ctx, &res); err != nil {
+	res, err := ipctest.Deliver(ctx, conn, req)
+	if err != nil {
 		t.Fatal(err)
 	}
 	conn.Close()

@@ -160,15 +160,5 @@ func (p *Pickup) submit(ctx context.Context, f *maildropFile, m *queue.Message) 
 			Address: r.Address, OriginalRecipient: r.Original, Notify: ipc.DSNNotify(r.DSNNotify), ORCPT: r.DSNOrcpt,
 		})
 	}
-	if err := conn.Send(ctx, sub); err != nil {
-		return nil, err
-	}
-	if _, err := conn.SendContent(ctx, content); err != nil {
-		return nil, err
-	}
-	var reply ipc.CleanupReply
-	if err := conn.Expect(ctx, &reply); err != nil {
-		return nil, err
-	}
-	return &reply, nil
+	return conn.Submit(ctx, sub, content)
 }

@@ -3,6 +3,7 @@ package qmgr
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -120,14 +121,8 @@ func (q *Manager) submit(ctx context.Context, sender, rcpt string, content []byt
 		Flags:       ipc.CleanupFlagMapOK,
 		ArrivalTime: q.now(),
 	}
-	if err := conn.Send(ctx, sub); err != nil {
-		return "", err
-	}
-	if _, err := conn.SendContent(ctx, strings.NewReader(string(content))); err != nil {
-		return "", err
-	}
-	var reply ipc.CleanupReply
-	if err := conn.Expect(ctx, &reply); err != nil {
+	reply, err := conn.Submit(ctx, sub, bytes.NewReader(content))
+	if err != nil {
 		return "", err
 	}
 	if reply.Status != 0 {

@@ -4,48 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/qmgr"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/queue/queuetest"
 	"github.com/postern/postern/pkg/resolve"
 )
-
-// captureLog collects log lines as "info: ..." and "warning: ...".
-type captureLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *captureLog) Info(format string, args ...any) {
-	l.add("info: " + fmt.Sprintf(format, args...))
-}
-
-func (l *captureLog) Warning(format string, args ...any) {
-	l.add("warning: " + fmt.Sprintf(format, args...))
-}
-
-func (l *captureLog) add(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, s)
-}
-
-func (l *captureLog) text() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
-}
 
 // agentReply is what the fake agent answers for one recipient. A zero
 // status makes the agent leave a recipient out of its result; hangUp makes
@@ -57,121 +29,40 @@ type agentReply struct {
 	hangUp bool
 }
 
-// fakeAgent is a delivery agent on a Unix socket answering per recipient
-// address from replies (sent when absent).
-type fakeAgent struct {
-	replies map[string]agentReply
-	mu      sync.Mutex
-	reqs    []ipc.DeliveryRequest
-}
-
-func (a *fakeAgent) requests() []ipc.DeliveryRequest {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]ipc.DeliveryRequest(nil), a.reqs...)
-}
-
-func (a *fakeAgent) serve(ctx context.Context, ln net.Listener) {
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
+// answer is the fake agent's Answer: per recipient address from replies,
+// sent when absent.
+func answer(replies map[string]agentReply) ipctest.Answer {
+	return func(req *ipc.DeliveryRequest) *ipc.DeliveryResult {
+		var res ipc.DeliveryResult
+		for _, r := range req.Recipients {
+			rep, ok := replies[r.Address]
+			if !ok {
+				rep = agentReply{ipc.StatusSent, "2.0.0", "250 2.0.0 Ok: queued as SINK1", false}
+			}
+			if rep.hangUp {
+				return nil
+			}
+			if rep.status == 0 {
+				continue
+			}
+			res.Recipients = append(res.Recipients, ipc.RecipientResult{
+				Offset: r.Offset, Address: r.Address, Status: rep.status, DSNCode: rep.dsn,
+				Reply: rep.reply, Relay: "sink[192.0.2.1]:25",
+			})
 		}
-		go func() {
-			defer nc.Close()
-			conn, err := ipc.Greet(ctx, nc, ipc.ProtocolDelivery)
-			if err != nil {
-				return
-			}
-			for {
-				var req ipc.DeliveryRequest
-				if err := conn.Expect(ctx, &req); err != nil {
-					return
-				}
-				a.mu.Lock()
-				a.reqs = append(a.reqs, req)
-				a.mu.Unlock()
-				var res ipc.DeliveryResult
-				for _, r := range req.Recipients {
-					rep, ok := a.replies[r.Address]
-					if !ok {
-						rep = agentReply{ipc.StatusSent, "2.0.0", "250 2.0.0 Ok: queued as SINK1", false}
-					}
-					if rep.hangUp {
-						return
-					}
-					if rep.status == 0 {
-						continue
-					}
-					res.Recipients = append(res.Recipients, ipc.RecipientResult{
-						Offset: r.Offset, Address: r.Address, Status: rep.status, DSNCode: rep.dsn,
-						Reply: rep.reply, Relay: "sink[192.0.2.1]:25",
-					})
-				}
-				if err := conn.Send(ctx, &res); err != nil {
-					return
-				}
-			}
-		}()
-	}
-}
-
-// submission is what the fake cleanup received.
-type submission struct {
-	sub     ipc.CleanupSubmission
-	content string
-}
-
-// fakeCleanup accepts submissions and answers with queue IDs BOUNCE1, BOUNCE2...
-type fakeCleanup struct {
-	mu   sync.Mutex
-	subs []submission
-}
-
-func (c *fakeCleanup) submissions() []submission {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]submission(nil), c.subs...)
-}
-
-func (c *fakeCleanup) serve(ctx context.Context, ln net.Listener) {
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer nc.Close()
-			conn, err := ipc.Greet(ctx, nc, ipc.ProtocolCleanup)
-			if err != nil {
-				return
-			}
-			var sub ipc.CleanupSubmission
-			if err := conn.Expect(ctx, &sub); err != nil {
-				return
-			}
-			data, err := io.ReadAll(conn.ContentReader(ctx))
-			if err != nil {
-				return
-			}
-			c.mu.Lock()
-			c.subs = append(c.subs, submission{sub, string(data)})
-			id := fmt.Sprintf("BOUNCE%d", len(c.subs))
-			c.mu.Unlock()
-			conn.Send(ctx, &ipc.CleanupReply{QueueID: id})
-		}()
+		return &res
 	}
 }
 
 // harness is a queue manager on a temporary queue with a fake smtp agent
-// and a fake cleanup.
+// and a fake cleanup that answers queue IDs BOUNCE1, BOUNCE2, ...
 type harness struct {
 	t       *testing.T
 	layout  *queue.Layout
 	mgr     *qmgr.Manager
-	log     *captureLog
-	agent   *fakeAgent
-	cleanup *fakeCleanup
+	log     *ipctest.Log
+	agent   *ipctest.Agent
+	cleanup *ipctest.Cleanup
 	stopMgr context.CancelFunc
 	done    chan error
 }
@@ -213,35 +104,15 @@ func newHarness(t *testing.T, extraMainCF string, replies map[string]agentReply)
 	}
 	t.Cleanup(func() { resolver.Close() })
 
-	// Socket paths must stay short.
-	sockDir, err := os.MkdirTemp("", "qm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, layout: layout, log: &captureLog{}, agent: &fakeAgent{replies: replies},
-		cleanup: &fakeCleanup{}, done: make(chan error, 1)}
-	agentLn, err := net.Listen("unix", filepath.Join(sockDir, "smtp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cleanupLn, err := net.Listen("unix", filepath.Join(sockDir, "cleanup"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	go h.agent.serve(ctx, agentLn)
-	go h.cleanup.serve(ctx, cleanupLn)
+	sockDir := ipctest.SocketDir(t)
+	h := &harness{t: t, layout: layout, log: &ipctest.Log{}, done: make(chan error, 1),
+		agent:   ipctest.StartAgent(t, filepath.Join(sockDir, "smtp"), answer(replies)),
+		cleanup: ipctest.StartCleanup(t, filepath.Join(sockDir, "cleanup"), "BOUNCE")}
 	h.mgr = &qmgr.Manager{
 		Settings: settings, Layout: layout, Resolver: resolver, Log: h.log,
 		CleanupSocket: filepath.Join(sockDir, "cleanup"), AgentDir: sockDir,
 	}
-	t.Cleanup(func() {
-		h.stop()
-		cancel()
-		agentLn.Close()
-		cleanupLn.Close()
-	})
+	t.Cleanup(h.stop)
 	return h
 }
 
@@ -275,7 +146,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out waiting for %s; log:\n%s", what, h.log.text())
+			h.t.Fatalf("timed out waiting for %s; log:\n%s", what, h.log.Text())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -284,7 +155,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 // waitLog waits for a log line containing s.
 func (h *harness) waitLog(s string) {
 	h.t.Helper()
-	h.waitFor("log "+s, func() bool { return strings.Contains(h.log.text(), s) })
+	h.waitFor("log "+s, func() bool { return strings.Contains(h.log.Text(), s) })
 }
 
 // place queues a message in queueName with fixed id.

@@ -28,7 +28,7 @@ func TestMixedOutcomes(t *testing.T) {
 	h.waitFor("the deferred file", func() bool { return h.exists(queue.Deferred, "A1B2C3D4E5") })
 	h.stop()
 
-	log := h.log.text()
+	log := h.log.Text()
 	for _, want := range []string{
 		"info: A1B2C3D4E5: from=<alice@test.example>, size=",
 		", nrcpt=7 (queue active)",
@@ -50,7 +50,7 @@ func TestMixedOutcomes(t *testing.T) {
 	}
 
 	// The agent got one request with the three remote recipients.
-	reqs := h.agent.requests()
+	reqs := h.agent.Requests()
 	if len(reqs) != 1 {
 		t.Fatalf("agent got %d requests, want 1", len(reqs))
 	}
@@ -101,13 +101,13 @@ func TestMixedOutcomes(t *testing.T) {
 		t.Error("bounce log kept after the notification was sent")
 	}
 
-	subs := h.cleanup.submissions()
+	subs := h.cleanup.Submissions()
 	if len(subs) != 1 {
 		t.Fatalf("cleanup got %d submissions, want 1", len(subs))
 	}
 	sub := subs[0]
-	if sub.sub.Sender != "" || len(sub.sub.Recipients) != 1 || sub.sub.Recipients[0].Address != "alice@test.example" {
-		t.Errorf("bounce envelope: sender %q recipients %+v", sub.sub.Sender, sub.sub.Recipients)
+	if sub.Sub.Sender != "" || len(sub.Sub.Recipients) != 1 || sub.Sub.Recipients[0].Address != "alice@test.example" {
+		t.Errorf("bounce envelope: sender %q recipients %+v", sub.Sub.Sender, sub.Sub.Recipients)
 	}
 	for _, want := range []string{
 		"From: MAILER-DAEMON@mx.test.example (Mail Delivery System)\nSubject: Undelivered Mail Returned to Sender\nTo: alice@test.example\n",
@@ -119,12 +119,12 @@ func TestMixedOutcomes(t *testing.T) {
 		"Final-Recipient: rfc822; x@gone.example\nOriginal-Recipient: rfc822;x@gone.example\nAction: failed\nStatus: 5.1.2\nDiagnostic-Code: X-Postfix; no such domain\n",
 		"Content-Description: Undelivered Message\nContent-Type: message/rfc822\n\nSubject: test A1B2C3D4E5\nFrom: <alice@test.example>\n\nbody\n\n--A1B2C3D4E5.",
 	} {
-		if !strings.Contains(sub.content, want) {
-			t.Errorf("DSN lacks %q:\n%s", want, sub.content)
+		if !strings.Contains(sub.Content, want) {
+			t.Errorf("DSN lacks %q:\n%s", want, sub.Content)
 		}
 	}
-	if strings.Contains(sub.content, "slow@remote.example") {
-		t.Errorf("DSN names a deferred recipient:\n%s", sub.content)
+	if strings.Contains(sub.Content, "slow@remote.example") {
+		t.Errorf("DSN names a deferred recipient:\n%s", sub.Content)
 	}
 }
 
@@ -137,10 +137,10 @@ func TestDeliveredMessageIsRemoved(t *testing.T) {
 	if h.exists(queue.Active, "B1B2C3D4E5") || h.exists(queue.Incoming, "B1B2C3D4E5") {
 		t.Error("delivered message still queued")
 	}
-	if n := len(h.agent.requests()); n != 2 {
+	if n := len(h.agent.Requests()); n != 2 {
 		t.Errorf("agent got %d requests, want one per destination (2)", n)
 	}
-	if n := len(h.cleanup.submissions()); n != 0 {
+	if n := len(h.cleanup.Submissions()); n != 0 {
 		t.Errorf("%d bounces for a delivered message", n)
 	}
 }
@@ -155,7 +155,7 @@ func TestExpiryReturnsToSender(t *testing.T) {
 	h.run()
 	h.waitLog("C1B2C3D4E5: removed")
 	h.stop()
-	log := h.log.text()
+	log := h.log.Text()
 	for _, want := range []string{
 		"info: C1B2C3D4E5: from=<carol@test.example>, status=expired, returned to sender",
 		"info: C1B2C3D4E5: sender non-delivery notification: BOUNCE1",
@@ -164,7 +164,7 @@ func TestExpiryReturnsToSender(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
 	}
-	subs := h.cleanup.submissions()
+	subs := h.cleanup.Submissions()
 	if len(subs) != 1 {
 		t.Fatalf("%d submissions, want 1", len(subs))
 	}
@@ -172,8 +172,8 @@ func TestExpiryReturnsToSender(t *testing.T) {
 		"\n<slow@remote.example>: connect to sink[192.0.2.1]:25: Connection refused\n",
 		"Final-Recipient: rfc822; slow@remote.example\nOriginal-Recipient: rfc822;slow@remote.example\nAction: failed\nStatus: 4.4.1\n",
 	} {
-		if !strings.Contains(subs[0].content, want) {
-			t.Errorf("DSN lacks %q:\n%s", want, subs[0].content)
+		if !strings.Contains(subs[0].Content, want) {
+			t.Errorf("DSN lacks %q:\n%s", want, subs[0].Content)
 		}
 	}
 }
@@ -197,21 +197,21 @@ func TestBounceOfNullSender(t *testing.T) {
 			h.run()
 			h.waitLog("D1B2C3D4E5: removed")
 			h.stop()
-			if !strings.Contains(h.log.text(), tc.wantLog) {
-				t.Errorf("log lacks %q:\n%s", tc.wantLog, h.log.text())
+			if !strings.Contains(h.log.Text(), tc.wantLog) {
+				t.Errorf("log lacks %q:\n%s", tc.wantLog, h.log.Text())
 			}
-			subs := h.cleanup.submissions()
+			subs := h.cleanup.Submissions()
 			if tc.wantTo == "" {
 				if len(subs) != 0 {
 					t.Errorf("notification sent: %+v", subs)
 				}
 				return
 			}
-			if len(subs) != 1 || subs[0].sub.Sender != tc.wantSender || subs[0].sub.Recipients[0].Address != tc.wantTo {
+			if len(subs) != 1 || subs[0].Sub.Sender != tc.wantSender || subs[0].Sub.Recipients[0].Address != tc.wantTo {
 				t.Fatalf("submissions %+v", subs)
 			}
-			if !strings.Contains(subs[0].content, "To: postmaster\n") {
-				t.Errorf("notification:\n%s", subs[0].content)
+			if !strings.Contains(subs[0].Content, "To: postmaster\n") {
+				t.Errorf("notification:\n%s", subs[0].Content)
 			}
 		})
 	}
@@ -224,8 +224,8 @@ func TestCleanupDownKeepsBounceForRetry(t *testing.T) {
 	h.run()
 	h.waitFor("the deferred file", func() bool { return h.exists(queue.Deferred, "E1B2C3D4E5") })
 	h.stop()
-	if !strings.Contains(h.log.text(), "warning: E1B2C3D4E5: sender non-delivery notification: connect to ") {
-		t.Errorf("log:\n%s", h.log.text())
+	if !strings.Contains(h.log.Text(), "warning: E1B2C3D4E5: sender non-delivery notification: connect to ") {
+		t.Errorf("log:\n%s", h.log.Text())
 	}
 	entries, err := h.layout.ReadStatus(queue.Bounce, "E1B2C3D4E5")
 	if err != nil || len(entries) != 1 || entries[0].Recipient != "x@gone.example" {
@@ -243,8 +243,8 @@ func TestActiveLeftoversAreRedone(t *testing.T) {
 	h.run()
 	h.waitLog("F1B2C3D4E5: removed")
 	h.stop()
-	if !h.exists(queue.Hold, "F2B2C3D4E5") || strings.Contains(h.log.text(), "F2B2C3D4E5") {
-		t.Errorf("the hold queue was touched:\n%s", h.log.text())
+	if !h.exists(queue.Hold, "F2B2C3D4E5") || strings.Contains(h.log.Text(), "F2B2C3D4E5") {
+		t.Errorf("the hold queue was touched:\n%s", h.log.Text())
 	}
 }
 
@@ -259,7 +259,7 @@ func TestDeferredWaitsUntilDueOrFlush(t *testing.T) {
 	h.mgr.Trigger([]ipc.TriggerCode{ipc.TriggerScanDeferred})
 	time.Sleep(200 * time.Millisecond)
 	if !h.exists(queue.Deferred, "A9B2C3D4E5") {
-		t.Fatalf("a file not due was taken:\n%s", h.log.text())
+		t.Fatalf("a file not due was taken:\n%s", h.log.Text())
 	}
 	// postqueue -f takes it at once.
 	h.mgr.Trigger([]ipc.TriggerCode{ipc.TriggerFlushDead, ipc.TriggerScanAll, ipc.TriggerScanDeferred, ipc.TriggerScanIncoming})
@@ -313,7 +313,7 @@ func TestActiveLimit(t *testing.T) {
 	}
 	h.stop()
 	// One message at a time: each one's lines come before the next starts.
-	log := h.log.text()
+	log := h.log.Text()
 	for i := 1; i < len(ids); i++ {
 		if strings.Index(log, ids[i]+": from=") < strings.Index(log, ids[i-1]+": removed") {
 			t.Errorf("%s started before %s was done:\n%s", ids[i], ids[i-1], log)
@@ -339,13 +339,13 @@ func TestReturnedHeadersOnly(t *testing.T) {
 			h.run()
 			h.waitLog("A5B2C3D4E5: removed")
 			h.stop()
-			subs := h.cleanup.submissions()
+			subs := h.cleanup.Submissions()
 			if len(subs) != 1 {
 				t.Fatalf("%d submissions", len(subs))
 			}
 			want := "Content-Description: Undelivered Message Headers\nContent-Type: text/rfc822-headers\n\nSubject: returned\n"
-			if !strings.Contains(subs[0].content, want) || strings.Contains(subs[0].content, "\nbody\n") {
-				t.Errorf("notification:\n%s", subs[0].content)
+			if !strings.Contains(subs[0].Content, want) || strings.Contains(subs[0].Content, "\nbody\n") {
+				t.Errorf("notification:\n%s", subs[0].Content)
 			}
 		})
 	}
@@ -361,7 +361,7 @@ func TestAgentFailures(t *testing.T) {
 	h.run()
 	h.waitFor("the deferred file", func() bool { return h.exists(queue.Deferred, "A6B2C3D4E5") })
 	h.stop()
-	log := h.log.text()
+	log := h.log.Text()
 	for _, want := range []string{
 		"A6B2C3D4E5: to=<unreported@remote.example>, relay=none,",
 		"A6B2C3D4E5: to=<crash@crash.example>, relay=none,",
@@ -397,13 +397,13 @@ func TestForcedExpiry(t *testing.T) {
 	h.run()
 	h.waitLog("A4B2C3D4E5: removed")
 	h.stop()
-	if !strings.Contains(h.log.text(), "info: A4B2C3D4E5: from=<carol@test.example>, status=force-expired, returned to sender") {
-		t.Errorf("log:\n%s", h.log.text())
+	if !strings.Contains(h.log.Text(), "info: A4B2C3D4E5: from=<carol@test.example>, status=force-expired, returned to sender") {
+		t.Errorf("log:\n%s", h.log.Text())
 	}
-	if n := len(h.agent.requests()); n != 0 {
+	if n := len(h.agent.Requests()); n != 0 {
 		t.Errorf("%d delivery requests for a force-expired message", n)
 	}
-	subs := h.cleanup.submissions()
+	subs := h.cleanup.Submissions()
 	if len(subs) != 1 {
 		t.Fatalf("%d submissions", len(subs))
 	}
@@ -411,8 +411,8 @@ func TestForcedExpiry(t *testing.T) {
 		"\n<a@remote.example>: connect to sink[192.0.2.1]:25: Connection refused\n",
 		"\n<b@remote.example>: message is administratively expired\n",
 	} {
-		if !strings.Contains(subs[0].content, want) {
-			t.Errorf("DSN lacks %q:\n%s", want, subs[0].content)
+		if !strings.Contains(subs[0].Content, want) {
+			t.Errorf("DSN lacks %q:\n%s", want, subs[0].Content)
 		}
 	}
 }

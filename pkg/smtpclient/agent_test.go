@@ -13,6 +13,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/queue"
 )
 
@@ -94,11 +95,8 @@ func TestAgentServesDeliveryRequests(t *testing.T) {
 	}
 	// Two requests on one connection, as qmgr may send.
 	for round := 0; round < 2; round++ {
-		if err := conn.Send(context.Background(), req); err != nil {
-			t.Fatal(err)
-		}
-		var result ipc.DeliveryResult
-		if err := conn.Expect(context.Background(), &result); err != nil {
+		result, err := ipctest.Deliver(context.Background(), conn, req)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if len(result.Recipients) != 2 {

@@ -24,8 +24,8 @@ func TestBDAT(t *testing.T) {
 	c.expect("", "250 2.0.0 Ok: 20 bytes queued as FAKE1")
 	c.expect("BDAT x", "521 5.5.4 Syntax: BDAT count [LAST]")
 	c.expectClosed()
-	msgs, _ := ts.cleanup.messages()
-	if len(msgs) != 1 || msgs[0].content != "Subject: x\r\n\r\n.body\n" {
+	msgs := ts.cleanup.Submissions()
+	if len(msgs) != 1 || msgs[0].Content != "Subject: x\r\n\r\n.body\n" {
 		t.Fatalf("cleanup got %+v", msgs)
 	}
 	ts.waitLog(t, "disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1/2 data=0/1 bdat=2/5 commands=5/10")
@@ -46,8 +46,8 @@ func TestBDATTooBig(t *testing.T) {
 	c.send("BDAT 4 LAST\r\n1234")
 	c.expect("", "551 5.0.0 Discarded 4 bytes after earlier error")
 	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	ts.cleanup.waitAborted(t, 1)
-	if msgs, _ := ts.cleanup.messages(); len(msgs) != 0 {
+	ts.cleanup.WaitAborted(t, 1)
+	if msgs := ts.cleanup.Submissions(); len(msgs) != 0 {
 		t.Errorf("oversize BDAT message queued: %+v", msgs)
 	}
 }
@@ -61,6 +61,6 @@ func TestBDATAbandonedByRSET(t *testing.T) {
 	c.send("BDAT 2\r\nab")
 	c.expect("", "250 2.0.0 Ok: 2 bytes")
 	c.expect("RSET", "250 2.0.0 Ok")
-	ts.cleanup.waitAborted(t, 1)
+	ts.cleanup.WaitAborted(t, 1)
 	c.expect("RCPT TO:<a@test.example>", "503 5.5.1 Error: need MAIL command")
 }

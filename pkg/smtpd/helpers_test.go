@@ -1,13 +1,12 @@
-// Test helpers: a fake cleanup service speaking pkg/ipc, a log recorder, and a scripted SMTP client.
+// Test helpers: a server with a stand-in cleanup and a scripted SMTP client.
+
 package smtpd
 
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,122 +15,9 @@ import (
 
 	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/policy"
 )
-
-// fakeMessage is what the fake cleanup received.
-type fakeMessage struct {
-	sub     ipc.CleanupSubmission
-	content string
-}
-
-// fakeCleanup is a cleanup service on a Unix socket that accepts every
-// complete message and answers queue IDs FAKE1, FAKE2, ...
-type fakeCleanup struct {
-	path string
-	mu   sync.Mutex
-	msgs []fakeMessage
-	// aborted counts submissions whose content never ended.
-	aborted int
-	// reply, when set, is sent instead of a queue ID.
-	reply *ipc.CleanupReply
-}
-
-func startFakeCleanup(t *testing.T) *fakeCleanup {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "smtpd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	fc := &fakeCleanup{path: filepath.Join(dir, "cleanup")}
-	ln, err := net.Listen("unix", fc.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go fc.serve(nc)
-		}
-	}()
-	return fc
-}
-
-func (fc *fakeCleanup) serve(nc net.Conn) {
-	defer nc.Close()
-	ctx := context.Background()
-	c, err := ipc.Greet(ctx, nc, ipc.ProtocolCleanup)
-	if err != nil {
-		return
-	}
-	var sub ipc.CleanupSubmission
-	if err := c.Expect(ctx, &sub); err != nil {
-		return
-	}
-	content, err := io.ReadAll(c.ContentReader(ctx))
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	if err != nil {
-		fc.aborted++
-		return
-	}
-	fc.msgs = append(fc.msgs, fakeMessage{sub: sub, content: string(content)})
-	rep := ipc.CleanupReply{QueueID: fmt.Sprintf("FAKE%d", len(fc.msgs))}
-	if fc.reply != nil {
-		rep = *fc.reply
-	}
-	c.Send(ctx, &rep)
-}
-
-// messages returns what was received so far, waiting briefly for an
-// aborted submission to be noticed.
-func (fc *fakeCleanup) messages() ([]fakeMessage, int) {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	return append([]fakeMessage(nil), fc.msgs...), fc.aborted
-}
-
-// waitAborted waits until n submissions were abandoned.
-func (fc *fakeCleanup) waitAborted(t *testing.T, n int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, got := fc.messages(); got >= n {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	_, got := fc.messages()
-	t.Errorf("aborted submissions = %d, want %d", got, n)
-}
-
-// logRecorder collects log lines.
-type logRecorder struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logRecorder) Info(format string, args ...any) { l.add(fmt.Sprintf(format, args...)) }
-func (l *logRecorder) Warning(format string, args ...any) {
-	l.add("warning: " + fmt.Sprintf(format, args...))
-}
-func (l *logRecorder) add(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, s)
-}
-
-// text returns all lines so far, one per line.
-func (l *logRecorder) text() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
-}
 
 // relayPolicy accepts recipients in test.example and relay.example and
 // rejects everything else as Postfix's reject_unauth_destination does.
@@ -176,8 +62,8 @@ func testSettings() *Settings {
 type testServer struct {
 	srv     *Server
 	addr    string
-	log     *logRecorder
-	cleanup *fakeCleanup
+	log     *ipctest.Log
+	cleanup *ipctest.Cleanup
 	wg      sync.WaitGroup
 	// stop cancels the context the sessions run under (SIGTERM).
 	stop context.CancelFunc
@@ -187,13 +73,13 @@ type testServer struct {
 // given, changes the Server before it serves.
 func startServer(t *testing.T, set *Settings, adjust ...func(*testServer)) *testServer {
 	t.Helper()
-	ts := &testServer{log: &logRecorder{}, cleanup: startFakeCleanup(t)}
+	ts := &testServer{log: &ipctest.Log{}, cleanup: ipctest.StartCleanup(t, filepath.Join(ipctest.SocketDir(t), "cleanup"), "FAKE")}
 	ts.srv = &Server{
 		Settings: set,
 		Policy:   relayPolicy{},
 		Log:      ts.log,
 		DialCleanup: func(ctx context.Context) (*ipc.Conn, error) {
-			return ipc.Dial(ctx, ts.cleanup.path, ipc.ProtocolCleanup)
+			return ipc.Dial(ctx, ts.cleanup.Path, ipc.ProtocolCleanup)
 		},
 		LookupName: func(ctx context.Context, ip string) string { return "localhost" },
 	}
@@ -234,14 +120,7 @@ func startServer(t *testing.T, set *Settings, adjust ...func(*testServer)) *test
 // waitLog waits until the log holds want.
 func (ts *testServer) waitLog(t *testing.T, want string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(ts.log.text(), want) {
-		if time.Now().After(deadline) {
-			t.Errorf("log lacks %q:\n%s", want, ts.log.text())
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	ts.log.Wait(t, want)
 }
 
 // client is a scripted SMTP client.

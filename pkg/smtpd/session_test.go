@@ -49,19 +49,19 @@ func TestScriptedDialogue(t *testing.T) {
 	}
 	c.expectClosed()
 	ts.waitLog(t, "disconnect from")
-	msgs, _ := ts.cleanup.messages()
+	msgs := ts.cleanup.Submissions()
 	if len(msgs) != 1 {
 		t.Fatalf("cleanup got %d messages", len(msgs))
 	}
 	m := msgs[0]
-	if m.content != "Subject: hi\n\n.dot\nbody\n" {
-		t.Errorf("content %q", m.content)
+	if m.Content != "Subject: hi\n\n.dot\nbody\n" {
+		t.Errorf("content %q", m.Content)
 	}
-	if m.sub.Sender != "s@remote.example" || len(m.sub.Recipients) != 1 || m.sub.Recipients[0].Address != "pftest@test.example" {
-		t.Errorf("envelope %+v", m.sub)
+	if m.Sub.Sender != "s@remote.example" || len(m.Sub.Recipients) != 1 || m.Sub.Recipients[0].Address != "pftest@test.example" {
+		t.Errorf("envelope %+v", m.Sub)
 	}
-	if m.sub.ClientName != "localhost" || m.sub.ClientAddress != "127.0.0.1" || m.sub.HeloName != "client.example" || m.sub.Protocol != "ESMTP" {
-		t.Errorf("client info %+v", m.sub)
+	if m.Sub.ClientName != "localhost" || m.Sub.ClientAddress != "127.0.0.1" || m.Sub.HeloName != "client.example" || m.Sub.Protocol != "ESMTP" {
+		t.Errorf("client info %+v", m.Sub)
 	}
 	wantLog := []string{
 		"connect from localhost[127.0.0.1]",
@@ -69,7 +69,7 @@ func TestScriptedDialogue(t *testing.T) {
 		"FAKE1: client=localhost[127.0.0.1]",
 		"disconnect from localhost[127.0.0.1] helo=0/1 ehlo=1/2 starttls=0/1 auth=0/1 mail=1/5 rcpt=1/5 data=1/3 rset=1/2 noop=1 vrfy=1/2 quit=1 unknown=0/1 commands=8/25",
 	}
-	log := ts.log.text()
+	log := ts.log.Text()
 	for _, w := range wantLog {
 		if !strings.Contains(log, w) {
 			t.Errorf("log lacks %q:\n%s", w, log)
@@ -105,11 +105,11 @@ func TestPipelinedTransaction(t *testing.T) {
 	c.send("hello\r\n.\r\nQUIT\r\n")
 	c.expect("", "250 2.0.0 Ok: queued as FAKE1")
 	c.expect("", "221 2.0.0 Bye")
-	msgs, _ := ts.cleanup.messages()
+	msgs := ts.cleanup.Submissions()
 	if len(msgs) != 1 {
 		t.Fatalf("cleanup got %d messages", len(msgs))
 	}
-	sub := msgs[0].sub
+	sub := msgs[0].Sub
 	if sub.Sender != "" || sub.BodyType != "8BITMIME" || len(sub.Recipients) != 2 {
 		t.Fatalf("envelope %+v", sub)
 	}
@@ -126,8 +126,8 @@ func TestNoValidRecipients(t *testing.T) {
 	c.expect("RCPT TO:<x@elsewhere.example>", "554 5.7.1 <x@elsewhere.example>: Relay access denied")
 	c.expect("DATA", "554 5.5.1 Error: no valid recipients")
 	ts.waitLog(t, "proto=SMTP") // no HELO: proto=SMTP, no helo=
-	if strings.Contains(ts.log.text(), "helo=<") {
-		t.Errorf("helo= logged without HELO:\n%s", ts.log.text())
+	if strings.Contains(ts.log.Text(), "helo=<") {
+		t.Errorf("helo= logged without HELO:\n%s", ts.log.Text())
 	}
 }
 
@@ -157,8 +157,8 @@ func TestOversizeMessage(t *testing.T) {
 	c.send(strings.Repeat("x", 60) + "\r\n" + strings.Repeat("y", 60) + "\r\n.\r\n")
 	c.expect("", "552 5.3.4 Error: message file too big")
 	c.expect("NOOP", "250 2.0.0 Ok")
-	ts.cleanup.waitAborted(t, 1)
-	if msgs, _ := ts.cleanup.messages(); len(msgs) != 0 {
+	ts.cleanup.WaitAborted(t, 1)
+	if msgs := ts.cleanup.Submissions(); len(msgs) != 0 {
 		t.Errorf("oversize message was queued: %+v", msgs)
 	}
 	ts.waitLog(t, "warning: NOQUEUE: queue file size limit exceeded")
@@ -174,8 +174,8 @@ func TestLongDataLineAccepted(t *testing.T) {
 	long := "." + strings.Repeat("z", 20000)
 	c.send(long + "\r\n.\r\n")
 	c.expect("", "250 2.0.0 Ok: queued as FAKE1")
-	msgs, _ := ts.cleanup.messages()
-	if len(msgs) != 1 || msgs[0].content != long[1:]+"\n" {
+	msgs := ts.cleanup.Submissions()
+	if len(msgs) != 1 || msgs[0].Content != long[1:]+"\n" {
 		t.Errorf("long line not kept whole (%d messages)", len(msgs))
 	}
 }
@@ -214,7 +214,7 @@ func TestTimeoutInData(t *testing.T) {
 	c.send("partial line\r\n")
 	c.expect("", "421 4.4.2 mx.test.example Error: timeout exceeded")
 	ts.waitLog(t, "timeout after DATA (14 bytes) from localhost[127.0.0.1]")
-	ts.cleanup.waitAborted(t, 1)
+	ts.cleanup.WaitAborted(t, 1)
 }
 
 func TestLostConnectionInData(t *testing.T) {
@@ -228,8 +228,8 @@ func TestLostConnectionInData(t *testing.T) {
 	c.conn.Close()
 	ts.waitLog(t, "lost connection after DATA (5 bytes) from localhost[127.0.0.1]")
 	// A truncated message must never reach the queue.
-	ts.cleanup.waitAborted(t, 1)
-	if msgs, _ := ts.cleanup.messages(); len(msgs) != 0 {
+	ts.cleanup.WaitAborted(t, 1)
+	if msgs := ts.cleanup.Submissions(); len(msgs) != 0 {
 		t.Errorf("truncated message was queued: %+v", msgs)
 	}
 }
@@ -269,7 +269,7 @@ func TestNonSMTPCommands(t *testing.T) {
 func TestCleanupUnreachable(t *testing.T) {
 	ts := startServer(t, testSettings(), func(ts *testServer) {
 		ts.srv.DialCleanup = func(ctx context.Context) (*ipc.Conn, error) {
-			return ipc.Dial(ctx, ts.cleanup.path+".missing", ipc.ProtocolCleanup)
+			return ipc.Dial(ctx, ts.cleanup.Path+".missing", ipc.ProtocolCleanup)
 		}
 	})
 	c := dial(t, ts.addr)
@@ -282,7 +282,7 @@ func TestCleanupUnreachable(t *testing.T) {
 
 func TestCleanupRefusal(t *testing.T) {
 	ts := startServer(t, testSettings(), func(ts *testServer) {
-		ts.cleanup.reply = &ipc.CleanupReply{Status: ipc.CleanupStatDefer, Reason: "451 4.6.0 Alias expansion error"}
+		ts.cleanup.SetReply(&ipc.CleanupReply{Status: ipc.CleanupStatDefer, Reason: "451 4.6.0 Alias expansion error"})
 	})
 	c := dial(t, ts.addr)
 	c.expect("", "220 mx.test.example ESMTP Postern")

@@ -9,7 +9,7 @@ func TestNewServerWithDefaultPolicy(t *testing.T) {
 	dir := t.TempDir()
 	cfg := loadConfig(t, dir, "myhostname = mx.test.example\nmail_name = Postern\nmydestination = test.example\nmynetworks = 192.0.2.0/24\ninet_interfaces = 127.0.0.1\nlocal_recipient_maps =\n")
 	ts := startServer(t, testSettings(), func(ts *testServer) {
-		built, closeTables, err := NewServer(cfg, ts.log, ts.cleanup.path)
+		built, closeTables, err := NewServer(cfg, ts.log, ts.cleanup.Path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,8 +28,8 @@ func TestSmugglingNormalize(t *testing.T) {
 		ts, c := smuggle(t, testSettings(), sep)
 		c.expect("", "250 2.0.0 Ok: queued as FAKE1")
 		c.expect("QUIT", "221 2.0.0 Bye")
-		msgs, _ := ts.cleanup.messages()
-		if len(msgs) != 1 || !strings.Contains(msgs[0].content, "Subject: smuggled") {
+		msgs := ts.cleanup.Submissions()
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Content, "Subject: smuggled") {
 			t.Errorf("separator %q: smuggled text must stay inside the first message: %+v", sep, msgs)
 		}
 	}
@@ -41,8 +41,8 @@ func TestSmugglingReject(t *testing.T) {
 	ts, c := smuggle(t, set, "\n.\r\n")
 	c.expect("", "550 5.5.2 mx.test.example Error: bare <LF> received")
 	c.expect("NOOP", "250 2.0.0 Ok")
-	ts.cleanup.waitAborted(t, 1)
-	if msgs, _ := ts.cleanup.messages(); len(msgs) != 0 {
+	ts.cleanup.WaitAborted(t, 1)
+	if msgs := ts.cleanup.Submissions(); len(msgs) != 0 {
 		t.Errorf("message with bare LF was queued: %+v", msgs)
 	}
 	ts.waitLog(t, "NOQUEUE: reject: END-OF-MESSAGE from localhost[127.0.0.1]: bare <LF> received; from=<s@r.example> to=<a@test.example> proto=ESMTP helo=<c>")

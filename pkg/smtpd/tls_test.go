@@ -138,8 +138,8 @@ func TestSTARTTLS(t *testing.T) {
 	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
 	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
 	c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
-	msgs, _ := ts.cleanup.messages()
-	if len(msgs) != 1 || msgs[0].sub.Protocol != "ESMTPS" || !strings.HasPrefix(msgs[0].sub.TLSInfo, "TLSv1.3 with cipher TLS_") {
+	msgs := ts.cleanup.Submissions()
+	if len(msgs) != 1 || msgs[0].Sub.Protocol != "ESMTPS" || !strings.HasPrefix(msgs[0].Sub.TLSInfo, "TLSv1.3 with cipher TLS_") {
 		t.Errorf("cleanup got %+v", msgs)
 	}
 	ts.waitLog(t, "Anonymous TLS connection established from localhost[127.0.0.1]: TLSv1.3 with cipher TLS_")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/queue/queuetest"
@@ -185,11 +186,8 @@ func TestServeAnswersRequestsOnOneConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := conn.Send(ctx, ta.req); err != nil {
-			t.Fatal(err)
-		}
-		var res ipc.DeliveryResult
-		if err := conn.Expect(ctx, &res); err != nil {
+		res, err := ipctest.Deliver(ctx, conn, ta.req)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if len(res.Recipients) != 1 || res.Recipients[0].Status != ipc.StatusSent {

@@ -1,0 +1,102 @@
+// A stand-in cleanup service that keeps what it is sent.
+
+package ipctest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/postern/postern/pkg/ipc"
+)
+
+// Submission is what the stand-in cleanup received for one message.
+type Submission struct {
+	Sub     ipc.CleanupSubmission
+	Content string
+}
+
+// Cleanup is a cleanup service that accepts every complete submission and
+// answers queue IDs made of its prefix and a count: FAKE1, FAKE2, ...
+type Cleanup struct {
+	// Path is the socket's path.
+	Path string
+
+	idPrefix string
+	mu       sync.Mutex
+	subs     []Submission
+	aborted  int
+	reply    *ipc.CleanupReply
+}
+
+// StartCleanup serves a stand-in cleanup on the socket path until the
+// test ends.
+func StartCleanup(t testing.TB, path, idPrefix string) *Cleanup {
+	t.Helper()
+	c := &Cleanup{Path: path, idPrefix: idPrefix}
+	listen(t, path, c.serve)
+	return c
+}
+
+func (c *Cleanup) serve(ctx context.Context, nc net.Conn) {
+	conn, err := ipc.Greet(ctx, nc, ipc.ProtocolCleanup)
+	if err != nil {
+		return
+	}
+	var sub ipc.CleanupSubmission
+	if err := conn.Expect(ctx, &sub); err != nil {
+		return
+	}
+	content, err := io.ReadAll(conn.ContentReader(ctx))
+	c.mu.Lock()
+	if err != nil {
+		c.aborted++
+		c.mu.Unlock()
+		return
+	}
+	c.subs = append(c.subs, Submission{Sub: sub, Content: string(content)})
+	reply := ipc.CleanupReply{QueueID: fmt.Sprintf("%s%d", c.idPrefix, len(c.subs))}
+	if c.reply != nil {
+		reply = *c.reply
+	}
+	c.mu.Unlock()
+	conn.Send(ctx, &reply)
+}
+
+// SetReply makes the service answer reply instead of a queue ID.
+func (c *Cleanup) SetReply(reply *ipc.CleanupReply) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reply = reply
+}
+
+// Submissions returns the complete submissions so far.
+func (c *Cleanup) Submissions() []Submission {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Submission(nil), c.subs...)
+}
+
+// Aborted returns how many submissions ended before their content did.
+func (c *Cleanup) Aborted() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.aborted
+}
+
+// WaitAborted waits until n submissions were abandoned.
+func (c *Cleanup) WaitAborted(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for c.Aborted() < n {
+		if time.Now().After(deadline) {
+			t.Errorf("aborted submissions = %d, want %d", c.Aborted(), n)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
