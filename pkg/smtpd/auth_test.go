@@ -52,11 +52,11 @@ func TestAuthPlainAndMessage(t *testing.T) {
 	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
 	c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
 	c.expect("QUIT", "221 2.0.0 Bye")
-	msgs, _ := ts.cleanup.messages()
+	msgs := ts.cleanup.Submissions()
 	if len(msgs) != 1 {
 		t.Fatalf("cleanup got %d messages", len(msgs))
 	}
-	sub := msgs[0].sub
+	sub := msgs[0].Sub
 	if sub.Protocol != "ESMTPA" || sub.SASLMethod != "PLAIN" || sub.SASLUsername != "alice" || sub.SASLSender != "alice@test.example" || sub.SASLHeader {
 		t.Errorf("submission: %+v", sub)
 	}
@@ -133,8 +133,8 @@ func TestAuthOnlyAfterSTARTTLS(t *testing.T) {
 	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
 	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
 	c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
-	msgs, _ := ts.cleanup.messages()
-	if len(msgs) != 1 || msgs[0].sub.Protocol != "ESMTPSA" {
+	msgs := ts.cleanup.Submissions()
+	if len(msgs) != 1 || msgs[0].Sub.Protocol != "ESMTPSA" {
 		t.Errorf("cleanup got %+v", msgs)
 	}
 }
