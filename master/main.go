@@ -84,7 +84,7 @@ func testRunning(configDir string) int {
 		fmt.Fprintf(os.Stderr, "master: fatal: %v\n", err)
 		return 1
 	}
-	settings, err := supervisor.LoadSettings(cfg)
+	settings, err := supervisor.FromConfig(cfg)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "master: fatal: %v\n", err)
 		return 1

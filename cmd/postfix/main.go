@@ -44,7 +44,7 @@ func run(args []string, stderr io.Writer) int {
 			return 1
 		}
 	}
-	settings, err := supervisor.LoadSettings(cfg)
+	settings, err := supervisor.FromConfig(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "postfix: fatal: %v\n", err)
 		return 1

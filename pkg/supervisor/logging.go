@@ -20,7 +20,7 @@ func OpenLog(configDir, program string, stderr io.Writer) (*maillog.Logger, erro
 	opts := maillog.Options{Program: program, StderrName: maillog.ProgramName("postfix", program), Stderr: stderr}
 	cfg, cfgErr := config.Load(configDir)
 	if cfgErr == nil {
-		settings, err := LoadSettings(cfg)
+		settings, err := FromConfig(cfg)
 		if err != nil {
 			cfgErr = err
 		} else {

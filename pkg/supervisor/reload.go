@@ -17,7 +17,7 @@ func (s *Supervisor) reload() {
 		s.log.Error("%v; configuration not reloaded", err)
 		return
 	}
-	next, err := LoadSettings(cfg)
+	next, err := FromConfig(cfg)
 	if err != nil {
 		s.log.Error("%v; configuration not reloaded", err)
 		return

@@ -14,58 +14,29 @@ import (
 // Settings are the main.cf values that master and `postfix check` use.
 type Settings struct {
 	ConfigDir      string
-	QueueDir       string // queue_directory
-	DataDir        string // data_directory
-	DaemonDir      string // daemon_directory
-	MailVersion    string // mail_version
-	MailOwner      string // mail_owner
-	SetgidGroup    string // setgid_group
-	InetInterfaces string // inet_interfaces, as written after expansion
-	InetProtocols  string // inet_protocols, as written after expansion
-	ThrottleTime   time.Duration
-	// DefaultProcessLimit is default_process_limit, the maxproc of "-".
-	DefaultProcessLimit int
+	QueueDir       string        `param:"queue_directory"`
+	DataDir        string        `param:"data_directory"`
+	DaemonDir      string        `param:"daemon_directory"`
+	MailVersion    string        `param:"mail_version"`
+	MailOwner      string        `param:"mail_owner"`
+	SetgidGroup    string        `param:"setgid_group"`
+	InetInterfaces string        `param:"inet_interfaces"` // as written after expansion
+	InetProtocols  string        `param:"inet_protocols"`  // as written after expansion
+	ThrottleTime   time.Duration `param:"service_throttle_time"`
+	// DefaultProcessLimit is the maxproc of "-".
+	DefaultProcessLimit int `param:"default_process_limit"`
 
-	SyslogName      string
-	SyslogFacility  string
-	Hostname        string // myhostname
-	MaillogFile     string // maillog_file
-	MaillogPrefixes string // maillog_file_prefixes
+	SyslogName      string `param:"syslog_name"`
+	SyslogFacility  string `param:"syslog_facility"`
+	Hostname        string `param:"myhostname"`
+	MaillogFile     string `param:"maillog_file"`
+	MaillogPrefixes string `param:"maillog_file_prefixes"`
 }
 
-// LoadSettings reads the parameters master needs from cfg.
-func LoadSettings(cfg *config.Config) (Settings, error) {
+// FromConfig reads the parameters master needs from cfg.
+func FromConfig(cfg *config.Config) (Settings, error) {
 	s := Settings{ConfigDir: cfg.Dir}
-	params := []struct {
-		name string
-		dst  *string
-	}{
-		{"queue_directory", &s.QueueDir},
-		{"data_directory", &s.DataDir},
-		{"daemon_directory", &s.DaemonDir},
-		{"mail_version", &s.MailVersion},
-		{"mail_owner", &s.MailOwner},
-		{"setgid_group", &s.SetgidGroup},
-		{"inet_interfaces", &s.InetInterfaces},
-		{"inet_protocols", &s.InetProtocols},
-		{"syslog_name", &s.SyslogName},
-		{"syslog_facility", &s.SyslogFacility},
-		{"myhostname", &s.Hostname},
-		{"maillog_file", &s.MaillogFile},
-		{"maillog_file_prefixes", &s.MaillogPrefixes},
-	}
-	for _, p := range params {
-		v, err := cfg.Get(p.name)
-		if err != nil {
-			return Settings{}, fmt.Errorf("parameter %s: %w", p.name, err)
-		}
-		*p.dst = v
-	}
-	var err error
-	if s.ThrottleTime, err = cfg.Duration("service_throttle_time", 's'); err != nil {
-		return Settings{}, err
-	}
-	if s.DefaultProcessLimit, err = cfg.Int("default_process_limit"); err != nil {
+	if err := cfg.Fill(&s); err != nil {
 		return Settings{}, err
 	}
 	if s.QueueDir == "" || s.QueueDir[0] != '/' {

@@ -8,7 +8,7 @@ import (
 	"github.com/postern/postern/pkg/config"
 )
 
-func TestLoadSettings(t *testing.T) {
+func TestFromConfig(t *testing.T) {
 	dir := t.TempDir()
 	mainCF := "queue_directory = /q\nservice_throttle_time = 5\ndaemon_directory = $queue_directory/bin\ndefault_process_limit = 7\n"
 	if err := os.WriteFile(dir+"/main.cf", []byte(mainCF), 0o644); err != nil {
@@ -18,7 +18,7 @@ func TestLoadSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := LoadSettings(cfg)
+	s, err := FromConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,10 +30,10 @@ func TestLoadSettings(t *testing.T) {
 	}
 }
 
-func TestLoadSettingsErrors(t *testing.T) {
+func TestFromConfigErrors(t *testing.T) {
 	tests := []struct{ mainCF, want string }{
 		{"queue_directory = relative\n", `queue_directory must be an absolute path name: "relative"`},
-		{"service_throttle_time = soon\n", "service_throttle_time = soon: bad time value"},
+		{"service_throttle_time = soon\n", "parameter service_throttle_time: bad time value or unit: soon"},
 	}
 	for _, tt := range tests {
 		dir := t.TempDir()
@@ -44,7 +44,7 @@ func TestLoadSettingsErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := LoadSettings(cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := FromConfig(cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: error %v, want %q", tt.mainCF, err, tt.want)
 		}
 	}

@@ -113,7 +113,7 @@ func New(configDir string, log *maillog.Logger) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	settings, err := LoadSettings(cfg)
+	settings, err := FromConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
