@@ -11,6 +11,17 @@ import (
 	"github.com/postern/postern/pkg/match"
 )
 
+// tableParams are the lists FromConfig turns into domain lists and
+// transport tables.
+type tableParams struct {
+	ParentStyles          string   `param:"parent_domain_matches_subdomains"`
+	MyDestination         []string `param:"mydestination"`
+	VirtualAliasDomains   []string `param:"virtual_alias_domains"`
+	VirtualMailboxDomains []string `param:"virtual_mailbox_domains"`
+	RelayDomains          []string `param:"relay_domains"`
+	TransportMaps         []string `param:"transport_maps"`
+}
+
 // FromConfig builds a resolver from cfg. localAddrs are this host's
 // addresses for inet_interfaces and proxy_interfaces (the caller knows the
 // interfaces). openTable opens table items; nil means maps.Open with
@@ -19,83 +30,53 @@ func FromConfig(cfg *config.Config, localAddrs []netip.Addr, openTable func(spec
 	if openTable == nil {
 		openTable = func(spec string) (maps.Table, error) { return maps.Open(spec, maps.Options{}) }
 	}
-	s := Settings{LocalAddresses: localAddrs}
-	strs := []struct {
-		name string
-		dst  *string
-	}{
-		{"myhostname", &s.MyHostname}, {"myorigin", &s.MyOrigin}, {"mydomain", &s.MyDomain},
-		{"recipient_delimiter", &s.RecipientDelimiter},
-		{"local_transport", &s.LocalTransport}, {"virtual_transport", &s.VirtualTransport},
-		{"relay_transport", &s.RelayTransport}, {"default_transport", &s.DefaultTransport},
-		{"error_service_name", &s.ErrorTransport}, {"relayhost", &s.RelayHost},
-		{"empty_address_recipient", &s.EmptyAddressRecipient},
-	}
-	for _, p := range strs {
-		v, err := cfg.Get(p.name)
-		if err != nil {
-			return nil, err
-		}
-		*p.dst = v
-	}
-	bools := []struct {
-		name string
-		dst  *bool
-	}{
-		{"append_at_myorigin", &s.AppendAtMyOrigin}, {"append_dot_mydomain", &s.AppendDotMyDomain},
-		{"allow_percent_hack", &s.AllowPercentHack}, {"swap_bangpath", &s.SwapBangpath},
-	}
-	for _, p := range bools {
-		v, err := cfg.Bool(p.name)
-		if err != nil {
-			return nil, err
-		}
-		*p.dst = v
-	}
-	parents, err := cfg.Get("parent_domain_matches_subdomains")
-	if err != nil {
+	r := &Resolver{s: Settings{LocalAddresses: localAddrs}}
+	var p tableParams
+	if err := cfg.Fill(&r.s); err != nil {
 		return nil, err
 	}
-	r := &Resolver{s: s}
-	lists := []struct {
-		name string
-		dst  **match.DomainList
-	}{
-		{"mydestination", &r.s.MyDestination}, {"virtual_alias_domains", &r.s.VirtualAliasDomains},
-		{"virtual_mailbox_domains", &r.s.VirtualMailboxDomains}, {"relay_domains", &r.s.RelayDomains},
+	if err := cfg.Fill(&p); err != nil {
+		return nil, err
 	}
-	for _, l := range lists {
-		items, err := cfg.List(l.name)
-		if err != nil {
-			r.Close()
-			return nil, err
-		}
-		list, err := match.NewDomainList(l.name, items, match.Options{ParentStyle: match.ParentStyle(parents, l.name), OpenTable: openTable})
-		if err != nil {
-			r.Close()
-			return nil, err
-		}
-		*l.dst = list
-	}
-	specs, err := cfg.List("transport_maps")
-	if err != nil {
+	if err := r.openTables(p, openTable); err != nil {
 		r.Close()
 		return nil, err
 	}
-	if len(specs) > 0 {
-		var tables []maps.Table
-		for _, spec := range specs {
-			t, err := openTable(spec)
-			if err != nil {
-				NewTransportMaps(tables).Close()
-				r.Close()
-				return nil, fmt.Errorf("transport_maps: %w", err)
-			}
-			tables = append(tables, t)
-		}
-		r.s.TransportMaps = NewTransportMaps(tables)
-	}
 	return r, nil
+}
+
+// openTables builds the domain lists and the transport tables.
+func (r *Resolver) openTables(p tableParams, openTable func(spec string) (maps.Table, error)) error {
+	for _, l := range []struct {
+		name  string
+		items []string
+		dst   **match.DomainList
+	}{
+		{"mydestination", p.MyDestination, &r.s.MyDestination},
+		{"virtual_alias_domains", p.VirtualAliasDomains, &r.s.VirtualAliasDomains},
+		{"virtual_mailbox_domains", p.VirtualMailboxDomains, &r.s.VirtualMailboxDomains},
+		{"relay_domains", p.RelayDomains, &r.s.RelayDomains},
+	} {
+		list, err := match.NewDomainList(l.name, l.items, match.Options{ParentStyle: match.ParentStyle(p.ParentStyles, l.name), OpenTable: openTable})
+		if err != nil {
+			return err
+		}
+		*l.dst = list
+	}
+	if len(p.TransportMaps) == 0 {
+		return nil
+	}
+	var tables []maps.Table
+	for _, spec := range p.TransportMaps {
+		t, err := openTable(spec)
+		if err != nil {
+			NewTransportMaps(tables).Close()
+			return fmt.Errorf("transport_maps: %w", err)
+		}
+		tables = append(tables, t)
+	}
+	r.s.TransportMaps = NewTransportMaps(tables)
+	return nil
 }
 
 // Close releases the tables of a resolver built by FromConfig.

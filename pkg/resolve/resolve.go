@@ -50,9 +50,9 @@ func (c Class) Final() bool {
 // Settings are the parameters the resolver uses. New fills them from a
 // main.cf; tests may build them directly.
 type Settings struct {
-	MyHostname string // myhostname
-	MyOrigin   string // myorigin, appended to an address without domain
-	MyDomain   string // mydomain, for append_dot_mydomain
+	MyHostname string `param:"myhostname"`
+	MyOrigin   string `param:"myorigin"` // appended to an address without domain
+	MyDomain   string `param:"mydomain"` // for append_dot_mydomain
 
 	MyDestination         *match.DomainList // mydestination
 	VirtualAliasDomains   *match.DomainList // virtual_alias_domains
@@ -64,20 +64,20 @@ type Settings struct {
 	LocalAddresses []netip.Addr
 
 	TransportMaps      *TransportMaps // transport_maps; nil when empty
-	RecipientDelimiter string         // recipient_delimiter
+	RecipientDelimiter string         `param:"recipient_delimiter"`
 
-	LocalTransport   string // local_transport, e.g. "local:$myhostname"
-	VirtualTransport string // virtual_transport
-	RelayTransport   string // relay_transport
-	DefaultTransport string // default_transport
-	ErrorTransport   string // error_service_name
-	RelayHost        string // relayhost
+	LocalTransport   string `param:"local_transport"` // e.g. "local:$myhostname"
+	VirtualTransport string `param:"virtual_transport"`
+	RelayTransport   string `param:"relay_transport"`
+	DefaultTransport string `param:"default_transport"`
+	ErrorTransport   string `param:"error_service_name"`
+	RelayHost        string `param:"relayhost"`
 
-	AppendAtMyOrigin      bool   // append_at_myorigin
-	AppendDotMyDomain     bool   // append_dot_mydomain
-	AllowPercentHack      bool   // allow_percent_hack
-	SwapBangpath          bool   // swap_bangpath
-	EmptyAddressRecipient string // empty_address_recipient
+	AppendAtMyOrigin      bool   `param:"append_at_myorigin"`
+	AppendDotMyDomain     bool   `param:"append_dot_mydomain"`
+	AllowPercentHack      bool   `param:"allow_percent_hack"`
+	SwapBangpath          bool   `param:"swap_bangpath"`
+	EmptyAddressRecipient string `param:"empty_address_recipient"`
 }
 
 // Resolver resolves recipients with fixed settings. It is safe for
