@@ -141,21 +141,20 @@ func (c *Config) lookupValue(name, transport string) (Param, string, error) {
 }
 
 // transportValue returns <transport><suffix>: its setting, else its
-// master.cf-derived or built-in default, else the suffix's default
+// built-in or master.cf-derived default, else the suffix's default
 // ($default_<suffix> and the like).
 func (c *Config) transportValue(transport, suffix string) (Param, string, error) {
 	name := transport + suffix
-	p, ok := c.param(name)
-	if !ok {
-		def, known := transportSuffixDefault(strings.TrimPrefix(suffix, "_"))
-		if !known {
-			return Param{}, "", fmt.Errorf("config.Fill: unknown per-transport parameter %s", suffix)
-		}
-		p = transportParam(name, suffix)
-		value, err := c.Expand(def)
+	p := transportParam(name, suffix)
+	if _, set := c.settings[name]; set || c.Known(name) {
+		value, err := c.Get(name)
 		return p, value, err
 	}
-	value, err := c.Get(name)
+	def, known := transportSuffixDefault(strings.TrimPrefix(suffix, "_"))
+	if !known {
+		return Param{}, "", fmt.Errorf("config.Fill: unknown per-transport parameter %s", suffix)
+	}
+	value, err := c.Expand(def)
 	return p, value, err
 }
 

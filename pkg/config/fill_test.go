@@ -175,6 +175,14 @@ func TestFillTransport(t *testing.T) {
 	if local.Concurrency != 7 || local.Recipients != 50 || local.RateDelay != 0 {
 		t.Errorf("other = %+v", local)
 	}
+	c.Set("other_destination_concurrency_limit", "4")
+	if err := c.FillTransport("other", &local); err != nil || local.Concurrency != 4 {
+		t.Errorf("other = %+v, %v; want the setting 4", local, err)
+	}
+	var builtin transportLimits
+	if err := c.FillTransport("local", &builtin); err != nil || builtin.Concurrency != 2 || builtin.Recipients != 1 {
+		t.Errorf("local = %+v, %v; want the built-in defaults 2 and 1", builtin, err)
+	}
 	c.Set("relay_initial_destination_concurrency", "0")
 	if err := c.FillTransport("relay", &relay); err == nil || err.Error() != "invalid relay_initial_destination_concurrency parameter value 0 < 1" {
 		t.Errorf("bad per-transport bound: %v", err)
