@@ -3,7 +3,6 @@ package qmgr
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,18 +11,20 @@ import (
 
 // Settings are the parameters the queue manager uses.
 type Settings struct {
-	MyHostname string // myhostname: the DSN's host and Reporting-MTA
+	MyHostname string `param:"myhostname"` // the DSN's host and Reporting-MTA
 
-	QueueRunDelay      time.Duration // queue_run_delay: deferred queue scans
-	MinimalBackoff     time.Duration // minimal_backoff_time
-	MaximalBackoff     time.Duration // maximal_backoff_time
-	MaximalLifetime    time.Duration // maximal_queue_lifetime
-	BounceLifetime     time.Duration // bounce_queue_lifetime, for null-sender mail
-	ActiveLimit        int           // qmgr_message_active_limit
-	InitialConcurrency int           // initial_destination_concurrency
-	ReturnSizeLimit    int64         // bounce_size_limit: the most of the message a notification returns
-	DoubleBounceSender string        // double_bounce_sender@myhostname
-	DoubleBounceNotice string        // 2bounce_notice_recipient
+	QueueRunDelay      time.Duration `param:"queue_run_delay"` // deferred queue scans
+	MinimalBackoff     time.Duration `param:"minimal_backoff_time"`
+	MaximalBackoff     time.Duration `param:"maximal_backoff_time"`
+	MaximalLifetime    time.Duration `param:"maximal_queue_lifetime"`
+	BounceLifetime     time.Duration `param:"bounce_queue_lifetime"` // for null-sender mail
+	ActiveLimit        int           `param:"qmgr_message_active_limit"`
+	InitialConcurrency int           `param:"initial_destination_concurrency"`
+	// ReturnSizeLimit is bounce_size_limit: the most of the message a
+	// notification returns.
+	ReturnSizeLimit    int64  `param:"bounce_size_limit"`
+	DoubleBounceSender string // double_bounce_sender@myhostname
+	DoubleBounceNotice string `param:"2bounce_notice_recipient"`
 	// NotifyBounces is true when notify_classes has bounce or 2bounce:
 	// an undeliverable bounce then goes to DoubleBounceNotice.
 	NotifyBounces bool
@@ -36,89 +37,45 @@ type Settings struct {
 	RecipientLimit   func(transport string) int
 }
 
+// derivedParams are the parameters FromConfig combines into Settings.
+type derivedParams struct {
+	DoubleBounceSender string   `param:"double_bounce_sender"`
+	NotifyClasses      []string `param:"notify_classes"`
+	Defaults           transportLimits
+}
+
+// transportLimits are the per-transport parameters, or their defaults.
+type transportLimits struct {
+	Concurrency int `param:"_destination_concurrency_limit"`
+	Recipients  int `param:"_destination_recipient_limit"`
+}
+
 // FromConfig reads the queue manager's parameters from cfg.
 func FromConfig(cfg *config.Config) (*Settings, error) {
 	s := &Settings{}
-	var err error
-	if s.MyHostname, err = cfg.Get("myhostname"); err != nil {
+	var p derivedParams
+	if err := cfg.Fill(s); err != nil {
 		return nil, err
 	}
-	durations := []struct {
-		name string
-		unit byte
-		dst  *time.Duration
-	}{
-		{"queue_run_delay", 's', &s.QueueRunDelay},
-		{"minimal_backoff_time", 's', &s.MinimalBackoff},
-		{"maximal_backoff_time", 's', &s.MaximalBackoff},
-		{"maximal_queue_lifetime", 'd', &s.MaximalLifetime},
-		{"bounce_queue_lifetime", 'd', &s.BounceLifetime},
-	}
-	for _, d := range durations {
-		if *d.dst, err = cfg.Duration(d.name, d.unit); err != nil {
-			return nil, err
-		}
-	}
-	ints := []struct {
-		name string
-		dst  *int
-	}{
-		{"qmgr_message_active_limit", &s.ActiveLimit},
-		{"initial_destination_concurrency", &s.InitialConcurrency},
-	}
-	for _, p := range ints {
-		if *p.dst, err = cfg.Int(p.name); err != nil {
-			return nil, err
-		}
-	}
-	if s.ReturnSizeLimit, err = cfg.Size("bounce_size_limit"); err != nil {
+	if err := cfg.FillTransport("default", &p); err != nil {
 		return nil, err
 	}
-	sender, err := cfg.Get("double_bounce_sender")
-	if err != nil {
-		return nil, err
-	}
-	s.DoubleBounceSender = sender + "@" + s.MyHostname
-	if s.DoubleBounceNotice, err = cfg.Get("2bounce_notice_recipient"); err != nil {
-		return nil, err
-	}
-	classes, err := cfg.List("notify_classes")
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range classes {
+	s.DoubleBounceSender = p.DoubleBounceSender + "@" + s.MyHostname
+	for _, c := range p.NotifyClasses {
 		if c := strings.ToLower(c); c == "bounce" || c == "2bounce" {
 			s.NotifyBounces = true
 		}
 	}
-	if s.ConcurrencyLimit, err = perTransport(cfg, "_destination_concurrency_limit"); err != nil {
-		return nil, err
+	limits := func(transport string) transportLimits {
+		var l transportLimits
+		if cfg.FillTransport(transport, &l) != nil {
+			return p.Defaults // a bad per-transport value: the defaults
+		}
+		return l
 	}
-	if s.RecipientLimit, err = perTransport(cfg, "_destination_recipient_limit"); err != nil {
-		return nil, err
-	}
+	s.ConcurrencyLimit = func(t string) int { return limits(t).Concurrency }
+	s.RecipientLimit = func(t string) int { return limits(t).Recipients }
 	return s, nil
-}
-
-// perTransport returns a lookup of <transport>SUFFIX with default_SUFFIX
-// as the fallback. The default is checked now; a bad per-transport value
-// falls back to it.
-func perTransport(cfg *config.Config, suffix string) (func(string) int, error) {
-	def, err := cfg.Int("default" + suffix)
-	if err != nil {
-		return nil, err
-	}
-	return func(transport string) int {
-		v, err := cfg.Get(transport + suffix)
-		if err != nil || v == "" {
-			return def
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 0 {
-			return def
-		}
-		return n
-	}, nil
 }
 
 // lifetime returns how long a message from sender may stay queued.
