@@ -111,3 +111,24 @@ func TestWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestMaildropFileReadableByPickup: a committed maildrop file is mode 0744,
+// as Postfix's postdrop leaves it, so that pickup (mail_owner) can read a
+// file written by root or by any user.
+func TestMaildropFileReadableByPickup(t *testing.T) {
+	layout := queue.NewLayout(t.TempDir(), nil, 1, false)
+	if err := layout.MakeDirs(); err != nil {
+		t.Fatal(err)
+	}
+	id, err := Write(layout, &Submission{Sender: "alice", Recipients: []string{"bob"}}, strings.NewReader("x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(layout.Path(queue.Maildrop, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o744 || !queue.ModeReady(st.Mode()) {
+		t.Errorf("maildrop file mode %v, want 0744 and ready", st.Mode())
+	}
+}

@@ -84,9 +84,20 @@ func (p *Pickup) pick(ctx context.Context, e queue.Entry) error {
 	if errors.Is(err, errSkip) {
 		return nil
 	}
+	if errors.Is(err, os.ErrPermission) {
+		// Never destroy a message pickup cannot read: it stays for the
+		// administrator (Postfix keeps it too).
+		p.Log.Warning("open input file %s: %v -- left in place", rel, err)
+		return nil
+	}
 	if err != nil {
-		p.Log.Warning("%s: %v -- removed", rel, err)
-		os.Remove(e.Path)
+		// Not a committed regular file (a link or a device planted in
+		// maildrop/): set aside, never followed, never deleted.
+		p.Log.Warning("%s: %v", rel, err)
+		p.Log.Warning("saving corrupt file %q from queue %q to queue %q", e.ID, queue.Maildrop, queue.Corrupt)
+		if err := p.Layout.MoveEntry(e, queue.Corrupt); err != nil {
+			p.Log.Warning("%v", err)
+		}
 		return nil
 	}
 	defer f.file.Close()

@@ -237,12 +237,39 @@ func TestPickupRefusesLinks(t *testing.T) {
 	if got := f.ids(t, queue.Maildrop); len(got) != 0 {
 		t.Errorf("links left in maildrop: %v", got)
 	}
+	if got := f.ids(t, queue.Corrupt); len(got) != 2 {
+		t.Errorf("links not set aside in corrupt: %v", got)
+	}
 	if _, err := os.Stat(secret); err != nil {
 		t.Errorf("the link target was touched: %v", err)
 	}
-	for _, want := range []string{"maildrop/ABCDE11111: ", "maildrop/ABCDE22222: file has 2 links -- removed"} {
+	for _, want := range []string{"maildrop/ABCDE11111: ", "maildrop/ABCDE22222: file has 2 links", `saving corrupt file "ABCDE22222" from queue "maildrop" to queue "corrupt"`} {
 		if !strings.Contains(f.log(), want) {
 			t.Errorf("log lacks %q:\n%s", want, f.log())
 		}
+	}
+}
+
+// TestPickupKeepsUnreadableFile: a maildrop file pickup may not open is
+// warned about and left where it is, never removed.
+func TestPickupKeepsUnreadableFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads any file; the root end-to-end test covers the installed model")
+	}
+	f := newFixture(t, true)
+	id, err := maildrop.Write(f.layout, &maildrop.Submission{Sender: "alice", Recipients: []string{"bob"}}, strings.NewReader("x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := f.layout.Path(queue.Maildrop, id)
+	if err := os.Chmod(path, 0o300); err != nil {
+		t.Fatal(err)
+	}
+	f.pickup.Scan(context.Background())
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("unreadable maildrop file was removed: %v\nlog:\n%s", err, f.log())
+	}
+	if want := "open input file maildrop/" + id + ": "; !strings.Contains(f.log(), want) || !strings.Contains(f.log(), "permission denied -- left in place") {
+		t.Errorf("log lacks %q ... permission denied -- left in place:\n%s", want, f.log())
 	}
 }

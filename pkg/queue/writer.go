@@ -21,6 +21,10 @@ const (
 	modeWriting       os.FileMode = 0o600 // being written
 	modeReady         os.FileMode = 0o700 // committed
 	modeForcedExpired os.FileMode = 0o010 // postsuper -e/-f
+	// modeMaildropRead is added to maildrop files, as Postfix's postdrop
+	// does: their writer is root or a user, and pickup (mail_owner) must
+	// be able to read them. maildrop/ (0730) keeps everyone else out.
+	modeMaildropRead os.FileMode = 0o044
 )
 
 // Writer writes one new queue file. Create it with Layout.Create, write the
@@ -44,6 +48,7 @@ type Writer struct {
 	state      writerState
 	line       []byte
 	recipients []Recipient
+	extraMode  os.FileMode // permission bits beyond the owner's
 }
 
 type writerState int
@@ -86,6 +91,13 @@ func (l *Layout) Create(queue string) (*Writer, error) {
 	if err := unix.Flock(int(file.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		return fail(fmt.Errorf("lock %s: %w", tmp, err))
 	}
+	var extra os.FileMode
+	if queue == Maildrop {
+		extra = modeMaildropRead
+		if err := file.Chmod(modeWriting | extra); err != nil {
+			return fail(fmt.Errorf("chmod %s: %w", tmp, err))
+		}
+	}
 	st, err := file.Stat()
 	if err != nil {
 		return fail(fmt.Errorf("fstat %s: %w", tmp, err))
@@ -105,7 +117,7 @@ func (l *Layout) Create(queue string) (*Writer, error) {
 		if err != nil {
 			return fail(err)
 		}
-		w := &Writer{ID: id, Queue: queue, Path: final, layout: l, file: file}
+		w := &Writer{ID: id, Queue: queue, Path: final, layout: l, file: file, extraMode: extra}
 		w.buf = bufio.NewWriterSize(file, 64<<10)
 		return w, nil
 	}
@@ -372,9 +384,28 @@ func (w *Writer) Commit() error {
 		return err
 	}
 	w.state = stateDone
-	if err := w.layout.syncer.Sync(filepath.Dir(w.Path)); err != nil {
+	err := w.layout.syncer.Sync(filepath.Dir(w.Path))
+	if errors.Is(err, os.ErrPermission) {
+		// A set-group-id postdrop may write to maildrop/ (0730) but not
+		// open it to fsync it: sync the file system that holds it.
+		err = w.syncFileSystem()
+	}
+	closeErr := w.file.Close()
+	if err == nil && closeErr != nil {
+		err = fmt.Errorf("close %s: %w", w.Path, closeErr)
+	}
+	if err != nil {
 		os.Remove(w.Path)
 		return err
+	}
+	return nil
+}
+
+// syncFileSystem makes the new directory entry durable without access
+// to the directory itself, with syncfs(2) on the file.
+func (w *Writer) syncFileSystem() error {
+	if err := unix.Syncfs(int(w.file.Fd())); err != nil {
+		return fmt.Errorf("syncfs %s: %w", w.Path, err)
 	}
 	return nil
 }
@@ -393,14 +424,11 @@ func (w *Writer) finish() error {
 	if _, err := w.file.WriteAt(size, w.sizeOffset); err != nil {
 		return fmt.Errorf("write %s: %w", w.Path, err)
 	}
-	if err := w.file.Chmod(modeReady); err != nil {
+	if err := w.file.Chmod(modeReady | w.extraMode); err != nil {
 		return fmt.Errorf("chmod %s: %w", w.Path, err)
 	}
 	if err := w.file.Sync(); err != nil {
 		return fmt.Errorf("fsync %s: %w", w.Path, err)
-	}
-	if err := w.file.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", w.Path, err)
 	}
 	return nil
 }
