@@ -348,7 +348,7 @@ func TestMasterDebianMasterCF(t *testing.T) {
 	in := newMasterRun(t, masterRunOptions{
 		masterCF: string(stock),
 		mainCF:   "inet_interfaces = " + address + "\n",
-		daemons:  []string{"smtpd", "pickup", "cleanup", "qmgr", "smtp", "local"},
+		daemons:  []string{"smtpd", "pickup", "cleanup", "qmgr", "showq", "smtp", "local"},
 		asRoot:   true,
 	})
 	if err := os.Symlink(harness.Bin(t, "virtual"), filepath.Join(in.daemonDir, "virtual")); err != nil {
@@ -380,7 +380,6 @@ func TestMasterDebianMasterCF(t *testing.T) {
 		"service flush: flush is built into qmgr; not started",
 		"service proxymap: proxymap is built into every program that reads tables; not started",
 		"service proxywrite: proxymap is built into every program that reads tables; not started",
-		"service showq: showq is built into postqueue; not started",
 		"service anvil: anvil is built into smtpd; not started",
 		"service scache: scache is built into smtp; not started",
 		"service postlog: postlogd is built into master",
@@ -405,7 +404,7 @@ func TestMasterDebianMasterCF(t *testing.T) {
 			t.Errorf("no daemon for service %s", service)
 		}
 	}
-	for _, service := range []string{"cleanup", "relay", "local", "virtual"} {
+	for _, service := range []string{"cleanup", "relay", "local", "virtual", "showq"} {
 		if pid := findDaemonOf(in.masterPID, service); pid != 0 {
 			t.Errorf("daemon %d runs for service %s, which nobody used", pid, service)
 		}

@@ -1,257 +1,70 @@
-// Gathering the queue listing: Postern's postqueue reads the queue directories itself (Postfix asks showq).
+// postqueue -p and -j: the listing, read directly by a user who may read the queue, otherwise asked of the showq service.
 package main
 
 import (
 	"bufio"
-	"bytes"
+	"context"
+	"errors"
 	"fmt"
-	"os"
-	"strings"
-	"unicode/utf8"
+	"path/filepath"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/queue/cli"
+	"github.com/postern/postern/pkg/showq"
 )
 
-// listedQueues are the queues shown, in showq's order.
-var listedQueues = []string{queue.Maildrop, queue.Active, queue.Incoming, queue.Deferred, queue.Hold}
-
-// listedMessage is one message as the listing shows it.
-type listedMessage struct {
-	queue, id    string
-	arrival      int64
-	size         int64
-	forcedExpire bool
-	sender       string
-	recipients   []listedRecipient
-}
-
-type listedRecipient struct {
-	address, reason string
-}
-
-// list writes the whole listing, in the -p or -j format.
+// list writes the listing. Root and the owner of an unprivileged
+// instance read the queue directories themselves (so the listing works
+// while the mail system is down); everyone else asks the showq daemon,
+// which reads them as mail_owner, as Postfix's postqueue does.
 func list(tool *cli.Tool, out *bufio.Writer, asJSON bool) error {
-	emptyAddr, err := tool.Config.Get("empty_address_recipient")
-	if err != nil {
-		return err
-	}
-	var text *textListing
-	if !asJSON {
-		text = &textListing{out: out, long: tool.Layout.LongIDs}
-	}
-	for _, q := range listedQueues {
-		err := tool.Layout.Walk(q, func(e queue.Entry) error {
-			m, ok := readListed(tool, e, emptyAddr)
-			if !ok {
-				return nil
-			}
-			if asJSON {
-				writeJSON(out, m)
-			} else {
-				text.message(m)
-			}
-			return nil
-		})
+	if mayReadQueue(tool.Layout) {
+		emptyAddr, err := tool.Config.Get("empty_address_recipient")
 		if err != nil {
 			return err
 		}
+		l := &showq.Lister{Layout: tool.Layout, EmptyAddress: emptyAddr, Warn: tool.Log.Warning}
+		return l.List(out, asJSON)
 	}
-	if text != nil {
-		text.finish()
-	}
-	return nil
-}
-
-// readListed reads one message for the listing. Files still being written
-// and files that are not regular are skipped, as Postfix skips them; an
-// unreadable file is skipped with a warning (it is left where it is:
-// postqueue does not move files).
-func readListed(tool *cli.Tool, e queue.Entry, emptyAddr string) (listedMessage, bool) {
-	f, err := os.Open(e.Path)
+	service, err := tool.Config.Get("showq_service_name")
 	if err != nil {
-		if !os.IsNotExist(err) {
-			tool.Log.Warning("open %s %s: %s", e.Queue, e.ID, cli.Strerror(err))
-		}
-		return listedMessage{}, false
+		return err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !queue.ModeReady(st.Mode()) {
-		return listedMessage{}, false
-	}
-	m, err := queue.ReadEnvelope(f)
+	mailName, err := tool.Config.Get("mail_name")
 	if err != nil {
-		tool.Log.Warning("%s: %v -- skipping this file", e.ID, err)
-		return listedMessage{}, false
+		return err
 	}
-	lm := listedMessage{
-		queue:        e.Queue,
-		id:           e.ID,
-		arrival:      m.ArrivalTime.Unix(),
-		size:         m.Size.SegmentSize,
-		forcedExpire: queue.ModeForcedExpired(st.Mode()),
-		sender:       printableAddress(m.Sender, emptyAddr),
-	}
-	if m.ArrivalTime.IsZero() || lm.arrival <= 0 {
-		lm.arrival = st.ModTime().Unix()
-	}
-	// Recipients from the defer log come first, with their reasons; the
-	// queue file's pending recipients follow unless already listed.
-	entries, err := tool.Layout.ReadStatus(queue.Defer, e.ID)
-	if err != nil {
-		tool.Log.Warning("%v", err)
-	}
-	var seen map[string]bool
-	if entries != nil {
-		seen = make(map[string]bool, len(entries))
-	}
-	for _, entry := range entries {
-		addr := printableAddress(entry.Recipient, emptyAddr)
-		seen[addr] = true
-		lm.recipients = append(lm.recipients, listedRecipient{address: addr, reason: entry.Reason})
-	}
-	for _, r := range m.Pending() {
-		addr := printableAddress(r.Address, emptyAddr)
-		if !seen[addr] {
-			lm.recipients = append(lm.recipients, listedRecipient{address: addr})
-		}
-	}
-	return lm, true
-}
-
-// printableAddress is an address as showq prints it: the null address as
-// empty_address_recipient, a local part that needs it in quotes, and
-// control characters or broken UTF-8 as '?'.
-func printableAddress(addr, emptyAddr string) string {
-	if addr == "" {
-		return emptyAddr
-	}
-	return printable(quoteLocalPart(addr))
-}
-
-// quoteLocalPart quotes the part before the last '@' when it is not a
-// dot-atom, as RFC 5322 requires: "john doe"@example.com.
-func quoteLocalPart(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	local, domain := addr, ""
-	if at >= 0 {
-		local, domain = addr[:at], addr[at:]
-	}
-	if isDotAtom(local) {
-		return addr
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(local); i++ {
-		if local[i] == '"' || local[i] == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(local[i])
-	}
-	b.WriteByte('"')
-	return b.String() + domain
-}
-
-func isDotAtom(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c == 0x7f || (c < 0x80 && strings.IndexByte("()<>[]:;@\\,\"", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// printable replaces control characters and invalid UTF-8 with '?'.
-func printable(s string) string {
-	if isPrintable(s) {
-		return s
-	}
-	var b bytes.Buffer
-	for len(s) > 0 {
-		r, size := utf8.DecodeRuneInString(s)
-		if (r == utf8.RuneError && size <= 1) || r < 0x20 || r == 0x7f {
-			b.WriteByte('?')
-		} else {
-			b.WriteString(s[:size])
-		}
-		s = s[size:]
-	}
-	return b.String()
-}
-
-func isPrintable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] >= 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// textListing writes the postqueue -p (mailq) format.
-type textListing struct {
-	out   *bufio.Writer
-	long  bool
-	count int
-	bytes int64
-}
-
-func (t *textListing) formats() (header, message, recipient string) {
-	if t.long {
-		return "%-17s %8s %-19s %s\n", "%-17s %8d %19.19s %s\n", "%-17s %8s %-19s %s\n"
-	}
-	return "%-11s %7s %-20s %s\n", "%-11s %7d %20.20s %s\n", "%-11s %7s %-20s %s\n"
-}
-
-func (t *textListing) message(m listedMessage) {
-	header, message, recipient := t.formats()
-	if t.count == 0 {
-		if t.long {
-			fmt.Fprintf(t.out, header, "----Queue ID-----", "--Size--", "---Arrival Time----", "--Sender/Recipient------")
-		} else {
-			fmt.Fprintf(t.out, header, "-Queue ID-", "--Size--", "----Arrival Time----", "-Sender/Recipient-------")
-		}
-	}
-	t.count++
-	t.bytes += m.size
-	id := m.id
+	socket := filepath.Join(tool.Layout.Root, queue.PublicDir, service)
+	err = showq.Request(context.Background(), socket, asJSON, out)
 	switch {
-	case m.forcedExpire:
-		id += "#"
-	case m.queue == queue.Active:
-		id += "*"
-	case m.queue == queue.Hold:
-		id += "!"
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
+		return &exitError{status: cli.ExitSoftware, err: fmt.Errorf("Connect to the %s %s service: %s", mailName, service, cli.Strerror(err))}
+	case errors.Is(err, showq.ErrNoService):
+		return &exitError{status: cli.ExitUnavailable, err: fmt.Errorf("Queue report unavailable - mail system is down (Connect to the %s %s service: %s)", mailName, service, cli.Strerror(err))}
 	}
-	fmt.Fprintf(t.out, message, id, m.size, asctimeField(m.arrival), m.sender)
-	previous := ""
-	for _, r := range m.recipients {
-		reason := r.reason
-		if reason == "" && previous != "" {
-			reason = "reason unavailable"
-		}
-		if reason != "" && reason != previous {
-			fmt.Fprintf(t.out, "%*s(%s)\n", max(76-len(reason), 0), "", reason)
-			previous = reason
-		}
-		fmt.Fprintf(t.out, recipient, "", "", "", r.address)
-	}
-	t.out.WriteByte('\n')
+	return err
 }
 
-func (t *textListing) finish() {
-	if t.count == 0 {
-		t.out.WriteString("Mail queue is empty\n")
-		return
+// exitError is a fatal error with its own exit status.
+type exitError struct {
+	status int
+	err    error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+// mayReadQueue reports whether the real user may read every queue
+// directory the listing covers.
+func mayReadQueue(layout *queue.Layout) bool {
+	for _, dir := range []string{queue.Maildrop, queue.Active, queue.Incoming, queue.Deferred, queue.Hold, queue.Defer} {
+		if unix.Access(filepath.Join(layout.Root, dir), unix.R_OK|unix.X_OK) != nil {
+			return false
+		}
 	}
-	plural := "s"
-	if t.count == 1 {
-		plural = ""
-	}
-	fmt.Fprintf(t.out, "-- %d Kbytes in %d Request%s.\n", t.bytes/1024, t.count, plural)
+	return true
 }

@@ -108,6 +108,10 @@ func runMode(name, configDir string, m mode, target string, env cli.Env) int {
 		if flushErr := out.Flush(); err == nil && flushErr != nil && !errors.Is(flushErr, syscall.EPIPE) {
 			err = fmt.Errorf("output write error: %w", flushErr)
 		}
+		var exit *exitError
+		if errors.As(err, &exit) {
+			return tool.Fatal(exit.status, "%v", exit.err)
+		}
 		if err != nil {
 			return tool.Fatal(cli.ExitUnavailable, "%v", err)
 		}

@@ -16,7 +16,6 @@ var builtInCommands = map[string]string{
 	"trivial-rewrite": "cleanup and qmgr",
 	"bounce":          "qmgr",
 	"flush":           "qmgr",
-	"showq":           "postqueue",
 	"proxymap":        "every program that reads tables",
 	"tlsmgr":          "smtpd and smtp",
 	"anvil":           "smtpd",

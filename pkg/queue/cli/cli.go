@@ -23,6 +23,7 @@ const (
 	ExitFatal       = 1  // msg_fatal
 	ExitUsage       = 64 // EX_USAGE
 	ExitUnavailable = 69 // EX_UNAVAILABLE
+	ExitSoftware    = 70 // EX_SOFTWARE
 )
 
 // Env is a command's standard streams.

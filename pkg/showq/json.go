@@ -1,5 +1,5 @@
 // The postqueue -j format: one JSON object per message per line, quoted as Postfix quotes.
-package main
+package showq
 
 import (
 	"bufio"
