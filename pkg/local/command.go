@@ -23,6 +23,27 @@ const commandTimeLimit = 1000 * time.Second
 // maxCommandOutput bounds the command output quoted in a failure text.
 const maxCommandOutput = 200
 
+// maxCapturedOutput bounds the command output kept in memory; the rest
+// is read and dropped.
+const maxCapturedOutput = 4096
+
+// outputGrace is how long a finished command's output pipe may stay open.
+const outputGrace = 5 * time.Second
+
+// boundedBuffer keeps the first max bytes written to it and drops the
+// rest, reporting every write as complete so the writer is not stopped.
+type boundedBuffer struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	if room := b.max - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
 // sysexit is the meaning of a sysexits(3) exit status.
 type sysexit struct {
 	dsn, text string
@@ -72,14 +93,8 @@ func (d *delivery) command(from origin, cmd, sender string) {
 	defer content.Close()
 	msg := mailbox.Message{Sender: sender, Recipient: from.addr, OriginalRecipient: d.original(), Time: time.Now()}
 	prefix := mailbox.FromLine(sender, msg.Time) + msg.Headers()
-	localPart, domain := splitAddress(from.addr)
-	_, ext := splitExtension(localPart, d.agent.Settings.RecipientDelimiter)
-	env := []string{
-		"PATH=/usr/bin:/bin", "SHELL=" + u.Shell, "HOME=" + u.Home, "LOGNAME=" + u.Name, "USER=" + u.Name,
-		"SENDER=" + sender, "RECIPIENT=" + from.addr, "LOCAL=" + localPart, "DOMAIN=" + domain,
-		"EXTENSION=" + ext, "ORIGINAL_RECIPIENT=" + d.original(),
-	}
-	res := runCommand(d.ctx, cmd, u, d.agent.Privileged, env, io.MultiReader(strings.NewReader(prefix), content))
+	env := d.commandEnv(from.addr, u, sender)
+	res := runCommand(d.ctx, cmd, u, d.agent.Privileged, env, d.agent.Settings.CommandTimeLimit, io.MultiReader(strings.NewReader(prefix), content))
 	if res.Status == ipc.StatusSent {
 		res.Reply = text
 	}
@@ -87,9 +102,15 @@ func (d *delivery) command(from origin, cmd, sender string) {
 }
 
 // runCommand runs cmd with /bin/sh -c, as u when privileged, feeding it
-// stdin, and maps its exit status to a delivery result.
-func runCommand(ctx context.Context, cmd string, u *User, privileged bool, env []string, stdin io.Reader) ipc.RecipientResult {
-	ctx, cancel := context.WithTimeout(ctx, commandTimeLimit)
+// stdin, and maps its exit status to a delivery result. The command
+// leads its own process group (a new session); at the time limit the
+// whole group is killed, so a child it left in the background cannot
+// keep the delivery open. Its output is kept up to maxCapturedOutput.
+func runCommand(ctx context.Context, cmd string, u *User, privileged bool, env []string, limit time.Duration, stdin io.Reader) ipc.RecipientResult {
+	if limit <= 0 {
+		limit = commandTimeLimit
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
 	c.Env = env
@@ -97,17 +118,28 @@ func runCommand(ctx context.Context, cmd string, u *User, privileged bool, env [
 	if st, err := os.Stat(u.Home); err == nil && st.IsDir() {
 		c.Dir = u.Home
 	}
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if privileged {
-		c.SysProcAttr = &syscall.SysProcAttr{Credential: u.Credential(), Setsid: true}
+		c.SysProcAttr.Credential = u.Credential()
 	}
+	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
+	// A descendant that escaped the group may still hold the output
+	// pipe: stop waiting for it shortly after the command ends.
+	c.WaitDelay = outputGrace
 	c.Stdin = stdin
-	var output bytes.Buffer
-	c.Stdout, c.Stderr = &output, &output
+	output := &boundedBuffer{max: maxCapturedOutput}
+	c.Stdout, c.Stderr = output, output
 	err := c.Run()
-	if err == nil {
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil
+	}
+	if err == nil && ctx.Err() == nil {
 		return sent("")
 	}
-	detail := strings.Join(strings.Fields(output.String()), " ")
+	if err == nil {
+		err = ctx.Err()
+	}
+	detail := strings.Join(strings.Fields(output.buf.String()), " ")
 	if len(detail) > maxCommandOutput {
 		detail = detail[:maxCommandOutput]
 	}

@@ -20,8 +20,14 @@ import (
 // else to mail_spool_directory/USER.
 func (d *delivery) mailbox(addr string, u *User, sender string) {
 	s := d.agent.Settings
-	if s.MailboxCommand != "" {
-		d.mailboxCommand(addr, u, sender)
+	cmd, err := d.mailboxCommandFor(u)
+	if err != nil {
+		d.agent.Log.Warning("%s: %v", d.req.QueueID, err)
+		d.add(addr, deferred("4.3.0", "mailbox_command_maps lookup failure"))
+		return
+	}
+	if cmd != "" {
+		d.mailboxCommand(addr, u, sender, cmd)
 		return
 	}
 	req := &mailbox.Request{Locks: s.Locks, Limit: s.MailboxSizeLimit}
@@ -48,17 +54,13 @@ func (d *delivery) mailbox(addr string, u *User, sender string) {
 	d.write(addr, u, sender, req, text)
 }
 
-// mailboxCommand runs mailbox_command, expanded for the recipient, with
-// u's privileges, or default_privs' for root.
-func (d *delivery) mailboxCommand(addr string, u *User, sender string) {
-	s := d.agent.Settings
-	localPart, domain := splitAddress(addr)
-	localPart = strings.ToLower(localPart)
-	_, ext := splitExtension(localPart, s.RecipientDelimiter)
-	vars := map[string]string{"user": u.Name, "home": u.Home, "shell": u.Shell, "extension": ext,
-		"recipient_delimiter": s.RecipientDelimiter, "local": localPart, "domain": domain, "recipient": addr}
-	cmd, err := s.Config.ExpandWith(s.MailboxCommand, vars)
-	if err == nil && u.UID == 0 && d.agent.Privileged {
+// mailboxCommand runs mailbox_command (or u's mailbox_command_maps
+// entry) with u's privileges, or default_privs' for root. As in Postfix
+// local expands nothing in it: the shell sees the recipient's data only
+// through the censored environment ($RECIPIENT, $EXTENSION, ...).
+func (d *delivery) mailboxCommand(addr string, u *User, sender, cmd string) {
+	var err error
+	if u.UID == 0 && d.agent.Privileged {
 		u, err = d.fileOwner("")
 	}
 	if err != nil {
@@ -67,6 +69,22 @@ func (d *delivery) mailboxCommand(addr string, u *User, sender string) {
 		return
 	}
 	d.command(origin{kind: "mailbox", owner: u, addr: strings.ToLower(addr)}, cmd, sender)
+}
+
+// mailboxCommandFor is the command that delivers u's mail: u's entry in
+// mailbox_command_maps, else mailbox_command; "" for none.
+func (d *delivery) mailboxCommandFor(u *User) (string, error) {
+	s := d.agent.Settings
+	for _, t := range s.MailboxCommandMaps {
+		cmd, found, err := t.Lookup(u.Name)
+		if err != nil {
+			return "", fmt.Errorf("%s: table lookup problem: %w", t.Spec(), err)
+		}
+		if found {
+			return cmd, nil
+		}
+	}
+	return s.MailboxCommand, nil
 }
 
 // withSpoolGroup adds the group of a group-writable spool directory
@@ -210,13 +228,24 @@ func (d *delivery) forward(deliveredTo string, to []string, sender string) {
 // whether the address was handled (an empty file means no forwarding).
 func (d *delivery) dotForward(addr, key string, u *User, sender string, depth int, seen visited, vars map[string]string) bool {
 	s := d.agent.Settings
-	paths, err := s.Config.ExpandWith(s.ForwardPath, vars)
-	if err != nil {
-		d.agent.Log.Warning("%s: forward_path: %v", d.req.QueueID, err)
-		d.add(addr, deferred("4.3.5", "mail system configuration error"))
-		return true
+	// As in Postfix: split forward_path first, then expand each entry
+	// with values censored by forward_expansion_filter, so that an
+	// address extension can neither add a path nor leave the filter's
+	// characters.
+	censored := make(map[string]string, len(vars))
+	for k, v := range vars {
+		censored[k] = censor(v, s.ForwardExpansionFilter)
 	}
-	for _, path := range strings.FieldsFunc(paths, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+	for _, pattern := range strings.FieldsFunc(s.ForwardPath, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+		path, err := s.Config.ExpandWith(pattern, censored)
+		if err != nil {
+			d.agent.Log.Warning("%s: forward_path: %v", d.req.QueueID, err)
+			d.add(addr, deferred("4.3.5", "mail system configuration error"))
+			return true
+		}
+		if path == "" {
+			continue
+		}
 		text, exists, err := readAs(path, u, d.agent.Privileged)
 		if err != nil {
 			d.agent.Log.Warning("%s: %v", d.req.QueueID, err)

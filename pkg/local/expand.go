@@ -36,6 +36,7 @@ type delivery struct {
 	done     map[string]bool
 	verify   bool
 	outcomes []outcome
+	attrs    map[string]string // the queue file's named attributes, read on first use
 }
 
 // visited holds the alias names and users whose .forward were expanded on
@@ -251,7 +252,9 @@ func (d *delivery) unknownUser(addr, name, sender string, depth int, seen visite
 		d.add(addr, deferred("4.3.5", "mail system configuration error"))
 		return
 	}
-	d.items(aliases.ParseValue(relay), origin{kind: "include", owner: owner, addr: strings.ToLower(addr)}, sender, depth+1, seen)
+	// One address, as in Postfix: never a list, a command or a file.
+	relay = strings.TrimSpace(relay)
+	d.items([]aliases.Item{{Kind: aliases.Address, Text: relay}}, origin{kind: "include", owner: owner, addr: strings.ToLower(addr)}, sender, depth+1, seen)
 }
 
 // items delivers each item of an alias, .forward or :include: value;

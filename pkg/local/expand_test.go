@@ -221,9 +221,9 @@ func TestDuplicatesDeliveredOnce(t *testing.T) {
 }
 
 func TestMailboxCommand(t *testing.T) {
-	f := newFixture(t, nil, map[string]string{"mailbox_command": `cat > "$home/procmail-$user-${extension}"`, "recipient_delimiter": "+"})
+	f := newFixture(t, nil, map[string]string{"mailbox_command": `cat > "$HOME/procmail-$USER-${EXTENSION}"`, "recipient_delimiter": "+"})
 	r := f.deliver(testContent, "carol+lists@example.test")[0]
-	want := `delivered to command: cat > "` + f.users["carol"].Home + `/procmail-carol-lists"`
+	want := `delivered to command: cat > "$HOME/procmail-$USER-${EXTENSION}"`
 	if r.Status != ipc.StatusSent || r.Reply != want {
 		t.Fatalf("result %+v, want reply %q", r, want)
 	}
@@ -233,5 +233,32 @@ func TestMailboxCommand(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(f.spool); len(entries) != 0 {
 		t.Errorf("spool mailbox written besides mailbox_command")
+	}
+}
+
+// TestMailboxCommandNoExpansion: local expands no $name in
+// mailbox_command; the recipient's data reaches the shell only through
+// the environment, censored by command_expansion_filter, so an address
+// extension with shell syntax runs nothing.
+func TestMailboxCommandNoExpansion(t *testing.T) {
+	f := newFixture(t, nil, map[string]string{
+		"mailbox_command":     `printf '%s|%s|%s|%s\n' "$RECIPIENT" "$EXTENSION" "$LOCAL" "$recipient" > "$HOME/env"`,
+		"recipient_delimiter": "+",
+	})
+	marker := filepath.Join(t.TempDir(), "x")
+	rcpt := "carol+`touch${IFS}" + marker + "`$(touch${IFS}" + marker + ")@example.test"
+	r := f.deliver(testContent, rcpt)[0]
+	if r.Status != ipc.StatusSent {
+		t.Fatalf("result %+v", r)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatalf("a command from the recipient address ran")
+	}
+	got := f.read(filepath.Join(f.users["carol"].Home, "env"))
+	ext := "_touch__IFS_" + censor(marker, "1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+	ext = ext + "__" + "_touch__IFS_" + censor(marker, "1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") + "_"
+	want := strings.ToLower("carol+"+ext+"@example.test") + "|" + strings.ToLower(ext) + "|" + strings.ToLower("carol+"+ext) + "|\n"
+	if got != want {
+		t.Errorf("command environment %q, want %q", got, want)
 	}
 }

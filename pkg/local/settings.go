@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/mailbox"
@@ -33,6 +34,20 @@ type Settings struct {
 	// may name commands and files.
 	CommandsFrom map[string]bool
 	FilesFrom    map[string]bool
+	// MailboxCommandMaps is mailbox_command_maps: a per-user
+	// mailbox_command.
+	MailboxCommandMaps []maps.Table
+	// CommandExpansionFilter is command_expansion_filter: the bytes
+	// allowed in command environment values (others become '_').
+	CommandExpansionFilter string
+	// ForwardExpansionFilter is forward_expansion_filter, for the
+	// $name values in forward_path.
+	ForwardExpansionFilter string
+	// ExportEnvironment is export_environment: variables of local's own
+	// environment passed to commands.
+	ExportEnvironment []string
+	// CommandTimeLimit is command_time_limit.
+	CommandTimeLimit time.Duration
 }
 
 // SettingsFromConfig reads the settings and opens the alias tables. A
@@ -60,6 +75,8 @@ func SettingsFromConfig(cfg *config.Config, warn func(string)) (*Settings, error
 	get("recipient_delimiter", &s.RecipientDelimiter)
 	get("default_privs", &s.DefaultPrivs)
 	get("myorigin", &s.MyOrigin)
+	raw("command_expansion_filter", &s.CommandExpansionFilter)
+	raw("forward_expansion_filter", &s.ForwardExpansionFilter)
 	var lockSpec string
 	get("mailbox_delivery_lock", &lockSpec)
 	if err != nil {
@@ -79,6 +96,12 @@ func SettingsFromConfig(cfg *config.Config, warn func(string)) (*Settings, error
 		return nil, fmt.Errorf("main.cf configuration error: mailbox_size_limit is smaller than message_size_limit")
 	}
 	if s.AllowMinUser, err = cfg.Bool("allow_min_user"); err != nil {
+		return nil, err
+	}
+	if s.CommandTimeLimit, err = cfg.Duration("command_time_limit", 's'); err != nil {
+		return nil, err
+	}
+	if s.ExportEnvironment, err = cfg.List("export_environment"); err != nil {
 		return nil, err
 	}
 	if s.MyDestination, err = cfg.List("mydestination"); err != nil {
@@ -103,6 +126,18 @@ func SettingsFromConfig(cfg *config.Config, warn func(string)) (*Settings, error
 	if strings.HasPrefix(s.HomeMailbox, "/") {
 		return nil, fmt.Errorf("home_mailbox: do not specify absolute pathname: %s", s.HomeMailbox)
 	}
+	cmdSpecs, err := cfg.List("mailbox_command_maps")
+	if err != nil {
+		return nil, err
+	}
+	for _, spec := range cmdSpecs {
+		t, err := maps.Open(spec, maps.Options{})
+		if err != nil {
+			warn(fmt.Sprintf("%s is unavailable. %v", spec, err))
+			t = unavailableTable{spec: spec, err: err}
+		}
+		s.MailboxCommandMaps = append(s.MailboxCommandMaps, t)
+	}
 	specs, err := cfg.List("alias_maps")
 	if err != nil {
 		return nil, err
@@ -126,10 +161,10 @@ func SettingsFromConfig(cfg *config.Config, warn func(string)) (*Settings, error
 
 // Close releases the alias tables.
 func (s *Settings) Close() {
-	for _, t := range s.AliasMaps {
+	for _, t := range append(s.AliasMaps, s.MailboxCommandMaps...) {
 		t.Close()
 	}
-	s.AliasMaps = nil
+	s.AliasMaps, s.MailboxCommandMaps = nil, nil
 }
 
 // isLocalDomain reports whether domain is one this agent delivers for:
