@@ -11,10 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"slices"
-
-	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/maildrop"
 	"github.com/postern/postern/pkg/queue/cli"
 )
@@ -30,7 +26,10 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "postdrop: fatal: %v\n", err)
 		return cli.ExitUsage
 	}
-	if err := checkConfigDir(configDir); err != nil {
+	if err := cli.CleanEnvironment(); err != nil {
+		return cli.Fatalf("postdrop", env, "%v", err)
+	}
+	if err := cli.CheckConfigDir(configDir); err != nil {
 		return cli.Fatalf("postdrop", env, "%v", err)
 	}
 	tool, err := maildrop.StartCommand("postdrop", configDir, stderr)
@@ -43,7 +42,19 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 		return tool.Fatal(cli.ExitFatal, "%v", err)
 	}
 	sub.Origin = origin
+	// Like Postfix's file size limit: a runaway submission stops at
+	// message_size_limit (0 means none) instead of filling the disk.
+	limit, err := tool.Config.Size("message_size_limit")
+	if err != nil {
+		return tool.Fatal(cli.ExitFatal, "%v", err)
+	}
+	if limit > 0 {
+		stdin = &sizeLimited{r: stdin, limit: limit}
+	}
 	if _, err := maildrop.Write(tool.Layout, sub, stdin); err != nil {
+		if errors.Is(err, errTooBig) {
+			return tool.Fatal(cli.ExitFatal, "uid=%d: %v", os.Getuid(), err)
+		}
 		if errors.Is(err, maildrop.ErrNoRecipients) {
 			return tool.Fatal(cli.ExitUsage, "No recipient addresses found in message header")
 		}
@@ -91,26 +102,21 @@ func parseArgs(args []string) (string, *maildrop.Submission, error) {
 	return configDir, sub, nil
 }
 
-// checkConfigDir refuses, in a set-group-id postdrop run by an ordinary
-// user, a configuration directory other than the default unless the
-// default main.cf lists it in alternate_config_directories, as Postfix
-// does: otherwise a user could make postdrop write anywhere the postdrop
-// group can.
-func checkConfigDir(flagValue string) error {
-	dir := config.ConfigDir(flagValue)
-	if os.Getuid() == 0 || os.Getegid() == os.Getgid() || filepath.Clean(dir) == config.DefaultConfigDir {
-		return nil
+// sizeLimited fails a read once more than limit bytes came through.
+type sizeLimited struct {
+	r     io.Reader
+	limit int64
+	n     int64
+}
+
+// errTooBig is returned past message_size_limit.
+var errTooBig = errors.New("message file too big")
+
+func (s *sizeLimited) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if s.n > s.limit {
+		return n, errTooBig
 	}
-	def, err := config.Load(config.DefaultConfigDir)
-	if err != nil {
-		return err
-	}
-	allowed, err := def.List("alternate_config_directories")
-	if err != nil {
-		return err
-	}
-	if !slices.Contains(allowed, filepath.Clean(dir)) {
-		return fmt.Errorf("%s is not listed in alternate_config_directories of %s/main.cf", dir, config.DefaultConfigDir)
-	}
-	return nil
+	return n, err
 }

@@ -92,6 +92,13 @@ func usageError(env cli.Env) int {
 }
 
 func runMode(name, configDir string, m mode, target string, env cli.Env) int {
+	if err := cli.CleanEnvironment(); err != nil {
+		return cli.Fatalf(name, env, "%v", err)
+	}
+	if err := cli.CheckConfigDir(configDir); err != nil {
+		cli.Fatalf(name, env, "%v", err)
+		return cli.ExitUnavailable
+	}
 	tool, err := cli.Start(name, configDir, env)
 	if err != nil {
 		cli.Fatalf(name, env, "%v", err)

@@ -15,8 +15,10 @@ const Version = "0.1.0"
 const ReleaseDate = "20261128"
 
 // DefaultConfigDir is the configuration directory when neither -c nor
-// MAIL_CONFIG names one.
-const DefaultConfigDir = "/etc/postfix"
+// MAIL_CONFIG names one. Like Postfix's compiled-in default it can be set
+// at build time (go build -ldflags -X .../pkg/config.DefaultConfigDir=DIR):
+// the set-group-id commands trust only it.
+var DefaultConfigDir = "/etc/postfix"
 
 // posternDefaults replace Postfix's defaults where Postern deliberately
 // differs (see the package documentation of each entry).

@@ -87,6 +87,10 @@ func (p *Pickup) pick(ctx context.Context, e queue.Entry) error {
 	if errors.Is(err, os.ErrPermission) {
 		// Never destroy a message pickup cannot read: it stays for the
 		// administrator (Postfix keeps it too).
+		var pathErr *os.PathError
+		if errors.As(err, &pathErr) {
+			err = pathErr.Err
+		}
 		p.Log.Warning("open input file %s: %v -- left in place", rel, err)
 		return nil
 	}

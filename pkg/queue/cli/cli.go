@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -60,6 +61,11 @@ func Start(name, configDir string, env Env) (*Tool, error) {
 		return nil, err
 	}
 	opts := maillog.Options{Program: name, Stderr: env.Stderr, StderrName: name}
+	if IsSetgid() {
+		// A set-group-id command run by a user logs through postlogd,
+		// never by opening maillog_file with the group's rights.
+		opts.PostlogSocket = filepath.Join(layout.Root, queue.PublicDir, "postlog")
+	}
 	if err := opts.ReadParams(cfg.Get); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,137 @@
+// Local submission and delivery on a root install (issue 9): no lost mail, no command injection, Postfix's trust rules; each test runs the stock master.cf with real users.
+package tests
+
+import (
+	"fmt"
+	"net/smtp"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postern/postern/tests/internal/harness"
+)
+
+// TestSecuritySubmissionAsRootAndUsers: root's sendmail, a user's
+// sendmail through set-group-id postdrop, and mailq/postqueue -p/-j as a
+// user who cannot read the queue all work; a maildrop file pickup cannot
+// read is warned about and kept.
+func TestSecuritySubmissionAsRootAndUsers(t *testing.T) {
+	in := newRootInstall(t, "default_transport = retry:remote delivery disabled in this test\n", "alice", "bob")
+	in.startAndWait()
+	alice, bob := in.users["alice"], in.users["bob"]
+
+	// root: sendmail -t
+	if res := in.command("", "To: "+alice.name+"\nSubject: from root\n\nhi\n", "sendmail", "-t"); res.ExitCode != 0 {
+		t.Fatalf("root sendmail -t: %s", res)
+	}
+	if got := in.mbox("alice", 1); !strings.Contains(got, "Subject: from root\n") {
+		t.Errorf("alice's mailbox:\n%s", got)
+	}
+	// an ordinary user: sendmail runs set-group-id postdrop
+	if res := in.command("alice", "Subject: from alice\n\nhello bob\n", "sendmail", bob.name); res.ExitCode != 0 {
+		out, _ := exec.Command("sh", "-c", "ls -la "+in.queue+" "+in.cmdDir+"; ls -ld "+in.base+" "+filepath.Dir(in.base)+"; id "+alice.name).CombinedOutput()
+		t.Fatalf("alice's sendmail: %s\n%s", res, out)
+	}
+	if got := in.mbox("bob", 1); !strings.Contains(got, "Subject: from alice\n") || !strings.Contains(got, "From "+alice.name+"@mx.example.test ") {
+		t.Errorf("bob's mailbox:\n%s", got)
+	}
+	in.waitLog(fmt.Sprintf("uid=%d from=<%s>", alice.uid, alice.name), 10*time.Second)
+
+	// a message that stays queued, listed to a user through showq
+	if res := in.command("bob", "Subject: out\n\nx\n", "sendmail", "carol@remote.example"); res.ExitCode != 0 {
+		t.Fatalf("bob's sendmail to a remote address: %s", res)
+	}
+	in.waitLog("to=<carol@remote.example>", 20*time.Second)
+	for _, c := range []struct{ name, want string }{
+		{"postqueue", "carol@remote.example"},
+		{"mailq", "(remote delivery disabled in this test)"},
+	} {
+		args := []string{"-p"}
+		if c.name == "mailq" {
+			args = nil
+		}
+		res := in.command("alice", "", c.name, args...)
+		if res.ExitCode != 0 || !strings.Contains(res.Stdout, c.want) || !strings.Contains(res.Stdout, bob.name+"@mx.example.test") {
+			t.Errorf("%s as a user: %s\nwant %q", c.name, res, c.want)
+		}
+	}
+	// set-group-id postqueue and postdrop trust no other configuration
+	evil := filepath.Join(in.base, "evil")
+	if err := os.MkdirAll(evil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	harness.WriteFile(t, filepath.Join(evil, "main.cf"), "queue_directory = "+in.queue+"\nmaillog_file = "+in.queue+"/maildrop/owned\n")
+	for _, name := range []string{"postqueue", "postdrop"} {
+		res := in.command("alice", "", name, "-c", evil, "-p")
+		if want := evil + " is not listed in alternate_config_directories of " + in.etc + "/main.cf"; res.ExitCode == 0 || !strings.Contains(res.Stderr, want) {
+			t.Errorf("%s -c as a user: %s\nwant %q", name, res, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(in.queue, "maildrop", "owned")); err == nil {
+		t.Errorf("a user's -c made a setgid command write into maildrop/")
+	}
+	res := in.command("alice", "", "postqueue", "-j")
+	if res.ExitCode != 0 || !strings.Contains(res.Stdout, `"queue_name": "deferred"`) || !strings.Contains(res.Stdout, `"address": "carol@remote.example"`) {
+		t.Errorf("postqueue -j as a user: %s", res)
+	}
+
+	// A completed maildrop file pickup (mail_owner) may not read, as an
+	// older postdrop left them: warned about and kept, never removed.
+	stale := filepath.Join(in.queue, "maildrop", "4ABCDE1234")
+	if err := os.WriteFile(stale, []byte("not for pickup"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(stale, alice.uid, alice.gid); err != nil {
+		t.Fatal(err)
+	}
+	if res := in.command("bob", "Subject: wake\n\nx\n", "sendmail", alice.name); res.ExitCode != 0 {
+		t.Fatalf("sendmail: %s", res)
+	}
+	in.mbox("alice", 2)
+	in.waitLog("open input file maildrop/4ABCDE1234: permission denied -- left in place", 10*time.Second)
+	if _, err := os.Stat(stale); err != nil {
+		t.Errorf("pickup removed a file it could not read: %v", err)
+	}
+	if log := in.log(); strings.Contains(log, "-- removed") || strings.Contains(log, "fatal") {
+		t.Errorf("log:\n%s", log)
+	}
+}
+
+// TestSecurityMailboxCommandInjection: a recipient address with shell
+// syntax in its extension runs nothing: mailbox_command (here from
+// mailbox_command_maps) is not expanded by local, and the environment
+// values are censored by command_expansion_filter.
+func TestSecurityMailboxCommandInjection(t *testing.T) {
+	in := newRootInstall(t, "", "alice", "bob")
+	cmdMap := filepath.Join(in.base, "mailbox_commands")
+	bob := in.users["bob"]
+	if err := os.WriteFile(cmdMap, []byte(bob.name+` printf '%s|%s|%s|%s\n' "$RECIPIENT" "$EXTENSION" "$USER" "$CLIENT_HELO" > "$HOME/env"; cat > "$HOME/mail"`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in.appendMainCF(`mailbox_command = /bin/sh -c 'cat > "$HOME/$recipient"'` + "\nmailbox_command_maps = texthash:" + cmdMap + "\n")
+	in.startAndWait()
+	marker := filepath.Join(in.base, "injected")
+	rcpt := bob.name + "+`touch${IFS}" + marker + "`@mx.example.test"
+	if err := smtp.SendMail(in.smtpAddr, nil, "x@remote.example", []string{rcpt}, []byte("Subject: inject\r\n\r\nbody\r\n")); err != nil {
+		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())
+	}
+	in.waitLog("status=sent (delivered to command: ", 30*time.Second)
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a command from the recipient address ran")
+	}
+	env, err := os.ReadFile(filepath.Join(bob.home, "env"))
+	if err != nil {
+		t.Fatalf("the mailbox command did not run: %v\nlog:\n%s", err, in.log())
+	}
+	ext := "_touch__ifs_" + strings.ToLower(marker) + "_"
+	want := fmt.Sprintf("%s+%s@mx.example.test|%s|%s|localhost\n", bob.name, ext, ext, bob.name)
+	if string(env) != want {
+		t.Errorf("command environment %q, want %q", env, want)
+	}
+	if data, _ := os.ReadFile(filepath.Join(bob.home, "mail")); !strings.Contains(string(data), "Subject: inject") {
+		t.Errorf("mailbox command input:\n%s", data)
+	}
+}
