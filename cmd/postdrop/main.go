@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+
 	"github.com/postern/postern/pkg/maildrop"
 	"github.com/postern/postern/pkg/queue/cli"
 )
