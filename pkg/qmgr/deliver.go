@@ -84,10 +84,22 @@ func (a *attempt) decideAll(rcpts []queue.Recipient, status ipc.DeliveryStatus, 
 
 // request sends one delivery request to the transport's agent and returns
 // its per-recipient results; connected tells a failure after the agent
-// answered the connection from one before.
+// answered the connection from one before. It uses a kept connection when
+// there is one, and a new one when the agent has closed the kept one.
 func (a *attempt) request(ctx context.Context, job Job) (results []ipc.RecipientResult, connected bool, err error) {
-	m := a.msg
 	socket := a.q.agentSocket(job.Transport)
+	req := a.deliveryRequest(job)
+	if conn := a.q.agents.get(socket); conn != nil {
+		results, err := exchange(ctx, conn, req)
+		if err == nil {
+			a.q.agents.put(socket, conn, a.q.now())
+			return results, true, nil
+		}
+		conn.Close()
+		if ctx.Err() != nil || !peerHungUp(err) {
+			return nil, true, err
+		}
+	}
 	conn, err := ipc.Dial(ctx, socket, ipc.ProtocolDelivery)
 	if err != nil {
 		var errno syscall.Errno
@@ -96,7 +108,30 @@ func (a *attempt) request(ctx context.Context, job Job) (results []ipc.Recipient
 		}
 		return nil, false, err
 	}
-	defer conn.Close()
+	results, err = exchange(ctx, conn, req)
+	if err != nil {
+		conn.Close()
+		return nil, true, err
+	}
+	a.q.agents.put(socket, conn, a.q.now())
+	return results, true, nil
+}
+
+// exchange sends one request on conn and reads its result.
+func exchange(ctx context.Context, conn *ipc.Conn, req *ipc.DeliveryRequest) ([]ipc.RecipientResult, error) {
+	if err := conn.Send(ctx, req); err != nil {
+		return nil, err
+	}
+	var res ipc.DeliveryResult
+	if err := conn.Expect(ctx, &res); err != nil {
+		return nil, err
+	}
+	return res.Recipients, nil
+}
+
+// deliveryRequest is the request for one job of this attempt.
+func (a *attempt) deliveryRequest(job Job) *ipc.DeliveryRequest {
+	m := a.msg
 	envid, _ := m.Attr(queue.AttrDSNEnvID)
 	req := &ipc.DeliveryRequest{
 		Queue:       queue.Active,
@@ -118,14 +153,7 @@ func (a *attempt) request(ctx context.Context, job Job) (results []ipc.Recipient
 			Notify: ipc.DSNNotify(r.DSNNotify), ORCPT: r.DSNOrcpt,
 		})
 	}
-	if err := conn.Send(ctx, req); err != nil {
-		return nil, true, err
-	}
-	var res ipc.DeliveryResult
-	if err := conn.Expect(ctx, &res); err != nil {
-		return nil, true, err
-	}
-	return res.Recipients, true, nil
+	return req
 }
 
 // capitalize makes a Go system error read as the C library's strerror:

@@ -53,6 +53,7 @@ type Manager struct {
 	full         bool // a scan stopped at qmgr_message_active_limit
 	active       map[string]bool
 	windows      map[string]*Window
+	agents       agentPool
 	wg           sync.WaitGroup
 }
 
@@ -128,12 +129,18 @@ func (q *Manager) Run(ctx context.Context) error {
 	}
 	ticker := time.NewTicker(q.Settings.QueueRunDelay)
 	defer ticker.Stop()
+	expiry := time.NewTicker(agentIdleLimit / 2)
+	defer expiry.Stop()
 	q.poke()
 	for {
 		select {
 		case <-ctx.Done():
 			q.wg.Wait()
+			q.agents.closeAll()
 			return nil
+		case <-expiry.C:
+			q.agents.expire(q.now())
+			continue
 		case <-ticker.C:
 			q.mu.Lock()
 			q.scanDeferred = true

@@ -267,6 +267,52 @@ func TestDeferredWaitsUntilDueOrFlush(t *testing.T) {
 	h.stop()
 }
 
+// deliverOneByOne places the messages ids one after another, each once
+// the previous one is removed, and waits for the last.
+func (h *harness) deliverOneByOne(ids ...string) {
+	staging := queue.NewLayout(h.t.TempDir(), nil, 1, false)
+	if err := staging.MakeDirs(); err != nil {
+		h.t.Fatal(err)
+	}
+	for _, id := range ids {
+		// Written elsewhere and renamed in, as cleanup commits a file.
+		env := &queue.Envelope{ArrivalTime: time.Now(), Sender: "alice@test.example", Recipients: []queue.Recipient{{Address: "a@remote.example"}}}
+		queuetest.Place(h.t, staging, queue.Hold, id, env, "Subject: x\n\nbody\n")
+		if err := os.Rename(staging.Path(queue.Hold, id), h.layout.Path(queue.Incoming, id)); err != nil {
+			h.t.Fatal(err)
+		}
+		h.mgr.Trigger([]ipc.TriggerCode{ipc.TriggerScanIncoming})
+		h.waitLog(id + ": removed")
+	}
+}
+
+func TestAgentConnectionIsKept(t *testing.T) {
+	h := newHarness(t, "", nil)
+	h.run()
+	h.deliverOneByOne("C1B2C3D4E5", "C2B2C3D4E5", "C3B2C3D4E5")
+	h.stop()
+	if n := len(h.agent.Requests()); n != 3 {
+		t.Errorf("agent got %d requests, want 3", n)
+	}
+	if n := h.agent.Connections(); n != 1 {
+		t.Errorf("3 requests one after another took %d agent connections, want 1", n)
+	}
+}
+
+func TestAgentThatClosedItsConnectionGetsANewOne(t *testing.T) {
+	h := newHarness(t, "", nil)
+	h.agent.CloseAfter(1)
+	h.run()
+	h.deliverOneByOne("D1B2C3D4E5", "D2B2C3D4E5")
+	h.stop()
+	if log := h.log.Text(); strings.Contains(log, "status=deferred") || strings.Contains(log, "warning") {
+		t.Errorf("a closed kept connection showed:\n%s", log)
+	}
+	if n := h.agent.Connections(); n != 2 {
+		t.Errorf("agent saw %d connections, want 2", n)
+	}
+}
+
 func TestTriggerPicksUpNewMail(t *testing.T) {
 	h := newHarness(t, "", nil)
 	h.run()

@@ -22,9 +22,26 @@ type Agent struct {
 	// Path is the socket's path.
 	Path string
 
-	answer Answer
-	mu     sync.Mutex
-	reqs   []ipc.DeliveryRequest
+	answer  Answer
+	mu      sync.Mutex
+	reqs    []ipc.DeliveryRequest
+	conns   int
+	perConn int
+}
+
+// CloseAfter makes the agent close each connection after n requests, as
+// an agent at max_use does; 0 (the default) keeps them open.
+func (a *Agent) CloseAfter(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.perConn = n
+}
+
+// Connections returns how many connections the agent has had.
+func (a *Agent) Connections() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.conns
 }
 
 // StartAgent serves a stand-in agent on the socket path until the test
@@ -37,11 +54,15 @@ func StartAgent(t testing.TB, path string, answer Answer) *Agent {
 }
 
 func (a *Agent) serve(ctx context.Context, nc net.Conn) {
+	a.mu.Lock()
+	a.conns++
+	limit := a.perConn
+	a.mu.Unlock()
 	conn, err := ipc.Greet(ctx, nc, ipc.ProtocolDelivery)
 	if err != nil {
 		return
 	}
-	for {
+	for served := 0; limit == 0 || served < limit; served++ {
 		var req ipc.DeliveryRequest
 		if err := conn.Expect(ctx, &req); err != nil {
 			return
