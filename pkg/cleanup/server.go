@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/postern/postern/pkg/ipc"
@@ -34,6 +35,10 @@ type Server struct {
 	Log      *maillog.Logger
 	// Verbose logs what Postfix logs only with -v (a missing qmgr).
 	Verbose bool
+
+	wakeMu      sync.Mutex
+	waking      bool // a goroutine is sending wake-ups to qmgr
+	wakePending bool // and must send one more: a commit came after its last
 }
 
 // Serve handles one client connection: a greeting, then submissions and
@@ -70,7 +75,7 @@ func (s *Server) Serve(ctx context.Context, nc net.Conn) {
 			return
 		}
 		if reply.Status == 0 && sub.Flags&(ipc.CleanupFlagHold|ipc.CleanupFlagDiscard) == 0 {
-			s.wakeQueueManager(ctx)
+			s.wakeQueueManager()
 		}
 	}
 }
@@ -274,13 +279,40 @@ func (s *Server) attributes(sub *ipc.CleanupSubmission, local, localClient bool)
 
 // wakeQueueManager tells qmgr that incoming/ has a new message. A missing
 // or unresponsive qmgr is not an error: it scans incoming/ when it starts.
-func (s *Server) wakeQueueManager(ctx context.Context) {
+// Wake-ups from concurrent commits are coalesced: one goroutine sends
+// them, and every commit that came after the start of its last send gets
+// one more, so qmgr always scans after the newest file was committed,
+// without one trigger connection per message.
+func (s *Server) wakeQueueManager() {
 	if s.Settings.QmgrTrigger == "" {
 		return
 	}
-	tctx, cancel := context.WithTimeout(ctx, time.Second)
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	if s.waking {
+		s.wakePending = true
+		return
+	}
+	s.waking = true
+	go func() {
+		for {
+			s.sendWakeup()
+			s.wakeMu.Lock()
+			if !s.wakePending {
+				s.waking = false
+				s.wakeMu.Unlock()
+				return
+			}
+			s.wakePending = false
+			s.wakeMu.Unlock()
+		}
+	}()
+}
+
+func (s *Server) sendWakeup() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := ipc.SendTrigger(tctx, s.Settings.QmgrTrigger, ipc.TriggerScanIncoming); err != nil && s.Verbose {
+	if err := ipc.SendTrigger(ctx, s.Settings.QmgrTrigger, ipc.TriggerScanIncoming); err != nil && s.Verbose {
 		s.Log.Info("%v", err)
 	}
 }
