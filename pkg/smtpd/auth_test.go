@@ -228,3 +228,38 @@ func TestWrapperMode(t *testing.T) {
 	c.expect("STARTTLS", "502 5.5.1 Error: command not implemented")
 	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful")
 }
+
+func TestLoadSASLSettings(t *testing.T) {
+	dir := t.TempDir()
+	set, err := LoadSettings(loadConfig(t, dir, ""))
+	if err != nil || set.SASL != nil {
+		t.Fatalf("default: %+v, %v", set.SASL, err)
+	}
+	if _, err := LoadSettings(loadConfig(t, dir, "smtpd_sasl_auth_enable = yes\n")); err == nil || err.Error() != "unsupported SASL server implementation: cyrus" {
+		t.Errorf("cyrus: %v", err)
+	}
+	if _, err := LoadSettings(loadConfig(t, dir, "smtpd_sasl_auth_enable = yes\nsmtpd_sasl_type = dovecot\nsmtpd_sasl_security_options = noanonymous, sometimes\n")); err == nil || !strings.Contains(err.Error(), `unknown SASL security option: "sometimes"`) {
+		t.Errorf("bad option: %v", err)
+	}
+	set, err = LoadSettings(loadConfig(t, dir, `smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = private/auth
+smtpd_sasl_security_options = noanonymous, noplaintext
+smtpd_sasl_tls_security_options = noanonymous
+smtpd_tls_auth_only = yes
+broken_sasl_auth_clients = yes
+smtpd_sasl_authenticated_header = yes
+smtpd_sasl_exceptions_networks = 192.0.2.0/24
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := set.SASL
+	if ss.Path != "private/auth" || ss.Service != "smtp" || ss.Security.Forbid != sasl.PropAnonymous|sasl.PropPlaintext || ss.TLSSecurity.Forbid != sasl.PropAnonymous ||
+		!ss.AuthOnly || !ss.BrokenClients || !ss.AuthenticatedHeader || ss.ResponseLimit != 12288 || ss.Exceptions == nil {
+		t.Errorf("settings %+v", ss)
+	}
+	if ok, _ := ss.Exceptions.Match("unknown", "192.0.2.7"); !ok {
+		t.Error("exceptions network does not match")
+	}
+}

@@ -37,46 +37,42 @@ type SASLSettings struct {
 	Exceptions *match.NetworkList
 }
 
+// saslParams are the AUTH parameters as main.cf gives them.
+type saslParams struct {
+	Enable        bool     `param:"smtpd_sasl_auth_enable"`
+	Type          string   `param:"smtpd_sasl_type"`
+	Path          string   `param:"smtpd_sasl_path"`
+	Service       string   `param:"smtpd_sasl_service"`
+	Security      string   `param:"smtpd_sasl_security_options"`
+	TLSSecurity   string   `param:"smtpd_sasl_tls_security_options"`
+	AuthOnly      bool     `param:"smtpd_tls_auth_only"`
+	BrokenClients bool     `param:"broken_sasl_auth_clients"`
+	Header        bool     `param:"smtpd_sasl_authenticated_header"`
+	LocalDomain   string   `param:"smtpd_sasl_local_domain"`
+	ResponseLimit int      `param:"smtpd_sasl_response_limit"`
+	Exceptions    []string `param:"smtpd_sasl_exceptions_networks"`
+}
+
 // loadSASL sets s.SASL when smtpd_sasl_auth_enable = yes.
 func (s *Settings) loadSASL(cfg *config.Config) error {
-	enable, err := cfg.Bool("smtpd_sasl_auth_enable")
-	if err != nil || !enable {
+	var p saslParams
+	if err := cfg.Fill(&p); err != nil || !p.Enable {
 		return err
 	}
-	var values = map[string]string{}
-	for _, name := range []string{"smtpd_sasl_type", "smtpd_sasl_path", "smtpd_sasl_service", "smtpd_sasl_security_options",
-		"smtpd_sasl_tls_security_options", "smtpd_sasl_local_domain"} {
-		if values[name], err = cfg.Get(name); err != nil {
-			return err
-		}
+	if !supportedSASLType(p.Type) {
+		return fmt.Errorf("unsupported SASL server implementation: %s", p.Type)
 	}
-	if t := values["smtpd_sasl_type"]; !supportedSASLType(t) {
-		return fmt.Errorf("unsupported SASL server implementation: %s", t)
-	}
-	ss := &SASLSettings{Path: values["smtpd_sasl_path"], Service: values["smtpd_sasl_service"], LocalDomain: values["smtpd_sasl_local_domain"]}
-	if ss.Security, err = sasl.ParseSecurityOptions(values["smtpd_sasl_security_options"]); err != nil {
+	ss := &SASLSettings{Path: p.Path, Service: p.Service, LocalDomain: p.LocalDomain, AuthOnly: p.AuthOnly,
+		BrokenClients: p.BrokenClients, AuthenticatedHeader: p.Header, ResponseLimit: p.ResponseLimit}
+	var err error
+	if ss.Security, err = sasl.ParseSecurityOptions(p.Security); err != nil {
 		return fmt.Errorf("smtpd_sasl_security_options: %w", err)
 	}
-	if ss.TLSSecurity, err = sasl.ParseSecurityOptions(values["smtpd_sasl_tls_security_options"]); err != nil {
+	if ss.TLSSecurity, err = sasl.ParseSecurityOptions(p.TLSSecurity); err != nil {
 		return fmt.Errorf("smtpd_sasl_tls_security_options: %w", err)
 	}
-	for _, b := range []struct {
-		name string
-		dst  *bool
-	}{{"smtpd_tls_auth_only", &ss.AuthOnly}, {"broken_sasl_auth_clients", &ss.BrokenClients}, {"smtpd_sasl_authenticated_header", &ss.AuthenticatedHeader}} {
-		if *b.dst, err = cfg.Bool(b.name); err != nil {
-			return err
-		}
-	}
-	if ss.ResponseLimit, err = cfg.Int("smtpd_sasl_response_limit"); err != nil {
-		return err
-	}
-	exceptions, err := cfg.List("smtpd_sasl_exceptions_networks")
-	if err != nil {
-		return err
-	}
-	if len(exceptions) > 0 {
-		if ss.Exceptions, err = match.NewNetworkList("smtpd_sasl_exceptions_networks", exceptions, match.Options{}); err != nil {
+	if len(p.Exceptions) > 0 {
+		if ss.Exceptions, err = match.NewNetworkList("smtpd_sasl_exceptions_networks", p.Exceptions, match.Options{}); err != nil {
 			return err
 		}
 	}
