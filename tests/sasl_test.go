@@ -2,6 +2,7 @@
 package tests
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -347,4 +348,136 @@ func TestSASLDovecotStoppedAndRestarted(t *testing.T) {
 	in.dovecot.start()
 	other2.expect(login, "235 2.7.0 Authentication successful")
 	other2.expect("QUIT", "221 2.0.0 Bye")
+}
+
+// uncommentSubmission returns Debian's stock master.cf with the
+// submission and submissions blocks uncommented, as an administrator
+// does, their ports replaced by submission and submissions (host:port).
+func uncommentSubmission(t *testing.T, submission, submissions string) string {
+	t.Helper()
+	stock, err := os.ReadFile("testdata/master/debian-master.cf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	inBlock := false
+	for _, line := range strings.Split(string(stock), "\n") {
+		switch {
+		case strings.HasPrefix(line, "#submission inet "):
+			line, inBlock = submission+strings.TrimPrefix(line, "#submission"), true
+		case strings.HasPrefix(line, "#submissions     inet "):
+			line, inBlock = submissions+strings.TrimPrefix(line, "#submissions"), true
+		case inBlock && strings.HasPrefix(line, "#  -o "):
+			line = strings.TrimPrefix(line, "#")
+		case inBlock && strings.HasPrefix(line, "#     "):
+			// The explanation inside the block stays a comment.
+		default:
+			inBlock = false
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestSASLStockSubmissionServices runs the submission (587) and
+// submissions (465) services of Debian's stock master.cf, uncommented and
+// on high ports, chrooted and as mail_owner as in the stock file, with
+// Dovecot's socket in the queue directory's private/auth.
+func TestSASLStockSubmissionServices(t *testing.T) {
+	if why := saslPrerequisites(); why != "" {
+		t.Skip(why)
+	}
+	// A loopback address of its own: the stock smtp service binds port 25.
+	address := fmt.Sprintf("127.0.%d.%d", os.Getpid()%250+1, time.Now().Nanosecond()%250+2)
+	submission, submissions := net.JoinHostPort(address, fmt.Sprint(harness.FreePort(t))), net.JoinHostPort(address, fmt.Sprint(harness.FreePort(t)))
+	masterCF := uncommentSubmission(t, submission, submissions)
+	for _, want := range []string{submission + " inet n       -       y       -       -       smtpd\n  -o syslog_name=postfix/submission\n", "\n  -o smtpd_tls_wrappermode=yes\n"} {
+		if !strings.Contains(masterCF, want) {
+			t.Fatalf("uncommented master.cf lacks %q", want)
+		}
+	}
+	in := newMasterRun(t, masterRunOptions{
+		masterCF: masterCF,
+		daemons:  []string{"pickup", "qmgr", "smtp", "local"},
+		asRoot:   true,
+	})
+	for _, name := range []string{"smtpd", "cleanup", "virtual"} {
+		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cert, key := writeServerCert(t, in.etc)
+	in.appendMainCF(fmt.Sprintf(`inet_interfaces = %s
+myhostname = mx.test.example
+mydomain = test.example
+mydestination = $myhostname, localhost, test.example
+mynetworks = 127.0.0.1/32
+alias_maps =
+virtual_mailbox_base = /nonexistent
+smtpd_tls_cert_file = %s
+smtpd_tls_key_file = %s
+smtpd_tls_security_level = may
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = private/auth
+`, address, cert, key))
+	in.start()
+	waitListening(t, submission)
+	waitForPath(t, filepath.Join(in.queue, "private"), 10*time.Second)
+	startDovecotAuth(t, filepath.Join(in.queue, "private", "auth"))
+	login := "AUTH PLAIN " + b64("\x00alice\x00alice-secret")
+
+	d := dialSMTP(t, submission, "")
+	d.expect("", "220 mx.test.example ESMTP Postern")
+	d.expect("EHLO client.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-STARTTLS\n"+ehloTail)
+	d.expect("MAIL FROM:<alice@test.example>", "530 5.7.0 Must issue a STARTTLS command first")
+	d.expect(login, "530 5.7.0 Must issue a STARTTLS command first")
+	d.startTLS()
+	d.expect("EHLO client.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-AUTH PLAIN LOGIN\n"+ehloTail)
+	d.expect("MAIL FROM:<alice@test.example>", "250 2.1.0 Ok")
+	d.expect("RCPT TO:<friend@elsewhere.example>", "554 5.7.1 <friend@elsewhere.example>: Recipient address rejected: Access denied")
+	d.expect("RSET", "250 2.0.0 Ok")
+	d.expect(login, "235 2.7.0 Authentication successful")
+	d.expect("MAIL FROM:<alice@test.example>", "250 2.1.0 Ok")
+	d.expect("RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok")
+	d.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	fmt.Fprintf(d.conn, "Subject: via submission\r\n\r\nhi\r\n.\r\n")
+	if reply := d.readReply(t); !strings.HasPrefix(reply[0], "250 2.0.0 Ok: queued as ") {
+		t.Errorf("DATA: %q", reply)
+	}
+	d.expect("QUIT", "221 2.0.0 Bye")
+
+	conn, err := tls.Dial("tcp", submissions, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatalf("submissions: %v", err)
+	}
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	s := &smtpDialogue{t: t, conn: conn, r: bufio.NewReader(conn)}
+	defer conn.Close()
+	s.expect("", "220 mx.test.example ESMTP Postern")
+	s.expect("EHLO client.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-AUTH PLAIN LOGIN\n"+ehloTail)
+	s.expect("STARTTLS", "502 5.5.1 Error: command not implemented")
+	s.expect("MAIL FROM:<bob@test.example>", "250 2.1.0 Ok")
+	s.expect("RCPT TO:<friend@elsewhere.example>", "554 5.7.1 <friend@elsewhere.example>: Recipient address rejected: Access denied")
+	s.expect("RSET", "250 2.0.0 Ok")
+	s.expect("AUTH LOGIN", "334 VXNlcm5hbWU6")
+	s.expect(b64("bob"), "334 UGFzc3dvcmQ6")
+	s.expect(b64("bob-secret"), "235 2.7.0 Authentication successful")
+	s.expect("MAIL FROM:<bob@test.example>", "250 2.1.0 Ok")
+	s.expect("RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok")
+	s.expect("QUIT", "221 2.0.0 Bye")
+
+	log := in.waitLog("postfix/submissions/smtpd[", 10*time.Second)
+	for _, want := range []string{
+		"postfix/submission/smtpd[", "client=unknown[127.0.0.1], sasl_method=PLAIN, sasl_username=alice",
+		"postfix/submissions/smtpd[", "Anonymous TLS connection established from unknown[127.0.0.1]",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	for _, bad := range []string{"fatal:", "panic", "throttling"} {
+		if strings.Contains(log, bad) {
+			t.Errorf("log has %q:\n%s", bad, log)
+		}
+	}
 }
