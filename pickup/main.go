@@ -27,6 +27,18 @@ func main() {
 			}
 			// Postfix's master.cf makes cleanup public (private = n).
 			p = pickup.New(layout, ctx.Log, queue.PublicDir+"/"+service)
+			if p.ContentFilter, err = ctx.Config.Get("content_filter"); err != nil {
+				return err
+			}
+			options, err := ctx.Config.List("receive_override_options")
+			if err != nil {
+				return err
+			}
+			override, err := ipc.ParseReceiveOverride(options)
+			if err != nil {
+				return err
+			}
+			p.Flags = override.CleanupFlags()
 			return nil
 		},
 		AfterDrop: func(d *daemon.Context) error {

@@ -12,6 +12,18 @@ import (
 const source = "a,   b\nkey1 val1\nKEY2   val2  \n# comment\n  # indented comment\ncont first,   \n   second\n\n" +
 	"badline\n\"quoted key\" qv\ndup one\ndup two\n\t leading ws\n\"unterminated value\nz\\ v\nk3 v3\r\nname: value\n"
 
+// messageChecks matches every key and says which rule matched.
+const messageChecks = "/^Subject: .*world/ FOLDED\n/^Content-/ MIME\n/^--/ BOUNDARY\n/^$/ EMPTY\n/^/ ANY\n"
+
+const mimeMessage = "From: a@b\nSubject: hello\n\tworld\nContent-Type: multipart/mixed; boundary=\"XX\"\nMIME-Version: 1.0\n\n" +
+	"preamble\n--XX\nContent-Type: text/plain\nX-Part: one\n\nbody line\n--XX\nContent-Type: message/rfc822\n\n" +
+	"Subject: nested\nFrom: c@d\n\nnested body\n--XX--\nepilogue\n"
+
+const garbageMessage = "Subject: x\ngarbage line\n--b\nbody\n"
+
+const digestMessage = "Content-Type: multipart/digest; boundary=b1\nSubject: y\n\n--b1\n\nSubject: in digest\n" +
+	"Content-Type: multipart/alternative; boundary=b2\n\n--b2\nContent-Type: text/html\n ; charset=x\n\n<p>\n--b2--\n--b1--\ntail\n"
+
 const utf8Source = "straße v\nΣX s\nk\xff v\nok v\n"
 
 func TestPostmapMatchesPostfix(t *testing.T) {
@@ -65,6 +77,17 @@ func TestPostmapMatchesPostfix(t *testing.T) {
 				q("t"), {Args: []string{"-s", "t"}, Unordered: true},
 				q("-q", "STRASSE", "t"), q("-q", "straßE", "t"), q("-q", "ä", "inline:{Ä=1}"),
 			}},
+		{Name: "message keys -h -b -m", Files: map[string]string{"re": messageChecks, "pcidr": "127.0.0.0/8 ok\n"},
+			Steps: func() []difftest.Step {
+				var steps []difftest.Step
+				for _, flags := range [][]string{{"-h"}, {"-b"}, {"-m"}, {"-hm"}, {"-bm"}, {"-hb"}, {"-hbm"}} {
+					for _, msg := range []string{mimeMessage, garbageMessage, digestMessage} {
+						steps = append(steps, difftest.Step{Args: append(append([]string{}, flags...), "-q", "-", "regexp:re"), Stdin: msg})
+					}
+				}
+				return append(steps, q("-h", "-q", "x", "regexp:re"), q("-b", "regexp:re"),
+					difftest.Step{Args: []string{"-h", "-q", "-", "regexp:re", "inline:{{Subject: hello}=inline}"}, Stdin: "Subject: hello\n\nx\n"})
+			}()},
 		{Name: "errors", Steps: []difftest.Step{
 			q("missing"), q("-q", "x", "missing"), q("-q", "x", "btree:missing"), q("-q", "x", "texthash:missing"),
 		}},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/queue"
 )
 
@@ -51,6 +52,14 @@ type contentWriter struct {
 	// "remote" (with remote_header_rewrite_domain) or "" (not at all).
 	headerContext string
 	facts         headerFacts
+
+	log *maillog.Logger
+	// filtering is true while header and body checks apply: the client
+	// asked for them and no action (REJECT, DISCARD, PASS, ...) ended them.
+	filtering  bool
+	verdict    verdict
+	bodyOffset int64 // bytes of body seen, for body_checks_size_limit
+	partial    bool  // the line being handled goes on in the next piece
 }
 
 // mailDate formats a time as Postfix's Date: and Received: headers do,
@@ -98,8 +107,12 @@ func (c *contentWriter) received() string {
 	return b.String()
 }
 
-// write passes p to the queue file and checks the size limit.
+// write passes p to the queue file and checks the size limit. Nothing
+// is written once the checks have rejected the message.
 func (c *contentWriter) write(p []byte) error {
+	if c.verdict.rejected() {
+		return nil
+	}
 	if _, err := c.w.Write(p); err != nil {
 		return err
 	}
@@ -139,6 +152,9 @@ func (c *contentWriter) copy(r io.Reader) error {
 		}
 		if header[len(header)-1] != '\n' {
 			header = append(header, '\n') // the content ended inside it
+		}
+		if name == "received" {
+			c.facts.hops++
 		}
 		c.note(name, header)
 		if c.headerContext != "" {
@@ -224,8 +240,6 @@ func (c *contentWriter) copyBody(br *bufio.Reader) error {
 func (c *contentWriter) note(name string, header []byte) {
 	c.facts.have[name] = true
 	switch name {
-	case "received":
-		c.facts.hops++
 	case "message-id":
 		if c.facts.messageID == "" {
 			c.facts.messageID = headerValue(name, header)

@@ -91,7 +91,7 @@ func (s *Server) submit(ctx context.Context, sub *ipc.CleanupSubmission, content
 		}
 		return &ipc.CleanupReply{Status: ipc.CleanupStatWrite, Reason: replyWriteError}, nil
 	}
-	status, reason, err := s.write(sub, w, content)
+	status, reason, v, err := s.write(sub, w, content)
 	if err != nil || status != 0 {
 		if abandonErr := w.Abandon(); abandonErr != nil {
 			s.Log.Warning("%v", abandonErr)
@@ -101,8 +101,8 @@ func (s *Server) submit(ctx context.Context, sub *ipc.CleanupSubmission, content
 		}
 		return &ipc.CleanupReply{Status: status, Reason: reason}, nil
 	}
-	if sub.Flags&ipc.CleanupFlagDiscard != 0 {
-		// Accepted and thrown away; the client logs why.
+	if sub.Flags&ipc.CleanupFlagDiscard != 0 || v.discard {
+		// Accepted and thrown away; the client or the checks logged why.
 		if err := w.Abandon(); err != nil {
 			s.Log.Warning("%v", err)
 		}
@@ -112,7 +112,7 @@ func (s *Server) submit(ctx context.Context, sub *ipc.CleanupSubmission, content
 		s.Log.Warning("%s: %v", w.ID, err)
 		return &ipc.CleanupReply{Status: ipc.CleanupStatWrite, Reason: replyWriteError}, nil
 	}
-	if sub.Flags&ipc.CleanupFlagHold != 0 {
+	if sub.Flags&ipc.CleanupFlagHold != 0 || v.hold {
 		// The message is safe in incoming/ already; a failed move leaves
 		// it there, to be delivered instead of held.
 		if err := s.Layout.Move(w.ID, queue.Incoming, queue.Hold); err != nil {
@@ -124,8 +124,37 @@ func (s *Server) submit(ctx context.Context, sub *ipc.CleanupSubmission, content
 
 // write rewrites the envelope and streams the content into w. A non-zero
 // status rejects the message; an error means the content stream broke.
-// Either way the content has been read to its end or to the failure.
-func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader) (ipc.CleanupStatus, string, error) {
+// Either way the content has been read to its end or to the failure. The
+// verdict says what header and body checks decided.
+func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader) (ipc.CleanupStatus, string, *verdict, error) {
+	status, reason, cw, err := s.writeContent(sub, w, content)
+	if cw == nil {
+		return status, reason, &verdict{}, err
+	}
+	v := &cw.verdict
+	if err != nil || status != 0 {
+		return status, reason, v, err
+	}
+	switch {
+	case v.tableErr:
+		return ipc.CleanupStatWrite, replyWriteError, v, nil
+	case v.reason != "" && v.reason[0] == '4':
+		return ipc.CleanupStatDefer, replyCodeDefer + " " + v.reason, v, nil
+	case v.reason != "":
+		return ipc.CleanupStatContent, replyCodeContent + " " + v.reason, v, nil
+	case v.discard:
+		return 0, "", v, nil
+	}
+	if err := s.extracted(cw); err != nil {
+		s.Log.Warning("%s: %v", w.ID, err)
+		return ipc.CleanupStatWrite, replyWriteError, v, nil
+	}
+	return 0, "", v, nil
+}
+
+// writeContent writes the envelope and the content; the contentWriter
+// is nil when the content was not reached.
+func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader) (ipc.CleanupStatus, string, *contentWriter, error) {
 	now := time.Now()
 	if s.Settings.Now != nil {
 		now = s.Settings.Now()
@@ -135,23 +164,29 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 	if err != nil {
 		s.Log.Warning("%s: %v", w.ID, err)
 		_, err := io.Copy(io.Discard, content)
-		return ipc.CleanupStatWrite, replyWriteError, err
+		return ipc.CleanupStatWrite, replyWriteError, nil, err
 	}
 	headerContext := s.Settings.headerContext(local || localClient)
 	mapping := sub.Flags&ipc.CleanupFlagMapOK != 0
 	env, status, reason := s.envelope(sub, w.ID, local, localClient, now)
 	if status != 0 {
 		_, err := io.Copy(io.Discard, content)
-		return status, reason, err
+		return status, reason, nil, err
 	}
 	if err := w.WriteEnvelope(env); err != nil {
 		s.Log.Warning("%s: %v", w.ID, err)
 		_, err := io.Copy(io.Discard, content)
-		return ipc.CleanupStatWrite, replyWriteError, err
+		return ipc.CleanupStatWrite, replyWriteError, nil, err
 	}
 	cw := &contentWriter{s: s.Settings, w: w, sub: sub, sender: env.Sender, local: local, mapping: mapping, uid: uid, now: now,
-		headerContext: headerContext, addMiss: local || localClient || s.Settings.AlwaysAddMissingHeaders}
-	copyErr := cw.copy(&readTracker{r: content})
+		headerContext: headerContext, addMiss: local || localClient || s.Settings.AlwaysAddMissingHeaders, log: s.Log}
+	var copyErr error
+	if sub.Flags&ipc.CleanupFlagFilter != 0 && s.Settings.checksApply() {
+		cw.filtering = true
+		copyErr = cw.copyChecked(&readTracker{r: content})
+	} else {
+		copyErr = cw.copy(&readTracker{r: content})
+	}
 	if copyErr == nil || errors.Is(copyErr, errTooBig) || errors.Is(copyErr, errTooMany) {
 		s.Log.Info("%s: message-id=%s", w.ID, orEmpty(cw.facts.messageID))
 		if cw.facts.resentID != "" {
@@ -159,25 +194,25 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 		}
 	}
 	if copyErr == nil {
-		return 0, "", nil
+		return 0, "", cw, nil
 	}
 	var tracked *readError
 	if errors.As(copyErr, &tracked) {
-		return 0, "", tracked.err
+		return 0, "", cw, tracked.err
 	}
 	if _, err := io.Copy(io.Discard, content); err != nil {
-		return 0, "", err
+		return 0, "", cw, err
 	}
 	switch {
 	case errors.Is(copyErr, errTooBig):
 		s.Log.Warning("%s: queue file size limit exceeded", w.ID)
-		return ipc.CleanupStatSize, replyTooBig, nil
+		return ipc.CleanupStatSize, replyTooBig, cw, nil
 	case errors.Is(copyErr, errTooMany):
 		s.Log.Info("%s: %v", w.ID, errTooMany)
-		return ipc.CleanupStatHops, replyTooMany, nil
+		return ipc.CleanupStatHops, replyTooMany, cw, nil
 	}
 	s.Log.Warning("%s: %v", w.ID, copyErr)
-	return ipc.CleanupStatWrite, replyWriteError, nil
+	return ipc.CleanupStatWrite, replyWriteError, cw, nil
 }
 
 // envelope rewrites the sender and the recipients of sub.
@@ -243,6 +278,54 @@ func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local, localCli
 	return env, 0, ""
 }
 
+// extracted writes what the checks decided after the content: the
+// FILTER and REDIRECT destinations and the BCC recipients, rewritten as
+// envelope recipients are.
+func (s *Server) extracted(cw *contentWriter) error {
+	v, w := &cw.verdict, cw.w
+	if v.filter != "" {
+		if err := w.AddExtractedAttr(queue.Attr{Name: queue.AttrContentFilter, Value: v.filter}); err != nil {
+			return err
+		}
+	}
+	if v.redirect != "" {
+		if err := w.AddExtractedAttr(queue.Attr{Name: queue.AttrRedirect, Value: v.redirect}); err != nil {
+			return err
+		}
+	}
+	if len(v.bcc) == 0 || len(w.Recipients()) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, r := range w.Recipients() {
+		seen[r.Address+"\x00"+r.Original] = true
+	}
+	st := s.Settings
+	for _, bcc := range v.bcc {
+		original := st.qualify(bcc)
+		expanded := []string{original}
+		if cw.mapping {
+			rewritten, err := st.canonical(original, st.RecipientCanonicalMaps)
+			if err != nil {
+				return err
+			}
+			if expanded, err = st.expandVirtual(rewritten); err != nil {
+				return err
+			}
+		}
+		for _, a := range expanded {
+			if seen[a+"\x00"+original] {
+				continue
+			}
+			seen[a+"\x00"+original] = true
+			if err := w.AddRecipient(queue.Recipient{Address: a, Original: original}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // attributes are the named attributes stored with the message; the
 // rewrite context of an SMTP client in local_header_rewrite_clients is
 // "local".
@@ -253,6 +336,7 @@ func (s *Server) attributes(sub *ipc.CleanupSubmission, local, localClient bool)
 			attrs = append(attrs, queue.Attr{Name: name, Value: value})
 		}
 	}
+	add(queue.AttrContentFilter, sub.ContentFilter)
 	if local {
 		add("rewrite_context", "local")
 		return attrs

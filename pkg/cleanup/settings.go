@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/hbc"
 	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/resolve"
 )
@@ -54,6 +55,20 @@ type Settings struct {
 	// address literal of this host; nil means only myorigin is local.
 	IsLocalDomain func(domain string) (bool, error)
 
+	// HeaderChecks, MIMEHeaderChecks, NestedHeaderChecks and BodyChecks
+	// are header_checks, mime_header_checks, nested_header_checks and
+	// body_checks; nil when empty.
+	HeaderChecks       *hbc.Checks
+	MIMEHeaderChecks   *hbc.Checks
+	NestedHeaderChecks *hbc.Checks
+	BodyChecks         *hbc.Checks
+	// BodyChecksSizeLimit is body_checks_size_limit: body_checks look at
+	// the body's first so many bytes (0 = all).
+	BodyChecksSizeLimit int64
+	// DisableMIME is disable_mime_input_processing: the body is not split
+	// into MIME parts, so mime_ and nested_header_checks never apply.
+	DisableMIME bool
+
 	// QmgrTrigger is the queue manager's trigger socket
 	// ("public/$queue_service_name"); "" sends no trigger.
 	QmgrTrigger string
@@ -68,8 +83,12 @@ func FromConfig(cfg *config.Config) (*Settings, func() error, error) {
 	s := &Settings{}
 	var tables []maps.Table
 	var resolver *resolve.Resolver
+	checks := hbc.NewOpener(cfg)
 	closeAll := func() error {
 		first := s.LocalHeaderClients.Close()
+		if err := checks.Close(); err != nil && first == nil {
+			first = err
+		}
 		for _, t := range tables {
 			if err := t.Close(); err != nil && first == nil {
 				first = err
@@ -107,6 +126,7 @@ func FromConfig(cfg *config.Config) (*Settings, func() error, error) {
 	}{
 		{"append_at_myorigin", &s.AppendAtMyOrigin}, {"append_dot_mydomain", &s.AppendDotMyDomain},
 		{"always_add_missing_headers", &s.AlwaysAddMissingHeaders},
+		{"disable_mime_input_processing", &s.DisableMIME},
 	} {
 		v, err := cfg.Bool(p.name)
 		if err != nil {
@@ -164,6 +184,20 @@ func FromConfig(cfg *config.Config) (*Settings, func() error, error) {
 			tables = append(tables, t)
 			*p.dst = append(*p.dst, t)
 		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  **hbc.Checks
+	}{
+		{"header_checks", &s.HeaderChecks}, {"mime_header_checks", &s.MIMEHeaderChecks},
+		{"nested_header_checks", &s.NestedHeaderChecks}, {"body_checks", &s.BodyChecks},
+	} {
+		if *p.dst, err = checks.Open(p.name); err != nil {
+			return fail(err)
+		}
+	}
+	if s.BodyChecksSizeLimit, err = cfg.Size("body_checks_size_limit"); err != nil {
+		return fail(err)
 	}
 	locals, err := cfg.LocalAddresses()
 	if err != nil {

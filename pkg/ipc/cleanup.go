@@ -63,6 +63,10 @@ type CleanupSubmission struct {
 	SMTPUTF8 bool
 
 	SubmitterUID uint32
+
+	// ContentFilter is the client's content_filter (transport:nexthop),
+	// which receives the message instead of its recipients' transports.
+	ContentFilter string
 }
 
 // Type implements Message.
@@ -91,6 +95,7 @@ func (m *CleanupSubmission) fields(c *codec) {
 	c.string(17, &m.SASLSender)
 	c.bool(18, &m.SASLHeader)
 	c.uint32(19, &m.SubmitterUID)
+	c.string(20, &m.ContentFilter)
 }
 
 // CleanupStatus is cleanup's verdict on a submission: zero when the

@@ -23,13 +23,19 @@ type Pickup struct {
 	Log    *maillog.Logger
 	// CleanupSocket is cleanup's endpoint, "public/cleanup".
 	CleanupSocket string
+	// Flags are the cleanup flags of every submission (see
+	// ipc.ReceiveOverride.CleanupFlags); New sets Postfix's defaults.
+	Flags ipc.CleanupFlags
+	// ContentFilter is content_filter, "" for none.
+	ContentFilter string
 
 	wake chan struct{}
 }
 
 // New returns a Pickup for the maildrop of layout.
 func New(layout *queue.Layout, log *maillog.Logger, cleanupSocket string) *Pickup {
-	return &Pickup{Layout: layout, Log: log, CleanupSocket: cleanupSocket, wake: make(chan struct{}, 1)}
+	return &Pickup{Layout: layout, Log: log, CleanupSocket: cleanupSocket, wake: make(chan struct{}, 1),
+		Flags: ipc.ReceiveOverride{}.CleanupFlags()}
 }
 
 // Trigger asks Run for a scan; it never blocks. Every trigger code means
@@ -163,10 +169,11 @@ func (p *Pickup) submit(ctx context.Context, f *maildropFile, m *queue.Message) 
 	}
 	defer conn.Close()
 	sub := &ipc.CleanupSubmission{
-		Sender:      m.Sender,
-		ArrivalTime: m.ArrivalTime,
-		Flags:       ipc.CleanupFlagBounce | ipc.CleanupFlagFilter | ipc.CleanupFlagMapOK | ipc.CleanupFlagBCCOK,
-		SMTPUTF8:    m.Size.SMTPUTF8 != 0,
+		Sender:        m.Sender,
+		ArrivalTime:   m.ArrivalTime,
+		Flags:         ipc.CleanupFlagBounce | p.Flags,
+		SMTPUTF8:      m.Size.SMTPUTF8 != 0,
+		ContentFilter: p.ContentFilter,
 		// A local submission: no client address, and the maildrop file's owner.
 		SubmitterUID: uint32(f.uid),
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/match"
 	"github.com/postern/postern/pkg/resolve"
@@ -34,6 +35,9 @@ type Checker struct {
 	classes              map[string][]restriction // smtpd_restriction_classes
 	relayBeforeRecipient bool
 	rejectUnlisted       bool
+	// noUnknownRecipients is receive_override_options'
+	// no_unknown_recipient_checks: recipients are never validated.
+	noUnknownRecipients bool
 
 	allowUntrustedRouting bool
 	relayRejectCode       int
@@ -141,6 +145,15 @@ func (c *Checker) readSettings(cfg *config.Config) error {
 			return err
 		}
 	}
+	overrides, err := cfg.List("receive_override_options")
+	if err != nil {
+		return err
+	}
+	override, err := ipc.ParseReceiveOverride(overrides)
+	if err != nil {
+		return err
+	}
+	c.noUnknownRecipients = override.NoUnknownRecipientChecks
 	parents := get("parent_domain_matches_subdomains")
 	c.parentAccess = match.ParentStyle(parents, "smtpd_access_maps")
 	c.delimiter = get("recipient_delimiter")

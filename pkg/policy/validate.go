@@ -84,6 +84,9 @@ func (m *recipientMaps) alwaysLocal(local string) bool {
 // in ... table" rejection for an unknown one, and Postfix's 451 4.3.0
 // temporary failure (with the error) when a table cannot be read.
 func (c *Checker) ValidateRecipient(rcpt addr.Address) (Decision, error) {
+	if c.noUnknownRecipients {
+		return Decision{Action: Dunno}, nil
+	}
 	ctx := replyContext{name: rcpt.Internal(), class: "Recipient address"}
 	res, err := c.resolver.Resolve(rcpt.Internal())
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,16 +54,7 @@ func (q *Manager) process(ctx context.Context, id string) {
 		return
 	}
 
-	var routed []Routed
-	for _, r := range pending {
-		res, err := q.Resolver.Resolve(r.Address)
-		if err != nil {
-			q.Log.Warning("%s: resolve %s: %v", id, r.Address, err)
-			a.decide(r, ipc.StatusDeferred, "4.3.0", "address resolver failure")
-			continue
-		}
-		routed = append(routed, Routed{Recipient: r, Transport: res.Transport, Nexthop: res.Nexthop})
-	}
+	routed := a.route(pending)
 	var wg sync.WaitGroup
 	for _, job := range Group(routed, q.Settings.RecipientLimit) {
 		wg.Add(1)
@@ -76,6 +68,56 @@ func (q *Manager) process(ctx context.Context, id string) {
 		return
 	}
 	a.finish(ctx)
+}
+
+// route chooses each pending recipient's transport and next hop. A
+// REDIRECT from the header or body checks replaces all recipients by one
+// (the others are done); a content filter overrides the resolver, as in
+// Postfix's queue manager.
+func (a *attempt) route(pending []queue.Recipient) []Routed {
+	q, msg := a.q, a.msg
+	redirect, _ := msg.Attr(queue.AttrRedirect)
+	filter, _ := msg.Attr(queue.AttrContentFilter)
+	var routed []Routed
+	for i, r := range pending {
+		switch {
+		case redirect != "" && i > 0:
+			if err := queue.MarkDone(msg.Path, r.Offset); err != nil {
+				q.Log.Warning("%s: %v", msg.ID, err)
+			}
+			continue
+		case redirect != "":
+			if r.Original == "" {
+				r.Original = r.Address
+			}
+			r.Address = redirect
+		case filter != "":
+			transport, nexthop, _ := strings.Cut(filter, ":")
+			if nexthop == "" {
+				nexthop = q.Settings.DefaultFilterNexthop
+			}
+			if nexthop == "" {
+				if at := strings.LastIndexByte(r.Address, '@'); at >= 0 && at < len(r.Address)-1 {
+					nexthop = r.Address[at+1:]
+				} else {
+					nexthop = q.Settings.MyHostname
+				}
+			}
+			routed = append(routed, Routed{Recipient: r, Transport: transport, Nexthop: nexthop})
+			continue
+		}
+		res, err := q.Resolver.Resolve(r.Address)
+		if err != nil {
+			q.Log.Warning("%s: resolve %s: %v", msg.ID, r.Address, err)
+			a.decide(r, ipc.StatusDeferred, "4.3.0", "address resolver failure")
+			continue
+		}
+		if redirect != "" && res.Recipient != "" {
+			r.Address = res.Recipient
+		}
+		routed = append(routed, Routed{Recipient: r, Transport: res.Transport, Nexthop: res.Nexthop})
+	}
+	return routed
 }
 
 // dsnRet returns the message's RET= parameter.

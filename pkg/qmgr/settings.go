@@ -28,6 +28,9 @@ type Settings struct {
 	// NotifyBounces is true when notify_classes has bounce or 2bounce:
 	// an undeliverable bounce then goes to DoubleBounceNotice.
 	NotifyBounces bool
+	// DefaultFilterNexthop is default_filter_nexthop: the next hop of a
+	// content filter given without one ("" = the recipient's domain).
+	DefaultFilterNexthop string `param:"default_filter_nexthop"`
 
 	// ConcurrencyLimit and RecipientLimit give a transport's
 	// <transport>_destination_concurrency_limit and

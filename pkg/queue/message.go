@@ -20,6 +20,13 @@ const (
 	AttrProtocol   = "protocol"
 	AttrDSNRet     = "dsn_ret"
 	AttrDSNEnvID   = "dsn_envid"
+	// AttrContentFilter is the transport:nexthop that receives every
+	// recipient instead of their own (content_filter, FILTER actions);
+	// the last one in the file wins.
+	AttrContentFilter = "content_filter"
+	// AttrRedirect is the address that replaces every recipient
+	// (REDIRECT actions).
+	AttrRedirect = "redirect_to"
 )
 
 // Recipient is one envelope recipient.
@@ -100,14 +107,16 @@ type Message struct {
 	ForcedExpire bool
 }
 
-// Attr returns the value of a named attribute.
+// Attr returns the value of a named attribute; when it occurs more than
+// once, the last one.
 func (m *Message) Attr(name string) (string, bool) {
+	value, found := "", false
 	for _, a := range m.Attrs {
 		if a.Name == name {
-			return a.Value, true
+			value, found = a.Value, true
 		}
 	}
-	return "", false
+	return value, found
 }
 
 // Pending returns the recipients not yet done.

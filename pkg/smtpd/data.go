@@ -22,7 +22,7 @@ const replyTooBig = "552 5.3.4 Error: message file too big"
 
 // submission is the envelope of the current transaction for cleanup.
 func (s *session) submission() *ipc.CleanupSubmission {
-	flags := ipc.CleanupFlagFilter | ipc.CleanupFlagMapOK | ipc.CleanupFlagBCCOK
+	flags := s.set.CleanupFlags
 	if s.tx.hold {
 		flags |= ipc.CleanupFlagHold
 	}
@@ -45,6 +45,7 @@ func (s *session) submission() *ipc.CleanupSubmission {
 		SASLMethod:    s.sasl.method,
 		SASLUsername:  s.sasl.username,
 		SASLSender:    s.tx.saslSender,
+		ContentFilter: s.set.ContentFilter,
 	}
 	if s.set.SASL != nil && s.set.SASL.AuthenticatedHeader {
 		sub.SASLHeader = s.sasl.username != ""

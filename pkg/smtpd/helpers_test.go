@@ -55,6 +55,7 @@ func testSettings() *Settings {
 		BareNewline:           BareNewlineNormalize,
 		BareNewlineRejectCode: 550,
 		DiscardEHLO:           map[string]bool{},
+		CleanupFlags:          ipc.CleanupFlagFilter | ipc.CleanupFlagMapOK | ipc.CleanupFlagBCCOK,
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/match"
 )
 
@@ -76,6 +77,12 @@ type Settings struct {
 	WrapperMode bool
 	// SASL holds the AUTH settings; nil when smtpd_sasl_auth_enable = no.
 	SASL *SASLSettings
+	// ContentFilter is content_filter: where every accepted message goes
+	// before its recipients ("" = nowhere).
+	ContentFilter string
+	// CleanupFlags are the optional cleanup processing requested for each
+	// message, after receive_override_options.
+	CleanupFlags ipc.CleanupFlags
 }
 
 // LoadSettings reads the smtpd parameters from cfg, loading the TLS
@@ -155,6 +162,20 @@ func LoadSettings(cfg *config.Config) (*Settings, error) {
 	if err := s.loadSASL(cfg); err != nil {
 		return nil, err
 	}
+	if s.ContentFilter, err = cfg.Get("content_filter"); err != nil {
+		return nil, err
+	}
+	options, err := cfg.List("receive_override_options")
+	if err != nil {
+		return nil, err
+	}
+	override, err := ipc.ParseReceiveOverride(options)
+	if err != nil {
+		return nil, err
+	}
+	// smtpd has no milters of its own yet: as Postfix's smtpd does without
+	// smtpd_milters, it tells cleanup not to apply non_smtpd_milters.
+	s.CleanupFlags = override.CleanupFlags() &^ ipc.CleanupFlagMilter
 	return s, nil
 }
 

@@ -46,7 +46,9 @@ type command struct {
 	opts        maps.Options
 	duplicates  maps.DuplicatePolicy
 	keepRoot    bool // -o
-	resetPerms  bool // -p: do not copy the source file's read bits
+	// message query mode (postmap -b, -h, -m with "-q -")
+	bodyKeys, headerKeys, mimeKeys bool
+	resetPerms                     bool // -p: do not copy the source file's read bits
 }
 
 // fatalf makes an error that ends a run with "prog: fatal: text".
@@ -90,7 +92,7 @@ func (c *command) usage() error {
 	if c.tool == Postalias {
 		return fatalf("usage: %s [-Nfinoprsuvw] [-c config_dir] [-d key] [-q key] [map_type:]file...", c.prog)
 	}
-	return fatalf("usage: %s [-NfinoprsuUvw] [-c config_dir] [-d key] [-q key] [map_type:]file...", c.prog)
+	return fatalf("usage: %s [-bfhimnNoprsuUvw] [-c config_dir] [-d key] [-q key] [map_type:]file...", c.prog)
 }
 
 func (c *command) run(args []string) (int, error) {
@@ -105,16 +107,28 @@ func (c *command) run(args []string) (int, error) {
 		}
 		return c.newaliases()
 	}
-	options, operands, err := getopt.ParseGNU(args, "Nc:d:finopq:rsuUvw")
+	optstring := "Nc:d:finopq:rsuUvw"
+	if c.tool == Postmap {
+		optstring = "bhmNc:d:finopq:rsuUvw"
+	}
+	options, operands, err := getopt.ParseGNU(args, optstring)
 	if err != nil {
 		fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.prog, err)
 		return 1, c.usage()
 	}
 	var query, del string
-	var querying, deleting, dump, incremental bool
+	var querying, deleting, dump, incremental, forceUTF8 bool
 	actions := 0
 	for _, o := range options {
 		switch o.Letter {
+		case 'b':
+			c.bodyKeys = true
+		case 'h':
+			c.headerKeys = true
+		case 'm':
+			c.mimeKeys = true
+		case 'U':
+			forceUTF8 = true
 		case 'c':
 			c.configDir = o.Arg
 		case 'd':
@@ -138,7 +152,7 @@ func (c *command) run(args []string) (int, error) {
 			actions++
 		case 'w':
 			c.duplicates = maps.KeepFirstSilent
-		case 'N', 'n', 'u', 'U', 'v':
+		case 'N', 'n', 'u', 'v':
 			// Null-terminated keys, UTF-8 checks and verbosity change
 			// nothing in Postern's table files.
 		}
@@ -152,7 +166,19 @@ func (c *command) run(args []string) (int, error) {
 	if err := c.loadConfig(); err != nil {
 		return 1, err
 	}
+	messageKeys := c.bodyKeys || c.headerKeys
+	if (c.bodyKeys || c.headerKeys || c.mimeKeys) && (!querying || query != "-") {
+		return 1, fatalf("specify -b -h or -m only with \"-q -\"")
+	}
+	if c.mimeKeys && !messageKeys {
+		c.warn("ignoring -m option without -b or -h")
+	}
+	if messageKeys && !forceUTF8 {
+		c.opts.UTF8 = false
+	}
 	switch {
+	case querying && messageKeys:
+		return c.queryMessage(operands)
 	case querying && query == "-":
 		return c.queryStdin(operands)
 	case querying:

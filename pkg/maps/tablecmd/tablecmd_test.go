@@ -68,8 +68,8 @@ func TestPostmapBuildAndQuery(t *testing.T) {
 		{args: []string{"-q", "x", "nosuch:t"}, status: 1, stderr: "postmap: fatal: unsupported dictionary type: nosuch\n"},
 		{args: []string{"texthash:t"}, status: 1, stderr: "postmap: fatal: unsupported dictionary type: texthash does not support bulk-mode creation.\n"},
 		{args: []string{"-s", "static:x"}, status: 1, stderr: "postmap: fatal: table static:x: sequence operation is not supported\n"},
-		{args: []string{"-Z", "t"}, status: 1, stderr: "postmap: invalid option -- 'Z'\npostmap: fatal: usage: postmap [-NfinoprsuUvw] [-c config_dir] [-d key] [-q key] [map_type:]file...\n"},
-		{args: []string{"-q", "x"}, status: 1, stderr: "postmap: fatal: usage: postmap [-NfinoprsuUvw] [-c config_dir] [-d key] [-q key] [map_type:]file...\n"},
+		{args: []string{"-Z", "t"}, status: 1, stderr: "postmap: invalid option -- 'Z'\npostmap: fatal: usage: postmap [-bfhimnNoprsuUvw] [-c config_dir] [-d key] [-q key] [map_type:]file...\n"},
+		{args: []string{"-q", "x"}, status: 1, stderr: "postmap: fatal: usage: postmap [-bfhimnNoprsuUvw] [-c config_dir] [-d key] [-q key] [map_type:]file...\n"},
 	})
 }
 
