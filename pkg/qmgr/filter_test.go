@@ -48,7 +48,7 @@ func TestContentFilterAndRedirect(t *testing.T) {
 			})
 			h.stop()
 			var got []string
-			for _, req := range h.agent.requests() {
+			for _, req := range h.agent.Requests() {
 				if req.Transport != "smtp" || req.Nexthop != tt.nexthop {
 					t.Errorf("request to %s:%s, want smtp:%s", req.Transport, req.Nexthop, tt.nexthop)
 				}
