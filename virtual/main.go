@@ -19,7 +19,7 @@ func main() {
 	agent := &virtual.Agent{}
 	daemon.Run(daemon.Spec{
 		Init: func(ctx *daemon.Context) error {
-			settings, err := virtual.SettingsFromConfig(ctx.Config)
+			settings, err := virtual.FromConfig(ctx.Config)
 			if err != nil {
 				return err
 			}

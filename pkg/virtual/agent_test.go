@@ -40,7 +40,7 @@ func newTestAgent(t *testing.T, extraMainCF string, rcpts ...string) *testAgent 
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings, err := SettingsFromConfig(cfg)
+	settings, err := FromConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestServeAnswersRequestsOnOneConnection(t *testing.T) {
 	}
 }
 
-func TestSettingsFromConfigErrors(t *testing.T) {
+func TestFromConfigErrors(t *testing.T) {
 	tests := []struct {
 		mainCF, want string
 	}{
@@ -220,7 +220,7 @@ func TestSettingsFromConfigErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = SettingsFromConfig(cfg)
+		_, err = FromConfig(cfg)
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("%q: error %v, want %q", tt.mainCF, err, tt.want)
 		}

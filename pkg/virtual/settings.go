@@ -13,67 +13,58 @@ import (
 
 // Settings are the main.cf parameters virtual(8) uses.
 type Settings struct {
-	MailboxBase        string       // virtual_mailbox_base, absolute
+	MailboxBase        string       `param:"virtual_mailbox_base"` // absolute
 	MailboxMaps        []maps.Table // virtual_mailbox_maps
 	UIDMaps            []maps.Table // virtual_uid_maps
 	GIDMaps            []maps.Table // virtual_gid_maps
-	MinimumUID         int          // virtual_minimum_uid
-	MailboxLimit       int64        // virtual_mailbox_limit; 0 = none
+	MinimumUID         int          `param:"virtual_minimum_uid"`
+	MailboxLimit       int64        `param:"virtual_mailbox_limit"` // 0 = none
 	Locks              mailbox.Locks
-	RecipientDelimiter string // recipient_delimiter
+	RecipientDelimiter string `param:"recipient_delimiter"`
 }
 
-// SettingsFromConfig reads the settings and opens the tables. Close the
-// returned settings to release the tables.
-func SettingsFromConfig(cfg *config.Config) (*Settings, error) {
+// tableParams are the parameters FromConfig turns into locks and tables.
+type tableParams struct {
+	Lock        string   `param:"virtual_mailbox_lock"`
+	MailboxMaps []string `param:"virtual_mailbox_maps"`
+	UIDMaps     []string `param:"virtual_uid_maps"`
+	GIDMaps     []string `param:"virtual_gid_maps"`
+}
+
+// FromConfig reads the settings and opens the tables. Close the returned
+// settings to release the tables.
+func FromConfig(cfg *config.Config) (*Settings, error) {
 	s := &Settings{}
-	fail := func(err error) (*Settings, error) {
-		s.Close()
+	var p tableParams
+	if err := cfg.Fill(s); err != nil {
 		return nil, err
 	}
-	base, err := cfg.Get("virtual_mailbox_base")
-	if err != nil {
-		return fail(err)
+	if !strings.HasPrefix(s.MailboxBase, "/") {
+		return nil, fmt.Errorf("do not specify relative pathname: virtual_mailbox_base = %s", s.MailboxBase)
 	}
-	if !strings.HasPrefix(base, "/") {
-		return fail(fmt.Errorf("do not specify relative pathname: virtual_mailbox_base = %s", base))
+	if err := cfg.Fill(&p); err != nil {
+		return nil, err
 	}
-	s.MailboxBase = base
-	if s.MinimumUID, err = cfg.Int("virtual_minimum_uid"); err != nil {
-		return fail(err)
+	var err error
+	if s.Locks, err = mailbox.ParseLocks("virtual_mailbox_lock", p.Lock); err != nil {
+		return nil, err
 	}
-	if s.MinimumUID <= 0 {
-		return fail(fmt.Errorf("invalid virtual_minimum_uid parameter value %d < 1", s.MinimumUID))
-	}
-	if s.MailboxLimit, err = cfg.Size("virtual_mailbox_limit"); err != nil {
-		return fail(err)
-	}
-	lockSpec, err := cfg.Get("virtual_mailbox_lock")
-	if err != nil {
-		return fail(err)
-	}
-	if s.Locks, err = mailbox.ParseLocks("virtual_mailbox_lock", lockSpec); err != nil {
-		return fail(err)
-	}
-	if s.RecipientDelimiter, err = cfg.Get("recipient_delimiter"); err != nil {
-		return fail(err)
-	}
-	for _, p := range []struct {
-		name string
-		dst  *[]maps.Table
+	for _, t := range []struct {
+		name  string
+		specs []string
+		dst   *[]maps.Table
 	}{
-		{"virtual_mailbox_maps", &s.MailboxMaps}, {"virtual_uid_maps", &s.UIDMaps}, {"virtual_gid_maps", &s.GIDMaps},
+		{"virtual_mailbox_maps", p.MailboxMaps, &s.MailboxMaps},
+		{"virtual_uid_maps", p.UIDMaps, &s.UIDMaps},
+		{"virtual_gid_maps", p.GIDMaps, &s.GIDMaps},
 	} {
-		specs, err := cfg.List(p.name)
-		if err != nil {
-			return fail(err)
-		}
-		for _, spec := range specs {
-			t, err := maps.Open(spec, maps.Options{})
+		for _, spec := range t.specs {
+			table, err := maps.Open(spec, maps.Options{})
 			if err != nil {
-				return fail(fmt.Errorf("%s: %w", p.name, err))
+				s.Close()
+				return nil, fmt.Errorf("%s: %w", t.name, err)
 			}
-			*p.dst = append(*p.dst, t)
+			*t.dst = append(*t.dst, table)
 		}
 	}
 	return s, nil
