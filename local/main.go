@@ -23,7 +23,7 @@ func main() {
 			if err != nil {
 				return err
 			}
-			layout, err := queue.LayoutFromConfig(ctx.Config)
+			layout, err := queue.FromConfig(ctx.Config)
 			if err != nil {
 				return err
 			}

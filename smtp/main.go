@@ -19,7 +19,7 @@ func main() {
 				return err
 			}
 			cfg.Log = ctx.Log
-			layout, err := queue.LayoutFromConfig(ctx.Config)
+			layout, err := queue.FromConfig(ctx.Config)
 			if err != nil {
 				return err
 			}

@@ -22,7 +22,7 @@ func StartCommand(name, configDir string, stderr io.Writer) (*cli.Tool, error) {
 	if err != nil {
 		return nil, err
 	}
-	layout, err := queue.LayoutFromConfig(cfg)
+	layout, err := queue.FromConfig(cfg)
 	if err != nil {
 		return nil, err
 	}

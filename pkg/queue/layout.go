@@ -67,29 +67,22 @@ func NewLayout(root string, hashQueueNames []string, hashDepth int, longIDs bool
 	return &Layout{Root: root, LongIDs: longIDs, hashed: hashed, depth: hashDepth, syncer: NewDirSyncer()}
 }
 
-// LayoutFromConfig reads queue_directory, hash_queue_names,
-// hash_queue_depth and enable_long_queue_ids from main.cf.
-func LayoutFromConfig(cfg *config.Config) (*Layout, error) {
-	root, err := cfg.Get("queue_directory")
-	if err != nil {
+// layoutParams are the main.cf parameters of the queue layout.
+type layoutParams struct {
+	Root      string   `param:"queue_directory"`
+	HashNames []string `param:"hash_queue_names"`
+	HashDepth int      `param:"hash_queue_depth"`
+	LongIDs   bool     `param:"enable_long_queue_ids"`
+}
+
+// FromConfig returns the layout that queue_directory, hash_queue_names,
+// hash_queue_depth and enable_long_queue_ids describe.
+func FromConfig(cfg *config.Config) (*Layout, error) {
+	var p layoutParams
+	if err := cfg.Fill(&p); err != nil {
 		return nil, err
 	}
-	names, err := cfg.List("hash_queue_names")
-	if err != nil {
-		return nil, err
-	}
-	depth, err := cfg.Int("hash_queue_depth")
-	if err != nil {
-		return nil, err
-	}
-	if depth < 1 || depth > 10 {
-		return nil, fmt.Errorf("invalid hash_queue_depth parameter value %d", depth)
-	}
-	long, err := cfg.Bool("enable_long_queue_ids")
-	if err != nil {
-		return nil, err
-	}
-	return NewLayout(root, names, depth, long), nil
+	return NewLayout(p.Root, p.HashNames, p.HashDepth, p.LongIDs), nil
 }
 
 // Hashed reports whether queue is split into hashed subdirectories.

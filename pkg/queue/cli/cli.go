@@ -56,7 +56,7 @@ func Start(name, configDir string, env Env) (*Tool, error) {
 	if err != nil {
 		return nil, err
 	}
-	layout, err := queue.LayoutFromConfig(cfg)
+	layout, err := queue.FromConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
