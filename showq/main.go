@@ -14,7 +14,7 @@ func main() {
 	var lister *showq.Lister
 	daemon.Run(daemon.Spec{
 		Init: func(ctx *daemon.Context) error {
-			layout, err := queue.LayoutFromConfig(ctx.Config)
+			layout, err := queue.FromConfig(ctx.Config)
 			if err != nil {
 				return err
 			}
