@@ -35,7 +35,7 @@ func main() {
 			if err != nil {
 				return fmt.Errorf("find own executable for mailbox deliveries: %w", err)
 			}
-			agent.Helper = exe
+			agent.Helpers = &mailbox.Helpers{Exe: exe}
 			return nil
 		},
 		// Only root can switch to the recipient's uid and gid; an
@@ -43,7 +43,7 @@ func main() {
 		// writes every mailbox as its own user.
 		AfterDrop: func(*daemon.Context) error {
 			if os.Geteuid() != 0 {
-				agent.Helper = ""
+				agent.Helpers = nil
 			}
 			return nil
 		},

@@ -3,13 +3,11 @@ package mailbox
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"syscall"
 )
 
@@ -44,62 +42,65 @@ type helperReply struct {
 // IsHelper reports whether args (os.Args) ask for helper mode.
 func IsHelper(args []string) bool { return len(args) > 1 && args[1] == HelperArg }
 
-// HelperMain is helper mode: it reads one JSON Request line and then the
-// content from in, delivers, and writes the JSON outcome to out. It
-// returns the exit status: 0 when an outcome was written.
+// HelperMain is helper mode: for each delivery it reads one JSON Request
+// line and then the content in chunks (see writeChunked) from in,
+// delivers, and writes the JSON outcome line to out, until in ends. It
+// returns the exit status: 0 when in ended between deliveries.
 func HelperMain(in io.Reader, out io.Writer) int {
 	br := bufio.NewReader(in)
-	line, err := br.ReadBytes('\n')
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "fatal: read delivery request: %v\n", err)
-		return 1
-	}
-	var req Request
-	if err := json.Unmarshal(line, &req); err != nil {
-		fmt.Fprintf(os.Stderr, "fatal: decode delivery request: %v\n", err)
-		return 1
-	}
-	var reply helperReply
-	if err := Deliver(&req, br); err != nil {
-		if !errors.As(err, &reply.Failure) {
-			reply.Failure = &Error{DSN: "4.3.0", Text: err.Error()}
+	bw := bufio.NewWriter(out)
+	for {
+		line, err := br.ReadBytes('\n')
+		if err == io.EOF && len(line) == 0 {
+			return 0
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "fatal: read delivery request: %v\n", err)
+			return 1
+		}
+		var req Request
+		if err := json.Unmarshal(line, &req); err != nil {
+			fmt.Fprintf(os.Stderr, "fatal: decode delivery request: %v\n", err)
+			return 1
+		}
+		content := &chunkReader{r: br}
+		var reply helperReply
+		if err := Deliver(&req, content); err != nil {
+			if !errors.As(err, &reply.Failure) {
+				reply.Failure = &Error{DSN: "4.3.0", Text: err.Error()}
+			}
+		}
+		// A delivery that stopped early (a size limit, a write error)
+		// leaves content behind; the next request starts after it.
+		if _, err := io.Copy(io.Discard, content); err != nil {
+			fmt.Fprintf(os.Stderr, "fatal: read message content: %v\n", err)
+			return 1
+		}
+		if err := json.NewEncoder(bw).Encode(&reply); err != nil {
+			fmt.Fprintf(os.Stderr, "fatal: write delivery outcome: %v\n", err)
+			return 1
+		}
+		if err := bw.Flush(); err != nil {
+			fmt.Fprintf(os.Stderr, "fatal: write delivery outcome: %v\n", err)
+			return 1
 		}
 	}
-	if err := json.NewEncoder(out).Encode(&reply); err != nil {
-		fmt.Fprintf(os.Stderr, "fatal: write delivery outcome: %v\n", err)
-		return 1
-	}
-	return 0
 }
 
-// DeliverAs carries out req in a child process, the program exe started
-// with HelperArg, running with the credentials cred (nil: this process's
-// own). The child is never cut short, so that an mbox is not left with a
-// partial entry. The error is an *Error: the delivery's own failure, or a
-// temporary one when the helper could not run.
+// DeliverAs carries out req in a child process of its own, the program
+// exe started with HelperArg, running with the credentials cred (nil: this
+// process's own). The child is never cut short, so that an mbox is not
+// left with a partial entry. The error is an *Error: the delivery's own
+// failure, or a temporary one when the helper could not run. Helpers
+// keeps such children for many deliveries instead.
 func DeliverAs(exe string, cred *syscall.Credential, req *Request, content io.Reader) error {
-	header, err := json.Marshal(req)
+	h, err := startHelper(exe, cred)
 	if err != nil {
-		return &Error{DSN: "4.3.0", Text: fmt.Sprintf("encode delivery request: %v", err)}
+		return err
 	}
-	cmd := exec.Command(exe, HelperArg)
-	cmd.Env = []string{}
-	cmd.Dir = "/"
-	if cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	deliverErr := h.deliver(req, content)
+	if err := h.stop(); err != nil && deliverErr == nil {
+		return err
 	}
-	cmd.Stdin = io.MultiReader(bytes.NewReader(append(header, '\n')), content)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return &Error{DSN: "4.3.0", Text: fmt.Sprintf("mailbox delivery helper %s: %v: %s", exe, err, bytes.TrimSpace(stderr.Bytes()))}
-	}
-	var reply helperReply
-	if err := json.Unmarshal(stdout.Bytes(), &reply); err != nil {
-		return &Error{DSN: "4.3.0", Text: fmt.Sprintf("mailbox delivery helper %s: bad reply %q: %v", exe, stdout.Bytes(), err)}
-	}
-	if reply.Failure != nil {
-		return reply.Failure
-	}
-	return nil
+	return deliverErr
 }

@@ -26,10 +26,11 @@ type Agent struct {
 	Settings *Settings
 	Layout   *queue.Layout
 	Log      *maillog.Logger
-	// Helper, when set, is the binary (this one) that DeliverAs runs in
-	// helper mode with the recipient's uid and gid; set it when running as
-	// root. Empty: deliveries are written by this process as its own user.
-	Helper string
+	// Helpers, when set, run the deliveries in children of this binary
+	// in helper mode with the recipient's uid and gid, kept for further
+	// deliveries; set it when running as root. Nil: deliveries are
+	// written by this process as its own user.
+	Helpers *mailbox.Helpers
 }
 
 // Serve answers delivery requests on one connection from qmgr until it
@@ -140,16 +141,16 @@ func (a *Agent) lookupID(tables []maps.Table, param, what, addr string) (id int,
 }
 
 // write opens the message content and delivers it: in a helper with the
-// recipient's uid and gid when a.Helper is set, in this process otherwise.
+// recipient's uid and gid when a.Helpers is set, in this process otherwise.
 func (a *Agent) write(req *ipc.DeliveryRequest, mreq *mailbox.Request, uid, gid int) error {
 	content, err := queue.OpenContent(a.Layout.Path(req.Queue, req.QueueID), req.DataOffset)
 	if err != nil {
 		return &mailbox.Error{DSN: "4.3.0", Text: "cannot read message content: " + err.Error()}
 	}
 	defer content.Close()
-	if a.Helper == "" {
+	if a.Helpers == nil {
 		return mailbox.Deliver(mreq, content)
 	}
 	cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
-	return mailbox.DeliverAs(a.Helper, cred, mreq, content)
+	return a.Helpers.Deliver(cred, mreq, content)
 }
