@@ -23,6 +23,7 @@ func TestShippedMasterCF(t *testing.T) {
 		{"pickup/unix", "pickup", 60, 1, true},
 		{"cleanup/unix", "cleanup", 0, 0, true},
 		{"qmgr/unix", "qmgr", 300, 1, true},
+		{"showq/unix", "showq", 0, 100, true},
 		{"smtp/unix", "smtp", 0, 100, true},
 		{"relay/unix", "smtp", 0, 100, true},
 		{"error/unix", "error", 0, 100, true},

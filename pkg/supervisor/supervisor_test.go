@@ -222,7 +222,14 @@ func TestSupervisorReload(t *testing.T) {
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
 	waitFor(t, "the reload line", logHas(logFile, "reload -- version "))
 	added := filepath.Join(queue, "private", "added")
-	waitFor(t, "the added socket", func() bool { _, err := os.Lstat(added); return err == nil })
+	// The socket file appears at bind, a moment before listen.
+	waitFor(t, "the added socket", func() bool {
+		c, err := net.Dial("unix", added)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 	if got := echoLine(t, added, "new"); got != "new" {
 		t.Errorf("echo on added service = %q", got)
 	}
