@@ -24,13 +24,14 @@ type lookupKey struct {
 // domainKeys returns a host or domain name and its parents: "a.b.c",
 // then "b.c", "c" when smtpd_access_maps is in
 // parent_domain_matches_subdomains, else ".b.c", ".c".
-func domainKeys(c *Checker, name string, partial bool) []lookupKey {
+func (e *evaluation) domainKeys(name string, partial bool) []lookupKey {
+	c := e.c
 	name = strings.TrimSuffix(addr.FoldDomain(name), ".")
 	if name == "" {
 		return nil
 	}
 	keys := []lookupKey{{key: name, partial: partial}}
-	for rest := name; !strings.HasPrefix(name, "["); {
+	for rest := name; !strings.HasPrefix(name, "[") && !validHostAddr(name); {
 		dot := strings.IndexByte(rest, '.')
 		if dot < 0 || dot == len(rest)-1 {
 			break
@@ -45,23 +46,28 @@ func domainKeys(c *Checker, name string, partial bool) []lookupKey {
 	return keys
 }
 
-// clientKeys returns the queries of check_client_access: the host name
-// and its parents (unless the name is unknown), then the address and its
-// shorter forms ("1.2.3.4", "1.2.3", "1.2", "1"; IPv6 loses ":piece" at a
-// time).
-func clientKeys(c *Checker, s Session) []lookupKey {
+// clientKeys returns the queries of check_client_access (for the
+// verified name) and check_reverse_client_hostname_access (for the PTR
+// name): the host name and its parents (unless the name is unknown), then
+// the address and its shorter forms ("1.2.3.4", "1.2.3", "1.2", "1"; IPv6
+// loses ":piece" at a time).
+func (e *evaluation) clientKeys(name string) []lookupKey {
 	var keys []lookupKey
-	if name := s.clientName(); name != "unknown" {
-		keys = domainKeys(c, name, false)
+	if name != "unknown" {
+		keys = e.domainKeys(name, false)
 	}
-	address := s.ClientAddr
+	return append(keys, addrKeys(e.s.ClientAddr)...)
+}
+
+// addrKeys returns an address and its shorter forms.
+func addrKeys(address string) []lookupKey {
 	if ip, err := netip.ParseAddr(address); err == nil {
 		address = ip.Unmap().WithZone("").String()
 	}
 	if address == "" {
-		return keys
+		return nil
 	}
-	keys = append(keys, lookupKey{key: address})
+	keys := []lookupKey{{key: address}}
 	delim := byte('.')
 	if strings.Contains(address, ":") {
 		delim = ':'
@@ -105,7 +111,7 @@ func (e *evaluation) addressKeys(internal string, sender bool) ([]lookupKey, err
 	if base != local {
 		keys = append(keys, lookupKey{key: base + "@" + domain, partial: true})
 	}
-	keys = append(keys, domainKeys(e.c, domain, true)...)
+	keys = append(keys, e.domainKeys(domain, true)...)
 	keys = append(keys, lookupKey{key: local + "@", partial: true})
 	if base != local {
 		keys = append(keys, lookupKey{key: base + "@", partial: true})
@@ -114,8 +120,17 @@ func (e *evaluation) addressKeys(internal string, sender bool) ([]lookupKey, err
 }
 
 // checkAccess queries the table with each key in turn; the first entry
-// found decides (DUNNO included: it stops the search).
-func (e *evaluation) checkAccess(t maps.Table, keys []lookupKey, ctx replyContext, depth int) (Decision, error) {
+// found decides (DUNNO included: it stops the search). A table that
+// cannot be read gives Postfix's "451 4.3.5 ... Server configuration
+// error".
+func (e *evaluation) checkAccess(t maps.Table, keys []lookupKey, ctx replyContext) Decision {
+	d, _ := e.checkAccessFound(t, keys, ctx)
+	return d
+}
+
+// checkAccessFound is checkAccess that also tells whether an entry was
+// found (a DUNNO entry ends the search too).
+func (e *evaluation) checkAccessFound(t maps.Table, keys []lookupKey, ctx replyContext) (Decision, bool) {
 	fixed := fixedKeys(t)
 	for _, k := range keys {
 		if k.partial && !fixed {
@@ -124,113 +139,165 @@ func (e *evaluation) checkAccess(t maps.Table, keys []lookupKey, ctx replyContex
 		value, found, err := t.Lookup(k.key)
 		if err != nil {
 			e.c.warn(fmt.Sprintf("%s: table lookup problem: %v", t.Spec(), err))
-			return Decision{}, err
+			d := reject(451, "4.3.5", ctx, "Server configuration error")
+			d.software = true
+			return d, true
 		}
 		if found {
-			return e.accessResult(t.Spec(), k.key, value, ctx, depth)
+			return e.accessResult(t.Spec(), k.key, value, ctx), true
 		}
 	}
-	return Decision{}, nil
+	return Decision{}, false
 }
 
-// serverConfigError is Postfix's reply when the configuration is wrong.
-var serverConfigError = Decision{Action: Defer, Code: 451, DSN: "4.3.5", Text: "Server configuration error"}
-
 // accessResult interprets an access-table value.
-func (e *evaluation) accessResult(spec, key, value string, ctx replyContext, depth int) (Decision, error) {
-	c := e.c
+func (e *evaluation) accessResult(spec, key, value string, ctx replyContext) Decision {
+	c, s := e.c, e.s
 	value = strings.TrimSpace(value)
 	if value == "" {
 		c.warn(fmt.Sprintf("access table %s entry %s has empty value", spec, key))
-		return serverConfigError, nil
+		return Decision{Action: Permit}
 	}
 	word, rest, _ := strings.Cut(value, " ")
+	if i := strings.IndexAny(value, " \t"); i >= 0 {
+		word, rest = value[:i], value[i+1:]
+	}
 	rest = strings.TrimSpace(rest)
 	switch upper := strings.ToUpper(word); {
-	case allDigits(word) && (len(word) != 3 || rest == "" || (word[0] != '4' && word[0] != '5')):
-		return Decision{Action: Permit}, nil
-	case upper == "OK":
-		return Decision{Action: Permit}, nil
 	case upper == "DUNNO":
-		return Decision{}, nil
+		return Decision{}
 	case upper == "REJECT":
-		return accessReject(c.accessReject, "5.7.1", ctx, rest), nil
+		return accessReject(c.accessReject, "5.7.1", ctx, rest, "Access denied")
 	case upper == "DEFER":
-		return accessReject(c.accessDefer, "4.7.1", ctx, rest), nil
-	case upper == "DEFER_IF_PERMIT":
-		if e.deferIfPermit == nil {
-			d := accessReject(c.accessDefer, "4.7.1", ctx, textOr(rest, "Service unavailable"))
-			e.deferIfPermit = &d
+		return accessReject(c.accessDefer, "4.7.1", ctx, rest, "Access denied")
+	case upper == "INFO" || upper == "WARN":
+		c.log(whatsup(strings.ToLower(upper), s.where, s, rest))
+		return Decision{}
+	case upper == "HOLD" || upper == "DISCARD":
+		if !e.canDelegate(spec, upper) || (upper == "HOLD" && s.Hold) {
+			return Decision{}
 		}
-		return Decision{}, nil
-	case upper == "DEFER_IF_REJECT":
-		if e.deferIfReject == nil {
-			d := accessReject(c.accessDefer, "4.7.1", ctx, textOr(rest, "Service unavailable"))
-			e.deferIfReject = &d
+		c.log(whatsup(strings.ToLower(upper), s.where, s, fmt.Sprintf("<%s>: %s %s", ctx.name, ctx.class, textOr(rest, "triggers "+upper+" action"))))
+		if upper == "HOLD" {
+			s.Hold = true
+			return Decision{}
 		}
-		return Decision{}, nil
-	case upper == "HOLD":
-		e.hold = true
-		return Decision{}, nil
-	case upper == "DISCARD":
-		e.discard = true
-		return Decision{Action: Permit}, nil
-	case upper == "WARN" || upper == "INFO":
-		c.warn(actionLog(strings.ToLower(upper), e.s, fmt.Sprintf("<%s>: %s triggers %s %s", ctx.name, ctx.class, upper, rest)))
-		return Decision{}, nil
-	case upper == "FILTER" || upper == "REDIRECT" || upper == "PREPEND" || upper == "BCC":
+		s.Discard = true
+		return Decision{Action: Permit}
+	case upper == "PREPEND":
+		if !s.Mail {
+			c.warn(fmt.Sprintf("access table %s: with smtpd_delay_reject=no, action PREPEND is always skipped in Client host or Helo command restrictions", spec))
+			return Decision{}
+		}
+		if s.where == "END-OF-MESSAGE" {
+			c.warn(fmt.Sprintf("access table %s: action PREPEND must be used before smtpd_end_of_data_restrictions", spec))
+			return Decision{}
+		}
+		if !isHeader(rest) {
+			c.warn(fmt.Sprintf("access table %s entry \"%s\" requires header: text", spec, key))
+			return Decision{}
+		}
+		s.Prepend = append(s.Prepend, rest)
+		return Decision{}
+	case upper == "FILTER" || upper == "REDIRECT" || upper == "BCC":
 		c.warn(fmt.Sprintf("access table %s: action %s is not supported by Postern", spec, upper))
-		return serverConfigError, nil
-	case len(word) == 3 && allDigits(word) && (word[0] == '4' || word[0] == '5'):
+		return serverConfigError
+	case upper == "DEFER_IF_PERMIT":
+		return e.deferIfPermit(accessReject(c.accessDefer, "4.7.1", ctx, rest, "Service unavailable"))
+	case upper == "DEFER_IF_REJECT":
+		return e.deferIfReject(accessReject(c.accessDefer, "4.7.1", ctx, rest, "Service unavailable"))
+	case allDigits(value):
+		return Decision{Action: Permit}
+	case len(word) == 3 && allDigits(word) && rest != "" && (word[0] == '4' || word[0] == '5'):
 		code := int(word[0]-'0')*100 + int(word[1]-'0')*10 + int(word[2]-'0')
-		d := accessReject(code, string(word[0])+".7.1", ctx, rest)
+		d := accessReject(code, string(word[0])+".7.1", ctx, rest, "Access denied")
 		d.Disconnect = code == 421 || code == 521
-		return d, nil
+		return d
+	case upper == "OK" || upper == "RELAY":
+		return Decision{Action: Permit}
 	}
-	return e.accessRestrictions(spec, key, value, ctx, depth)
+	return e.accessRestrictions(spec, key, value, ctx)
+}
+
+// canDelegate reports whether HOLD, DISCARD (and the like) can act here:
+// not for ETRN, and not before MAIL FROM.
+func (e *evaluation) canDelegate(spec, action string) bool {
+	switch {
+	case e.s.where == "ETRN":
+		e.c.warn(fmt.Sprintf("access table %s: action %s is unavailable in smtpd_etrn_restrictions", spec, action))
+		return false
+	case !e.s.Mail:
+		e.c.warn(fmt.Sprintf("access table %s: with smtpd_delay_reject=no, action %s is always skipped in Client host or Helo command restrictions", spec, action))
+		return false
+	}
+	return true
+}
+
+// isHeader reports whether text starts with a header name and a colon.
+func isHeader(text string) bool {
+	colon := strings.IndexByte(text, ':')
+	if colon <= 0 {
+		return false
+	}
+	for i := 0; i < colon; i++ {
+		if text[i] <= ' ' || text[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // accessRestrictions evaluates restriction names (and restriction
 // classes) given as an access-table value.
-func (e *evaluation) accessRestrictions(spec, key, value string, ctx replyContext, depth int) (Decision, error) {
-	if depth >= maxClassDepth {
-		e.c.warn(fmt.Sprintf("access table %s entry %s causes unreasonable recursion", spec, key))
-		return serverConfigError, nil
+func (e *evaluation) accessRestrictions(spec, key, value string, ctx replyContext) Decision {
+	c := e.c
+	if strings.Contains(value, ":") {
+		c.warn(fmt.Sprintf("access table %s has entry with lookup table: %s", spec, value))
+		c.warn("do not specify lookup tables inside SMTPD access maps")
+		c.warn("define a restriction class and specify its name instead.")
+		return serverConfigError
 	}
-	for _, name := range config.SplitList(value) {
-		var r restriction
+	if e.s.recursion > 100 {
+		c.warn(fmt.Sprintf("access table %s entry %s causes unreasonable recursion", spec, value))
+		return serverConfigError
+	}
+	items := config.SplitList(value)
+	var list []restriction
+	for i := 0; i < len(items); i++ {
+		name := items[i]
+		kind, known := restrictionArgs[name]
 		switch {
-		case tableRestrictions[name]:
-			e.c.warn(fmt.Sprintf("access table %s has entry with lookup table: %s", spec, name))
-			return serverConfigError, nil
-		case simpleRestrictions[name]:
-			r = restriction{name: name}
-		case e.c.classes[name] != nil:
-			r = restriction{name: name, class: e.c.classes[name]}
+		case known && kind != argNone:
+			if i+1 >= len(items) || !validArg(kind, items[i+1]) {
+				c.warn(fmt.Sprintf("restriction %s requires an argument", name))
+				return serverConfigError
+			}
+			i++
+			list = append(list, restriction{name: name, arg: items[i]})
+		case known:
+			list = append(list, restriction{name: name})
+		case c.classes[name] != nil:
+			list = append(list, restriction{name: name, class: c.classes[name]})
 		default:
-			e.c.warn(fmt.Sprintf("unknown smtpd restriction: \"%s\"", name))
-			return serverConfigError, nil
-		}
-		d, err := e.apply(r, ctx, depth+1)
-		if err != nil || d.Action != Dunno {
-			return d, err
+			c.warn(fmt.Sprintf("unknown smtpd restriction: \"%s\"", name))
+			return serverConfigError
 		}
 	}
-	return Decision{}, nil
+	return e.run(list, ctx)
 }
 
 // accessReject builds an access-table rejection. text may start with an
-// enhanced status code, which replaces defaultDSN; empty text becomes
-// "Access denied".
-func accessReject(code int, defaultDSN string, ctx replyContext, text string) Decision {
+// enhanced status code, which replaces defaultDSN (made to fit the
+// subject); empty text becomes def.
+func accessReject(code int, defaultDSN string, ctx replyContext, text, def string) Decision {
 	dsn := defaultDSN
 	if first, rest, _ := strings.Cut(text, " "); isDSN(first) {
 		dsn, text = first, strings.TrimSpace(rest)
 	}
 	if text == "" {
-		text = "Access denied"
+		text = def
 	}
-	return reject(code, dsn, ctx, text)
+	return reject(code, dsnForSubject(dsn, ctx.class), ctx, text)
 }
 
 // textOr returns text, or def when text is empty.

@@ -6,8 +6,10 @@ package policy
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/dnsx"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/match"
@@ -21,22 +23,36 @@ type Options struct {
 	// Warn receives warnings in Postfix's words (tables that cannot be
 	// opened, bad access-table entries); nil drops them.
 	Warn func(msg string)
+	// Log receives the informational lines ("NOQUEUE: reject: ...");
+	// nil drops them.
+	Log func(msg string)
+	// DNS answers the DNS-based restrictions; nil means a resolver for
+	// dns_servers, or /etc/resolv.conf when that is empty.
+	DNS *dnsx.Resolver
+	// Sleep waits for the sleep restriction; nil means time.Sleep.
+	Sleep func(time.Duration)
 }
 
-// Checker evaluates the RCPT-time policy. It is safe for concurrent use
+// Checker evaluates the smtpd restrictions. It is safe for concurrent use
 // when its tables are.
 type Checker struct {
+	cfg        *config.Config
 	resolver   *resolve.Resolver
 	mynetworks *match.NetworkList
 	tables     *tableOpener
 	warn       func(string)
+	log        func(string)
+	dns        *dnsx.Resolver
+	sleep      func(time.Duration)
 
-	relay, recipient     []restriction
-	classes              map[string][]restriction // smtpd_restriction_classes
-	relayBeforeRecipient bool
-	rejectUnlisted       bool
+	client, helo, sender, relay, recipient []restriction
+	data, endOfData, etrn                   []restriction
+	classes                                 map[string][]restriction // smtpd_restriction_classes
+	relayBeforeRecipient                    bool
+	rejectUnlisted, rejectUnlistedSender    bool
+	delayReject                             bool
 	// noUnknownRecipients is receive_override_options'
-	// no_unknown_recipient_checks: recipients are never validated.
+	// no_unknown_recipient_checks: addresses are never validated.
 	noUnknownRecipients bool
 
 	allowUntrustedRouting bool
@@ -45,32 +61,74 @@ type Checker struct {
 	accessReject          int
 	accessDefer           int
 	nonFQDNCode           int
+	invalidHostnameCode   int
+	unknownHostnameCode   int
+	unknownAddressCode    int
+	unknownClientCode     int
+	multiRecipientCode    int
+	rblCode               int
+	plaintextCode         int
 	parentAccess          bool
 	delimiter             string
 	nullAccessKey         string
+	unverifiedSenderLogin string
 
+	rbl        rblSettings
+	services   *serviceSettings
 	validation recipientMaps
 }
 
 // restriction is one parsed item of a restriction list.
 type restriction struct {
-	name  string
-	table maps.Table    // check_*_access
-	class []restriction // a smtpd_restriction_classes name
+	name    string
+	arg     string          // the argument: a table spec, DNS domain, number or server
+	table   maps.Table      // check_*_access and the bare "type:table" form
+	class   []restriction   // a smtpd_restriction_classes name
+	service *serviceClient  // check_policy_service
+	implied bool            // a bare table: the stage's default access check
 }
 
-// The restrictions that take a table argument.
-var tableRestrictions = map[string]bool{
-	"check_client_access": true, "check_helo_access": true,
-	"check_sender_access": true, "check_recipient_access": true,
-}
+// argKind is what follows a restriction name.
+type argKind int
 
-// The restrictions evaluated by this package without an argument.
-var simpleRestrictions = map[string]bool{
-	"permit": true, "reject": true, "defer": true, "defer_if_permit": true, "defer_if_reject": true,
-	"permit_mynetworks": true, "permit_sasl_authenticated": true,
-	"reject_unauth_destination": true, "defer_unauth_destination": true, "permit_auth_destination": true,
-	"reject_non_fqdn_recipient": true, "reject_non_fqdn_sender": true, "reject_unlisted_recipient": true,
+const (
+	argNone argKind = iota
+	argTable
+	argDomain
+	argNumber
+	argServer
+)
+
+// restrictionArgs lists every restriction this package evaluates, with
+// what it takes.
+var restrictionArgs = map[string]argKind{
+	"permit": argNone, "reject": argNone, "defer": argNone,
+	"defer_if_permit": argNone, "defer_if_reject": argNone, "warn_if_reject": argNone,
+	"sleep": argNumber, "check_policy_service": argServer,
+	"permit_mynetworks": argNone, "permit_sasl_authenticated": argNone,
+	"reject_plaintext_session": argNone, "reject_unauth_pipelining": argNone,
+	"permit_auth_destination": argNone, "reject_unauth_destination": argNone, "defer_unauth_destination": argNone,
+	"reject_unknown_client_hostname": argNone, "reject_unknown_client": argNone,
+	"reject_unknown_reverse_client_hostname": argNone,
+	"reject_invalid_helo_hostname": argNone, "reject_invalid_hostname": argNone,
+	"reject_non_fqdn_helo_hostname": argNone, "reject_non_fqdn_hostname": argNone,
+	"reject_unknown_helo_hostname": argNone, "reject_unknown_hostname": argNone,
+	"reject_non_fqdn_sender": argNone, "reject_non_fqdn_recipient": argNone,
+	"reject_unknown_sender_domain": argNone, "reject_unknown_recipient_domain": argNone,
+	"reject_unlisted_sender": argNone, "reject_unlisted_recipient": argNone, "check_recipient_maps": argNone,
+	"reject_multi_recipient_bounce": argNone,
+	"check_client_access": argTable, "check_reverse_client_hostname_access": argTable,
+	"check_helo_access": argTable, "check_sender_access": argTable, "check_recipient_access": argTable,
+	"check_etrn_access": argTable,
+	"check_client_mx_access": argTable, "check_client_ns_access": argTable, "check_client_a_access": argTable,
+	"check_reverse_client_hostname_mx_access": argTable, "check_reverse_client_hostname_ns_access": argTable,
+	"check_reverse_client_hostname_a_access": argTable,
+	"check_helo_mx_access": argTable, "check_helo_ns_access": argTable, "check_helo_a_access": argTable,
+	"check_sender_mx_access": argTable, "check_sender_ns_access": argTable, "check_sender_a_access": argTable,
+	"check_recipient_mx_access": argTable, "check_recipient_ns_access": argTable, "check_recipient_a_access": argTable,
+	"reject_rbl_client": argDomain, "reject_rbl": argDomain, "permit_dnswl_client": argDomain,
+	"reject_rhsbl_client": argDomain, "reject_rhsbl_reverse_client": argDomain, "reject_rhsbl_helo": argDomain,
+	"reject_rhsbl_sender": argDomain, "reject_rhsbl_recipient": argDomain, "permit_rhswl_client": argDomain,
 }
 
 // The restrictions that make relay control work; one list must have one.
@@ -89,7 +147,16 @@ func NewChecker(cfg *config.Config, r *resolve.Resolver, opts Options) (*Checker
 	if warn == nil {
 		warn = func(string) {}
 	}
-	c := &Checker{resolver: r, warn: warn, classes: map[string][]restriction{}, tables: &tableOpener{open: open, warn: warn, opened: map[string]maps.Table{}}}
+	log := opts.Log
+	if log == nil {
+		log = func(string) {}
+	}
+	sleep := opts.Sleep
+	if sleep == nil {
+		sleep = time.Sleep
+	}
+	c := &Checker{cfg: cfg, resolver: r, warn: warn, log: log, dns: opts.DNS, sleep: sleep,
+		classes: map[string][]restriction{}, tables: &tableOpener{open: open, warn: warn, opened: map[string]maps.Table{}}}
 	if err := c.readSettings(cfg); err != nil {
 		c.Close()
 		return nil, err
@@ -97,7 +164,7 @@ func NewChecker(cfg *config.Config, r *resolve.Resolver, opts Options) (*Checker
 	return c, nil
 }
 
-// Close releases the checker's tables.
+// Close releases the checker's tables and policy server connections.
 func (c *Checker) Close() error {
 	var first error
 	if c.mynetworks != nil {
@@ -106,8 +173,15 @@ func (c *Checker) Close() error {
 	if err := c.tables.closeAll(); err != nil && first == nil {
 		first = err
 	}
+	if c.services != nil {
+		c.services.closeAll()
+	}
 	return first
 }
+
+// DelayReject reports smtpd_delay_reject: client, HELO and sender
+// restrictions wait until RCPT TO.
+func (c *Checker) DelayReject() bool { return c.delayReject }
 
 // readSettings fills the checker from cfg.
 func (c *Checker) readSettings(cfg *config.Config) error {
@@ -126,6 +200,10 @@ func (c *Checker) readSettings(cfg *config.Config) error {
 		{"relay_domains_reject_code", &c.relayRejectCode}, {"reject_code", &c.rejectCode},
 		{"defer_code", &c.deferCode}, {"access_map_reject_code", &c.accessReject},
 		{"access_map_defer_code", &c.accessDefer}, {"non_fqdn_reject_code", &c.nonFQDNCode},
+		{"invalid_hostname_reject_code", &c.invalidHostnameCode}, {"unknown_hostname_reject_code", &c.unknownHostnameCode},
+		{"unknown_address_reject_code", &c.unknownAddressCode}, {"unknown_client_reject_code", &c.unknownClientCode},
+		{"multi_recipient_bounce_reject_code", &c.multiRecipientCode}, {"maps_rbl_reject_code", &c.rblCode},
+		{"plaintext_reject_code", &c.plaintextCode},
 	}
 	for _, p := range ints {
 		if *p.dst, err = cfg.Int(p.name); err != nil {
@@ -139,6 +217,8 @@ func (c *Checker) readSettings(cfg *config.Config) error {
 		{"allow_untrusted_routing", &c.allowUntrustedRouting},
 		{"smtpd_relay_before_recipient_restrictions", &c.relayBeforeRecipient},
 		{"smtpd_reject_unlisted_recipient", &c.rejectUnlisted},
+		{"smtpd_reject_unlisted_sender", &c.rejectUnlistedSender},
+		{"smtpd_delay_reject", &c.delayReject},
 	}
 	for _, p := range bools {
 		if *p.dst, err = cfg.Bool(p.name); err != nil {
@@ -168,6 +248,17 @@ func (c *Checker) readSettings(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	if err := c.rbl.read(cfg, c.tables); err != nil {
+		return err
+	}
+	if c.services, err = readServiceSettings(cfg); err != nil {
+		return err
+	}
+	if c.dns == nil {
+		if c.dns, err = dnsResolver(cfg); err != nil {
+			return err
+		}
+	}
 	classes := map[string]bool{}
 	classNames := config.SplitList(get("smtpd_restriction_classes"))
 	for _, name := range classNames {
@@ -181,7 +272,13 @@ func (c *Checker) readSettings(cfg *config.Config) error {
 	for _, l := range []struct {
 		name string
 		dst  *[]restriction
-	}{{"smtpd_relay_restrictions", &c.relay}, {"smtpd_recipient_restrictions", &c.recipient}} {
+	}{
+		{"smtpd_client_restrictions", &c.client}, {"smtpd_helo_restrictions", &c.helo},
+		{"smtpd_sender_restrictions", &c.sender},
+		{"smtpd_relay_restrictions", &c.relay}, {"smtpd_recipient_restrictions", &c.recipient},
+		{"smtpd_data_restrictions", &c.data}, {"smtpd_end_of_data_restrictions", &c.endOfData},
+		{"smtpd_etrn_restrictions", &c.etrn},
+	} {
 		items, err := cfg.List(l.name)
 		if err != nil {
 			return err
@@ -206,18 +303,30 @@ func (c *Checker) parseList(cfg *config.Config, param string, items []string, cl
 	var list []restriction
 	for i := 0; i < len(items); i++ {
 		name := items[i]
+		kind, known := restrictionArgs[name]
 		switch {
-		case tableRestrictions[name]:
-			if i+1 >= len(items) || !strings.Contains(items[i+1], ":") {
+		case known && kind != argNone:
+			if i+1 >= len(items) || !validArg(kind, items[i+1]) {
 				arg := ""
 				if i+1 < len(items) {
 					arg = items[i+1]
 				}
-				return nil, fmt.Errorf("%s: restriction %s: bad argument \"%s\": need maptype:mapname", param, name, arg)
+				return nil, fmt.Errorf("%s: restriction %s: bad argument \"%s\": %s", param, name, arg, argNeed(kind))
 			}
 			i++
-			list = append(list, restriction{name: name, table: c.tables.get(items[i])})
-		case simpleRestrictions[name]:
+			r := restriction{name: name, arg: items[i]}
+			switch kind {
+			case argTable:
+				r.table = c.tables.get(items[i])
+			case argServer:
+				svc, err := c.services.client(items[i])
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", param, err)
+				}
+				r.service = svc
+			}
+			list = append(list, r)
+		case known:
 			list = append(list, restriction{name: name})
 		case classes[name]:
 			class, err := c.parseClass(cfg, name, classes, depth)
@@ -225,11 +334,43 @@ func (c *Checker) parseList(cfg *config.Config, param string, items []string, cl
 				return nil, err
 			}
 			list = append(list, restriction{name: name, class: class})
+		case strings.Contains(name, ":"):
+			list = append(list, restriction{implied: true, arg: name, table: c.tables.get(name)})
 		default:
 			return nil, fmt.Errorf("%s: unknown smtpd restriction: \"%s\"", param, name)
 		}
 	}
 	return list, nil
+}
+
+// validArg reports whether an item can be the argument of a restriction.
+func validArg(kind argKind, arg string) bool {
+	switch kind {
+	case argTable, argServer:
+		return strings.Contains(arg, ":")
+	case argNumber:
+		return allDigits(arg)
+	}
+	return arg != "" && restrictionArgs[arg] == argNone && !isKnownName(arg)
+}
+
+// isKnownName reports whether s names a restriction.
+func isKnownName(s string) bool {
+	_, ok := restrictionArgs[s]
+	return ok
+}
+
+// argNeed describes what a restriction's argument must be.
+func argNeed(kind argKind) string {
+	switch kind {
+	case argTable:
+		return "need maptype:mapname"
+	case argServer:
+		return "need transport:server"
+	case argNumber:
+		return "need a number"
+	}
+	return "need a domain name"
 }
 
 // parseClass parses the definition of a restriction class once.

@@ -1,4 +1,7 @@
-// Evaluation of the restriction lists at RCPT TO.
+// The restriction stages (client, HELO, sender, recipient, DATA,
+// end-of-data, ETRN), the evaluation of one list, and how a rejection is
+// enforced: warn_if_reject, defer_if_reject, defer_if_permit, soft_bounce
+// and the "reject:" log line.
 
 package policy
 
@@ -9,94 +12,329 @@ import (
 	"github.com/postern/postern/pkg/resolve"
 )
 
-// evaluation is the state of one RCPT check.
+// The names of what a reply is about, as Postfix words them.
+const (
+	classClient        = "Client host"
+	classReverseClient = "Unverified Client host"
+	classHelo          = "Helo command"
+	classSender        = "Sender address"
+	classRecipient     = "Recipient address"
+	classEtrn          = "Etrn command"
+	classData          = "Data command"
+	classEndOfData     = "End-of-data"
+)
+
+// evaluation is the state of one stage's check.
 type evaluation struct {
-	c             *Checker
-	s             Session
-	deferIfPermit *Decision
-	deferIfReject *Decision
-	hold, discard bool            // set by HOLD and DISCARD access actions
-	recipient     *resolve.Result // resolved recipient, computed once
+	c         *Checker
+	s         *Session
+	defACL    string          // the check for a bare "type:table" item
+	recipient *resolve.Result // resolved recipient, computed once
 }
 
 // replyContext names what a reply is about: "<name>: class rejected: ...".
 type replyContext struct {
 	name  string // "a@b.example", "host[1.2.3.4]", "<>"
-	class string // "Recipient address", "Sender address", "Client host", "Helo command"
+	class string
 }
 
-// CheckRecipient evaluates smtpd_relay_restrictions and
-// smtpd_recipient_restrictions (in the order of
-// smtpd_relay_before_recipient_restrictions) for s.Recipient, applies a
-// pending defer_if_permit, and then, with smtpd_reject_unlisted_recipient,
-// the recipient validation. A returned error means a table could not be
-// read; the decision then is Postfix's 451 4.3.0 temporary failure.
-//
-// An unqualified "postmaster" is always accepted (RFC 5321 section 4.5.1),
-// before any restriction.
-func (c *Checker) CheckRecipient(s Session) (Decision, error) {
-	if s.Recipient.Domain == "" && strings.EqualFold(s.Recipient.Local, "postmaster") {
-		return Decision{Action: Permit}, nil
-	}
-	e := &evaluation{c: c, s: s}
-	rcptCtx := replyContext{name: s.Recipient.Internal(), class: "Recipient address"}
-	lists := [][]restriction{c.relay, c.recipient}
-	if !c.relayBeforeRecipient {
-		lists[0], lists[1] = lists[1], lists[0]
-	}
-	for _, list := range lists {
-		d, err := e.run(list, rcptCtx, 0)
-		if err != nil {
-			return c.tempFailure(rcptCtx), err
-		}
-		if d.Action == Reject || d.Action == Defer {
-			return e.finalReject(d), nil
-		}
-	}
-	if e.deferIfPermit != nil {
-		return *e.deferIfPermit, nil
-	}
-	if c.rejectUnlisted {
-		d, err := c.ValidateRecipient(s.Recipient)
-		if err != nil || d.Action != Dunno {
-			return d, err
-		}
-	}
-	return Decision{Action: Permit, Hold: e.hold, Discard: e.discard}, nil
+// resetStage starts a stage as Postfix's SMTPD_CHECK_RESET does.
+func (s *Session) resetStage() {
+	s.recursion, s.warnIfReject = 0, 0
+	s.deferIfReject.active = false
 }
 
-// finalReject applies a pending defer_if_reject to a rejection.
-func (e *evaluation) finalReject(d Decision) Decision {
-	if d.Action == Reject && e.deferIfReject != nil {
-		return *e.deferIfReject
+// CheckClient evaluates smtpd_client_restrictions when a client connects
+// (smtpd calls it only with smtpd_delay_reject = no).
+func (c *Checker) CheckClient(s *Session) Decision {
+	s.where = "CONNECT"
+	return c.checkClient(s)
+}
+
+func (c *Checker) checkClient(s *Session) Decision {
+	s.deferIfPermit.active = false
+	s.resetStage()
+	d := c.runStage(s, c.client, replyContext{name: s.namaddr(), class: classClient}, "check_client_access")
+	s.dipClient = s.deferIfPermit.active
+	return d
+}
+
+// CheckHelo evaluates smtpd_helo_restrictions for HELO or EHLO (verb)
+// with smtpd_delay_reject = no; s.Helo is the new argument.
+func (c *Checker) CheckHelo(s *Session, verb string) Decision {
+	s.where = verb
+	return c.checkHelo(s)
+}
+
+func (c *Checker) checkHelo(s *Session) Decision {
+	if s.Helo == "" {
+		return Decision{}
+	}
+	s.deferIfPermit.active = s.dipClient
+	s.resetStage()
+	d := c.runStage(s, c.helo, replyContext{name: s.Helo, class: classHelo}, "check_helo_access")
+	s.dipHelo = s.deferIfPermit.active
+	return d
+}
+
+// CheckSender evaluates smtpd_sender_restrictions at MAIL FROM with
+// smtpd_delay_reject = no, then smtpd_reject_unlisted_sender.
+func (c *Checker) CheckSender(s *Session) Decision {
+	s.where = "MAIL"
+	return c.checkSender(s)
+}
+
+func (c *Checker) checkSender(s *Session) Decision {
+	if !s.Mail {
+		return Decision{}
+	}
+	s.deferIfPermit.active = s.dipClient || s.dipHelo
+	s.senderValidated = false
+	s.resetStage()
+	ctx := replyContext{name: s.Sender.Internal(), class: classSender}
+	d := c.runStage(s, c.sender, ctx, "check_sender_access")
+	s.dipSender = s.deferIfPermit.active
+	if c.rejectUnlistedSender && !isRejection(d) && !s.senderValidated && !s.Discard && s.Sender.Internal() != "" {
+		e := &evaluation{c: c, s: s}
+		d = e.enforce(e.unlistedSender())
 	}
 	return d
 }
 
-// tempFailure is the reply for a table that cannot be read.
-func (c *Checker) tempFailure(ctx replyContext) Decision {
-	return Decision{Action: Defer, Code: 451, DSN: "4.3.0", Text: fmt.Sprintf("<%s>: Temporary lookup failure", ctx.name)}
-}
-
-// run evaluates a list until an item permits, rejects or defers.
-func (e *evaluation) run(list []restriction, ctx replyContext, depth int) (Decision, error) {
-	for _, r := range list {
-		d, err := e.apply(r, ctx, depth)
-		if err != nil || d.Action != Dunno {
-			return d, err
+// CheckRecipient evaluates, for s.Recipient at RCPT TO: with
+// smtpd_delay_reject the client, HELO and sender restrictions; then
+// smtpd_relay_restrictions and smtpd_recipient_restrictions (in the order
+// of smtpd_relay_before_recipient_restrictions); a pending
+// defer_if_permit; and with smtpd_reject_unlisted_recipient the
+// recipient validation.
+//
+// An unqualified "postmaster" is always accepted (RFC 5321 section 4.5.1),
+// before any restriction.
+func (c *Checker) CheckRecipient(s *Session) Decision {
+	if s.Recipient.Domain == "" && strings.EqualFold(s.Recipient.Local, "postmaster") {
+		return Decision{Action: Permit}
+	}
+	s.where = "RCPT"
+	s.recipientValidated = false
+	if c.delayReject {
+		for _, check := range []func(*Session) Decision{c.checkClient, c.checkHelo, c.checkSender} {
+			if d := check(s); isRejection(d) {
+				return d
+			}
 		}
 	}
-	return Decision{}, nil
+	s.deferIfPermit.active = s.dipSender
+	s.resetStage()
+	rcptCtx := replyContext{name: s.Recipient.Internal(), class: classRecipient}
+	lists := [][]restriction{c.relay, c.recipient}
+	if !c.relayBeforeRecipient {
+		lists[0], lists[1] = lists[1], lists[0]
+	}
+	var d Decision
+	for _, list := range lists {
+		d = c.runStage(s, list, rcptCtx, "check_recipient_access")
+		if isRejection(d) {
+			return d
+		}
+	}
+	if s.deferIfPermit.active {
+		e := &evaluation{c: c, s: s}
+		return e.enforce(s.deferIfPermit.reply)
+	}
+	if c.rejectUnlisted && !s.recipientValidated && !s.Discard {
+		e := &evaluation{c: c, s: s}
+		if d := e.enforce(c.validateRecipient(s.Recipient)); isRejection(d) {
+			return d
+		}
+	}
+	return Decision{Action: Permit, Hold: s.Hold, Discard: s.Discard}
 }
 
-// reject builds a rejection "CODE DSN <name>: class rejected: text", the
-// DSN's class digit following the code's.
-func reject(code int, dsn string, ctx replyContext, text string) Decision {
-	action := Reject
-	if code/100 == 4 {
-		action = Defer
+// CheckData evaluates smtpd_data_restrictions at DATA.
+func (c *Checker) CheckData(s *Session) Decision {
+	s.where = "DATA"
+	return c.checkMessage(s, c.data, replyContext{name: "DATA", class: classData})
+}
+
+// CheckEndOfData evaluates smtpd_end_of_data_restrictions after the
+// message content (s.Size is its size).
+func (c *Checker) CheckEndOfData(s *Session) Decision {
+	s.where = "END-OF-MESSAGE"
+	return c.checkMessage(s, c.endOfData, replyContext{name: "END-OF-MESSAGE", class: classEndOfData})
+}
+
+// checkMessage runs a message-level stage; with several recipients none
+// is named in logs or given to restrictions.
+func (c *Checker) checkMessage(s *Session, list []restriction, ctx replyContext) Decision {
+	s.noRecipient = s.RecipientCount > 1
+	defer func() { s.noRecipient = false }()
+	s.deferIfPermit.active = false
+	s.resetStage()
+	d := c.runStage(s, list, ctx, "")
+	if !isRejection(d) && s.deferIfPermit.active {
+		e := &evaluation{c: c, s: s}
+		return e.enforce(s.deferIfPermit.reply)
 	}
-	return Decision{Action: action, Code: code, DSN: dsnForSubject(dsnForCode(code, dsn), ctx.class), Text: fmt.Sprintf("<%s>: %s rejected: %s", ctx.name, ctx.class, text)}
+	return d
+}
+
+// CheckEtrn evaluates, for ETRN domain, the client and HELO restrictions
+// (with smtpd_delay_reject) and smtpd_etrn_restrictions.
+func (c *Checker) CheckEtrn(s *Session, domain string) Decision {
+	s.where = "ETRN"
+	s.Etrn = domain
+	defer func() { s.Etrn = "" }()
+	if c.delayReject {
+		for _, check := range []func(*Session) Decision{c.checkClient, c.checkHelo} {
+			if d := check(s); isRejection(d) {
+				return d
+			}
+		}
+	}
+	s.deferIfPermit.active = s.dipClient || s.dipHelo
+	s.resetStage()
+	d := c.runStage(s, c.etrn, replyContext{name: domain, class: classEtrn}, "check_etrn_access")
+	if !isRejection(d) && s.deferIfPermit.active {
+		e := &evaluation{c: c, s: s}
+		return e.enforce(s.deferIfPermit.reply)
+	}
+	return d
+}
+
+// isRejection reports whether d rejects or defers the request.
+func isRejection(d Decision) bool { return d.Action == Reject || d.Action == Defer }
+
+// runStage evaluates one stage's list.
+func (c *Checker) runStage(s *Session, list []restriction, ctx replyContext, defACL string) Decision {
+	e := &evaluation{c: c, s: s, defACL: defACL}
+	return e.run(list, ctx)
+}
+
+// run evaluates a list until an item permits, rejects or defers, as
+// Postfix's generic_checks does: warn_if_reject covers the next item,
+// DISCARD ends every list, and a pending defer_if_permit together with a
+// pending defer_if_reject ends the list.
+func (e *evaluation) run(list []restriction, ctx replyContext) Decision {
+	s := e.s
+	saved := s.recursion
+	s.recursion++
+	defer func() {
+		s.recursion = saved
+		if s.warnIfReject >= s.recursion {
+			s.warnIfReject = 0
+		}
+	}()
+	if s.recursion > 100 {
+		e.c.warn("restriction list causes unreasonable recursion")
+		return e.enforce(serverConfigError)
+	}
+	for i := 0; i < len(list); i++ {
+		if s.Discard {
+			break
+		}
+		r := list[i]
+		if r.name == "warn_if_reject" {
+			if s.warnIfReject == 0 {
+				s.warnIfReject = s.recursion
+			}
+			continue
+		}
+		d := e.apply(r, ctx)
+		if isRejection(d) && !d.enforced {
+			d = e.enforce(d)
+		}
+		if s.warnIfReject >= s.recursion {
+			s.warnIfReject = 0
+		}
+		if d.Action != Dunno {
+			return d
+		}
+		if s.deferIfPermit.active && s.deferIfReject.active {
+			break
+		}
+	}
+	return Decision{}
+}
+
+// enforce turns a restriction's rejection into the reply, as Postfix's
+// smtpd_check_reject does: a bad code becomes "450 4.7.1 Service
+// unavailable"; under warn_if_reject a policy rejection is only logged
+// ("reject_warning") and the request goes on; a pending defer_if_reject
+// replaces a 5XX; soft_bounce makes 5XX 4XX; the DSN class follows the
+// code; and the rejection is logged.
+func (e *evaluation) enforce(d Decision) Decision {
+	c, s := e.c, e.s
+	if !isRejection(d) {
+		return d
+	}
+	warnOnly := s.warnIfReject > 0 && !d.software
+	if d.Code < 400 || d.Code > 599 {
+		c.warn(fmt.Sprintf("SMTP reply code configuration error: %d %s %s", d.Code, d.DSN, d.Text))
+		d.Code, d.DSN, d.Text = 450, "4.7.1", "Service unavailable"
+	} else if !isDSN(d.DSN) {
+		c.warn(fmt.Sprintf("DSN detail code configuration error: %d %s %s", d.Code, d.DSN, d.Text))
+		d.Code, d.DSN, d.Text = 450, "4.7.1", "Service unavailable"
+	}
+	if max := 510 - len(d.DSN) - 5; len(d.Text) > max {
+		d.Text = d.Text[:max]
+	}
+	d.Text = printable(d.Text)
+	if !warnOnly && s.deferIfReject.active && d.Code/100 == 5 {
+		s.warnIfReject, s.deferIfReject.active = 0, false
+		return e.enforce(s.deferIfReject.reply)
+	}
+	if c.softBounce() && d.Code/100 == 5 {
+		d.Code -= 100
+	}
+	d.DSN = dsnForCode(d.Code, d.DSN)
+	d.Action = actionFor(d.Code)
+	d.enforced = true
+	if warnOnly {
+		c.log(whatsup("reject_warning", s.where, s, d.Reply()))
+		return Decision{}
+	}
+	c.log(whatsup("reject", s.where, s, d.Reply()))
+	return d
+}
+
+// softBounce reads soft_bounce (it may change on reload only).
+func (c *Checker) softBounce() bool {
+	v, err := c.cfg.Bool("soft_bounce")
+	return err == nil && v
+}
+
+// printable replaces control characters with spaces.
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// deferIfPermit remembers the first defer_if_permit reply of the stage.
+func (e *evaluation) deferIfPermit(d Decision) Decision {
+	if !e.s.deferIfPermit.active {
+		e.s.deferIfPermit = deferral{active: true, reply: d}
+	}
+	return Decision{}
+}
+
+// deferIfReject remembers the first defer_if_reject reply of the stage.
+func (e *evaluation) deferIfReject(d Decision) Decision {
+	if !e.s.deferIfReject.active {
+		e.s.deferIfReject = deferral{active: true, reply: d}
+	}
+	return Decision{}
+}
+
+// reject builds a rejection "CODE DSN <name>: class rejected: text".
+func reject(code int, dsn string, ctx replyContext, text string) Decision {
+	return Decision{Action: actionFor(code), Code: code, DSN: dsnForCode(code, dsn), Text: fmt.Sprintf("<%s>: %s rejected: %s", ctx.name, ctx.class, text)}
 }
 
 // The X.1.Y details that suit a recipient and a sender reply.
@@ -119,9 +357,9 @@ func dsnForSubject(dsn, class string) string {
 	detail := dsn[4:]
 	var m map[string]string
 	switch class {
-	case "Recipient address":
+	case classRecipient:
 		m = recipientDetails
-	case "Sender address":
+	case classSender:
 		m = senderDetails
 	default:
 		return class0 + ".0.0"
@@ -141,71 +379,12 @@ func dsnForCode(code int, dsn string) string {
 	return string(first) + dsn[1:]
 }
 
-// apply evaluates one restriction.
-func (e *evaluation) apply(r restriction, ctx replyContext, depth int) (Decision, error) {
-	c, s := e.c, e.s
-	switch r.name {
-	case "permit":
-		return Decision{Action: Permit}, nil
-	case "reject":
-		return reject(c.rejectCode, "5.7.1", ctx, "Access denied"), nil
-	case "defer":
-		return reject(c.deferCode, "4.7.1", ctx, "Try again later"), nil
-	case "defer_if_permit":
-		if e.deferIfPermit == nil {
-			d := reject(c.deferCode, "4.7.1", ctx, "defer_if_permit requested")
-			e.deferIfPermit = &d
-		}
-		return Decision{}, nil
-	case "defer_if_reject":
-		if e.deferIfReject == nil {
-			d := reject(c.deferCode, "4.7.1", ctx, "defer_if_reject requested")
-			e.deferIfReject = &d
-		}
-		return Decision{}, nil
-	case "permit_mynetworks":
-		ok, err := c.mynetworks.Match("", s.ClientAddr)
-		return permitIf(ok), err
-	case "permit_sasl_authenticated":
-		return permitIf(s.SASLUser != ""), nil
-	case "permit_auth_destination", "reject_unauth_destination", "defer_unauth_destination":
-		return e.relayCheck(r.name)
-	case "reject_non_fqdn_recipient":
-		return e.nonFQDN(replyContext{name: s.Recipient.Internal(), class: "Recipient address"}, s.Recipient.Internal()), nil
-	case "reject_non_fqdn_sender":
-		if s.Sender.Internal() == "" {
-			return Decision{}, nil
-		}
-		return e.nonFQDN(replyContext{name: s.Sender.Internal(), class: "Sender address"}, s.Sender.Internal()), nil
-	case "reject_unlisted_recipient":
-		return c.ValidateRecipient(s.Recipient)
-	case "check_client_access":
-		return e.checkAccess(r.table, clientKeys(c, s), replyContext{name: s.clientName() + "[" + s.ClientAddr + "]", class: "Client host"}, depth)
-	case "check_helo_access":
-		if s.Helo == "" {
-			return Decision{}, nil
-		}
-		return e.checkAccess(r.table, domainKeys(c, s.Helo, false), replyContext{name: s.Helo, class: "Helo command"}, depth)
-	case "check_sender_access":
-		keys, err := e.addressKeys(s.Sender.Internal(), true)
-		if err != nil {
-			return Decision{}, err
-		}
-		return e.checkAccess(r.table, keys, replyContext{name: s.Sender.Internal(), class: "Sender address"}, depth)
-	case "check_recipient_access":
-		keys, err := e.addressKeys(s.Recipient.Internal(), false)
-		if err != nil {
-			return Decision{}, err
-		}
-		return e.checkAccess(r.table, keys, replyContext{name: s.Recipient.Internal(), class: "Recipient address"}, depth)
+// actionFor maps a reply code to Reject (5xx) or Defer (4xx).
+func actionFor(code int) Action {
+	if code/100 == 4 {
+		return Defer
 	}
-	if r.class != nil {
-		if depth >= maxClassDepth {
-			return Decision{}, fmt.Errorf("restriction class %s: too much recursion", r.name)
-		}
-		return e.run(r.class, ctx, depth+1)
-	}
-	return Decision{}, fmt.Errorf("unknown smtpd restriction: \"%s\"", r.name)
+	return Reject
 }
 
 // permitIf turns a test into Permit or Dunno.
@@ -216,59 +395,10 @@ func permitIf(ok bool) Decision {
 	return Decision{}
 }
 
-// resolvedRecipient resolves the recipient once per evaluation.
-func (e *evaluation) resolvedRecipient() (*resolve.Result, error) {
-	if e.recipient == nil {
-		res, err := e.c.resolver.Resolve(e.s.Recipient.Internal())
-		if err != nil {
-			return nil, err
-		}
-		e.recipient = &res
-	}
-	return e.recipient, nil
-}
+// serverConfigError is Postfix's reply when the configuration is wrong.
+var serverConfigError = Decision{Action: Defer, Code: 451, DSN: "4.3.5", Text: "Server configuration error", software: true}
 
-// relayCheck implements permit_auth_destination, reject_unauth_destination
-// and defer_unauth_destination: the resolved recipient must have a final
-// destination or a relay_domains domain, and no sender-specified routing
-// unless allow_untrusted_routing = yes.
-func (e *evaluation) relayCheck(name string) (Decision, error) {
-	res, err := e.resolvedRecipient()
-	if err != nil {
-		return Decision{}, err
-	}
-	authorized := (res.Class.Final() || res.Class == resolve.ClassRelay) &&
-		(e.c.allowUntrustedRouting || !res.Routed)
-	switch {
-	case name == "permit_auth_destination":
-		return permitIf(authorized), nil
-	case authorized:
-		return Decision{}, nil
-	case name == "defer_unauth_destination":
-		return Decision{Action: Defer, Code: 454, DSN: "4.7.1", Text: fmt.Sprintf("<%s>: Relay access denied", e.s.Recipient.Internal())}, nil
-	default:
-		code := e.c.relayRejectCode
-		return Decision{Action: actionFor(code), Code: code, DSN: dsnForCode(code, "5.7.1"), Text: fmt.Sprintf("<%s>: Relay access denied", e.s.Recipient.Internal())}, nil
-	}
-}
-
-// actionFor maps a reply code to Reject (5xx) or Defer (4xx).
-func actionFor(code int) Action {
-	if code/100 == 4 {
-		return Defer
-	}
-	return Reject
-}
-
-// nonFQDN rejects an address whose domain is missing or has no dot
-// (reject_non_fqdn_*, non_fqdn_reject_code 504).
-func (e *evaluation) nonFQDN(ctx replyContext, address string) Decision {
-	at := strings.LastIndexByte(address, '@')
-	if at >= 0 {
-		domain := address[at+1:]
-		if strings.HasPrefix(domain, "[") || strings.Contains(strings.TrimSuffix(domain, "."), ".") {
-			return Decision{}
-		}
-	}
-	return reject(e.c.nonFQDNCode, "5.5.2", ctx, "need fully-qualified address")
+// tempFailure is the reply for a table that cannot be read.
+func tempFailure(name string) Decision {
+	return Decision{Action: Defer, Code: 451, DSN: "4.3.0", Text: fmt.Sprintf("<%s>: Temporary lookup failure", name), software: true}
 }

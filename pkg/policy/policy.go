@@ -1,7 +1,8 @@
-// Package policy implements smtpd's recipient-time access policy:
-// smtpd_relay_restrictions and smtpd_recipient_restrictions with access(5)
-// tables, the relay-control restrictions, the recipient validation against
-// local/virtual/relay recipient tables, and Postfix's reply and log texts.
+// Package policy implements smtpd's access policy: the restriction lists
+// of every SMTP stage (smtpd_client_restrictions ... smtpd_etrn_restrictions,
+// smtpd_restriction_classes) with access(5) tables, the relay-control and
+// address restrictions, DNS-based lists, policy delegation, recipient
+// validation, and Postfix's reply and log texts.
 package policy
 
 import (
@@ -50,6 +51,9 @@ type Decision struct {
 	// actions: the message is accepted, then put on hold or dropped.
 	Hold    bool
 	Discard bool
+
+	software bool // a configuration or lookup failure: never only a warning
+	enforced bool // already through enforce (logged)
 }
 
 // Reply returns the SMTP reply line, e.g.
@@ -62,24 +66,103 @@ func (d Decision) Reply() string {
 	return fmt.Sprintf("%d %s %s", d.Code, d.DSN, d.Text)
 }
 
-// Session describes the SMTP client and transaction when RCPT TO is
-// checked.
+// PeerStatus says how a client's host name lookup ended, as Postfix's
+// SMTPD_PEER_CODE does; the zero value is a name that was found.
+type PeerStatus int
+
+// The name lookup outcomes.
+const (
+	PeerOK   PeerStatus = iota // the name is known (and verified)
+	PeerTemp                   // the lookup failed temporarily
+	PeerPerm                   // no name, or it does not resolve back
+)
+
+// Session describes the SMTP client and transaction. smtpd keeps one per
+// connection and updates it as commands arrive; the checker also keeps
+// its own state in it between stages (defer_if_permit from earlier
+// stages), so it is passed by pointer and must not be shared.
 type Session struct {
-	ClientName string // the verified client host name, or "unknown"
-	ClientAddr string // the client IP address
-	Helo       string // the HELO/EHLO argument; "" if none was sent
-	SASLUser   string // the SASL login name; "" if not authenticated
-	Protocol   string // "SMTP" or "ESMTP" (as logged in proto=)
-	Sender     addr.Address
-	Recipient  addr.Address
+	ClientName    string     // the verified client host name, or "unknown"
+	NameStatus    PeerStatus // how the verified-name lookup ended
+	ReverseName   string     // the PTR name, unverified, or "unknown"
+	ReverseStatus PeerStatus // how the PTR lookup ended
+	ClientAddr    string     // the client IP address
+	ClientPort    string
+	ServerAddr    string // the local address the client connected to
+	ServerPort    string
+	Helo          string // the HELO/EHLO argument; "" if none was sent
+	Protocol      string // "SMTP" or "ESMTP" (as logged in proto=)
+	Instance      string // a per-message identifier for policy servers
+	QueueID       string // "" until the message has a queue file
+	TLSProtocol   string // for policy servers: "TLSv1.3", ...
+	TLSCipher     string
+	// SASL login, when the client authenticated.
+	SASLMethod, SASLUser, SASLSender string
+	// Mail is set once MAIL FROM was accepted: Sender is then the
+	// sender (empty for the null sender).
+	Mail      bool
+	Sender    addr.Address
+	Recipient addr.Address // the recipient being checked
+	// RecipientCount is the number of accepted recipients;
+	// Size the SIZE= of MAIL FROM; Etrn the ETRN argument.
+	RecipientCount int
+	Size           int64
+	Etrn           string
+	// IllegalPipelining is set when the client sent a command before
+	// the server's reply to an earlier one allowed it.
+	IllegalPipelining bool
+	// Prepend collects the PREPEND access-table actions' header lines;
+	// Hold and Discard the HOLD and DISCARD actions of the transaction.
+	Prepend       []string
+	Hold, Discard bool
+
+	// where names the command being checked ("RCPT", ...) in logs.
+	where string
+	// noRecipient hides the recipient from logs (DATA with several).
+	noRecipient bool
+	// The deferrals: the reply kept by defer_if_permit and whether each
+	// earlier stage left it active; defer_if_reject for this stage.
+	deferIfPermit                            deferral
+	dipClient, dipHelo, dipSender            bool
+	deferIfReject                            deferral
+	warnIfReject, recursion                  int
+	recipientValidated, senderValidated      bool
+	policyCache                              map[string]string
+}
+
+// deferral is a pending defer_if_permit or defer_if_reject reply.
+type deferral struct {
+	active bool
+	reply  Decision
 }
 
 // clientName returns the client name, "unknown" when none is known.
-func (s Session) clientName() string {
+func (s *Session) clientName() string {
 	if s.ClientName == "" {
 		return "unknown"
 	}
 	return s.ClientName
+}
+
+// reverseName returns the unverified client name, "unknown" when none.
+func (s *Session) reverseName() string {
+	if s.ReverseName == "" {
+		return s.clientName()
+	}
+	return s.ReverseName
+}
+
+// namaddr is "name[addr]" as logs and client replies show the client.
+func (s *Session) namaddr() string {
+	return s.clientName() + "[" + s.ClientAddr + "]"
+}
+
+// ResetTransaction forgets the transaction (RSET, end of message).
+func (s *Session) ResetTransaction() {
+	s.Mail, s.Sender, s.Recipient = false, addr.Address{}, addr.Address{}
+	s.RecipientCount, s.Size = 0, 0
+	s.Prepend, s.Hold, s.Discard = nil, false, false
+	s.QueueID, s.dipSender, s.senderValidated = "", false, false
 }
 
 // RejectLog formats smtpd's log line for a rejected command, without the
@@ -87,27 +170,37 @@ func (s Session) clientName() string {
 //
 //	NOQUEUE: reject: RCPT from NAME[IP]: REPLY; from=<S> to=<R> proto=ESMTP helo=<H>
 //
-// queueID is "" before the transaction has one (NOQUEUE); command is
-// "RCPT", "MAIL", ...; helo= is left out when no HELO was sent.
-func RejectLog(queueID, command string, s Session, reply string) string {
+// command is "RCPT", "MAIL", ...; from= is left out before MAIL, to= when
+// there is no recipient, helo= when no HELO was sent.
+func RejectLog(command string, s *Session, reply string) string {
+	return whatsup("reject", command, s, reply)
+}
+
+// whatsup formats "QUEUEID: ACTION: CMD from NAME[IP]: TEXT; from=<S>
+// to=<R> proto=P helo=<H>" as Postfix's log_whatsup does.
+func whatsup(action, command string, s *Session, text string) string {
+	queueID := s.QueueID
 	if queueID == "" {
 		queueID = "NOQUEUE"
 	}
-	return fmt.Sprintf("%s: reject: %s", queueID, commandLog(command, s, reply))
-}
-
-// actionLog formats the line of a WARN or INFO access-table action at
-// RCPT: "NOQUEUE: warn: RCPT from NAME[IP]: TEXT; from=<S> to=<R> ...".
-func actionLog(action string, s Session, text string) string {
-	return fmt.Sprintf("NOQUEUE: %s: %s", action, commandLog("RCPT", s, text))
-}
-
-// commandLog formats "CMD from NAME[IP]: TEXT; from=<S> to=<R> proto=P helo=<H>".
-func commandLog(command string, s Session, text string) string {
-	line := fmt.Sprintf("%s from %s[%s]: %s; from=<%s> to=<%s> proto=%s",
-		command, s.clientName(), s.ClientAddr, text, s.Sender.Internal(), s.Recipient.Internal(), s.Protocol)
+	line := fmt.Sprintf("%s: %s: %s from %s: %s;", queueID, action, command, s.namaddr(), text)
+	if s.Mail {
+		line += " from=<" + s.Sender.Internal() + ">"
+	}
+	if !s.noRecipient && (s.Recipient.Local != "" || s.Recipient.Domain != "") {
+		line += " to=<" + s.Recipient.Internal() + ">"
+	}
+	if s.Protocol != "" {
+		line += " proto=" + s.Protocol
+	}
 	if s.Helo != "" {
 		line += " helo=<" + s.Helo + ">"
+	}
+	if s.SASLMethod != "" {
+		line += " sasl_method=" + s.SASLMethod
+	}
+	if s.SASLUser != "" {
+		line += " sasl_username=" + s.SASLUser
 	}
 	return line
 }

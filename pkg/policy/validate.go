@@ -1,5 +1,6 @@
-// Recipient validation (smtpd_reject_unlisted_recipient,
-// reject_unlisted_recipient): an address of a domain handled here must be
+// Address validation (smtpd_reject_unlisted_recipient,
+// reject_unlisted_recipient, smtpd_reject_unlisted_sender,
+// reject_unlisted_sender): an address of a domain handled here must be
 // known to the recipient table of its address class.
 
 package policy
@@ -18,6 +19,7 @@ import (
 type recipientMaps struct {
 	local, virtualAlias, virtualMailbox, relay []maps.Table
 	canonical, recipientCanonical              []maps.Table
+	senderCanonical                            []maps.Table
 	doubleBounceSender                         string
 	localCode, aliasCode, mailboxCode          int
 	relayCode                                  int
@@ -33,6 +35,7 @@ func (m *recipientMaps) read(cfg *config.Config, tables *tableOpener) error {
 		{"local_recipient_maps", &m.local}, {"virtual_alias_maps", &m.virtualAlias},
 		{"virtual_mailbox_maps", &m.virtualMailbox}, {"relay_recipient_maps", &m.relay},
 		{"canonical_maps", &m.canonical}, {"recipient_canonical_maps", &m.recipientCanonical},
+		{"sender_canonical_maps", &m.senderCanonical},
 	}
 	for _, l := range lists {
 		specs, err := cfg.List(l.name)
@@ -73,34 +76,69 @@ func (m *recipientMaps) alwaysLocal(local string) bool {
 		strings.EqualFold(local, m.doubleBounceSender)
 }
 
-// ValidateRecipient checks that a recipient exists: postmaster,
+// ValidateRecipient checks that a recipient exists (for VRFY): see
+// validateAddress. A returned error means a table could not be read.
+func (c *Checker) ValidateRecipient(rcpt addr.Address) (Decision, error) {
+	return c.validateAddress(rcpt, classRecipient)
+}
+
+// validateRecipient is ValidateRecipient inside an evaluation: a table
+// failure is warned about and answered with the temporary failure.
+func (c *Checker) validateRecipient(rcpt addr.Address) Decision {
+	d, err := c.validateAddress(rcpt, classRecipient)
+	if err != nil {
+		c.warn(err.Error())
+	}
+	return d
+}
+
+// unlistedSender implements reject_unlisted_sender, once per MAIL FROM.
+func (e *evaluation) unlistedSender() Decision {
+	if e.s.senderValidated {
+		return Decision{}
+	}
+	if e.s.warnIfReject == 0 {
+		e.s.senderValidated = true
+	}
+	d, err := e.c.validateAddress(e.s.Sender, classSender)
+	if err != nil {
+		e.c.warn(err.Error())
+	}
+	return d
+}
+
+// validateAddress checks that an address exists: postmaster,
 // MAILER-DAEMON and $double_bounce_sender of a local domain always do; an
-// address found in
-// recipient_canonical_maps, canonical_maps or virtual_alias_maps is
-// known; otherwise local addresses need local_recipient_maps (when set),
+// address found in recipient_canonical_maps, (for a sender)
+// sender_canonical_maps, canonical_maps or virtual_alias_maps is known;
+// otherwise local addresses need local_recipient_maps (when set),
 // virtual alias addresses virtual_alias_maps, virtual mailbox addresses
 // virtual_mailbox_maps (when set) and relay addresses relay_recipient_maps
 // (when set). It returns Dunno for a known address, the 550 "User unknown
 // in ... table" rejection for an unknown one, and Postfix's 451 4.3.0
 // temporary failure (with the error) when a table cannot be read.
-func (c *Checker) ValidateRecipient(rcpt addr.Address) (Decision, error) {
+func (c *Checker) validateAddress(a addr.Address, class string) (Decision, error) {
 	if c.noUnknownRecipients {
 		return Decision{Action: Dunno}, nil
 	}
-	ctx := replyContext{name: rcpt.Internal(), class: "Recipient address"}
-	res, err := c.resolver.Resolve(rcpt.Internal())
+	ctx := replyContext{name: a.Internal(), class: class}
+	res, err := c.resolver.Resolve(a.Internal())
 	if err != nil {
-		return c.tempFailure(ctx), err
+		return tempFailure(ctx.name), err
 	}
 	keys, err := c.recipientKeys(res)
 	if err != nil {
-		return c.tempFailure(ctx), err
+		return tempFailure(ctx.name), err
 	}
 	m := &c.validation
-	for _, tables := range [][]maps.Table{m.recipientCanonical, m.canonical, m.virtualAlias} {
+	known := [][]maps.Table{m.recipientCanonical, m.canonical, m.virtualAlias}
+	if class == classSender {
+		known = [][]maps.Table{m.recipientCanonical, m.senderCanonical, m.canonical, m.virtualAlias}
+	}
+	for _, tables := range known {
 		found, err := findAny(tables, keys)
 		if err != nil {
-			return c.tempFailure(ctx), err
+			return tempFailure(ctx.name), err
 		}
 		if found {
 			return Decision{}, nil
@@ -129,7 +167,7 @@ func (c *Checker) ValidateRecipient(rcpt addr.Address) (Decision, error) {
 	}
 	found, err := findAny(tables, keys)
 	if err != nil {
-		return c.tempFailure(ctx), err
+		return tempFailure(ctx.name), err
 	}
 	if found {
 		return Decision{}, nil
@@ -143,7 +181,11 @@ func (c *Checker) unknownUser(ctx replyContext, code int, table string) Decision
 	if c.validation.showTableName {
 		text += " in " + table + " table"
 	}
-	return reject(code, "5.1.1", ctx, text)
+	dsn := "5.1.1"
+	if ctx.class == classSender {
+		dsn = "5.1.0"
+	}
+	return reject(code, dsn, ctx, text)
 }
 
 // recipientKeys returns the queries for a resolved address, in the order

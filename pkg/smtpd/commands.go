@@ -3,6 +3,9 @@ package smtpd
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"time"
 	"strconv"
 	"strings"
 
@@ -39,6 +42,30 @@ func init() {
 // junkVerbs are the commands smtpd_junk_command_limit counts.
 var junkVerbs = map[string]bool{"NOOP": true, "VRFY": true, "ETRN": true, "RSET": true}
 
+// pipelineLast are the commands after which a client must wait for the
+// reply even with PIPELINING (and after any command without ESMTP).
+var pipelineLast = map[string]bool{"HELO": true, "EHLO": true, "DATA": true, "NOOP": true, "VRFY": true}
+
+// escapeLog shows bytes as Postfix's escape() does in log lines.
+func escapeLog(p []byte) string {
+	var b strings.Builder
+	for _, c := range p {
+		switch {
+		case c == '\r':
+			b.WriteString("\\r")
+		case c == '\n':
+			b.WriteString("\\n")
+		case c == '\t':
+			b.WriteString("\\t")
+		case c < ' ' || c >= 0x7f:
+			fmt.Fprintf(&b, "\\%03o", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 // forbiddenVerbs are the commands that show a web client or proxy talking
 // to the SMTP port (smtpd_forbidden_commands).
 var forbiddenVerbs = map[string]bool{"CONNECT": true, "GET": true, "POST": true}
@@ -62,6 +89,25 @@ func (s *session) execute(line string) error {
 		return nil
 	}
 	s.lastCmd = upper
+	if s.accessDenied != "" && upper != "QUIT" {
+		if strings.HasPrefix(s.accessDenied[1:], "21") {
+			s.reply(s.accessDenied)
+		} else {
+			s.reply("503 5.7.0 Error: access denied for " + s.namaddr())
+		}
+		s.stats.count(strings.ToLower(upper), false)
+		return nil
+	}
+	if (!s.esmtp || pipelineLast[upper]) && !s.ps.IllegalPipelining && s.br.Buffered() > 0 {
+		// The client did not wait for the reply it must wait for.
+		peek, _ := s.br.Peek(min(s.br.Buffered(), 100))
+		s.srv.Log.Info("improper command pipelining after %s from %s: %s", upper, s.namaddr(), escapeLog(peek))
+		s.ps.IllegalPipelining = true
+		if s.set.ForbidUnauthPipelining {
+			s.reply("554 5.5.0 Error: SMTP protocol synchronization")
+			return errCloseSession
+		}
+	}
 	if junkVerbs[upper] {
 		// Past smtpd_junk_command_limit each one counts as an error.
 		s.junk++
@@ -74,11 +120,22 @@ func (s *session) execute(line string) error {
 	return err
 }
 
-// greet checks the argument of HELO/EHLO and starts a fresh session state.
+// greet checks the argument of HELO/EHLO (with smtpd_delay_reject = no,
+// smtpd_helo_restrictions too) and starts a fresh session state.
 func (s *session) greet(verb, arg string, esmtp bool) bool {
 	if arg == "" {
 		s.reply("501 Syntax: " + verb + " hostname")
 		return false
+	}
+	if !s.srv.Policy.DelayReject() {
+		ps := s.syncPolicy()
+		ps.Helo = arg
+		d := s.srv.Policy.CheckHelo(ps, verb)
+		ps.Helo = s.helo
+		if reply := d.Reply(); reply != "" {
+			s.reply(reply)
+			return false
+		}
 	}
 	s.resetTransaction()
 	s.helo, s.esmtp = arg, esmtp
@@ -221,6 +278,18 @@ func (s *session) mail(arg string) (bool, error) {
 		s.reply("552 5.3.4 Message size exceeds fixed limit")
 		return false, nil
 	}
+	ps := s.syncPolicy()
+	ps.Mail, ps.Sender, ps.Size = true, path.Address, params.Size
+	ps.SASLSender = s.saslSender(params.Auth)
+	s.seqno++
+	ps.Instance = fmt.Sprintf("%x.%x.%x.%x", os.Getpid(), time.Now().Unix(), time.Now().Nanosecond()/1000, s.seqno)
+	if !s.srv.Policy.DelayReject() {
+		if reply := s.srv.Policy.CheckSender(ps).Reply(); reply != "" {
+			ps.ResetTransaction()
+			s.reply(reply)
+			return false, nil
+		}
+	}
 	s.tx = transaction{active: true, sender: path, params: params, saslSender: s.saslSender(params.Auth)}
 	s.reply("250 2.1.0 Ok")
 	return true, nil
@@ -256,21 +325,24 @@ func (s *session) rcpt(arg string) (bool, error) {
 		s.reply("452 4.5.3 Error: too many recipients")
 		return false, nil
 	}
-	ps := s.policySession(path.Address)
-	d, err := s.srv.Policy.CheckRecipient(ps)
-	if err != nil {
-		s.srv.Log.Warning("%s: RCPT check for %s: %v", s.namaddr(), path, err)
-	}
+	ps := s.syncPolicy()
+	ps.Recipient = path.Address
+	d := s.srv.Policy.CheckRecipient(ps)
 	if reply := d.Reply(); reply != "" {
-		s.srv.Log.Info("%s", policy.RejectLog("", "RCPT", ps, reply))
+		ps.Recipient = s.firstRcpt
 		s.reply(reply)
 		if d.Disconnect {
 			return false, errCloseSession
 		}
 		return false, nil
 	}
-	s.tx.hold = s.tx.hold || d.Hold
-	s.tx.discard = s.tx.discard || d.Discard
+	if len(s.tx.recipients) == 0 {
+		s.firstRcpt = path.Address
+	}
+	ps.Recipient = s.firstRcpt
+	ps.RecipientCount++
+	s.tx.hold = s.tx.hold || d.Hold || ps.Hold
+	s.tx.discard = s.tx.discard || d.Discard || ps.Discard
 	s.tx.recipients = append(s.tx.recipients, ipc.Recipient{
 		Address: path.Address.Internal(),
 		Notify:  notifyBits(params.Notify),
@@ -343,7 +415,9 @@ func (s *session) vrfy(arg string) (bool, error) {
 		s.srv.Log.Warning("%s: VRFY check for %s: %v", s.namaddr(), path, err)
 	}
 	if reply := d.Reply(); reply != "" {
-		s.srv.Log.Info("%s", policy.RejectLog("", "VRFY", s.policySession(path.Address), reply))
+		ps := *s.syncPolicy()
+		ps.Recipient = path.Address
+		s.srv.Log.Info("%s", policy.RejectLog("VRFY", &ps, reply))
 		s.reply(reply)
 		return false, nil
 	}
@@ -357,14 +431,24 @@ func (s *session) vrfy(arg string) (bool, error) {
 func (s *session) etrn(arg string) (bool, error) {
 	switch {
 	case s.needTLS():
-	case s.helo == "":
+	case s.set.HeloRequired && s.helo == "":
 		s.reply("503 Error: send HELO/EHLO first")
 	case s.tx.active:
 		s.reply("503 Error: MAIL transaction in progress")
-	case arg == "":
+	case arg == "" || strings.ContainsAny(arg, " \t"):
 		s.reply("500 Syntax: ETRN domain")
 	default:
-		s.reply("459 <" + arg + ">: service unavailable")
+		domain := strings.TrimLeft(arg, "@#")
+		if !addr.ValidDomain(domain) {
+			s.reply("501 Error: invalid parameter syntax")
+			return false, nil
+		}
+		if reply := s.srv.Policy.CheckEtrn(s.syncPolicy(), domain).Reply(); reply != "" {
+			s.reply(reply)
+			return false, nil
+		}
+		s.srv.Log.Warning("reject: ETRN %.100s... from %s", domain, s.namaddr())
+		s.reply("459 <" + domain + ">: service unavailable")
 	}
 	return false, nil
 }
@@ -379,4 +463,8 @@ func (s *session) quit(string) (bool, error) {
 func (s *session) resetTransaction() {
 	s.abortTransaction()
 	s.tx = transaction{}
+	s.firstRcpt = addr.Address{}
+	if s.ps != nil {
+		s.ps.ResetTransaction()
+	}
 }

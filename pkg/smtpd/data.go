@@ -3,6 +3,7 @@ package smtpd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -103,6 +104,10 @@ func (s *session) data(arg string) (bool, error) {
 		s.reply(s.noRecipientsReply())
 		return false, nil
 	}
+	if reply := s.srv.Policy.CheckData(s.syncPolicy()).Reply(); reply != "" {
+		s.reply(reply)
+		return false, nil
+	}
 	cc, err := s.openCleanup()
 	if err != nil {
 		s.resetTransaction()
@@ -115,7 +120,8 @@ func (s *session) data(arg string) (bool, error) {
 		return false, err
 	}
 	dr := newDataReader(s.br, s.bareNewline, s.set.MessageSizeLimit)
-	_, sendErr := cc.SendContent(s.ctx, dr)
+	eod := &eodReader{s: s, dr: dr, header: s.prependReader()}
+	_, sendErr := cc.SendContent(s.ctx, eod)
 	if !dr.complete() && dr.err == nil {
 		dr.drain() // cleanup failed first: read the rest of the message
 	}
@@ -130,8 +136,11 @@ func (s *session) data(arg string) (bool, error) {
 		s.srv.Log.Warning("NOQUEUE: queue file size limit exceeded")
 		s.reply(replyTooBig)
 		return false, nil
+	case eod.reply != "":
+		s.reply(eod.reply)
+		return false, nil
 	case dr.err == errBareLF:
-		s.srv.Log.Info("%s", policy.RejectLog("", "END-OF-MESSAGE", s.transactionLogSession(), "bare <LF> received"))
+		s.srv.Log.Info("%s", policy.RejectLog("END-OF-MESSAGE", s.transactionLogSession(), "bare <LF> received"))
 		s.reply(s.bareLFReply())
 		return false, nil
 	case sendErr != nil:
@@ -150,13 +159,59 @@ func (s *session) data(arg string) (bool, error) {
 
 // transactionLogSession describes the transaction for a log line about the
 // whole message: to= names the first recipient.
-func (s *session) transactionLogSession() policy.Session {
-	ps := s.policySession(s.tx.sender.Address)
-	ps.Recipient = s.tx.sender.Address
+func (s *session) transactionLogSession() *policy.Session {
+	ps := *s.syncPolicy()
 	if len(s.tx.recipients) > 0 {
 		ps.Recipient = addr.Split(s.tx.recipients[0].Address)
 	}
-	return ps
+	return &ps
+}
+
+// errEndOfDataReject stops a message that smtpd_end_of_data_restrictions
+// rejected, so that cleanup drops it.
+var errEndOfDataReject = errors.New("rejected by smtpd_end_of_data_restrictions")
+
+// endOfData applies smtpd_end_of_data_restrictions to a message of size
+// bytes; it returns the rejection reply, or "".
+func (s *session) endOfData(size int64) string {
+	ps := s.syncPolicy()
+	ps.Size = size
+	return s.srv.Policy.CheckEndOfData(ps).Reply()
+}
+
+// eodReader ends the content with errEndOfDataReject instead of EOF when
+// the end-of-data restrictions reject the message.
+type eodReader struct {
+	s      *session
+	dr     *dataReader
+	reply  string
+	header io.Reader // PREPEND header lines, sent first
+}
+
+func (r *eodReader) Read(p []byte) (int, error) {
+	if r.header != nil {
+		n, err := r.header.Read(p)
+		if err == io.EOF {
+			r.header = nil
+			err = nil
+		}
+		return n, err
+	}
+	n, err := r.dr.Read(p)
+	if err == io.EOF && r.dr.err == io.EOF {
+		if r.reply = r.s.endOfData(r.dr.received); r.reply != "" {
+			return n, errEndOfDataReject
+		}
+	}
+	return n, err
+}
+
+// prependReader returns the PREPEND lines as header lines, or nil.
+func (s *session) prependReader() io.Reader {
+	if len(s.ps.Prepend) == 0 {
+		return nil
+	}
+	return strings.NewReader(strings.Join(s.ps.Prepend, "\r\n") + "\r\n")
 }
 
 // finishMessage answers cleanup's verdict on a message.
@@ -208,9 +263,13 @@ func (s *session) startBDAT() *bdatTransfer {
 	pr, pw := io.Pipe()
 	t := &bdatTransfer{pipe: pw, result: make(chan cleanupResult, 1)}
 	ctx := s.ctx
+	var content io.Reader = pr
+	if h := s.prependReader(); h != nil {
+		content = io.MultiReader(h, pr)
+	}
 	go func() {
 		defer cc.Close()
-		if _, err := cc.SendContent(ctx, pr); err != nil {
+		if _, err := cc.SendContent(ctx, content); err != nil {
 			pr.CloseWithError(err)
 			t.result <- cleanupResult{err: err}
 			return
@@ -314,6 +373,12 @@ func (s *session) bdat(arg string) (bool, error) {
 	case !last:
 		s.reply("250 2.0.0 Ok: " + strconv.FormatInt(size, 10) + " bytes")
 		return true, nil
+	}
+	if reply := s.endOfData(t.size); reply != "" {
+		t.abort(errEndOfDataReject)
+		t.failed = true
+		s.reply(reply)
+		return false, nil
 	}
 	t.pipe.Close()
 	t.pipe = nil

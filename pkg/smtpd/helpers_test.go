@@ -20,15 +20,26 @@ import (
 )
 
 // relayPolicy accepts recipients in test.example and relay.example and
-// rejects everything else as Postfix's reject_unauth_destination does.
-type relayPolicy struct{}
+// rejects everything else as Postfix's reject_unauth_destination does,
+// logging the rejection as pkg/policy does.
+type relayPolicy struct{ log Logger }
 
-func (relayPolicy) CheckRecipient(s policy.Session) (policy.Decision, error) {
+func (relayPolicy) DelayReject() bool                                 { return true }
+func (relayPolicy) CheckClient(*policy.Session) policy.Decision       { return policy.Decision{} }
+func (relayPolicy) CheckHelo(*policy.Session, string) policy.Decision { return policy.Decision{} }
+func (relayPolicy) CheckSender(*policy.Session) policy.Decision       { return policy.Decision{} }
+func (relayPolicy) CheckData(*policy.Session) policy.Decision         { return policy.Decision{} }
+func (relayPolicy) CheckEndOfData(*policy.Session) policy.Decision    { return policy.Decision{} }
+func (relayPolicy) CheckEtrn(*policy.Session, string) policy.Decision { return policy.Decision{} }
+
+func (p relayPolicy) CheckRecipient(s *policy.Session) policy.Decision {
 	switch s.Recipient.FoldedDomain() {
 	case "test.example", "relay.example":
-		return policy.Decision{Action: policy.Dunno}, nil
+		return policy.Decision{Action: policy.Dunno}
 	}
-	return policy.Decision{Action: policy.Reject, Code: 554, DSN: "5.7.1", Text: "<" + s.Recipient.Internal() + ">: Relay access denied"}, nil
+	d := policy.Decision{Action: policy.Reject, Code: 554, DSN: "5.7.1", Text: "<" + s.Recipient.Internal() + ">: Relay access denied"}
+	p.log.Info("%s", policy.RejectLog("RCPT", s, d.Reply()))
+	return d
 }
 
 func (relayPolicy) ValidateRecipient(a addr.Address) (policy.Decision, error) {
@@ -77,12 +88,14 @@ func startServer(t *testing.T, set *Settings, adjust ...func(*testServer)) *test
 	ts := &testServer{log: &ipctest.Log{}, cleanup: ipctest.StartCleanup(t, filepath.Join(ipctest.SocketDir(t), "cleanup"), "FAKE")}
 	ts.srv = &Server{
 		Settings: set,
-		Policy:   relayPolicy{},
+		Policy:   relayPolicy{log: ts.log},
 		Log:      ts.log,
 		DialCleanup: func(ctx context.Context) (*ipc.Conn, error) {
 			return ipc.Dial(ctx, ts.cleanup.Path, ipc.ProtocolCleanup)
 		},
-		LookupName: func(ctx context.Context, ip string) string { return "localhost" },
+		LookupName: func(ctx context.Context, ip string) ClientName {
+			return ClientName{Name: "localhost", Reverse: "localhost"}
+		},
 	}
 	for _, f := range adjust {
 		f(ts)

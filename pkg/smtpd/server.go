@@ -4,10 +4,11 @@ package smtpd
 import (
 	"context"
 	"net"
-	"strings"
+	"net/netip"
 	"time"
 
 	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/dnsx"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/policy"
 )
@@ -18,10 +19,19 @@ type Logger interface {
 	Warning(format string, args ...any)
 }
 
-// Policy decides on recipients; *policy.Checker implements it.
+// Policy applies the restriction lists; *policy.Checker implements it.
+// Each Check method logs its rejections and returns the reply.
 type Policy interface {
-	// CheckRecipient applies the RCPT-time restrictions.
-	CheckRecipient(s policy.Session) (policy.Decision, error)
+	// DelayReject is smtpd_delay_reject: client, HELO and sender
+	// restrictions wait until RCPT TO.
+	DelayReject() bool
+	CheckClient(s *policy.Session) policy.Decision
+	CheckHelo(s *policy.Session, verb string) policy.Decision
+	CheckSender(s *policy.Session) policy.Decision
+	CheckRecipient(s *policy.Session) policy.Decision
+	CheckData(s *policy.Session) policy.Decision
+	CheckEndOfData(s *policy.Session) policy.Decision
+	CheckEtrn(s *policy.Session, domain string) policy.Decision
 	// ValidateRecipient checks that an address exists (for VRFY).
 	ValidateRecipient(rcpt addr.Address) (policy.Decision, error)
 }
@@ -33,9 +43,11 @@ type Server struct {
 	Log      Logger
 	// DialCleanup connects to the cleanup service ("private/cleanup").
 	DialCleanup func(ctx context.Context) (*ipc.Conn, error)
-	// LookupName returns the verified host name of a client address, or
-	// "unknown"; nil means DNS (and /etc/hosts) with a forward check.
-	LookupName func(ctx context.Context, ip string) string
+	// LookupName looks up the names of a client address; nil means
+	// DNS (dns_servers, else the system resolver with /etc/hosts).
+	LookupName func(ctx context.Context, ip string) ClientName
+	// DNS is the resolver of dns_servers; nil means the system's.
+	DNS *dnsx.Resolver
 	// SASL is the Dovecot auth client; nil when AUTH is off.
 	SASL SASLClient
 }
@@ -51,41 +63,22 @@ func (srv *Server) Serve(ctx context.Context, conn net.Conn) {
 	s.run()
 }
 
-// clientIdentity returns the client's address, port and name.
-func (srv *Server) clientIdentity(ctx context.Context, conn net.Conn) (ip, port, name string) {
+// clientIdentity returns the client's address, port and names.
+func (srv *Server) clientIdentity(ctx context.Context, conn net.Conn) (ip, port string, name ClientName) {
 	host, port, err := net.SplitHostPort(conn.RemoteAddr().String())
 	if err != nil || host == "" {
 		// A Unix-domain client (tests, local proxies).
-		return "127.0.0.1", "", "localhost"
+		return "127.0.0.1", "", ClientName{Name: "localhost", Reverse: "localhost"}
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		host = a.Unmap().String()
 	}
 	if !srv.Settings.PeernameLookup {
-		return host, port, "unknown"
+		return host, port, ClientName{Name: "unknown", Status: policy.PeerPerm, Reverse: "unknown", ReverseStatus: policy.PeerPerm}
 	}
 	lookup := srv.LookupName
 	if lookup == nil {
-		lookup = lookupVerifiedName
+		lookup = func(ctx context.Context, ip string) ClientName { return srv.lookupClientName(ctx, ip) }
 	}
 	return host, port, lookup(ctx, host)
-}
-
-// lookupVerifiedName does Postfix's reverse lookup: the PTR name counts
-// only when it resolves back to the client address; else "unknown".
-func lookupVerifiedName(ctx context.Context, ip string) string {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	names, err := net.DefaultResolver.LookupAddr(ctx, ip)
-	if err != nil || len(names) == 0 {
-		return "unknown"
-	}
-	name := strings.TrimSuffix(names[0], ".")
-	addrs, err := net.DefaultResolver.LookupHost(ctx, name)
-	if err != nil {
-		return "unknown"
-	}
-	for _, a := range addrs {
-		if a == ip {
-			return name
-		}
-	}
-	return "unknown"
 }

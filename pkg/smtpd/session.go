@@ -30,7 +30,19 @@ type session struct {
 	bw   *bufio.Writer
 
 	clientAddr, clientPort, clientName string
+	names                              ClientName
 	bareNewline                        BareNewline // after the exclusions
+
+	// ps is the session as pkg/policy sees it, kept up to date by
+	// syncPolicy; accessDenied is the reply of rejected client
+	// restrictions (smtpd_delay_reject = no), which then answers every
+	// command but QUIT.
+	ps           *policy.Session
+	accessDenied string
+	// firstRcpt is the first accepted recipient, which message-level
+	// restrictions and their logs name.
+	firstRcpt addr.Address
+	seqno     int
 
 	helo    string
 	esmtp   bool
@@ -89,7 +101,9 @@ func (s *session) protocol() string {
 
 // run is the whole session: greeting, commands, and the disconnect line.
 func (s *session) run() {
-	s.clientAddr, s.clientPort, s.clientName = s.srv.clientIdentity(s.ctx, s.conn)
+	s.clientAddr, s.clientPort, s.names = s.srv.clientIdentity(s.ctx, s.conn)
+	s.clientName = s.names.Name
+	s.ps = s.newPolicySession()
 	s.srv.Log.Info("connect from %s", s.namaddr())
 	defer func() { s.srv.Log.Info("disconnect from %s%s", s.namaddr(), s.stats) }()
 	s.bareNewline = s.set.BareNewline
@@ -110,7 +124,10 @@ func (s *session) run() {
 			return
 		}
 	}
-	s.reply("220 " + s.set.Banner)
+	if !s.greeting() {
+		s.flush()
+		return
+	}
 	for {
 		if s.set.HardErrorLimit > 0 && s.errors >= s.set.HardErrorLimit {
 			s.srv.Log.Info("too many errors after %s from %s", s.lastCmd, s.namaddr())
@@ -189,6 +206,12 @@ func (s *session) reply(line string) {
 			}
 		}
 	}
+	if len(line) > 0 && (line[0] == '4' || line[0] == '5') {
+		line = s.withFooter(line)
+		if s.set.SoftBounce {
+			line = softBounce(line)
+		}
+	}
 	s.bw.WriteString(line)
 	s.bw.WriteString("\r\n")
 }
@@ -198,17 +221,52 @@ func (s *session) flush() error {
 	return s.bw.Flush()
 }
 
-// policySession describes the transaction for pkg/policy.
-func (s *session) policySession(rcpt addr.Address) policy.Session {
-	return policy.Session{
-		ClientName: s.clientName,
-		ClientAddr: s.clientAddr,
-		Helo:       s.helo,
-		SASLUser:   s.sasl.username,
-		Protocol:   s.protocol(),
-		Sender:     s.tx.sender.Address,
-		Recipient:  rcpt,
+// newPolicySession describes the client for pkg/policy.
+func (s *session) newPolicySession() *policy.Session {
+	ps := &policy.Session{
+		ClientName: s.names.Name, NameStatus: s.names.Status,
+		ReverseName: s.names.Reverse, ReverseStatus: s.names.ReverseStatus,
+		ClientAddr: s.clientAddr, ClientPort: s.clientPort,
 	}
+	if host, port, err := net.SplitHostPort(s.conn.LocalAddr().String()); err == nil {
+		ps.ServerAddr, ps.ServerPort = host, port
+	}
+	return ps
+}
+
+// syncPolicy brings the policy session up to date before a check.
+func (s *session) syncPolicy() *policy.Session {
+	ps := s.ps
+	ps.Helo = s.helo
+	ps.Protocol = s.protocol()
+	ps.SASLMethod, ps.SASLUser, ps.SASLSender = s.sasl.method, s.sasl.username, s.tx.saslSender
+	ps.TLSProtocol, ps.TLSCipher = "", ""
+	if s.tlsInfo != "" {
+		version, rest, _ := strings.Cut(s.tlsInfo, " with cipher ")
+		cipher, _, _ := strings.Cut(rest, " ")
+		ps.TLSProtocol, ps.TLSCipher = version, cipher
+	}
+	return ps
+}
+
+// greeting answers the connection: the banner, or with
+// smtpd_delay_reject = no the rejection of smtpd_client_restrictions,
+// after which every command but QUIT is refused. It returns false when
+// the session must end at once.
+func (s *session) greeting() bool {
+	if !s.srv.Policy.DelayReject() {
+		d := s.srv.Policy.CheckClient(s.syncPolicy())
+		if reply := d.Reply(); reply != "" {
+			s.reply(reply)
+			if d.Disconnect {
+				return false
+			}
+			s.accessDenied = reply
+			return true
+		}
+	}
+	s.reply("220 " + s.set.Banner)
+	return true
 }
 
 // startTLS switches the connection to TLS after "220 2.0.0 Ready to start

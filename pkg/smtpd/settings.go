@@ -83,6 +83,15 @@ type Settings struct {
 	// CleanupFlags are the optional cleanup processing requested for each
 	// message, after receive_override_options.
 	CleanupFlags ipc.CleanupFlags
+	// RejectFooter is smtpd_reject_footer, unexpanded; SoftBounce is
+	// soft_bounce; ForbidUnauthPipelining is
+	// smtpd_forbid_unauth_pipelining.
+	RejectFooter           string
+	SoftBounce             bool
+	ForbidUnauthPipelining bool
+	// Params returns a main.cf parameter for footer expansion; nil
+	// means none.
+	Params func(name string) string
 }
 
 // LoadSettings reads the smtpd parameters from cfg, loading the TLS
@@ -137,6 +146,12 @@ func LoadSettings(cfg *config.Config) (*Settings, error) {
 	s.HeloRequired = getBool("smtpd_helo_required")
 	s.AllowMinUser = getBool("allow_min_user")
 	s.SMTPUTF8Enable = getBool("smtputf8_enable")
+	s.SoftBounce = getBool("soft_bounce")
+	s.ForbidUnauthPipelining = getBool("smtpd_forbid_unauth_pipelining")
+	if err == nil {
+		s.RejectFooter, _, err = cfg.Raw("smtpd_reject_footer")
+	}
+	s.Params = func(name string) string { v, _ := cfg.Get(name); return v }
 	s.BareNewlineRejectCode = getInt("smtpd_forbid_bare_newline_reject_code")
 	for _, k := range strings.Fields(strings.ReplaceAll(get("smtpd_discard_ehlo_keywords"), ",", " ")) {
 		s.DiscardEHLO[strings.ToUpper(k)] = true

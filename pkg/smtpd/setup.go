@@ -5,6 +5,7 @@ import (
 	"context"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/dnsx"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/policy"
 	"github.com/postern/postern/pkg/resolve"
@@ -31,7 +32,16 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 	if err != nil {
 		return nil, nil, err
 	}
-	checker, err := policy.NewChecker(cfg, r, policy.Options{Warn: func(msg string) { log.Warning("%s", msg) }})
+	dns, err := dnsServers(cfg)
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	checker, err := policy.NewChecker(cfg, r, policy.Options{
+		Warn: func(msg string) { log.Warning("%s", msg) },
+		Log:  func(msg string) { log.Info("%s", msg) },
+		DNS:  dns,
+	})
 	if err != nil {
 		r.Close()
 		return nil, nil, err
@@ -44,6 +54,7 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 		Settings: set,
 		Policy:   checker,
 		Log:      log,
+		DNS:      dns,
 		DialCleanup: func(ctx context.Context) (*ipc.Conn, error) {
 			c, err := ipc.Dial(ctx, cleanupPath, ipc.ProtocolCleanup)
 			if err != nil {
@@ -72,4 +83,18 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 		return err
 	}
 	return srv, closeAll, nil
+}
+
+// dnsServers returns the resolver of dns_servers, nil when it is empty
+// (then the system resolver and /etc/resolv.conf are used).
+func dnsServers(cfg *config.Config) (*dnsx.Resolver, error) {
+	items, err := cfg.List("dns_servers")
+	if err != nil || len(items) == 0 {
+		return nil, err
+	}
+	servers, err := dnsx.ParseServers(items)
+	if err != nil {
+		return nil, err
+	}
+	return dnsx.New(servers), nil
 }
