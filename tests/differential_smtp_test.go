@@ -178,9 +178,29 @@ func smtpDiffKeywords(lines []string) []string {
 	return kws
 }
 
+// smtpDiffSetup is the configuration both servers of a differential test
+// get: main.cf lines (given the configuration directory, where files
+// are written).
+type smtpDiffSetup struct {
+	mainCF func(etc string) string
+	files  map[string]string
+}
+
+// smtpDiffDefault is smtpDiffMainCF with its users table.
+var smtpDiffDefault = smtpDiffSetup{
+	mainCF: func(etc string) string { return smtpDiffMainCF(filepath.Join(etc, "users")) },
+	files:  map[string]string{"users": "pftest x\n"},
+}
+
 // startOurSMTP starts Postern's smtpd and cleanup under master with
 // smtpDiffMainCF.
 func startOurSMTP(t *testing.T) *smtpdRun {
+	return startOurSMTPWith(t, smtpDiffDefault)
+}
+
+// startOurSMTPWith starts Postern's smtpd and cleanup under master with
+// the setup's main.cf and files.
+func startOurSMTPWith(t *testing.T, setup smtpDiffSetup) *smtpdRun {
 	t.Helper()
 	addr := harness.FreeAddr(t)
 	in := newMasterRun(t, masterRunOptions{masterCF: fmt.Sprintf(`# smtpd and cleanup
@@ -193,10 +213,12 @@ postlog unix-dgram n - n - 1 postlogd
 			t.Fatal(err)
 		}
 	}
-	users := filepath.Join(in.etc, "users")
-	harness.WriteFile(t, users, "pftest x\n")
-	in.giveAway(users)
-	in.appendMainCF(smtpDiffMainCF(users))
+	for name, content := range setup.files {
+		path := filepath.Join(in.etc, name)
+		harness.WriteFile(t, path, content)
+		in.giveAway(path)
+	}
+	in.appendMainCF(setup.mainCF(in.etc))
 	in.start()
 	waitListening(t, addr)
 	return &smtpdRun{masterRun: in, addr: addr}
@@ -206,6 +228,13 @@ postlog unix-dgram n - n - 1 postlogd
 // queue and data directories, smtpd on a free port) and stops it when the
 // test ends. It returns smtpd's address.
 func startRealPostfixSMTP(t *testing.T, pf *harness.Postfix) string {
+	addr, _ := startRealPostfixSMTPWith(t, pf, smtpDiffDefault)
+	return addr
+}
+
+// startRealPostfixSMTPWith is startRealPostfixSMTP with the setup's
+// main.cf and files; it also returns the path of the log.
+func startRealPostfixSMTPWith(t *testing.T, pf *harness.Postfix, setup smtpDiffSetup) (string, string) {
 	t.Helper()
 	base := t.TempDir()
 	// The postfix account must reach the queue directory.
@@ -219,8 +248,9 @@ func startRealPostfixSMTP(t *testing.T, pf *harness.Postfix) string {
 		t.Fatal(err)
 	}
 	addr := harness.FreeAddr(t)
-	users := filepath.Join(etc, "users")
-	harness.WriteFile(t, users, "pftest x\n")
+	for name, content := range setup.files {
+		harness.WriteFile(t, filepath.Join(etc, name), content)
+	}
 	harness.WriteFile(t, filepath.Join(etc, "main.cf"), fmt.Sprintf(`queue_directory = %s
 data_directory = %s/data
 maillog_file = %s
@@ -228,7 +258,7 @@ maillog_file_prefixes = %s
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mail_owner = postfix
-%s`, spool, base, maillog, base, smtpDiffMainCF(users)))
+%s`, spool, base, maillog, base, setup.mainCF(etc)))
 	// smtpd needs trivial-rewrite for address classes and anvil for its
 	// connection limits; no qmgr, so accepted mail stays in incoming/.
 	harness.WriteFile(t, filepath.Join(etc, "master.cf"), fmt.Sprintf(`%s inet n - n - - smtpd
@@ -252,7 +282,7 @@ postlog unix-dgram n - n - 1 postlogd
 			line, rerr := bufio.NewReader(c).ReadString('\n')
 			c.Close()
 			if rerr == nil && strings.HasPrefix(line, "220 ") {
-				return addr
+				return addr, maillog
 			}
 			t.Fatalf("real Postfix greeting %q, %v\nlog:\n%s", line, rerr, logOf())
 		}

@@ -266,6 +266,11 @@ func (e *evaluation) accessRestrictions(spec, key, value string, ctx replyContex
 	for i := 0; i < len(items); i++ {
 		name := items[i]
 		kind, known := restrictionArgs[name]
+		if !known && c.classes[name] == nil {
+			if lower := strings.ToLower(name); isKnownName(lower) {
+				name, kind, known = lower, restrictionArgs[lower], true
+			}
+		}
 		switch {
 		case known && kind != argNone:
 			if i+1 >= len(items) || !validArg(kind, items[i+1]) {

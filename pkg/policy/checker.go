@@ -46,11 +46,11 @@ type Checker struct {
 	sleep      func(time.Duration)
 
 	client, helo, sender, relay, recipient []restriction
-	data, endOfData, etrn                   []restriction
-	classes                                 map[string][]restriction // smtpd_restriction_classes
-	relayBeforeRecipient                    bool
-	rejectUnlisted, rejectUnlistedSender    bool
-	delayReject                             bool
+	data, endOfData, etrn                  []restriction
+	classes                                map[string][]restriction // smtpd_restriction_classes
+	relayBeforeRecipient                   bool
+	rejectUnlisted, rejectUnlistedSender   bool
+	delayReject                            bool
 	// noUnknownRecipients is receive_override_options'
 	// no_unknown_recipient_checks: addresses are never validated.
 	noUnknownRecipients bool
@@ -81,11 +81,11 @@ type Checker struct {
 // restriction is one parsed item of a restriction list.
 type restriction struct {
 	name    string
-	arg     string          // the argument: a table spec, DNS domain, number or server
-	table   maps.Table      // check_*_access and the bare "type:table" form
-	class   []restriction   // a smtpd_restriction_classes name
-	service *serviceClient  // check_policy_service
-	implied bool            // a bare table: the stage's default access check
+	arg     string         // the argument: a table spec, DNS domain, number or server
+	table   maps.Table     // check_*_access and the bare "type:table" form
+	class   []restriction  // a smtpd_restriction_classes name
+	service *serviceClient // check_policy_service
+	implied bool           // a bare table: the stage's default access check
 }
 
 // argKind is what follows a restriction name.
@@ -110,20 +110,20 @@ var restrictionArgs = map[string]argKind{
 	"permit_auth_destination": argNone, "reject_unauth_destination": argNone, "defer_unauth_destination": argNone,
 	"reject_unknown_client_hostname": argNone, "reject_unknown_client": argNone,
 	"reject_unknown_reverse_client_hostname": argNone,
-	"reject_invalid_helo_hostname": argNone, "reject_invalid_hostname": argNone,
+	"reject_invalid_helo_hostname":           argNone, "reject_invalid_hostname": argNone,
 	"reject_non_fqdn_helo_hostname": argNone, "reject_non_fqdn_hostname": argNone,
 	"reject_unknown_helo_hostname": argNone, "reject_unknown_hostname": argNone,
 	"reject_non_fqdn_sender": argNone, "reject_non_fqdn_recipient": argNone,
 	"reject_unknown_sender_domain": argNone, "reject_unknown_recipient_domain": argNone,
 	"reject_unlisted_sender": argNone, "reject_unlisted_recipient": argNone, "check_recipient_maps": argNone,
 	"reject_multi_recipient_bounce": argNone,
-	"check_client_access": argTable, "check_reverse_client_hostname_access": argTable,
+	"check_client_access":           argTable, "check_reverse_client_hostname_access": argTable,
 	"check_helo_access": argTable, "check_sender_access": argTable, "check_recipient_access": argTable,
-	"check_etrn_access": argTable,
+	"check_etrn_access":      argTable,
 	"check_client_mx_access": argTable, "check_client_ns_access": argTable, "check_client_a_access": argTable,
 	"check_reverse_client_hostname_mx_access": argTable, "check_reverse_client_hostname_ns_access": argTable,
 	"check_reverse_client_hostname_a_access": argTable,
-	"check_helo_mx_access": argTable, "check_helo_ns_access": argTable, "check_helo_a_access": argTable,
+	"check_helo_mx_access":                   argTable, "check_helo_ns_access": argTable, "check_helo_a_access": argTable,
 	"check_sender_mx_access": argTable, "check_sender_ns_access": argTable, "check_sender_a_access": argTable,
 	"check_recipient_mx_access": argTable, "check_recipient_ns_access": argTable, "check_recipient_a_access": argTable,
 	"reject_rbl_client": argDomain, "reject_rbl": argDomain, "permit_dnswl_client": argDomain,
@@ -304,6 +304,11 @@ func (c *Checker) parseList(cfg *config.Config, param string, items []string, cl
 	for i := 0; i < len(items); i++ {
 		name := items[i]
 		kind, known := restrictionArgs[name]
+		if !known && !classes[name] {
+			if lower := strings.ToLower(name); isKnownName(lower) {
+				name, kind, known = lower, restrictionArgs[lower], true
+			}
+		}
 		switch {
 		case known && kind != argNone:
 			if i+1 >= len(items) || !validArg(kind, items[i+1]) {

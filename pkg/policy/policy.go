@@ -122,12 +122,12 @@ type Session struct {
 	noRecipient bool
 	// The deferrals: the reply kept by defer_if_permit and whether each
 	// earlier stage left it active; defer_if_reject for this stage.
-	deferIfPermit                            deferral
-	dipClient, dipHelo, dipSender            bool
-	deferIfReject                            deferral
-	warnIfReject, recursion                  int
-	recipientValidated, senderValidated      bool
-	policyCache                              map[string]string
+	deferIfPermit                       deferral
+	dipClient, dipHelo, dipSender       bool
+	deferIfReject                       deferral
+	warnIfReject, recursion             int
+	recipientValidated, senderValidated bool
+	policyCache                         map[string]string
 }
 
 // deferral is a pending defer_if_permit or defer_if_reject reply.

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/ipc"
