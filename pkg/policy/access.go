@@ -89,7 +89,7 @@ func addrKeys(address string) []lookupKey {
 // sender is looked up as smtpd_null_access_lookup_key.
 func (e *evaluation) addressKeys(internal string, sender bool) ([]lookupKey, error) {
 	if sender && internal == "" {
-		return []lookupKey{{key: e.c.nullAccessKey}}, nil
+		return []lookupKey{{key: e.c.set.NullAccessKey}}, nil
 	}
 	var res *resolve.Result
 	if sender {
@@ -106,7 +106,7 @@ func (e *evaluation) addressKeys(internal string, sender bool) ([]lookupKey, err
 		res = r
 	}
 	local, domain := res.Address.Local, res.Address.Domain
-	base := resolve.StripExtension(local, e.c.delimiter)
+	base := resolve.StripExtension(local, e.c.set.Delimiter)
 	keys := []lookupKey{{key: local + "@" + domain}}
 	if base != local {
 		keys = append(keys, lookupKey{key: base + "@" + domain, partial: true})
@@ -167,9 +167,9 @@ func (e *evaluation) accessResult(spec, key, value string, ctx replyContext) Dec
 	case upper == "DUNNO":
 		return Decision{}
 	case upper == "REJECT":
-		return accessReject(c.accessReject, "5.7.1", ctx, rest, "Access denied")
+		return accessReject(c.set.AccessReject, "5.7.1", ctx, rest, "Access denied")
 	case upper == "DEFER":
-		return accessReject(c.accessDefer, "4.7.1", ctx, rest, "Access denied")
+		return accessReject(c.set.AccessDefer, "4.7.1", ctx, rest, "Access denied")
 	case upper == "INFO" || upper == "WARN":
 		c.log(whatsup(strings.ToLower(upper), s.where, s, rest))
 		return Decision{}
@@ -203,9 +203,9 @@ func (e *evaluation) accessResult(spec, key, value string, ctx replyContext) Dec
 		c.warn(fmt.Sprintf("access table %s: action %s is not supported by Postern", spec, upper))
 		return serverConfigError
 	case upper == "DEFER_IF_PERMIT":
-		return e.deferIfPermit(accessReject(c.accessDefer, "4.7.1", ctx, rest, "Service unavailable"))
+		return e.deferIfPermit(accessReject(c.set.AccessDefer, "4.7.1", ctx, rest, "Service unavailable"))
 	case upper == "DEFER_IF_REJECT":
-		return e.deferIfReject(accessReject(c.accessDefer, "4.7.1", ctx, rest, "Service unavailable"))
+		return e.deferIfReject(accessReject(c.set.AccessDefer, "4.7.1", ctx, rest, "Service unavailable"))
 	case allDigits(value):
 		return Decision{Action: Permit}
 	case len(word) == 3 && allDigits(word) && rest != "" && (word[0] == '4' || word[0] == '5'):

@@ -48,34 +48,46 @@ type Checker struct {
 	client, helo, sender, relay, recipient []restriction
 	data, endOfData, etrn                  []restriction
 	classes                                map[string][]restriction // smtpd_restriction_classes
-	relayBeforeRecipient                   bool
-	rejectUnlisted, rejectUnlistedSender   bool
-	delayReject                            bool
+	set                                    settings
+	parentAccess                           bool
 	// noUnknownRecipients is receive_override_options'
 	// no_unknown_recipient_checks: addresses are never validated.
 	noUnknownRecipients bool
 
-	allowUntrustedRouting bool
-	relayRejectCode       int
-	rejectCode, deferCode int
-	accessReject          int
-	accessDefer           int
-	nonFQDNCode           int
-	invalidHostnameCode   int
-	unknownHostnameCode   int
-	unknownAddressCode    int
-	unknownClientCode     int
-	multiRecipientCode    int
-	rblCode               int
-	plaintextCode         int
-	parentAccess          bool
-	delimiter             string
-	nullAccessKey         string
-	unverifiedSenderLogin string
-
 	rbl        rblSettings
 	services   *serviceSettings
 	validation recipientMaps
+}
+
+// settings are the policy parameters read by config.Fill.
+type settings struct {
+	RelayBeforeRecipient  bool     `param:"smtpd_relay_before_recipient_restrictions"`
+	RejectUnlisted        bool     `param:"smtpd_reject_unlisted_recipient"`
+	RejectUnlistedSender  bool     `param:"smtpd_reject_unlisted_sender"`
+	DelayReject           bool     `param:"smtpd_delay_reject"`
+	AllowUntrustedRouting bool     `param:"allow_untrusted_routing"`
+	SoftBounce            bool     `param:"soft_bounce"`
+	RelayRejectCode       int      `param:"relay_domains_reject_code"`
+	RejectCode            int      `param:"reject_code"`
+	DeferCode             int      `param:"defer_code"`
+	AccessReject          int      `param:"access_map_reject_code"`
+	AccessDefer           int      `param:"access_map_defer_code"`
+	NonFQDNCode           int      `param:"non_fqdn_reject_code"`
+	InvalidHostnameCode   int      `param:"invalid_hostname_reject_code"`
+	UnknownHostnameCode   int      `param:"unknown_hostname_reject_code"`
+	UnknownAddressCode    int      `param:"unknown_address_reject_code"`
+	UnknownClientCode     int      `param:"unknown_client_reject_code"`
+	MultiRecipientCode    int      `param:"multi_recipient_bounce_reject_code"`
+	RBLCode               int      `param:"maps_rbl_reject_code"`
+	PlaintextCode         int      `param:"plaintext_reject_code"`
+	ParentDomains         string   `param:"parent_domain_matches_subdomains"`
+	Delimiter             string   `param:"recipient_delimiter"`
+	NullAccessKey         string   `param:"smtpd_null_access_lookup_key"`
+	UnknownHeloTempfail   string   `param:"unknown_helo_hostname_tempfail_action"`
+	UnknownAddrTempfail   string   `param:"unknown_address_tempfail_action"`
+	Mynetworks            []string `param:"mynetworks"`
+	Classes               []string `param:"smtpd_restriction_classes"`
+	ReceiveOverride       []string `param:"receive_override_options"`
 }
 
 // restriction is one parsed item of a restriction list.
@@ -181,70 +193,21 @@ func (c *Checker) Close() error {
 
 // DelayReject reports smtpd_delay_reject: client, HELO and sender
 // restrictions wait until RCPT TO.
-func (c *Checker) DelayReject() bool { return c.delayReject }
+func (c *Checker) DelayReject() bool { return c.set.DelayReject }
 
 // readSettings fills the checker from cfg.
 func (c *Checker) readSettings(cfg *config.Config) error {
-	get := func(name string) string {
-		v, err := cfg.Get(name)
-		if err != nil {
-			c.warn(err.Error())
-		}
-		return v
-	}
-	var err error
-	ints := []struct {
-		name string
-		dst  *int
-	}{
-		{"relay_domains_reject_code", &c.relayRejectCode}, {"reject_code", &c.rejectCode},
-		{"defer_code", &c.deferCode}, {"access_map_reject_code", &c.accessReject},
-		{"access_map_defer_code", &c.accessDefer}, {"non_fqdn_reject_code", &c.nonFQDNCode},
-		{"invalid_hostname_reject_code", &c.invalidHostnameCode}, {"unknown_hostname_reject_code", &c.unknownHostnameCode},
-		{"unknown_address_reject_code", &c.unknownAddressCode}, {"unknown_client_reject_code", &c.unknownClientCode},
-		{"multi_recipient_bounce_reject_code", &c.multiRecipientCode}, {"maps_rbl_reject_code", &c.rblCode},
-		{"plaintext_reject_code", &c.plaintextCode},
-	}
-	for _, p := range ints {
-		if *p.dst, err = cfg.Int(p.name); err != nil {
-			return err
-		}
-	}
-	bools := []struct {
-		name string
-		dst  *bool
-	}{
-		{"allow_untrusted_routing", &c.allowUntrustedRouting},
-		{"smtpd_relay_before_recipient_restrictions", &c.relayBeforeRecipient},
-		{"smtpd_reject_unlisted_recipient", &c.rejectUnlisted},
-		{"smtpd_reject_unlisted_sender", &c.rejectUnlistedSender},
-		{"smtpd_delay_reject", &c.delayReject},
-	}
-	for _, p := range bools {
-		if *p.dst, err = cfg.Bool(p.name); err != nil {
-			return err
-		}
-	}
-	overrides, err := cfg.List("receive_override_options")
-	if err != nil {
+	if err := cfg.Fill(&c.set); err != nil {
 		return err
 	}
-	override, err := ipc.ParseReceiveOverride(overrides)
+	override, err := ipc.ParseReceiveOverride(c.set.ReceiveOverride)
 	if err != nil {
 		return err
 	}
 	c.noUnknownRecipients = override.NoUnknownRecipientChecks
-	parents := get("parent_domain_matches_subdomains")
-	c.parentAccess = match.ParentStyle(parents, "smtpd_access_maps")
-	c.delimiter = get("recipient_delimiter")
-	c.nullAccessKey = get("smtpd_null_access_lookup_key")
-
-	networks, err := cfg.List("mynetworks")
-	if err != nil {
-		return err
-	}
-	c.mynetworks, err = match.NewNetworkList("mynetworks", networks,
-		match.Options{ParentStyle: match.ParentStyle(parents, "mynetworks"), OpenTable: c.tables.open})
+	c.parentAccess = match.ParentStyle(c.set.ParentDomains, "smtpd_access_maps")
+	c.mynetworks, err = match.NewNetworkList("mynetworks", c.set.Mynetworks,
+		match.Options{ParentStyle: match.ParentStyle(c.set.ParentDomains, "mynetworks"), OpenTable: c.tables.open})
 	if err != nil {
 		return err
 	}
@@ -260,11 +223,10 @@ func (c *Checker) readSettings(cfg *config.Config) error {
 		}
 	}
 	classes := map[string]bool{}
-	classNames := config.SplitList(get("smtpd_restriction_classes"))
-	for _, name := range classNames {
+	for _, name := range c.set.Classes {
 		classes[name] = true
 	}
-	for _, name := range classNames {
+	for _, name := range c.set.Classes {
 		if _, err := c.parseClass(cfg, name, classes, 0); err != nil {
 			return err
 		}

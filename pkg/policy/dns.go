@@ -75,9 +75,8 @@ func (c *Checker) lookupAny(name string, types ...uint16) ([]dns.RR, dnsx.Status
 
 // tempfail applies a *_tempfail_action: defer_if_permit (the default)
 // keeps the reply for later, defer replies at once.
-func (e *evaluation) tempfail(param string, d Decision) Decision {
-	action, err := e.c.cfg.Get(param)
-	if err == nil && action == "defer" {
+func (e *evaluation) tempfail(action string, d Decision) Decision {
+	if action == "defer" {
 		return d
 	}
 	return e.deferIfPermit(d)
@@ -93,9 +92,9 @@ func (e *evaluation) unknownHelo() Decision {
 	_, st := e.c.lookupAny(e.s.Helo, dns.TypeA, dns.TypeAAAA, dns.TypeMX)
 	switch st {
 	case dnsx.NotFound:
-		return reject(e.c.unknownHostnameCode, "4.7.1", ctx, "Host not found")
+		return reject(e.c.set.UnknownHostnameCode, "4.7.1", ctx, "Host not found")
 	case dnsx.Retry:
-		return e.tempfail("unknown_helo_hostname_tempfail_action", reject(450, "4.7.1", ctx, "Host not found"))
+		return e.tempfail(e.c.set.UnknownHeloTempfail, reject(450, "4.7.1", ctx, "Host not found"))
 	}
 	return Decision{}
 }
@@ -136,9 +135,9 @@ func (e *evaluation) unknownAddress(address string, ctx replyContext) Decision {
 		return Decision{}
 	}
 	if st == dnsx.Retry || mxStatus == dnsx.Retry {
-		return e.tempfail("unknown_address_tempfail_action", reject(450, dsn, ctx, "Domain not found"))
+		return e.tempfail(e.c.set.UnknownAddrTempfail, reject(450, dsn, ctx, "Domain not found"))
 	}
-	return reject(e.c.unknownAddressCode, dsn, ctx, "Domain not found")
+	return reject(e.c.set.UnknownAddressCode, dsn, ctx, "Domain not found")
 }
 
 // serverType maps check_*_mx_access and the like to the record type.

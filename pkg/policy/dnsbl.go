@@ -25,16 +25,18 @@ type rblSettings struct {
 
 // read reads rbl_reply_maps and default_rbl_reply.
 func (r *rblSettings) read(cfg *config.Config, tables *tableOpener) error {
-	specs, err := cfg.List("rbl_reply_maps")
-	if err != nil {
+	var p struct {
+		ReplyMaps    []string `param:"rbl_reply_maps"`
+		DefaultReply string   `param:"default_rbl_reply"`
+	}
+	if err := cfg.Fill(&p); err != nil {
 		return err
 	}
-	for _, spec := range specs {
+	for _, spec := range p.ReplyMaps {
 		r.replyMaps = append(r.replyMaps, tables.get(spec))
 	}
-	v, _, err := cfg.Raw("default_rbl_reply")
-	r.defaultReply = v
-	return err
+	r.defaultReply = p.DefaultReply
+	return nil
 }
 
 // dnsxlResult is what a list says about a name: not listed, unknown (the
@@ -231,7 +233,7 @@ func (e *evaluation) rblReply(res dnsxlResult, spec, what, class string) Decisio
 		}
 	}
 	vars := map[string]string{
-		"rbl_code": strconv.Itoa(c.rblCode), "rbl_domain": domain, "rbl_reason": res.txt,
+		"rbl_code": strconv.Itoa(c.set.RBLCode), "rbl_domain": domain, "rbl_reason": res.txt,
 		"rbl_txt": res.txt, "rbl_what": what, "rbl_class": class,
 	}
 	lookup := func(name string) (string, bool) {

@@ -94,7 +94,7 @@ func (c *Checker) checkSender(s *Session) Decision {
 	ctx := replyContext{name: s.Sender.Internal(), class: classSender}
 	d := c.runStage(s, c.sender, ctx, "check_sender_access")
 	s.dipSender = s.deferIfPermit.active
-	if c.rejectUnlistedSender && !isRejection(d) && !s.senderValidated && !s.Discard && s.Sender.Internal() != "" {
+	if c.set.RejectUnlistedSender && !isRejection(d) && !s.senderValidated && !s.Discard && s.Sender.Internal() != "" {
 		e := &evaluation{c: c, s: s}
 		d = e.enforce(e.unlistedSender())
 	}
@@ -116,7 +116,7 @@ func (c *Checker) CheckRecipient(s *Session) Decision {
 	}
 	s.where = "RCPT"
 	s.recipientValidated = false
-	if c.delayReject {
+	if c.set.DelayReject {
 		for _, check := range []func(*Session) Decision{c.checkClient, c.checkHelo, c.checkSender} {
 			if d := check(s); isRejection(d) {
 				return d
@@ -127,7 +127,7 @@ func (c *Checker) CheckRecipient(s *Session) Decision {
 	s.resetStage()
 	rcptCtx := replyContext{name: s.Recipient.Internal(), class: classRecipient}
 	lists := [][]restriction{c.relay, c.recipient}
-	if !c.relayBeforeRecipient {
+	if !c.set.RelayBeforeRecipient {
 		lists[0], lists[1] = lists[1], lists[0]
 	}
 	var d Decision
@@ -141,7 +141,7 @@ func (c *Checker) CheckRecipient(s *Session) Decision {
 		e := &evaluation{c: c, s: s}
 		return e.enforce(s.deferIfPermit.reply)
 	}
-	if c.rejectUnlisted && !s.recipientValidated && !s.Discard {
+	if c.set.RejectUnlisted && !s.recipientValidated && !s.Discard {
 		e := &evaluation{c: c, s: s}
 		if d := e.enforce(c.validateRecipient(s.Recipient)); isRejection(d) {
 			return d
@@ -184,7 +184,7 @@ func (c *Checker) CheckEtrn(s *Session, domain string) Decision {
 	s.where = "ETRN"
 	s.Etrn = domain
 	defer func() { s.Etrn = "" }()
-	if c.delayReject {
+	if c.set.DelayReject {
 		for _, check := range []func(*Session) Decision{c.checkClient, c.checkHelo} {
 			if d := check(s); isRejection(d) {
 				return d
@@ -283,7 +283,7 @@ func (e *evaluation) enforce(d Decision) Decision {
 		s.warnIfReject, s.deferIfReject.active = 0, false
 		return e.enforce(s.deferIfReject.reply)
 	}
-	if c.softBounce() && d.Code/100 == 5 {
+	if c.set.SoftBounce && d.Code/100 == 5 {
 		d.Code -= 100
 	}
 	d.DSN = dsnForCode(d.Code, d.DSN)
@@ -295,12 +295,6 @@ func (e *evaluation) enforce(d Decision) Decision {
 	}
 	c.log(whatsup("reject", s.where, s, d.Reply()))
 	return d
-}
-
-// softBounce reads soft_bounce (it may change on reload only).
-func (c *Checker) softBounce() bool {
-	v, err := c.cfg.Bool("soft_bounce")
-	return err == nil && v
 }
 
 // printable replaces control characters with spaces.

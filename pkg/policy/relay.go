@@ -32,16 +32,16 @@ func (e *evaluation) relayCheck(name string) Decision {
 		return tempFailure(e.s.Recipient.Internal())
 	}
 	authorized := (res.Class.Final() || res.Class == resolve.ClassRelay) &&
-		(e.c.allowUntrustedRouting || !res.Routed)
+		(e.c.set.AllowUntrustedRouting || !res.Routed)
 	switch {
 	case name == "permit_auth_destination":
 		return permitIf(authorized)
 	case authorized:
 		return Decision{}
 	}
-	code, dsn := e.c.relayRejectCode, "5.7.1"
+	code, dsn := e.c.set.RelayRejectCode, "5.7.1"
 	if name == "defer_unauth_destination" {
-		code, dsn = e.c.relayRejectCode-100, "4.7.1"
+		code, dsn = e.c.set.RelayRejectCode-100, "4.7.1"
 	}
 	return Decision{Action: actionFor(code), Code: code, DSN: dsnForCode(code, dsn), Text: fmt.Sprintf("<%s>: Relay access denied", e.s.Recipient.Internal())}
 }

@@ -37,9 +37,9 @@ func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 	case "permit":
 		return Decision{Action: Permit}
 	case "reject":
-		return reject(c.rejectCode, "5.7.1", ctx, "Access denied")
+		return reject(c.set.RejectCode, "5.7.1", ctx, "Access denied")
 	case "defer":
-		return reject(c.deferCode, "4.3.2", ctx, "Try again later")
+		return reject(c.set.DeferCode, "4.3.2", ctx, "Try again later")
 	case "defer_if_permit":
 		return e.deferIfPermit(reject(450, "4.7.0", ctx, "defer_if_permit requested"))
 	case "defer_if_reject":
@@ -52,7 +52,7 @@ func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 		return e.policyService(r.service, ctx)
 	case "reject_plaintext_session":
 		if s.TLSProtocol == "" {
-			return Decision{Action: actionFor(c.plaintextCode), Code: c.plaintextCode, DSN: "4.7.1", Text: "Session encryption is required"}
+			return Decision{Action: actionFor(c.set.PlaintextCode), Code: c.set.PlaintextCode, DSN: "4.7.1", Text: "Session encryption is required"}
 		}
 		return Decision{}
 	case "reject_unauth_pipelining":
@@ -143,7 +143,7 @@ func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 			return Decision{}
 		}
 		if !sender {
-			return e.checkAccess(r.table, []lookupKey{{key: c.nullAccessKey}}, senderCtx)
+			return e.checkAccess(r.table, []lookupKey{{key: c.set.NullAccessKey}}, senderCtx)
 		}
 		keys, err := e.addressKeys(s.Sender.Internal(), true)
 		if err != nil {
@@ -227,7 +227,7 @@ func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 			min = 1
 		}
 		if s.Mail && s.Sender.Internal() == "" && s.RecipientCount > min {
-			return reject(c.multiRecipientCode, "5.5.3", ctx, "Multi-recipient bounce")
+			return reject(c.set.MultiRecipientCode, "5.5.3", ctx, "Multi-recipient bounce")
 		}
 		return Decision{}
 
@@ -257,7 +257,7 @@ func (e *evaluation) unknownClient(status PeerStatus, name, dsn, what string) De
 	if status == PeerOK && name != "unknown" {
 		return Decision{}
 	}
-	code := e.c.unknownClientCode
+	code := e.c.set.UnknownClientCode
 	if status == PeerTemp {
 		code = 450
 	}
@@ -282,7 +282,7 @@ func (e *evaluation) invalidHelo() Decision {
 	}
 	name := truncateDot(e.s.Helo)
 	if !validASCIIHostname(name) && !validHostAddr(name) {
-		return reject(e.c.invalidHostnameCode, "5.5.2", ctx, "Invalid name")
+		return reject(e.c.set.InvalidHostnameCode, "5.5.2", ctx, "Invalid name")
 	}
 	return Decision{}
 }
@@ -290,7 +290,7 @@ func (e *evaluation) invalidHelo() Decision {
 // invalidHostaddr rejects a HELO address literal that is no address.
 func (e *evaluation) invalidHostaddr(ctx replyContext) Decision {
 	if _, ok := addr.ParseLiteral(e.s.Helo); !ok {
-		return reject(e.c.invalidHostnameCode, "5.5.2", ctx, "invalid ip address")
+		return reject(e.c.set.InvalidHostnameCode, "5.5.2", ctx, "invalid ip address")
 	}
 	return Decision{}
 }
@@ -303,7 +303,7 @@ func (e *evaluation) nonFQDNHelo() Decision {
 	}
 	name := truncateDot(e.s.Helo)
 	if !addr.ValidHostname(name) || !strings.Contains(name, ".") {
-		return reject(e.c.nonFQDNCode, "5.5.2", ctx, "need fully-qualified hostname")
+		return reject(e.c.set.NonFQDNCode, "5.5.2", ctx, "need fully-qualified hostname")
 	}
 	return Decision{}
 }
@@ -339,7 +339,7 @@ func (e *evaluation) nonFQDN(ctx replyContext, address string) Decision {
 	}
 	domain = truncateDot(domain)
 	if domain == "" || !addr.ValidHostname(domain) || !strings.Contains(domain, ".") {
-		return reject(e.c.nonFQDNCode, "4.5.2", ctx, "need fully-qualified address")
+		return reject(e.c.set.NonFQDNCode, "4.5.2", ctx, "need fully-qualified address")
 	}
 	return Decision{}
 }

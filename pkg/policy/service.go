@@ -40,41 +40,35 @@ type serviceSettings struct {
 	clients     map[string]*serviceClient
 }
 
+// serviceParams are the smtpd_policy_service_* defaults and what a
+// request reports.
+type serviceParams struct {
+	MaxIdle       time.Duration `param:"smtpd_policy_service_max_idle"`
+	MaxTTL        time.Duration `param:"smtpd_policy_service_max_ttl"`
+	Timeout       time.Duration `param:"smtpd_policy_service_timeout"`
+	RetryDelay    time.Duration `param:"smtpd_policy_service_retry_delay"`
+	TryLimit      int           `param:"smtpd_policy_service_try_limit"`
+	RequestLimit  int           `param:"smtpd_policy_service_request_limit"`
+	DefaultAction string        `param:"smtpd_policy_service_default_action"`
+	Context       string        `param:"smtpd_policy_service_policy_context"`
+	QueueDir      string        `param:"queue_directory"`
+	MailVersion   string        `param:"mail_version"`
+	Compat        string        `param:"compatibility_level"`
+	Stress        string        `param:"stress"`
+}
+
 // readServiceSettings reads the smtpd_policy_service_* defaults.
 func readServiceSettings(cfg *config.Config) (*serviceSettings, error) {
-	s := &serviceSettings{clients: map[string]*serviceClient{}}
-	o := &s.defaults
-	var err error
-	for _, d := range []struct {
-		name string
-		dst  *time.Duration
-	}{
-		{"smtpd_policy_service_max_idle", &o.maxIdle}, {"smtpd_policy_service_max_ttl", &o.maxTTL},
-		{"smtpd_policy_service_timeout", &o.timeout}, {"smtpd_policy_service_retry_delay", &o.retryDelay},
-	} {
-		if *d.dst, err = cfg.Duration(d.name, 's'); err != nil {
-			return nil, err
-		}
-	}
-	if o.tryLimit, err = cfg.Int("smtpd_policy_service_try_limit"); err != nil {
+	var p serviceParams
+	if err := cfg.Fill(&p); err != nil {
 		return nil, err
 	}
-	if o.requestLimit, err = cfg.Int("smtpd_policy_service_request_limit"); err != nil {
-		return nil, err
-	}
-	for _, p := range []struct {
-		name string
-		dst  *string
-	}{
-		{"smtpd_policy_service_default_action", &o.defaultAction}, {"smtpd_policy_service_policy_context", &o.context},
-		{"queue_directory", &s.queueDir}, {"mail_version", &s.mailVersion},
-		{"compatibility_level", &s.compat}, {"stress", &s.stress},
-	} {
-		if *p.dst, err = cfg.Get(p.name); err != nil {
-			return nil, err
-		}
-	}
-	return s, nil
+	return &serviceSettings{
+		defaults: serviceOptions{maxIdle: p.MaxIdle, maxTTL: p.MaxTTL, timeout: p.Timeout, retryDelay: p.RetryDelay,
+			tryLimit: p.TryLimit, requestLimit: p.RequestLimit, defaultAction: p.DefaultAction, context: p.Context},
+		queueDir: p.QueueDir, mailVersion: p.MailVersion, compat: p.Compat, stress: p.Stress,
+		clients: map[string]*serviceClient{},
+	}, nil
 }
 
 // client returns the client of a check_policy_service argument:

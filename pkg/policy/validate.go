@@ -193,7 +193,7 @@ func (c *Checker) unknownUser(ctx replyContext, code int, table string) Decision
 // local domain user+ext and user, then @domain.
 func (c *Checker) recipientKeys(res resolve.Result) ([]lookupKey, error) {
 	local, domain := res.Address.Local, res.Address.Domain
-	base := resolve.StripExtension(local, c.delimiter)
+	base := resolve.StripExtension(local, c.set.Delimiter)
 	keys := []lookupKey{{key: local + "@" + domain}}
 	if base != local {
 		keys = append(keys, lookupKey{key: base + "@" + domain, partial: true})
