@@ -11,6 +11,7 @@ command -v python3 >/dev/null 2>&1 || need="$need python3"
 [ -x /usr/sbin/dovecot ] || need="$need dovecot-imapd dovecot-pop3d"
 # swaks --tls needs Perl's TLS modules (the AUTH tests use it).
 perl -MNet::SSLeay -MIO::Socket::SSL -e 1 >/dev/null 2>&1 || need="$need libnet-ssleay-perl libio-socket-ssl-perl"
+[ -x /usr/sbin/postgrey ] || need="$need postgrey"
 
 if [ -z "$need" ]; then
 	exit 0

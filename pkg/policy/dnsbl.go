@@ -99,7 +99,7 @@ func (c *Checker) findDNSXL(prefix, spec string) dnsxlResult {
 // "127.0.0.[2..11]" or "127.0.[0;1].[2;4..6]"; a bad pattern matches
 // nothing.
 func ipMatch(pattern, ip string) bool {
-	pats := strings.Split(pattern, ".")
+	pats := splitOctets(pattern)
 	octets := strings.Split(ip, ".")
 	if len(pats) != 4 || len(octets) != 4 {
 		return false
@@ -111,6 +111,26 @@ func ipMatch(pattern, ip string) bool {
 		}
 	}
 	return true
+}
+
+// splitOctets splits a pattern at the dots outside brackets.
+func splitOctets(pattern string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(pattern); i++ {
+		switch pattern[i] {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		case '.':
+			if depth == 0 {
+				out = append(out, pattern[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, pattern[start:])
 }
 
 // octetMatch matches one octet: a number, or [a;b..c;...].

@@ -21,6 +21,14 @@ import (
 // and builds a resolver and checker from it.
 func testChecker(t *testing.T, extra string, files map[string]string) (*Checker, []string) {
 	t.Helper()
+	c, w, _ := testCheckerWith(t, extra, files, Options{})
+	return c, *w
+}
+
+// testCheckerWith is testChecker with options; the warnings and the log
+// lines are collected as they come.
+func testCheckerWith(t *testing.T, extra string, files map[string]string, opts Options) (*Checker, *[]string, *[]string) {
+	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
@@ -45,13 +53,15 @@ func testChecker(t *testing.T, extra string, files map[string]string) (*Checker,
 	if err != nil {
 		t.Fatal(err)
 	}
-	var warnings []string
-	c, err := NewChecker(cfg, r, Options{Warn: func(w string) { warnings = append(warnings, w) }})
+	var warnings, logs []string
+	opts.Warn = func(w string) { warnings = append(warnings, w) }
+	opts.Log = func(l string) { logs = append(logs, l) }
+	c, err := NewChecker(cfg, r, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close(); r.Close() })
-	return c, warnings
+	return c, &warnings, &logs
 }
 
 // rcptReply runs one RCPT TO argument through the parser and the checker

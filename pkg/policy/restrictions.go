@@ -165,7 +165,7 @@ func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 		if !sender {
 			return Decision{}
 		}
-		return e.rhsbl(r.arg, s.Sender.Domain, classSender, false)
+		return e.rhsbl(r.arg, s.Sender.Internal(), classSender, false)
 	case "reject_unlisted_sender":
 		if !sender {
 			return Decision{}
@@ -215,7 +215,7 @@ func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 		if !rcpt {
 			return Decision{}
 		}
-		return e.rhsbl(r.arg, s.Recipient.Domain, classRecipient, false)
+		return e.rhsbl(r.arg, s.Recipient.Internal(), classRecipient, false)
 	case "check_recipient_mx_access", "check_recipient_ns_access", "check_recipient_a_access":
 		if !rcpt {
 			return Decision{}
