@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"net/smtp"
 	"net/textproto"
+	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +71,66 @@ func TestFiltersHeaderBodyChecksOverSMTP(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 		})
+	}
+}
+
+// TestFiltersPipeService routes a domain to a pipe(8) service whose
+// command stores what it gets, bounces an unknown user (exit 67) and
+// defers on exit 75.
+func TestFiltersPipeService(t *testing.T) {
+	in := newDelivery(t, "")
+	out := filepath.Join(in.base, "pipe-out")
+	if err := os.MkdirAll(out, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(out, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(in.base, "deliver.sh")
+	harness.WriteFile(t, script, `#!/bin/sh
+case "$2" in
+bad@*) echo "no such user $2"; exit 67;;
+later@*) exit 75;;
+esac
+{ echo "args: $*"; id -u; cat; } > `+out+`/"$2"
+`)
+	if err := os.Chmod(script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(harness.Bin(t, "pipe"), filepath.Join(in.daemonDir, "pipe")); err != nil {
+		t.Fatal(err)
+	}
+	master, err := os.ReadFile(filepath.Join(in.etc, "master.cf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.writeMasterCF(string(master) + "store unix - n n - - pipe\n  flags=DRhu user=nobody argv=" + script + " ${sender} ${recipient} ${user} ${extension} ${nexthop} ${client_address}\n")
+	transport := in.writeMap("transport", "pipe.example store:pipe.example\n")
+	in.appendMainCF("transport_maps = " + transport + "\nrecipient_delimiter = +\nstore_destination_recipient_limit = 1\n")
+	in.run()
+	in.send("s@remote.example", []string{"User+Box@Pipe.Example", "bad@pipe.example", "later@pipe.example"}, "Subject: pipe\r\n\r\nhello pipe\r\n")
+	log := in.waitLogCount("status=sent (delivered via store service)", 1, 20*time.Second)
+	log = in.waitLogCount("status=bounced (user unknown. Command output: no such user bad@pipe.example)", 1, 20*time.Second)
+	log = in.waitLogCount("to=<later@pipe.example>, relay=store, delay=", 1, 20*time.Second)
+	if !strings.Contains(log, "dsn=4.3.0, status=deferred (temporary failure)") {
+		t.Errorf("log lacks the deferral:\n%s", log)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "user+box@pipe.example"))
+	if err != nil {
+		t.Fatalf("%v\nlog:\n%s", err, log)
+	}
+	text := string(got)
+	if !strings.HasPrefix(text, "args: s@remote.example user+box@pipe.example user box pipe.example 127.0.0.1\n") {
+		t.Errorf("command arguments:\n%s", text)
+	}
+	for _, want := range []string{"Return-Path: <s@remote.example>\nDelivered-To: user+box@pipe.example\nReceived: ", "\nSubject: pipe\n", "\n\nhello pipe\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("delivered message lacks %q:\n%s", want, text)
+		}
+	}
+	if nobody, err := user.Lookup("nobody"); err == nil && os.Geteuid() == 0 {
+		if lines := strings.Split(text, "\n"); len(lines) < 2 || lines[1] == "0" {
+			t.Errorf("command ran as uid %q (nobody is %s)", lines[1], nobody.Uid)
+		}
 	}
 }
