@@ -19,7 +19,7 @@ func main() {
 			if agent, err = pipe.FromConfig(ctx.Config, ctx.Service, ctx.Args.Operands); err != nil {
 				return err
 			}
-			layout, err := queue.LayoutFromConfig(ctx.Config)
+			layout, err := queue.FromConfig(ctx.Config)
 			if err != nil {
 				return err
 			}

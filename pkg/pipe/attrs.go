@@ -12,17 +12,17 @@ import (
 
 // Flags are the letters of flags=.
 type Flags struct {
-	Delivered    bool // D: prepend Delivered-To:
-	ReturnPath   bool // R: prepend Return-Path:
-	FromLine     bool // F: prepend the mbox From_ line
-	OrigRcpt     bool // O: prepend X-Original-To:
-	FoldHost     bool // h: lower-case the domain of $recipient, $original_recipient and $nexthop
-	FoldUser     bool // u: lower-case the local part of $recipient and $original_recipient
-	QuoteLocal   bool // q: quote the local parts of $sender, $recipient and $original_recipient
-	Final        bool // X: final delivery ("delivered" rather than "relayed")
-	DotStuff     bool // .: prepend "." to lines starting with "."
-	QuoteFrom    bool // >: prepend ">" to lines starting with "From "
-	BlankLine    bool // B: append a blank line
+	Delivered  bool // D: prepend Delivered-To:
+	ReturnPath bool // R: prepend Return-Path:
+	FromLine   bool // F: prepend the mbox From_ line
+	OrigRcpt   bool // O: prepend X-Original-To:
+	FoldHost   bool // h: lower-case the domain of $recipient, $original_recipient and $nexthop
+	FoldUser   bool // u: lower-case the local part of $recipient and $original_recipient
+	QuoteLocal bool // q: quote the local parts of $sender, $recipient and $original_recipient
+	Final      bool // X: final delivery ("delivered" rather than "relayed")
+	DotStuff   bool // .: prepend "." to lines starting with "."
+	QuoteFrom  bool // >: prepend ">" to lines starting with "From "
+	BlankLine  bool // B: append a blank line
 }
 
 // Attrs are the parsed command-line attributes of one pipe service.

@@ -76,4 +76,3 @@ func identity(cfg *config.Config) (Identity, error) {
 	}
 	return id, nil
 }
-
