@@ -6,6 +6,8 @@ package addr
 import (
 	"fmt"
 	"strings"
+
+	"github.com/postern/postern/pkg/rfc822"
 )
 
 // Mailbox is one address of a header address list.
@@ -73,7 +75,7 @@ func ParseAddressList(value string) ([]Mailbox, error) {
 		}
 	}
 	for i := 0; i < len(toks); i++ {
-		switch toks[i].kind {
+		switch toks[i].Kind {
 		case '<':
 			depth++
 		case '>':
@@ -101,7 +103,7 @@ func isGroupStart(toks []token) bool {
 		return false
 	}
 	for _, t := range toks {
-		if t.kind != tokAtom && t.kind != tokQuoted && t.kind != '.' {
+		if t.Kind != rfc822.Atom && t.Kind != rfc822.Quoted && t.Kind != '.' {
 			return false
 		}
 	}
@@ -121,7 +123,7 @@ func parseEntry(toks []token) (Mailbox, bool, error) {
 	}
 	closeAt := -1
 	for i := len(toks) - 1; i > open; i-- {
-		if toks[i].kind == '>' {
+		if toks[i].Kind == '>' {
 			closeAt = i
 			break
 		}
@@ -131,10 +133,10 @@ func parseEntry(toks []token) (Mailbox, bool, error) {
 	}
 	var name []string
 	for _, t := range toks[:open] {
-		if t.kind != tokAtom && t.kind != tokQuoted && t.kind != '.' {
+		if t.Kind != rfc822.Atom && t.Kind != rfc822.Quoted && t.Kind != '.' {
 			return Mailbox{}, false, ErrBadPath
 		}
-		name = append(name, t.text)
+		name = append(name, t.Text)
 	}
 	p, err := pathFromTokens(toks[open+1:closeAt], true)
 	if err != nil {
@@ -150,14 +152,14 @@ func parseEntry(toks []token) (Mailbox, bool, error) {
 func renderTokens(toks []token) string {
 	var b strings.Builder
 	for i, t := range toks {
-		if i > 0 && (t.kind == tokAtom || t.kind == tokQuoted) && (toks[i-1].kind == tokAtom || toks[i-1].kind == tokQuoted) {
+		if i > 0 && (t.Kind == rfc822.Atom || t.Kind == rfc822.Quoted) && (toks[i-1].Kind == rfc822.Atom || toks[i-1].Kind == rfc822.Quoted) {
 			b.WriteByte(' ')
 		}
-		if t.kind == tokQuoted {
-			b.WriteString(QuoteLocal(t.text))
+		if t.Kind == rfc822.Quoted {
+			b.WriteString(QuoteLocal(t.Text))
 			continue
 		}
-		b.WriteString(t.text)
+		b.WriteString(t.Text)
 	}
 	return b.String()
 }

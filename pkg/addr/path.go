@@ -7,6 +7,8 @@ import (
 	"errors"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/postern/postern/pkg/rfc822"
 )
 
 // Path is a parsed SMTP path.
@@ -64,7 +66,7 @@ func pathFromTokens(toks []token, bracketed bool) (Path, error) {
 		return Path{Null: true}, nil
 	}
 	var p Path
-	if toks[0].kind == '@' {
+	if toks[0].Kind == '@' {
 		if colon := indexKind(toks, ':'); colon > 0 {
 			route, err := parseRoute(toks[:colon])
 			if err != nil {
@@ -75,7 +77,7 @@ func pathFromTokens(toks []token, bracketed bool) (Path, error) {
 	}
 	at := -1
 	for i, t := range toks {
-		if t.kind == '@' {
+		if t.Kind == '@' {
 			at = i
 		}
 	}
@@ -115,7 +117,7 @@ func pathFromTokens(toks []token, bracketed bool) (Path, error) {
 func parseRoute(toks []token) ([]string, error) {
 	var route []string
 	for len(toks) > 0 {
-		if toks[0].kind != '@' {
+		if toks[0].Kind != '@' {
 			return nil, ErrBadPath
 		}
 		end := indexKind(toks, ',')
@@ -145,8 +147,8 @@ func joinLocal(toks []token) (string, error) {
 	var b strings.Builder
 	prevWord := false
 	for _, t := range toks {
-		switch t.kind {
-		case tokAtom, tokQuoted:
+		switch t.Kind {
+		case rfc822.Atom, rfc822.Quoted:
 			if prevWord {
 				return "", ErrBadPath
 			}
@@ -156,21 +158,21 @@ func joinLocal(toks []token) (string, error) {
 		default:
 			return "", ErrBadPath
 		}
-		b.WriteString(t.text)
+		b.WriteString(t.Text)
 	}
 	return b.String(), nil
 }
 
 // joinDomain builds a domain from atoms and dots, or one domain literal.
 func joinDomain(toks []token) (string, error) {
-	if len(toks) == 1 && toks[0].kind == tokLiteral {
-		return toks[0].text, nil
+	if len(toks) == 1 && toks[0].Kind == rfc822.Literal {
+		return toks[0].Text, nil
 	}
 	var b strings.Builder
 	prevAtom := false
 	for _, t := range toks {
-		switch t.kind {
-		case tokAtom:
+		switch t.Kind {
+		case rfc822.Atom:
 			if prevAtom {
 				return "", ErrBadPath
 			}
@@ -180,7 +182,7 @@ func joinDomain(toks []token) (string, error) {
 		default:
 			return "", ErrBadPath
 		}
-		b.WriteString(t.text)
+		b.WriteString(t.Text)
 	}
 	return b.String(), nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/postern/postern/pkg/maps"
+	"github.com/postern/postern/pkg/rfc822"
 )
 
 // Entry is one alias.
@@ -72,7 +73,7 @@ func ParseLine(line string) (name, value, problem string) {
 	tokens := tokenize(line)
 	colon := -1
 	for i, t := range tokens {
-		if t.isSpecial(':') {
+		if t.Is(':') {
 			colon = i
 			break
 		}
@@ -81,7 +82,7 @@ func ParseLine(line string) (name, value, problem string) {
 		return "", "", "need name:value pair"
 	}
 	for _, t := range tokens[:colon] {
-		if t.isSpecial('@') {
+		if t.Is('@') {
 			return "", "", "name must be local"
 		}
 	}
@@ -145,7 +146,7 @@ func ParseValue(value string) []Item {
 		group = group[:0]
 	}
 	for _, t := range tokenize(value) {
-		if t.isSpecial(',') {
+		if t.Is(',') {
 			flush()
 			continue
 		}
@@ -180,15 +181,15 @@ func classify(tokens []token) (Item, bool) {
 func addressTokens(tokens []token) []token {
 	var kept []token
 	for _, t := range tokens {
-		if t.kind != commentToken {
+		if t.Kind != rfc822.Comment {
 			kept = append(kept, t)
 		}
 	}
 	open, close := -1, -1
 	for i, t := range kept {
-		if t.isSpecial('<') && open < 0 {
+		if t.Is('<') && open < 0 {
 			open = i
-		} else if t.isSpecial('>') && open >= 0 {
+		} else if t.Is('>') && open >= 0 {
 			close = i
 			break
 		}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/postern/postern/pkg/header"
 	"github.com/postern/postern/pkg/mimestate"
 )
 
@@ -70,12 +71,30 @@ func (c *contentWriter) copyChecked(r io.Reader) error {
 	}
 }
 
+// readLine returns the next line with its LF; a line longer than the
+// buffer comes back whole unless it exceeds headerLimit, when the first
+// part is returned (it then cannot be a header).
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		part, err := br.ReadSlice('\n')
+		line = append(line, part...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(line) > headerLimit {
+				return line, nil
+			}
+			continue
+		}
+		return line, err
+	}
+}
+
 // checkedHandler receives the scanner's headers and body lines.
 type checkedHandler struct{ c *contentWriter }
 
 func (h checkedHandler) Header(class mimestate.Class, text []byte) error {
 	c := h.c
-	name := headerName(text)
+	name := header.Name(text)
 	if class == mimestate.Primary && name == "received" {
 		c.facts.hops++
 	}
@@ -90,7 +109,7 @@ func (h checkedHandler) Header(class mimestate.Class, text []byte) error {
 	}
 	if res.replace != "" {
 		text = []byte(res.replace)
-		name = headerName(text)
+		name = header.Name(text)
 	}
 	header := append(append([]byte(nil), text...), '\n')
 	if class == mimestate.Primary {

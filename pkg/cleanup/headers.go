@@ -2,8 +2,6 @@
 package cleanup
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/header"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/queue"
@@ -18,7 +17,7 @@ import (
 
 // headerLimit bounds one header as header_size_limit does (default
 // 102400): longer headers are cut into body text instead of buffered.
-const headerLimit = 102400
+const headerLimit = header.DefaultLimit
 
 // Content outcomes that reject the message.
 var (
@@ -122,103 +121,37 @@ func (c *contentWriter) write(p []byte) error {
 	return nil
 }
 
-// headerName returns the lower-case name of a header line, or "" when
-// the line does not start a header.
-func headerName(line []byte) string {
-	i := bytes.IndexByte(line, ':')
-	if i <= 0 {
-		return ""
-	}
-	for _, ch := range line[:i] {
-		if ch <= ' ' || ch > '~' {
-			return ""
-		}
-	}
-	return strings.ToLower(string(line[:i]))
-}
-
 // copy streams the content from r. The caller drains r after an error.
 func (c *contentWriter) copy(r io.Reader) error {
 	c.facts.have = map[string]bool{}
 	if err := c.write([]byte(c.received())); err != nil {
 		return err
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
-	var header []byte // the header being read, with its continuation lines
-	name := ""
-	flushHeader := func() error {
-		if header == nil {
-			return nil
-		}
-		if header[len(header)-1] != '\n' {
-			header = append(header, '\n') // the content ended inside it
-		}
+	s := header.NewScanner(r, headerLimit)
+	for s.Next() {
+		name, h := s.Name(), s.Header()
 		if name == "received" {
 			c.facts.hops++
 		}
-		c.note(name, header)
+		c.note(name, h)
 		if c.headerContext != "" {
-			header = c.rewriteHeader(name, header)
+			h = c.rewriteHeader(name, h)
 		}
-		err := c.write(header)
-		header, name = nil, ""
+		if err := c.write(h); err != nil {
+			return err
+		}
+	}
+	if s.Err() != nil {
+		return s.Err()
+	}
+	if err := c.endHeaders(); err != nil {
 		return err
 	}
-	for {
-		line, err := readLine(br)
-		if len(line) == 0 && err != nil {
-			if errors.Is(err, io.EOF) {
-				if ferr := flushHeader(); ferr != nil {
-					return ferr
-				}
-				return c.endHeaders()
-			}
-			return err
-		}
-		switch {
-		case header != nil && (line[0] == ' ' || line[0] == '\t') && len(header)+len(line) <= headerLimit:
-			header = append(header, line...)
-			continue
-		case len(line) <= headerLimit && headerName(line) != "":
-			if ferr := flushHeader(); ferr != nil {
-				return ferr
-			}
-			name, header = headerName(line), append([]byte(nil), line...)
-			continue
-		}
-		if ferr := flushHeader(); ferr != nil {
-			return ferr
-		}
-		if err := c.endHeaders(); err != nil {
-			return err
-		}
-		if err := c.write(line); err != nil {
-			return err
-		}
-		return c.copyBody(br)
-	}
-}
-
-// readLine returns the next line with its LF; a line longer than the
-// buffer comes back whole unless it exceeds headerLimit, when the first
-// part is returned (it then cannot be a header).
-func readLine(br *bufio.Reader) ([]byte, error) {
-	var line []byte
-	for {
-		part, err := br.ReadSlice('\n')
-		line = append(line, part...)
-		if errors.Is(err, bufio.ErrBufferFull) {
-			if len(line) > headerLimit {
-				return line, nil
-			}
-			continue
-		}
-		return line, err
-	}
+	return c.copyBody(s.Body())
 }
 
 // copyBody streams the rest of the content.
-func (c *contentWriter) copyBody(br *bufio.Reader) error {
+func (c *contentWriter) copyBody(br io.Reader) error {
 	buf := make([]byte, 64<<10)
 	for {
 		n, err := br.Read(buf)
@@ -237,23 +170,18 @@ func (c *contentWriter) copyBody(br *bufio.Reader) error {
 }
 
 // note records what a complete header tells cleanup.
-func (c *contentWriter) note(name string, header []byte) {
+func (c *contentWriter) note(name string, h []byte) {
 	c.facts.have[name] = true
 	switch name {
 	case "message-id":
 		if c.facts.messageID == "" {
-			c.facts.messageID = headerValue(name, header)
+			c.facts.messageID = header.Value(h)
 		}
 	case "resent-message-id":
 		if c.facts.resentID == "" {
-			c.facts.resentID = headerValue(name, header)
+			c.facts.resentID = header.Value(h)
 		}
 	}
-}
-
-// headerValue returns a header's value with its white space collapsed.
-func headerValue(name string, header []byte) string {
-	return strings.Join(strings.Fields(string(header[len(name)+1:])), " ")
 }
 
 // endHeaders checks the hop count and adds the missing headers, in

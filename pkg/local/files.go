@@ -2,7 +2,6 @@
 package local
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/postern/postern/pkg/header"
 	"github.com/postern/postern/pkg/maps"
 )
 
@@ -97,21 +97,14 @@ func readDeliveredTo(open func() (io.ReadCloser, error)) (map[string]bool, error
 	}
 	defer rc.Close()
 	found := map[string]bool{}
-	br := bufio.NewReader(rc)
-	for {
-		line, err := br.ReadString('\n')
-		trimmed := strings.TrimRight(line, "\r\n")
-		if trimmed == "" {
-			return found, nil
-		}
-		if name, value, ok := strings.Cut(trimmed, ":"); ok && strings.EqualFold(strings.TrimSpace(name), "Delivered-To") {
-			found[strings.ToLower(strings.TrimSpace(value))] = true
-		}
-		if err == io.EOF {
-			return found, nil
-		}
-		if err != nil {
-			return nil, err
+	s := header.NewScanner(rc, header.DefaultLimit)
+	for s.Next() {
+		if s.Name() == "delivered-to" {
+			found[strings.ToLower(header.Value(s.Header()))] = true
 		}
 	}
+	if s.Err() != nil {
+		return nil, s.Err()
+	}
+	return found, nil
 }

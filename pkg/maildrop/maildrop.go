@@ -7,8 +7,6 @@
 package maildrop
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/header"
 	"github.com/postern/postern/pkg/queue"
 )
 
@@ -96,101 +95,30 @@ type headerCopier struct {
 	hasFrom         bool
 }
 
-// maxHeader bounds one buffered header; a longer one ends the header
-// block, as in cleanup.
-const maxHeader = 102400
-
 func (h *headerCopier) copy(content io.Reader) error {
-	br := bufio.NewReaderSize(content, 64<<10)
-	var header []byte
-	flush := func() error {
-		if header == nil {
-			return nil
+	s := header.NewScanner(content, header.DefaultLimit)
+	for s.Next() {
+		if !h.note(s.Name(), s.Header()) {
+			continue
 		}
-		if header[len(header)-1] != '\n' {
-			header = append(header, '\n') // the content ended inside it
+		if _, err := h.w.Write(s.Header()); err != nil {
+			return err
 		}
-		keep := h.note(header)
-		var err error
-		if keep {
-			_, err = h.w.Write(header)
-		}
-		header = nil
+	}
+	if s.Err() != nil {
+		return fmt.Errorf("read message: %w", s.Err())
+	}
+	if err := h.endHeaders(); err != nil {
 		return err
 	}
-	for {
-		line, err := readLine(br)
-		if len(line) == 0 && err != nil {
-			if !errors.Is(err, io.EOF) {
-				return fmt.Errorf("read message: %w", err)
-			}
-			if ferr := flush(); ferr != nil {
-				return ferr
-			}
-			return h.endHeaders()
-		}
-		if header != nil && (line[0] == ' ' || line[0] == '\t') && len(header)+len(line) <= maxHeader {
-			header = append(header, line...)
-			continue
-		}
-		if len(line) <= maxHeader && isHeaderStart(line) {
-			if ferr := flush(); ferr != nil {
-				return ferr
-			}
-			header = append([]byte(nil), line...)
-			continue
-		}
-		if ferr := flush(); ferr != nil {
-			return ferr
-		}
-		if err := h.endHeaders(); err != nil {
-			return err
-		}
-		if _, err := h.w.Write(line); err != nil {
-			return err
-		}
-		if _, err := io.Copy(h.w, br); err != nil {
-			return fmt.Errorf("read message: %w", err)
-		}
-		return nil
+	if _, err := io.Copy(h.w, s.Body()); err != nil {
+		return fmt.Errorf("read message: %w", err)
 	}
-}
-
-// readLine returns the next line with its LF, or a part of at most about
-// maxHeader bytes of a longer one.
-func readLine(br *bufio.Reader) ([]byte, error) {
-	var line []byte
-	for {
-		part, err := br.ReadSlice('\n')
-		line = append(line, part...)
-		if errors.Is(err, bufio.ErrBufferFull) && len(line) <= maxHeader {
-			continue
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			return line, nil
-		}
-		return line, err
-	}
-}
-
-// isHeaderStart reports whether line begins a header ("Name:").
-func isHeaderStart(line []byte) bool {
-	i := bytes.IndexByte(line, ':')
-	if i <= 0 {
-		return false
-	}
-	for _, ch := range line[:i] {
-		if ch <= ' ' || ch > '~' {
-			return false
-		}
-	}
-	return true
+	return nil
 }
 
 // note looks at one complete header and says whether to keep it.
-func (h *headerCopier) note(header []byte) bool {
-	i := bytes.IndexByte(header, ':')
-	name := strings.ToLower(string(header[:i]))
+func (h *headerCopier) note(name string, hdr []byte) bool {
 	if name == "from" {
 		h.hasFrom = true
 	}
@@ -200,11 +128,12 @@ func (h *headerCopier) note(header []byte) bool {
 	if strings.HasPrefix(name, "resent-") {
 		h.resent = true
 	}
+	value := hdr[len(name)+1:]
 	switch name {
 	case "to", "cc", "bcc":
-		h.extracted = appendAddresses(h.extracted, header[i+1:])
+		h.extracted = appendAddresses(h.extracted, value)
 	case "resent-to", "resent-cc", "resent-bcc":
-		h.resentExtracted = appendAddresses(h.resentExtracted, header[i+1:])
+		h.resentExtracted = appendAddresses(h.resentExtracted, value)
 	}
 	return name != "bcc" && name != "resent-bcc"
 }
