@@ -6,6 +6,7 @@ import (
 	"net/smtp"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -133,5 +134,107 @@ func TestSecurityMailboxCommandInjection(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(filepath.Join(bob.home, "mail")); !strings.Contains(string(data), "Subject: inject") {
 		t.Errorf("mailbox command input:\n%s", data)
+	}
+}
+
+// TestSecurityForwardAndIncludeTrust: .forward and :include: files are
+// obeyed as Postfix's local(8) obeys them. A .forward owned by another
+// user or world-writable is ignored (mailbox delivery); commands in a
+// user's .forward and in files it includes run as that user; a command
+// in a root-owned alias runs as default_privs, one in an :include: file
+// listed there as the file's owner; an :include: file is looked up with
+// the user's rights, so a directory the user cannot search hides it.
+func TestSecurityForwardAndIncludeTrust(t *testing.T) {
+	in := newRootInstall(t, "allow_mail_to_commands = alias, forward, include\n", "alice", "bob", "carol", "dave", "eve")
+	u := in.users
+	out := filepath.Join(in.base, "out")
+	private := filepath.Join(in.base, "private")
+	for dir, mode := range map[string]os.FileMode{out: os.ModeSticky | 0o777, private: 0o700} {
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(path, content string, owner *testUser, mode os.FileMode) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		uid, gid := 0, 0
+		if owner != nil {
+			uid, gid = owner.uid, owner.gid
+		}
+		if err := os.Chown(path, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(filepath.Join(u["alice"].home, ".forward"), `"|touch `+out+`/pwned-alice"`+"\n", u["eve"], 0o644)
+	put(filepath.Join(u["bob"].home, ".forward"), `"|touch `+out+`/pwned-bob"`+"\n", u["bob"], 0o666)
+	put(filepath.Join(u["carol"].home, ".forward"), `"|id -u > $HOME/cmd.uid", :include:`+in.base+"/eve.list\n", u["carol"], 0o600)
+	put(filepath.Join(in.base, "eve.list"), `"|id -u > $HOME/inc.uid"`+"\n", u["eve"], 0o644)
+	put(filepath.Join(u["dave"].home, ".forward"), ":include:"+private+"/secret.list\n", u["dave"], 0o600)
+	put(filepath.Join(private, "secret.list"), u["eve"].name+"\n", nil, 0o644)
+	put(filepath.Join(in.base, "eve2.list"), `"|id -u > `+out+`/eve2.uid"`+"\n", u["eve"], 0o644)
+	put(filepath.Join(in.base, "aliases"), `rootcmd "|id -u > `+out+`/rootcmd.uid"`+"\ninclist :include:"+in.base+"/eve2.list\n", nil, 0o644)
+	in.startAndWait()
+
+	rcpts := []string{u["alice"].name, u["bob"].name, u["carol"].name, u["dave"].name, "rootcmd", "inclist"}
+	for i := range rcpts {
+		rcpts[i] += "@mx.example.test"
+	}
+	if err := smtp.SendMail(in.smtpAddr, nil, "x@remote.example", rcpts, []byte("Subject: trust\r\n\r\nbody\r\n")); err != nil {
+		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())
+	}
+	for _, r := range rcpts {
+		in.waitLog("to=<"+r+">, relay=local", 30*time.Second)
+	}
+	in.waitLog("to=<rootcmd@mx.example.test>", 30*time.Second)
+	log := in.log()
+	for _, who := range []string{"alice", "bob"} {
+		if !strings.Contains(in.mbox(who, 1), "Subject: trust") {
+			t.Errorf("%s's mailbox lacks the message", who)
+		}
+		if _, err := os.Stat(filepath.Join(out, "pwned-"+who)); err == nil {
+			t.Errorf("the command in %s's untrusted .forward ran", who)
+		}
+	}
+	for _, want := range []string{
+		fmt.Sprintf("warning: file %s/.forward has bad owner uid %d", u["alice"].home, u["eve"].uid),
+		fmt.Sprintf("warning: file %s/.forward is world writable", u["bob"].home),
+		fmt.Sprintf("warning: unable to lookup :include: file %s/secret.list: permission denied", private),
+		fmt.Sprintf("to=<%s@mx.example.test>, relay=local", u["dave"].name),
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+	if !strings.Contains(log, "dsn=5.3.5, status=bounced (mail system configuration error)") {
+		t.Errorf("dave's unreadable :include: did not bounce as a configuration error")
+	}
+	if strings.Contains(log, "to=<"+u["eve"].name+"@mx.example.test>") {
+		t.Errorf("an address from a file dave may not read was delivered to")
+	}
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		filepath.Join(u["carol"].home, "cmd.uid"): fmt.Sprint(u["carol"].uid),
+		filepath.Join(u["carol"].home, "inc.uid"): fmt.Sprint(u["carol"].uid),
+		filepath.Join(out, "rootcmd.uid"):         nobody.Uid,
+		filepath.Join(out, "eve2.uid"):            fmt.Sprint(u["eve"].uid),
+	} {
+		data, err := os.ReadFile(path)
+		if got := strings.TrimSpace(string(data)); err != nil || got != want {
+			t.Errorf("%s: %q (%v), want uid %s", path, got, err, want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("log:\n%s", log)
 	}
 }

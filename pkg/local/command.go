@@ -73,7 +73,10 @@ var sysexits = map[int]sysexit{
 // alias or .forward that named it.
 func (d *delivery) command(from origin, cmd, sender string) {
 	to := from.addr
-	u := from.owner
+	u, ok := d.withoutRoot(to, from.owner)
+	if !ok {
+		return
+	}
 	if u != nil && !d.firstTime(fmt.Sprintf("command:%d:%s", u.UID, cmd)) {
 		return
 	}

@@ -59,15 +59,6 @@ func (d *delivery) mailbox(addr string, u *User, sender string) {
 // local expands nothing in it: the shell sees the recipient's data only
 // through the censored environment ($RECIPIENT, $EXTENSION, ...).
 func (d *delivery) mailboxCommand(addr string, u *User, sender, cmd string) {
-	var err error
-	if u.UID == 0 && d.agent.Privileged {
-		u, err = d.fileOwner("")
-	}
-	if err != nil {
-		d.agent.Log.Warning("%s: mailbox_command: %v", d.req.QueueID, err)
-		d.add(addr, deferred("4.3.5", "mail system configuration error"))
-		return
-	}
 	d.command(origin{kind: "mailbox", owner: u, addr: strings.ToLower(addr)}, cmd, sender)
 }
 
@@ -129,6 +120,11 @@ func createSpoolMailbox(path string, u *User) error {
 // logged under the address whose expansion named it.
 func (d *delivery) file(from origin, path, sender string) {
 	s := d.agent.Settings
+	owner, ok := d.withoutRoot(from.addr, from.owner)
+	if !ok {
+		return
+	}
+	from.owner = owner
 	req := &mailbox.Request{Path: path, Maildir: strings.HasSuffix(path, "/"), Locks: s.Locks, Limit: s.MailboxSizeLimit}
 	d.write(from.addr, from.owner, sender, req, "delivered to file: "+path)
 }
@@ -246,14 +242,37 @@ func (d *delivery) dotForward(addr, key string, u *User, sender string, depth in
 		if path == "" {
 			continue
 		}
-		text, exists, err := readAs(path, u, d.agent.Privileged)
+		// As Postfix: the first forward_path file that exists is the
+		// one; it is used only when it is a regular file owned by the
+		// user (or root) and not world-writable, opened with the user's
+		// rights. Otherwise the user gets the mail in the mailbox.
+		lf, err := openListFile(path, u, d.agent.Privileged, false)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if errors.Is(err, errNotRegular) {
+			d.agent.Log.Warning("file %s is not a regular file", path)
+			return false
+		}
+		if err != nil {
+			d.agent.Log.Warning("cannot open file %s: %v", path, unwrapPath(err))
+			return false
+		}
+		switch {
+		case lf.st.Uid != 0 && lf.st.Uid != u.UID:
+			lf.f.Close()
+			d.agent.Log.Warning("file %s has bad owner uid %d", path, lf.st.Uid)
+			return false
+		case lf.st.Mode&0o002 != 0:
+			lf.f.Close()
+			d.agent.Log.Warning("file %s is world writable", path)
+			return false
+		}
+		text, err := lf.read()
 		if err != nil {
 			d.agent.Log.Warning("%s: %v", d.req.QueueID, err)
 			d.add(addr, deferred("4.3.0", "cannot read forward file "+path))
 			return true
-		}
-		if !exists {
-			continue
 		}
 		items := aliases.ParseValue(listFileValue(text))
 		if len(items) == 0 {
@@ -265,27 +284,71 @@ func (d *delivery) dotForward(addr, key string, u *User, sender string, depth in
 	return false
 }
 
-// include expands an :include: file with the privileges of its owner (or
-// default_privs for root); commands and files in it are refused.
+// include expands an :include: file as Postfix's local(8) does: it must
+// be an absolute path to a regular file that is not world-writable,
+// looked up and read with the current delivery rights. Under root's
+// rights (a root-owned alias table) the rights become those of the
+// file's owner; under a user's rights they stay, so that nobody acts
+// with someone else's rights by including their file.
 func (d *delivery) include(from origin, path, sender string, depth int, seen visited) {
 	if depth > maxDepth {
-		d.add(from.addr, bounced("5.4.6", "mail forwarding loop for "+from.addr))
+		d.agent.Log.Warning(":include: nesting limit exceeded for %s", path)
+		d.add(from.addr, bounced("5.4.6", ":include: nesting limit exceeded"))
 		return
 	}
-	text, exists, err := readAs(path, from.owner, d.agent.Privileged)
-	if err == nil && !exists {
-		err = fmt.Errorf("open %s: %w", path, os.ErrNotExist)
+	configError := func(format string, args ...any) {
+		d.agent.Log.Warning(format, args...)
+		d.add(from.addr, bounced("5.3.5", "mail system configuration error"))
+	}
+	if !strings.HasPrefix(path, "/") {
+		configError(":include:%s uses a relative path", path)
+		return
+	}
+	rights := from.owner
+	lf, err := openListFile(path, rights, d.agent.Privileged, true)
+	if errors.Is(err, errNotRegular) {
+		configError(":include: file %s is not a regular file", path)
+		return
 	}
 	if err != nil {
-		d.agent.Log.Warning("%s: :include:%s: %v", d.req.QueueID, path, err)
-		d.add(from.addr, deferred("4.3.0", "cannot open include file "+path))
+		configError("unable to lookup :include: file %s: %v", path, unwrapPath(err))
 		return
 	}
-	owner, err := d.fileOwner(path)
+	if lf.st.Mode&0o002 != 0 {
+		lf.f.Close()
+		configError(":include: file %s is world writable", path)
+		return
+	}
+	if d.agent.Privileged && rights != nil && rights.UID == 0 && lf.st.Uid != 0 {
+		owner, err := d.agent.LookupUID(lf.st.Uid)
+		if err != nil || owner == nil {
+			lf.f.Close()
+			d.agent.Log.Warning("%s: cannot find :include: file owner username", path)
+			d.add(from.addr, deferred("4.3.5", "mail system configuration error"))
+			return
+		}
+		// Read it again with the rights it will be delivered with.
+		lf.f.Close()
+		rights = owner
+		if lf, err = openListFile(path, rights, true, true); err != nil {
+			configError("cannot open include file %s: %v", path, unwrapPath(err))
+			return
+		}
+	}
+	text, err := lf.read()
 	if err != nil {
 		d.agent.Log.Warning("%s: %v", d.req.QueueID, err)
-		d.add(from.addr, deferred("4.3.5", "mail system configuration error"))
+		d.add(from.addr, deferred("4.3.0", "cannot read include file "+path))
 		return
 	}
-	d.items(aliases.ParseValue(listFileValue(text)), origin{kind: "include", owner: owner, addr: from.addr}, sender, depth+1, seen)
+	d.items(aliases.ParseValue(listFileValue(text)), origin{kind: "include", owner: rights, addr: from.addr}, sender, depth+1, seen)
+}
+
+// unwrapPath drops the path an *os.PathError repeats.
+func unwrapPath(err error) error {
+	var pathErr *os.PathError
+	if errors.As(err, &pathErr) {
+		return pathErr.Err
+	}
+	return err
 }

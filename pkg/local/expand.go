@@ -204,32 +204,56 @@ func (d *delivery) lookupAlias(name string) (value string, owner *User, found bo
 	return "", nil, false, nil
 }
 
-// fileOwner is the user whose privileges a file's commands run with: its
-// owner, or default_privs when root owns it or path is "". An
-// unprivileged agent runs them as itself.
+// fileOwner is the owner of path, whose rights the commands and files
+// of an alias table run with (root included: withoutRoot applies
+// default_privs at delivery time). An unprivileged agent runs them as
+// itself.
 func (d *delivery) fileOwner(path string) (*User, error) {
 	a := d.agent
 	if !a.Privileged {
 		return selfUser(a.LookupUID)
 	}
-	uid := uint32(0)
-	if path != "" {
-		st, err := os.Stat(path)
-		if err != nil {
-			return nil, fmt.Errorf("stat %s: %w", path, err)
-		}
-		uid = st.Sys().(*syscall.Stat_t).Uid
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", path, err)
 	}
-	var u *User
-	var err error
-	if uid == 0 {
-		if u, err = a.LookupUser(a.Settings.DefaultPrivs); err == nil && u == nil {
-			err = fmt.Errorf("unknown default_privs user: %s", a.Settings.DefaultPrivs)
-		}
-	} else if u, err = a.LookupUID(uid); err == nil && u == nil {
+	uid := st.Sys().(*syscall.Stat_t).Uid
+	u, err := a.LookupUID(uid)
+	if err == nil && u == nil {
 		err = fmt.Errorf("%s: owner uid %d has no passwd entry", path, uid)
 	}
 	return u, err
+}
+
+// defaultPrivs is the default_privs user, for deliveries that would
+// otherwise run as root (an unprivileged agent: itself).
+func (d *delivery) defaultPrivs() (*User, error) {
+	a := d.agent
+	if !a.Privileged {
+		return selfUser(a.LookupUID)
+	}
+	u, err := a.LookupUser(a.Settings.DefaultPrivs)
+	if err == nil && u == nil {
+		err = fmt.Errorf("unknown default_privs user: %s", a.Settings.DefaultPrivs)
+	}
+	return u, err
+}
+
+// withoutRoot returns u, or the default_privs user when u is root: as in
+// Postfix, no command or file delivery runs as root, whether it comes
+// from a root-owned alias table, root's .forward or mailbox_command for
+// root. A failure is recorded as a deferral and reported as !ok.
+func (d *delivery) withoutRoot(to string, u *User) (*User, bool) {
+	if u == nil || u.UID != 0 || !d.agent.Privileged {
+		return u, true
+	}
+	privs, err := d.defaultPrivs()
+	if err != nil {
+		d.agent.Log.Warning("%s: %v", d.req.QueueID, err)
+		d.add(to, deferred("4.3.5", "mail system configuration error"))
+		return nil, false
+	}
+	return privs, true
 }
 
 // unknownUser handles a name that is neither an alias nor a user:
@@ -246,7 +270,7 @@ func (d *delivery) unknownUser(addr, name, sender string, depth int, seen visite
 		d.add(addr, deferred("4.3.5", "mail system configuration error"))
 		return
 	}
-	owner, err := d.fileOwner("")
+	owner, err := d.defaultPrivs()
 	if err != nil {
 		d.agent.Log.Warning("%s: %v", d.req.QueueID, err)
 		d.add(addr, deferred("4.3.5", "mail system configuration error"))

@@ -143,15 +143,22 @@ func TestDotForward(t *testing.T) {
 	}
 }
 
-func TestForwardFileSymlinkDefers(t *testing.T) {
+// TestForwardFileSymlinkIgnored: a .forward that is a symbolic link is
+// not followed; as in Postfix the user gets the mail in the mailbox and a
+// warning is logged.
+func TestForwardFileSymlinkIgnored(t *testing.T) {
 	f := newFixture(t, nil, nil)
 	target := filepath.Join(f.dir, "elsewhere")
 	f.write(target, "carol\n")
-	if err := os.Symlink(target, filepath.Join(f.users["bob"].Home, ".forward")); err != nil {
+	forward := filepath.Join(f.users["bob"].Home, ".forward")
+	if err := os.Symlink(target, forward); err != nil {
 		t.Fatal(err)
 	}
-	if r := f.deliver(testContent, "bob@example.test")[0]; r.Status != ipc.StatusDeferred {
-		t.Errorf("result %+v, want deferred", r)
+	if r := f.deliver(testContent, "bob@example.test")[0]; r.Status != ipc.StatusSent || r.Reply != "delivered to mailbox" {
+		t.Errorf("result %+v, want delivered to mailbox", r)
+	}
+	if want := "warning: file " + forward + " is not a regular file"; !strings.Contains(f.log(), want) {
+		t.Errorf("log lacks %q:\n%s", want, f.log())
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"syscall"
 
@@ -17,51 +16,59 @@ import (
 // maxListFile bounds the size of a .forward or :include: file.
 const maxListFile = 1 << 20
 
-// readAs reads a .forward or :include: file on behalf of u: it must be a
-// regular file, not reached through a symbolic link, that u may read by
-// its permission bits (local reads it itself, so it checks them for u).
-// exists is false when there is no such file.
-func readAs(path string, u *User, privileged bool) (text string, exists bool, err error) {
-	if !strings.HasPrefix(path, "/") {
-		return "", false, fmt.Errorf("%s: not an absolute pathname", path)
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", true, fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", true, fmt.Errorf("fstat %s: %w", path, err)
-	}
-	if !st.Mode().IsRegular() {
-		return "", true, fmt.Errorf("%s: not a regular file", path)
-	}
-	if privileged && u != nil && !mayRead(st.Sys().(*syscall.Stat_t), u) {
-		return "", true, fmt.Errorf("open %s: %w", path, os.ErrPermission)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxListFile+1))
-	if err != nil {
-		return "", true, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(data) > maxListFile {
-		return "", true, fmt.Errorf("%s: file too large", path)
-	}
-	return string(data), true, nil
+// listFile is an opened .forward or :include: file.
+type listFile struct {
+	f  *os.File
+	st *syscall.Stat_t
 }
 
-// mayRead applies the permission bits of st to u.
-func mayRead(st *syscall.Stat_t, u *User) bool {
-	switch {
-	case st.Uid == u.UID:
-		return st.Mode&0o400 != 0
-	case st.Gid == u.GID || slices.Contains(u.Groups, st.Gid):
-		return st.Mode&0o040 != 0
+// openListFile opens path with u's rights when privileged (nil u: root's
+// own), following a final symbolic link only when follow is set. It
+// returns os.ErrNotExist-wrapping errors for a missing file.
+func openListFile(path string, u *User, privileged, follow bool) (*listFile, error) {
+	flags := syscall.O_NONBLOCK
+	if !follow {
+		flags |= syscall.O_NOFOLLOW
 	}
-	return st.Mode&0o004 != 0
+	var f *os.File
+	var err error
+	if privileged && u != nil && u.UID != 0 {
+		f, err = openAs(path, u.UID, u.GID, flags)
+	} else {
+		f, err = os.OpenFile(path, os.O_RDONLY|flags, 0)
+	}
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("%s: %w", path, errNotRegular)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("fstat %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, errNotRegular)
+	}
+	return &listFile{f: f, st: st.Sys().(*syscall.Stat_t)}, nil
+}
+
+// errNotRegular marks a list file that is a link, directory or device.
+var errNotRegular = errors.New("not a regular file")
+
+// read returns the content and closes the file.
+func (l *listFile) read() (string, error) {
+	defer l.f.Close()
+	data, err := io.ReadAll(io.LimitReader(l.f, maxListFile+1))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", l.f.Name(), err)
+	}
+	if len(data) > maxListFile {
+		return "", fmt.Errorf("%s: file too large", l.f.Name())
+	}
+	return string(data), nil
 }
 
 // listFileValue joins the lines of a .forward or :include: file into one

@@ -112,8 +112,10 @@ func TestRecipientOutcomes(t *testing.T) {
 			status:   ipc.StatusBounced, dsn: "5.7.1", reply: "mail to file is restricted"},
 		{name: "mailbox_size_limit", settings: map[string]string{"mailbox_size_limit": "50", "message_size_limit": "10"},
 			rcpt: "alice@example.test", status: ipc.StatusBounced, dsn: "5.2.2", mailbox: []string{"alice"}},
-		{name: "missing include defers", aliases: []string{"inc :include:$DIR/none.list"}, rcpt: "inc@example.test",
-			status: ipc.StatusDeferred, dsn: "4.3.0"},
+		{name: "missing include bounces as a configuration error", aliases: []string{"inc :include:$DIR/none.list"}, rcpt: "inc@example.test",
+			status: ipc.StatusBounced, dsn: "5.3.5"},
+		{name: "relative include bounces", aliases: []string{"inc :include:none.list"}, rcpt: "inc@example.test",
+			status: ipc.StatusBounced, dsn: "5.3.5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
