@@ -101,12 +101,26 @@ func TestSecuritySubmissionAsRootAndUsers(t *testing.T) {
 	}
 }
 
-// TestSecurityMailboxCommandInjection: a recipient address with shell
-// syntax in its extension runs nothing: mailbox_command (here from
+// TestSecurityNoInjection: a recipient address with shell syntax in its
+// extension runs nothing: mailbox_command (here from
 // mailbox_command_maps) is not expanded by local, and the environment
-// values are censored by command_expansion_filter.
-func TestSecurityMailboxCommandInjection(t *testing.T) {
-	in := newRootInstall(t, "", "alice", "bob")
+// values are censored by command_expansion_filter. An address with ".."
+// makes virtual(8) create nothing outside virtual_mailbox_base: its
+// tables are paranoid (no $1) and ".." results are refused.
+func TestSecurityNoInjection(t *testing.T) {
+	in := newRootInstall(t, `virtual_mailbox_domains = virt.test
+virtual_mailbox_maps = regexp:{ {/^(.*)@virt\.test$$/ $${1}/} }, inline:{ evil@virt.test=../escaped/ }
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+`, "alice", "bob")
+	vbase := filepath.Join(in.base, "vmail")
+	if err := os.Mkdir(vbase, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(vbase, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	in.appendMainCF("virtual_mailbox_base = " + vbase + "\n")
 	cmdMap := filepath.Join(in.base, "mailbox_commands")
 	bob := in.users["bob"]
 	if err := os.WriteFile(cmdMap, []byte(bob.name+` printf '%s|%s|%s|%s\n' "$RECIPIENT" "$EXTENSION" "$USER" "$CLIENT_HELO" > "$HOME/env"; cat > "$HOME/mail"`+"\n"), 0o644); err != nil {
@@ -134,6 +148,17 @@ func TestSecurityMailboxCommandInjection(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(filepath.Join(bob.home, "mail")); !strings.Contains(string(data), "Subject: inject") {
 		t.Errorf("mailbox command input:\n%s", data)
+	}
+
+	for _, rcpt := range []string{"../out/x@virt.test", "evil@virt.test"} {
+		// smtpd may refuse it already; what matters is what virtual does.
+		smtp.SendMail(in.smtpAddr, nil, "x@remote.example", []string{rcpt}, []byte("Subject: escape\r\n\r\nbody\r\n"))
+	}
+	in.waitLog("warning: recipient evil@virt.test: bad mailbox path ../escaped/ in ", 30*time.Second)
+	for _, dir := range []string{"out", "escaped"} {
+		if _, err := os.Stat(filepath.Join(in.base, dir)); err == nil {
+			t.Errorf("virtual created %s outside virtual_mailbox_base", dir)
+		}
 	}
 }
 

@@ -23,6 +23,9 @@ func main() {
 			if err != nil {
 				return err
 			}
+			for _, w := range settings.Warnings() {
+				ctx.Log.Warning("%s", w)
+			}
 			layout, err := queue.FromConfig(ctx.Config)
 			if err != nil {
 				return err

@@ -32,6 +32,11 @@ type Options struct {
 	// case folding instead of ASCII only, source lines that are not valid
 	// UTF-8 are skipped with a warning, and such keys are never found.
 	UTF8 bool
+	// NoRegexpSubstitution is Postfix's paranoid open (DICT_FLAG_PARANOID,
+	// as virtual(8) and local(8) use it): a regexp rule whose result uses
+	// $1 ... is skipped with a warning, so that no part of an address
+	// reaches a file name or a command through a table.
+	NoRegexpSubstitution bool
 }
 
 // Opener opens the table called name (the part after "type:").

@@ -41,9 +41,10 @@ type regexpTable struct {
 }
 
 // openRegexp opens regexp:/path or the inline form regexp:{ {/re/ r}, ... }.
-func openRegexp(name string, _ Options) (Table, error) {
+func openRegexp(name string, opts Options) (Table, error) {
 	t := &regexpTable{spec: "regexp:" + name}
 	b := newRegexpBuilder(t, name)
+	b.noSubstitution = opts.NoRegexpSubstitution
 	if strings.HasPrefix(name, "{") {
 		items, err := splitInlineRules(name)
 		if err != nil {
@@ -103,9 +104,10 @@ func (t *regexpTable) Warnings() []string { return t.warnings }
 
 // regexpBuilder turns source lines into rules, pairing IF with ENDIF.
 type regexpBuilder struct {
-	table   *regexpTable
-	name    string
-	openIfs []regexpOpenIf
+	table          *regexpTable
+	name           string
+	openIfs        []regexpOpenIf
+	noSubstitution bool // Options.NoRegexpSubstitution
 }
 
 // regexpOpenIf is an IF still waiting for its ENDIF.
@@ -196,6 +198,10 @@ func (b *regexpBuilder) addRule(text string, line int) {
 	maxGroup := highestGroup(result)
 	if pat.negate && maxGroup > 0 {
 		b.warn(line, "$number found in negative match replacement text: skipping this rule")
+		return
+	}
+	if b.noSubstitution && maxGroup > 0 {
+		b.warn(line, "regular expression substitution is not allowed: skipping this rule")
 		return
 	}
 	re, groups, ok := b.compile(pat, line)

@@ -79,6 +79,9 @@ func (a *Agent) deliverRecipient(req *ipc.DeliveryRequest, rcpt ipc.Recipient) i
 		return ipc.RecipientResult{Status: ipc.StatusBounced, DSNCode: "5.1.1",
 			Reply: `unknown user: "` + strings.ToLower(rcpt.Address) + `"`}
 	}
+	if !safeMailboxPath(path) {
+		return a.configError("recipient %s: bad mailbox path %s in %s", rcpt.Address, path, tablesTitle(s.MailboxMaps))
+	}
 	uid, res, ok := a.lookupID(s.UIDMaps, "virtual_uid_maps", "uid", rcpt.Address)
 	if !ok {
 		return res
@@ -153,4 +156,30 @@ func (a *Agent) write(req *ipc.DeliveryRequest, mreq *mailbox.Request, uid, gid 
 	}
 	cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
 	return a.Helpers.Deliver(cred, mreq, content)
+}
+
+// safeMailboxPath reports whether a virtual_mailbox_maps result stays
+// under virtual_mailbox_base: no ".." element (Postfix refuses "/../";
+// a final ".." is refused too) and no control characters.
+func safeMailboxPath(path string) bool {
+	for _, elem := range strings.Split(path, "/") {
+		if elem == ".." {
+			return false
+		}
+	}
+	for i := 0; i < len(path); i++ {
+		if path[i] < 0x20 || path[i] == 0x7f {
+			return false
+		}
+	}
+	return path != ""
+}
+
+// tablesTitle names a table list as Postfix's warnings do.
+func tablesTitle(tables []maps.Table) string {
+	specs := make([]string, len(tables))
+	for i, t := range tables {
+		specs[i] = t.Spec()
+	}
+	return strings.Join(specs, " ")
 }

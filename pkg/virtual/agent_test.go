@@ -226,3 +226,40 @@ func TestFromConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestMailboxMapsParanoid: virtual_mailbox_maps are opened as Postfix
+// opens them, paranoid: a regexp rule that substitutes $1 from the
+// address is skipped with a warning, and a result with ".." that would
+// leave virtual_mailbox_base is refused; nothing is created outside it.
+func TestMailboxMapsParanoid(t *testing.T) {
+	ta := newTestAgent(t, `virtual_mailbox_maps = regexp:{ {/^(.*)@example\.test$$/ $${1}/} }, inline:{ evil@example.test=../out/, evil2@example.test=x/../../out }
+virtual_uid_maps = static:1000
+virtual_gid_maps = static:1000
+`, "../out/x@example.test", "evil@example.test", "evil2@example.test")
+	for _, w := range ta.agent.Settings.Warnings() {
+		ta.agent.Log.Warning("%s", w)
+	}
+	res := ta.agent.Deliver(ta.req)
+	want := []struct {
+		status ipc.DeliveryStatus
+		dsn    string
+	}{{ipc.StatusBounced, "5.1.1"}, {ipc.StatusDeferred, "4.3.5"}, {ipc.StatusDeferred, "4.3.5"}}
+	for i, w := range want {
+		if r := res.Recipients[i]; r.Status != w.status || r.DSNCode != w.dsn {
+			t.Errorf("%s: %+v, want %v %s", r.Address, r, w.status, w.dsn)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(ta.base), "out")); err == nil {
+		t.Errorf("a mailbox was created outside virtual_mailbox_base")
+	}
+	log := ta.log(t)
+	for _, want := range []string{
+		"regular expression substitution is not allowed: skipping this rule",
+		"warning: recipient evil@example.test: bad mailbox path ../out/ in regexp:",
+		"warning: recipient evil2@example.test: bad mailbox path x/../../out in regexp:",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+}

@@ -59,7 +59,9 @@ func FromConfig(cfg *config.Config) (*Settings, error) {
 		{"virtual_gid_maps", p.GIDMaps, &s.GIDMaps},
 	} {
 		for _, spec := range t.specs {
-			table, err := maps.Open(spec, maps.Options{})
+			// Paranoid, as in Postfix: no $1 from an address
+			// reaches a mailbox path or an owner.
+			table, err := maps.Open(spec, maps.Options{NoRegexpSubstitution: true})
 			if err != nil {
 				s.Close()
 				return nil, fmt.Errorf("%s: %w", t.name, err)
@@ -68,6 +70,18 @@ func FromConfig(cfg *config.Config) (*Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// Warnings are the open-time warnings of the tables (rules skipped, such
+// as a regexp substitution), for the daemon to log.
+func (s *Settings) Warnings() []string {
+	var out []string
+	for _, tables := range [][]maps.Table{s.MailboxMaps, s.UIDMaps, s.GIDMaps} {
+		for _, t := range tables {
+			out = append(out, maps.WarningsOf(t)...)
+		}
+	}
+	return out
 }
 
 // Close closes the tables.
