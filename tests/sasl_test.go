@@ -94,7 +94,7 @@ type saslRun struct {
 
 // startSASLSmtpd starts master, smtpd and cleanup with AUTH through a
 // private Dovecot listening on the queue directory's private/auth.
-func startSASLSmtpd(t *testing.T, extraMainCF string) *saslRun {
+func startSASLSmtpd(t *testing.T, extraMainCF string, extraSockets ...string) *saslRun {
 	t.Helper()
 	if why := saslPrerequisites(); why != "" {
 		t.Skip(why)
@@ -135,7 +135,7 @@ smtpd_sasl_authenticated_header = yes
 	in.start()
 	waitListening(t, addr)
 	waitForPath(t, filepath.Join(in.queue, "private"), 10*time.Second)
-	dc := startDovecotAuth(t, filepath.Join(in.queue, "private", "auth"))
+	dc := startDovecotAuth(t, append([]string{filepath.Join(in.queue, "private", "auth")}, extraSockets...)...)
 	return &saslRun{smtpdRun: &smtpdRun{masterRun: in, addr: addr}, plainAddr: plainAddr, dovecot: dc}
 }
 
@@ -164,16 +164,16 @@ func TestSASLSmtpdAuth(t *testing.T) {
 		d := dialSMTP(t, in.addr, outsideIP)
 		d.expect("", "220 mx.test.example ESMTP Postern")
 		d.expect("EHLO client.example", ehloHead+"250-STARTTLS\n"+ehloTail)
-		d.expect("AUTH PLAIN "+b64("\x00alice\x00alice-secret"), "504 5.5.4 Encryption required for requested authentication mechanism")
+		d.expect("AUTH PLAIN "+b64("\x00alice\x00alice-secret"), "503 5.5.1 Error: authentication not enabled")
 		d.expect("MAIL FROM:<alice@test.example>", "250 2.1.0 Ok")
 		d.expect("RCPT TO:<friend@elsewhere.example>", "554 5.7.1 <friend@elsewhere.example>: Relay access denied")
 		d.expect("RSET", "250 2.0.0 Ok")
 		d.startTLS()
 		d.expect("EHLO client.example", ehloHead+"250-AUTH PLAIN LOGIN\n"+ehloTail)
-		d.expect("AUTH PLAIN "+b64("\x00alice\x00wrong"), "535 5.7.8 Error: authentication failed: ")
+		d.expect("AUTH PLAIN "+b64("\x00alice\x00wrong"), "535 5.7.8 Error: authentication failed: (reason unavailable)")
 		d.expect("AUTH LOGIN", "334 VXNlcm5hbWU6")
 		d.expect(b64("alice"), "334 UGFzc3dvcmQ6")
-		d.expect(b64("wrong"), "535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6")
+		d.expect(b64("wrong"), "535 5.7.8 Error: authentication failed: (reason unavailable)")
 		d.expect("AUTH CRAM-MD5", "535 5.7.8 Error: authentication failed: Invalid authentication mechanism")
 		d.expect("AUTH PLAIN "+b64("\x00alice\x00alice-secret"), "235 2.7.0 Authentication successful")
 		d.expect("AUTH PLAIN "+b64("\x00alice\x00alice-secret"), "503 5.5.1 Error: already authenticated")
@@ -192,8 +192,8 @@ func TestSASLSmtpdAuth(t *testing.T) {
 		}
 		for _, want := range []string{
 			"warning: unknown[127.0.0.2]: SASL PLAIN authentication failed: (reason unavailable), sasl_username=alice",
-			"SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=alice",
-			"SASL CRAM-MD5 authentication failed: Invalid authentication mechanism, sasl_username=(unavailable)",
+			"SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice",
+			"SASL CRAM-MD5 authentication failed: Invalid authentication mechanism, sasl_username=alice",
 		} {
 			if !strings.Contains(log, want) {
 				t.Errorf("log lacks %q", want)
@@ -251,7 +251,7 @@ func TestSASLSmtpdAuth(t *testing.T) {
 				}
 			}
 		}
-		in.waitLog("warning: unknown[127.0.0.2]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=alice", 10*time.Second)
+		in.waitLog("warning: unknown[127.0.0.2]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice", 10*time.Second)
 	})
 
 	t.Run("smtplib", func(t *testing.T) {
@@ -282,7 +282,7 @@ s.quit()
 			{"PLAIN", "alice-secret", "sent"},
 			{"LOGIN", "alice-secret", "sent"},
 			{"PLAIN", "wrong", "refused 535 5.7.8 Error: authentication failed:"},
-			{"LOGIN", "wrong", "refused 535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6"},
+			{"LOGIN", "wrong", "refused 535 5.7.8 Error: authentication failed: (reason unavailable)"},
 		} {
 			out, err := exec.Command("python3", "-c", script, host, port, outsideIP, tc.mech, tc.password).CombinedOutput()
 			if err != nil || !strings.HasPrefix(strings.TrimSpace(string(out)), tc.want) {

@@ -40,6 +40,9 @@ type Reply struct {
 	User      string // the authenticated (or attempted) user name
 	Reason    string // reason= of a FAIL, or the local refusal's text
 	Temporary bool   // FAIL carried the "temp" flag
+	// Local is set on a refusal decided here (unknown mechanism, bad
+	// base64) that never reached Dovecot.
+	Local bool
 }
 
 // Texts of refusals decided here, as Postfix words them.
@@ -65,7 +68,7 @@ type Exchange struct {
 func (c *Client) Begin(ctx context.Context, req Request) (*Exchange, Reply, error) {
 	mech := strings.ToUpper(req.Mechanism)
 	if req.HasInitial && !isBase64(req.InitialResponse) {
-		return nil, Reply{Status: Failure, Reason: textInvalidInitialBase64}, nil
+		return nil, Reply{Status: Failure, Reason: textInvalidInitialBase64, Local: true}, nil
 	}
 	// A connection that died unnoticed (Dovecot restarted) fails the
 	// write: dial once more, as Postfix does.
@@ -75,7 +78,7 @@ func (c *Client) Begin(ctx context.Context, req Request) (*Exchange, Reply, erro
 			return nil, Reply{}, err
 		}
 		if !offered(cn.mechs, mech) {
-			return nil, Reply{Status: Failure, Reason: TextInvalidMechanism}, nil
+			return nil, Reply{Status: Failure, Reason: TextInvalidMechanism, Local: true}, nil
 		}
 		x := &Exchange{c: c, cn: cn, id: c.nextID()}
 		x.ch = cn.register(x.id)
@@ -119,7 +122,7 @@ func (x *Exchange) Next(ctx context.Context, response string) (Reply, error) {
 	}
 	if !isBase64(response) {
 		x.Cancel()
-		return Reply{Status: Failure, Reason: textInvalidContinuedBase64}, nil
+		return Reply{Status: Failure, Reason: textInvalidContinuedBase64, Local: true}, nil
 	}
 	if err := x.cn.send("CONT\t"+strconv.FormatUint(uint64(x.id), 10)+"\t"+response+"\n", x.c.timeout); err != nil {
 		x.finish()

@@ -16,6 +16,10 @@ import (
 type saslState struct {
 	username string // Dovecot's user=, "" until AUTH succeeds
 	method   string // the mechanism, upper case
+	// lastUser is the user= of Dovecot's last OK or FAIL in the session,
+	// which Postfix names in failure warnings, even for a later attempt
+	// refused before it reached Dovecot.
+	lastUser string
 }
 
 // authMechanisms returns the mechanisms to offer to this client now: none
@@ -75,14 +79,13 @@ func (s *session) auth(arg string) (bool, error) {
 		return false, nil
 	case s.needHelo():
 		return false, nil
-	case ss == nil || s.srv.SASL == nil || s.set.DiscardEHLO["AUTH"]:
+	case ss == nil || s.srv.SASL == nil || s.set.DiscardEHLO["AUTH"] || (ss.AuthOnly && s.tlsInfo == ""):
+		// Under smtpd_tls_auth_only, Postfix turns SASL on only once
+		// TLS is up: before, AUTH is not enabled at all.
 		s.reply("503 5.5.1 Error: authentication not enabled")
 		return false, nil
 	case s.tx.active:
 		s.reply("503 5.5.1 Error: MAIL transaction in progress")
-		return false, nil
-	case ss.AuthOnly && s.tlsInfo == "":
-		s.reply("504 5.5.4 Encryption required for requested authentication mechanism")
 		return false, nil
 	case s.sasl.username != "":
 		s.reply("503 5.5.1 Error: already authenticated")
@@ -101,12 +104,10 @@ func (s *session) auth(arg string) (bool, error) {
 	if !contains(s.authMechanisms(false), method) {
 		// Not offered here (security options, auth_only): refused as
 		// Dovecot's plug-in in Postfix refuses it.
-		return s.authFailed(method, sasl.Reply{Status: sasl.Failure, Reason: sasl.TextInvalidMechanism}, "")
+		return s.authFailed(method, sasl.Reply{Status: sasl.Failure, Reason: sasl.TextInvalidMechanism})
 	}
 	x, r, err := s.srv.SASL.Begin(s.ctx, req)
-	lastChallenge := ""
 	for err == nil && r.Status == sasl.Continue {
-		lastChallenge = r.Challenge
 		s.reply("334 " + r.Challenge)
 		if err := s.flush(); err != nil {
 			x.Cancel()
@@ -136,10 +137,13 @@ func (s *session) auth(arg string) (bool, error) {
 			return false, err // the session is ending
 		}
 		s.srv.Log.Warning("SASL: %s: %v", ss.Path, unavailable.Err)
-		return s.authFailed(method, sasl.Reply{Status: sasl.Failure, Temporary: true, Reason: unavailable.Text}, "")
+		return s.authFailed(method, sasl.Reply{Status: sasl.Failure, Temporary: true, Reason: unavailable.Text})
+	}
+	if !r.Local {
+		s.sasl.lastUser = printable(r.User)
 	}
 	if r.Status != sasl.Success {
-		return s.authFailed(method, r, lastChallenge)
+		return s.authFailed(method, r)
 	}
 	s.reply("235 2.7.0 Authentication successful")
 	s.sasl.username, s.sasl.method = printable(r.User), method
@@ -147,21 +151,17 @@ func (s *session) auth(arg string) (bool, error) {
 }
 
 // authFailed logs the line fail2ban's postfix-sasl filter matches and
-// answers 535, or 454 for a temporary failure. Like Postfix, a FAIL
-// without a reason reports the last challenge sent.
-func (s *session) authFailed(method string, r sasl.Reply, lastChallenge string) (bool, error) {
+// answers 535, or 454 for a temporary failure, with Postfix's texts.
+func (s *session) authFailed(method string, r sasl.Reply) (bool, error) {
 	reason := printable(r.Reason)
-	if r.Reason == "" {
-		reason = lastChallenge
+	if reason == "" {
+		reason = "(reason unavailable)"
 	}
-	logReason, user := reason, "(unavailable)"
-	if logReason == "" {
-		logReason = "(reason unavailable)"
+	user := s.sasl.lastUser
+	if user == "" {
+		user = "(unavailable)"
 	}
-	if r.User != "" {
-		user = printable(r.User)
-	}
-	s.srv.Log.Warning("%s: SASL %s authentication failed: %s, sasl_username=%s", s.namaddr(), method, logReason, user)
+	s.srv.Log.Warning("%s: SASL %s authentication failed: %s, sasl_username=%s", s.namaddr(), method, reason, user)
 	if r.Temporary {
 		s.reply("454 4.7.0 Temporary authentication failure: " + reason)
 	} else {
