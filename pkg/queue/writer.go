@@ -368,9 +368,9 @@ func (w *Writer) AddExtractedAttr(a Attr) error {
 
 // Commit finishes the file and makes it durable: it writes the end marker,
 // fills in the size record, marks the file ready (mode 0700), fsyncs it,
-// and fsyncs its directory (batched with concurrent commits). When Commit
-// returns nil the file and its directory entry are on disk. On error the
-// file is removed.
+// and waits for the fsync of its directory that Create started (shared
+// with concurrent writers). When Commit returns nil the file and its
+// directory entry are on disk. On error the file is removed.
 func (w *Writer) Commit() error {
 	if w.state == stateDone {
 		return fmt.Errorf("%s: commit after commit or abandon", w.Path)
