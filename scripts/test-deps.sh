@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what the tests need on a fresh Debian machine: the real Postfix
-# (for differential and interop tests), swaks with TLS, Python, Dovecot. It only acts
+# (for differential and interop tests), swaks with TLS, Python, Dovecot (IMAP, POP3, LMTP), OpenDKIM. It only acts
 # when run as root and something is missing; otherwise it just reports.
 set -eu
 
@@ -12,6 +12,9 @@ command -v python3 >/dev/null 2>&1 || need="$need python3"
 # swaks --tls needs Perl's TLS modules (the AUTH tests use it).
 perl -MNet::SSLeay -MIO::Socket::SSL -e 1 >/dev/null 2>&1 || need="$need libnet-ssleay-perl libio-socket-ssl-perl"
 [ -x /usr/sbin/postgrey ] || need="$need postgrey"
+# Dovecot's LMTP server (the lmtp client test) and OpenDKIM (the milter tests).
+[ -x /usr/lib/dovecot/lmtp ] || need="$need dovecot-lmtpd"
+[ -x /usr/sbin/opendkim ] || need="$need opendkim opendkim-tools"
 
 if [ -z "$need" ]; then
 	exit 0

@@ -12,6 +12,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -127,6 +128,13 @@ func dovecotPrerequisites() string {
 // stops it and everything it started.
 func startDovecot(t *testing.T, dir string, users map[string]string) (imapPort, pop3Port int) {
 	t.Helper()
+	return startDovecotWith(t, dir, users, "", "")
+}
+
+// startDovecotWith is startDovecot with more protocols (" lmtp") and
+// configuration appended (their services).
+func startDovecotWith(t *testing.T, dir string, users map[string]string, protocols, extra string) (imapPort, pop3Port int) {
+	t.Helper()
 	for _, d := range []string{filepath.Dir(dir), dir} {
 		if err := os.Chmod(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -144,7 +152,9 @@ func startDovecot(t *testing.T, dir string, users map[string]string) (imapPort, 
 	harness.WriteFile(t, filepath.Join(dir, "userdb"), userdb)
 	imapPort, pop3Port = harness.FreePort(t), harness.FreePort(t)
 	config := filepath.Join(dir, "dovecot.conf")
-	harness.WriteFile(t, config, fmt.Sprintf(dovecotConfig, dir, os.Getpid(), imapPort, pop3Port))
+	conf := fmt.Sprintf(dovecotConfig, dir, os.Getpid(), imapPort, pop3Port)
+	conf = strings.Replace(conf, "protocols = imap pop3", "protocols = imap pop3"+protocols, 1)
+	harness.WriteFile(t, config, conf+extra)
 	dovecotLog := func() string {
 		data, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
 		return string(data)

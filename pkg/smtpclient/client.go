@@ -19,6 +19,10 @@ import (
 
 // Config is what the client needs from main.cf.
 type Config struct {
+	// LMTP is true for the lmtp service: LHLO instead of EHLO, one reply
+	// per recipient after DATA, "unix:path" and "inet:host:port" next
+	// hops, and no MX lookups.
+	LMTP bool
 	// MyHostname is myhostname; HeloName is smtp_helo_name.
 	MyHostname, HeloName string
 	// OwnAddrs are this host's addresses, for loop detection.

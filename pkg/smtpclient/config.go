@@ -23,7 +23,30 @@ const ResolvConf = "/etc/resolv.conf"
 // (dns_servers, else /etc/resolv.conf). The returned function closes the
 // tables.
 func ConfigFromMainCF(cfg *config.Config) (Config, func(), error) {
-	var c Config
+	return configFromMainCF(cfg, "smtp")
+}
+
+// LMTPConfigFromMainCF is ConfigFromMainCF for the lmtp service: the
+// lmtp_* parameters (lmtp_lhlo_name, lmtp_tcp_port, ...) and LMTP mode.
+func LMTPConfigFromMainCF(cfg *config.Config) (Config, func(), error) {
+	return configFromMainCF(cfg, "lmtp")
+}
+
+// configFromMainCF reads the parameters of protocol ("smtp" or "lmtp"),
+// which name their own parameters with that prefix.
+func configFromMainCF(cfg *config.Config, protocol string) (Config, func(), error) {
+	c := Config{LMTP: protocol == "lmtp"}
+	p := func(suffix string) string {
+		if c.LMTP {
+			switch suffix {
+			case "_helo_name":
+				suffix = "_lhlo_name"
+			case "_helo_timeout":
+				suffix = "_lhlo_timeout"
+			}
+		}
+		return protocol + suffix
+	}
 	var err error
 	get := func(name string) string {
 		if err != nil {
@@ -34,46 +57,46 @@ func ConfigFromMainCF(cfg *config.Config) (Config, func(), error) {
 		return v
 	}
 	c.MyHostname = get("myhostname")
-	c.HeloName = get("smtp_helo_name")
-	portName := get("smtp_tcp_port")
-	level := strings.ToLower(get("smtp_tls_security_level"))
-	caFile, caPath := get("smtp_tls_CAfile"), get("smtp_tls_CApath")
-	tlsLogLevel := get("smtp_tls_loglevel")
+	c.HeloName = get(p("_helo_name"))
+	portName := get(p("_tcp_port"))
+	level := strings.ToLower(get(p("_tls_security_level")))
+	caFile, caPath := get(p("_tls_CAfile")), get(p("_tls_CApath"))
+	tlsLogLevel := get(p("_tls_loglevel"))
 	if err != nil {
 		return Config{}, nil, err
 	}
-	if c.Port, err = servicePort(portName); err != nil {
+	if c.Port, err = servicePort(p("_tcp_port"), portName); err != nil {
 		return Config{}, nil, err
 	}
-	if c.ConnectTimeout, err = cfg.Duration("smtp_connect_timeout", 's'); err != nil {
+	if c.ConnectTimeout, err = cfg.Duration(p("_connect_timeout"), 's'); err != nil {
 		return Config{}, nil, err
 	}
-	if c.CommandTimeout, err = cfg.Duration("smtp_helo_timeout", 's'); err != nil {
+	if c.CommandTimeout, err = cfg.Duration(p("_helo_timeout"), 's'); err != nil {
 		return Config{}, nil, err
 	}
-	if c.DataTimeout, err = cfg.Duration("smtp_data_done_timeout", 's'); err != nil {
+	if c.DataTimeout, err = cfg.Duration(p("_data_done_timeout"), 's'); err != nil {
 		return Config{}, nil, err
 	}
-	if c.Reuse, err = cfg.Bool("smtp_connection_cache_on_demand"); err != nil {
+	if c.Reuse, err = cfg.Bool(p("_connection_cache_on_demand")); err != nil {
 		return Config{}, nil, err
 	}
-	if c.CacheIdleLimit, err = cfg.Duration("smtp_connection_cache_time_limit", 's'); err != nil {
+	if c.CacheIdleLimit, err = cfg.Duration(p("_connection_cache_time_limit"), 's'); err != nil {
 		return Config{}, nil, err
 	}
-	if c.ReuseTimeLimit, err = cfg.Duration("smtp_connection_reuse_time_limit", 's'); err != nil {
+	if c.ReuseTimeLimit, err = cfg.Duration(p("_connection_reuse_time_limit"), 's'); err != nil {
 		return Config{}, nil, err
 	}
-	if c.ReuseCountLimit, err = cfg.Int("smtp_connection_reuse_count_limit"); err != nil {
+	if c.ReuseCountLimit, err = cfg.Int(p("_connection_reuse_count_limit")); err != nil {
 		return Config{}, nil, err
 	}
 	switch level {
 	case "", "none", "may", "encrypt", "verify", "secure":
 		c.TLS.Level = level
 	default:
-		return Config{}, nil, fmt.Errorf("unsupported smtp_tls_security_level value: %s", level)
+		return Config{}, nil, fmt.Errorf("unsupported %s value: %s", p("_tls_security_level"), level)
 	}
 	if c.TLS.LogLevel, err = strconv.Atoi(tlsLogLevel); err != nil {
-		return Config{}, nil, fmt.Errorf("bad numerical configuration: smtp_tls_loglevel = %s", tlsLogLevel)
+		return Config{}, nil, fmt.Errorf("bad numerical configuration: %s = %s", p("_tls_loglevel"), tlsLogLevel)
 	}
 	if c.TLS.RootCAs, err = loadRootCAs(caFile, caPath); err != nil {
 		return Config{}, nil, err
@@ -84,7 +107,7 @@ func ConfigFromMainCF(cfg *config.Config) (Config, func(), error) {
 	if c.Resolver, err = resolverFromConfig(cfg); err != nil {
 		return Config{}, nil, err
 	}
-	closeTables, err := c.loadSASL(cfg)
+	closeTables, err := c.loadSASL(cfg, p)
 	if err != nil {
 		return Config{}, nil, err
 	}
@@ -92,10 +115,10 @@ func ConfigFromMainCF(cfg *config.Config) (Config, func(), error) {
 }
 
 // servicePort turns smtp_tcp_port ("smtp" or a number) into a number.
-func servicePort(name string) (string, error) {
+func servicePort(param, name string) (string, error) {
 	port, err := net.LookupPort("tcp", name)
 	if err != nil {
-		return "", fmt.Errorf("smtp_tcp_port: unknown service: %s/tcp", name)
+		return "", fmt.Errorf("%s: unknown service: %s/tcp", param, name)
 	}
 	return strconv.Itoa(port), nil
 }
@@ -175,16 +198,16 @@ func resolverFromConfig(cfg *config.Config) (*dnsx.Resolver, error) {
 }
 
 // loadSASL reads the smtp_sasl_* parameters and opens the password maps.
-func (c *Config) loadSASL(cfg *config.Config) (func(), error) {
-	enable, err := cfg.Bool("smtp_sasl_auth_enable")
+func (c *Config) loadSASL(cfg *config.Config, p func(string) string) (func(), error) {
+	enable, err := cfg.Bool(p("_sasl_auth_enable"))
 	if err != nil {
 		return nil, err
 	}
 	c.SASL.Enable = enable
-	if c.SASL.Options, err = cfg.List("smtp_sasl_security_options"); err != nil {
+	if c.SASL.Options, err = cfg.List(p("_sasl_security_options")); err != nil {
 		return nil, err
 	}
-	if c.SASL.TLSOptions, err = cfg.List("smtp_sasl_tls_security_options"); err != nil {
+	if c.SASL.TLSOptions, err = cfg.List(p("_sasl_tls_security_options")); err != nil {
 		return nil, err
 	}
 	closeAll := func() {
@@ -195,7 +218,7 @@ func (c *Config) loadSASL(cfg *config.Config) (func(), error) {
 	if !enable {
 		return closeAll, nil
 	}
-	specs, err := cfg.List("smtp_sasl_password_maps")
+	specs, err := cfg.List(p("_sasl_password_maps"))
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +226,7 @@ func (c *Config) loadSASL(cfg *config.Config) (func(), error) {
 		t, err := maps.Open(spec, maps.Options{})
 		if err != nil {
 			closeAll()
-			return nil, fmt.Errorf("smtp_sasl_password_maps: %w", err)
+			return nil, fmt.Errorf("%s: %w", p("_sasl_password_maps"), err)
 		}
 		c.SASL.Passwords = append(c.SASL.Passwords, t)
 	}

@@ -32,16 +32,41 @@ type target struct {
 	host     string // the exchanger's name
 	addr     netip.Addr
 	port     string
+	path     string // a UNIX-domain socket (LMTP), instead of addr and port
 	nexthop  string // the nexthop as given, for password lookups
 	destHost string // the nexthop's host or domain
 }
 
 func (t target) relay() string {
+	if t.path != "" {
+		return t.hostAddr()
+	}
 	return fmt.Sprintf("%s[%s]:%s", t.host, t.addr, t.port)
 }
 
 func (t target) hostAddr() string {
+	if t.path != "" {
+		return fmt.Sprintf("%s[%s]", t.host, t.path)
+	}
 	return fmt.Sprintf("%s[%s]", t.host, t.addr)
+}
+
+// dial connects to t.
+func (t target) dial(ctx context.Context, timeout time.Duration) (net.Conn, error) {
+	dialer := net.Dialer{Timeout: timeout}
+	if t.path != "" {
+		return dialer.DialContext(ctx, "unix", t.path)
+	}
+	return dialer.DialContext(ctx, "tcp", net.JoinHostPort(t.addr.String(), t.port))
+}
+
+// where names t in a connection failure: "host[addr]:port" or, for a
+// socket, "host[path]".
+func (t target) where() string {
+	if t.path != "" {
+		return t.hostAddr()
+	}
+	return t.hostAddr() + ":" + t.port
 }
 
 // settle records the verdict for recipient i.
@@ -87,6 +112,9 @@ func (d *delivery) run(ctx context.Context, nexthop string) verdict {
 // targets resolves one destination to the addresses to try, or the
 // verdict when there are none.
 func (c *Client) targets(ctx context.Context, dest string) ([]target, verdict, bool) {
+	if c.cfg.LMTP {
+		return c.lmtpTargets(ctx, dest)
+	}
 	d, ok := resolve.ParseDestination(dest)
 	if !ok {
 		return nil, bounced("5.3.5", fmt.Sprintf("bad nexthop destination %q", dest)), false
@@ -170,10 +198,9 @@ func anyAddresses(hosts []dnsx.Host) bool {
 // attempt runs one session with t. done is true when the next address
 // must not be tried.
 func (d *delivery) attempt(ctx context.Context, t target) (verdict, bool) {
-	dialer := net.Dialer{Timeout: d.client.cfg.ConnectTimeout}
-	nc, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(t.addr.String(), t.port))
+	nc, err := t.dial(ctx, d.client.cfg.ConnectTimeout)
 	if err != nil {
-		text := fmt.Sprintf("connect to %s:%s: %s", t.hostAddr(), t.port, connectReason(err))
+		text := fmt.Sprintf("connect to %s: %s", t.where(), connectReason(err))
 		d.client.infof("%s", text)
 		return deferred("4.4.1", text), false
 	}
@@ -186,9 +213,9 @@ func (d *delivery) attempt(ctx context.Context, t target) (verdict, bool) {
 	if !s.retryPlain {
 		return v, done
 	}
-	nc, err = dialer.DialContext(ctx, "tcp", net.JoinHostPort(t.addr.String(), t.port))
+	nc, err = t.dial(ctx, d.client.cfg.ConnectTimeout)
 	if err != nil {
-		text := fmt.Sprintf("connect to %s:%s: %s", t.hostAddr(), t.port, connectReason(err))
+		text := fmt.Sprintf("connect to %s: %s", t.where(), connectReason(err))
 		d.client.infof("%s", text)
 		return deferred("4.4.1", text), false
 	}

@@ -17,6 +17,10 @@ func connectReason(err error) string {
 		return "No route to host"
 	case errors.Is(err, syscall.ENETUNREACH):
 		return "Network is unreachable"
+	case errors.Is(err, syscall.ENOENT):
+		return "No such file or directory"
+	case errors.Is(err, syscall.EACCES):
+		return "Permission denied"
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return "Connection timed out"
 	}

@@ -159,6 +159,9 @@ func (s *session) setup() (v verdict, done, ok bool) {
 // server is not this host.
 func (s *session) hello() (v verdict, done, ok bool) {
 	timeout := s.client.cfg.CommandTimeout
+	if s.client.cfg.LMTP {
+		return s.lhlo()
+	}
 	reply, err := s.command(timeout, "sending EHLO", "EHLO %s", s.client.cfg.HeloName)
 	if err != nil {
 		return s.lostConnection("performing the EHLO handshake", err), false, false

@@ -88,14 +88,14 @@ func (s *session) transaction() (verdict, error) {
 	if msg.VerifyOnly || len(accepted) == 0 {
 		return last, nil
 	}
-	v, err := s.data()
-	if err != nil {
-		return verdict{}, err
+	verdicts, err := s.data(len(accepted))
+	// With LMTP, recipients answered before the connection broke keep
+	// their verdicts; the rest are settled by the caller.
+	for k, v := range verdicts {
+		s.settleOne(accepted[k], v)
+		last = v
 	}
-	for _, i := range accepted {
-		s.settleOne(i, v)
-	}
-	return v, nil
+	return last, err
 }
 
 // mailParams are the ESMTP parameters of MAIL FROM the server supports.
@@ -150,38 +150,59 @@ func (s *session) receive(stage string, errp *error) Reply {
 	return reply
 }
 
-// data sends DATA and the content, and returns the verdict for the
-// accepted recipients. DATA is sent only once a recipient was accepted,
-// also when pipelining, so that a server never sees an empty message.
-func (s *session) data() (verdict, error) {
+// data sends DATA and the content, and returns the verdicts for the n
+// accepted recipients: one for all with SMTP, one each with LMTP, in the
+// order of their RCPT TO commands. DATA is sent only once a recipient
+// was accepted, also when pipelining, so that a server never sees an
+// empty message. After an error the verdicts are those received.
+func (s *session) data(n int) ([]verdict, error) {
+	all := func(v verdict) []verdict {
+		out := make([]verdict, n)
+		for i := range out {
+			out[i] = v
+		}
+		return out
+	}
 	reply, err := s.command(s.client.cfg.CommandTimeout, "sending DATA command", "DATA")
 	if err != nil {
-		return verdict{}, err
+		return nil, err
 	}
 	if reply.Class() != 3 {
-		return s.rejected(reply, "DATA"), nil
+		return all(s.rejected(reply, "DATA")), nil
 	}
 	content, err := s.msg.Open()
 	if err != nil {
-		return s.abortData(err), nil
+		return all(s.abortData(err)), nil
 	}
 	defer content.Close()
 	_ = s.nc.SetDeadline(time.Now().Add(s.client.cfg.DataTimeout))
 	if err := writeDotStuffed(s.w, content); err != nil {
 		if _, ok := err.(*readError); ok {
-			return s.abortData(err), nil
+			return all(s.abortData(err)), nil
 		}
-		return verdict{}, &sessionError{"sending message body", err}
+		return nil, &sessionError{"sending message body", err}
 	}
 	if err := s.w.Flush(); err != nil {
-		return verdict{}, &sessionError{"sending message body", err}
+		return nil, &sessionError{"sending message body", err}
 	}
-	reply, err = readReply(s.r)
-	if err != nil {
-		return verdict{}, &sessionError{"sending end of data -- message may be sent more than once", err}
+	replies := 1
+	if s.client.cfg.LMTP {
+		replies = n
 	}
-	if reply.Class() != 2 {
-		return s.rejected(reply, "end of DATA"), nil
+	var verdicts []verdict
+	for k := 0; k < replies; k++ {
+		reply, err = readReply(s.r)
+		if err != nil {
+			return verdicts, &sessionError{"sending end of data -- message may be sent more than once", err}
+		}
+		v := verdict{ipc.StatusSent, reply.DSN(), reply.Text()}
+		if reply.Class() != 2 {
+			v = s.rejected(reply, "end of DATA")
+		}
+		verdicts = append(verdicts, v)
 	}
-	return verdict{ipc.StatusSent, reply.DSN(), reply.Text()}, nil
+	if !s.client.cfg.LMTP {
+		return all(verdicts[0]), nil
+	}
+	return verdicts, nil
 }
