@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 
+	"github.com/postern/postern/pkg/anvil"
 	"github.com/postern/postern/pkg/daemon"
 	"github.com/postern/postern/pkg/smtpd"
 )
@@ -15,7 +16,15 @@ func main() {
 		Init: func(ctx *daemon.Context) error {
 			var err error
 			srv, _, err = smtpd.NewServer(ctx.Config, ctx.Log, smtpd.CleanupService)
-			return err
+			if err != nil {
+				return err
+			}
+			srv.Service = ctx.Service
+			if !ctx.Args.StandAlone {
+				// Relative to the queue directory, so found in the chroot.
+				srv.Anvil = &anvil.Client{Path: anvil.ServicePath}
+			}
+			return nil
 		},
 		Serve: func(ctx context.Context, conn net.Conn) {
 			srv.Serve(ctx, conn)

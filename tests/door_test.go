@@ -15,22 +15,30 @@ import (
 	"github.com/postern/postern/tests/internal/harness"
 )
 
-// doorRun is a Postern instance with the real smtpd on addr (and cleanup,
-// so that mail can be sent); smtpdArgs are appended to smtpd's master.cf
-// line.
+// doorRun is a Postern instance with the real smtpd on addr, cleanup (so
+// that mail can be sent) and anvil.
 type doorRun struct {
 	*masterRun
 	addr string
 }
 
+// newDoor starts a doorRun whose smtpd listens on addr ("" for a free
+// loopback address) with smtpdArgs appended to its master.cf line, and
+// mainCF appended to main.cf.
 func newDoor(t *testing.T, smtpdArgs, mainCF string) *doorRun {
 	t.Helper()
-	addr := harness.FreeAddr(t)
-	in := newMasterRun(t, masterRunOptions{masterCF: fmt.Sprintf(`%s inet n - n - - smtpd %s
+	return newDoorOn(t, harness.FreeAddr(t), "-", smtpdArgs, mainCF)
+}
+
+// newDoorOn is newDoor on addr with smtpd's maxproc column.
+func newDoorOn(t *testing.T, addr, maxproc, smtpdArgs, mainCF string) *doorRun {
+	t.Helper()
+	in := newMasterRun(t, masterRunOptions{masterCF: fmt.Sprintf(`%s inet n - n - %s smtpd %s
 cleanup unix n - n - 0 cleanup
+anvil unix - - n - 1 anvil
 postlog unix-dgram n - n - 1 postlogd
-`, addr, smtpdArgs)})
-	for _, name := range []string{"smtpd", "cleanup"} {
+`, addr, maxproc, smtpdArgs)})
+	for _, name := range []string{"smtpd", "cleanup", "anvil"} {
 		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +46,15 @@ postlog unix-dgram n - n - 1 postlogd
 	in.appendMainCF("mynetworks = 127.0.0.0/8\n" + mainCF)
 	in.start()
 	in.waitLog("daemon started", 5*time.Second)
-	return &doorRun{masterRun: in, addr: addr}
+	return &doorRun{masterRun: in, addr: dialableAddr(addr)}
+}
+
+// dialableAddr turns a wildcard listening address into a loopback one.
+func dialableAddr(addr string) string {
+	if port, ok := strings.CutPrefix(addr, "0.0.0.0:"); ok {
+		return "127.0.0.1:" + port
+	}
+	return addr
 }
 
 // smtpClient is one SMTP connection read line by line.
@@ -162,4 +178,177 @@ func countDaemons(parent int, service string) int {
 		}
 	}
 	return n
+}
+
+// limitsMainCF makes 127.0.0.1 subject to the client limits (it is in
+// mynetworks, which the exceptions list by default) and names it
+// "unknown" without a DNS lookup.
+const limitsMainCF = "smtpd_client_event_limit_exceptions =\nsmtpd_peername_lookup = no\nsmtpd_banner = $myhostname ESMTP\nmyhostname = mx.test.example\n"
+
+// TestDoorConnectionCountAcrossProcesses checks
+// smtpd_client_connection_count_limit with every session in a smtpd
+// process of its own (max_use=1): anvil counts the client across them.
+func TestDoorConnectionCountAcrossProcesses(t *testing.T) {
+	in := newDoor(t, "-o max_use=1", limitsMainCF+"smtpd_client_connection_count_limit = 2\n")
+	first, second := in.dial(), in.dial()
+	for _, c := range []*smtpClient{first, second} {
+		if banner := c.reply(5 * time.Second); banner != "220 mx.test.example ESMTP" {
+			t.Fatalf("banner %q", banner)
+		}
+	}
+	third := in.dial()
+	if got := third.reply(5 * time.Second); got != "421 4.7.0 mx.test.example Error: too many connections from 127.0.0.1" {
+		t.Errorf("third connection got %q", got)
+	}
+	in.waitLog("warning: Connection concurrency limit exceeded: 3 from unknown[127.0.0.1] for service "+in.addr, 5*time.Second)
+	if n := countDaemons(in.masterPID, in.addr); n < 2 {
+		t.Errorf("%d smtpd processes, want one per session", n)
+	}
+	first.send("QUIT")
+	first.conn.Close()
+	// Once the first session ended, a new one is within the limit again.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c := in.dial()
+		got := c.reply(5 * time.Second)
+		c.conn.Close()
+		if got == "220 mx.test.example ESMTP" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the first session ended: %q", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDoorRateLimits checks the recipient, message and connection rate
+// limits, and that mynetworks clients are exempt by default.
+func TestDoorRateLimits(t *testing.T) {
+	in := newDoor(t, "", limitsMainCF+`smtpd_client_connection_rate_limit = 3
+smtpd_client_message_rate_limit = 2
+smtpd_client_recipient_rate_limit = 2
+`)
+	c := in.dial()
+	c.reply(5 * time.Second)
+	steps := []struct{ command, reply string }{
+		{"EHLO client.example", ""},
+		{"MAIL FROM:<s@remote.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<a@mx.test.example>", ""},
+		{"RCPT TO:<b@mx.test.example>", ""},
+		{"RCPT TO:<c@mx.test.example>", "450 4.7.1 Error: too many recipients from 127.0.0.1"},
+		{"RSET", "250 2.0.0 Ok"},
+		{"MAIL FROM:<s@remote.example>", "250 2.1.0 Ok"},
+		{"RSET", "250 2.0.0 Ok"},
+		{"MAIL FROM:<s@remote.example>", "450 4.7.1 Error: too much mail from 127.0.0.1"},
+	}
+	for _, step := range steps {
+		got := c.send(step.command)
+		if step.reply != "" && got != step.reply {
+			t.Errorf("%s: got %q, want %q", step.command, got, step.reply)
+		}
+	}
+	c.send("QUIT")
+	for i := 2; i <= 3; i++ {
+		c := in.dial()
+		if got := c.reply(5 * time.Second); got != "220 mx.test.example ESMTP" {
+			t.Errorf("connection %d: %q", i, got)
+		}
+		c.conn.Close()
+	}
+	c = in.dial()
+	if got := c.reply(5 * time.Second); got != "421 4.7.0 mx.test.example Error: too many connections from 127.0.0.1" {
+		t.Errorf("connection 4: %q", got)
+	}
+	log := in.waitLog("warning: Connection rate limit exceeded: 4 from unknown[127.0.0.1] for service "+in.addr, 5*time.Second)
+	for _, want := range []string{
+		"warning: Recipient address rate limit exceeded: 3 from unknown[127.0.0.1] for service " + in.addr,
+		"warning: Message delivery request rate limit exceeded: 3 from unknown[127.0.0.1] for service " + in.addr,
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+
+	// With the default exceptions ($mynetworks), 127.0.0.1 is not limited.
+	in.appendMainCF("smtpd_client_event_limit_exceptions = $mynetworks\n")
+	if res := in.postfix("reload"); res.ExitCode != 0 {
+		t.Fatalf("reload: %s", res)
+	}
+	in.waitLog("reload -- version", 5*time.Second)
+	for i := 0; i < 5; i++ {
+		c := in.dial()
+		got := c.reply(5 * time.Second)
+		c.conn.Close()
+		if got != "220 mx.test.example ESMTP" {
+			t.Errorf("exempt connection %d: %q", i, got)
+		}
+	}
+}
+
+// TestDoorPerRequestDeadline checks that with smtpd_per_request_deadline a
+// client dribbling one byte at a time no longer keeps its session:
+// smtpd_timeout bounds the whole command, not each read.
+func TestDoorPerRequestDeadline(t *testing.T) {
+	in := newDoor(t, "", limitsMainCF+"smtpd_timeout = 2s\nsmtpd_per_request_deadline = yes\n")
+	c := in.dial()
+	c.reply(5 * time.Second)
+	reply := make(chan string, 1)
+	go func() {
+		line, _ := c.r.ReadString('\n')
+		reply <- strings.TrimRight(line, "\r\n")
+	}()
+	// Far more bytes than the deadline allows, one every 200 ms, each
+	// well within smtpd_timeout of the one before.
+	var got string
+dribble:
+	for i := 0; i < 100; i++ {
+		select {
+		case got = <-reply:
+			break dribble
+		case <-time.After(200 * time.Millisecond):
+			c.conn.Write([]byte("N"))
+		}
+	}
+	if got != "421 4.4.2 mx.test.example Error: timeout exceeded" {
+		t.Fatalf("dribbling client got %q", got)
+	}
+	in.waitLog("timeout after CONNECT from unknown[127.0.0.1]", 5*time.Second)
+}
+
+// TestDoorStress fills an inet service that listens on a non-loopback
+// (wildcard) address: master logs Postfix's process limit warning and
+// starts the next smtpd with -o stress=yes, whose ${stress?...} defaults
+// apply (smtpd_hard_error_limit 1). Clients connect over loopback only.
+func TestDoorStress(t *testing.T) {
+	addr := fmt.Sprintf("0.0.0.0:%d", harness.FreePort(t))
+	in := newDoorOn(t, addr, "2", "", limitsMainCF+"smtpd_client_connection_count_limit = 0\n")
+	for i := 0; i < 2; i++ {
+		c := in.dial()
+		if got := c.reply(5 * time.Second); got != "220 mx.test.example ESMTP" {
+			t.Fatalf("session %d: %q", i, got)
+		}
+	}
+	stressed := in.dial()
+	if got := stressed.reply(5 * time.Second); got != "220 mx.test.example ESMTP" {
+		t.Fatalf("session in stress: %q", got)
+	}
+	port := strings.TrimPrefix(addr, "0.0.0.0:")
+	// A service with a host of its own is "[host]:port", as Postfix names it.
+	log := in.waitLog(fmt.Sprintf(`warning: service "%s" ([0.0.0.0]:%s) has reached its process limit "2": new clients may experience noticeable delays`, addr, port), 5*time.Second)
+	for _, want := range []string{
+		"warning: to avoid this condition, increase the process count in master.cf or reduce the service time per client",
+		"warning: see https://www.postfix.org/STRESS_README.html for examples of stress-adapting configuration settings",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+	// Under stress smtpd_hard_error_limit is 1: the first error ends it.
+	if got := stressed.send("XYZZY"); got != "500 5.5.2 Error: command not recognized" {
+		t.Errorf("XYZZY: %q", got)
+	}
+	if got := stressed.send("NOOP"); got != "421 4.7.0 mx.test.example Error: too many errors" {
+		t.Errorf("after one error under stress: %q", got)
+	}
 }

@@ -15,7 +15,7 @@ import (
 
 var (
 	installedCommands = []string{"postfix", "postconf", "postmap", "postalias", "postqueue", "postsuper", "postcat", "sendmail", "postdrop", "postlog"}
-	installedDaemons  = []string{"master", "smtpd", "cleanup", "qmgr", "pickup", "showq", "smtp", "local", "virtual"}
+	installedDaemons  = []string{"master", "smtpd", "cleanup", "qmgr", "pickup", "showq", "smtp", "local", "virtual", "anvil"}
 )
 
 // installTree copies install.sh and the etc/ files it installs into base,
@@ -193,6 +193,7 @@ func TestInstallKeepsExistingConfiguration(t *testing.T) {
 	wants := []fileWant{
 		{"usr/libexec/postern/master", 0o755, ""},
 		{"usr/libexec/postern/virtual", 0o755, ""},
+		{"usr/libexec/postern/anvil", 0o755, ""},
 		{"usr/local/sbin/postfix", 0o755, ""},
 		{"usr/local/sbin/postdrop", 0o555 | os.ModeSetgid, ""},
 		{"etc/postfix/master.cf", 0o644, ""},

@@ -380,7 +380,6 @@ func TestMasterDebianMasterCF(t *testing.T) {
 		"service flush: flush is built into qmgr; not started",
 		"service proxymap: proxymap is built into every program that reads tables; not started",
 		"service proxywrite: proxymap is built into every program that reads tables; not started",
-		"service anvil: anvil is built into smtpd; not started",
 		"service scache: scache is built into smtp; not started",
 		"service postlog: postlogd is built into master",
 		fmt.Sprintf("service verify: verify is not provided by Postern (no %s/verify); not started", in.daemonDir),
@@ -404,7 +403,7 @@ func TestMasterDebianMasterCF(t *testing.T) {
 			t.Errorf("no daemon for service %s", service)
 		}
 	}
-	for _, service := range []string{"cleanup", "relay", "local", "virtual", "showq"} {
+	for _, service := range []string{"cleanup", "relay", "local", "virtual", "showq", "anvil"} {
 		if pid := findDaemonOf(in.masterPID, service); pid != 0 {
 			t.Errorf("daemon %d runs for service %s, which nobody used", pid, service)
 		}

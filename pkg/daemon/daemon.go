@@ -82,7 +82,8 @@ type Context struct {
 	// service name (-n, "smtp"); Transport its type (-t, "inet").
 	Program, Service, Transport string
 	// MaxProc is the concurrency limit (-p): the most connections served at
-	// once; 0 means no limit.
+	// once; 0 means no limit. Init may change it (anvil, a solitary
+	// service, serves every client at once).
 	MaxProc int
 	// Verbose counts -v options (and is 1 or more with -v in master.cf).
 	Verbose int

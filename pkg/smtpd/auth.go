@@ -75,6 +75,8 @@ func (s *session) authKeywords() []string {
 func (s *session) auth(arg string) (bool, error) {
 	ss := s.set.SASL
 	switch {
+	case ss != nil && s.srv.SASL != nil && s.authRateExceeded():
+		return false, nil
 	case s.needTLS():
 		return false, nil
 	case s.needHelo():

@@ -201,10 +201,13 @@ func (s *session) starttls(arg string) (bool, error) {
 		s.reply("501 5.5.4 Syntax: STARTTLS")
 	case s.tlsInfo != "":
 		s.reply("554 5.5.1 Error: TLS already active")
+	case s.starttlsRefused():
 	default:
 		s.reply("220 2.0.0 Ready to start TLS")
 		if err := s.startTLS(); err != nil {
-			s.srv.Log.Warning("TLS handshake failed for %s: %v", s.namaddr(), err)
+			if err != errCloseSession {
+				s.srv.Log.Warning("TLS handshake failed for %s: %v", s.namaddr(), err)
+			}
 			return false, errCloseSession
 		}
 		return true, nil
@@ -265,6 +268,9 @@ func (s *session) mail(arg string) (bool, error) {
 		s.reply(addr.ErrMailSyntax.Error())
 		return false, nil
 	}
+	if s.messageRateExceeded() {
+		return false, nil
+	}
 	path, params, err := addr.ParseMail(rest, addr.Options{SMTPUTF8Enable: s.set.SMTPUTF8Enable})
 	if err != nil {
 		s.reply(replyFor(err, addr.ErrBadSender))
@@ -310,6 +316,9 @@ func (s *session) rcpt(arg string) (bool, error) {
 	rest, ok := cutPrefixFold(arg, "TO:")
 	if !ok {
 		s.reply(addr.ErrRcptSyntax.Error())
+		return false, nil
+	}
+	if s.recipientRateExceeded() {
 		return false, nil
 	}
 	path, params, err := addr.ParseRcpt(rest, addr.Options{SMTPUTF8Enable: s.set.SMTPUTF8Enable, SMTPUTF8: s.tx.params.SMTPUTF8})

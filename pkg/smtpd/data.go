@@ -119,6 +119,7 @@ func (s *session) data(arg string) (bool, error) {
 	if err := s.flush(); err != nil {
 		return false, err
 	}
+	s.budget.recharge(s.set.Deadlines.MinDataRate)
 	dr := newDataReader(s.br, s.bareNewline, s.set.MessageSizeLimit)
 	eod := &eodReader{s: s, dr: dr, header: s.prependReader()}
 	_, sendErr := cc.SendContent(s.ctx, eod)
@@ -342,6 +343,7 @@ func (s *session) bdat(arg string) (bool, error) {
 		s.tx.bdat = s.startBDAT()
 	}
 	t := s.tx.bdat
+	s.budget.recharge(s.set.Deadlines.MinDataRate)
 	sink := &chunkSink{t: t, limit: s.set.MessageSizeLimit}
 	if _, err := io.CopyN(sink, s.br, size); err != nil {
 		s.lastCmd = fmt.Sprintf("BDAT (%d bytes)", t.size)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/anvil"
 	"github.com/postern/postern/pkg/dnsx"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/policy"
@@ -50,6 +51,12 @@ type Server struct {
 	DNS *dnsx.Resolver
 	// SASL is the Dovecot auth client; nil when AUTH is off.
 	SASL SASLClient
+	// Anvil counts clients across every smtpd process of the service;
+	// nil (stand-alone, in-process servers) means no client limits.
+	Anvil *anvil.Client
+	// Service is the master.cf service name, as anvil's counts and the
+	// limit warnings name it ("smtp").
+	Service string
 }
 
 // Serve runs one SMTP session on conn until the client quits, the session

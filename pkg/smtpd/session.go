@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/anvil"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/policy"
 )
@@ -44,6 +45,9 @@ type session struct {
 	firstRcpt addr.Address
 	seqno     int
 
+	budget ioBudget       // time left for I/O (smtpd_timeout and deadlines)
+	anvil  *anvil.Session // nil: the client is not counted
+
 	helo    string
 	esmtp   bool
 	tlsInfo string // "" before STARTTLS
@@ -69,7 +73,7 @@ type transaction struct {
 }
 
 func newSession(ctx context.Context, srv *Server, conn net.Conn) *session {
-	s := &session{ctx: ctx, srv: srv, set: srv.Settings, conn: conn, lastCmd: "CONNECT", stats: newCommandStats()}
+	s := &session{budget: ioBudget{timeout: srv.Settings.Timeout, deadline: srv.Settings.Deadlines.PerRequest}, ctx: ctx, srv: srv, set: srv.Settings, conn: conn, lastCmd: "CONNECT", stats: newCommandStats()}
 	s.setStreams(conn)
 	return s
 }
@@ -77,8 +81,8 @@ func newSession(ctx context.Context, srv *Server, conn net.Conn) *session {
 // setStreams puts buffered reader and writer over c, with smtpd_timeout on
 // every read and write.
 func (s *session) setStreams(c net.Conn) {
-	s.br = bufio.NewReaderSize(timedReader{s.ctx, c, s.set.Timeout}, 4096)
-	s.bw = bufio.NewWriter(timedWriter{s.ctx, c, s.set.Timeout})
+	s.br = bufio.NewReaderSize(timedReader{s.ctx, c, &s.budget}, 4096)
+	s.bw = bufio.NewWriter(timedWriter{s.ctx, c, &s.budget})
 }
 
 // namaddr is "NAME[IP]" as Postfix logs the client.
@@ -117,18 +121,26 @@ func (s *session) run() {
 		}
 	}
 	defer s.abortTransaction()
+	s.openAnvil()
+	defer s.closeAnvil()
+	if s.set.WrapperMode && s.tlsServiceRefused() {
+		return
+	}
 	if s.set.WrapperMode {
 		if err := s.handshakeTLS(); err != nil {
-			s.srv.Log.Warning("TLS handshake failed for %s: %v", s.namaddr(), err)
-			s.lostConnection(nil)
+			if err != errCloseSession {
+				s.srv.Log.Warning("TLS handshake failed for %s: %v", s.namaddr(), err)
+				s.lostConnection(nil)
+			}
 			return
 		}
 	}
-	if !s.greeting() {
+	if !s.connectionAllowed() || !s.greeting() {
 		s.flush()
 		return
 	}
 	for {
+		s.budget.recharge(0)
 		if s.set.HardErrorLimit > 0 && s.errors >= s.set.HardErrorLimit {
 			s.srv.Log.Info("too many errors after %s from %s", s.lastCmd, s.namaddr())
 			s.reply("421 4.7.0 " + s.set.Hostname + " Error: too many errors")
@@ -187,6 +199,7 @@ func (s *session) lostConnection(err error) {
 	what := "lost connection"
 	if errors.Is(err, os.ErrDeadlineExceeded) && s.ctx.Err() == nil {
 		what = "timeout"
+		s.budget.recharge(0)
 		s.reply("421 4.4.2 " + s.set.Hostname + " Error: timeout exceeded")
 		s.flush()
 	}
@@ -299,42 +312,10 @@ func (s *session) handshakeTLS() error {
 	s.srv.Log.Info("Anonymous TLS connection established from %s: %s", s.namaddr(), s.tlsInfo)
 	s.conn = tc
 	s.setStreams(tc)
+	if !s.newTLSSessionAllowed(st.DidResume) {
+		return errCloseSession
+	}
 	return nil
-}
-
-// timedReader sets the read deadline before each read, and fails once the
-// session's context is done.
-type timedReader struct {
-	ctx     context.Context
-	c       net.Conn
-	timeout time.Duration
-}
-
-func (r timedReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	if r.timeout > 0 {
-		r.c.SetReadDeadline(time.Now().Add(r.timeout))
-	}
-	return r.c.Read(p)
-}
-
-// timedWriter sets the write deadline before each write.
-type timedWriter struct {
-	ctx     context.Context
-	c       net.Conn
-	timeout time.Duration
-}
-
-func (w timedWriter) Write(p []byte) (int, error) {
-	if err := w.ctx.Err(); err != nil {
-		return 0, err
-	}
-	if w.timeout > 0 {
-		w.c.SetWriteDeadline(time.Now().Add(w.timeout))
-	}
-	return w.c.Write(p)
 }
 
 // tlsSummary describes a TLS session as Postfix logs it:

@@ -70,6 +70,9 @@ type Settings struct {
 	DiscardEHLO map[string]bool
 	// TLS is the server TLS configuration, nil when STARTTLS is not
 	// offered; TLSRequired is smtpd_tls_security_level = encrypt.
+	// Limits are the anvil client limits, Deadlines the I/O deadlines.
+	Limits      Limits
+	Deadlines   Deadlines
 	TLS         *tls.Config
 	TLSRequired bool
 	// WrapperMode is smtpd_tls_wrappermode: TLS from the first byte
@@ -170,6 +173,9 @@ func LoadSettings(cfg *config.Config) (*Settings, error) {
 		if s.BareNewlineExempt, err = match.NewNetworkList("smtpd_forbid_bare_newline_exclusions", items, match.Options{}); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.loadLimits(cfg); err != nil {
+		return nil, err
 	}
 	if err := s.loadTLS(cfg); err != nil {
 		return nil, err

@@ -18,7 +18,6 @@ var builtInCommands = map[string]string{
 	"flush":           "qmgr",
 	"proxymap":        "every program that reads tables",
 	"tlsmgr":          "smtpd and smtp",
-	"anvil":           "smtpd",
 	"scache":          "smtp",
 	"postlogd":        "master",
 	"error":           "qmgr",
