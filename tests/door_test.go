@@ -77,17 +77,26 @@ func (in *doorRun) dial() *smtpClient {
 // reply reads one whole reply (all its lines), failing after timeout.
 func (c *smtpClient) reply(timeout time.Duration) string {
 	c.t.Helper()
+	reply, err := c.tryReply(timeout)
+	if err != nil {
+		c.t.Fatalf("read reply: %v (so far %q)", err, reply)
+	}
+	return reply
+}
+
+// tryReply reads one whole reply, or returns what came and the error.
+func (c *smtpClient) tryReply(timeout time.Duration) (string, error) {
 	c.conn.SetReadDeadline(time.Now().Add(timeout))
 	var lines []string
 	for {
 		line, err := c.r.ReadString('\n')
 		if err != nil {
-			c.t.Fatalf("read reply: %v (so far %q)", err, lines)
+			return strings.Join(lines, "\n"), err
 		}
 		line = strings.TrimRight(line, "\r\n")
 		lines = append(lines, line)
 		if len(line) < 4 || line[3] != '-' {
-			return strings.Join(lines, "\n")
+			return strings.Join(lines, "\n"), nil
 		}
 	}
 }
@@ -351,4 +360,78 @@ func TestDoorStress(t *testing.T) {
 	if got := stressed.send("NOOP"); got != "421 4.7.0 mx.test.example Error: too many errors" {
 		t.Errorf("after one error under stress: %q", got)
 	}
+}
+
+// doorLimitsExtraCF is the main.cf the differential limits test adds on
+// both servers to smtpDiffMainCF.
+const doorLimitsExtraCF = `smtpd_banner = $myhostname ESMTP
+smtpd_client_event_limit_exceptions =
+smtpd_client_connection_count_limit = 2
+smtpd_client_message_rate_limit = 2
+smtpd_client_recipient_rate_limit = 2
+local_recipient_maps =
+`
+
+// TestDoorDifferentialLimits runs the same over-the-limit sessions against
+// a private real Postfix 3.7 and Postern and compares the whole reply
+// texts and the warning lines.
+func TestDoorDifferentialLimits(t *testing.T) {
+	pf := harness.RealPostfix(t)
+	if os.Geteuid() != 0 {
+		t.Skip("real Postfix's master runs only as root")
+	}
+	realAddr, realLog := startRealPostfixSMTPWith(t, pf, doorLimitsExtraCF)
+	ours := newDoor(t, "", smtpDiffMainCF("/nonexistent")+doorLimitsExtraCF)
+
+	run := func(addr string) []string {
+		t.Helper()
+		in := &doorRun{masterRun: ours.masterRun, addr: addr} // only dial is used
+		var out []string
+		a, b := in.dial(), in.dial()
+		out = append(out, "A: "+a.reply(5*time.Second), "B: "+b.reply(5*time.Second))
+		c := in.dial()
+		third, err := c.tryReply(5 * time.Second)
+		out = append(out, fmt.Sprintf("C: %s (%v)", third, err))
+		for _, conn := range []*smtpClient{a, b, c} {
+			conn.conn.Close()
+		}
+		d := in.dial()
+		if banner, err := d.tryReply(5 * time.Second); err != nil {
+			data, _ := os.ReadFile(realLog)
+			t.Fatalf("%s: banner %q, %v\nreal log:\n%s\nour log:\n%s", addr, banner, err, data, ours.log())
+		}
+		for _, cmd := range []string{"HELO client.example", "MAIL FROM:<s@remote.example>", "RCPT TO:<pftest@test.example>",
+			"RCPT TO:<pftest@test.example>", "RCPT TO:<pftest@test.example>", "RSET", "MAIL FROM:<s@remote.example>",
+			"RSET", "MAIL FROM:<s@remote.example>", "QUIT"} {
+			fmt.Fprintf(d.conn, "%s\r\n", cmd)
+			reply, err := d.tryReply(5 * time.Second)
+			if err != nil {
+				reply += fmt.Sprintf(" (%v)", err)
+			}
+			out = append(out, cmd+" -> "+reply)
+			if err != nil {
+				break
+			}
+		}
+		return out
+	}
+	want, got := run(realAddr), run(ours.addr)
+	if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+		t.Errorf("replies differ (-real +ours):\n%s", d)
+	}
+	warnings := func(log, service string) string {
+		var lines []string
+		for _, line := range strings.Split(log, "\n") {
+			if _, w, ok := strings.Cut(line, "warning: "); ok && strings.Contains(w, "limit exceeded") {
+				lines = append(lines, strings.ReplaceAll(w, service, "SERVICE"))
+			}
+		}
+		return strings.Join(lines, "\n") + "\n"
+	}
+	realText, _ := os.ReadFile(realLog)
+	ourText := ours.waitLog("Message delivery request rate limit exceeded", 5*time.Second)
+	if d := harness.Diff(warnings(string(realText), realAddr), warnings(ourText, ours.addr)); d != "" {
+		t.Errorf("warnings differ (-real +ours):\n%s", d)
+	}
+	t.Logf("real Postfix warnings:\n%s", warnings(string(realText), realAddr))
 }
