@@ -380,7 +380,10 @@ func TestDoorDifferentialLimits(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("real Postfix's master runs only as root")
 	}
-	realAddr, realLog := startRealPostfixSMTPWith(t, pf, doorLimitsExtraCF)
+	realAddr, realLog := startRealPostfixSMTPWith(t, pf, smtpDiffSetup{
+		mainCF: func(etc string) string { return smtpDiffDefault.mainCF(etc) + doorLimitsExtraCF },
+		files:  smtpDiffDefault.files,
+	})
 	ours := newDoor(t, "", smtpDiffMainCF("/nonexistent")+doorLimitsExtraCF)
 
 	run := func(addr string) []string {
