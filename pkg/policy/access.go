@@ -199,9 +199,32 @@ func (e *evaluation) accessResult(spec, key, value string, ctx replyContext) Dec
 		}
 		s.Prepend = append(s.Prepend, rest)
 		return Decision{}
-	case upper == "FILTER" || upper == "REDIRECT" || upper == "BCC":
-		c.warn(fmt.Sprintf("access table %s: action %s is not supported by Postern", spec, upper))
-		return serverConfigError
+	case upper == "FILTER":
+		switch {
+		case !e.canDelegate(spec, upper):
+		case rest == "":
+			c.warn(fmt.Sprintf("access table %s entry \"%s\" has FILTER entry without value", spec, key))
+		case !strings.Contains(rest, ":"):
+			c.warn(fmt.Sprintf("access table %s entry \"%s\" requires transport:destination", spec, key))
+		default:
+			c.log(whatsup("filter", s.where, s, fmt.Sprintf("<%s>: %s triggers FILTER %s", ctx.name, ctx.class, rest)))
+			s.Filter = rest
+		}
+		return Decision{}
+	case upper == "REDIRECT" || upper == "BCC":
+		switch {
+		case !e.canDelegate(spec, upper):
+		case !strings.Contains(rest, "@"):
+			c.warn(fmt.Sprintf("access table %s entry \"%s\" requires user@domain target", spec, key))
+		default:
+			c.log(whatsup(strings.ToLower(upper), s.where, s, fmt.Sprintf("<%s>: %s triggers %s %s", ctx.name, ctx.class, upper, rest)))
+			if upper == "REDIRECT" {
+				s.Redirect = rest
+			} else {
+				s.BCC = append(s.BCC, rest)
+			}
+		}
+		return Decision{}
 	case upper == "DEFER_IF_PERMIT":
 		return e.deferIfPermit(accessReject(c.set.AccessDefer, "4.7.1", ctx, rest, "Service unavailable"))
 	case upper == "DEFER_IF_REJECT":

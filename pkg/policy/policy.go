@@ -112,9 +112,14 @@ type Session struct {
 	// the server's reply to an earlier one allowed it.
 	IllegalPipelining bool
 	// Prepend collects the PREPEND access-table actions' header lines;
-	// Hold and Discard the HOLD and DISCARD actions of the transaction.
+	// Hold and Discard the HOLD and DISCARD actions of the transaction;
+	// Filter the FILTER transport:destination, Redirect the REDIRECT
+	// address, BCC the BCC addresses (the last FILTER and REDIRECT win).
 	Prepend       []string
 	Hold, Discard bool
+	Filter        string
+	Redirect      string
+	BCC           []string
 
 	// where names the command being checked ("RCPT", ...) in logs.
 	where string
@@ -162,6 +167,7 @@ func (s *Session) ResetTransaction() {
 	s.Mail, s.Sender, s.Recipient = false, addr.Address{}, addr.Address{}
 	s.RecipientCount, s.Size = 0, 0
 	s.Prepend, s.Hold, s.Discard = nil, false, false
+	s.Filter, s.Redirect, s.BCC = "", "", nil
 	s.QueueID, s.dipSender, s.senderValidated = "", false, false
 }
 

@@ -24,10 +24,10 @@ const replyTooBig = "552 5.3.4 Error: message file too big"
 // submission is the envelope of the current transaction for cleanup.
 func (s *session) submission() *ipc.CleanupSubmission {
 	flags := s.set.CleanupFlags
-	if s.tx.hold {
+	if s.tx.hold || s.ps.Hold {
 		flags |= ipc.CleanupFlagHold
 	}
-	if s.tx.discard {
+	if s.tx.discard || s.ps.Discard {
 		flags |= ipc.CleanupFlagDiscard
 	}
 	sub := &ipc.CleanupSubmission{
@@ -48,6 +48,7 @@ func (s *session) submission() *ipc.CleanupSubmission {
 		SASLSender:    s.tx.saslSender,
 		ContentFilter: s.set.ContentFilter,
 	}
+	s.applyAccessActions(sub)
 	if s.set.SASL != nil && s.set.SASL.AuthenticatedHeader {
 		sub.SASLHeader = s.sasl.username != ""
 	}
@@ -61,6 +62,21 @@ func (s *session) submission() *ipc.CleanupSubmission {
 		sub.DSNRet = ipc.DSNRetHeaders
 	}
 	return sub
+}
+
+// applyAccessActions applies the FILTER, REDIRECT and BCC actions of
+// the restrictions: FILTER replaces content_filter, REDIRECT replaces
+// every recipient, BCC adds recipients that get no notifications.
+func (s *session) applyAccessActions(sub *ipc.CleanupSubmission) {
+	if s.ps.Filter != "" {
+		sub.ContentFilter = s.ps.Filter
+	}
+	if s.ps.Redirect != "" {
+		sub.Recipients = []ipc.Recipient{{Address: s.ps.Redirect}}
+	}
+	for _, bcc := range s.ps.BCC {
+		sub.Recipients = append(sub.Recipients, ipc.Recipient{Address: bcc, Notify: ipc.DSNNotifyNever})
+	}
 }
 
 // openCleanup connects to cleanup and sends the envelope. Failures are
@@ -212,7 +228,7 @@ func (s *session) prependReader() io.Reader {
 	if len(s.ps.Prepend) == 0 {
 		return nil
 	}
-	return strings.NewReader(strings.Join(s.ps.Prepend, "\r\n") + "\r\n")
+	return strings.NewReader(strings.Join(s.ps.Prepend, "\n") + "\n")
 }
 
 // finishMessage answers cleanup's verdict on a message.

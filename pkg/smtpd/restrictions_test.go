@@ -1,0 +1,123 @@
+// Tests of smtpd with pkg/policy's restrictions: each stage at its
+// command with smtpd_delay_reject = no, the refused session after a
+// client rejection, smtpd_reject_footer and soft_bounce on every error
+// reply, the access actions that change the message (HOLD, FILTER,
+// REDIRECT, BCC, PREPEND), end-of-data rejections and the log line of
+// improper pipelining.
+package smtpd
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/postern/postern/pkg/ipc"
+)
+
+// policyServer starts a server whose policy comes from mainCF.
+func policyServer(t *testing.T, mainCF string) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := loadConfig(t, dir, "myhostname = mx.test.example\nmail_name = Postern\nmydestination = test.example\n"+
+		"mynetworks = 192.0.2.0/24\ninet_interfaces = 127.0.0.1\nlocal_recipient_maps =\nrelay_domains = relay.example\n"+
+		"smtpd_relay_restrictions = reject_unauth_destination\n"+mainCF)
+	return startServer(t, testSettings(), func(ts *testServer) {
+		built, closeTables, err := NewServer(cfg, ts.log, ts.cleanup.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { closeTables() })
+		built.LookupName = ts.srv.LookupName
+		ts.srv = built
+	})
+}
+
+func TestClientRejectedAtConnect(t *testing.T) {
+	ts := policyServer(t, "smtpd_delay_reject = no\nsmtpd_client_restrictions = reject\n")
+	c := dial(t, ts.addr)
+	c.expect("", "554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied")
+	c.expect("EHLO c.example", "503 5.7.0 Error: access denied for localhost[127.0.0.1]")
+	c.expect("MAIL FROM:<s@remote.example>", "503 5.7.0 Error: access denied for localhost[127.0.0.1]")
+	c.expect("QUIT", "221 2.0.0 Bye")
+	ts.waitLog(t, "NOQUEUE: reject: CONNECT from localhost[127.0.0.1]: 554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied; proto=SMTP")
+}
+
+func TestStagesWithoutDelayReject(t *testing.T) {
+	ts := policyServer(t, "smtpd_delay_reject = no\n"+
+		"smtpd_helo_restrictions = reject_non_fqdn_helo_hostname\n"+
+		"smtpd_sender_restrictions = check_sender_access inline:{{bad@remote.example=REJECT}}\n"+
+		"smtpd_data_restrictions = reject_multi_recipient_bounce\n"+
+		"smtpd_etrn_restrictions = check_etrn_access inline:{{no.example=REJECT}}\n")
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("EHLO nodots", "504 5.5.2 <nodots>: Helo command rejected: need fully-qualified hostname")
+	c.expect("HELO c.example", "250 mx.test.example")
+	c.expect("ETRN no.example", "554 5.7.1 <no.example>: Etrn command rejected: Access denied")
+	c.expect("MAIL FROM:<bad@remote.example>", "554 5.7.1 <bad@remote.example>: Sender address rejected: Access denied")
+	c.expect("MAIL FROM:<>", "250 2.1.0 Ok")
+	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.expect("RCPT TO:<b@test.example>", "250 2.1.5 Ok")
+	c.expect("DATA", "550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce")
+	ts.waitLog(t, "NOQUEUE: reject: MAIL from localhost[127.0.0.1]: 554 5.7.1 <bad@remote.example>: Sender address rejected: Access denied; from=<bad@remote.example> proto=SMTP helo=<c.example>")
+	ts.waitLog(t, "NOQUEUE: reject: DATA from localhost[127.0.0.1]: 550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce; from=<> proto=SMTP helo=<c.example>")
+}
+
+func TestFooterAndSoftBounce(t *testing.T) {
+	ts := policyServer(t, "soft_bounce = yes\nsmtpd_reject_footer = \\c. See http://help.example/$client_address\\nCall us.\n")
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("XYZZY", "400-4.5.2 Error: command not recognized. See http://help.example/127.0.0.1\n400 4.5.2 Call us.")
+	c.expect("HELO c.example", "250 mx.test.example")
+	c.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
+	c.expect("RCPT TO:<a@elsewhere.example>", "454-4.7.1 <a@elsewhere.example>: Relay access denied. See http://help.example/127.0.0.1\n454 4.7.1 Call us.")
+}
+
+func TestAccessActionsReachCleanup(t *testing.T) {
+	ts := policyServer(t, "smtpd_recipient_restrictions = check_recipient_access inline:{"+
+		"{h@test.example=HOLD}, {f@test.example=FILTER smtp:[127.0.0.1]:10025}, {r@test.example=REDIRECT boss@test.example},"+
+		"{b@test.example=BCC audit@test.example}, {p@test.example=PREPEND X-Checked: yes}}\n"+
+		"smtpd_end_of_data_restrictions = check_sender_access inline:{{late@remote.example=REJECT too late}}\n")
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("EHLO c.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250-DSN\n250-SMTPUTF8\n250 CHUNKING")
+	c.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
+	for _, r := range []string{"h", "f", "r", "b", "p"} {
+		c.expect("RCPT TO:<"+r+"@test.example>", "250 2.1.5 Ok")
+	}
+	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	c.expect("Subject: x\r\n\r\nbody\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+	c.expect("MAIL FROM:<late@remote.example>", "250 2.1.0 Ok")
+	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	c.expect("Subject: y\r\n\r\nbody\r\n.", "554 5.7.1 <late@remote.example>: Sender address rejected: too late")
+	c.expect("QUIT", "221 2.0.0 Bye")
+	ts.waitLog(t, "NOQUEUE: reject: END-OF-MESSAGE from localhost[127.0.0.1]: 554 5.7.1 <late@remote.example>: Sender address rejected: too late; from=<late@remote.example> to=<a@test.example> proto=ESMTP helo=<c.example>")
+	ts.waitLog(t, "NOQUEUE: redirect: RCPT from localhost[127.0.0.1]: <r@test.example>: Recipient address triggers REDIRECT boss@test.example;")
+	msgs := ts.cleanup.Submissions()
+	if len(msgs) != 1 {
+		t.Fatalf("cleanup kept %d messages, want 1", len(msgs))
+	}
+	sub := msgs[0].Sub
+	var rcpts []string
+	for _, r := range sub.Recipients {
+		rcpts = append(rcpts, r.Address)
+	}
+	if sub.Flags&ipc.CleanupFlagHold == 0 || sub.ContentFilter != "smtp:[127.0.0.1]:10025" ||
+		strings.Join(rcpts, " ") != "boss@test.example audit@test.example" {
+		t.Errorf("submission flags %v filter %q recipients %q", sub.Flags, sub.ContentFilter, rcpts)
+	}
+	if !strings.HasPrefix(msgs[0].Content, "X-Checked: yes\n") {
+		t.Errorf("content %q does not start with the PREPEND header", msgs[0].Content)
+	}
+}
+
+func TestImproperPipeliningLogged(t *testing.T) {
+	ts := policyServer(t, "smtpd_data_restrictions = reject_unauth_pipelining\n")
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("HELO c.example", "250 mx.test.example")
+	c.send("MAIL FROM:<s@remote.example>\r\nRCPT TO:<a@test.example>\r\nDATA\r\n")
+	c.expect("", "250 2.1.0 Ok")
+	c.expect("", "250 2.1.5 Ok")
+	c.expect("", "503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command pipelining")
+	ts.waitLog(t, `improper command pipelining after MAIL from localhost[127.0.0.1]: RCPT TO:<a@test.example>\r\nDATA\r\n`)
+}
