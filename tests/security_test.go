@@ -3,6 +3,8 @@ package tests
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"net/smtp"
 	"os"
 	"os/exec"
@@ -77,6 +79,39 @@ func TestSecuritySubmissionAsRootAndUsers(t *testing.T) {
 	res := in.command("alice", "", "postqueue", "-j")
 	if res.ExitCode != 0 || !strings.Contains(res.Stdout, `"queue_name": "deferred"`) || !strings.Contains(res.Stdout, `"address": "carol@remote.example"`) {
 		t.Errorf("postqueue -j as a user: %s", res)
+	}
+
+	// Control characters: a -f with a line break gives one clean sender
+	// and Postfix's warning; a HELO with CR, NUL and ESC reaches
+	// Received: and the log with '?' for each.
+	res = in.command("alice", "Subject: ctl\n\nbody\n", "sendmail", "-f", "a@x.example\nFrom fake@evil.example Mon Jan  1 00:00:00 2024\nX-Injected: yes", bob.name)
+	if want := "sendmail: warning: -f option specified malformed sender: a@x.example?From fake@evil.example"; res.ExitCode != 0 || !strings.Contains(res.Stderr, want) {
+		t.Errorf("sendmail -f with a line break: %s\nwant %q", res, want)
+	}
+	conn, err := net.Dial("tcp", in.smtpAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(conn, "HELO evil\rX-Injected: yes\x00\x1b[31m\r\nMAIL FROM:<x@remote.example>\r\nRCPT TO:<%s@mx.example.test>\r\nDATA\r\n", bob.name)
+	fmt.Fprintf(conn, "Subject: helo\r\n\r\nbody\r\n.\r\nQUIT\r\n")
+	io.Copy(io.Discard, conn)
+	mbox := in.mbox("bob", 3)
+	if strings.Contains(mbox, "X-Injected") && !strings.Contains(mbox, "evil?X-Injected: yes??[31m") || strings.Contains(mbox, "\nX-Injected") {
+		t.Errorf("bob's mailbox has an injected header:\n%s", mbox)
+	}
+	if !strings.Contains(mbox, "from evil?X-Injected: yes??[31m") {
+		t.Errorf("Received: lacks the HELO name with '?' for controls:\n%s", mbox)
+	}
+	if n := countFromLines(mbox); n != 3 {
+		t.Errorf("bob's mailbox has %d separators, want 3:\n%s", n, mbox)
+	}
+	if !strings.Contains(mbox, "\nFrom a@x.example ") || strings.Contains(mbox, "fake@evil") {
+		t.Errorf("the -f sender is not one clean address:\n%s", mbox)
+	}
+	if log := in.log(); strings.ContainsAny(log, "\r\x00\x1b") {
+		t.Errorf("a control character reached the log")
 	}
 
 	// A completed maildrop file pickup (mail_owner) may not read, as an

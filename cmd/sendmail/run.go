@@ -99,7 +99,7 @@ func commandPath(cfg *config.Config, command string) (string, error) {
 
 // submit reads the message and queues it in maildrop/.
 func submit(tool *cli.Tool, opts *options, stdin io.Reader) int {
-	sub, err := submission(tool.Config, opts)
+	sub, err := submission(tool.Config, opts, tool.Log.Warning)
 	if err != nil {
 		return tool.Fatal(cli.ExitUsage, "%v", err)
 	}
@@ -140,14 +140,18 @@ func deposit(tool *cli.Tool, sub *maildrop.Submission, content io.Reader, verbos
 }
 
 // submission builds the envelope from the options and the user's account.
-func submission(cfg *config.Config, opts *options) (*maildrop.Submission, error) {
+func submission(cfg *config.Config, opts *options, warn func(string, ...any)) (*maildrop.Submission, error) {
 	origin, err := cfg.Get("myorigin")
 	if err != nil {
 		return nil, err
 	}
 	sub := &maildrop.Submission{FullName: opts.fullName, ExtractRecipients: opts.extract, Origin: origin}
 	if opts.senderSet {
-		sub.Sender = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(opts.sender), "<"), ">")
+		var malformed bool
+		sub.Sender, malformed = senderOption(opts.sender)
+		if malformed {
+			warn("-f option specified malformed sender: %s", opts.sender)
+		}
 	}
 	if !opts.senderSet || sub.FullName == "" {
 		u, err := user.LookupId(fmt.Sprint(os.Getuid()))
@@ -164,7 +168,7 @@ func submission(cfg *config.Config, opts *options) (*maildrop.Submission, error)
 	for _, arg := range opts.recipients {
 		mailboxes, err := addr.ParseAddressList(arg)
 		if err != nil || len(mailboxes) == 0 {
-			sub.Recipients = append(sub.Recipients, arg)
+			sub.Recipients = append(sub.Recipients, strings.Join(strings.FieldsFunc(arg, isSpaceOrControl), " "))
 			continue
 		}
 		for _, m := range mailboxes {
@@ -201,4 +205,25 @@ func viaPostdrop(tool *cli.Tool, sub *maildrop.Submission, content io.Reader) er
 		return fmt.Errorf("execute %s: %w", path, err)
 	}
 	return nil
+}
+
+// senderOption is the envelope sender of -f as Postfix's sendmail takes
+// it: the first address of the argument parsed as an address list, so
+// that no line break or second address ever reaches the envelope;
+// malformed reports that there was more than one.
+func senderOption(arg string) (sender string, malformed bool) {
+	mailboxes, err := addr.ParseAddressList(arg)
+	if err == nil && len(mailboxes) > 0 {
+		return mailboxes[0].Address.Internal(), len(mailboxes) > 1
+	}
+	fields := strings.FieldsFunc(arg, isSpaceOrControl)
+	if len(fields) == 0 {
+		return "", false
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(fields[0], "<"), ">"), len(fields) > 1
+}
+
+// isSpaceOrControl is true for white space and control characters.
+func isSpaceOrControl(r rune) bool {
+	return r <= ' ' || r == 0x7f
 }

@@ -24,7 +24,8 @@ func FromLine(sender string, t time.Time) string {
 	if sender == "" {
 		sender = "MAILER-DAEMON"
 	}
-	return fmt.Sprintf("From %s  %s\n", sender, t.Format("Mon Jan _2 15:04:05 2006"))
+	// One line whatever the sender holds.
+	return fmt.Sprintf("From %s  %s\n", noControls(sender), t.Format("Mon Jan _2 15:04:05 2006"))
 }
 
 // Headers are the lines Postfix prepends to every mailbox delivery:
@@ -35,7 +36,18 @@ func (m *Message) Headers() string {
 		orig = m.Recipient
 	}
 	return fmt.Sprintf("Return-Path: <%s>\nX-Original-To: %s\nDelivered-To: %s\n",
-		m.Sender, orig, strings.ToLower(m.Recipient))
+		noControls(m.Sender), noControls(orig), noControls(strings.ToLower(m.Recipient)))
+}
+
+// noControls replaces control characters with '?', so that an envelope
+// address can never end or add a header line.
+func noControls(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // writeMbox writes the message as one mbox entry: From_ line, headers,

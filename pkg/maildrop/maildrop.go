@@ -38,6 +38,9 @@ type Submission struct {
 // Write stores the message read from content in layout's maildrop and
 // returns its queue ID. On any error nothing is left behind.
 func Write(layout *queue.Layout, sub *Submission, content io.Reader) (string, error) {
+	if err := checkEnvelope(sub); err != nil {
+		return "", err
+	}
 	w, err := layout.Create(queue.Maildrop)
 	if err != nil {
 		return "", err
@@ -81,6 +84,34 @@ func write(w *queue.Writer, sub *Submission, content io.Reader) (string, error) 
 		return "", err
 	}
 	return w.ID, nil
+}
+
+// ErrMalformedEnvelope is returned for an envelope address with a
+// control character: postdrop takes its envelope from whoever runs it,
+// and a line break there would reach headers and mbox separators.
+var ErrMalformedEnvelope = errors.New("malformed envelope: control character in an address")
+
+// checkEnvelope refuses control characters in the addresses and replaces
+// them in the full name (from -F or the password file) with spaces.
+func checkEnvelope(sub *Submission) error {
+	hasControl := func(s string) bool {
+		return strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0
+	}
+	if hasControl(sub.Sender) {
+		return ErrMalformedEnvelope
+	}
+	for _, r := range sub.Recipients {
+		if hasControl(r) {
+			return ErrMalformedEnvelope
+		}
+	}
+	sub.FullName = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, sub.FullName)
+	return nil
 }
 
 // headerCopier streams the content into the queue file; in the header

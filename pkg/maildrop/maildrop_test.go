@@ -132,3 +132,37 @@ func TestMaildropFileReadableByPickup(t *testing.T) {
 		t.Errorf("maildrop file mode %v, want 0744 and ready", st.Mode())
 	}
 }
+
+// TestWriteRefusesControlCharacters: an envelope address with a line
+// break is refused (nothing is written), and a full name loses its
+// control characters, so neither can add a header or an mbox separator.
+func TestWriteRefusesControlCharacters(t *testing.T) {
+	layout := queue.NewLayout(t.TempDir(), nil, 1, false)
+	if err := layout.MakeDirs(); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []*Submission{
+		{Sender: "a@x\nFrom fake", Recipients: []string{"bob"}},
+		{Sender: "a@x", Recipients: []string{"bob\r\nX-Injected: yes"}},
+		{Sender: "a@x", Recipients: []string{"bob\x00"}},
+	} {
+		if _, err := Write(layout, sub, strings.NewReader("x\n")); !errors.Is(err, ErrMalformedEnvelope) {
+			t.Errorf("Write(%q, %q) = %v, want ErrMalformedEnvelope", sub.Sender, sub.Recipients, err)
+		}
+	}
+	if ids, _ := layout.IDs(queue.Maildrop); len(ids) != 0 {
+		t.Errorf("files left in maildrop: %v", ids)
+	}
+	sub := &Submission{Sender: "a", FullName: "Eve\nBcc: victim@example.test", Recipients: []string{"bob"}, Origin: "example.test"}
+	id, err := Write(layout, sub, strings.NewReader("Subject: x\n\nbody\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(layout.Path(queue.Maildrop, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "\nBcc:") || !strings.Contains(string(data), "Eve Bcc: victim@example.test") {
+		t.Errorf("full name reached the file with its line break:\n%q", data)
+	}
+}

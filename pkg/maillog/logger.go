@@ -150,6 +150,7 @@ func (l *Logger) Tag() string { return l.tag }
 
 // Log writes text at level; it never exits, even for LevelFatal.
 func (l *Logger) Log(level Level, text string) {
+	text = Printable(text)
 	now := l.now()
 	if l.stderr != nil {
 		l.writeStderr(level, text)

@@ -127,6 +127,9 @@ func (s *session) greet(verb, arg string, esmtp bool) bool {
 		s.reply("501 Syntax: " + verb + " hostname")
 		return false
 	}
+	// As Postfix: control characters never reach a log line, the
+	// Received: header or a restriction as they were sent.
+	arg = printable(arg)
 	if !s.srv.Policy.DelayReject() {
 		ps := s.syncPolicy()
 		ps.Helo = arg
