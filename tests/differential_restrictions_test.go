@@ -249,3 +249,83 @@ func servePolicyConn(c net.Conn) {
 		fmt.Fprintf(c, "action=%s\n\n", action)
 	}
 }
+
+// restrictionsNoDelayMainCF checks each stage at its own command
+// (smtpd_delay_reject = no), with HELO required, soft_bounce and codes
+// of its own.
+const restrictionsNoDelayMainCF = `compatibility_level = 3.6
+myhostname = mx.test.example
+mydomain = test.example
+mydestination = $myhostname, localhost, test.example
+mynetworks = 127.0.0.1/32
+relay_domains = relay.example
+local_recipient_maps = texthash:ETC/users
+alias_maps =
+smtpd_peername_lookup = no
+smtpd_delay_reject = no
+smtpd_helo_required = yes
+soft_bounce = yes
+non_fqdn_reject_code = 550
+access_map_reject_code = 550
+smtpd_reject_unlisted_sender = yes
+smtpd_client_restrictions = check_client_access texthash:ETC/clients
+smtpd_helo_restrictions = permit_mynetworks, reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname
+smtpd_sender_restrictions = reject_non_fqdn_sender, check_sender_access texthash:ETC/senders
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_etrn_restrictions = check_etrn_access texthash:ETC/etrn
+`
+
+var restrictionsNoDelayFiles = map[string]string{
+	"users":   "pftest x\n",
+	"clients": "127.0.0.3 REJECT client blocked\n127.0.0.4 DEFER_IF_PERMIT client later\n",
+	"senders": "spammer@ REJECT\n",
+	"etrn":    "no.example REJECT no queue for you\n",
+}
+
+var restrictionsNoDelayScript = []smtpDiffSession{
+	{"client rejected at connect", "127.0.0.3", []string{"EHLO c.example", "MAIL FROM:<s@remote.example>", "NOOP", "QUIT"}},
+	{"client deferred", "127.0.0.4", []string{"EHLO c.example", "MAIL FROM:<s@remote.example>",
+		"RCPT TO:<pftest@test.example>", "RCPT TO:<x@elsewhere.example>", "QUIT"}},
+	{"helo required and checked", "127.0.0.2", []string{"MAIL FROM:<s@remote.example>", "ETRN test.example", "HELO nodots",
+		"MAIL FROM:<s@remote.example>", "HELO bad_name!", "EHLO ok.example", "ETRN no.example",
+		"MAIL FROM:<spammer@remote.example>", "MAIL FROM:<s>", "MAIL FROM:<nosuchuser@test.example>",
+		"MAIL FROM:<s@remote.example>", "RCPT TO:<x@elsewhere.example>", "RCPT TO:<nosuchuser@test.example>",
+		"RCPT TO:<pftest@test.example>", "QUIT"}},
+	{"inside mynetworks", "127.0.0.1", []string{"HELO nodots", "MAIL FROM:<s@remote.example>", "RCPT TO:<x@elsewhere.example>", "QUIT"}},
+}
+
+func TestDifferentialRestrictionsNoDelay(t *testing.T) {
+	pf := harness.RealPostfix(t)
+	if os.Geteuid() != 0 {
+		t.Skip("real Postfix's master runs only as root")
+	}
+	if _, err := user.Lookup("postfix"); err != nil {
+		t.Skipf("real Postfix needs its mail_owner account postfix: %v", err)
+	}
+	setup := smtpDiffSetup{
+		mainCF: func(etc string) string { return strings.ReplaceAll(restrictionsNoDelayMainCF, "ETC", etc) },
+		files:  restrictionsNoDelayFiles,
+	}
+	realAddr, realLog := startRealPostfixSMTPWith(t, pf, setup)
+	ours := startOurSMTPWith(t, setup)
+	for _, session := range restrictionsNoDelayScript {
+		t.Run(session.name, func(t *testing.T) {
+			want := restrictionsDiffReplies(t, realAddr, session)
+			got := restrictionsDiffReplies(t, ours.addr, session)
+			if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+				t.Errorf("replies differ (-real +ours):\n%s", d)
+			}
+		})
+	}
+	ourLines := policyLogLines(ours.log())
+	var realLines []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		data, _ := os.ReadFile(realLog)
+		if realLines = policyLogLines(string(data)); len(realLines) >= len(ourLines) {
+			break
+		}
+	}
+	if d := harness.Diff(strings.Join(realLines, "\n")+"\n", strings.Join(ourLines, "\n")+"\n"); d != "" {
+		t.Errorf("log lines differ (-real +ours):\n%s", d)
+	}
+}
