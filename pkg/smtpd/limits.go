@@ -43,12 +43,14 @@ func (s *session) openAnvil() {
 	if s.srv.Anvil == nil {
 		return
 	}
-	exempt, err := s.set.Limits.exempt.Match(s.clientName, s.clientAddr)
-	if err != nil {
-		s.srv.Log.Warning("smtpd_client_event_limit_exceptions: %v", err)
-	}
-	if exempt {
-		return
+	if l := s.set.Limits.exempt; l != nil {
+		exempt, err := l.Match(s.clientName, s.clientAddr)
+		if err != nil {
+			s.srv.Log.Warning("smtpd_client_event_limit_exceptions: %v", err)
+		}
+		if exempt {
+			return
+		}
 	}
 	a, err := s.srv.Anvil.Open(s.ctx, s.srv.Service, s.clientAddr)
 	if err != nil {
