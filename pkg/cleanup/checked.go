@@ -27,7 +27,11 @@ func (c *contentWriter) copyChecked(r io.Reader) error {
 	// Our own Received: header is inspected like the others, as
 	// Postfix's is, but does not count as a hop.
 	c.facts.hops = -1
-	for _, line := range bytes.SplitAfter([]byte(c.received()), []byte("\n")) {
+	own := c.received()
+	if c.hasReceived {
+		own = ""
+	}
+	for _, line := range bytes.SplitAfter([]byte(own), []byte("\n")) {
 		if len(line) > 0 {
 			if err := sc.Line(bytes.TrimSuffix(line, []byte("\n"))); err != nil {
 				return err

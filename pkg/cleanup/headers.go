@@ -59,6 +59,9 @@ type contentWriter struct {
 	verdict    verdict
 	bodyOffset int64 // bytes of body seen, for body_checks_size_limit
 	partial    bool  // the line being handled goes on in the next piece
+	// hasReceived is true when the content starts with our Received:
+	// header already (the milters saw and may have changed it).
+	hasReceived bool
 }
 
 // mailDate formats a time as Postfix's Date: and Received: headers do,

@@ -127,11 +127,21 @@ func (s *Server) submit(ctx context.Context, sub *ipc.CleanupSubmission, content
 // Either way the content has been read to its end or to the failure. The
 // verdict says what header and body checks decided.
 func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader) (ipc.CleanupStatus, string, *verdict, error) {
-	status, reason, cw, err := s.writeContent(sub, w, content)
+	var mo milterOutcome
+	if specs := s.milterSpecs(sub); len(specs) > 0 {
+		var err error
+		if sub, mo, err = s.runMilters(sub, w, content, specs, s.now()); err != nil || mo.status != 0 {
+			return mo.status, mo.reply, &verdict{}, err
+		}
+		content = mo.content
+	}
+	status, reason, cw, err := s.writeContent(sub, w, content, mo.content != nil)
 	if cw == nil {
 		return status, reason, &verdict{}, err
 	}
 	v := &cw.verdict
+	v.discard = v.discard || mo.discard
+	v.hold = v.hold || mo.hold
 	if err != nil || status != 0 {
 		return status, reason, v, err
 	}
@@ -154,11 +164,8 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 
 // writeContent writes the envelope and the content; the contentWriter
 // is nil when the content was not reached.
-func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader) (ipc.CleanupStatus, string, *contentWriter, error) {
-	now := time.Now()
-	if s.Settings.Now != nil {
-		now = s.Settings.Now()
-	}
+func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader, withReceived bool) (ipc.CleanupStatus, string, *contentWriter, error) {
+	now := s.now()
 	uid, local := sub.SubmitterUID, sub.Local()
 	localClient, err := s.Settings.LocalHeaderClients.Match(sub)
 	if err != nil {
@@ -179,7 +186,8 @@ func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, conte
 		return ipc.CleanupStatWrite, replyWriteError, nil, err
 	}
 	cw := &contentWriter{s: s.Settings, w: w, sub: sub, sender: env.Sender, local: local, mapping: mapping, uid: uid, now: now,
-		headerContext: headerContext, addMiss: local || localClient || s.Settings.AlwaysAddMissingHeaders, log: s.Log}
+		headerContext: headerContext, addMiss: local || localClient || s.Settings.AlwaysAddMissingHeaders, log: s.Log,
+		hasReceived: withReceived}
 	var copyErr error
 	if sub.Flags&ipc.CleanupFlagFilter != 0 && s.Settings.checksApply() {
 		cw.filtering = true
@@ -213,6 +221,14 @@ func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, conte
 	}
 	s.Log.Warning("%s: %v", w.ID, copyErr)
 	return ipc.CleanupStatWrite, replyWriteError, cw, nil
+}
+
+// now is the time of a submission.
+func (s *Server) now() time.Time {
+	if s.Settings.Now != nil {
+		return s.Settings.Now()
+	}
+	return time.Now()
 }
 
 // envelope rewrites the sender and the recipients of sub.

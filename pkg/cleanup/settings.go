@@ -9,6 +9,7 @@ import (
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/hbc"
 	"github.com/postern/postern/pkg/maps"
+	"github.com/postern/postern/pkg/milter"
 	"github.com/postern/postern/pkg/resolve"
 )
 
@@ -68,6 +69,11 @@ type Settings struct {
 	// DisableMIME is disable_mime_input_processing: the body is not split
 	// into MIME parts, so mime_ and nested_header_checks never apply.
 	DisableMIME bool
+
+	// Milter holds the milter_* parameters; NonSMTPDMilters is
+	// non_smtpd_milters.
+	Milter          *milter.Settings
+	NonSMTPDMilters []string
 
 	// QmgrTrigger is the queue manager's trigger socket
 	// ("public/$queue_service_name"); "" sends no trigger.
@@ -197,6 +203,12 @@ func FromConfig(cfg *config.Config) (*Settings, func() error, error) {
 		}
 	}
 	if s.BodyChecksSizeLimit, err = cfg.Size("body_checks_size_limit"); err != nil {
+		return fail(err)
+	}
+	if s.Milter, err = milter.SettingsFromConfig(cfg); err != nil {
+		return fail(err)
+	}
+	if s.NonSMTPDMilters, err = cfg.List("non_smtpd_milters"); err != nil {
 		return fail(err)
 	}
 	locals, err := cfg.LocalAddresses()

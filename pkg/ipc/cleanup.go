@@ -67,6 +67,9 @@ type CleanupSubmission struct {
 	// ContentFilter is the client's content_filter (transport:nexthop),
 	// which receives the message instead of its recipients' transports.
 	ContentFilter string
+	// Milters is the client's smtpd_milters list; with CleanupFlagMilter
+	// cleanup runs the message through them instead of non_smtpd_milters.
+	Milters string
 }
 
 // Type implements Message.
@@ -96,6 +99,7 @@ func (m *CleanupSubmission) fields(c *codec) {
 	c.bool(18, &m.SASLHeader)
 	c.uint32(19, &m.SubmitterUID)
 	c.string(20, &m.ContentFilter)
+	c.string(21, &m.Milters)
 }
 
 // CleanupStatus is cleanup's verdict on a submission: zero when the

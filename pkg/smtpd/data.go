@@ -47,6 +47,7 @@ func (s *session) submission() *ipc.CleanupSubmission {
 		SASLUsername:  s.sasl.username,
 		SASLSender:    s.tx.saslSender,
 		ContentFilter: s.set.ContentFilter,
+		Milters:       s.set.Milters,
 	}
 	s.applyAccessActions(sub)
 	if s.set.SASL != nil && s.set.SASL.AuthenticatedHeader {

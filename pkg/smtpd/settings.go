@@ -83,6 +83,8 @@ type Settings struct {
 	// ContentFilter is content_filter: where every accepted message goes
 	// before its recipients ("" = nowhere).
 	ContentFilter string
+	// Milters is smtpd_milters, passed to cleanup with each message.
+	Milters string
 	// CleanupFlags are the optional cleanup processing requested for each
 	// message, after receive_override_options.
 	CleanupFlags ipc.CleanupFlags
@@ -194,9 +196,16 @@ func LoadSettings(cfg *config.Config) (*Settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	// smtpd has no milters of its own yet: as Postfix's smtpd does without
-	// smtpd_milters, it tells cleanup not to apply non_smtpd_milters.
-	s.CleanupFlags = override.CleanupFlags() &^ ipc.CleanupFlagMilter
+	// smtpd's milters inspect the message in cleanup; without any (or
+	// with no_milters) cleanup must not apply non_smtpd_milters either.
+	s.CleanupFlags = override.CleanupFlags()
+	if s.Milters, err = cfg.Get("smtpd_milters"); err != nil {
+		return nil, err
+	}
+	if override.NoMilters || strings.TrimSpace(s.Milters) == "" || s.Milters == "DISABLE" {
+		s.Milters = ""
+		s.CleanupFlags &^= ipc.CleanupFlagMilter
+	}
 	return s, nil
 }
 

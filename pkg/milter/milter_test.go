@@ -1,0 +1,209 @@
+// Tests of Run against a test milter (github.com/d--j/go-milter's server)
+// that takes one action per message, chosen by the Subject.
+package milter
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gomilter "github.com/d--j/go-milter"
+)
+
+// actionMilter acts at end of message on the Subject: header it saw;
+// it records the macros of every stage.
+type actionMilter struct {
+	gomilter.NoOpMilter
+	subject string
+	seen    *sync.Map
+}
+
+func (a *actionMilter) Connect(host, family string, port uint16, addr string, m gomilter.Modifier) (*gomilter.Response, error) {
+	a.seen.Store("connect", host+" "+addr+" "+m.Get(gomilter.MacroDaemonName)+" "+m.Get(gomilter.MacroMTAFQDN))
+	return gomilter.RespContinue, nil
+}
+
+func (a *actionMilter) MailFrom(from, _ string, m gomilter.Modifier) (*gomilter.Response, error) {
+	a.seen.Store("mail", from+" "+m.Get(gomilter.MacroMailAddr))
+	return gomilter.RespContinue, nil
+}
+
+func (a *actionMilter) RcptTo(rcpt, _ string, m gomilter.Modifier) (*gomilter.Response, error) {
+	a.seen.Store("rcpt", rcpt+" "+m.Get(gomilter.MacroRcptAddr))
+	return gomilter.RespContinue, nil
+}
+
+func (a *actionMilter) Header(name, value string, _ gomilter.Modifier) (*gomilter.Response, error) {
+	if strings.EqualFold(name, "Subject") {
+		a.subject = strings.TrimSpace(value)
+	}
+	return gomilter.RespContinue, nil
+}
+
+func (a *actionMilter) EndOfMessage(m gomilter.Modifier) (*gomilter.Response, error) {
+	a.seen.Store("eom", m.Get(gomilter.MacroQueueId))
+	switch a.subject {
+	case "reject":
+		return gomilter.RespReject, nil
+	case "tempfail":
+		return gomilter.RespTempFail, nil
+	case "reply":
+		return gomilter.RejectWithCodeAndReason(554, "5.7.0 no thanks")
+	case "discard":
+		return gomilter.RespDiscard, nil
+	case "quarantine":
+		m.Quarantine("looks odd")
+	case "headers":
+		m.AddHeader("X-Added", "yes")
+		m.InsertHeader(0, "X-First", "top")
+		m.ChangeHeader(1, "Subject", "changed")
+		m.ChangeHeader(1, "X-Drop", "")
+	case "body":
+		m.ReplaceBody(strings.NewReader("new body\r\n"))
+	case "envelope":
+		m.AddRecipient("<added@x.test>", "")
+		m.DeleteRecipient("<b@x.test>")
+		m.ChangeFrom("<new@x.test>", "")
+	case "slow":
+		time.Sleep(3 * time.Second)
+	}
+	return gomilter.RespAccept, nil
+}
+
+func startTestMilter(t *testing.T) (string, *sync.Map) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := &sync.Map{}
+	srv := gomilter.NewServer(gomilter.WithMilter(func() gomilter.Milter { return &actionMilter{seen: seen} }),
+		gomilter.WithActions(gomilter.AllClientSupportedActionMasks))
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "inet:" + ln.Addr().String(), seen
+}
+
+type testLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *testLog) Warning(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, format)
+	_ = args
+}
+
+func testSettings() *Settings {
+	return &Settings{ConnectTimeout: 2 * time.Second, CommandTimeout: 2 * time.Second, ContentTimeout: 2 * time.Second,
+		DefaultAction: "tempfail", Protocol: 6, DaemonName: "mx.test", MyHostname: "mx.test", Version: "Postern 1",
+		Macros: map[gomilter.MacroStage][]gomilter.MacroName{
+			gomilter.StageConnect: {"j", "{daemon_name}"}, gomilter.StageMail: {"i", "{mail_addr}"},
+			gomilter.StageRcpt: {"i", "{rcpt_addr}"}, gomilter.StageEOM: {"i"},
+		}}
+}
+
+func testMessage(subject string) *Message {
+	return &Message{QueueID: "ABC123", ClientName: "client.test", ClientAddr: "192.0.2.9", ClientPort: "2525",
+		Helo: "helo.test", Protocol: "ESMTP", Sender: "s@x.test", Recipients: []string{"a@x.test", "b@x.test"},
+		Headers: []Header{{"Received", " from helo.test"}, {"Subject", " " + subject}, {"X-Drop", " 1"}},
+		Body:    []byte("old body\n")}
+}
+
+func headerText(m *Message) string {
+	var b strings.Builder
+	for _, h := range m.Headers {
+		b.WriteString(h.Name + ":" + h.Value + "|")
+	}
+	return b.String()
+}
+
+func TestRunActions(t *testing.T) {
+	spec, seen := startTestMilter(t)
+	tests := []struct {
+		subject string
+		want    Verdict
+		check   func(*Message) string
+	}{
+		{"reject", Verdict{Reply: "550 5.7.1 Command rejected"}, nil},
+		{"tempfail", Verdict{Reply: "451 4.7.1 Service unavailable - try again later"}, nil},
+		{"reply", Verdict{Reply: "554 5.7.0 no thanks"}, nil},
+		{"discard", Verdict{Discard: true}, nil},
+		{"quarantine", Verdict{Hold: true, HoldReason: "looks odd", Changed: true}, nil},
+		{"headers", Verdict{Changed: true}, func(m *Message) string {
+			if got := headerText(m); got != "X-First: top|Received: from helo.test|Subject: changed|X-Added: yes|" {
+				return got
+			}
+			return ""
+		}},
+		{"body", Verdict{Changed: true}, func(m *Message) string {
+			if string(m.Body) != "new body\n" {
+				return string(m.Body)
+			}
+			return ""
+		}},
+		{"envelope", Verdict{Changed: true}, func(m *Message) string {
+			if got := m.Sender + " " + strings.Join(m.Recipients, ","); got != "new@x.test a@x.test,added@x.test" {
+				return got
+			}
+			return ""
+		}},
+		{"plain", Verdict{}, nil},
+	}
+	for _, tt := range tests {
+		m := testMessage(tt.subject)
+		got := Run(testSettings(), []string{spec}, m, &testLog{})
+		if got != tt.want {
+			t.Errorf("%s: verdict %+v, want %+v", tt.subject, got, tt.want)
+		}
+		if tt.check != nil {
+			if bad := tt.check(m); bad != "" {
+				t.Errorf("%s: message after milter: %s", tt.subject, bad)
+			}
+		}
+	}
+	for stage, want := range map[string]string{
+		"connect": "client.test 192.0.2.9 mx.test mx.test", "mail": "<s@x.test> s@x.test",
+		"rcpt": "<b@x.test> b@x.test", "eom": "ABC123",
+	} {
+		if v, _ := seen.Load(stage); v != want {
+			t.Errorf("%s stage saw %q, want %q", stage, v, want)
+		}
+	}
+}
+
+func TestRunDefaultAction(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "inet:" + ln.Addr().String()
+	ln.Close()
+	spec, _ := startTestMilter(t)
+	for action, want := range map[string]Verdict{
+		"tempfail":   {Reply: "451 4.7.1 Service unavailable - try again later"},
+		"reject":     {Reply: "550 5.7.1 Command rejected"},
+		"accept":     {},
+		"quarantine": {Hold: true, HoldReason: "milter triggers HOLD action"},
+	} {
+		s := testSettings()
+		s.DefaultAction = action
+		log := &testLog{}
+		if got := Run(s, []string{down}, testMessage("plain"), log); got != want {
+			t.Errorf("milter down, %s: %+v, want %+v", action, got, want)
+		}
+		if len(log.lines) == 0 || !strings.HasPrefix(log.lines[0], "connect to Milter service") {
+			t.Errorf("milter down, %s: log %q", action, log.lines)
+		}
+	}
+	// A milter that does not answer within the timeout.
+	s := testSettings()
+	s.ContentTimeout, s.CommandTimeout = 500*time.Millisecond, 500*time.Millisecond
+	if got := Run(s, []string{spec}, testMessage("slow"), &testLog{}); got.Reply != "451 4.7.1 Service unavailable - try again later" {
+		t.Errorf("milter timing out: %+v", got)
+	}
+}
