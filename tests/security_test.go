@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,7 +23,11 @@ import (
 // user who cannot read the queue all work; a maildrop file pickup cannot
 // read is warned about and kept.
 func TestSecuritySubmissionAsRootAndUsers(t *testing.T) {
-	in := newRootInstall(t, "default_transport = retry:remote delivery disabled in this test\n", "alice", "bob")
+	in := newRootInstall(t, "default_transport = retry:remote delivery disabled in this test\n", "alice", "bob", "carol")
+	// carol's mailbox is a FIFO nobody reads: refused, never waited on.
+	if err := syscall.Mkfifo(filepath.Join(in.spool, in.users["carol"].name), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	in.startAndWait()
 	alice, bob := in.users["alice"], in.users["bob"]
 
@@ -131,6 +136,10 @@ func TestSecuritySubmissionAsRootAndUsers(t *testing.T) {
 	if _, err := os.Stat(stale); err != nil {
 		t.Errorf("pickup removed a file it could not read: %v", err)
 	}
+	if res := in.command("bob", "Subject: fifo\n\nx\n", "sendmail", in.users["carol"].name); res.ExitCode != 0 {
+		t.Fatalf("sendmail: %s", res)
+	}
+	in.waitLog("status=bounced (cannot update mailbox "+filepath.Join(in.spool, in.users["carol"].name)+" for user "+in.users["carol"].name+"@mx.example.test. file is not a regular file)", 30*time.Second)
 	if log := in.log(); strings.Contains(log, "-- removed") || strings.Contains(log, "fatal") {
 		t.Errorf("log:\n%s", log)
 	}
@@ -158,10 +167,12 @@ virtual_gid_maps = static:65534
 	in.appendMainCF("virtual_mailbox_base = " + vbase + "\n")
 	cmdMap := filepath.Join(in.base, "mailbox_commands")
 	bob := in.users["bob"]
-	if err := os.WriteFile(cmdMap, []byte(bob.name+` printf '%s|%s|%s|%s\n' "$RECIPIENT" "$EXTENSION" "$USER" "$CLIENT_HELO" > "$HOME/env"; cat > "$HOME/mail"`+"\n"), 0o644); err != nil {
+	alice := in.users["alice"]
+	if err := os.WriteFile(cmdMap, []byte(bob.name+` printf '%s|%s|%s|%s\n' "$RECIPIENT" "$EXTENSION" "$USER" "$CLIENT_HELO" > "$HOME/env"; cat > "$HOME/mail"`+"\n"+
+		alice.name+` sleep 300 & echo $! > "$HOME/background.pid"; sleep 300`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	in.appendMainCF(`mailbox_command = /bin/sh -c 'cat > "$HOME/$recipient"'` + "\nmailbox_command_maps = texthash:" + cmdMap + "\n")
+	in.appendMainCF(`mailbox_command = /bin/sh -c 'cat > "$HOME/$recipient"'` + "\nmailbox_command_maps = texthash:" + cmdMap + "\ncommand_time_limit = 2s\n")
 	in.startAndWait()
 	marker := filepath.Join(in.base, "injected")
 	rcpt := bob.name + "+`touch${IFS}" + marker + "`@mx.example.test"
@@ -183,6 +194,32 @@ virtual_gid_maps = static:65534
 	}
 	if data, _ := os.ReadFile(filepath.Join(bob.home, "mail")); !strings.Contains(string(data), "Subject: inject") {
 		t.Errorf("mailbox command input:\n%s", data)
+	}
+
+	// A command that outlives command_time_limit is killed with its
+	// whole process group and the delivery deferred, not counted as sent.
+	if err := smtp.SendMail(in.smtpAddr, nil, "x@remote.example", []string{alice.name + "@mx.example.test"}, []byte("Subject: slow\r\n\r\nbody\r\n")); err != nil {
+		t.Fatalf("SendMail: %v", err)
+	}
+	in.waitLog("to=<"+alice.name+"@mx.example.test>, relay=local", 60*time.Second)
+	if log := in.log(); !strings.Contains(log, "status=deferred (command time limit exceeded") {
+		t.Errorf("alice's slow command was not deferred at the time limit:\n%s", log)
+	}
+	if data, err := os.ReadFile(filepath.Join(alice.home, "background.pid")); err == nil {
+		pid := strings.TrimSpace(string(data))
+		for i := 0; ; i++ {
+			stat, err := os.ReadFile("/proc/" + pid + "/stat")
+			if err != nil || strings.Contains(string(stat), ") Z ") {
+				break
+			}
+			if i == 100 {
+				t.Errorf("the command's background child %s outlived the time limit", pid)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	} else {
+		t.Errorf("alice's command did not run: %v", err)
 	}
 
 	for _, rcpt := range []string{"../out/x@virt.test", "evil@virt.test"} {

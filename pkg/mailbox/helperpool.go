@@ -19,6 +19,9 @@ import (
 // helperIdleLimit is how long an unused helper is kept.
 const helperIdleLimit = 10 * time.Second
 
+// deliveryTimeLimit bounds one delivery in a helper child.
+var deliveryTimeLimit = 30 * time.Minute
+
 // maxChunk bounds one chunk of content between agent and helper.
 const maxChunk = 64 << 10
 
@@ -179,6 +182,11 @@ func (h *helper) deliver(req *Request, content io.Reader) error {
 		}
 		return h.failure(err)
 	}
+	// A delivery that does not finish in time (a lock never released, a
+	// file system that hangs) is ended with its helper.
+	proc := h.cmd.Process
+	timer := time.AfterFunc(deliveryTimeLimit, func() { proc.Kill() })
+	defer timer.Stop()
 	h.in.Write(append(header, '\n'))
 	if err := writeChunked(h.in, content); err != nil {
 		var readErr *contentError

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // idlePid returns the pid of the only idle helper without credentials.
@@ -87,5 +90,31 @@ func TestHelpersStoreNothingWhenContentBreaks(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Join(dir, "md", "new")); len(entries) != 1 {
 		t.Errorf("maildir new/ holds %d files, want 1", len(entries))
+	}
+}
+
+// TestHelperDeliveryTimeLimit: a delivery that does not end (here a lock
+// that is never released) is stopped at the time limit with its helper,
+// and reported as a temporary failure.
+func TestHelperDeliveryTimeLimit(t *testing.T) {
+	saved := deliveryTimeLimit
+	deliveryTimeLimit = 300 * time.Millisecond
+	defer func() { deliveryTimeLimit = saved }()
+	path := filepath.Join(t.TempDir(), "mbox")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	p := &Helpers{Exe: os.Args[0]}
+	defer p.Close()
+	req := &Request{Path: path, Locks: Locks{Flock: true}, Message: Message{Sender: "s@example.com", Recipient: "bob"}}
+	err = p.Deliver(nil, req, strings.NewReader("x\n"))
+	var failure *Error
+	if !errors.As(err, &failure) || failure.Permanent || !strings.Contains(failure.Text, "killed") {
+		t.Errorf("delivery past the time limit: %v", err)
 	}
 }

@@ -26,7 +26,14 @@ func DeliverMbox(path string, msg *Message, content io.Reader, l Locks, limit in
 		}
 		defer unlock()
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|noFollow, 0o600)
+	// A FIFO or a device is refused before it is opened, and the open
+	// itself does not wait (O_NONBLOCK) should one appear in between:
+	// a FIFO nobody reads would block the delivery forever.
+	if st, err := os.Lstat(path); err == nil && st.Mode()&os.ModeSymlink == 0 && !st.Mode().IsRegular() {
+		return &Error{DSN: "5.2.0", Permanent: true,
+			Text: fmt.Sprintf("cannot update mailbox %s for user %s. file is not a regular file", path, msg.Recipient)}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|noFollow|syscall.O_NONBLOCK, 0o600)
 	if errors.Is(err, syscall.ELOOP) {
 		return &Error{DSN: "5.2.0", Permanent: true,
 			Text: fmt.Sprintf("cannot update mailbox %s for user %s. file is a symbolic link", path, msg.Recipient)}

@@ -1,11 +1,13 @@
 package mailbox
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -181,4 +183,27 @@ func TestDeliverMboxConcurrentProcesses(t *testing.T) {
 		}
 	}
 	checkConcurrentMbox(t, path, 20)
+}
+
+// TestDeliverMboxRefusesFIFO: a mailbox path that is a FIFO (or a
+// device) is refused at once as not a regular file; the delivery never
+// waits for a reader.
+func TestDeliverMboxRefusesFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- DeliverMbox(path, &Message{Sender: "s@example.com", Recipient: "bob"}, strings.NewReader("x\n"), Locks{}, 0)
+	}()
+	select {
+	case err := <-done:
+		var failure *Error
+		if !errors.As(err, &failure) || !failure.Permanent || !strings.Contains(failure.Text, "file is not a regular file") {
+			t.Errorf("DeliverMbox to a FIFO: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("DeliverMbox blocked on a FIFO")
+	}
 }
