@@ -29,7 +29,7 @@ func DeliverMbox(path string, msg *Message, content io.Reader, l Locks, limit in
 	// A FIFO or a device is refused before it is opened, and the open
 	// itself does not wait (O_NONBLOCK) should one appear in between:
 	// a FIFO nobody reads would block the delivery forever.
-	if st, err := os.Lstat(path); err == nil && st.Mode()&os.ModeSymlink == 0 && !st.Mode().IsRegular() {
+	if st, err := os.Lstat(path); err == nil && st.Mode()&(os.ModeNamedPipe|os.ModeDevice|os.ModeCharDevice|os.ModeSocket) != 0 {
 		return &Error{DSN: "5.2.0", Permanent: true,
 			Text: fmt.Sprintf("cannot update mailbox %s for user %s. file is not a regular file", path, msg.Recipient)}
 	}
