@@ -91,7 +91,9 @@ func parseMessage(data string) ([]milter.Header, []byte) {
 
 type warnings struct{ lines []string }
 
-func (w *warnings) Warning(format string, args ...any) { w.lines = append(w.lines, fmt.Sprintf(format, args...)) }
+func (w *warnings) Warning(format string, args ...any) {
+	w.lines = append(w.lines, fmt.Sprintf(format, args...))
+}
 
 func TestMilterOpenDKIMSignsAndSignatureVerifies(t *testing.T) {
 	for _, bin := range []string{"/usr/sbin/opendkim", "/usr/sbin/opendkim-genkey"} {
