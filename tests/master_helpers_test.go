@@ -94,7 +94,7 @@ func newMasterRun(t *testing.T, opts masterRunOptions) *masterRun {
 	if err := os.MkdirAll(in.daemonDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	links := map[string]string{"master": harness.Bin(t, "master")}
+	links := map[string]string{"master": harness.Bin(t, "master"), "postlogd": harness.Bin(t, "postlogd")}
 	for _, name := range append([]string{"echod"}, opts.daemons...) {
 		links[name] = echod
 	}

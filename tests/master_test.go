@@ -381,7 +381,6 @@ func TestMasterDebianMasterCF(t *testing.T) {
 		"service proxymap: proxymap is built into every program that reads tables; not started",
 		"service proxywrite: proxymap is built into every program that reads tables; not started",
 		"service scache: scache is built into smtp; not started",
-		"service postlog: postlogd is built into master",
 		fmt.Sprintf("service verify: verify is not provided by Postern (no %s/verify); not started", in.daemonDir),
 		"service error: error is built into qmgr; not started",
 		"service retry: error is built into qmgr; not started",
@@ -523,5 +522,41 @@ func TestPostfixStartForeground(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("start-fg still runs after abort")
+	}
+}
+
+// TestPostlogdDaemon: master starts postlogd for the postlog service like
+// any other daemon; it opens maillog_file as root, then runs as mail_owner,
+// and after `postfix logrotate` the daemons' lines go to the new file.
+func TestPostlogdDaemon(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the privilege drop needs root")
+	}
+	in := newMasterRun(t, masterRunOptions{masterCF: "echo unix - - n - - echod\n" + postlogServiceLine, asRoot: true})
+	in.start()
+	sock := filepath.Join(in.queue, "private", "echo")
+	echoVia(t, "unix", sock, "first")
+	in.waitLog("connect from", 5*time.Second) // echod's line, through postlogd
+	pid := in.childPID("postlog", 5*time.Second)
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := uidOf(t, "postfix")
+	if !regexp.MustCompile(`(?m)^Uid:\s+` + uid + `\s+` + uid + `\s+` + uid + `\s+` + uid + `$`).Match(status) {
+		t.Errorf("postlogd %d does not run as mail_owner:\n%s", pid, status)
+	}
+	if info, err := os.Stat(in.maillog); err != nil || info.Sys().(*syscall.Stat_t).Uid != 0 {
+		t.Errorf("maillog_file is not root's: %v", err)
+	}
+
+	if res := in.postfix("logrotate"); res.ExitCode != 0 || res.Stderr != "" {
+		t.Fatalf("logrotate: %s", res)
+	}
+	in.waitLog("reload -- version", 5*time.Second)
+	echoVia(t, "unix", sock, "second")
+	log := in.waitLog("connect from", 5*time.Second)
+	if strings.Contains(log, "daemon started") {
+		t.Errorf("the new file has lines of the old one:\n%s", log)
 	}
 }

@@ -228,13 +228,16 @@ func (d *daemonState) readLimits() error {
 // openLog sets up the logger from syslog_name, maillog_file and friends.
 // With maillog_file, lines go through postlogd's socket
 // (public/$postlog_service_name, relative to the queue directory so that it
-// is found in the chroot too), or straight to the file without postlogd.
+// is found in the chroot too), or straight to the file without postlogd
+// and in postlogd.
 func openLog(cfg *config.Config, argv0 string) (*maillog.Logger, error) {
 	opts := maillog.Options{Program: argv0}
 	if err := opts.ReadParams(cfg.Get); err != nil {
 		return nil, err
 	}
-	if opts.File != "" {
+	// postlogd itself appends to the file, which it opens before the
+	// privilege drop, instead of sending its lines to its own socket.
+	if opts.File != "" && filepath.Base(argv0) != "postlogd" {
 		postlog, err := cfg.Get("postlog_service_name")
 		if err != nil {
 			return nil, err

@@ -1,4 +1,5 @@
 // The postlogd side of maillog_file: append lines received on the postlog socket.
+
 package maillog
 
 import (
@@ -34,6 +35,16 @@ func NewLogServer(file, prefixes string) (*LogServer, error) {
 		return nil, err
 	}
 	return &LogServer{sink: sink}, nil
+}
+
+// LogServerFromParams opens the log server for maillog_file and
+// maillog_file_prefixes as get (config.Config.Get) returns them.
+func LogServerFromParams(get func(name string) (string, error)) (*LogServer, error) {
+	var o Options
+	if err := o.ReadParams(get); err != nil {
+		return nil, err
+	}
+	return NewLogServer(o.File, o.FilePrefixes)
 }
 
 // Serve appends every datagram read from conn until conn is closed, which

@@ -19,7 +19,6 @@ var builtInCommands = map[string]string{
 	"proxymap":        "every program that reads tables",
 	"tlsmgr":          "smtpd and smtp",
 	"scache":          "smtp",
-	"postlogd":        "master",
 	"error":           "qmgr",
 	"discard":         "qmgr",
 }
@@ -45,9 +44,6 @@ var optionalCommands = map[string]bool{
 func skipReason(e *mastercf.Entry, daemonDir string) string {
 	command := filepath.Base(e.Command)
 	if where, ok := builtInCommands[command]; ok {
-		if command == "postlogd" {
-			return fmt.Sprintf("service %s: postlogd is built into master", e.Service)
-		}
 		return fmt.Sprintf("service %s: %s is built into %s; not started", e.Service, command, where)
 	}
 	if optionalCommands[command] {

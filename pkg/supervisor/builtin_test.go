@@ -15,7 +15,7 @@ func TestSkipReason(t *testing.T) {
 		{"rewrite unix - - y - - trivial-rewrite", "service rewrite: trivial-rewrite is built into cleanup and qmgr; not started"},
 		{"defer unix - - y - 0 bounce", "service defer: bounce is built into qmgr; not started"},
 		{"showq unix n - y - - showq", ""},
-		{"postlog unix-dgram n - n - 1 postlogd", "service postlog: postlogd is built into master"},
+		{"postlog unix-dgram n - n - 1 postlogd", ""},
 		{"maildrop unix - n n - - pipe flags=DRXhu user=vmail argv=/usr/bin/maildrop -d ${recipient}",
 			"service maildrop: pipe is not provided by Postern (no " + dir + "/pipe); not started"},
 		{"verify unix - - y - 1 verify", ""}, // present in daemon_directory: run it

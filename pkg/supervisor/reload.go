@@ -22,11 +22,12 @@ func (s *Supervisor) reload() {
 		s.log.Error("%v; configuration not reloaded", err)
 		return
 	}
-	// After `postfix logrotate` the reload line belongs in the new file.
-	reopenErr := s.reopenLog()
+	// After `postfix logrotate` the reload line belongs in the new file;
+	// postlogd opens it when it restarts.
+	reopenErr := s.log.Reopen()
 	s.log.Info("reload -- version %s, configuration %s", next.MailVersion, next.ConfigDir)
 	if reopenErr != nil {
-		s.log.Warning("%v", reopenErr)
+		s.log.Warning("reopen %s: %v", s.settings.MaillogFile, reopenErr)
 	}
 	s.keepInetSettings(&next, entries)
 	// Settings master reads only at start-up stay as they were.

@@ -15,8 +15,7 @@
 // status pipe, stops accepting and finishes its sessions, while master at
 // once watches the listener again and starts a successor for the next
 // client: there is never a moment when nobody accepts. Postfix daemons
-// whose job Postern does elsewhere (builtin.go) are never started;
-// postlogd runs inside master.
+// whose job Postern does elsewhere (builtin.go) are never started.
 //
 // Descriptors given to a daemon: fd 3 its listener, fd 4 the write end of
 // a pipe for its "ready\n" line, and fd 5 the read end of master's status
@@ -56,7 +55,6 @@ type Supervisor struct {
 	children map[int]*child
 	events   chan event
 	signals  chan os.Signal
-	logSrv   *logServer // postlogd inside master, or nil
 	status   *statusPipe
 }
 
@@ -191,11 +189,6 @@ func (s *Supervisor) addService(e *mastercf.Entry) (*service, error) {
 	svc := &service{entry: e}
 	if reason := skipReason(e, s.settings.DaemonDir); reason != "" {
 		svc.skipNote = reason
-		if e.Command == "postlogd" {
-			if err := s.startLogServer(e); err != nil {
-				s.log.Warning("service %s: %v", e.Service, err)
-			}
-		}
 		return svc, nil
 	}
 	eps, err := serviceEndpoints(e, s.settings)
@@ -355,7 +348,6 @@ func (s *Supervisor) shutdown(sig syscall.Signal) {
 			s.stopWatch(inst)
 		}
 	}
-	s.stopLogServer()
 	s.status.Close()
 	s.pidFile.Close()
 }
@@ -371,9 +363,6 @@ func (s *Supervisor) closeService(svc *service) {
 		if !isTCP(inst.ep) {
 			os.Remove(inst.ep.address)
 		}
-	}
-	if svc.skipNote != "" && svc.entry.Command == "postlogd" {
-		s.stopLogServer()
 	}
 }
 
