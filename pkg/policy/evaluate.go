@@ -111,10 +111,20 @@ func (c *Checker) checkSender(s *Session) Decision {
 // An unqualified "postmaster" is always accepted (RFC 5321 section 4.5.1),
 // before any restriction.
 func (c *Checker) CheckRecipient(s *Session) Decision {
+	return c.checkRecipient(s, "RCPT")
+}
+
+// CheckVrfy applies the RCPT TO restrictions to the address of VRFY
+// (s.Recipient), as Postfix does.
+func (c *Checker) CheckVrfy(s *Session) Decision {
+	return c.checkRecipient(s, "VRFY")
+}
+
+func (c *Checker) checkRecipient(s *Session, where string) Decision {
 	if s.Recipient.Domain == "" && strings.EqualFold(s.Recipient.Local, "postmaster") {
 		return Decision{Action: Permit}
 	}
-	s.where = "RCPT"
+	s.where = where
 	s.recipientValidated = false
 	if c.set.DelayReject {
 		for _, check := range []func(*Session) Decision{c.checkClient, c.checkHelo, c.checkSender} {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/ipc"
-	"github.com/postern/postern/pkg/policy"
 )
 
 // commandHandler runs one command and returns whether it succeeded (for
@@ -422,14 +421,11 @@ func (s *session) vrfy(arg string) (bool, error) {
 		s.reply(addr.ErrBadRecipient.Error())
 		return false, nil
 	}
-	d, err := s.srv.Policy.ValidateRecipient(path.Address)
-	if err != nil {
-		s.srv.Log.Warning("%s: VRFY check for %s: %v", s.namaddr(), path, err)
-	}
-	if reply := d.Reply(); reply != "" {
-		ps := *s.syncPolicy()
-		ps.Recipient = path.Address
-		s.srv.Log.Info("%s", policy.RejectLog("VRFY", &ps, reply))
+	ps := s.syncPolicy()
+	ps.Recipient = path.Address
+	reply := s.srv.Policy.CheckVrfy(ps).Reply()
+	ps.Recipient = s.firstRcpt
+	if reply != "" {
 		s.reply(reply)
 		return false, nil
 	}

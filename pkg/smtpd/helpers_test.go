@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/policy"
@@ -42,11 +41,13 @@ func (p relayPolicy) CheckRecipient(s *policy.Session) policy.Decision {
 	return d
 }
 
-func (relayPolicy) ValidateRecipient(a addr.Address) (policy.Decision, error) {
-	if a.Local == "nosuchuser" {
-		return policy.Decision{Action: policy.Reject, Code: 550, DSN: "5.1.1", Text: "<" + a.Internal() + ">: Recipient address rejected: User unknown in local recipient table"}, nil
+func (p relayPolicy) CheckVrfy(s *policy.Session) policy.Decision {
+	if s.Recipient.Local == "nosuchuser" {
+		d := policy.Decision{Action: policy.Reject, Code: 550, DSN: "5.1.1", Text: "<" + s.Recipient.Internal() + ">: Recipient address rejected: User unknown in local recipient table"}
+		p.log.Info("%s", policy.RejectLog("VRFY", s, d.Reply()))
+		return d
 	}
-	return policy.Decision{Action: policy.Dunno}, nil
+	return policy.Decision{}
 }
 
 // testSettings are Postfix's defaults with a host name for the tests.

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/anvil"
 	"github.com/postern/postern/pkg/dnsx"
 	"github.com/postern/postern/pkg/ipc"
@@ -33,8 +32,8 @@ type Policy interface {
 	CheckData(s *policy.Session) policy.Decision
 	CheckEndOfData(s *policy.Session) policy.Decision
 	CheckEtrn(s *policy.Session, domain string) policy.Decision
-	// ValidateRecipient checks that an address exists (for VRFY).
-	ValidateRecipient(rcpt addr.Address) (policy.Decision, error)
+	// CheckVrfy applies the RCPT TO restrictions to VRFY's address.
+	CheckVrfy(s *policy.Session) policy.Decision
 }
 
 // Server serves SMTP sessions. All fields but LookupName must be set.
