@@ -22,15 +22,18 @@ type saslDiffSession struct {
 }
 
 var saslDiffScript = []saslDiffSession{
+	// Few failures per session: Dovecot delays an address's requests
+	// more with each failure (auth penalty).
 	{"mechanisms and failures", true, []string{
 		"AUTH PLAIN " + b64("\x00alice\x00wrong"), // before EHLO
 		"EHLO client.example", "AUTH", "AUTH CRAM-MD5", "AUTH ANONYMOUS",
-		"AUTH PLAIN " + b64("\x00alice\x00wrong"), "AUTH PLAIN !!!",
-		"AUTH LOGIN", b64("alice"), b64("wrong"),
-		"AUTH LOGIN", "*",
-		"AUTH PLAIN", "not base64!",
-		"AUTH LOGIN " + b64("nosuchuser"), b64("x"),
-		"QUIT"}},
+		"AUTH PLAIN " + b64("\x00alice\x00wrong"), "AUTH PLAIN !!!", "QUIT"}},
+	{"LOGIN failures", true, []string{
+		"EHLO client.example", "AUTH LOGIN", b64("alice"), b64("wrong"),
+		"AUTH LOGIN", "*", "QUIT"}},
+	{"continued responses", true, []string{
+		"EHLO client.example", "AUTH PLAIN", "not base64!",
+		"AUTH LOGIN " + b64("nosuchuser"), b64("x"), "QUIT"}},
 	{"success and relay", true, []string{
 		"EHLO client.example", "MAIL FROM:<alice@test.example>", "RCPT TO:<friend@elsewhere.example>", "AUTH LOGIN", "RSET",
 		"AUTH PLAIN", b64("\x00alice\x00alice-secret"), "AUTH PLAIN " + b64("\x00alice\x00alice-secret"),
@@ -38,15 +41,25 @@ var saslDiffScript = []saslDiffSession{
 		"MAIL FROM:<alice@test.example> AUTH=alice@test.example", "RCPT TO:<friend@elsewhere.example>", "QUIT"}},
 	{"auth only after STARTTLS", false, []string{
 		"EHLO client.example", "AUTH PLAIN " + b64("\x00alice\x00alice-secret"), "STARTTLS",
-		"EHLO client.example", "AUTH LOGIN " + b64("bob"), b64("bob-secret"), "MAIL FROM:<bob@test.example>",
+		"EHLO client.example", "MAIL FROM:<bob@test.example>", "RCPT TO:<friend@elsewhere.example>", "RSET",
+		"AUTH LOGIN " + b64("bob"), b64("bob-secret"), "MAIL FROM:<bob@test.example>",
 		"RCPT TO:<friend@elsewhere.example>", "QUIT"}},
+	{"sender login mismatch", true, []string{
+		"EHLO client.example", "MAIL FROM:<alice@test.example>", "RCPT TO:<friend@elsewhere.example>", "RSET",
+		"AUTH PLAIN " + b64("\x00bob\x00bob-secret"), "MAIL FROM:<alice@test.example>", "RCPT TO:<friend@elsewhere.example>",
+		"RSET", "MAIL FROM:<bob@test.example>", "RCPT TO:<friend@elsewhere.example>", "QUIT"}},
 }
+
+// saslDiffLogins are the sender login settings of both servers.
+const saslDiffLogins = `smtpd_sender_login_maps = inline:{ alice@test.example=alice, bob@test.example=bob }
+smtpd_sender_restrictions = reject_sender_login_mismatch
+`
 
 // saslDiffReplies runs a session and returns "COMMAND -> REPLY" lines;
 // for EHLO only its AUTH lines are kept (the rest is compared elsewhere).
-func saslDiffReplies(t *testing.T, addr string, session saslDiffSession) []string {
+func saslDiffReplies(t *testing.T, addr, from string, session saslDiffSession) []string {
 	t.Helper()
-	d := dialSMTP(t, addr, outsideIP)
+	d := dialSMTP(t, addr, from)
 	out := []string{"banner -> " + d.readReply(t)[0]}
 	for _, cmd := range session.commands {
 		if cmd == "STARTTLS" {
@@ -71,18 +84,19 @@ func saslDiffReplies(t *testing.T, addr string, session saslDiffSession) []strin
 	return out
 }
 
-// saslLogLines picks smtpd's SASL warnings, without the prefix (time,
-// host, program and pid). The "client=..., sasl_username=" lines are not
+// saslLogLines picks smtpd's SASL warnings and reject lines, without the
+// prefix (time, host, program and pid). The "client=..., sasl_username=" lines are not
 // compared: Postfix logs them when the queue file is made at RCPT,
 // Postern at the end of the message (see pkg/smtpd's doc).
 func saslLogLines(log string) []string {
 	prefix := regexp.MustCompile(`^.*?smtpd\[\d+\]: `)
+	client := regexp.MustCompile(`\[127\.0\.\d+\.\d+\]`)
 	var out []string
 	for _, line := range strings.Split(log, "\n") {
-		if !strings.Contains(line, "smtpd[") || !strings.Contains(line, "SASL") {
+		if !strings.Contains(line, "smtpd[") || !(strings.Contains(line, "SASL") || strings.Contains(line, "NOQUEUE: reject:")) {
 			continue
 		}
-		out = append(out, prefix.ReplaceAllString(line, ""))
+		out = append(out, client.ReplaceAllString(prefix.ReplaceAllString(line, ""), "[CLIENT]"))
 	}
 	return out
 }
@@ -103,17 +117,20 @@ func TestDifferentialSASL(t *testing.T) {
 	}
 	pfSocket := filepath.Join(pfBase, "auth")
 	// No tarpit: the failures would slow the test down by seconds each.
-	ours := startSASLSmtpd(t, "smtpd_banner = $myhostname ESMTP\nsmtpd_peername_lookup = no\nsmtpd_soft_error_limit = 100\n", pfSocket)
+	ours := startSASLSmtpd(t, "smtpd_banner = $myhostname ESMTP\nsmtpd_peername_lookup = no\nsmtpd_soft_error_limit = 100\n"+saslDiffLogins, pfSocket)
 	realAddr, realPlain, realLog := startRealPostfixSASL(t, pf, pfBase, pfSocket)
 
-	for _, session := range saslDiffScript {
+	for i, session := range saslDiffScript {
 		t.Run(session.name, func(t *testing.T) {
 			ourAddr, theirAddr := ours.addr, realAddr
 			if session.plain {
 				ourAddr, theirAddr = ours.plainAddr, realPlain
 			}
-			want := saslDiffReplies(t, theirAddr, session)
-			got := saslDiffReplies(t, ourAddr, session)
+			// A client address of its own for each session and server:
+			// Dovecot delays requests from an address with recent
+			// failures (auth penalty), which would slow the test down.
+			want := saslDiffReplies(t, theirAddr, fmt.Sprintf("127.0.1.%d", 10+i), session)
+			got := saslDiffReplies(t, ourAddr, fmt.Sprintf("127.0.2.%d", 10+i), session)
 			if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
 				t.Errorf("replies differ (-real +ours):\n%s", d)
 			}
@@ -172,7 +189,7 @@ smtpd_sasl_type = dovecot
 smtpd_sasl_path = %s
 smtpd_tls_auth_only = yes
 smtpd_sasl_authenticated_header = yes
-`, spool, base, maillog, base, cert, key, socket))
+%s`, spool, base, maillog, base, cert, key, socket, saslDiffLogins))
 	harness.WriteFile(t, filepath.Join(etc, "master.cf"), fmt.Sprintf(`%s inet n - n - - smtpd
 %s inet n - n - - smtpd
   -o syslog_name=postfix/plain

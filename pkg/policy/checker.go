@@ -54,9 +54,10 @@ type Checker struct {
 	// no_unknown_recipient_checks: addresses are never validated.
 	noUnknownRecipients bool
 
-	rbl        rblSettings
-	services   *serviceSettings
-	validation recipientMaps
+	rbl          rblSettings
+	services     *serviceSettings
+	validation   recipientMaps
+	senderLogins senderLogins // smtpd_sender_login_maps
 }
 
 // settings are the policy parameters read by config.Fill.
@@ -212,6 +213,9 @@ func (c *Checker) readSettings(cfg *config.Config) error {
 		return err
 	}
 	if err := c.rbl.read(cfg, c.tables); err != nil {
+		return err
+	}
+	if err := c.senderLogins.read(cfg, c.tables, c.resolver); err != nil {
 		return err
 	}
 	if c.services, err = readServiceSettings(cfg); err != nil {

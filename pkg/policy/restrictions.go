@@ -151,6 +151,9 @@ func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 			return tempFailure(senderCtx.name)
 		}
 		return e.checkAccess(r.table, keys, senderCtx)
+	case "reject_sender_login_mismatch", "reject_authenticated_sender_login_mismatch",
+		"reject_known_sender_login_mismatch", "reject_unauthenticated_sender_login_mismatch":
+		return e.senderLoginMismatch(name)
 	case "reject_non_fqdn_sender":
 		if !sender {
 			return Decision{}

@@ -88,7 +88,17 @@ func (s *session) setStreams(c net.Conn) {
 // namaddr is "NAME[IP]" as Postfix logs the client.
 func (s *session) namaddr() string { return s.clientName + "[" + s.clientAddr + "]" }
 
-// protocol is the value of proto= and of the Received: header's "with".
+// logProtocol is the value of proto= in log lines: "SMTP" or "ESMTP",
+// whatever TLS or AUTH added, as Postfix logs it.
+func (s *session) logProtocol() string {
+	if !s.esmtp {
+		return "SMTP"
+	}
+	return "ESMTP"
+}
+
+// protocol is the Received: header's "with" (RFC 3848): ESMTP, ESMTPS,
+// ESMTPA or ESMTPSA.
 func (s *session) protocol() string {
 	switch {
 	case !s.esmtp:
@@ -176,7 +186,7 @@ func (s *session) run() {
 // rejectBareLFCommand answers a command line that ended in a bare <LF>
 // under smtpd_forbid_bare_newline = reject, and ends the session.
 func (s *session) rejectBareLFCommand() {
-	s.srv.Log.Info("NOQUEUE: reject: CONNECT from %s: bare <LF> received; proto=%s%s", s.namaddr(), s.protocol(), s.heloLog())
+	s.srv.Log.Info("NOQUEUE: reject: CONNECT from %s: bare <LF> received; proto=%s%s", s.namaddr(), s.logProtocol(), s.heloLog())
 	s.reply(s.bareLFReply())
 	s.flush()
 }
@@ -251,7 +261,7 @@ func (s *session) newPolicySession() *policy.Session {
 func (s *session) syncPolicy() *policy.Session {
 	ps := s.ps
 	ps.Helo = s.helo
-	ps.Protocol = s.protocol()
+	ps.Protocol = s.logProtocol()
 	ps.SASLMethod, ps.SASLUser, ps.SASLSender = s.sasl.method, s.sasl.username, s.tx.saslSender
 	ps.TLSProtocol, ps.TLSCipher = "", ""
 	if s.tlsInfo != "" {
