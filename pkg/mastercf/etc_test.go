@@ -31,6 +31,7 @@ func TestShippedMasterCF(t *testing.T) {
 		{"discard/unix", "discard", 0, 100, true},
 		{"local/unix", "local", 0, 100, false},
 		{"virtual/unix", "virtual", 0, 100, false},
+		{"anvil/unix", "anvil", 0, 1, true},
 	}
 	services := f.Services()
 	if len(services) != len(want) {
