@@ -12,15 +12,23 @@ import (
 
 // settings are the parameters anvil reads.
 type settings struct {
-	RateTimeUnit time.Duration `param:"anvil_rate_time_unit"`
+	RateTimeUnit     time.Duration `param:"anvil_rate_time_unit"`
+	StatusUpdateTime time.Duration `param:"anvil_status_update_time"`
 }
 
 func main() {
-	var table *anvil.Table
+	var (
+		table *anvil.Table
+		s     settings
+	)
+	logStatistics := func(ctx *daemon.Context) {
+		for _, line := range table.Statistics() {
+			ctx.Log.Info("%s", line)
+		}
+	}
 	daemon.Run(daemon.Spec{
 		Solitary: true,
 		Init: func(ctx *daemon.Context) error {
-			var s settings
 			if err := ctx.Config.Fill(&s); err != nil {
 				return err
 			}
@@ -31,8 +39,24 @@ func main() {
 			ctx.MaxUse, ctx.MaxProc = 0, 0
 			return nil
 		},
+		AfterDrop: func(ctx *daemon.Context) error {
+			go func() {
+				ticker := time.NewTicker(s.StatusUpdateTime)
+				defer ticker.Stop()
+				for {
+					select {
+					case <-ticker.C:
+						logStatistics(ctx)
+					case <-ctx.Done():
+						return
+					}
+				}
+			}()
+			return nil
+		},
 		Serve: func(ctx context.Context, conn net.Conn) {
 			table.Serve(ctx, conn)
 		},
+		Exit: logStatistics,
 	})
 }

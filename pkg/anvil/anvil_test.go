@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -157,5 +158,27 @@ func TestOpenReportsTheSystemError(t *testing.T) {
 	}
 	if !client.FirstFailure() || client.FirstFailure() {
 		t.Error("FirstFailure is not true exactly once")
+	}
+}
+
+func TestStatistics(t *testing.T) {
+	table, clock := newTestTable(time.Minute)
+	clock.t = time.Date(2026, 12, 7, 6, 0, 0, 0, time.Local)
+	table.Connect("smtp", "192.0.2.1")
+	table.Connect("smtp", "192.0.2.1")
+	table.Connect("smtp", "192.0.2.2")
+	table.Count(EventRcpt, "smtp", "192.0.2.2")
+	want := []string{
+		"statistics: max connection rate 2/60s for (smtp:192.0.2.1) at Dec  7 06:00:00",
+		"statistics: max connection count 2 for (smtp:192.0.2.1) at Dec  7 06:00:00",
+		"statistics: max recipient rate 1/60s for (smtp:192.0.2.2) at Dec  7 06:00:00",
+		"statistics: max cache size 2 at Dec  7 06:00:00",
+	}
+	got := table.Statistics()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("statistics:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if again := table.Statistics(); len(again) != 0 {
+		t.Errorf("statistics not reset: %q", again)
 	}
 }

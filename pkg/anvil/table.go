@@ -12,6 +12,7 @@
 package anvil
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -46,6 +47,7 @@ type Table struct {
 	mu        sync.Mutex
 	clients   map[string]*clientState
 	lastSweep time.Time
+	peaks     peaks
 }
 
 // NewTable returns an empty table counting rates per unit
@@ -66,6 +68,7 @@ func (t *Table) lookup(k string) *clientState {
 	if c == nil {
 		c = &clientState{windowStart: now}
 		t.clients[k] = c
+		t.peaks.cacheSize.update(len(t.clients), "", now)
 	}
 	if now.Sub(c.windowStart) > t.unit {
 		*c = clientState{count: c.count, windowStart: now}
@@ -95,6 +98,9 @@ func (t *Table) Connect(service, addr string) (count, rate int) {
 	c := t.lookup(key(service, addr))
 	c.count++
 	c.connections++
+	k := key(service, addr)
+	t.peaks.connectionRate.update(c.connections, k, t.now())
+	t.peaks.connectionCount.update(c.count, k, t.now())
 	return c.count, c.connections
 }
 
@@ -113,6 +119,7 @@ func (t *Table) Count(ev Event, service, addr string) int {
 	defer t.mu.Unlock()
 	c := t.lookup(key(service, addr))
 	c.events[ev]++
+	t.peaks.events[ev].update(c.events[ev], key(service, addr), t.now())
 	return c.events[ev]
 }
 
@@ -123,3 +130,57 @@ func (t *Table) Rate(ev Event, service, addr string) int {
 	defer t.mu.Unlock()
 	return t.lookup(key(service, addr)).events[ev]
 }
+
+// peak is the highest value of one statistic since it was last logged,
+// with its client and time.
+type peak struct {
+	value int
+	ident string
+	when  time.Time
+}
+
+func (p *peak) update(value int, ident string, when time.Time) {
+	if value > p.value {
+		*p = peak{value: value, ident: ident, when: when}
+	}
+}
+
+// peaks are the statistics anvil logs, as Postfix's does.
+type peaks struct {
+	connectionRate, connectionCount peak
+	events                          [numEvents]peak
+	cacheSize                       peak
+}
+
+// eventNames name the event rates in the statistics lines.
+var eventNames = [numEvents]string{"message", "recipient", "newtls", "auth"}
+
+// Statistics returns Postfix's "statistics: max ..." lines for the peaks
+// since the last call (none for a peak of zero) and starts afresh.
+func (t *Table) Statistics() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	unit := int(t.unit / time.Second)
+	var lines []string
+	rate := func(p peak, name string) {
+		if p.value > 0 {
+			lines = append(lines, fmt.Sprintf("statistics: max %s rate %d/%ds for (%s) at %s", name, p.value, unit, p.ident, stamp(p.when)))
+		}
+	}
+	rate(t.peaks.connectionRate, "connection")
+	if p := t.peaks.connectionCount; p.value > 0 {
+		lines = append(lines, fmt.Sprintf("statistics: max connection count %d for (%s) at %s", p.value, p.ident, stamp(p.when)))
+	}
+	for ev, name := range eventNames {
+		rate(t.peaks.events[ev], name)
+	}
+	if p := t.peaks.cacheSize; p.value > 0 {
+		lines = append(lines, fmt.Sprintf("statistics: max cache size %d at %s", p.value, stamp(p.when)))
+	}
+	t.peaks = peaks{}
+	return lines
+}
+
+// stamp is the time as Postfix's statistics show it (ctime without the
+// weekday and year: "Dec  7 06:00:00").
+func stamp(t time.Time) string { return t.Format("Jan _2 15:04:05") }

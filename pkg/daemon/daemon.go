@@ -67,6 +67,10 @@ type Spec struct {
 	// apply.
 	Datagram func(ctx context.Context, conn net.PacketConn) error
 
+	// Exit, when set, runs once serving has ended, just before the
+	// process exits (anvil logs its statistics there).
+	Exit func(*Context)
+
 	// Solitary says the service must run with a process limit of 1, as
 	// Postfix's qmgr requires.
 	Solitary bool

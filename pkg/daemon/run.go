@@ -61,6 +61,9 @@ func Run(spec Spec) {
 		code = newServer(d, spec, d.endpoint.stream).run(signals)
 	}
 	stopProfile()
+	if spec.Exit != nil {
+		spec.Exit(d.Context)
+	}
 	os.Exit(code)
 }
 
