@@ -45,6 +45,9 @@ func (a *Agent) Deliver(ctx context.Context, req *ipc.DeliveryRequest) *ipc.Deli
 			return queue.OpenContent(path, req.DataOffset)
 		},
 	}
+	if a.Client.cfg.SendXForward {
+		msg.XForward = a.xforward(req)
+	}
 	results := a.Client.Deliver(ctx, req.Nexthop, msg, started)
 	delays := agent.RequestDelays(req, started, time.Now())
 	line := agent.DeliveryLine
@@ -55,4 +58,18 @@ func (a *Agent) Deliver(ctx context.Context, req *ipc.DeliveryRequest) *ipc.Deli
 		a.Log.Info("%s", line(req.QueueID, req.Recipients[i], r, delays))
 	}
 	return &ipc.DeliveryResult{Recipients: results}
+}
+
+// xforward reads the original client from the queue file; nil when it
+// cannot be read (the delivery goes on without XFORWARD).
+func (a *Agent) xforward(req *ipc.DeliveryRequest) *XForward {
+	m, err := a.Layout.Load(req.Queue, req.QueueID, nil)
+	if err != nil {
+		a.Log.Warning("%s: %v", req.QueueID, err)
+		return nil
+	}
+	attr := func(name string) string { v, _ := m.Attr(name); return v }
+	return &XForward{Name: attr(queue.AttrClientName), Addr: attr(queue.AttrClientAddr), Port: attr("client_port"),
+		Proto: attr(queue.AttrProtocol), Helo: attr(queue.AttrHelo), Ident: req.QueueID,
+		Local: attr("rewrite_context") == "local"}
 }

@@ -23,6 +23,8 @@ type Config struct {
 	// per recipient after DATA, "unix:path" and "inet:host:port" next
 	// hops, and no MX lookups.
 	LMTP bool
+	// SendXForward is smtp_send_xforward_command (lmtp_...).
+	SendXForward bool
 	// MyHostname is myhostname; HeloName is smtp_helo_name.
 	MyHostname, HeloName string
 	// OwnAddrs are this host's addresses, for loop detection.
@@ -97,6 +99,9 @@ type Message struct {
 	// Open returns the message content with LF line ends, afresh for
 	// each attempt.
 	Open func() (io.ReadCloser, error)
+	// XForward is the original client, sent with XFORWARD when
+	// SendXForward is on and the server offers it; nil for none.
+	XForward *XForward
 }
 
 // Client delivers messages.

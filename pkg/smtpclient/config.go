@@ -77,6 +77,9 @@ func configFromMainCF(cfg *config.Config, protocol string) (Config, func(), erro
 	if c.DataTimeout, err = cfg.Duration(p("_data_done_timeout"), 's'); err != nil {
 		return Config{}, nil, err
 	}
+	if c.SendXForward, err = cfg.Bool(p("_send_xforward_command")); err != nil {
+		return Config{}, nil, err
+	}
 	if c.Reuse, err = cfg.Bool(p("_connection_cache_on_demand")); err != nil {
 		return Config{}, nil, err
 	}

@@ -13,6 +13,9 @@ import (
 // settles them. An error is a *sessionError: the connection broke.
 func (s *session) transaction() (verdict, error) {
 	msg := s.msg
+	if ok, err := s.xforward(); !ok || err != nil {
+		return verdict{}, err
+	}
 	_, pipelined := s.ext["PIPELINING"]
 	_, dsn := s.ext["DSN"]
 

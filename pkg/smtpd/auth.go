@@ -191,7 +191,7 @@ func (s *session) clientLog() string {
 	if s.tx.saslSender != "" {
 		line += ", sasl_sender=" + s.tx.saslSender
 	}
-	return line
+	return line + s.xforwardLog()
 }
 
 // localIP is the server address the client connected to, for Dovecot's lip=.

@@ -35,6 +35,7 @@ func init() {
 		"VRFY":     (*session).vrfy,
 		"ETRN":     (*session).etrn,
 		"QUIT":     (*session).quit,
+		"XFORWARD": (*session).xforwardCmd,
 	}
 }
 
@@ -188,6 +189,7 @@ func (s *session) ehloKeywords() []string {
 		k = append(k, "STARTTLS")
 	}
 	k = append(k, s.authKeywords()...)
+	k = append(k, s.xforwardKeyword()...)
 	k = append(k, "ENHANCEDSTATUSCODES", "8BITMIME", "DSN")
 	if s.set.SMTPUTF8Enable {
 		k = append(k, "SMTPUTF8")
@@ -471,6 +473,7 @@ func (s *session) quit(string) (bool, error) {
 func (s *session) resetTransaction() {
 	s.abortTransaction()
 	s.tx = transaction{}
+	s.xfwd = xforward{}
 	s.firstRcpt = addr.Address{}
 	if s.ps != nil {
 		s.ps.ResetTransaction()

@@ -56,6 +56,11 @@ func (s *session) submission() *ipc.CleanupSubmission {
 	if !s.tx.sender.Null {
 		sub.Sender = s.tx.sender.Address.Internal()
 	}
+	if x := s.xfwd; x.set {
+		// The filter's re-injection keeps the original client.
+		sub.ClientName, sub.ClientAddress, sub.ClientPort = orDefault(x.name, "unknown"), x.addr, x.port
+		sub.HeloName, sub.Protocol = x.helo, orDefault(x.proto, sub.Protocol)
+	}
 	switch s.tx.params.Ret {
 	case "FULL":
 		sub.DSNRet = ipc.DSNRetFull

@@ -48,7 +48,10 @@ type session struct {
 	budget ioBudget       // time left for I/O (smtpd_timeout and deadlines)
 	anvil  *anvil.Session // nil: the client is not counted
 
-	helo    string
+	helo string
+	// xfwd is what an authorized client sent with XFORWARD for the next
+	// transaction.
+	xfwd    xforward
 	esmtp   bool
 	tlsInfo string // "" before STARTTLS
 	errors  int

@@ -85,6 +85,8 @@ type Settings struct {
 	ContentFilter string
 	// Milters is smtpd_milters, passed to cleanup with each message.
 	Milters string
+	// XForwardHosts is smtpd_authorized_xforward_hosts; nil for none.
+	XForwardHosts *match.NetworkList
 	// CleanupFlags are the optional cleanup processing requested for each
 	// message, after receive_override_options.
 	CleanupFlags ipc.CleanupFlags
@@ -199,6 +201,15 @@ func LoadSettings(cfg *config.Config) (*Settings, error) {
 	// smtpd's milters inspect the message in cleanup; without any (or
 	// with no_milters) cleanup must not apply non_smtpd_milters either.
 	s.CleanupFlags = override.CleanupFlags()
+	xforwardHosts, err := cfg.List("smtpd_authorized_xforward_hosts")
+	if err != nil {
+		return nil, err
+	}
+	if len(xforwardHosts) > 0 {
+		if s.XForwardHosts, err = match.NewNetworkList("smtpd_authorized_xforward_hosts", xforwardHosts, match.Options{}); err != nil {
+			return nil, err
+		}
+	}
 	if s.Milters, err = cfg.Get("smtpd_milters"); err != nil {
 		return nil, err
 	}
