@@ -13,10 +13,17 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/privs"
 	"github.com/postern/postern/pkg/supervisor"
 )
 
 func main() {
+	// Nothing master's own parent left open reaches a daemon or, through
+	// one, a user's command.
+	if err := privs.CloseOnExecFrom(3); err != nil {
+		fmt.Fprintf(os.Stderr, "master: fatal: %v\n", err)
+		os.Exit(1)
+	}
 	opts, err := supervisor.ParseMasterArgs(os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "master: fatal: %v\n", err)

@@ -45,6 +45,7 @@ func Run(spec Spec) {
 		fmt.Fprintf(os.Stderr, "%s: fatal: %v\n", filepath.Base(os.Args[0]), err)
 		os.Exit(1)
 	}
+
 	d, err := startUp(spec, os.Args, boot)
 	if err != nil {
 		logger := boot
@@ -52,6 +53,12 @@ func Run(spec Spec) {
 			logger = d.Log
 		}
 		logger.Fatal("%v", err)
+	}
+	// Start-up (which may re-execute the program) is over: the
+	// descriptors master passed (listener, status) stay usable here but
+	// are not inherited by the commands and helpers this daemon runs.
+	if err := privs.CloseOnExecFrom(3); err != nil {
+		d.Log.Fatal("%v", err)
 	}
 	stopProfile := profile.Start(d.Program, d.Log.Warning)
 	var code int

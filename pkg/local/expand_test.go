@@ -269,3 +269,22 @@ func TestMailboxCommandNoExpansion(t *testing.T) {
 		t.Errorf("command environment %q, want %q", got, want)
 	}
 }
+
+// TestLuserRelayIsOneAddress: luser_relay is one address, never an alias
+// list: an unknown local part with a command in it, substituted for
+// $user, is forwarded as an address and runs nothing.
+func TestLuserRelayIsOneAddress(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "ran")
+	f := newFixture(t, nil, map[string]string{"luser_relay": "$user@relay.example"})
+	rcpt := `"|touch ` + marker + `, carol"@example.test`
+	r := f.deliver(testContent, rcpt)[0]
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("luser_relay ran a command from the recipient address")
+	}
+	if r.Status != ipc.StatusSent || len(f.submitted) != 1 || len(f.submitted[0].recipients) != 1 {
+		t.Fatalf("result %+v, submitted %+v; want one forwarded address", r, f.submitted)
+	}
+	if got := f.submitted[0].recipients[0]; !strings.HasSuffix(got, "@relay.example") || !strings.Contains(got, "touch") {
+		t.Errorf("forwarded to %q", got)
+	}
+}
