@@ -16,6 +16,12 @@ import (
 
 // testDNS starts the private DNS server with the zone the tests share.
 func testDNS(t *testing.T) *dnsx.Resolver {
+	r, _ := testDNSServer(t)
+	return r
+}
+
+// testDNSServer is testDNS that also returns the server.
+func testDNSServer(t *testing.T) (*dnsx.Resolver, *dnstest.Server) {
 	t.Helper()
 	srv := dnstest.Start(t,
 		// DNSBL: 192.0.2.1 listed twice with a reason, 192.0.2.2 with
@@ -45,8 +51,7 @@ func testDNS(t *testing.T) *dnsx.Resolver {
 	)
 	srv.FailName("broken.example")
 	srv.FailName("4.2.0.192.bl.test")
-	r := dnsx.New([]string{srv.Addr})
-	return r
+	return dnsx.New([]string{srv.Addr}), srv
 }
 
 func TestDNSBL(t *testing.T) {
@@ -85,6 +90,24 @@ func TestDNSBL(t *testing.T) {
 	s = &Session{ClientAddr: "192.0.2.1", Protocol: "ESMTP", Mail: true}
 	if got := rcpt(c3, s, "a@relay.example"); got != "550 5.7.9 192.0.2.1 via bl.test: listed for spam / see https://bl.test/192.0.2.1 (192.0.2.1)" {
 		t.Errorf("rbl_reply_maps = %q", got)
+	}
+}
+
+func TestDNSBLCachedPerSession(t *testing.T) {
+	dns, srv := testDNSServer(t)
+	c, _, _ := testCheckerWith(t, relayOnly+"smtpd_client_restrictions = reject_rbl_client bl.test\n", nil, Options{DNS: dns})
+	s := &Session{ClientAddr: "192.0.2.3", Protocol: "ESMTP", Mail: true}
+	want := "554 5.7.1 Service unavailable; Client host [192.0.2.3] blocked using bl.test"
+	if got := rcpt(c, s, "a@relay.example"); got != want {
+		t.Fatalf("first RCPT = %q", got)
+	}
+	srv.FailName("3.2.0.192.bl.test")
+	if got := rcpt(c, s, "b@relay.example"); got != want {
+		t.Errorf("second RCPT of the session = %q, want the cached answer", got)
+	}
+	s = &Session{ClientAddr: "192.0.2.3", Protocol: "ESMTP", Mail: true}
+	if got := rcpt(c, s, "a@relay.example"); got != "" {
+		t.Errorf("new session with the list failing = %q", got)
 	}
 }
 

@@ -49,6 +49,20 @@ type dnsxlResult struct {
 // rblTXTLimit bounds the TXT text, as Postfix's RBL_TXT_LIMIT.
 const rblTXTLimit = 500
 
+// findDNSXL answers from the session's cache, or asks the DNS.
+func (e *evaluation) findDNSXL(prefix, spec string) dnsxlResult {
+	key := prefix + "." + spec
+	if res, ok := e.s.dnsxl[key]; ok {
+		return res
+	}
+	res := e.c.findDNSXL(prefix, spec)
+	if e.s.dnsxl == nil {
+		e.s.dnsxl = map[string]dnsxlResult{}
+	}
+	e.s.dnsxl[key] = res
+	return res
+}
+
 // findDNSXL queries "prefix.domain" (the domain without its "=filter")
 // and applies the filter to the A records.
 func (c *Checker) findDNSXL(prefix, spec string) dnsxlResult {
@@ -184,7 +198,7 @@ func (e *evaluation) rblClient(spec string, allow bool) Decision {
 	if !ok {
 		return Decision{}
 	}
-	res := e.c.findDNSXL(prefix, spec)
+	res := e.findDNSXL(prefix, spec)
 	return e.dnsxlDecision(res, spec, s.ClientAddr, classClient, allow)
 }
 
@@ -209,7 +223,7 @@ func (e *evaluation) rhsbl(spec, what, class string, allow bool) Decision {
 	if allDigits(last) || !validASCIIHostname(domain) {
 		return Decision{}
 	}
-	res := e.c.findDNSXL(domain, spec)
+	res := e.findDNSXL(domain, spec)
 	return e.dnsxlDecision(res, spec, what, class, allow)
 }
 

@@ -132,7 +132,8 @@ type Session struct {
 	deferIfReject                       deferral
 	warnIfReject, recursion             int
 	recipientValidated, senderValidated bool
-	policyCache                         map[string]string
+	// dnsxl keeps the DNS list answers of the session by query.
+	dnsxl map[string]dnsxlResult
 }
 
 // deferral is a pending defer_if_permit or defer_if_reject reply.
