@@ -77,6 +77,7 @@ pickup            unix  n       -       n       60      1       pickup
 cleanup           unix  n       -       n       -       0       cleanup
 qmgr              unix  n       -       n       300     1       qmgr
 virtual           unix  -       n       n       -       -       virtual
+anvil             unix  -       -       n       -       1       anvil
 postlog           unix-dgram n  -       n       -       1       postlogd
 MASTERCF
 	echo "run-sandbox: wrote $etc/main.cf and $etc/master.cf"
