@@ -399,8 +399,9 @@ func TestDoorDifferentialLimits(t *testing.T) {
 	})
 	ours := newDoor(t, "", smtpDiffMainCF("/nonexistent")+doorLimitsExtraCF)
 
-	run := func(addr string) []string {
+	run := func(addr string, log func() string) []string {
 		t.Helper()
+		disconnects := strings.Count(log(), "disconnect from")
 		in := &doorRun{masterRun: ours.masterRun, addr: addr} // only dial is used
 		var out []string
 		a, b := in.dial(), in.dial()
@@ -410,6 +411,13 @@ func TestDoorDifferentialLimits(t *testing.T) {
 		out = append(out, fmt.Sprintf("C: %s (%v)", third, err))
 		for _, conn := range []*smtpClient{a, b, c} {
 			conn.conn.Close()
+		}
+		// The next session must not overlap those three.
+		for deadline := time.Now().Add(5 * time.Second); strings.Count(log(), "disconnect from") < disconnects+3; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the three sessions did not end:\n%s", addr, log())
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 		d := in.dial()
 		if banner, err := d.tryReply(5 * time.Second); err != nil {
@@ -431,7 +439,8 @@ func TestDoorDifferentialLimits(t *testing.T) {
 		}
 		return out
 	}
-	want, got := run(realAddr), run(ours.addr)
+	realLogText := func() string { data, _ := os.ReadFile(realLog); return string(data) }
+	want, got := run(realAddr, realLogText), run(ours.addr, ours.log)
 	if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
 		t.Errorf("replies differ (-real +ours):\n%s", d)
 	}

@@ -70,7 +70,7 @@ func TestSandboxDeliversToMaildir(t *testing.T) {
 	if err := os.Mkdir(binDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"postfix", "master", "smtpd", "cleanup", "qmgr", "pickup", "virtual"} {
+	for _, name := range []string{"postfix", "master", "smtpd", "cleanup", "qmgr", "pickup", "virtual", "anvil", "postlogd"} {
 		if err := os.Symlink(harness.Bin(t, name), filepath.Join(binDir, name)); err != nil {
 			t.Fatal(err)
 		}
