@@ -44,14 +44,19 @@ var saslDiffScript = []saslDiffSession{
 		"EHLO client.example", "MAIL FROM:<bob@test.example>", "RCPT TO:<friend@elsewhere.example>", "RSET",
 		"AUTH LOGIN " + b64("bob"), b64("bob-secret"), "MAIL FROM:<bob@test.example>",
 		"RCPT TO:<friend@elsewhere.example>", "QUIT"}},
+	{"AUTH rate limit", true, append(append([]string{"EHLO client.example"},
+		strings.Split(strings.Repeat("AUTH CRAM-MD5,", 7), ",")[:7]...),
+		"AUTH PLAIN "+b64("\x00alice\x00alice-secret"), "QUIT")},
 	{"sender login mismatch", true, []string{
 		"EHLO client.example", "MAIL FROM:<alice@test.example>", "RCPT TO:<friend@elsewhere.example>", "RSET",
 		"AUTH PLAIN " + b64("\x00bob\x00bob-secret"), "MAIL FROM:<alice@test.example>", "RCPT TO:<friend@elsewhere.example>",
 		"RSET", "MAIL FROM:<bob@test.example>", "RCPT TO:<friend@elsewhere.example>", "QUIT"}},
 }
 
-// saslDiffLogins are the sender login settings of both servers.
-const saslDiffLogins = `smtpd_sender_login_maps = inline:{ alice@test.example=alice, bob@test.example=bob }
+// saslDiffLogins are the sender login and AUTH rate settings of both
+// servers.
+const saslDiffLogins = `smtpd_client_auth_rate_limit = 6
+smtpd_sender_login_maps = inline:{ alice@test.example=alice, bob@test.example=bob }
 smtpd_sender_restrictions = reject_sender_login_mismatch
 `
 
@@ -79,7 +84,7 @@ func saslDiffReplies(t *testing.T, addr, from string, session saslDiffSession) [
 			out = append(out, cmd+" -> "+strings.Join(auth, " | "))
 			continue
 		}
-		out = append(out, cmd+" -> "+strings.Join(reply, " | "))
+		out = append(out, cmd+" -> "+strings.ReplaceAll(strings.Join(reply, " | "), from, "CLIENT"))
 	}
 	return out
 }

@@ -106,9 +106,10 @@ func startSASLSmtpd(t *testing.T, extraMainCF string, extraSockets ...string) *s
   -o syslog_name=postfix/plain
   -o smtpd_tls_auth_only=no
 cleanup unix n - n - 0 cleanup
+anvil unix - - n - 1 anvil
 postlog unix-dgram n - n - 1 postlogd
 `, addr, plainAddr)})
-	for _, name := range []string{"smtpd", "cleanup"} {
+	for _, name := range []string{"smtpd", "cleanup", "anvil"} {
 		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
 			t.Fatal(err)
 		}
