@@ -248,13 +248,13 @@ if wanted sessions; then
 	for c in 1 20 100 500; do
 		n=$SCALE_N
 		[ "$c" = 1 ] && n=$((SCALE_N / 4))
-		abba "relay-4k-c$c" -n "$n" -c "$c" -size 4096 -drain-queue @SPOOL@
+		abba "sessions-4k-c$c" -n "$n" -c "$c" -size 4096 -drain-queue @SPOOL@
 	done
 fi
 if wanted sizes; then
-	abba relay-1k-c20 -n "$SCALE_N" -c 20 -size 1024 -drain-queue @SPOOL@
-	abba relay-100k-c20 -n "$((SCALE_N / 2))" -c 20 -size 102400 -drain-queue @SPOOL@
-	abba relay-5m-c20 -n "$BIG_N" -c 20 -size 5242880 -drain-queue @SPOOL@
+	abba size-1k-c20 -n "$SCALE_N" -c 20 -size 1024 -drain-queue @SPOOL@
+	abba size-100k-c20 -n "$((SCALE_N / 2))" -c 20 -size 102400 -drain-queue @SPOOL@
+	abba size-5m-c20 -n "$BIG_N" -c 20 -size 5242880 -drain-queue @SPOOL@
 fi
 if wanted fsync; then
 	for system in postern postfix; do
@@ -285,6 +285,7 @@ END {
 	printf "|%s|%s|%s|%s|\n", "--------------------------------", "----------:", "----------:", "--------:"
 	for (i = 1; i <= nk; i++) {
 		k = order[i]
+		if (printed[k]++) continue
 		a = cnt[k, "postern"] ? sum[k, "postern"] / cnt[k, "postern"] : 0
 		b = cnt[k, "postfix"] ? sum[k, "postfix"] / cnt[k, "postfix"] : 0
 		printf "| %-30s | %9.2f | %9.2f | %7s |\n", k, a, b, (b > 0 ? sprintf("%.2f", a / b) : "-")
