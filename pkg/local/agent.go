@@ -78,6 +78,9 @@ func (a *Agent) DeliverContent(ctx context.Context, req *ipc.DeliveryRequest, op
 			line = agent.VerifyLine
 		}
 		for _, o := range outcomes {
+			if o.passed {
+				continue
+			}
 			o.res.Relay = "local"
 			logged := ipc.Recipient{Address: o.to, OriginalRecipient: orig}
 			if o.to == rcpt.Address {

@@ -20,6 +20,16 @@ import (
 // else to mail_spool_directory/USER.
 func (d *delivery) mailbox(addr string, u *User, sender string) {
 	s := d.agent.Settings
+	transport, err := transportFor(s.MailboxTransportMaps, s.MailboxTransport, u.Name)
+	if err != nil {
+		d.agent.Log.Warning("%s: %v", d.req.QueueID, err)
+		d.add(addr, deferred("4.3.0", "mailbox_transport_maps lookup failure"))
+		return
+	}
+	if transport != "" {
+		d.pass(addr, transport)
+		return
+	}
 	cmd, err := d.mailboxCommandFor(u)
 	if err != nil {
 		d.agent.Log.Warning("%s: %v", d.req.QueueID, err)

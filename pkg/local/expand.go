@@ -21,6 +21,9 @@ const maxDepth = 100
 type outcome struct {
 	to  string // the address logged as to=
 	res ipc.RecipientResult
+	// passed is true for a delivery handed to another transport, which
+	// logged it.
+	passed bool
 }
 
 // delivery is the work for one recipient of a request.
@@ -260,6 +263,16 @@ func (d *delivery) withoutRoot(to string, u *User) (*User, bool) {
 // luser_relay when set, else a bounce.
 func (d *delivery) unknownUser(addr, name, sender string, depth int, seen visited, vars map[string]string) {
 	s := d.agent.Settings
+	fallback, err := transportFor(s.FallbackTransportMaps, s.FallbackTransport, addr)
+	if err != nil {
+		d.agent.Log.Warning("%s: %v", d.req.QueueID, err)
+		d.add(addr, deferred("4.3.0", "fallback_transport_maps lookup failure"))
+		return
+	}
+	if fallback != "" {
+		d.pass(addr, fallback)
+		return
+	}
 	if s.LuserRelay == "" {
 		d.add(addr, bounced("5.1.1", fmt.Sprintf("unknown user: %q", name)))
 		return

@@ -37,6 +37,13 @@ type Settings struct {
 	// MailboxCommandMaps is mailbox_command_maps: a per-user
 	// mailbox_command.
 	MailboxCommandMaps []maps.Table
+	// MailboxTransport and MailboxTransportMaps (by user name) hand
+	// mailbox delivery to another transport; FallbackTransport and
+	// FallbackTransportMaps (by address) do so for unknown users.
+	MailboxTransport      string
+	MailboxTransportMaps  []maps.Table
+	FallbackTransport     string
+	FallbackTransportMaps []maps.Table
 	// CommandExpansionFilter is command_expansion_filter: the bytes
 	// allowed in command environment values (others become '_').
 	CommandExpansionFilter string
@@ -126,6 +133,28 @@ func SettingsFromConfig(cfg *config.Config, warn func(string)) (*Settings, error
 	if strings.HasPrefix(s.HomeMailbox, "/") {
 		return nil, fmt.Errorf("home_mailbox: do not specify absolute pathname: %s", s.HomeMailbox)
 	}
+	get("mailbox_transport", &s.MailboxTransport)
+	get("fallback_transport", &s.FallbackTransport)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		name string
+		dst  *[]maps.Table
+	}{{"mailbox_transport_maps", &s.MailboxTransportMaps}, {"fallback_transport_maps", &s.FallbackTransportMaps}} {
+		specs, err := cfg.List(p.name)
+		if err != nil {
+			return nil, err
+		}
+		for _, spec := range specs {
+			t, err := maps.Open(spec, maps.Options{})
+			if err != nil {
+				warn(fmt.Sprintf("%s is unavailable. %v", spec, err))
+				t = unavailableTable{spec: spec, err: err}
+			}
+			*p.dst = append(*p.dst, t)
+		}
+	}
 	cmdSpecs, err := cfg.List("mailbox_command_maps")
 	if err != nil {
 		return nil, err
@@ -161,10 +190,12 @@ func SettingsFromConfig(cfg *config.Config, warn func(string)) (*Settings, error
 
 // Close releases the alias tables.
 func (s *Settings) Close() {
-	for _, t := range append(s.AliasMaps, s.MailboxCommandMaps...) {
-		t.Close()
+	for _, list := range [][]maps.Table{s.AliasMaps, s.MailboxCommandMaps, s.MailboxTransportMaps, s.FallbackTransportMaps} {
+		for _, t := range list {
+			t.Close()
+		}
 	}
-	s.AliasMaps, s.MailboxCommandMaps = nil, nil
+	s.AliasMaps, s.MailboxCommandMaps, s.MailboxTransportMaps, s.FallbackTransportMaps = nil, nil, nil, nil
 }
 
 // isLocalDomain reports whether domain is one this agent delivers for:
