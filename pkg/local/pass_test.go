@@ -54,7 +54,11 @@ func fakeTransport(t *testing.T, name string) func() []*ipc.DeliveryRequest {
 			})
 		}
 	}()
-	return func() []*ipc.DeliveryRequest { mu.Lock(); defer mu.Unlock(); return append([]*ipc.DeliveryRequest(nil), reqs...) }
+	return func() []*ipc.DeliveryRequest {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]*ipc.DeliveryRequest(nil), reqs...)
+	}
 }
 
 func TestMailboxAndFallbackTransport(t *testing.T) {
