@@ -113,9 +113,9 @@ func startPostgrey(t *testing.T) string {
 		if err := os.Chown(dir, uid, gid); err != nil {
 			t.Fatal(err)
 		}
-		for _, d := range []string{filepath.Dir(dir), filepath.Dir(filepath.Dir(dir))} {
-			os.Chmod(d, 0o755)
-		}
+		// t.TempDir's parent; the system's temporary directory above it
+		// is reachable already and must keep its mode (1777).
+		os.Chmod(filepath.Dir(dir), 0o755)
 		group, err := user.LookupGroupId(nobody.Gid)
 		if err != nil {
 			t.Fatal(err)

@@ -229,7 +229,9 @@ func TestDeliverRunsAsUser(t *testing.T) {
 	if err := os.Chmod(a.Attrs.Argv[0], 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for d := filepath.Dir(a.Attrs.Argv[0]); d != "/"; d = filepath.Dir(d) {
+	// Up to the system's temporary directory, which is reachable already
+	// and must keep its mode (1777).
+	for d := filepath.Dir(a.Attrs.Argv[0]); d != "/" && d != filepath.Clean(os.TempDir()); d = filepath.Dir(d) {
 		os.Chmod(d, 0o755)
 	}
 	a.SwitchUser = true
