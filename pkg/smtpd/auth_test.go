@@ -236,17 +236,17 @@ func TestWrapperMode(t *testing.T) {
 
 func TestLoadSASLSettings(t *testing.T) {
 	dir := t.TempDir()
-	set, err := LoadSettings(loadConfig(t, dir, ""))
+	set, err := FromConfig(loadConfig(t, dir, ""))
 	if err != nil || set.SASL != nil {
 		t.Fatalf("default: %+v, %v", set.SASL, err)
 	}
-	if _, err := LoadSettings(loadConfig(t, dir, "smtpd_sasl_auth_enable = yes\n")); err == nil || err.Error() != "unsupported SASL server implementation: cyrus" {
+	if _, err := FromConfig(loadConfig(t, dir, "smtpd_sasl_auth_enable = yes\n")); err == nil || err.Error() != "unsupported SASL server implementation: cyrus" {
 		t.Errorf("cyrus: %v", err)
 	}
-	if _, err := LoadSettings(loadConfig(t, dir, "smtpd_sasl_auth_enable = yes\nsmtpd_sasl_type = dovecot\nsmtpd_sasl_security_options = noanonymous, sometimes\n")); err == nil || !strings.Contains(err.Error(), `unknown SASL security option: "sometimes"`) {
+	if _, err := FromConfig(loadConfig(t, dir, "smtpd_sasl_auth_enable = yes\nsmtpd_sasl_type = dovecot\nsmtpd_sasl_security_options = noanonymous, sometimes\n")); err == nil || !strings.Contains(err.Error(), `unknown SASL security option: "sometimes"`) {
 		t.Errorf("bad option: %v", err)
 	}
-	set, err = LoadSettings(loadConfig(t, dir, `smtpd_sasl_auth_enable = yes
+	set, err = FromConfig(loadConfig(t, dir, `smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = private/auth
 smtpd_sasl_security_options = noanonymous, noplaintext

@@ -20,7 +20,7 @@ const CleanupService = "public/cleanup"
 // recipient policy, and a cleanup client dialing cleanupPath. The function
 // it also returns releases the tables.
 func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, func() error, error) {
-	set, err := LoadSettings(cfg)
+	set, err := FromConfig(cfg)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -66,10 +66,10 @@ func loadConfig(t *testing.T, dir, mainCF string) *config.Config {
 	return cfg
 }
 
-func TestLoadSettings(t *testing.T) {
+func TestFromConfig(t *testing.T) {
 	dir := t.TempDir()
 	cfg := loadConfig(t, dir, "myhostname = mx.test.example\nmail_name = Postern\nsmtpd_timeout = 30\nmessage_size_limit = 5000\n")
-	set, err := LoadSettings(cfg)
+	set, err := FromConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,20 +82,20 @@ func TestLoadSettings(t *testing.T) {
 	}
 
 	cfg = loadConfig(t, dir, "smtpd_forbid_bare_newline = no\n")
-	if set, err := LoadSettings(cfg); err != nil || set.BareNewline != BareNewlineAllow {
+	if set, err := FromConfig(cfg); err != nil || set.BareNewline != BareNewlineAllow {
 		t.Errorf("explicit no: %v", err)
 	}
 	cfg = loadConfig(t, dir, "smtpd_tls_security_level = may\n")
-	if _, err := LoadSettings(cfg); err == nil || !strings.Contains(err.Error(), "needs smtpd_tls_cert_file") {
+	if _, err := FromConfig(cfg); err == nil || !strings.Contains(err.Error(), "needs smtpd_tls_cert_file") {
 		t.Errorf("TLS without a certificate: %v", err)
 	}
 	cfg = loadConfig(t, dir, "smtpd_tls_security_level = sometimes\n")
-	if _, err := LoadSettings(cfg); err == nil || err.Error() != `invalid smtpd_tls_security_level value: "sometimes"` {
+	if _, err := FromConfig(cfg); err == nil || err.Error() != `invalid smtpd_tls_security_level value: "sometimes"` {
 		t.Errorf("bad level: %v", err)
 	}
 	cert, key := writeCert(t, dir)
 	cfg = loadConfig(t, dir, "smtpd_tls_security_level = encrypt\nsmtpd_tls_cert_file = "+cert+"\nsmtpd_tls_key_file = "+key+"\n")
-	if set, err := LoadSettings(cfg); err != nil || set.TLS == nil || !set.TLSRequired {
+	if set, err := FromConfig(cfg); err != nil || set.TLS == nil || !set.TLSRequired {
 		t.Errorf("encrypt: %v", err)
 	}
 }
