@@ -13,7 +13,7 @@ func main() {
 		// Init runs before the chroot: resolv.conf, the CA files and the
 		// password maps are read there.
 		Init: func(ctx *daemon.Context) error {
-			cfg, _, err := smtpclient.LMTPConfigFromMainCF(ctx.Config)
+			cfg, _, err := smtpclient.LMTPFromConfig(ctx.Config)
 			if err != nil {
 				return err
 			}

@@ -14,7 +14,7 @@ func main() {
 		// password maps are read there.
 		Init: func(ctx *daemon.Context) error {
 			// The password tables stay open for the life of the process.
-			cfg, _, err := smtpclient.ConfigFromMainCF(ctx.Config)
+			cfg, _, err := smtpclient.FromConfig(ctx.Config)
 			if err != nil {
 				return err
 			}

@@ -29,7 +29,14 @@ import (
 // names an unknown parameter, or a field type that does not fit the
 // parameter's kind, is an error too.
 func (c *Config) Fill(dst any) error {
-	return c.fill(dst, "")
+	return c.fill(dst, "", nil)
+}
+
+// FillWith is Fill with each tag's parameter name passed through rename
+// first: the smtp client in LMTP mode reads lmtp_lhlo_name where its tag
+// says smtp_helo_name, as Postfix's smtp(8) does.
+func (c *Config) FillWith(dst any, rename func(name string) string) error {
+	return c.fill(dst, "", rename)
 }
 
 // FillTransport is Fill for one delivery transport (a master.cf service
@@ -38,36 +45,44 @@ func (c *Config) Fill(dst any) error {
 // smtp_destination_concurrency_limit for transport "smtp", which defaults
 // to $default_destination_concurrency_limit as in Postfix.
 func (c *Config) FillTransport(transport string, dst any) error {
-	return c.fill(dst, transport)
+	return c.fill(dst, transport, nil)
 }
 
-func (c *Config) fill(dst any, transport string) error {
+// filler is one Fill call: the transport of "_suffix" tags and the
+// renaming of the others.
+type filler struct {
+	c         *Config
+	transport string
+	rename    func(string) string
+}
+
+func (c *Config) fill(dst any, transport string, rename func(string) string) error {
 	v := reflect.ValueOf(dst)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("config.Fill: %T is not a pointer to a struct", dst)
 	}
-	return c.fillStruct(v.Elem(), transport)
+	return filler{c, transport, rename}.fillStruct(v.Elem())
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
-func (c *Config) fillStruct(v reflect.Value, transport string) error {
+func (f filler) fillStruct(v reflect.Value) error {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, tagged := f.Tag.Lookup("param")
+		sf := t.Field(i)
+		name, tagged := sf.Tag.Lookup("param")
 		if !tagged {
-			if f.Type.Kind() == reflect.Struct && f.IsExported() {
-				if err := c.fillStruct(v.Field(i), transport); err != nil {
+			if sf.Type.Kind() == reflect.Struct && sf.IsExported() {
+				if err := f.fillStruct(v.Field(i)); err != nil {
 					return err
 				}
 			}
 			continue
 		}
 		if !v.Field(i).CanSet() {
-			return fmt.Errorf("config.Fill: field %s is not exported", f.Name)
+			return fmt.Errorf("config.Fill: field %s is not exported", sf.Name)
 		}
-		if err := c.fillField(v.Field(i), f, name, transport); err != nil {
+		if err := f.fillField(v.Field(i), sf, name); err != nil {
 			return err
 		}
 	}
@@ -75,8 +90,8 @@ func (c *Config) fillStruct(v reflect.Value, transport string) error {
 }
 
 // fillField reads parameter name into the field.
-func (c *Config) fillField(field reflect.Value, f reflect.StructField, name, transport string) error {
-	p, value, err := c.lookupValue(name, transport)
+func (fl filler) fillField(field reflect.Value, f reflect.StructField, name string) error {
+	p, value, err := fl.lookupValue(name)
 	if err != nil {
 		return err
 	}
@@ -125,18 +140,21 @@ func (c *Config) fillField(field reflect.Value, f reflect.StructField, name, tra
 
 // lookupValue returns the declaration of the parameter a tag names and
 // its value.
-func (c *Config) lookupValue(name, transport string) (Param, string, error) {
+func (f filler) lookupValue(name string) (Param, string, error) {
 	if strings.HasPrefix(name, "_") {
-		if transport == "" {
+		if f.transport == "" {
 			return Param{}, "", fmt.Errorf("config.Fill: per-transport parameter %s needs FillTransport", name)
 		}
-		return c.transportValue(transport, name)
+		return f.c.transportValue(f.transport, name)
+	}
+	if f.rename != nil {
+		name = f.rename(name)
 	}
 	p, ok := Lookup(name)
 	if !ok {
 		return Param{}, "", fmt.Errorf("config.Fill: unknown parameter %s", name)
 	}
-	value, err := c.Get(name)
+	value, err := f.c.Get(name)
 	return p, value, err
 }
 

@@ -149,6 +149,20 @@ func TestFillErrors(t *testing.T) {
 	}
 }
 
+func TestFillWith(t *testing.T) {
+	c := testConfig(t, "smtp_helo_timeout=9s", "lmtp_lhlo_timeout=7s")
+	var s struct {
+		Timeout time.Duration `param:"smtp_helo_timeout"`
+	}
+	lmtp := func(name string) string { return strings.Replace(name, "smtp_helo", "lmtp_lhlo", 1) }
+	if err := c.FillWith(&s, lmtp); err != nil || s.Timeout != 7*time.Second {
+		t.Errorf("renamed: %v, %v; want lmtp_lhlo_timeout's 7s", s.Timeout, err)
+	}
+	if err := c.Fill(&s); err != nil || s.Timeout != 9*time.Second {
+		t.Errorf("plain: %v, %v; want smtp_helo_timeout's 9s", s.Timeout, err)
+	}
+}
+
 type transportLimits struct {
 	Concurrency int           `param:"_destination_concurrency_limit"`
 	Recipients  int           `param:"_destination_recipient_limit"`

@@ -24,9 +24,9 @@ type Config struct {
 	// hops, and no MX lookups.
 	LMTP bool
 	// SendXForward is smtp_send_xforward_command (lmtp_...).
-	SendXForward bool
-	// MyHostname is myhostname; HeloName is smtp_helo_name.
-	MyHostname, HeloName string
+	SendXForward bool   `param:"smtp_send_xforward_command"`
+	MyHostname   string `param:"myhostname"`
+	HeloName     string `param:"smtp_helo_name"`
 	// OwnAddrs are this host's addresses, for loop detection.
 	OwnAddrs []netip.Addr
 	// Port is smtp_tcp_port as a number, used when a nexthop has none.
@@ -35,9 +35,9 @@ type Config struct {
 	// IP addresses (disable_dns_lookups).
 	Resolver *dnsx.Resolver
 
-	ConnectTimeout time.Duration // smtp_connect_timeout
-	CommandTimeout time.Duration // smtp_helo/mail/rcpt_timeout
-	DataTimeout    time.Duration // smtp_data_done_timeout
+	ConnectTimeout time.Duration `param:"smtp_connect_timeout"`
+	CommandTimeout time.Duration `param:"smtp_helo_timeout"` // also MAIL, RCPT
+	DataTimeout    time.Duration `param:"smtp_data_done_timeout"`
 
 	TLS  TLSPolicy
 	SASL SASLPolicy
@@ -48,10 +48,10 @@ type Config struct {
 	// at most ReuseTimeLimit (smtp_connection_reuse_time_limit) and
 	// ReuseCountLimit deliveries (smtp_connection_reuse_count_limit, 0 =
 	// no limit).
-	Reuse           bool
-	CacheIdleLimit  time.Duration
-	ReuseTimeLimit  time.Duration
-	ReuseCountLimit int
+	Reuse           bool          `param:"smtp_connection_cache_on_demand"`
+	CacheIdleLimit  time.Duration `param:"smtp_connection_cache_time_limit"`
+	ReuseTimeLimit  time.Duration `param:"smtp_connection_reuse_time_limit"`
+	ReuseCountLimit int           `param:"smtp_connection_reuse_count_limit"`
 
 	Log *maillog.Logger
 }
@@ -60,23 +60,24 @@ type Config struct {
 type TLSPolicy struct {
 	// Level is smtp_tls_security_level: none, may, encrypt, verify or
 	// secure ("" means none).
-	Level string
+	Level string `param:"smtp_tls_security_level"`
 	// RootCAs are the trust anchors from smtp_tls_CAfile and
 	// smtp_tls_CApath; nil means the system's.
 	RootCAs *x509.CertPool
 	// LogLevel is smtp_tls_loglevel: 1 and up logs the TLS summary line.
-	LogLevel int
+	LogLevel int `param:"smtp_tls_loglevel"`
 }
 
 // SASLPolicy is the smtp_sasl_* settings.
 type SASLPolicy struct {
-	Enable bool
+	Enable bool `param:"smtp_sasl_auth_enable"`
 	// Passwords is smtp_sasl_password_maps: "user:password" by nexthop or
 	// host name.
 	Passwords []maps.Table
 	// Options and TLSOptions are smtp_sasl_security_options and
 	// smtp_sasl_tls_security_options.
-	Options, TLSOptions []string
+	Options    []string `param:"smtp_sasl_security_options"`
+	TLSOptions []string `param:"smtp_sasl_tls_security_options"`
 }
 
 // Message is one delivery request's message.

@@ -18,99 +18,83 @@ import (
 // ResolvConf is where the name servers come from when dns_servers is empty.
 const ResolvConf = "/etc/resolv.conf"
 
-// ConfigFromMainCF reads the smtp client's parameters, opens
+// derivedParams are the parameters FromConfig turns into settings.
+type derivedParams struct {
+	Port          string   `param:"smtp_tcp_port"`
+	CAFile        string   `param:"smtp_tls_CAfile"`
+	CAPath        string   `param:"smtp_tls_CApath"`
+	DisableDNS    bool     `param:"disable_dns_lookups"`
+	DNSServers    []string `param:"dns_servers"`
+	InetProtocols []string `param:"inet_protocols"`
+	PasswordMaps  []string `param:"smtp_sasl_password_maps"`
+}
+
+// FromConfig reads the smtp client's parameters, opens
 // smtp_sasl_password_maps and the CA files, and finds the name servers
 // (dns_servers, else /etc/resolv.conf). The returned function closes the
 // tables.
-func ConfigFromMainCF(cfg *config.Config) (Config, func(), error) {
-	return configFromMainCF(cfg, "smtp")
+func FromConfig(cfg *config.Config) (Config, func(), error) {
+	return fromConfig(cfg, "smtp")
 }
 
-// LMTPConfigFromMainCF is ConfigFromMainCF for the lmtp service: the
-// lmtp_* parameters (lmtp_lhlo_name, lmtp_tcp_port, ...) and LMTP mode.
-func LMTPConfigFromMainCF(cfg *config.Config) (Config, func(), error) {
-	return configFromMainCF(cfg, "lmtp")
+// LMTPFromConfig is FromConfig for the lmtp service: the lmtp_*
+// parameters (lmtp_lhlo_name, lmtp_tcp_port, ...) and LMTP mode.
+func LMTPFromConfig(cfg *config.Config) (Config, func(), error) {
+	return fromConfig(cfg, "lmtp")
 }
 
-// configFromMainCF reads the parameters of protocol ("smtp" or "lmtp"),
-// which name their own parameters with that prefix.
-func configFromMainCF(cfg *config.Config, protocol string) (Config, func(), error) {
+// lmtpName is the lmtp_* parameter that Postfix's smtp(8) reads in LMTP
+// mode where it reads name in SMTP mode.
+func lmtpName(name string) string {
+	switch name {
+	case "smtp_helo_name":
+		return "lmtp_lhlo_name"
+	case "smtp_helo_timeout":
+		return "lmtp_lhlo_timeout"
+	}
+	if rest, ok := strings.CutPrefix(name, "smtp_"); ok {
+		return "lmtp_" + rest
+	}
+	return name
+}
+
+// fromConfig reads the parameters of protocol ("smtp" or "lmtp"), which
+// name their own parameters with that prefix.
+func fromConfig(cfg *config.Config, protocol string) (Config, func(), error) {
 	c := Config{LMTP: protocol == "lmtp"}
-	p := func(suffix string) string {
-		if c.LMTP {
-			switch suffix {
-			case "_helo_name":
-				suffix = "_lhlo_name"
-			case "_helo_timeout":
-				suffix = "_lhlo_timeout"
-			}
-		}
-		return protocol + suffix
+	var p derivedParams
+	rename := func(name string) string { return name }
+	if c.LMTP {
+		rename = lmtpName
+	}
+	if err := cfg.FillWith(&c, rename); err != nil {
+		return Config{}, nil, err
+	}
+	if err := cfg.FillWith(&p, rename); err != nil {
+		return Config{}, nil, err
 	}
 	var err error
-	get := func(name string) string {
-		if err != nil {
-			return ""
-		}
-		var v string
-		v, err = cfg.Get(name)
-		return v
-	}
-	c.MyHostname = get("myhostname")
-	c.HeloName = get(p("_helo_name"))
-	portName := get(p("_tcp_port"))
-	level := strings.ToLower(get(p("_tls_security_level")))
-	caFile, caPath := get(p("_tls_CAfile")), get(p("_tls_CApath"))
-	tlsLogLevel := get(p("_tls_loglevel"))
-	if err != nil {
+	if c.Port, err = servicePort(protocol+"_tcp_port", p.Port); err != nil {
 		return Config{}, nil, err
 	}
-	if c.Port, err = servicePort(p("_tcp_port"), portName); err != nil {
-		return Config{}, nil, err
-	}
-	if c.ConnectTimeout, err = cfg.Duration(p("_connect_timeout"), 's'); err != nil {
-		return Config{}, nil, err
-	}
-	if c.CommandTimeout, err = cfg.Duration(p("_helo_timeout"), 's'); err != nil {
-		return Config{}, nil, err
-	}
-	if c.DataTimeout, err = cfg.Duration(p("_data_done_timeout"), 's'); err != nil {
-		return Config{}, nil, err
-	}
-	if c.SendXForward, err = cfg.Bool(p("_send_xforward_command")); err != nil {
-		return Config{}, nil, err
-	}
-	if c.Reuse, err = cfg.Bool(p("_connection_cache_on_demand")); err != nil {
-		return Config{}, nil, err
-	}
-	if c.CacheIdleLimit, err = cfg.Duration(p("_connection_cache_time_limit"), 's'); err != nil {
-		return Config{}, nil, err
-	}
-	if c.ReuseTimeLimit, err = cfg.Duration(p("_connection_reuse_time_limit"), 's'); err != nil {
-		return Config{}, nil, err
-	}
-	if c.ReuseCountLimit, err = cfg.Int(p("_connection_reuse_count_limit")); err != nil {
-		return Config{}, nil, err
-	}
-	switch level {
+	c.TLS.Level = strings.ToLower(c.TLS.Level)
+	switch c.TLS.Level {
 	case "", "none", "may", "encrypt", "verify", "secure":
-		c.TLS.Level = level
 	default:
-		return Config{}, nil, fmt.Errorf("unsupported %s value: %s", p("_tls_security_level"), level)
+		return Config{}, nil, fmt.Errorf("unsupported %s_tls_security_level value: %s", protocol, c.TLS.Level)
 	}
-	if c.TLS.LogLevel, err = strconv.Atoi(tlsLogLevel); err != nil {
-		return Config{}, nil, fmt.Errorf("bad numerical configuration: %s = %s", p("_tls_loglevel"), tlsLogLevel)
-	}
-	if c.TLS.RootCAs, err = loadRootCAs(caFile, caPath); err != nil {
+	if c.TLS.RootCAs, err = loadRootCAs(p.CAFile, p.CAPath); err != nil {
 		return Config{}, nil, err
 	}
 	if c.OwnAddrs, err = cfg.LocalAddresses(); err != nil {
 		return Config{}, nil, err
 	}
-	if c.Resolver, err = resolverFromConfig(cfg); err != nil {
-		return Config{}, nil, err
+	if !p.DisableDNS {
+		if c.Resolver, err = newResolver(p.DNSServers, p.InetProtocols); err != nil {
+			return Config{}, nil, err
+		}
 	}
-	closeTables, err := c.loadSASL(cfg, p)
+	closeTables, err := c.openPasswordMaps(protocol+"_sasl_password_maps", p.PasswordMaps)
 	if err != nil {
 		return Config{}, nil, err
 	}
@@ -160,17 +144,11 @@ func loadRootCAs(file, dir string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// resolverFromConfig makes the DNS resolver, nil with disable_dns_lookups.
-func resolverFromConfig(cfg *config.Config) (*dnsx.Resolver, error) {
-	disabled, err := cfg.Bool("disable_dns_lookups")
-	if err != nil || disabled {
-		return nil, err
-	}
-	items, err := cfg.List("dns_servers")
-	if err != nil {
-		return nil, err
-	}
+// newResolver makes the DNS resolver for dns_servers (else
+// /etc/resolv.conf) and inet_protocols.
+func newResolver(items, protocols []string) (*dnsx.Resolver, error) {
 	var servers []string
+	var err error
 	if len(items) > 0 {
 		servers, err = dnsx.ParseServers(items)
 	} else {
@@ -180,10 +158,6 @@ func resolverFromConfig(cfg *config.Config) (*dnsx.Resolver, error) {
 		return nil, err
 	}
 	r := dnsx.New(servers)
-	protocols, err := cfg.List("inet_protocols")
-	if err != nil {
-		return nil, err
-	}
 	r.IPv4, r.IPv6 = false, false
 	for _, p := range protocols {
 		switch strings.ToLower(p) {
@@ -200,36 +174,22 @@ func resolverFromConfig(cfg *config.Config) (*dnsx.Resolver, error) {
 	return r, nil
 }
 
-// loadSASL reads the smtp_sasl_* parameters and opens the password maps.
-func (c *Config) loadSASL(cfg *config.Config, p func(string) string) (func(), error) {
-	enable, err := cfg.Bool(p("_sasl_auth_enable"))
-	if err != nil {
-		return nil, err
-	}
-	c.SASL.Enable = enable
-	if c.SASL.Options, err = cfg.List(p("_sasl_security_options")); err != nil {
-		return nil, err
-	}
-	if c.SASL.TLSOptions, err = cfg.List(p("_sasl_tls_security_options")); err != nil {
-		return nil, err
-	}
+// openPasswordMaps opens the password maps (smtp_sasl_password_maps,
+// named param) when SASL is enabled.
+func (c *Config) openPasswordMaps(param string, specs []string) (func(), error) {
 	closeAll := func() {
 		for _, t := range c.SASL.Passwords {
 			_ = t.Close()
 		}
 	}
-	if !enable {
+	if !c.SASL.Enable {
 		return closeAll, nil
-	}
-	specs, err := cfg.List(p("_sasl_password_maps"))
-	if err != nil {
-		return nil, err
 	}
 	for _, spec := range specs {
 		t, err := maps.Open(spec, maps.Options{})
 		if err != nil {
 			closeAll()
-			return nil, fmt.Errorf("%s: %w", p("_sasl_password_maps"), err)
+			return nil, fmt.Errorf("%s: %w", param, err)
 		}
 		c.SASL.Passwords = append(c.SASL.Passwords, t)
 	}

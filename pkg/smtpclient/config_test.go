@@ -28,7 +28,7 @@ func loadMainCF(t *testing.T, lines ...string) *config.Config {
 	return cfg
 }
 
-func TestConfigFromMainCF(t *testing.T) {
+func TestFromConfig(t *testing.T) {
 	dir := t.TempDir()
 	_, certs := testCA(t, []string{"mx.test"})
 	caFile := filepath.Join(dir, "ca.pem")
@@ -56,7 +56,7 @@ func TestConfigFromMainCF(t *testing.T) {
 		"smtp_connection_cache_time_limit = 5s",
 		"smtp_connection_reuse_count_limit = 3",
 	)
-	c, closeTables, err := ConfigFromMainCF(cfg)
+	c, closeTables, err := FromConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		cfg := loadMainCF(t, "inet_interfaces = loopback-only", tt.line)
-		_, _, err := ConfigFromMainCF(cfg)
+		_, _, err := FromConfig(cfg)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.line, err, tt.want)
 		}

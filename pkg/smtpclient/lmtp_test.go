@@ -129,10 +129,10 @@ func TestLMTPNoSocketDefers(t *testing.T) {
 }
 
 // The lmtp service reads the lmtp_* parameters, not the smtp_* ones.
-func TestLMTPConfigFromMainCF(t *testing.T) {
+func TestLMTPFromConfig(t *testing.T) {
 	cfg := loadMainCF(t, "myhostname = mx.test", "smtp_helo_name = smtp.test", "lmtp_lhlo_name = lhlo.test",
 		"smtp_tcp_port = 2525", "lmtp_lhlo_timeout = 7s", "smtp_helo_timeout = 9s", "dns_servers = 127.0.0.1:53")
-	c, closeAll, err := LMTPConfigFromMainCF(cfg)
+	c, closeAll, err := LMTPFromConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestLMTPConfigFromMainCF(t *testing.T) {
 	if !c.LMTP || c.HeloName != "lhlo.test" || c.Port != "24" || c.CommandTimeout.Seconds() != 7 || c.Reuse != true {
 		t.Errorf("config %+v", c)
 	}
-	c, closeAll, err = ConfigFromMainCF(cfg)
+	c, closeAll, err = FromConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
