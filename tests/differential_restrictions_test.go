@@ -31,7 +31,8 @@ local_recipient_maps = texthash:ETC/users
 alias_maps =
 smtpd_peername_lookup = no
 smtpd_forbid_bare_newline = normalize
-smtpd_restriction_classes = from_friends, dead_policy
+smtpd_restriction_classes = from_friends, dead_policy, broken_class
+broken_class = reject_no_such_thing
 from_friends = check_sender_access texthash:ETC/friends, reject
 dead_policy = check_policy_service { inet:127.0.0.1:DEAD, try_limit=1, default_action=DEFER_IF_PERMIT }
 smtpd_client_restrictions = check_client_access texthash:ETC/clients
@@ -58,7 +59,8 @@ var restrictionsDiffFiles = map[string]string{
 	"friends": "friend@remote.example OK\n",
 	"recipients": "blocked@test.example REJECT\nfriendly@test.example from_friends\n" +
 		"dir@test.example DEFER_IF_REJECT, reject\ndeadpolicy@test.example dead_policy\n" +
-		"defer@test.example DEFER\nrestr@test.example reject_non_fqdn_sender, permit\n",
+		"defer@test.example DEFER\nrestr@test.example reject_non_fqdn_sender, permit\n" +
+		"broken@test.example broken_class\n",
 	"warned":       "pftest@test.example REJECT only a warning\n",
 	"data_senders": "nodata@remote.example REJECT no data for you\n",
 	"eod_senders":  "noeod@remote.example REJECT too late\n",
@@ -84,7 +86,7 @@ var restrictionsDiffScript = []smtpDiffSession{
 	{"recipient restrictions", "127.0.0.2", []string{"EHLO c.example", "MAIL FROM:<s@remote.example>",
 		"RCPT TO:<blocked@test.example>", "RCPT TO:<friendly@test.example>", "RCPT TO:<dir@test.example>",
 		"RCPT TO:<defer@test.example>", "RCPT TO:<pftest@test>", "RCPT TO:<nosuchuser@test.example>",
-		"RCPT TO:<deadpolicy@test.example>", "RCPT TO:<pftest@test.example>", "RCPT TO:<x@elsewhere.example>", "RSET",
+		"RCPT TO:<deadpolicy@test.example>", "RCPT TO:<broken@test.example>", "RCPT TO:<pftest@test.example>", "RCPT TO:<x@elsewhere.example>", "RSET",
 		"MAIL FROM:<friend@remote.example>", "RCPT TO:<friendly@test.example>", "RSET",
 		"MAIL FROM:<s>", "RCPT TO:<restr@test.example>", "RSET",
 		"VRFY blocked@test.example", "VRFY <x@elsewhere.example>", "VRFY nosuchuser@test.example", "VRFY pftest@test.example", "QUIT"}},
@@ -136,16 +138,21 @@ func TestDifferentialRestrictions(t *testing.T) {
 		})
 	}
 	// The log lines of the decisions, in order.
-	ourLines := policyLogLines(ours.log())
-	var realLines []string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		data, _ := os.ReadFile(realLog)
-		if realLines = policyLogLines(string(data)); len(realLines) >= len(ourLines) {
-			break
-		}
-	}
+	realLines, ourLines := decisionLogs(realLog, ours)
 	if d := harness.Diff(strings.Join(realLines, "\n")+"\n", strings.Join(ourLines, "\n")+"\n"); d != "" {
 		t.Errorf("log lines differ (-real +ours):\n%s", d)
+	}
+}
+
+// decisionLogs waits (a few seconds at most) until both logs hold as many
+// decision lines, as both are written asynchronously, and returns them.
+func decisionLogs(realLog string, ours *smtpdRun) (realLines, ourLines []string) {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		data, _ := os.ReadFile(realLog)
+		realLines, ourLines = policyLogLines(string(data)), policyLogLines(ours.log())
+		if len(realLines) == len(ourLines) || time.Now().After(deadline) {
+			return realLines, ourLines
+		}
 	}
 }
 
@@ -318,14 +325,7 @@ func TestDifferentialRestrictionsNoDelay(t *testing.T) {
 			}
 		})
 	}
-	ourLines := policyLogLines(ours.log())
-	var realLines []string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		data, _ := os.ReadFile(realLog)
-		if realLines = policyLogLines(string(data)); len(realLines) >= len(ourLines) {
-			break
-		}
-	}
+	realLines, ourLines := decisionLogs(realLog, ours)
 	if d := harness.Diff(strings.Join(realLines, "\n")+"\n", strings.Join(ourLines, "\n")+"\n"); d != "" {
 		t.Errorf("log lines differ (-real +ours):\n%s", d)
 	}

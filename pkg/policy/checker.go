@@ -99,6 +99,7 @@ type restriction struct {
 	class   []restriction  // a smtpd_restriction_classes name
 	service *serviceClient // check_policy_service
 	implied bool           // a bare table: the stage's default access check
+	broken  string         // why it cannot work (a bad argument), warned at run time
 }
 
 // argKind is what follows a restriction name.
@@ -278,11 +279,14 @@ func (c *Checker) parseList(cfg *config.Config, param string, items []string, cl
 		switch {
 		case known && kind != argNone:
 			if i+1 >= len(items) || !validArg(kind, items[i+1]) {
+				// Postfix fails the requests this restriction sees.
 				arg := ""
 				if i+1 < len(items) {
 					arg = items[i+1]
 				}
-				return nil, fmt.Errorf("%s: restriction %s: bad argument \"%s\": %s", param, name, arg, argNeed(kind))
+				list = append(list, restriction{name: name, arg: arg,
+					broken: fmt.Sprintf("restriction %s: bad argument \"%s\": %s", name, arg, argNeed(kind))})
+				continue
 			}
 			i++
 			r := restriction{name: name, arg: items[i]}
@@ -308,7 +312,9 @@ func (c *Checker) parseList(cfg *config.Config, param string, items []string, cl
 		case strings.Contains(name, ":"):
 			list = append(list, restriction{implied: true, arg: name, table: c.tables.get(name)})
 		default:
-			return nil, fmt.Errorf("%s: unknown smtpd restriction: \"%s\"", param, name)
+			// Postfix finds out at run time: the request fails with
+			// 451 4.3.5 and a warning.
+			list = append(list, restriction{name: name})
 		}
 	}
 	return list, nil

@@ -368,8 +368,6 @@ func TestStartupChecks(t *testing.T) {
 	tests := []struct{ extra, want string }{
 		{"smtpd_relay_restrictions = permit_mynetworks\nsmtpd_recipient_restrictions = permit\n",
 			"in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least one working instance of: reject_unauth_destination, defer_unauth_destination, reject, defer, defer_if_permit or check_relay_domains"},
-		{"smtpd_relay_restrictions = reject_bogus\n", `smtpd_relay_restrictions: unknown smtpd restriction: "reject_bogus"`},
-		{"smtpd_relay_restrictions = check_client_access\n", `smtpd_relay_restrictions: restriction check_client_access: bad argument "": need maptype:mapname`},
 		{"smtpd_restriction_classes = empty\nsmtpd_relay_restrictions = reject\n", "restriction class `empty' needs a definition"},
 		{"mynetworks = 1.2.3.4/24\n", `mynetworks: non-null host address bits in "1.2.3.4/24", perhaps you should use "1.2.3.0/24" instead`},
 	}
@@ -389,6 +387,31 @@ func TestStartupChecks(t *testing.T) {
 			t.Errorf("%q: error = %v, want %q", tt.extra, err, tt.want)
 		}
 		r.Close()
+	}
+}
+
+// Unknown restrictions and bad arguments fail the requests that meet
+// them, as in Postfix, not smtpd's start.
+func TestBrokenRestrictionsFailRequests(t *testing.T) {
+	c, warnings, _ := testCheckerWith(t, "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination\n"+
+		"smtpd_recipient_restrictions = check_recipient_access inline:{{b@relay.example=DUNNO}}, reject_bogus\n"+
+		"smtpd_sender_restrictions = check_sender_access\n", nil, Options{})
+	s := outsider()
+	s.Mail = false
+	s.Recipient = addr.Address{Local: "a", Domain: "relay.example"}
+	if got := c.CheckRecipient(&s).Reply(); got != "451 4.3.5 Server configuration error" {
+		t.Errorf("unknown restriction = %q", got)
+	}
+	if got := strings.Join(*warnings, "\n"); !strings.Contains(got, `unknown smtpd restriction: "reject_bogus"`) {
+		t.Errorf("warnings = %q", got)
+	}
+	s = outsider()
+	s.Recipient = addr.Address{Local: "a", Domain: "relay.example"}
+	if got := c.CheckRecipient(&s).Reply(); got != "451 4.3.5 Server configuration error" {
+		t.Errorf("bad argument = %q", got)
+	}
+	if got := strings.Join(*warnings, "\n"); !strings.Contains(got, `restriction check_sender_access: bad argument "": need maptype:mapname`) {
+		t.Errorf("warnings = %q", got)
 	}
 }
 

@@ -20,6 +20,10 @@ const defACLNames = "check_client_access, check_reverse_client_hostname_access, 
 func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 	c, s := e.c, e.s
 	name := r.name
+	if r.broken != "" {
+		c.warn(r.broken)
+		return serverConfigError
+	}
 	if r.implied {
 		if e.defACL == "" {
 			c.warn(fmt.Sprintf("specify one of (%s) before %s restriction \"%s\"", defACLNames, ctx.class, r.arg))
