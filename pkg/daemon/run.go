@@ -203,12 +203,19 @@ func logToConfiguredLog(argv0 string, err error) (*daemonState, error) {
 	return &daemonState{Context: &Context{Config: cfg, Log: logger}}, err
 }
 
-// loadConfig reads main.cf and applies the -o overrides.
+// loadConfig reads main.cf, sets service_name (-n, else the program's
+// name, as Postfix does) and applies the -o overrides, which may refer to
+// it: the stock relay entry has -o syslog_name=postfix/$service_name.
 func loadConfig(opts *Options) (*config.Config, error) {
 	cfg, err := config.Load(config.ConfigDir(opts.ConfigDir))
 	if err != nil {
 		return nil, err
 	}
+	service := opts.Service
+	if service == "" {
+		service = filepath.Base(os.Args[0])
+	}
+	cfg.Set("service_name", service)
 	for _, o := range opts.Overrides {
 		if err := cfg.Override(o); err != nil {
 			return nil, err
