@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -61,14 +60,14 @@ func openIndexedFile(path string) (*bolt.DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, describeErrno(err))
 	}
 	f.Close()
-	db, err := bolt.Open(path, 0, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	db, err := guardedOpen(path)
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
 			return nil, fmt.Errorf("open database %s: locked by another process: %w", path, err)
 		}
 		return nil, notPosternTable(path)
 	}
-	err = db.View(func(tx *bolt.Tx) error {
+	err = guardedView(db, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(formatBucket)
 		if meta == nil || string(meta.Get([]byte("version"))) != formatVersion || tx.Bucket(entriesBucket) == nil {
 			return notPosternTable(path)
@@ -120,7 +119,7 @@ func (t *indexedTable) Lookup(key string) (string, bool, error) {
 	key = Fold(key, t.opts)
 	var value string
 	var found bool
-	err := t.db.View(func(tx *bolt.Tx) error {
+	err := guardedView(t.db, func(tx *bolt.Tx) error {
 		if v := tx.Bucket(entriesBucket).Get([]byte(key)); v != nil {
 			value, found = string(v), true
 		}
@@ -151,7 +150,7 @@ func (t *indexedTable) CheckSource() string {
 
 // Walk calls fn for every entry in key order until fn returns false.
 func (t *indexedTable) Walk(fn func(key, value string) bool) error {
-	return t.db.View(func(tx *bolt.Tx) error {
+	return guardedView(t.db, func(tx *bolt.Tx) error {
 		c := tx.Bucket(entriesBucket).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			if !fn(string(k), string(v)) {

@@ -201,7 +201,7 @@ func ReadIndexed(dbPath string) ([]Entry, error) {
 	}
 	defer db.Close()
 	var entries []Entry
-	err = db.View(func(tx *bolt.Tx) error {
+	err = guardedView(db, func(tx *bolt.Tx) error {
 		return tx.Bucket(entriesBucket).ForEach(func(k, v []byte) error {
 			entries = append(entries, Entry{Key: string(k), Value: string(v)})
 			return nil
