@@ -3,7 +3,6 @@ package cleanup
 
 import (
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/postern/postern/pkg/config"
@@ -16,17 +15,17 @@ import (
 // Settings are what cleanup needs from main.cf. FromConfig fills them;
 // tests may build them directly.
 type Settings struct {
-	MyHostname string // myhostname, in Received: and Message-Id:
-	MyOrigin   string // myorigin, appended to addresses without a domain
-	MyDomain   string // mydomain, for append_dot_mydomain
-	MailName   string // mail_name, in Received:
+	MyHostname string `param:"myhostname"` // in Received: and Message-Id:
+	MyOrigin   string `param:"myorigin"`   // appended to addresses without a domain
+	MyDomain   string `param:"mydomain"`   // for append_dot_mydomain
+	MailName   string `param:"mail_name"`  // in Received:
 
-	AppendAtMyOrigin  bool // append_at_myorigin
-	AppendDotMyDomain bool // append_dot_mydomain
+	AppendAtMyOrigin  bool `param:"append_at_myorigin"`
+	AppendDotMyDomain bool `param:"append_dot_mydomain"`
 
 	// AlwaysAddMissingHeaders is always_add_missing_headers: add From:,
 	// Date:, Message-Id: and To: to remote submissions too.
-	AlwaysAddMissingHeaders bool
+	AlwaysAddMissingHeaders bool `param:"always_add_missing_headers"`
 	// LocalHeaderClients is local_header_rewrite_clients: SMTP mail from
 	// these clients is treated as a local submission's headers are; nil
 	// matches no SMTP client.
@@ -34,19 +33,19 @@ type Settings struct {
 	// RemoteHeaderDomain is remote_header_rewrite_domain: when set, the
 	// header addresses of other SMTP mail are rewritten with this domain;
 	// when empty they are left alone.
-	RemoteHeaderDomain string
+	RemoteHeaderDomain string `param:"remote_header_rewrite_domain"`
 	// UndisclosedRecipients is undisclosed_recipients_header, the To:
 	// header added when a message has none ("" adds nothing).
-	UndisclosedRecipients string
+	UndisclosedRecipients string `param:"undisclosed_recipients_header"`
 
-	MessageSizeLimit int64 // message_size_limit, 0 = unlimited
-	HopcountLimit    int   // hopcount_limit
+	MessageSizeLimit int64 `param:"message_size_limit"` // <= 0: unlimited
+	HopcountLimit    int   `param:"hopcount_limit"`
 
-	RecipientDelimiter  string // recipient_delimiter
+	RecipientDelimiter  string `param:"recipient_delimiter"`
 	PropagateCanonical  bool   // propagate_unmatched_extensions has "canonical"
 	PropagateVirtual    bool   // propagate_unmatched_extensions has "virtual"
-	AliasRecursionLimit int    // virtual_alias_recursion_limit
-	AliasExpansionLimit int    // virtual_alias_expansion_limit
+	AliasRecursionLimit int    `param:"virtual_alias_recursion_limit"`
+	AliasExpansionLimit int    `param:"virtual_alias_expansion_limit"`
 
 	VirtualAliasMaps       []maps.Table // virtual_alias_maps
 	CanonicalMaps          []maps.Table // canonical_maps
@@ -65,15 +64,15 @@ type Settings struct {
 	BodyChecks         *hbc.Checks
 	// BodyChecksSizeLimit is body_checks_size_limit: body_checks look at
 	// the body's first so many bytes (0 = all).
-	BodyChecksSizeLimit int64
+	BodyChecksSizeLimit int64 `param:"body_checks_size_limit"`
 	// DisableMIME is disable_mime_input_processing: the body is not split
 	// into MIME parts, so mime_ and nested_header_checks never apply.
-	DisableMIME bool
+	DisableMIME bool `param:"disable_mime_input_processing"`
 
 	// Milter holds the milter_* parameters; NonSMTPDMilters is
 	// non_smtpd_milters.
 	Milter          *milter.Settings
-	NonSMTPDMilters []string
+	NonSMTPDMilters []string `param:"non_smtpd_milters"`
 
 	// QmgrTrigger is the queue manager's trigger socket
 	// ("public/$queue_service_name"); "" sends no trigger.
@@ -83,159 +82,117 @@ type Settings struct {
 	Now func() time.Time
 }
 
+// tableParams are the parameters FromConfig turns into tables and flags.
+type tableParams struct {
+	QueueService           string   `param:"queue_service_name"`
+	Propagate              []string `param:"propagate_unmatched_extensions"`
+	VirtualAliasMaps       []string `param:"virtual_alias_maps"`
+	CanonicalMaps          []string `param:"canonical_maps"`
+	SenderCanonicalMaps    []string `param:"sender_canonical_maps"`
+	RecipientCanonicalMaps []string `param:"recipient_canonical_maps"`
+	LocalHeaderClients     []string `param:"local_header_rewrite_clients"`
+	MyNetworks             []string `param:"mynetworks"`
+}
+
 // FromConfig reads cleanup's settings from cfg and opens its tables. The
 // returned close function releases the tables.
 func FromConfig(cfg *config.Config) (*Settings, func() error, error) {
 	s := &Settings{}
-	var tables []maps.Table
-	var resolver *resolve.Resolver
-	checks := hbc.NewOpener(cfg)
-	closeAll := func() error {
-		first := s.LocalHeaderClients.Close()
-		if err := checks.Close(); err != nil && first == nil {
-			first = err
-		}
-		for _, t := range tables {
-			if err := t.Close(); err != nil && first == nil {
-				first = err
-			}
-		}
-		if resolver != nil {
-			if err := resolver.Close(); err != nil && first == nil {
-				first = err
-			}
-		}
-		return first
-	}
-	fail := func(err error) (*Settings, func() error, error) {
-		closeAll()
+	var p tableParams
+	if err := cfg.Fill(s); err != nil {
 		return nil, nil, err
 	}
-	for _, p := range []struct {
-		name string
-		dst  *string
-	}{
-		{"myhostname", &s.MyHostname}, {"myorigin", &s.MyOrigin}, {"mydomain", &s.MyDomain},
-		{"mail_name", &s.MailName}, {"undisclosed_recipients_header", &s.UndisclosedRecipients},
-		{"recipient_delimiter", &s.RecipientDelimiter}, {"queue_service_name", &s.QmgrTrigger},
-		{"remote_header_rewrite_domain", &s.RemoteHeaderDomain},
-	} {
-		v, err := cfg.Get(p.name)
-		if err != nil {
-			return fail(err)
-		}
-		*p.dst = v
+	if err := cfg.Fill(&p); err != nil {
+		return nil, nil, err
 	}
-	for _, p := range []struct {
-		name string
-		dst  *bool
-	}{
-		{"append_at_myorigin", &s.AppendAtMyOrigin}, {"append_dot_mydomain", &s.AppendDotMyDomain},
-		{"always_add_missing_headers", &s.AlwaysAddMissingHeaders},
-		{"disable_mime_input_processing", &s.DisableMIME},
-	} {
-		v, err := cfg.Bool(p.name)
-		if err != nil {
-			return fail(err)
-		}
-		*p.dst = v
-	}
-	for _, p := range []struct {
-		name string
-		dst  *int
-	}{
-		{"hopcount_limit", &s.HopcountLimit}, {"virtual_alias_recursion_limit", &s.AliasRecursionLimit},
-		{"virtual_alias_expansion_limit", &s.AliasExpansionLimit},
-	} {
-		v, err := cfg.Int(p.name)
-		if err != nil {
-			return fail(err)
-		}
-		*p.dst = v
-	}
-	s.QmgrTrigger = "public/" + s.QmgrTrigger
-	limit, err := cfg.Size("message_size_limit")
-	if err != nil {
-		return fail(err)
-	}
-	s.MessageSizeLimit = limit
-	propagate, err := cfg.List("propagate_unmatched_extensions")
-	if err != nil {
-		return fail(err)
-	}
-	for _, p := range propagate {
-		switch p {
+	s.QmgrTrigger = "public/" + p.QueueService
+	for _, v := range p.Propagate {
+		switch v {
 		case "canonical":
 			s.PropagateCanonical = true
 		case "virtual":
 			s.PropagateVirtual = true
 		}
 	}
-	for _, p := range []struct {
-		name string
-		dst  *[]maps.Table
+	o := &opened{checks: hbc.NewOpener(cfg)}
+	if err := o.open(cfg, s, p); err != nil {
+		o.close(s)
+		return nil, nil, err
+	}
+	return s, func() error { return o.close(s) }, nil
+}
+
+// opened are the tables FromConfig opened, for closing them.
+type opened struct {
+	tables   []maps.Table
+	checks   *hbc.Opener
+	resolver *resolve.Resolver
+}
+
+// open opens the address tables, the header and body checks, the milter
+// settings, the rewrite clients and the resolver for IsLocalDomain.
+func (o *opened) open(cfg *config.Config, s *Settings, p tableParams) error {
+	for _, t := range []struct {
+		name  string
+		specs []string
+		dst   *[]maps.Table
 	}{
-		{"virtual_alias_maps", &s.VirtualAliasMaps}, {"canonical_maps", &s.CanonicalMaps},
-		{"sender_canonical_maps", &s.SenderCanonicalMaps}, {"recipient_canonical_maps", &s.RecipientCanonicalMaps},
+		{"virtual_alias_maps", p.VirtualAliasMaps, &s.VirtualAliasMaps},
+		{"canonical_maps", p.CanonicalMaps, &s.CanonicalMaps},
+		{"sender_canonical_maps", p.SenderCanonicalMaps, &s.SenderCanonicalMaps},
+		{"recipient_canonical_maps", p.RecipientCanonicalMaps, &s.RecipientCanonicalMaps},
 	} {
-		specs, err := cfg.List(p.name)
-		if err != nil {
-			return fail(err)
-		}
-		for _, spec := range specs {
-			t, err := maps.Open(spec, maps.Options{})
+		for _, spec := range t.specs {
+			table, err := maps.Open(spec, maps.Options{})
 			if err != nil {
-				return fail(fmt.Errorf("%s: %w", p.name, err))
+				return fmt.Errorf("%s: %w", t.name, err)
 			}
-			tables = append(tables, t)
-			*p.dst = append(*p.dst, t)
+			o.tables = append(o.tables, table)
+			*t.dst = append(*t.dst, table)
 		}
 	}
-	for _, p := range []struct {
+	var err error
+	for _, c := range []struct {
 		name string
 		dst  **hbc.Checks
 	}{
 		{"header_checks", &s.HeaderChecks}, {"mime_header_checks", &s.MIMEHeaderChecks},
 		{"nested_header_checks", &s.NestedHeaderChecks}, {"body_checks", &s.BodyChecks},
 	} {
-		if *p.dst, err = checks.Open(p.name); err != nil {
-			return fail(err)
+		if *c.dst, err = o.checks.Open(c.name); err != nil {
+			return err
 		}
 	}
-	if s.BodyChecksSizeLimit, err = cfg.Size("body_checks_size_limit"); err != nil {
-		return fail(err)
-	}
 	if s.Milter, err = milter.SettingsFromConfig(cfg); err != nil {
-		return fail(err)
-	}
-	if s.NonSMTPDMilters, err = cfg.List("non_smtpd_milters"); err != nil {
-		return fail(err)
+		return err
 	}
 	locals, err := cfg.LocalAddresses()
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	if s.LocalHeaderClients, err = rewriteClientsFromConfig(cfg, locals); err != nil {
-		return fail(err)
+	if s.LocalHeaderClients, err = NewRewriteClients(p.LocalHeaderClients, RewriteClientsConfig{LocalAddresses: locals, MyNetworks: p.MyNetworks}); err != nil {
+		return err
 	}
-	resolver, err = resolve.FromConfig(cfg, locals, nil)
-	if err != nil {
-		return fail(err)
+	if o.resolver, err = resolve.FromConfig(cfg, locals, nil); err != nil {
+		return err
 	}
-	s.IsLocalDomain = resolver.IsLocalDomain
-	return s, closeAll, nil
+	s.IsLocalDomain = o.resolver.IsLocalDomain
+	return nil
 }
 
-// rewriteClientsFromConfig builds the local_header_rewrite_clients list;
-// locals are the addresses of inet_interfaces.
-func rewriteClientsFromConfig(cfg *config.Config, locals []netip.Addr) (*RewriteClients, error) {
-	list, err := cfg.List("local_header_rewrite_clients")
-	if err != nil {
-		return nil, err
+// close releases what open opened and returns the first error.
+func (o *opened) close(s *Settings) error {
+	errs := []error{s.LocalHeaderClients.Close(), o.checks.Close()}
+	for _, t := range o.tables {
+		errs = append(errs, t.Close())
 	}
-	networks, err := cfg.List("mynetworks")
-	if err != nil {
-		return nil, err
+	if o.resolver != nil {
+		errs = append(errs, o.resolver.Close())
 	}
-	return NewRewriteClients(list, RewriteClientsConfig{LocalAddresses: locals, MyNetworks: networks})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
