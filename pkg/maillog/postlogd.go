@@ -75,8 +75,5 @@ func (s *LogServer) Serve(conn net.PacketConn) error {
 	}
 }
 
-// Reopen reopens maillog_file, for `postfix logrotate`.
-func (s *LogServer) Reopen() error { return s.sink.Reopen() }
-
 // Close closes maillog_file.
 func (s *LogServer) Close() error { return s.sink.Close() }

@@ -35,9 +35,6 @@ func domainPattern(text string) (item, error) {
 	return item{pattern: addr.FoldDomain(text)}, nil
 }
 
-// Empty reports whether the list has no items (it then matches nothing).
-func (l *DomainList) Empty() bool { return len(l.items) == 0 }
-
 // Close releases the list's tables.
 func (l *DomainList) Close() error { return closeAll(l.items) }
 

@@ -110,9 +110,6 @@ func maskBits(s string) (int, bool) {
 	return n, true
 }
 
-// Empty reports whether the list has no items.
-func (l *NetworkList) Empty() bool { return len(l.items) == 0 }
-
 // Close releases the list's tables.
 func (l *NetworkList) Close() error { return closeAll(l.items) }
 

@@ -82,9 +82,6 @@ func New(h Handler, disableMIME bool) *Scanner {
 	return &Scanner{h: h, disableMIME: disableMIME}
 }
 
-// InHeaders reports whether the scanner is still in the primary headers.
-func (s *Scanner) InHeaders() bool { return s.state == statePrimary }
-
 // Collecting reports whether the last line started or continued a
 // header that is still being collected.
 func (s *Scanner) Collecting() bool { return s.inHeader }

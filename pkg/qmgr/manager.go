@@ -258,10 +258,6 @@ func (q *Manager) agentSocket(transport string) string {
 	return filepath.Join(q.AgentDir, transport)
 }
 
-// Wait blocks until every message in progress is finished (for tests and
-// orderly shutdown).
-func (q *Manager) Wait() { q.wg.Wait() }
-
 // ActiveCount returns how many messages are being worked on.
 func (q *Manager) ActiveCount() int {
 	q.init()

@@ -85,9 +85,6 @@ func FromConfig(cfg *config.Config) (*Layout, error) {
 	return NewLayout(p.Root, p.HashNames, p.HashDepth, p.LongIDs), nil
 }
 
-// Hashed reports whether queue is split into hashed subdirectories.
-func (l *Layout) Hashed(queue string) bool { return l.hashed[queue] }
-
 // RelDir is the directory of queue file id relative to Root, e.g.
 // "deferred/5" (or "deferred/5/7" with hash_queue_depth = 2).
 func (l *Layout) RelDir(queue, id string) string {

@@ -86,9 +86,6 @@ type Resolver struct {
 	s Settings
 }
 
-// NewResolver returns a resolver for the settings.
-func NewResolver(s Settings) *Resolver { return &Resolver{s: s} }
-
 // Result is the outcome of resolving one address.
 type Result struct {
 	// Recipient is the rewritten address in internal form

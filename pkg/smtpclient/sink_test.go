@@ -228,8 +228,6 @@ func insecureAuth(s *sink) { s.srv.AllowInsecureAuth = true }
 
 func withDSN(s *sink) { s.srv.EnableDSN = true }
 
-func withDomain(domain string) sinkOption { return func(s *sink) { s.srv.Domain = domain } }
-
 // freePort finds a port that is free on 127.0.0.1, to be reused on other
 // loopback addresses.
 func freePort(t *testing.T) string {
