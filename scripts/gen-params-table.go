@@ -10,6 +10,7 @@
 //
 // It needs /usr/sbin/postconf (Postfix 3.7) and a Postfix 3.7 source tree;
 // its output is committed, so builds and CI need neither.
+
 package main
 
 import (

@@ -1,6 +1,7 @@
 // End-to-end test of the smtp daemon: built, started stand-alone, and
 // given a delivery request as qmgr gives it, for a domain whose MX (from
 // an in-test DNS server) is a go-smtp sink.
+
 package main
 
 import (

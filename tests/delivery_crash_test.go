@@ -1,4 +1,5 @@
 // End-to-end test that killing qmgr and smtp with SIGKILL during a delivery burst loses no message.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // Helpers for the delivery end-to-end tests: a full Postern pipeline (smtpd, cleanup, qmgr, smtp) and go-smtp sinks on 127.0.0.x.
+
 package tests
 
 import (

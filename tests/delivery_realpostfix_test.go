@@ -1,4 +1,5 @@
 // Interop end-to-end test: Postern relays to the real Postfix and the real Postfix relays to Postern, each ending at a go-smtp sink.
+
 package tests
 
 import (

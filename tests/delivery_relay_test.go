@@ -1,4 +1,5 @@
 // End-to-end tests of relaying through a second Postern instance and through a smarthost that needs AUTH over STARTTLS.
+
 package tests
 
 import (

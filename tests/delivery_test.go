@@ -1,4 +1,5 @@
 // End-to-end delivery tests: Postern relays to go-smtp sinks on 127.0.0.x as mail hub, backup MX, gateway and smarthost client, bounces and expires.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // Differential test of `postconf -d NAME`: Postern's built-in defaults against Postfix 3.7's.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // Differential test of postalias: aliases(5) files built and queried by the real postalias and by Postern's.
+
 package tests
 
 import (

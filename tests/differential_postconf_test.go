@@ -1,4 +1,5 @@
 // Differential test of postconf: a corpus of main.cf files, read by the real postconf and by Postern's.
+
 package tests
 
 import (

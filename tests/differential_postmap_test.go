@@ -1,4 +1,5 @@
 // Differential test of postmap: tables of every file type built and queried by the real postmap and by Postern's.
+
 package tests
 
 import (

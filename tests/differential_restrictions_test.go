@@ -3,6 +3,7 @@
 // tables and policy server, comparing whole replies (codes, enhanced
 // codes and texts) and the reject/warn/hold log lines, from clients
 // inside (127.0.0.1) and outside (127.0.0.2, 127.0.0.3) mynetworks.
+
 package tests
 
 import (

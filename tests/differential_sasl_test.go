@@ -1,4 +1,5 @@
 // Differential test of SMTP AUTH: the same dialogues against a private real Postfix and Postern, both authenticating through one private Dovecot, comparing whole replies and the authentication log lines.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // Differential test of the SMTP dialogue: the same command script against a private real Postfix and Postern, comparing reply codes.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // Shared machinery of the differential tests: run one command with the real Postfix and with Postern, and compare.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // Interop test: mail Postern delivered into a Maildir and an mbox is read back through a private Dovecot over IMAP and POP3.
+
 package tests
 
 import (

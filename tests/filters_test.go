@@ -1,5 +1,6 @@
 // End-to-end tests of content inspection: header_checks and body_checks
 // answered to the SMTP client with Postfix's replies and log lines.
+
 package tests
 
 import (

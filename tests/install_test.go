@@ -1,4 +1,5 @@
 // Tests of scripts/install.sh (`make install`) into a DESTDIR staging root: files, modes, owners, links and queue directories.
+
 package tests
 
 import (

@@ -2,6 +2,7 @@
 // LMTP service over a UNIX socket in the queue directory and over TCP;
 // the message is read back over IMAP and POP3, an unknown user bounces
 // per recipient.
+
 package tests
 
 import (

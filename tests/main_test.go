@@ -1,4 +1,5 @@
 // Routes the end-to-end tests through the harness, which builds the binaries once.
+
 package tests
 
 import (

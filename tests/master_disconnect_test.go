@@ -1,4 +1,5 @@
 // End-to-end test that no daemon outlives a master killed with SIGKILL.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // Helpers for the master and postfix command tests: a throw-away Postern instance run by `postfix start`.
+
 package tests
 
 import (

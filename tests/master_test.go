@@ -1,4 +1,5 @@
 // End-to-end tests of master and the postfix command: real processes, a temporary instance, the echod test service.
+
 package tests
 
 import (

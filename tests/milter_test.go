@@ -2,6 +2,7 @@
 // Postern relays, and the signature of the delivered copy verifies
 // against the test key (checked by a second OpenDKIM in verify mode);
 // a milter that is down gets milter_default_action.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // End-to-end test of qmgr under master with smtpd and cleanup: delivery through a fake agent on private/smtp and a bounce back to the sender.
+
 package tests
 
 import (

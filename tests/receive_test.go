@@ -1,4 +1,5 @@
 // End-to-end tests of receiving mail under master: Python smtplib into the queue commands, and kill -9 of smtpd and cleanup around DATA.
+
 package tests
 
 import (

@@ -2,6 +2,7 @@
 // delegation with the built daemons under master: the project's private
 // DNS server (dns_servers) for reverse lookups, DNSBL zones and sender
 // domains, and Debian's postgrey as the policy server for greylisting.
+
 package tests
 
 import (

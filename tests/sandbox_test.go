@@ -1,4 +1,5 @@
 // End-to-end test of the `make run` sandbox: scripts/run-sandbox.sh in a temporary directory, a message over SMTP, and the Maildir it lands in.
+
 package tests
 
 import (

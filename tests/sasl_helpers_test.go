@@ -1,4 +1,5 @@
 // Helpers of the SMTP AUTH tests: a private Dovecot that runs only its auth service, and certificate files for smtpd.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // End-to-end tests of SMTP AUTH through a private Dovecot auth service: pkg/sasl against real Dovecot, smtpd with swaks, smtplib and go-smtp's client, relay after AUTH from outside mynetworks, and Dovecot stopped and restarted mid-run.
+
 package tests
 
 import (

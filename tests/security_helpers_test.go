@@ -1,4 +1,5 @@
 // A root install for the security tests: Debian's stock master.cf, daemons dropping to mail_owner, real users, set-group-id postdrop and postqueue.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // Local submission and delivery on a root install (issue 9): no lost mail, no command injection, Postfix's trust rules; each test runs the stock master.cf with real users.
+
 package tests
 
 import (

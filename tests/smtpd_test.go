@@ -1,4 +1,5 @@
 // End-to-end tests of smtpd under master with the real cleanup: net/smtp, go-smtp's client, swaks, raw dialogues and relay probes from outside mynetworks.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // End-to-end tests of local submission: sendmail -> maildrop -> pickup -> cleanup -> incoming, under master.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // Tests of the system integration files: scripts/postern.service parses and runs postfix as Postfix's unit does; scripts/chroot-setup fills queue_directory/etc.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // End-to-end test of virtual(8) under a root master: mail over SMTP lands in a Maildir and an mbox owned by the uid and gid from virtual_uid_maps and virtual_gid_maps.
+
 package tests
 
 import (

@@ -1,4 +1,5 @@
 // Sampling a process tree from /proc: the peak of its summed PSS and the CPU time it used.
+
 package main
 
 import (

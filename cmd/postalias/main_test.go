@@ -1,5 +1,6 @@
 // Differential test: Postern's postalias and newaliases against
 // Postfix's on the same aliases files.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // Tests of postcat's output against Postfix's formats, and its errors.
+
 package main
 
 import (

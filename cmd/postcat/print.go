@@ -1,4 +1,5 @@
 // The postcat output: envelope records, header and body text, and section markers, as Postfix prints them.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // postcat's command line: options, finding queue files, and the exit status.
+
 package main
 
 import (

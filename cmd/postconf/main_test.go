@@ -1,5 +1,6 @@
 // Tests for postconf's main.cf display and edit modes, run in-process
 // against temporary configuration directories.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // postconf -M, -F and -P: printing master.cf entries, fields and parameters.
+
 package main
 
 import (

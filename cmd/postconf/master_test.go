@@ -1,4 +1,5 @@
 // Tests for postconf -M, -F and -P, checked against the real postconf when installed.
+
 package main
 
 import (

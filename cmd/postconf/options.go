@@ -1,5 +1,6 @@
 // options.go reads postconf's command line (getopt-style, via pkg/getopt)
 // and rejects the flag combinations postconf refuses.
+
 package main
 
 import (

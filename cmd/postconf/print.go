@@ -1,5 +1,6 @@
 // print.go formats postconf output lines: words joined by single spaces
 // and, with -f, folded before column 80 with a 4-space indent.
+
 package main
 
 import "strings"

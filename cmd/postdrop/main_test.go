@@ -1,4 +1,5 @@
 // Tests of postdrop's arguments and of a submission into a temporary queue.
+
 package main
 
 import (

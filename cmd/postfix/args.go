@@ -1,4 +1,5 @@
 // The postfix command line: getopt-style options, a command, its operands.
+
 package main
 
 import "github.com/postern/postern/pkg/getopt"

@@ -1,4 +1,5 @@
 // postfix check: create missing queue directories, check master.cf and the owners and modes Postfix checks.
+
 package main
 
 import (

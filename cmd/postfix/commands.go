@@ -1,4 +1,5 @@
 // The postfix commands that start, stop, signal and query master.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // Tests of postlog's argument parsing and line reading.
+
 package main
 
 import (

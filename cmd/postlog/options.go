@@ -1,4 +1,5 @@
 // Command-line parsing for postlog, with getopt's rules and messages.
+
 package main
 
 import "github.com/postern/postern/pkg/getopt"

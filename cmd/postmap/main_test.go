@@ -1,5 +1,6 @@
 // Differential test: Postern's postmap against Postfix's on the same
 // source files, queries and updates.
+
 package main
 
 import (

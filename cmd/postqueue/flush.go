@@ -1,4 +1,5 @@
 // postqueue -f, -i and -s: wake the queue manager through its public trigger socket.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // postqueue -p and -j: the listing, read directly by a user who may read the queue, otherwise asked of the showq service.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // Tests of the mailq/postqueue listing formats, JSON, flushing and errors.
+
 package main
 
 import (

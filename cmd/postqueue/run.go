@@ -1,4 +1,5 @@
 // postqueue's command line: the modes, their options, and exit statuses.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // The postsuper requests: which queues each one touches and what it does to one file.
+
 package main
 
 import (

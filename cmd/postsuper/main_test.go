@@ -1,4 +1,5 @@
 // Tests of postsuper's requests, summaries, structure repair and errors.
+
 package main
 
 import (

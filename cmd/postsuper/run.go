@@ -1,4 +1,5 @@
 // postsuper's command line: requests, queue names, and the summary lines.
+
 package main
 
 import (

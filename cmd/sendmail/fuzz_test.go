@@ -1,4 +1,5 @@
 // Fuzz test of sendmail's standard-input reader.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // Reading the message from standard input: the leading "From " line and the lone-dot end.
+
 package main
 
 import (

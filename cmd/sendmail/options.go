@@ -1,4 +1,5 @@
 // Parsing sendmail's command line, with the Sendmail options Postfix accepts.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // sendmail's work: argument handling, delegation to other commands, and submission.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // Tests of sendmail's option parsing and standard-input handling.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // sendmail -bs: a minimal SMTP dialogue on standard input and output that queues through maildrop/.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // Tests of the request loop over a real Unix-domain socket.
+
 package agent
 
 import (

@@ -1,4 +1,5 @@
 // The per-recipient delivery log line in Postfix's form.
+
 package agent
 
 import (

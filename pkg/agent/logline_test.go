@@ -1,4 +1,5 @@
 // Tests of the delivery log line and its delay format.
+
 package agent
 
 import (

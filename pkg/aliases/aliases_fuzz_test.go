@@ -1,4 +1,5 @@
 // Fuzz tests of the aliases(5) line and value parsers.
+
 package aliases
 
 import (

@@ -1,4 +1,5 @@
 // Tests of aliases(5) parsing against what Postfix 3.7's postalias stores.
+
 package aliases
 
 import (

@@ -1,6 +1,7 @@
 // The content path when header or body checks apply: the message is split
 // into logical headers and body lines (MIME-aware, as Postfix's cleanup
 // does) so that each can be looked up and acted upon.
+
 package cleanup
 
 import (

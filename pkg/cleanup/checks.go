@@ -1,6 +1,7 @@
 // header_checks, mime_header_checks, nested_header_checks and body_checks:
 // matching each header and body line and acting on the result as
 // Postfix's cleanup does, with its log lines.
+
 package cleanup
 
 import (

@@ -1,5 +1,6 @@
 // Tests of header_checks, mime_header_checks, nested_header_checks and
 // body_checks: every action, its log line and what reaches the queue file.
+
 package cleanup
 
 import (

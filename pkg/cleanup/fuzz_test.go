@@ -1,4 +1,5 @@
 // Fuzz test of cleanup's content processing: any content gives a readable queue file or a clean rejection.
+
 package cleanup
 
 import (

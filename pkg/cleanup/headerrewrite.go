@@ -1,4 +1,5 @@
 // Rewriting the addresses in message headers, in Postfix's local or remote rewriting context.
+
 package cleanup
 
 import (

@@ -1,4 +1,5 @@
 // Message content: the Received: header, header inspection, missing headers and the size limit.
+
 package cleanup
 
 import (

@@ -1,6 +1,7 @@
 // Milters in cleanup: smtpd_milters (the list smtpd sends with the
 // submission) or non_smtpd_milters (other submissions) inspect the
 // message before it is written, and their changes go into the queue file.
+
 package cleanup
 
 import (

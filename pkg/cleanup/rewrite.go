@@ -1,4 +1,5 @@
 // Address rewriting: qualification with myorigin, canonical(5) mapping and virtual(5) alias expansion.
+
 package cleanup
 
 import (

@@ -1,4 +1,5 @@
 // Deciding which SMTP clients get local header treatment (local_header_rewrite_clients).
+
 package cleanup
 
 import (

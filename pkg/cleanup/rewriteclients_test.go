@@ -1,4 +1,5 @@
 // Tests of local_header_rewrite_clients matching and its effect on SMTP mail's headers.
+
 package cleanup
 
 import (

@@ -1,4 +1,5 @@
 // Tests of the cleanup server over a real Unix socket, checking the queue files it writes.
+
 package cleanup
 
 import (

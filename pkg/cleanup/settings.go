@@ -1,4 +1,5 @@
 // Cleanup's settings: the main.cf parameters and lookup tables it works with.
+
 package cleanup
 
 import (

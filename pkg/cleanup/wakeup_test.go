@@ -1,4 +1,5 @@
 // Tests of the coalesced wake-ups cleanup sends the queue manager.
+
 package cleanup
 
 import (

@@ -1,4 +1,5 @@
 // Tests of MX and address lookups against an in-test DNS server.
+
 package dnsx
 
 import (

@@ -1,4 +1,5 @@
 // Lookup failures worded as Postfix's smtp client reports them.
+
 package dnsx
 
 import "fmt"

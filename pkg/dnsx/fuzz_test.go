@@ -1,4 +1,5 @@
 // Fuzz test: dns_servers parsing never panics and yields host:port items.
+
 package dnsx
 
 import (

@@ -1,4 +1,5 @@
 // MX lookup: the mail exchangers of a domain in delivery order.
+
 package dnsx
 
 import (

@@ -1,4 +1,5 @@
 // Tests of the getopt(3)-style command-line parser, in POSIX and GNU modes.
+
 package getopt
 
 import (

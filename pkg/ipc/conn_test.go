@@ -1,4 +1,5 @@
 // Tests of the protocol over real Unix-domain sockets.
+
 package ipc
 
 import (

@@ -1,4 +1,5 @@
 // Fuzz test of the frame and message decoder.
+
 package ipc
 
 import (

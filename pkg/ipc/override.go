@@ -1,5 +1,6 @@
 // receive_override_options: which of cleanup's optional processing a
 // receiving program (smtpd, pickup, qmqpd) turns off.
+
 package ipc
 
 import (

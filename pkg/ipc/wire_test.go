@@ -1,4 +1,5 @@
 // Tests of message encoding and frame decoding, without sockets.
+
 package ipc
 
 import (

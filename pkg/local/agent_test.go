@@ -1,4 +1,5 @@
 // Tests of the qmgr side: requests over the delivery protocol, content read from a real queue file, settings errors.
+
 package local
 
 import (

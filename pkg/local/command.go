@@ -1,4 +1,5 @@
 // Delivery to |command: /bin/sh -c with the owner's credentials, the exit status mapped as sysexits(3) says.
+
 package local
 
 import (

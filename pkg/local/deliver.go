@@ -1,4 +1,5 @@
 // The final deliveries: the user's mailbox, a file, a forwarded copy, and expansion of .forward and :include: files.
+
 package local
 
 import (

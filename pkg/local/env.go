@@ -1,4 +1,5 @@
 // The environment of command deliveries: Postfix's variables, each value censored by command_expansion_filter, and nothing expanded by local itself.
+
 package local
 
 import (

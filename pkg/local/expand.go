@@ -1,4 +1,5 @@
 // Recipient resolution: aliases, .forward files, :include: files, luser_relay and the mailbox, with loop detection.
+
 package local
 
 import (

@@ -1,4 +1,5 @@
 // Unit tests of forwarding, commands, files, :include: and .forward files.
+
 package local
 
 import (

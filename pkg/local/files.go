@@ -1,4 +1,5 @@
 // Reading .forward and :include: files safely, and the Delivered-To: headers of the message.
+
 package local
 
 import (

@@ -1,4 +1,5 @@
 // Test fixture: an Agent over temporary spool, homes and alias file, with fake users and a recording cleanup.
+
 package local
 
 import (

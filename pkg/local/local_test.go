@@ -1,4 +1,5 @@
 // Unit tests of local delivery with fake users (all with this process's uid) and temporary files.
+
 package local
 
 import (

@@ -1,4 +1,5 @@
 // Opening a file with a user's rights: local runs as root, but a .forward or :include: file must be reachable and readable by the user it is read for.
+
 package local
 
 import (

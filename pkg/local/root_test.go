@@ -1,4 +1,5 @@
 // Deliveries to real system users created with useradd: ownership, modes and content of what they receive (root only).
+
 package local
 
 import (

@@ -1,4 +1,5 @@
 // The local(8) settings from main.cf: alias tables, forward_path, mailbox location, limits and locks.
+
 package local
 
 import (

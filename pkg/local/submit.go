@@ -1,4 +1,5 @@
 // Forwarded mail goes back into the queue through cleanup's public socket.
+
 package local
 
 import (

@@ -1,4 +1,5 @@
 // Recipient accounts: the passwd entry local(8) needs and the credentials a delivery runs with.
+
 package local
 
 import (

@@ -1,4 +1,5 @@
 // The delivery failure type: an enhanced status code, a text, and whether it is final.
+
 package mailbox
 
 import (

@@ -1,4 +1,5 @@
 // Delivery in a child process with the recipient's credentials: the same binary re-run in helper mode.
+
 package mailbox
 
 import (

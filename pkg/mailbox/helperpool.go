@@ -1,5 +1,6 @@
 // Delivery helpers kept between deliveries: one child per credential does
 // many deliveries, instead of a program start for each message.
+
 package mailbox
 
 import (

@@ -1,4 +1,5 @@
 // Mailbox locking: fcntl, flock and dotlock, as mailbox_delivery_lock and virtual_mailbox_lock choose.
+
 package mailbox
 
 import (

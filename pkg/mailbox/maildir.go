@@ -1,4 +1,5 @@
 // Maildir delivery: write into tmp/, fsync, move into new/ under a unique name.
+
 package mailbox
 
 import (

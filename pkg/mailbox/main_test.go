@@ -1,4 +1,5 @@
 // Lets the test binary act as the delivery helper, as a delivery agent binary does.
+
 package mailbox
 
 import (

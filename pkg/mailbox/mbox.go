@@ -1,4 +1,5 @@
 // mbox delivery: append one From_-separated entry under the configured locks, or leave the file as it was.
+
 package mailbox
 
 import (

@@ -1,4 +1,5 @@
 // The bytes a delivery writes: From_ line, the delivery headers, and the content with mbox quoting.
+
 package mailbox
 
 import (

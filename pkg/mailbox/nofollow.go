@@ -1,4 +1,5 @@
 // The open flag that refuses a symbolic link as the last path component.
+
 package mailbox
 
 import "syscall"

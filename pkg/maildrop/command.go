@@ -1,4 +1,5 @@
 // Start-up of the submission commands (sendmail, postdrop), which ordinary users run.
+
 package maildrop
 
 import (

@@ -1,4 +1,5 @@
 // Fuzz test of maildrop writing with -t: any input gives a readable file or ErrNoRecipients.
+
 package maildrop
 
 import (

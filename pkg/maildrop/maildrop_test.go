@@ -1,4 +1,5 @@
 // Tests of writing maildrop files and reading them back as pickup does.
+
 package maildrop
 
 import (

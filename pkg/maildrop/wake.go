@@ -1,4 +1,5 @@
 // Waking pickup after a new maildrop file, as postdrop does.
+
 package maildrop
 
 import (

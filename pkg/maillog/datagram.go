@@ -1,4 +1,5 @@
 // Unix-domain datagram client shared by the syslog and postlogd destinations.
+
 package maillog
 
 import (

@@ -1,4 +1,5 @@
 // The maillog_file destination: appends from many processes, reopen on rotate.
+
 package maillog
 
 import (

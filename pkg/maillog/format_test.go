@@ -1,4 +1,5 @@
 // Tests of the line formats, tags and the prefix check.
+
 package maillog
 
 import (

@@ -1,4 +1,5 @@
 // Fuzz test of log line formatting with hostile message text.
+
 package maillog
 
 import (

@@ -1,4 +1,5 @@
 // The Logger: Postfix's msg_info/msg_warn/msg_fatal for Postern programs.
+
 package maillog
 
 import (

@@ -1,4 +1,5 @@
 // Tests of the Logger with real files, processes and datagram sockets.
+
 package maillog
 
 import (

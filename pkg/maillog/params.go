@@ -1,5 +1,6 @@
 // params.go reads the logging parameters of main.cf into Options, for
 // every program that logs.
+
 package maillog
 
 // ReadParams fills the main.cf logging parameters of o (syslog_name,

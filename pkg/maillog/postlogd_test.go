@@ -1,4 +1,5 @@
 // Tests of logging to maillog_file through a postlogd LogServer.
+
 package maillog
 
 import (

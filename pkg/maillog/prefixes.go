@@ -1,4 +1,5 @@
 // The maillog_file_prefixes check on the maillog_file parameter.
+
 package maillog
 
 import (

@@ -1,4 +1,5 @@
 // Making log text safe: no control character or broken UTF-8 from the network reaches a log line raw.
+
 package maillog
 
 import (

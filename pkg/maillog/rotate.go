@@ -1,4 +1,5 @@
 // Log file rotation for `postfix logrotate`: rename with a time-stamp suffix.
+
 package maillog
 
 import (

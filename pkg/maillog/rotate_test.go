@@ -1,4 +1,5 @@
 // Tests of log rotation and suffix formatting.
+
 package maillog
 
 import (

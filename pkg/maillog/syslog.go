@@ -1,4 +1,5 @@
 // The syslog destination: RFC 3164 datagrams to /dev/log, as glibc sends them.
+
 package maillog
 
 import (

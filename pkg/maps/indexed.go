@@ -1,5 +1,6 @@
 // Indexed tables (hash, btree): NAME.db files built by postmap and stored
 // with go.etcd.io/bbolt, opened read-only by daemons.
+
 package maps
 
 import (

@@ -1,5 +1,6 @@
 // Tests of hash/btree tables: building, opening, folding, errors, atomic
 // replacement and file modes.
+
 package maps
 
 import (

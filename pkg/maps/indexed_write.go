@@ -1,6 +1,7 @@
 // Writing indexed tables: a new NAME.db is written beside the old one
 // and renamed over it, so a reader sees the old table or the new one,
 // never half of one.
+
 package maps
 
 import (

@@ -1,4 +1,5 @@
 // inline: a table written in the spec itself, inline:{ k=v, {k2 = v w/ space} }.
+
 package maps
 
 import (

@@ -1,5 +1,6 @@
 // Serialising table updates: postmap -i and -d read a table, change it
 // and write it back, so two of them at once must not interleave.
+
 package maps
 
 import (

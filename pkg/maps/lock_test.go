@@ -1,4 +1,5 @@
 // Tests that table updates are serialised.
+
 package maps
 
 import (

@@ -1,4 +1,5 @@
 // Tests of the in-memory table types: inline, static and texthash.
+
 package maps
 
 import (

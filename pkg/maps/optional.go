@@ -1,4 +1,5 @@
 // Optional interfaces a Table may implement beyond Lookup/Spec/Close.
+
 package maps
 
 // FileBacked is implemented by tables whose contents live in files: the

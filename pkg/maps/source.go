@@ -1,5 +1,6 @@
 // Source-file parsing shared by postmap and texthash: logical lines and
 // "key whitespace value" entries, with Postfix's warnings.
+
 package maps
 
 import (

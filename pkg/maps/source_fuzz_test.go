@@ -1,4 +1,5 @@
 // Fuzz test of the source-file parser.
+
 package maps
 
 import (

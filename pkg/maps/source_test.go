@@ -1,4 +1,5 @@
 // Tests of source-file parsing against what Postfix 3.7's postmap does.
+
 package maps
 
 import (

@@ -1,5 +1,6 @@
 // static: a table that returns the same value for every key,
 // static:value or static:{ value with spaces }.
+
 package maps
 
 import "fmt"

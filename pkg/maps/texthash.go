@@ -1,5 +1,6 @@
 // texthash: a table read from its source file when it is opened, with no
 // postmap step.
+
 package maps
 
 import (

@@ -1,5 +1,6 @@
 // Change notification: a Watcher tells a daemon that a file behind one of
 // its tables was replaced or edited, so it can reopen the table or restart.
+
 package maps
 
 import (

@@ -1,4 +1,5 @@
 // Tests that a Watcher reports rebuilt and edited tables.
+
 package maps
 
 import (

@@ -1,4 +1,5 @@
 // Reading an entry's arguments: daemon options, "-o" overrides and "{ }" words.
+
 package mastercf
 
 import "strings"

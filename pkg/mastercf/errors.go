@@ -1,4 +1,5 @@
 // Errors and warnings from reading master.cf, worded as Postfix's master words them.
+
 package mastercf
 
 import (

@@ -1,4 +1,5 @@
 // Postern's shipped etc/master.cf must parse and list the services Postern ships.
+
 package mastercf
 
 import (

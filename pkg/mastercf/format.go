@@ -1,4 +1,5 @@
 // Printing entries the way "postconf -M", "-F" and "-P" print them.
+
 package mastercf
 
 import (

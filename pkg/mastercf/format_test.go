@@ -1,4 +1,5 @@
 // Tests for printing entries as postconf -M, -F and -P do.
+
 package mastercf
 
 import "testing"

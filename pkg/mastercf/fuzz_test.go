@@ -1,4 +1,5 @@
 // Fuzz test: no master.cf text makes the parser or the printers panic.
+
 package mastercf
 
 import (

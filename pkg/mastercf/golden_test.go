@@ -1,4 +1,5 @@
 // Debian's stock master.cf, printed back and compared with real postconf output.
+
 package mastercf
 
 import (

@@ -1,4 +1,5 @@
 // Logical lines of master.cf: comments, blank lines and continuation lines.
+
 package mastercf
 
 import (

@@ -1,4 +1,5 @@
 // Parsing master.cf into entries and checking each column.
+
 package mastercf
 
 import (

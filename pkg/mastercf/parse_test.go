@@ -1,4 +1,5 @@
 // Tests for parsing master.cf: lines, columns, arguments and errors.
+
 package mastercf
 
 import (

@@ -1,4 +1,5 @@
 // Splitting master.cf text into words, with "{ ... }" grouping.
+
 package mastercf
 
 import (

@@ -1,4 +1,5 @@
 // Applying a milter's modification actions to the message.
+
 package milter
 
 import (

@@ -1,5 +1,6 @@
 // Tests of Run against a test milter (github.com/d--j/go-milter's server)
 // that takes one action per message, chosen by the Subject.
+
 package milter
 
 import (

@@ -1,5 +1,6 @@
 // Tests of the MIME scanner: header classes, boundaries, and a fuzz test
 // that every input line comes out exactly once.
+
 package mimestate
 
 import (

@@ -1,4 +1,5 @@
 // Opening a maildrop file safely: maildrop/ is writable by every user of the postdrop group.
+
 package pickup
 
 import (

@@ -1,4 +1,5 @@
 // Tests of pickup against a real cleanup server on a Unix socket.
+
 package pickup
 
 import (

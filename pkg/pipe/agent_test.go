@@ -1,5 +1,6 @@
 // Tests of the pipe agent: attributes, macros, the envelope lines and
 // quoting of flags=, exit status mapping, size and time limits.
+
 package pipe
 
 import (

@@ -1,6 +1,7 @@
 // The pipe service's master.cf attributes: flags=, user=, size=, eol=,
 // null_sender=, directory= and argv=, checked as Postfix's pipe(8) checks
 // them at start-up.
+
 package pipe
 
 import (

@@ -1,6 +1,7 @@
 // Expanding the argv= words: $name, ${name}, ${name?text} and
 // ${name:text} with pipe(8)'s macros; a word that names a recipient macro
 // becomes one word per recipient.
+
 package pipe
 
 import (

@@ -1,5 +1,6 @@
 // The pipe service's settings: its master.cf attributes and the main.cf
 // parameters it reads.
+
 package pipe
 
 import (

@@ -1,4 +1,5 @@
 // Connections to the delivery agents, kept open between delivery requests.
+
 package qmgr
 
 import (

@@ -1,4 +1,5 @@
 // Returning bounced recipients to the sender: the DSN and its submission to cleanup.
+
 package qmgr
 
 import (

@@ -1,4 +1,5 @@
 // Delivering a job: the error, retry and discard transports in-house, every other transport through its agent's socket.
+
 package qmgr
 
 import (

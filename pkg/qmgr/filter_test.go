@@ -1,4 +1,5 @@
 // Tests of content_filter and REDIRECT routing in the queue manager.
+
 package qmgr_test
 
 import (

@@ -1,4 +1,5 @@
 // Finishing an attempt: expiry, the non-delivery notification, then removal or deferral.
+
 package qmgr
 
 import (

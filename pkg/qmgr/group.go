@@ -1,4 +1,5 @@
 // Grouping a message's recipients into delivery requests by transport and next hop.
+
 package qmgr
 
 import "github.com/postern/postern/pkg/queue"

@@ -1,4 +1,5 @@
 // The delivery log lines the queue manager writes for recipients it decides itself.
+
 package qmgr
 
 import (

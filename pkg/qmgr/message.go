@@ -1,4 +1,5 @@
 // Working on one message of the active queue: resolve, deliver, record, then finish it.
+
 package qmgr
 
 import (

@@ -1,4 +1,5 @@
 // Retry and expiry decisions: when a deferred message is tried again, and when it is returned.
+
 package qmgr
 
 import "time"

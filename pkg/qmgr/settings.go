@@ -1,4 +1,5 @@
 // The queue manager's main.cf parameters.
+
 package qmgr
 
 import (

@@ -1,4 +1,5 @@
 // Per-destination concurrency: a window that opens on success and closes on failure, as Postfix's.
+
 package qmgr
 
 import (

@@ -1,4 +1,5 @@
 // Benchmark of concurrent durable commits.
+
 package queue
 
 import (

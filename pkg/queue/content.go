@@ -1,4 +1,5 @@
 // Reading message content back out of a queue file as text with LF line ends.
+
 package queue
 
 import (

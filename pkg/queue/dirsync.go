@@ -1,4 +1,5 @@
 // Group commit of directory fsyncs: one fsync of a directory covers every commit waiting on it.
+
 package queue
 
 import (

@@ -1,4 +1,5 @@
 // Fuzz test of the queue file reader.
+
 package queue
 
 import (

@@ -1,4 +1,5 @@
 // Queue IDs: Postfix's short (hex) and long (base-52) forms, built from time and inode.
+
 package queue
 
 import (

@@ -1,4 +1,5 @@
 // Tests of queue IDs: short and long forms, validity, hashed paths.
+
 package queue
 
 import (

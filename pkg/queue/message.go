@@ -1,4 +1,5 @@
 // The in-memory view of a queue file's envelope: sender, attributes, recipients and sizes.
+
 package queue
 
 import (

@@ -1,4 +1,5 @@
 // Changing queue files: moves between queues, removal, done-marking, retry times, requeue.
+
 package queue
 
 import (

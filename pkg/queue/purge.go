@@ -1,5 +1,6 @@
 // purge.go removes queue files whose writer died before committing them
 // (a cleanup or sendmail killed mid-message), the job of postsuper -p.
+
 package queue
 
 import (

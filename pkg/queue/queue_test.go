@@ -1,4 +1,5 @@
 // Tests of queue files: round trip, done-marking, corrupt files, group commit, moves, repair.
+
 package queue
 
 import (

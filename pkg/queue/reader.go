@@ -1,4 +1,5 @@
 // Reading a queue file back: envelope parsing with structural checks, and the message content.
+
 package queue
 
 import (

@@ -39,6 +39,7 @@
 // finished file); a file still being written has mode 0600 and is ignored
 // by readers of the incoming queue. Group execute (0010) marks a message
 // force-expired by postsuper -e/-f.
+
 package queue
 
 import (

@@ -13,6 +13,7 @@
 //
 // Values never contain a newline (AppendStatus replaces them with spaces);
 // unknown names are ignored by readers, so fields can be added.
+
 package queue
 
 import (

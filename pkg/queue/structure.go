@@ -1,4 +1,5 @@
 // Queue structure repair (postsuper -s): names that match inodes, files in their hashed place.
+
 package queue
 
 import (

@@ -1,4 +1,5 @@
 // Walking a queue: every queue file in a queue directory and its hashed subdirectories.
+
 package queue
 
 import (

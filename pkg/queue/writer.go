@@ -1,4 +1,5 @@
 // Writing a queue file: unique creation, streaming envelope and content, durable commit.
+
 package queue
 
 import (

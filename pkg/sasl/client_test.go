@@ -1,4 +1,5 @@
 // Tests of the Dovecot auth client against the fake auth server of package sasltest.
+
 package sasl
 
 import (

@@ -1,4 +1,5 @@
 // The postqueue -j format: one JSON object per message per line, quoted as Postfix quotes.
+
 package showq
 
 import (

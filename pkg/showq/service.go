@@ -1,4 +1,5 @@
 // The showq service protocol: the server greets with its name, the client asks for one format, the server writes the listing and closes.
+
 package showq
 
 import (

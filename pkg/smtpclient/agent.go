@@ -1,5 +1,6 @@
 // The delivery agent side of the qmgr protocol: one request in, one
 // result per recipient out, each logged.
+
 package smtpclient
 
 import (

@@ -1,5 +1,6 @@
 // Tests of the delivery protocol: the test plays qmgr, dialing the agent's
 // socket with a request for a queue file it wrote.
+
 package smtpclient
 
 import (

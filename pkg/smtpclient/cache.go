@@ -1,5 +1,6 @@
 // Connection reuse: a session that delivered is parked after RSET, per
 // nexthop, for the next request to the same destination.
+
 package smtpclient
 
 import (

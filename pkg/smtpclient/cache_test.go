@@ -1,4 +1,5 @@
 // Tests of connection reuse per nexthop.
+
 package smtpclient
 
 import (

@@ -1,5 +1,6 @@
 // End-to-end tests of Deliver against go-smtp sinks and an in-test DNS
 // server, all on 127.0.0.0/8.
+
 package smtpclient
 
 import (

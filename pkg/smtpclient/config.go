@@ -1,4 +1,5 @@
 // Building the client's Config from main.cf, before the chroot.
+
 package smtpclient
 
 import (

@@ -1,4 +1,5 @@
 // Tests of reading the client's settings from main.cf.
+
 package smtpclient
 
 import (

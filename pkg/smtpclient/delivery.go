@@ -1,5 +1,6 @@
 // One delivery attempt: nexthops, mail exchangers and their addresses in
 // order, until a session reaches a verdict for every recipient.
+
 package smtpclient
 
 import (

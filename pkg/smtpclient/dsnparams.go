@@ -1,4 +1,5 @@
 // RFC 3461 parameters passed on to servers that offer DSN.
+
 package smtpclient
 
 import (

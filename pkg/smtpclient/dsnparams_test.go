@@ -1,4 +1,5 @@
 // Tests of the DSN parameters sent with MAIL FROM and RCPT TO.
+
 package smtpclient
 
 import (

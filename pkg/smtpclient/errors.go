@@ -1,4 +1,5 @@
 // Connection failure texts as Postfix words them.
+
 package smtpclient
 
 import (

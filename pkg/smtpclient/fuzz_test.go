@@ -1,4 +1,5 @@
 // Fuzz test: reply parsing never panics and round-trips its text.
+
 package smtpclient
 
 import (

@@ -1,6 +1,7 @@
 // LMTP mode (the lmtp service): next hops "unix:path", "inet:host:port"
 // and "host[:port]" without MX lookups, and one reply per recipient
 // after the end of the message (RFC 2033).
+
 package smtpclient
 
 import (

@@ -1,6 +1,7 @@
 // Tests of LMTP mode against a scripted server on a UNIX socket: LHLO,
 // one reply per recipient after DATA, and a server that goes away
 // before it answered for every recipient.
+
 package smtpclient
 
 import (

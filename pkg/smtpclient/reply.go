@@ -1,4 +1,5 @@
 // SMTP replies: reading multi-line replies and classifying them.
+
 package smtpclient
 
 import (

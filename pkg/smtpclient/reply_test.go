@@ -1,4 +1,5 @@
 // Tests of reply parsing and dot-stuffing.
+
 package smtpclient
 
 import (

@@ -1,5 +1,6 @@
 // SMTP AUTH as a client: password lookup, mechanism choice under
 // smtp_sasl_security_options, and the PLAIN, LOGIN and CRAM-MD5 exchanges.
+
 package smtpclient
 
 import (

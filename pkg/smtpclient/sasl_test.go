@@ -1,5 +1,6 @@
 // Tests of SMTP AUTH: password lookup order, mechanism choice under the
 // security options, and the PLAIN, LOGIN and CRAM-MD5 exchanges.
+
 package smtpclient
 
 import (

@@ -1,5 +1,6 @@
 // One SMTP session with one server address: greeting, EHLO, STARTTLS,
 // AUTH, MAIL, RCPT, DATA and QUIT.
+
 package smtpclient
 
 import (

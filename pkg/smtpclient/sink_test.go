@@ -1,5 +1,6 @@
 // Test peers: go-smtp servers on loopback addresses that record what they
 // receive, with scripted refusals, TLS and AUTH.
+
 package smtpclient
 
 import (

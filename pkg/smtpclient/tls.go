@@ -1,4 +1,5 @@
 // STARTTLS with Postfix's security levels and its TLS summary log line.
+
 package smtpclient
 
 import (

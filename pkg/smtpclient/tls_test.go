@@ -1,5 +1,6 @@
 // Tests of the TLS security levels against a STARTTLS sink with a
 // certificate made by a test CA.
+
 package smtpclient
 
 import (

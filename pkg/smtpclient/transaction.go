@@ -1,5 +1,6 @@
 // The mail transaction: MAIL, RCPT and DATA, pipelined (RFC 2920) when
 // the server offers PIPELINING, one command at a time otherwise.
+
 package smtpclient
 
 import (

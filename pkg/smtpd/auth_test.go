@@ -1,4 +1,5 @@
 // Tests of AUTH against the fake Dovecot of package sasltest: replies, log lines, EHLO keywords, TLS rules and Dovecot outages.
+
 package smtpd
 
 import (

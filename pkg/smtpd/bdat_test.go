@@ -1,4 +1,5 @@
 // Tests of CHUNKING: BDAT chunks streamed to cleanup, size limit and protocol errors.
+
 package smtpd
 
 import (

@@ -1,6 +1,7 @@
 // The client's host names, found as Postfix's smtpd finds them: the PTR
 // name of the address (the "reverse" name), which counts as the client
 // name only when it resolves back to the address.
+
 package smtpd
 
 import (

@@ -1,4 +1,5 @@
 // The SMTP commands other than DATA and BDAT: HELO, EHLO, STARTTLS, MAIL, RCPT, RSET, NOOP, VRFY, ETRN, QUIT.
+
 package smtpd
 
 import (

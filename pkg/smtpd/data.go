@@ -1,4 +1,5 @@
 // DATA and BDAT: streaming the message to cleanup and answering with the queue ID.
+
 package smtpd
 
 import (

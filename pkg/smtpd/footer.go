@@ -1,5 +1,6 @@
 // What every 4XX and 5XX reply gets: smtpd_reject_footer, and
 // soft_bounce turning 5XX into 4XX.
+
 package smtpd
 
 import (

@@ -1,4 +1,5 @@
 // Fuzz tests of the input readers: no panic, and decoded DATA never holds an end-of-data line.
+
 package smtpd
 
 import (

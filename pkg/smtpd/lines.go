@@ -1,4 +1,5 @@
 // Reading SMTP input: command lines with line_length_limit, and DATA content with dot-unstuffing and bare-newline rules.
+
 package smtpd
 
 import (

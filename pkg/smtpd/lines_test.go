@@ -1,4 +1,5 @@
 // Tests of command-line reading and of DATA decoding: dot-stuffing, long lines and the SMTP smuggling inputs.
+
 package smtpd
 
 import (

@@ -4,6 +4,7 @@
 // reply, the access actions that change the message (HOLD, FILTER,
 // REDIRECT, BCC, PREPEND), end-of-data rejections and the log line of
 // improper pipelining.
+
 package smtpd
 
 import (

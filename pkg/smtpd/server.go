@@ -1,4 +1,5 @@
 // Server: what an SMTP session needs (settings, policy, cleanup, log) and the client name lookup.
+
 package smtpd
 
 import (

@@ -1,4 +1,5 @@
 // One SMTP session: connection state, the command loop, replies, error limits and timeouts.
+
 package smtpd
 
 import (

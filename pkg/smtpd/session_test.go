@@ -1,4 +1,5 @@
 // Tests of the SMTP dialogue against a fake cleanup: exact replies, logs, limits, pipelining and timeouts.
+
 package smtpd
 
 import (

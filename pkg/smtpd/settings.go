@@ -1,4 +1,5 @@
 // Settings: the main.cf parameters smtpd's protocol engine obeys, read once at start-up.
+
 package smtpd
 
 import (

@@ -1,4 +1,5 @@
 // Building a Server from main.cf: settings, the recipient policy, and the cleanup connection.
+
 package smtpd
 
 import (

@@ -1,4 +1,5 @@
 // Tests of NewServer: main.cf settings, Postfix's default relay restrictions through pkg/policy, and the cleanup client.
+
 package smtpd
 
 import (

@@ -1,4 +1,5 @@
 // Tests of smtpd_forbid_bare_newline over a real connection: smuggled commands never become a second message.
+
 package smtpd
 
 import (

@@ -1,4 +1,5 @@
 // Per-session command counts for the "disconnect from" line, in Postfix's form.
+
 package smtpd
 
 import (

@@ -1,4 +1,5 @@
 // Tests of STARTTLS (security levels may and encrypt) and of loading the settings from main.cf.
+
 package smtpd
 
 import (

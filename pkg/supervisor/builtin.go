@@ -1,4 +1,5 @@
 // Which Postfix daemons Postern does not run as separate programs, and why.
+
 package supervisor
 
 import (

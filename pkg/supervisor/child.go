@@ -1,4 +1,5 @@
 // Starting a service's daemon per the master/daemon contract and watching it until it exits.
+
 package supervisor
 
 import (

@@ -1,4 +1,5 @@
 // Running master in the background: `master -w` re-executes itself in a new session and waits until the real master has started.
+
 package supervisor
 
 import (

@@ -1,4 +1,5 @@
 // Service endpoints: creating the listeners master hands to daemons, and sending wakeup triggers to them.
+
 package supervisor
 
 import (

@@ -1,4 +1,5 @@
 // master's command line, read the way Postfix's master reads it.
+
 package supervisor
 
 import (

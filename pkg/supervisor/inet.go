@@ -1,4 +1,5 @@
 // Where inet services listen: inet_interfaces, inet_protocols and [host:]port service names.
+
 package supervisor
 
 import (

@@ -1,4 +1,5 @@
 // The loggers of master and the postfix command, configured from main.cf.
+
 package supervisor
 
 import (

@@ -1,4 +1,5 @@
 // master.pid: the lock that says master runs, in Postfix's format.
+
 package supervisor
 
 import (

@@ -1,4 +1,5 @@
 // The queue directory layout: creating missing directories and checking owners and modes as `postfix check` does.
+
 package supervisor
 
 import (

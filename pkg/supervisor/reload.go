@@ -1,4 +1,5 @@
 // SIGHUP: re-read main.cf and master.cf, start new services, stop removed ones, and replace the other daemons gracefully.
+
 package supervisor
 
 import (

@@ -1,4 +1,5 @@
 // The main.cf parameters master reads, resolved once per (re)load.
+
 package supervisor
 
 import (

@@ -1,4 +1,5 @@
 // The wakeup column: periodic triggers master sends to services such as pickup and qmgr.
+
 package supervisor
 
 import "time"

@@ -1,4 +1,5 @@
 // Recipient lookups in virtual_*_maps: full address, address without extension, then @domain.
+
 package virtual
 
 import (

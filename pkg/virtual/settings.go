@@ -1,4 +1,5 @@
 // The virtual(8) settings from main.cf: mailbox tables, base directory, uid/gid tables, limits and locks.
+
 package virtual
 
 import (

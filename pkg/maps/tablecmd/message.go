@@ -1,5 +1,6 @@
 // postmap -b, -h and -m: lookup keys taken from a message on standard
 // input, as header_checks and body_checks see it.
+
 package tablecmd
 
 import (

@@ -1,5 +1,6 @@
 // Running as the source file's owner while building a table, as postmap
 // and postalias do when started by root (unless -o).
+
 package tablecmd
 
 import (

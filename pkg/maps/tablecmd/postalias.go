@@ -1,5 +1,6 @@
 // The postalias side of a build: aliases(5) sources and the extra
 // entries postalias adds for sendmail and NIS compatibility.
+
 package tablecmd
 
 import (

@@ -1,5 +1,6 @@
 // In-process tests of postmap/postalias/newaliases behaviour: output,
 // warnings and exit status for each option.
+
 package tablecmd
 
 import (

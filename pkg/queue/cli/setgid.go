@@ -1,4 +1,5 @@
 // What a set-group-id command (postdrop, postqueue) trusts from the user who runs it: the configuration directory and the environment.
+
 package cli
 
 import (

@@ -1,4 +1,5 @@
 // Builds every Postern main package once per test binary run and hands out binary paths.
+
 package harness
 
 import (

@@ -1,4 +1,5 @@
 // Writes configuration directories and table files for tests, dated in the past.
+
 package harness
 
 import (

@@ -1,4 +1,5 @@
 // Renders a line-by-line diff of two texts for readable test failures.
+
 package harness
 
 import (

@@ -1,4 +1,5 @@
 // Tests of the harness helpers that do not need Postern's binaries.
+
 package harness
 
 import (

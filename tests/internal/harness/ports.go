@@ -1,4 +1,5 @@
 // Finds free TCP ports on 127.0.0.1 for servers that tests start.
+
 package harness
 
 import (

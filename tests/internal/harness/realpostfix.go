@@ -1,4 +1,5 @@
 // Locates the real Postfix installed on the machine, or skips the test that wanted it.
+
 package harness
 
 import (

@@ -1,4 +1,5 @@
 // Runs a program with a chosen configuration directory and captures what it printed and its exit code.
+
 package harness
 
 import (

@@ -1,4 +1,5 @@
 // Builds commands whose compiled-in default configuration directory is a test's, for the set-group-id programs that trust only that one.
+
 package harness
 
 import (

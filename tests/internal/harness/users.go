@@ -1,4 +1,5 @@
 // Runs programs as an unprivileged user when the tests run as root.
+
 package harness
 
 import (
