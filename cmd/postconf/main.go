@@ -20,7 +20,8 @@ import (
 )
 
 // serverSASLTypes are the smtpd_sasl_type values Postern's SMTP server
-// supports (postconf -a): it talks to a Dovecot-style auth server.
+// supports (postconf -a): smtpd authenticates through Dovecot's auth
+// service (pkg/sasl); there is no Cyrus SASL.
 var serverSASLTypes = []string{"dovecot"}
 
 // clientSASLTypes are the smtp_sasl_type values Postern's SMTP client
