@@ -3,6 +3,7 @@
 // adds a header and re-injects it through the classic 127.0.0.1 smtpd
 // listener with content_filter= and XFORWARD; the message passes the
 // filter exactly once and keeps its original client.
+
 package tests
 
 import (

@@ -1,6 +1,7 @@
 // mailbox_transport(_maps) and fallback_transport(_maps): handing a
 // recipient's delivery to another transport (lmtp to Dovecot, a pipe)
 // over the delivery protocol, as Postfix's local does with deliver_pass.
+
 package local
 
 import (

@@ -1,5 +1,6 @@
 // Tests of mailbox_transport and fallback_transport: the delivery is
 // handed to the named transport's agent over the delivery protocol.
+
 package local
 
 import (

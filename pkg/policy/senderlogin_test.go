@@ -1,4 +1,5 @@
 // Tests of smtpd_sender_login_maps and the four sender login mismatch restrictions.
+
 package policy
 
 import (

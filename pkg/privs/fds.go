@@ -1,4 +1,5 @@
 // Descriptors inherited from whoever started a program: none of them may reach the programs it starts.
+
 package privs
 
 import (

@@ -1,6 +1,7 @@
 // XFORWARD (smtp_send_xforward_command): telling a content filter's
 // re-injection server who the original client was, so that its logs and
 // Received: header name that client instead of this host.
+
 package smtpclient
 
 import (

@@ -1,6 +1,7 @@
 // XFORWARD (smtpd_authorized_xforward_hosts): a content filter that
 // re-injects mail names the original client, which then appears in the
 // Received: header and the logs instead of the filter.
+
 package smtpd
 
 import (
