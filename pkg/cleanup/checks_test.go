@@ -194,3 +194,22 @@ func TestChecksNeedFilterFlag(t *testing.T) {
 		t.Fatalf("reply %+v", reply)
 	}
 }
+
+// A local submission (sendmail, CleanupFlagBounce) that the checks reject
+// is queued with the reason, for qmgr to bounce to its sender.
+func TestChecksRejectLocalSubmissionForBounce(t *testing.T) {
+	ts := startServer(t, checkedSettings(t))
+	sub := &ipc.CleanupSubmission{Sender: "dave@test.example", Recipients: []ipc.Recipient{{Address: "u@test.example"}},
+		Flags: ipc.CleanupFlagFilter | ipc.CleanupFlagBounce | ipc.CleanupFlagMapOK, SubmitterUID: 1000}
+	reply := ts.submit(sub, "Subject: reject me now\n\nbody\n")
+	if reply.Status != 0 || reply.QueueID == "" {
+		t.Fatalf("reply %+v", reply)
+	}
+	m, _ := ts.load(reply.QueueID)
+	if got, _ := m.Attr(queue.AttrContentReject); got != "5.7.1 go away" {
+		t.Errorf("content_reject = %q", got)
+	}
+	if want := reply.QueueID + ": reject: header Subject: reject me now from local; from=<dave@test.example> to=<u@test.example>: 5.7.1 go away"; !strings.Contains(ts.logText(), want) {
+		t.Errorf("log lacks %q:\n%s", want, ts.logText())
+	}
+}

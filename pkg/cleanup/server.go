@@ -148,6 +148,13 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 	switch {
 	case v.tableErr:
 		return ipc.CleanupStatWrite, replyWriteError, v, nil
+	case v.reason != "" && v.reason[0] == '5' && sub.Flags&ipc.CleanupFlagBounce != 0:
+		// A local submission cannot be refused: its sender gets a bounce.
+		if err := w.AddExtractedAttr(queue.Attr{Name: queue.AttrContentReject, Value: v.reason}); err != nil {
+			s.Log.Warning("%s: %v", w.ID, err)
+			return ipc.CleanupStatWrite, replyWriteError, v, nil
+		}
+		return 0, "", v, nil
 	case v.reason != "" && v.reason[0] == '4':
 		return ipc.CleanupStatDefer, replyCodeDefer + " " + v.reason, v, nil
 	case v.reason != "":

@@ -3,6 +3,7 @@
 package qmgr_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +31,9 @@ func TestContentFilterAndRedirect(t *testing.T) {
 		{name: "filter without nexthop uses the recipient domain",
 			attrs: []queue.Attr{{Name: queue.AttrContentFilter, Value: "smtp:"}},
 			rcpts: []string{"a@one.example"}, nexthop: "one.example", delivered: []string{"a@one.example"}},
+		{name: "a content reject bounces every recipient",
+			attrs: []queue.Attr{{Name: queue.AttrContentReject, Value: "5.7.1 go away"}},
+			rcpts: []string{"a@one.example"}},
 		{name: "redirect replaces all recipients by one",
 			attrs: []queue.Attr{{Name: queue.AttrRedirect, Value: "boss@remote.example"}},
 			rcpts: []string{"a@one.example", "b@two.example"}, nexthop: "remote.example",
@@ -58,6 +62,12 @@ func TestContentFilterAndRedirect(t *testing.T) {
 					if tt.orig != "" && r.OriginalRecipient != tt.orig {
 						t.Errorf("original recipient %q, want %q", r.OriginalRecipient, tt.orig)
 					}
+				}
+			}
+			if len(tt.delivered) == 0 {
+				h.waitLog("F1F2F3F4F5: to=<a@one.example>, relay=none")
+				if !strings.Contains(h.log.Text(), "dsn=5.7.1, status=bounced (go away)") {
+					t.Errorf("log:\n%s", h.log.Text())
 				}
 			}
 			if len(got) != len(tt.delivered) {

@@ -72,11 +72,19 @@ func (q *Manager) process(ctx context.Context, id string) {
 }
 
 // route chooses each pending recipient's transport and next hop. A
+// local submission that header or body checks rejected is bounced. A
 // REDIRECT from the header or body checks replaces all recipients by one
 // (the others are done); a content filter overrides the resolver, as in
 // Postfix's queue manager.
 func (a *attempt) route(pending []queue.Recipient) []Routed {
 	q, msg := a.q, a.msg
+	if reason, ok := msg.Attr(queue.AttrContentReject); ok {
+		dsn, text, _ := strings.Cut(reason, " ")
+		for _, r := range pending {
+			a.decide(r, ipc.StatusBounced, dsn, text)
+		}
+		return nil
+	}
 	redirect, _ := msg.Attr(queue.AttrRedirect)
 	filter, _ := msg.Attr(queue.AttrContentFilter)
 	var routed []Routed

@@ -28,6 +28,10 @@ const (
 	// AttrRedirect is the address that replaces every recipient
 	// (REDIRECT actions).
 	AttrRedirect = "redirect_to"
+	// AttrContentReject is the "D.S.N text" of a header or body check
+	// that rejected a local submission (sendmail): its recipients are
+	// bounced with it, as Postfix's cleanup bounces such mail.
+	AttrContentReject = "content_reject"
 )
 
 // Recipient is one envelope recipient.
