@@ -115,6 +115,9 @@ func startUp(spec Spec, argv []string, boot *maillog.Logger) (*daemonState, erro
 			return nil, err
 		}
 	}
+	// Re-executed through /proc/self/exe, the process would be called
+	// "exe"; ps and pgrep show Postfix's daemons by their program's name.
+	nameErr := privs.SetProcessName(filepath.Base(argv[0]))
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &daemonState{cancel: cancel, Context: &Context{
 		Args:      opts,
@@ -139,6 +142,9 @@ func startUp(spec Spec, argv []string, boot *maillog.Logger) (*daemonState, erro
 	chdirErr := os.Chdir(d.QueueDirectory)
 	if d.Log, err = openLog(d.Config, argv[0]); err != nil {
 		return d, err
+	}
+	if nameErr != nil {
+		d.Log.Warning("%v", nameErr)
 	}
 	if chdirErr != nil {
 		return d, fmt.Errorf("chdir(\"%s\"): %s", d.QueueDirectory, errText(chdirErr))
