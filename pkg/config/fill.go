@@ -23,7 +23,9 @@ import (
 //	int, int64      a KindInt or KindLong parameter, bounds checked (or a number string)
 //	time.Duration   a KindTime parameter, bare numbers in its unit, bounds checked
 //
-// Untagged struct fields are filled recursively. The first invalid value
+// A tag "name,raw" reads the value unexpanded, for values the package
+// expands itself with per-delivery variables. Untagged struct fields are
+// filled recursively. The first invalid value
 // is returned as Postfix's fatal error text ("bad numerical configuration:
 // message_size_limit = 10x"); the struct is then partly filled. A tag that
 // names an unknown parameter, or a field type that does not fit the
@@ -147,12 +149,17 @@ func (f filler) lookupValue(name string) (Param, string, error) {
 		}
 		return f.c.transportValue(f.transport, name)
 	}
+	name, option, _ := strings.Cut(name, ",")
 	if f.rename != nil {
 		name = f.rename(name)
 	}
 	p, ok := Lookup(name)
 	if !ok {
 		return Param{}, "", fmt.Errorf("config.Fill: unknown parameter %s", name)
+	}
+	if option == "raw" {
+		value, _, err := f.c.Raw(name)
+		return p, value, err
 	}
 	value, err := f.c.Get(name)
 	return p, value, err

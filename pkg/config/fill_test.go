@@ -95,6 +95,7 @@ type fillTarget struct {
 	VRFY       bool          `param:"disable_vrfy_command"`
 	Networks   []string      `param:"mynetworks"`
 	Forward    string        `param:"forward_path"`
+	Raw        string        `param:"smtpd_banner,raw"`
 	TLSLogging int           `param:"smtp_tls_loglevel"`
 	Nested     struct {
 		Delimiter string `param:"recipient_delimiter"`
@@ -112,7 +113,7 @@ func TestFill(t *testing.T) {
 	if s.Hostname != "mx.test.example" || s.Size != 2048 || s.Depth != 1 || s.Timeout != time.Minute ||
 		s.Lifetime != 5*24*time.Hour || !s.VRFY || len(s.Networks) != 2 || s.Networks[1] != "[::1]/128" ||
 		s.Forward != "$home/.forward${recipient_delimiter}${extension}, $home/.forward" ||
-		s.TLSLogging != 1 || s.Nested.Delimiter != "+" {
+		s.TLSLogging != 1 || s.Nested.Delimiter != "+" || s.Raw != "$myhostname ESMTP $mail_name" {
 		t.Errorf("filled %+v", s)
 	}
 }
