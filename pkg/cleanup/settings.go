@@ -164,7 +164,7 @@ func (o *opened) open(cfg *config.Config, s *Settings, p tableParams) error {
 			return err
 		}
 	}
-	if s.Milter, err = milter.SettingsFromConfig(cfg); err != nil {
+	if s.Milter, err = milter.FromConfig(cfg); err != nil {
 		return err
 	}
 	locals, err := cfg.LocalAddresses()

@@ -37,8 +37,8 @@ type Settings struct {
 	MyHostname          string
 }
 
-// SettingsFromConfig reads the milter_* parameters.
-func SettingsFromConfig(cfg *config.Config) (*Settings, error) {
+// FromConfig reads the milter_* parameters.
+func FromConfig(cfg *config.Config) (*Settings, error) {
 	s := &Settings{Macros: map[gomilter.MacroStage][]gomilter.MacroName{}}
 	var err error
 	for _, d := range []struct {
