@@ -19,7 +19,7 @@ func main() {
 	agent := &local.Agent{LookupUser: local.SystemUser, LookupUID: local.SystemUserByID}
 	daemon.Run(daemon.Spec{
 		Init: func(ctx *daemon.Context) error {
-			settings, err := local.SettingsFromConfig(ctx.Config, func(w string) { ctx.Log.Warning("%s", w) })
+			settings, err := local.FromConfig(ctx.Config, func(w string) { ctx.Log.Warning("%s", w) })
 			if err != nil {
 				return err
 			}

@@ -104,7 +104,7 @@ func TestSettingsFromConfig(t *testing.T) {
 			cfg.Set("alias_maps", "")
 			cfg.Set(tt.param, tt.value)
 			var warnings []string
-			s, err := SettingsFromConfig(cfg, func(w string) { warnings = append(warnings, w) })
+			s, err := FromConfig(cfg, func(w string) { warnings = append(warnings, w) })
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
 					t.Errorf("error %v, want %q", err, tt.wantErr)
@@ -142,7 +142,7 @@ func TestUnavailableAliasTableDefers(t *testing.T) {
 	cfg := f.agent.Settings.Config
 	cfg.Set("alias_maps", "hash:"+filepath.Join(f.dir, "missing"))
 	var warnings []string
-	s, err := SettingsFromConfig(cfg, func(w string) { warnings = append(warnings, w) })
+	s, err := FromConfig(cfg, func(w string) { warnings = append(warnings, w) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func newFixture(t *testing.T, aliasLines []string, settings map[string]string) *
 	for name, value := range settings {
 		cfg.Set(name, value)
 	}
-	s, err := SettingsFromConfig(cfg, func(w string) { t.Errorf("unexpected warning: %s", w) })
+	s, err := FromConfig(cfg, func(w string) { t.Errorf("unexpected warning: %s", w) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,7 @@ func newRootFixture(t *testing.T, n int, settings map[string]string) *rootFixtur
 	}
 	rf.fixture = f
 	rf.writeAs(nil, aliasPath, "")
-	s, err := SettingsFromConfig(cfg, func(w string) { t.Errorf("warning: %s", w) })
+	s, err := FromConfig(cfg, func(w string) { t.Errorf("warning: %s", w) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func (rf *rootFixture) writeAs(u *User, path, text string) {
 // reload reopens the alias table after the test wrote it.
 func (rf *rootFixture) reload() {
 	rf.t.Helper()
-	s, err := SettingsFromConfig(rf.agent.Settings.Config, func(w string) { rf.t.Errorf("warning: %s", w) })
+	s, err := FromConfig(rf.agent.Settings.Config, func(w string) { rf.t.Errorf("warning: %s", w) })
 	if err != nil {
 		rf.t.Fatal(err)
 	}

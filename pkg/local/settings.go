@@ -18,18 +18,20 @@ type Settings struct {
 	// Config expands forward_path and luser_relay per recipient.
 	Config             *config.Config
 	AliasMaps          []maps.Table
-	ForwardPath        string // forward_path, unexpanded
-	LuserRelay         string // luser_relay, unexpanded
-	MailboxCommand     string // mailbox_command, unexpanded
-	HomeMailbox        string // home_mailbox
-	MailSpoolDirectory string // mail_spool_directory
-	MailboxSizeLimit   int64  // mailbox_size_limit; 0 = none
+	ForwardPath        string `param:"forward_path,raw"`
+	LuserRelay         string `param:"luser_relay,raw"`
+	MailboxCommand     string `param:"mailbox_command,raw"`
+	HomeMailbox        string `param:"home_mailbox"`
+	MailSpoolDirectory string `param:"mail_spool_directory"`
+	MailboxSizeLimit   int64  `param:"mailbox_size_limit"` // <= 0: none
 	Locks              mailbox.Locks
-	RecipientDelimiter string
-	AllowMinUser       bool
-	DefaultPrivs       string   // default_privs: the user for root-owned aliases
-	MyOrigin           string   // myorigin: the domain of bare names
-	MyDestination      []string // mydestination: the local domains (table entries are not consulted)
+	RecipientDelimiter string `param:"recipient_delimiter"`
+	AllowMinUser       bool   `param:"allow_min_user"`
+	DefaultPrivs       string `param:"default_privs"` // the user for root-owned aliases
+	MyOrigin           string `param:"myorigin"`      // the domain of bare names
+	// MyDestination are the local domains (table entries are not
+	// consulted).
+	MyDestination []string `param:"mydestination"`
 	// CommandsFrom and FilesFrom are allow_mail_to_commands and
 	// allow_mail_to_files: which of "alias", "forward" and "include"
 	// may name commands and files.
@@ -41,138 +43,68 @@ type Settings struct {
 	// MailboxTransport and MailboxTransportMaps (by user name) hand
 	// mailbox delivery to another transport; FallbackTransport and
 	// FallbackTransportMaps (by address) do so for unknown users.
-	MailboxTransport      string
+	MailboxTransport      string `param:"mailbox_transport"`
 	MailboxTransportMaps  []maps.Table
-	FallbackTransport     string
+	FallbackTransport     string `param:"fallback_transport"`
 	FallbackTransportMaps []maps.Table
 	// CommandExpansionFilter is command_expansion_filter: the bytes
 	// allowed in command environment values (others become '_').
-	CommandExpansionFilter string
+	CommandExpansionFilter string `param:"command_expansion_filter,raw"`
 	// ForwardExpansionFilter is forward_expansion_filter, for the
 	// $name values in forward_path.
-	ForwardExpansionFilter string
+	ForwardExpansionFilter string `param:"forward_expansion_filter,raw"`
 	// ExportEnvironment is export_environment: variables of local's own
 	// environment passed to commands.
-	ExportEnvironment []string
+	ExportEnvironment []string `param:"export_environment"`
 	// CommandTimeLimit is command_time_limit.
-	CommandTimeLimit time.Duration
+	CommandTimeLimit time.Duration `param:"command_time_limit"`
 }
 
-// SettingsFromConfig reads the settings and opens the alias tables. A
-// table type this build lacks (nis: in Postfix's default) is skipped
-// with a call to warn; a table that cannot be opened is reported to warn
-// and makes lookups fail.
-func SettingsFromConfig(cfg *config.Config, warn func(string)) (*Settings, error) {
+// derivedParams are the parameters FromConfig turns into settings.
+type derivedParams struct {
+	Lock                  string   `param:"mailbox_delivery_lock"`
+	MessageSizeLimit      int64    `param:"message_size_limit"`
+	CommandsFrom          []string `param:"allow_mail_to_commands"`
+	FilesFrom             []string `param:"allow_mail_to_files"`
+	MailboxTransportMaps  []string `param:"mailbox_transport_maps"`
+	FallbackTransportMaps []string `param:"fallback_transport_maps"`
+	MailboxCommandMaps    []string `param:"mailbox_command_maps"`
+	AliasMaps             []string `param:"alias_maps"`
+}
+
+// FromConfig reads the settings and opens the alias tables. A table type
+// this build lacks (nis: in Postfix's default) is skipped with a call to
+// warn; a table that cannot be opened is reported to warn and makes
+// lookups fail.
+func FromConfig(cfg *config.Config, warn func(string)) (*Settings, error) {
 	s := &Settings{Config: cfg}
+	var p derivedParams
+	if err := cfg.Fill(s); err != nil {
+		return nil, err
+	}
+	if err := cfg.Fill(&p); err != nil {
+		return nil, err
+	}
 	var err error
-	raw := func(name string, dst *string) {
-		if err == nil {
-			*dst, _, err = cfg.Raw(name)
-		}
-	}
-	get := func(name string, dst *string) {
-		if err == nil {
-			*dst, err = cfg.Get(name)
-		}
-	}
-	raw("forward_path", &s.ForwardPath)
-	raw("luser_relay", &s.LuserRelay)
-	raw("mailbox_command", &s.MailboxCommand)
-	get("home_mailbox", &s.HomeMailbox)
-	get("mail_spool_directory", &s.MailSpoolDirectory)
-	get("recipient_delimiter", &s.RecipientDelimiter)
-	get("default_privs", &s.DefaultPrivs)
-	get("myorigin", &s.MyOrigin)
-	raw("command_expansion_filter", &s.CommandExpansionFilter)
-	raw("forward_expansion_filter", &s.ForwardExpansionFilter)
-	var lockSpec string
-	get("mailbox_delivery_lock", &lockSpec)
-	if err != nil {
+	if s.Locks, err = mailbox.ParseLocks("mailbox_delivery_lock", p.Lock); err != nil {
 		return nil, err
 	}
-	if s.Locks, err = mailbox.ParseLocks("mailbox_delivery_lock", lockSpec); err != nil {
-		return nil, err
-	}
-	if s.MailboxSizeLimit, err = cfg.Size("mailbox_size_limit"); err != nil {
-		return nil, err
-	}
-	messageLimit, err := cfg.Size("message_size_limit")
-	if err != nil {
-		return nil, err
-	}
-	if s.MailboxSizeLimit > 0 && s.MailboxSizeLimit < messageLimit {
+	if s.MailboxSizeLimit > 0 && s.MailboxSizeLimit < p.MessageSizeLimit {
 		return nil, fmt.Errorf("main.cf configuration error: mailbox_size_limit is smaller than message_size_limit")
 	}
-	if s.AllowMinUser, err = cfg.Bool("allow_min_user"); err != nil {
+	if s.CommandsFrom, err = deliveryKinds("allow_mail_to_commands", p.CommandsFrom); err != nil {
 		return nil, err
 	}
-	if s.CommandTimeLimit, err = cfg.Duration("command_time_limit", 's'); err != nil {
+	if s.FilesFrom, err = deliveryKinds("allow_mail_to_files", p.FilesFrom); err != nil {
 		return nil, err
-	}
-	if s.ExportEnvironment, err = cfg.List("export_environment"); err != nil {
-		return nil, err
-	}
-	if s.MyDestination, err = cfg.List("mydestination"); err != nil {
-		return nil, err
-	}
-	for _, p := range []struct {
-		name string
-		dst  *map[string]bool
-	}{{"allow_mail_to_commands", &s.CommandsFrom}, {"allow_mail_to_files", &s.FilesFrom}} {
-		kinds, err := cfg.List(p.name)
-		if err != nil {
-			return nil, err
-		}
-		*p.dst = map[string]bool{}
-		for _, k := range kinds {
-			if k != "alias" && k != "forward" && k != "include" {
-				return nil, fmt.Errorf("bad %s value: %q", p.name, k)
-			}
-			(*p.dst)[k] = true
-		}
 	}
 	if strings.HasPrefix(s.HomeMailbox, "/") {
 		return nil, fmt.Errorf("home_mailbox: do not specify absolute pathname: %s", s.HomeMailbox)
 	}
-	get("mailbox_transport", &s.MailboxTransport)
-	get("fallback_transport", &s.FallbackTransport)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range []struct {
-		name string
-		dst  *[]maps.Table
-	}{{"mailbox_transport_maps", &s.MailboxTransportMaps}, {"fallback_transport_maps", &s.FallbackTransportMaps}} {
-		specs, err := cfg.List(p.name)
-		if err != nil {
-			return nil, err
-		}
-		for _, spec := range specs {
-			t, err := maps.Open(spec, maps.Options{})
-			if err != nil {
-				warn(fmt.Sprintf("%s is unavailable. %v", spec, err))
-				t = unavailableTable{spec: spec, err: err}
-			}
-			*p.dst = append(*p.dst, t)
-		}
-	}
-	cmdSpecs, err := cfg.List("mailbox_command_maps")
-	if err != nil {
-		return nil, err
-	}
-	for _, spec := range cmdSpecs {
-		t, err := maps.Open(spec, maps.Options{})
-		if err != nil {
-			warn(fmt.Sprintf("%s is unavailable. %v", spec, err))
-			t = unavailableTable{spec: spec, err: err}
-		}
-		s.MailboxCommandMaps = append(s.MailboxCommandMaps, t)
-	}
-	specs, err := cfg.List("alias_maps")
-	if err != nil {
-		return nil, err
-	}
-	for _, spec := range specs {
+	s.MailboxTransportMaps = openTables(p.MailboxTransportMaps, warn)
+	s.FallbackTransportMaps = openTables(p.FallbackTransportMaps, warn)
+	s.MailboxCommandMaps = openTables(p.MailboxCommandMaps, warn)
+	for _, spec := range p.AliasMaps {
 		t, err := maps.Open(spec, maps.Options{})
 		if errors.Is(err, maps.ErrUnsupported) {
 			warn(fmt.Sprintf("alias_maps: %v -- ignoring this table", err))
@@ -187,6 +119,34 @@ func SettingsFromConfig(cfg *config.Config, warn func(string)) (*Settings, error
 		s.AliasMaps = append(s.AliasMaps, t)
 	}
 	return s, nil
+}
+
+// deliveryKinds reads allow_mail_to_commands or allow_mail_to_files:
+// which of "alias", "forward" and "include" are allowed.
+func deliveryKinds(param string, kinds []string) (map[string]bool, error) {
+	allowed := map[string]bool{}
+	for _, k := range kinds {
+		if k != "alias" && k != "forward" && k != "include" {
+			return nil, fmt.Errorf("bad %s value: %q", param, k)
+		}
+		allowed[k] = true
+	}
+	return allowed, nil
+}
+
+// openTables opens table specs; one that cannot be opened is reported to
+// warn and fails every lookup.
+func openTables(specs []string, warn func(string)) []maps.Table {
+	var tables []maps.Table
+	for _, spec := range specs {
+		t, err := maps.Open(spec, maps.Options{})
+		if err != nil {
+			warn(fmt.Sprintf("%s is unavailable. %v", spec, err))
+			t = unavailableTable{spec: spec, err: err}
+		}
+		tables = append(tables, t)
+	}
+	return tables
 }
 
 // Close releases the alias tables.
