@@ -114,7 +114,7 @@ func (q *Manager) poke() {
 // deliveries in progress have stopped.
 func (q *Manager) Run(ctx context.Context) error {
 	q.init()
-	if err := q.Settings.validate(); err != nil {
+	if err := q.Settings.validate(q.Log.Warning); err != nil {
 		return err
 	}
 	q.mu.Lock()

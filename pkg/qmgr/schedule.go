@@ -7,16 +7,17 @@ import "time"
 // Backoff returns how long a message that arrived at arrival and was just
 // deferred waits for its next attempt: its age, clamped to
 // [minimal, maximal], as Postfix does (300 s, 300, 600, 1200, 2400, then
-// 4000 s with the defaults).
+// 4000 s with the defaults). Like Postfix it applies maximal first, so
+// that minimal wins when it is the larger.
 func Backoff(arrival, now time.Time, minimal, maximal time.Duration) time.Duration {
-	age := now.Sub(arrival)
-	if age < minimal {
-		return minimal
+	delay := now.Sub(arrival)
+	if delay > maximal {
+		delay = maximal
 	}
-	if age > maximal {
-		return maximal
+	if delay < minimal {
+		delay = minimal
 	}
-	return age
+	return delay
 }
 
 // Expired reports whether a message whose recipients were just deferred

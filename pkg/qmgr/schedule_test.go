@@ -59,3 +59,14 @@ func TestLifetimeOfNullSender(t *testing.T) {
 		t.Errorf("lifetime of a sender = %v, want maximal_queue_lifetime", got)
 	}
 }
+
+// TestBackoffMinimalAboveMaximal: Postfix keeps delivering with
+// minimal_backoff_time above maximal_backoff_time; the minimal time wins.
+func TestBackoffMinimalAboveMaximal(t *testing.T) {
+	arrival := time.Date(2026, time.November, 28, 13, 0, 0, 0, time.UTC)
+	for _, age := range []time.Duration{0, 10 * time.Second, time.Hour} {
+		if got := Backoff(arrival, arrival.Add(age), 300*time.Second, 20*time.Second); got != 300*time.Second {
+			t.Errorf("Backoff(age %v, 300s, 20s) = %v, want 300s", age, got)
+		}
+	}
+}

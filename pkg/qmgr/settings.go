@@ -90,13 +90,21 @@ func (s *Settings) lifetime(sender string) time.Duration {
 	return s.MaximalLifetime
 }
 
-// validate rejects settings the queue manager cannot run with.
-func (s *Settings) validate() error {
-	if s.MinimalBackoff <= 0 || s.MaximalBackoff < s.MinimalBackoff {
-		return fmt.Errorf("minimal_backoff_time (%v) must be positive and not above maximal_backoff_time (%v)", s.MinimalBackoff, s.MaximalBackoff)
+// validate rejects settings the queue manager cannot run with (main.cf's
+// values are already checked against their bounds when read) and, as
+// Postfix's qmgr does, adjusts a bounce_queue_lifetime above
+// maximal_queue_lifetime with a warning. minimal_backoff_time above
+// maximal_backoff_time is no error: Backoff lets the minimal time win.
+func (s *Settings) validate(warn func(format string, args ...any)) error {
+	if s.MinimalBackoff <= 0 || s.MaximalBackoff <= 0 {
+		return fmt.Errorf("minimal_backoff_time (%v) and maximal_backoff_time (%v) must be positive", s.MinimalBackoff, s.MaximalBackoff)
 	}
 	if s.QueueRunDelay <= 0 {
 		return fmt.Errorf("queue_run_delay must be positive")
+	}
+	if s.BounceLifetime > s.MaximalLifetime {
+		warn("bounce_queue_lifetime is larger than maximal_queue_lifetime - adjusting bounce_queue_lifetime")
+		s.BounceLifetime = s.MaximalLifetime
 	}
 	return nil
 }

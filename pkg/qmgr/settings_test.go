@@ -1,6 +1,7 @@
 package qmgr
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -53,8 +54,14 @@ func TestFromConfigDefaults(t *testing.T) {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
-	if err := s.validate(); err != nil {
+	if err := s.validate(noWarning(t)); err != nil {
 		t.Errorf("validate: %v", err)
+	}
+}
+
+func noWarning(t *testing.T) func(string, ...any) {
+	return func(format string, args ...any) {
+		t.Errorf("unexpected warning: "+format, args...)
 	}
 }
 
@@ -77,7 +84,27 @@ func TestFromConfigOverrides(t *testing.T) {
 	if !s.NotifyBounces {
 		t.Error("notify_classes with 2bounce not seen")
 	}
-	if err := s.validate(); err == nil {
-		t.Error("minimal_backoff_time above maximal_backoff_time accepted")
+	// Postfix delivers with minimal_backoff_time above
+	// maximal_backoff_time, without a word.
+	if err := s.validate(noWarning(t)); err != nil {
+		t.Errorf("minimal_backoff_time above maximal_backoff_time: %v", err)
+	}
+}
+
+// TestBounceLifetimeAdjusted: Postfix's qmgr warns and adjusts a
+// bounce_queue_lifetime above maximal_queue_lifetime.
+func TestBounceLifetimeAdjusted(t *testing.T) {
+	s := loadSettings(t, "maximal_queue_lifetime = 1d\nbounce_queue_lifetime = 3d\n")
+	var warnings []string
+	err := s.validate(func(format string, args ...any) { warnings = append(warnings, fmt.Sprintf(format, args...)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "bounce_queue_lifetime is larger than maximal_queue_lifetime - adjusting bounce_queue_lifetime"
+	if len(warnings) != 1 || warnings[0] != want {
+		t.Errorf("warnings %q, want %q", warnings, want)
+	}
+	if s.BounceLifetime != 24*time.Hour {
+		t.Errorf("bounce_queue_lifetime %v, want 24h", s.BounceLifetime)
 	}
 }
