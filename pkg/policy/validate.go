@@ -20,52 +20,44 @@ type recipientMaps struct {
 	local, virtualAlias, virtualMailbox, relay []maps.Table
 	canonical, recipientCanonical              []maps.Table
 	senderCanonical                            []maps.Table
-	doubleBounceSender                         string
-	localCode, aliasCode, mailboxCode          int
-	relayCode                                  int
-	showTableName                              bool
+	validationParams
+}
+
+// validationParams are the parameters of the recipient validation.
+type validationParams struct {
+	Local              []string `param:"local_recipient_maps"`
+	VirtualAlias       []string `param:"virtual_alias_maps"`
+	VirtualMailbox     []string `param:"virtual_mailbox_maps"`
+	Relay              []string `param:"relay_recipient_maps"`
+	Canonical          []string `param:"canonical_maps"`
+	RecipientCanonical []string `param:"recipient_canonical_maps"`
+	SenderCanonical    []string `param:"sender_canonical_maps"`
+	DoubleBounceSender string   `param:"double_bounce_sender"`
+	LocalCode          int      `param:"unknown_local_recipient_reject_code"`
+	AliasCode          int      `param:"unknown_virtual_alias_reject_code"`
+	MailboxCode        int      `param:"unknown_virtual_mailbox_reject_code"`
+	RelayCode          int      `param:"unknown_relay_recipient_reject_code"`
+	ShowTableName      bool     `param:"show_user_unknown_table_name"`
 }
 
 // read opens the tables named by the validation parameters.
 func (m *recipientMaps) read(cfg *config.Config, tables *tableOpener) error {
-	lists := []struct {
-		name string
-		dst  *[]maps.Table
-	}{
-		{"local_recipient_maps", &m.local}, {"virtual_alias_maps", &m.virtualAlias},
-		{"virtual_mailbox_maps", &m.virtualMailbox}, {"relay_recipient_maps", &m.relay},
-		{"canonical_maps", &m.canonical}, {"recipient_canonical_maps", &m.recipientCanonical},
-		{"sender_canonical_maps", &m.senderCanonical},
+	if err := cfg.Fill(&m.validationParams); err != nil {
+		return err
 	}
-	for _, l := range lists {
-		specs, err := cfg.List(l.name)
-		if err != nil {
-			return err
-		}
-		for _, spec := range specs {
+	for _, l := range []struct {
+		specs []string
+		dst   *[]maps.Table
+	}{
+		{m.Local, &m.local}, {m.VirtualAlias, &m.virtualAlias}, {m.VirtualMailbox, &m.virtualMailbox},
+		{m.Relay, &m.relay}, {m.Canonical, &m.canonical}, {m.RecipientCanonical, &m.recipientCanonical},
+		{m.SenderCanonical, &m.senderCanonical},
+	} {
+		for _, spec := range l.specs {
 			*l.dst = append(*l.dst, tables.get(spec))
 		}
 	}
-	codes := []struct {
-		name string
-		dst  *int
-	}{
-		{"unknown_local_recipient_reject_code", &m.localCode}, {"unknown_virtual_alias_reject_code", &m.aliasCode},
-		{"unknown_virtual_mailbox_reject_code", &m.mailboxCode}, {"unknown_relay_recipient_reject_code", &m.relayCode},
-	}
-	for _, p := range codes {
-		v, err := cfg.Int(p.name)
-		if err != nil {
-			return err
-		}
-		*p.dst = v
-	}
-	var err error
-	if m.doubleBounceSender, err = cfg.Get("double_bounce_sender"); err != nil {
-		return err
-	}
-	m.showTableName, err = cfg.Bool("show_user_unknown_table_name")
-	return err
+	return nil
 }
 
 // alwaysLocal reports whether a local part is always accepted for a local
@@ -73,7 +65,7 @@ func (m *recipientMaps) read(cfg *config.Config, tables *tableOpener) error {
 // Postfix itself generates or absorbs.
 func (m *recipientMaps) alwaysLocal(local string) bool {
 	return strings.EqualFold(local, "postmaster") || strings.EqualFold(local, "MAILER-DAEMON") ||
-		strings.EqualFold(local, m.doubleBounceSender)
+		strings.EqualFold(local, m.DoubleBounceSender)
 }
 
 // ValidateRecipient checks that a recipient exists (for VRFY): see
@@ -152,13 +144,13 @@ func (c *Checker) validateAddress(a addr.Address, class string) (Decision, error
 		if m.alwaysLocal(res.Address.Local) {
 			return Decision{}, nil
 		}
-		tables, code, table = m.local, m.localCode, "local recipient"
+		tables, code, table = m.local, m.LocalCode, "local recipient"
 	case resolve.ClassVirtualAlias:
-		return c.unknownUser(ctx, m.aliasCode, "virtual alias"), nil
+		return c.unknownUser(ctx, m.AliasCode, "virtual alias"), nil
 	case resolve.ClassVirtualMailbox:
-		tables, code, table = m.virtualMailbox, m.mailboxCode, "virtual mailbox"
+		tables, code, table = m.virtualMailbox, m.MailboxCode, "virtual mailbox"
 	case resolve.ClassRelay:
-		tables, code, table = m.relay, m.relayCode, "relay recipient"
+		tables, code, table = m.relay, m.RelayCode, "relay recipient"
 	default:
 		return Decision{}, nil
 	}
@@ -178,7 +170,7 @@ func (c *Checker) validateAddress(a addr.Address, class string) (Decision, error
 // unknownUser is the "User unknown in ... table" rejection.
 func (c *Checker) unknownUser(ctx replyContext, code int, table string) Decision {
 	text := "User unknown"
-	if c.validation.showTableName {
+	if c.validation.ShowTableName {
 		text += " in " + table + " table"
 	}
 	dsn := "5.1.1"
