@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/postern/postern/pkg/config"
 )
@@ -30,20 +31,16 @@ func FromConfig(cfg *config.Config, service string, words []string) (*Agent, err
 		return nil, err
 	}
 	a := &Agent{Service: service, Attrs: attrs, MasterCF: filepath.Join(dir, "master.cf")}
-	limitParam := service + "_time_limit"
-	if _, explicit := cfg.Explicit(limitParam); !explicit {
-		limitParam = "command_time_limit"
+	var p struct {
+		TimeLimit          time.Duration `param:"_time_limit"` // $command_time_limit by default
+		RecipientDelimiter string        `param:"recipient_delimiter"`
+		Exports            []string      `param:"export_environment"`
 	}
-	if a.TimeLimit, err = cfg.Duration(limitParam, 's'); err != nil {
+	if err := cfg.FillTransport(service, &p); err != nil {
 		return nil, err
 	}
-	if a.RecipientDelimiter, err = cfg.Get("recipient_delimiter"); err != nil {
-		return nil, err
-	}
-	exports, err := cfg.List("export_environment")
-	if err != nil {
-		return nil, err
-	}
+	a.TimeLimit, a.RecipientDelimiter = p.TimeLimit, p.RecipientDelimiter
+	exports := p.Exports
 	for _, e := range exports {
 		if strings.Contains(e, "=") {
 			a.Env = append(a.Env, e)
