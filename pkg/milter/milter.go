@@ -22,46 +22,26 @@ import (
 
 // Settings are the milter_* parameters.
 type Settings struct {
-	ConnectTimeout time.Duration // milter_connect_timeout
-	CommandTimeout time.Duration // milter_command_timeout
-	ContentTimeout time.Duration // milter_content_timeout
+	ConnectTimeout time.Duration `param:"milter_connect_timeout"`
+	CommandTimeout time.Duration `param:"milter_command_timeout"`
+	ContentTimeout time.Duration `param:"milter_content_timeout"`
 	// DefaultAction is milter_default_action: accept, reject, tempfail
 	// or quarantine, for a milter that cannot be reached or fails.
-	DefaultAction string
+	DefaultAction string `param:"milter_default_action"`
 	Protocol      uint32 // milter_protocol
 	// Macros are the macro names sent at each stage
 	// (milter_connect_macros, ...), by stage.
-	Macros map[gomilter.MacroStage][]gomilter.MacroName
-	// DaemonName is milter_macro_daemon_name; Version milter_macro_v.
-	DaemonName, Version string
-	MyHostname          string
+	Macros     map[gomilter.MacroStage][]gomilter.MacroName
+	DaemonName string `param:"milter_macro_daemon_name"`
+	Version    string `param:"milter_macro_v"`
+	MyHostname string `param:"myhostname"`
 }
 
 // FromConfig reads the milter_* parameters.
 func FromConfig(cfg *config.Config) (*Settings, error) {
 	s := &Settings{Macros: map[gomilter.MacroStage][]gomilter.MacroName{}}
-	var err error
-	for _, d := range []struct {
-		name string
-		dst  *time.Duration
-	}{
-		{"milter_connect_timeout", &s.ConnectTimeout}, {"milter_command_timeout", &s.CommandTimeout},
-		{"milter_content_timeout", &s.ContentTimeout},
-	} {
-		if *d.dst, err = cfg.Duration(d.name, 's'); err != nil {
-			return nil, err
-		}
-	}
-	for _, p := range []struct {
-		name string
-		dst  *string
-	}{
-		{"milter_default_action", &s.DefaultAction}, {"milter_macro_daemon_name", &s.DaemonName},
-		{"milter_macro_v", &s.Version}, {"myhostname", &s.MyHostname},
-	} {
-		if *p.dst, err = cfg.Get(p.name); err != nil {
-			return nil, err
-		}
+	if err := cfg.Fill(s); err != nil {
+		return nil, err
 	}
 	switch s.DefaultAction {
 	case "accept", "reject", "tempfail", "quarantine":
