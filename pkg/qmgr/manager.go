@@ -50,6 +50,8 @@ type Manager struct {
 	scanIncoming bool
 	scanDeferred bool
 	ignoreTimes  bool // the next deferred scan takes every file (postqueue -f)
+	// flushing: the next scans ignore defer_transports (postqueue -f).
+	flushing bool
 	full         bool // a scan stopped at qmgr_message_active_limit
 	active       map[string]bool
 	windows      map[string]*Window
@@ -91,7 +93,7 @@ func (q *Manager) Trigger(codes []ipc.TriggerCode) {
 		case ipc.TriggerScanAll:
 			q.scanIncoming, q.scanDeferred, q.ignoreTimes = true, true, true
 		case ipc.TriggerFlushDead:
-			q.scanDeferred, q.ignoreTimes = true, true
+			q.scanDeferred, q.ignoreTimes, q.flushing = true, true, true
 			for _, w := range q.windows {
 				w.Reset()
 			}
@@ -121,7 +123,7 @@ func (q *Manager) Run(ctx context.Context) error {
 	q.scanIncoming, q.scanDeferred = true, true
 	q.mu.Unlock()
 	err := q.Layout.Walk(queue.Active, func(e queue.Entry) error {
-		q.start(ctx, e.ID)
+		q.start(ctx, e.ID, false)
 		return nil
 	})
 	if err != nil {
@@ -148,22 +150,23 @@ func (q *Manager) Run(ctx context.Context) error {
 		case <-q.wake:
 		}
 		q.mu.Lock()
-		incoming, deferred, all := q.scanIncoming, q.scanDeferred, q.ignoreTimes
-		q.scanIncoming, q.scanDeferred, q.ignoreTimes, q.full = false, false, false, false
+		incoming, deferred, all, flushing := q.scanIncoming, q.scanDeferred, q.ignoreTimes, q.flushing
+		q.scanIncoming, q.scanDeferred, q.ignoreTimes, q.full, q.flushing = false, false, false, false, false
 		q.mu.Unlock()
 		if incoming {
-			q.scan(ctx, queue.Incoming, all)
+			q.scan(ctx, queue.Incoming, all, flushing)
 		}
 		if deferred {
-			q.scan(ctx, queue.Deferred, all)
+			q.scan(ctx, queue.Deferred, all, flushing)
 		}
 	}
 }
 
 // scan moves the ready files of incoming, or the due files of deferred
 // (all of them with all set), into the active queue and starts them,
-// stopping at qmgr_message_active_limit.
-func (q *Manager) scan(ctx context.Context, from string, all bool) {
+// stopping at qmgr_message_active_limit. The messages of a flush
+// (flushing) are delivered even over defer_transports.
+func (q *Manager) scan(ctx context.Context, from string, all, flushing bool) {
 	now := q.now()
 	err := q.Layout.Walk(from, func(e queue.Entry) error {
 		if ctx.Err() != nil {
@@ -190,7 +193,7 @@ func (q *Manager) scan(ctx context.Context, from string, all bool) {
 			q.Log.Warning("%v", err)
 			return nil
 		}
-		q.start(ctx, e.ID)
+		q.start(ctx, e.ID, flushing)
 		return nil
 	})
 	if err != nil && !errors.Is(err, errActiveFull) && !errors.Is(err, context.Canceled) {
@@ -200,8 +203,9 @@ func (q *Manager) scan(ctx context.Context, from string, all bool) {
 
 var errActiveFull = errors.New("active queue full")
 
-// start processes message id of the active queue in its own goroutine.
-func (q *Manager) start(ctx context.Context, id string) {
+// start processes message id of the active queue in its own goroutine;
+// flushing lifts defer_transports for it.
+func (q *Manager) start(ctx context.Context, id string, flushing bool) {
 	q.mu.Lock()
 	if q.active[id] {
 		q.mu.Unlock()
@@ -212,7 +216,7 @@ func (q *Manager) start(ctx context.Context, id string) {
 	q.wg.Add(1)
 	go func() {
 		defer q.wg.Done()
-		q.process(ctx, id)
+		q.process(ctx, id, flushing)
 		q.mu.Lock()
 		delete(q.active, id)
 		if q.full {

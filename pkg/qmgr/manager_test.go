@@ -462,3 +462,27 @@ func TestForcedExpiry(t *testing.T) {
 		}
 	}
 }
+
+// TestDeferTransports: defer_transports defers without an attempt, as
+// Postfix's "deferred transport", until a flush (postqueue -f).
+func TestDeferTransports(t *testing.T) {
+	h := newHarness(t, "defer_transports = local, smtp\n", nil)
+	h.place(queue.Incoming, "D1B2C3D4E5", "alice@test.example", time.Now(), "a@remote.example")
+	h.run()
+	h.waitFor("the deferred file", func() bool { return h.exists(queue.Deferred, "D1B2C3D4E5") })
+	log := h.log.Text()
+	want := "D1B2C3D4E5: to=<a@remote.example>, relay=none, delay="
+	if !strings.Contains(log, want) || !strings.Contains(log, ", dsn=4.3.2, status=deferred (deferred transport)") {
+		t.Errorf("log lacks the deferred transport line:\n%s", log)
+	}
+	if n := len(h.agent.Requests()); n != 0 {
+		t.Fatalf("agent got %d requests for a deferred transport", n)
+	}
+	// postqueue -f delivers it.
+	h.mgr.Trigger([]ipc.TriggerCode{ipc.TriggerFlushDead, ipc.TriggerScanAll, ipc.TriggerScanDeferred, ipc.TriggerScanIncoming})
+	h.waitLog("D1B2C3D4E5: removed")
+	h.stop()
+	if n := len(h.agent.Requests()); n != 1 {
+		t.Errorf("agent got %d requests after the flush, want 1", n)
+	}
+}

@@ -29,6 +29,8 @@ type attempt struct {
 	q      *Manager
 	msg    *queue.Message
 	active time.Time
+	// flushing: a flush lifted defer_transports for this attempt.
+	flushing bool
 
 	mu       sync.Mutex // outcomes and the queue file's records
 	outcomes []outcome
@@ -36,8 +38,8 @@ type attempt struct {
 
 // process works on message id of the active queue. When ctx ends before
 // the outcomes are all in, the file stays in the active queue for the
-// next start.
-func (q *Manager) process(ctx context.Context, id string) {
+// next start. flushing lifts defer_transports.
+func (q *Manager) process(ctx context.Context, id string, flushing bool) {
 	msg, err := q.Layout.Load(queue.Active, id, func(s string) { q.Log.Warning("%s", s) })
 	if err != nil {
 		if !errors.Is(err, queue.ErrCorrupt) {
@@ -45,7 +47,7 @@ func (q *Manager) process(ctx context.Context, id string) {
 		}
 		return
 	}
-	a := &attempt{q: q, msg: msg, active: q.now()}
+	a := &attempt{q: q, msg: msg, active: q.now(), flushing: flushing}
 	previous := a.takeDeferLog()
 	pending := msg.Pending()
 	q.Log.Info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)", id, msg.Sender, msg.Size.SegmentSize, len(pending))
@@ -112,6 +114,10 @@ func (a *attempt) route(pending []queue.Recipient) []Routed {
 					nexthop = q.Settings.MyHostname
 				}
 			}
+			if !a.flushing && q.Settings.deferredTransport(transport) {
+				a.decide(r, ipc.StatusDeferred, "4.3.2", "deferred transport")
+				continue
+			}
 			routed = append(routed, Routed{Recipient: r, Transport: transport, Nexthop: nexthop})
 			continue
 		}
@@ -123,6 +129,10 @@ func (a *attempt) route(pending []queue.Recipient) []Routed {
 		}
 		if redirect != "" && res.Recipient != "" {
 			r.Address = res.Recipient
+		}
+		if !a.flushing && q.Settings.deferredTransport(res.Transport) {
+			a.decide(r, ipc.StatusDeferred, "4.3.2", "deferred transport")
+			continue
 		}
 		routed = append(routed, Routed{Recipient: r, Transport: res.Transport, Nexthop: res.Nexthop})
 	}

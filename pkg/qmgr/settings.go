@@ -32,6 +32,10 @@ type Settings struct {
 	// DefaultFilterNexthop is default_filter_nexthop: the next hop of a
 	// content filter given without one ("" = the recipient's domain).
 	DefaultFilterNexthop string `param:"default_filter_nexthop"`
+	// DeferTransports is defer_transports: recipients routed to these
+	// transports are deferred without an attempt, except during a flush
+	// (postqueue -f, sendmail -q).
+	DeferTransports []string `param:"defer_transports"`
 
 	// ConcurrencyLimit and RecipientLimit give a transport's
 	// <transport>_destination_concurrency_limit and
@@ -80,6 +84,16 @@ func FromConfig(cfg *config.Config) (*Settings, error) {
 	s.ConcurrencyLimit = func(t string) int { return limits(t).Concurrency }
 	s.RecipientLimit = func(t string) int { return limits(t).Recipients }
 	return s, nil
+}
+
+// deferredTransport reports whether defer_transports holds transport.
+func (s *Settings) deferredTransport(transport string) bool {
+	for _, t := range s.DeferTransports {
+		if t == transport {
+			return true
+		}
+	}
+	return false
 }
 
 // lifetime returns how long a message from sender may stay queued.
