@@ -52,11 +52,11 @@ type Manager struct {
 	ignoreTimes  bool // the next deferred scan takes every file (postqueue -f)
 	// flushing: the next scans ignore defer_transports (postqueue -f).
 	flushing bool
-	full         bool // a scan stopped at qmgr_message_active_limit
-	active       map[string]bool
-	windows      map[string]*Window
-	agents       agentPool
-	wg           sync.WaitGroup
+	full     bool // a scan stopped at qmgr_message_active_limit
+	active   map[string]bool
+	windows  map[string]*Window
+	agents   agentPool
+	wg       sync.WaitGroup
 }
 
 func (q *Manager) now() time.Time {
