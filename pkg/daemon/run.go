@@ -232,19 +232,17 @@ func loadConfig(opts *Options) (*config.Config, error) {
 
 // readLimits reads max_idle and max_use.
 func (d *daemonState) readLimits() error {
-	idle, err := d.Config.Get("max_idle")
-	if err != nil {
+	var p struct {
+		MaxIdle time.Duration `param:"max_idle"`
+		MaxUse  int           `param:"max_use"`
+	}
+	if err := d.Config.Fill(&p); err != nil {
 		return err
 	}
-	if d.MaxIdle, err = config.ParseDuration(idle, 's'); err != nil {
-		return fmt.Errorf("parameter max_idle: bad time value or unit: %s", idle)
+	if p.MaxUse < 0 {
+		return fmt.Errorf("bad numerical configuration: max_use = %d", p.MaxUse)
 	}
-	if d.MaxUse, err = d.Config.Int("max_use"); err != nil {
-		return err
-	}
-	if d.MaxUse < 0 {
-		return fmt.Errorf("bad numerical configuration: max_use = %d", d.MaxUse)
-	}
+	d.MaxIdle, d.MaxUse = p.MaxIdle, p.MaxUse
 	return nil
 }
 

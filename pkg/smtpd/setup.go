@@ -3,6 +3,8 @@
 package smtpd
 
 import (
+	"time"
+
 	"context"
 
 	"github.com/postern/postern/pkg/config"
@@ -47,9 +49,11 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 		r.Close()
 		return nil, nil, err
 	}
-	ipcTimeout, err := cfg.Duration("ipc_timeout", 's')
-	if err != nil {
-		ipcTimeout = ipc.DefaultTimeout
+	var ipcTimeout struct {
+		D time.Duration `param:"ipc_timeout"`
+	}
+	if cfg.Fill(&ipcTimeout) != nil {
+		ipcTimeout.D = ipc.DefaultTimeout
 	}
 	srv := &Server{
 		Settings: set,
@@ -61,7 +65,7 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 			if err != nil {
 				return nil, err
 			}
-			c.SetTimeout(ipcTimeout)
+			c.SetTimeout(ipcTimeout.D)
 			return c, nil
 		},
 	}

@@ -208,14 +208,14 @@ func (c *command) loadConfig() error {
 	for _, w := range cfg.Warnings {
 		c.warn("%s", w)
 	}
-	c.defaultType, err = cfg.Get("default_database_type")
-	if err != nil {
+	var p struct {
+		DefaultType string `param:"default_database_type"`
+		UTF8        bool   `param:"smtputf8_enable"`
+	}
+	if err := cfg.Fill(&p); err != nil {
 		return err
 	}
-	c.opts.UTF8, err = cfg.Bool("smtputf8_enable")
-	if err != nil {
-		return err
-	}
+	c.defaultType, c.opts.UTF8 = p.DefaultType, p.UTF8
 	c.config = cfg
 	return nil
 }
