@@ -45,12 +45,14 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	sub.Origin = origin
 	// Like Postfix's file size limit: a runaway submission stops at
 	// message_size_limit (0 means none) instead of filling the disk.
-	limit, err := tool.Config.Size("message_size_limit")
-	if err != nil {
+	var p struct {
+		Limit int64 `param:"message_size_limit"`
+	}
+	if err := tool.Config.Fill(&p); err != nil {
 		return tool.Fatal(cli.ExitFatal, "%v", err)
 	}
-	if limit > 0 {
-		stdin = &sizeLimited{r: stdin, limit: limit}
+	if p.Limit > 0 {
+		stdin = &sizeLimited{r: stdin, limit: p.Limit}
 	}
 	if _, err := maildrop.Write(tool.Layout, sub, stdin); err != nil {
 		if errors.Is(err, errTooBig) {

@@ -11,6 +11,9 @@ import (
 )
 
 // Bool returns a yes/no parameter.
+//
+// Deprecated: declare the parameter in a settings struct and use Fill,
+// which checks Postfix's bounds and uses its error texts.
 func (c *Config) Bool(name string) (bool, error) {
 	v, err := c.Get(name)
 	if err != nil {
@@ -26,6 +29,9 @@ func (c *Config) Bool(name string) (bool, error) {
 }
 
 // Int returns an integer parameter (limits, counts, codes).
+//
+// Deprecated: declare the parameter in a settings struct and use Fill,
+// which checks Postfix's bounds and uses its error texts.
 func (c *Config) Int(name string) (int, error) {
 	v, err := c.Get(name)
 	if err != nil {
@@ -40,6 +46,9 @@ func (c *Config) Int(name string) (int, error) {
 
 // Size returns a byte count such as message_size_limit (plain digits, as
 // Postfix takes them).
+//
+// Deprecated: declare the parameter in a settings struct and use Fill,
+// which checks Postfix's bounds and uses its error texts.
 func (c *Config) Size(name string) (int64, error) {
 	v, err := c.Get(name)
 	if err != nil {
@@ -63,6 +72,9 @@ var timeUnits = map[byte]time.Duration{
 
 // Duration returns a time parameter such as "5d" or "300s"; a bare number
 // is in defaultUnit (one of s m h d w), which differs per parameter.
+//
+// Deprecated: declare the parameter in a settings struct and use Fill,
+// which checks Postfix's bounds and uses its error texts.
 func (c *Config) Duration(name string, defaultUnit byte) (time.Duration, error) {
 	v, err := c.Get(name)
 	if err != nil {

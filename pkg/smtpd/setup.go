@@ -3,9 +3,8 @@
 package smtpd
 
 import (
-	"time"
-
 	"context"
+	"time"
 
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/dnsx"
