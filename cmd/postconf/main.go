@@ -102,6 +102,17 @@ func (p *postconf) main(argv []string) error {
 	case opts.flags['m']:
 		return p.printLines(maps.Types())
 	case opts.masterMode != 0:
+		if _, err := os.Stat(filepath.Join(p.dir, "master.cf")); err == nil && !opts.flags['d'] {
+			// Like Postfix's, every run reads main.cf and reports its
+			// undefined parameters (not the unused ones).
+			cfg, err := p.loadConfig()
+			if err != nil {
+				return err
+			}
+			if err := p.checkUndefined(cfg); err != nil {
+				return err
+			}
+		}
 		return printMasterCF(p.out, p.dir, opts.masterMode, opts.flags['f'], opts.args)
 	case opts.flags['e']:
 		return p.edit()
@@ -141,34 +152,17 @@ func (p *postconf) show() error {
 	opts := p.opts
 	defaults := opts.flags['d']
 	var cfg *config.Config
+	var masterTexts []string
 	if defaults {
 		cfg = config.Defaults(p.dir)
+		masterTexts = p.readMasterCF(cfg, true)
 	} else {
 		var err error
-		if cfg, err = config.Load(p.dir); err != nil {
+		if cfg, err = p.loadConfig(); err != nil {
 			return err
 		}
-		for _, w := range cfg.Warnings {
-			p.warnf("%s", w)
-		}
-		for _, o := range opts.overrides {
-			if err := cfg.Override(o); err != nil {
-				return err
-			}
-		}
-		// Like Postfix, compute mynetworks before anything else, so a bad
-		// mynetworks_style is fatal whatever is printed.
-		if _, set := cfg.Explicit("mynetworks"); !set {
-			if _, _, err := cfg.Default("mynetworks"); err != nil {
-				return err
-			}
-		}
-	}
-	masterTexts := p.readMasterCF(cfg)
-	if !defaults {
-		err := cfg.Scan(func(name string) { p.warnf("%s: undefined parameter: %s", cfg.Path, name) },
-			func(err error) { p.warnf("%v", err) })
-		if err := macroFailure(p, err); err != nil {
+		masterTexts = p.readMasterCF(cfg, true)
+		if err := p.scanMainCF(cfg); err != nil {
 			return err
 		}
 	}
@@ -216,6 +210,46 @@ func (p *postconf) show() error {
 		}
 	}
 	return nil
+}
+
+// loadConfig reads main.cf, reports its syntax warnings and applies the
+// -o overrides.
+func (p *postconf) loadConfig() (*config.Config, error) {
+	cfg, err := config.Load(p.dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		p.warnf("%s", w)
+	}
+	for _, o := range p.opts.overrides {
+		if err := cfg.Override(o); err != nil {
+			return nil, err
+		}
+	}
+	// Like Postfix, compute mynetworks before anything else, so a bad
+	// mynetworks_style is fatal whatever is printed.
+	if _, set := cfg.Explicit("mynetworks"); !set {
+		if _, _, err := cfg.Default("mynetworks"); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
+}
+
+// checkUndefined reports the parameters that master.cf's -o values and
+// main.cf refer to but nothing defines (master.cf's own syntax problems
+// are printMasterCF's to report).
+func (p *postconf) checkUndefined(cfg *config.Config) error {
+	p.readMasterCF(cfg, false)
+	return p.scanMainCF(cfg)
+}
+
+// scanMainCF reports main.cf's undefined parameters and bad values.
+func (p *postconf) scanMainCF(cfg *config.Config) error {
+	err := cfg.Scan(func(name string) { p.warnf("%s: undefined parameter: %s", cfg.Path, name) },
+		func(err error) { p.warnf("%v", err) })
+	return macroFailure(p, err)
 }
 
 // printParameter prints one parameter in the form the flags ask for.
@@ -268,14 +302,18 @@ func macroFailure(p *postconf, err error) error {
 // whose $name references make main.cf parameters "used". A missing
 // master.cf is reported as postconf reports it; a malformed one is left
 // for -M to report.
-func (p *postconf) readMasterCF(cfg *config.Config) []string {
+func (p *postconf) readMasterCF(cfg *config.Config, fileWarnings bool) []string {
 	path := filepath.Join(p.dir, "master.cf")
 	file, err := mastercf.ParseFileLenient(path)
 	if errors.Is(err, os.ErrNotExist) {
-		p.warnf("%v", err)
+		if fileWarnings {
+			p.warnf("%v", err)
+		}
 		return nil
 	}
-	reportMasterWarnings(path, file)
+	if fileWarnings {
+		reportMasterWarnings(path, file)
+	}
 	if err != nil {
 		return nil
 	}

@@ -49,6 +49,18 @@ func TestShow(t *testing.T) {
 				"postconf: warning: DIR/main.cf: unused parameter: foo=1\n",
 		},
 		{
+			name:   "master.cf modes report main.cf's undefined parameters, not unused ones",
+			mainCF: "myorigin = $a\nfoo=1\n",
+			args:   []string{"-M"},
+			stderr: "postconf: warning: DIR/main.cf: undefined parameter: a\n",
+		},
+		{
+			name:   "master.cf -P reports them too",
+			mainCF: "myorigin = $a\n",
+			args:   []string{"-P"},
+			stderr: "postconf: warning: DIR/main.cf: undefined parameter: a\n",
+		},
+		{
 			name:   "named parameters, unknown one warned",
 			mainCF: "myorigin = x\n",
 			args:   []string{"bogus", "myorigin", "relayhost"},
