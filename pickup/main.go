@@ -27,14 +27,15 @@ func main() {
 			}
 			// Postfix's master.cf makes cleanup public (private = n).
 			p = pickup.New(layout, ctx.Log, queue.PublicDir+"/"+service)
-			if p.ContentFilter, err = ctx.Config.Get("content_filter"); err != nil {
+			var params struct {
+				ContentFilter string   `param:"content_filter"`
+				Override      []string `param:"receive_override_options"`
+			}
+			if err := ctx.Config.Fill(&params); err != nil {
 				return err
 			}
-			options, err := ctx.Config.List("receive_override_options")
-			if err != nil {
-				return err
-			}
-			override, err := ipc.ParseReceiveOverride(options)
+			p.ContentFilter = params.ContentFilter
+			override, err := ipc.ParseReceiveOverride(params.Override)
 			if err != nil {
 				return err
 			}

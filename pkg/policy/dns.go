@@ -21,26 +21,26 @@ var ResolvConf = "/etc/resolv.conf"
 
 // dnsResolver makes the resolver of dns_servers, else of resolv.conf.
 func dnsResolver(cfg *config.Config) (*dnsx.Resolver, error) {
-	items, err := cfg.List("dns_servers")
-	if err != nil {
+	var p struct {
+		Servers   []string `param:"dns_servers"`
+		Protocols []string `param:"inet_protocols"`
+	}
+	if err := cfg.Fill(&p); err != nil {
 		return nil, err
 	}
 	var servers []string
-	if len(items) > 0 {
-		if servers, err = dnsx.ParseServers(items); err != nil {
+	var err error
+	if len(p.Servers) > 0 {
+		if servers, err = dnsx.ParseServers(p.Servers); err != nil {
 			return nil, err
 		}
 	} else if servers, err = dnsx.ServersFromResolvConf(ResolvConf); err != nil {
 		servers = nil // every lookup will fail temporarily
 	}
 	r := dnsx.New(servers)
-	protocols, err := cfg.List("inet_protocols")
-	if err != nil {
-		return nil, err
-	}
 	r.IPv4, r.IPv6 = false, false
-	for _, p := range protocols {
-		switch strings.ToLower(p) {
+	for _, proto := range p.Protocols {
+		switch strings.ToLower(proto) {
 		case "all":
 			r.IPv4, r.IPv6 = true, true
 		case "ipv4":
