@@ -95,7 +95,7 @@ func (d *delivery) command(from origin, cmd, sender string) {
 		return
 	}
 	defer content.Close()
-	msg := mailbox.Message{Sender: sender, Recipient: from.addr, OriginalRecipient: d.original(), Time: time.Now()}
+	msg := mailbox.Message{Sender: sender, Recipient: d.deliveredToHeader(from.addr), OriginalRecipient: d.original(), Time: time.Now()}
 	prefix := mailbox.FromLine(sender, msg.Time) + msg.Headers()
 	env := d.commandEnv(from.addr, u, sender)
 	res := runCommand(d.ctx, cmd, u, d.agent.Privileged, env, d.agent.Settings.CommandTimeLimit, io.MultiReader(strings.NewReader(prefix), content))

@@ -141,8 +141,7 @@ func (d *delivery) file(from origin, path, sender string) {
 }
 
 // write carries out a mailbox request as u, in a child process when
-// privileged, and records the outcome under the address to, which is
-// also the Delivered-To: address.
+// privileged, and records the outcome under the address to.
 func (d *delivery) write(to string, u *User, sender string, req *mailbox.Request, text string) {
 	if !d.firstTime("path:"+req.Path) || !d.mayRunAs(to, u) {
 		return
@@ -151,7 +150,7 @@ func (d *delivery) write(to string, u *User, sender string, req *mailbox.Request
 		d.add(to, sent(strings.Replace(text, "delivered", "delivers", 1)))
 		return
 	}
-	req.Message = mailbox.Message{Sender: sender, Recipient: to, OriginalRecipient: d.original(), Time: time.Now()}
+	req.Message = mailbox.Message{Sender: sender, Recipient: d.deliveredToHeader(to), OriginalRecipient: d.original(), Time: time.Now()}
 	content, err := d.open()
 	if err != nil {
 		d.add(to, deferred("4.3.0", fmt.Sprintf("error reading message content: %v", err)))
@@ -178,6 +177,16 @@ func (d *delivery) write(to string, u *User, sender string, req *mailbox.Request
 	d.add(to, sent(text))
 }
 
+// deliveredToHeader is the Delivered-To: address of a delivery made while
+// expanding the address current: with frozen_delivered_to (Postfix's
+// default) the recipient as local received it, else current.
+func (d *delivery) deliveredToHeader(current string) string {
+	if d.agent.Settings.FrozenDeliveredTo {
+		return d.rcpt.Address
+	}
+	return current
+}
+
 // original is the X-Original-To: address: the request recipient before
 // any rewriting.
 func (d *delivery) original() string {
@@ -202,9 +211,9 @@ func (d *delivery) mayRunAs(to string, u *User) bool {
 	return false
 }
 
-// forward resubmits the message to the remote addresses, with a
-// Delivered-To: header for the local address that forwarded it.
-func (d *delivery) forward(deliveredTo string, to []string, sender string) {
+// forward resubmits the message to the remote addresses that the
+// expansion of from named, with its Delivered-To: header.
+func (d *delivery) forward(from string, to []string, sender string) {
 	if d.verify {
 		for _, addr := range to {
 			d.add(addr, sent("forwards to "+addr))
@@ -219,7 +228,7 @@ func (d *delivery) forward(deliveredTo string, to []string, sender string) {
 		return
 	}
 	defer content.Close()
-	header := strings.NewReader("Delivered-To: " + deliveredTo + "\n")
+	header := strings.NewReader("Delivered-To: " + d.deliveredToHeader(from) + "\n")
 	id, err := d.agent.Submit(d.ctx, sender, to, io.MultiReader(header, content))
 	for _, addr := range to {
 		if err != nil {

@@ -289,3 +289,38 @@ func TestLuserRelayIsOneAddress(t *testing.T) {
 		t.Errorf("forwarded to %q", got)
 	}
 }
+
+// TestDeliveredToIsTheReceivedRecipient: like Postfix's local(8), every
+// delivery of an alias list writes Delivered-To: with the recipient
+// local received (team@…, not each member), forwarded copies too
+// (frozen_delivered_to = yes, Postfix's default).
+func TestDeliveredToIsTheReceivedRecipient(t *testing.T) {
+	f := newFixture(t, []string{"team alice, bob, someone@remote.example"}, nil)
+	for _, r := range f.deliver(testContent, "team@example.test") {
+		if r.Status != ipc.StatusSent {
+			t.Fatalf("result %+v\n%s", r, f.log())
+		}
+	}
+	for _, member := range []string{"alice", "bob"} {
+		want := "\nReturn-Path: <sender@remote.example>\nX-Original-To: team@example.test\nDelivered-To: team@example.test\nFrom: "
+		if got := f.read(filepath.Join(f.spool, member)); !strings.Contains(got, want) {
+			t.Errorf("%s's mailbox %q, want %q", member, got, want)
+		}
+	}
+	if len(f.submitted) != 1 || !strings.HasPrefix(f.submitted[0].content, "Delivered-To: team@example.test\n") {
+		t.Errorf("forwarded copies %+v", f.submitted)
+	}
+}
+
+// TestDeliveredToNotFrozen: frozen_delivered_to = no names each
+// expansion step, as Postfix does then.
+func TestDeliveredToNotFrozen(t *testing.T) {
+	f := newFixture(t, []string{"team alice, someone@remote.example"}, map[string]string{"frozen_delivered_to": "no"})
+	f.deliver(testContent, "team@example.test")
+	if got := f.read(filepath.Join(f.spool, "alice")); !strings.Contains(got, "\nDelivered-To: alice@example.test\n") {
+		t.Errorf("alice's mailbox %q", got)
+	}
+	if len(f.submitted) != 1 || !strings.HasPrefix(f.submitted[0].content, "Delivered-To: team@example.test\n") {
+		t.Errorf("forwarded copies %+v", f.submitted)
+	}
+}

@@ -27,6 +27,10 @@ type Settings struct {
 	Locks              mailbox.Locks
 	RecipientDelimiter string `param:"recipient_delimiter"`
 	AllowMinUser       bool   `param:"allow_min_user"`
+	// FrozenDeliveredTo is frozen_delivered_to: Delivered-To: is the
+	// recipient as local received it, not each alias or .forward
+	// expansion step.
+	FrozenDeliveredTo bool `param:"frozen_delivered_to"`
 	DefaultPrivs       string `param:"default_privs"` // the user for root-owned aliases
 	MyOrigin           string `param:"myorigin"`      // the domain of bare names
 	// MyDestination are the local domains (table entries are not
