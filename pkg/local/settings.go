@@ -30,9 +30,9 @@ type Settings struct {
 	// FrozenDeliveredTo is frozen_delivered_to: Delivered-To: is the
 	// recipient as local received it, not each alias or .forward
 	// expansion step.
-	FrozenDeliveredTo bool `param:"frozen_delivered_to"`
-	DefaultPrivs       string `param:"default_privs"` // the user for root-owned aliases
-	MyOrigin           string `param:"myorigin"`      // the domain of bare names
+	FrozenDeliveredTo bool   `param:"frozen_delivered_to"`
+	DefaultPrivs      string `param:"default_privs"` // the user for root-owned aliases
+	MyOrigin          string `param:"myorigin"`      // the domain of bare names
 	// MyDestination are the local domains (table entries are not
 	// consulted).
 	MyDestination []string `param:"mydestination"`
