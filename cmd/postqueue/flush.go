@@ -73,7 +73,8 @@ func flushID(tool *cli.Tool, id string) int {
 }
 
 // flushSite is postqueue -s: the site must be in fast_flush_domains;
-// deferred messages with a pending recipient there go back to incoming.
+// deferred messages with a pending recipient there go back to incoming,
+// marked so that defer_transports does not hold them.
 func flushSite(tool *cli.Tool, site string) int {
 	allowed, err := fastFlushAllowed(tool, site)
 	if err != nil {
@@ -93,7 +94,14 @@ func flushSite(tool *cli.Tool, site string) int {
 		}
 		for _, r := range m.Pending() {
 			if strings.EqualFold(domainOf(r.Address), site) {
-				if err := tool.Layout.MoveEntry(e, queue.Incoming); err != nil && moveErr == nil {
+				// Marked first: the queue manager may take the file as
+				// soon as it is in incoming/. The mark lifts
+				// defer_transports for its next attempt.
+				err := queue.SetUnthrottled(e.Path, true)
+				if err == nil {
+					err = tool.Layout.MoveEntry(e, queue.Incoming)
+				}
+				if err != nil && moveErr == nil {
 					moveErr = err
 				}
 				return nil

@@ -189,11 +189,18 @@ func (q *Manager) scan(ctx context.Context, from string, all, flushing bool) {
 		if from == queue.Deferred && !all && st.ModTime().After(now) {
 			return nil
 		}
+		unthrottled := queue.ModeUnthrottled(st.Mode())
+		if unthrottled {
+			// postqueue -s: this attempt ignores defer_transports.
+			if err := queue.SetUnthrottled(e.Path, false); err != nil {
+				q.Log.Warning("%v", err)
+			}
+		}
 		if err := q.Layout.ShiftEntry(e, queue.Active); err != nil {
 			q.Log.Warning("%v", err)
 			return nil
 		}
-		q.start(ctx, e.ID, flushing)
+		q.start(ctx, e.ID, flushing || unthrottled)
 		return nil
 	})
 	if err != nil && !errors.Is(err, errActiveFull) && !errors.Is(err, context.Canceled) {

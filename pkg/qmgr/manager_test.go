@@ -486,3 +486,20 @@ func TestDeferTransports(t *testing.T) {
 		t.Errorf("agent got %d requests after the flush, want 1", n)
 	}
 }
+
+// TestSiteFlushLiftsDeferTransports: a file postqueue -s moved (marked
+// unthrottled) is delivered once over defer_transports, and the mark is
+// cleared.
+func TestSiteFlushLiftsDeferTransports(t *testing.T) {
+	h := newHarness(t, "defer_transports = smtp\n", nil)
+	h.place(queue.Incoming, "D2B2C3D4E5", "alice@test.example", time.Now(), "a@remote.example")
+	if err := queue.SetUnthrottled(h.layout.Path(queue.Incoming, "D2B2C3D4E5"), true); err != nil {
+		t.Fatal(err)
+	}
+	h.run()
+	h.waitLog("D2B2C3D4E5: removed")
+	h.stop()
+	if n := len(h.agent.Requests()); n != 1 {
+		t.Errorf("agent got %d requests, want 1:\n%s", n, h.log.Text())
+	}
+}

@@ -174,6 +174,24 @@ func (l *Layout) SetForcedExpire(queue, id string) error {
 	return nil
 }
 
+// SetUnthrottled marks (on) or unmarks the queue file at path as flushed
+// by postqueue -s: the queue manager then delivers it once even over
+// defer_transports, and clears the mark.
+func SetUnthrottled(path string, on bool) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	mode := st.Mode().Perm() &^ modeUnthrottled
+	if on {
+		mode |= modeUnthrottled
+	}
+	if mode == st.Mode().Perm() {
+		return nil
+	}
+	return os.Chmod(path, mode)
+}
+
 // Requeue moves message id from queue to the maildrop queue and removes
 // its status logs (postsuper -r). Pickup then sends it through cleanup
 // again, which gives it a new queue ID and redoes address rewriting and

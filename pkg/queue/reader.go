@@ -225,6 +225,12 @@ func ModeReady(mode os.FileMode) bool {
 	return mode.IsRegular() && mode.Perm()&0o700 == modeReady
 }
 
+// ModeUnthrottled reports whether a queue file's mode marks it flushed
+// by postqueue -s (see SetUnthrottled).
+func ModeUnthrottled(mode os.FileMode) bool {
+	return mode.Perm()&modeUnthrottled != 0
+}
+
 // ModeForcedExpired reports whether a queue file's mode marks it
 // force-expired (postsuper -e/-f).
 func ModeForcedExpired(mode os.FileMode) bool {

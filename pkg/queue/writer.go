@@ -22,6 +22,10 @@ const (
 	modeWriting       os.FileMode = 0o600 // being written
 	modeReady         os.FileMode = 0o700 // committed
 	modeForcedExpired os.FileMode = 0o010 // postsuper -e/-f
+	// modeUnthrottled marks a file a site flush (postqueue -s) moved:
+	// its next attempt ignores defer_transports (Postfix's
+	// MAIL_QUEUE_STAT_UNTHROTTLE, the group read bit).
+	modeUnthrottled os.FileMode = 0o040
 	// modeMaildropRead is added to maildrop files, as Postfix's postdrop
 	// does: their writer is root or a user, and pickup (mail_owner) must
 	// be able to read them. maildrop/ (0730) keeps everyone else out.
