@@ -59,3 +59,22 @@ postlog unix-dgram n - n - 1 postlogd
 		t.Errorf("master: comm = %q", comm)
 	}
 }
+
+// TestServiceNameInLogTag: Debian's stock relay entry
+// (-o syslog_name=postfix/$service_name) logs as postfix/relay/smtp[PID].
+func TestServiceNameInLogTag(t *testing.T) {
+	in := newMasterRun(t, masterRunOptions{
+		masterCF: `relay unix - - n - - smtp
+  -o syslog_name=postfix/$service_name
+postlog unix-dgram n - n - 1 postlogd
+`,
+		daemons: []string{"smtp"},
+	})
+	in.start()
+	in.waitLog("daemon started", 5*time.Second)
+	if got := echoVia(t, "unix", filepath.Join(in.queue, "private", "relay"), "hello"); got != "hello" {
+		t.Errorf("echo = %q", got)
+	}
+	pid := in.childPID("relay", 5*time.Second)
+	in.waitLog(" postfix/relay/smtp["+strconv.Itoa(pid)+"]: connect from local", 5*time.Second)
+}
