@@ -112,6 +112,12 @@ func (s *serviceSettings) client(spec string) (*serviceClient, error) {
 	return c, nil
 }
 
+// seconds reads a per-server time attribute as Postfix reads its
+// smtpd_policy_service_* counterpart: a number of seconds or a unit.
+func seconds(name, value string) (time.Duration, error) {
+	return config.Param{Name: name, Kind: config.KindTime, Unit: 's'}.Time(value)
+}
+
 // set applies one "name=value" per-server setting.
 func (o *serviceOptions) set(item string) error {
 	name, value, ok := strings.Cut(item, "=")
@@ -123,13 +129,13 @@ func (o *serviceOptions) set(item string) error {
 	var err error
 	switch name {
 	case "max_idle":
-		o.maxIdle, err = config.ParseDuration(value, 's')
+		o.maxIdle, err = seconds(name, value)
 	case "max_ttl":
-		o.maxTTL, err = config.ParseDuration(value, 's')
+		o.maxTTL, err = seconds(name, value)
 	case "timeout":
-		o.timeout, err = config.ParseDuration(value, 's')
+		o.timeout, err = seconds(name, value)
 	case "retry_delay":
-		o.retryDelay, err = config.ParseDuration(value, 's')
+		o.retryDelay, err = seconds(name, value)
 	case "try_limit":
 		o.tryLimit, err = strconv.Atoi(value)
 	case "request_limit":
