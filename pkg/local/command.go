@@ -16,6 +16,7 @@ import (
 
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/mailbox"
+	"github.com/postern/postern/pkg/sysexits"
 )
 
 // commandTimeLimit is Postfix's command_time_limit default.
@@ -43,31 +44,6 @@ func (b *boundedBuffer) Write(p []byte) (int, error) {
 		b.buf.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
-}
-
-// sysexit is the meaning of a sysexits(3) exit status.
-type sysexit struct {
-	dsn, text string
-	temporary bool
-}
-
-// sysexits are the exit statuses a command can use to say what failed.
-var sysexits = map[int]sysexit{
-	64: {"5.3.0", "command line usage error", false},
-	65: {"5.6.0", "data format error", false},
-	66: {"5.3.0", "cannot open input", false},
-	67: {"5.1.1", "user unknown", false},
-	68: {"5.1.2", "host name unknown", false},
-	69: {"5.3.0", "service unavailable", false},
-	70: {"5.3.0", "internal software error", false},
-	71: {"4.3.0", "system resource problem", true},
-	72: {"5.3.0", "critical OS file missing", false},
-	73: {"5.2.0", "can't create user output file", false},
-	74: {"5.3.0", "input/output error", false},
-	75: {"4.3.0", "temporary failure", true},
-	76: {"5.5.0", "remote error in protocol", false},
-	77: {"5.7.0", "permission denied", false},
-	78: {"5.3.5", "local configuration error", false},
 }
 
 // command pipes the message to cmd run by /bin/sh as the owner of the
@@ -164,11 +140,11 @@ func runCommand(ctx context.Context, cmd string, u *User, privileged bool, env [
 	if ws.Signaled() {
 		return deferred("4.3.0", withOutput(fmt.Sprintf("Command died with signal %d: %q", int(ws.Signal()), cmd)))
 	}
-	if se, ok := sysexits[ws.ExitStatus()]; ok {
-		if se.temporary {
-			return deferred(se.dsn, withOutput(se.text))
+	if se, ok := sysexits.Lookup(ws.ExitStatus()); ok {
+		if se.Temporary {
+			return deferred(se.DSN, withOutput(se.Text))
 		}
-		return bounced(se.dsn, withOutput(se.text))
+		return bounced(se.DSN, withOutput(se.Text))
 	}
 	return bounced("5.3.0", withOutput(fmt.Sprintf("Command died with status %d: %q", ws.ExitStatus(), cmd)))
 }
