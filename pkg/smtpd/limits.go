@@ -152,16 +152,7 @@ func (s *session) authRateExceeded() bool {
 // starttlsRefused answers STARTTLS from a client that is already over
 // smtpd_client_new_tls_session_rate_limit, without counting.
 func (s *session) starttlsRefused() bool {
-	limit := s.set.Limits.NewTLSRate
-	if limit <= 0 || s.anvil == nil {
-		return false
-	}
-	rate, err := s.anvil.NewTLSRate()
-	if err != nil {
-		s.anvilFailed(err)
-		return false
-	}
-	if rate <= limit {
+	if !s.newTLSRateExceeded() {
 		return false
 	}
 	s.srv.Log.Warning("Refusing STARTTLS request from %s for service %s", s.namaddr(), s.srv.Service)
@@ -172,6 +163,16 @@ func (s *session) starttlsRefused() bool {
 // tlsServiceRefused drops a wrapper-mode (smtps) client that is already
 // over smtpd_client_new_tls_session_rate_limit, before the handshake.
 func (s *session) tlsServiceRefused() bool {
+	if !s.newTLSRateExceeded() {
+		return false
+	}
+	s.srv.Log.Warning("Refusing TLS service request from %s for service %s", s.namaddr(), s.srv.Service)
+	return true
+}
+
+// newTLSRateExceeded reports whether the client is already over
+// smtpd_client_new_tls_session_rate_limit; asking does not count.
+func (s *session) newTLSRateExceeded() bool {
 	limit := s.set.Limits.NewTLSRate
 	if limit <= 0 || s.anvil == nil {
 		return false
@@ -181,11 +182,7 @@ func (s *session) tlsServiceRefused() bool {
 		s.anvilFailed(err)
 		return false
 	}
-	if rate <= limit {
-		return false
-	}
-	s.srv.Log.Warning("Refusing TLS service request from %s for service %s", s.namaddr(), s.srv.Service)
-	return true
+	return rate > limit
 }
 
 // newTLSSessionAllowed counts a TLS session that was not resumed and, over
