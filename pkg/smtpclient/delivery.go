@@ -110,6 +110,19 @@ func (d *delivery) run(ctx context.Context, nexthop string) verdict {
 	return final
 }
 
+// lookupVerdict turns a failed next-hop lookup into the recipients'
+// verdict: the DNS error's own status, or a deferral for anything else.
+func lookupVerdict(err error) verdict {
+	var e *dnsx.Error
+	if errors.As(err, &e) {
+		if e.Temporary {
+			return deferred(e.DSN, e.Text)
+		}
+		return bounced(e.DSN, e.Text)
+	}
+	return deferred("4.4.3", err.Error())
+}
+
 // targets resolves one destination to the addresses to try, or the
 // verdict when there are none.
 func (c *Client) targets(ctx context.Context, dest string) ([]target, verdict, bool) {
@@ -126,14 +139,7 @@ func (c *Client) targets(ctx context.Context, dest string) ([]target, verdict, b
 	}
 	hosts, err := c.lookup(ctx, d)
 	if err != nil {
-		var e *dnsx.Error
-		if errors.As(err, &e) {
-			if e.Temporary {
-				return nil, deferred(e.DSN, e.Text), false
-			}
-			return nil, bounced(e.DSN, e.Text), false
-		}
-		return nil, deferred("4.4.3", err.Error()), false
+		return nil, lookupVerdict(err), false
 	}
 	if port == "25" {
 		var self bool

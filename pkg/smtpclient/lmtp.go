@@ -6,11 +6,9 @@ package smtpclient
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/postern/postern/pkg/dnsx"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/resolve"
 )
@@ -36,14 +34,7 @@ func (c *Client) lmtpTargets(ctx context.Context, dest string) ([]target, verdic
 	}
 	hosts, err := c.lookup(ctx, d)
 	if err != nil {
-		var e *dnsx.Error
-		if errors.As(err, &e) {
-			if e.Temporary {
-				return nil, deferred(e.DSN, e.Text), false
-			}
-			return nil, bounced(e.DSN, e.Text), false
-		}
-		return nil, deferred("4.4.3", err.Error()), false
+		return nil, lookupVerdict(err), false
 	}
 	var targets []target
 	for _, h := range hosts {
