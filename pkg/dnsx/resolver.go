@@ -26,6 +26,29 @@ type Resolver struct {
 	Shuffle func(n int, swap func(i, j int))
 }
 
+// SetProtocols selects the address families from inet_protocols values
+// (all, ipv4, ipv6); it reports the first value it does not know, after
+// applying the others.
+func (r *Resolver) SetProtocols(protocols []string) error {
+	r.IPv4, r.IPv6 = false, false
+	var bad error
+	for _, p := range protocols {
+		switch strings.ToLower(p) {
+		case "all":
+			r.IPv4, r.IPv6 = true, true
+		case "ipv4":
+			r.IPv4 = true
+		case "ipv6":
+			r.IPv6 = true
+		default:
+			if bad == nil {
+				bad = fmt.Errorf("bad inet_protocols value: %s", p)
+			}
+		}
+	}
+	return bad
+}
+
 // New returns a resolver for servers that looks up both address families.
 func New(servers []string) *Resolver {
 	return &Resolver{Servers: servers, Timeout: 5 * time.Second, IPv4: true, IPv6: true}

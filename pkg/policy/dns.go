@@ -38,17 +38,8 @@ func dnsResolver(cfg *config.Config) (*dnsx.Resolver, error) {
 		servers = nil // every lookup will fail temporarily
 	}
 	r := dnsx.New(servers)
-	r.IPv4, r.IPv6 = false, false
-	for _, proto := range p.Protocols {
-		switch strings.ToLower(proto) {
-		case "all":
-			r.IPv4, r.IPv6 = true, true
-		case "ipv4":
-			r.IPv4 = true
-		case "ipv6":
-			r.IPv6 = true
-		}
-	}
+	// master refuses a bad inet_protocols; the known values still apply.
+	_ = r.SetProtocols(p.Protocols)
 	return r, nil
 }
 

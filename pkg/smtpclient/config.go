@@ -159,18 +159,8 @@ func newResolver(items, protocols []string) (*dnsx.Resolver, error) {
 		return nil, err
 	}
 	r := dnsx.New(servers)
-	r.IPv4, r.IPv6 = false, false
-	for _, p := range protocols {
-		switch strings.ToLower(p) {
-		case "all":
-			r.IPv4, r.IPv6 = true, true
-		case "ipv4":
-			r.IPv4 = true
-		case "ipv6":
-			r.IPv6 = true
-		default:
-			return nil, fmt.Errorf("bad inet_protocols value: %s", p)
-		}
+	if err := r.SetProtocols(protocols); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
