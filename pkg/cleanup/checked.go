@@ -104,16 +104,11 @@ func (h checkedHandler) Header(class mimestate.Class, text []byte) error {
 		c.facts.hops++
 	}
 	res := c.check(c.headerChecksFor(class, text), contextHeader, string(text))
-	if res.prepend != "" {
-		if err := c.write([]byte(res.prepend + "\n")); err != nil {
-			return err
-		}
-	}
-	if res.drop {
-		return nil
+	text, keep, err := c.apply(res, text)
+	if !keep {
+		return err
 	}
 	if res.replace != "" {
-		text = []byte(res.replace)
 		name = header.Name(text)
 	}
 	header := append(append([]byte(nil), text...), '\n')
@@ -133,17 +128,10 @@ func (h checkedHandler) Body(line []byte) error {
 	offset := c.bodyOffset
 	c.bodyOffset += int64(len(line)) + 1
 	if limit := c.s.BodyChecksSizeLimit; limit == 0 || offset < limit {
-		res := c.check(c.s.BodyChecks, contextBody, string(line))
-		if res.prepend != "" {
-			if err := c.write([]byte(res.prepend + "\n")); err != nil {
-				return err
-			}
-		}
-		if res.drop {
-			return nil
-		}
-		if res.replace != "" {
-			line = []byte(res.replace)
+		var keep bool
+		var err error
+		if line, keep, err = c.apply(c.check(c.s.BodyChecks, contextBody, string(line)), line); !keep {
+			return err
 		}
 	}
 	if err := c.write(line); err != nil {
@@ -153,6 +141,24 @@ func (h checkedHandler) Body(line []byte) error {
 		return nil // the line goes on in the next piece
 	}
 	return c.write([]byte("\n"))
+}
+
+// apply carries out a check's edits of one header or body line: it
+// writes a PREPENDed line first, and returns the line to write (REPLACEd
+// or as it was) with keep false when the line is dropped or writing failed.
+func (c *contentWriter) apply(res actResult, text []byte) (out []byte, keep bool, err error) {
+	if res.prepend != "" {
+		if err := c.write([]byte(res.prepend + "\n")); err != nil {
+			return nil, false, err
+		}
+	}
+	if res.drop {
+		return nil, false, nil
+	}
+	if res.replace != "" {
+		return []byte(res.replace), true, nil
+	}
+	return text, true, nil
 }
 
 // trimLineEnd removes LF or CRLF from the end of a line.
