@@ -60,8 +60,9 @@ wake unix - - n 1 1 echod
 			t.Errorf("daemon %d of service %s still runs 5s after master was killed", pid, service)
 		}
 	}
-	if left := processesUsing(in.etc); len(left) > 0 {
-		t.Errorf("processes of the instance left running: %v", left)
+	// postlogd, the last to hear of it, drains its socket before exiting.
+	if left := processesLeft(in.etc, 5*time.Second); len(left) > 0 {
+		t.Errorf("processes of the instance still running 5s after master was killed: %v", left)
 	}
 	session.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if n, err := session.Read(reply); err == nil {
@@ -72,6 +73,19 @@ wake unix - - n 1 1 echod
 		t.Errorf("inet port still held after master and its daemons are gone: %v", err)
 	} else {
 		ln.Close()
+	}
+}
+
+// processesLeft waits up to timeout for every process of the instance
+// configured in configDir to exit, and returns those still running.
+func processesLeft(configDir string, timeout time.Duration) []string {
+	deadline := time.Now().Add(timeout)
+	for {
+		left := processesUsing(configDir)
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
