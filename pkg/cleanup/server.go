@@ -360,6 +360,9 @@ func (s *Server) attributes(sub *ipc.CleanupSubmission, local, localClient bool)
 		}
 	}
 	add(queue.AttrContentFilter, sub.ContentFilter)
+	if sub.TraceFlags&ipc.DeliveryFlagVerify != 0 {
+		add(queue.AttrTraceFlags, strconv.Itoa(queue.TraceFlagVerify))
+	}
 	if local {
 		add("rewrite_context", "local")
 		return attrs

@@ -70,6 +70,11 @@ type CleanupSubmission struct {
 	// Milters is the client's smtpd_milters list; with CleanupFlagMilter
 	// cleanup runs the message through them instead of non_smtpd_milters.
 	Milters string
+
+	// TraceFlags are the delivery flags every delivery of the message
+	// carries (Postfix's trace_flags): DeliveryFlagVerify marks an
+	// address verification probe.
+	TraceFlags DeliveryFlags
 }
 
 // Type implements Message.
@@ -100,6 +105,7 @@ func (m *CleanupSubmission) fields(c *codec) {
 	c.uint32(19, &m.SubmitterUID)
 	c.string(20, &m.ContentFilter)
 	c.string(21, &m.Milters)
+	c.uint32(22, (*uint32)(&m.TraceFlags))
 }
 
 // CleanupStatus is cleanup's verdict on a submission: zero when the

@@ -32,7 +32,15 @@ const (
 	// that rejected a local submission (sendmail): its recipients are
 	// bounced with it, as Postfix's cleanup bounces such mail.
 	AttrContentReject = "content_reject"
+	// AttrTraceFlags are the delivery flags of every delivery of the
+	// message, as a decimal number in Postfix's values: 256 marks an
+	// address verification probe.
+	AttrTraceFlags = "trace_flags"
 )
+
+// TraceFlagVerify is the trace_flags bit of an address verification
+// probe (Postfix's DEL_REQ_FLAG_MTA_VRFY).
+const TraceFlagVerify = 1 << 8
 
 // Recipient is one envelope recipient.
 type Recipient struct {

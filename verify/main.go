@@ -1,0 +1,83 @@
+// Command verify is Postern's verify(8): the address verification service that smtpd's reject_unverified_* restrictions ask (see pkg/verify).
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+
+	"github.com/postern/postern/pkg/daemon"
+	"github.com/postern/postern/pkg/maps"
+	"github.com/postern/postern/pkg/privs"
+	"github.com/postern/postern/pkg/queue"
+	"github.com/postern/postern/pkg/verify"
+)
+
+func main() {
+	cache := &verify.Cache{}
+	var table verify.Table
+	daemon.Run(daemon.Spec{
+		Solitary: true,
+		Init: func(ctx *daemon.Context) error {
+			s, err := verify.FromConfig(ctx.Config)
+			if err != nil {
+				return err
+			}
+			cleanupService, err := ctx.Config.Get("cleanup_service_name")
+			if err != nil {
+				return err
+			}
+			// As Postfix's verify: the table is opened before the chroot,
+			// and stays open.
+			if table, err = verify.OpenTable(s.Map); err != nil {
+				return err
+			}
+			if err := giveToMailOwner(ctx, s.Map); err != nil {
+				return err
+			}
+			prober := &verify.Prober{CleanupSocket: filepath.Join(queue.PublicDir, cleanupService), Sender: s.ProbeSender()}
+			*cache = verify.Cache{
+				Settings: s,
+				Table:    table,
+				Warn:     func(msg string) { ctx.Log.Warning("%s", msg) },
+				Probe: func(addr string) {
+					id, err := prober.Probe(context.Background(), addr)
+					if err != nil {
+						ctx.Log.Warning("%v", err)
+						return
+					}
+					ctx.Verbosef("PROBE %s queue ID %s", addr, id)
+				},
+			}
+			// One process holds the cache (and a memory cache would be
+			// lost with the process): it never retires for max_use or
+			// max_idle, and serves every client at once.
+			ctx.MaxUse, ctx.MaxIdle, ctx.MaxProc = 0, 0, 0
+			return nil
+		},
+		Serve: cache.Serve,
+		Exit: func(*daemon.Context) {
+			if c, ok := table.(interface{ Close() error }); ok {
+				c.Close()
+			}
+		},
+	})
+}
+
+// giveToMailOwner makes a cache file that root created belong to
+// mail_owner, as the rest of data_directory does.
+func giveToMailOwner(ctx *daemon.Context, spec string) error {
+	if spec == "" || os.Geteuid() != 0 {
+		return nil
+	}
+	_, name := maps.SplitSpec(spec, "")
+	ownerName, err := ctx.Config.Get("mail_owner")
+	if err != nil {
+		return err
+	}
+	owner, err := privs.LookupMailOwner(ctx.Config.Path, ownerName)
+	if err != nil {
+		return err
+	}
+	return os.Chown(maps.IndexedPath(name), owner.UID, owner.GID)
+}
