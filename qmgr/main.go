@@ -10,6 +10,7 @@ import (
 	"github.com/postern/postern/pkg/qmgr"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/resolve"
+	"github.com/postern/postern/pkg/verify"
 )
 
 func main() {
@@ -40,6 +41,20 @@ func main() {
 			if err != nil {
 				return err
 			}
+			probeConfig, err := verify.ProbeConfig(ctx.Config)
+			if err != nil {
+				return err
+			}
+			probeResolver, err := resolve.FromConfig(probeConfig, locals, nil)
+			if err != nil {
+				return err
+			}
+			verifyService, err := ctx.Config.Get("address_verify_service_name")
+			if err != nil {
+				return err
+			}
+			m.ProbeResolver = probeResolver
+			m.Verify = &verify.Client{Path: filepath.Join(verify.ServiceDir, verifyService)}
 			m.Settings, m.Layout, m.Resolver, m.Log = settings, layout, resolver, ctx.Log
 			m.CleanupSocket = filepath.Join(queue.PublicDir, cleanupService)
 			m.AgentDir = queue.PrivateDir

@@ -40,13 +40,14 @@ func DeliveryLine(queueID string, rcpt ipc.Recipient, r ipc.RecipientResult, d D
 }
 
 // VerifyLine is DeliveryLine for an address verification probe, whose
-// outcomes Postfix logs as status=deliverable and status=undeliverable.
+// outcomes Postfix logs as status=deliverable and, bounced or deferred,
+// status=undeliverable.
 func VerifyLine(queueID string, rcpt ipc.Recipient, r ipc.RecipientResult, d Delays) string {
 	status := r.Status.String()
 	switch r.Status {
 	case ipc.StatusSent:
 		status = "deliverable"
-	case ipc.StatusBounced:
+	case ipc.StatusBounced, ipc.StatusDeferred:
 		status = "undeliverable"
 	}
 	return deliveryLine(queueID, rcpt, r, d, status)

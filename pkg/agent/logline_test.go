@@ -76,7 +76,7 @@ func TestVerifyLineStatus(t *testing.T) {
 	}{
 		{ipc.StatusSent, "status=deliverable (r)"},
 		{ipc.StatusBounced, "status=undeliverable (r)"},
-		{ipc.StatusDeferred, "status=deferred (r)"},
+		{ipc.StatusDeferred, "status=undeliverable (r)"},
 	}
 	for _, tt := range tests {
 		r := ipc.RecipientResult{Status: tt.status, Relay: "virtual", DSNCode: "2.0.0", Reply: "r"}

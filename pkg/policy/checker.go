@@ -57,7 +57,8 @@ type Checker struct {
 	rbl          rblSettings
 	services     *serviceSettings
 	validation   recipientMaps
-	senderLogins senderLogins // smtpd_sender_login_maps
+	senderLogins senderLogins  // smtpd_sender_login_maps
+	verify       verifyChecker // reject_unverified_*
 }
 
 // settings are the policy parameters read by config.Fill.
@@ -131,7 +132,8 @@ var restrictionArgs = map[string]argKind{
 	"reject_unknown_sender_domain": argNone, "reject_unknown_recipient_domain": argNone,
 	"reject_unlisted_sender": argNone, "reject_unlisted_recipient": argNone, "check_recipient_maps": argNone,
 	"reject_multi_recipient_bounce": argNone,
-	"check_client_access":           argTable, "check_reverse_client_hostname_access": argTable,
+	"reject_unverified_recipient":   argNone, "reject_unverified_sender": argNone,
+	"check_client_access": argTable, "check_reverse_client_hostname_access": argTable,
 	"check_helo_access": argTable, "check_sender_access": argTable, "check_recipient_access": argTable,
 	"check_etrn_access":      argTable,
 	"check_client_mx_access": argTable, "check_client_ns_access": argTable, "check_client_a_access": argTable,
@@ -217,6 +219,9 @@ func (c *Checker) readSettings(cfg *config.Config) error {
 		return err
 	}
 	if err := c.senderLogins.read(cfg, c.tables, c.resolver); err != nil {
+		return err
+	}
+	if err := c.verify.read(cfg); err != nil {
 		return err
 	}
 	if c.services, err = readServiceSettings(cfg); err != nil {

@@ -178,6 +178,11 @@ func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 			return Decision{}
 		}
 		return e.unlistedSender()
+	case "reject_unverified_sender":
+		if !sender {
+			return Decision{}
+		}
+		return e.unverified(s.Sender.Internal(), senderCtx)
 	case "check_sender_mx_access", "check_sender_ns_access", "check_sender_a_access":
 		if !sender {
 			return Decision{}
@@ -218,6 +223,11 @@ func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 			s.recipientValidated = true
 		}
 		return c.validateRecipient(s.Recipient)
+	case "reject_unverified_recipient":
+		if !rcpt {
+			return Decision{}
+		}
+		return e.unverified(s.Recipient.Internal(), rcptCtx)
 	case "reject_rhsbl_recipient":
 		if !rcpt {
 			return Decision{}

@@ -148,6 +148,9 @@ func (a *attempt) deliveryRequest(job Job) *ipc.DeliveryRequest {
 		DSNRet:      a.dsnRet(),
 		SMTPUTF8:    m.Size.SMTPUTF8 != 0,
 	}
+	if a.probe {
+		req.Flags |= ipc.DeliveryFlagVerify
+	}
 	for _, r := range job.Recipients {
 		req.Recipients = append(req.Recipients, ipc.Recipient{
 			Address: r.Address, OriginalRecipient: r.Original, Offset: r.Offset,

@@ -16,6 +16,10 @@ import (
 // bounce log, if any, goes back to the sender; the file is then removed,
 // or moved to the deferred queue with its next attempt time.
 func (a *attempt) finish(ctx context.Context) {
+	if a.probe {
+		a.finishProbe()
+		return
+	}
 	q, m := a.q, a.msg
 	now := q.now()
 	var deferred []outcome

@@ -16,6 +16,7 @@ import (
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/resolve"
+	"github.com/postern/postern/pkg/verify"
 )
 
 // Logger is where the queue manager logs (a *maillog.Logger).
@@ -42,6 +43,10 @@ type Manager struct {
 	// ("private").
 	CleanupSocket string
 	AgentDir      string
+	// ProbeResolver routes address verification probes (nil: Resolver);
+	// Verify receives their results (nil: they are dropped).
+	ProbeResolver Resolver
+	Verify        *verify.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 

@@ -31,6 +31,8 @@ type attempt struct {
 	active time.Time
 	// flushing: a flush lifted defer_transports for this attempt.
 	flushing bool
+	// probe: the message is an address verification probe.
+	probe bool
 
 	mu       sync.Mutex // outcomes and the queue file's records
 	outcomes []outcome
@@ -47,7 +49,7 @@ func (q *Manager) process(ctx context.Context, id string, flushing bool) {
 		}
 		return
 	}
-	a := &attempt{q: q, msg: msg, active: q.now(), flushing: flushing}
+	a := &attempt{q: q, msg: msg, active: q.now(), flushing: flushing, probe: isProbe(msg)}
 	previous := a.takeDeferLog()
 	pending := msg.Pending()
 	q.Log.Info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)", id, msg.Sender, msg.Size.SegmentSize, len(pending))
@@ -89,6 +91,9 @@ func (a *attempt) route(pending []queue.Recipient) []Routed {
 	}
 	redirect, _ := msg.Attr(queue.AttrRedirect)
 	filter, _ := msg.Attr(queue.AttrContentFilter)
+	if a.probe {
+		filter = "" // probes bypass content filters, as in Postfix
+	}
 	var routed []Routed
 	for i, r := range pending {
 		switch {
@@ -121,7 +126,7 @@ func (a *attempt) route(pending []queue.Recipient) []Routed {
 			routed = append(routed, Routed{Recipient: r, Transport: transport, Nexthop: nexthop})
 			continue
 		}
-		res, err := q.Resolver.Resolve(r.Address)
+		res, err := a.resolver().Resolve(r.Address)
 		if err != nil {
 			q.Log.Warning("%s: resolve %s: %v", msg.ID, r.Address, err)
 			a.decide(r, ipc.StatusDeferred, "4.3.0", "address resolver failure")
@@ -153,6 +158,10 @@ func (a *attempt) dsnRet() ipc.DSNRet {
 // done; a bounced one gets a bounce log entry and is marked done; a
 // deferred one gets a defer log entry.
 func (a *attempt) record(o outcome) {
+	if a.probe {
+		a.recordProbe(o)
+		return
+	}
 	q, m := a.q, a.msg
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -180,7 +189,11 @@ func (a *attempt) record(o outcome) {
 // decide records an outcome the queue manager reached itself, and logs it
 // as a delivery agent would.
 func (a *attempt) decide(r queue.Recipient, status ipc.DeliveryStatus, dsnCode, reason string) {
-	a.q.Log.Info("%s: %s", a.msg.ID, deliveryLine(r.Address, r.Original, a.msg.ArrivalTime, a.active, a.q.now(), dsnCode, status.String(), reason))
+	name := status.String()
+	if a.probe {
+		name = probeStatus(status).Name()
+	}
+	a.q.Log.Info("%s: %s", a.msg.ID, deliveryLine(r.Address, r.Original, a.msg.ArrivalTime, a.active, a.q.now(), dsnCode, name, reason))
 	a.record(outcome{rcpt: r, status: status, dsnCode: dsnCode, reason: reason})
 }
 

@@ -1,0 +1,87 @@
+// Address verification probes: messages with the verify flag are routed
+// with the address_verify_* overrides, delivered in verify mode, and
+// their outcomes go to the verify service instead of the queue file's
+// bounce and defer logs; the message is then removed, never deferred or
+// returned.
+
+package qmgr
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/queue"
+	"github.com/postern/postern/pkg/verify"
+)
+
+// verifyUpdateTimeout bounds one report to the verify service.
+const verifyUpdateTimeout = time.Minute
+
+// isProbe reports whether m is an address verification probe.
+func isProbe(m *queue.Message) bool {
+	v, _ := m.Attr(queue.AttrTraceFlags)
+	n, err := strconv.Atoi(v)
+	return err == nil && n&queue.TraceFlagVerify != 0
+}
+
+// resolver is the resolver for this attempt's message: probes have their
+// own (address_verify_transport_maps, address_verify_relayhost, ...).
+func (a *attempt) resolver() Resolver {
+	if a.probe && a.q.ProbeResolver != nil {
+		return a.q.ProbeResolver
+	}
+	return a.q.Resolver
+}
+
+// probeStatus is how a probe's outcome is logged and cached.
+func probeStatus(s ipc.DeliveryStatus) verify.Status {
+	switch s {
+	case ipc.StatusSent:
+		return verify.StatusOK
+	case ipc.StatusBounced:
+		return verify.StatusBounce
+	}
+	return verify.StatusDefer
+}
+
+// recordProbe reports a probe's outcome for one recipient to the verify
+// service, under the address as the probe was sent and, when rewriting
+// changed it, the rewritten one (as Postfix), and marks the recipient
+// done.
+func (a *attempt) recordProbe(o outcome) {
+	q, m := a.q, a.msg
+	if q.Verify != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), verifyUpdateTimeout)
+		defer cancel()
+		status := probeStatus(o.status)
+		text := o.reason
+		addrs := []string{o.rcpt.Address}
+		if o.rcpt.Original != "" && !strings.EqualFold(o.rcpt.Original, o.rcpt.Address) {
+			addrs = []string{o.rcpt.Original, o.rcpt.Address}
+		}
+		for _, addr := range addrs {
+			if err := q.Verify.Update(ctx, addr, status, text); err != nil {
+				q.Log.Warning("%s: verify service failure: %v", m.ID, err)
+				break
+			}
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := queue.MarkDone(m.Path, o.rcpt.Offset); err != nil {
+		q.Log.Warning("%s: %v", m.ID, err)
+	}
+}
+
+// finishProbe removes a probe once its recipients are reported.
+func (a *attempt) finishProbe() {
+	q, m := a.q, a.msg
+	if err := q.Layout.Remove(queue.Active, m.ID); err != nil {
+		q.Log.Warning("%v", err)
+		return
+	}
+	q.Log.Info("%s: removed", m.ID)
+}
