@@ -33,6 +33,7 @@ func TestShippedMasterCF(t *testing.T) {
 		{"local/unix", "local", 0, 100, false},
 		{"virtual/unix", "virtual", 0, 100, false},
 		{"anvil/unix", "anvil", 0, 1, true},
+		{"verify/unix", "verify", 0, 1, true},
 		{"postlog/unix-dgram", "postlogd", 0, 1, true},
 	}
 	services := f.Services()
