@@ -3,24 +3,18 @@
 package local
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/postern/postern/pkg/command"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/mailbox"
 	"github.com/postern/postern/pkg/sysexits"
 )
-
-// commandTimeLimit is Postfix's command_time_limit default.
-const commandTimeLimit = 1000 * time.Second
 
 // maxCommandOutput bounds the command output quoted in a failure text.
 const maxCommandOutput = 200
@@ -28,23 +22,6 @@ const maxCommandOutput = 200
 // maxCapturedOutput bounds the command output kept in memory; the rest
 // is read and dropped.
 const maxCapturedOutput = 4096
-
-// outputGrace is how long a finished command's output pipe may stay open.
-const outputGrace = 5 * time.Second
-
-// boundedBuffer keeps the first max bytes written to it and drops the
-// rest, reporting every write as complete so the writer is not stopped.
-type boundedBuffer struct {
-	buf bytes.Buffer
-	max int
-}
-
-func (b *boundedBuffer) Write(p []byte) (int, error) {
-	if room := b.max - b.buf.Len(); room > 0 {
-		b.buf.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
-}
 
 // command pipes the message to cmd run by /bin/sh as the owner of the
 // alias or .forward that named it.
@@ -83,43 +60,23 @@ func (d *delivery) command(from origin, cmd, sender string) {
 
 // runCommand runs cmd with /bin/sh -c, as u when privileged, feeding it
 // stdin, and maps its exit status to a delivery result. The command
-// leads its own process group (a new session); at the time limit the
-// whole group is killed, so a child it left in the background cannot
-// keep the delivery open. Its output is kept up to maxCapturedOutput.
+// leads its own process group; at the time limit the whole group is
+// killed (see pkg/command). Its output is kept up to maxCapturedOutput.
 func runCommand(ctx context.Context, cmd string, u *User, privileged bool, env []string, limit time.Duration, stdin io.Reader) ipc.RecipientResult {
-	if limit <= 0 {
-		limit = commandTimeLimit
-	}
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
-	c.Env = env
-	c.Dir = "/"
+	spec := command.Spec{Argv: []string{"/bin/sh", "-c", cmd}, Env: env, Dir: "/", Stdin: stdin, TimeLimit: limit}
 	if st, err := os.Stat(u.Home); err == nil && st.IsDir() {
-		c.Dir = u.Home
+		spec.Dir = u.Home
 	}
-	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if privileged {
-		c.SysProcAttr.Credential = u.Credential()
+		spec.Credential = u.Credential()
 	}
-	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
-	// A descendant that escaped the group may still hold the output
-	// pipe: stop waiting for it shortly after the command ends.
-	c.WaitDelay = outputGrace
-	c.Stdin = stdin
-	output := &boundedBuffer{max: maxCapturedOutput}
-	c.Stdout, c.Stderr = output, output
-	err := c.Run()
-	if errors.Is(err, exec.ErrWaitDelay) {
-		err = nil
-	}
-	if err == nil && ctx.Err() == nil {
+	output := &command.Output{Max: maxCapturedOutput}
+	spec.Stdout, spec.Stderr = output, output
+	res := command.Run(ctx, spec)
+	if res.Normal() {
 		return sent("")
 	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	detail := strings.Join(strings.Fields(output.buf.String()), " ")
+	detail := output.Text()
 	if len(detail) > maxCommandOutput {
 		detail = detail[:maxCommandOutput]
 	}
@@ -129,22 +86,19 @@ func runCommand(ctx context.Context, cmd string, u *User, privileged bool, env [
 		}
 		return text + ". Command output: " + detail
 	}
-	if ctx.Err() == context.DeadlineExceeded {
+	switch {
+	case res.TimedOut:
 		return deferred("4.3.0", withOutput(fmt.Sprintf("command time limit exceeded: %q", cmd)))
+	case res.Err != nil:
+		return deferred("4.3.0", fmt.Sprintf("cannot run command %q: %v", cmd, res.Err))
+	case res.Status.Signaled():
+		return deferred("4.3.0", withOutput(fmt.Sprintf("Command died with signal %d: %q", int(res.Status.Signal()), cmd)))
 	}
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) {
-		return deferred("4.3.0", fmt.Sprintf("cannot run command %q: %v", cmd, err))
-	}
-	ws, _ := exit.Sys().(syscall.WaitStatus)
-	if ws.Signaled() {
-		return deferred("4.3.0", withOutput(fmt.Sprintf("Command died with signal %d: %q", int(ws.Signal()), cmd)))
-	}
-	if se, ok := sysexits.Lookup(ws.ExitStatus()); ok {
+	if se, ok := sysexits.Lookup(res.Status.ExitStatus()); ok {
 		if se.Temporary {
 			return deferred(se.DSN, withOutput(se.Text))
 		}
 		return bounced(se.DSN, withOutput(se.Text))
 	}
-	return bounced("5.3.0", withOutput(fmt.Sprintf("Command died with status %d: %q", ws.ExitStatus(), cmd)))
+	return bounced("5.3.0", withOutput(fmt.Sprintf("Command died with status %d: %q", res.Status.ExitStatus(), cmd)))
 }

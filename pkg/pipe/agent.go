@@ -13,7 +13,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/agent"
+	"github.com/postern/postern/pkg/command"
 	"github.com/postern/postern/pkg/hbc"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/mailbox"
@@ -31,9 +31,6 @@ import (
 
 // maxOutput bounds the command output kept for the log and the bounce.
 const maxOutput = 4096
-
-// outputGrace is how long a finished command's output may stay open.
-const outputGrace = 5 * time.Second
 
 // Agent serves qmgr's delivery requests for one pipe service.
 type Agent struct {
@@ -269,44 +266,21 @@ func (a *Agent) stdin(sender string, rcpt ipc.Recipient, content io.Reader) io.R
 	return pr
 }
 
-// boundedBuffer keeps the first max bytes written to it.
-type boundedBuffer struct {
-	buf bytes.Buffer
-	max int
-}
-
-func (b *boundedBuffer) Write(p []byte) (int, error) {
-	if room := b.max - b.buf.Len(); room > 0 {
-		b.buf.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
-}
-
-// run executes argv in its own process group (a new session), as the
-// service's user when SwitchUser is set, kills the whole group at the
-// time limit, and maps the outcome as Postfix's pipe_command does. A
+// run executes argv in its own process group, as the service's user
+// when SwitchUser is set, kills the whole group at the time limit (see
+// pkg/command), and maps the outcome as Postfix's pipe_command does. A
 // successful result carries the command output in Reply.
 func (a *Agent) run(ctx context.Context, argv []string, stdin io.Reader) ipc.RecipientResult {
-	limit := a.TimeLimit
-	if limit <= 0 {
-		limit = 1000 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	c := exec.Command(argv[0], argv[1:]...)
-	c.Env = a.Env
-	c.Dir = a.Attrs.Directory
-	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	spec := command.Spec{Argv: argv, Env: a.Env, Dir: a.Attrs.Directory, Stdin: stdin, TimeLimit: a.TimeLimit}
 	if a.SwitchUser {
-		c.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(a.Attrs.UID), Gid: uint32(a.Attrs.GID), Groups: []uint32{}}
+		spec.Credential = &syscall.Credential{Uid: uint32(a.Attrs.UID), Gid: uint32(a.Attrs.GID), Groups: []uint32{}}
 	}
-	c.Stdin = stdin
-	output := &boundedBuffer{max: maxOutput}
-	c.Stdout, c.Stderr = output, output
-	c.WaitDelay = outputGrace
+	output := &command.Output{Max: maxOutput}
+	spec.Stdout, spec.Stderr = output, output
 	cmd := argv[0]
-	if err := c.Start(); err != nil {
-		text := fmt.Sprintf("cannot run command %q: %v", cmd, err)
+	res := command.Run(ctx, spec)
+	if res.PID == 0 && res.Err != nil {
+		text := fmt.Sprintf("cannot run command %q: %v", cmd, res.Err)
 		if a.Attrs.Directory != "" {
 			if _, serr := os.Stat(a.Attrs.Directory); serr != nil {
 				text = fmt.Sprintf("chdir %s: %v", a.Attrs.Directory, serr)
@@ -314,21 +288,7 @@ func (a *Agent) run(ctx context.Context, argv []string, stdin io.Reader) ipc.Rec
 		}
 		return deferred("4.3.0", text)
 	}
-	waited := make(chan error, 1)
-	go func() { waited <- c.Wait() }()
-	var err error
-	timedOut := false
-	select {
-	case err = <-waited:
-	case <-ctx.Done():
-		timedOut = true
-		syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
-		err = <-waited
-	}
-	if errors.Is(err, exec.ErrWaitDelay) {
-		err = nil
-	}
-	out := strings.Join(strings.Fields(output.buf.String()), " ")
+	out := output.Text()
 	withOutput := func(text string) string {
 		if out == "" {
 			return text
@@ -336,19 +296,16 @@ func (a *Agent) run(ctx context.Context, argv []string, stdin io.Reader) ipc.Rec
 		return text + ". Command output: " + out
 	}
 	switch {
-	case timedOut:
+	case res.TimedOut:
 		return bounced("5.3.0", withOutput(fmt.Sprintf("Command time limit exceeded: %q", cmd)))
-	case err == nil:
+	case res.Normal():
 		return ipc.RecipientResult{Status: ipc.StatusSent, DSNCode: "2.0.0", Reply: out}
+	case res.Err != nil:
+		return deferred("4.3.0", fmt.Sprintf("cannot run command %q: %v", cmd, res.Err))
+	case res.Status.Signaled():
+		return deferred("4.3.0", withOutput(fmt.Sprintf("Command died with signal %d: %q", int(res.Status.Signal()), cmd)))
 	}
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) {
-		return deferred("4.3.0", fmt.Sprintf("cannot run command %q: %v", cmd, err))
-	}
-	ws, _ := exit.Sys().(syscall.WaitStatus)
-	if ws.Signaled() {
-		return deferred("4.3.0", withOutput(fmt.Sprintf("Command died with signal %d: %q", int(ws.Signal()), cmd)))
-	}
+	ws := res.Status
 	// A command may say what failed as "D.S.N text".
 	if code, text, ok := strings.Cut(out, " "); ok && hbc.PrependDSN("x", out) == out && (code[0] == '4' || code[0] == '5') {
 		if code[0] == '4' {
