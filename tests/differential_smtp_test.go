@@ -185,6 +185,8 @@ func smtpDiffKeywords(lines []string) []string {
 type smtpDiffSetup struct {
 	mainCF func(etc string) string
 	files  map[string]string
+	// masterCF holds extra master.cf lines for the real Postfix.
+	masterCF string
 }
 
 // smtpDiffDefault is smtpDiffMainCF with its users table.
@@ -267,7 +269,7 @@ cleanup unix n - n - 0 cleanup
 rewrite unix - - n - - trivial-rewrite
 anvil unix - - n - 1 anvil
 postlog unix-dgram n - n - 1 postlogd
-`, addr))
+%s`, addr, setup.masterCF))
 	postfix := pf.Path(t, "postfix")
 	logOf := func() string { data, _ := os.ReadFile(maillog); return string(data) }
 	if res := (harness.Invocation{Path: postfix, ConfigDir: etc, Args: []string{"start"}}).Run(t); res.ExitCode != 0 {

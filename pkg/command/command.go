@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -141,4 +142,19 @@ func (r Result) Describe() string {
 	default:
 		return fmt.Sprintf("exit status %d", r.Status.ExitStatus())
 	}
+}
+
+// Environment is a command's environment from export_environment: a
+// name=value element as it is, a name with this process's value when it
+// has one.
+func Environment(exports []string) []string {
+	var env []string
+	for _, e := range exports {
+		if strings.Contains(e, "=") {
+			env = append(env, e)
+		} else if v, ok := os.LookupEnv(e); ok {
+			env = append(env, e+"="+v)
+		}
+	}
+	return env
 }

@@ -29,7 +29,8 @@ var transportParameterDefaults = map[string]string{
 }
 
 // deliveryCommands are the master.cf commands that make a service a
-// delivery transport; pipe services also get NAME_time_limit.
+// delivery transport; pipe services also get NAME_time_limit, as spawn
+// services do.
 var deliveryCommands = map[string]bool{
 	"smtp": true, "lmtp": true, "pipe": true, "local": true, "virtual": true, "error": true,
 }
@@ -39,7 +40,7 @@ var deliveryCommands = map[string]bool{
 // Services that are not delivery agents add nothing; names that are built
 // in keep their own defaults.
 func (c *Config) AddService(service, command string) {
-	if !deliveryCommands[command] {
+	if !deliveryCommands[command] && command != "spawn" {
 		return
 	}
 	add := func(name, def string) {
@@ -50,6 +51,10 @@ func (c *Config) AddService(service, command string) {
 			c.serviceDefaults = map[string]string{}
 		}
 		c.serviceDefaults[name] = def
+	}
+	if command == "spawn" {
+		add(service+"_time_limit", pipeTimeLimitDefault)
+		return
 	}
 	for suffix, def := range transportParameterDefaults {
 		add(service+"_"+suffix, def)

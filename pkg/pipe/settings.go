@@ -4,13 +4,12 @@
 package pipe
 
 import (
-	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/postern/postern/pkg/command"
 	"github.com/postern/postern/pkg/config"
 )
 
@@ -40,14 +39,7 @@ func FromConfig(cfg *config.Config, service string, words []string) (*Agent, err
 		return nil, err
 	}
 	a.TimeLimit, a.RecipientDelimiter = p.TimeLimit, p.RecipientDelimiter
-	exports := p.Exports
-	for _, e := range exports {
-		if strings.Contains(e, "=") {
-			a.Env = append(a.Env, e)
-		} else if v, ok := os.LookupEnv(e); ok {
-			a.Env = append(a.Env, e+"="+v)
-		}
-	}
+	a.Env = command.Environment(p.Exports)
 	return a, nil
 }
 

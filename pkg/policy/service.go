@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -303,6 +304,15 @@ func (e *evaluation) policyRequest(c *serviceClient) []byte {
 	return []byte(b.String())
 }
 
+// problemText is how Postfix words a failed policy query: a server that
+// closed the connection without an answer is an "Application error".
+func problemText(err error) string {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "Application error"
+	}
+	return err.Error()
+}
+
 // policyService implements check_policy_service: the server's action is
 // interpreted as an access-table value; when the server cannot be asked
 // (after smtpd_policy_service_try_limit attempts), the default action is.
@@ -323,7 +333,7 @@ func (e *evaluation) policyService(c *serviceClient, ctx replyContext) Decision 
 		}
 	}
 	if err != nil {
-		e.c.warn(fmt.Sprintf("problem talking to server %s: %v", strings.TrimPrefix(strings.TrimPrefix(c.name, "inet:"), "unix:"), err))
+		e.c.warn(fmt.Sprintf("problem talking to server %s: %s", strings.TrimPrefix(strings.TrimPrefix(c.name, "inet:"), "unix:"), problemText(err)))
 		return e.accessResult(c.name, "policy query", c.opts.defaultAction, ctx)
 	}
 	return e.accessResult(c.name, "policy query", action, ctx)
