@@ -18,6 +18,12 @@ const (
 	// DeliveryFlagRecord: report every delivery, also successful ones
 	// (sendmail -v, DSN NOTIFY=SUCCESS).
 	DeliveryFlagRecord
+	// DeliveryFlagConnLoad: the agent may deliver over a connection it
+	// cached for this destination; DeliveryFlagConnStore: it may cache
+	// the connection it used (qmgr's on-demand connection caching, set
+	// while the destination has a backlog).
+	DeliveryFlagConnLoad
+	DeliveryFlagConnStore
 )
 
 // DeliveryRequest asks a delivery agent to deliver one queue file to some

@@ -42,7 +42,8 @@ func (a *attempt) deliver(ctx context.Context, job Job) {
 	if err := w.Acquire(ctx); err != nil {
 		return
 	}
-	results, connected, err := a.request(ctx, job)
+	results, connected, err := a.request(ctx, job, a.q.cachingFlags(w))
+	a.q.deliveryDone(w)
 	if ctx.Err() != nil {
 		w.Release(true)
 		return
@@ -85,11 +86,13 @@ func (a *attempt) decideAll(rcpts []queue.Recipient, status ipc.DeliveryStatus, 
 
 // request sends one delivery request to the transport's agent and returns
 // its per-recipient results; connected tells a failure after the agent
-// answered the connection from one before. It uses a kept connection when
+// answered the connection from one before. flags are added to the
+// request's (connection caching). It uses a kept connection when
 // there is one, and a new one when the agent has closed the kept one.
-func (a *attempt) request(ctx context.Context, job Job) (results []ipc.RecipientResult, connected bool, err error) {
+func (a *attempt) request(ctx context.Context, job Job, flags ipc.DeliveryFlags) (results []ipc.RecipientResult, connected bool, err error) {
 	socket := a.q.agentSocket(job.Transport)
 	req := a.deliveryRequest(job)
+	req.Flags |= flags
 	if conn := a.q.agents.get(socket); conn != nil {
 		results, err := exchange(ctx, conn, req)
 		if err == nil {

@@ -264,8 +264,11 @@ func (q *Manager) releaseWindow(transport, nexthop string, w *Window) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	w.users--
-	if w.users == 0 && w.Size() == w.initial {
-		delete(q.windows, transport+":"+nexthop)
+	if w.users == 0 {
+		w.caching = connCaching{}
+		if w.Size() == w.initial {
+			delete(q.windows, transport+":"+nexthop)
+		}
 	}
 }
 

@@ -22,7 +22,9 @@ type Window struct {
 	changed  chan struct{} // closed and replaced when a slot frees or the size changes
 
 	users int // jobs holding the window; guarded by the Manager's mutex
-
+	// caching is the on-demand connection caching state; guarded by the
+	// Manager's mutex, forgotten when no job holds the window.
+	caching connCaching
 }
 
 // NewWindow returns a window starting at initial (at least 1) and never

@@ -41,6 +41,8 @@ func (a *Agent) Deliver(ctx context.Context, req *ipc.DeliveryRequest) *ipc.Deli
 		DSNEnvID:   req.DSNEnvID,
 		DSNRet:     req.DSNRet,
 		VerifyOnly: req.Flags&ipc.DeliveryFlagVerify != 0,
+		CacheLoad:  req.Flags&ipc.DeliveryFlagConnLoad != 0,
+		CacheStore: req.Flags&ipc.DeliveryFlagConnStore != 0,
 		Recipients: req.Recipients,
 		Open: func() (io.ReadCloser, error) {
 			return queue.OpenContent(path, req.DataOffset)

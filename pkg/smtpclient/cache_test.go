@@ -1,4 +1,5 @@
-// Tests of connection reuse per nexthop.
+// Tests of connection reuse per nexthop: qmgr's on-demand flags,
+// smtp_connection_cache_destinations and the reuse limits.
 
 package smtpclient
 
@@ -7,31 +8,47 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/match"
 )
 
 func TestConnectionReuse(t *testing.T) {
 	tests := []struct {
-		name       string
-		reuse      bool
-		idle       time.Duration
-		countLimit int
-		pause      time.Duration
-		wantUses   []int
-		wantConns  int
+		name        string
+		onDemand    bool
+		load, store bool
+		cacheDests  []string
+		idle        time.Duration
+		countLimit  int
+		pause       time.Duration
+		wantUses    []int
+		wantConns   int
 	}{
-		{name: "reused", reuse: true, idle: 5 * time.Second, wantUses: []int{0, 1, 2}, wantConns: 1},
-		{name: "count limit", reuse: true, idle: 5 * time.Second, countLimit: 2, wantUses: []int{0, 1, 0}, wantConns: 2},
-		{name: "idle expired", reuse: true, idle: 20 * time.Millisecond, pause: 300 * time.Millisecond, wantUses: []int{0, 0, 0}, wantConns: 3},
-		{name: "disabled", wantUses: []int{0, 0, 0}, wantConns: 3},
+		{name: "on demand", onDemand: true, load: true, store: true, idle: 5 * time.Second, wantUses: []int{0, 1, 2}, wantConns: 1},
+		{name: "no backlog", onDemand: true, idle: 5 * time.Second, wantUses: []int{0, 0, 0}, wantConns: 3},
+		{name: "load only", onDemand: true, load: true, idle: 5 * time.Second, wantUses: []int{0, 0, 0}, wantConns: 3},
+		{name: "on demand off", load: true, store: true, idle: 5 * time.Second, wantUses: []int{0, 0, 0}, wantConns: 3},
+		{name: "cache destinations", cacheDests: []string{"127.0.0.3"}, idle: 5 * time.Second, wantUses: []int{0, 1, 2}, wantConns: 1},
+		{name: "other cache destinations", cacheDests: []string{"example.com"}, idle: 5 * time.Second, wantUses: []int{0, 0, 0}, wantConns: 3},
+		{name: "count limit", onDemand: true, load: true, store: true, idle: 5 * time.Second, countLimit: 2, wantUses: []int{0, 1, 0}, wantConns: 2},
+		{name: "idle expired", onDemand: true, load: true, store: true, idle: 20 * time.Millisecond, pause: 300 * time.Millisecond, wantUses: []int{0, 0, 0}, wantConns: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := listenSink(t, "127.0.0.3:0")
 			c, _ := newTestClient(t, s.port(), nil, func(cfg *Config) {
-				cfg.Reuse, cfg.CacheIdleLimit, cfg.ReuseCountLimit = tt.reuse, tt.idle, tt.countLimit
+				cfg.Reuse, cfg.CacheIdleLimit, cfg.ReuseCountLimit = tt.onDemand, tt.idle, tt.countLimit
+				if tt.cacheDests != nil {
+					l, err := match.NewDomainList("smtp_connection_cache_destinations", tt.cacheDests, match.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					cfg.CacheDestinations = l
+				}
 			})
 			for i, want := range tt.wantUses {
-				r := deliver(c, "[127.0.0.3]", testMessage("user@x.test"))[0]
+				m := testMessage("user@x.test")
+				m.CacheLoad, m.CacheStore = tt.load, tt.store
+				r := deliver(c, "[127.0.0.3]", m)[0]
 				if r.Status != ipc.StatusSent || r.ConnUse != want {
 					t.Fatalf("delivery %d: %+v, want conn use %d", i, r, want)
 				}
@@ -47,19 +64,46 @@ func TestConnectionReuse(t *testing.T) {
 	}
 }
 
+// TestCachedConnectionLoadOnly: when the backlog ends, qmgr stops asking
+// to store but a cached connection is still used, and put back.
+func TestCachedConnectionLoadOnly(t *testing.T) {
+	s := listenSink(t, "127.0.0.3:0")
+	c, _ := newTestClient(t, s.port(), nil, func(cfg *Config) {
+		cfg.Reuse, cfg.CacheIdleLimit = true, 5*time.Second
+	})
+	for i, flags := range []struct{ load, store bool }{{true, true}, {true, false}, {true, false}} {
+		m := testMessage("user@x.test")
+		m.CacheLoad, m.CacheStore = flags.load, flags.store
+		if r := deliver(c, "[127.0.0.3]", m)[0]; r.Status != ipc.StatusSent || r.ConnUse != i {
+			t.Fatalf("delivery %d: %+v, want conn use %d", i, r, i)
+		}
+	}
+	if got := s.sessionCount(); got != 1 {
+		t.Fatalf("%d connections, want 1", got)
+	}
+}
+
 func TestReuseOfDeadConnectionFallsBack(t *testing.T) {
 	s := listenSink(t, "127.0.0.3:0")
 	c, _ := newTestClient(t, s.port(), nil, func(cfg *Config) {
 		cfg.Reuse, cfg.CacheIdleLimit = true, 5*time.Second
 	})
-	if r := deliver(c, "[127.0.0.3]", testMessage("a@x.test"))[0]; r.Status != ipc.StatusSent {
+	cached := func(rcpt string) *Message {
+		m := testMessage(rcpt)
+		m.CacheLoad, m.CacheStore = true, true
+		return m
+	}
+	if r := deliver(c, "[127.0.0.3]", cached("a@x.test"))[0]; r.Status != ipc.StatusSent {
 		t.Fatalf("first: %+v", r)
 	}
 	// Break the parked connection under the cache's feet.
 	p := c.cache.take("[127.0.0.3]")
+	if p == nil {
+		t.Fatal("no connection cached")
+	}
 	p.s.close()
 	c.cache.park("[127.0.0.3]", p)
-	r := deliver(c, "[127.0.0.3]", testMessage("b@x.test"))[0]
+	r := deliver(c, "[127.0.0.3]", cached("b@x.test"))[0]
 	if r.Status != ipc.StatusSent || r.ConnUse != 0 {
 		t.Fatalf("second: %+v", r)
 	}

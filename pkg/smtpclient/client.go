@@ -15,6 +15,7 @@ import (
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/maps"
+	"github.com/postern/postern/pkg/match"
 )
 
 // Config is what the client needs from main.cf.
@@ -42,13 +43,20 @@ type Config struct {
 	TLS  TLSPolicy
 	SASL SASLPolicy
 
-	// Reuse enables keeping delivered-to connections for the next request
-	// to the same nexthop (smtp_connection_cache_on_demand), idle for at
-	// most CacheIdleLimit (smtp_connection_cache_time_limit), in use for
-	// at most ReuseTimeLimit (smtp_connection_reuse_time_limit) and
-	// ReuseCountLimit deliveries (smtp_connection_reuse_count_limit, 0 =
-	// no limit).
-	Reuse           bool          `param:"smtp_connection_cache_on_demand"`
+	// FallbackRelay is smtp_fallback_relay: destinations tried after
+	// those of the nexthop failed.
+	FallbackRelay []string `param:"smtp_fallback_relay"`
+
+	// Reuse lets qmgr turn on connection caching for a destination
+	// with a backlog (smtp_connection_cache_on_demand);
+	// CacheDestinations are cached always
+	// (smtp_connection_cache_destinations). A cached connection is idle
+	// for at most CacheIdleLimit (smtp_connection_cache_time_limit), in
+	// use for at most ReuseTimeLimit (smtp_connection_reuse_time_limit)
+	// and ReuseCountLimit deliveries (smtp_connection_reuse_count_limit,
+	// 0 = no limit).
+	Reuse             bool `param:"smtp_connection_cache_on_demand"`
+	CacheDestinations *match.DomainList
 	CacheIdleLimit  time.Duration `param:"smtp_connection_cache_time_limit"`
 	ReuseTimeLimit  time.Duration `param:"smtp_connection_reuse_time_limit"`
 	ReuseCountLimit int           `param:"smtp_connection_reuse_count_limit"`
@@ -100,6 +108,9 @@ type Message struct {
 	// Open returns the message content with LF line ends, afresh for
 	// each attempt.
 	Open func() (io.ReadCloser, error)
+	// CacheLoad and CacheStore are qmgr's on-demand connection caching
+	// flags: take a cached connection, cache the one used.
+	CacheLoad, CacheStore bool
 	// XForward is the original client, sent with XFORWARD when
 	// SendXForward is on and the server offers it; nil for none.
 	XForward *XForward
@@ -108,7 +119,7 @@ type Message struct {
 // Client delivers messages.
 type Client struct {
 	cfg   Config
-	cache *connCache // nil without Reuse
+	cache *connCache // nil without Reuse and CacheDestinations
 }
 
 // New returns a client with cfg.
@@ -135,7 +146,7 @@ func New(cfg Config) *Client {
 		cfg.ReuseTimeLimit = 300 * time.Second
 	}
 	c := &Client{cfg: cfg}
-	if cfg.Reuse {
+	if cfg.Reuse || cfg.CacheDestinations != nil {
 		c.cache = newConnCache(cfg.CacheIdleLimit, cfg.ReuseTimeLimit, cfg.ReuseCountLimit)
 	}
 	return c

@@ -14,6 +14,7 @@ import (
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/dnsx"
 	"github.com/postern/postern/pkg/maps"
+	"github.com/postern/postern/pkg/match"
 )
 
 // ResolvConf is where the name servers come from when dns_servers is empty.
@@ -28,6 +29,7 @@ type derivedParams struct {
 	DNSServers    []string `param:"dns_servers"`
 	InetProtocols []string `param:"inet_protocols"`
 	PasswordMaps  []string `param:"smtp_sasl_password_maps"`
+	CacheDests    []string `param:"smtp_connection_cache_destinations"`
 }
 
 // FromConfig reads the smtp client's parameters, opens
@@ -98,6 +100,18 @@ func fromConfig(cfg *config.Config, protocol string) (Config, func(), error) {
 	closeTables, err := c.openPasswordMaps(protocol+"_sasl_password_maps", p.PasswordMaps)
 	if err != nil {
 		return Config{}, nil, err
+	}
+	if len(p.CacheDests) > 0 {
+		name := protocol + "_connection_cache_destinations"
+		if c.CacheDestinations, err = match.NewDomainList(name, p.CacheDests, match.Options{}); err != nil {
+			closeTables()
+			return Config{}, nil, err
+		}
+		closePasswords := closeTables
+		closeTables = func() {
+			closePasswords()
+			_ = c.CacheDestinations.Close()
+		}
 	}
 	return c, closeTables, nil
 }

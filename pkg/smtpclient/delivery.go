@@ -26,6 +26,11 @@ type delivery struct {
 	// lastRelay is the last server a connection was made to, the relay=
 	// of recipients settled by the final verdict.
 	lastRelay string
+	// cacheKey is the destination a session may be cached under ("" =
+	// none); cacheLoad allows taking a cached one, cacheStore caching
+	// a new one (see cachePolicy).
+	cacheKey              string
+	cacheLoad, cacheStore bool
 }
 
 // target is one address of one mail exchanger.
@@ -86,18 +91,33 @@ func (d *delivery) pending() bool {
 	return false
 }
 
-// run tries each destination of nexthop and returns the verdict for the
-// recipients left without one.
+// run tries each destination of nexthop, then the fallback relays, and
+// returns the verdict for the recipients left without one. A destination
+// for which this host is a mail exchanger, or whose mail loops back here,
+// is the last one tried.
 func (d *delivery) run(ctx context.Context, nexthop string) verdict {
-	if v, done := d.reuse(ctx); done {
-		return v
+	sites := resolve.SplitNexthops(nexthop)
+	primary := len(sites)
+	if !d.client.cfg.LMTP {
+		sites = append(sites, d.client.cfg.FallbackRelay...)
 	}
 	final := deferred("4.3.0", "mail transport unavailable")
-	for _, dest := range resolve.SplitNexthops(nexthop) {
-		targets, v, ok := d.client.targets(ctx, dest)
+	tried := 0 // the index of the destination that gave final
+	for i, dest := range sites {
+		tried = i
+		targets, v, ok, last := d.client.targets(ctx, dest)
 		if !ok {
 			final = v
+			if last {
+				break
+			}
 			continue
+		}
+		if i == 0 {
+			d.cachePolicy(dest)
+			if v, done := d.reuse(ctx); done {
+				return v
+			}
 		}
 		for _, t := range targets {
 			v, done := d.attempt(ctx, t)
@@ -106,6 +126,15 @@ func (d *delivery) run(ctx context.Context, nexthop string) verdict {
 				return final
 			}
 		}
+		if last {
+			break
+		}
+	}
+	if final.status == ipc.StatusBounced && tried >= primary {
+		// The fallback relay did not resolve or refused to talk: a
+		// configuration problem, not the recipient's.
+		d.client.warnf("smtp_fallback_relay configuration problem")
+		final.status, final.dsn = ipc.StatusDeferred, "4.3.5"
 	}
 	return final
 }
@@ -124,14 +153,17 @@ func lookupVerdict(err error) verdict {
 }
 
 // targets resolves one destination to the addresses to try, or the
-// verdict when there are none.
-func (c *Client) targets(ctx context.Context, dest string) ([]target, verdict, bool) {
+// verdict when there are none. last is true when no later destination
+// may be tried: this host is one of the destination's mail exchangers,
+// or its mail loops back here.
+func (c *Client) targets(ctx context.Context, dest string) (targets []target, v verdict, ok, last bool) {
 	if c.cfg.LMTP {
-		return c.lmtpTargets(ctx, dest)
+		targets, v, ok = c.lmtpTargets(ctx, dest)
+		return targets, v, ok, false
 	}
 	d, ok := resolve.ParseDestination(dest)
 	if !ok {
-		return nil, bounced("5.3.5", fmt.Sprintf("bad nexthop destination %q", dest)), false
+		return nil, bounced("5.3.5", fmt.Sprintf("bad nexthop destination %q", dest)), false, false
 	}
 	port := d.Port
 	if port == "" {
@@ -139,25 +171,23 @@ func (c *Client) targets(ctx context.Context, dest string) ([]target, verdict, b
 	}
 	hosts, err := c.lookup(ctx, d)
 	if err != nil {
-		return nil, lookupVerdict(err), false
+		return nil, lookupVerdict(err), false, false
 	}
 	if port == "25" {
-		var self bool
-		hosts, self = c.truncateSelf(hosts)
-		if self && len(hosts) == 0 {
-			return nil, bounced("5.4.6", fmt.Sprintf("mail for %s loops back to myself", d.Host)), false
+		hosts, last = c.truncateSelf(hosts)
+		if last && len(hosts) == 0 {
+			return nil, bounced("5.4.6", fmt.Sprintf("mail for %s loops back to myself", d.Host)), false, true
 		}
-		if self && !anyAddresses(hosts) {
-			return nil, deferred("4.4.4", fmt.Sprintf("unable to find primary relay for %s", d.Host)), false
+		if last && !anyAddresses(hosts) {
+			return nil, deferred("4.4.4", fmt.Sprintf("unable to find primary relay for %s", d.Host)), false, true
 		}
 	}
-	var targets []target
 	for _, h := range hosts {
 		for _, a := range h.Addrs {
 			targets = append(targets, target{host: h.Name, addr: a, port: port, nexthop: dest, destHost: d.Host})
 		}
 	}
-	return targets, verdict{}, true
+	return targets, verdict{}, true, last
 }
 
 func (c *Client) lookup(ctx context.Context, d resolve.Destination) ([]dnsx.Host, error) {
@@ -232,36 +262,6 @@ func (d *delivery) attempt(ctx context.Context, t target) (verdict, bool) {
 		s.close()
 	}
 	return v, done
-}
-
-// reuse delivers over a parked connection to the nexthop, if there is
-// one. done is false when there was none, or when it turned out to be
-// dead before any recipient got a verdict.
-func (d *delivery) reuse(ctx context.Context) (verdict, bool) {
-	if d.client.cache == nil {
-		return verdict{}, false
-	}
-	p := d.client.cache.take(d.nexthop)
-	if p == nil {
-		return verdict{}, false
-	}
-	s := p.s
-	s.delivery, s.uses, s.setupDone = d, p.uses, time.Now()
-	stop := context.AfterFunc(ctx, s.close)
-	defer stop()
-	v, err := s.transaction()
-	var se *sessionError
-	if errors.As(err, &se) {
-		s.close()
-		if !d.anySettled() {
-			return verdict{}, false
-		}
-		v = s.lostConnection(se.stage, se.err)
-		s.settlePending(v)
-		return v, true
-	}
-	s.finish()
-	return v, true
 }
 
 // anySettled reports whether some recipient has a verdict.

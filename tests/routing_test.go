@@ -1,0 +1,96 @@
+// End-to-end tests of routing as Postfix's trivial-rewrite, qmgr, smtp and
+// cleanup do it: connection caching on demand, fallback relays,
+// sender-dependent routing, dead transports, generic mapping, BCC and
+// masquerading, asserted at go-smtp sinks.
+
+package tests
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postern/postern/pkg/dnsx/dnstest"
+)
+
+// TestRoutingConnCacheOnDemand is the issue's scenario: a message sent
+// right after a delivery to the secondary MX goes to the primary, now
+// back, because nothing was backlogged and no connection was cached; a
+// backlog (one destination, one delivery at a time) then reuses the
+// connection, as Postfix's smtp_connection_cache_on_demand does.
+func TestRoutingConnCacheOnDemand(t *testing.T) {
+	port := sinkPort(t)
+	dns := dnstest.Start(t,
+		"pref.example. 300 IN MX 10 mx1.pref.example.",
+		"pref.example. 300 IN MX 20 mx2.pref.example.",
+		"mx1.pref.example. 300 IN A 127.0.0.5",
+		"mx2.pref.example. 300 IN A 127.0.0.6",
+	)
+	backup := startSink(t, "127.0.0.6:"+port, "mx2.sink", sinkOptions{})
+	in := startDelivery(t, fmt.Sprintf(`myhostname = gw.test.example
+mydestination =
+dns_servers = %s
+smtp_tcp_port = %s
+smtp_connection_cache_time_limit = 60s
+smtp_destination_recipient_limit = 1
+smtp_destination_concurrency_limit = 1
+`, dns.Addr, port))
+
+	in.send("sender@client.example", []string{"first@pref.example"}, "Subject: one\r\n\r\none\r\n")
+	backup.waitMessages(t, in, 1, 20*time.Second)
+	log := in.waitLog("to=<first@pref.example>", 10*time.Second)
+	assertSent(t, log, "first@pref.example", "mx2.pref.example", "127.0.0.6", port)
+
+	primary := startSink(t, "127.0.0.5:"+port, "mx1.sink", sinkOptions{})
+	in.send("sender@client.example", []string{"second@pref.example"}, "Subject: two\r\n\r\ntwo\r\n")
+	assertEnvelope(t, primary.waitMessages(t, in, 1, 20*time.Second)[0], "sender@client.example", "second@pref.example")
+	log = in.waitLog("to=<second@pref.example>", 10*time.Second)
+	assertSent(t, log, "second@pref.example", "mx1.pref.example", "127.0.0.5", port)
+	if n := len(backup.received()); n != 1 {
+		t.Errorf("backup MX got %d messages, want 1", n)
+	}
+
+	// Three recipients, one per request, one request at a time: the
+	// second is back to back with the first and caches its connection,
+	// the third reuses it.
+	in.send("sender@client.example", []string{"r1@pref.example", "r2@pref.example", "r3@pref.example"}, "Subject: three\r\n\r\nthree\r\n")
+	primary.waitMessages(t, in, 4, 20*time.Second)
+	log = in.waitLogCount("@pref.example>, relay=mx1.pref.example", 4, 10*time.Second)
+	if !strings.Contains(log, "relay=mx1.pref.example[127.0.0.5]:"+port+", conn_use=2, delay=") {
+		t.Errorf("no delivery over a reused connection (conn_use=2):\n%s", log)
+	}
+}
+
+// TestRoutingConnCacheDestinations: a destination listed in
+// smtp_connection_cache_destinations keeps its connection without a
+// backlog, so the next message goes over the cached connection to the
+// secondary, as in Postfix.
+func TestRoutingConnCacheDestinations(t *testing.T) {
+	port := sinkPort(t)
+	dns := dnstest.Start(t,
+		"cached.example. 300 IN MX 10 mx1.cached.example.",
+		"cached.example. 300 IN MX 20 mx2.cached.example.",
+		"mx1.cached.example. 300 IN A 127.0.0.5",
+		"mx2.cached.example. 300 IN A 127.0.0.6",
+	)
+	backup := startSink(t, "127.0.0.6:"+port, "mx2.sink", sinkOptions{})
+	in := startDelivery(t, fmt.Sprintf(`myhostname = gw.test.example
+mydestination =
+dns_servers = %s
+smtp_tcp_port = %s
+smtp_connection_cache_time_limit = 60s
+smtp_connection_cache_destinations = cached.example
+`, dns.Addr, port))
+
+	in.send("sender@client.example", []string{"first@cached.example"}, "Subject: one\r\n\r\none\r\n")
+	backup.waitMessages(t, in, 1, 20*time.Second)
+	in.waitLog("to=<first@cached.example>", 10*time.Second)
+	startSink(t, "127.0.0.5:"+port, "mx1.sink", sinkOptions{})
+	in.send("sender@client.example", []string{"second@cached.example"}, "Subject: two\r\n\r\ntwo\r\n")
+	assertEnvelope(t, backup.waitMessages(t, in, 2, 20*time.Second)[1], "sender@client.example", "second@cached.example")
+	log := in.waitLog("to=<second@cached.example>", 10*time.Second)
+	if want := "to=<second@cached.example>, relay=mx2.cached.example[127.0.0.6]:" + port + ", conn_use=2, delay="; !strings.Contains(log, want) {
+		t.Errorf("log lacks %q:\n%s", want, log)
+	}
+}
