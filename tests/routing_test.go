@@ -94,3 +94,72 @@ smtp_connection_cache_destinations = cached.example
 		t.Errorf("log lacks %q:\n%s", want, log)
 	}
 }
+
+// TestRoutingFallbackRelay: mail for a domain whose exchanger is down, and
+// for a domain that does not exist, goes to smtp_fallback_relay.
+func TestRoutingFallbackRelay(t *testing.T) {
+	port := sinkPort(t)
+	dns := dnstest.Start(t,
+		"down.example. 300 IN MX 10 mx.down.example.",
+		"mx.down.example. 300 IN A 127.0.0.5",
+	)
+	fallback := startSink(t, "127.0.0.7:"+port, "fallback.sink", sinkOptions{})
+	in := startDelivery(t, fmt.Sprintf(`myhostname = gw.test.example
+mydestination =
+dns_servers = %s
+smtp_tcp_port = %s
+smtp_fallback_relay = [127.0.0.7]
+`, dns.Addr, port))
+
+	in.send("sender@client.example", []string{"a@down.example"}, "Subject: down\r\n\r\ndown\r\n")
+	in.send("sender@client.example", []string{"b@missing.example"}, "Subject: missing\r\n\r\nmissing\r\n")
+	msgs := fallback.waitMessages(t, in, 2, 20*time.Second)
+	got := map[string]bool{}
+	for _, m := range msgs {
+		got[strings.Join(m.To, ",")] = true
+	}
+	if !got["a@down.example"] || !got["b@missing.example"] {
+		t.Errorf("fallback relay got %v", got)
+	}
+	log := in.waitLogCount("relay=127.0.0.7[127.0.0.7]:"+port, 2, 10*time.Second)
+	assertSent(t, log, "a@down.example", "127.0.0.7", "127.0.0.7", port)
+	assertSent(t, log, "b@missing.example", "127.0.0.7", "127.0.0.7", port)
+	if want := "connect to mx.down.example[127.0.0.5]:" + port + ": Connection refused"; !strings.Contains(log, want) {
+		t.Errorf("log lacks %q:\n%s", want, log)
+	}
+}
+
+// TestRoutingSenderDependent: sender_dependent_relayhost_maps sends one
+// sender's mail through its own smarthost, and
+// sender_dependent_default_transport_maps another sender's through the
+// relay transport to a third host; other mail goes by MX.
+func TestRoutingSenderDependent(t *testing.T) {
+	port := sinkPort(t)
+	dns := dnstest.Start(t,
+		"remote.example. 300 IN MX 10 mx.remote.example.",
+		"mx.remote.example. 300 IN A 127.0.0.9",
+	)
+	mx := startSink(t, "127.0.0.9:"+port, "mx.sink", sinkOptions{})
+	smarthost := startSink(t, "127.0.0.8:"+port, "smarthost.sink", sinkOptions{})
+	bulk := startSink(t, "127.0.0.10:"+port, "bulk.sink", sinkOptions{})
+	in := newDelivery(t, fmt.Sprintf(`myhostname = gw.test.example
+mydestination =
+dns_servers = %s
+smtp_tcp_port = %s
+`, dns.Addr, port))
+	relays := in.writeMap("sender_relay", "alice@client.example [127.0.0.8]\n")
+	transports := in.writeMap("sender_transport", "@bulk.example relay:[127.0.0.10]\n")
+	in.appendMainCF("sender_dependent_relayhost_maps = " + relays + "\nsender_dependent_default_transport_maps = " + transports + "\n")
+	in.run()
+
+	in.send("alice@client.example", []string{"a@remote.example"}, "Subject: alice\r\n\r\nalice\r\n")
+	in.send("news@bulk.example", []string{"b@remote.example"}, "Subject: bulk\r\n\r\nbulk\r\n")
+	in.send("carol@client.example", []string{"c@remote.example"}, "Subject: carol\r\n\r\ncarol\r\n")
+	assertEnvelope(t, smarthost.waitMessages(t, in, 1, 20*time.Second)[0], "alice@client.example", "a@remote.example")
+	assertEnvelope(t, bulk.waitMessages(t, in, 1, 20*time.Second)[0], "news@bulk.example", "b@remote.example")
+	assertEnvelope(t, mx.waitMessages(t, in, 1, 20*time.Second)[0], "carol@client.example", "c@remote.example")
+	log := in.waitLogCount("status=sent", 3, 10*time.Second)
+	assertSent(t, log, "a@remote.example", "127.0.0.8", "127.0.0.8", port)
+	assertSent(t, log, "b@remote.example", "127.0.0.10", "127.0.0.10", port)
+	assertSent(t, log, "c@remote.example", "mx.remote.example", "127.0.0.9", port)
+}

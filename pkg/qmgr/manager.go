@@ -26,9 +26,10 @@ type Logger interface {
 }
 
 // Resolver gives a recipient's transport and next hop (a
-// *resolve.Resolver).
+// *resolve.Resolver); ResolveFrom applies the sender-dependent tables.
 type Resolver interface {
 	Resolve(address string) (resolve.Result, error)
+	ResolveFrom(sender, address string) (resolve.Result, error)
 }
 
 // Manager is a running queue manager. Fill the exported fields, then call

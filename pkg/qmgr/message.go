@@ -126,7 +126,7 @@ func (a *attempt) route(pending []queue.Recipient) []Routed {
 			routed = append(routed, Routed{Recipient: r, Transport: transport, Nexthop: nexthop})
 			continue
 		}
-		res, err := a.resolver().Resolve(r.Address)
+		res, err := a.resolver().ResolveFrom(msg.Sender, r.Address)
 		if err != nil {
 			q.Log.Warning("%s: resolve %s: %v", msg.ID, r.Address, err)
 			a.decide(r, ipc.StatusDeferred, "4.3.0", "address resolver failure")

@@ -20,6 +20,8 @@ type tableParams struct {
 	VirtualMailboxDomains []string `param:"virtual_mailbox_domains"`
 	RelayDomains          []string `param:"relay_domains"`
 	TransportMaps         []string `param:"transport_maps"`
+	SenderTransportMaps   []string `param:"sender_dependent_default_transport_maps"`
+	SenderRelayhostMaps   []string `param:"sender_dependent_relayhost_maps"`
 }
 
 // FromConfig builds a resolver from cfg. localAddrs are this host's
@@ -63,6 +65,22 @@ func (r *Resolver) openTables(p tableParams, openTable func(spec string) (maps.T
 		}
 		*l.dst = list
 	}
+	for _, l := range []struct {
+		name  string
+		specs []string
+		dst   *[]maps.Table
+	}{
+		{"sender_dependent_default_transport_maps", p.SenderTransportMaps, &r.s.SenderTransportMaps},
+		{"sender_dependent_relayhost_maps", p.SenderRelayhostMaps, &r.s.SenderRelayhostMaps},
+	} {
+		for _, spec := range l.specs {
+			t, err := openTable(spec)
+			if err != nil {
+				return fmt.Errorf("%s: %w", l.name, err)
+			}
+			*l.dst = append(*l.dst, t)
+		}
+	}
 	if len(p.TransportMaps) == 0 {
 		return nil
 	}
@@ -94,6 +112,9 @@ func (r *Resolver) Close() error {
 	}
 	if r.s.TransportMaps != nil {
 		keep(r.s.TransportMaps.Close())
+	}
+	for _, t := range append(append([]maps.Table(nil), r.s.SenderTransportMaps...), r.s.SenderRelayhostMaps...) {
+		keep(t.Close())
 	}
 	return first
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/match"
 )
 
@@ -63,8 +64,16 @@ type Settings struct {
 	// and proxy_interfaces: "user@[ip]" with one of them is local.
 	LocalAddresses []netip.Addr
 
-	TransportMaps      *TransportMaps // transport_maps; nil when empty
-	RecipientDelimiter string         `param:"recipient_delimiter"`
+	TransportMaps *TransportMaps // transport_maps; nil when empty
+	// SenderTransportMaps and SenderRelayhostMaps are
+	// sender_dependent_default_transport_maps and
+	// sender_dependent_relayhost_maps, used by ResolveFrom; the null
+	// sender is looked up with the empty_address_*_lookup_key.
+	SenderTransportMaps    []maps.Table
+	SenderRelayhostMaps    []maps.Table
+	NullSenderTransportKey string `param:"empty_address_default_transport_maps_lookup_key"`
+	NullSenderRelayhostKey string `param:"empty_address_relayhost_maps_lookup_key"`
+	RecipientDelimiter     string `param:"recipient_delimiter"`
 
 	LocalTransport   string `param:"local_transport"` // e.g. "local:$myhostname"
 	VirtualTransport string `param:"virtual_transport"`
@@ -112,8 +121,15 @@ type Result struct {
 }
 
 // Resolve resolves an address given in internal (unquoted) form. The null
-// address resolves as $empty_address_recipient@$myhostname.
+// address resolves as $empty_address_recipient@$myhostname. The
+// sender-dependent tables are not used (see ResolveFrom).
 func (r *Resolver) Resolve(internal string) (Result, error) {
+	return r.resolve(internal, nil)
+}
+
+// resolve resolves internal for mail from *sender, or without the
+// sender-dependent tables when sender is nil.
+func (r *Resolver) resolve(internal string, sender *string) (Result, error) {
 	a := r.rewrite(internal)
 	var res Result
 	a, err := r.stripLocalRouting(a, &res)
@@ -127,7 +143,9 @@ func (r *Resolver) Resolve(internal string) (Result, error) {
 	if err := r.classify(&res); err != nil {
 		return Result{}, err
 	}
-	r.defaultChannel(&res)
+	if err := r.defaultChannel(&res, sender); err != nil {
+		return Result{}, err
+	}
 	if r.s.TransportMaps != nil {
 		if err := r.s.TransportMaps.apply(&res, r.s.RecipientDelimiter); err != nil {
 			return Result{}, err
@@ -268,9 +286,11 @@ func (r *Resolver) classify(res *Result) error {
 }
 
 // defaultChannel sets the class's transport and nexthop: a nexthop
-// written in the class's transport parameter wins over relayhost, which
-// wins over the recipient domain.
-func (r *Resolver) defaultChannel(res *Result) {
+// written in the class's transport parameter wins over the
+// sender-dependent relayhost, which wins over relayhost, which wins over
+// the recipient domain. With a sender, an off-host destination's
+// transport and relayhost may depend on it.
+func (r *Resolver) defaultChannel(res *Result, sender *string) error {
 	domain := res.Address.Domain
 	var channel, nexthop string
 	switch res.Class {
@@ -289,10 +309,17 @@ func (r *Resolver) defaultChannel(res *Result) {
 		if r.s.RelayHost != "" {
 			nexthop = r.s.RelayHost
 		}
+		if sender != nil {
+			var err error
+			if channel, nexthop, err = r.senderChannel(res, *sender, channel, nexthop); err != nil {
+				return err
+			}
+		}
 	}
 	transport, inner, hasColon := strings.Cut(channel, ":")
 	if hasColon && inner != "" {
 		nexthop = inner
 	}
 	res.Transport, res.Nexthop = transport, nexthop
+	return nil
 }
