@@ -57,9 +57,9 @@ type Config struct {
 	// 0 = no limit).
 	Reuse             bool `param:"smtp_connection_cache_on_demand"`
 	CacheDestinations *match.DomainList
-	CacheIdleLimit  time.Duration `param:"smtp_connection_cache_time_limit"`
-	ReuseTimeLimit  time.Duration `param:"smtp_connection_reuse_time_limit"`
-	ReuseCountLimit int           `param:"smtp_connection_reuse_count_limit"`
+	CacheIdleLimit    time.Duration `param:"smtp_connection_cache_time_limit"`
+	ReuseTimeLimit    time.Duration `param:"smtp_connection_reuse_time_limit"`
+	ReuseCountLimit   int           `param:"smtp_connection_reuse_count_limit"`
 
 	Log *maillog.Logger
 }
