@@ -1,7 +1,8 @@
 // Package dsn builds the RFC 3464 delivery status notifications the queue
-// manager returns to senders: Postfix's multipart/report non-delivery
-// notice with its text, the per-recipient delivery status and the
-// original message's headers.
+// manager sends: Postfix's multipart/report non-delivery notice and
+// delayed-mail warning with their template text, the per-recipient
+// delivery status and the returned message or its headers, and the
+// postmaster copies of both.
 package dsn
 
 import (
@@ -23,31 +24,50 @@ type Recipient struct {
 	Reason string
 	// RemoteMTA is the host that gave the reply, "" when none did.
 	RemoteMTA string
+	// ORCPT is the RFC 3461 ORCPT parameter ("rfc822;addr"), when given.
+	ORCPT string
 	// Diagnostic is the remote server's reply for Diagnostic-Code:
 	// "smtp; REPLY" when RemoteMTA is set, "X-Postfix; REASON" otherwise.
 	Diagnostic string
 }
 
-// Report is a non-delivery notification for one message.
+// Report is a notice about one message: a non-delivery notification
+// (failure template), a delayed-mail warning (delay template), or the
+// postmaster's copy of either.
 type Report struct {
-	// Hostname is myhostname: the Reporting-MTA and the text's host.
+	// Template gives the headers; Text is its expanded message text
+	// (Template.Expand), left out of postmaster copies.
+	Template *Template
+	Text     string
+	// PostmasterCopy selects the Postmaster-Subject, "Auto-Submitted:
+	// auto-generated" and no template text, as Postfix's copies for
+	// notify_classes.
+	PostmasterCopy bool
+	// Hostname is myhostname: the Reporting-MTA.
 	Hostname string
-	// QueueID and Sender identify the returned message; ArrivalTime is
-	// when it arrived.
+	// QueueID and Sender identify the message; ArrivalTime is when it
+	// arrived; EnvID is its DSN ENVID.
 	QueueID     string
 	Sender      string
 	ArrivalTime time.Time
-	// To is the notification's recipient (the sender, or the postmaster
-	// for a double bounce).
+	EnvID       string
+	// WillRetryUntil is the end of the message's queue lifetime, shown
+	// for delayed recipients.
+	WillRetryUntil time.Time
+	// To is the notice's recipient as given (cleanup qualifies it).
 	To         string
 	Recipients []Recipient
-	// Original is the returned message: its header lines, each ending
-	// "\n", or the whole message when FullMessage is set.
+	// Original is the message: its header lines, each ending "\n", or
+	// the whole message when FullMessage is set.
 	Original    string
 	FullMessage bool
 	// Boundary separates the MIME parts; Postfix uses
 	// "QUEUEID.UNIXTIME/HOSTNAME".
 	Boundary string
+	// EightBit labels the parts 8bit (smtputf8_enable = yes, as
+	// Postfix does) and the notice text utf-8 unless the template names
+	// another charset.
+	EightBit bool
 }
 
 // NewBoundary returns the MIME boundary Postfix uses for a report.
@@ -55,50 +75,68 @@ func NewBoundary(queueID string, now time.Time, hostname string) string {
 	return fmt.Sprintf("%s.%d/%s", queueID, now.Unix(), hostname)
 }
 
-// FailureText is the notice part of a non-delivery notification, as
-// Postfix's default bounce template words it.
-func FailureText(hostname string) string {
-	return "This is the mail system at host " + hostname + ".\n" +
-		"\n" +
-		"I'm sorry to have to inform you that your message could not\n" +
-		"be delivered to one or more recipients. It's attached below.\n" +
-		"\n" +
-		"For further assistance, please send mail to postmaster.\n" +
-		"\n" +
-		"If you do so, please include this problem report. You can\n" +
-		"delete your own text from the attached returned message.\n" +
-		"\n" +
-		"                   The mail system\n"
+// Date formats a time as RFC 5322 the way Postfix's mail_date does: the
+// day of month padded to two columns and the zone name in a comment,
+// "Mon,  7 Dec 2026 08:13:47 +0000 (UTC)".
+func Date(t time.Time) string {
+	return t.Format("Mon, _2 Jan 2006 15:04:05 -0700 (MST)")
 }
 
-// arrivalDate formats a time as RFC 5322 with Postfix's trailing zone
-// name, "Sat, 28 Nov 2026 13:01:15 +0000 (UTC)".
-func arrivalDate(t time.Time) string {
-	return t.Format("Mon, 2 Jan 2006 15:04:05 -0700 (MST)")
-}
+// Wrapping of long report lines: 79 columns, continuation lines indented
+// by four.
+const (
+	wrapWidth  = 79
+	wrapIndent = 4
+)
 
-// Build renders the notification: headers (without Message-Id and Date,
-// which cleanup adds) and the three-part multipart/report body, with
-// "\n" line ends.
+// Build renders the notice: headers (without Message-Id and Date, which
+// cleanup adds) and the three-part multipart/report body, with "\n" line
+// ends.
 func Build(r *Report) []byte {
+	t := r.Template
+	delayed := t.Class == ClassDelay
 	var b strings.Builder
-	b.WriteString("From: MAILER-DAEMON@" + r.Hostname + " (Mail Delivery System)\n")
-	b.WriteString("Subject: Undelivered Mail Returned to Sender\n")
+	b.WriteString("From: " + t.From + "\n")
+	subject := t.Subject
+	if r.PostmasterCopy && t.PostmasterSubject != "" {
+		subject = t.PostmasterSubject
+	}
+	b.WriteString("Subject: " + subject + "\n")
 	b.WriteString("To: " + r.To + "\n")
-	b.WriteString("Auto-Submitted: auto-replied\n")
+	if r.PostmasterCopy {
+		b.WriteString("Auto-Submitted: auto-generated\n")
+	} else {
+		b.WriteString("Auto-Submitted: auto-replied\n")
+	}
 	b.WriteString("MIME-Version: 1.0\n")
 	b.WriteString("Content-Type: multipart/report; report-type=delivery-status;\n")
 	b.WriteString("\tboundary=\"" + r.Boundary + "\"\n")
-	b.WriteString("Content-Transfer-Encoding: 8bit\n")
+	if r.EightBit {
+		b.WriteString("Content-Transfer-Encoding: 8bit\n")
+	}
 	b.WriteString("\n")
 	b.WriteString("This is a MIME-encapsulated message.\n\n")
 
+	charset := t.Charset
+	if strings.EqualFold(charset, "us-ascii") && r.EightBit {
+		charset = "utf-8"
+	}
 	b.WriteString("--" + r.Boundary + "\n")
 	b.WriteString("Content-Description: Notification\n")
-	b.WriteString("Content-Type: text/plain; charset=us-ascii\n\n")
-	b.WriteString(FailureText(r.Hostname))
+	b.WriteString("Content-Type: text/plain; charset=" + charset + "\n")
+	if r.EightBit {
+		b.WriteString("Content-Transfer-Encoding: 8bit\n")
+	}
+	b.WriteString("\n")
+	if !r.PostmasterCopy {
+		b.WriteString(r.Text)
+	}
 	for _, rc := range r.Recipients {
-		b.WriteString("\n<" + rc.Address + ">: " + rc.Reason + "\n")
+		line := "<" + rc.Address + ">: " + rc.Reason
+		if rc.Original != "" && rc.Original != rc.Address {
+			line = "<" + rc.Address + "> (expanded from <" + rc.Original + ">): " + rc.Reason
+		}
+		b.WriteString("\n" + Wrap(line, wrapWidth, wrapIndent))
 	}
 	b.WriteString("\n")
 
@@ -106,21 +144,38 @@ func Build(r *Report) []byte {
 	b.WriteString("Content-Description: Delivery report\n")
 	b.WriteString("Content-Type: message/delivery-status\n\n")
 	b.WriteString("Reporting-MTA: dns; " + r.Hostname + "\n")
+	if r.EnvID != "" {
+		b.WriteString("Original-Envelope-Id: " + r.EnvID + "\n")
+	}
 	b.WriteString("X-Postfix-Queue-ID: " + r.QueueID + "\n")
-	b.WriteString("X-Postfix-Sender: rfc822; " + r.Sender + "\n")
-	b.WriteString("Arrival-Date: " + arrivalDate(r.ArrivalTime) + "\n")
+	sender := r.Sender
+	if sender == "" {
+		sender = "MAILER-DAEMON@" + r.Hostname
+	}
+	b.WriteString("X-Postfix-Sender: rfc822; " + sender + "\n")
+	b.WriteString("Arrival-Date: " + Date(r.ArrivalTime) + "\n")
 	for _, rc := range r.Recipients {
 		b.WriteString("\nFinal-Recipient: rfc822; " + rc.Address + "\n")
-		if rc.Original != "" {
+		switch {
+		case rc.ORCPT != "":
+			b.WriteString("Original-Recipient: " + rc.ORCPT + "\n")
+		case rc.Original != "":
 			b.WriteString("Original-Recipient: rfc822;" + rc.Original + "\n")
 		}
-		b.WriteString("Action: failed\n")
+		action := "failed"
+		if delayed {
+			action = "delayed"
+		}
+		b.WriteString("Action: " + action + "\n")
 		b.WriteString("Status: " + rc.Status + "\n")
 		if rc.RemoteMTA != "" {
-			b.WriteString("Remote-MTA: dns; " + rc.RemoteMTA + "\n")
+			b.WriteString(Wrap("Remote-MTA: dns; "+rc.RemoteMTA, wrapWidth, wrapIndent))
 		}
 		if rc.Diagnostic != "" {
-			b.WriteString("Diagnostic-Code: " + rc.Diagnostic + "\n")
+			b.WriteString(Wrap("Diagnostic-Code: "+rc.Diagnostic, wrapWidth, wrapIndent))
+		}
+		if delayed {
+			b.WriteString("Will-Retry-Until: " + Date(r.WillRetryUntil) + "\n")
 		}
 	}
 	b.WriteString("\n")
@@ -128,11 +183,16 @@ func Build(r *Report) []byte {
 	b.WriteString("--" + r.Boundary + "\n")
 	if r.FullMessage {
 		b.WriteString("Content-Description: Undelivered Message\n")
-		b.WriteString("Content-Type: message/rfc822\n\n")
+		b.WriteString("Content-Type: message/rfc822\n")
 	} else {
 		b.WriteString("Content-Description: Undelivered Message Headers\n")
-		b.WriteString("Content-Type: text/rfc822-headers\n\n")
+		b.WriteString("Content-Type: text/rfc822-headers\n")
 	}
+	if r.EightBit {
+		b.WriteString("Content-Transfer-Encoding: 8bit\n")
+	}
+	b.WriteString("\n")
+	b.WriteString("Return-Path: <" + sender + ">\n")
 	b.WriteString(r.Original)
 	if r.Original != "" && !strings.HasSuffix(r.Original, "\n") {
 		b.WriteString("\n")

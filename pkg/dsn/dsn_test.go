@@ -1,129 +1,187 @@
 package dsn
 
 import (
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/pkg/config"
 )
 
-func TestBuild(t *testing.T) {
-	r := &Report{
-		Hostname:    "mx.test.example",
-		QueueID:     "8E3249840D3",
-		Sender:      "alice@test.example",
-		ArrivalTime: time.Date(2026, time.November, 28, 13, 1, 15, 0, time.UTC),
-		To:          "alice@test.example",
-		Recipients: []Recipient{
-			{Address: "bad@remote.example", Original: "Bad@remote.example", Status: "5.1.1",
-				Reason:    "host mx.remote.example[192.0.2.1] said: 550 5.1.1 unknown user (in reply to RCPT TO command)",
-				RemoteMTA: "mx.remote.example", Diagnostic: "smtp; 550 5.1.1 unknown user"},
-			{Address: "x@gone.example", Status: "5.1.2", Reason: "no such domain", Diagnostic: "X-Postfix; no such domain"},
-		},
-		Original: "Subject: hi\nFrom: alice@test.example\n",
-		Boundary: "8E3249840D3.1795870000/mx.test.example",
+// realPostfixCase describes a notice real Postfix 3.7.11 wrote (in
+// testdata/postfix, from its From: header on, Message-Id left out): the
+// report that should render the same.
+type realPostfixCase struct {
+	file           string
+	class          string
+	postmasterCopy bool
+	to             string
+	queueID        string
+	sender         string
+	arrival        string
+	boundary       string
+	rcpt           Recipient
+	full           bool
+}
+
+var realPostfixCases = []realPostfixCase{
+	{"failure-sender.eml", ClassFailure, false, "sender@sender.example", "1C49C98429A", "sender@sender.example",
+		"2026-12-07T08:14:19Z", "1C49C98429A.1796631259/realpf.test.example",
+		Recipient{Address: "user@bounce.example", Original: "user@bounce.example", Status: "5.1.1", Reason: "no such user here"}, true},
+	{"failure-postmaster.eml", ClassFailure, true, "postmaster", "1C49C98429A", "sender@sender.example",
+		"2026-12-07T08:14:19Z", "1C49C98429A.1796631259/realpf.test.example",
+		Recipient{Address: "user@bounce.example", Original: "user@bounce.example", Status: "5.1.1", Reason: "no such user here"}, false},
+	{"2bounce.eml", ClassFailure, true, "postmaster", "74E41984081", "",
+		"2026-12-07T08:18:17Z", "74E41984081.1796631497/realpf.test.example",
+		Recipient{Address: "user@bounce.example", Original: "user@bounce.example", Status: "5.1.1", Reason: "no such user here"}, true},
+	{"delay-sender.eml", ClassDelay, false, "sender@sender.example", "4F1EE98406E", "sender@sender.example",
+		"2026-12-07T08:18:17Z", "4F1EE98406E.1796631499/realpf.test.example",
+		Recipient{Address: "user@unreach.example", Original: "user@unreach.example", Status: "4.4.1", Reason: "connect to 127.0.0.1[127.0.0.1]:1: Connection refused"}, false},
+	{"delay-postmaster.eml", ClassDelay, true, "postmaster", "4F1EE98406E", "sender@sender.example",
+		"2026-12-07T08:18:17Z", "4F1EE98406E.1796631499/realpf.test.example",
+		Recipient{Address: "user@unreach.example", Original: "user@unreach.example", Status: "4.4.1", Reason: "connect to 127.0.0.1[127.0.0.1]:1: Connection refused"}, false},
+}
+
+// TestBuildMatchesRealPostfix renders each notice real Postfix wrote and
+// compares them byte for byte, after the qualification of the From and
+// To addresses that cleanup does.
+func TestBuildMatchesRealPostfix(t *testing.T) {
+	cfg := config.Defaults(t.TempDir())
+	cfg.Set("myhostname", "realpf.test.example")
+	cfg.Set("delay_warning_time", "3s")
+	var warnings []string
+	n, err := LoadNotices(cfg, func(w string) { warnings = append(warnings, w) })
+	if err != nil {
+		t.Fatal(err)
 	}
-	want := `From: MAILER-DAEMON@mx.test.example (Mail Delivery System)
-Subject: Undelivered Mail Returned to Sender
-To: alice@test.example
-Auto-Submitted: auto-replied
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status;
-	boundary="8E3249840D3.1795870000/mx.test.example"
-Content-Transfer-Encoding: 8bit
-
-This is a MIME-encapsulated message.
-
---8E3249840D3.1795870000/mx.test.example
-Content-Description: Notification
-Content-Type: text/plain; charset=us-ascii
-
-This is the mail system at host mx.test.example.
-
-I'm sorry to have to inform you that your message could not
-be delivered to one or more recipients. It's attached below.
-
-For further assistance, please send mail to postmaster.
-
-If you do so, please include this problem report. You can
-delete your own text from the attached returned message.
-
-                   The mail system
-
-<bad@remote.example>: host mx.remote.example[192.0.2.1] said: 550 5.1.1 unknown user (in reply to RCPT TO command)
-
-<x@gone.example>: no such domain
-
---8E3249840D3.1795870000/mx.test.example
-Content-Description: Delivery report
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.test.example
-X-Postfix-Queue-ID: 8E3249840D3
-X-Postfix-Sender: rfc822; alice@test.example
-Arrival-Date: Sat, 28 Nov 2026 13:01:15 +0000 (UTC)
-
-Final-Recipient: rfc822; bad@remote.example
-Original-Recipient: rfc822;Bad@remote.example
-Action: failed
-Status: 5.1.1
-Remote-MTA: dns; mx.remote.example
-Diagnostic-Code: smtp; 550 5.1.1 unknown user
-
-Final-Recipient: rfc822; x@gone.example
-Action: failed
-Status: 5.1.2
-Diagnostic-Code: X-Postfix; no such domain
-
---8E3249840D3.1795870000/mx.test.example
-Content-Description: Undelivered Message Headers
-Content-Type: text/rfc822-headers
-
-Subject: hi
-From: alice@test.example
-
---8E3249840D3.1795870000/mx.test.example--
-`
-	if got := string(Build(r)); got != want {
-		t.Errorf("Build:\n%s\nwant:\n%s", got, want)
+	wantWarning := `[built-in]: zero result in delay template conversion of parameter "delay_warning_time_hours"`
+	if len(warnings) != 3 || warnings[0] != wantWarning {
+		t.Errorf("warnings %q, want Postfix's three starting %q", warnings, wantWarning)
+	}
+	for _, tc := range realPostfixCases {
+		t.Run(tc.file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", "postfix", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := string(data)
+			arrival, _ := time.Parse(time.RFC3339, tc.arrival)
+			r := n.Report(tc.class)
+			r.PostmasterCopy = tc.postmasterCopy
+			r.Hostname = "realpf.test.example"
+			r.QueueID, r.Sender, r.ArrivalTime = tc.queueID, tc.sender, arrival
+			r.WillRetryUntil = arrival.Add(5 * 24 * time.Hour)
+			r.To, r.Boundary, r.FullMessage = tc.to, tc.boundary, tc.full
+			rc := tc.rcpt
+			rc.RemoteMTA, rc.Diagnostic = Diagnose(rc.Reason)
+			r.Recipients = []Recipient{rc}
+			// The returned message as real Postfix had it.
+			_, rest, _ := strings.Cut(want, "\nReturn-Path: ")
+			_, rest, _ = strings.Cut(rest, "\n")
+			r.Original, _, _ = strings.Cut(rest, "\n\n--"+tc.boundary+"--\n")
+			r.Original += "\n"
+			got := string(Build(r))
+			got = strings.Replace(got, "<MAILER-DAEMON>", "<MAILER-DAEMON@realpf.test.example>", 1)
+			got = strings.Replace(got, "\nTo: postmaster\n", "\nTo: postmaster@realpf.test.example\n", 1)
+			if got != want {
+				t.Errorf("notice differs from real Postfix's:\n%s", lineDiff(got, want))
+			}
+		})
 	}
 }
 
-func TestNewBoundary(t *testing.T) {
-	got := NewBoundary("ABC", time.Unix(1795870000, 0), "mx.test.example")
-	if want := "ABC.1795870000/mx.test.example"; got != want {
-		t.Errorf("NewBoundary = %q, want %q", got, want)
+// lineDiff shows the first differing line of two texts.
+func lineDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return "line " + strconv.Itoa(i+1) + ":\n got  " + gl + "\n want " + wl + "\n--- got:\n" + got
+		}
+	}
+	return ""
+}
+
+func TestBuildWithoutEightBit(t *testing.T) {
+	r := DefaultTemplatesReport(t, ClassFailure)
+	r.EightBit = false
+	got := string(Build(r))
+	if strings.Contains(got, "Content-Transfer-Encoding") || !strings.Contains(got, "Content-Type: text/plain; charset=us-ascii\n\n") {
+		t.Errorf("7bit notice:\n%s", got)
 	}
 }
 
-func TestDiagnose(t *testing.T) {
-	tests := []struct {
-		reason, remote, diag string
-	}{
-		{"host mx.remote.example[192.0.2.1] said: 550 5.1.1 unknown user (in reply to RCPT TO command)",
-			"mx.remote.example", "smtp; 550 5.1.1 unknown user"},
-		{"host mx.remote.example[192.0.2.1] said: 554 no thanks", "mx.remote.example", "smtp; 554 no thanks"},
-		{"connect to 127.0.0.1[127.0.0.1]:2599: Connection refused", "", "X-Postfix; connect to 127.0.0.1[127.0.0.1]:2599: Connection refused"},
-		{"host without a reply", "", "X-Postfix; host without a reply"},
-		{"", "", "X-Postfix; "},
-	}
-	for _, tc := range tests {
-		remote, diag := Diagnose(tc.reason)
-		if remote != tc.remote || diag != tc.diag {
-			t.Errorf("Diagnose(%q) = %q, %q; want %q, %q", tc.reason, remote, diag, tc.remote, tc.diag)
+func TestBuildExpandedFromAndORCPT(t *testing.T) {
+	r := DefaultTemplatesReport(t, ClassFailure)
+	r.Recipients = []Recipient{{Address: "u@local.example", Original: "list@test.example", ORCPT: "rfc822;List@test.example",
+		Status: "5.1.1", Reason: "unknown user", Diagnostic: "X-Postfix; unknown user"}}
+	got := string(Build(r))
+	for _, want := range []string{
+		"\n<u@local.example> (expanded from <list@test.example>): unknown user\n",
+		"\nOriginal-Recipient: rfc822;List@test.example\nAction: failed\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("notice lacks %q:\n%s", want, got)
 		}
 	}
 }
 
-func TestBuildFullMessage(t *testing.T) {
-	r := &Report{Hostname: "h.example", QueueID: "ID", Sender: "s@x.example", To: "s@x.example",
-		ArrivalTime: time.Unix(0, 0).UTC(), Boundary: "B",
-		Original: "Subject: hi\n\nbody", FullMessage: true}
-	got := string(Build(r))
-	want := "--B\nContent-Description: Undelivered Message\nContent-Type: message/rfc822\n\nSubject: hi\n\nbody\n\n--B--\n"
-	if !strings.HasSuffix(got, want) {
-		t.Errorf("Build ends:\n%s\nwant the suffix:\n%s", got, want)
+// DefaultTemplatesReport is a report of class from the built-in
+// templates with one recipient.
+func DefaultTemplatesReport(t *testing.T, class string) *Report {
+	t.Helper()
+	cfg := config.Defaults(t.TempDir())
+	cfg.Set("myhostname", "mx.test.example")
+	n, err := LoadNotices(cfg, func(string) {})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if strings.Contains(got, "Final-Recipient") {
-		t.Errorf("report without recipients has per-recipient fields:\n%s", got)
+	r := n.Report(class)
+	r.Hostname, r.QueueID, r.Sender, r.To = "mx.test.example", "8E3249840D3", "alice@test.example", "alice@test.example"
+	r.ArrivalTime = time.Date(2026, time.November, 28, 13, 1, 15, 0, time.UTC)
+	r.Boundary = "8E3249840D3.1795870000/mx.test.example"
+	r.Recipients = []Recipient{{Address: "x@gone.example", Status: "5.1.2", Reason: "no such domain", Diagnostic: "X-Postfix; no such domain"}}
+	return r
+}
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{"short line", "short line\n"},
+		{"Diagnostic-Code: X-Postfix; connect to 127.0.0.1[127.0.0.1]:1: Connection refused",
+			"Diagnostic-Code: X-Postfix; connect to 127.0.0.1[127.0.0.1]:1: Connection\n    refused\n"},
+		{"<user@unreach.example>: connect to 127.0.0.1[127.0.0.1]:1: Connection refused",
+			"<user@unreach.example>: connect to 127.0.0.1[127.0.0.1]:1: Connection refused\n"},
+		{strings.Repeat("x", 100) + " tail", strings.Repeat("x", 100) + "\n    tail\n"},
+		{"a  b", "a  b\n"},
+	}
+	for _, tc := range tests {
+		if got := Wrap(tc.in, 79, 4); got != tc.want {
+			t.Errorf("Wrap(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDiagnose(t *testing.T) {
+	tests := []struct{ reason, remote, diag string }{
+		{"host mx.remote.example[192.0.2.1] said: 550 5.1.1 unknown user (in reply to RCPT TO command)",
+			"mx.remote.example", "smtp; 550 5.1.1 unknown user"},
+		{"connect to 127.0.0.1[127.0.0.1]:1: Connection refused", "", "X-Postfix; connect to 127.0.0.1[127.0.0.1]:1: Connection refused"},
+	}
+	for _, tc := range tests {
+		remote, diag := Diagnose(tc.reason)
+		if remote != tc.remote || diag != tc.diag {
+			t.Errorf("Diagnose(%q) = %q, %q", tc.reason, remote, diag)
+		}
 	}
 }

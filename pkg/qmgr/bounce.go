@@ -1,4 +1,4 @@
-// Returning bounced recipients to the sender: the DSN and its submission to cleanup.
+// Returning bounced recipients to the sender: the returned content and the submission to cleanup.
 
 package qmgr
 
@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/postern/postern/pkg/dsn"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/queue"
 )
@@ -20,65 +19,9 @@ import (
 const submitTimeout = 5 * time.Minute
 
 // returnToSender sends the non-delivery notification for the bounce log's
-// entries. As Postfix: mail from the null sender (a bounce that bounced)
-// goes to 2bounce_notice_recipient from the double-bounce address when
-// notify_classes has bounce or 2bounce and is dropped otherwise; mail from
-// the double-bounce address is dropped with a warning.
+// entries, and its postmaster copies (see notify).
 func (a *attempt) returnToSender(ctx context.Context, entries []queue.StatusEntry) error {
-	q, m := a.q, a.msg
-	s := q.Settings
-	to, envSender, label := m.Sender, "", "sender non-delivery notification"
-	switch {
-	case strings.EqualFold(m.Sender, s.DoubleBounceSender):
-		q.Log.Warning("%s: undeliverable postmaster notification discarded", m.ID)
-		return nil
-	case m.Sender == "":
-		if !s.NotifyBounces {
-			return nil
-		}
-		to, envSender, label = s.DoubleBounceNotice, s.DoubleBounceSender, "postmaster non-delivery notification"
-	}
-	// As Postfix: the whole message unless RET=HDRS asks for headers or
-	// it is larger than bounce_size_limit.
-	full := a.dsnRet() != ipc.DSNRetHeaders && (s.ReturnSizeLimit <= 0 || m.Size.ContentLength <= s.ReturnSizeLimit)
-	original, err := returnedContent(m.Path, m.Size.DataOffset, s.ReturnSizeLimit, full)
-	if err != nil {
-		return err
-	}
-	report := &dsn.Report{
-		Hostname:    s.MyHostname,
-		QueueID:     m.ID,
-		Sender:      m.Sender,
-		ArrivalTime: m.ArrivalTime,
-		To:          to,
-		Original:    original,
-		FullMessage: full,
-		Boundary:    dsn.NewBoundary(m.ID, q.now(), s.MyHostname),
-	}
-	byOffset := map[int64]queue.Recipient{}
-	for _, r := range m.Recipients {
-		byOffset[r.Offset] = r
-	}
-	for _, e := range entries {
-		rcpt := byOffset[e.Offset]
-		if rcpt.DSNNotify != 0 && ipc.DSNNotify(rcpt.DSNNotify)&ipc.DSNNotifyFailure == 0 {
-			continue // NOTIFY=NEVER or without FAILURE
-		}
-		remote, diag := dsn.Diagnose(e.Reason)
-		report.Recipients = append(report.Recipients, dsn.Recipient{
-			Address: e.Recipient, Original: rcpt.Original, Status: e.Status,
-			Reason: e.Reason, RemoteMTA: remote, Diagnostic: diag,
-		})
-	}
-	if len(report.Recipients) == 0 {
-		return nil
-	}
-	newID, err := q.submit(ctx, envSender, to, dsn.Build(report))
-	if err != nil {
-		return fmt.Errorf("%s: %w", label, err)
-	}
-	q.Log.Info("%s: %s: %s", m.ID, label, newID)
-	return nil
+	return a.notify(ctx, failureNotice, entries)
 }
 
 // returnedContent reads the message to return in a notification: the

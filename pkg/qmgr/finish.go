@@ -49,6 +49,9 @@ func (a *attempt) finish(ctx context.Context) {
 			q.Log.Warning("%s: remove %s: %v", m.ID, q.Layout.RelPath(queue.Bounce, m.ID), err)
 		}
 	}
+	if len(deferred) > 0 {
+		a.warnDelayed(ctx, now)
+	}
 	if !retry {
 		if err := q.Layout.Remove(queue.Active, m.ID); err != nil {
 			q.Log.Warning("%v", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/dsn"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/queue/queuetest"
@@ -110,14 +111,14 @@ func TestMixedOutcomes(t *testing.T) {
 		t.Errorf("bounce envelope: sender %q recipients %+v", sub.Sub.Sender, sub.Sub.Recipients)
 	}
 	for _, want := range []string{
-		"From: MAILER-DAEMON@mx.test.example (Mail Delivery System)\nSubject: Undelivered Mail Returned to Sender\nTo: alice@test.example\n",
+		"From: Mail Delivery System <MAILER-DAEMON>\nSubject: Undelivered Mail Returned to Sender\nTo: alice@test.example\nAuto-Submitted: auto-replied\n",
 		"This is the mail system at host mx.test.example.\n\nI'm sorry to have to inform you",
-		"\n<bad@remote.example>: " + bounceReply + "\n",
+		"\n" + dsn.Wrap("<bad@remote.example>: "+bounceReply, 79, 4),
 		"\n<x@gone.example>: no such domain\n",
 		"Reporting-MTA: dns; mx.test.example\nX-Postfix-Queue-ID: A1B2C3D4E5\nX-Postfix-Sender: rfc822; alice@test.example\n",
 		"Final-Recipient: rfc822; bad@remote.example\nOriginal-Recipient: rfc822;bad@remote.example\nAction: failed\nStatus: 5.1.1\nRemote-MTA: dns; sink\nDiagnostic-Code: smtp; 550 5.1.1 <bad@remote.example>: unknown user\n",
 		"Final-Recipient: rfc822; x@gone.example\nOriginal-Recipient: rfc822;x@gone.example\nAction: failed\nStatus: 5.1.2\nDiagnostic-Code: X-Postfix; no such domain\n",
-		"Content-Description: Undelivered Message\nContent-Type: message/rfc822\n\nSubject: test A1B2C3D4E5\nFrom: <alice@test.example>\n\nbody\n\n--A1B2C3D4E5.",
+		"Content-Description: Undelivered Message\nContent-Type: message/rfc822\nContent-Transfer-Encoding: 8bit\n\nReturn-Path: <alice@test.example>\nSubject: test A1B2C3D4E5\nFrom: <alice@test.example>\n\nbody\n\n--A1B2C3D4E5.",
 	} {
 		if !strings.Contains(sub.Content, want) {
 			t.Errorf("DSN lacks %q:\n%s", want, sub.Content)
@@ -389,7 +390,7 @@ func TestReturnedHeadersOnly(t *testing.T) {
 			if len(subs) != 1 {
 				t.Fatalf("%d submissions", len(subs))
 			}
-			want := "Content-Description: Undelivered Message Headers\nContent-Type: text/rfc822-headers\n\nSubject: returned\n"
+			want := "Content-Description: Undelivered Message Headers\nContent-Type: text/rfc822-headers\nContent-Transfer-Encoding: 8bit\n\nReturn-Path: <alice@test.example>\nSubject: returned\n"
 			if !strings.Contains(subs[0].Content, want) || strings.Contains(subs[0].Content, "\nbody\n") {
 				t.Errorf("notification:\n%s", subs[0].Content)
 			}

@@ -29,6 +29,9 @@ type Settings struct {
 	// NotifyBounces is true when notify_classes has bounce or 2bounce:
 	// an undeliverable bounce then goes to DoubleBounceNotice.
 	NotifyBounces bool
+	// Notify holds the parameters of notices: delay_warning_time,
+	// notify_classes, the postmaster copies' recipients and templates.
+	Notify NoticeSettings
 	// DefaultFilterNexthop is default_filter_nexthop: the next hop of a
 	// content filter given without one ("" = the recipient's domain).
 	DefaultFilterNexthop string `param:"default_filter_nexthop"`
@@ -74,6 +77,9 @@ func FromConfig(cfg *config.Config) (*Settings, error) {
 			s.NotifyBounces = true
 		}
 	}
+	if err := s.Notify.loadNotices(cfg); err != nil {
+		return nil, err
+	}
 	limits := func(transport string) transportLimits {
 		var l transportLimits
 		if cfg.FillTransport(transport, &l) != nil {
@@ -112,6 +118,9 @@ func (s *Settings) lifetime(sender string) time.Duration {
 func (s *Settings) validate(warn func(format string, args ...any)) error {
 	if s.MinimalBackoff <= 0 || s.MaximalBackoff <= 0 {
 		return fmt.Errorf("minimal_backoff_time (%v) and maximal_backoff_time (%v) must be positive", s.MinimalBackoff, s.MaximalBackoff)
+	}
+	for _, w := range s.Notify.warnings {
+		warn("%s", w)
 	}
 	if s.QueueRunDelay <= 0 {
 		return fmt.Errorf("queue_run_delay must be positive")
