@@ -192,14 +192,14 @@ smtp_tcp_port = %s
 	assertEnvelope(t, bounce, "", "sender@origin.example")
 	reply := "550 5.1.1 <bad@dest.example>: Recipient address rejected: no such user"
 	for _, want := range []string{
-		"From: MAILER-DAEMON@out.test.example (Mail Delivery System)",
+		"From: Mail Delivery System <MAILER-DAEMON@out.test.example>",
 		"Subject: Undelivered Mail Returned to Sender",
-		"<bad@dest.example>: host mx.dest.example[127.0.0.8] said: " + reply + " (in reply to RCPT TO command)",
+		wrappedCRLF("<bad@dest.example>: host mx.dest.example[127.0.0.8] said: " + reply + " (in reply to RCPT TO command)"),
 		"Final-Recipient: rfc822; bad@dest.example",
 		"Action: failed",
 		"Status: 5.1.1",
 		"Remote-MTA: dns; mx.dest.example",
-		"Diagnostic-Code: smtp; " + reply,
+		wrappedCRLF("Diagnostic-Code: smtp; " + reply),
 		"Subject: bounce me",
 	} {
 		if !strings.Contains(bounce.Data, want) {
@@ -246,8 +246,8 @@ maximal_queue_lifetime = 2s
 	bounce := origin.waitMessages(t, in, 1, 20*time.Second)[0]
 	assertEnvelope(t, bounce, "", "sender@origin.example")
 	for _, want := range []string{
-		"From: MAILER-DAEMON@out.test.example (Mail Delivery System)",
-		"<late@slow.example>: host slow.example[127.0.0.10] said: 451 4.3.0 <late@slow.example>: try again later",
+		"From: Mail Delivery System <MAILER-DAEMON@out.test.example>",
+		wrappedCRLF("<late@slow.example>: host slow.example[127.0.0.10] said: 451 4.3.0 <late@slow.example>: try again later (in reply to RCPT TO command)"),
 		"Final-Recipient: rfc822; late@slow.example",
 		"Action: failed",
 	} {

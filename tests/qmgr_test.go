@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/dsn"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/queue"
@@ -115,10 +116,10 @@ alias_maps =
 		t.Errorf("bounce request %+v", bounce)
 	}
 	for _, want := range []string{
-		"From: MAILER-DAEMON@mx.test.example (Mail Delivery System)\n",
+		"From: Mail Delivery System <MAILER-DAEMON@mx.test.example>\n",
 		"Subject: Undelivered Mail Returned to Sender\n",
 		"This is the mail system at host mx.test.example.\n",
-		"\n<bad@remote.example>: host sink[127.0.0.1] said: 550 5.1.1 <bad@remote.example>: no such user (in reply to RCPT TO command)\n",
+		"\n" + dsn.Wrap("<bad@remote.example>: host sink[127.0.0.1] said: 550 5.1.1 <bad@remote.example>: no such user (in reply to RCPT TO command)", 79, 4),
 		"X-Postfix-Queue-ID: " + orig.QueueID + "\n",
 		"Final-Recipient: rfc822; bad@remote.example\n",
 		"Status: 5.1.1\nRemote-MTA: dns; sink\nDiagnostic-Code: smtp; 550 5.1.1 <bad@remote.example>: no such user\n",

@@ -1,0 +1,206 @@
+// End-to-end tests of the notices qmgr sends: the delayed-mail warning, the postmaster copies of notify_classes, and bounce_template_file.
+
+package tests
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postern/postern/pkg/dnsx/dnstest"
+	"github.com/postern/postern/pkg/dsn"
+	"github.com/postern/postern/tests/internal/harness"
+)
+
+// noticeOf returns the one message of msgs addressed to rcpt.
+func noticeOf(t *testing.T, msgs []sinkMessage, rcpt string) sinkMessage {
+	t.Helper()
+	var found []sinkMessage
+	for _, m := range msgs {
+		if len(m.To) == 1 && m.To[0] == rcpt {
+			found = append(found, m)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d messages to %s, want 1: %+v", len(found), rcpt, msgs)
+	}
+	return found[0]
+}
+
+// wrappedCRLF is a notice line as Postfix wraps it, with the CRLF line
+// ends a sink sees.
+func wrappedCRLF(line string) string {
+	return strings.ReplaceAll(dsn.Wrap(line, 79, 4), "\n", "\r\n")
+}
+
+// postfixDelayText is the text real Postfix 3.7 writes in a delay notice
+// with delay_warning_time = 2s and the default maximal_queue_lifetime.
+const postfixDelayText = `Content-Description: Notification
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+This is the mail system at host out.test.example.
+
+####################################################################
+# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #
+####################################################################
+
+Your message could not be delivered for more than 0 hour(s).
+It will be retried until it is 5 day(s) old.
+
+For further assistance, please send mail to postmaster.
+
+If you do so, please include this problem report. You can
+delete your own text from the attached returned message.
+
+                   The mail system
+
+<late@slow.example>: connect to slow.example[127.0.0.10]:%s: Connection
+    refused
+`
+
+// TestNoticesDelayWarning: mail to an unreachable destination gets
+// exactly one delayed-mail warning with Postfix's text once
+// delay_warning_time has passed, delay_notice_recipient a copy with
+// notify_classes = delay, and the message itself is delivered once the
+// destination is back.
+func TestNoticesDelayWarning(t *testing.T) {
+	port := sinkPort(t)
+	dns := dnstest.Start(t, append([]string{"slow.example. 300 IN A 127.0.0.10"}, bounceSinkMX...)...)
+	origin := startSink(t, "127.0.0.9:"+port, "mx.origin.example", sinkOptions{})
+	in := startDelivery(t, fmt.Sprintf(`myhostname = out.test.example
+mydestination =
+dns_servers = %s
+smtp_tcp_port = %s
+delay_warning_time = 2s
+notify_classes = delay, resource, software
+delay_notice_recipient = postmaster@origin.example
+`, dns.Addr, port))
+
+	in.send("sender@origin.example", []string{"late@slow.example"}, "Subject: slow one\r\nMessage-ID: <slow@origin.example>\r\n\r\nbody\r\n")
+	msgs := origin.waitMessages(t, in, 2, 30*time.Second)
+	// A few more attempts fail before the destination comes back.
+	in.waitLogCount("to=<late@slow.example>, relay=none", 4, 30*time.Second)
+	dest := startSink(t, "127.0.0.10:"+port, "slow.example", sinkOptions{})
+	assertEnvelope(t, dest.waitMessages(t, in, 1, 30*time.Second)[0], "sender@origin.example", "late@slow.example")
+	log := in.waitLog("to=<late@slow.example>, relay=slow.example[127.0.0.10]:"+port, 10*time.Second)
+	if msgs = origin.received(); len(msgs) != 2 {
+		t.Fatalf("origin got %d messages, want one warning and its copy: %+v", len(msgs), msgs)
+	}
+	id := queueIDOf(t, log, "late@slow.example")
+
+	warning := noticeOf(t, msgs, "sender@origin.example")
+	assertEnvelope(t, warning, "", "sender@origin.example")
+	for _, want := range []string{
+		"From: Mail Delivery System <MAILER-DAEMON@out.test.example>\r\n",
+		"Subject: Delayed Mail (still being retried)\r\n",
+		"Auto-Submitted: auto-replied\r\n",
+		"Content-Type: multipart/report; report-type=delivery-status;\r\n",
+		strings.ReplaceAll(fmt.Sprintf(postfixDelayText, port), "\n", "\r\n"),
+		"Reporting-MTA: dns; out.test.example\r\nX-Postfix-Queue-ID: " + id + "\r\nX-Postfix-Sender: rfc822; sender@origin.example\r\n",
+		"Final-Recipient: rfc822; late@slow.example\r\nOriginal-Recipient: rfc822;late@slow.example\r\nAction: delayed\r\nStatus: 4.4.1\r\n",
+		"Will-Retry-Until: ",
+		"Content-Description: Undelivered Message Headers\r\nContent-Type: text/rfc822-headers\r\n",
+		"Subject: slow one\r\n",
+	} {
+		if !strings.Contains(warning.Data, want) {
+			t.Errorf("warning lacks %q:\n%s", want, warning.Data)
+		}
+	}
+	if strings.Contains(warning.Data, "\r\nbody\r\n") {
+		t.Errorf("warning returns the body:\n%s", warning.Data)
+	}
+	copy := noticeOf(t, msgs, "postmaster@origin.example")
+	assertEnvelope(t, copy, "double-bounce@out.test.example", "postmaster@origin.example")
+	for _, want := range []string{
+		"Subject: Postmaster Warning: Delayed Mail\r\n",
+		"Auto-Submitted: auto-generated\r\n",
+		"Content-Transfer-Encoding: 8bit\r\n\r\n\r\n<late@slow.example>: connect to ",
+	} {
+		if !strings.Contains(copy.Data, want) {
+			t.Errorf("postmaster copy lacks %q:\n%s", want, copy.Data)
+		}
+	}
+	for _, want := range []string{
+		"postfix/qmgr[",
+		id + ": sender delay notification: ",
+		id + ": postmaster delay notification: ",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if n := strings.Count(log, id+": sender delay notification: "); n != 1 {
+		t.Errorf("%d delay notifications logged, want 1:\n%s", n, log)
+	}
+}
+
+// TestNoticesBounceCopyAndTemplate: with notify_classes = bounce the
+// postmaster gets the headers of a bounced message, and a
+// bounce_template_file changes the sender's notice.
+func TestNoticesBounceCopyAndTemplate(t *testing.T) {
+	port := sinkPort(t)
+	dns := dnstest.Start(t, append([]string{
+		"dest.example. 300 IN MX 10 mx.dest.example.",
+		"mx.dest.example. 300 IN A 127.0.0.8",
+	}, bounceSinkMX...)...)
+	startSink(t, "127.0.0.8:"+port, "mx.dest.example", sinkOptions{rejectPrefix: "bad@"})
+	origin := startSink(t, "127.0.0.9:"+port, "mx.origin.example", sinkOptions{})
+	in := newDelivery(t, fmt.Sprintf(`myhostname = out.test.example
+mydestination =
+dns_servers = %s
+smtp_tcp_port = %s
+notify_classes = bounce
+bounce_notice_recipient = postmaster@origin.example
+`, dns.Addr, port))
+	template := filepath.Join(in.etc, "bounce.cf")
+	harness.WriteFile(t, template, `# the site's wording
+failure_template = <<EOF
+Charset: us-ascii
+From: Example Mail Robot <MAILER-DAEMON>
+Subject: Your message bounced
+Postmaster-Subject: Bounce at $myhostname
+
+Sorry: $myhostname could not deliver your mail (kept for $maximal_queue_lifetime_days days).
+EOF
+`)
+	in.giveAway(template)
+	in.appendMainCF("bounce_template_file = " + template + "\n")
+	in.run()
+
+	in.send("sender@origin.example", []string{"bad@dest.example"}, "Subject: bounce me\r\n\r\nsecret body\r\n")
+	msgs := origin.waitMessages(t, in, 2, 30*time.Second)
+	log := in.waitLog("postmaster non-delivery notification: ", 10*time.Second)
+	id := queueIDOf(t, log, "bad@dest.example")
+	if !strings.Contains(log, id+": sender non-delivery notification: ") {
+		t.Errorf("log lacks the sender's notice:\n%s", log)
+	}
+	notice := noticeOf(t, msgs, "sender@origin.example")
+	for _, want := range []string{
+		"From: Example Mail Robot <MAILER-DAEMON@out.test.example>\r\n",
+		"Subject: Your message bounced\r\n",
+		"\r\n\r\nSorry: out.test.example could not deliver your mail (kept for 5 days).\r\n\r\n<bad@dest.example>: host mx.dest.example[127.0.0.8] said: ",
+		"Action: failed\r\n",
+		"secret body",
+	} {
+		if !strings.Contains(notice.Data, want) {
+			t.Errorf("notice lacks %q:\n%s", want, notice.Data)
+		}
+	}
+	copy := noticeOf(t, msgs, "postmaster@origin.example")
+	assertEnvelope(t, copy, "double-bounce@out.test.example", "postmaster@origin.example")
+	for _, want := range []string{
+		"Subject: Bounce at $myhostname\r\n",
+		"Content-Description: Undelivered Message Headers\r\n",
+		"Subject: bounce me\r\n",
+	} {
+		if !strings.Contains(copy.Data, want) {
+			t.Errorf("postmaster copy lacks %q:\n%s", want, copy.Data)
+		}
+	}
+	if strings.Contains(copy.Data, "Sorry:") || strings.Contains(copy.Data, "secret body") {
+		t.Errorf("postmaster copy has the text or the body:\n%s", copy.Data)
+	}
+}
