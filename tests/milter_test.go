@@ -90,6 +90,34 @@ func parseMessage(data string) ([]milter.Header, []byte) {
 	return headers, []byte(body)
 }
 
+// runMilter passes m through one milter as an SMTP client at
+// 192.0.2.1 would, and applies its edits.
+func runMilter(t *testing.T, s *milter.Settings, spec string, m *milter.Message, log milter.Warner) milter.Verdict {
+	t.Helper()
+	specs, err := s.Specs(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := milter.Open(s, specs, log)
+	defer c.Close()
+	for _, ev := range []func() milter.Verdict{
+		func() milter.Verdict {
+			return c.Connect(milter.Client{Name: "sink.test", Reverse: "sink.test", Addr: "192.0.2.1", Port: "25", NameStatus: "OK"})
+		},
+		func() milter.Verdict { return c.Helo("sink.test") },
+		func() milter.Verdict { return c.Mail(m.Sender, "", "", "", "sink.test") },
+		func() milter.Verdict { return c.Rcpt(m.Recipients[0], "", "", "") },
+		func() milter.Verdict { return c.Data(m.QueueID) },
+	} {
+		if v := ev(); v.Stop() {
+			return v
+		}
+	}
+	v, edits := c.Content(0, m)
+	milter.Apply(m, edits, &v)
+	return v
+}
+
 type warnings struct{ lines []string }
 
 func (w *warnings) Warning(format string, args ...any) {
@@ -143,10 +171,9 @@ PidFile `+dir+`/verifier.pid
 	s := &milter.Settings{ConnectTimeout: 5 * time.Second, CommandTimeout: 10 * time.Second, ContentTimeout: 10 * time.Second,
 		DefaultAction: "tempfail", Protocol: 6, MyHostname: "check.test", DaemonName: "check.test"}
 	headers, body := parseMessage(data)
-	m := &milter.Message{QueueID: "CHECK", ClientName: "sink.test", ClientAddr: "192.0.2.1", ClientPort: "25", Helo: "sink.test",
-		Protocol: "ESMTP", Sender: "alice@example.org", Recipients: []string{"bob@example.net"}, Headers: headers, Body: body}
+	m := &milter.Message{QueueID: "CHECK", Sender: "alice@example.org", Recipients: []string{"bob@example.net"}, Headers: headers, Body: body}
 	log := &warnings{}
-	if v := milter.Run(s, []string{fmt.Sprintf("inet:127.0.0.1:%d", verifyPort)}, m, log); v.Reply != "" {
+	if v := runMilter(t, s, fmt.Sprintf("inet:127.0.0.1:%d", verifyPort), m, log); v.Reply != "" {
 		t.Fatalf("verifier: %+v %v", v, log.lines)
 	}
 	var results []string
@@ -179,11 +206,15 @@ func TestMilterDownDefaultAction(t *testing.T) {
 			in.run()
 			reply := sendExpectError(t, in.addr, "alice@example.org", "bob@example.net", "Subject: milter down\r\n\r\nhello\r\n")
 			if action == "tempfail" {
+				// As Postfix: the failure is logged at CONNECT and EHLO, and
+				// MAIL FROM gets the reply.
 				if reply != "451 4.7.1 Service unavailable - try again later" {
 					t.Fatalf("reply %q\nlog:\n%s", reply, in.log())
 				}
 				in.waitLog("warning: connect to Milter service inet:"+down+": Connection refused", 10*time.Second)
-				in.waitLog(": milter-reject: END-OF-MESSAGE from localhost[127.0.0.1]: 4.7.1 Service unavailable - try again later; from=<alice@example.org> to=<bob@example.net> proto=ESMTP helo=<localhost>", 10*time.Second)
+				in.waitLog("NOQUEUE: milter-reject: CONNECT from localhost[127.0.0.1]: 451 4.7.1 Service unavailable - try again later; proto=SMTP", 10*time.Second)
+				in.waitLog("NOQUEUE: milter-reject: EHLO from localhost[127.0.0.1]: 451 4.7.1 Service unavailable - try again later; proto=SMTP helo=<localhost>", 10*time.Second)
+				in.waitLog("NOQUEUE: milter-reject: MAIL from localhost[127.0.0.1]: 451 4.7.1 Service unavailable - try again later; from=<alice@example.org> proto=ESMTP helo=<localhost>", 10*time.Second)
 				return
 			}
 			if reply != "" {

@@ -29,9 +29,6 @@ func (c *contentWriter) copyChecked(r io.Reader) error {
 	// Postfix's is, but does not count as a hop.
 	c.facts.hops = -1
 	own := c.received()
-	if c.hasReceived {
-		own = ""
-	}
 	for _, line := range bytes.SplitAfter([]byte(own), []byte("\n")) {
 		if len(line) > 0 {
 			if err := sc.Line(bytes.TrimSuffix(line, []byte("\n"))); err != nil {

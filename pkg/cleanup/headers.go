@@ -60,9 +60,35 @@ type contentWriter struct {
 	verdict    verdict
 	bodyOffset int64 // bytes of body seen, for body_checks_size_limit
 	partial    bool  // the line being handled goes on in the next piece
-	// hasReceived is true when the content starts with our Received:
-	// header already (the milters saw and may have changed it).
-	hasReceived bool
+	localClient bool // local_header_rewrite_clients matched
+	// sink takes the content instead of the queue file while the
+	// milters are still to see it; nil writes to w.
+	sink contentSink
+	// milterReply is a milter's rejection code ("550", "451", ...),
+	// which replaces cleanup's own in the reply.
+	milterReply string
+}
+
+// contentSink is where content goes: the queue file or memory.
+type contentSink interface {
+	Write(p []byte) (int, error)
+	ContentLength() int64
+}
+
+// out is where the content goes.
+func (c *contentWriter) out() contentSink {
+	if c.sink != nil {
+		return c.sink
+	}
+	return c.w
+}
+
+// replyCode is the SMTP code for a rejection: a milter's own, else def.
+func (c *contentWriter) replyCode(def string) string {
+	if c.milterReply != "" {
+		return c.milterReply
+	}
+	return def
 }
 
 // mailDate formats a time as Postfix's Date: and Received: headers do,
@@ -116,10 +142,10 @@ func (c *contentWriter) write(p []byte) error {
 	if c.verdict.rejected() {
 		return nil
 	}
-	if _, err := c.w.Write(p); err != nil {
+	if _, err := c.out().Write(p); err != nil {
 		return err
 	}
-	if c.s.MessageSizeLimit > 0 && c.w.ContentLength() > c.s.MessageSizeLimit {
+	if c.s.MessageSizeLimit > 0 && c.out().ContentLength() > c.s.MessageSizeLimit {
 		return errTooBig
 	}
 	return nil

@@ -1,139 +1,320 @@
-// Milters in cleanup: smtpd_milters (the list smtpd sends with the
-// submission) or non_smtpd_milters (other submissions) inspect the
-// message before it is written, and their changes go into the queue file.
+// Milters in cleanup. After header_checks and body_checks have run (on
+// a copy of the content in memory), each milter in turn sees the message
+// with the edits of the ones before: smtpd_milters through the smtpd
+// that holds their sessions (MilterInspect over the cleanup connection),
+// non_smtpd_milters through sessions cleanup opens itself, emulating the
+// SMTP events of a local submission as Postfix does. The edits, after
+// milter_header_checks, go into the queue file.
 
 package cleanup
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/postern/postern/pkg/addr"
-	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/milter"
-	"github.com/postern/postern/pkg/queue"
+	"github.com/postern/postern/pkg/mimestate"
 )
 
-// maxMilterMessage bounds a message held in memory for the milters when
-// message_size_limit is 0.
-const maxMilterMessage = 256 << 20
+// inspector runs the content stages of a submission's milters.
+type inspector interface {
+	count() int
+	// inspect runs milter i on m and returns its verdict and edits; an
+	// error means the conversation with the client broke.
+	inspect(i int, m *milter.Message) (milter.Verdict, []milter.Edit, error)
+	close()
+}
 
-// milterSpecs are the milters for sub: the client's smtpd_milters, else
-// non_smtpd_milters; none without CleanupFlagMilter.
-func (s *Server) milterSpecs(sub *ipc.CleanupSubmission) []string {
+// milters returns the inspector for sub, nil when no milter applies.
+func (s *Server) milters(ctx context.Context, sub *ipc.CleanupSubmission, conn *ipc.Conn, id string) inspector {
 	if sub.Flags&ipc.CleanupFlagMilter == 0 || s.Settings.Milter == nil {
 		return nil
 	}
-	if sub.Milters != "" {
-		return config.SplitList(sub.Milters)
+	if sub.Milters > 0 {
+		return &remoteMilters{ctx: ctx, conn: conn, n: int(sub.Milters), id: id}
 	}
-	return s.Settings.NonSMTPDMilters
+	if len(s.Settings.NonSMTPDMilters) == 0 {
+		return nil
+	}
+	return &localMilters{s: s, sub: sub, id: id}
 }
 
-// milterOutcome is what the milters decided, with the content to write.
-type milterOutcome struct {
-	content io.Reader
-	status  ipc.CleanupStatus
-	reply   string
-	discard bool
-	hold    bool
+// memorySink holds the checked content until the milters have seen it.
+type memorySink struct{ bytes.Buffer }
+
+func (m *memorySink) ContentLength() int64 { return int64(m.Len()) }
+
+// remoteMilters asks smtpd, which holds the milter sessions.
+type remoteMilters struct {
+	ctx  context.Context
+	conn *ipc.Conn
+	n    int
+	id   string
 }
 
-// runMilters reads the whole content, runs it with the envelope through
-// the milters and returns the (changed) submission and content. Our own
-// Received: header is part of what the milters see and may change, so
-// the content returned has it already.
-func (s *Server) runMilters(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader, specs []string, now time.Time) (*ipc.CleanupSubmission, milterOutcome, error) {
-	limit := s.Settings.MessageSizeLimit
-	if limit <= 0 {
-		limit = maxMilterMessage
+func (r *remoteMilters) count() int { return r.n }
+func (r *remoteMilters) close()     {}
+
+func (r *remoteMilters) inspect(i int, m *milter.Message) (milter.Verdict, []milter.Edit, error) {
+	if err := r.conn.Send(r.ctx, &ipc.MilterInspect{Index: uint32(i), QueueID: r.id}); err != nil {
+		return milter.Verdict{}, nil, err
 	}
-	data, err := io.ReadAll(&readTracker{r: io.LimitReader(content, limit+1)})
-	if err != nil {
-		var tracked *readError
-		if errors.As(err, &tracked) {
-			return sub, milterOutcome{}, tracked.err
+	if _, err := r.conn.SendContent(r.ctx, bytes.NewReader(m.Content())); err != nil {
+		return milter.Verdict{}, nil, err
+	}
+	var res ipc.MilterResult
+	if err := r.conn.Expect(r.ctx, &res); err != nil {
+		return milter.Verdict{}, nil, err
+	}
+	v := milter.Verdict{Reply: res.Reply, Discard: res.Discard, Hold: res.Hold, HoldReason: res.HoldReason}
+	var edits []milter.Edit
+	for _, e := range res.Edits {
+		edits = append(edits, milter.Edit{Kind: milter.EditKind(e.Kind), Index: int(e.Index), Name: e.Name, Value: e.Value})
+	}
+	if res.Body {
+		body, err := io.ReadAll(r.conn.ContentReader(r.ctx))
+		if err != nil {
+			return milter.Verdict{}, nil, err
 		}
-		return sub, milterOutcome{}, err
+		edits = append(edits, milter.Edit{Kind: milter.EditReplaceBody, Body: body})
 	}
-	if int64(len(data)) > limit {
-		if _, err := io.Copy(io.Discard, content); err != nil {
-			return sub, milterOutcome{}, err
+	return v, edits, nil
+}
+
+// localMilters are non_smtpd_milters: cleanup opens the sessions and
+// emulates the SMTP events, with a local submission appearing to come
+// from localhost.
+type localMilters struct {
+	s     *Server
+	sub   *ipc.CleanupSubmission
+	id    string
+	chain *milter.Chain
+	pre   milter.Verdict // the verdict of the emulated SMTP events
+	where string         // the event that gave it
+}
+
+func (l *localMilters) count() int { return len(l.s.Settings.NonSMTPDMilters) }
+
+func (l *localMilters) close() {
+	if l.chain != nil {
+		l.chain.Close()
+	}
+}
+
+// open connects and sends the events up to DATA.
+func (l *localMilters) open() {
+	st := l.s.Settings
+	l.chain = milter.Open(st.Milter, st.NonSMTPDMilters, l.s.Log)
+	cl := milter.Client{Name: "localhost", Reverse: "localhost", Addr: "127.0.0.1", Port: "0", NameStatus: "OK"}
+	if !l.sub.Local() {
+		cl = milter.Client{Name: l.sub.ClientName, Reverse: l.sub.ClientName, Addr: l.sub.ClientAddress, Port: l.sub.ClientPort, NameStatus: "OK"}
+	}
+	helo := l.sub.HeloName
+	if helo == "" {
+		helo = cl.Name
+	}
+	events := []struct {
+		where string
+		run   func() milter.Verdict
+	}{
+		{"CONNECT", func() milter.Verdict { return l.chain.Connect(cl) }},
+		{"EHLO", func() milter.Verdict { return l.chain.Helo(helo) }},
+		{"MAIL", func() milter.Verdict {
+			return l.chain.Mail(l.sub.Sender, "", domainOf(l.sub.Sender), "", cl.Name)
+		}},
+	}
+	for _, r := range l.sub.Recipients {
+		events = append(events, struct {
+			where string
+			run   func() milter.Verdict
+		}{"RCPT", func() milter.Verdict { return l.chain.Rcpt(r.Address, "", domainOf(r.Address), "") }})
+	}
+	events = append(events, struct {
+		where string
+		run   func() milter.Verdict
+	}{"DATA", func() milter.Verdict { return l.chain.Data(l.id) }})
+	for _, e := range events {
+		v := e.run()
+		if v.Hold && !l.pre.Hold {
+			l.pre.Hold, l.pre.HoldReason, l.where = true, v.HoldReason, e.where
 		}
-		s.Log.Warning("%s: queue file size limit exceeded", w.ID)
-		return sub, milterOutcome{status: ipc.CleanupStatSize, reply: replyTooBig}, nil
+		if v.Stop() {
+			hold, reason := l.pre.Hold, l.pre.HoldReason
+			l.pre, l.where = v, e.where
+			l.pre.Hold, l.pre.HoldReason = hold, reason
+			return
+		}
 	}
-	uid, local := sub.SubmitterUID, sub.Local()
-	cw := &contentWriter{s: s.Settings, w: w, sub: sub, local: local, uid: uid, now: now}
-	full := append([]byte(cw.received()), bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))...)
-	m := &milter.Message{QueueID: w.ID, ClientName: sub.ClientName, ClientAddr: sub.ClientAddress, ClientPort: sub.ClientPort,
-		Helo: sub.HeloName, Protocol: sub.Protocol, SASLMethod: sub.SASLMethod, SASLUsername: sub.SASLUsername,
-		Sender: sub.Sender}
-	if local {
-		// Postfix pretends that local submissions come from localhost.
-		m.ClientName, m.ClientAddr, m.ClientPort, m.Helo, m.Protocol = "localhost", "127.0.0.1", "0", "localhost", "SMTP"
+}
+
+func (l *localMilters) inspect(i int, m *milter.Message) (milter.Verdict, []milter.Edit, error) {
+	if l.chain == nil {
+		l.open()
 	}
+	if l.pre.Stop() {
+		if i == 0 {
+			return l.pre, nil, nil
+		}
+		return milter.Verdict{}, nil, nil
+	}
+	v, edits := l.chain.Content(i, m)
+	if i == 0 && l.pre.Hold && !v.Hold {
+		v.Hold, v.HoldReason = true, l.pre.HoldReason
+	}
+	return v, edits, nil
+}
+
+func domainOf(a string) string {
+	if i := strings.LastIndexByte(a, '@'); i >= 0 {
+		return a[i+1:]
+	}
+	return ""
+}
+
+// runMilters passes the checked content in mem through the milters,
+// then writes the envelope (with the milters' changes) and the content
+// to the queue file. A rejection, discard or hold ends in cw.verdict or
+// in the status it returns; an error means the client went away.
+func (s *Server) runMilters(cw *contentWriter, mem *memorySink, ins inspector) (ipc.CleanupStatus, string, error) {
+	sub, w := cw.sub, cw.w
+	msg := milter.ParseMessage(mem.Bytes())
+	msg.QueueID, msg.Sender = w.ID, sub.Sender
 	for _, r := range sub.Recipients {
-		m.Recipients = append(m.Recipients, r.Address)
+		msg.Recipients = append(msg.Recipients, r.Address)
 	}
-	m.Headers, m.Body = splitMessage(full)
-	v := milter.Run(s.Settings.Milter, specs, m, s.Log)
-	var out milterOutcome
-	switch {
-	case v.Reply != "":
-		out.status, out.reply = ipc.CleanupStatContent, v.Reply
-		if v.Reply[0] == '4' {
-			out.status = ipc.CleanupStatDefer
+	var result milter.Verdict
+	where := "END-OF-MESSAGE"
+	for i := 0; i < ins.count(); i++ {
+		v, edits, err := ins.inspect(i, msg)
+		if err != nil {
+			return 0, "", err
 		}
-		s.logMilter(w.ID, "milter-reject", v.Reply[min(4, len(v.Reply)):], sub)
-		return sub, out, nil
-	case v.Discard:
-		s.logMilter(w.ID, "milter-discard", "milter triggers DISCARD action", sub)
-		out.discard = true
-	case v.Hold:
-		reason := v.HoldReason
+		if l, ok := ins.(*localMilters); ok && l.where != "" && i == 0 {
+			where = l.where
+		}
+		if v.Hold && !result.Hold {
+			result.Hold, result.HoldReason = true, v.HoldReason
+		}
+		if v.Stop() {
+			result.Reply, result.Discard = v.Reply, v.Discard
+			break
+		}
+		milter.Apply(msg, s.milterHeaderChecks(cw, edits), &result)
+		where = "END-OF-MESSAGE"
+	}
+	v := &cw.verdict
+	switch {
+	case result.Reply != "":
+		code, text, _ := strings.Cut(result.Reply, " ")
+		s.logMilter(w.ID, "milter-reject", where, text, sub)
+		if sub.Flags&ipc.CleanupFlagBounce == 0 || code[0] != '5' {
+			status := ipc.CleanupStatContent
+			if code[0] == '4' {
+				status = ipc.CleanupStatDefer
+			}
+			return status, result.Reply, nil
+		}
+		// A local submission is not refused: it bounces.
+		if text == "" || text[0] != '5' {
+			text = "5.7.1 " + text
+		}
+		v.reason = text
+	case result.Discard:
+		s.logMilter(w.ID, "milter-discard", where, "milter triggers DISCARD action", sub)
+		v.discard = true
+		return 0, "", nil
+	case result.Hold:
+		reason := result.HoldReason
 		if reason == "" {
 			reason = "milter triggers HOLD action"
 		}
-		s.logMilter(w.ID, "milter-hold", reason, sub)
-		out.hold = true
+		s.logMilter(w.ID, "milter-hold", where, reason, sub)
+		v.hold = true
 	}
 	changed := *sub
-	changed.Sender = m.Sender
+	changed.Sender = msg.Sender
 	changed.Recipients = nil
-	for _, r := range m.Recipients {
-		kept := false
+	for _, r := range msg.Recipients {
+		rcpt := ipc.Recipient{Address: r}
 		for _, old := range sub.Recipients {
 			if old.Address == r {
-				changed.Recipients = append(changed.Recipients, old)
-				kept = true
+				rcpt = old
 				break
 			}
 		}
-		if !kept {
-			changed.Recipients = append(changed.Recipients, ipc.Recipient{Address: r})
-		}
+		changed.Recipients = append(changed.Recipients, rcpt)
 	}
-	out.content = bytes.NewReader(joinMessage(m.Headers, m.Body))
-	return &changed, out, nil
+	env, status, reason := s.envelope(&changed, w.ID, cw.local, cw.localClient, cw.now)
+	if status != 0 {
+		return status, reason, nil
+	}
+	if err := w.WriteEnvelope(env); err != nil {
+		s.Log.Warning("%s: %v", w.ID, err)
+		return ipc.CleanupStatWrite, replyWriteError, nil
+	}
+	if _, err := w.Write(msg.Content()); err != nil {
+		s.Log.Warning("%s: %v", w.ID, err)
+		return ipc.CleanupStatWrite, replyWriteError, nil
+	}
+	if limit := s.Settings.MessageSizeLimit; limit > 0 && w.ContentLength() > limit {
+		s.Log.Warning("%s: queue file size limit exceeded", w.ID)
+		return ipc.CleanupStatSize, replyTooBig, nil
+	}
+	return 0, "", nil
+}
+
+// milterHeaderChecks applies milter_header_checks to the headers the
+// milters add or change: a header may be dropped (IGNORE), replaced or
+// preceded by another (PREPEND), and the other actions act on the
+// message as in header_checks.
+func (s *Server) milterHeaderChecks(cw *contentWriter, edits []milter.Edit) []milter.Edit {
+	checks := s.Settings.MilterHeaderChecks
+	if checks.Empty() || cw.sub.Flags&ipc.CleanupFlagFilter == 0 {
+		return edits
+	}
+	var out []milter.Edit
+	for _, e := range edits {
+		isHeader := e.Kind == milter.EditAddHeader || e.Kind == milter.EditInsertHeader ||
+			(e.Kind == milter.EditChangeHeader && e.Value != "")
+		if !isHeader {
+			out = append(out, e)
+			continue
+		}
+		filtering := cw.filtering
+		cw.filtering = true
+		text := e.Name + ":" + e.Value
+		res := cw.check(checks, contextHeader, text)
+		cw.filtering = filtering
+		if res.prepend != "" {
+			name, value, _ := strings.Cut(res.prepend, ":")
+			out = append(out, milter.Edit{Kind: milter.EditAddHeader, Name: name, Value: value})
+		}
+		switch {
+		case res.drop:
+			continue
+		case res.replace != "" && mimestate.IsHeader([]byte(res.replace)):
+			e.Name, e.Value, _ = strings.Cut(res.replace, ":")
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // logMilter logs a milter's verdict as Postfix's cleanup does:
 // "ID: milter-reject: END-OF-MESSAGE from host[addr]: 5.7.1 text;
 // from=<a> to=<b> proto=ESMTP helo=<h>".
-func (s *Server) logMilter(id, action, text string, sub *ipc.CleanupSubmission) {
+func (s *Server) logMilter(id, action, where, text string, sub *ipc.CleanupSubmission) {
 	name, address, proto, helo := sub.ClientName, sub.ClientAddress, sub.Protocol, sub.HeloName
 	if sub.Local() {
 		name, address, proto, helo = "localhost", "127.0.0.1", "", ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s: END-OF-MESSAGE from %s[%s]: %s; from=<%s>", id, action, name, address, text, sub.Sender)
+	fmt.Fprintf(&b, "%s: %s: %s from %s[%s]: %s; from=<%s>", id, action, where, name, address, text, sub.Sender)
 	if n := len(sub.Recipients); n > 0 {
 		fmt.Fprintf(&b, " to=<%s>", addr.Split(s.Settings.qualify(sub.Recipients[n-1].Address)).String())
 	}
@@ -144,46 +325,4 @@ func (s *Server) logMilter(id, action, text string, sub *ipc.CleanupSubmission) 
 		fmt.Fprintf(&b, " helo=<%s>", helo)
 	}
 	s.Log.Info("%s", b.String())
-}
-
-// splitMessage splits LF-terminated content into its headers (value as
-// written after the colon, folded lines joined with "\n") and its body.
-func splitMessage(data []byte) ([]milter.Header, []byte) {
-	var headers []milter.Header
-	br := bufio.NewReader(bytes.NewReader(data))
-	offset := 0
-	for {
-		line, err := br.ReadString('\n')
-		if line == "" && err != nil {
-			return headers, nil
-		}
-		text := strings.TrimSuffix(line, "\n")
-		switch {
-		case len(headers) > 0 && (strings.HasPrefix(text, " ") || strings.HasPrefix(text, "\t")):
-			headers[len(headers)-1].Value += "\n" + text
-		case text == "":
-			return headers, data[offset+len(line):]
-		default:
-			name, value, ok := strings.Cut(text, ":")
-			if !ok || strings.ContainsAny(name, " \t") || name == "" {
-				return headers, data[offset:]
-			}
-			headers = append(headers, milter.Header{Name: name, Value: value})
-		}
-		offset += len(line)
-		if err != nil {
-			return headers, nil
-		}
-	}
-}
-
-// joinMessage is the inverse of splitMessage.
-func joinMessage(headers []milter.Header, body []byte) []byte {
-	var b bytes.Buffer
-	for _, h := range headers {
-		b.WriteString(h.Name + ":" + h.Value + "\n")
-	}
-	b.WriteString("\n")
-	b.Write(body)
-	return b.Bytes()
 }

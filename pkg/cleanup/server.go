@@ -63,7 +63,7 @@ func (s *Server) Serve(ctx context.Context, nc net.Conn) {
 			s.Log.Warning("%s: unexpected %v request", conn.Peer(), m.Type())
 			return
 		}
-		reply, err := s.submit(ctx, sub, conn.ContentReader(ctx))
+		reply, err := s.submit(ctx, sub, conn.ContentReader(ctx), conn)
 		if err != nil {
 			// The content stream broke: the client is gone or confused,
 			// and the half-written file is already removed.
@@ -82,7 +82,7 @@ func (s *Server) Serve(ctx context.Context, nc net.Conn) {
 
 // submit writes one message. It returns an error only when the content
 // could not be read to its end; a message cleanup rejects gets a reply.
-func (s *Server) submit(ctx context.Context, sub *ipc.CleanupSubmission, content io.Reader) (*ipc.CleanupReply, error) {
+func (s *Server) submit(ctx context.Context, sub *ipc.CleanupSubmission, content io.Reader, conn *ipc.Conn) (*ipc.CleanupReply, error) {
 	w, err := s.Layout.Create(queue.Incoming)
 	if err != nil {
 		s.Log.Warning("%v", err)
@@ -91,7 +91,7 @@ func (s *Server) submit(ctx context.Context, sub *ipc.CleanupSubmission, content
 		}
 		return &ipc.CleanupReply{Status: ipc.CleanupStatWrite, Reason: replyWriteError}, nil
 	}
-	status, reason, v, err := s.write(sub, w, content)
+	status, reason, v, err := s.write(sub, w, content, s.milters(ctx, sub, conn, w.ID))
 	if err != nil || status != 0 {
 		if abandonErr := w.Abandon(); abandonErr != nil {
 			s.Log.Warning("%v", abandonErr)
@@ -126,24 +126,24 @@ func (s *Server) submit(ctx context.Context, sub *ipc.CleanupSubmission, content
 // status rejects the message; an error means the content stream broke.
 // Either way the content has been read to its end or to the failure. The
 // verdict says what header and body checks decided.
-func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader) (ipc.CleanupStatus, string, *verdict, error) {
-	var mo milterOutcome
-	if specs := s.milterSpecs(sub); len(specs) > 0 {
-		var err error
-		if sub, mo, err = s.runMilters(sub, w, content, specs, s.now()); err != nil || mo.status != 0 {
-			return mo.status, mo.reply, &verdict{}, err
-		}
-		content = mo.content
+func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader, ins inspector) (ipc.CleanupStatus, string, *verdict, error) {
+	var mem *memorySink
+	if ins != nil {
+		defer ins.close()
+		mem = &memorySink{}
 	}
-	status, reason, cw, err := s.writeContent(sub, w, content, mo.content != nil)
+	status, reason, cw, err := s.writeContent(sub, w, content, mem)
 	if cw == nil {
 		return status, reason, &verdict{}, err
 	}
 	v := &cw.verdict
-	v.discard = v.discard || mo.discard
-	v.hold = v.hold || mo.hold
 	if err != nil || status != 0 {
 		return status, reason, v, err
+	}
+	if ins != nil && !v.rejected() {
+		if status, reason, err := s.runMilters(cw, mem, ins); err != nil || status != 0 {
+			return status, reason, v, err
+		}
 	}
 	switch {
 	case v.tableErr:
@@ -156,9 +156,9 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 		}
 		return 0, "", v, nil
 	case v.reason != "" && v.reason[0] == '4':
-		return ipc.CleanupStatDefer, replyCodeDefer + " " + v.reason, v, nil
+		return ipc.CleanupStatDefer, cw.replyCode(replyCodeDefer) + " " + v.reason, v, nil
 	case v.reason != "":
-		return ipc.CleanupStatContent, replyCodeContent + " " + v.reason, v, nil
+		return ipc.CleanupStatContent, cw.replyCode(replyCodeContent) + " " + v.reason, v, nil
 	case v.discard:
 		return 0, "", v, nil
 	}
@@ -171,7 +171,10 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 
 // writeContent writes the envelope and the content; the contentWriter
 // is nil when the content was not reached.
-func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader, withReceived bool) (ipc.CleanupStatus, string, *contentWriter, error) {
+//
+// With mem (the milters run next) the content goes there instead, after
+// header and body checks, and no envelope is written yet.
+func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader, mem *memorySink) (ipc.CleanupStatus, string, *contentWriter, error) {
 	now := s.now()
 	uid, local := sub.SubmitterUID, sub.Local()
 	localClient, err := s.Settings.LocalHeaderClients.Match(sub)
@@ -187,14 +190,19 @@ func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, conte
 		_, err := io.Copy(io.Discard, content)
 		return status, reason, nil, err
 	}
-	if err := w.WriteEnvelope(env); err != nil {
-		s.Log.Warning("%s: %v", w.ID, err)
-		_, err := io.Copy(io.Discard, content)
-		return ipc.CleanupStatWrite, replyWriteError, nil, err
+	if mem == nil {
+		if err := w.WriteEnvelope(env); err != nil {
+			s.Log.Warning("%s: %v", w.ID, err)
+			_, err := io.Copy(io.Discard, content)
+			return ipc.CleanupStatWrite, replyWriteError, nil, err
+		}
 	}
 	cw := &contentWriter{s: s.Settings, w: w, sub: sub, sender: env.Sender, local: local, mapping: mapping, uid: uid, now: now,
 		headerContext: headerContext, addMiss: local || localClient || s.Settings.AlwaysAddMissingHeaders, log: s.Log,
-		hasReceived: withReceived}
+		localClient: localClient}
+	if mem != nil {
+		cw.sink = mem
+	}
 	var copyErr error
 	if sub.Flags&ipc.CleanupFlagFilter != 0 && s.Settings.checksApply() {
 		cw.filtering = true

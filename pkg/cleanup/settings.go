@@ -71,9 +71,11 @@ type Settings struct {
 	DisableMIME bool `param:"disable_mime_input_processing"`
 
 	// Milter holds the milter_* parameters; NonSMTPDMilters is
-	// non_smtpd_milters.
-	Milter          *milter.Settings
-	NonSMTPDMilters []string `param:"non_smtpd_milters"`
+	// non_smtpd_milters; MilterHeaderChecks is milter_header_checks, for
+	// the headers milters add.
+	Milter             *milter.Settings
+	NonSMTPDMilters    []milter.Spec
+	MilterHeaderChecks *hbc.Checks
 
 	// QmgrTrigger is the queue manager's trigger socket
 	// ("public/$queue_service_name"); "" sends no trigger.
@@ -159,6 +161,7 @@ func (o *opened) open(cfg *config.Config, s *Settings, p tableParams) error {
 	}{
 		{"header_checks", &s.HeaderChecks}, {"mime_header_checks", &s.MIMEHeaderChecks},
 		{"nested_header_checks", &s.NestedHeaderChecks}, {"body_checks", &s.BodyChecks},
+		{"milter_header_checks", &s.MilterHeaderChecks},
 	} {
 		if *c.dst, err = o.checks.Open(c.name); err != nil {
 			return err
@@ -166,6 +169,13 @@ func (o *opened) open(cfg *config.Config, s *Settings, p tableParams) error {
 	}
 	if s.Milter, err = milter.FromConfig(cfg); err != nil {
 		return err
+	}
+	nonSMTPD, err := cfg.Get("non_smtpd_milters")
+	if err != nil {
+		return err
+	}
+	if s.NonSMTPDMilters, err = s.Milter.Specs(nonSMTPD); err != nil {
+		return fmt.Errorf("non_smtpd_milters: %w", err)
 	}
 	locals, err := cfg.LocalAddresses()
 	if err != nil {

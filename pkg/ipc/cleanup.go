@@ -67,14 +67,15 @@ type CleanupSubmission struct {
 	// ContentFilter is the client's content_filter (transport:nexthop),
 	// which receives the message instead of its recipients' transports.
 	ContentFilter string
-	// Milters is the client's smtpd_milters list; with CleanupFlagMilter
-	// cleanup runs the message through them instead of non_smtpd_milters.
-	Milters string
-
 	// TraceFlags are the delivery flags every delivery of the message
 	// carries (Postfix's trace_flags): DeliveryFlagVerify marks an
 	// address verification probe.
 	TraceFlags DeliveryFlags
+	// Milters is the number of milters whose sessions the client holds
+	// (smtpd_milters): with CleanupFlagMilter cleanup, after its header
+	// and body checks, sends a MilterInspect for each in turn and applies
+	// the edits of its MilterResult, instead of running non_smtpd_milters.
+	Milters uint32
 }
 
 // Type implements Message.
@@ -104,8 +105,8 @@ func (m *CleanupSubmission) fields(c *codec) {
 	c.bool(18, &m.SASLHeader)
 	c.uint32(19, &m.SubmitterUID)
 	c.string(20, &m.ContentFilter)
-	c.string(21, &m.Milters)
 	c.uint32(22, (*uint32)(&m.TraceFlags))
+	c.uint32(23, &m.Milters)
 }
 
 // CleanupStatus is cleanup's verdict on a submission: zero when the

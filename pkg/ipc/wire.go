@@ -73,6 +73,8 @@ const (
 	MsgCleanupReply      MsgType = 6
 	MsgDeliveryRequest   MsgType = 7
 	MsgDeliveryResult    MsgType = 8
+	MsgMilterInspect     MsgType = 9
+	MsgMilterResult      MsgType = 10
 )
 
 // Message is implemented by every message type. Each declares its fields
@@ -105,6 +107,10 @@ func (t MsgType) String() string {
 		return "delivery request"
 	case MsgDeliveryResult:
 		return "delivery result"
+	case MsgMilterInspect:
+		return "milter inspection request"
+	case MsgMilterResult:
+		return "milter result"
 	}
 	return fmt.Sprintf("message type %d", uint8(t))
 }
@@ -129,6 +135,10 @@ func NewMessage(t MsgType) (Message, error) {
 		return &DeliveryRequest{}, nil
 	case MsgDeliveryResult:
 		return &DeliveryResult{}, nil
+	case MsgMilterInspect:
+		return &MilterInspect{}, nil
+	case MsgMilterResult:
+		return &MilterResult{}, nil
 	}
 	return nil, fmt.Errorf("unknown message type %d", uint8(t))
 }

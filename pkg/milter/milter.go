@@ -1,13 +1,13 @@
 // Package milter is the MTA side of the Sendmail milter protocol (v6,
-// on github.com/d--j/go-milter) as Postfix speaks it: one message is run
-// through a list of milters (smtpd_milters or non_smtpd_milters), stage
-// by stage with Postfix's macros, and each milter's modifications
-// (headers, body, recipients, sender, quarantine) are applied before the
-// next one sees the message.
+// on github.com/d--j/go-milter) as Postfix speaks it. A Chain holds one
+// session per milter of a list (smtpd_milters, non_smtpd_milters) for
+// one SMTP session: smtpd sends each event (connect, HELO, MAIL, RCPT,
+// DATA) at its command with Postfix's macros, and the content stages
+// (headers, body, end of message) run one milter at a time, so that each
+// sees what the previous ones changed.
 package milter
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -31,32 +31,31 @@ type Settings struct {
 	Protocol      uint32 // milter_protocol
 	// Macros are the macro names sent at each stage
 	// (milter_connect_macros, ...), by stage.
-	Macros     map[gomilter.MacroStage][]gomilter.MacroName
-	DaemonName string `param:"milter_macro_daemon_name"`
-	Version    string `param:"milter_macro_v"`
-	MyHostname string `param:"myhostname"`
+	Macros map[gomilter.MacroStage][]gomilter.MacroName
+	// MacroDefaults is milter_macro_defaults: values for macros that
+	// have none of their own.
+	MacroDefaults map[string]string
+	DaemonName    string `param:"milter_macro_daemon_name"`
+	Version       string `param:"milter_macro_v"`
+	MyHostname    string `param:"myhostname"`
 }
 
 // FromConfig reads the milter_* parameters.
 func FromConfig(cfg *config.Config) (*Settings, error) {
-	s := &Settings{Macros: map[gomilter.MacroStage][]gomilter.MacroName{}}
+	s := &Settings{Macros: map[gomilter.MacroStage][]gomilter.MacroName{}, MacroDefaults: map[string]string{}}
 	if err := cfg.Fill(s); err != nil {
 		return nil, err
 	}
-	switch s.DefaultAction {
-	case "accept", "reject", "tempfail", "quarantine":
-	default:
-		return nil, fmt.Errorf("bad milter_default_action value: %q", s.DefaultAction)
+	if err := checkDefaultAction(s.DefaultAction); err != nil {
+		return nil, err
 	}
 	proto, err := cfg.Get("milter_protocol")
 	if err != nil {
 		return nil, err
 	}
-	n, err := strconv.Atoi(strings.TrimSuffix(proto, "_no_header_reply"))
-	if err != nil || n < 2 || n > 6 {
-		return nil, fmt.Errorf("bad milter_protocol value: %q", proto)
+	if s.Protocol, err = parseProtocol(proto); err != nil {
+		return nil, err
 	}
-	s.Protocol = uint32(n)
 	for _, m := range []struct {
 		name  string
 		stage gomilter.MacroStage
@@ -74,79 +73,120 @@ func FromConfig(cfg *config.Config) (*Settings, error) {
 			s.Macros[m.stage] = append(s.Macros[m.stage], gomilter.MacroName(n))
 		}
 	}
+	defaults, err := cfg.List("milter_macro_defaults")
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range defaults {
+		name, value, ok := strings.Cut(d, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("milter_macro_defaults: missing '=' after macro name in %q", d)
+		}
+		s.MacroDefaults[strings.TrimSpace(name)] = strings.TrimSpace(value)
+	}
 	return s, nil
 }
 
-// Header is one message header as a milter sees it: its name and its
-// value with the line breaks of a folded header kept.
-type Header struct {
-	Name, Value string
+func checkDefaultAction(a string) error {
+	switch a {
+	case "accept", "reject", "tempfail", "quarantine":
+		return nil
+	}
+	return fmt.Errorf("bad milter_default_action value: %q", a)
 }
 
-// Message is what the milters inspect and may change.
-type Message struct {
-	QueueID string
-	// The SMTP client; a local submission is localhost/127.0.0.1.
-	ClientName, ClientAddr, ClientPort, Helo string
-	Protocol                                 string // ESMTP, SMTP, ...
-	SASLMethod, SASLUsername                 string
-	Sender                                   string
-	Recipients                               []string
-	Headers                                  []Header
-	Body                                     []byte
+// parseProtocol reads a milter_protocol value: 2 to 6, optionally with
+// Postfix's "_no_header_reply" suffix.
+func parseProtocol(v string) (uint32, error) {
+	n, err := strconv.Atoi(strings.TrimSuffix(v, "_no_header_reply"))
+	if err != nil || n < 2 || n > 6 {
+		return 0, fmt.Errorf("bad milter_protocol value: %q", v)
+	}
+	return uint32(n), nil
 }
 
-// Verdict is the outcome of a message's run through the milters.
-type Verdict struct {
-	// Reply is the complete SMTP reply of a rejection ("550 5.7.1 text",
-	// "451 4.7.1 ..."); "" when the message goes on.
-	Reply   string
-	Discard bool
-	// Hold is set by a quarantine action; HoldReason is its text.
-	Hold       bool
-	HoldReason string
-	// Changed is true when a milter modified the message.
-	Changed bool
+// Spec is one milter of a list with its own settings: the global ones,
+// overridden by Postfix 3.0's "{ inet:host:port, name=value, ... }".
+type Spec struct {
+	// Name is the endpoint as written ("inet:127.0.0.1:8891"), which
+	// log lines name.
+	Name             string
+	Network, Address string
+	ConnectTimeout   time.Duration
+	CommandTimeout   time.Duration
+	ContentTimeout   time.Duration
+	DefaultAction    string
+	Protocol         uint32
 }
 
-// Postfix's replies for the milter actions without a text of their own.
-const (
-	replyReject   = "550 5.7.1 Command rejected"
-	replyTempfail = "451 4.7.1 Service unavailable - try again later"
-)
-
-// Warner logs warnings.
-type Warner interface {
-	Warning(format string, args ...any)
+// Specs parses a milter list (smtpd_milters, non_smtpd_milters, a
+// smtpd_milter_maps result).
+func (s *Settings) Specs(list string) ([]Spec, error) {
+	var specs []Spec
+	for _, item := range config.SplitList(list) {
+		sp, err := s.spec(item)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, sp)
+	}
+	return specs, nil
 }
 
-// Run runs m through the milters named by specs ("inet:host:port",
-// "unix:/path"), in order, applying the modifications of each to m.
-func Run(s *Settings, specs []string, m *Message, log Warner) Verdict {
-	var v Verdict
-	for _, spec := range specs {
-		stop := s.runOne(spec, m, &v, log)
-		if stop || v.Reply != "" || v.Discard {
-			break
+// spec parses one milter of a list.
+func (s *Settings) spec(item string) (Spec, error) {
+	sp := Spec{ConnectTimeout: s.ConnectTimeout, CommandTimeout: s.CommandTimeout, ContentTimeout: s.ContentTimeout,
+		DefaultAction: s.DefaultAction, Protocol: s.Protocol}
+	fields := []string{item}
+	if strings.HasPrefix(item, "{") {
+		if !strings.HasSuffix(item, "}") {
+			return sp, fmt.Errorf("missing '}' in milter list item %q", item)
+		}
+		fields = config.SplitList(strings.TrimSpace(item[1 : len(item)-1]))
+		if len(fields) == 0 {
+			return sp, fmt.Errorf("empty milter list item %q", item)
 		}
 	}
-	return v
-}
-
-// failed applies milter_default_action to a milter that cannot be used.
-func (s *Settings) failed(v *Verdict) bool {
-	switch s.DefaultAction {
-	case "accept":
-		return false
-	case "reject":
-		v.Reply = replyReject
-	case "quarantine":
-		v.Hold, v.HoldReason = true, "milter triggers HOLD action"
-		return false
-	default:
-		v.Reply = replyTempfail
+	sp.Name = fields[0]
+	var err error
+	if sp.Network, sp.Address, err = endpoint(sp.Name); err != nil {
+		return sp, err
 	}
-	return true
+	for _, f := range fields[1:] {
+		name, value, ok := strings.Cut(f, "=")
+		if !ok {
+			return sp, fmt.Errorf("missing '=' in milter attribute %q of %q", f, item)
+		}
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		switch name {
+		case "connect_timeout", "command_timeout", "content_timeout":
+			param, _ := config.Lookup("milter_" + name)
+			d, err := param.Time(value)
+			if err != nil {
+				return sp, fmt.Errorf("bad %s value in %q: %w", name, item, err)
+			}
+			switch name {
+			case "connect_timeout":
+				sp.ConnectTimeout = d
+			case "command_timeout":
+				sp.CommandTimeout = d
+			default:
+				sp.ContentTimeout = d
+			}
+		case "default_action":
+			if err := checkDefaultAction(value); err != nil {
+				return sp, err
+			}
+			sp.DefaultAction = value
+		case "protocol":
+			if sp.Protocol, err = parseProtocol(value); err != nil {
+				return sp, err
+			}
+		default:
+			return sp, fmt.Errorf("unknown milter attribute %q in %q", name, item)
+		}
+	}
+	return sp, nil
 }
 
 // endpoint turns "inet:host:port", "unix:/path" or "/path" into a
@@ -167,152 +207,48 @@ func endpoint(spec string) (network, address string, err error) {
 	return "", "", fmt.Errorf("unsupported milter endpoint: %q", spec)
 }
 
-// runOne runs m through one milter; stop is true when the milter
-// ended the processing (accept for this message counts as done).
-func (s *Settings) runOne(spec string, m *Message, v *Verdict, log Warner) (stop bool) {
-	network, address, err := endpoint(spec)
-	if err != nil {
-		log.Warning("%v", err)
-		return s.failed(v)
-	}
-	macros := s.macroBag(m)
-	client := gomilter.NewClient(network, address,
-		gomilter.WithDialer(&net.Dialer{Timeout: s.ConnectTimeout}),
-		gomilter.WithReadTimeout(s.ContentTimeout), gomilter.WithWriteTimeout(s.CommandTimeout),
-		gomilter.WithMaximumVersion(s.Protocol),
-		gomilter.WithActions(gomilter.AllClientSupportedActionMasks),
-		gomilter.WithoutDefaultMacros(),
-		gomilter.WithMacroRequest(gomilter.StageConnect, s.Macros[gomilter.StageConnect]),
-		gomilter.WithMacroRequest(gomilter.StageHelo, s.Macros[gomilter.StageHelo]),
-		gomilter.WithMacroRequest(gomilter.StageMail, s.Macros[gomilter.StageMail]),
-		gomilter.WithMacroRequest(gomilter.StageRcpt, s.Macros[gomilter.StageRcpt]),
-		gomilter.WithMacroRequest(gomilter.StageData, s.Macros[gomilter.StageData]),
-		gomilter.WithMacroRequest(gomilter.StageEOH, s.Macros[gomilter.StageEOH]),
-		gomilter.WithMacroRequest(gomilter.StageEOM, s.Macros[gomilter.StageEOM]),
-	)
-	session, err := client.Session(macros)
-	if err != nil {
-		log.Warning("connect to Milter service %s: %s", spec, errText(err))
-		return s.failed(v)
-	}
-	defer session.Close()
-	res, err := s.converse(session, macros, m)
-	if err != nil {
-		log.Warning("milter %s: %v", spec, err)
-		return s.failed(v)
-	}
-	switch {
-	case res.act == nil:
-	case res.act.Type == gomilter.ActionDiscard:
-		v.Discard = true
-		return true
-	case res.act.Type == gomilter.ActionReject:
-		v.Reply = replyReject
-		return true
-	case res.act.Type == gomilter.ActionTempFail:
-		v.Reply = replyTempfail
-		return true
-	case res.act.Type == gomilter.ActionRejectWithCode:
-		v.Reply = strings.ReplaceAll(strings.TrimRight(res.act.SMTPReply, "\r\n"), "\r\n", " ")
-		return true
-	case res.act.Type == gomilter.ActionAccept:
-		// accepted without looking further: the modifications so far
-		// still apply
-	}
-	if len(res.mods) > 0 {
-		v.Changed = true
-		apply(m, res.mods, v, session.ProtocolOption(gomilter.OptHeaderLeadingSpace))
-	}
-	return false
+// Header is one message header as a milter sees it: its name and its
+// value as written after the colon (leading white space included), with
+// the line breaks of a folded header kept as "\n".
+type Header struct {
+	Name, Value string
 }
 
-type result struct {
-	act  *gomilter.Action
-	mods []gomilter.ModifyAction
+// Message is what the content stages inspect and the edits change: the
+// envelope as the milters saw it at MAIL and RCPT, and the content.
+type Message struct {
+	QueueID    string
+	Sender     string
+	Recipients []string
+	Headers    []Header
+	Body       []byte // LF line ends
 }
 
-// stopped reports whether act ends the conversation.
-func stopped(act *gomilter.Action) bool {
-	return act != nil && (act.StopProcessing() || act.Type == gomilter.ActionDiscard || act.Type == gomilter.ActionAccept)
+// Verdict is a milter's answer to an event or to the content.
+type Verdict struct {
+	// Reply is the complete SMTP reply of a rejection ("550 5.7.1 text",
+	// "451 4.7.1 ..."); "" when the mail goes on.
+	Reply   string
+	Discard bool
+	// Hold is set by a quarantine action or by milter_default_action =
+	// quarantine; HoldReason is its text.
+	Hold       bool
+	HoldReason string
 }
 
-// converse runs the stages; a non-continue action ends it early.
-func (s *Settings) converse(cs *gomilter.ClientSession, macros *gomilter.MacroBag, m *Message) (result, error) {
-	family := gomilter.FamilyInet
-	addr := m.ClientAddr
-	if strings.Contains(addr, ":") {
-		family = gomilter.FamilyInet6
-	}
-	port, _ := strconv.Atoi(m.ClientPort)
-	act, err := cs.Conn(m.ClientName, family, uint16(port), addr)
-	if err != nil || stopped(act) {
-		return result{act: act}, err
-	}
-	if act, err = cs.Helo(m.Helo); err != nil || stopped(act) {
-		return result{act: act}, err
-	}
-	macros.Set(gomilter.MacroMailAddr, m.Sender)
-	macros.Set(gomilter.MacroMailHost, domainOf(m.Sender))
-	macros.Set(gomilter.MacroMailMailer, "smtp")
-	if act, err = cs.Mail("<"+m.Sender+">", ""); err != nil || stopped(act) {
-		return result{act: act}, err
-	}
-	for _, r := range m.Recipients {
-		macros.Set(gomilter.MacroRcptAddr, r)
-		macros.Set(gomilter.MacroRcptHost, domainOf(r))
-		macros.Set(gomilter.MacroRcptMailer, "smtp")
-		act, err = cs.Rcpt("<"+r+">", "")
-		if err != nil || stopped(act) {
-			return result{act: act}, err
-		}
-	}
-	macros.Set(gomilter.MacroQueueId, m.QueueID)
-	if act, err = cs.DataStart(); err != nil || stopped(act) {
-		return result{act: act}, err
-	}
-	leadSpace := cs.ProtocolOption(gomilter.OptHeaderLeadingSpace)
-	for _, h := range m.Headers {
-		value := h.Value
-		if !leadSpace {
-			value = strings.TrimPrefix(value, " ")
-		}
-		if act, err = cs.HeaderField(h.Name, value, nil); err != nil || stopped(act) {
-			return result{act: act}, err
-		}
-	}
-	if act, err = cs.HeaderEnd(); err != nil || stopped(act) {
-		return result{act: act}, err
-	}
-	body := bytes.ReplaceAll(m.Body, []byte("\n"), []byte("\r\n"))
-	mods, act, err := cs.BodyReadFrom(bytes.NewReader(body))
-	return result{act: act, mods: mods}, err
-}
+// Stop reports whether the verdict ends the command or the message.
+func (v Verdict) Stop() bool { return v.Reply != "" || v.Discard }
 
-// macroBag holds the macros Postfix gives milters, with its values.
-func (s *Settings) macroBag(m *Message) *gomilter.MacroBag {
-	b := gomilter.NewMacroBag()
-	b.Set(gomilter.MacroMTAFQDN, s.MyHostname)
-	b.Set(gomilter.MacroDaemonName, s.DaemonName)
-	b.Set(gomilter.MacroMTAVersion, s.Version)
-	b.Set(gomilter.MacroClientAddr, m.ClientAddr)
-	b.Set(gomilter.MacroClientPort, m.ClientPort)
-	b.Set(gomilter.MacroClientName, m.ClientName)
-	b.Set(gomilter.MacroClientPTR, m.ClientName)
-	b.Set(gomilter.MacroSenderHostName, m.ClientName)
-	b.Set(gomilter.MacroProtocolUsed, m.Protocol)
-	b.Set(gomilter.MacroName("{client_resolve}"), "OK")
-	if m.SASLMethod != "" {
-		b.Set(gomilter.MacroAuthType, m.SASLMethod)
-		b.Set(gomilter.MacroAuthAuthen, m.SASLUsername)
-	}
-	return b
-}
+// Postfix's replies for the milter actions without a text of their own.
+const (
+	replyReject   = "550 5.7.1 Command rejected"
+	replyTempfail = "451 4.7.1 Service unavailable - try again later"
+	holdDefault   = "milter triggers HOLD action"
+)
 
-func domainOf(a string) string {
-	if i := strings.LastIndexByte(a, '@'); i >= 0 {
-		return a[i+1:]
-	}
-	return ""
+// Warner logs warnings.
+type Warner interface {
+	Warning(format string, args ...any)
 }
 
 // errText is the reason of a connection failure, as Postfix logs it.
@@ -328,4 +264,11 @@ func errText(err error) string {
 		}
 	}
 	return err.Error()
+}
+
+func domainOf(a string) string {
+	if i := strings.LastIndexByte(a, '@'); i >= 0 {
+		return a[i+1:]
+	}
+	return ""
 }

@@ -109,10 +109,50 @@ func testSettings() *Settings {
 }
 
 func testMessage(subject string) *Message {
-	return &Message{QueueID: "ABC123", ClientName: "client.test", ClientAddr: "192.0.2.9", ClientPort: "2525",
-		Helo: "helo.test", Protocol: "ESMTP", Sender: "s@x.test", Recipients: []string{"a@x.test", "b@x.test"},
+	return &Message{QueueID: "ABC123", Sender: "s@x.test", Recipients: []string{"a@x.test", "b@x.test"},
 		Headers: []Header{{"Received", " from helo.test"}, {"Subject", " " + subject}, {"X-Drop", " 1"}},
 		Body:    []byte("old body\n")}
+}
+
+var testClient = Client{Name: "client.test", Reverse: "client.test", Addr: "192.0.2.9", Port: "2525", NameStatus: "OK"}
+
+// run passes m through the milters as smtpd and cleanup do: the SMTP
+// events, then the content stages one milter at a time with the edits
+// of each applied before the next.
+func run(t *testing.T, s *Settings, list string, m *Message, log Warner) Verdict {
+	t.Helper()
+	specs, err := s.Specs(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Open(s, specs, log)
+	defer c.Close()
+	for _, ev := range []func() Verdict{
+		func() Verdict { return c.Connect(testClient) },
+		func() Verdict { return c.Helo("helo.test") },
+		func() Verdict { return c.Mail(m.Sender, "", "x.test", "smtp", "client.test") },
+	} {
+		if v := ev(); v.Stop() {
+			return v
+		}
+	}
+	for _, r := range m.Recipients {
+		if v := c.Rcpt(r, "", "x.test", "smtp"); v.Stop() {
+			return v
+		}
+	}
+	if v := c.Data(""); v.Stop() || v.Hold {
+		return v
+	}
+	var result Verdict
+	for i := 0; i < c.Len(); i++ {
+		v, edits := c.Content(i, m)
+		if v.Stop() || v.Hold {
+			return v
+		}
+		Apply(m, edits, &result)
+	}
+	return result
 }
 
 func headerText(m *Message) string {
@@ -134,20 +174,20 @@ func TestRunActions(t *testing.T) {
 		{"tempfail", Verdict{Reply: "451 4.7.1 Service unavailable - try again later"}, nil},
 		{"reply", Verdict{Reply: "554 5.7.0 no thanks"}, nil},
 		{"discard", Verdict{Discard: true}, nil},
-		{"quarantine", Verdict{Hold: true, HoldReason: "looks odd", Changed: true}, nil},
-		{"headers", Verdict{Changed: true}, func(m *Message) string {
+		{"quarantine", Verdict{Hold: true, HoldReason: "looks odd"}, nil},
+		{"headers", Verdict{}, func(m *Message) string {
 			if got := headerText(m); got != "X-First: top|Received: from helo.test|Subject: changed|X-Added: yes|" {
 				return got
 			}
 			return ""
 		}},
-		{"body", Verdict{Changed: true}, func(m *Message) string {
+		{"body", Verdict{}, func(m *Message) string {
 			if string(m.Body) != "new body\n" {
 				return string(m.Body)
 			}
 			return ""
 		}},
-		{"envelope", Verdict{Changed: true}, func(m *Message) string {
+		{"envelope", Verdict{}, func(m *Message) string {
 			if got := m.Sender + " " + strings.Join(m.Recipients, ","); got != "new@x.test a@x.test,added@x.test" {
 				return got
 			}
@@ -157,7 +197,7 @@ func TestRunActions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		m := testMessage(tt.subject)
-		got := Run(testSettings(), []string{spec}, m, &testLog{})
+		got := run(t, testSettings(), spec, m, &testLog{})
 		if got != tt.want {
 			t.Errorf("%s: verdict %+v, want %+v", tt.subject, got, tt.want)
 		}
@@ -194,7 +234,7 @@ func TestRunDefaultAction(t *testing.T) {
 		s := testSettings()
 		s.DefaultAction = action
 		log := &testLog{}
-		if got := Run(s, []string{down}, testMessage("plain"), log); got != want {
+		if got := run(t, s, down, testMessage("plain"), log); got != want {
 			t.Errorf("milter down, %s: %+v, want %+v", action, got, want)
 		}
 		if len(log.lines) == 0 || !strings.HasPrefix(log.lines[0], "connect to Milter service") {
@@ -204,7 +244,7 @@ func TestRunDefaultAction(t *testing.T) {
 	// A milter that does not answer within the timeout.
 	s := testSettings()
 	s.ContentTimeout, s.CommandTimeout = 500*time.Millisecond, 500*time.Millisecond
-	if got := Run(s, []string{spec}, testMessage("slow"), &testLog{}); got.Reply != "451 4.7.1 Service unavailable - try again later" {
+	if got := run(t, s, spec, testMessage("slow"), &testLog{}); got.Reply != "451 4.7.1 Service unavailable - try again later" {
 		t.Errorf("milter timing out: %+v", got)
 	}
 }

@@ -122,11 +122,12 @@ func (s *session) execute(line string) error {
 }
 
 // greet checks the argument of HELO/EHLO (with smtpd_delay_reject = no,
-// smtpd_helo_restrictions too) and starts a fresh session state.
-func (s *session) greet(verb, arg string, esmtp bool) bool {
+// smtpd_helo_restrictions too), starts a fresh session state and tells
+// the milters. An error ends the session (a milter's 421).
+func (s *session) greet(verb, arg string, esmtp bool) (bool, error) {
 	if arg == "" {
 		s.reply("501 Syntax: " + verb + " hostname")
-		return false
+		return false, nil
 	}
 	// As Postfix: control characters never reach a log line, the
 	// Received: header or a restriction as they were sent.
@@ -138,28 +139,38 @@ func (s *session) greet(verb, arg string, esmtp bool) bool {
 		ps.Helo = s.helo
 		if reply := d.Reply(); reply != "" {
 			s.reply(reply)
-			return false
+			return false, nil
 		}
 	}
 	s.resetTransaction()
+	// As Postfix: a milter that rejects HELO/EHLO gets its way at MAIL
+	// FROM; only a 421 is answered at once.
+	rejected, disconnect := s.milterHelo(verb, arg)
+	if disconnect {
+		return false, errCloseSession
+	}
+	s.milterHeloReject = rejected
 	s.helo, s.esmtp = arg, esmtp
-	return true
+	return true, nil
 }
 
 func (s *session) heloCmd(arg string) (bool, error) {
-	if !s.greet("HELO", arg, false) {
-		return false, nil
+	if ok, err := s.greet("HELO", arg, false); !ok {
+		return false, err
 	}
 	s.reply("250 " + s.set.Hostname)
 	return true, nil
 }
 
 func (s *session) ehloCmd(arg string) (bool, error) {
-	if !s.greet("EHLO", arg, true) {
-		return false, nil
+	if ok, err := s.greet("EHLO", arg, true); !ok {
+		return false, err
 	}
 	lines := []string{s.set.Hostname}
 	for _, k := range s.ehloKeywords() {
+		if s.milterHeloReject && k != "ENHANCEDSTATUSCODES" {
+			continue
+		}
 		if !s.set.DiscardEHLO[strings.ToUpper(strings.Fields(k)[0])] {
 			lines = append(lines, k)
 		}
@@ -302,6 +313,13 @@ func (s *session) mail(arg string) (bool, error) {
 		}
 	}
 	s.tx = transaction{active: true, sender: path, params: params, saslSender: s.saslSender(params.Auth)}
+	if reply, disconnect := s.milterMail(path, esmtpArgs(rest)); disconnect {
+		return false, errCloseSession
+	} else if reply != "" {
+		s.resetTransaction()
+		s.reply(reply)
+		return false, nil
+	}
 	s.reply("250 2.1.0 Ok")
 	return true, nil
 }
@@ -348,6 +366,13 @@ func (s *session) rcpt(arg string) (bool, error) {
 		if d.Disconnect {
 			return false, errCloseSession
 		}
+		return false, nil
+	}
+	if reply, disconnect := s.milterRcpt(path.Address, esmtpArgs(rest)); disconnect {
+		return false, errCloseSession
+	} else if reply != "" {
+		ps.Recipient = s.firstRcpt
+		s.reply(reply)
 		return false, nil
 	}
 	if len(s.tx.recipients) == 0 {
@@ -476,6 +501,9 @@ func (s *session) resetTransaction() {
 	s.tx = transaction{}
 	s.xfwd = xforward{}
 	s.firstRcpt = addr.Address{}
+	if s.milters != nil {
+		s.milters.Reset()
+	}
 	if s.ps != nil {
 		s.ps.ResetTransaction()
 	}

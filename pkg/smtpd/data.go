@@ -48,8 +48,8 @@ func (s *session) submission() *ipc.CleanupSubmission {
 		SASLUsername:  s.sasl.username,
 		SASLSender:    s.tx.saslSender,
 		ContentFilter: s.set.ContentFilter,
-		Milters:       s.set.Milters,
 	}
+	s.milterSubmission(sub)
 	s.applyAccessActions(sub)
 	if s.set.SASL != nil && s.set.SASL.AuthenticatedHeader {
 		sub.SASLHeader = s.sasl.username != ""
@@ -131,6 +131,12 @@ func (s *session) data(arg string) (bool, error) {
 		s.reply(reply)
 		return false, nil
 	}
+	if reply, disconnect := s.milterData(); disconnect {
+		return false, errCloseSession
+	} else if reply != "" {
+		s.reply(reply)
+		return false, nil
+	}
 	cc, err := s.openCleanup()
 	if err != nil {
 		s.resetTransaction()
@@ -172,8 +178,8 @@ func (s *session) data(arg string) (bool, error) {
 		s.reply(replyWriteError)
 		return false, nil
 	}
-	var rep ipc.CleanupReply
-	if err := cc.Expect(s.ctx, &rep); err != nil {
+	rep, err := s.cleanupReply(s.ctx, cc)
+	if err != nil {
 		s.srv.Log.Warning("%s: read reply from cleanup service: %v", s.namaddr(), err)
 		s.reply(replyWriteError)
 		return false, nil
@@ -298,8 +304,7 @@ func (s *session) startBDAT() *bdatTransfer {
 			t.result <- cleanupResult{err: err}
 			return
 		}
-		var rep ipc.CleanupReply
-		err := cc.Expect(ctx, &rep)
+		rep, err := s.cleanupReply(ctx, cc)
 		t.result <- cleanupResult{reply: rep, err: err}
 	}()
 	return t
@@ -363,6 +368,16 @@ func (s *session) bdat(arg string) (bool, error) {
 	}
 	first := s.tx.bdat == nil
 	if first {
+		if reply, disconnect := s.milterData(); disconnect || reply != "" {
+			if _, err := io.CopyN(io.Discard, s.br, size); err != nil {
+				return false, err
+			}
+			if disconnect {
+				return false, errCloseSession
+			}
+			s.reply(reply)
+			return false, nil
+		}
 		s.tx.bdat = s.startBDAT()
 	}
 	t := s.tx.bdat

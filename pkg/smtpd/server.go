@@ -12,6 +12,7 @@ import (
 	"github.com/postern/postern/pkg/dnsx"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/policy"
+	"github.com/postern/postern/pkg/resolve"
 )
 
 // Logger receives smtpd's log lines; *maillog.Logger implements it.
@@ -54,6 +55,9 @@ type Server struct {
 	// Anvil counts clients across every smtpd process of the service;
 	// nil (stand-alone, in-process servers) means no client limits.
 	Anvil *anvil.Client
+	// Resolver gives the milter macros {mail_host}, {rcpt_mailer}, ...
+	// their values; nil means the address's domain and no transport.
+	Resolver *resolve.Resolver
 	// Service is the master.cf service name, as anvil's counts and the
 	// limit warnings name it ("smtp").
 	Service string

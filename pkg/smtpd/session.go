@@ -16,6 +16,7 @@ import (
 	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/anvil"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/milter"
 	"github.com/postern/postern/pkg/policy"
 )
 
@@ -60,6 +61,12 @@ type session struct {
 	lastCmd string // the command named in "lost connection after ..."
 	stats   *commandStats
 	sasl    saslState
+
+	// milters are the session's smtpd_milters, nil without any;
+	// milterHeloReject is set while a milter's 5xx answer to EHLO keeps
+	// every extension but ENHANCEDSTATUSCODES from being announced.
+	milters          *milter.Chain
+	milterHeloReject bool
 
 	tx transaction
 }
@@ -149,7 +156,12 @@ func (s *session) run() {
 			return
 		}
 	}
-	if !s.connectionAllowed() || !s.greeting() {
+	if !s.connectionAllowed() {
+		s.flush()
+		return
+	}
+	defer s.closeMilters()
+	if !s.openMilters() || !s.greeting() {
 		s.flush()
 		return
 	}
@@ -309,6 +321,9 @@ func (s *session) startTLS() error {
 	s.helo, s.esmtp = "", false
 	s.sasl = saslState{}
 	s.resetTransaction()
+	if s.milters != nil {
+		s.milters.SetTLS(tlsMacros(s.tlsInfo))
+	}
 	return nil
 }
 

@@ -84,8 +84,8 @@ type Settings struct {
 	// ContentFilter is content_filter: where every accepted message goes
 	// before its recipients ("" = nowhere).
 	ContentFilter string `param:"content_filter"`
-	// Milters is smtpd_milters, passed to cleanup with each message.
-	Milters string `param:"smtpd_milters"`
+	// Milters are smtpd_milters and smtpd_milter_maps; nil for none.
+	Milters *MilterSettings
 	// XForwardHosts is smtpd_authorized_xforward_hosts; nil for none.
 	XForwardHosts *match.NetworkList
 	// CleanupFlags are the optional cleanup processing requested for each
@@ -156,17 +156,16 @@ func FromConfig(cfg *config.Config) (*Settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	// smtpd's milters inspect the message in cleanup; without any (or
-	// with no_milters) cleanup must not apply non_smtpd_milters either.
-	s.CleanupFlags = override.CleanupFlags()
+	// cleanup applies non_smtpd_milters only to local submissions;
+	// a session with smtpd milters asks for the milter round trip.
+	s.CleanupFlags = override.CleanupFlags() &^ ipc.CleanupFlagMilter
 	if len(p.XForwardHosts) > 0 {
 		if s.XForwardHosts, err = match.NewNetworkList("smtpd_authorized_xforward_hosts", p.XForwardHosts, match.Options{}); err != nil {
 			return nil, err
 		}
 	}
-	if override.NoMilters || strings.TrimSpace(s.Milters) == "" || s.Milters == "DISABLE" {
-		s.Milters = ""
-		s.CleanupFlags &^= ipc.CleanupFlagMilter
+	if err := s.loadMilters(cfg, override.NoMilters); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

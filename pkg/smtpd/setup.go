@@ -59,6 +59,7 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 		Policy:   checker,
 		Log:      log,
 		DNS:      dns,
+		Resolver: r,
 		DialCleanup: func(ctx context.Context) (*ipc.Conn, error) {
 			c, err := ipc.Dial(ctx, cleanupPath, ipc.ProtocolCleanup)
 			if err != nil {
@@ -79,6 +80,9 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 			if set.SASL.Exceptions != nil {
 				set.SASL.Exceptions.Close()
 			}
+		}
+		if set.Milters != nil {
+			set.Milters.Close()
 		}
 		err := checker.Close()
 		if rerr := r.Close(); err == nil {
