@@ -142,7 +142,12 @@ func (s *Settings) spec(item string) (Spec, error) {
 		if !strings.HasSuffix(item, "}") {
 			return sp, fmt.Errorf("missing '}' in milter list item %q", item)
 		}
-		fields = config.SplitList(strings.TrimSpace(item[1 : len(item)-1]))
+		fields = nil
+		for _, f := range strings.Split(item[1:len(item)-1], ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				fields = append(fields, f)
+			}
+		}
 		if len(fields) == 0 {
 			return sp, fmt.Errorf("empty milter list item %q", item)
 		}

@@ -248,3 +248,24 @@ func TestRunDefaultAction(t *testing.T) {
 		t.Errorf("milter timing out: %+v", got)
 	}
 }
+
+func TestSpecs(t *testing.T) {
+	s := testSettings()
+	specs, err := s.Specs("inet:127.0.0.1:8891, { unix:/run/m.sock, connect_timeout=10s, default_action = accept, command_timeout = 1m, content_timeout=2m, protocol=4 }")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(specs) != 2 || specs[0].Name != "inet:127.0.0.1:8891" || specs[0].DefaultAction != "tempfail" || specs[0].ConnectTimeout != 2*time.Second {
+		t.Fatalf("first milter: %+v", specs)
+	}
+	want := Spec{Name: "unix:/run/m.sock", Network: "unix", Address: "/run/m.sock", ConnectTimeout: 10 * time.Second,
+		CommandTimeout: time.Minute, ContentTimeout: 2 * time.Minute, DefaultAction: "accept", Protocol: 4}
+	if specs[1] != want {
+		t.Errorf("second milter %+v, want %+v", specs[1], want)
+	}
+	for _, bad := range []string{"{ inet:1.2.3.4:5, colour=blue }", "{ inet:1.2.3.4:5, default_action=maybe }", "tcp:1.2.3.4:5"} {
+		if _, err := s.Specs(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
