@@ -56,11 +56,11 @@ type contentWriter struct {
 	log *maillog.Logger
 	// filtering is true while header and body checks apply: the client
 	// asked for them and no action (REJECT, DISCARD, PASS, ...) ended them.
-	filtering  bool
-	verdict    verdict
-	bodyOffset int64 // bytes of body seen, for body_checks_size_limit
-	partial    bool  // the line being handled goes on in the next piece
-	localClient bool // local_header_rewrite_clients matched
+	filtering   bool
+	verdict     verdict
+	bodyOffset  int64 // bytes of body seen, for body_checks_size_limit
+	partial     bool  // the line being handled goes on in the next piece
+	localClient bool  // local_header_rewrite_clients matched
 	// sink takes the content instead of the queue file while the
 	// milters are still to see it; nil writes to w.
 	sink contentSink
