@@ -24,6 +24,8 @@ type mainCFCase struct {
 	noMainCF   bool   // write no main.cf at all
 	masterCF   string // master.cf content; standardMasterCF when empty
 	noMasterCF bool   // write no master.cf at all
+	// otherFiles are more files of the directory, by name.
+	otherFiles map[string]string
 	// fatal cases stop postconf before it prints anything; each Postfix
 	// fatal error sleeps a second, so they are asked only `postconf -n`.
 	fatal bool
@@ -36,6 +38,9 @@ type mainCFCase struct {
 
 func (c mainCFCase) files() map[string]string {
 	files := map[string]string{}
+	for name, content := range c.otherFiles {
+		files[name] = content
+	}
 	if !c.noMainCF {
 		files["main.cf"] = c.mainCF
 	}
@@ -214,6 +219,44 @@ virtual_alias_maps = hash:/etc/postfix/virtual-aliases-with-a-long-name hash:/et
 `,
 		names: []string{"smtpd_recipient_restrictions", "virtual_alias_maps"},
 		extra: []query{postconfRun("-nf"), postconfRun("-f", "smtpd_recipient_restrictions"), postconfRun("-Mf")},
+	},
+	{
+		name: "bounce templates",
+		mainCF: `myhostname = mx.test.example
+mydomain = test.example
+delay_warning_time = 4h
+maximal_queue_lifetime = 3d
+`,
+		otherFiles: map[string]string{
+			"bounce.cf": `# a site's templates
+failure_template = <<EOF
+Subject: Bounced at your site
+
+Mail from $mydomain could not go ($$5 fee), kept $maximal_queue_lifetime_hours hours.
+EOF
+
+delay_template = <<END
+Charset: utf-8
+From: Postmaster <MAILER-DAEMON>
+Postmaster-Subject: Late mail
+
+Waited $delay_warning_time_minutes minutes, ${delay_warning_time_days} days, $delay_warning_time_seconds s.
+END
+success_template = <<EOF
+Postmaster-Subject: inapplicable
+
+text
+EOF
+nosuch_template = x
+`,
+			"undefined.cf": "verify_template = <<EOF\n\nhello $nosuchparam\nEOF\n",
+		},
+		extra: []query{
+			postconfRun("-b"), postconfRun("-t"),
+			postconfRun("-b", dirToken+"/bounce.cf"), postconfRun("-t", dirToken+"/bounce.cf"),
+			postconfRun("-b", dirToken+"/undefined.cf"),
+			postconfRun("-bt"), postconfRun("-b", "-n"), postconfRun("-t", "a", "b"),
+		},
 	},
 	{
 		name:   "only comments and blank lines",

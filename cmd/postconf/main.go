@@ -62,7 +62,12 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "postconf: fatal: %s\n", printable(err.Error()))
+		name := "postconf"
+		var be *bounceError
+		if errors.As(err, &be) {
+			name = bounceLogName
+		}
+		fmt.Fprintf(stderr, "%s: fatal: %s\n", name, printable(err.Error()))
 		return 1
 	}
 	return 0
@@ -95,6 +100,8 @@ func (p *postconf) main(argv []string) error {
 	p.opts = opts
 	p.dir = config.ConfigDir(opts.configDir)
 	switch {
+	case opts.flags['b'], opts.flags['t']:
+		return p.templates()
 	case opts.flags['a']:
 		return p.printLines(serverSASLTypes)
 	case opts.flags['A']:

@@ -26,7 +26,7 @@ type options struct {
 
 // optstring is postconf's getopt option string: -c DIR and -o name=value
 // take a value, the other letters are flags.
-const optstring = "aAc:defFhHmMno:PxX#"
+const optstring = "aAbc:defFhHmMno:PtxX#"
 
 func parseOptions(argv []string) (*options, error) {
 	parsed, operands, err := getopt.Parse(argv, optstring)
@@ -51,7 +51,7 @@ func parseOptions(argv []string) (*options, error) {
 }
 
 // flagOrder is the order in which postconf names conflicting flags.
-const flagOrder = "aAdeFfhHmMnPxX#"
+const flagOrder = "aAbdeFfhHmMnPtxX#"
 
 // commandFlags select what postconf does; at most one may be given.
 const commandFlags = "aAeFmMPX#"
@@ -62,6 +62,9 @@ func (o *options) check() error {
 		if strings.Contains(a, "=") && o.masterMode == 0 {
 			o.flags['e'] = true
 		}
+	}
+	if o.flags['b'] || o.flags['t'] {
+		return o.checkTemplates()
 	}
 	if c := o.present(commandFlags); len(c) > 1 {
 		return fmt.Errorf("specify one of %s", strings.Join(c, " "))
@@ -99,6 +102,30 @@ func (o *options) check() error {
 	return nil
 }
 
+// checkTemplates rejects what postconf refuses with -b and -t.
+func (o *options) checkTemplates() error {
+	if o.flags['b'] && o.flags['t'] {
+		return fmt.Errorf("specify one of -b and -t")
+	}
+	cmd := byte('b')
+	if o.flags['t'] {
+		cmd = 't'
+	}
+	if c := o.present(commandFlags); len(c) > 0 && !o.flags['e'] {
+		return fmt.Errorf("specify one of %s", strings.Join(o.present(commandFlags+string(cmd)), " "))
+	}
+	if c := o.present("dfhHnxe"); len(c) > 0 {
+		return fmt.Errorf("with option -%c, do not specify %s", cmd, c[0])
+	}
+	if len(o.overrides) > 0 {
+		return fmt.Errorf("with option -%c, do not specify -o", cmd)
+	}
+	if len(o.args) > 1 {
+		return fmt.Errorf("options -b and -t require at most one template file")
+	}
+	return nil
+}
+
 // present lists the flags among set that were given, as "-x" strings in
 // postconf's order.
 func (o *options) present(set string) []string {
@@ -113,8 +140,8 @@ func (o *options) present(set string) []string {
 }
 
 // usage is postconf's synopsis, printed after a bad option.
-const usage = "usage: postconf [-a (server SASL types)] [-A (client SASL types)] [-c config_dir] " +
+const usage = "usage: postconf [-a (server SASL types)] [-A (client SASL types)] [-b (bounce templates)] [-c config_dir] " +
 	"[-d (parameter defaults)] [-e (edit configuration)] [-f (fold lines)] [-F (master.cf fields)] " +
 	"[-h (no names)] [-H (no values)] [-m (map types)] [-M (master.cf)] [-n (non-default parameters)] " +
-	"[-o name=value (override parameter value)] [-P (master.cf parameters)] [-x (expand parameter values)] " +
+	"[-o name=value (override parameter value)] [-P (master.cf parameters)] [-t (bounce templates)] [-x (expand parameter values)] " +
 	"[-X (exclude)] [-# (comment-out)] [name...]"

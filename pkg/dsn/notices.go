@@ -4,8 +4,8 @@
 package dsn
 
 import (
-	"fmt"
-	"strings"
+	"errors"
+	"io"
 	"time"
 
 	"github.com/postern/postern/pkg/config"
@@ -78,17 +78,30 @@ func (s *Settings) templates(warn func(string)) (*Templates, error) {
 // reference to an undefined parameter is an error.
 func ExpandTemplate(cfg *config.Config, t *Template, delayWarning, maxLifetime time.Duration, warn func(string)) (string, error) {
 	vars := TimeVars(t, delayWarning, maxLifetime, warn)
-	var undefined []string
-	text, err := t.Expand(func(line string) (string, error) {
-		return cfg.ExpandReporting(line, vars, func(name string) { undefined = append(undefined, name) })
+	return t.Expand(func(line string) (string, error) {
+		undefined := false
+		x, err := cfg.ExpandReporting(line, vars, func(string) { undefined = true })
+		if err == nil && undefined {
+			err = errUndefined
+		}
+		return x, err
 	})
-	if err != nil {
-		return "", err
+}
+
+// errUndefined reports a $name that is neither a parameter nor a
+// template variable.
+var errUndefined = errors.New("undefined $name")
+
+// WriteExpanded prints the expanded texts of the templates as postconf
+// -b does, with cfg's values.
+func WriteExpanded(w io.Writer, cfg *config.Config, ts *Templates, warn func(string)) error {
+	var s Settings
+	if err := cfg.Fill(&s); err != nil {
+		return err
 	}
-	if len(undefined) > 0 {
-		return "", fmt.Errorf("%s: undefined $name in %s template: %s", t.Origin, t.Class, strings.Join(undefined, ", "))
-	}
-	return text, nil
+	return ts.WriteExpanded(w, func(t *Template) (string, error) {
+		return ExpandTemplate(cfg, t, s.DelayWarning, s.MaxLifetime, warn)
+	})
 }
 
 // Report returns a report of class for the message, filled with the

@@ -5,6 +5,7 @@ package dsn
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,9 +37,6 @@ type Template struct {
 	PostmasterSubject string
 	// Text is the message text before $name expansion, one line each.
 	Text []string
-	// Raw is the template as loaded (headers and text), what postconf -t
-	// prints.
-	Raw string
 	// Origin names where the template came from: "[built-in]" or the file.
 	Origin string
 }
@@ -144,7 +142,11 @@ func DefaultTemplates() *Templates {
 func LoadTemplates(path string, warn func(string)) (*Templates, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("open %s: %s", path, strerror(err))
 	}
 	defer f.Close()
 	return ReadTemplates(f, path, warn)
@@ -156,7 +158,8 @@ func ReadTemplates(r io.Reader, name string, warn func(string)) (*Templates, err
 	ts := DefaultTemplates()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	lineno := 0
+	// Postfix's messages name the line after the one they are about.
+	lineno := 1
 	for sc.Scan() {
 		lineno++
 		line := sc.Text()
@@ -215,7 +218,7 @@ func ReadTemplates(r io.Reader, name string, warn func(string)) (*Templates, err
 // template Postfix would ignore gives an error, and the built-in one stays.
 func parseTemplate(class, origin, raw string) (*Template, error) {
 	def := builtinHeaders(class)
-	t := &Template{Class: class, Origin: origin, Raw: raw, Charset: "us-ascii",
+	t := &Template{Class: class, Origin: origin, Charset: "us-ascii",
 		From: def.From, Subject: def.Subject, PostmasterSubject: def.PostmasterSubject}
 	lines := strings.Split(raw, "\n")
 	i := 0
@@ -291,6 +294,16 @@ func templateHeader(line string) (name, value string, ok bool) {
 	return line[:colon], strings.TrimSpace(line[colon+1:]), true
 }
 
+// strerror words a system error as the C library does: "No such file or
+// directory".
+func strerror(err error) string {
+	msg := err.Error()
+	if msg == "" {
+		return msg
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:]
+}
+
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
@@ -347,8 +360,11 @@ func (t *Template) Expand(expand func(text string) (string, error)) (string, err
 	var b strings.Builder
 	for _, line := range t.Text {
 		x, err := expand(line)
+		if errors.Is(err, errUndefined) {
+			return "", fmt.Errorf("%s: undefined $name in %s template: %s", t.Origin, t.Class, line)
+		}
 		if err != nil {
-			return "", fmt.Errorf("%s: bad $name in %s template: %s: %w", t.Origin, t.Class, line, err)
+			return "", fmt.Errorf("%s: bad $name syntax in %s template: %s", t.Origin, t.Class, line)
 		}
 		b.WriteString(x)
 		b.WriteString("\n")
@@ -356,36 +372,43 @@ func (t *Template) Expand(expand func(text string) (string, error)) (string, err
 	return b.String(), nil
 }
 
-// WriteExpanded prints the templates' expanded texts as postconf -b does.
+// WriteExpanded prints the templates' expanded texts as postconf -b does;
+// expand gives a template's text (ExpandTemplate).
 func (ts *Templates) WriteExpanded(w io.Writer, expand func(t *Template) (string, error)) error {
 	for i, class := range classes {
-		t := *ts.byClass(class)
-		text, err := expand(t)
+		text, err := expand(*ts.byClass(class))
 		if err != nil {
 			return err
 		}
-		sep := "\n"
-		if i == len(classes)-1 {
-			sep = ""
-		}
-		if _, err := fmt.Fprintf(w, "expanded_%s_text = <<EOF\n%sEOF\n%s", class, text, sep); err != nil {
+		if _, err := fmt.Fprintf(w, "expanded_%s_text = <<EOF\n%sEOF\n%s", class, text, separator(i)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// WriteRaw prints the templates as postconf -t does.
-func (ts *Templates) WriteRaw(w io.Writer) error {
+// WriteTemplates prints the templates as postconf -t does: every header
+// with its value, then the text unexpanded.
+func (ts *Templates) WriteTemplates(w io.Writer) error {
 	for i, class := range classes {
 		t := *ts.byClass(class)
-		sep := "\n"
-		if i == len(classes)-1 {
-			sep = ""
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s_template = <<EOF\nCharset: %s\nFrom: %s\nSubject: %s\n", class, t.Charset, t.From, t.Subject)
+		if t.PostmasterSubject != "" {
+			fmt.Fprintf(&b, "Postmaster-Subject: %s\n", t.PostmasterSubject)
 		}
-		if _, err := fmt.Fprintf(w, "%s_template = <<EOF\n%s\nEOF\n%s", class, t.Raw, sep); err != nil {
+		fmt.Fprintf(&b, "\n%s\nEOF\n%s", strings.Join(t.Text, "\n"), separator(i))
+		if _, err := io.WriteString(w, b.String()); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// separator is the blank line between two templates in postconf's output.
+func separator(i int) string {
+	if i == len(classes)-1 {
+		return ""
+	}
+	return "\n"
 }
