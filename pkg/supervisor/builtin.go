@@ -27,16 +27,16 @@ var builtInCommands = map[string]string{
 // optionalCommands are Postfix daemons that Postern does not provide.
 // A service running one is started only when daemon_directory holds a
 // program of that name; otherwise it is reported once and left alone.
+// The daemons Postern provides (pipe, lmtp, spawn, verify, ...) are
+// started like any other: a missing binary gets Postfix's start-up
+// failure ("master_spawn: exec PATH: No such file or directory", then
+// "PATH: bad command startup -- throttling").
 var optionalCommands = map[string]bool{
-	"verify":     true,
-	"pipe":       true,
-	"spawn":      true,
 	"postscreen": true,
 	"dnsblog":    true,
 	"tlsproxy":   true,
 	"qmqpd":      true,
 	"oqmgr":      true,
-	"lmtp":       true,
 }
 
 // skipReason says why master does not start e's command, as the line it
