@@ -54,6 +54,9 @@ type Checker struct {
 	// no_unknown_recipient_checks: addresses are never validated.
 	noUnknownRecipients bool
 
+	// mxBackupNetworks is permit_mx_backup_networks (nil when empty).
+	mxBackupNetworks *match.NetworkList
+
 	rbl          rblSettings
 	services     *serviceSettings
 	validation   recipientMaps
@@ -90,6 +93,7 @@ type settings struct {
 	Mynetworks            []string `param:"mynetworks"`
 	Classes               []string `param:"smtpd_restriction_classes"`
 	ReceiveOverride       []string `param:"receive_override_options"`
+	MXBackupNetworks      []string `param:"permit_mx_backup_networks"`
 }
 
 // restriction is one parsed item of a restriction list.
@@ -123,6 +127,7 @@ var restrictionArgs = map[string]argKind{
 	"permit_mynetworks": argNone, "permit_sasl_authenticated": argNone,
 	"reject_plaintext_session": argNone, "reject_unauth_pipelining": argNone,
 	"permit_auth_destination": argNone, "reject_unauth_destination": argNone, "defer_unauth_destination": argNone,
+	"permit_mx_backup":               argNone,
 	"reject_unknown_client_hostname": argNone, "reject_unknown_client": argNone,
 	"reject_unknown_reverse_client_hostname": argNone,
 	"reject_invalid_helo_hostname":           argNone, "reject_invalid_hostname": argNone,
@@ -213,6 +218,9 @@ func (c *Checker) readSettings(cfg *config.Config) error {
 	c.mynetworks, err = match.NewNetworkList("mynetworks", c.set.Mynetworks,
 		match.Options{ParentStyle: match.ParentStyle(c.set.ParentDomains, "mynetworks"), OpenTable: c.tables.open})
 	if err != nil {
+		return err
+	}
+	if err := c.readMXBackupNetworks(c.set.MXBackupNetworks); err != nil {
 		return err
 	}
 	if err := c.rbl.read(cfg, c.tables); err != nil {

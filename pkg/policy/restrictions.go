@@ -205,6 +205,11 @@ func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 			return Decision{}
 		}
 		return e.relayCheck(name)
+	case "permit_mx_backup":
+		if !rcpt {
+			return Decision{}
+		}
+		return e.permitMXBackup(rcptCtx)
 	case "reject_non_fqdn_recipient":
 		if !rcpt {
 			return Decision{}
