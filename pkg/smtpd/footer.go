@@ -11,8 +11,21 @@ import (
 // smtp_reply_footer does: each "\n" in the footer starts a new reply line
 // with the same code and enhanced status code, "\c" at the start
 // continues the last line; $client_address and the like are expanded.
+// A footer from smtpd_reject_footer_maps, looked up by the whole reply,
+// comes first.
 func (s *session) withFooter(reply string) string {
 	footer := s.set.RejectFooter
+	for _, t := range s.set.RejectFooterMaps {
+		v, found, err := t.Lookup(reply)
+		if err != nil {
+			s.srv.Log.Warning("%s lookup error for \"%s\"", t.Spec(), reply)
+			break
+		}
+		if found {
+			footer = v
+			break
+		}
+	}
 	if footer == "" || len(reply) < 4 {
 		return reply
 	}

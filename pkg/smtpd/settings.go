@@ -10,7 +10,9 @@ import (
 
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/match"
+	"github.com/postern/postern/pkg/policy"
 )
 
 // BareNewline is smtpd_forbid_bare_newline: what a line ending in a bare
@@ -100,6 +102,9 @@ type Settings struct {
 	// Params returns a main.cf parameter for footer expansion; nil
 	// means none.
 	Params func(name string) string
+	// RejectFooterMaps is smtpd_reject_footer_maps: footers looked up
+	// by the whole reply, used instead of RejectFooter when one matches.
+	RejectFooterMaps []maps.Table
 }
 
 // derivedParams are the parameters FromConfig turns into settings.
@@ -108,6 +113,7 @@ type derivedParams struct {
 	BareNewline           string   `param:"smtpd_forbid_bare_newline"`
 	BareNewlineExclusions []string `param:"smtpd_forbid_bare_newline_exclusions"`
 	ReceiveOverride       []string `param:"receive_override_options"`
+	RejectFooterMaps      []string `param:"smtpd_reject_footer_maps"`
 	XForwardHosts         []string `param:"smtpd_authorized_xforward_hosts"`
 	TLS                   tlsParams
 }
@@ -142,6 +148,14 @@ func FromConfig(cfg *config.Config) (*Settings, error) {
 		if s.BareNewlineExempt, err = match.NewNetworkList("smtpd_forbid_bare_newline_exclusions", p.BareNewlineExclusions, match.Options{}); err != nil {
 			return nil, err
 		}
+	}
+	for _, spec := range p.RejectFooterMaps {
+		t, err := policy.OpenTable(spec)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.RejectFooterMaps = append(s.RejectFooterMaps, t)
 	}
 	if err := s.loadLimits(cfg); err != nil {
 		return nil, err
@@ -195,4 +209,15 @@ func (s *Settings) loadTLS(p tlsParams) error {
 	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	s.TLSRequired = p.Level == "encrypt"
 	return nil
+}
+
+// Close releases the tables the settings opened.
+func (s *Settings) Close() error {
+	var err error
+	for _, t := range s.RejectFooterMaps {
+		if cerr := t.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }

@@ -28,14 +28,17 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 	}
 	locals, err := cfg.LocalAddresses()
 	if err != nil {
+		set.Close()
 		return nil, nil, err
 	}
 	r, err := resolve.FromConfig(cfg, locals, policy.OpenTable)
 	if err != nil {
+		set.Close()
 		return nil, nil, err
 	}
 	dns, err := dnsServers(cfg)
 	if err != nil {
+		set.Close()
 		r.Close()
 		return nil, nil, err
 	}
@@ -45,6 +48,7 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 		DNS:  dns,
 	})
 	if err != nil {
+		set.Close()
 		r.Close()
 		return nil, nil, err
 	}
@@ -87,6 +91,9 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 		err := checker.Close()
 		if rerr := r.Close(); err == nil {
 			err = rerr
+		}
+		if serr := set.Close(); err == nil {
+			err = serr
 		}
 		return err
 	}
