@@ -7,6 +7,7 @@ package tests
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -162,4 +163,52 @@ smtp_tcp_port = %s
 	assertSent(t, log, "a@remote.example", "127.0.0.8", "127.0.0.8", port)
 	assertSent(t, log, "b@remote.example", "127.0.0.10", "127.0.0.10", port)
 	assertSent(t, log, "c@remote.example", "mx.remote.example", "127.0.0.9", port)
+}
+
+// TestRoutingBCCAndMasquerade: cleanup adds the always_bcc,
+// sender_bcc_maps and recipient_bcc_maps recipients, and masquerades the
+// envelope sender and the header addresses (Postfix's default
+// masquerade_classes) but not the envelope recipients.
+func TestRoutingBCCAndMasquerade(t *testing.T) {
+	port := sinkPort(t)
+	sink := startSink(t, "127.0.0.11:"+port, "hub.sink", sinkOptions{})
+	in := newDelivery(t, fmt.Sprintf(`myhostname = gw.test.example
+mydestination =
+smtp_tcp_port = %s
+masquerade_domains = client.example
+masquerade_exceptions = root
+always_bcc = archive@archive.example
+`, port))
+	transport := in.writeMap("transport", "* :[127.0.0.11]\n")
+	senderBCC := in.writeMap("sender_bcc", "@client.example sent-copy@archive.example\n")
+	rcptBCC := in.writeMap("recipient_bcc", "boss@remote.example boss-copy@archive.example\n")
+	in.appendMainCF("transport_maps = " + transport + "\nsender_bcc_maps = " + senderBCC + "\nrecipient_bcc_maps = " + rcptBCC + "\n")
+	in.run()
+
+	in.send("alice@host.client.example", []string{"boss@remote.example", "bob@mail.client.example"},
+		"From: Alice <alice@host.client.example>\r\nTo: boss@remote.example, root@host.client.example\r\nSubject: bcc\r\n\r\nbody\r\n")
+	msgs := sink.waitMessages(t, in, 1, 20*time.Second)
+	var to []string
+	for _, m := range msgs {
+		to = append(to, m.To...)
+	}
+	want := "archive@archive.example,bob@mail.client.example,boss-copy@archive.example,boss@remote.example,sent-copy@archive.example"
+	got := append([]string(nil), to...)
+	sort.Strings(got)
+	if strings.Join(got, ",") != want {
+		t.Errorf("recipients at the sink %v, want %s", got, want)
+	}
+	m := msgs[0]
+	if m.From != "alice@client.example" {
+		t.Errorf("envelope sender %s, want the masqueraded alice@client.example", m.From)
+	}
+	for _, h := range []string{"From: Alice <alice@client.example>\r\n", "To: boss@remote.example, root@host.client.example\r\n"} {
+		if !strings.Contains(m.Data, h) {
+			t.Errorf("message lacks %q:\n%s", h, m.Data)
+		}
+	}
+	log := in.waitLogCount("status=sent", 5, 10*time.Second)
+	if !strings.Contains(log, "to=<archive@archive.example>, relay=127.0.0.11[127.0.0.11]:"+port) {
+		t.Errorf("no delivery line for the always_bcc recipient:\n%s", log)
+	}
 }

@@ -47,11 +47,18 @@ func (s *Settings) headerContext(localClient bool) string {
 // byte; a changed one is written again as "Name: a, Name <b>" on one line.
 func (c *contentWriter) rewriteHeader(name string, header []byte) []byte {
 	var specific []maps.Table
+	masquerade := c.s.Masquerade
 	switch {
 	case senderHeaders[name]:
 		specific = c.s.SenderCanonicalMaps
+		if masquerade != nil && !masquerade.HeaderSender {
+			masquerade = nil
+		}
 	case recipientHeaders[name]:
 		specific = c.s.RecipientCanonicalMaps
+		if masquerade != nil && !masquerade.HeaderRecipient {
+			masquerade = nil
+		}
 	default:
 		return header
 	}
@@ -72,6 +79,9 @@ func (c *contentWriter) rewriteHeader(name string, header []byte) []byte {
 			mapped, err := c.s.canonical(rewritten, specific)
 			if err == nil {
 				rewritten = mapped
+			}
+			if masked, err := masquerade.apply(rewritten); err == nil {
+				rewritten = masked
 			}
 		}
 		if rewritten != m.Address.Internal() {

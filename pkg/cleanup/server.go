@@ -16,6 +16,7 @@ import (
 
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
+	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/queue"
 )
 
@@ -246,19 +247,27 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
-// envelope rewrites the sender and the recipients of sub.
+// envelope rewrites the sender and the recipients of sub, and adds the
+// sender_bcc_maps and recipient_bcc_maps recipients.
 func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local, localClient bool, now time.Time) (*queue.Envelope, ipc.CleanupStatus, string) {
 	st := s.Settings
 	// Canonical and virtual alias mapping only when the client asks for
 	// it, as Postfix's receive_override_options=no_address_mappings
 	// turns it off.
 	mapping := sub.Flags&ipc.CleanupFlagMapOK != 0
+	bccOK := sub.Flags&ipc.CleanupFlagBCCOK != 0
 	sender := st.qualify(sub.Sender)
 	var err error
 	if mapping {
 		if sender, err = st.canonical(sender, st.SenderCanonicalMaps); err != nil {
 			s.Log.Warning("%s: %v", id, err)
 			return nil, ipc.CleanupStatWrite, replyWriteError
+		}
+		if st.Masquerade != nil && st.Masquerade.EnvelopeSender {
+			if sender, err = st.Masquerade.apply(sender); err != nil {
+				s.Log.Warning("%s: %v", id, err)
+				return nil, ipc.CleanupStatWrite, replyWriteError
+			}
 		}
 	}
 	arrival := sub.ArrivalTime
@@ -268,6 +277,33 @@ func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local, localCli
 	env := &queue.Envelope{ArrivalTime: arrival, CreateTime: now, Sender: sender, SMTPUTF8: sub.SMTPUTF8}
 	env.Attrs = s.attributes(sub, local, localClient)
 	seen := map[string]bool{}
+	add := func(r queue.Recipient) {
+		key := r.Address + "\x00" + r.Original
+		if !seen[key] {
+			seen[key] = true
+			env.Recipients = append(env.Recipients, r)
+		}
+	}
+	// addBCC adds the recipients of the BCC address found for address
+	// in tables.
+	addBCC := func(tables []maps.Table, address string) (ipc.CleanupStatus, string) {
+		if !bccOK {
+			return 0, ""
+		}
+		bcc, err := st.bccLookup(tables, address)
+		if err == nil && bcc != "" {
+			var rcpts []queue.Recipient
+			if rcpts, err = st.bccRecipients(bcc, mapping); err == nil {
+				for _, r := range rcpts {
+					add(r)
+				}
+			}
+		}
+		return s.recipientError(id, err)
+	}
+	if status, reply := addBCC(st.SenderBCCMaps, sender); status != 0 {
+		return nil, status, reply
+	}
 	for _, rc := range sub.Recipients {
 		original := rc.OriginalRecipient
 		if original == "" {
@@ -277,30 +313,21 @@ func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local, localCli
 		expanded := []string{rewritten}
 		if mapping {
 			rewritten, err = st.canonical(rewritten, st.RecipientCanonicalMaps)
-			if err != nil {
-				s.Log.Warning("%s: %v", id, err)
-				return nil, ipc.CleanupStatWrite, replyWriteError
+			if err == nil && st.Masquerade != nil && st.Masquerade.EnvelopeRecipient {
+				rewritten, err = st.Masquerade.apply(rewritten)
 			}
-			expanded, err = st.expandVirtual(rewritten)
+			if err == nil {
+				expanded, err = st.expandVirtual(rewritten)
+			}
 		}
-		if err != nil {
-			var aerr *aliasError
-			if errors.As(err, &aerr) {
-				s.Log.Warning("%s: %v", id, err)
-				return nil, ipc.CleanupStatDefer, replyAliasError
-			}
-			s.Log.Warning("%s: %v", id, err)
-			return nil, ipc.CleanupStatWrite, replyWriteError
+		if status, reply := s.recipientError(id, err); status != 0 {
+			return nil, status, reply
 		}
 		for _, a := range expanded {
-			key := a + "\x00" + original
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			env.Recipients = append(env.Recipients, queue.Recipient{
-				Address: a, Original: original, DSNNotify: int(rc.Notify), DSNOrcpt: rc.ORCPT,
-			})
+			add(queue.Recipient{Address: a, Original: original, DSNNotify: int(rc.Notify), DSNOrcpt: rc.ORCPT})
+		}
+		if status, reply := addBCC(st.RecipientBCCMaps, rewritten); status != 0 {
+			return nil, status, reply
 		}
 	}
 	if len(env.Recipients) == 0 {
@@ -309,9 +336,24 @@ func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local, localCli
 	return env, 0, ""
 }
 
+// recipientError logs a failure to rewrite or expand a recipient and
+// returns the status and reply for it: a virtual alias expansion beyond
+// its limits is deferred, a table problem is a write error.
+func (s *Server) recipientError(id string, err error) (ipc.CleanupStatus, string) {
+	if err == nil {
+		return 0, ""
+	}
+	s.Log.Warning("%s: %v", id, err)
+	var aerr *aliasError
+	if errors.As(err, &aerr) {
+		return ipc.CleanupStatDefer, replyAliasError
+	}
+	return ipc.CleanupStatWrite, replyWriteError
+}
+
 // extracted writes what the checks decided after the content: the
-// FILTER and REDIRECT destinations and the BCC recipients, rewritten as
-// envelope recipients are.
+// FILTER and REDIRECT destinations, the always_bcc recipient and the
+// BCC recipients of the checks, rewritten as envelope recipients are.
 func (s *Server) extracted(cw *contentWriter) error {
 	v, w := &cw.verdict, cw.w
 	if v.filter != "" {
@@ -324,7 +366,7 @@ func (s *Server) extracted(cw *contentWriter) error {
 			return err
 		}
 	}
-	if len(v.bcc) == 0 || len(w.Recipients()) == 0 {
+	if len(w.Recipients()) == 0 {
 		return nil
 	}
 	seen := map[string]bool{}
@@ -332,6 +374,21 @@ func (s *Server) extracted(cw *contentWriter) error {
 		seen[r.Address+"\x00"+r.Original] = true
 	}
 	st := s.Settings
+	if st.AlwaysBCC != "" && cw.sub.Flags&ipc.CleanupFlagBCCOK != 0 {
+		rcpts, err := st.bccRecipients(st.AlwaysBCC, cw.mapping)
+		if err != nil {
+			return err
+		}
+		for _, r := range rcpts {
+			if seen[r.Address+"\x00"+r.Original] {
+				continue
+			}
+			seen[r.Address+"\x00"+r.Original] = true
+			if err := w.AddRecipient(r); err != nil {
+				return err
+			}
+		}
+	}
 	for _, bcc := range v.bcc {
 		original := st.qualify(bcc)
 		expanded := []string{original}

@@ -52,6 +52,14 @@ type Settings struct {
 	CanonicalMaps          []maps.Table // canonical_maps
 	SenderCanonicalMaps    []maps.Table // sender_canonical_maps
 	RecipientCanonicalMaps []maps.Table // recipient_canonical_maps
+	// AlwaysBCC is always_bcc; SenderBCCMaps and RecipientBCCMaps are
+	// sender_bcc_maps and recipient_bcc_maps.
+	AlwaysBCC        string `param:"always_bcc"`
+	SenderBCCMaps    []maps.Table
+	RecipientBCCMaps []maps.Table
+	// Masquerade is masquerade_domains, masquerade_exceptions and
+	// masquerade_classes; nil without masquerade_domains.
+	Masquerade *Masquerade
 	// IsLocalDomain says whether a domain is in mydestination or is an
 	// address literal of this host; nil means only myorigin is local.
 	IsLocalDomain func(domain string) (bool, error)
@@ -95,6 +103,11 @@ type tableParams struct {
 	RecipientCanonicalMaps []string `param:"recipient_canonical_maps"`
 	LocalHeaderClients     []string `param:"local_header_rewrite_clients"`
 	MyNetworks             []string `param:"mynetworks"`
+	SenderBCCMaps          []string `param:"sender_bcc_maps"`
+	RecipientBCCMaps       []string `param:"recipient_bcc_maps"`
+	MasqueradeDomains      []string `param:"masquerade_domains"`
+	MasqueradeExceptions   []string `param:"masquerade_exceptions"`
+	MasqueradeClasses      []string `param:"masquerade_classes"`
 }
 
 // FromConfig reads cleanup's settings from cfg and opens its tables. The
@@ -144,6 +157,8 @@ func (o *opened) open(cfg *config.Config, s *Settings, p tableParams) error {
 		{"canonical_maps", p.CanonicalMaps, &s.CanonicalMaps},
 		{"sender_canonical_maps", p.SenderCanonicalMaps, &s.SenderCanonicalMaps},
 		{"recipient_canonical_maps", p.RecipientCanonicalMaps, &s.RecipientCanonicalMaps},
+		{"sender_bcc_maps", p.SenderBCCMaps, &s.SenderBCCMaps},
+		{"recipient_bcc_maps", p.RecipientBCCMaps, &s.RecipientBCCMaps},
 	} {
 		for _, spec := range t.specs {
 			table, err := maps.Open(spec, maps.Options{})
@@ -155,6 +170,16 @@ func (o *opened) open(cfg *config.Config, s *Settings, p tableParams) error {
 		}
 	}
 	var err error
+	openTable := func(spec string) (maps.Table, error) {
+		t, err := maps.Open(spec, maps.Options{})
+		if err == nil {
+			o.tables = append(o.tables, t)
+		}
+		return t, err
+	}
+	if s.Masquerade, err = newMasquerade(p.MasqueradeDomains, p.MasqueradeExceptions, p.MasqueradeClasses, openTable); err != nil {
+		return err
+	}
 	for _, c := range []struct {
 		name string
 		dst  **hbc.Checks
