@@ -287,6 +287,9 @@ func (s *session) mail(arg string) (bool, error) {
 	if s.messageRateExceeded() {
 		return false, nil
 	}
+	if !s.strictPath(rest, "MAIL", addr.ErrBadSender) {
+		return false, nil
+	}
 	path, params, err := addr.ParseMail(rest, addr.Options{SMTPUTF8Enable: s.set.SMTPUTF8Enable})
 	if err != nil {
 		s.reply(replyFor(err, addr.ErrBadSender))
@@ -342,6 +345,9 @@ func (s *session) rcpt(arg string) (bool, error) {
 		return false, nil
 	}
 	if s.recipientRateExceeded() {
+		return false, nil
+	}
+	if !s.strictPath(rest, "RCPT", addr.ErrBadRecipient) {
 		return false, nil
 	}
 	path, params, err := addr.ParseRcpt(rest, addr.Options{SMTPUTF8Enable: s.set.SMTPUTF8Enable, SMTPUTF8: s.tx.params.SMTPUTF8})

@@ -60,6 +60,9 @@ type Settings struct {
 	ErrorSleep       time.Duration `param:"smtpd_error_sleep_time"`
 	LineLengthLimit  int           `param:"line_length_limit"` // for command lines
 	DisableVRFY      bool          `param:"disable_vrfy_command"`
+	// StrictRFC821 is strict_rfc821_envelopes: MAIL FROM and RCPT TO
+	// paths must be in angle brackets with nothing but the address.
+	StrictRFC821 bool `param:"strict_rfc821_envelopes"`
 	PeernameLookup   bool          `param:"smtpd_peername_lookup"`
 	HeloRequired     bool          `param:"smtpd_helo_required"`
 	AllowMinUser     bool          `param:"allow_min_user"`
