@@ -62,11 +62,11 @@ type Settings struct {
 	DisableVRFY      bool          `param:"disable_vrfy_command"`
 	// StrictRFC821 is strict_rfc821_envelopes: MAIL FROM and RCPT TO
 	// paths must be in angle brackets with nothing but the address.
-	StrictRFC821 bool `param:"strict_rfc821_envelopes"`
-	PeernameLookup   bool          `param:"smtpd_peername_lookup"`
-	HeloRequired     bool          `param:"smtpd_helo_required"`
-	AllowMinUser     bool          `param:"allow_min_user"`
-	SMTPUTF8Enable   bool          `param:"smtputf8_enable"`
+	StrictRFC821   bool `param:"strict_rfc821_envelopes"`
+	PeernameLookup bool `param:"smtpd_peername_lookup"`
+	HeloRequired   bool `param:"smtpd_helo_required"`
+	AllowMinUser   bool `param:"allow_min_user"`
+	SMTPUTF8Enable bool `param:"smtputf8_enable"`
 	// BareNewline and its exclusions: clients matching BareNewlineExempt
 	// are treated as BareNewlineAllow.
 	BareNewline           BareNewline
