@@ -74,6 +74,7 @@ type TLSPolicy struct {
 	RootCAs *x509.CertPool
 	// LogLevel is smtp_tls_loglevel: 1 and up logs the TLS summary line.
 	LogLevel int `param:"smtp_tls_loglevel"`
+	TLSChoices
 }
 
 // SASLPolicy is the smtp_sasl_* settings.
@@ -145,6 +146,7 @@ func New(cfg Config) *Client {
 	if cfg.ReuseTimeLimit == 0 {
 		cfg.ReuseTimeLimit = 300 * time.Second
 	}
+	cfg.TLS.setDefaults()
 	c := &Client{cfg: cfg}
 	if cfg.Reuse || cfg.CacheDestinations != nil {
 		c.cache = newConnCache(cfg.CacheIdleLimit, cfg.ReuseTimeLimit, cfg.ReuseCountLimit)

@@ -30,6 +30,7 @@ type derivedParams struct {
 	InetProtocols []string `param:"inet_protocols"`
 	PasswordMaps  []string `param:"smtp_sasl_password_maps"`
 	CacheDests    []string `param:"smtp_connection_cache_destinations"`
+	TLSPolicyMaps []string `param:"smtp_tls_policy_maps"`
 }
 
 // FromConfig reads the smtp client's parameters, opens
@@ -80,11 +81,8 @@ func fromConfig(cfg *config.Config, protocol string) (Config, func(), error) {
 	if c.Port, err = servicePort(protocol+"_tcp_port", p.Port); err != nil {
 		return Config{}, nil, err
 	}
-	c.TLS.Level = strings.ToLower(c.TLS.Level)
-	switch c.TLS.Level {
-	case "", "none", "may", "encrypt", "verify", "secure":
-	default:
-		return Config{}, nil, fmt.Errorf("unsupported %s_tls_security_level value: %s", protocol, c.TLS.Level)
+	if err := c.TLS.check(); err != nil {
+		return Config{}, nil, err
 	}
 	if c.TLS.RootCAs, err = loadRootCAs(p.CAFile, p.CAPath); err != nil {
 		return Config{}, nil, err
@@ -113,7 +111,12 @@ func fromConfig(cfg *config.Config, protocol string) (Config, func(), error) {
 			_ = c.CacheDestinations.Close()
 		}
 	}
-	return c, closeTables, nil
+	closePolicies, err := c.TLS.openPolicyMaps(protocol+"_tls_policy_maps", p.TLSPolicyMaps)
+	if err != nil {
+		closeTables()
+		return Config{}, nil, err
+	}
+	return c, func() { closeTables(); closePolicies() }, nil
 }
 
 // servicePort turns smtp_tcp_port ("smtp" or a number) into a number.

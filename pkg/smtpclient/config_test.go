@@ -88,7 +88,7 @@ func TestFromConfig(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	tests := []struct{ line, want string }{
-		{"smtp_tls_security_level = sometimes", "unsupported smtp_tls_security_level value: sometimes"},
+		{"smtp_tls_security_level = sometimes", `invalid tls security level: "sometimes"`},
 		{"smtp_tcp_port = nosuchservice", "smtp_tcp_port: unknown service: nosuchservice/tcp"},
 		{"smtp_tls_loglevel = loud", "bad numerical configuration: smtp_tls_loglevel = loud"},
 		{"dns_servers = not-an-address", `dns_servers: bad server address "not-an-address"`},

@@ -1,4 +1,4 @@
-// STARTTLS with Postfix's security levels and its TLS summary log line.
+// STARTTLS with Postfix's security levels and its TLS log lines.
 
 package smtpclient
 
@@ -6,7 +6,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"strings"
+
+	"github.com/postern/postern/pkg/tlsconf"
 )
 
 // tlsRequired reports whether the level refuses plaintext delivery.
@@ -19,11 +20,18 @@ func verifiesNames(level string) bool {
 	return level == "verify" || level == "secure"
 }
 
-// startTLS upgrades the session when the level asks for it. ok is false
-// when the session ended with verdict v.
+// startTLS upgrades the session when the destination's policy asks for
+// it. ok is false when the session ended with verdict v.
 func (s *session) startTLS() (v verdict, ok bool) {
-	level := s.client.cfg.TLS.Level
-	if level == "" || level == "none" || s.noTLS {
+	if s.noTLS {
+		return verdict{}, true
+	}
+	policy, ok := s.tlsPolicy()
+	if !ok {
+		return errPolicy, false
+	}
+	level := policy.level
+	if level == "none" {
 		return verdict{}, true
 	}
 	if _, offered := s.ext["STARTTLS"]; !offered {
@@ -31,6 +39,11 @@ func (s *session) startTLS() (v verdict, ok bool) {
 			return deferred("4.7.4", fmt.Sprintf("TLS is required, but was not offered by host %s", s.target.hostAddr())), false
 		}
 		return verdict{}, true
+	}
+	cfg, err := s.tlsConfig(policy)
+	if err != nil {
+		s.client.warnf("%s: %v: aborting TLS session", s.target.where(), err)
+		return errPolicy, false
 	}
 	reply, err := s.command(s.client.cfg.CommandTimeout, "sending STARTTLS", "STARTTLS")
 	if err != nil {
@@ -42,14 +55,9 @@ func (s *session) startTLS() (v verdict, ok bool) {
 		}
 		return verdict{}, true
 	}
-	conn := tls.Client(s.nc, &tls.Config{
-		ServerName: s.target.host,
-		// Verification is done below, so that the levels that do not
-		// require it can still log whether the peer was trusted.
-		InsecureSkipVerify: true,
-		MinVersion:         tls.VersionTLS10,
-	})
+	conn := tls.Client(s.nc, cfg)
 	if err := conn.Handshake(); err != nil {
+		s.client.infof("SSL_connect error to %s: -1", s.target.where())
 		s.client.warnf("TLS library problem: %v", err)
 		if !tlsRequired(level) {
 			s.retryPlain = true
@@ -57,24 +65,23 @@ func (s *session) startTLS() (v verdict, ok bool) {
 		return deferred("4.7.5", "Cannot start TLS: handshake failure"), false
 	}
 	state := conn.ConnectionState()
-	trusted, matched := s.checkPeer(state.PeerCertificates)
-	if verifiesNames(level) && !trusted {
-		return deferred("4.7.5", "Server certificate not trusted"), false
-	}
-	if verifiesNames(level) && !matched {
-		return deferred("4.7.5", "Server certificate not verified"), false
-	}
+	trusted, matched := s.checkPeer(state.PeerCertificates, policy)
 	if s.client.cfg.TLS.LogLevel >= 1 {
 		label := "Untrusted"
 		switch {
-		case verifiesNames(level):
+		case matched:
 			label = "Verified"
 		case trusted:
 			label = "Trusted"
 		}
-		bits := cipherBits(state.CipherSuite)
-		s.client.infof("%s TLS connection established to %s:%s: %s with cipher %s (%d/%d bits)",
-			label, s.target.hostAddr(), s.target.port, protocolName(state.Version), tls.CipherSuiteName(state.CipherSuite), bits, bits)
+		var leaf *x509.Certificate
+		if len(state.PeerCertificates) > 0 {
+			leaf = state.PeerCertificates[0]
+		}
+		s.client.infof("%s TLS connection established to %s: %s", label, s.target.where(), tlsconf.Describe(state, leaf, nil))
+	}
+	if verifiesNames(level) && !matched {
+		return deferred("4.7.5", "Server certificate not verified"), false
 	}
 	s.nc = conn
 	s.r.Reset(conn)
@@ -86,9 +93,11 @@ func (s *session) startTLS() (v verdict, ok bool) {
 	return verdict{}, true
 }
 
-// checkPeer reports whether the chain leads to a trusted root and whether
-// the certificate names the host the level wants.
-func (s *session) checkPeer(chain []*x509.Certificate) (trusted, matched bool) {
+// checkPeer reports whether the chain leads to a trusted root and, at
+// the levels that verify names, whether the certificate carries a name
+// the policy wants. A chain that is not trusted is logged at the levels
+// that require trust, or with smtp_tls_loglevel 1 and up.
+func (s *session) checkPeer(chain []*x509.Certificate, policy destPolicy) (trusted, matched bool) {
 	if len(chain) == 0 {
 		return false, false
 	}
@@ -99,57 +108,18 @@ func (s *session) checkPeer(chain []*x509.Certificate) (trusted, matched bool) {
 	leaf := chain[0]
 	_, err := leaf.Verify(x509.VerifyOptions{Roots: s.client.cfg.TLS.RootCAs, Intermediates: intermediates})
 	if err != nil {
+		if verifiesNames(policy.level) || s.client.cfg.TLS.LogLevel >= 1 {
+			s.client.infof("%s", tlsconf.VerifyFailure(err, leaf, s.target.where(), "server"))
+		}
 		return false, false
 	}
-	for _, name := range s.expectedNames() {
-		if strings.HasPrefix(name, ".") {
-			for _, dnsName := range leaf.DNSNames {
-				if strings.HasSuffix(strings.ToLower(dnsName), name) {
-					return true, true
-				}
-			}
-			continue
-		}
-		if leaf.VerifyHostname(name) == nil {
+	if !verifiesNames(policy.level) {
+		return true, false
+	}
+	for _, name := range certNames(leaf.DNSNames, leaf.Subject.CommonName) {
+		if s.matchesPattern(name, policy.match) {
 			return true, true
 		}
 	}
 	return true, false
-}
-
-// expectedNames are the names a certificate may carry: the server's name
-// for verify, the nexthop and its subdomains for secure (Postfix's
-// default smtp_tls_secure_cert_match = nexthop, dot-nexthop).
-func (s *session) expectedNames() []string {
-	if s.client.cfg.TLS.Level == "secure" {
-		dest := strings.ToLower(s.target.destHost)
-		return []string{dest, "." + dest}
-	}
-	return []string{s.target.host}
-}
-
-func protocolName(version uint16) string {
-	switch version {
-	case tls.VersionTLS10:
-		return "TLSv1"
-	case tls.VersionTLS11:
-		return "TLSv1.1"
-	case tls.VersionTLS12:
-		return "TLSv1.2"
-	case tls.VersionTLS13:
-		return "TLSv1.3"
-	}
-	return tls.VersionName(version)
-}
-
-// cipherBits is the symmetric key size of a cipher suite.
-func cipherBits(suite uint16) int {
-	name := tls.CipherSuiteName(suite)
-	switch {
-	case strings.Contains(name, "AES_128"):
-		return 128
-	case strings.Contains(name, "3DES"):
-		return 168
-	}
-	return 256
 }

@@ -98,12 +98,18 @@ func TestTLSLevels(t *testing.T) {
 			logLine: "Untrusted TLS connection established to " + relay("mx.wrong.test", "127.0.0.5")},
 		{name: "verify", level: "verify", nexthop: "tls.test", trust: true, status: ipc.StatusSent, tls: true, sink: tlsSink,
 			logLine: "Verified TLS connection established to " + relay("mx.tls.test", "127.0.0.3")},
-		{name: "verify untrusted", level: "verify", nexthop: "tls.test", status: ipc.StatusDeferred, reply: "Server certificate not trusted"},
-		{name: "verify foreign CA", level: "verify", nexthop: "foreign.test", trust: true, status: ipc.StatusDeferred, reply: "Server certificate not trusted"},
-		{name: "verify wrong name", level: "verify", nexthop: "wrong.test", trust: true, status: ipc.StatusDeferred, reply: "Server certificate not verified"},
+		// Postfix 3.7 defers an untrusted chain at the verify level with
+		// "not verified" too, after logging why and the Untrusted line.
+		{name: "verify untrusted", level: "verify", nexthop: "tls.test", status: ipc.StatusDeferred, reply: "Server certificate not verified",
+			logLine: "certificate verification failed for " + relay("mx.tls.test", "127.0.0.3") + ": untrusted issuer /CN=Test CA"},
+		{name: "verify foreign CA", level: "verify", nexthop: "foreign.test", trust: true, status: ipc.StatusDeferred, reply: "Server certificate not verified",
+			logLine: "Untrusted TLS connection established to " + relay("mx.foreign.test", "127.0.0.6")},
+		{name: "verify wrong name", level: "verify", nexthop: "wrong.test", trust: true, status: ipc.StatusDeferred, reply: "Server certificate not verified",
+			logLine: "Trusted TLS connection established to " + relay("mx.wrong.test", "127.0.0.5")},
 		{name: "may trusted wrong name", level: "may", nexthop: "wrong.test", trust: true, status: ipc.StatusSent, tls: true, sink: wrongSink,
 			logLine: "Trusted TLS connection established to " + relay("mx.wrong.test", "127.0.0.5")},
-		{name: "secure wrong name", level: "secure", nexthop: "wrong.test", trust: true, status: ipc.StatusDeferred, reply: "Server certificate not verified"},
+		{name: "secure wrong name", level: "secure", nexthop: "wrong.test", trust: true, status: ipc.StatusDeferred, reply: "Server certificate not verified",
+			logLine: "Trusted TLS connection established to " + relay("mx.wrong.test", "127.0.0.5")},
 		{name: "secure nexthop match", level: "secure", nexthop: "tls.test", trust: true, status: ipc.StatusSent, tls: true, sink: tlsSink,
 			logLine: "Verified TLS connection established to " + relay("mx.tls.test", "127.0.0.3")},
 	}
