@@ -418,6 +418,7 @@ alias_maps =
 virtual_mailbox_base = /nonexistent
 smtpd_tls_cert_file = %s
 smtpd_tls_key_file = %s
+smtpd_tls_loglevel = 1
 smtpd_tls_security_level = may
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = private/auth

@@ -123,7 +123,9 @@ func (c *contentWriter) received() string {
 	}
 	fmt.Fprintf(&b, "Received: from %s (%s [%s])\n", helo, name, c.sub.ClientAddress)
 	if c.sub.TLSInfo != "" {
-		fmt.Fprintf(&b, "\t(using %s)\n", c.sub.TLSInfo)
+		for _, line := range strings.Split(c.sub.TLSInfo, "\n") {
+			fmt.Fprintf(&b, "\t%s\n", line)
+		}
 	}
 	if c.sub.SASLHeader && c.sub.SASLUsername != "" {
 		fmt.Fprintf(&b, "\t(Authenticated sender: %s)\n", c.sub.SASLUsername)

@@ -48,10 +48,13 @@ type CleanupSubmission struct {
 	ClientPort    string
 	HeloName      string
 	Protocol      string // SMTP, ESMTP, ESMTPS, ESMTPSA, ...
-	TLSInfo       string // e.g. "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"
-	SASLMethod    string
-	SASLUsername  string
-	SASLSender    string // MAIL FROM's AUTH= (sasl_sender)
+	// TLSInfo is the TLS comment of the Received: header, lines without
+	// their leading tab: "(using TLSv1.3 with cipher ... (256/256
+	// bits)\n key-exchange ...)\n(No client certificate requested)".
+	TLSInfo      string
+	SASLMethod   string
+	SASLUsername string
+	SASLSender   string // MAIL FROM's AUTH= (sasl_sender)
 	// SASLHeader asks for "(Authenticated sender: SASLUsername)" in the
 	// Received: header (smtpd_sasl_authenticated_header).
 	SASLHeader bool

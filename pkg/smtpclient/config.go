@@ -3,11 +3,8 @@
 package smtpclient
 
 import (
-	"crypto/x509"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -15,6 +12,7 @@ import (
 	"github.com/postern/postern/pkg/dnsx"
 	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/match"
+	"github.com/postern/postern/pkg/tlsconf"
 )
 
 // ResolvConf is where the name servers come from when dns_servers is empty.
@@ -84,7 +82,7 @@ func fromConfig(cfg *config.Config, protocol string) (Config, func(), error) {
 	if err := c.TLS.check(); err != nil {
 		return Config{}, nil, err
 	}
-	if c.TLS.RootCAs, err = loadRootCAs(p.CAFile, p.CAPath); err != nil {
+	if c.TLS.RootCAs, err = tlsconf.LoadCAs(protocol, p.CAFile, p.CAPath); err != nil {
 		return Config{}, nil, err
 	}
 	if c.OwnAddrs, err = cfg.LocalAddresses(); err != nil {
@@ -126,40 +124,6 @@ func servicePort(param, name string) (string, error) {
 		return "", fmt.Errorf("%s: unknown service: %s/tcp", param, name)
 	}
 	return strconv.Itoa(port), nil
-}
-
-// loadRootCAs reads smtp_tls_CAfile and the certificates in
-// smtp_tls_CApath; with neither, the system's roots are used.
-func loadRootCAs(file, dir string) (*x509.CertPool, error) {
-	if file == "" && dir == "" {
-		return nil, nil
-	}
-	pool := x509.NewCertPool()
-	var files []string
-	if file != "" {
-		files = append(files, file)
-	}
-	if dir != "" {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return nil, fmt.Errorf("smtp_tls_CApath: %w", err)
-		}
-		for _, e := range entries {
-			if !e.IsDir() {
-				files = append(files, filepath.Join(dir, e.Name()))
-			}
-		}
-	}
-	for _, f := range files {
-		pem, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("cannot load Certification Authority data: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) && f == file {
-			return nil, fmt.Errorf("cannot load Certification Authority data, CAfile=%q: no PEM certificates", f)
-		}
-	}
-	return pool, nil
 }
 
 // newResolver makes the DNS resolver for dns_servers (else

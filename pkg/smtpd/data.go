@@ -40,7 +40,7 @@ func (s *session) submission() *ipc.CleanupSubmission {
 		ClientPort:    s.clientPort,
 		HeloName:      s.helo,
 		Protocol:      s.protocol(),
-		TLSInfo:       s.tlsInfo,
+		TLSInfo:       s.tlsReceived,
 		DSNEnvID:      s.tx.params.EnvID,
 		BodyType:      s.tx.params.Body,
 		SMTPUTF8:      s.tx.params.SMTPUTF8,

@@ -5,7 +5,6 @@ package smtpd
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -69,6 +68,10 @@ type session struct {
 	milterHeloReject bool
 
 	tx transaction
+
+	// tlsReceived is the TLS comment of the Received: header, lines
+	// without their leading tab ("" without smtpd_tls_received_header).
+	tlsReceived string
 }
 
 // transaction is the state between MAIL and the end of the message.
@@ -325,36 +328,4 @@ func (s *session) startTLS() error {
 		s.milters.SetTLS(tlsMacros(s.tlsInfo))
 	}
 	return nil
-}
-
-// handshakeTLS runs the server side of the TLS handshake on the
-// connection and puts the streams over it.
-func (s *session) handshakeTLS() error {
-	tc := tls.Server(s.conn, s.set.TLS)
-	tc.SetDeadline(time.Now().Add(s.set.Timeout))
-	if err := tc.HandshakeContext(s.ctx); err != nil {
-		return err
-	}
-	tc.SetDeadline(time.Time{})
-	st := tc.ConnectionState()
-	s.tlsInfo = tlsSummary(st)
-	s.srv.Log.Info("Anonymous TLS connection established from %s: %s", s.namaddr(), s.tlsInfo)
-	s.conn = tc
-	s.setStreams(tc)
-	if !s.newTLSSessionAllowed(st.DidResume) {
-		return errCloseSession
-	}
-	return nil
-}
-
-// tlsSummary describes a TLS session as Postfix logs it:
-// "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)".
-func tlsSummary(st tls.ConnectionState) string {
-	version := strings.Replace(tls.VersionName(st.Version), "TLS 1.", "TLSv1.", 1)
-	cipher := tls.CipherSuiteName(st.CipherSuite)
-	bits := "256"
-	if strings.Contains(cipher, "_128_") {
-		bits = "128"
-	}
-	return version + " with cipher " + cipher + " (" + bits + "/" + bits + " bits)"
 }

@@ -81,6 +81,7 @@ type Settings struct {
 	Deadlines   Deadlines
 	TLS         *tls.Config
 	TLSRequired bool
+	TLSOptions  TLSOptions
 	// WrapperMode is smtpd_tls_wrappermode: TLS from the first byte
 	// (the submissions service on port 465), no STARTTLS.
 	WrapperMode bool `param:"smtpd_tls_wrappermode"`
@@ -119,13 +120,6 @@ type derivedParams struct {
 	RejectFooterMaps      []string `param:"smtpd_reject_footer_maps"`
 	XForwardHosts         []string `param:"smtpd_authorized_xforward_hosts"`
 	TLS                   tlsParams
-}
-
-// tlsParams are the server TLS parameters.
-type tlsParams struct {
-	Level    string `param:"smtpd_tls_security_level"`
-	CertFile string `param:"smtpd_tls_cert_file"`
-	KeyFile  string `param:"smtpd_tls_key_file"`
 }
 
 // FromConfig reads the smtpd parameters from cfg, loading the TLS
@@ -185,33 +179,6 @@ func FromConfig(cfg *config.Config) (*Settings, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// loadTLS sets TLS and TLSRequired from smtpd_tls_security_level,
-// smtpd_tls_wrappermode and the certificate files.
-func (s *Settings) loadTLS(p tlsParams) error {
-	switch p.Level {
-	case "", "none":
-		if !s.WrapperMode {
-			return nil
-		}
-	case "may", "encrypt":
-	default:
-		return fmt.Errorf("invalid smtpd_tls_security_level value: %q", p.Level)
-	}
-	if p.CertFile == "" {
-		if s.WrapperMode {
-			return fmt.Errorf("smtpd_tls_wrappermode = yes needs smtpd_tls_cert_file")
-		}
-		return fmt.Errorf("smtpd_tls_security_level = %s needs smtpd_tls_cert_file", p.Level)
-	}
-	cert, err := tls.LoadX509KeyPair(p.CertFile, p.KeyFile)
-	if err != nil {
-		return fmt.Errorf("cannot load certificate %s and key %s: %w", p.CertFile, p.KeyFile, err)
-	}
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	s.TLSRequired = p.Level == "encrypt"
-	return nil
 }
 
 // Close releases the tables the settings opened.

@@ -140,10 +140,16 @@ func TestSTARTTLS(t *testing.T) {
 	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
 	c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
 	msgs := ts.cleanup.Submissions()
-	if len(msgs) != 1 || msgs[0].Sub.Protocol != "ESMTPS" || !strings.HasPrefix(msgs[0].Sub.TLSInfo, "TLSv1.3 with cipher TLS_") {
+	// smtpd_tls_received_header = no (the default): no TLS comment.
+	if len(msgs) != 1 || msgs[0].Sub.Protocol != "ESMTPS" || msgs[0].Sub.TLSInfo != "" {
 		t.Errorf("cleanup got %+v", msgs)
 	}
-	ts.waitLog(t, "Anonymous TLS connection established from localhost[127.0.0.1]: TLSv1.3 with cipher TLS_")
+	// smtpd_tls_loglevel = 0 (the default): no summary line.
+	c.expect("QUIT", "221 2.0.0 Bye")
+	ts.waitLog(t, "disconnect from localhost[127.0.0.1]")
+	if log := ts.log.Text(); strings.Contains(log, "TLS connection established") {
+		t.Errorf("summary logged at smtpd_tls_loglevel 0:\n%s", log)
+	}
 }
 
 func TestTLSEncryptRequired(t *testing.T) {

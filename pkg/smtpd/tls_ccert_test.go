@@ -1,0 +1,112 @@
+// Tests of smtpd_tls_loglevel, smtpd_tls_received_header and client certificates (smtpd_tls_ask_ccert).
+
+package smtpd
+
+import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+)
+
+// clientCA makes a CA and a client certificate for cn signed by it.
+func clientCA(t *testing.T, caName, cn string) (*x509.CertPool, tls.Certificate) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: caName},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pool, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+func TestTLSClientCertificates(t *testing.T) {
+	trustedPool, trusted := clientCA(t, "Client CA", "client.example")
+	_, foreign := clientCA(t, "Foreign CA", "stranger.example")
+	tests := []struct {
+		name     string
+		ask      bool
+		cert     *tls.Certificate
+		logLine  string
+		received string
+	}{
+		{"not asked", false, &trusted, "Anonymous TLS connection established from localhost[127.0.0.1]: TLSv1.3 with cipher TLS_",
+			"(No client certificate requested)"},
+		{"asked, none", true, nil, "Anonymous TLS connection established from localhost[127.0.0.1]: TLSv1.3 with cipher TLS_",
+			"(Client did not present a certificate)"},
+		{"trusted", true, &trusted, "Trusted TLS connection established from localhost[127.0.0.1]: TLSv1.3 with cipher TLS_",
+			`(Client CN "client.example", Issuer "Client CA" (verified OK))`},
+		{"untrusted", true, &foreign, "Untrusted TLS connection established from localhost[127.0.0.1]: TLSv1.3 with cipher TLS_",
+			`(Client CN "stranger.example", Issuer "Foreign CA" (not verified))`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := tlsSettings(t, false)
+			set.TLSOptions = TLSOptions{LogLevel: 1, ReceivedHeader: true, AskCert: tt.ask}
+			if tt.ask {
+				set.TLSOptions.ClientCAs = trustedPool
+				set.TLS.ClientAuth = tls.RequestClientCert
+			}
+			ts := startServer(t, set)
+			c := dial(t, ts.addr)
+			c.expect("", "220 mx.test.example ESMTP Postern")
+			c.expect("EHLO c", strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n250-STARTTLS\n", 1))
+			c.expect("STARTTLS", "220 2.0.0 Ready to start TLS")
+			cfg := &tls.Config{InsecureSkipVerify: true}
+			if tt.cert != nil {
+				cert := *tt.cert
+				cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
+			}
+			tc := tls.Client(c.conn, cfg)
+			if err := tc.Handshake(); err != nil {
+				t.Fatalf("handshake: %v", err)
+			}
+			c.conn, c.r = tc, bufio.NewReader(tc)
+			c.expect("EHLO c", ehloReply)
+			c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
+			c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+			c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+			c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+			ts.waitLog(t, tt.logLine)
+			msgs := ts.cleanup.Submissions()
+			if len(msgs) != 1 {
+				t.Fatalf("cleanup got %d messages", len(msgs))
+			}
+			info := msgs[0].Sub.TLSInfo
+			lines := strings.Split(info, "\n")
+			want := "(using TLSv1.3 with cipher TLS_"
+			if !strings.HasPrefix(info, want) || lines[len(lines)-1] != tt.received || !strings.Contains(info, "\n key-exchange ") {
+				t.Errorf("TLS comment:\n%s\nwant it to start with %q and end with %q", info, want, tt.received)
+			}
+			if tt.name == "untrusted" && !strings.Contains(ts.log.Text(), "certificate verification failed for localhost[127.0.0.1]: untrusted issuer /CN=Foreign CA") {
+				t.Errorf("log lacks the verification failure:\n%s", ts.log.Text())
+			}
+		})
+	}
+}
