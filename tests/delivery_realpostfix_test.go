@@ -33,6 +33,13 @@ func (r *realPostfixRelay) log() string {
 // ends.
 func startRealPostfixRelay(t *testing.T, addr, transport string) *realPostfixRelay {
 	t.Helper()
+	return startRealPostfixRelayWith(t, addr, transport, func(string) string { return "" })
+}
+
+// startRealPostfixRelayWith is startRealPostfixRelay with the main.cf
+// lines extra returns for the configuration directory etc appended.
+func startRealPostfixRelayWith(t *testing.T, addr, transport string, extra func(etc string) string) *realPostfixRelay {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("starting the real Postfix needs root")
 	}
@@ -65,7 +72,7 @@ local_recipient_maps =
 transport_maps = texthash:%s/transport
 disable_dns_lookups = yes
 smtp_host_lookup = native
-`, spool, base, r.maillog, base, etc))
+`, spool, base, r.maillog, base, etc)+extra(etc))
 	harness.WriteFile(t, filepath.Join(etc, "master.cf"), fmt.Sprintf(`%s inet n - n - - smtpd
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
@@ -80,6 +87,7 @@ retry unix - - n - - error
 anvil unix - - n - 1 anvil
 scache unix - - n - 1 scache
 proxymap unix - - n - - proxymap
+tlsmgr unix - - n 1000? 1 tlsmgr
 postlog unix-dgram n - n - 1 postlogd
 `, addr))
 	postfix := pf.Path(t, "postfix")

@@ -82,10 +82,12 @@ func TestTLSPolicyMaps(t *testing.T) {
 			log: `warning: smtp_tls_policy_maps, next-hop destination "silly.test": invalid security level "sometimes"`},
 		{name: "invalid attribute", nexthop: "unknown.test", level: "may", status: ipc.StatusDeferred, reply: "client TLS configuration problem",
 			log: `warning: smtp_tls_policy_maps, next-hop destination "unknown.test": invalid attribute name: "colour"`},
+		{name: "unusable policy", nexthop: "unknown.test", level: "may", status: ipc.StatusDeferred, reply: "client TLS configuration problem",
+			log: `warning: TLS policy lookup for unknown.test/mx.tls.test: client TLS configuration problem`},
 		{name: "dane-only is not available", nexthop: "daneonly.test", level: "may", status: ipc.StatusDeferred, reply: "client TLS configuration problem",
 			log: "warning: daneonly.test: dane-only configured with dnssec lookups disabled"},
 		{name: "verify match elsewhere", nexthop: "wrongmatch.test", level: "may", status: ipc.StatusDeferred, reply: "Server certificate not verified",
-			log: "Trusted TLS connection established to mx.tls.test[127.0.0.3]:" + port},
+			log: "Untrusted TLS connection established to mx.tls.test[127.0.0.3]:" + port},
 	}
 	for _, name := range []string{"bad", "silly", "unknown", "daneonly", "wrongmatch"} {
 		zone.Add(t, name+".test. IN MX 10 mx.tls.test.")
