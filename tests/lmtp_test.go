@@ -88,3 +88,67 @@ service lmtp {
 		}
 	}
 }
+
+// mailbox_transport = lmtp:unix:private/dovecot-lmtp, as Debian sites
+// with Dovecot set it: local(8) hands every local user's mailbox delivery
+// to the lmtp agent, which delivers through Dovecot's LMTP service; the
+// message is read back over IMAP, and a user Dovecot does not know
+// bounces alone.
+func TestLMTPMailboxTransportLocalUsers(t *testing.T) {
+	if reason := dovecotPrerequisites(); reason != "" {
+		t.Skip(reason)
+	}
+	if _, err := os.Stat("/usr/lib/dovecot/lmtp"); err != nil {
+		t.Skip("Dovecot's LMTP server is not installed (dovecot-lmtpd); scripts/test-deps.sh installs it")
+	}
+	in := newDelivery(t, "")
+	for _, name := range []string{"lmtp", "local"} {
+		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	master, err := os.ReadFile(filepath.Join(in.etc, "master.cf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.writeMasterCF(string(master) + "lmtp unix - - n - - lmtp\nlocal unix - n n - - local\n")
+	in.appendMainCF(`mydestination = local.example
+mailbox_transport = lmtp:unix:private/dovecot-lmtp
+`)
+	in.run()
+
+	dovecotDir := t.TempDir()
+	dir := filepath.Join(dovecotDir, "mail-dana")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, mailboxOwner, mailboxOwner); err != nil {
+		t.Fatal(err)
+	}
+	socket := filepath.Join(in.queue, "private", "dovecot-lmtp")
+	imapPort, pop3Port := startDovecotWith(t, dovecotDir, map[string]string{"dana@local.example": "maildir:" + dir}, " lmtp", fmt.Sprintf(`
+service lmtp {
+  unix_listener %s {
+    mode = 0666
+  }
+}
+`, socket))
+
+	in.send("s@remote.example", []string{"dana@local.example", "nobody@local.example"},
+		"From: s@remote.example\r\nSubject: local user over LMTP\r\n\r\nHello Dana.\r\n")
+	log := in.waitLogCount("to=<dana@local.example>, relay=", 1, 30*time.Second)
+	log = in.waitLogCount("to=<nobody@local.example>, relay=", 1, 30*time.Second)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`postfix/lmtp\[\d+\]: \w+: to=<dana@local\.example>, relay=\S+\[private/dovecot-lmtp\], delay=\S+, delays=\S+, dsn=2\.0\.0, status=sent \(250 2\.0\.0 <dana@local\.example> \S+ Saved\)`),
+		regexp.MustCompile(`to=<nobody@local\.example>, relay=\S+\[private/dovecot-lmtp\], delay=\S+, delays=\S+, dsn=5\.1\.1, status=bounced \(host \S+\[private/dovecot-lmtp\] said: 550 5\.1\.1 <nobody@local\.example> User doesn't exist: nobody@local\.example \(in reply to RCPT TO command\)\)`),
+	} {
+		if !want.MatchString(log) {
+			t.Errorf("log does not match %s:\n%s", want, log)
+		}
+	}
+	result := readBack(t, imapPort, pop3Port, "dana@local.example", dovecotDir)
+	want := mailboxSummary{Count: 1, Subject: "local user over LMTP", Body: "Hello Dana.\n"}
+	if got := result["imap"]; got != want {
+		t.Errorf("dana over IMAP: %+v, want %+v", got, want)
+	}
+}

@@ -21,14 +21,7 @@ import (
 // else to mail_spool_directory/USER.
 func (d *delivery) mailbox(addr string, u *User, sender string) {
 	s := d.agent.Settings
-	transport, err := transportFor(s.MailboxTransportMaps, s.MailboxTransport, u.Name)
-	if err != nil {
-		d.agent.Log.Warning("%s: %v", d.req.QueueID, err)
-		d.add(addr, deferred("4.3.0", "mailbox_transport_maps lookup failure"))
-		return
-	}
-	if transport != "" {
-		d.pass(addr, transport)
+	if d.mailboxTransport(addr, u.Name) {
 		return
 	}
 	cmd, err := d.mailboxCommandFor(u)
@@ -63,6 +56,26 @@ func (d *delivery) mailbox(addr string, u *User, sender string) {
 		u = withSpoolGroup(u, s.MailSpoolDirectory)
 	}
 	d.write(addr, u, sender, req, text)
+}
+
+// mailboxTransport hands the mailbox delivery for user to
+// mailbox_transport_maps' or mailbox_transport's transport, and reports
+// whether it did (or failed for now). As in Postfix this comes before
+// the user's passwd entry is needed: a transport such as Dovecot's or
+// Cyrus's LMTP serves users without a system account.
+func (d *delivery) mailboxTransport(addr, user string) bool {
+	s := d.agent.Settings
+	transport, err := transportFor(s.MailboxTransportMaps, s.MailboxTransport, user)
+	if err != nil {
+		d.agent.Log.Warning("%s: %v", d.req.QueueID, err)
+		d.add(addr, deferred("4.3.0", "mailbox_transport_maps lookup failure"))
+		return true
+	}
+	if transport == "" {
+		return false
+	}
+	d.pass(addr, transport)
+	return true
 }
 
 // mailboxCommand runs mailbox_command (or u's mailbox_command_maps

@@ -156,7 +156,9 @@ func (d *delivery) recipient(addr, sender string, depth int, seen visited) {
 	vars := map[string]string{"user": user, "extension": ext, "recipient_delimiter": s.RecipientDelimiter,
 		"local": name, "domain": domain, "recipient": addr}
 	if u == nil {
-		d.unknownUser(addr, name, sender, depth, seen, vars)
+		if !d.mailboxTransport(addr, user) {
+			d.unknownUser(addr, name, sender, depth, seen, vars)
+		}
 		return
 	}
 	vars["home"], vars["shell"] = u.Home, u.Shell

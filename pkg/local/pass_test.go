@@ -62,6 +62,9 @@ func fakeTransport(t *testing.T, name string) func() []*ipc.DeliveryRequest {
 	}
 }
 
+// mailbox_transport serves every local recipient, whether or not it has
+// a passwd entry (Postfix's precedence puts it before fallback_transport);
+// fallback_transport serves the unknown ones when it is not set.
 func TestMailboxAndFallbackTransport(t *testing.T) {
 	t.Chdir(t.TempDir())
 	requests := fakeTransport(t, "lmtp")
@@ -79,11 +82,21 @@ func TestMailboxAndFallbackTransport(t *testing.T) {
 	reqs := requests()
 	if len(reqs) != 2 || reqs[0].Transport != "lmtp" || reqs[0].Nexthop != "unix:private/dovecot-lmtp" ||
 		reqs[0].Recipients[0].Address != "alice@example.test" || reqs[0].Recipients[0].Offset != 100 ||
-		reqs[1].Nexthop != "inet:127.0.0.1:24" || reqs[1].Recipients[0].Address != "ghost@example.test" {
+		reqs[1].Nexthop != "unix:private/dovecot-lmtp" || reqs[1].Recipients[0].Address != "ghost@example.test" {
 		t.Fatalf("requests %+v", reqs)
 	}
 	if strings.Contains(f.log(), "relay=local") {
 		t.Errorf("local logged a delivery it handed on:\n%s", f.log())
+	}
+
+	f = newFixture(t, nil, map[string]string{"fallback_transport": "lmtp:inet:127.0.0.1:24"})
+	f.users["ghost"] = nil
+	if r := f.deliver(testContent, "ghost@example.test")[0]; r.Status != ipc.StatusSent {
+		t.Errorf("unknown user with fallback_transport: %+v", r)
+	}
+	reqs = requests()
+	if len(reqs) != 3 || reqs[2].Nexthop != "inet:127.0.0.1:24" || reqs[2].Recipients[0].Address != "ghost@example.test" {
+		t.Fatalf("requests %+v", reqs)
 	}
 }
 
