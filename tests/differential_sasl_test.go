@@ -52,6 +52,9 @@ var saslDiffScript = []saslDiffSession{
 		"EHLO client.example", "MAIL FROM:<alice@test.example>", "RCPT TO:<friend@elsewhere.example>", "RSET",
 		"AUTH PLAIN " + b64("\x00bob\x00bob-secret"), "MAIL FROM:<alice@test.example>", "RCPT TO:<friend@elsewhere.example>",
 		"RSET", "MAIL FROM:<bob@test.example>", "RCPT TO:<friend@elsewhere.example>", "QUIT"}},
+	{"SASL access", true, []string{
+		"EHLO client.example", "AUTH PLAIN " + b64("\x00mallory\x00mallory-secret"), "MAIL FROM:<m@test.example>",
+		"RCPT TO:<friend@elsewhere.example>", "QUIT"}},
 }
 
 // saslDiffLogins are the sender login and AUTH rate settings of both
@@ -59,6 +62,7 @@ var saslDiffScript = []saslDiffSession{
 const saslDiffLogins = `smtpd_client_auth_rate_limit = 6
 smtpd_sender_login_maps = inline:{ alice@test.example=alice, bob@test.example=bob }
 smtpd_sender_restrictions = reject_sender_login_mismatch
+smtpd_recipient_restrictions = check_sasl_access inline:{ mallory=REJECT account suspended }
 `
 
 // saslDiffReplies runs a session and returns "COMMAND -> REPLY" lines;

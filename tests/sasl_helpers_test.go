@@ -26,7 +26,7 @@ import (
 )
 
 // saslUsers are the accounts of the test Dovecot: name and password.
-var saslUsers = map[string]string{"alice": "alice-secret", "bob": "bob-secret"}
+var saslUsers = map[string]string{"alice": "alice-secret", "bob": "bob-secret", "mallory": "mallory-secret"}
 
 // dovecotAuthConfig runs Dovecot with no mail protocol, only the auth
 // service, with users from a passwd-file and one unix_listener per socket

@@ -94,6 +94,7 @@ type settings struct {
 	Classes               []string `param:"smtpd_restriction_classes"`
 	ReceiveOverride       []string `param:"receive_override_options"`
 	MXBackupNetworks      []string `param:"permit_mx_backup_networks"`
+	SASLEnabled           bool     `param:"smtpd_sasl_auth_enable"`
 }
 
 // restriction is one parsed item of a restriction list.
@@ -140,7 +141,7 @@ var restrictionArgs = map[string]argKind{
 	"reject_unverified_recipient":   argNone, "reject_unverified_sender": argNone,
 	"check_client_access": argTable, "check_reverse_client_hostname_access": argTable,
 	"check_helo_access": argTable, "check_sender_access": argTable, "check_recipient_access": argTable,
-	"check_etrn_access":      argTable,
+	"check_etrn_access": argTable, "check_sasl_access": argTable,
 	"check_client_mx_access": argTable, "check_client_ns_access": argTable, "check_client_a_access": argTable,
 	"check_reverse_client_hostname_mx_access": argTable, "check_reverse_client_hostname_ns_access": argTable,
 	"check_reverse_client_hostname_a_access": argTable,

@@ -20,6 +20,7 @@ const (
 	classSender        = "Sender address"
 	classRecipient     = "Recipient address"
 	classEtrn          = "Etrn command"
+	classSASLUser      = "SASL login name"
 	classData          = "Data command"
 	classEndOfData     = "End-of-data"
 )

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/postern/postern/pkg/addr"
 )
@@ -75,6 +76,16 @@ func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 		return permitIf(ok)
 	case "permit_sasl_authenticated":
 		return permitIf(s.SASLUser != "")
+	case "check_sasl_access":
+		if !c.set.SASLEnabled {
+			c.warn(fmt.Sprintf("restriction `%s' ignored: no SASL support", name))
+			return Decision{}
+		}
+		if s.SASLUser == "" {
+			return Decision{}
+		}
+		login := printableName(s.SASLUser)
+		return e.checkAccess(r.table, []lookupKey{{key: login}}, replyContext{name: login, class: classSASLUser})
 	case "reject_unknown_client_hostname", "reject_unknown_client":
 		return e.unknownClient(s.NameStatus, s.clientName(), "4.7.25", "cannot find your hostname")
 	case "reject_unknown_reverse_client_hostname":
@@ -364,4 +375,16 @@ func (e *evaluation) nonFQDN(ctx replyContext, address string) Decision {
 		return reject(e.c.set.NonFQDNCode, "4.5.2", ctx, "need fully-qualified address")
 	}
 	return Decision{}
+}
+
+// printableName replaces each control character of a SASL login name
+// with "_", as Postfix does before it uses the name as a key and in a
+// reply.
+func printableName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return '_'
+		}
+		return r
+	}, name)
 }

@@ -249,3 +249,39 @@ func TestUnknownClient(t *testing.T) {
 		t.Errorf("temporary = %q", got)
 	}
 }
+
+// TestCheckSASLAccess: the SASL login name is the key; the reply names it
+// as a "SASL login name". Without an authenticated client, and without
+// SASL, the check does nothing (the latter with Postfix's warning).
+func TestCheckSASLAccess(t *testing.T) {
+	c, warnings, _ := testCheckerWith(t, relayOnly+"smtpd_sasl_auth_enable = yes\n"+
+		"smtpd_recipient_restrictions = check_sasl_access inline:{{mallory=REJECT account suspended}, {alice=OK}}, reject\n", nil, Options{})
+	s := &Session{ClientAddr: "127.0.0.2", Protocol: "ESMTPA", Helo: "c.example", Mail: true, Sender: addr.Split("s@remote.example")}
+	s.SASLUser = "mallory"
+	if got := rcpt(c, s, "x@test.example"); got != "554 5.7.1 <mallory>: SASL login name rejected: account suspended" {
+		t.Errorf("mallory: %q", got)
+	}
+	s.SASLUser = "alice"
+	if got := rcpt(c, s, "x@elsewhere.example"); got != "554 5.7.1 <x@elsewhere.example>: Relay access denied" {
+		t.Errorf("alice relaying: %q", got)
+	}
+	if got := rcpt(c, s, "x@test.example"); got != "" {
+		t.Errorf("alice: %q", got)
+	}
+	s.SASLUser = ""
+	if got := rcpt(c, s, "x@test.example"); got != "554 5.7.1 <x@test.example>: Recipient address rejected: Access denied" {
+		t.Errorf("unauthenticated: %q", got)
+	}
+	if len(*warnings) != 0 {
+		t.Errorf("warnings %q", *warnings)
+	}
+
+	c, warnings, _ = testCheckerWith(t, relayOnly+"smtpd_recipient_restrictions = check_sasl_access inline:{{mallory=REJECT}}\n", nil, Options{})
+	s.SASLUser = "mallory"
+	if got := rcpt(c, s, "x@test.example"); got != "" {
+		t.Errorf("without SASL: %q", got)
+	}
+	if want := "restriction `check_sasl_access' ignored: no SASL support"; len(*warnings) != 1 || (*warnings)[0] != want {
+		t.Errorf("warnings %q, want %q", *warnings, want)
+	}
+}
