@@ -2,20 +2,14 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/postern/postern/pkg/daemon"
 	"github.com/postern/postern/pkg/local"
-	"github.com/postern/postern/pkg/mailbox"
 	"github.com/postern/postern/pkg/queue"
 )
 
 func main() {
-	// A mailbox or file delivery as the recipient re-runs this binary.
-	if mailbox.IsHelper(os.Args) {
-		os.Exit(mailbox.HelperMain(os.Stdin, os.Stdout))
-	}
 	agent := &local.Agent{LookupUser: local.SystemUser, LookupUID: local.SystemUserByID}
 	daemon.Run(daemon.Spec{
 		Init: func(ctx *daemon.Context) error {
@@ -29,11 +23,7 @@ func main() {
 			}
 			// The working directory is queue_directory.
 			layout.Root = "."
-			exe, err := os.Executable()
-			if err != nil {
-				return fmt.Errorf("find own executable for mailbox deliveries: %w", err)
-			}
-			agent.Settings, agent.Layout, agent.Log, agent.Helper = settings, layout, ctx.Log, exe
+			agent.Settings, agent.Layout, agent.Log = settings, layout, ctx.Log
 			agent.Submit = local.CleanupSubmitter("public/cleanup")
 			return nil
 		},

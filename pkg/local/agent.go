@@ -1,6 +1,7 @@
 // Package local is the local(8) delivery agent: aliases, .forward files,
 // commands, files and the user's mailbox (mbox or Maildir), each written
-// with the owner's privileges in a child process.
+// with the owner's privileges: commands in a child process, mailboxes and
+// files by a thread of this process switched to the owner (privs.RunAs).
 package local
 
 import (
@@ -23,9 +24,6 @@ type Agent struct {
 	Settings *Settings
 	Layout   *queue.Layout
 	Log      *maillog.Logger
-	// Helper is the binary (this one) that mailbox.DeliverAs runs with a
-	// user's credentials for mailbox and file deliveries.
-	Helper string
 	// Privileged: running as root, so every delivery switches to its
 	// owner's uid, gid and groups. Otherwise only the agent's own user
 	// can be delivered to, and commands and files from aliases run as

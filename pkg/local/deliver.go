@@ -14,6 +14,7 @@ import (
 
 	"github.com/postern/postern/pkg/aliases"
 	"github.com/postern/postern/pkg/mailbox"
+	"github.com/postern/postern/pkg/privs"
 )
 
 // mailbox delivers to u's mailbox: through mailbox_command when set,
@@ -153,7 +154,7 @@ func (d *delivery) file(from origin, path, sender string) {
 	d.write(from.addr, from.owner, sender, req, "delivered to file: "+path)
 }
 
-// write carries out a mailbox request as u, in a child process when
+// write carries out a mailbox request as u, on a thread switched to u when
 // privileged, and records the outcome under the address to.
 func (d *delivery) write(to string, u *User, sender string, req *mailbox.Request, text string) {
 	if !d.firstTime("path:"+req.Path) || !d.mayRunAs(to, u) {
@@ -170,8 +171,8 @@ func (d *delivery) write(to string, u *User, sender string, req *mailbox.Request
 		return
 	}
 	defer content.Close()
-	if d.agent.Privileged {
-		err = mailbox.DeliverAs(d.agent.Helper, u.Credential(), req, content)
+	if d.agent.Privileged && u.UID != 0 {
+		err = privs.RunAs(u.ThreadCredential(), func() error { return mailbox.Deliver(req, content) })
 	} else {
 		err = mailbox.Deliver(req, content)
 	}

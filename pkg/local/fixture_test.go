@@ -14,16 +14,8 @@ import (
 
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/ipc"
-	"github.com/postern/postern/pkg/mailbox"
 	"github.com/postern/postern/pkg/maillog"
 )
-
-func TestMain(m *testing.M) {
-	if mailbox.IsHelper(os.Args) {
-		os.Exit(mailbox.HelperMain(os.Stdin, os.Stdout))
-	}
-	os.Exit(m.Run())
-}
 
 const testContent = "From: sender@remote.example\nSubject: test\n\nFrom the body\nbye\n"
 

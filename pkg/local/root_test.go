@@ -46,15 +46,6 @@ func newRootFixture(t *testing.T, n int, settings map[string]string) *rootFixtur
 			t.Fatal(err)
 		}
 	}
-	// The helper must be executable by the users: a copy of this binary.
-	helper := filepath.Join(base, "local-helper")
-	self, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(helper, self, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	random := make([]byte, 3)
 	rand.Read(random)
 	prefix := "pt_" + hex.EncodeToString(random)
@@ -122,7 +113,7 @@ func newRootFixture(t *testing.T, n int, settings map[string]string) *rootFixtur
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	f.agent = &Agent{Settings: s, Log: log, Helper: helper, Privileged: true,
+	f.agent = &Agent{Settings: s, Log: log, Privileged: true,
 		LookupUser: SystemUser, LookupUID: SystemUserByID,
 		Submit: func(_ context.Context, sender string, rcpts []string, content io.Reader) (string, error) {
 			data, err := io.ReadAll(content)

@@ -8,6 +8,8 @@ import (
 	"os/user"
 	"strconv"
 	"syscall"
+
+	"github.com/postern/postern/pkg/privs"
 )
 
 // User is a passwd entry.
@@ -27,6 +29,16 @@ func (u *User) Credential() *syscall.Credential {
 		groups = []uint32{}
 	}
 	return &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: groups}
+}
+
+// ThreadCredential is the credential a mailbox or file delivery as u
+// runs with (privs.RunAs).
+func (u *User) ThreadCredential() privs.Credential {
+	groups := make([]int, len(u.Groups))
+	for i, g := range u.Groups {
+		groups[i] = int(g)
+	}
+	return privs.Credential{UID: int(u.UID), GID: int(u.GID), Groups: groups}
 }
 
 // UserLookup finds a user by name: nil and no error when there is none.

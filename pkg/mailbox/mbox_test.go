@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -170,9 +171,12 @@ func TestDeliverMboxConcurrentProcesses(t *testing.T) {
 	errs := make(chan error, 20)
 	for i := range 20 {
 		wg.Go(func() {
-			req := &Request{Path: path, Locks: Locks{Fcntl: true, Dotlock: true},
-				Message: Message{Sender: "s@example.com", Recipient: "bob@example.test"}}
-			errs <- DeliverAs(os.Args[0], nil, req, strings.NewReader(concurrentContent(i)))
+			cmd := exec.Command(os.Args[0])
+			cmd.Env = append(os.Environ(), mboxChildEnv+"="+path)
+			cmd.Stdin = strings.NewReader(concurrentContent(i))
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs <- fmt.Errorf("delivery in a child process: %v: %s", err, out)
+			}
 		})
 	}
 	wg.Wait()

@@ -10,7 +10,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/postern/postern/pkg/agent"
@@ -18,6 +17,7 @@ import (
 	"github.com/postern/postern/pkg/mailbox"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/maps"
+	"github.com/postern/postern/pkg/privs"
 	"github.com/postern/postern/pkg/queue"
 )
 
@@ -26,11 +26,11 @@ type Agent struct {
 	Settings *Settings
 	Layout   *queue.Layout
 	Log      *maillog.Logger
-	// Helpers, when set, run the deliveries in children of this binary
-	// in helper mode with the recipient's uid and gid, kept for further
-	// deliveries; set it when running as root. Nil: deliveries are
-	// written by this process as its own user.
-	Helpers *mailbox.Helpers
+	// SwitchUser: each delivery is written by a thread of this process
+	// switched to the recipient's uid and gid (privs.RunAs); set it when
+	// running as root. Otherwise deliveries are written as this process's
+	// own user.
+	SwitchUser bool
 }
 
 // Serve answers delivery requests on one connection from qmgr until it
@@ -143,19 +143,24 @@ func (a *Agent) lookupID(tables []maps.Table, param, what, addr string) (id int,
 	return id, ipc.RecipientResult{}, true
 }
 
-// write opens the message content and delivers it: in a helper with the
-// recipient's uid and gid when a.Helpers is set, in this process otherwise.
+// write opens the message content and delivers it, as the recipient's uid
+// and gid when a.SwitchUser is set.
 func (a *Agent) write(req *ipc.DeliveryRequest, mreq *mailbox.Request, uid, gid int) error {
 	content, err := queue.OpenContent(a.Layout.Path(req.Queue, req.QueueID), req.DataOffset)
 	if err != nil {
 		return &mailbox.Error{DSN: "4.3.0", Text: "cannot read message content: " + err.Error()}
 	}
 	defer content.Close()
-	if a.Helpers == nil {
+	if !a.SwitchUser {
 		return mailbox.Deliver(mreq, content)
 	}
-	cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
-	return a.Helpers.Deliver(cred, mreq, content)
+	err = privs.RunAs(privs.Credential{UID: uid, GID: gid}, func() error { return mailbox.Deliver(mreq, content) })
+	var failure *mailbox.Error
+	if err != nil && !errors.As(err, &failure) {
+		// The switch itself failed.
+		a.Log.Warning("recipient %s: %v", mreq.Message.Recipient, err)
+	}
+	return err
 }
 
 // safeMailboxPath reports whether a virtual_mailbox_maps result stays
