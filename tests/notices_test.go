@@ -3,7 +3,9 @@
 package tests
 
 import (
+	"bufio"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -202,5 +204,62 @@ EOF
 	}
 	if strings.Contains(copy.Data, "Sorry:") || strings.Contains(copy.Data, "secret body") {
 		t.Errorf("postmaster copy has the text or the body:\n%s", copy.Data)
+	}
+}
+
+// TestNoticesSMTPTranscript: with notify_classes = protocol, a session
+// with a protocol error sends error_notice_recipient its transcript, as
+// Postfix's smtpd does.
+func TestNoticesSMTPTranscript(t *testing.T) {
+	port := sinkPort(t)
+	dns := dnstest.Start(t, bounceSinkMX...)
+	origin := startSink(t, "127.0.0.9:"+port, "mx.origin.example", sinkOptions{})
+	in := startDelivery(t, fmt.Sprintf(`myhostname = out.test.example
+mydestination =
+dns_servers = %s
+smtp_tcp_port = %s
+notify_classes = protocol
+error_notice_recipient = postmaster@origin.example
+`, dns.Addr, port))
+
+	c, err := net.Dial("tcp", in.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(c)
+	readReply := func() string {
+		var last string
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			last = line
+			if len(line) < 4 || line[3] != '-' {
+				return last
+			}
+		}
+	}
+	readReply()
+	for _, cmd := range []string{"EHLO client.example", "FOO", "MAIL FROM:<a@origin.example>", "MAIL FROM:<a@origin.example>", "QUIT"} {
+		fmt.Fprintf(c, "%s\r\n", cmd)
+		readReply()
+	}
+	notice := origin.waitMessages(t, in, 1, 30*time.Second)[0]
+	assertEnvelope(t, notice, "double-bounce@out.test.example", "postmaster@origin.example")
+	for _, want := range []string{
+		"From: Mail Delivery System <MAILER-DAEMON@out.test.example>\r\n",
+		"To: Postmaster <postmaster@origin.example>\r\n",
+		"Subject: Postern SMTP server: errors from unknown[127.0.0.1]\r\n",
+		"Received: by out.test.example (Postern)\r\n\tid ",
+		"\r\n\r\nTranscript of session follows.\r\n\r\n Out: 220 out.test.example ESMTP Postern\r\n In:  EHLO client.example\r\n Out: 250-out.test.example\r\n",
+		"\r\n In:  FOO\r\n Out: 500 5.5.2 Error: command not recognized\r\n In:  MAIL FROM:<a@origin.example>\r\n Out: 250 2.1.0 Ok\r\n" +
+			" In:  MAIL FROM:<a@origin.example>\r\n Out: 503 5.5.1 Error: nested MAIL command\r\n In:  QUIT\r\n Out: 221 2.0.0 Bye\r\n\r\n\r\nFor other details, see the local mail logfile\r\n",
+	} {
+		if !strings.Contains(notice.Data, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, notice.Data)
+		}
 	}
 }

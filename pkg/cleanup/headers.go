@@ -104,6 +104,10 @@ func (c *contentWriter) received() string {
 	if len(c.sub.Recipients) == 1 {
 		forClause = "\n\tfor <" + addr.Split(c.sub.Recipients[0].Address).String() + ">"
 	}
+	if c.local && c.sub.Flags&ipc.CleanupFlagNotice != 0 {
+		fmt.Fprintf(&b, "Received: by %s (%s)\n\tid %s; %s\n", c.s.MyHostname, c.s.MailName, c.w.ID, mailDate(c.now))
+		return b.String()
+	}
 	if c.local {
 		fmt.Fprintf(&b, "Received: by %s (%s, from userid %d)\n\tid %s; %s\n",
 			c.s.MyHostname, c.s.MailName, c.uid, c.w.ID, mailDate(c.now))

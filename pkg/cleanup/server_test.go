@@ -495,3 +495,18 @@ func TestLocalHeaderRewriting(t *testing.T) {
 		t.Errorf("remote header rewritten:\n%s", content)
 	}
 }
+
+func TestNoticeReceivedNamesNoUser(t *testing.T) {
+	ts := startServer(t, baseSettings())
+	sub := &ipc.CleanupSubmission{Sender: "", Recipients: []ipc.Recipient{{Address: "bob"}}, ArrivalTime: testNow,
+		Flags: ipc.CleanupFlagMapOK | ipc.CleanupFlagNotice}
+	reply := ts.submit(sub, "Subject: notice\n\nhello\n")
+	if reply.Status != 0 {
+		t.Fatalf("reply %+v", reply)
+	}
+	_, content := ts.load(reply.QueueID)
+	want := "Received: by mx.test.example (Postern)\n\tid " + reply.QueueID + "; Sat, 28 Nov 2026 13:03:59 +0000 (UTC)\nSubject: notice\n"
+	if !strings.HasPrefix(content, want) {
+		t.Errorf("content:\n%q\nwant prefix\n%q", content, want)
+	}
+}

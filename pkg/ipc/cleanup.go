@@ -28,6 +28,10 @@ const (
 	CleanupFlagMapOK
 	// CleanupFlagMilter: run the message through the non_smtpd milters.
 	CleanupFlagMilter
+	// CleanupFlagNotice: a notice the mail system itself wrote (bounce,
+	// delay warning, postmaster transcript); its Received: header names
+	// no user, as Postfix's for such mail.
+	CleanupFlagNotice
 )
 
 // CleanupSubmission is the envelope of a message handed to cleanup. The

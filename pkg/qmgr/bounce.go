@@ -62,7 +62,7 @@ func (q *Manager) submit(ctx context.Context, sender, rcpt string, content []byt
 	sub := &ipc.CleanupSubmission{
 		Sender:      sender,
 		Recipients:  []ipc.Recipient{{Address: rcpt}},
-		Flags:       ipc.CleanupFlagMapOK,
+		Flags:       ipc.CleanupFlagMapOK | ipc.CleanupFlagNotice,
 		ArrivalTime: q.now(),
 	}
 	reply, err := conn.Submit(ctx, sub, bytes.NewReader(content))

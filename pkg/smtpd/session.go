@@ -67,6 +67,10 @@ type session struct {
 	milters          *milter.Chain
 	milterHeloReject bool
 
+	// chat is the transcript for the postmaster (notify.go), nil when
+	// notify_classes names no class of smtpd's errors.
+	chat *chatLog
+
 	tx transaction
 
 	// tlsReceived is the TLS comment of the Received: header, lines
@@ -89,6 +93,9 @@ type transaction struct {
 func newSession(ctx context.Context, srv *Server, conn net.Conn) *session {
 	s := &session{budget: ioBudget{timeout: srv.Settings.Timeout, deadline: srv.Settings.Deadlines.PerRequest}, ctx: ctx, srv: srv, set: srv.Settings, conn: conn, lastCmd: "CONNECT", stats: newCommandStats()}
 	s.setStreams(conn)
+	if s.set.Notify.mask() != 0 {
+		s.chat = &chatLog{}
+	}
 	return s
 }
 
@@ -134,6 +141,7 @@ func (s *session) run() {
 	s.ps = s.newPolicySession()
 	s.srv.Log.Info("connect from %s", s.namaddr())
 	defer func() { s.srv.Log.Info("disconnect from %s%s", s.namaddr(), s.stats) }()
+	defer s.notifyPostmaster()
 	s.bareNewline = s.set.BareNewline
 	if s.set.BareNewlineExempt != nil && s.bareNewline != BareNewlineAllow {
 		exempt, err := s.set.BareNewlineExempt.Match(s.clientName, s.clientAddr)
@@ -185,6 +193,7 @@ func (s *session) run() {
 			s.lostConnection(err)
 			return
 		}
+		s.chatIn(line.text)
 		if line.truncated {
 			s.srv.Log.Warning("%s: request longer than %d: %.30s...", s.namaddr(), s.set.LineLengthLimit, line.text)
 		}
@@ -254,6 +263,7 @@ func (s *session) reply(line string) {
 			line = softBounce(line)
 		}
 	}
+	s.chatOut(line)
 	s.bw.WriteString(line)
 	s.bw.WriteString("\r\n")
 }

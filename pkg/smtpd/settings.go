@@ -72,6 +72,9 @@ type Settings struct {
 	BareNewline           BareNewline
 	BareNewlineRejectCode int `param:"smtpd_forbid_bare_newline_reject_code"`
 	BareNewlineExempt     *match.NetworkList
+	// Notify holds notify_classes and the recipients of the
+	// postmaster's transcripts.
+	Notify NotifySettings
 	// DiscardEHLO holds the upper-case smtpd_discard_ehlo_keywords.
 	DiscardEHLO map[string]bool
 	// TLS is the server TLS configuration, nil when STARTTLS is not
