@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/smtp"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -180,8 +181,9 @@ var tlsLogNormalizers = []struct {
 }
 
 // tlsLogLines are the TLS lines of a log and the smtp deliveries'
-// verdicts, normalized and sorted: the destinations are delivered in
-// parallel, in no fixed order.
+// verdicts, normalized, sorted and each once: the destinations are
+// delivered in parallel, in no fixed order, and Postern's quick retries
+// may repeat a deferral.
 func tlsLogLines(log string) []string {
 	var out []string
 	for _, line := range strings.Split(log, "\n") {
@@ -204,7 +206,7 @@ func tlsLogLines(log string) []string {
 		out = append(out, m[1]+": "+text)
 	}
 	sort.Strings(out)
-	return out
+	return slices.Compact(out)
 }
 
 // receivedTLS is the first Received: header of a message, up to "by",
