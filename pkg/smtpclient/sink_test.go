@@ -29,6 +29,8 @@ type received struct {
 	data string
 	tls  bool
 	user string
+	// clientCN is the common name of the client's TLS certificate.
+	clientCN string
 	// dsn records the RET/ENVID and per-recipient NOTIFY/ORCPT received.
 	dsn []string
 }
@@ -138,7 +140,11 @@ func (ss *sinkSession) Data(r io.Reader) error {
 		return err
 	}
 	ss.msg.data = string(data)
-	_, ss.msg.tls = ss.conn.TLSConnectionState()
+	st, isTLS := ss.conn.TLSConnectionState()
+	ss.msg.tls = isTLS
+	if isTLS && len(st.PeerCertificates) > 0 {
+		ss.msg.clientCN = st.PeerCertificates[0].Subject.CommonName
+	}
 	ss.sink.mu.Lock()
 	ss.sink.messages = append(ss.sink.messages, ss.msg)
 	ss.sink.mu.Unlock()

@@ -25,6 +25,11 @@ type TLSChoices struct {
 	// PolicyMaps is smtp_tls_policy_maps: a security level and attributes
 	// by next-hop destination.
 	PolicyMaps []maps.Table
+	// CertFile and KeyFile are smtp_tls_cert_file and smtp_tls_key_file:
+	// the certificate presented to a server that asks for one.
+	CertFile   string `param:"smtp_tls_cert_file"`
+	KeyFile    string `param:"smtp_tls_key_file"`
+	ClientCert *tls.Certificate
 }
 
 // tlsLevels are the security levels Postfix knows, weakest first.
@@ -242,6 +247,10 @@ func (s *session) tlsConfig(p destPolicy) (*tls.Config, error) {
 		MaxVersion:         maxVersion,
 		CipherSuites:       suites,
 	}
+	if c := s.client.cfg.TLS.ClientCert; c != nil {
+		// Postfix presents its certificate whatever CAs the server names.
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c, nil }
+	}
 	switch p.servername {
 	case "":
 	case "hostname":
@@ -301,11 +310,22 @@ func (s *session) matchesPattern(certName string, patterns []string) bool {
 }
 
 // check validates smtp_tls_security_level, which Postfix requires to be
-// valid at start-up.
+// valid at start-up, and loads the client certificate.
 func (t *TLSPolicy) check() error {
 	t.Level = strings.ToLower(t.Level)
 	if t.Level != "" && !validLevel(t.Level) {
 		return fmt.Errorf("invalid tls security level: %q", t.Level)
+	}
+	if t.CertFile != "" {
+		keyFile := t.KeyFile
+		if keyFile == "" {
+			keyFile = t.CertFile
+		}
+		cert, err := tls.LoadX509KeyPair(t.CertFile, keyFile)
+		if err != nil {
+			return fmt.Errorf("cannot load client certificate %s and key %s: %w", t.CertFile, keyFile, err)
+		}
+		t.ClientCert = &cert
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ package smtpclient
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,5 +117,45 @@ func TestTLSPolicyMaps(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestTLSClientCertificate(t *testing.T) {
+	_, certs := testCA(t, []string{"mx.tls.test"}, []string{"client.test"})
+	s := listenSink(t, "127.0.0.3:0", func(s *sink) {
+		s.srv.TLSConfig = &tls.Config{Certificates: certs[:1], ClientAuth: tls.RequestClientCert}
+	})
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "client.crt"), filepath.Join(dir, "client.key")
+	writePair(t, certs[1], certFile, keyFile)
+	policy := TLSPolicy{Level: "encrypt", TLSChoices: TLSChoices{CertFile: certFile, KeyFile: keyFile}}
+	if err := policy.check(); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := newTestClient(t, s.port(), nil, func(cfg *Config) { cfg.TLS = policy })
+	if r := deliver(c, "[127.0.0.3]", testMessage("user@x.test"))[0]; r.Status != ipc.StatusSent {
+		t.Fatalf("result %+v", r)
+	}
+	if got := s.received(); len(got) != 1 || !got[0].tls || got[0].clientCN != "client.test" {
+		t.Fatalf("received %+v, want one message over TLS from client.test", got)
+	}
+	bad := TLSPolicy{TLSChoices: TLSChoices{CertFile: filepath.Join(dir, "missing.crt")}}
+	if err := bad.check(); err == nil || !strings.Contains(err.Error(), "cannot load client certificate") {
+		t.Errorf("missing certificate: %v", err)
+	}
+}
+
+// writePair writes a certificate and its key in PEM.
+func writePair(t *testing.T, cert tls.Certificate, certFile, keyFile string) {
+	t.Helper()
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
