@@ -27,21 +27,27 @@ type NoticeSettings struct {
 	BounceRecipient string   `param:"bounce_notice_recipient"`
 	DelayRecipient  string   `param:"delay_notice_recipient"`
 	Classes         []string `param:"notify_classes"`
-	// Notices are the templates with their texts; nil until
-	// loadNotices.
-	Notices *dsn.Notices
+	// Notices are the templates with their texts; nil when they could
+	// not be loaded (noticesErr says why).
+	Notices    *dsn.Notices
+	noticesErr error
 	// warnings from loading the templates, logged when the manager starts.
 	warnings []string
 }
 
-// loadNotices reads the templates of bounce_template_file.
-func (n *NoticeSettings) loadNotices(cfg *config.Config) error {
+// loadNotices reads the templates of bounce_template_file. A template
+// Postfix's bounce daemon would die on (a missing file, an undefined
+// $name) stops the notices, not the deliveries: as with Postfix, the
+// bounce logs stay and the notices go out once the file is fixed (and
+// qmgr restarted by postfix reload).
+func (n *NoticeSettings) loadNotices(cfg *config.Config) {
 	notices, err := dsn.LoadNotices(cfg, func(w string) { n.warnings = append(n.warnings, w) })
 	if err != nil {
-		return err
+		n.noticesErr = err
+		n.warnings = append(n.warnings, err.Error())
+		return
 	}
 	n.Notices = notices
-	return nil
 }
 
 // notifies reports whether notify_classes has class.
@@ -130,6 +136,13 @@ func (a *attempt) returnFull(kind noticeKind) bool {
 func (a *attempt) sendNotice(ctx context.Context, kind noticeKind, entries []queue.StatusEntry, postmasterCopy bool, to string, full bool) error {
 	q, m := a.q, a.msg
 	s := q.Settings
+	envSender, label := "", "sender "+kind.what
+	if postmasterCopy {
+		envSender, label = s.DoubleBounceSender, "postmaster "+kind.what
+	}
+	if s.Notify.Notices == nil {
+		return fmt.Errorf("%s: %w", label, s.Notify.noticesErr)
+	}
 	full = full && (s.ReturnSizeLimit <= 0 || m.Size.ContentLength <= s.ReturnSizeLimit)
 	report := s.Notify.Notices.Report(kind.class)
 	report.PostmasterCopy = postmasterCopy
@@ -167,10 +180,6 @@ func (a *attempt) sendNotice(ctx context.Context, kind noticeKind, entries []que
 		return err
 	}
 	report.Original = original
-	envSender, label := "", "sender "+kind.what
-	if postmasterCopy {
-		envSender, label = s.DoubleBounceSender, "postmaster "+kind.what
-	}
 	newID, err := q.submit(ctx, envSender, to, dsn.Build(report))
 	if err != nil {
 		return fmt.Errorf("%s: %w", label, err)

@@ -185,3 +185,32 @@ EOF
 		}
 	}
 }
+
+// TestBrokenTemplateKeepsDelivering: a bounce_template_file Postfix's
+// bounce daemon would die on stops the notices, not the queue manager:
+// deliveries go on and the bounce log waits for a working template.
+func TestBrokenTemplateKeepsDelivering(t *testing.T) {
+	h := newHarness(t, "bounce_template_file = /nonexistent/bounce.cf\n", nil)
+	h.place(queue.Incoming, "BBB2C3D4E5", "alice@test.example", time.Now(), "x@gone.example", "ok@remote.example")
+	h.run()
+	h.waitFor("the deferred file", func() bool { return h.exists(queue.Deferred, "BBB2C3D4E5") })
+	h.stop()
+	log := h.log.Text()
+	for _, want := range []string{
+		"warning: open /nonexistent/bounce.cf: No such file or directory",
+		"warning: BBB2C3D4E5: sender non-delivery notification: open /nonexistent/bounce.cf: No such file or directory",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if reqs := h.agent.Requests(); len(reqs) != 1 || reqs[0].Recipients[0].Address != "ok@remote.example" {
+		t.Errorf("agent requests %+v", reqs)
+	}
+	if m := h.load(queue.Deferred, "BBB2C3D4E5"); len(m.Pending()) != 0 {
+		t.Errorf("pending %+v", m.Pending())
+	}
+	if entries, err := h.layout.ReadStatus(queue.Bounce, "BBB2C3D4E5"); err != nil || len(entries) != 1 {
+		t.Errorf("bounce log %+v, %v", entries, err)
+	}
+}

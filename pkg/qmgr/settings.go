@@ -77,9 +77,7 @@ func FromConfig(cfg *config.Config) (*Settings, error) {
 			s.NotifyBounces = true
 		}
 	}
-	if err := s.Notify.loadNotices(cfg); err != nil {
-		return nil, err
-	}
+	s.Notify.loadNotices(cfg)
 	limits := func(transport string) transportLimits {
 		var l transportLimits
 		if cfg.FillTransport(transport, &l) != nil {

@@ -53,6 +53,16 @@ const maxChatLines = 2000
 type chatLog struct {
 	lines  []string
 	errors int
+	// reason is why the session was aborted: "lost connection",
+	// "timeout" or "too many errors".
+	reason string
+}
+
+// chatAbort records why the session ends early.
+func (s *session) chatAbort(reason string) {
+	if s.chat != nil {
+		s.chat.reason = reason
+	}
 }
 
 // chatIn records a command line of the client.
@@ -136,7 +146,11 @@ func (s *session) notifyPostmaster() {
 			}
 		}
 	}
-	b.WriteString("\n\nFor other details, see the local mail logfile\n")
+	b.WriteString("\n")
+	if s.chat.reason != "" {
+		b.WriteString("Session aborted, reason: " + s.chat.reason + "\n")
+	}
+	b.WriteString("\nFor other details, see the local mail logfile\n")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

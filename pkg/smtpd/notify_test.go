@@ -131,3 +131,18 @@ func TestErrorClass(t *testing.T) {
 		}
 	}
 }
+
+// TestTranscriptLostConnection: the transcript of a session the client
+// dropped ends with Postfix's "Session aborted" line.
+func TestTranscriptLostConnection(t *testing.T) {
+	ts := startServer(t, notifySettings("protocol"))
+	c := dial(t, ts.addr)
+	c.reply()
+	c.expect("FOO", "500 5.5.2 Error: command not recognized")
+	c.conn.Close()
+	waitSubmissions(t, ts, 1)
+	want := " In:  FOO\n Out: 500 5.5.2 Error: command not recognized\n\nSession aborted, reason: lost connection\n\nFor other details, see the local mail logfile\n"
+	if got := ts.cleanup.Submissions()[0].Content; !strings.HasSuffix(got, want) {
+		t.Errorf("transcript:\n%s\nwant ending:\n%s", got, want)
+	}
+}

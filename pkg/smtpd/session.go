@@ -180,6 +180,7 @@ func (s *session) run() {
 		s.budget.recharge(0)
 		if s.set.HardErrorLimit > 0 && s.errors >= s.set.HardErrorLimit {
 			s.srv.Log.Info("too many errors after %s from %s", s.lastCmd, s.namaddr())
+			s.chatAbort("too many errors")
 			s.reply("421 4.7.0 " + s.set.Hostname + " Error: too many errors")
 			s.flush()
 			return
@@ -241,6 +242,7 @@ func (s *session) lostConnection(err error) {
 		s.reply("421 4.4.2 " + s.set.Hostname + " Error: timeout exceeded")
 		s.flush()
 	}
+	s.chatAbort(what)
 	s.srv.Log.Info("%s after %s from %s", what, s.lastCmd, s.namaddr())
 }
 
