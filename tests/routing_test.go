@@ -7,6 +7,7 @@ package tests
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -210,5 +211,29 @@ always_bcc = archive@archive.example
 	log := in.waitLogCount("status=sent", 5, 10*time.Second)
 	if !strings.Contains(log, "to=<archive@archive.example>, relay=127.0.0.11[127.0.0.11]:"+port) {
 		t.Errorf("no delivery line for the always_bcc recipient:\n%s", log)
+	}
+}
+
+// TestRoutingTransportRetryTime: qmgr cannot reach the agent of a
+// transport that master.cf lacks; for transport_retry_time it defers that
+// transport's mail without trying again, as Postfix's qmgr does.
+func TestRoutingTransportRetryTime(t *testing.T) {
+	in := newDelivery(t, "myhostname = gw.test.example\nmydestination =\n")
+	transport := in.writeMap("transport", "dead.example nosuch:\n")
+	in.appendMainCF("transport_maps = " + transport + "\n")
+	in.run()
+
+	in.send("sender@client.example", []string{"a@dead.example"}, "Subject: one\r\n\r\none\r\n")
+	in.waitLog("to=<a@dead.example>, relay=none", 20*time.Second)
+	in.send("sender@client.example", []string{"b@dead.example"}, "Subject: two\r\n\r\ntwo\r\n")
+	log := in.waitLog("to=<b@dead.example>, relay=none", 20*time.Second)
+	warning := "warning: connect to transport private/nosuch: No such file or directory"
+	if n := strings.Count(log, warning); n != 1 {
+		t.Errorf("%d attempts to reach the dead transport, want 1:\n%s", n, log)
+	}
+	for _, rcpt := range []string{"a@dead.example", "b@dead.example"} {
+		if !regexp.MustCompile(`to=<` + regexp.QuoteMeta(rcpt) + `>, relay=none, delay=[0-9.]+, delays=[0-9./]+, dsn=4\.3\.0, status=deferred \(mail transport unavailable\)`).MatchString(log) {
+			t.Errorf("no deferral line for %s:\n%s", rcpt, log)
+		}
 	}
 }

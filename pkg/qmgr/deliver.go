@@ -54,10 +54,13 @@ func (a *attempt) deliver(ctx context.Context, job Job) {
 		reason := reasonTransportUnavailable
 		if connected {
 			reason = reasonAgentNoResult
+		} else {
+			a.q.throttleTransport(job.Transport, "4.3.0", reason)
 		}
 		a.decideAll(job.Recipients, ipc.StatusDeferred, "4.3.0", reason)
 		return
 	}
+	a.q.unthrottleTransport(job.Transport)
 	byOffset := make(map[int64]ipc.RecipientResult, len(results))
 	for _, rr := range results {
 		byOffset[rr.Offset] = rr

@@ -61,8 +61,11 @@ type Manager struct {
 	full     bool // a scan stopped at qmgr_message_active_limit
 	active   map[string]bool
 	windows  map[string]*Window
-	agents   agentPool
-	wg       sync.WaitGroup
+	// deadTransports are the transports whose agent could not be
+	// reached, until transport_retry_time passes.
+	deadTransports map[string]deadTransport
+	agents         agentPool
+	wg             sync.WaitGroup
 }
 
 func (q *Manager) now() time.Time {
@@ -103,6 +106,7 @@ func (q *Manager) Trigger(codes []ipc.TriggerCode) {
 			for _, w := range q.windows {
 				w.Reset()
 			}
+			q.deadTransports = nil
 		}
 	}
 	q.mu.Unlock()

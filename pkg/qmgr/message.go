@@ -59,7 +59,7 @@ func (q *Manager) process(ctx context.Context, id string, flushing bool) {
 		return
 	}
 
-	routed := a.route(pending)
+	routed := a.liveTransports(a.route(pending))
 	var wg sync.WaitGroup
 	for _, job := range Group(routed, q.Settings.RecipientLimit) {
 		wg.Add(1)

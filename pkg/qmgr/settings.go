@@ -39,6 +39,9 @@ type Settings struct {
 	// transports are deferred without an attempt, except during a flush
 	// (postqueue -f, sendmail -q).
 	DeferTransports []string `param:"defer_transports"`
+	// TransportRetryTime is transport_retry_time: how long a transport
+	// whose delivery agent could not be reached is not tried.
+	TransportRetryTime time.Duration `param:"transport_retry_time"`
 
 	// ConcurrencyLimit and RecipientLimit give a transport's
 	// <transport>_destination_concurrency_limit and
