@@ -43,6 +43,9 @@ type Config struct {
 	TLS  TLSPolicy
 	SASL SASLPolicy
 
+	// Generic is smtp_generic_maps; nil when empty.
+	Generic *GenericMaps
+
 	// FallbackRelay is smtp_fallback_relay: destinations tried after
 	// those of the nexthop failed.
 	FallbackRelay []string `param:"smtp_fallback_relay"`
@@ -196,6 +199,19 @@ func (c *Client) Deliver(ctx context.Context, nexthop string, msg *Message, star
 	results := make([]ipc.RecipientResult, len(msg.Recipients))
 	for i, rcpt := range msg.Recipients {
 		results[i] = ipc.RecipientResult{Offset: rcpt.Offset, Address: rcpt.Address, Relay: "none"}
+	}
+	if c.cfg.Generic != nil {
+		mapped, err := c.cfg.Generic.genericMessage(msg)
+		if err != nil {
+			c.warnf("%s: %v", msg.QueueID, err)
+			for i := range results {
+				r := &results[i]
+				r.Status, r.DSNCode, r.Reply = ipc.StatusDeferred, "4.3.0", "smtp_generic_maps map lookup problem"
+				r.ConnSetup = time.Since(started)
+			}
+			return results
+		}
+		msg = mapped
 	}
 	d := &delivery{client: c, msg: msg, results: results, started: started, nexthop: nexthop}
 	final := d.run(ctx, nexthop)

@@ -12,6 +12,7 @@ import (
 	"github.com/postern/postern/pkg/dnsx"
 	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/match"
+	"github.com/postern/postern/pkg/resolve"
 	"github.com/postern/postern/pkg/tlsconf"
 )
 
@@ -29,6 +30,10 @@ type derivedParams struct {
 	PasswordMaps  []string `param:"smtp_sasl_password_maps"`
 	CacheDests    []string `param:"smtp_connection_cache_destinations"`
 	TLSPolicyMaps []string `param:"smtp_tls_policy_maps"`
+	GenericMaps   []string `param:"smtp_generic_maps"`
+	Delimiter     string   `param:"recipient_delimiter"`
+	Propagate     []string `param:"propagate_unmatched_extensions"`
+	MyOrigin      string   `param:"myorigin"`
 }
 
 // FromConfig reads the smtp client's parameters, opens
@@ -109,12 +114,63 @@ func fromConfig(cfg *config.Config, protocol string) (Config, func(), error) {
 			_ = c.CacheDestinations.Close()
 		}
 	}
+	if len(p.GenericMaps) > 0 {
+		closeOthers := closeTables
+		closeGeneric, err := c.openGenericMaps(cfg, protocol+"_generic_maps", p)
+		if err != nil {
+			closeOthers()
+			return Config{}, nil, err
+		}
+		closeTables = func() {
+			closeOthers()
+			closeGeneric()
+		}
+	}
 	closePolicies, err := c.TLS.openPolicyMaps(protocol+"_tls_policy_maps", p.TLSPolicyMaps)
 	if err != nil {
 		closeTables()
 		return Config{}, nil, err
 	}
 	return c, func() { closeTables(); closePolicies() }, nil
+}
+
+// openGenericMaps opens smtp_generic_maps (named param) and the resolver
+// that tells local domains.
+func (c *Config) openGenericMaps(cfg *config.Config, param string, p derivedParams) (func(), error) {
+	g := &GenericMaps{Delimiter: p.Delimiter, MyOrigin: p.MyOrigin}
+	for _, v := range p.Propagate {
+		g.Propagate = g.Propagate || v == "generic"
+	}
+	closeAll := func() {
+		for _, t := range g.Tables {
+			_ = t.Close()
+		}
+	}
+	for _, spec := range p.GenericMaps {
+		t, err := maps.Open(spec, maps.Options{})
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("%s: %w", param, err)
+		}
+		g.Tables = append(g.Tables, t)
+	}
+	r, err := resolve.FromConfig(cfg, c.OwnAddrs, nil)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	origin := strings.ToLower(p.MyOrigin)
+	g.IsLocal = func(domain string) (bool, error) {
+		if strings.ToLower(strings.TrimSuffix(domain, ".")) == origin {
+			return true, nil
+		}
+		return r.IsLocalDomain(domain)
+	}
+	c.Generic = g
+	return func() {
+		closeAll()
+		_ = r.Close()
+	}, nil
 }
 
 // servicePort turns smtp_tcp_port ("smtp" or a number) into a number.

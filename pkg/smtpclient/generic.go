@@ -1,0 +1,264 @@
+// smtp_generic_maps: the smtp client's rewriting of the envelope sender,
+// the envelope recipients and the primary header addresses of a message
+// on its way out, typically from a local address to a global one, as
+// Postfix's smtp(8) does.
+
+package smtpclient
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/maps"
+	"github.com/postern/postern/pkg/resolve"
+)
+
+// GenericMaps is smtp_generic_maps with what its lookups need.
+type GenericMaps struct {
+	Tables []maps.Table
+	// Delimiter is recipient_delimiter; Propagate is true when
+	// propagate_unmatched_extensions has "generic".
+	Delimiter string
+	Propagate bool
+	// MyOrigin qualifies a result without domain.
+	MyOrigin string
+	// IsLocal says whether a domain is local (mydestination, this
+	// host's address literals, myorigin): then the bare local part is
+	// a lookup key too.
+	IsLocal func(domain string) (bool, error)
+}
+
+// genericHeaders are the headers whose addresses are rewritten: Postfix's
+// sender and recipient address headers.
+var genericHeaders = map[string]bool{
+	"apparently-to": true, "bcc": true, "cc": true, "disposition-notification-to": true, "errors-to": true,
+	"from": true, "mail-followup-to": true, "reply-to": true, "resent-bcc": true, "resent-cc": true,
+	"resent-from": true, "resent-reply-to": true, "resent-sender": true, "resent-to": true,
+	"return-path": true, "return-receipt-to": true, "sender": true, "to": true,
+}
+
+// Map returns the rewritten form of an internal-form address, or the
+// address itself when no table has it. Keys are searched as Postfix's
+// mail_addr_find does: the address, without its extension, the local
+// part (local domains only), then "@domain"; pattern tables get the
+// whole address only.
+func (g *GenericMaps) Map(address string) (string, error) {
+	if address == "" {
+		return "", nil
+	}
+	a := addr.Split(address)
+	bare := resolve.StripExtension(a.Local, g.Delimiter)
+	ext := strings.TrimPrefix(a.Local, bare)
+	type key struct {
+		text   string
+		cutExt bool
+	}
+	keys := []key{{address, false}}
+	if ext != "" {
+		keys = append(keys, key{bare + "@" + a.Domain, true})
+	}
+	local := a.Domain == ""
+	if !local && g.IsLocal != nil {
+		var err error
+		if local, err = g.IsLocal(a.Domain); err != nil {
+			return "", err
+		}
+	}
+	if local {
+		keys = append(keys, key{a.Local, false})
+		if ext != "" {
+			keys = append(keys, key{bare, true})
+		}
+	}
+	if a.Domain != "" {
+		keys = append(keys, key{"@" + a.Domain, ext != ""})
+	}
+	for i, k := range keys {
+		for _, t := range g.Tables {
+			if i > 0 && !fixedKeyTable(t) {
+				continue
+			}
+			v, ok, err := t.Lookup(k.text)
+			if err != nil {
+				return "", fmt.Errorf("smtp_generic_maps map lookup problem for %s: %w", address, err)
+			}
+			if ok {
+				return g.apply(v, a, ext, k.cutExt), nil
+			}
+		}
+	}
+	return address, nil
+}
+
+// apply turns a table result into the new address: "@domain" keeps the
+// local part, a result without domain gets @$myorigin, and an extension
+// the lookup cut is put back when it propagates.
+func (g *GenericMaps) apply(value string, a addr.Address, ext string, cutExt bool) string {
+	result := strings.TrimSpace(value)
+	if items := config.SplitList(result); len(items) > 0 {
+		result = items[0]
+	}
+	if strings.HasPrefix(result, "@") {
+		return a.Local + result
+	}
+	r := addr.Split(result)
+	if !strings.Contains(result, "@") {
+		r.Domain = g.MyOrigin
+	}
+	if g.Propagate && cutExt && ext != "" && !strings.ContainsAny(r.Local, g.Delimiter) {
+		r.Local += ext
+	}
+	return r.Internal()
+}
+
+// fixedKeyTable reports whether a table holds plain string keys; regexp
+// and pcre tables get only the whole address.
+func fixedKeyTable(t maps.Table) bool {
+	typ, _, _ := strings.Cut(t.Spec(), ":")
+	return typ != "regexp" && typ != "pcre"
+}
+
+// genericMessage returns msg with its sender, its recipients and the
+// addresses of its primary headers rewritten by smtp_generic_maps.
+func (g *GenericMaps) genericMessage(msg *Message) (*Message, error) {
+	out := *msg
+	var err error
+	if out.Sender, err = g.Map(msg.Sender); err != nil {
+		return nil, err
+	}
+	out.Recipients = append(out.Recipients[:0:0], msg.Recipients...)
+	for i := range out.Recipients {
+		if out.Recipients[i].Address, err = g.Map(out.Recipients[i].Address); err != nil {
+			return nil, err
+		}
+	}
+	open := msg.Open
+	out.Open = func() (io.ReadCloser, error) {
+		rc, err := open()
+		if err != nil {
+			return nil, err
+		}
+		return g.rewriteHeaders(rc)
+	}
+	return &out, nil
+}
+
+// rewriteHeaders reads the primary header of the content and returns the
+// content with the address headers rewritten.
+func (g *GenericMaps) rewriteHeaders(rc io.ReadCloser) (io.ReadCloser, error) {
+	br := bufio.NewReader(rc)
+	var head bytes.Buffer
+	var header []byte // the header being collected, continuation lines included
+	flush := func() error {
+		if header == nil {
+			return nil
+		}
+		out, err := g.rewriteHeader(header)
+		head.Write(out)
+		header = nil
+		return err
+	}
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			switch {
+			case line[0] == ' ' || line[0] == '\t':
+				if header != nil {
+					header = append(header, line...)
+					break
+				}
+				head.Write(line)
+			case bytes.Equal(bytes.TrimRight(line, "\r\n"), nil):
+				if ferr := flush(); ferr != nil {
+					rc.Close()
+					return nil, ferr
+				}
+				head.Write(line)
+				return readCloser{io.MultiReader(&head, br), rc}, nil
+			default:
+				if ferr := flush(); ferr != nil {
+					rc.Close()
+					return nil, ferr
+				}
+				header = append([]byte(nil), line...)
+			}
+		}
+		if err == io.EOF {
+			if ferr := flush(); ferr != nil {
+				rc.Close()
+				return nil, ferr
+			}
+			return readCloser{&head, rc}, nil
+		}
+		if err != nil {
+			rc.Close()
+			return nil, err
+		}
+	}
+}
+
+// rewriteHeader rewrites one address header (all its lines); others, and
+// headers whose addresses do not change or do not parse, are kept as they
+// are. A rewritten header lists its addresses separated by ", ", folded
+// before 70 columns with a tab, as Postfix writes it.
+func (g *GenericMaps) rewriteHeader(header []byte) ([]byte, error) {
+	colon := bytes.IndexByte(header, ':')
+	if colon <= 0 {
+		return header, nil
+	}
+	name := string(header[:colon])
+	if !genericHeaders[strings.ToLower(strings.TrimSpace(name))] {
+		return header, nil
+	}
+	mailboxes, err := addr.ParseAddressList(string(header[colon+1:]))
+	if err != nil || len(mailboxes) == 0 {
+		return header, nil
+	}
+	changed := false
+	parts := make([]string, len(mailboxes))
+	for i, m := range mailboxes {
+		mapped, err := g.Map(m.Address.Internal())
+		if err != nil {
+			return header, err
+		}
+		if mapped != m.Address.Internal() {
+			changed = true
+			m.Address = addr.Split(mapped)
+		}
+		parts[i] = m.String()
+		if i < len(mailboxes)-1 {
+			parts[i] += ","
+		}
+	}
+	if !changed {
+		return header, nil
+	}
+	// The fold width does not count the tab of a continuation line.
+	var out strings.Builder
+	line := name + ": " + parts[0]
+	width := len(line)
+	for _, p := range parts[1:] {
+		if width+1+len(p) < 70 {
+			line += " " + p
+			width += 1 + len(p)
+			continue
+		}
+		out.WriteString(line + "\n")
+		line, width = "\t"+p, len(p)
+	}
+	out.WriteString(line + "\n")
+	return []byte(out.String()), nil
+}
+
+// readCloser reads from r and closes c.
+type readCloser struct {
+	io.Reader
+	c io.Closer
+}
+
+func (r readCloser) Close() error { return r.c.Close() }
