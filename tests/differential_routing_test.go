@@ -5,8 +5,11 @@ package tests
 
 import (
 	"fmt"
+	"net/smtp"
 	"os"
 	"os/user"
+	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -80,4 +83,104 @@ func TestDifferentialStrictRFC821Envelopes(t *testing.T) {
 		t.Errorf("warnings differ (-real +ours):\n%s", d)
 	}
 	t.Logf("real Postfix:\n%s\n%s", strings.Join(want, "\n"), warnings(realText()))
+}
+
+// routingRewriteCF are the cleanup and smtp rewrites that
+// TestDifferentialRoutingRewrites gives both servers; %[1]s is the
+// directory of the tables.
+const routingRewriteCF = `masquerade_domains = client.example
+masquerade_exceptions = root
+always_bcc = archive@archive.example
+sender_bcc_maps = texthash:%[1]s/sender_bcc
+recipient_bcc_maps = texthash:%[1]s/recipient_bcc
+smtp_generic_maps = texthash:%[1]s/generic
+`
+
+// routingRewriteTables are the tables of routingRewriteCF.
+var routingRewriteTables = map[string]string{
+	"sender_bcc":    "@client.example sent-copy@archive.example\n",
+	"recipient_bcc": "boss@remote.example boss-copy@archive.example\n",
+	"generic":       "@client.example @example.com\nboss@remote.example boss@corp.example\n",
+}
+
+// rewriteOutcome is what a sink saw of the test message: the envelope
+// and the address headers.
+func rewriteOutcome(msgs []sinkMessage) string {
+	var rcpts []string
+	for _, m := range msgs {
+		rcpts = append(rcpts, m.To...)
+	}
+	sort.Strings(rcpts)
+	out := []string{"from=<" + msgs[0].From + ">", "to=" + strings.Join(rcpts, ",")}
+	head, _, _ := strings.Cut(msgs[0].Data, "\r\n\r\n")
+	for _, line := range strings.Split(strings.ReplaceAll(head, "\r\n\t", " "), "\r\n") {
+		name, _, _ := strings.Cut(line, ":")
+		switch strings.ToLower(name) {
+		case "from", "to", "cc", "reply-to":
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+// TestDifferentialRoutingRewrites relays one message through Postern and
+// through real Postfix 3.7, both with masquerading, automatic BCC and
+// smtp_generic_maps, and compares the envelope and the address headers
+// their sinks receive. Without root (no real Postfix) Postern's result
+// is compared with what real Postfix gave when the test was written.
+func TestDifferentialRoutingRewrites(t *testing.T) {
+	const want = `from=<alice@example.com>
+to=archive@archive.example,bob@mail.client.example,boss-copy@archive.example,boss@corp.example,sent-copy@archive.example
+From: Alice <alice@example.com>
+To: boss@corp.example, root@host.client.example
+Cc: dev@example.com
+`
+	port := sinkPort(t)
+	tables := t.TempDir()
+	if err := os.Chmod(tables, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range routingRewriteTables {
+		harness.WriteFile(t, filepath.Join(tables, name), content)
+	}
+	extra := fmt.Sprintf(routingRewriteCF, tables)
+	from, rcpts := "alice@host.client.example", []string{"boss@remote.example", "bob@mail.client.example"}
+	body := "From: Alice <alice@host.client.example>\r\nTo: boss@remote.example, root@host.client.example\r\n" +
+		"Cc: dev@host.client.example\r\nSubject: rewrites\r\n\r\nbody\r\n"
+
+	ourSink := startSink(t, "127.0.0.18:"+port, "postern.sink", sinkOptions{})
+	in := newDelivery(t, "myhostname = postern.test.example\nmydestination =\n"+extra)
+	in.appendMainCF("transport_maps = " + in.writeMap("transport", fmt.Sprintf("* smtp:[127.0.0.18]:%s\n", port)) + "\n")
+	in.run()
+	in.send(from, rcpts, body)
+	ourSink.waitMessages(t, in, 1, 30*time.Second)
+	in.waitLogCount("status=sent", 5, 20*time.Second)
+	got := rewriteOutcome(ourSink.received())
+
+	if os.Geteuid() != 0 {
+		if d := harness.Diff(want, got); d != "" {
+			t.Errorf("Postern differs from real Postfix's recorded result (-real +ours):\n%s", d)
+		}
+		return
+	}
+	realSink := startSink(t, "127.0.0.19:"+port, "postfix.sink", sinkOptions{})
+	realAddr := harness.FreeAddr(t)
+	real := startRealPostfixRelayWith(t, realAddr, fmt.Sprintf("* smtp:[127.0.0.19]:%s\n", port), func(string) string { return extra })
+	if err := smtp.SendMail(realAddr, nil, from, rcpts, []byte(body)); err != nil {
+		t.Fatalf("send to the real Postfix: %v\nlog:\n%s", err, real.log())
+	}
+	realSink.waitMessages(t, in, 1, 30*time.Second)
+	for deadline := time.Now().Add(20 * time.Second); strings.Count(real.log(), "status=sent") < 5; {
+		if time.Now().After(deadline) {
+			t.Fatalf("real Postfix did not send all five:\n%s", real.log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	realGot := rewriteOutcome(realSink.received())
+	if d := harness.Diff(realGot, got); d != "" {
+		t.Errorf("envelope and headers differ (-real +ours):\n%s", d)
+	}
+	if d := harness.Diff(want, realGot); d != "" {
+		t.Errorf("real Postfix no longer gives the recorded result (-recorded +real):\n%s", d)
+	}
 }
