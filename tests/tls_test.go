@@ -127,8 +127,37 @@ func (w *tlsWorld) writeFiles(t *testing.T, etc string, giveAway func(string)) {
 }
 
 // submit sends one message to addr over STARTTLS with the client
-// certificate.
+// certificate, to every scenario's recipient.
 func (w *tlsWorld) submit(t *testing.T, addr string) {
+	t.Helper()
+	cert := w.client.tls
+	sendOverTLS(t, addr, &tls.Config{InsecureSkipVerify: true, CurvePreferences: []tls.CurveID{tls.X25519},
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }}, w.recipients())
+}
+
+// submitAnonymous sends one message to the verified destination over
+// TLS 1.2 without a client certificate, and waits for the sink to have
+// it; it returns the message's TLS Received: comment.
+func (w *tlsWorld) submitAnonymous(t *testing.T, addr string) string {
+	t.Helper()
+	sink := w.sinks["verified.example"]
+	before := len(sink.received())
+	sendOverTLS(t, addr, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &tls.Certificate{}, nil }},
+		[]string{"anonymous@verified.example"})
+	deadline := time.Now().Add(30 * time.Second)
+	for len(sink.received()) <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the anonymous message did not reach the sink of verified.example")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	got := sink.received()
+	return receivedTLS(got[len(got)-1].Data)
+}
+
+// sendOverTLS sends one message to addr after STARTTLS with cfg.
+func sendOverTLS(t *testing.T, addr string, cfg *tls.Config, rcpts []string) {
 	t.Helper()
 	c, err := smtp.Dial(addr)
 	if err != nil {
@@ -138,15 +167,13 @@ func (w *tlsWorld) submit(t *testing.T, addr string) {
 	if err := c.Hello("client.example"); err != nil {
 		t.Fatal(err)
 	}
-	cert := w.client.tls
-	if err := c.StartTLS(&tls.Config{InsecureSkipVerify: true, CurvePreferences: []tls.CurveID{tls.X25519},
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }}); err != nil {
+	if err := c.StartTLS(cfg); err != nil {
 		t.Fatalf("STARTTLS to %s: %v", addr, err)
 	}
 	if err := c.Mail("sender@client.example"); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range w.recipients() {
+	for _, r := range rcpts {
 		if err := c.Rcpt(r); err != nil {
 			t.Fatalf("RCPT %s: %v", r, err)
 		}
@@ -353,11 +380,13 @@ func TestTLSDifferentialRealPostfix(t *testing.T) {
 	})
 	w.submit(t, realAddr)
 	realLog := waitTLSDeliveries(t, w, "real Postfix", real.log)
+	realReceived := w.checkOutcome(t, "real Postfix", realLog, map[string]int{})
+	realReceived["anonymous"] = w.submitAnonymous(t, realAddr)
+	realLog = real.waitLog(t, "to=<anonymous@verified.example>", 10*time.Second)
 	before := map[string]int{}
 	for domain, s := range w.sinks {
 		before[domain] = len(s.received())
 	}
-	realReceived := w.checkOutcome(t, "real Postfix", realLog, map[string]int{})
 
 	in := newDelivery(t, "myhostname = postern.test.example\nmydestination =\nsmtpd_peername_lookup = no\n")
 	in.appendMainCF("transport_maps = " + in.writeMap("transport", w.transport()) + "\n" + w.mainCF(in.etc))
@@ -366,6 +395,12 @@ func TestTLSDifferentialRealPostfix(t *testing.T) {
 	w.submit(t, in.addr)
 	ourLog := waitTLSDeliveries(t, w, "Postern", in.log)
 	ourReceived := w.checkOutcome(t, "Postern", ourLog, before)
+	ourReceived["anonymous"] = w.submitAnonymous(t, in.addr)
+	ourLog = in.waitLog("to=<anonymous@verified.example>", 10*time.Second)
+	if want := "\t(using TLSv1.2 with cipher ECDHE-ECDSA-"; !strings.Contains(ourReceived["anonymous"], want) ||
+		!strings.HasSuffix(ourReceived["anonymous"], "\t(Client did not present a certificate)") {
+		t.Errorf("Received: of the anonymous TLS 1.2 message:\n%s", ourReceived["anonymous"])
+	}
 
 	want, got := strings.Join(tlsLogLines(realLog), "\n")+"\n", strings.Join(tlsLogLines(ourLog), "\n")+"\n"
 	if d := harness.Diff(want, got); d != "" {
