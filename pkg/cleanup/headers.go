@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/postern/postern/pkg/addr"
@@ -164,6 +165,7 @@ func (c *contentWriter) copy(r io.Reader) error {
 		return err
 	}
 	s := header.NewScanner(r, headerLimit)
+	defer s.Release()
 	for s.Next() {
 		name, h := s.Name(), s.Header()
 		if name == "received" {
@@ -186,9 +188,14 @@ func (c *contentWriter) copy(r io.Reader) error {
 	return c.copyBody(s.Body())
 }
 
+// bodyBuffers keeps copyBody's buffers for the next message.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
 // copyBody streams the rest of the content.
 func (c *contentWriter) copyBody(br io.Reader) error {
-	buf := make([]byte, 64<<10)
+	bp := bodyBuffers.Get().(*[]byte)
+	defer bodyBuffers.Put(bp)
+	buf := *bp
 	for {
 		n, err := br.Read(buf)
 		if n > 0 {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 )
 
 // DefaultLimit is Postfix's header_size_limit default: a header that would
@@ -44,7 +45,24 @@ type Scanner struct {
 // NewScanner returns a scanner of the message that r yields, with headers
 // of at most limit bytes.
 func NewScanner(r io.Reader, limit int) *Scanner {
-	return &Scanner{br: bufio.NewReaderSize(r, readSize), limit: limit}
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &Scanner{br: br, limit: limit}
+}
+
+// readers keeps read buffers that Release gave back, for the next message.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readSize) }}
+
+// Release gives the scanner's read buffer back for reuse by the next
+// scanner. Neither the scanner nor its Body may be used afterwards; a
+// scanner that is not released is left to the garbage collector.
+func (s *Scanner) Release() {
+	if s.br == nil {
+		return
+	}
+	s.br.Reset(nil)
+	readers.Put(s.br)
+	s.br = nil
 }
 
 // Next advances to the next header. It returns false at the end of the

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // ContentChunk carries up to MaxChunk bytes of message content.
@@ -34,11 +35,16 @@ func (m *ContentEnd) fields(c *codec) {
 	c.offset(1, &m.Size)
 }
 
+// chunkBuffers keeps SendContent's chunk buffers for the next message.
+var chunkBuffers = sync.Pool{New: func() any { b := make([]byte, MaxChunk); return &b }}
+
 // SendContent streams everything r yields as ContentChunk frames followed by
 // a ContentEnd, never holding more than one chunk in memory. It returns the
 // number of content bytes sent.
 func (c *Conn) SendContent(ctx context.Context, r io.Reader) (int64, error) {
-	buf := make([]byte, MaxChunk)
+	bp := chunkBuffers.Get().(*[]byte)
+	defer chunkBuffers.Put(bp)
+	buf := *bp
 	var total int64
 	for {
 		n, readErr := fill(r, buf)

@@ -44,19 +44,10 @@ func (s *DirSyncer) Syncs() uint64 { return s.syncs.Load() }
 // Sync returns once dir's entries as they were at the call are on disk.
 func (s *DirSyncer) Sync(dir string) error {
 	s.mu.Lock()
-	st := s.dirs[dir]
-	if st == nil {
-		st = &dirSync{}
-		s.dirs[dir] = st
-	}
-	if st.next == nil {
-		st.next = &syncRound{done: make(chan struct{})}
-	}
-	mine := st.next
+	st, mine := s.enqueue(dir)
 	if st.running {
 		s.mu.Unlock()
-		<-mine.done
-		return mine.err
+		return mine.wait()
 	}
 	// Lead: sync our round; callers arriving meanwhile join the next one,
 	// which a new leader runs so that this caller is not held up.
@@ -66,6 +57,42 @@ func (s *DirSyncer) Sync(dir string) error {
 	s.runRound(dir, mine)
 	go s.lead(dir, st)
 	return mine.err
+}
+
+// Start begins making dir's entries as they are now durable and returns
+// at once; the round's wait returns when they are on disk. A writer
+// starts the fsync of a new file's directory as soon as the file has its
+// name, so that it runs while the content arrives.
+func (s *DirSyncer) Start(dir string) *syncRound {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, mine := s.enqueue(dir)
+	if !st.running {
+		st.running = true
+		go s.lead(dir, st)
+	}
+	return mine
+}
+
+// enqueue returns dir's state and the round that a request made now
+// joins: the next one, which starts after every request already in it.
+// s.mu is held.
+func (s *DirSyncer) enqueue(dir string) (*dirSync, *syncRound) {
+	st := s.dirs[dir]
+	if st == nil {
+		st = &dirSync{}
+		s.dirs[dir] = st
+	}
+	if st.next == nil {
+		st.next = &syncRound{done: make(chan struct{})}
+	}
+	return st, st.next
+}
+
+// wait returns the round's result once its fsync has finished.
+func (r *syncRound) wait() error {
+	<-r.done
+	return r.err
 }
 
 func (s *DirSyncer) runRound(dir string, round *syncRound) {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -54,6 +55,9 @@ type Writer struct {
 	line       []byte
 	recipients []Recipient
 	extraMode  os.FileMode // permission bits beyond the owner's
+	// dirSync is the fsync of the directory that Create started when
+	// the file got its name; Commit waits for it.
+	dirSync *syncRound
 }
 
 type writerState int
@@ -123,7 +127,9 @@ func (l *Layout) Create(queue string) (*Writer, error) {
 			return fail(err)
 		}
 		w := &Writer{ID: id, Queue: queue, Path: final, layout: l, file: file, extraMode: extra}
-		w.buf = bufio.NewWriterSize(file, 64<<10)
+		w.buf = writeBuffers.Get().(*bufio.Writer)
+		w.buf.Reset(file)
+		w.dirSync = l.syncer.Start(filepath.Dir(final))
 		return w, nil
 	}
 }
@@ -169,6 +175,19 @@ func (l *Layout) renameNoReplace(from, to string) error {
 		return nil
 	}
 	return fmt.Errorf("rename %s to %s: %w", from, to, err)
+}
+
+// writeBuffers keeps the writers' 64 KB buffers for the next file: a
+// buffer per message is garbage the collector must clear and collect.
+var writeBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+
+// releaseBuffer returns the buffer to the pool once the file is done.
+func (w *Writer) releaseBuffer() {
+	if w.buf != nil {
+		w.buf.Reset(nil)
+		writeBuffers.Put(w.buf)
+		w.buf = nil
+	}
 }
 
 func (w *Writer) put(t RecordType, data []byte) error {
@@ -389,12 +408,13 @@ func (w *Writer) Commit() error {
 		return err
 	}
 	w.state = stateDone
-	err := w.layout.syncer.Sync(filepath.Dir(w.Path))
+	err := w.dirSync.wait()
 	if errors.Is(err, os.ErrPermission) {
 		// A set-group-id postdrop may write to maildrop/ (0730) but not
 		// open it to fsync it: sync the file system that holds it.
 		err = w.syncFileSystem()
 	}
+	w.releaseBuffer()
 	closeErr := w.file.Close()
 	if err == nil && closeErr != nil {
 		err = fmt.Errorf("close %s: %w", w.Path, closeErr)
@@ -445,6 +465,7 @@ func (w *Writer) Abandon() error {
 		return nil
 	}
 	w.state = stateDone
+	w.releaseBuffer()
 	w.file.Close()
 	if err := os.Remove(w.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove %s: %w", w.Path, err)
