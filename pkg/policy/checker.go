@@ -56,6 +56,8 @@ type Checker struct {
 
 	// mxBackupNetworks is permit_mx_backup_networks (nil when empty).
 	mxBackupNetworks *match.NetworkList
+	// relayClientCerts are the relay_clientcerts tables.
+	relayClientCerts []maps.Table
 
 	rbl          rblSettings
 	services     *serviceSettings
@@ -95,6 +97,8 @@ type settings struct {
 	ReceiveOverride       []string `param:"receive_override_options"`
 	MXBackupNetworks      []string `param:"permit_mx_backup_networks"`
 	SASLEnabled           bool     `param:"smtpd_sasl_auth_enable"`
+	AskClientCert         bool     `param:"smtpd_tls_ask_ccert"`
+	RelayClientCerts      []string `param:"relay_clientcerts"`
 }
 
 // restriction is one parsed item of a restriction list.
@@ -141,7 +145,8 @@ var restrictionArgs = map[string]argKind{
 	"reject_unverified_recipient":   argNone, "reject_unverified_sender": argNone,
 	"check_client_access": argTable, "check_reverse_client_hostname_access": argTable,
 	"check_helo_access": argTable, "check_sender_access": argTable, "check_recipient_access": argTable,
-	"check_etrn_access": argTable, "check_sasl_access": argTable,
+	"check_etrn_access": argTable, "check_sasl_access": argTable, "check_ccert_access": argTable,
+	"permit_tls_clientcerts": argNone, "permit_tls_all_clientcerts": argNone,
 	"check_client_mx_access": argTable, "check_client_ns_access": argTable, "check_client_a_access": argTable,
 	"check_reverse_client_hostname_mx_access": argTable, "check_reverse_client_hostname_ns_access": argTable,
 	"check_reverse_client_hostname_a_access": argTable,
@@ -223,6 +228,13 @@ func (c *Checker) readSettings(cfg *config.Config) error {
 	}
 	if err := c.readMXBackupNetworks(c.set.MXBackupNetworks); err != nil {
 		return err
+	}
+	for _, spec := range c.set.RelayClientCerts {
+		t, err := c.tables.open(spec)
+		if err != nil {
+			return err
+		}
+		c.relayClientCerts = append(c.relayClientCerts, t)
 	}
 	if err := c.rbl.read(cfg, c.tables); err != nil {
 		return err

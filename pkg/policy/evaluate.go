@@ -21,6 +21,7 @@ const (
 	classRecipient     = "Recipient address"
 	classEtrn          = "Etrn command"
 	classSASLUser      = "SASL login name"
+	classClientCert    = "Client certificate"
 	classData          = "Data command"
 	classEndOfData     = "End-of-data"
 )

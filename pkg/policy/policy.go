@@ -77,6 +77,19 @@ const (
 	PeerPerm                   // no name, or it does not resolve back
 )
 
+// ClientCert is what the checks know of a TLS client certificate.
+type ClientCert struct {
+	// Fingerprint and PubkeyFingerprint are the digests
+	// (smtpd_tls_fingerprint_digest) of the certificate and of its
+	// public key, as "AB:CD:...".
+	Fingerprint, PubkeyFingerprint string
+	// CommonName and Issuer are the subject's and the issuer's common
+	// names.
+	CommonName, Issuer string
+	// Trusted says the certificate verified against the trusted CAs.
+	Trusted bool
+}
+
 // Session describes the SMTP client and transaction. smtpd keeps one per
 // connection and updates it as commands arrive; the checker also keeps
 // its own state in it between stages (defer_if_permit from earlier
@@ -96,6 +109,8 @@ type Session struct {
 	QueueID       string // "" until the message has a queue file
 	TLSProtocol   string // for policy servers: "TLSv1.3", ...
 	TLSCipher     string
+	// ClientCert is the TLS client's certificate; nil when it sent none.
+	ClientCert *ClientCert
 	// SASL login, when the client authenticated.
 	SASLMethod, SASLUser, SASLSender string
 	// Mail is set once MAIL FROM was accepted: Sender is then the

@@ -84,8 +84,11 @@ func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 		if s.SASLUser == "" {
 			return Decision{}
 		}
-		login := printableName(s.SASLUser)
-		return e.checkAccess(r.table, []lookupKey{{key: login}}, replyContext{name: login, class: classSASLUser})
+		return e.checkAccess(r.table, []lookupKey{{key: s.SASLUser}}, replyContext{name: printableName(s.SASLUser), class: classSASLUser})
+	case "permit_tls_clientcerts", "permit_tls_all_clientcerts":
+		return e.permitClientCert(name == "permit_tls_all_clientcerts")
+	case "check_ccert_access":
+		return e.checkClientCert(r.table)
 	case "reject_unknown_client_hostname", "reject_unknown_client":
 		return e.unknownClient(s.NameStatus, s.clientName(), "4.7.25", "cannot find your hostname")
 	case "reject_unknown_reverse_client_hostname":

@@ -280,6 +280,14 @@ func (e *evaluation) policyRequest(c *serviceClient) []byte {
 	if s.Mail {
 		sender = s.Sender.Internal()
 	}
+	// The names only of a verified certificate; the fingerprints of any.
+	var cert ClientCert
+	if s.ClientCert != nil {
+		cert.Fingerprint, cert.PubkeyFingerprint = s.ClientCert.Fingerprint, s.ClientCert.PubkeyFingerprint
+		if s.ClientCert.Trusted {
+			cert.CommonName, cert.Issuer = s.ClientCert.CommonName, s.ClientCert.Issuer
+		}
+	}
 	if e.hasRecipient() {
 		rcpt = s.Recipient.Internal()
 	}
@@ -291,7 +299,7 @@ func (e *evaluation) policyRequest(c *serviceClient) []byte {
 		{"recipient_count", strconv.Itoa(count)}, {"queue_id", s.QueueID}, {"instance", s.Instance},
 		{"size", strconv.FormatInt(s.Size, 10)}, {"etrn_domain", s.Etrn}, {"stress", set.stress},
 		{"sasl_method", s.SASLMethod}, {"sasl_username", s.SASLUser}, {"sasl_sender", s.SASLSender},
-		{"ccert_subject", ""}, {"ccert_issuer", ""}, {"ccert_fingerprint", ""}, {"ccert_pubkey_fingerprint", ""},
+		{"ccert_subject", cert.CommonName}, {"ccert_issuer", cert.Issuer}, {"ccert_fingerprint", cert.Fingerprint}, {"ccert_pubkey_fingerprint", cert.PubkeyFingerprint},
 		{"encryption_protocol", s.TLSProtocol}, {"encryption_cipher", s.TLSCipher}, {"encryption_keysize", "0"},
 		{"policy_context", c.opts.context}, {"compatibility_level", set.compat}, {"mail_version", set.mailVersion},
 	}

@@ -285,3 +285,38 @@ func TestCheckSASLAccess(t *testing.T) {
 		t.Errorf("warnings %q, want %q", *warnings, want)
 	}
 }
+
+// TestClientCertChecks: relay_clientcerts by certificate or public key
+// fingerprint, permit_tls_all_clientcerts for a verified certificate,
+// check_ccert_access naming the common name, and Postfix's warning when
+// no certificate is asked for.
+func TestClientCertChecks(t *testing.T) {
+	c, warnings, _ := testCheckerWith(t, "relay_clientcerts = inline:{{AA:01=pinned}}\n"+
+		"smtpd_relay_restrictions = permit_tls_clientcerts, reject_unauth_destination\n"+
+		"smtpd_recipient_restrictions = check_ccert_access inline:{{BB:02=REJECT banned key}}, permit_tls_all_clientcerts, reject\n", nil, Options{})
+	s := &Session{ClientAddr: "127.0.0.2", Protocol: "ESMTP", Helo: "c.example", Mail: true, Sender: addr.Split("s@remote.example")}
+	for _, tc := range []struct {
+		cert     *ClientCert
+		to, want string
+		warnings int
+	}{
+		{&ClientCert{Fingerprint: "AA:01", PubkeyFingerprint: "X", CommonName: "pinned.example"}, "x@elsewhere.example", "", 0},
+		{&ClientCert{Fingerprint: "X", PubkeyFingerprint: "Y", CommonName: "plain.example"}, "x@test.example", "554 5.7.1 <x@test.example>: Recipient address rejected: Access denied", 0},
+		{&ClientCert{Fingerprint: "X", PubkeyFingerprint: "AA:01", CommonName: "pinned.example", Trusted: true}, "x@elsewhere.example", "", 0},
+		{&ClientCert{Fingerprint: "X", PubkeyFingerprint: "BB:02", CommonName: "banned.example", Trusted: true}, "x@test.example", "554 5.7.1 <banned.example>: Client certificate rejected: banned key", 0},
+		{&ClientCert{Fingerprint: "X", PubkeyFingerprint: "Y", CommonName: "plain.example"}, "x@elsewhere.example", "554 5.7.1 <x@elsewhere.example>: Relay access denied", 0},
+		{nil, "x@test.example", "554 5.7.1 <x@test.example>: Recipient address rejected: Access denied", 1},
+	} {
+		s.ClientCert = tc.cert
+		*warnings = nil
+		if got := rcpt(c, s, tc.to); got != tc.want {
+			t.Errorf("%+v to %s: %q, want %q", tc.cert, tc.to, got, tc.want)
+		}
+		if len(*warnings) != tc.warnings {
+			t.Errorf("%+v: warnings %q", tc.cert, *warnings)
+		}
+	}
+	if want := `check_ccert_access is requested, but "smtpd_tls_ask_ccert = no"`; len(*warnings) == 1 && (*warnings)[0] != want {
+		t.Errorf("warning %q, want %q", (*warnings)[0], want)
+	}
+}

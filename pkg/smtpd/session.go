@@ -55,6 +55,8 @@ type session struct {
 	xfwd    xforward
 	esmtp   bool
 	tlsInfo string // "" before STARTTLS
+	// clientCert is the TLS client's certificate; nil without one.
+	clientCert *policy.ClientCert
 	errors  int
 	junk    int    // NOOP, VRFY, ETRN and RSET since the last message
 	lastCmd string // the command named in "lost connection after ..."
@@ -295,6 +297,7 @@ func (s *session) syncPolicy() *policy.Session {
 	ps.Protocol = s.logProtocol()
 	ps.SASLMethod, ps.SASLUser, ps.SASLSender = s.sasl.method, s.sasl.username, s.tx.saslSender
 	ps.TLSProtocol, ps.TLSCipher = "", ""
+	ps.ClientCert = s.clientCert
 	if s.tlsInfo != "" {
 		version, rest, _ := strings.Cut(s.tlsInfo, " with cipher ")
 		cipher, _, _ := strings.Cut(rest, " ")
