@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/postern/postern/pkg/daemon"
+	"github.com/postern/postern/pkg/privs"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/virtual"
 )
@@ -33,7 +34,9 @@ func main() {
 		// unprivileged instance (or one master.cf runs with unpriv=y)
 		// writes every mailbox as its own user.
 		AfterDrop: func(*daemon.Context) error {
-			agent.SwitchUser = os.Geteuid() == 0
+			if os.Geteuid() == 0 {
+				agent.Threads = &privs.Threads{}
+			}
 			return nil
 		},
 		Serve: agent.Serve,

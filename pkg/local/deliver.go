@@ -14,7 +14,6 @@ import (
 
 	"github.com/postern/postern/pkg/aliases"
 	"github.com/postern/postern/pkg/mailbox"
-	"github.com/postern/postern/pkg/privs"
 )
 
 // mailbox delivers to u's mailbox: through mailbox_command when set,
@@ -172,7 +171,7 @@ func (d *delivery) write(to string, u *User, sender string, req *mailbox.Request
 	}
 	defer content.Close()
 	if d.agent.Privileged && u.UID != 0 {
-		err = privs.RunAs(u.ThreadCredential(), func() error { return mailbox.Deliver(req, content) })
+		err = d.agent.threads.RunAs(u.ThreadCredential(), func() error { return mailbox.Deliver(req, content) })
 	} else {
 		err = mailbox.Deliver(req, content)
 	}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -18,49 +20,145 @@ type Credential struct {
 	Groups   []int // supplementary groups; none when empty
 }
 
-// RunAs runs fn on an operating system thread of its own whose real,
-// effective and saved user and group IDs are cred's and whose
-// supplementary groups are cred.Groups, and returns fn's error. Linux
-// keeps credentials per thread and the switch calls the kernel directly
-// (Go's syscall.Setuid and friends would change every thread), so the
-// rest of the process keeps its own. The thread is never the main thread
-// and never serves anything else: its goroutine ends locked to it, which
-// makes the Go runtime end the thread, and the runtime starts new threads
-// from a clean one, never from a locked one. fn must do its work in the calling goroutine:
-// goroutines it starts run on other threads with the process's
+// key identifies the credentials in Threads' list of idle threads.
+func (c Credential) key() string {
+	return fmt.Sprint(c.UID, c.GID, c.Groups)
+}
+
+// threadIdleLimit is how long Threads keeps an unused switched thread
+// unless told otherwise.
+const threadIdleLimit = 10 * time.Second
+
+// Threads runs work on operating system threads of this process switched
+// to other users' credentials, and keeps each such thread for further work
+// with the same credentials until it has been idle for IdleLimit. The zero
+// value is ready to use; it is safe for concurrent use.
+type Threads struct {
+	IdleLimit time.Duration // 0: 10 seconds
+
+	mu   sync.Mutex
+	idle map[string][]*thread
+}
+
+// thread is one switched thread, waiting for work on jobs.
+type thread struct {
+	key  string
+	jobs chan func()
+}
+
+// RunAs runs fn on a thread whose real, effective and saved user and
+// group IDs are cred's and whose supplementary groups are cred.Groups, and
+// returns fn's error. One thread does one fn at a time; concurrent calls
+// get threads of their own. Linux keeps credentials per thread and the
+// switch calls the kernel directly (Go's syscall.Setuid and friends would
+// change every thread), so the rest of the process keeps its own. The
+// thread is never the main thread and never runs anything but fn calls
+// for cred: its goroutine stays locked to it and ends locked, which makes
+// the Go runtime end the thread, and the runtime starts new threads from
+// a clean one, never from a locked one. fn must do its work in the calling
+// goroutine: goroutines it starts run on other threads with the process's
 // credentials.
 //
 // RunAs needs CAP_SETUID and CAP_SETGID. It refuses user ID 0 and checks
-// the switch (IDs, groups, no capability left) before fn runs.
-func RunAs(cred Credential, fn func() error) error {
+// the switch (IDs, groups, no capability left) before any fn runs.
+func (p *Threads) RunAs(cred Credential, fn func() error) error {
 	if cred.UID <= 0 || cred.GID < 0 {
 		return fmt.Errorf("refusing to work as uid %d gid %d", cred.UID, cred.GID)
 	}
+	t := p.take(cred.key())
+	if t == nil {
+		t = &thread{key: cred.key(), jobs: make(chan func())}
+		started := make(chan error, 1)
+		go p.serve(t, cred, started)
+		if err := <-started; err != nil {
+			return err
+		}
+	}
 	done := make(chan error, 1)
-	go runLocked(cred, fn, done)
-	return <-done
+	t.jobs <- func() { done <- fn() }
+	err := <-done
+	p.put(t)
+	return err
 }
 
-// runLocked is RunAs's goroutine: it locks itself to its thread, switches
-// the thread and runs fn. On the main thread it does neither: that thread
-// stands for the process (in /proc, for kill's permission check) and the
-// runtime never ends it, so it is held while another goroutine, which can
-// then not land on it, does the work.
-func runLocked(cred Credential, fn func() error, done chan<- error) {
+func (p *Threads) take(key string) *thread {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	list := p.idle[key]
+	if len(list) == 0 {
+		return nil
+	}
+	t := list[len(list)-1]
+	list[len(list)-1] = nil
+	p.idle[key] = list[:len(list)-1]
+	return t
+}
+
+func (p *Threads) put(t *thread) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.idle == nil {
+		p.idle = map[string][]*thread{}
+	}
+	p.idle[t.key] = append(p.idle[t.key], t)
+}
+
+// retire takes t off the idle list; false when a RunAs took it meanwhile
+// and is about to hand it work.
+func (p *Threads) retire(t *thread) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	list := p.idle[t.key]
+	i := slices.Index(list, t)
+	if i < 0 {
+		return false
+	}
+	p.idle[t.key] = slices.Delete(list, i, i+1)
+	if len(p.idle[t.key]) == 0 {
+		delete(p.idle, t.key)
+	}
+	return true
+}
+
+// serve is t's goroutine: it locks itself to its thread, switches the
+// thread to cred, says so on started and runs t's jobs until it has been
+// idle for p.IdleLimit. On the main thread it does none of that: that
+// thread stands for the process (in /proc, for kill's permission check)
+// and the runtime never ends it, so it is held until another goroutine,
+// which can then not land on it, has locked a thread of its own.
+func (p *Threads) serve(t *thread, cred Credential, started chan<- error) {
 	runtime.LockOSThread()
 	if unix.Gettid() == unix.Getpid() {
-		inner := make(chan error, 1)
-		go runLocked(cred, fn, inner)
-		done <- <-inner
+		locked := make(chan error, 1)
+		go p.serve(t, cred, locked)
+		err := <-locked
 		runtime.UnlockOSThread()
+		started <- err
 		return
 	}
 	// No UnlockOSThread: the thread ends with this goroutine.
 	if err := switchThread(cred); err != nil {
-		done <- err
+		started <- err
 		return
 	}
-	done <- fn()
+	started <- nil
+	limit := p.IdleLimit
+	if limit <= 0 {
+		limit = threadIdleLimit
+	}
+	idle := time.NewTimer(limit)
+	defer idle.Stop()
+	for {
+		select {
+		case job := <-t.jobs:
+			job()
+		case <-idle.C:
+			if p.retire(t) {
+				return
+			}
+		}
+		idle.Reset(limit)
+	}
 }
 
 // switchThread gives the calling thread cred's groups, group and user, in

@@ -5,6 +5,7 @@ package privs
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,7 +17,8 @@ import (
 
 func TestRunAsRefusesRoot(t *testing.T) {
 	ran := false
-	err := RunAs(Credential{UID: 0, GID: 0}, func() error { ran = true; return nil })
+	var threads Threads
+	err := threads.RunAs(Credential{UID: 0, GID: 0}, func() error { ran = true; return nil })
 	if err == nil || ran {
 		t.Fatalf("RunAs as root: err %v, ran %v", err, ran)
 	}
@@ -27,7 +29,8 @@ func TestRunAsNeedsPrivileges(t *testing.T) {
 		t.Skip("as root the switch succeeds")
 	}
 	ran := false
-	err := RunAs(Credential{UID: 65534, GID: 65534}, func() error { ran = true; return nil })
+	var threads Threads
+	err := threads.RunAs(Credential{UID: 65534, GID: 65534}, func() error { ran = true; return nil })
 	if err == nil || ran || !strings.Contains(err.Error(), "Operation not permitted") {
 		t.Fatalf("RunAs without root: err %v, ran %v", err, ran)
 	}
@@ -36,11 +39,14 @@ func TestRunAsNeedsPrivileges(t *testing.T) {
 // TestRunAsSwitchesOneThread: the work runs with the credentials asked
 // for, files it creates belong to them, what they may not write is
 // refused, and the process's other threads stay root, however many
-// switches ran at once.
+// switches ran at once; idle threads end.
 func TestRunAsSwitchesOneThread(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("switching to another uid needs root")
 	}
+	threads := Threads{IdleLimit: 100 * time.Millisecond}
+	var mu sync.Mutex
+	used := map[int]bool{}        // the switched threads' IDs
 	const uid, gid = 65534, 65534 // nobody, nogroup
 	base := t.TempDir()
 	os.Chmod(base, 0o755)
@@ -55,10 +61,13 @@ func TestRunAsSwitchesOneThread(t *testing.T) {
 	errs := make(chan error, 40)
 	for i := range 20 {
 		wg.Go(func() {
-			errs <- RunAs(Credential{UID: uid, GID: gid, Groups: []int{gid}}, func() error {
+			errs <- threads.RunAs(Credential{UID: uid, GID: gid, Groups: []int{gid}}, func() error {
 				if err := verifyThread(Credential{UID: uid, GID: gid, Groups: []int{gid}}); err != nil {
 					return err
 				}
+				mu.Lock()
+				used[unix.Gettid()] = true
+				mu.Unlock()
 				if err := os.WriteFile(filepath.Join(home, "f"+string(rune('a'+i))), []byte("x"), 0o600); err != nil {
 					return err
 				}
@@ -89,17 +98,26 @@ func TestRunAsSwitchesOneThread(t *testing.T) {
 			t.Errorf("%s owned by %d:%d, want %d:%d", e.Name(), sys.Uid, sys.Gid, uid, gid)
 		}
 	}
-	// The switched threads end after their goroutines (the runtime does
-	// that after RunAs has returned): wait for it; every other thread of
-	// the process is root throughout.
+	// The main thread stays root; the switched threads end once idle (the
+	// runtime ends a thread whose goroutine ended locked to it).
+	if used[os.Getpid()] {
+		t.Error("work ran on the main thread")
+	}
+	main, err := ReadStatus(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if main.UID != [4]int{0, 0, 0, 0} || main.GID != [4]int{0, 0, 0, 0} {
+		t.Errorf("main thread has uid %v gid %v", main.UID, main.GID)
+	}
 	deadline := time.Now().Add(time.Minute)
 	for {
-		switched := switchedThreads(t)
-		if len(switched) == 0 {
+		left := liveThreads(t, used)
+		if len(left) == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("threads %v still run as another user after RunAs returned", switched)
+			t.Fatalf("switched threads %v still run after their idle limit", left)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -108,26 +126,44 @@ func TestRunAsSwitchesOneThread(t *testing.T) {
 	}
 }
 
-// switchedThreads lists the threads of this process whose user or group
-// IDs are not root's.
-func switchedThreads(t *testing.T) []string {
+// liveThreads lists the threads of this process among ids.
+func liveThreads(t *testing.T, ids map[int]bool) []int {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	var out []int
 	for _, task := range tasks {
-		data, err := os.ReadFile(filepath.Join("/proc/self/task", task.Name(), "status"))
-		if err != nil {
-			continue // the thread ended meanwhile
-		}
-		st, err := parseStatus(strings.NewReader(string(data)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.UID != [4]int{0, 0, 0, 0} || st.GID != [4]int{0, 0, 0, 0} {
-			out = append(out, task.Name())
+		if id, _ := strconv.Atoi(task.Name()); ids[id] {
+			out = append(out, id)
 		}
 	}
 	return out
+}
+
+// TestRunAsKeepsThreads: work with the same credentials reuses the
+// thread, work with others gets another one.
+func TestRunAsKeepsThreads(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("switching to another uid needs root")
+	}
+	var threads Threads
+	tid := func(cred Credential) int {
+		var id int
+		if err := threads.RunAs(cred, func() error { id = unix.Gettid(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	nobody := Credential{UID: 65534, GID: 65534}
+	first := tid(nobody)
+	if again := tid(nobody); again != first {
+		t.Errorf("second run as nobody on thread %d, first on %d", again, first)
+	}
+	if other := tid(Credential{UID: 65533, GID: 65533}); other == first {
+		t.Errorf("run as uid 65533 on nobody's thread %d", first)
+	}
+	if err := threads.RunAs(nobody, func() error { return verifyThread(nobody) }); err != nil {
+		t.Error(err)
+	}
 }
