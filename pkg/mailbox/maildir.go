@@ -6,11 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // deliveries counts this process's Maildir deliveries for the Q part of
@@ -32,19 +37,19 @@ func UniqueName(now time.Time, pid int, count uint64, host string) string {
 // returns the path of the delivered file.
 func DeliverMaildir(dir string, msg *Message, content io.Reader, limit int64) (string, error) {
 	dir = strings.TrimSuffix(dir, "/")
-	for _, sub := range []string{"", "tmp", "new", "cur"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
-			return "", failure(err, "create maildir directory %s: %s", filepath.Join(dir, sub), errnoText(err))
-		}
-	}
-	host, err := os.Hostname()
-	if err != nil {
-		host = "localhost"
-	}
-	name := UniqueName(time.Now(), os.Getpid(), deliveries.Add(1), host)
+	name := UniqueName(time.Now(), os.Getpid(), deliveries.Add(1), hostname())
 	tmpPath := filepath.Join(dir, "tmp", name)
 	newPath := filepath.Join(dir, "new", name)
-	f, err := os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
+	// As in Postfix the directories are made when the file cannot be
+	// created for want of them, not checked at every delivery.
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL | noFollow
+	f, err := openFile(tmpPath, flags, 0o600)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := makeMaildir(dir); err != nil {
+			return "", err
+		}
+		f, err = openFile(tmpPath, flags, 0o600)
+	}
 	if err != nil {
 		return "", failure(err, "create maildir file %s: %s", tmpPath, errnoText(err))
 	}
@@ -52,7 +57,14 @@ func DeliverMaildir(dir string, msg *Message, content io.Reader, limit int64) (s
 		os.Remove(tmpPath)
 		return "", failure(err, "create maildir file %s: %s", tmpPath, errnoText(err))
 	}
-	if err := os.Rename(tmpPath, newPath); err != nil {
+	// syscall.Rename, not os.Rename: no lstat of the new name first.
+	err = syscall.Rename(tmpPath, newPath)
+	if errors.Is(err, syscall.ENOENT) {
+		if err = makeMaildir(dir); err == nil {
+			err = syscall.Rename(tmpPath, newPath)
+		}
+	}
+	if err != nil {
 		os.Remove(tmpPath)
 		return "", failure(err, "create maildir file %s: %s", newPath, errnoText(err))
 	}
@@ -61,6 +73,26 @@ func DeliverMaildir(dir string, msg *Message, content io.Reader, limit int64) (s
 	}
 	return newPath, nil
 }
+
+// makeMaildir creates dir and its tmp, new and cur subdirectories where
+// missing. The error is an *Error.
+func makeMaildir(dir string) error {
+	for _, sub := range []string{"", "tmp", "new", "cur"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return failure(err, "create maildir directory %s: %s", filepath.Join(dir, sub), errnoText(err))
+		}
+	}
+	return nil
+}
+
+// hostname is the host part of Maildir file names, looked up once.
+var hostname = sync.OnceValue(func() string {
+	host, err := os.Hostname()
+	if err != nil {
+		return "localhost"
+	}
+	return host
+})
 
 // writeSynced writes the Maildir file, syncs and closes it.
 func writeSynced(f *os.File, msg *Message, content io.Reader, limit int64) error {
@@ -73,9 +105,21 @@ func writeSynced(f *os.File, msg *Message, content io.Reader, limit int64) error
 
 // syncDir makes a directory's entries durable.
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return err
+		return &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
-	return errors.Join(d.Sync(), d.Close())
+	err = unix.Fsync(fd)
+	return errors.Join(err, unix.Close(fd))
+}
+
+// openFile is os.OpenFile for a regular file without the attempt to
+// register it with the network poller, which costs four system calls
+// for nothing (Linux does not poll regular files).
+func openFile(path string, flag int, perm uint32) (*os.File, error) {
+	fd, err := unix.Open(path, flag|unix.O_CLOEXEC, perm)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
