@@ -22,11 +22,14 @@ import (
 // the unique name.
 var deliveries atomic.Uint64
 
+// hostEscaper writes "/" and ":" in a host name as Maildir names need.
+var hostEscaper = strings.NewReplacer("/", `\057`, ":", `\072`)
+
 // UniqueName is a Maildir file name as the Maildir specification builds
 // it: "<seconds>.M<microseconds>P<pid>Q<count>.<host>", with "/" and ":"
 // in the host name written as \057 and \072.
 func UniqueName(now time.Time, pid int, count uint64, host string) string {
-	host = strings.NewReplacer("/", `\057`, ":", `\072`).Replace(host)
+	host = hostEscaper.Replace(host)
 	return fmt.Sprintf("%d.M%dP%dQ%d.%s", now.Unix(), now.Nanosecond()/1000, pid, count, host)
 }
 

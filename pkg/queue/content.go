@@ -67,4 +67,7 @@ func (c *ContentReader) Read(p []byte) (int, error) {
 }
 
 // Close closes the file.
-func (c *ContentReader) Close() error { return c.file.Close() }
+func (c *ContentReader) Close() error {
+	c.rr.Release()
+	return c.file.Close()
+}

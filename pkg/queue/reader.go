@@ -21,6 +21,7 @@ import (
 // error wrapping ErrCorrupt.
 func ReadEnvelope(r io.Reader) (*Message, error) {
 	rr := NewRecordReader(r, 0)
+	defer rr.Release()
 	m := &Message{}
 	var pending Recipient
 	section := stateEnvelope
