@@ -45,7 +45,7 @@ func (a *attempt) finish(ctx context.Context) {
 		if err := a.returnToSender(ctx, bounced); err != nil {
 			q.Log.Warning("%s: %v", m.ID, err)
 			retry = true // the bounce log stays; the next attempt sends it
-		} else if err := os.Remove(q.Layout.Path(queue.Bounce, m.ID)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		} else if err := queue.RemoveFile(q.Layout.Path(queue.Bounce, m.ID)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			q.Log.Warning("%s: remove %s: %v", m.ID, q.Layout.RelPath(queue.Bounce, m.ID), err)
 		}
 	}

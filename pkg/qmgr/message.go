@@ -205,7 +205,7 @@ func (a *attempt) takeDeferLog() map[int64]queue.StatusEntry {
 	if err != nil {
 		q.Log.Warning("%s: %v", id, err)
 	}
-	if err := os.Remove(q.Layout.Path(queue.Defer, id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := queue.RemoveFile(q.Layout.Path(queue.Defer, id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		q.Log.Warning("%s: remove %s: %v", id, q.Layout.RelPath(queue.Defer, id), err)
 	}
 	byOffset := make(map[int64]queue.StatusEntry, len(entries))

@@ -5,10 +5,7 @@ package queue
 import (
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-
-	"golang.org/x/sys/unix"
 )
 
 // ContentReader returns the message content of a queue file, each line
@@ -23,13 +20,10 @@ type ContentReader struct {
 // OpenContent opens the content of the queue file at path, whose content
 // starts at dataOffset (Message.Size.DataOffset).
 func OpenContent(path string, dataOffset int64) (*ContentReader, error) {
-	// Not os.Open: that tries to register the file with the network
-	// poller, four system calls for nothing on a regular file.
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	f, err := openFile(path, os.O_RDONLY, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, &fs.PathError{Op: "open", Path: path, Err: err})
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	f := os.NewFile(uintptr(fd), path)
 	if _, err := f.Seek(dataOffset, io.SeekStart); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("seek %s: %w", path, err)

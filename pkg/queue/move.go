@@ -60,13 +60,13 @@ func (l *Layout) ShiftEntry(e Entry, to string) error {
 // missing hashed directory, and returns the new path.
 func (l *Layout) rename(oldPath, id, to string) (string, error) {
 	newPath := l.Path(to, id)
-	err := os.Rename(oldPath, newPath)
+	err := renameFile(oldPath, newPath)
 	if errors.Is(err, os.ErrNotExist) {
 		if _, statErr := os.Lstat(oldPath); statErr == nil {
 			if mkErr := os.MkdirAll(filepath.Dir(newPath), 0o700); mkErr != nil {
 				return "", fmt.Errorf("create directory %s: %w", filepath.Dir(newPath), mkErr)
 			}
-			err = os.Rename(oldPath, newPath)
+			err = renameFile(oldPath, newPath)
 		}
 	}
 	if err != nil {
@@ -90,7 +90,7 @@ func (l *Layout) Remove(queue, id string) error {
 
 // RemoveEntry deletes a file found by Walk, with its status logs.
 func (l *Layout) RemoveEntry(e Entry) error {
-	if err := os.Remove(e.Path); err != nil {
+	if err := RemoveFile(e.Path); err != nil {
 		return fmt.Errorf("remove file %s: %w", l.RelPath(e.Queue, e.ID), err)
 	}
 	return l.removeLogs(e.ID)
@@ -98,7 +98,7 @@ func (l *Layout) RemoveEntry(e Entry) error {
 
 func (l *Layout) removeLogs(id string) error {
 	for _, logQueue := range []string{Defer, Bounce, Trace} {
-		if err := os.Remove(l.Path(logQueue, id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := RemoveFile(l.Path(logQueue, id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("remove file %s: %w", l.RelPath(logQueue, id), err)
 		}
 	}
@@ -120,7 +120,7 @@ func (l *Layout) SaveCorrupt(queue, id string, warn func(string)) error {
 // error; an offset that is not a recipient record is. Like Postfix, it does
 // not fsync: after a crash the recipient is at worst delivered again.
 func MarkDone(path string, offset int64) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := openFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}

@@ -181,7 +181,7 @@ func parseTime(s string) (time.Time, error) {
 // os.ErrNotExist.
 func (l *Layout) Load(queue, id string, warn func(string)) (*Message, error) {
 	path := l.Path(queue, id)
-	f, err := os.Open(path)
+	f, err := openFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open queue file %s: %w", id, err)
 	}

@@ -83,7 +83,7 @@ func (l *Layout) AppendStatus(logQueue, id string, entries ...StatusEntry) error
 // the file and line number.
 func (l *Layout) ReadStatus(logQueue, id string) ([]StatusEntry, error) {
 	rel := l.RelPath(logQueue, id)
-	f, err := os.Open(l.Path(logQueue, id))
+	f, err := openFile(l.Path(logQueue, id), os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
