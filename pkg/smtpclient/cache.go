@@ -1,5 +1,7 @@
-// Connection reuse: a session that delivered is parked after RSET, per
-// nexthop, for the next request to the same destination.
+// Connection reuse: a session that delivered is parked after RSET under
+// its server's address, and the first good session of a request also
+// under the request's destination, for the next requests, as Postfix's
+// connection cache keeps them.
 
 package smtpclient
 
@@ -8,7 +10,8 @@ import (
 	"time"
 )
 
-// connCache holds idle sessions by nexthop.
+// connCache holds idle sessions by server endpoint, and which endpoint a
+// destination was last delivered to.
 type connCache struct {
 	// idleLimit is smtp_connection_cache_time_limit, ageLimit
 	// smtp_connection_reuse_time_limit and useLimit
@@ -17,7 +20,8 @@ type connCache struct {
 	useLimit            int
 
 	mu     sync.Mutex
-	parked map[string][]*parkedSession
+	parked map[string][]*parkedSession // by endpoint
+	bound  map[string]string           // destination → endpoint
 }
 
 // parkedSession is an idle connection with its EHLO state.
@@ -29,12 +33,14 @@ type parkedSession struct {
 }
 
 func newConnCache(idleLimit, ageLimit time.Duration, useLimit int) *connCache {
-	return &connCache{idleLimit: idleLimit, ageLimit: ageLimit, useLimit: useLimit, parked: map[string][]*parkedSession{}}
+	return &connCache{idleLimit: idleLimit, ageLimit: ageLimit, useLimit: useLimit,
+		parked: map[string][]*parkedSession{}, bound: map[string]string{}}
 }
 
-// park keeps s for nexthop when the limits allow; otherwise, or when the
-// idle time runs out, it ends the session.
-func (c *connCache) park(nexthop string, p *parkedSession) {
+// park keeps a session with endpoint when the limits allow, bound to
+// dest unless that is ""; otherwise, or when the idle time runs out, it
+// ends the session.
+func (c *connCache) park(dest, endpoint string, p *parkedSession) {
 	if (c.useLimit > 0 && p.uses >= c.useLimit) || time.Since(p.opened) >= c.ageLimit {
 		p.s.quit()
 		p.s.close()
@@ -42,37 +48,67 @@ func (c *connCache) park(nexthop string, p *parkedSession) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.parked[nexthop] = append(c.parked[nexthop], p)
+	c.parked[endpoint] = append(c.parked[endpoint], p)
+	if dest != "" {
+		c.bound[dest] = endpoint
+	}
 	p.timer = time.AfterFunc(c.idleLimit, func() {
-		if c.remove(nexthop, p) {
+		if c.remove(endpoint, p) {
 			p.s.quit()
 			p.s.close()
 		}
 	})
 }
 
-// take returns a parked session for nexthop, or nil.
-func (c *connCache) take(nexthop string) *parkedSession {
+// take returns a parked session of the endpoint dest is bound to, or nil.
+func (c *connCache) take(dest string) *parkedSession {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	list := c.parked[nexthop]
+	endpoint, ok := c.bound[dest]
+	if !ok {
+		return nil
+	}
+	p := c.takeLocked(endpoint)
+	if p == nil {
+		delete(c.bound, dest)
+	}
+	return p
+}
+
+// takeEndpoint returns a parked session with endpoint, or nil.
+func (c *connCache) takeEndpoint(endpoint string) *parkedSession {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.takeLocked(endpoint)
+}
+
+func (c *connCache) takeLocked(endpoint string) *parkedSession {
+	list := c.parked[endpoint]
 	if len(list) == 0 {
 		return nil
 	}
 	p := list[len(list)-1]
-	c.parked[nexthop] = list[:len(list)-1]
+	if len(list) == 1 {
+		delete(c.parked, endpoint)
+	} else {
+		c.parked[endpoint] = list[:len(list)-1]
+	}
 	p.timer.Stop()
 	return p
 }
 
 // remove drops p from the cache; false when it was taken meanwhile.
-func (c *connCache) remove(nexthop string, p *parkedSession) bool {
+func (c *connCache) remove(endpoint string, p *parkedSession) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	list := c.parked[nexthop]
+	list := c.parked[endpoint]
 	for i, q := range list {
 		if q == p {
-			c.parked[nexthop] = append(list[:i], list[i+1:]...)
+			if len(list) == 1 {
+				delete(c.parked, endpoint)
+			} else {
+				c.parked[endpoint] = append(list[:i], list[i+1:]...)
+			}
 			return true
 		}
 	}

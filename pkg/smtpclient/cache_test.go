@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/dnsx/dnstest"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/match"
 )
@@ -102,9 +103,45 @@ func TestReuseOfDeadConnectionFallsBack(t *testing.T) {
 		t.Fatal("no connection cached")
 	}
 	p.s.close()
-	c.cache.park("[127.0.0.3]", p)
+	c.cache.park("[127.0.0.3]", p.s.target.endpoint(), p)
 	r := deliver(c, "[127.0.0.3]", cached("b@x.test"))[0]
 	if r.Status != ipc.StatusSent || r.ConnUse != 0 {
 		t.Fatalf("second: %+v", r)
+	}
+}
+
+// TestReuseByServerAddress: a connection cached for one destination
+// serves another destination whose mail exchanger has the same address,
+// and the second destination gets its own binding.
+func TestReuseByServerAddress(t *testing.T) {
+	s := listenSink(t, "127.0.0.3:0")
+	zone := dnstest.Start(t,
+		"one.test. IN MX 10 mx.shared.test.",
+		"two.test. IN MX 10 mx.shared.test.",
+		"mx.shared.test. IN A 127.0.0.3",
+	)
+	c, _ := newTestClient(t, s.port(), zone, func(cfg *Config) {
+		cfg.Reuse, cfg.CacheIdleLimit = true, 5*time.Second
+	})
+	for i, d := range []struct{ nexthop, rcpt string }{{"one.test", "a@one.test"}, {"two.test", "b@two.test"}, {"two.test", "c@two.test"}} {
+		m := testMessage(d.rcpt)
+		m.CacheLoad, m.CacheStore = true, true
+		if r := deliver(c, d.nexthop, m)[0]; r.Status != ipc.StatusSent || r.ConnUse != i {
+			t.Fatalf("delivery %d: %+v, want conn use %d", i, r, i)
+		}
+	}
+	if got := s.sessionCount(); got != 1 {
+		t.Fatalf("%d connections, want 1", got)
+	}
+	// With TLS possible, a connection is not shared between destinations.
+	c2, _ := newTestClient(t, s.port(), zone, func(cfg *Config) {
+		cfg.Reuse, cfg.CacheIdleLimit, cfg.TLS.Level = true, 5*time.Second, "may"
+	})
+	for _, d := range []struct{ nexthop, rcpt string }{{"one.test", "a@one.test"}, {"two.test", "b@two.test"}} {
+		m := testMessage(d.rcpt)
+		m.CacheLoad, m.CacheStore = true, true
+		if r := deliver(c2, d.nexthop, m)[0]; r.Status != ipc.StatusSent || r.ConnUse != 0 {
+			t.Fatalf("with TLS may, %s: %+v, want a new connection", d.nexthop, r)
+		}
 	}
 }

@@ -36,11 +36,7 @@ func (d *delivery) cachePolicy(dest string) {
 			}
 		}
 	}
-	d.cacheLoad = load
-	if load || store {
-		d.cacheKey = dest
-	}
-	d.cacheStore = store
+	d.cacheLoad, d.cacheStore, d.cacheKey = load, store, dest
 }
 
 // reuse delivers over a connection cached under the request's first
@@ -51,7 +47,25 @@ func (d *delivery) reuse(ctx context.Context) (verdict, bool) {
 	if !d.cacheLoad || d.cacheKey == "" {
 		return verdict{}, false
 	}
-	p := d.client.cache.take(d.cacheKey)
+	return d.reuseSession(ctx, d.client.cache.take(d.cacheKey))
+}
+
+// reuseEndpoint delivers over a connection cached for t's address, if the
+// policy allows and there is one, as reuse does. A connection made for
+// one destination serves another only when no connection of this client
+// uses TLS or SASL: the cached ones have neither, and another
+// destination's policy might want them.
+func (d *delivery) reuseEndpoint(ctx context.Context, t target) (verdict, bool) {
+	cfg := d.client.cfg
+	plaintext := (cfg.TLS.Level == "" || cfg.TLS.Level == "none") && len(cfg.TLS.PolicyMaps) == 0 && !cfg.SASL.Enable
+	if !d.cacheLoad || !plaintext {
+		return verdict{}, false
+	}
+	return d.reuseSession(ctx, d.client.cache.takeEndpoint(t.endpoint()))
+}
+
+// reuseSession delivers over the parked session p (nil: none).
+func (d *delivery) reuseSession(ctx context.Context, p *parkedSession) (verdict, bool) {
 	if p == nil {
 		return verdict{}, false
 	}
@@ -75,18 +89,18 @@ func (d *delivery) reuse(ctx context.Context) (verdict, bool) {
 	return v, true
 }
 
-// storeKey returns the key under which the session that just completed
-// may be cached, "" for none: a new session when the policy stores, a
-// session taken from the cache always. Only the first good session of a
-// request is cached, so that a less preferred server does not stand for
-// the destination.
-func (d *delivery) storeKey(reused bool) string {
-	key := ""
-	if d.cacheStore || reused {
-		key = d.cacheKey
+// storeKeys says how the session that just completed may be cached:
+// under its endpoint when cacheable (a new session when the policy
+// stores, a session taken from the cache always), and also under dest
+// ("" for none) as the first good session of the request, so that a
+// less preferred server found later does not stand for the destination.
+func (d *delivery) storeKeys(reused bool) (dest string, cacheable bool) {
+	cacheable = d.cacheStore || reused
+	if d.cacheLoad || d.cacheStore {
+		dest = d.cacheKey
 	}
-	d.cacheStore, d.cacheKey = false, ""
-	return key
+	d.cacheKey = ""
+	return dest, cacheable
 }
 
 // destinationHost is the host or domain of a destination, without

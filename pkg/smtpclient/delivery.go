@@ -66,6 +66,15 @@ func (t target) dial(ctx context.Context, timeout time.Duration) (net.Conn, erro
 	return dialer.DialContext(ctx, "tcp", net.JoinHostPort(t.addr.String(), t.port))
 }
 
+// endpoint is t's address and port, or socket path: the key of its
+// cached connections.
+func (t target) endpoint() string {
+	if t.path != "" {
+		return t.path
+	}
+	return net.JoinHostPort(t.addr.String(), t.port)
+}
+
 // where names t in a connection failure: "host[addr]:port" or, for a
 // socket, "host[path]".
 func (t target) where() string {
@@ -235,6 +244,9 @@ func anyAddresses(hosts []dnsx.Host) bool {
 // attempt runs one session with t. done is true when the next address
 // must not be tried.
 func (d *delivery) attempt(ctx context.Context, t target) (verdict, bool) {
+	if v, done := d.reuseEndpoint(ctx, t); done {
+		return v, true
+	}
 	nc, err := t.dial(ctx, d.client.cfg.ConnectTimeout)
 	if err != nil {
 		text := fmt.Sprintf("connect to %s: %s", t.where(), connectReason(err))

@@ -118,8 +118,8 @@ func (s *session) run(ctx context.Context) (verdict, bool) {
 // server accepts, and ends it otherwise.
 func (s *session) finish() {
 	cache := s.client.cache
-	key := s.storeKey(s.uses > 0)
-	if cache == nil || key == "" || s.tls || s.authenticated {
+	dest, cacheable := s.storeKeys(s.uses > 0)
+	if cache == nil || !cacheable || s.tls || s.authenticated {
 		s.quit()
 		return
 	}
@@ -130,7 +130,7 @@ func (s *session) finish() {
 	}
 	_ = s.nc.SetDeadline(time.Time{})
 	s.parked = true
-	cache.park(key, &parkedSession{s: s, opened: s.opened, uses: s.uses + 1})
+	cache.park(dest, s.target.endpoint(), &parkedSession{s: s, opened: s.opened, uses: s.uses + 1})
 }
 
 // setup runs the greeting, EHLO, STARTTLS and AUTH. ok is false when the
