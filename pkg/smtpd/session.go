@@ -57,11 +57,11 @@ type session struct {
 	tlsInfo string // "" before STARTTLS
 	// clientCert is the TLS client's certificate; nil without one.
 	clientCert *policy.ClientCert
-	errors  int
-	junk    int    // NOOP, VRFY, ETRN and RSET since the last message
-	lastCmd string // the command named in "lost connection after ..."
-	stats   *commandStats
-	sasl    saslState
+	errors     int
+	junk       int    // NOOP, VRFY, ETRN and RSET since the last message
+	lastCmd    string // the command named in "lost connection after ..."
+	stats      *commandStats
+	sasl       saslState
 
 	// milters are the session's smtpd_milters, nil without any;
 	// milterHeloReject is set while a milter's 5xx answer to EHLO keeps
