@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what the tests need on a fresh Debian machine: the real Postfix
-# (for differential and interop tests), swaks with TLS, Python, Dovecot (IMAP, POP3, LMTP), OpenDKIM. It only acts
+# (for differential and interop tests), swaks with TLS, Python, Dovecot (IMAP, POP3, LMTP), OpenDKIM, rspamd. It only acts
 # when run as root and something is missing; otherwise it just reports.
 set -eu
 
@@ -15,6 +15,8 @@ perl -MNet::SSLeay -MIO::Socket::SSL -e 1 >/dev/null 2>&1 || need="$need libnet-
 # Dovecot's LMTP server (the lmtp client test) and OpenDKIM (the milter tests).
 [ -x /usr/lib/dovecot/lmtp ] || need="$need dovecot-lmtpd"
 [ -x /usr/sbin/opendkim ] || need="$need opendkim opendkim-tools"
+# rspamd's milter (the README snippet's test).
+[ -x /usr/bin/rspamd ] || need="$need rspamd"
 
 if [ -z "$need" ]; then
 	exit 0
