@@ -6,7 +6,9 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"net/smtp"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -104,7 +106,7 @@ delay_notice_recipient = postmaster@origin.example
 		"Reporting-MTA: dns; out.test.example\r\nX-Postfix-Queue-ID: " + id + "\r\nX-Postfix-Sender: rfc822; sender@origin.example\r\n",
 		"Final-Recipient: rfc822; late@slow.example\r\nOriginal-Recipient: rfc822;late@slow.example\r\nAction: delayed\r\nStatus: 4.4.1\r\n",
 		"Will-Retry-Until: ",
-		"Content-Description: Undelivered Message Headers\r\nContent-Type: text/rfc822-headers\r\n",
+		"Content-Description: Undelivered Message Headers\r\nContent-Type: message/global-headers\r\n", // net/smtp sent SMTPUTF8
 		"Subject: slow one\r\n",
 	} {
 		if !strings.Contains(warning.Data, want) {
@@ -262,4 +264,90 @@ error_notice_recipient = postmaster@origin.example
 			t.Errorf("transcript lacks %q:\n%s", want, notice.Data)
 		}
 	}
+}
+
+// noticeNormalizer rewrites what differs by nature between two notices
+// of the same message: host names, queue IDs, times.
+func noticeNormalizer(hostname, queueID string) func(string) string {
+	dates := regexp.MustCompile(`(Arrival-Date|Will-Retry-Until): [^\r\n]*`)
+	stamp := regexp.MustCompile(`QUEUEID\.[0-9]+/HOST`)
+	return func(s string) string {
+		s = strings.ReplaceAll(s, hostname, "HOST")
+		s = strings.ReplaceAll(s, queueID, "QUEUEID")
+		s = dates.ReplaceAllString(s, "$1: DATE")
+		return stamp.ReplaceAllString(s, "QUEUEID.TIME/HOST")
+	}
+}
+
+// noticeParts returns a notice's own headers (From to
+// Content-Transfer-Encoding, as bounce writes them) and its body up to
+// the returned headers, whose Received: lines differ between MTAs.
+func noticeParts(t *testing.T, data string) (headers, body string) {
+	t.Helper()
+	head, rest, ok := strings.Cut(data, "\r\n\r\n")
+	if !ok {
+		t.Fatalf("no body:\n%s", data)
+	}
+	var keep []string
+	inFolded := false
+	for _, line := range strings.Split(head, "\r\n") {
+		name, _, _ := strings.Cut(line, ":")
+		switch {
+		case strings.HasPrefix(line, "\t") || strings.HasPrefix(line, " "):
+			if inFolded {
+				keep = append(keep, line)
+			}
+		case name == "From" || name == "Subject" || name == "To" || name == "Auto-Submitted" ||
+			name == "MIME-Version" || name == "Content-Type" || name == "Content-Transfer-Encoding":
+			keep = append(keep, line)
+			inFolded = true
+		default:
+			inFolded = false
+		}
+	}
+	body, _, ok = strings.Cut(rest, "Return-Path: ")
+	if !ok {
+		t.Fatalf("no returned headers:\n%s", data)
+	}
+	return strings.Join(keep, "\r\n"), body
+}
+
+// TestNoticesDelayWarningMatchesRealPostfix sends the same message to an
+// unreachable destination through the real Postfix and through Postern,
+// both with delay_warning_time = 2s, and compares the two delay
+// notices: headers, text and delivery report, up to host names, queue
+// IDs and times.
+func TestNoticesDelayWarningMatchesRealPostfix(t *testing.T) {
+	port := sinkPort(t)
+	realAddr := harness.FreeAddr(t)
+	viaReal := startSink(t, "127.0.0.18:"+port, "origin-of-real.sink", sinkOptions{})
+	viaPostern := startSink(t, "127.0.0.19:"+port, "origin-of-postern.sink", sinkOptions{})
+	const timers = "delay_warning_time = 2s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 2s\nqueue_run_delay = 1s\n"
+	real := startRealPostfixRelayWith(t, realAddr, fmt.Sprintf("slow.example smtp:[127.0.0.1]:1\norigin.example smtp:[127.0.0.18]:%s\n", port),
+		func(string) string { return timers })
+	in := newDelivery(t, "myhostname = postern.test.example\nmydestination =\n"+timers)
+	in.appendMainCF("transport_maps = " + in.writeMap("transport", fmt.Sprintf(
+		"slow.example smtp:[127.0.0.1]:1\norigin.example smtp:[127.0.0.19]:%s\n", port)) + "\n")
+	in.run()
+
+	body := "Subject: slow one\r\nMessage-ID: <slow@origin.example>\r\nFrom: <sender@origin.example>\r\n\r\nbody\r\n"
+	if err := smtp.SendMail(realAddr, nil, "sender@origin.example", []string{"late@slow.example"}, []byte(body)); err != nil {
+		t.Fatalf("send to the real Postfix: %v\nlog:\n%s", err, real.log())
+	}
+	in.send("sender@origin.example", []string{"late@slow.example"}, body)
+	want := viaReal.waitMessages(t, in, 1, 60*time.Second)[0]
+	got := viaPostern.waitMessages(t, in, 1, 60*time.Second)[0]
+	realLog := real.waitLog(t, "sender delay notification: ", 10*time.Second)
+	realID := queueIDOf(t, realLog, "late@slow.example")
+	posternID := queueIDOf(t, in.log(), "late@slow.example")
+	wantHeaders, wantBody := noticeParts(t, noticeNormalizer("realpf.test.example", realID)(want.Data))
+	gotHeaders, gotBody := noticeParts(t, noticeNormalizer("postern.test.example", posternID)(got.Data))
+	if gotHeaders != wantHeaders {
+		t.Errorf("headers differ from real Postfix's:\n got:\n%s\nwant:\n%s", gotHeaders, wantHeaders)
+	}
+	if gotBody != wantBody {
+		t.Errorf("text and report differ from real Postfix's:\n got:\n%s\nwant:\n%s", gotBody, wantBody)
+	}
+	assertEnvelope(t, got, "", "sender@origin.example")
+	assertEnvelope(t, want, "", "sender@origin.example")
 }

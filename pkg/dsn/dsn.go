@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Recipient is one failed recipient in a report.
@@ -68,6 +69,10 @@ type Report struct {
 	// Postfix does) and the notice text utf-8 unless the template names
 	// another charset.
 	EightBit bool
+	// SMTPUTF8 is set when the message came with SMTPUTF8: the report and
+	// the returned message are message/global-delivery-status and
+	// message/global(-headers), and non-ASCII addresses are typed utf-8.
+	SMTPUTF8 bool
 }
 
 // NewBoundary returns the MIME boundary Postfix uses for a report.
@@ -142,7 +147,15 @@ func Build(r *Report) []byte {
 
 	b.WriteString("--" + r.Boundary + "\n")
 	b.WriteString("Content-Description: Delivery report\n")
-	b.WriteString("Content-Type: message/delivery-status\n\n")
+	if r.SMTPUTF8 {
+		b.WriteString("Content-Type: message/global-delivery-status\n")
+		if r.EightBit {
+			b.WriteString("Content-Transfer-Encoding: 8bit\n")
+		}
+	} else {
+		b.WriteString("Content-Type: message/delivery-status\n")
+	}
+	b.WriteString("\n")
 	b.WriteString("Reporting-MTA: dns; " + r.Hostname + "\n")
 	if r.EnvID != "" {
 		b.WriteString("Original-Envelope-Id: " + r.EnvID + "\n")
@@ -152,15 +165,15 @@ func Build(r *Report) []byte {
 	if sender == "" {
 		sender = "MAILER-DAEMON@" + r.Hostname
 	}
-	b.WriteString("X-Postfix-Sender: rfc822; " + sender + "\n")
+	b.WriteString("X-Postfix-Sender: " + r.addrType(sender) + "; " + sender + "\n")
 	b.WriteString("Arrival-Date: " + Date(r.ArrivalTime) + "\n")
 	for _, rc := range r.Recipients {
-		b.WriteString("\nFinal-Recipient: rfc822; " + rc.Address + "\n")
+		b.WriteString("\nFinal-Recipient: " + r.addrType(rc.Address) + "; " + rc.Address + "\n")
 		switch {
 		case rc.ORCPT != "":
 			b.WriteString("Original-Recipient: " + rc.ORCPT + "\n")
 		case rc.Original != "":
-			b.WriteString("Original-Recipient: rfc822;" + rc.Original + "\n")
+			b.WriteString("Original-Recipient: " + r.addrType(rc.Original) + ";" + rc.Original + "\n")
 		}
 		action := "failed"
 		if delayed {
@@ -181,10 +194,17 @@ func Build(r *Report) []byte {
 	b.WriteString("\n")
 
 	b.WriteString("--" + r.Boundary + "\n")
-	if r.FullMessage {
+	switch {
+	case r.FullMessage && r.SMTPUTF8:
+		b.WriteString("Content-Description: Undelivered Message\n")
+		b.WriteString("Content-Type: message/global\n")
+	case r.FullMessage:
 		b.WriteString("Content-Description: Undelivered Message\n")
 		b.WriteString("Content-Type: message/rfc822\n")
-	} else {
+	case r.SMTPUTF8:
+		b.WriteString("Content-Description: Undelivered Message Headers\n")
+		b.WriteString("Content-Type: message/global-headers\n")
+	default:
 		b.WriteString("Content-Description: Undelivered Message Headers\n")
 		b.WriteString("Content-Type: text/rfc822-headers\n")
 	}
@@ -199,6 +219,15 @@ func Build(r *Report) []byte {
 	}
 	b.WriteString("\n--" + r.Boundary + "--\n")
 	return []byte(b.String())
+}
+
+// addrType is the address type of a report field: "utf-8" for a
+// non-ASCII address of an SMTPUTF8 message, else "rfc822".
+func (r *Report) addrType(address string) string {
+	if r.SMTPUTF8 && !isASCII(address) && utf8.ValidString(address) {
+		return "utf-8"
+	}
+	return "rfc822"
 }
 
 // Diagnose splits a delivery agent's reason into the Remote-MTA and

@@ -185,3 +185,28 @@ func TestDiagnose(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildSMTPUTF8: a message that came with SMTPUTF8 gets Postfix's
+// message/global types and utf-8 address types for non-ASCII addresses.
+func TestBuildSMTPUTF8(t *testing.T) {
+	r := DefaultTemplatesReport(t, ClassDelay)
+	r.EightBit, r.SMTPUTF8 = true, true
+	r.Sender = "jörg@test.example"
+	r.Recipients = []Recipient{{Address: "ünal@remote.example", Original: "ünal@remote.example", Status: "4.4.1",
+		Reason: "try again", Diagnostic: "X-Postfix; try again"}}
+	got := string(Build(r))
+	for _, want := range []string{
+		"Content-Description: Delivery report\nContent-Type: message/global-delivery-status\nContent-Transfer-Encoding: 8bit\n\n",
+		"X-Postfix-Sender: utf-8; jörg@test.example\n",
+		"Final-Recipient: utf-8; ünal@remote.example\nOriginal-Recipient: utf-8;ünal@remote.example\nAction: delayed\n",
+		"Content-Description: Undelivered Message Headers\nContent-Type: message/global-headers\nContent-Transfer-Encoding: 8bit\n\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("notice lacks %q:\n%s", want, got)
+		}
+	}
+	r.FullMessage = true
+	if got := string(Build(r)); !strings.Contains(got, "Content-Description: Undelivered Message\nContent-Type: message/global\n") {
+		t.Errorf("full SMTPUTF8 notice:\n%s", got)
+	}
+}

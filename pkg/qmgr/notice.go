@@ -152,6 +152,7 @@ func (a *attempt) sendNotice(ctx context.Context, kind noticeKind, entries []que
 	report.WillRetryUntil = m.ArrivalTime.Add(s.MaximalLifetime)
 	report.To = to
 	report.FullMessage = full
+	report.SMTPUTF8 = m.Size.SMTPUTF8 != 0
 	report.Boundary = dsn.NewBoundary(m.ID, q.now(), s.MyHostname)
 	byOffset := map[int64]queue.Recipient{}
 	for _, r := range m.Recipients {
