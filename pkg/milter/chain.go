@@ -257,6 +257,11 @@ func (c *Chain) Rcpt(rcpt, args, host, mailer string) Verdict {
 	})
 }
 
+// Unknown sends the unknown-command event with the command line.
+func (c *Chain) Unknown(line string) Verdict {
+	return c.event(false, func(m *member) (*gomilter.Action, error) { return m.sess.Unknown(line, nil) })
+}
+
 // Data sends the DATA event. A milter that saw no recipient is left out
 // of this message.
 func (c *Chain) Data(queueID string) Verdict {

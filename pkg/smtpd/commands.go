@@ -86,6 +86,12 @@ func (s *session) execute(line string) error {
 	if !ok {
 		s.lastCmd = "UNKNOWN"
 		s.stats.count("unknown", false)
+		if reply, disconnect := s.milterUnknown(line); disconnect {
+			return errCloseSession
+		} else if reply != "" {
+			s.reply(reply)
+			return nil
+		}
 		s.reply("500 5.5.2 Error: command not recognized")
 		return nil
 	}

@@ -258,6 +258,16 @@ func (s *session) milterRcpt(rcpt addr.Address, args string) (reply string, disc
 	return v.Reply, s.milterVerdict("RCPT", v, s.txSender(), &to)
 }
 
+// milterUnknown sends an unrecognized command to the milters; it
+// returns their reply, which replaces smtpd's own.
+func (s *session) milterUnknown(line string) (reply string, disconnect bool) {
+	if s.milters == nil {
+		return "", false
+	}
+	v := s.milters.Unknown(line)
+	return v.Reply, s.milterVerdict("UNKNOWN", v, s.txSender(), s.lastRcpt())
+}
+
 // milterData sends the DATA event.
 func (s *session) milterData() (reply string, disconnect bool) {
 	if s.milters == nil {

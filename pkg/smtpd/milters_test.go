@@ -101,3 +101,34 @@ func TestSmtpdMilterRejectsMail(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// unknownMilter refuses unknown commands.
+type unknownMilter struct{ gomilter.NoOpMilter }
+
+func (unknownMilter) Unknown(cmd string, _ gomilter.Modifier) (*gomilter.Response, error) {
+	return gomilter.RejectWithCodeAndReason(502, "5.5.1 no "+cmd)
+}
+
+func TestSmtpdMilterUnknownCommand(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := gomilter.NewServer(gomilter.WithMilter(func() gomilter.Milter { return unknownMilter{} }))
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	cfg := loadConfig(t, t.TempDir(), "smtpd_milters = inet:"+ln.Addr().String()+"\n")
+	set, err := FromConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Milters.Close()
+	settings := testSettings()
+	settings.Milters = set.Milters
+	ts := startServer(t, settings)
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("HELO c.example", "250 mx.test.example")
+	c.expect("FOO bar", "502 5.5.1 no FOO bar")
+	ts.waitLog(t, "NOQUEUE: milter-reject: UNKNOWN from localhost[127.0.0.1]: 502 5.5.1 no FOO bar; proto=SMTP helo=<c.example>")
+}
