@@ -26,6 +26,9 @@ func NewServer(cfg *config.Config, log Logger, cleanupPath string) (*Server, fun
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, w := range TLSWarnings(cfg, set) {
+		log.Warning("%s", w)
+	}
 	locals, err := cfg.LocalAddresses()
 	if err != nil {
 		set.Close()

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/policy"
 	"github.com/postern/postern/pkg/tlsconf"
 )
@@ -32,6 +33,9 @@ type TLSOptions struct {
 	// FingerprintDigest is smtpd_tls_fingerprint_digest, the digest of
 	// the client certificate fingerprints the policy checks use.
 	FingerprintDigest string `param:"smtpd_tls_fingerprint_digest"`
+	// RequireCert is smtpd_tls_req_ccert: with TLS required, a client
+	// without a trusted certificate is sent away after the handshake.
+	RequireCert bool `param:"smtpd_tls_req_ccert"`
 }
 
 // tlsParams are the server TLS parameters that shape the tls.Config.
@@ -87,6 +91,12 @@ func (s *Settings) loadTLS(p tlsParams) error {
 		return fmt.Errorf("smtpd_tls_ciphers: %w", err)
 	}
 	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: minVersion, MaxVersion: maxVersion, CipherSuites: suites}
+	if !s.TLSRequired && !s.WrapperMode {
+		s.TLSOptions.RequireCert = false
+	}
+	if s.TLSOptions.RequireCert {
+		s.TLSOptions.AskCert = true
+	}
 	if s.TLSOptions.AskCert {
 		if s.TLSOptions.ClientCAs, err = tlsconf.LoadCAs("smtpd", p.CAFile, p.CAPath); err != nil {
 			return err
@@ -110,26 +120,49 @@ func (s *session) handshakeTLS() error {
 	}
 	tc.SetDeadline(time.Time{})
 	st := tc.ConnectionState()
-	s.describeTLS(st)
+	presented, trusted := s.describeTLS(st)
 	s.conn = tc
 	s.setStreams(tc)
 	if !s.newTLSSessionAllowed(st.DidResume) {
 		return errCloseSession
 	}
+	if s.set.TLSOptions.RequireCert && !trusted {
+		reason := "Client certificate not trusted"
+		if !presented {
+			reason = "No client certificate presented"
+		}
+		s.srv.Log.Info("NOQUEUE: abort: TLS from %s: %s", s.namaddr(), reason)
+		s.reply("421 4.7.1 " + s.set.Hostname + " Error: " + reason)
+		return errCloseSession
+	}
 	return nil
+}
+
+// TLSWarnings are the warnings smtpd logs at start-up about its TLS
+// settings, as Postfix's does.
+func TLSWarnings(cfg *config.Config, set *Settings) []string {
+	var p struct {
+		RequireCert bool `param:"smtpd_tls_req_ccert"`
+	}
+	if cfg.Fill(&p) != nil || !p.RequireCert || set.TLS == nil || set.TLSOptions.RequireCert {
+		return nil
+	}
+	return []string{"Can't require client certs unless TLS is required"}
 }
 
 // describeTLS logs the new session as Postfix does ("Anonymous",
 // "Untrusted" or "Trusted TLS connection established from ...") and
-// keeps its summary for the policy checks and the Received: header.
-func (s *session) describeTLS(st tls.ConnectionState) {
+// keeps its summary for the policy checks and the Received: header. It
+// reports whether the client presented a certificate and whether it is
+// trusted.
+func (s *session) describeTLS(st tls.ConnectionState) (presented, trusted bool) {
 	opts := s.set.TLSOptions
 	var client *x509.Certificate
 	if len(st.PeerCertificates) > 0 {
 		client = st.PeerCertificates[0]
 	}
 	summary := tlsconf.Describe(st, ownLeaf(s.set.TLS), client)
-	trusted := client != nil && s.clientCertTrusted(st.PeerCertificates)
+	trusted = client != nil && s.clientCertTrusted(st.PeerCertificates)
 	label := "Anonymous"
 	switch {
 	case trusted:
@@ -151,7 +184,7 @@ func (s *session) describeTLS(st tls.ConnectionState) {
 	}
 	s.tlsReceived = ""
 	if !opts.ReceivedHeader {
-		return
+		return client != nil, trusted
 	}
 	lines := summary.ReceivedLines()
 	switch {
@@ -167,6 +200,7 @@ func (s *session) describeTLS(st tls.ConnectionState) {
 		lines = append(lines, fmt.Sprintf("(Client CN %q, Issuer %q (%s))", client.Subject.CommonName, issuerName(client), verdict))
 	}
 	s.tlsReceived = strings.Join(lines, "\n")
+	return client != nil, trusted
 }
 
 // clientCertTrusted verifies the client's chain against the trusted

@@ -110,3 +110,66 @@ func TestTLSClientCertificates(t *testing.T) {
 		})
 	}
 }
+
+func TestTLSRequireClientCertificate(t *testing.T) {
+	trustedPool, trusted := clientCA(t, "Client CA", "client.example")
+	_, foreign := clientCA(t, "Foreign CA", "stranger.example")
+	tests := []struct {
+		name  string
+		cert  *tls.Certificate
+		reply string
+	}{
+		{"none", nil, "421 4.7.1 mx.test.example Error: No client certificate presented"},
+		{"untrusted", &foreign, "421 4.7.1 mx.test.example Error: Client certificate not trusted"},
+		{"trusted", &trusted, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := tlsSettings(t, true)
+			set.TLSOptions = TLSOptions{LogLevel: 1, AskCert: true, RequireCert: true, ClientCAs: trustedPool}
+			set.TLS.ClientAuth = tls.RequestClientCert
+			ts := startServer(t, set)
+			c := dial(t, ts.addr)
+			c.expect("", "220 mx.test.example ESMTP Postern")
+			c.expect("EHLO c", strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n250-STARTTLS\n", 1))
+			c.expect("STARTTLS", "220 2.0.0 Ready to start TLS")
+			cfg := &tls.Config{InsecureSkipVerify: true, GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+				if tt.cert == nil {
+					return &tls.Certificate{}, nil
+				}
+				return tt.cert, nil
+			}}
+			tc := tls.Client(c.conn, cfg)
+			if err := tc.Handshake(); err != nil {
+				t.Fatalf("handshake: %v", err)
+			}
+			c.conn, c.r = tc, bufio.NewReader(tc)
+			if tt.reply == "" {
+				c.expect("EHLO c", ehloReply)
+				return
+			}
+			c.expect("", tt.reply)
+			reason := strings.TrimPrefix(tt.reply, "421 4.7.1 mx.test.example Error: ")
+			ts.waitLog(t, "NOQUEUE: abort: TLS from localhost[127.0.0.1]: "+reason)
+		})
+	}
+}
+
+func TestTLSRequireClientCertificateNeedsEncrypt(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := writeCert(t, dir)
+	for _, tt := range []struct {
+		level string
+		warn  bool
+	}{{"may", true}, {"encrypt", false}} {
+		cfg := loadConfig(t, dir, "smtpd_tls_security_level = "+tt.level+"\nsmtpd_tls_cert_file = "+cert+"\nsmtpd_tls_key_file = "+key+"\nsmtpd_tls_req_ccert = yes\n")
+		set, err := FromConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		warnings := TLSWarnings(cfg, set)
+		if tt.warn != (len(warnings) == 1 && warnings[0] == "Can't require client certs unless TLS is required") || set.TLSOptions.RequireCert == tt.warn {
+			t.Errorf("level %s: warnings %q, RequireCert %v", tt.level, warnings, set.TLSOptions.RequireCert)
+		}
+	}
+}
