@@ -311,6 +311,7 @@ func (s *session) syncPolicy() *policy.Session {
 // after which every command but QUIT is refused. It returns false when
 // the session must end at once.
 func (s *session) greeting() bool {
+	s.checkPregreet()
 	if !s.srv.Policy.DelayReject() {
 		d := s.srv.Policy.CheckClient(s.syncPolicy())
 		if reply := d.Reply(); reply != "" {

@@ -1,0 +1,105 @@
+// Differential test of a client that talks before the greeting:
+// "improper command pipelining after CONNECT" and reject_unauth_pipelining,
+// against a real Postfix.
+
+package tests
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postern/postern/tests/internal/harness"
+)
+
+const pregreetDiffMainCF = `compatibility_level = 3.6
+myhostname = mx.test.example
+mydomain = test.example
+mydestination = $myhostname, localhost, test.example
+mynetworks = 127.0.0.1/32
+local_recipient_maps =
+alias_maps =
+smtpd_peername_lookup = no
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_data_restrictions = reject_unauth_pipelining
+`
+
+// pregreetSession sends EHLO as soon as the connection is made, then
+// reads the greeting and goes on one command at a time.
+func pregreetSession(t *testing.T, addr string) []string {
+	t.Helper()
+	d := dialSMTP(t, addr, "127.0.0.2")
+	fmt.Fprintf(d.conn, "EHLO c.example\r\n")
+	out := []string{"banner -> " + smtpDiffCodes(d.readReply(t))}
+	out = append(out, "EHLO c.example -> "+d.readReply(t)[0])
+	for _, cmd := range []string{"MAIL FROM:<s@remote.example>", "RCPT TO:<x@test.example>", "DATA", "QUIT"} {
+		fmt.Fprintf(d.conn, "%s\r\n", cmd)
+		out = append(out, cmd+" -> "+strings.Join(d.readReply(t), " | "))
+	}
+	return out
+}
+
+// pregreetLogLines are smtpd's pipelining and reject lines.
+func pregreetLogLines(log string) []string {
+	line := regexp.MustCompile(`smtpd\[\d+\]: (improper command pipelining .*|[0-9A-Za-z]+: reject: .*)$`)
+	queueID := regexp.MustCompile(`^[0-9A-Za-z]+: reject: `)
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if m := line.FindStringSubmatch(l); m != nil {
+			out = append(out, queueID.ReplaceAllString(m[1], "ID: reject: "))
+		}
+	}
+	return out
+}
+
+// TestDifferentialPregreet: a client that sends EHLO before the greeting
+// gets its banner and replies, the improper pipelining is logged "after
+// CONNECT", and reject_unauth_pipelining refuses DATA, as in Postfix 3.7.
+func TestDifferentialPregreet(t *testing.T) {
+	setup := smtpDiffSetup{mainCF: func(string) string { return pregreetDiffMainCF }}
+	ours := startOurSMTPWith(t, setup)
+	got := pregreetSession(t, ours.addr)
+	want := []string{
+		"banner -> 220",
+		"EHLO c.example -> 250-mx.test.example",
+		"MAIL FROM:<s@remote.example> -> 250 2.1.0 Ok",
+		"RCPT TO:<x@test.example> -> 250 2.1.5 Ok",
+		"DATA -> 503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command pipelining",
+		"QUIT -> 221 2.0.0 Bye",
+	}
+	if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+		t.Errorf("replies differ (-want +got):\n%s", d)
+	}
+	ours.waitLog("reject: DATA", 10*time.Second)
+	ourLines := pregreetLogLines(ours.log())
+	wantLines := []string{
+		"improper command pipelining after CONNECT from unknown[127.0.0.2]: EHLO c.example\\r\\n",
+		"ID: reject: DATA from unknown[127.0.0.2]: 503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command pipelining; from=<s@remote.example> to=<x@test.example> proto=ESMTP helo=<c.example>",
+	}
+	if d := harness.Diff(strings.Join(wantLines, "\n")+"\n", strings.Join(ourLines, "\n")+"\n"); d != "" {
+		t.Errorf("log lines differ (-want +got):\n%s", d)
+	}
+
+	pf := harness.RealPostfix(t)
+	if os.Geteuid() != 0 {
+		t.Skip("real Postfix's master runs only as root")
+	}
+	realAddr, realLog := startRealPostfixSMTPWith(t, pf, setup)
+	real := pregreetSession(t, realAddr)
+	if d := harness.Diff(strings.Join(real, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+		t.Errorf("replies differ (-real +ours):\n%s", d)
+	}
+	var realLines []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		data, _ := os.ReadFile(realLog)
+		if realLines = pregreetLogLines(string(data)); len(realLines) >= len(ourLines) {
+			break
+		}
+	}
+	if d := harness.Diff(strings.Join(realLines, "\n")+"\n", strings.Join(ourLines, "\n")+"\n"); d != "" {
+		t.Errorf("log lines differ (-real +ours):\n%s", d)
+	}
+}
