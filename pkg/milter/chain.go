@@ -18,6 +18,9 @@ type Client struct {
 	// NameStatus is {client_resolve}: OK, FORGED, TEMP or FAIL.
 	NameStatus             string
 	DaemonAddr, DaemonPort string
+	// Connections is {client_connections}: the client's concurrent
+	// connections as anvil counts them ("0" when not counted).
+	Connections string
 	// TLS: {tls_version}, {cipher}, {cipher_bits}; "" without TLS.
 	TLSVersion, Cipher, CipherBits string
 }
@@ -193,6 +196,7 @@ func (c *Chain) Connect(cl Client) Verdict {
 	mac.set("{client_resolve}", cl.NameStatus)
 	mac.set(gomilter.MacroDaemonAddr, cl.DaemonAddr)
 	mac.set(gomilter.MacroDaemonPort, cl.DaemonPort)
+	mac.set(gomilter.MacroClientConnections, cl.Connections)
 	c.SetTLS(cl.TLSVersion, cl.Cipher, cl.CipherBits)
 	family := gomilter.FamilyInet
 	if strings.Contains(cl.Addr, ":") {

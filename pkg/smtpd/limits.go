@@ -91,6 +91,7 @@ func (s *session) connectionAllowed() bool {
 		s.anvilFailed(err)
 		return true
 	}
+	s.connCount = count
 	l := s.set.Limits
 	switch {
 	case l.ConnectionCount > 0 && count > l.ConnectionCount:

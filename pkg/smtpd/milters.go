@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/postern/postern/pkg/addr"
@@ -111,7 +112,8 @@ func (s *session) openMilters() bool {
 	}
 	s.milters = milter.Open(ms.Milter, specs, milterLog{s.srv.Log})
 	cl := milter.Client{Name: s.names.Name, Reverse: s.names.Reverse, Addr: s.clientAddr, Port: s.clientPort,
-		NameStatus: nameStatus(s.names), DaemonAddr: s.ps.ServerAddr, DaemonPort: s.ps.ServerPort}
+		NameStatus: nameStatus(s.names), DaemonAddr: s.ps.ServerAddr, DaemonPort: s.ps.ServerPort,
+		Connections: strconv.Itoa(s.connCount)}
 	if s.tlsInfo != "" {
 		cl.TLSVersion, cl.Cipher, cl.CipherBits = tlsMacros(s.tlsInfo)
 	}

@@ -48,6 +48,9 @@ type session struct {
 
 	budget ioBudget       // time left for I/O (smtpd_timeout and deadlines)
 	anvil  *anvil.Session // nil: the client is not counted
+	// connCount is the client's connection count from anvil, with this
+	// one (the {client_connections} milter macro); 0 when not counted.
+	connCount int
 
 	helo string
 	// xfwd is what an authorized client sent with XFORWARD for the next
