@@ -20,6 +20,7 @@ func TestConnectionReuse(t *testing.T) {
 		cacheDests  []string
 		idle        time.Duration
 		countLimit  int
+		ageLimit    time.Duration
 		pause       time.Duration
 		wantUses    []int
 		wantConns   int
@@ -31,6 +32,9 @@ func TestConnectionReuse(t *testing.T) {
 		{name: "cache destinations", cacheDests: []string{"127.0.0.3"}, idle: 5 * time.Second, wantUses: []int{0, 1, 2}, wantConns: 1},
 		{name: "other cache destinations", cacheDests: []string{"example.com"}, idle: 5 * time.Second, wantUses: []int{0, 0, 0}, wantConns: 3},
 		{name: "count limit", onDemand: true, load: true, store: true, idle: 5 * time.Second, countLimit: 2, wantUses: []int{0, 1, 0}, wantConns: 2},
+		// As in Postfix, the reuse time limit is checked when a connection
+		// is put back: the parked one is used once more, then closed.
+		{name: "reuse time limit", onDemand: true, load: true, store: true, idle: 5 * time.Second, ageLimit: 100 * time.Millisecond, pause: 200 * time.Millisecond, wantUses: []int{0, 1, 0}, wantConns: 2},
 		{name: "idle expired", onDemand: true, load: true, store: true, idle: 20 * time.Millisecond, pause: 300 * time.Millisecond, wantUses: []int{0, 0, 0}, wantConns: 3},
 	}
 	for _, tt := range tests {
@@ -38,6 +42,9 @@ func TestConnectionReuse(t *testing.T) {
 			s := listenSink(t, "127.0.0.3:0")
 			c, _ := newTestClient(t, s.port(), nil, func(cfg *Config) {
 				cfg.Reuse, cfg.CacheIdleLimit, cfg.ReuseCountLimit = tt.onDemand, tt.idle, tt.countLimit
+				if tt.ageLimit > 0 {
+					cfg.ReuseTimeLimit = tt.ageLimit
+				}
 				if tt.cacheDests != nil {
 					l, err := match.NewDomainList("smtp_connection_cache_destinations", tt.cacheDests, match.Options{})
 					if err != nil {
