@@ -31,32 +31,56 @@ func OpenContent(path string, dataOffset int64) (*ContentReader, error) {
 	return &ContentReader{file: f, rr: NewRecordReader(f, dataOffset)}, nil
 }
 
-// Read implements io.Reader.
+// Read implements io.Reader. It fills p with as many lines as fit, so
+// that a large message takes few reads, not one per line.
 func (c *ContentReader) Read(p []byte) (int, error) {
-	for len(c.buf) == 0 {
+	n := 0
+	for n < len(p) {
+		if len(c.buf) > 0 {
+			m := copy(p[n:], c.buf)
+			c.buf = c.buf[m:]
+			n += m
+			continue
+		}
 		if c.done {
-			return 0, io.EOF
+			break
 		}
 		rec, err := c.rr.Next()
 		if err == io.EOF {
-			return 0, fmt.Errorf("%s: %w: content ends without extracted marker", c.file.Name(), ErrCorrupt)
+			return n, fmt.Errorf("%s: %w: content ends without extracted marker", c.file.Name(), ErrCorrupt)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("%s: %w", c.file.Name(), err)
+			return n, fmt.Errorf("%s: %w", c.file.Name(), err)
 		}
 		switch rec.Type {
-		case RecLine:
-			c.buf = append(append(c.buf[:0], rec.Data...), '\n')
-		case RecLinePart:
+		case RecLine, RecLinePart:
+			// Straight into p when the whole line fits, else by way of
+			// c.buf.
+			line := len(rec.Data)
+			if rec.Type == RecLine {
+				line++
+			}
+			if line <= len(p)-n {
+				n += copy(p[n:], rec.Data)
+				if rec.Type == RecLine {
+					p[n] = '\n'
+					n++
+				}
+				continue
+			}
 			c.buf = append(c.buf[:0], rec.Data...)
+			if rec.Type == RecLine {
+				c.buf = append(c.buf, '\n')
+			}
 		case RecExtracted:
 			c.done = true
 		default:
-			return 0, fmt.Errorf("%s: %w: offset %d: unexpected %s record in message content", c.file.Name(), ErrCorrupt, rec.Offset, rec.Type.Name())
+			return n, fmt.Errorf("%s: %w: offset %d: unexpected %s record in message content", c.file.Name(), ErrCorrupt, rec.Offset, rec.Type.Name())
 		}
 	}
-	n := copy(p, c.buf)
-	c.buf = c.buf[n:]
+	if n == 0 && c.done && len(p) > 0 {
+		return 0, io.EOF
+	}
 	return n, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -630,5 +631,33 @@ func TestRenameNoReplace(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(dst); string(data) != "from" {
 		t.Errorf("renamed file holds %q", data)
+	}
+}
+
+// TestContentReaderReadSizes: the content reads back the same whatever
+// the size of the reads, long lines (split in several records) included.
+func TestContentReaderReadSizes(t *testing.T) {
+	l := newTestLayout(t)
+	var want strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&want, "line %d %s\n", i, strings.Repeat("x", i*37%5000))
+	}
+	want.WriteString("no newline at the end")
+	w := writeMessage(t, l, Active, testEnvelope(), want.String())
+	m, err := l.Load(Active, w.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect := want.String() + "\n"
+	if got := readContent(t, m); got != expect {
+		t.Fatalf("content of %d bytes differs from the %d written", len(got), len(expect))
+	}
+	c, err := OpenContent(m.Path, m.Size.DataOffset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := iotest.TestReader(c, []byte(expect)); err != nil {
+		t.Fatal(err)
 	}
 }
