@@ -184,3 +184,94 @@ Cc: dev@example.com
 		t.Errorf("real Postfix no longer gives the recorded result (-recorded +real):\n%s", d)
 	}
 }
+
+// TestDifferentialSenderRouting sends the same four messages through
+// Postern and through real Postfix 3.7 configured alike: one sender with
+// its own relayhost (sender_dependent_relayhost_maps), one domain's
+// senders through the relay transport to another host
+// (sender_dependent_default_transport_maps), one message for a next hop
+// that is down (smtp_fallback_relay); it compares which sink got what.
+func TestDifferentialSenderRouting(t *testing.T) {
+	port := sinkPort(t)
+	tables := t.TempDir()
+	if err := os.Chmod(tables, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// outcome runs four messages through the server start makes, with
+	// sinks from 127.0.0.first on: the relayhost, alice's relay, the bulk
+	// relay and the fallback relay; the down next hop is first+4, where
+	// nobody listens.
+	outcome := func(first int, start func(extra, transport string) (send func(from, to string))) string {
+		dir := filepath.Join(tables, fmt.Sprint(first))
+		harness.WriteFile(t, filepath.Join(dir, "sender_relay"), fmt.Sprintf("alice@client.example [127.0.0.%d]:%s\n", first+1, port))
+		harness.WriteFile(t, filepath.Join(dir, "sender_transport"), fmt.Sprintf("@bulk.example relay:[127.0.0.%d]:%s\n", first+2, port))
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var sinks []*smtpSink
+		for i := 0; i < 4; i++ {
+			sinks = append(sinks, startSink(t, fmt.Sprintf("127.0.0.%d:%s", first+i, port), fmt.Sprint("sink", i), sinkOptions{}))
+		}
+		extra := fmt.Sprintf(`relayhost = [127.0.0.%d]:%s
+sender_dependent_relayhost_maps = texthash:%s/sender_relay
+sender_dependent_default_transport_maps = texthash:%s/sender_transport
+smtp_fallback_relay = [127.0.0.%d]:%s
+`, first, port, dir, dir, first+3, port)
+		send := start(extra, fmt.Sprintf("down.example smtp:[127.0.0.%d]:%s\n", first+4, port))
+		send("alice@client.example", "a@remote.example")
+		send("news@bulk.example", "b@remote.example")
+		send("carol@client.example", "c@down.example")
+		send("dave@client.example", "d@remote.example")
+		var out []string
+		names := []string{"relayhost", "sender relay", "bulk relay", "fallback relay"}
+		for deadline := time.Now().Add(60 * time.Second); ; {
+			n := 0
+			for _, s := range sinks {
+				n += len(s.received())
+			}
+			if n >= 4 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("sinks got %d of 4 messages", n)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		for i, s := range sinks {
+			for _, m := range s.received() {
+				out = append(out, fmt.Sprintf("%s: from=<%s> to=%v", names[i], m.From, m.To))
+			}
+		}
+		sort.Strings(out)
+		return strings.Join(out, "\n") + "\n"
+	}
+	got := outcome(30, func(extra, transport string) func(from, to string) {
+		in := newDelivery(t, "myhostname = postern.test.example\nmydestination =\n"+extra)
+		in.appendMainCF("transport_maps = " + in.writeMap("transport", transport) + "\n")
+		in.run()
+		return func(from, to string) { in.send(from, []string{to}, "Subject: routing\r\n\r\nbody\r\n") }
+	})
+	want := `bulk relay: from=<news@bulk.example> to=[b@remote.example]
+fallback relay: from=<carol@client.example> to=[c@down.example]
+relayhost: from=<dave@client.example> to=[d@remote.example]
+sender relay: from=<alice@client.example> to=[a@remote.example]
+`
+	if d := harness.Diff(want, got); d != "" {
+		t.Errorf("Postern's routing (-want +ours):\n%s", d)
+	}
+	if os.Geteuid() != 0 {
+		return
+	}
+	realGot := outcome(40, func(extra, transport string) func(from, to string) {
+		realAddr := harness.FreeAddr(t)
+		real := startRealPostfixRelayWith(t, realAddr, transport, func(string) string { return extra })
+		return func(from, to string) {
+			if err := smtp.SendMail(realAddr, nil, from, []string{to}, []byte("Subject: routing\r\n\r\nbody\r\n")); err != nil {
+				t.Fatalf("send to the real Postfix: %v\nlog:\n%s", err, real.log())
+			}
+		}
+	})
+	if d := harness.Diff(realGot, got); d != "" {
+		t.Errorf("routing differs (-real +ours):\n%s", d)
+	}
+}
