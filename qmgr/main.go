@@ -54,7 +54,11 @@ func main() {
 				return err
 			}
 			m.ProbeResolver = probeResolver
-			m.Verify = &verify.Client{Path: filepath.Join(verify.ServiceDir, verifyService)}
+			verifySettings, err := verify.FromConfig(ctx.Config)
+			if err != nil {
+				return err
+			}
+			m.Verify = &verify.Client{Path: filepath.Join(verify.ServiceDir, verifyService), NoNegativeCache: !verifySettings.NegativeCache}
 			m.Settings, m.Layout, m.Resolver, m.Log = settings, layout, resolver, ctx.Log
 			m.CleanupSocket = filepath.Join(queue.PublicDir, cleanupService)
 			m.AgentDir = queue.PrivateDir

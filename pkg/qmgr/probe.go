@@ -9,7 +9,6 @@ package qmgr
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/postern/postern/pkg/ipc"
@@ -48,25 +47,18 @@ func probeStatus(s ipc.DeliveryStatus) verify.Status {
 }
 
 // recordProbe reports a probe's outcome for one recipient to the verify
-// service, under the address as the probe was sent and, when rewriting
-// changed it, the rewritten one (as Postfix), and marks the recipient
-// done.
+// service and marks the recipient done.
 func (a *attempt) recordProbe(o outcome) {
 	q, m := a.q, a.msg
 	if q.Verify != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), verifyUpdateTimeout)
 		defer cancel()
-		status := probeStatus(o.status)
-		text := o.reason
 		addrs := []string{o.rcpt.Address}
-		if o.rcpt.Original != "" && !strings.EqualFold(o.rcpt.Original, o.rcpt.Address) {
+		if o.rcpt.Original != "" {
 			addrs = []string{o.rcpt.Original, o.rcpt.Address}
 		}
-		for _, addr := range addrs {
-			if err := q.Verify.Update(ctx, addr, status, text); err != nil {
-				q.Log.Warning("%s: verify service failure: %v", m.ID, err)
-				break
-			}
+		if _, err := q.Verify.Report(ctx, addrs, probeStatus(o.status), o.reason); err != nil {
+			q.Log.Warning("%s: verify service failure: %v", m.ID, err)
 		}
 	}
 	a.mu.Lock()

@@ -108,6 +108,28 @@ func (c *Cache) answer(line string) string {
 // request, so that a verify process that retires is never waited for.
 type Client struct {
 	Path string
+	// NoNegativeCache is address_verify_negative_cache = no: Report
+	// leaves failed probes out of the cache.
+	NoNegativeCache bool
+}
+
+// Report records a probe's result for a recipient under each of its
+// addresses: the address the probe was sent to and, when rewriting
+// changed more than its case, the rewritten one (as Postfix's delivery
+// agents do). cached is false when the result was left out of the cache.
+func (cl *Client) Report(ctx context.Context, addrs []string, status Status, text string) (cached bool, err error) {
+	if status != StatusOK && cl.NoNegativeCache {
+		return false, nil
+	}
+	for i, addr := range addrs {
+		if i > 0 && strings.EqualFold(addr, addrs[0]) {
+			continue
+		}
+		if err := cl.Update(ctx, addr, status, text); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // requestTimeout bounds one request and its reply.
