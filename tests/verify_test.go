@@ -11,6 +11,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -146,6 +148,10 @@ address_verify_poll_count = 1
 		t.Fatalf("postfix reload: %s", res)
 	}
 	in.waitLog("reload -- version ", 10*time.Second)
+	cleanup := "cache btree:" + filepath.Join(in.base, "data", "verify_cache") + " full cleanup: retained="
+	if !strings.Contains(in.log(), cleanup+"0 dropped=0 entries") {
+		t.Errorf("log lacks %q", cleanup+"0 dropped=0 entries")
+	}
 	d = smtpRcpt(t, in)
 	if got := d.replyLine("RCPT TO:<" + unknown + ">"); got != wantReject {
 		t.Errorf("RCPT TO:<%s> after reload:\ngot  %s\nwant %s", unknown, got, wantReject)
@@ -154,7 +160,151 @@ address_verify_poll_count = 1
 		t.Errorf("RCPT TO:<%s> after reload: %s", known, got)
 	}
 	d.replyLine("QUIT")
+	in.waitLog(cleanup+"2 dropped=0 entries", 10*time.Second)
 	if n := strings.Count(in.log(), "status=undeliverable"); n != probes {
 		t.Errorf("%d probes after the reload, want none:\n%s", n-probes, in.log())
+	}
+}
+
+// verifyHubMainCF is what both hubs add to their main.cf.
+const verifyHubMainCF = `relay_domains = hub.example
+smtpd_recipient_restrictions = reject_unauth_destination, reject_unverified_recipient
+unverified_recipient_reject_code = 550
+address_verify_poll_count = 1
+`
+
+// verifyHubSession runs the scenario on a hub: RCPT TO an unknown and a
+// known user, waitProbes, the same again; it returns the four replies.
+func verifyHubSession(t *testing.T, addr string, waitProbes func()) []string {
+	t.Helper()
+	d := dialSMTP(t, addr, "127.0.0.1")
+	if banner, err := d.r.ReadString('\n'); err != nil || !strings.HasPrefix(banner, "220 ") {
+		t.Fatalf("banner: %q, %v", banner, err)
+	}
+	var replies []string
+	d.replyLine("HELO client.example")
+	d.replyLine("MAIL FROM:<sender@client.example>")
+	for round := 0; round < 2; round++ {
+		for _, rcpt := range []string{"nobody@hub.example", "known@hub.example"} {
+			replies = append(replies, d.replyLine("RCPT TO:<"+rcpt+">"))
+		}
+		if round == 0 {
+			waitProbes()
+		}
+	}
+	d.replyLine("QUIT")
+	return replies
+}
+
+// verifyLogLines are the log lines about verification, with queue IDs,
+// delays, pids and ports replaced.
+func verifyLogLines(log string) []string {
+	var out []string
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, "unverified address") && !strings.Contains(line, "deliverable") {
+			continue
+		}
+		_, rest, _ := strings.Cut(line, "]: ")
+		rest = regexp.MustCompile(`^[0-9A-F]{8,}: `).ReplaceAllString(rest, "ID: ")
+		rest = regexp.MustCompile(`delay=[0-9.]+, delays=[0-9./]+`).ReplaceAllString(rest, "delay=D, delays=D")
+		rest = regexp.MustCompile(`\]:[0-9]+,`).ReplaceAllString(rest, "]:PORT,")
+		out = append(out, rest)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestVerifyDifferentialRealPostfix runs the relay hub scenario against
+// the real Postfix and Postern and compares the replies and log lines.
+func TestVerifyDifferentialRealPostfix(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("starting the real Postfix needs root")
+	}
+	pf := harness.RealPostfix(t)
+
+	// The real Postfix hub.
+	pfSinkAddr := harness.FreeAddr(t)
+	startSink(t, pfSinkAddr, "internal.example", sinkOptions{rejectPrefix: "nobody"})
+	base := t.TempDir()
+	for _, d := range []string{filepath.Dir(base), base} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	etc, spool, maillog := filepath.Join(base, "etc"), filepath.Join(base, "spool"), filepath.Join(base, "maillog")
+	if err := os.Mkdir(spool, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pfAddr := harness.FreeAddr(t)
+	harness.WriteFile(t, filepath.Join(etc, "transport"), "hub.example smtp:["+strings.Replace(pfSinkAddr, ":", "]:", 1)+"\n")
+	harness.WriteFile(t, filepath.Join(etc, "main.cf"), fmt.Sprintf(`compatibility_level = 3.6
+queue_directory = %s
+data_directory = %s/data
+maillog_file = %s
+maillog_file_prefixes = %s
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mail_owner = postfix
+myhostname = realpf.test.example
+mydestination =
+mynetworks = 127.0.0.0/8
+alias_maps =
+local_recipient_maps =
+transport_maps = texthash:%s/transport
+disable_dns_lookups = yes
+smtp_host_lookup = native
+`, spool, base, maillog, base, etc)+verifyHubMainCF)
+	harness.WriteFile(t, filepath.Join(etc, "master.cf"), fmt.Sprintf(`%s inet n - n - - smtpd
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+error unix - - n - - error
+retry unix - - n - - error
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+proxymap unix - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+postlog unix-dgram n - n - 1 postlogd
+`, pfAddr))
+	pfLog := func() string { data, _ := os.ReadFile(maillog); return string(data) }
+	postfix := pf.Path(t, "postfix")
+	if res := (harness.Invocation{Path: postfix, ConfigDir: etc, Args: []string{"start"}}).Run(t); res.ExitCode != 0 {
+		t.Fatalf("real postfix start: %s\nlog:\n%s", res, pfLog())
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("real Postfix log:\n%s", pfLog())
+		}
+		stopRealPostfix(t, postfix, etc, filepath.Join(spool, "pid", "master.pid"))
+	})
+	waitListening(t, pfAddr)
+	pfReplies := verifyHubSession(t, pfAddr, func() {
+		deadline := time.Now().Add(30 * time.Second)
+		for l := pfLog(); !strings.Contains(l, "status=undeliverable") || !strings.Contains(l, "status=deliverable"); l = pfLog() {
+			if time.Now().After(deadline) {
+				t.Fatalf("no probe results in the real Postfix log:\n%s", l)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
+	// Postern.
+	in, _ := startVerifyHub(t, verifyHubMainCF)
+	psReplies := verifyHubSession(t, in.addr, func() { in.waitLogCount(": removed", 2, 30*time.Second) })
+
+	for i := range pfReplies {
+		if pfReplies[i] != psReplies[i] {
+			t.Errorf("reply %d:\nPostfix %s\nPostern %s", i, pfReplies[i], psReplies[i])
+		}
+	}
+	pfLines, psLines := verifyLogLines(pfLog()), verifyLogLines(in.log())
+	if strings.Join(pfLines, "\n") != strings.Join(psLines, "\n") {
+		t.Errorf("log lines differ:\nPostfix:\n%s\nPostern:\n%s", strings.Join(pfLines, "\n"), strings.Join(psLines, "\n"))
 	}
 }

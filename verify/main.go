@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/postern/postern/pkg/daemon"
 	"github.com/postern/postern/pkg/maps"
@@ -55,6 +56,12 @@ func main() {
 			ctx.MaxUse, ctx.MaxIdle, ctx.MaxProc = 0, 0, 0
 			return nil
 		},
+		AfterDrop: func(ctx *daemon.Context) error {
+			if cache.Settings.Map != "" && cache.Settings.CleanupInterval > 0 {
+				go cleanCache(ctx, cache)
+			}
+			return nil
+		},
 		Serve: cache.Serve,
 		Exit: func(*daemon.Context) {
 			if c, ok := table.(interface{ Close() error }); ok {
@@ -80,4 +87,25 @@ func giveToMailOwner(ctx *daemon.Context, spec string) error {
 		return err
 	}
 	return os.Chown(maps.IndexedPath(name), owner.UID, owner.GID)
+}
+
+// cleanCache drops expired entries from address_verify_map at start-up
+// and then every address_verify_cache_cleanup_interval, logging what it
+// did as Postfix does.
+func cleanCache(ctx *daemon.Context, cache *verify.Cache) {
+	ticker := time.NewTicker(cache.Settings.CleanupInterval)
+	defer ticker.Stop()
+	for {
+		retained, dropped, err := cache.Cleanup()
+		if err != nil {
+			ctx.Log.Warning("cache %s: cleanup: %v", cache.Settings.Map, err)
+		} else {
+			ctx.Log.Info("cache %s full cleanup: retained=%d dropped=%d entries", cache.Settings.Map, retained, dropped)
+		}
+		select {
+		case <-ticker.C:
+		case <-ctx.Done():
+			return
+		}
+	}
 }

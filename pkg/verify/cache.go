@@ -16,6 +16,7 @@ import (
 // Settings are the verify service's parameters.
 type Settings struct {
 	Map             string        `param:"address_verify_map"`
+	CleanupInterval time.Duration `param:"address_verify_cache_cleanup_interval"`
 	Sender          string        `param:"address_verify_sender"`
 	PositiveExpire  time.Duration `param:"address_verify_positive_expire_time"`
 	PositiveRefresh time.Duration `param:"address_verify_positive_refresh_time"`
@@ -46,6 +47,7 @@ type Table interface {
 	Lookup(key string) (string, bool, error)
 	Put(key, value string) error
 	Delete(key string) error
+	Walk(fn func(key, value string) bool) error
 }
 
 // MemoryTable is the cache of a verify service without
@@ -68,6 +70,16 @@ func (t *MemoryTable) Put(key, value string) error { t.m[key] = value; return ni
 
 // Delete implements Table.
 func (t *MemoryTable) Delete(key string) error { delete(t.m, key); return nil }
+
+// Walk implements Table, in no particular order.
+func (t *MemoryTable) Walk(fn func(key, value string) bool) error {
+	for k, v := range t.m {
+		if !fn(k, v) {
+			break
+		}
+	}
+	return nil
+}
 
 // OpenTable opens address_verify_map for reading and writing, or returns
 // a MemoryTable when spec is empty.
@@ -134,6 +146,43 @@ func (c *Cache) put(key string, e entry) {
 	}
 }
 
+// expired reports whether e's result is too old to be used.
+func (c *Cache) expired(e entry, now int64) bool {
+	if e.status == StatusOK {
+		return e.updated+seconds(c.Settings.PositiveExpire) < now
+	}
+	return e.updated+seconds(c.Settings.NegativeExpire) < now
+}
+
+// Cleanup drops the entries that are malformed or expired and have no
+// probe under way (address_verify_cache_cleanup_interval), and returns
+// how many it kept and dropped.
+func (c *Cache) Cleanup() (retained, dropped int, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	var drop []string
+	err = c.Table.Walk(func(key, value string) bool {
+		e, ok := parseEntry(value)
+		if ok && (now-e.probed < seconds(probeTTL) || !c.expired(e, now)) {
+			retained++
+		} else {
+			drop = append(drop, key)
+		}
+		return true
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, key := range drop {
+		if err := c.Table.Delete(key); err != nil {
+			return retained, dropped, err
+		}
+		dropped++
+	}
+	return retained, dropped, nil
+}
+
 // Query returns what is known about addr. An address that is not known,
 // or whose result has expired, is StatusTodo with "Address verification
 // in progress". A probe goes out when the result is missing or due for
@@ -144,13 +193,7 @@ func (c *Cache) Query(addr string) (Status, string) {
 	s := c.Settings
 	key, now := cacheKey(addr), c.now()
 	e, found, ok := c.get(key)
-	expired := func(e entry) bool {
-		if e.status == StatusOK {
-			return e.updated+seconds(s.PositiveExpire) < now
-		}
-		return e.updated+seconds(s.NegativeExpire) < now
-	}
-	if !ok || (now-e.probed > seconds(probeTTL) && expired(e)) {
+	if !ok || (now-e.probed > seconds(probeTTL) && c.expired(e, now)) {
 		e = entry{status: StatusTodo, text: inProgress}
 		if found && !s.NegativeCache {
 			if err := c.Table.Delete(key); err != nil {

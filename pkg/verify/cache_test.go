@@ -286,3 +286,24 @@ func TestProtocol(t *testing.T) {
 		t.Errorf("stored %q %v %v", v, found, err)
 	}
 }
+
+func TestCleanup(t *testing.T) {
+	s := defaultSettings(t)
+	table := NewMemoryTable()
+	c, clock, probes := newTestCache(t, s, table)
+	c.Update("ok@example.com", StatusOK, "250 Ok")
+	c.Update("bad@example.com", StatusBounce, "550 no")
+	table.Put("junk@example.com", "junk")
+	clock.advance(s.NegativeExpire + time.Second)
+	c.Query("probing@example.com") // a probe under way is kept
+	probes.expectProbe(t, "probing@example.com")
+	retained, dropped, err := c.Cleanup()
+	if err != nil || retained != 2 || dropped != 2 {
+		t.Errorf("cleanup: retained %d dropped %d, %v; want 2 and 2", retained, dropped, err)
+	}
+	for key, want := range map[string]bool{"ok@example.com": true, "probing@example.com": true, "bad@example.com": false, "junk@example.com": false} {
+		if _, found, _ := table.Lookup(key); found != want {
+			t.Errorf("%s kept: %v, want %v", key, found, want)
+		}
+	}
+}
