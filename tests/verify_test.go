@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -306,5 +308,91 @@ postlog unix-dgram n - n - 1 postlogd
 	pfLines, psLines := verifyLogLines(pfLog()), verifyLogLines(in.log())
 	if strings.Join(pfLines, "\n") != strings.Join(psLines, "\n") {
 		t.Errorf("log lines differ:\nPostfix:\n%s\nPostern:\n%s", strings.Join(pfLines, "\n"), strings.Join(psLines, "\n"))
+	}
+}
+
+// TestVerifyVirtualAsRoot probes virtual(8) recipients under a root
+// master (the real privilege model): the probe looks the mailbox up and
+// writes nothing, and the cache file belongs to mail_owner.
+func TestVerifyVirtualAsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the root privilege model needs root")
+	}
+	const owner = 65534 // nobody / nogroup
+	addr := harness.FreeAddr(t)
+	in := newMasterRun(t, masterRunOptions{asRoot: true, masterCF: fmt.Sprintf(`%s inet n - n - - smtpd
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+virtual unix - n n - - virtual
+verify unix - - n - 1 verify
+%s`, addr, postlogServiceLine)})
+	for _, name := range []string{"smtpd", "cleanup", "qmgr", "virtual", "verify"} {
+		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mailBase := filepath.Join(in.base, "mail")
+	if err := os.Mkdir(mailBase, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(mailBase, owner, owner); err != nil {
+		t.Fatal(err)
+	}
+	in.appendMainCF(fmt.Sprintf(`myhostname = mx.test.example
+mydestination =
+mynetworks = 127.0.0.0/8
+alias_maps =
+virtual_mailbox_domains = example.test
+virtual_mailbox_base = %s
+virtual_mailbox_maps = inline:{ bob@example.test=bob/ }
+virtual_uid_maps = static:%d
+virtual_gid_maps = static:%d
+smtpd_reject_unlisted_recipient = no
+smtpd_recipient_restrictions = reject_unauth_destination, reject_unverified_recipient
+unverified_recipient_reject_code = 550
+address_verify_poll_count = 1
+`, mailBase, owner, owner))
+	in.start()
+	waitListening(t, addr)
+
+	run := &deliveryRun{masterRun: in, addr: addr}
+	d := smtpRcpt(t, run)
+	for _, rcpt := range []string{"bob@example.test", "nobody@example.test"} {
+		want := "450 4.1.1 <" + rcpt + ">: Recipient address rejected: unverified address: Address verification in progress"
+		if got := d.replyLine("RCPT TO:<" + rcpt + ">"); got != want {
+			t.Errorf("first RCPT TO:<%s>:\ngot  %s\nwant %s", rcpt, got, want)
+		}
+	}
+	log := run.waitLogCount(": removed", 2, 20*time.Second)
+	for _, want := range []string{
+		"to=<bob@example.test>, relay=virtual, ",
+		"dsn=2.0.0, status=deliverable (delivers to maildir)",
+		`dsn=5.1.1, status=undeliverable (unknown user: "nobody@example.test")`,
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if got := d.replyLine("RCPT TO:<bob@example.test>"); !strings.HasPrefix(got, "250 ") {
+		t.Errorf("RCPT TO:<bob@example.test> after the probe: %s", got)
+	}
+	want := `550 5.1.1 <nobody@example.test>: Recipient address rejected: undeliverable address: unknown user: "nobody@example.test"`
+	if got := d.replyLine("RCPT TO:<nobody@example.test>"); got != want {
+		t.Errorf("RCPT TO:<nobody@example.test> after the probe:\ngot  %s\nwant %s", got, want)
+	}
+	d.replyLine("QUIT")
+	if _, err := os.Stat(filepath.Join(mailBase, "bob")); !os.IsNotExist(err) {
+		t.Errorf("the probe created bob's Maildir: %v", err)
+	}
+	mailOwner, err := user.Lookup("postfix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(in.base, "data", "verify_cache.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid := st.Sys().(*syscall.Stat_t).Uid; fmt.Sprint(uid) != mailOwner.Uid {
+		t.Errorf("verify_cache.db owned by uid %d, want mail_owner's %s", uid, mailOwner.Uid)
 	}
 }
