@@ -58,7 +58,20 @@ func main() {
 		},
 		AfterDrop: func(ctx *daemon.Context) error {
 			if cache.Settings.Map != "" && cache.Settings.CleanupInterval > 0 {
-				go cleanCache(ctx, cache)
+				// The first cleanup comes before the first query.
+				cleanCache(ctx, cache)
+				go func() {
+					ticker := time.NewTicker(cache.Settings.CleanupInterval)
+					defer ticker.Stop()
+					for {
+						select {
+						case <-ticker.C:
+							cleanCache(ctx, cache)
+						case <-ctx.Done():
+							return
+						}
+					}
+				}()
 			}
 			return nil
 		},
@@ -89,23 +102,14 @@ func giveToMailOwner(ctx *daemon.Context, spec string) error {
 	return os.Chown(maps.IndexedPath(name), owner.UID, owner.GID)
 }
 
-// cleanCache drops expired entries from address_verify_map at start-up
-// and then every address_verify_cache_cleanup_interval, logging what it
-// did as Postfix does.
+// cleanCache drops expired entries from address_verify_map, logging
+// what it did as Postfix does; verify runs it at start-up and then every
+// address_verify_cache_cleanup_interval.
 func cleanCache(ctx *daemon.Context, cache *verify.Cache) {
-	ticker := time.NewTicker(cache.Settings.CleanupInterval)
-	defer ticker.Stop()
-	for {
-		retained, dropped, err := cache.Cleanup()
-		if err != nil {
-			ctx.Log.Warning("cache %s: cleanup: %v", cache.Settings.Map, err)
-		} else {
-			ctx.Log.Info("cache %s full cleanup: retained=%d dropped=%d entries", cache.Settings.Map, retained, dropped)
-		}
-		select {
-		case <-ticker.C:
-		case <-ctx.Done():
-			return
-		}
+	retained, dropped, err := cache.Cleanup()
+	if err != nil {
+		ctx.Log.Warning("cache %s: cleanup: %v", cache.Settings.Map, err)
+		return
 	}
+	ctx.Log.Info("cache %s full cleanup: retained=%d dropped=%d entries", cache.Settings.Map, retained, dropped)
 }
