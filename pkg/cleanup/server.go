@@ -43,13 +43,25 @@ type Server struct {
 }
 
 // Serve handles one client connection: a greeting, then submissions and
-// replies until the client hangs up or ctx ends.
+// replies until the client hangs up or ctx ends. A submission may be
+// preceded by a CleanupOpen, which creates its queue file at once and
+// answers with the queue ID (smtpd sends it at the first accepted RCPT).
 func (s *Server) Serve(ctx context.Context, nc net.Conn) {
 	conn, err := ipc.Greet(ctx, nc, ipc.ProtocolCleanup)
 	if err != nil {
 		s.Log.Warning("%v", err)
 		return
 	}
+	var opened *queue.Writer // created by a CleanupOpen, waiting for its submission
+	defer func() {
+		if opened != nil {
+			// The client went away before the submission: as Postfix's
+			// cleanup, remove the file it had asked for.
+			if err := opened.Abandon(); err != nil {
+				s.Log.Warning("%v", err)
+			}
+		}
+	}()
 	for {
 		m, err := conn.Receive(ctx)
 		if errors.Is(err, io.EOF) {
@@ -59,12 +71,28 @@ func (s *Server) Serve(ctx context.Context, nc net.Conn) {
 			s.Log.Warning("%v", err)
 			return
 		}
+		if _, ok := m.(*ipc.CleanupOpen); ok && opened == nil {
+			reply := &ipc.CleanupReply{}
+			if opened, err = s.Layout.Create(queue.Incoming); err != nil {
+				s.Log.Warning("%v", err)
+				reply.Status, reply.Reason = ipc.CleanupStatWrite, replyWriteError
+			} else {
+				reply.QueueID = opened.ID
+			}
+			if err := conn.Send(ctx, reply); err != nil {
+				s.Log.Warning("%v", err)
+				return
+			}
+			continue
+		}
 		sub, ok := m.(*ipc.CleanupSubmission)
 		if !ok {
 			s.Log.Warning("%s: unexpected %v request", conn.Peer(), m.Type())
 			return
 		}
-		reply, err := s.submit(ctx, sub, conn.ContentReader(ctx), conn)
+		w := opened
+		opened = nil
+		reply, err := s.submit(ctx, w, sub, conn.ContentReader(ctx), conn)
 		if err != nil {
 			// The content stream broke: the client is gone or confused,
 			// and the half-written file is already removed.
@@ -81,10 +109,14 @@ func (s *Server) Serve(ctx context.Context, nc net.Conn) {
 	}
 }
 
-// submit writes one message. It returns an error only when the content
-// could not be read to its end; a message cleanup rejects gets a reply.
-func (s *Server) submit(ctx context.Context, sub *ipc.CleanupSubmission, content io.Reader, conn *ipc.Conn) (*ipc.CleanupReply, error) {
-	w, err := s.Layout.Create(queue.Incoming)
+// submit writes one message into w, or into a new queue file when w is
+// nil. It returns an error only when the content could not be read to its
+// end; a message cleanup rejects gets a reply.
+func (s *Server) submit(ctx context.Context, w *queue.Writer, sub *ipc.CleanupSubmission, content io.Reader, conn *ipc.Conn) (*ipc.CleanupReply, error) {
+	var err error
+	if w == nil {
+		w, err = s.Layout.Create(queue.Incoming)
+	}
 	if err != nil {
 		s.Log.Warning("%v", err)
 		if _, derr := io.Copy(io.Discard, content); derr != nil {

@@ -34,6 +34,18 @@ const (
 	CleanupFlagNotice
 )
 
+// CleanupOpen asks cleanup to create the queue file of a message before its
+// envelope is complete, as smtpd does at the first accepted recipient:
+// cleanup answers with a CleanupReply that carries the new queue ID (or a
+// failure), then takes the CleanupSubmission and the content as usual. A
+// client that hangs up before the submission abandons the file.
+type CleanupOpen struct{}
+
+// Type implements Message.
+func (*CleanupOpen) Type() MsgType { return MsgCleanupOpen }
+
+func (*CleanupOpen) fields(*codec) {}
+
 // CleanupSubmission is the envelope of a message handed to cleanup. The
 // content follows in ContentChunk frames and a ContentEnd (see
 // Conn.SendContent and Conn.ContentReader).

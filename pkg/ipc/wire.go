@@ -75,6 +75,7 @@ const (
 	MsgDeliveryResult    MsgType = 8
 	MsgMilterInspect     MsgType = 9
 	MsgMilterResult      MsgType = 10
+	MsgCleanupOpen       MsgType = 11
 )
 
 // Message is implemented by every message type. Each declares its fields
@@ -111,6 +112,8 @@ func (t MsgType) String() string {
 		return "milter inspection request"
 	case MsgMilterResult:
 		return "milter result"
+	case MsgCleanupOpen:
+		return "cleanup open request"
 	}
 	return fmt.Sprintf("message type %d", uint8(t))
 }
@@ -139,6 +142,8 @@ func NewMessage(t MsgType) (Message, error) {
 		return &MilterInspect{}, nil
 	case MsgMilterResult:
 		return &MilterResult{}, nil
+	case MsgCleanupOpen:
+		return &CleanupOpen{}, nil
 	}
 	return nil, fmt.Errorf("unknown message type %d", uint8(t))
 }

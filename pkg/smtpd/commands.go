@@ -387,6 +387,7 @@ func (s *session) rcpt(arg string) (bool, error) {
 		s.reply(reply)
 		return false, nil
 	}
+	s.openStream()
 	if len(s.tx.recipients) == 0 {
 		s.firstRcpt = path.Address
 	}

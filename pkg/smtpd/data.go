@@ -86,20 +86,64 @@ func (s *session) applyAccessActions(sub *ipc.CleanupSubmission) {
 	}
 }
 
-// openCleanup connects to cleanup and sends the envelope. Failures are
-// logged; the caller answers replyWriteError.
-func (s *session) openCleanup() (*ipc.Conn, error) {
+// openStream connects to cleanup at the first accepted recipient of a
+// transaction, as Postfix's smtpd does: cleanup creates the queue file at
+// once, so the queue ID is known from here on (the "ID: client=" line is
+// logged now, and rejects later in the transaction name the ID instead of
+// NOQUEUE), and the file's directory is made durable while the client
+// sends the rest. A failure is logged once; DATA or BDAT then answers
+// replyWriteError, as when cleanup is unreachable at DATA.
+func (s *session) openStream() {
+	if s.tx.stream != nil || s.tx.streamFailed {
+		return
+	}
+	s.tx.streamFailed = true
 	cc, err := s.srv.DialCleanup(s.ctx)
 	if err != nil {
 		s.srv.Log.Warning("%s: connect to cleanup service: %v", s.namaddr(), err)
-		return nil, err
+		return
+	}
+	var rep ipc.CleanupReply
+	if err := cc.Send(s.ctx, &ipc.CleanupOpen{}); err == nil {
+		err = cc.Expect(s.ctx, &rep)
+	}
+	if err != nil {
+		cc.Close()
+		s.srv.Log.Warning("%s: open queue file with cleanup service: %v", s.namaddr(), err)
+		return
+	}
+	if rep.Status != 0 {
+		cc.Close() // cleanup logged why
+		return
+	}
+	s.tx.stream, s.tx.queueID, s.tx.streamFailed = cc, rep.QueueID, false
+	s.ps.QueueID = rep.QueueID
+	s.srv.Log.Info("%s: %s", rep.QueueID, s.clientLog())
+}
+
+// openCleanup sends the envelope over the transaction's cleanup stream.
+// Failures are logged; the caller answers replyWriteError.
+func (s *session) openCleanup() (*ipc.Conn, error) {
+	s.openStream()
+	cc := s.tx.stream
+	if cc == nil {
+		return nil, errors.New("no cleanup stream")
 	}
 	if err := cc.Send(s.ctx, s.submission()); err != nil {
-		cc.Close()
+		s.closeStream()
 		s.srv.Log.Warning("%s: send envelope to cleanup service: %v", s.namaddr(), err)
 		return nil, err
 	}
 	return cc, nil
+}
+
+// closeStream closes the cleanup stream; cleanup removes a queue file
+// whose message did not arrive complete.
+func (s *session) closeStream() {
+	if s.tx.stream != nil {
+		s.tx.stream.Close()
+		s.tx.stream = nil
+	}
 }
 
 // noRecipientsReply is the answer to DATA or BDAT without an accepted
@@ -163,7 +207,7 @@ func (s *session) data(arg string) (bool, error) {
 	defer s.resetTransaction()
 	switch {
 	case dr.err == errMessageTooBig:
-		s.srv.Log.Warning("NOQUEUE: queue file size limit exceeded")
+		s.srv.Log.Warning("%s: queue file size limit exceeded", orDefault(s.tx.queueID, "NOQUEUE"))
 		s.reply(replyTooBig)
 		return false, nil
 	case eod.reply != "":
@@ -250,7 +294,6 @@ func (s *session) finishMessage(rep ipc.CleanupReply, okReply string) bool {
 		s.reply(cleanupFailureReply(rep))
 		return false
 	}
-	s.srv.Log.Info("%s: %s", rep.QueueID, s.clientLog())
 	s.junk = 0
 	s.reply(okReply)
 	return true
@@ -444,10 +487,12 @@ func parseBDAT(arg string) (size int64, last bool, ok bool) {
 	return n, len(f) == 2, true
 }
 
-// abortTransaction stops a BDAT transfer in progress.
+// abortTransaction stops a BDAT transfer in progress and closes the
+// cleanup stream.
 func (s *session) abortTransaction() {
 	if s.tx.bdat != nil {
 		s.tx.bdat.abort(context.Canceled)
 		s.tx.bdat = nil
 	}
+	s.closeStream()
 }

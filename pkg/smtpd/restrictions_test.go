@@ -59,7 +59,7 @@ func TestStagesWithoutDelayReject(t *testing.T) {
 	c.expect("RCPT TO:<b@test.example>", "250 2.1.5 Ok")
 	c.expect("DATA", "550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce")
 	ts.waitLog(t, "NOQUEUE: reject: MAIL from localhost[127.0.0.1]: 554 5.7.1 <bad@remote.example>: Sender address rejected: Access denied; from=<bad@remote.example> proto=SMTP helo=<c.example>")
-	ts.waitLog(t, "NOQUEUE: reject: DATA from localhost[127.0.0.1]: 550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce; from=<> proto=SMTP helo=<c.example>")
+	ts.waitLog(t, "FAKE1: reject: DATA from localhost[127.0.0.1]: 550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce; from=<> proto=SMTP helo=<c.example>")
 }
 
 func TestFooterAndSoftBounce(t *testing.T) {
@@ -91,8 +91,8 @@ func TestAccessActionsReachCleanup(t *testing.T) {
 	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
 	c.expect("Subject: y\r\n\r\nbody\r\n.", "554 5.7.1 <late@remote.example>: Sender address rejected: too late")
 	c.expect("QUIT", "221 2.0.0 Bye")
-	ts.waitLog(t, "NOQUEUE: reject: END-OF-MESSAGE from localhost[127.0.0.1]: 554 5.7.1 <late@remote.example>: Sender address rejected: too late; from=<late@remote.example> to=<a@test.example> proto=ESMTP helo=<c.example>")
-	ts.waitLog(t, "NOQUEUE: redirect: RCPT from localhost[127.0.0.1]: <r@test.example>: Recipient address triggers REDIRECT boss@test.example;")
+	ts.waitLog(t, "FAKE2: reject: END-OF-MESSAGE from localhost[127.0.0.1]: 554 5.7.1 <late@remote.example>: Sender address rejected: too late; from=<late@remote.example> to=<a@test.example> proto=ESMTP helo=<c.example>")
+	ts.waitLog(t, "FAKE1: redirect: RCPT from localhost[127.0.0.1]: <r@test.example>: Recipient address triggers REDIRECT boss@test.example;")
 	msgs := ts.cleanup.Submissions()
 	if len(msgs) != 1 {
 		t.Fatalf("cleanup kept %d messages, want 1", len(msgs))
@@ -121,4 +121,41 @@ func TestImproperPipeliningLogged(t *testing.T) {
 	c.expect("", "250 2.1.5 Ok")
 	c.expect("", "503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command pipelining")
 	ts.waitLog(t, `improper command pipelining after MAIL from localhost[127.0.0.1]: RCPT TO:<a@test.example>\r\nDATA\r\n`)
+}
+
+// As Postfix's smtpd, the queue file is opened at the first accepted
+// recipient: rejects before it say NOQUEUE, rejects after it name the
+// queue ID, and a transaction reset before DATA abandons the file.
+func TestQueueIDFromFirstAcceptedRecipient(t *testing.T) {
+	ts := policyServer(t, "")
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("HELO c.example", "250 mx.test.example")
+	c.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
+	c.expect("RCPT TO:<x@elsewhere.example>", "554 5.7.1 <x@elsewhere.example>: Relay access denied")
+	if n := ts.cleanup.Opened(); n != 0 {
+		t.Errorf("cleanup opened %d queue files before an accepted recipient, want none", n)
+	}
+	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.expect("RCPT TO:<y@elsewhere.example>", "554 5.7.1 <y@elsewhere.example>: Relay access denied")
+	c.expect("RSET", "250 2.0.0 Ok")
+	c.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
+	c.expect("RCPT TO:<b@test.example>", "250 2.1.5 Ok")
+	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	c.expect("Subject: x\r\n\r\nbody\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+	c.expect("QUIT", "221 2.0.0 Bye")
+	ts.waitLog(t, "NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 554 5.7.1 <x@elsewhere.example>: Relay access denied; from=<s@remote.example> to=<x@elsewhere.example> proto=SMTP helo=<c.example>")
+	ts.waitLog(t, "FAKE1: client=localhost[127.0.0.1]")
+	ts.waitLog(t, "FAKE1: reject: RCPT from localhost[127.0.0.1]: 554 5.7.1 <y@elsewhere.example>: Relay access denied; from=<s@remote.example> to=<y@elsewhere.example> proto=SMTP helo=<c.example>")
+	ts.waitLog(t, "disconnect from localhost[127.0.0.1]")
+	if n := ts.cleanup.Opened(); n != 2 {
+		t.Errorf("cleanup opened %d queue files, want 2 (one per transaction with a recipient)", n)
+	}
+	msgs := ts.cleanup.Submissions()
+	if len(msgs) != 1 || len(msgs[0].Sub.Recipients) != 1 || msgs[0].Sub.Recipients[0].Address != "b@test.example" {
+		t.Errorf("cleanup got %+v, want the second transaction's message only", msgs)
+	}
+	if strings.Contains(ts.log.Text(), "NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 554 5.7.1 <y@") {
+		t.Errorf("a reject after the first accepted recipient was logged without the queue ID:\n%s", ts.log.Text())
+	}
 }

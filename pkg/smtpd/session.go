@@ -92,7 +92,13 @@ type transaction struct {
 	hold       bool
 	discard    bool
 	bdat       *bdatTransfer // set while BDAT chunks are coming
-	saslSender string        // MAIL FROM's AUTH=, as kept by saslSender
+	// stream is the connection to cleanup, opened at the first accepted
+	// recipient (cleanup has created the queue file queueID then);
+	// streamFailed says the attempt failed and was logged.
+	stream       *ipc.Conn
+	queueID      string
+	streamFailed bool
+	saslSender   string // MAIL FROM's AUTH=, as kept by saslSender
 }
 
 func newSession(ctx context.Context, srv *Server, conn net.Conn) *session {

@@ -162,7 +162,7 @@ func TestOversizeMessage(t *testing.T) {
 	if msgs := ts.cleanup.Submissions(); len(msgs) != 0 {
 		t.Errorf("oversize message was queued: %+v", msgs)
 	}
-	ts.waitLog(t, "warning: NOQUEUE: queue file size limit exceeded")
+	ts.waitLog(t, "warning: FAKE1: queue file size limit exceeded")
 }
 
 func TestLongDataLineAccepted(t *testing.T) {

@@ -46,7 +46,7 @@ func TestSmugglingReject(t *testing.T) {
 	if msgs := ts.cleanup.Submissions(); len(msgs) != 0 {
 		t.Errorf("message with bare LF was queued: %+v", msgs)
 	}
-	ts.waitLog(t, "NOQUEUE: reject: END-OF-MESSAGE from localhost[127.0.0.1]: bare <LF> received; from=<s@r.example> to=<a@test.example> proto=ESMTP helo=<c>")
+	ts.waitLog(t, "FAKE1: reject: END-OF-MESSAGE from localhost[127.0.0.1]: bare <LF> received; from=<s@r.example> to=<a@test.example> proto=ESMTP helo=<c>")
 }
 
 func TestBareLFCommandReject(t *testing.T) {

@@ -30,6 +30,7 @@ type Cleanup struct {
 	mu       sync.Mutex
 	subs     []Submission
 	aborted  int
+	opened   int
 	reply    *ipc.CleanupReply
 }
 
@@ -47,8 +48,27 @@ func (c *Cleanup) serve(ctx context.Context, nc net.Conn) {
 	if err != nil {
 		return
 	}
-	var sub ipc.CleanupSubmission
-	if err := conn.Expect(ctx, &sub); err != nil {
+	m, err := conn.Receive(ctx)
+	if err != nil {
+		return
+	}
+	openedID := ""
+	if _, ok := m.(*ipc.CleanupOpen); ok {
+		// The queue file is made at once: its ID is the one the next
+		// complete submission gets, unless this one is abandoned.
+		c.mu.Lock()
+		openedID = fmt.Sprintf("%s%d", c.idPrefix, len(c.subs)+1)
+		c.opened++
+		c.mu.Unlock()
+		if err := conn.Send(ctx, &ipc.CleanupReply{QueueID: openedID}); err != nil {
+			return
+		}
+		if m, err = conn.Receive(ctx); err != nil {
+			return // abandoned before its submission
+		}
+	}
+	sub, ok := m.(*ipc.CleanupSubmission)
+	if !ok {
 		return
 	}
 	content, err := io.ReadAll(conn.ContentReader(ctx))
@@ -58,8 +78,11 @@ func (c *Cleanup) serve(ctx context.Context, nc net.Conn) {
 		c.mu.Unlock()
 		return
 	}
-	c.subs = append(c.subs, Submission{Sub: sub, Content: string(content)})
+	c.subs = append(c.subs, Submission{Sub: *sub, Content: string(content)})
 	reply := ipc.CleanupReply{QueueID: fmt.Sprintf("%s%d", c.idPrefix, len(c.subs))}
+	if openedID != "" {
+		reply.QueueID = openedID
+	}
 	if c.reply != nil {
 		reply = *c.reply
 	}
@@ -79,6 +102,13 @@ func (c *Cleanup) Submissions() []Submission {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]Submission(nil), c.subs...)
+}
+
+// Opened returns how many queue files were asked for with a CleanupOpen.
+func (c *Cleanup) Opened() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.opened
 }
 
 // Aborted returns how many submissions ended before their content did.
