@@ -3,6 +3,7 @@
 package tests
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
 	"net/smtp"
@@ -57,6 +58,9 @@ func newTLSWorld(t *testing.T) *tlsWorld {
 		{domain: "colour.example", ip: "127.0.0.23", cert: &good, policy: "may colour=blue"},
 		{domain: "mayuntrusted.example", ip: "127.0.0.24", cert: &stranger, delivered: true},
 		{domain: "cleartext.example", ip: "127.0.0.25", cert: &good, policy: "none", delivered: true},
+		{domain: "pinned.example", ip: "127.0.0.26", cert: &stranger,
+			policy: "fingerprint match=" + sha256Fingerprint(good.tls.Certificate[0]) + "|" + sha256Fingerprint(stranger.tls.Certificate[0]), delivered: true},
+		{domain: "badpin.example", ip: "127.0.0.27", cert: &good, policy: "fingerprint match=" + sha256Fingerprint(stranger.tls.Certificate[0])},
 	}
 	for _, sc := range w.scenarios {
 		opts := sinkOptions{}
@@ -69,6 +73,16 @@ func newTLSWorld(t *testing.T) *tlsWorld {
 		w.sinks[sc.domain] = startSink(t, sc.ip+":"+w.port, "sink.example", opts)
 	}
 	return w
+}
+
+// sha256Fingerprint is Postfix's sha256 fingerprint of a certificate.
+func sha256Fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	parts := make([]string, len(sum))
+	for i, b := range sum {
+		parts[i] = fmt.Sprintf("%02X", b)
+	}
+	return strings.Join(parts, ":")
 }
 
 // transport and policy are the two tables' sources.
@@ -317,6 +331,10 @@ var wantTLSLines = []string{
 	`smtp: warning: smtp_tls_policy_maps, next-hop destination "[127.0.0.23]:PORT": invalid attribute name: "colour"`,
 	"smtp: warning: TLS policy lookup for [127.0.0.23]:PORT/127.0.0.23: client TLS configuration problem",
 	"smtp: QUEUEID: to=<user@colour.example>, dsn=4.7.5, status=deferred (client TLS configuration problem)",
+	"smtp: Verified TLS connection established to 127.0.0.26[127.0.0.26]:PORT: TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange X25519 server-signature ECDSA (prime256v1) server-digest SHA256",
+	"smtp: server certificate verification failed for 127.0.0.27[127.0.0.27]:PORT: num=65:no matching DANE TLSA records",
+	"smtp: Untrusted TLS connection established to 127.0.0.27[127.0.0.27]:PORT: TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange X25519 server-signature ECDSA (prime256v1) server-digest SHA256",
+	"smtp: QUEUEID: to=<user@badpin.example>, dsn=4.7.5, status=deferred (Server certificate not verified)",
 }
 
 // wantReceived is the TLS part of the Received: header both MTAs write.

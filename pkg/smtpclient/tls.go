@@ -12,12 +12,18 @@ import (
 
 // tlsRequired reports whether the level refuses plaintext delivery.
 func tlsRequired(level string) bool {
-	return level == "encrypt" || level == "verify" || level == "secure"
+	return level == "encrypt" || level == "fingerprint" || level == "verify" || level == "secure"
 }
 
 // verifiesNames reports whether the level checks the certificate's names.
 func verifiesNames(level string) bool {
 	return level == "verify" || level == "secure"
+}
+
+// mustMatch reports whether the level defers unless the certificate
+// matched: its names (verify, secure) or its fingerprint.
+func mustMatch(level string) bool {
+	return verifiesNames(level) || level == "fingerprint"
 }
 
 // startTLS upgrades the session when the destination's policy asks for
@@ -81,7 +87,7 @@ func (s *session) startTLS() (v verdict, ok bool) {
 		}
 		s.client.infof("%s TLS connection established to %s: %s", label, s.target.where(), tlsconf.Describe(state, leaf, nil))
 	}
-	if verifiesNames(level) && !matched {
+	if mustMatch(level) && !matched {
 		return deferred("4.7.5", "Server certificate not verified"), false
 	}
 	s.nc = conn
@@ -108,6 +114,13 @@ func (s *session) checkPeer(chain []*x509.Certificate, policy destPolicy) (trust
 		intermediates.AddCert(c)
 	}
 	leaf := chain[0]
+	if policy.level == "fingerprint" {
+		matched = s.matchesFingerprint(leaf, policy.match)
+		if !matched {
+			s.client.infof("server certificate verification failed for %s: num=65:no matching DANE TLSA records", s.target.where())
+		}
+		return matched, matched
+	}
 	_, err := leaf.Verify(x509.VerifyOptions{Roots: s.client.cfg.TLS.RootCAs, Intermediates: intermediates})
 	if !verifiesNames(policy.level) {
 		return err == nil, false
@@ -123,4 +136,18 @@ func (s *session) checkPeer(chain []*x509.Certificate, policy destPolicy) (trust
 	}
 	s.client.infof("server certificate verification failed for %s: num=62:hostname mismatch", s.target.where())
 	return false, false
+}
+
+// matchesFingerprint reports whether the certificate's or its public
+// key's fingerprint (smtp_tls_fingerprint_digest) is one of fingerprints.
+func (s *session) matchesFingerprint(leaf *x509.Certificate, fingerprints []string) bool {
+	digest := s.client.cfg.TLS.FingerprintDigest
+	cert := tlsconf.Fingerprint(digest, leaf.Raw)
+	key := tlsconf.Fingerprint(digest, leaf.RawSubjectPublicKeyInfo)
+	for _, f := range fingerprints {
+		if tlsconf.SameFingerprint(f, cert) || tlsconf.SameFingerprint(f, key) {
+			return true
+		}
+	}
+	return false
 }

@@ -22,6 +22,11 @@ type TLSChoices struct {
 	MandatoryExcludeCiphers []string `param:"smtp_tls_mandatory_exclude_ciphers"`
 	VerifyCertMatch         []string `param:"smtp_tls_verify_cert_match"`
 	SecureCertMatch         []string `param:"smtp_tls_secure_cert_match"`
+	// FingerprintDigest and FingerprintMatch are
+	// smtp_tls_fingerprint_digest and smtp_tls_fingerprint_cert_match,
+	// for the fingerprint level.
+	FingerprintDigest string   `param:"smtp_tls_fingerprint_digest"`
+	FingerprintMatch  []string `param:"smtp_tls_fingerprint_cert_match"`
 	// PolicyMaps is smtp_tls_policy_maps: a security level and attributes
 	// by next-hop destination.
 	PolicyMaps []maps.Table
@@ -50,7 +55,9 @@ type destPolicy struct {
 	protocols string // a Postfix protocol list
 	grade     string
 	exclude   []string
-	match     []string // certificate name patterns, for verify and secure
+	// match are the certificate name patterns for verify and secure, the
+	// fingerprints for the fingerprint level.
+	match []string
 	// servername is the servername= attribute: the SNI name to send.
 	servername string
 }
@@ -80,9 +87,6 @@ func (s *session) tlsPolicy() (destPolicy, bool) {
 			return p, false
 		}
 		p.level = "may"
-	case "fingerprint":
-		s.client.warnf("%s: the fingerprint security level is not supported", s.target.nexthop)
-		return p, false
 	}
 	mandatory := p.level != "may"
 	if p.protocols == "" {
@@ -109,7 +113,13 @@ func (s *session) tlsPolicy() (destPolicy, bool) {
 			p.match = splitMatch(c.VerifyCertMatch)
 		case "secure":
 			p.match = splitMatch(c.SecureCertMatch)
+		case "fingerprint":
+			p.match = c.FingerprintMatch
 		}
+	}
+	if p.level == "fingerprint" && len(p.match) == 0 {
+		s.client.warnf("nexthop domain %s: configured at fingerprint security level, but with no fingerprints to match.", s.target.nexthop)
+		return p, false
 	}
 	return p, true
 }
@@ -215,11 +225,15 @@ func (s *session) applyTLSPolicy(p *destPolicy, value, where string) bool {
 			p.servername = val
 		case "connection_reuse":
 		case "match":
-			if level != "verify" && level != "secure" {
+			switch level {
+			case "verify", "secure":
+				p.match = append(p.match, splitMatch([]string{val})...)
+			case "fingerprint":
+				p.match = append(p.match, strings.Split(val, "|")...)
+			default:
 				s.client.warnf("%s: attribute %q invalid at security level %q", where, name, level)
 				return false
 			}
-			p.match = append(p.match, splitMatch([]string{val})...)
 		default:
 			s.client.warnf("%s: invalid attribute name: %q", where, name)
 			return false
@@ -354,6 +368,9 @@ func (t *TLSPolicy) openPolicyMaps(param string, specs []string) (func(), error)
 func (t *TLSPolicy) setDefaults() {
 	if t.Ciphers == "" {
 		t.Ciphers = "medium"
+	}
+	if t.FingerprintDigest == "" {
+		t.FingerprintDigest = "sha256"
 	}
 	if t.MandatoryCiphers == "" {
 		t.MandatoryCiphers = "medium"

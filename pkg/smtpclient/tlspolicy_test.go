@@ -14,6 +14,7 @@ import (
 	"github.com/postern/postern/pkg/dnsx/dnstest"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maps"
+	"github.com/postern/postern/pkg/tlsconf"
 )
 
 // policyTable writes content as a texthash table and opens it.
@@ -60,6 +61,8 @@ func TestTLSPolicyMaps(t *testing.T) {
 		"dane.test dane",
 		"daneonly.test dane-only",
 		"wrongmatch.test verify match=elsewhere.test",
+		"pinned.test fingerprint match=" + tlsconf.Fingerprint("sha256", certs[0].Certificate[0]),
+		"nopin.test fingerprint",
 	}, "\n")+"\n")
 	tests := []struct {
 		name, nexthop, level string
@@ -88,10 +91,14 @@ func TestTLSPolicyMaps(t *testing.T) {
 			log: `warning: TLS policy lookup for unknown.test/mx.tls.test: client TLS configuration problem`},
 		{name: "dane-only is not available", nexthop: "daneonly.test", level: "may", status: ipc.StatusDeferred, reply: "client TLS configuration problem",
 			log: "warning: daneonly.test: dane-only configured with dnssec lookups disabled"},
+		{name: "fingerprint", nexthop: "pinned.test", level: "may", status: ipc.StatusSent, tls: true, sink: tlsSink,
+			log: "Verified TLS connection established to mx.tls.test[127.0.0.3]:" + port},
+		{name: "fingerprint without fingerprints", nexthop: "nopin.test", level: "may", status: ipc.StatusDeferred, reply: "client TLS configuration problem",
+			log: "warning: nexthop domain nopin.test: configured at fingerprint security level, but with no fingerprints to match."},
 		{name: "verify match elsewhere", nexthop: "wrongmatch.test", level: "may", status: ipc.StatusDeferred, reply: "Server certificate not verified",
 			log: "Untrusted TLS connection established to mx.tls.test[127.0.0.3]:" + port},
 	}
-	for _, name := range []string{"bad", "silly", "unknown", "daneonly", "wrongmatch"} {
+	for _, name := range []string{"bad", "silly", "unknown", "daneonly", "wrongmatch", "pinned", "nopin"} {
 		zone.Add(t, name+".test. IN MX 10 mx.tls.test.")
 	}
 	for _, tt := range tests {

@@ -3,10 +3,6 @@
 package smtpd
 
 import (
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -177,8 +173,8 @@ func (s *session) describeTLS(st tls.ConnectionState) (presented, trusted bool) 
 	s.clientCert = nil
 	if client != nil {
 		s.clientCert = &policy.ClientCert{
-			Fingerprint:       fingerprint(opts.FingerprintDigest, client.Raw),
-			PubkeyFingerprint: fingerprint(opts.FingerprintDigest, client.RawSubjectPublicKeyInfo),
+			Fingerprint:       tlsconf.Fingerprint(opts.FingerprintDigest, client.Raw),
+			PubkeyFingerprint: tlsconf.Fingerprint(opts.FingerprintDigest, client.RawSubjectPublicKeyInfo),
 			CommonName:        client.Subject.CommonName, Issuer: issuerName(client), Trusted: trusted,
 		}
 	}
@@ -221,37 +217,6 @@ func (s *session) clientCertTrusted(chain []*x509.Certificate) bool {
 		s.srv.Log.Info("%s", tlsconf.VerifyFailure(err, chain[0], s.namaddr(), "client"))
 	}
 	return err == nil
-}
-
-// fingerprint is Postfix's certificate fingerprint: the digest of der
-// in upper-case hexadecimal bytes separated by colons.
-func fingerprint(digest string, der []byte) string {
-	var sum []byte
-	switch strings.ToLower(digest) {
-	case "md5":
-		d := md5.Sum(der)
-		sum = d[:]
-	case "sha1":
-		d := sha1.Sum(der)
-		sum = d[:]
-	case "sha224":
-		d := sha256.Sum224(der)
-		sum = d[:]
-	case "sha384":
-		d := sha512.Sum384(der)
-		sum = d[:]
-	case "sha512":
-		d := sha512.Sum512(der)
-		sum = d[:]
-	default:
-		d := sha256.Sum256(der)
-		sum = d[:]
-	}
-	parts := make([]string, len(sum))
-	for i, b := range sum {
-		parts[i] = fmt.Sprintf("%02X", b)
-	}
-	return strings.Join(parts, ":")
 }
 
 // issuerName is the issuer's common name, else its organization, as
