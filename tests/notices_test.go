@@ -351,3 +351,39 @@ func TestNoticesDelayWarningMatchesRealPostfix(t *testing.T) {
 	assertEnvelope(t, got, "", "sender@origin.example")
 	assertEnvelope(t, want, "", "sender@origin.example")
 }
+
+// TestNoticesBounceMatchesRealPostfix compares the non-delivery
+// notification for a recipient the next hop refuses with 550, sent by
+// the real Postfix and by Postern for the same message.
+func TestNoticesBounceMatchesRealPostfix(t *testing.T) {
+	port := sinkPort(t)
+	realAddr := harness.FreeAddr(t)
+	startSink(t, "127.0.0.20:"+port, "dest.sink", sinkOptions{rejectPrefix: "bad@"})
+	viaReal := startSink(t, "127.0.0.18:"+port, "origin-of-real.sink", sinkOptions{})
+	viaPostern := startSink(t, "127.0.0.19:"+port, "origin-of-postern.sink", sinkOptions{})
+	real := startRealPostfixRelayWith(t, realAddr, fmt.Sprintf("dest.example smtp:[127.0.0.20]:%s\norigin.example smtp:[127.0.0.18]:%s\n", port, port),
+		func(string) string { return "" })
+	in := newDelivery(t, "myhostname = postern.test.example\nmydestination =\n")
+	in.appendMainCF("transport_maps = " + in.writeMap("transport", fmt.Sprintf(
+		"dest.example smtp:[127.0.0.20]:%s\norigin.example smtp:[127.0.0.19]:%s\n", port, port)) + "\n")
+	in.run()
+
+	body := "Subject: bounce me\r\nMessage-ID: <bounce@origin.example>\r\nFrom: <sender@origin.example>\r\n\r\nbody\r\n"
+	if err := smtp.SendMail(realAddr, nil, "sender@origin.example", []string{"bad@dest.example"}, []byte(body)); err != nil {
+		t.Fatalf("send to the real Postfix: %v\nlog:\n%s", err, real.log())
+	}
+	in.send("sender@origin.example", []string{"bad@dest.example"}, body)
+	want := viaReal.waitMessages(t, in, 1, 60*time.Second)[0]
+	got := viaPostern.waitMessages(t, in, 1, 60*time.Second)[0]
+	realLog := real.waitLog(t, "sender non-delivery notification: ", 10*time.Second)
+	realID := queueIDOf(t, realLog, "bad@dest.example")
+	posternID := queueIDOf(t, in.log(), "bad@dest.example")
+	wantHeaders, wantBody := noticeParts(t, noticeNormalizer("realpf.test.example", realID)(want.Data))
+	gotHeaders, gotBody := noticeParts(t, noticeNormalizer("postern.test.example", posternID)(got.Data))
+	if gotHeaders != wantHeaders {
+		t.Errorf("headers differ from real Postfix's:\n got:\n%s\nwant:\n%s", gotHeaders, wantHeaders)
+	}
+	if gotBody != wantBody {
+		t.Errorf("text and report differ from real Postfix's:\n got:\n%s\nwant:\n%s", gotBody, wantBody)
+	}
+}
