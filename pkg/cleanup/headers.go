@@ -65,9 +65,6 @@ type contentWriter struct {
 	// sink takes the content instead of the queue file while the
 	// milters are still to see it; nil writes to w.
 	sink contentSink
-	// milterReply is a milter's rejection code ("550", "451", ...),
-	// which replaces cleanup's own in the reply.
-	milterReply string
 }
 
 // contentSink is where content goes: the queue file or memory.
@@ -82,14 +79,6 @@ func (c *contentWriter) out() contentSink {
 		return c.sink
 	}
 	return c.w
-}
-
-// replyCode is the SMTP code for a rejection: a milter's own, else def.
-func (c *contentWriter) replyCode(def string) string {
-	if c.milterReply != "" {
-		return c.milterReply
-	}
-	return def
 }
 
 // mailDate formats a time as Postfix's Date: and Received: headers do,

@@ -189,9 +189,9 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 		}
 		return 0, "", v, nil
 	case v.reason != "" && v.reason[0] == '4':
-		return ipc.CleanupStatDefer, cw.replyCode(replyCodeDefer) + " " + v.reason, v, nil
+		return ipc.CleanupStatDefer, replyCodeDefer + " " + v.reason, v, nil
 	case v.reason != "":
-		return ipc.CleanupStatContent, cw.replyCode(replyCodeContent) + " " + v.reason, v, nil
+		return ipc.CleanupStatContent, replyCodeContent + " " + v.reason, v, nil
 	case v.discard:
 		return 0, "", v, nil
 	}

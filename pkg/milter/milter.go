@@ -270,10 +270,3 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
-
-func domainOf(a string) string {
-	if i := strings.LastIndexByte(a, '@'); i >= 0 {
-		return a[i+1:]
-	}
-	return ""
-}
