@@ -269,9 +269,8 @@ func (s *Server) runMilters(cw *contentWriter, mem *memorySink, ins inspector) (
 }
 
 // milterHeaderChecks applies milter_header_checks to the headers the
-// milters add or change: a header may be dropped (IGNORE), replaced or
-// preceded by another (PREPEND), and the other actions act on the
-// message as in header_checks.
+// milters add or change: a header may be dropped (IGNORE) or replaced,
+// and the other actions act on the message as in header_checks.
 func (s *Server) milterHeaderChecks(cw *contentWriter, edits []milter.Edit) []milter.Edit {
 	checks := s.Settings.MilterHeaderChecks
 	if checks.Empty() || cw.sub.Flags&ipc.CleanupFlagFilter == 0 {
@@ -290,10 +289,7 @@ func (s *Server) milterHeaderChecks(cw *contentWriter, edits []milter.Edit) []mi
 		text := e.Name + ":" + e.Value
 		res := cw.check(checks, contextHeader, text)
 		cw.filtering = filtering
-		if res.prepend != "" {
-			name, value, _ := strings.Cut(res.prepend, ":")
-			out = append(out, milter.Edit{Kind: milter.EditAddHeader, Name: name, Value: value})
-		}
+		// As in Postfix, PREPEND is not carried out here.
 		switch {
 		case res.drop:
 			continue
