@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -55,7 +56,8 @@ func noControls(s string) string {
 // the content with body lines starting "From " quoted as ">From ", a
 // final newline if the content lacks one, and a blank line.
 func (m *Message) writeMbox(w io.Writer, content io.Reader) error {
-	bw := bufio.NewWriter(w)
+	bw := getWriter(w)
+	defer putWriter(bw)
 	bw.WriteString(FromLine(m.Sender, m.Time))
 	bw.WriteString(m.Headers())
 	br := bufio.NewReader(content)
@@ -90,12 +92,29 @@ func (m *Message) writeMbox(w io.Writer, content io.Reader) error {
 // writeMaildir writes the message as a Maildir file: headers and content,
 // unquoted.
 func (m *Message) writeMaildir(w io.Writer, content io.Reader) error {
-	bw := bufio.NewWriter(w)
+	bw := getWriter(w)
+	defer putWriter(bw)
 	bw.WriteString(m.Headers())
 	if _, err := io.Copy(bw, content); err != nil {
 		return err
 	}
 	return bw.Flush()
+}
+
+// writerPool holds the write buffers of mailbox deliveries: 32 KB, so
+// that a large message goes out in few writes, kept for reuse rather than
+// made anew for every delivery.
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+
+func getWriter(w io.Writer) *bufio.Writer {
+	bw := writerPool.Get().(*bufio.Writer)
+	bw.Reset(w)
+	return bw
+}
+
+func putWriter(bw *bufio.Writer) {
+	bw.Reset(nil)
+	writerPool.Put(bw)
 }
 
 // limitWriter fails with ErrTooLarge once more than max bytes were
