@@ -185,7 +185,7 @@ func smtpDiffKeywords(lines []string) []string {
 type smtpDiffSetup struct {
 	mainCF func(etc string) string
 	files  map[string]string
-	// masterCF holds extra master.cf lines for the real Postfix.
+	// masterCF holds extra master.cf lines for both (anvil, tlsmgr).
 	masterCF string
 }
 
@@ -210,8 +210,8 @@ func startOurSMTPWith(t *testing.T, setup smtpDiffSetup) *smtpdRun {
 %s inet n - n - - smtpd
 cleanup unix n - n - 0 cleanup
 postlog unix-dgram n - n - 1 postlogd
-`, addr)})
-	for _, name := range []string{"smtpd", "cleanup"} {
+%s`, addr, setup.masterCF)})
+	for _, name := range []string{"smtpd", "cleanup", "anvil"} {
 		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
 			t.Fatal(err)
 		}
