@@ -98,17 +98,13 @@ func (s *session) openStream() {
 		return
 	}
 	s.tx.streamFailed = true
-	cc, err := s.srv.DialCleanup(s.ctx)
-	if err != nil {
-		s.srv.Log.Warning("%s: connect to cleanup service: %v", s.namaddr(), err)
+	cc, rep, err := s.srv.openQueueFile(s.ctx)
+	var dialErr errDialCleanup
+	switch {
+	case errors.As(err, &dialErr):
+		s.srv.Log.Warning("%s: connect to cleanup service: %v", s.namaddr(), dialErr.err)
 		return
-	}
-	var rep ipc.CleanupReply
-	if err := cc.Send(s.ctx, &ipc.CleanupOpen{}); err == nil {
-		err = cc.Expect(s.ctx, &rep)
-	}
-	if err != nil {
-		cc.Close()
+	case err != nil:
 		s.srv.Log.Warning("%s: open queue file with cleanup service: %v", s.namaddr(), err)
 		return
 	}
@@ -135,6 +131,15 @@ func (s *session) openCleanup() (*ipc.Conn, error) {
 		return nil, err
 	}
 	return cc, nil
+}
+
+// keepStream gives the cleanup stream back for later messages, once
+// cleanup has answered the submission sent over it.
+func (s *session) keepStream() {
+	if s.tx.stream != nil {
+		s.srv.cleanupIdle.put(s.tx.stream)
+		s.tx.stream = nil
+	}
 }
 
 // closeStream closes the cleanup stream; cleanup removes a queue file
@@ -187,7 +192,6 @@ func (s *session) data(arg string) (bool, error) {
 		s.reply(replyWriteError)
 		return false, nil
 	}
-	defer cc.Close()
 	s.reply("354 End data with <CR><LF>.<CR><LF>")
 	if err := s.flush(); err != nil {
 		return false, err
@@ -228,6 +232,7 @@ func (s *session) data(arg string) (bool, error) {
 		s.reply(replyWriteError)
 		return false, nil
 	}
+	s.keepStream()
 	return s.finishMessage(rep, "250 2.0.0 Ok: queued as "+rep.QueueID), nil
 }
 
@@ -340,8 +345,9 @@ func (s *session) startBDAT() *bdatTransfer {
 	if h := s.prependReader(); h != nil {
 		content = io.MultiReader(h, pr)
 	}
+	// The session closes cc, or keeps it after a complete message, once
+	// the result is in.
 	go func() {
-		defer cc.Close()
 		if _, err := cc.SendContent(ctx, content); err != nil {
 			pr.CloseWithError(err)
 			t.result <- cleanupResult{err: err}
@@ -471,6 +477,7 @@ func (s *session) bdat(arg string) (bool, error) {
 		s.reply(replyWriteError)
 		return false, nil
 	}
+	s.keepStream()
 	return s.finishMessage(res.reply, fmt.Sprintf("250 2.0.0 Ok: %d bytes queued as %s", t.size, res.reply.QueueID)), nil
 }
 

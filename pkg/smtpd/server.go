@@ -61,6 +61,8 @@ type Server struct {
 	// Service is the master.cf service name, as anvil's counts and the
 	// limit warnings name it ("smtp").
 	Service string
+
+	cleanupIdle cleanupConns
 }
 
 // Serve runs one SMTP session on conn until the client quits, the session

@@ -346,3 +346,36 @@ func TestPeernameLookupOff(t *testing.T) {
 	c.expect("QUIT", "221 2.0.0 Bye")
 	ts.waitLog(t, "disconnect from unknown[127.0.0.1] quit=1 commands=1")
 }
+
+// sendOne sends one message in a session of its own and checks its reply.
+func sendOne(t *testing.T, ts *testServer, rcpt, wantReply string) {
+	t.Helper()
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
+	c.expect("RCPT TO:<"+rcpt+">", "250 2.1.5 Ok")
+	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	c.expect("x\r\n.", wantReply)
+	c.expect("QUIT", "221 2.0.0 Bye")
+}
+
+// Messages of later sessions reuse the connection to cleanup that an
+// earlier message left, and a kept connection whose cleanup hung up is
+// replaced by a new one without the client noticing.
+func TestCleanupConnectionKept(t *testing.T) {
+	ts := startServer(t, testSettings())
+	sendOne(t, ts, "a@test.example", "250 2.0.0 Ok: queued as FAKE1")
+	sendOne(t, ts, "b@test.example", "250 2.0.0 Ok: queued as FAKE2")
+	if n := ts.cleanup.Conns(); n != 1 {
+		t.Errorf("two messages took %d connections to cleanup, want 1", n)
+	}
+	ts.cleanup.SetOneMessagePerConn(true)
+	sendOne(t, ts, "c@test.example", "250 2.0.0 Ok: queued as FAKE3")
+	sendOne(t, ts, "d@test.example", "250 2.0.0 Ok: queued as FAKE4")
+	if n := ts.cleanup.Conns(); n != 2 {
+		t.Errorf("after cleanup hung up, %d connections in all, want 2", n)
+	}
+	if msgs := ts.cleanup.Submissions(); len(msgs) != 4 {
+		t.Errorf("cleanup got %d messages, want 4", len(msgs))
+	}
+}

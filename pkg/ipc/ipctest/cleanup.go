@@ -31,7 +31,10 @@ type Cleanup struct {
 	subs     []Submission
 	aborted  int
 	opened   int
+	conns    int
 	reply    *ipc.CleanupReply
+	// oneMessagePerConn: hang up after each message.
+	oneMessagePerConn bool
 }
 
 // StartCleanup serves a stand-in cleanup on the socket path until the
@@ -48,9 +51,25 @@ func (c *Cleanup) serve(ctx context.Context, nc net.Conn) {
 	if err != nil {
 		return
 	}
+	c.mu.Lock()
+	c.conns++
+	c.mu.Unlock()
+	for c.serveMessage(ctx, conn) {
+		c.mu.Lock()
+		once := c.oneMessagePerConn
+		c.mu.Unlock()
+		if once {
+			return
+		}
+	}
+}
+
+// serveMessage takes one message; it reports whether the connection may
+// carry another.
+func (c *Cleanup) serveMessage(ctx context.Context, conn *ipc.Conn) bool {
 	m, err := conn.Receive(ctx)
 	if err != nil {
-		return
+		return false
 	}
 	openedID := ""
 	if _, ok := m.(*ipc.CleanupOpen); ok {
@@ -61,22 +80,22 @@ func (c *Cleanup) serve(ctx context.Context, nc net.Conn) {
 		c.opened++
 		c.mu.Unlock()
 		if err := conn.Send(ctx, &ipc.CleanupReply{QueueID: openedID}); err != nil {
-			return
+			return false
 		}
 		if m, err = conn.Receive(ctx); err != nil {
-			return // abandoned before its submission
+			return false // abandoned before its submission
 		}
 	}
 	sub, ok := m.(*ipc.CleanupSubmission)
 	if !ok {
-		return
+		return false
 	}
 	content, err := io.ReadAll(conn.ContentReader(ctx))
 	c.mu.Lock()
 	if err != nil {
 		c.aborted++
 		c.mu.Unlock()
-		return
+		return false
 	}
 	c.subs = append(c.subs, Submission{Sub: *sub, Content: string(content)})
 	reply := ipc.CleanupReply{QueueID: fmt.Sprintf("%s%d", c.idPrefix, len(c.subs))}
@@ -87,7 +106,22 @@ func (c *Cleanup) serve(ctx context.Context, nc net.Conn) {
 		reply = *c.reply
 	}
 	c.mu.Unlock()
-	conn.Send(ctx, &reply)
+	return conn.Send(ctx, &reply) == nil
+}
+
+// SetOneMessagePerConn makes the service hang up after each message, as
+// a cleanup process that exits would.
+func (c *Cleanup) SetOneMessagePerConn(once bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.oneMessagePerConn = once
+}
+
+// Conns returns how many connections clients made.
+func (c *Cleanup) Conns() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conns
 }
 
 // SetReply makes the service answer reply instead of a queue ID.
