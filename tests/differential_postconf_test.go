@@ -250,11 +250,14 @@ EOF
 nosuch_template = x
 `,
 			"undefined.cf": "verify_template = <<EOF\n\nhello $nosuchparam\nEOF\n",
+			"8bit.cf":      "failure_template = <<EOF\n\nGrüße von $myhostname\nEOF\n",
+			"utf8.cf":      "failure_template = <<EOF\nCharset: utf-8\n\nGrüße von $myhostname\nEOF\n",
 		},
 		extra: []query{
 			postconfRun("-b"), postconfRun("-t"),
 			postconfRun("-b", dirToken+"/bounce.cf"), postconfRun("-t", dirToken+"/bounce.cf"),
 			postconfRun("-b", dirToken+"/undefined.cf"),
+			postconfRun("-b", dirToken+"/8bit.cf"), postconfRun("-t", dirToken+"/utf8.cf"),
 			postconfRun("-bt"), postconfRun("-b", "-n"), postconfRun("-t", "a", "b"),
 		},
 	},

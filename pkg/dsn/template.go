@@ -203,7 +203,9 @@ func ReadTemplates(r io.Reader, name string, warn func(string)) (*Templates, err
 		}
 		t, err := parseTemplate(class, name, value)
 		if err != nil {
-			warn(err.Error())
+			for _, line := range strings.Split(err.Error(), "\n") {
+				warn(line)
+			}
 			continue
 		}
 		*slot = t
@@ -260,7 +262,7 @@ func parseTemplate(class, origin, raw string) (*Template, error) {
 	}
 	t.Text = lines[i:]
 	if strings.EqualFold(t.Charset, "us-ascii") && !isASCII(strings.Join(t.Text, "\n")) {
-		return nil, fmt.Errorf("%s: 8-bit message text in %s template -- please specify a charset value other than us-ascii", origin, class)
+		return nil, fmt.Errorf("%s: 8-bit message text in %s template\nplease specify a charset value other than us-ascii\n-- ignoring this template for now", origin, class)
 	}
 	return t, nil
 }
