@@ -66,7 +66,12 @@ func (m *stageMilter) RcptTo(rcpt, _ string, mod gomilter.Modifier) (*gomilter.R
 	if m.rcptReject != "" && gomilter.RemoveAngle(rcpt) == m.rcptReject {
 		return gomilter.RejectWithCodeAndReason(550, "5.7.1 blocked by "+m.name)
 	}
-	m.record("rcpt", mod, "{rcpt_addr}", "{rcpt_host}", "{rcpt_mailer}")
+	m.record("rcpt "+gomilter.RemoveAngle(rcpt), mod, "{rcpt_addr}", "{rcpt_host}", "{rcpt_mailer}", "i")
+	return gomilter.RespContinue, nil
+}
+
+func (m *stageMilter) Data(mod gomilter.Modifier) (*gomilter.Response, error) {
+	m.record("data", mod, "i")
 	return gomilter.RespContinue, nil
 }
 
@@ -140,8 +145,10 @@ smtpd_milters = inet:%s, { inet:%s, default_action = accept, command_timeout = 2
 		t.Fatalf("RCPT to the blocked recipient: %q\nlog:\n%s", got, in.log())
 	}
 	in.waitLog("NOQUEUE: milter-reject: RCPT from localhost[127.0.0.1]: 550 5.7.1 blocked by One; from=<alice@example.org> to=<blocked@example.net> proto=ESMTP helo=<client.test>", 10*time.Second)
-	if got := c.send("RCPT TO:<bob@example.net>"); got != "250 2.1.5 Ok" {
-		t.Fatalf("RCPT: %q", got)
+	for _, rcpt := range []string{"bob@example.net", "carol@example.net"} {
+		if got := c.send("RCPT TO:<" + rcpt + ">"); got != "250 2.1.5 Ok" {
+			t.Fatalf("RCPT: %q", got)
+		}
 	}
 	c.send("DATA")
 	fmt.Fprintf(c.conn, "From: alice@example.org\r\nSubject: stages\r\nX-Secret: hidden\r\n\r\nhello\r\n.\r\n")
@@ -156,6 +163,7 @@ smtpd_milters = inet:%s, { inet:%s, default_action = accept, command_timeout = 2
 	c.send("QUIT")
 
 	data := sink.waitMessages(t, in, 1, 30*time.Second)[0].Data
+	in.waitLog("to=<carol@example.net>", 30*time.Second)
 	if !regexp.MustCompile(`(?m)^X-One: checked Date,From,Message-Id,Received,Subject\r?$`).MatchString(data) {
 		t.Errorf("milter one's header after milter_header_checks is missing:\n%s", data)
 	}
@@ -165,8 +173,12 @@ smtpd_milters = inet:%s, { inet:%s, default_action = accept, command_timeout = 2
 	want := map[string]string{
 		"connect": "j=mx.milter.test;{daemon_name}=mx.milter.test;_=localhost [127.0.0.1];v=Postern ",
 		"mail":    "{mail_addr}=alice@example.org;{mail_host}=example.org;{mail_mailer}=smtp;",
-		"rcpt":    "{rcpt_addr}=bob@example.net;{rcpt_host}=[127.0.0.2]:" + port + ";{rcpt_mailer}=smtp;",
-		"eom":     "i=" + id + ";",
+		// As in Postfix the queue ID (i) is known from the first
+		// accepted recipient on: not at its own RCPT, at the next ones.
+		"rcpt bob@example.net":   "{rcpt_addr}=bob@example.net;{rcpt_host}=[127.0.0.2]:" + port + ";{rcpt_mailer}=smtp;i=;",
+		"rcpt carol@example.net": "{rcpt_addr}=carol@example.net;{rcpt_host}=[127.0.0.2]:" + port + ";{rcpt_mailer}=smtp;i=" + id + ";",
+		"data":                   "i=" + id + ";",
+		"eom":                    "i=" + id + ";",
 	}
 	for stage, prefix := range want {
 		v, _ := oneMacros.Load(stage)

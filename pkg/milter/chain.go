@@ -21,8 +21,6 @@ type Client struct {
 	// Connections is {client_connections}: the client's concurrent
 	// connections as anvil counts them ("0" when not counted).
 	Connections string
-	// TLS: {tls_version}, {cipher}, {cipher_bits}; "" without TLS.
-	TLSVersion, Cipher, CipherBits string
 }
 
 // memberState is where one milter is in the session.
@@ -197,7 +195,6 @@ func (c *Chain) Connect(cl Client) Verdict {
 	mac.set(gomilter.MacroDaemonAddr, cl.DaemonAddr)
 	mac.set(gomilter.MacroDaemonPort, cl.DaemonPort)
 	mac.set(gomilter.MacroClientConnections, cl.Connections)
-	c.SetTLS(cl.TLSVersion, cl.Cipher, cl.CipherBits)
 	family := gomilter.FamilyInet
 	if strings.Contains(cl.Addr, ":") {
 		family = gomilter.FamilyInet6
@@ -213,6 +210,13 @@ func (c *Chain) SetTLS(version, cipher, bits string) {
 	c.macros.set(gomilter.MacroTlsVersion, version)
 	c.macros.set(gomilter.MacroCipher, cipher)
 	c.macros.set(gomilter.MacroCipherBits, bits)
+}
+
+// SetCert sets {cert_subject} and {cert_issuer}: the common names of a
+// trusted client certificate.
+func (c *Chain) SetCert(subject, issuer string) {
+	c.macros.set(gomilter.MacroCertSubject, subject)
+	c.macros.set(gomilter.MacroCertIssuer, issuer)
 }
 
 // SetAuth sets the SASL macros (after AUTH).
@@ -245,6 +249,11 @@ func (c *Chain) Mail(sender, args, host, mailer, clientName string) Verdict {
 		m.inMessage = true
 		return m.sess.Mail("<"+sender+">", args)
 	})
+}
+
+// SetQueueID sets the i macro once the queue file exists.
+func (c *Chain) SetQueueID(id string) {
+	c.macros.set(gomilter.MacroQueueId, id)
 }
 
 // Rcpt sends the RCPT TO event.

@@ -114,9 +114,7 @@ func (s *session) openMilters() bool {
 	cl := milter.Client{Name: s.names.Name, Reverse: s.names.Reverse, Addr: s.clientAddr, Port: s.clientPort,
 		NameStatus: nameStatus(s.names), DaemonAddr: s.ps.ServerAddr, DaemonPort: s.ps.ServerPort,
 		Connections: strconv.Itoa(s.connCount)}
-	if s.tlsInfo != "" {
-		cl.TLSVersion, cl.Cipher, cl.CipherBits = tlsMacros(s.tlsInfo)
-	}
+	s.milterTLS()
 	v := s.milters.Connect(cl)
 	return !s.milterVerdict("CONNECT", v, nil, nil)
 }
@@ -142,6 +140,18 @@ func tlsMacros(info string) (version, cipher, bits string) {
 	cipher, rest, _ = strings.Cut(rest, " (")
 	bits, _, _ = strings.Cut(rest, "/")
 	return version, cipher, bits
+}
+
+// milterTLS sets the TLS macros for the HELO event: the protocol and
+// cipher, and the names of a trusted client certificate.
+func (s *session) milterTLS() {
+	if s.milters == nil || s.tlsInfo == "" {
+		return
+	}
+	s.milters.SetTLS(tlsMacros(s.tlsInfo))
+	if c := s.clientCert; c != nil && c.Trusted {
+		s.milters.SetCert(c.CommonName, c.Issuer)
+	}
 }
 
 // closeMilters ends the milter sessions.
@@ -183,7 +193,7 @@ func (s *session) milterVerdict(where string, v milter.Verdict, from, to *string
 // logMilter writes one milter log line.
 func (s *session) logMilter(action, where, text string, from, to *string) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "NOQUEUE: %s: %s from %s: %s;", action, where, s.namaddr(), text)
+	fmt.Fprintf(&b, "%s: %s: %s from %s: %s;", orDefault(s.tx.queueID, "NOQUEUE"), action, where, s.namaddr(), text)
 	if from != nil {
 		fmt.Fprintf(&b, " from=<%s>", *from)
 	}
@@ -254,6 +264,9 @@ func (s *session) milterRcpt(rcpt addr.Address, args string) (reply string, disc
 	if s.milters == nil {
 		return "", false
 	}
+	// As in Postfix the queue file exists from the first accepted
+	// recipient on: i is empty for that one's event, set for later ones.
+	s.milters.SetQueueID(s.tx.queueID)
 	host, mailer := s.resolveMacros(rcpt.Internal())
 	v := s.milters.Rcpt(rcpt.Internal(), args, host, mailer)
 	to := rcpt.String()
@@ -275,7 +288,7 @@ func (s *session) milterData() (reply string, disconnect bool) {
 	if s.milters == nil {
 		return "", false
 	}
-	v := s.milters.Data("")
+	v := s.milters.Data(s.tx.queueID)
 	return v.Reply, s.milterVerdict("DATA", v, s.txSender(), s.lastRcpt())
 }
 

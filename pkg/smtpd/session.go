@@ -349,8 +349,6 @@ func (s *session) startTLS() error {
 	s.helo, s.esmtp = "", false
 	s.sasl = saslState{}
 	s.resetTransaction()
-	if s.milters != nil {
-		s.milters.SetTLS(tlsMacros(s.tlsInfo))
-	}
+	s.milterTLS()
 	return nil
 }
