@@ -5,6 +5,7 @@ package smtpclient
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -254,8 +255,10 @@ func writeDotStuffed(w *bufio.Writer, content io.Reader) error {
 				}
 				line, err = r.ReadSlice('\n')
 			}
-			text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
-			if _, werr := w.WriteString(text + "\r\n"); werr != nil {
+			// No string copies: this runs for every line of every message.
+			text := bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+			w.Write(text)
+			if _, werr := w.WriteString("\r\n"); werr != nil {
 				return werr
 			}
 		}
