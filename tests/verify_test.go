@@ -394,3 +394,31 @@ address_verify_poll_count = 1
 		t.Errorf("verify_cache.db owned by uid %d, want mail_owner's %s", uid, mailOwner.Uid)
 	}
 }
+
+// TestVerifyProbeTransportMaps routes probes with
+// address_verify_transport_maps to another server than transport_maps
+// names: the verdict is that server's.
+func TestVerifyProbeTransportMaps(t *testing.T) {
+	probeSinkAddr := harness.FreeAddr(t)
+	probeSink := startSink(t, probeSinkAddr, "probes.example", sinkOptions{rejectPrefix: "known"})
+	host, port, _ := net.SplitHostPort(probeSinkAddr)
+	in, mailSink := startVerifyHub(t, fmt.Sprintf(`address_verify_poll_count = 1
+address_verify_transport_maps = inline:{ hub.example=smtp:[%s]:%s }
+`, host, port))
+	d := smtpRcpt(t, in)
+	d.replyLine("RCPT TO:<known@hub.example>")
+	in.waitLogCount(": removed", 1, 20*time.Second)
+	// The probe server refuses "known": its answer counts (450, the
+	// default unverified_recipient_reject_code).
+	want := "450 4.1.1 <known@hub.example>: Recipient address rejected: unverified address: host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <known@hub.example>: Recipient address rejected: no such user (in reply to RCPT TO command)"
+	if got := d.replyLine("RCPT TO:<known@hub.example>"); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	d.replyLine("QUIT")
+	if log := in.log(); !strings.Contains(log, "to=<known@hub.example>, relay=127.0.0.1[127.0.0.1]:"+port+", ") {
+		t.Errorf("the probe did not go to the address_verify_transport_maps server:\n%s", log)
+	}
+	if n := len(mailSink.received()) + len(probeSink.received()); n != 0 {
+		t.Errorf("%d messages delivered", n)
+	}
+}
