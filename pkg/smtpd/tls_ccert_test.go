@@ -173,3 +173,42 @@ func TestTLSRequireClientCertificateNeedsEncrypt(t *testing.T) {
 		}
 	}
 }
+
+func TestTLSProtocolSettings(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := writeCert(t, dir)
+	tests := []struct {
+		protocols string
+		ok        bool
+	}{
+		{"", true}, // Postfix's default >=TLSv1
+		{"smtpd_tls_protocols = >=TLSv1.2\n", false},
+		{"smtpd_tls_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1\n", false},
+	}
+	for _, tt := range tests {
+		cfg := loadConfig(t, dir, "smtpd_tls_security_level = may\nsmtpd_tls_cert_file = "+cert+"\nsmtpd_tls_key_file = "+key+"\nsmtpd_tls_loglevel = 1\n"+tt.protocols)
+		fromCfg, err := FromConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := testSettings()
+		set.TLS, set.TLSOptions = fromCfg.TLS, fromCfg.TLSOptions
+		ts := startServer(t, set)
+		c := dial(t, ts.addr)
+		c.expect("", "220 mx.test.example ESMTP Postern")
+		c.expect("EHLO c", strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n250-STARTTLS\n", 1))
+		c.expect("STARTTLS", "220 2.0.0 Ready to start TLS")
+		tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10})
+		err = tc.Handshake()
+		if (err == nil) != tt.ok {
+			t.Errorf("%q: TLS 1.0 handshake: %v", tt.protocols, err)
+		}
+		if tt.ok {
+			ts.waitLog(t, "Anonymous TLS connection established from localhost[127.0.0.1]: TLSv1 with cipher ECDHE-ECDSA-AES128-SHA (128/128 bits)")
+		}
+	}
+	cfg := loadConfig(t, dir, "smtpd_tls_security_level = may\nsmtpd_tls_cert_file = "+cert+"\nsmtpd_tls_key_file = "+key+"\nsmtpd_tls_protocols = >=TLSv9\n")
+	if _, err := FromConfig(cfg); err == nil || !strings.Contains(err.Error(), `Invalid TLS protocol list ">=TLSv9"`) {
+		t.Errorf("bad protocol list: %v", err)
+	}
+}
