@@ -25,10 +25,14 @@ alias_maps =
 smtpd_peername_lookup = no
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_data_restrictions = reject_unauth_pipelining
+smtpd_delay_reject = no
+smtpd_client_restrictions = sleep 1
 `
 
 // pregreetSession sends EHLO as soon as the connection is made, then
-// reads the greeting and goes on one command at a time.
+// reads the greeting and goes on one command at a time. The servers
+// sleep a second before their greeting (smtpd_client_restrictions), so
+// the EHLO is there before it on both.
 func pregreetSession(t *testing.T, addr string) []string {
 	t.Helper()
 	d := dialSMTP(t, addr, "127.0.0.2")

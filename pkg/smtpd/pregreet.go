@@ -10,9 +10,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// checkPregreet looks, just before the greeting, for input the client
-// sent without waiting for it, and marks the session as pipelining
-// improperly when there is some.
+// checkPregreet looks, before the greeting, for input the client sent
+// without waiting for it, and marks the session as pipelining improperly
+// when there is some. It runs before and after smtpd_client_restrictions
+// (with smtpd_delay_reject = no a "sleep" there gives a zombie client time
+// to talk); the line is logged once.
 func (s *session) checkPregreet() {
 	if s.ps.IllegalPipelining || s.br.Buffered() == 0 && pendingBytes(s.conn) == 0 {
 		return

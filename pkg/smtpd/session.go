@@ -332,6 +332,8 @@ func (s *session) greeting() bool {
 			return true
 		}
 	}
+	// Again after smtpd_client_restrictions, which may have slept.
+	s.checkPregreet()
 	s.reply("220 " + s.set.Banner)
 	return true
 }
