@@ -4,9 +4,10 @@ package queue
 
 import (
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 )
 
 // DirSyncer batches fsync calls on directories. A caller that has created
@@ -117,7 +118,7 @@ func (s *DirSyncer) lead(dir string, st *dirSync) {
 }
 
 func fsyncDir(dir string) error {
-	d, err := os.Open(dir)
+	d, err := openFile(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return fmt.Errorf("open directory %s: %w", dir, err)
 	}

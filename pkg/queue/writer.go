@@ -80,7 +80,7 @@ func (l *Layout) Create(queue string) (*Writer, error) {
 	var tmp string
 	for attempt := 0; ; attempt++ {
 		tmp = filepath.Join(dir, fmt.Sprintf("tmp.%d.%d", os.Getpid(), rand.Uint64()))
-		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, modeWriting)
+		f, err := openFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, uint32(modeWriting))
 		if err == nil {
 			file = f
 			break
