@@ -16,7 +16,7 @@
 //
 // Messages are streamed to cleanup (pkg/ipc) while they are read, never held
 // in memory; the client gets "250 2.0.0 Ok: queued as ID" only after cleanup
-// answered with the queue ID. As cleanup creates the queue file, the queue ID
-// is known only at the end of the message: the "ID: client=NAME[IP]" line is
-// logged then, and rejects before it say NOQUEUE.
+// answered with the queue ID. As in Postfix, cleanup creates the queue file
+// at the first accepted recipient: the "ID: client=NAME[IP]" line is logged
+// then, rejects before it say NOQUEUE and rejects after it name the ID.
 package smtpd
