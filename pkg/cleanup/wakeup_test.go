@@ -6,12 +6,14 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/queue"
 )
 
 // triggerRecorder is a trigger server that notes when each trigger came.
@@ -74,7 +76,13 @@ func TestQueueManagerIsWokenAfterEveryCommit(t *testing.T) {
 		if reply.Status != 0 {
 			t.Fatalf("submission %d: %+v", i, reply)
 		}
-		last = time.Now()
+		// The wake-up may reach qmgr before the reply reaches us: the
+		// queue file's last write, before its commit, is the time to beat.
+		info, err := os.Stat(ts.layout.Path(queue.Incoming, reply.QueueID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = info.ModTime()
 	}
 	for deadline := time.Now().Add(10 * time.Second); rec.after(last) == 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
