@@ -4,59 +4,27 @@
 package smtpclient
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/postern/postern/pkg/dnsx/dnstest"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/tlsconf/tlstest"
 )
 
 // testCA makes a CA and, signed by it, one server certificate for each
 // list of names.
 func testCA(t *testing.T, names ...[]string) (*x509.CertPool, []tls.Certificate) {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	pool := x509.NewCertPool()
-	pool.AddCert(caCert)
+	ca := tlstest.NewCA(t, "Test CA")
 	var certs []tls.Certificate
-	for i, dnsNames := range names {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(int64(2 + i)), Subject: pkix.Name{CommonName: dnsNames[0]}, DNSNames: dnsNames,
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		certs = append(certs, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key})
+	for _, dnsNames := range names {
+		certs = append(certs, ca.Issue(tlstest.Leaf{CommonName: dnsNames[0], DNSNames: dnsNames,
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}))
 	}
-	return pool, certs
+	return ca.Pool(), certs
 }
 
 func withTLS(cert tls.Certificate) sinkOption {

@@ -3,9 +3,6 @@
 package tlsconf
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -14,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/pkg/tlsconf/tlstest"
 )
 
 func TestProtocols(t *testing.T) {
@@ -82,18 +81,8 @@ func TestCipherSuites(t *testing.T) {
 
 func selfSigned(t *testing.T, cn string, notBefore time.Time) *x509.Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn, Organization: []string{"Example"}},
-		NotBefore: notBefore, NotAfter: notBefore.Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return cert
+	return tlstest.SelfSigned(t, &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn, Organization: []string{"Example"}},
+		NotBefore: notBefore, NotAfter: notBefore.Add(time.Hour)}).Leaf
 }
 
 func TestDescribe(t *testing.T) {
