@@ -3,60 +3,28 @@
 package tests
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/postern/postern/pkg/tlsconf/tlstest"
 	"github.com/postern/postern/tests/internal/harness"
 )
 
 // testCA is a certification authority made for one test.
 type testCA struct {
-	t      *testing.T
-	name   string
-	cert   *x509.Certificate
-	key    crypto.Signer
-	file   string // the CA certificate in PEM
-	serial atomic.Int64
+	*tlstest.CA
+	file string // the CA certificate in PEM
 }
 
 // newTestCA makes a CA called name and writes its certificate to
 // dir/NAME.pem.
 func newTestCA(t *testing.T, dir, name string) *testCA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca := &testCA{t: t, name: name, cert: cert, key: key, file: filepath.Join(dir, name+".pem")}
-	ca.serial.Store(1)
-	harness.WriteFile(t, ca.file, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	ca := &testCA{CA: tlstest.NewCA(t, name), file: filepath.Join(dir, name+".pem")}
+	harness.WriteFile(t, ca.file, string(ca.PEM()))
 	return ca
 }
 
@@ -71,42 +39,16 @@ type issuedCert struct {
 // addresses, for servers and clients alike. rsaKey asks for a 2048-bit
 // RSA key instead of a P-256 one.
 func (ca *testCA) issue(cn string, dnsNames []string, ips []net.IP, rsaKey bool) issuedCert {
-	t := ca.t
-	t.Helper()
-	var key crypto.Signer
-	var err error
-	if rsaKey {
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	} else {
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
-		SerialNumber: big.NewInt(ca.serial.Add(1)), Subject: pkix.Name{CommonName: cn},
-		DNSNames: dnsNames, IPAddresses: ips,
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}, ca.cert, key.Public(), ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return issuedCert{tls: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}}
+	return issuedCert{tls: ca.Issue(tlstest.Leaf{CommonName: cn, DNSNames: dnsNames, IPAddresses: ips,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, RSA: rsaKey})}
 }
 
 // write stores the certificate and key in dir as NAME.crt and NAME.key.
 func (c issuedCert) write(t *testing.T, dir, name string) issuedCert {
 	t.Helper()
-	keyDER, err := x509.MarshalPKCS8PrivateKey(c.tls.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c.certFile, c.keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	harness.WriteFile(t, c.certFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.tls.Certificate[0]})))
-	harness.WriteFile(t, c.keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})))
+	harness.WriteFile(t, c.certFile, string(tlstest.CertPEM(c.tls)))
+	harness.WriteFile(t, c.keyFile, string(tlstest.KeyPEM(t, c.tls)))
 	return c
 }
 
