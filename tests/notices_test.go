@@ -312,34 +312,44 @@ func noticeParts(t *testing.T, data string) (headers, body string) {
 	return strings.Join(keep, "\r\n"), body
 }
 
-// TestNoticesDelayWarningMatchesRealPostfix sends the same message to an
-// unreachable destination through the real Postfix and through Postern,
-// both with delay_warning_time = 2s, and compares the two delay
-// notices: headers, text and delivery report, up to host names, queue
-// IDs and times.
-func TestNoticesDelayWarningMatchesRealPostfix(t *testing.T) {
-	port := sinkPort(t)
+// realNotice is one notice to compare between the real Postfix and
+// Postern: both route route (transport_maps lines for the recipient's
+// domain) and origin.example to a sink of their own, with mainCF added
+// to main.cf.
+type realNotice struct {
+	mainCF string
+	route  string
+	rcpt   string
+	body   string
+	logged string // what the real Postfix logs when it sends the notice
+}
+
+// compareNoticeWithRealPostfix sends n.body from sender@origin.example
+// to n.rcpt through the real Postfix and through Postern, waits for the
+// notice each returns to the sender, and compares their headers, text
+// and delivery report, up to host names, queue IDs and times. It returns
+// the real Postfix's notice and Postern's.
+func compareNoticeWithRealPostfix(t *testing.T, port string, n realNotice) (want, got sinkMessage) {
+	t.Helper()
 	realAddr := harness.FreeAddr(t)
 	viaReal := startSink(t, "127.0.0.18:"+port, "origin-of-real.sink", sinkOptions{})
 	viaPostern := startSink(t, "127.0.0.19:"+port, "origin-of-postern.sink", sinkOptions{})
-	const timers = "delay_warning_time = 2s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 2s\nqueue_run_delay = 1s\n"
-	real := startRealPostfixRelayWith(t, realAddr, fmt.Sprintf("slow.example smtp:[127.0.0.1]:1\norigin.example smtp:[127.0.0.18]:%s\n", port),
-		func(string) string { return timers })
-	in := newDelivery(t, "myhostname = postern.test.example\nmydestination =\n"+timers)
-	in.appendMainCF("transport_maps = " + in.writeMap("transport", fmt.Sprintf(
-		"slow.example smtp:[127.0.0.1]:1\norigin.example smtp:[127.0.0.19]:%s\n", port)) + "\n")
+	real := startRealPostfixRelayWith(t, realAddr, n.route+fmt.Sprintf("origin.example smtp:[127.0.0.18]:%s\n", port),
+		func(string) string { return n.mainCF })
+	in := newDelivery(t, "myhostname = postern.test.example\nmydestination =\n"+n.mainCF)
+	in.appendMainCF("transport_maps = " + in.writeMap("transport", n.route+fmt.Sprintf(
+		"origin.example smtp:[127.0.0.19]:%s\n", port)) + "\n")
 	in.run()
 
-	body := "Subject: slow one\r\nMessage-ID: <slow@origin.example>\r\nFrom: <sender@origin.example>\r\n\r\nbody\r\n"
-	if err := smtp.SendMail(realAddr, nil, "sender@origin.example", []string{"late@slow.example"}, []byte(body)); err != nil {
+	if err := smtp.SendMail(realAddr, nil, "sender@origin.example", []string{n.rcpt}, []byte(n.body)); err != nil {
 		t.Fatalf("send to the real Postfix: %v\nlog:\n%s", err, real.log())
 	}
-	in.send("sender@origin.example", []string{"late@slow.example"}, body)
-	want := viaReal.waitMessages(t, in, 1, 60*time.Second)[0]
-	got := viaPostern.waitMessages(t, in, 1, 60*time.Second)[0]
-	realLog := real.waitLog(t, "sender delay notification: ", 10*time.Second)
-	realID := queueIDOf(t, realLog, "late@slow.example")
-	posternID := queueIDOf(t, in.log(), "late@slow.example")
+	in.send("sender@origin.example", []string{n.rcpt}, n.body)
+	want = viaReal.waitMessages(t, in, 1, 60*time.Second)[0]
+	got = viaPostern.waitMessages(t, in, 1, 60*time.Second)[0]
+	realLog := real.waitLog(t, n.logged, 10*time.Second)
+	realID := queueIDOf(t, realLog, n.rcpt)
+	posternID := queueIDOf(t, in.log(), n.rcpt)
 	wantHeaders, wantBody := noticeParts(t, noticeNormalizer("realpf.test.example", realID)(want.Data))
 	gotHeaders, gotBody := noticeParts(t, noticeNormalizer("postern.test.example", posternID)(got.Data))
 	if gotHeaders != wantHeaders {
@@ -348,6 +358,22 @@ func TestNoticesDelayWarningMatchesRealPostfix(t *testing.T) {
 	if gotBody != wantBody {
 		t.Errorf("text and report differ from real Postfix's:\n got:\n%s\nwant:\n%s", gotBody, wantBody)
 	}
+	return want, got
+}
+
+// TestNoticesDelayWarningMatchesRealPostfix sends the same message to an
+// unreachable destination through the real Postfix and through Postern,
+// both with delay_warning_time = 2s, and compares the two delay
+// notices: headers, text and delivery report, up to host names, queue
+// IDs and times.
+func TestNoticesDelayWarningMatchesRealPostfix(t *testing.T) {
+	want, got := compareNoticeWithRealPostfix(t, sinkPort(t), realNotice{
+		mainCF: "delay_warning_time = 2s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 2s\nqueue_run_delay = 1s\n",
+		route:  "slow.example smtp:[127.0.0.1]:1\n",
+		rcpt:   "late@slow.example",
+		body:   "Subject: slow one\r\nMessage-ID: <slow@origin.example>\r\nFrom: <sender@origin.example>\r\n\r\nbody\r\n",
+		logged: "sender delay notification: ",
+	})
 	assertEnvelope(t, got, "", "sender@origin.example")
 	assertEnvelope(t, want, "", "sender@origin.example")
 }
@@ -357,33 +383,11 @@ func TestNoticesDelayWarningMatchesRealPostfix(t *testing.T) {
 // the real Postfix and by Postern for the same message.
 func TestNoticesBounceMatchesRealPostfix(t *testing.T) {
 	port := sinkPort(t)
-	realAddr := harness.FreeAddr(t)
 	startSink(t, "127.0.0.20:"+port, "dest.sink", sinkOptions{rejectPrefix: "bad@"})
-	viaReal := startSink(t, "127.0.0.18:"+port, "origin-of-real.sink", sinkOptions{})
-	viaPostern := startSink(t, "127.0.0.19:"+port, "origin-of-postern.sink", sinkOptions{})
-	real := startRealPostfixRelayWith(t, realAddr, fmt.Sprintf("dest.example smtp:[127.0.0.20]:%s\norigin.example smtp:[127.0.0.18]:%s\n", port, port),
-		func(string) string { return "" })
-	in := newDelivery(t, "myhostname = postern.test.example\nmydestination =\n")
-	in.appendMainCF("transport_maps = " + in.writeMap("transport", fmt.Sprintf(
-		"dest.example smtp:[127.0.0.20]:%s\norigin.example smtp:[127.0.0.19]:%s\n", port, port)) + "\n")
-	in.run()
-
-	body := "Subject: bounce me\r\nMessage-ID: <bounce@origin.example>\r\nFrom: <sender@origin.example>\r\n\r\nbody\r\n"
-	if err := smtp.SendMail(realAddr, nil, "sender@origin.example", []string{"bad@dest.example"}, []byte(body)); err != nil {
-		t.Fatalf("send to the real Postfix: %v\nlog:\n%s", err, real.log())
-	}
-	in.send("sender@origin.example", []string{"bad@dest.example"}, body)
-	want := viaReal.waitMessages(t, in, 1, 60*time.Second)[0]
-	got := viaPostern.waitMessages(t, in, 1, 60*time.Second)[0]
-	realLog := real.waitLog(t, "sender non-delivery notification: ", 10*time.Second)
-	realID := queueIDOf(t, realLog, "bad@dest.example")
-	posternID := queueIDOf(t, in.log(), "bad@dest.example")
-	wantHeaders, wantBody := noticeParts(t, noticeNormalizer("realpf.test.example", realID)(want.Data))
-	gotHeaders, gotBody := noticeParts(t, noticeNormalizer("postern.test.example", posternID)(got.Data))
-	if gotHeaders != wantHeaders {
-		t.Errorf("headers differ from real Postfix's:\n got:\n%s\nwant:\n%s", gotHeaders, wantHeaders)
-	}
-	if gotBody != wantBody {
-		t.Errorf("text and report differ from real Postfix's:\n got:\n%s\nwant:\n%s", gotBody, wantBody)
-	}
+	compareNoticeWithRealPostfix(t, port, realNotice{
+		route:  fmt.Sprintf("dest.example smtp:[127.0.0.20]:%s\n", port),
+		rcpt:   "bad@dest.example",
+		body:   "Subject: bounce me\r\nMessage-ID: <bounce@origin.example>\r\nFrom: <sender@origin.example>\r\n\r\nbody\r\n",
+		logged: "sender non-delivery notification: ",
+	})
 }
