@@ -3,9 +3,11 @@
 package tests
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/smtp"
 	"regexp"
 	"slices"
@@ -433,5 +435,106 @@ func TestTLSDifferentialRealPostfix(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("real Postfix's log:\n%s\nPostern's log:\n%s", realLog, ourLog)
+	}
+}
+
+// reqCcertReplies runs STARTTLS sessions against addr with no client
+// certificate, an untrusted one and a trusted one, and returns the first
+// reply after the handshake of each (to EHLO, or the one smtpd sends
+// unasked).
+func reqCcertReplies(t *testing.T, addr string, certs []*tls.Certificate) []string {
+	t.Helper()
+	var out []string
+	for _, cert := range certs {
+		conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(20 * time.Second))
+		d := &smtpDialogue{t: t, conn: conn, r: bufio.NewReader(conn)}
+		d.readReply(t)
+		fmt.Fprintf(conn, "EHLO client.example\r\n")
+		d.readReply(t)
+		fmt.Fprintf(conn, "STARTTLS\r\n")
+		d.readReply(t)
+		c := cert
+		tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, CurvePreferences: []tls.CurveID{tls.X25519}, GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			if c == nil {
+				return &tls.Certificate{}, nil
+			}
+			return c, nil
+		}})
+		if err := tc.Handshake(); err != nil {
+			t.Fatalf("handshake with %s: %v", addr, err)
+		}
+		d = &smtpDialogue{t: t, conn: tc, r: bufio.NewReader(tc)}
+		fmt.Fprintf(tc, "EHLO client.example\r\n")
+		reply := d.readReply(t)
+		out = append(out, reply[0])
+		conn.Close()
+	}
+	return out
+}
+
+// reqCcertLog are the lines smtpd logs about TLS and the abort.
+func reqCcertLog(log string) []string {
+	var out []string
+	for _, line := range tlsLogLines(log) {
+		if strings.HasPrefix(line, "smtpd: ") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// TestTLSRequireClientCertDifferential compares smtpd_tls_req_ccert with
+// the real Postfix 3.7: the 421 sent after the handshake and the abort
+// line, for a client without a certificate and one with an untrusted
+// certificate; a trusted one gets on.
+func TestTLSRequireClientCertDifferential(t *testing.T) {
+	realPostfix(t)
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "Test CA")
+	other := newTestCA(t, dir, "Other CA")
+	trusted := ca.issue("client.example", nil, nil, false)
+	stranger := other.issue("stranger.example", nil, nil, false)
+	certs := []*tls.Certificate{nil, &stranger.tls, &trusted.tls}
+	mainCF := func(etc string) string {
+		return fmt.Sprintf(`smtpd_tls_security_level = encrypt
+smtpd_tls_cert_file = %[1]s/server.crt
+smtpd_tls_key_file = %[1]s/server.key
+smtpd_tls_loglevel = 1
+smtpd_tls_req_ccert = yes
+smtpd_tls_CAfile = %[2]s
+`, etc, ca.file)
+	}
+	writeCert := func(etc string, giveAway func(string)) {
+		srv := ca.issue("mx.test.example", []string{"mx.test.example"}, nil, false).write(t, etc, "server")
+		giveAway(srv.certFile)
+		giveAway(srv.keyFile)
+		giveAway(ca.file)
+	}
+	realAddr := harness.FreeAddr(t)
+	real := startRealPostfixRelayWith(t, realAddr, "", func(etc string) string {
+		writeCert(etc, func(string) {})
+		return mainCF(etc)
+	})
+	in := newDelivery(t, "myhostname = realpf.test.example\nmydestination =\nsmtpd_peername_lookup = no\n")
+	in.appendMainCF(mainCF(in.etc))
+	writeCert(in.etc, in.giveAway)
+	in.run()
+
+	want := reqCcertReplies(t, realAddr, certs)
+	got := reqCcertReplies(t, in.addr, certs)
+	if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+		t.Errorf("replies after the handshake differ (-real +ours):\n%s", d)
+	}
+	realLog := real.waitLog(t, "Client certificate not trusted", 10*time.Second)
+	ourLog := in.waitLog("Client certificate not trusted", 10*time.Second)
+	if d := harness.Diff(strings.Join(reqCcertLog(realLog), "\n")+"\n", strings.Join(reqCcertLog(ourLog), "\n")+"\n"); d != "" {
+		t.Errorf("TLS log lines differ (-real +ours):\n%s", d)
+	}
+	if abort := "smtpd: NOQUEUE: abort: TLS from CLIENT[127.0.0.1]: No client certificate presented"; !containsLine(reqCcertLog(ourLog), abort) {
+		t.Errorf("Postern's log lacks %q:\n%s", abort, ourLog)
 	}
 }
