@@ -44,12 +44,7 @@ func startRealPostfixRelayWith(t *testing.T, addr, transport string, extra func(
 		t.Skip("starting the real Postfix needs root")
 	}
 	pf := harness.RealPostfix(t)
-	base := t.TempDir()
-	for _, d := range []string{filepath.Dir(base), base} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	base := harness.SharedTempDir(t)
 	etc, spool := filepath.Join(base, "etc"), filepath.Join(base, "spool")
 	r := &realPostfixRelay{addr: addr, maillog: filepath.Join(base, "maillog")}
 	if err := os.Mkdir(spool, 0o755); err != nil {

@@ -239,13 +239,8 @@ func startRealPostfixSMTP(t *testing.T, pf *harness.Postfix) string {
 // main.cf and files; it also returns the path of the log.
 func startRealPostfixSMTPWith(t *testing.T, pf *harness.Postfix, setup smtpDiffSetup) (string, string) {
 	t.Helper()
-	base := t.TempDir()
 	// The postfix account must reach the queue directory.
-	for _, d := range []string{filepath.Dir(base), base} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	base := harness.SharedTempDir(t)
 	etc, spool, maillog := filepath.Join(base, "etc"), filepath.Join(base, "spool"), filepath.Join(base, "maillog")
 	if err := os.Mkdir(spool, 0o755); err != nil {
 		t.Fatal(err)

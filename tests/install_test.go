@@ -170,13 +170,8 @@ func TestInstallAsRoot(t *testing.T) {
 }
 
 func TestInstallKeepsExistingConfiguration(t *testing.T) {
-	base := t.TempDir()
+	base := harness.SharedTempDir(t)
 	dest := filepath.Join(base, "dest")
-	for _, d := range []string{filepath.Dir(base), base} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	mainCF := "# mine\ndaemon_directory = /usr/libexec/postern\ncommand_directory = /usr/local/sbin\n"
 	harness.WriteFile(t, filepath.Join(dest, "etc/postfix/main.cf"), mainCF)
 	script := installTree(t, filepath.Join(base, "src"))
@@ -210,12 +205,7 @@ func TestInstallKeepsExistingConfiguration(t *testing.T) {
 }
 
 func TestInstallUnprivilegedNeedsNoChown(t *testing.T) {
-	base := t.TempDir()
-	for _, d := range []string{filepath.Dir(base), base} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	base := harness.SharedTempDir(t)
 	script := installTree(t, filepath.Join(base, "src"))
 	asUser := harness.Unprivileged(t, base)
 	res := runInstall(t, script, filepath.Join(base, "dest"), asUser)

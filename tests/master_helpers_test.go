@@ -76,13 +76,8 @@ type masterRunOptions struct {
 
 func newMasterRun(t *testing.T, opts masterRunOptions) *masterRun {
 	t.Helper()
-	base := t.TempDir()
 	// Reachable by the unprivileged user and by mail_owner after chroot.
-	for _, d := range []string{filepath.Dir(base), base} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	base := harness.SharedTempDir(t)
 	in := &masterRun{
 		t:         t,
 		base:      base,

@@ -61,12 +61,7 @@ func sandboxProcesses(dir string) []int {
 var sandboxTail = regexp.MustCompile(`\nSubject: sandbox test\nMessage-Id: <\d{14}\.[0-9A-F]+@mail\.example\.test>\nDate: [^\n]+\n\nHello Bob,\nFrom the sandbox test\.\n$`)
 
 func TestSandboxDeliversToMaildir(t *testing.T) {
-	base := t.TempDir()
-	for _, d := range []string{filepath.Dir(base), base} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	base := harness.SharedTempDir(t)
 	binDir := filepath.Join(base, "bin")
 	if err := os.Mkdir(binDir, 0o755); err != nil {
 		t.Fatal(err)

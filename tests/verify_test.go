@@ -225,12 +225,7 @@ func TestVerifyDifferentialRealPostfix(t *testing.T) {
 	// The real Postfix hub.
 	pfSinkAddr := harness.FreeAddr(t)
 	startSink(t, pfSinkAddr, "internal.example", sinkOptions{rejectPrefix: "nobody"})
-	base := t.TempDir()
-	for _, d := range []string{filepath.Dir(base), base} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	base := harness.SharedTempDir(t)
 	etc, spool, maillog := filepath.Join(base, "etc"), filepath.Join(base, "spool"), filepath.Join(base, "maillog")
 	if err := os.Mkdir(spool, 0o755); err != nil {
 		t.Fatal(err)

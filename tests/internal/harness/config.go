@@ -16,19 +16,26 @@ import (
 // and sleeps; backdated files are read once by Postfix and Postern alike.
 const FileAge = time.Hour
 
-// NewConfigDir makes a fresh directory (removed when the test ends) holding
-// files, a map from relative name ("main.cf", "maps/virtual") to content,
-// and returns its path.
-func NewConfigDir(t testing.TB, files map[string]string) string {
+// SharedTempDir makes a fresh directory (removed when the test ends)
+// searchable by all, parent included, so a program run as another user
+// (Unprivileged) or a daemon that dropped privileges reaches it.
+func SharedTempDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
-	// Searchable by all, parent included, so a program run as another
-	// user (Unprivileged) or a daemon that dropped privileges reaches it.
 	for _, d := range []string{filepath.Dir(dir), dir} {
 		if err := os.Chmod(d, 0o755); err != nil {
 			t.Fatalf("chmod %s: %v", d, err)
 		}
 	}
+	return dir
+}
+
+// NewConfigDir makes a fresh directory (removed when the test ends) holding
+// files, a map from relative name ("main.cf", "maps/virtual") to content,
+// and returns its path.
+func NewConfigDir(t testing.TB, files map[string]string) string {
+	t.Helper()
+	dir := SharedTempDir(t)
 	names := make([]string, 0, len(files))
 	for name := range files {
 		names = append(names, name)
