@@ -37,8 +37,9 @@ func startRealPostfixRelay(t *testing.T, addr, transport string) *realPostfixRel
 }
 
 // startRealPostfixRelayWith is startRealPostfixRelay with the main.cf
-// lines extra returns for the configuration directory etc appended.
-func startRealPostfixRelayWith(t *testing.T, addr, transport string, extra func(etc string) string) *realPostfixRelay {
+// lines extra returns for the configuration directory etc appended, and
+// the master.cf lines services.
+func startRealPostfixRelayWith(t *testing.T, addr, transport string, extra func(etc string) string, services ...string) *realPostfixRelay {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("starting the real Postfix needs root")
@@ -84,7 +85,7 @@ scache unix - - n - 1 scache
 proxymap unix - - n - - proxymap
 tlsmgr unix - - n 1000? 1 tlsmgr
 postlog unix-dgram n - n - 1 postlogd
-`, addr))
+`, addr)+strings.Join(services, ""))
 	postfix := pf.Path(t, "postfix")
 	if res := (harness.Invocation{Path: postfix, ConfigDir: etc, Args: []string{"start"}}).Run(t); res.ExitCode != 0 {
 		t.Fatalf("real postfix start: %s\nlog:\n%s", res, r.log())

@@ -220,65 +220,13 @@ func TestVerifyDifferentialRealPostfix(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("starting the real Postfix needs root")
 	}
-	pf := harness.RealPostfix(t)
-
 	// The real Postfix hub.
 	pfSinkAddr := harness.FreeAddr(t)
 	startSink(t, pfSinkAddr, "internal.example", sinkOptions{rejectPrefix: "nobody"})
-	base := harness.SharedTempDir(t)
-	etc, spool, maillog := filepath.Join(base, "etc"), filepath.Join(base, "spool"), filepath.Join(base, "maillog")
-	if err := os.Mkdir(spool, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	pfAddr := harness.FreeAddr(t)
-	harness.WriteFile(t, filepath.Join(etc, "transport"), "hub.example smtp:["+strings.Replace(pfSinkAddr, ":", "]:", 1)+"\n")
-	harness.WriteFile(t, filepath.Join(etc, "main.cf"), fmt.Sprintf(`compatibility_level = 3.6
-queue_directory = %s
-data_directory = %s/data
-maillog_file = %s
-maillog_file_prefixes = %s
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mail_owner = postfix
-myhostname = realpf.test.example
-mydestination =
-mynetworks = 127.0.0.0/8
-alias_maps =
-local_recipient_maps =
-transport_maps = texthash:%s/transport
-disable_dns_lookups = yes
-smtp_host_lookup = native
-`, spool, base, maillog, base, etc)+verifyHubMainCF)
-	harness.WriteFile(t, filepath.Join(etc, "master.cf"), fmt.Sprintf(`%s inet n - n - - smtpd
-cleanup unix n - n - 0 cleanup
-qmgr unix n - n 300 1 qmgr
-rewrite unix - - n - - trivial-rewrite
-bounce unix - - n - 0 bounce
-defer unix - - n - 0 bounce
-trace unix - - n - 0 bounce
-verify unix - - n - 1 verify
-smtp unix - - n - - smtp
-relay unix - - n - - smtp
-error unix - - n - - error
-retry unix - - n - - error
-anvil unix - - n - 1 anvil
-scache unix - - n - 1 scache
-proxymap unix - - n - - proxymap
-proxywrite unix - - n - 1 proxymap
-postlog unix-dgram n - n - 1 postlogd
-`, pfAddr))
-	pfLog := func() string { data, _ := os.ReadFile(maillog); return string(data) }
-	postfix := pf.Path(t, "postfix")
-	if res := (harness.Invocation{Path: postfix, ConfigDir: etc, Args: []string{"start"}}).Run(t); res.ExitCode != 0 {
-		t.Fatalf("real postfix start: %s\nlog:\n%s", res, pfLog())
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("real Postfix log:\n%s", pfLog())
-		}
-		stopRealPostfix(t, postfix, etc, filepath.Join(spool, "pid", "master.pid"))
-	})
-	waitListening(t, pfAddr)
+	pfLog := startRealPostfixRelayWith(t, pfAddr, "hub.example smtp:["+strings.Replace(pfSinkAddr, ":", "]:", 1)+"\n",
+		func(string) string { return verifyHubMainCF },
+		"verify unix - - n - 1 verify\n", "proxywrite unix - - n - 1 proxymap\n").log
 	pfReplies := verifyHubSession(t, pfAddr, func() {
 		deadline := time.Now().Add(30 * time.Second)
 		for l := pfLog(); !strings.Contains(l, "status=undeliverable") || !strings.Contains(l, "status=deliverable"); l = pfLog() {
