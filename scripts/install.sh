@@ -25,7 +25,7 @@ no_chown=${NO_CHOWN:-}
 [ "$no_chown" = 0 ] && no_chown=
 
 commands="postfix postconf postmap postalias postqueue postsuper postcat sendmail postdrop postlog"
-daemons="master smtpd cleanup qmgr pickup showq smtp local virtual anvil verify postlogd"
+daemons="master smtpd cleanup qmgr pickup showq smtp lmtp local virtual pipe spawn anvil verify postlogd"
 
 fail() {
 	echo "install: $*" >&2

@@ -16,7 +16,7 @@ import (
 
 var (
 	installedCommands = []string{"postfix", "postconf", "postmap", "postalias", "postqueue", "postsuper", "postcat", "sendmail", "postdrop", "postlog"}
-	installedDaemons  = []string{"master", "smtpd", "cleanup", "qmgr", "pickup", "showq", "smtp", "local", "virtual", "anvil", "verify"}
+	installedDaemons  = []string{"master", "smtpd", "cleanup", "qmgr", "pickup", "showq", "smtp", "lmtp", "local", "virtual", "pipe", "spawn", "anvil", "verify"}
 )
 
 // installTree copies install.sh and the etc/ files it installs into base,
