@@ -30,6 +30,9 @@ type Recipient struct {
 	// Diagnostic is the remote server's reply for Diagnostic-Code:
 	// "smtp; REPLY" when RemoteMTA is set, "X-Postfix; REASON" otherwise.
 	Diagnostic string
+	// Action is the report's Action for a success notice ("delivered",
+	// "relayed"); empty means the template's: failed or delayed.
+	Action string
 }
 
 // Report is a notice about one message: a non-delivery notification
@@ -176,7 +179,10 @@ func Build(r *Report) []byte {
 			b.WriteString("Original-Recipient: " + r.addrType(rc.Original) + ";" + rc.Original + "\n")
 		}
 		action := "failed"
-		if delayed {
+		switch {
+		case rc.Action != "":
+			action = rc.Action
+		case delayed:
 			action = "delayed"
 		}
 		b.WriteString("Action: " + action + "\n")
@@ -204,6 +210,9 @@ func Build(r *Report) []byte {
 	case r.SMTPUTF8:
 		b.WriteString("Content-Description: Undelivered Message Headers\n")
 		b.WriteString("Content-Type: message/global-headers\n")
+	case t.Class == ClassSuccess || t.Class == ClassVerify:
+		b.WriteString("Content-Description: Message Headers\n")
+		b.WriteString("Content-Type: text/rfc822-headers\n")
 	default:
 		b.WriteString("Content-Description: Undelivered Message Headers\n")
 		b.WriteString("Content-Type: text/rfc822-headers\n")
@@ -232,8 +241,16 @@ func (r *Report) addrType(address string) string {
 
 // Diagnose splits a delivery agent's reason into the Remote-MTA and
 // Diagnostic-Code fields: "host H[ip] said: REPLY (in reply to ...)"
-// gives ("H", "smtp; REPLY"); any other text gives ("", "X-Postfix; TEXT").
+// and a success's "delivery via H[ip]:port: REPLY" give ("H", "smtp;
+// REPLY"); any other text gives ("", "X-Postfix; TEXT").
 func Diagnose(reason string) (remoteMTA, diagnostic string) {
+	if rest, ok := strings.CutPrefix(reason, "delivery via "); ok {
+		if i := strings.IndexByte(rest, '['); i > 0 {
+			if _, reply, ok := strings.Cut(rest[i:], ": "); ok {
+				return rest[:i], "smtp; " + reply
+			}
+		}
+	}
 	const said = " said: "
 	if rest, ok := strings.CutPrefix(reason, "host "); ok {
 		if host, reply, ok := strings.Cut(rest, said); ok && host != "" {

@@ -43,6 +43,10 @@ var realPostfixCases = []realPostfixCase{
 	{"delay-postmaster.eml", ClassDelay, true, "postmaster", "4F1EE98406E", "sender@sender.example",
 		"2026-12-07T08:18:17Z", "4F1EE98406E.1796631499/realpf.test.example",
 		Recipient{Address: "user@unreach.example", Original: "user@unreach.example", Status: "4.4.1", Reason: "connect to 127.0.0.1[127.0.0.1]:1: Connection refused"}, false},
+	{"success-sender.eml", ClassSuccess, false, "sender@origin.example", "95E7B98EC89", "sender@origin.example",
+		"2026-12-07T09:41:53Z", "95E7B98EC89.1796636513/realpf.test.example",
+		Recipient{Address: "good@dest.example", Original: "good@dest.example", Status: "2.0.0", Action: "relayed",
+			Reason: "delivery via 127.0.0.20[127.0.0.20]:41025: 250 2.0.0 OK: queued"}, false},
 }
 
 // TestBuildMatchesRealPostfix renders each notice real Postfix wrote and

@@ -112,6 +112,13 @@ type RecipientResult struct {
 	// ConnSetup and Transmission are the c and d parts of delays=.
 	ConnSetup    time.Duration
 	Transmission time.Duration
+	// Action is the RFC 3464 action a success notice reports for a sent
+	// recipient: "relayed" (to an SMTP server without DSN); empty means
+	// "delivered".
+	Action string
+	// NotifyPassedOn is set when the next hop accepted the recipient's
+	// NOTIFY and so sends any success notice itself.
+	NotifyPassedOn bool
 }
 
 func (rr *RecipientResult) fields(c *codec) {
@@ -124,6 +131,8 @@ func (rr *RecipientResult) fields(c *codec) {
 	c.count(7, &rr.ConnUse)
 	c.duration(8, &rr.ConnSetup)
 	c.duration(9, &rr.Transmission)
+	c.string(10, &rr.Action)
+	c.bool(11, &rr.NotifyPassedOn)
 }
 
 func (rr *RecipientResult) check() error {

@@ -75,7 +75,7 @@ func (a *attempt) deliver(ctx context.Context, job Job) {
 		if rr.Status != ipc.StatusDeferred {
 			accepted = true
 		}
-		a.record(outcome{rcpt: r, status: rr.Status, dsnCode: rr.DSNCode, reason: rr.Reply})
+		a.record(outcome{rcpt: r, status: rr.Status, dsnCode: rr.DSNCode, reason: rr.Reply, action: successAction(r, rr), relay: rr.Relay})
 	}
 	w.Release(accepted)
 }

@@ -53,6 +53,7 @@ func (a *attempt) finish(ctx context.Context) {
 		a.warnDelayed(ctx, now)
 	}
 	if !retry {
+		a.reportSuccess(ctx)
 		if err := q.Layout.Remove(queue.Active, m.ID); err != nil {
 			q.Log.Warning("%v", err)
 			return

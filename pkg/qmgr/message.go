@@ -21,6 +21,12 @@ type outcome struct {
 	status  ipc.DeliveryStatus
 	dsnCode string
 	reason  string
+	// action is the success notice's Action for a sent recipient
+	// ("delivered", "relayed"); empty when no notice is due (NOTIFY
+	// left out SUCCESS or the next hop took it over).
+	action string
+	// relay is the agent's relay= field.
+	relay string
 }
 
 // attempt is one pass over a message: the loaded file and the outcomes
@@ -180,6 +186,17 @@ func (a *attempt) record(o outcome) {
 			q.Log.Warning("%s: %v", m.ID, err)
 		}
 		return
+	case ipc.StatusSent:
+		if o.action != "" {
+			entry.Action = o.action
+			if strings.Contains(o.relay, "[") {
+				// a remote server's reply, shown as Postfix's smtp(8) does
+				entry.Reason = "delivery via " + o.relay + ": " + o.reason
+			}
+			if err := q.Layout.AppendStatus(queue.Trace, m.ID, entry); err != nil {
+				q.Log.Warning("%s: %v", m.ID, err)
+			}
+		}
 	}
 	if err := queue.MarkDone(m.Path, o.rcpt.Offset); err != nil {
 		q.Log.Warning("%s: %v", m.ID, err)

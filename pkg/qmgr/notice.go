@@ -5,6 +5,7 @@ package qmgr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -72,6 +73,7 @@ type noticeKind struct {
 var (
 	failureNotice = noticeKind{dsn.ClassFailure, ipc.DSNNotifyFailure, "non-delivery notification"}
 	delayNotice   = noticeKind{dsn.ClassDelay, ipc.DSNNotifyDelay, "delay notification"}
+	successNotice = noticeKind{dsn.ClassSuccess, ipc.DSNNotifySuccess, "delivery status notification"}
 )
 
 // notify sends the notice of kind about entries (the bounce or defer log)
@@ -170,7 +172,7 @@ func (a *attempt) sendNotice(ctx context.Context, kind noticeKind, entries []que
 		remote, diag := dsn.Diagnose(e.Reason)
 		report.Recipients = append(report.Recipients, dsn.Recipient{
 			Address: e.Recipient, Original: original, ORCPT: rcpt.DSNOrcpt, Status: e.Status,
-			Reason: e.Reason, RemoteMTA: remote, Diagnostic: diag,
+			Reason: e.Reason, RemoteMTA: remote, Diagnostic: diag, Action: e.Action,
 		})
 	}
 	if len(report.Recipients) == 0 {
@@ -213,5 +215,39 @@ func (a *attempt) warnDelayed(ctx context.Context, now time.Time) {
 	}
 	if err := queue.SetDelayWarned(m.Path); err != nil {
 		q.Log.Warning("%s: %v", m.ID, err)
+	}
+}
+
+// successAction is the Action of the success notice a sent recipient
+// asked for with NOTIFY=SUCCESS, or "" when none is due from here.
+func successAction(r queue.Recipient, rr ipc.RecipientResult) string {
+	if rr.Status != ipc.StatusSent || ipc.DSNNotify(r.DSNNotify)&ipc.DSNNotifySuccess == 0 || rr.NotifyPassedOn {
+		return ""
+	}
+	if rr.Action != "" {
+		return rr.Action
+	}
+	return "delivered"
+}
+
+// reportSuccess sends the sender the success notice for the recipients
+// in the trace log (NOTIFY=SUCCESS) once the message leaves the queue,
+// as Postfix's bounce service does, and removes the log. Mail from the
+// null or the double-bounce sender gets none.
+func (a *attempt) reportSuccess(ctx context.Context) {
+	q, m := a.q, a.msg
+	path := q.Layout.Path(queue.Trace, m.ID)
+	entries, err := q.Layout.ReadStatus(queue.Trace, m.ID)
+	if err != nil {
+		q.Log.Warning("%s: %v", m.ID, err)
+		return
+	}
+	if len(entries) > 0 && m.Sender != "" && !strings.EqualFold(m.Sender, q.Settings.DoubleBounceSender) {
+		if err := a.sendNotice(ctx, successNotice, entries, false, m.Sender, false); err != nil {
+			q.Log.Warning("%s: %v", m.ID, err)
+		}
+	}
+	if err := queue.RemoveFile(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		q.Log.Warning("%s: remove %s: %v", m.ID, q.Layout.RelPath(queue.Trace, m.ID), err)
 	}
 }

@@ -213,6 +213,9 @@ func (s *session) settleOne(i int, v verdict) {
 	r := &s.results[i]
 	r.Relay = s.target.relay()
 	r.ConnUse = s.uses
+	if r.Status == ipc.StatusSent {
+		s.successAction(r)
+	}
 	now := time.Now()
 	if s.setupDone.IsZero() {
 		r.ConnSetup = now.Sub(s.started)
@@ -220,6 +223,17 @@ func (s *session) settleOne(i int, v verdict) {
 	}
 	r.ConnSetup = s.setupDone.Sub(s.started)
 	r.Transmission = now.Sub(s.setupDone)
+}
+
+// successAction says who reports a sent recipient's success: a server
+// that announced DSN received the NOTIFY and does; otherwise the notice
+// says "relayed" (SMTP) or "delivered" (LMTP, the final hop).
+func (s *session) successAction(r *ipc.RecipientResult) {
+	if _, dsn := s.ext["DSN"]; dsn {
+		r.NotifyPassedOn = true
+	} else if !s.client.cfg.LMTP {
+		r.Action = "relayed"
+	}
 }
 
 // settlePending records v for every recipient still without a verdict.

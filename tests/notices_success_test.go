@@ -1,0 +1,90 @@
+// End-to-end tests of success notices: RCPT TO NOTIFY=SUCCESS through a
+// next hop that does not announce DSN, compared with real Postfix's.
+
+package tests
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/postern/postern/tests/internal/harness"
+)
+
+// sendNotify submits one message to addr with NOTIFY= on every RCPT TO.
+func sendNotify(t *testing.T, addr, from string, to []string, notify []gosmtp.DSNNotify, body string) {
+	t.Helper()
+	c, err := gosmtp.Dial(addr)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	defer c.Close()
+	if err := c.Hello("client.test.example"); err != nil {
+		t.Fatalf("EHLO: %v", err)
+	}
+	if err := c.Mail(from, nil); err != nil {
+		t.Fatalf("MAIL FROM: %v", err)
+	}
+	for _, rcpt := range to {
+		if err := c.Rcpt(rcpt, &gosmtp.RcptOptions{Notify: notify}); err != nil {
+			t.Fatalf("RCPT TO %s: %v", rcpt, err)
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatalf("DATA: %v", err)
+	}
+	if _, err := w.Write([]byte(body)); err != nil {
+		t.Fatalf("DATA: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("end of DATA: %v", err)
+	}
+	if err := c.Quit(); err != nil {
+		t.Fatalf("QUIT: %v", err)
+	}
+}
+
+// TestNoticesSuccessMatchesRealPostfix relays a message with
+// NOTIFY=SUCCESS to a next hop without DSN through the real Postfix and
+// through Postern, and compares the two "relayed" success notices.
+func TestNoticesSuccessMatchesRealPostfix(t *testing.T) {
+	port := sinkPort(t)
+	realAddr := harness.FreeAddr(t)
+	dest := startSink(t, "127.0.0.20:"+port, "dest.sink", sinkOptions{})
+	viaReal := startSink(t, "127.0.0.18:"+port, "origin-of-real.sink", sinkOptions{})
+	viaPostern := startSink(t, "127.0.0.19:"+port, "origin-of-postern.sink", sinkOptions{})
+	real := startRealPostfixRelayWith(t, realAddr, fmt.Sprintf("dest.example smtp:[127.0.0.20]:%s\norigin.example smtp:[127.0.0.18]:%s\n", port, port),
+		func(string) string { return "" })
+	in := newDelivery(t, "myhostname = postern.test.example\nmydestination =\n")
+	in.appendMainCF("transport_maps = " + in.writeMap("transport", fmt.Sprintf(
+		"dest.example smtp:[127.0.0.20]:%s\norigin.example smtp:[127.0.0.19]:%s\n", port, port)) + "\n")
+	in.run()
+
+	body := "Subject: tell me\r\nMessage-ID: <success@origin.example>\r\nFrom: <sender@origin.example>\r\n\r\nbody\r\n"
+	success := []gosmtp.DSNNotify{gosmtp.DSNNotifySuccess}
+	sendNotify(t, realAddr, "sender@origin.example", []string{"good@dest.example"}, success, body)
+	sendNotify(t, in.addr, "sender@origin.example", []string{"good@dest.example"}, success, body)
+	dest.waitMessages(t, in, 2, 60*time.Second)
+	want := viaReal.waitMessages(t, in, 1, 60*time.Second)[0]
+	realLog := real.waitLog(t, "sender delivery status notification: ", 10*time.Second)
+	got := viaPostern.waitMessages(t, in, 1, 60*time.Second)[0]
+	realID := queueIDOf(t, realLog, "good@dest.example")
+	posternID := queueIDOf(t, in.log(), "good@dest.example")
+	if !strings.Contains(in.log(), posternID+": sender delivery status notification: ") {
+		t.Errorf("no success notice log line for %s:\n%s", posternID, in.log())
+	}
+	wantHeaders, wantBody := noticeParts(t, noticeNormalizer("realpf.test.example", realID)(want.Data))
+	gotHeaders, gotBody := noticeParts(t, noticeNormalizer("postern.test.example", posternID)(got.Data))
+	if gotHeaders != wantHeaders {
+		t.Errorf("headers differ from real Postfix's:\n got:\n%s\nwant:\n%s", gotHeaders, wantHeaders)
+	}
+	if gotBody != wantBody {
+		t.Errorf("text and report differ from real Postfix's:\n got:\n%s\nwant:\n%s", gotBody, wantBody)
+	}
+	assertEnvelope(t, got, "", "sender@origin.example")
+	assertEnvelope(t, want, "", "sender@origin.example")
+}
