@@ -10,7 +10,6 @@ import (
 	"log"
 	"net"
 	"net/smtp"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -44,11 +43,7 @@ smtp unix - - n - - smtp
 relay unix - - n - - smtp
 postlog unix-dgram n - n - 1 postlogd
 `, addr)})
-	for _, name := range []string{"smtpd", "cleanup", "qmgr", "smtp"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.linkDaemons("smtpd", "cleanup", "qmgr", "smtp")
 	in.appendMainCF(`mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 alias_maps =

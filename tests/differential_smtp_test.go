@@ -211,11 +211,7 @@ func startOurSMTPWith(t *testing.T, setup smtpDiffSetup) *smtpdRun {
 cleanup unix n - n - 0 cleanup
 postlog unix-dgram n - n - 1 postlogd
 %s`, addr, setup.masterCF)})
-	for _, name := range []string{"smtpd", "cleanup", "anvil"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.linkDaemons("smtpd", "cleanup", "anvil")
 	for name, content := range setup.files {
 		path := filepath.Join(in.etc, name)
 		harness.WriteFile(t, path, content)

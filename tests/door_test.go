@@ -38,11 +38,7 @@ cleanup unix n - n - 0 cleanup
 anvil unix - - n - 1 anvil
 postlog unix-dgram n - n - 1 postlogd
 `, addr, maxproc, smtpdArgs)})
-	for _, name := range []string{"smtpd", "cleanup", "anvil"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.linkDaemons("smtpd", "cleanup", "anvil")
 	in.appendMainCF("mynetworks = 127.0.0.0/8\n" + mainCF)
 	in.start()
 	in.waitLog("daemon started", 5*time.Second)

@@ -102,11 +102,7 @@ func TestLMTPMailboxTransportLocalUsers(t *testing.T) {
 		t.Skip("Dovecot's LMTP server is not installed (dovecot-lmtpd); scripts/test-deps.sh installs it")
 	}
 	in := newDelivery(t, "")
-	for _, name := range []string{"lmtp", "local"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.linkDaemons("lmtp", "local")
 	master, err := os.ReadFile(filepath.Join(in.etc, "master.cf"))
 	if err != nil {
 		t.Fatal(err)

@@ -117,6 +117,17 @@ service_throttle_time = 1s
 	return in
 }
 
+// linkDaemons puts links to the Postern programs names (harness.Bin)
+// into the daemon directory.
+func (in *masterRun) linkDaemons(names ...string) {
+	in.t.Helper()
+	for _, name := range names {
+		if err := os.Symlink(harness.Bin(in.t, name), filepath.Join(in.daemonDir, name)); err != nil {
+			in.t.Fatal(err)
+		}
+	}
+}
+
 // writeMasterCF replaces master.cf.
 func (in *masterRun) writeMasterCF(content string) {
 	in.t.Helper()

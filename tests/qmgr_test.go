@@ -66,11 +66,7 @@ cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
 postlog unix-dgram n - n - 1 postlogd
 `, addr)})
-	for _, name := range []string{"smtpd", "cleanup", "qmgr"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.linkDaemons("smtpd", "cleanup", "qmgr")
 	in.appendMainCF(`myhostname = mx.test.example
 mydomain = test.example
 mydestination = $myhostname, localhost

@@ -110,11 +110,7 @@ cleanup unix n - n - 0 cleanup
 anvil unix - - n - 1 anvil
 postlog unix-dgram n - n - 1 postlogd
 `, addr, plainAddr)})
-	for _, name := range []string{"smtpd", "cleanup", "anvil"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.linkDaemons("smtpd", "cleanup", "anvil")
 	cert, key := writeServerCert(t, in.etc)
 	in.giveAway(cert)
 	in.giveAway(key)
@@ -403,11 +399,7 @@ func TestSASLStockSubmissionServices(t *testing.T) {
 		daemons:  []string{"pickup", "qmgr", "smtp", "local"},
 		asRoot:   true,
 	})
-	for _, name := range []string{"smtpd", "cleanup", "virtual"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.linkDaemons("smtpd", "cleanup", "virtual")
 	cert, key := writeServerCert(t, in.etc)
 	in.appendMainCF(fmt.Sprintf(`inet_interfaces = %s
 myhostname = mx.test.example

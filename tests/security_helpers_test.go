@@ -64,11 +64,7 @@ func newRootInstall(t *testing.T, extraMain string, names ...string) *rootInstal
 		smtpAddr:  address + ":25",
 		users:     map[string]*testUser{},
 	}
-	for _, name := range []string{"smtpd", "pickup", "cleanup", "qmgr", "showq", "smtp", "local", "virtual"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.linkDaemons("smtpd", "pickup", "cleanup", "qmgr", "showq", "smtp", "local", "virtual")
 	in.cmdDir = filepath.Join(in.base, "bin")
 	if err := os.Mkdir(in.cmdDir, 0o755); err != nil {
 		t.Fatal(err)

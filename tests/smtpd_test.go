@@ -36,11 +36,7 @@ func startSmtpd(t *testing.T) *smtpdRun {
 cleanup unix n - n - 0 cleanup
 postlog unix-dgram n - n - 1 postlogd
 `, addr)})
-	for _, name := range []string{"smtpd", "cleanup"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.linkDaemons("smtpd", "cleanup")
 	users := filepath.Join(in.etc, "users")
 	harness.WriteFile(t, users, "pftest x\n")
 	in.giveAway(users)

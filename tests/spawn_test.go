@@ -93,11 +93,7 @@ cleanup unix n - n - 0 cleanup
 anvil unix - - n - 1 anvil
 postlog unix-dgram n - n - 1 postlogd
 ` + strings.ReplaceAll(spawnMasterCF, "SCRIPT", script)})
-	for _, name := range []string{"smtpd", "cleanup", "anvil", "spawn"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.linkDaemons("smtpd", "cleanup", "anvil", "spawn")
 	recipients := filepath.Join(in.etc, "recipients")
 	harness.WriteFile(t, recipients, "sleep@test.example slow\n")
 	in.giveAway(recipients)

@@ -27,11 +27,7 @@ func newSubmissionRun(t *testing.T) *masterRun {
 		masterCF: "pickup unix n - n 60 1 pickup\ncleanup unix n - n - 0 cleanup\npostlog unix-dgram n - n - 1 postlogd\n",
 		mainCF:   "myhostname = mx.test.example\nmydomain = test.example\nmyorigin = $mydomain\n",
 	})
-	for _, name := range []string{"cleanup", "pickup", "sendmail"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.linkDaemons("cleanup", "pickup", "sendmail")
 	in.start()
 	waitForPath(t, filepath.Join(in.queue, "public", "pickup"), 10*time.Second)
 	waitForPath(t, filepath.Join(in.queue, "public", "cleanup"), 10*time.Second)

@@ -267,11 +267,7 @@ qmgr unix n - n 300 1 qmgr
 virtual unix - n n - - virtual
 verify unix - - n - 1 verify
 %s`, addr, postlogServiceLine)})
-	for _, name := range []string{"smtpd", "cleanup", "qmgr", "virtual", "verify"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.linkDaemons("smtpd", "cleanup", "qmgr", "virtual", "verify")
 	mailBase := filepath.Join(in.base, "mail")
 	if err := os.Mkdir(mailBase, 0o755); err != nil {
 		t.Fatal(err)

@@ -79,11 +79,7 @@ cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
 virtual unix - n n - - virtual
 %s`, addr, postlogServiceLine)})
-	for _, name := range []string{"smtpd", "cleanup", "qmgr", "virtual"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.linkDaemons("smtpd", "cleanup", "qmgr", "virtual")
 	mailBase := filepath.Join(in.base, "mail")
 	if err := os.Mkdir(mailBase, 0o755); err != nil {
 		t.Fatal(err)
