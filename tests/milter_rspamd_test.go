@@ -13,7 +13,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -85,35 +84,11 @@ worker "rspamd_proxy" {
 	}
 	cmd := exec.Command("/usr/bin/rspamd", args...)
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	output := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = output, output
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start rspamd: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
+	startListening(t, cmd, "rspamd", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 2*time.Minute, 100*time.Millisecond, func() string {
+		log, _ := os.ReadFile(filepath.Join(dir, "rspamd.log"))
+		return string(log)
 	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for deadline := time.Now().Add(2 * time.Minute); ; {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return port
-		}
-		select {
-		case err := <-exited:
-			log, _ := os.ReadFile(filepath.Join(dir, "rspamd.log"))
-			t.Fatalf("rspamd exited (%v):\n%s\n%s", err, output.String(), log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("rspamd does not listen on %s:\n%s", addr, output.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return port
 }
 
 func TestMilterRspamd(t *testing.T) {

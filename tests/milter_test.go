@@ -29,12 +29,22 @@ func startOpenDKIM(t *testing.T, dir, name, config string) int {
 	port := harness.FreePort(t)
 	conf := filepath.Join(dir, name+".conf")
 	harness.WriteFile(t, conf, fmt.Sprintf(config, port))
-	cmd := exec.Command("/usr/sbin/opendkim", "-f", "-x", conf)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	startListening(t, exec.Command("/usr/sbin/opendkim", "-f", "-x", conf), "opendkim "+name, addr, 10*time.Second, 50*time.Millisecond, nil)
+	return port
+}
+
+// startListening starts cmd (described as name) in a process group of
+// its own, killed with its group when the test ends, and waits up to
+// timeout, looking every poll, until it listens on addr. The failure
+// reports show its output and what detail returns, if given.
+func startListening(t *testing.T, cmd *exec.Cmd, name, addr string, timeout, poll time.Duration, detail func() string) {
+	t.Helper()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	output := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = output, output
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start opendkim: %v", err)
+		t.Fatalf("start %s: %v", name, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -42,21 +52,26 @@ func startOpenDKIM(t *testing.T, dir, name, config string) int {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
 	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	more := func() string {
+		if detail == nil {
+			return ""
+		}
+		return "\n" + detail()
+	}
+	for deadline := time.Now().Add(timeout); ; {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return port
+			return
 		}
 		select {
 		case err := <-exited:
-			t.Fatalf("opendkim %s exited (%v):\n%s", name, err, output.String())
+			t.Fatalf("%s exited (%v):\n%s%s", name, err, output.String(), more())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("opendkim %s does not listen on %s:\n%s", name, addr, output.String())
+			t.Fatalf("%s does not listen on %s:\n%s%s", name, addr, output.String(), more())
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(poll)
 	}
 }
 
