@@ -53,6 +53,17 @@ func assertEnvelope(t *testing.T, msg sinkMessage, from string, to ...string) {
 	}
 }
 
+// assertContains reports each of wants that text, described as what,
+// lacks.
+func assertContains(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, text)
+		}
+	}
+}
+
 // TestDeliveryMailHub routes by transport_maps with the three rule forms
 // of the seed: an exact domain to [host], a subdomain to itself by MX,
 // and a .parent rule to [host].
@@ -191,36 +202,28 @@ smtp_tcp_port = %s
 	bounce := origin.waitMessages(t, in, 1, 20*time.Second)[0]
 	assertEnvelope(t, bounce, "", "sender@origin.example")
 	reply := "550 5.1.1 <bad@dest.example>: Recipient address rejected: no such user"
-	for _, want := range []string{
+	assertContains(t, "bounce", bounce.Data,
 		"From: Mail Delivery System <MAILER-DAEMON@out.test.example>",
 		"Subject: Undelivered Mail Returned to Sender",
-		wrappedCRLF("<bad@dest.example>: host mx.dest.example[127.0.0.8] said: " + reply + " (in reply to RCPT TO command)"),
+		wrappedCRLF("<bad@dest.example>: host mx.dest.example[127.0.0.8] said: "+reply+" (in reply to RCPT TO command)"),
 		"Final-Recipient: rfc822; bad@dest.example",
 		"Action: failed",
 		"Status: 5.1.1",
 		"Remote-MTA: dns; mx.dest.example",
-		wrappedCRLF("Diagnostic-Code: smtp; " + reply),
+		wrappedCRLF("Diagnostic-Code: smtp; "+reply),
 		"Subject: bounce me",
-	} {
-		if !strings.Contains(bounce.Data, want) {
-			t.Errorf("bounce lacks %q:\n%s", want, bounce.Data)
-		}
-	}
+	)
 	if strings.Contains(bounce.Data, "Final-Recipient: rfc822; good@dest.example") {
 		t.Errorf("bounce reports the delivered recipient:\n%s", bounce.Data)
 	}
 	log := in.waitLogCount("status=sent", 2, 20*time.Second)
 	id := queueIDOf(t, log, "bad@dest.example")
 	assertSent(t, log, "good@dest.example", "mx.dest.example", "127.0.0.8", port)
-	for _, want := range []string{
-		"to=<bad@dest.example>, relay=mx.dest.example[127.0.0.8]:" + port + ", delay=",
-		"dsn=5.1.1, status=bounced (host mx.dest.example[127.0.0.8] said: " + reply + " (in reply to RCPT TO command))",
-		id + ": sender non-delivery notification: ",
-	} {
-		if !strings.Contains(log, want) {
-			t.Errorf("log lacks %q:\n%s", want, log)
-		}
-	}
+	assertContains(t, "log", log,
+		"to=<bad@dest.example>, relay=mx.dest.example[127.0.0.8]:"+port+", delay=",
+		"dsn=5.1.1, status=bounced (host mx.dest.example[127.0.0.8] said: "+reply+" (in reply to RCPT TO command))",
+		id+": sender non-delivery notification: ",
+	)
 	assertSent(t, log, "sender@origin.example", "mx.origin.example", "127.0.0.9", port)
 }
 
@@ -245,16 +248,12 @@ maximal_queue_lifetime = 2s
 	}
 	bounce := origin.waitMessages(t, in, 1, 20*time.Second)[0]
 	assertEnvelope(t, bounce, "", "sender@origin.example")
-	for _, want := range []string{
+	assertContains(t, "bounce", bounce.Data,
 		"From: Mail Delivery System <MAILER-DAEMON@out.test.example>",
 		wrappedCRLF("<late@slow.example>: host slow.example[127.0.0.10] said: 451 4.3.0 <late@slow.example>: try again later (in reply to RCPT TO command)"),
 		"Final-Recipient: rfc822; late@slow.example",
 		"Action: failed",
-	} {
-		if !strings.Contains(bounce.Data, want) {
-			t.Errorf("bounce lacks %q:\n%s", want, bounce.Data)
-		}
-	}
+	)
 }
 
 // TestDeliveryLoopsBackToMyself bounces mail whose best MX is this host:

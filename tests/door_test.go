@@ -266,14 +266,10 @@ smtpd_client_recipient_rate_limit = 2
 		t.Errorf("connection 4: %q", got)
 	}
 	log := in.waitLog("warning: Connection rate limit exceeded: 4 from unknown[127.0.0.1] for service "+in.addr, 5*time.Second)
-	for _, want := range []string{
-		"warning: Recipient address rate limit exceeded: 3 from unknown[127.0.0.1] for service " + in.addr,
-		"warning: Message delivery request rate limit exceeded: 3 from unknown[127.0.0.1] for service " + in.addr,
-	} {
-		if !strings.Contains(log, want) {
-			t.Errorf("log lacks %q:\n%s", want, log)
-		}
-	}
+	assertContains(t, "log", log,
+		"warning: Recipient address rate limit exceeded: 3 from unknown[127.0.0.1] for service "+in.addr,
+		"warning: Message delivery request rate limit exceeded: 3 from unknown[127.0.0.1] for service "+in.addr,
+	)
 
 	// With the default exceptions ($mynetworks), 127.0.0.1 is not limited.
 	in.appendMainCF("smtpd_client_event_limit_exceptions = $mynetworks\n")
