@@ -25,7 +25,7 @@ func main() {
 			// The working directory is queue_directory, inside the chroot
 			// or not; "unix:private/dovecot-lmtp" is relative to it.
 			layout.Root = "."
-			agent.Client, agent.Layout, agent.Log = smtpclient.New(cfg), layout, ctx.Log
+			agent.Client, agent.Layout, agent.Log, agent.Watchdog = smtpclient.New(cfg), layout, ctx.Log, ctx.DaemonTimeout
 			return nil
 		},
 		Serve: agent.Serve,

@@ -23,7 +23,7 @@ func main() {
 			}
 			// The working directory is queue_directory.
 			layout.Root = "."
-			agent.Settings, agent.Layout, agent.Log = settings, layout, ctx.Log
+			agent.Settings, agent.Layout, agent.Log, agent.Watchdog = settings, layout, ctx.Log, ctx.DaemonTimeout
 			agent.Submit = local.CleanupSubmitter("public/cleanup")
 			return nil
 		},

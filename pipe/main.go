@@ -25,7 +25,7 @@ func main() {
 			}
 			// The working directory is queue_directory.
 			layout.Root = "."
-			agent.Layout, agent.Log = layout, ctx.Log
+			agent.Layout, agent.Log, agent.Watchdog = layout, ctx.Log, ctx.DaemonTimeout
 			return nil
 		},
 		// Only root can run the command as user=; an unprivileged

@@ -27,7 +27,7 @@ func main() {
 			}
 			// The working directory is queue_directory.
 			layout.Root = "."
-			agent.Settings, agent.Layout, agent.Log = settings, layout, ctx.Log
+			agent.Settings, agent.Layout, agent.Log, agent.Watchdog = settings, layout, ctx.Log, ctx.DaemonTimeout
 			return nil
 		},
 		// Only root can switch to the recipient's uid and gid; an

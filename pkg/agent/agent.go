@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"time"
 
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
@@ -19,8 +20,9 @@ import (
 // closes: each request, once its queue name and queue ID are checked (they
 // name a file, so nothing may escape the queue directory), goes to deliver
 // and its result back to qmgr. Problems are logged as warnings and end the
-// connection.
-func Serve(ctx context.Context, nc net.Conn, log *maillog.Logger, deliver func(context.Context, *ipc.DeliveryRequest) *ipc.DeliveryResult) {
+// connection. A request that takes longer than watchdog (daemon_timeout)
+// ends the process.
+func Serve(ctx context.Context, nc net.Conn, log *maillog.Logger, watchdog time.Duration, deliver func(context.Context, *ipc.DeliveryRequest) *ipc.DeliveryResult) {
 	conn, err := ipc.Greet(ctx, nc, ipc.ProtocolDelivery)
 	if err != nil {
 		log.Warning("%s: %v", nc.RemoteAddr(), err)
@@ -43,7 +45,10 @@ func Serve(ctx context.Context, nc net.Conn, log *maillog.Logger, deliver func(c
 			log.Warning("%s: bad delivery request: queue %q, queue ID %q", conn.Peer(), req.Queue, req.QueueID)
 			return
 		}
-		if err := conn.Send(ctx, deliver(ctx, req)); err != nil {
+		disarm := armWatchdog(watchdog, log)
+		result := deliver(ctx, req)
+		disarm()
+		if err := conn.Send(ctx, result); err != nil {
 			log.Warning("%s: send delivery result: %v", req.QueueID, err)
 			return
 		}

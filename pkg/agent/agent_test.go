@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/ipc/ipctest"
@@ -55,7 +56,7 @@ func serveTest(t *testing.T) (path string, delivered func() []string, readLog fu
 			if err != nil {
 				return
 			}
-			go func() { defer nc.Close(); Serve(ctx, nc, log, deliver) }()
+			go func() { defer nc.Close(); Serve(ctx, nc, log, time.Hour, deliver) }()
 		}
 	}()
 	delivered = func() []string {

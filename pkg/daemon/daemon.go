@@ -107,6 +107,9 @@ type Context struct {
 	// (max_use; 0 = no limit). Trigger servers with a wakeup interval start
 	// with 0. Init may change it.
 	MaxUse int
+	// DaemonTimeout is daemon_timeout, the watchdog's limit on one
+	// request, for the delivery agents.
+	DaemonTimeout time.Duration
 	// WakeupInterval, set by Init of a trigger server, makes the daemon call
 	// Trigger with ipc.TriggerWakeup at that interval by itself.
 	WakeupInterval time.Duration

@@ -230,11 +230,12 @@ func loadConfig(opts *Options) (*config.Config, error) {
 	return cfg, nil
 }
 
-// readLimits reads max_idle and max_use.
+// readLimits reads max_idle, max_use and daemon_timeout.
 func (d *daemonState) readLimits() error {
 	var p struct {
-		MaxIdle time.Duration `param:"max_idle"`
-		MaxUse  int           `param:"max_use"`
+		MaxIdle       time.Duration `param:"max_idle"`
+		MaxUse        int           `param:"max_use"`
+		DaemonTimeout time.Duration `param:"daemon_timeout"`
 	}
 	if err := d.Config.Fill(&p); err != nil {
 		return err
@@ -242,7 +243,7 @@ func (d *daemonState) readLimits() error {
 	if p.MaxUse < 0 {
 		return fmt.Errorf("bad numerical configuration: max_use = %d", p.MaxUse)
 	}
-	d.MaxIdle, d.MaxUse = p.MaxIdle, p.MaxUse
+	d.MaxIdle, d.MaxUse, d.DaemonTimeout = p.MaxIdle, p.MaxUse, p.DaemonTimeout
 	return nil
 }
 

@@ -22,6 +22,9 @@ type Submitter func(ctx context.Context, sender string, recipients []string, con
 
 // Agent serves qmgr's delivery requests for the local domains.
 type Agent struct {
+	// Watchdog is daemon_timeout: a delivery request that takes longer
+	// ends the process, as Postfix's watchdog does. 0: no limit.
+	Watchdog time.Duration
 	Settings *Settings
 	Layout   *queue.Layout
 	Log      *maillog.Logger
@@ -40,7 +43,7 @@ type Agent struct {
 // Serve answers delivery requests on one connection from qmgr until it
 // closes.
 func (a *Agent) Serve(ctx context.Context, nc net.Conn) {
-	agent.Serve(ctx, nc, a.Log, a.Deliver)
+	agent.Serve(ctx, nc, a.Log, a.Watchdog, a.Deliver)
 }
 
 // Deliver carries out one request, reading the content from the queue

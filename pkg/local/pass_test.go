@@ -42,7 +42,7 @@ func fakeTransport(t *testing.T, name string) func() []*ipc.DeliveryRequest {
 			if err != nil {
 				return
 			}
-			go agent.Serve(ctx, nc, log, func(_ context.Context, req *ipc.DeliveryRequest) *ipc.DeliveryResult {
+			go agent.Serve(ctx, nc, log, 0, func(_ context.Context, req *ipc.DeliveryRequest) *ipc.DeliveryResult {
 				mu.Lock()
 				reqs = append(reqs, req)
 				mu.Unlock()

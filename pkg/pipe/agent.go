@@ -34,10 +34,13 @@ const maxOutput = 4096
 
 // Agent serves qmgr's delivery requests for one pipe service.
 type Agent struct {
-	Service string // the master.cf service name: relay=, "delivered via"
-	Attrs   *Attrs
-	Layout  *queue.Layout
-	Log     *maillog.Logger
+	// Watchdog is daemon_timeout: a delivery request that takes longer
+	// ends the process, as Postfix's watchdog does. 0: no limit.
+	Watchdog time.Duration
+	Service  string // the master.cf service name: relay=, "delivered via"
+	Attrs    *Attrs
+	Layout   *queue.Layout
+	Log      *maillog.Logger
 	// MasterCF names master.cf in warnings about the service.
 	MasterCF string
 	// TimeLimit is $service_time_limit (command_time_limit by default).
@@ -52,7 +55,7 @@ type Agent struct {
 
 // Serve answers delivery requests on one connection from qmgr.
 func (a *Agent) Serve(ctx context.Context, nc net.Conn) {
-	agent.Serve(ctx, nc, a.Log, a.Deliver)
+	agent.Serve(ctx, nc, a.Log, a.Watchdog, a.Deliver)
 }
 
 // Deliver runs the command once for the request's recipients and logs

@@ -17,7 +17,10 @@ import (
 
 // Agent serves delivery requests from qmgr.
 type Agent struct {
-	Client *Client
+	// Watchdog is daemon_timeout: a delivery request that takes longer
+	// ends the process, as Postfix's watchdog does. 0: no limit.
+	Watchdog time.Duration
+	Client   *Client
 	// Layout finds queue files; its Root is the queue directory.
 	Layout *queue.Layout
 	Log    *maillog.Logger
@@ -25,7 +28,7 @@ type Agent struct {
 
 // Serve handles one qmgr connection until qmgr closes it.
 func (a *Agent) Serve(ctx context.Context, nc net.Conn) {
-	agent.Serve(ctx, nc, a.Log, a.Deliver)
+	agent.Serve(ctx, nc, a.Log, a.Watchdog, a.Deliver)
 }
 
 // Deliver carries out one request and logs each recipient's outcome.

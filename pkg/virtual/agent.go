@@ -23,6 +23,9 @@ import (
 
 // Agent serves qmgr's delivery requests.
 type Agent struct {
+	// Watchdog is daemon_timeout: a delivery request that takes longer
+	// ends the process, as Postfix's watchdog does. 0: no limit.
+	Watchdog time.Duration
 	Settings *Settings
 	Layout   *queue.Layout
 	Log      *maillog.Logger
@@ -35,7 +38,7 @@ type Agent struct {
 // Serve answers delivery requests on one connection from qmgr until it
 // closes.
 func (a *Agent) Serve(ctx context.Context, nc net.Conn) {
-	agent.Serve(ctx, nc, a.Log, func(_ context.Context, req *ipc.DeliveryRequest) *ipc.DeliveryResult {
+	agent.Serve(ctx, nc, a.Log, a.Watchdog, func(_ context.Context, req *ipc.DeliveryRequest) *ipc.DeliveryResult {
 		return a.Deliver(req)
 	})
 }
