@@ -5,11 +5,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/pkg/command/commandtest"
 )
 
 // TestRunExitStatus: the exit status and the output come back.
@@ -44,20 +44,10 @@ func TestRunTimeLimitKillsGroup(t *testing.T) {
 	if !res.TimedOut || res.Describe() != "killed by signal 9" {
 		t.Fatalf("result %+v (%s), want killed at the time limit", res, res.Describe())
 	}
-	data, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
+	if pid := commandtest.PIDFromFile(t, pidFile); !commandtest.Gone(pid, 4*time.Second) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("background child %d outlived the time limit", pid)
 	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	for range 200 { // the kill is asynchronous: give the kernel a moment
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil || strings.Contains(string(stat), ") Z ") {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	syscall.Kill(pid, syscall.SIGKILL)
-	t.Errorf("background child %d outlived the time limit", pid)
 }
 
 // TestRunOnConnection: a connection handed over as an *os.File is the

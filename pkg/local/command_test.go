@@ -2,14 +2,13 @@ package local
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/command/commandtest"
 	"github.com/postern/postern/pkg/ipc"
 )
 
@@ -25,20 +24,10 @@ func TestCommandTimeLimitKillsGroup(t *testing.T) {
 	if res.Status != ipc.StatusDeferred || !strings.Contains(res.Reply, "command time limit exceeded") {
 		t.Fatalf("result %+v, want deferred for the time limit", res)
 	}
-	data, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
+	if pid := commandtest.PIDFromFile(t, pidFile); !commandtest.Gone(pid, 2*time.Second) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("background child %d outlived the time limit", pid)
 	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	for range 100 { // the kill is asynchronous: give the kernel a moment
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil || strings.Contains(string(stat), ") Z ") {
-			return // gone, or dead and waiting for init to reap it
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	syscall.Kill(pid, syscall.SIGKILL)
-	t.Errorf("background child %d outlived the time limit", pid)
 }
 
 // TestCommandOutputBounded: a command that writes a flood of output is

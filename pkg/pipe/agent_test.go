@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/command/commandtest"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/queue"
@@ -178,22 +179,9 @@ func TestDeliverTimeLimitKillsGroup(t *testing.T) {
 	if r.Status != ipc.StatusBounced || r.DSNCode != "5.3.0" || !strings.HasPrefix(r.Reply, "Command time limit exceeded: ") {
 		t.Fatalf("result %+v", r)
 	}
-	data, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
+	if pid := commandtest.PIDFromFile(t, pidFile); !commandtest.Gone(pid, 2*time.Second) {
+		t.Errorf("background child %d survived the time limit", pid)
 	}
-	pid := strings.TrimSpace(string(data))
-	for i := 0; i < 100; i++ {
-		if _, err := os.Stat("/proc/" + pid); err != nil {
-			return
-		}
-		st, _ := os.ReadFile("/proc/" + pid + "/stat")
-		if strings.Contains(string(st), ") Z ") {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Errorf("background child %s survived the time limit", pid)
 }
 
 func TestDeliverLimitsAndFlags(t *testing.T) {
