@@ -118,9 +118,7 @@ smtp_sasl_security_options = noanonymous
 	}
 	log := in.waitLog("to=<someone@far.example>", 10*time.Second)
 	assertSent(t, log, "someone@far.example", "smarthost.example", "127.0.0.13", port)
-	if want := "Trusted TLS connection established to smarthost.example[127.0.0.13]:" + port; !strings.Contains(log, want) {
-		t.Errorf("log lacks %q:\n%s", want, log)
-	}
+	assertContains(t, "log", log, "Trusted TLS connection established to smarthost.example[127.0.0.13]:"+port)
 
 	in.send("sender@client.test.example", []string{"user@nomechs.test"}, "Subject: no mechs\r\n\r\nauth\r\n")
 	want := "status=deferred (SASL authentication failed; cannot authenticate to server nomechs.example[127.0.0.14]: no mechanism available)"
