@@ -28,6 +28,7 @@ type options struct {
 	extract    bool   // -t
 	ignoreDots bool   // -i, -oi
 	verbose    int    // -v
+	verify     bool   // -bv: report on the recipients, deliver nothing
 	recipients []string
 }
 
@@ -79,6 +80,8 @@ func (o *options) apply(letter byte, value string) error {
 			o.mode = modeMailq
 		case "i":
 			o.mode = modeAliases
+		case "v":
+			o.mode, o.verify = modeSubmit, true
 		default:
 			return fmt.Errorf("unsupported: -b%s", value)
 		}

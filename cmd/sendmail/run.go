@@ -107,7 +107,11 @@ func submit(tool *cli.Tool, opts *options, stdin io.Reader) int {
 	if len(sub.Recipients) == 0 && !sub.ExtractRecipients {
 		return tool.Fatal(cli.ExitUsage, "Recipient addresses must be specified on the command line or via the -t option")
 	}
-	if _, err := deposit(tool, sub, newInputReader(stdin, opts.ignoreDots), opts.verbose > 0); err != nil {
+	var content io.Reader = newInputReader(stdin, opts.ignoreDots)
+	if opts.verify {
+		content = strings.NewReader("") // -bv reads no message
+	}
+	if _, err := deposit(tool, sub, content, opts.verbose > 0); err != nil {
 		var exit *exec.ExitError
 		switch {
 		case errors.As(err, &exit):
@@ -146,7 +150,7 @@ func submission(cfg *config.Config, opts *options, warn func(string, ...any)) (*
 	if err != nil {
 		return nil, err
 	}
-	sub := &maildrop.Submission{FullName: opts.fullName, ExtractRecipients: opts.extract, Origin: origin}
+	sub := &maildrop.Submission{FullName: opts.fullName, ExtractRecipients: opts.extract, Origin: origin, UserVerify: opts.verify}
 	if opts.senderSet {
 		var malformed bool
 		sub.Sender, malformed = senderOption(opts.sender)

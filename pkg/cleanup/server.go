@@ -457,8 +457,11 @@ func (s *Server) attributes(sub *ipc.CleanupSubmission, local, localClient bool)
 		}
 	}
 	add(queue.AttrContentFilter, sub.ContentFilter)
-	if sub.TraceFlags&ipc.DeliveryFlagVerify != 0 {
+	switch {
+	case sub.TraceFlags&ipc.DeliveryFlagVerify != 0:
 		add(queue.AttrTraceFlags, strconv.Itoa(queue.TraceFlagVerify))
+	case sub.TraceFlags&ipc.DeliveryFlagUserVerify != 0:
+		add(queue.AttrTraceFlags, strconv.Itoa(queue.TraceFlagUserVerify))
 	}
 	if local {
 		add("rewrite_context", "local")

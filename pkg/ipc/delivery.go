@@ -24,6 +24,9 @@ const (
 	// while the destination has a backlog).
 	DeliveryFlagConnLoad
 	DeliveryFlagConnStore
+	// DeliveryFlagUserVerify: sendmail -bv; deliver nothing and mail the
+	// sender a report of what would happen (a cleanup trace flag).
+	DeliveryFlagUserVerify
 )
 
 // DeliveryRequest asks a delivery agent to deliver one queue file to some

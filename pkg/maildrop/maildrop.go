@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,9 @@ type Submission struct {
 	// Origin is myorigin, for the address of a From: header added for
 	// FullName when Sender has no domain.
 	Origin string
+	// UserVerify is sendmail -bv: the queue file asks for a report
+	// instead of delivery (trace_flags).
+	UserVerify bool
 }
 
 // Write stores the message read from content in layout's maildrop and
@@ -55,6 +59,9 @@ func Write(layout *queue.Layout, sub *Submission, content io.Reader) (string, er
 
 func write(w *queue.Writer, sub *Submission, content io.Reader) (string, error) {
 	env := &queue.Envelope{ArrivalTime: time.Now(), Sender: sub.Sender, FullName: sub.FullName}
+	if sub.UserVerify {
+		env.Attrs = append(env.Attrs, queue.Attr{Name: queue.AttrTraceFlags, Value: strconv.Itoa(queue.TraceFlagUserVerify)})
+	}
 	for _, r := range sub.Recipients {
 		env.Recipients = append(env.Recipients, queue.Recipient{Address: r})
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -176,6 +177,11 @@ func (p *Pickup) submit(ctx context.Context, f *maildropFile, m *queue.Message) 
 		ContentFilter: p.ContentFilter,
 		// A local submission: no client address, and the maildrop file's owner.
 		SubmitterUID: uint32(f.uid),
+	}
+	if v, ok := m.Attr(queue.AttrTraceFlags); ok {
+		if n, err := strconv.Atoi(v); err == nil && n&queue.TraceFlagUserVerify != 0 {
+			sub.TraceFlags |= ipc.DeliveryFlagUserVerify
+		}
 	}
 	for _, r := range m.Pending() {
 		sub.Recipients = append(sub.Recipients, ipc.Recipient{

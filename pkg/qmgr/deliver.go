@@ -154,7 +154,7 @@ func (a *attempt) deliveryRequest(job Job) *ipc.DeliveryRequest {
 		DSNRet:      a.dsnRet(),
 		SMTPUTF8:    m.Size.SMTPUTF8 != 0,
 	}
-	if a.probe {
+	if a.probe || a.userVerify {
 		req.Flags |= ipc.DeliveryFlagVerify
 	}
 	for _, r := range job.Recipients {

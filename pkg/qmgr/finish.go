@@ -16,8 +16,12 @@ import (
 // bounce log, if any, goes back to the sender; the file is then removed,
 // or moved to the deferred queue with its next attempt time.
 func (a *attempt) finish(ctx context.Context) {
-	if a.probe {
+	switch {
+	case a.probe:
 		a.finishProbe()
+		return
+	case a.userVerify:
+		a.finishUserVerify(ctx)
 		return
 	}
 	q, m := a.q, a.msg

@@ -39,6 +39,8 @@ type attempt struct {
 	flushing bool
 	// probe: the message is an address verification probe.
 	probe bool
+	// userVerify: the message is a sendmail -bv request.
+	userVerify bool
 
 	mu       sync.Mutex // outcomes and the queue file's records
 	outcomes []outcome
@@ -55,7 +57,7 @@ func (q *Manager) process(ctx context.Context, id string, flushing bool) {
 		}
 		return
 	}
-	a := &attempt{q: q, msg: msg, active: q.now(), flushing: flushing, probe: isProbe(msg)}
+	a := &attempt{q: q, msg: msg, active: q.now(), flushing: flushing, probe: isProbe(msg), userVerify: isUserVerify(msg)}
 	previous := a.takeDeferLog()
 	pending := msg.Pending()
 	q.Log.Info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)", id, msg.Sender, msg.Size.SegmentSize, len(pending))
@@ -97,7 +99,7 @@ func (a *attempt) route(pending []queue.Recipient) []Routed {
 	}
 	redirect, _ := msg.Attr(queue.AttrRedirect)
 	filter, _ := msg.Attr(queue.AttrContentFilter)
-	if a.probe {
+	if a.probe || a.userVerify {
 		filter = "" // probes bypass content filters, as in Postfix
 	}
 	var routed []Routed
@@ -164,8 +166,12 @@ func (a *attempt) dsnRet() ipc.DSNRet {
 // done; a bounced one gets a bounce log entry and is marked done; a
 // deferred one gets a defer log entry.
 func (a *attempt) record(o outcome) {
-	if a.probe {
+	switch {
+	case a.probe:
 		a.recordProbe(o)
+		return
+	case a.userVerify:
+		a.recordUserVerify(o)
 		return
 	}
 	q, m := a.q, a.msg
@@ -207,7 +213,7 @@ func (a *attempt) record(o outcome) {
 // as a delivery agent would.
 func (a *attempt) decide(r queue.Recipient, status ipc.DeliveryStatus, dsnCode, reason string) {
 	name := status.String()
-	if a.probe {
+	if a.probe || a.userVerify {
 		name = probeStatus(status).Name()
 	}
 	a.q.Log.Info("%s: %s", a.msg.ID, deliveryLine(r.Address, r.Original, a.msg.ArrivalTime, a.active, a.q.now(), dsnCode, name, reason))

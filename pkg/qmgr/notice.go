@@ -162,7 +162,7 @@ func (a *attempt) sendNotice(ctx context.Context, kind noticeKind, entries []que
 	}
 	for _, e := range entries {
 		rcpt := byOffset[e.Offset]
-		if !postmasterCopy && rcpt.DSNNotify != 0 && ipc.DSNNotify(rcpt.DSNNotify)&kind.filter == 0 {
+		if !postmasterCopy && kind.filter != 0 && rcpt.DSNNotify != 0 && ipc.DSNNotify(rcpt.DSNNotify)&kind.filter == 0 {
 			continue
 		}
 		original := rcpt.Original

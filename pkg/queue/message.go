@@ -42,6 +42,10 @@ const (
 // probe (Postfix's DEL_REQ_FLAG_MTA_VRFY).
 const TraceFlagVerify = 1 << 8
 
+// TraceFlagUserVerify is the trace_flags bit of a sendmail -bv request:
+// nothing is delivered, the sender gets a report (Postfix's value).
+const TraceFlagUserVerify = 1 << 9
+
 // Recipient is one envelope recipient.
 type Recipient struct {
 	// Address is the recipient after rewriting; Original the address as
