@@ -5,6 +5,10 @@ package tests
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,15 +25,101 @@ func TestSendmailBvMatchesRealPostfix(t *testing.T) {
 	viaReal := startSink(t, "127.0.0.18:"+port, "origin-of-real.sink", sinkOptions{})
 	var realEtc string
 	real := startRealPostfixRelayWith(t, realAddr, fmt.Sprintf("dest.example smtp:[127.0.0.20]:%s\norigin.example smtp:[127.0.0.18]:%s\n", port, port),
-		func(etc string) string { realEtc = etc; return "" })
+		func(etc string) string { realEtc = etc; return "" }, "pickup unix n - n 60 1 pickup\n")
 	pf := harness.RealPostfix(t)
 	res := harness.Invocation{Path: pf.Path(t, "sendmail"), ConfigDir: realEtc,
 		ConfigViaEnv: true, Args: []string{"-bv", "-f", "sender@origin.example", "good@dest.example", "bad@dest.example"}, Stdin: ""}.Run(t)
 	if res.ExitCode != 0 {
 		t.Fatalf("real sendmail -bv: %s", res)
 	}
-	want := viaReal.waitMessages(t, nil, 1, 60*time.Second)[0]
-	t.Logf("REAL:\n%s", want.Data)
+	real.waitLog(t, "sender delivery status notification: ", 60*time.Second)
+	for deadline := time.Now().Add(30 * time.Second); len(viaReal.received()) == 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("REAL:\n%s", viaReal.received()[0].Data)
 	t.Logf("real log:\n%s", real.log())
 	_ = dest
+}
+
+// TestSendmailBvReportsDeliverableAndUndeliverable runs sendmail -bv for
+// a virtual mailbox and an unknown user of the same domain: nothing is
+// delivered, and the sender's mailbox receives one report saying the
+// first is deliverable and the second undeliverable.
+func TestSendmailBvReportsDeliverableAndUndeliverable(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("virtual delivery needs root")
+	}
+	addr := harness.FreeAddr(t)
+	in := newMasterRun(t, masterRunOptions{asRoot: true, masterCF: fmt.Sprintf(`%s inet n - n - - smtpd
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+virtual unix - n n - - virtual
+%s`, addr, postlogServiceLine)})
+	for _, name := range []string{"smtpd", "pickup", "cleanup", "qmgr", "virtual", "sendmail"} {
+		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mailBase := filepath.Join(in.base, "mail")
+	if err := os.Mkdir(mailBase, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in.appendMainCF(fmt.Sprintf(`myhostname = mx.test.example
+mydestination =
+mynetworks = 127.0.0.0/8
+alias_maps =
+virtual_mailbox_domains = example.test
+virtual_mailbox_base = %s
+virtual_mailbox_maps = inline:{ bob@example.test=bob/ }
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+`, mailBase))
+	if err := os.Chown(mailBase, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	in.start()
+	waitListening(t, addr)
+	waitForPath(t, filepath.Join(in.queue, "public", "pickup"), 10*time.Second)
+
+	res := harness.Invocation{Path: harness.Bin(t, "sendmail"), ConfigDir: in.etc, ConfigViaEnv: true,
+		Args: []string{"-bv", "-f", "bob@example.test", "bob@example.test", "nobody@example.test"}}.Run(t)
+	if res.ExitCode != 0 {
+		t.Fatalf("sendmail -bv: %s", res)
+	}
+	log := in.waitLog("sender delivery status notification: ", 60*time.Second)
+	newDir := filepath.Join(mailBase, "bob", "new")
+	var files []os.DirEntry
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		files, _ = os.ReadDir(newDir)
+		if len(files) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(files) != 1 {
+		t.Fatalf("bob's Maildir has %d messages, want the report only; log:\n%s", len(files), in.log())
+	}
+	data, err := os.ReadFile(filepath.Join(newDir, files[0].Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := string(data)
+	for _, want := range []string{
+		"Subject: Mail Delivery Status Report\n",
+		"Enclosed is the mail delivery report that you requested.",
+		"\nFinal-Recipient: rfc822; bob@example.test\nOriginal-Recipient: rfc822;bob@example.test\nAction: deliverable\nStatus: 2.0.0\n",
+		"\nFinal-Recipient: rfc822; nobody@example.test\nOriginal-Recipient: rfc822;nobody@example.test\nAction: undeliverable\nStatus: 5.1.1\n",
+		"Content-Description: Message Headers\n",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	if !regexp.MustCompile(`to=<bob@example\.test>, relay=virtual, .*status=deliverable`).MatchString(log) {
+		t.Errorf("no deliverable log line for bob:\n%s", log)
+	}
+	if !regexp.MustCompile(`to=<nobody@example\.test>, .*status=undeliverable`).MatchString(log) {
+		t.Errorf("no undeliverable log line for nobody:\n%s", log)
+	}
 }
