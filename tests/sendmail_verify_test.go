@@ -21,24 +21,58 @@ import (
 func TestSendmailBvMatchesRealPostfix(t *testing.T) {
 	port := sinkPort(t)
 	realAddr := harness.FreeAddr(t)
-	dest := startSink(t, "127.0.0.20:"+port, "dest.sink", sinkOptions{rejectPrefix: "bad@"})
+	startSink(t, "127.0.0.20:"+port, "dest.sink", sinkOptions{rejectPrefix: "bad@"})
 	viaReal := startSink(t, "127.0.0.18:"+port, "origin-of-real.sink", sinkOptions{})
+	viaPostern := startSink(t, "127.0.0.19:"+port, "origin-of-postern.sink", sinkOptions{})
 	var realEtc string
 	real := startRealPostfixRelayWith(t, realAddr, fmt.Sprintf("dest.example smtp:[127.0.0.20]:%s\norigin.example smtp:[127.0.0.18]:%s\n", port, port),
 		func(etc string) string { realEtc = etc; return "" }, "pickup unix n - n 60 1 pickup\n")
+	in := newDelivery(t, "myhostname = postern.test.example\nmydestination =\n")
+	masterCF, err := os.ReadFile(filepath.Join(in.etc, "master.cf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.writeMasterCF(string(masterCF) + "pickup unix n - n 60 1 pickup\n")
+	for _, name := range []string{"pickup", "sendmail"} {
+		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in.appendMainCF("transport_maps = " + in.writeMap("transport", fmt.Sprintf(
+		"dest.example smtp:[127.0.0.20]:%s\norigin.example smtp:[127.0.0.19]:%s\n", port, port)) + "\n")
+	in.run()
+	waitForPath(t, filepath.Join(in.queue, "public", "pickup"), 10*time.Second)
+
+	args := []string{"-bv", "-f", "sender@origin.example", "good@dest.example", "bad@dest.example"}
 	pf := harness.RealPostfix(t)
-	res := harness.Invocation{Path: pf.Path(t, "sendmail"), ConfigDir: realEtc,
-		ConfigViaEnv: true, Args: []string{"-bv", "-f", "sender@origin.example", "good@dest.example", "bad@dest.example"}, Stdin: ""}.Run(t)
-	if res.ExitCode != 0 {
+	if res := (harness.Invocation{Path: pf.Path(t, "sendmail"), ConfigDir: realEtc, ConfigViaEnv: true, Args: args}).Run(t); res.ExitCode != 0 {
 		t.Fatalf("real sendmail -bv: %s", res)
 	}
-	real.waitLog(t, "sender delivery status notification: ", 60*time.Second)
-	for deadline := time.Now().Add(30 * time.Second); len(viaReal.received()) == 0 && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
+	if res := (harness.Invocation{Path: harness.Bin(t, "sendmail"), ConfigDir: in.etc, ConfigViaEnv: true, Args: args}).Run(t); res.ExitCode != 0 {
+		t.Fatalf("sendmail -bv: %s", res)
 	}
-	t.Logf("REAL:\n%s", viaReal.received()[0].Data)
-	t.Logf("real log:\n%s", real.log())
-	_ = dest
+	want := viaReal.waitMessages(t, in, 1, 60*time.Second)[0]
+	realLog := real.waitLog(t, "sender delivery status notification: ", 10*time.Second)
+	got := viaPostern.waitMessages(t, in, 1, 60*time.Second)[0]
+	realID := queueIDOf(t, realLog, "good@dest.example")
+	posternID := queueIDOf(t, in.log(), "good@dest.example")
+	if !strings.Contains(in.log(), posternID+": sender delivery status notification: ") {
+		t.Errorf("no report log line for %s:\n%s", posternID, in.log())
+	}
+	for _, line := range []string{"to=<good@dest.example>, .*status=deliverable", "to=<bad@dest.example>, .*status=undeliverable"} {
+		if !regexp.MustCompile(line).MatchString(in.log()) {
+			t.Errorf("no log line %q:\n%s", line, in.log())
+		}
+	}
+	wantHeaders, wantBody := noticeParts(t, noticeNormalizer("realpf.test.example", realID)(want.Data))
+	gotHeaders, gotBody := noticeParts(t, noticeNormalizer("postern.test.example", posternID)(got.Data))
+	if gotHeaders != wantHeaders {
+		t.Errorf("headers differ from real Postfix's:\n got:\n%s\nwant:\n%s", gotHeaders, wantHeaders)
+	}
+	if gotBody != wantBody {
+		t.Errorf("text and report differ from real Postfix's:\n got:\n%s\nwant:\n%s", gotBody, wantBody)
+	}
+	assertEnvelope(t, got, "", "sender@origin.example")
 }
 
 // TestSendmailBvReportsDeliverableAndUndeliverable runs sendmail -bv for

@@ -109,7 +109,7 @@ func submit(tool *cli.Tool, opts *options, stdin io.Reader) int {
 	}
 	var content io.Reader = newInputReader(stdin, opts.ignoreDots)
 	if opts.verify {
-		content = strings.NewReader("") // -bv reads no message
+		content = strings.NewReader(verifyMessage(sub))
 	}
 	if _, err := deposit(tool, sub, content, opts.verbose > 0); err != nil {
 		var exit *exec.ExitError
@@ -231,4 +231,17 @@ func senderOption(arg string) (sender string, malformed bool) {
 // isSpaceOrControl is true for white space and control characters.
 func isSpaceOrControl(r rune) bool {
 	return r <= ' ' || r == 0x7f
+}
+
+// verifyMessage is the message sendmail -bv queues instead of reading
+// one, as Postfix's: From: the sender, "Subject: probe", and a To: with
+// the recipients.
+func verifyMessage(sub *maildrop.Submission) string {
+	var b strings.Builder
+	b.WriteString("From: " + sub.Sender + "\nSubject: probe\n")
+	if len(sub.Recipients) > 0 {
+		b.WriteString("To:\t" + strings.Join(sub.Recipients, ",\n\t") + "\n")
+	}
+	b.WriteString("\n")
+	return b.String()
 }

@@ -247,6 +247,9 @@ func Diagnose(reason string) (remoteMTA, diagnostic string) {
 	if rest, ok := strings.CutPrefix(reason, "delivery via "); ok {
 		if i := strings.IndexByte(rest, '['); i > 0 {
 			if _, reply, ok := strings.Cut(rest[i:], ": "); ok {
+				if strings.HasPrefix(reply, "host ") {
+					return Diagnose(reply)
+				}
 				return rest[:i], "smtp; " + reply
 			}
 		}

@@ -66,7 +66,14 @@ func (a *attempt) deliver(ctx context.Context, job Job) {
 		byOffset[rr.Offset] = rr
 	}
 	accepted := false
-	for _, r := range job.Recipients {
+	recipients := job.Recipients
+	if a.userVerify {
+		// Refused recipients first, in the order an SMTP client settles
+		// them (RCPT replies before the end of the transaction), as
+		// Postfix's report lists them.
+		recipients = refusedFirst(recipients, byOffset)
+	}
+	for _, r := range recipients {
 		rr, ok := byOffset[r.Offset]
 		if !ok {
 			a.decide(r, ipc.StatusDeferred, "4.3.0", reasonAgentNoResult)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/postern/postern/pkg/dsn"
 	"github.com/postern/postern/pkg/ipc"
@@ -39,6 +40,9 @@ func (a *attempt) recordUserVerify(o outcome) {
 		action = "deliverable"
 	}
 	entry := queue.StatusEntry{Recipient: o.rcpt.Address, Offset: o.rcpt.Offset, Status: o.dsnCode, Action: action, Reason: o.reason}
+	if strings.Contains(o.relay, "[") {
+		entry.Reason = "delivery via " + o.relay + ": " + o.reason
+	}
 	if err := q.Layout.AppendStatus(queue.Trace, m.ID, entry); err != nil {
 		q.Log.Warning("%s: %v", m.ID, err)
 	}
@@ -76,4 +80,18 @@ func (a *attempt) finishUserVerify(ctx context.Context) {
 		return
 	}
 	q.Log.Info("%s: removed", m.ID)
+}
+
+// refusedFirst orders rcpts with those the agent did not accept first,
+// keeping the order within each group.
+func refusedFirst(rcpts []queue.Recipient, results map[int64]ipc.RecipientResult) []queue.Recipient {
+	out := make([]queue.Recipient, 0, len(rcpts))
+	for _, sent := range []bool{false, true} {
+		for _, r := range rcpts {
+			if (results[r.Offset].Status == ipc.StatusSent) == sent {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
