@@ -5,6 +5,8 @@ package tests
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -87,4 +89,40 @@ func TestNoticesSuccessMatchesRealPostfix(t *testing.T) {
 	}
 	assertEnvelope(t, got, "", "sender@origin.example")
 	assertEnvelope(t, want, "", "sender@origin.example")
+}
+
+// TestNoticesSuccessVirtualDelivered delivers a message with
+// NOTIFY=SUCCESS into a virtual Maildir: the sender's mailbox receives a
+// success notice with "Action: delivered".
+func TestNoticesSuccessVirtualDelivered(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("virtual delivery needs root")
+	}
+	in, addr, mailBase := startVirtualAsRoot(t, 65534)
+	sendNotify(t, addr, "carol@example.test", []string{"bob@example.test"}, []gosmtp.DSNNotify{gosmtp.DSNNotifySuccess},
+		"Subject: tell me\r\nFrom: <carol@example.test>\r\n\r\nbody\r\n")
+	log := in.waitLog("sender delivery status notification: ", 60*time.Second)
+	mbox := filepath.Join(mailBase, "carol")
+	var data []byte
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		data, _ = os.ReadFile(mbox)
+		if strings.Contains(string(data), "\n--") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	id := queueIDOf(t, log, "bob@example.test")
+	notice := string(data)
+	for _, want := range []string{
+		"Subject: Successful Mail Delivery Report\n",
+		"Your message was successfully delivered to the destination(s)\n",
+		"\n<bob@example.test>: delivered to maildir\n",
+		"X-Postfix-Queue-ID: " + id + "\n",
+		"\nFinal-Recipient: rfc822; bob@example.test\nOriginal-Recipient: rfc822;bob@example.test\nAction: delivered\nStatus: 2.0.0\n",
+		"Content-Description: Message Headers\n",
+	} {
+		if !strings.Contains(notice, want) {
+			t.Errorf("notice lacks %q:\n%s\nlog:\n%s", want, notice, in.log())
+		}
+	}
 }
