@@ -1,9 +1,9 @@
 // Command postdrop writes a local submission into maildrop/ for users who
 // cannot write there themselves: installed set-group-id postdrop (maildrop
 // is mode 0730 owner mail_owner, group postdrop), it is what sendmail runs
-// in that case. Usage: postdrop [-c dir] -f sender [-F fullname] [-t] --
-// recipients..., with the message (already ended and unstuffed) on
-// standard input.
+// in that case. Usage: postdrop [-c dir] -f sender [-F fullname] [-t] [-V]
+// -- recipients..., with the message (already ended and unstuffed) on
+// standard input; -V marks a sendmail -bv request.
 package main
 
 import (
@@ -94,6 +94,8 @@ func parseArgs(args []string) (string, *maildrop.Submission, error) {
 			sub.FullName, err = next("F")
 		case "-t":
 			sub.ExtractRecipients = true
+		case "-V":
+			sub.UserVerify = true
 		default:
 			sub.Recipients = args[i:]
 			return configDir, sub, nil

@@ -19,12 +19,14 @@ func TestParseArgs(t *testing.T) {
 		sender  string
 		name    string
 		extract bool
+		verify  bool
 		rcpts   string
 		wantErr string
 	}{
 		{args: []string{"-f", "a@b", "--", "x", "-y"}, sender: "a@b", rcpts: "x,-y"},
 		{args: []string{"-c", "/etc/alt", "-f", "", "-F", "Full Name", "-t"}, dir: "/etc/alt", name: "Full Name", extract: true},
 		{args: []string{"-f", "a", "r1", "r2"}, sender: "a", rcpts: "r1,r2"},
+		{args: []string{"-f", "a", "-V", "--", "r1"}, sender: "a", verify: true, rcpts: "r1"},
 		{args: []string{"-f"}, wantErr: "option requires an argument -- 'f'"},
 	}
 	for _, tt := range tests {
@@ -39,7 +41,7 @@ func TestParseArgs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if dir != tt.dir || sub.Sender != tt.sender || sub.FullName != tt.name || sub.ExtractRecipients != tt.extract ||
+			if dir != tt.dir || sub.Sender != tt.sender || sub.FullName != tt.name || sub.ExtractRecipients != tt.extract || sub.UserVerify != tt.verify ||
 				strings.Join(sub.Recipients, ",") != tt.rcpts {
 				t.Errorf("got %q %+v", dir, sub)
 			}

@@ -198,6 +198,9 @@ func viaPostdrop(tool *cli.Tool, sub *maildrop.Submission, content io.Reader) er
 	if sub.ExtractRecipients {
 		args = append(args, "-t")
 	}
+	if sub.UserVerify {
+		args = append(args, "-V")
+	}
 	args = append(append(args, "--"), sub.Recipients...)
 	cmd := exec.Command(path, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = content, os.Stdout, os.Stderr

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/postern/postern/pkg/maildrop"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -24,6 +26,7 @@ func TestParseArgs(t *testing.T) {
 		{args: []string{"-q"}, want: options{mode: modeFlush}},
 		{args: []string{"-q30m"}, want: options{}},
 		{args: []string{"-bs"}, want: options{mode: modeSMTP}},
+		{args: []string{"-bv", "a@b"}, want: options{verify: true, recipients: []string{"a@b"}}},
 		{args: []string{"-C", "/etc/x/main.cf", "-odb", "-v"}, want: options{configDir: "/etc/x/main.cf", verbose: 1}},
 		{args: []string{"-f"}, wantErr: "option requires an argument -- 'f'"},
 		{args: []string{"-k"}, wantErr: "invalid option -- 'k'"},
@@ -78,5 +81,13 @@ func TestInputReader(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestVerifyMessageIsPostfixs(t *testing.T) {
+	got := verifyMessage(&maildrop.Submission{Sender: "s@o.example", Recipients: []string{"a@d.example", "b@d.example"}})
+	want := "From: s@o.example\nSubject: probe\nTo:\ta@d.example,\n\tb@d.example\n\n"
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
