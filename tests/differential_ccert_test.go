@@ -201,7 +201,7 @@ QUIT -> 221 2.0.0 Bye
 		}
 	})
 	real := run(realAddr)
-	if d := harness.Diff(strings.Join(real, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+	if d := harness.DiffLines(real, got); d != "" {
 		t.Errorf("replies differ (-real +ours):\n%s", d)
 	}
 }

@@ -56,7 +56,7 @@ func TestDifferentialRejectFooterMaps(t *testing.T) {
 		"RCPT TO:<exact@test.example> -> 554 5.7.1 <exact@test.example>: Recipient address rejected: exactly thisExact footer.",
 		"QUIT -> 221 2.0.0 Bye",
 	}
-	if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+	if d := harness.DiffLines(want, got); d != "" {
 		t.Errorf("replies differ (-want +got):\n%s", d)
 	}
 
@@ -66,7 +66,7 @@ func TestDifferentialRejectFooterMaps(t *testing.T) {
 	}
 	realAddr, _ := startRealPostfixSMTPWith(t, pf, setup)
 	real := restrictionsDiffReplies(t, realAddr, footerDiffSession)
-	if d := harness.Diff(strings.Join(real, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+	if d := harness.DiffLines(real, got); d != "" {
 		t.Errorf("replies differ (-real +ours):\n%s", d)
 	}
 }

@@ -133,14 +133,14 @@ func TestDifferentialRestrictions(t *testing.T) {
 		t.Run(session.name, func(t *testing.T) {
 			want := restrictionsDiffReplies(t, realAddr, session)
 			got := restrictionsDiffReplies(t, ours.addr, session)
-			if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+			if d := harness.DiffLines(want, got); d != "" {
 				t.Errorf("replies differ (-real +ours):\n%s", d)
 			}
 		})
 	}
 	// The log lines of the decisions, in order.
 	realLines, ourLines := decisionLogs(realLog, ours)
-	if d := harness.Diff(strings.Join(realLines, "\n")+"\n", strings.Join(ourLines, "\n")+"\n"); d != "" {
+	if d := harness.DiffLines(realLines, ourLines); d != "" {
 		t.Errorf("log lines differ (-real +ours):\n%s", d)
 	}
 }
@@ -321,13 +321,13 @@ func TestDifferentialRestrictionsNoDelay(t *testing.T) {
 		t.Run(session.name, func(t *testing.T) {
 			want := restrictionsDiffReplies(t, realAddr, session)
 			got := restrictionsDiffReplies(t, ours.addr, session)
-			if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+			if d := harness.DiffLines(want, got); d != "" {
 				t.Errorf("replies differ (-real +ours):\n%s", d)
 			}
 		})
 	}
 	realLines, ourLines := decisionLogs(realLog, ours)
-	if d := harness.Diff(strings.Join(realLines, "\n")+"\n", strings.Join(ourLines, "\n")+"\n"); d != "" {
+	if d := harness.DiffLines(realLines, ourLines); d != "" {
 		t.Errorf("log lines differ (-real +ours):\n%s", d)
 	}
 }

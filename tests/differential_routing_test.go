@@ -58,7 +58,7 @@ func TestDifferentialStrictRFC821Envelopes(t *testing.T) {
 		return out
 	}
 	want, got := run(realAddr), run(ours.addr)
-	if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+	if d := harness.DiffLines(want, got); d != "" {
 		t.Errorf("replies differ (-real +ours):\n%s", d)
 	}
 	warnings := func(log string) string {

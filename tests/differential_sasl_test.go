@@ -141,7 +141,7 @@ func TestDifferentialSASL(t *testing.T) {
 			// failures (auth penalty), which would slow the test down.
 			want := saslDiffReplies(t, theirAddr, fmt.Sprintf("127.0.1.%d", 10+i), session)
 			got := saslDiffReplies(t, ourAddr, fmt.Sprintf("127.0.2.%d", 10+i), session)
-			if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+			if d := harness.DiffLines(want, got); d != "" {
 				t.Errorf("replies differ (-real +ours):\n%s", d)
 			}
 		})
@@ -156,7 +156,7 @@ func TestDifferentialSASL(t *testing.T) {
 	ours.waitLog("SASL login name rejected", 10e9)
 	want := saslLogLines(realLog())
 	got := saslLogLines(ours.log())
-	if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+	if d := harness.DiffLines(want, got); d != "" {
 		t.Errorf("log lines differ (-real +ours):\n%s", d)
 	}
 }

@@ -103,7 +103,7 @@ func TestDifferentialSMTPDialogue(t *testing.T) {
 		t.Run(session.name, func(t *testing.T) {
 			want := smtpDiffReplies(t, realAddr, session)
 			got := smtpDiffReplies(t, ours.addr, session)
-			if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+			if d := harness.DiffLines(want, got); d != "" {
 				t.Errorf("reply codes differ (-real +ours):\n%s", d)
 			}
 		})
@@ -229,6 +229,19 @@ postlog unix-dgram n - n - 1 postlogd
 func startRealPostfixSMTP(t *testing.T, pf *harness.Postfix) string {
 	addr, _ := startRealPostfixSMTPWith(t, pf, smtpDiffDefault)
 	return addr
+}
+
+// waitLogLines waits up to 10 seconds until lines finds at least n
+// lines in the log file at path, and returns what it found last.
+func waitLogLines(path string, n int, lines func(log string) []string) []string {
+	var found []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		data, _ := os.ReadFile(path)
+		if found = lines(string(data)); len(found) >= n {
+			break
+		}
+	}
+	return found
 }
 
 // startRealPostfixSMTPWith is startRealPostfixSMTP with the setup's

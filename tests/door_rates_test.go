@@ -187,7 +187,7 @@ func TestDoorDifferentialRates(t *testing.T) {
 		"STARTTLS 2 -> 220 2.0.0 Ready to start TLS",
 		"after the handshake -> 421 4.7.0 mx.test.example Error: too many new TLS sessions from unknown[127.0.0.3]",
 	}
-	if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+	if d := harness.DiffLines(want, got); d != "" {
 		t.Errorf("replies differ (-want +got):\n%s", d)
 	}
 	ourLog := ours.waitLog("New TLS session rate limit exceeded", 10*time.Second)
@@ -197,7 +197,7 @@ func TestDoorDifferentialRates(t *testing.T) {
 		"warning: Connection rate limit exceeded: 5 from unknown[127.0.0.4] for service SERVICE",
 		"warning: New TLS session rate limit exceeded: 2 from unknown[127.0.0.3] for service SERVICE",
 	}
-	if d := harness.Diff(strings.Join(wantLines, "\n")+"\n", strings.Join(ourLines, "\n")+"\n"); d != "" {
+	if d := harness.DiffLines(wantLines, ourLines); d != "" {
 		t.Errorf("log lines differ (-want +got):\n%s", d)
 	}
 
@@ -213,17 +213,11 @@ func TestDoorDifferentialRates(t *testing.T) {
 		}
 	})
 	real := run(realAddr)
-	if d := harness.Diff(strings.Join(real, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+	if d := harness.DiffLines(real, got); d != "" {
 		t.Errorf("replies differ (-real +ours):\n%s", d)
 	}
-	var realLines []string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		data, _ := os.ReadFile(realLog)
-		if realLines = doorRatesLogLines(string(data), realAddr); len(realLines) >= len(ourLines) {
-			break
-		}
-	}
-	if d := harness.Diff(strings.Join(realLines, "\n")+"\n", strings.Join(ourLines, "\n")+"\n"); d != "" {
+	realLines := waitLogLines(realLog, len(ourLines), func(log string) []string { return doorRatesLogLines(log, realAddr) })
+	if d := harness.DiffLines(realLines, ourLines); d != "" {
 		t.Errorf("log lines differ (-real +ours):\n%s", d)
 	}
 }

@@ -432,7 +432,7 @@ func TestDoorDifferentialLimits(t *testing.T) {
 	}
 	realLogText := func() string { data, _ := os.ReadFile(realLog); return string(data) }
 	want, got := run(realAddr, realLogText), run(ours.addr, ours.log)
-	if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+	if d := harness.DiffLines(want, got); d != "" {
 		t.Errorf("replies differ (-real +ours):\n%s", d)
 	}
 	warnings := func(log, service string) string {

@@ -184,7 +184,7 @@ func TestSpawnPolicy(t *testing.T) {
 		}
 	})
 	real := restrictionsDiffReplies(t, realAddr, spawnSession)
-	if d := harness.Diff(strings.Join(real, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+	if d := harness.DiffLines(real, got); d != "" {
 		t.Errorf("replies differ (-real +ours):\n%s", d)
 	}
 	// Our lines but the slow session's.
@@ -195,14 +195,8 @@ func TestSpawnPolicy(t *testing.T) {
 			ourLines = append(ourLines, l)
 		}
 	}
-	var realLines []string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		data, _ := os.ReadFile(realLog)
-		if realLines = spawnLogLines(string(data), script); len(realLines) >= len(ourLines) {
-			break
-		}
-	}
-	if d := harness.Diff(strings.Join(realLines, "\n")+"\n", strings.Join(ourLines, "\n")+"\n"); d != "" {
+	realLines := waitLogLines(realLog, len(ourLines), func(log string) []string { return spawnLogLines(log, script) })
+	if d := harness.DiffLines(realLines, ourLines); d != "" {
 		t.Errorf("log lines differ (-real +ours):\n%s", d)
 	}
 }

@@ -526,7 +526,7 @@ smtpd_tls_CAfile = %[2]s
 
 	want := reqCcertReplies(t, realAddr, certs)
 	got := reqCcertReplies(t, in.addr, certs)
-	if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n"); d != "" {
+	if d := harness.DiffLines(want, got); d != "" {
 		t.Errorf("replies after the handshake differ (-real +ours):\n%s", d)
 	}
 	realLog := real.waitLog(t, "Client certificate not trusted", 10*time.Second)

@@ -10,6 +10,11 @@ import (
 // diffContext is how many unchanged lines Diff shows around a change.
 const diffContext = 2
 
+// DiffLines is Diff of two lists of lines.
+func DiffLines(want, got []string) string {
+	return Diff(strings.Join(want, "\n")+"\n", strings.Join(got, "\n")+"\n")
+}
+
 // Diff compares want and got line by line and returns "" when they are
 // equal, otherwise the lines prefixed by "  " (in both), "- " (only in
 // want) or "+ " (only in got); runs of unchanged lines far from any change
