@@ -186,8 +186,9 @@ func TestRestrictionsPostgrey(t *testing.T) {
 				t.Fatalf("end of data: %q", line)
 			}
 			id := strings.TrimPrefix(line, "250 2.0.0 Ok: queued as ")
-			if _, content := in.readQueued(id); !strings.Contains(content, "X-Greylist: delayed ") {
-				t.Errorf("queued message has no X-Greylist header:\n%s", content)
+			// Above smtpd's Received: header, as Postfix writes it.
+			if _, content := in.readQueued(id); !strings.HasPrefix(content, "X-Greylist: delayed ") || !strings.Contains(content, "\nReceived: from c.example ") {
+				t.Errorf("queued message does not start with the X-Greylist header followed by Received:\n%s", content)
 			}
 		case reply != greylisted:
 			t.Fatalf("retry: %q", reply)

@@ -25,10 +25,11 @@ func (s *Settings) checksApply() bool {
 func (c *contentWriter) copyChecked(r io.Reader) error {
 	c.facts.have = map[string]bool{}
 	sc := mimestate.New(checkedHandler{c}, c.s.DisableMIME)
-	// Our own Received: header is inspected like the others, as
-	// Postfix's is, but does not count as a hop.
+	// smtpd's PREPEND lines and our own Received: header are inspected
+	// like the others, as Postfix's are, but Received: does not count as
+	// a hop.
 	c.facts.hops = -1
-	own := c.received()
+	own := c.sub.Prepend + c.received()
 	for _, line := range bytes.SplitAfter([]byte(own), []byte("\n")) {
 		if len(line) > 0 {
 			if err := sc.Line(bytes.TrimSuffix(line, []byte("\n"))); err != nil {

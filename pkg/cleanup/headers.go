@@ -147,14 +147,35 @@ func (c *contentWriter) write(p []byte) error {
 	return nil
 }
 
-// copy streams the content from r. The caller drains r after an error.
+// copy streams the content from r after smtpd's PREPEND lines and the
+// Received: header, in the order Postfix's smtpd writes them. The caller
+// drains r after an error.
 func (c *contentWriter) copy(r io.Reader) error {
 	c.facts.have = map[string]bool{}
+	if c.sub.Prepend != "" {
+		s := header.NewScanner(strings.NewReader(c.sub.Prepend), headerLimit)
+		err := c.copyHeaders(s)
+		s.Release()
+		if err != nil {
+			return err
+		}
+	}
 	if err := c.write([]byte(c.received())); err != nil {
 		return err
 	}
 	s := header.NewScanner(r, headerLimit)
 	defer s.Release()
+	if err := c.copyHeaders(s); err != nil {
+		return err
+	}
+	if err := c.endHeaders(); err != nil {
+		return err
+	}
+	return c.copyBody(s.Body())
+}
+
+// copyHeaders writes the header lines s reads, noted and rewritten.
+func (c *contentWriter) copyHeaders(s *header.Scanner) error {
 	for s.Next() {
 		name, h := s.Name(), s.Header()
 		if name == "received" {
@@ -168,13 +189,7 @@ func (c *contentWriter) copy(r io.Reader) error {
 			return err
 		}
 	}
-	if s.Err() != nil {
-		return s.Err()
-	}
-	if err := c.endHeaders(); err != nil {
-		return err
-	}
-	return c.copyBody(s.Body())
+	return s.Err()
 }
 
 // bodyBuffers keeps copyBody's buffers for the next message.

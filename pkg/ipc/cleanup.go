@@ -95,6 +95,10 @@ type CleanupSubmission struct {
 	// and body checks, sends a MilterInspect for each in turn and applies
 	// the edits of its MilterResult, instead of running non_smtpd_milters.
 	Milters uint32
+	// Prepend is the header lines of the restrictions' PREPEND actions,
+	// each ending in "\n", which cleanup writes above its Received:
+	// header, where Postfix's smtpd writes them.
+	Prepend string
 }
 
 // Type implements Message.
@@ -126,6 +130,7 @@ func (m *CleanupSubmission) fields(c *codec) {
 	c.string(20, &m.ContentFilter)
 	c.uint32(22, (*uint32)(&m.TraceFlags))
 	c.uint32(23, &m.Milters)
+	c.string(24, &m.Prepend)
 }
 
 // CleanupStatus is cleanup's verdict on a submission: zero when the

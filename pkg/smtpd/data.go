@@ -49,6 +49,9 @@ func (s *session) submission() *ipc.CleanupSubmission {
 		SASLSender:    s.tx.saslSender,
 		ContentFilter: s.set.ContentFilter,
 	}
+	for _, line := range s.ps.Prepend {
+		sub.Prepend += line + "\n"
+	}
 	s.milterSubmission(sub)
 	s.applyAccessActions(sub)
 	if s.set.SASL != nil && s.set.SASL.AuthenticatedHeader {
@@ -198,7 +201,7 @@ func (s *session) data(arg string) (bool, error) {
 	}
 	s.budget.recharge(s.set.Deadlines.MinDataRate)
 	dr := newDataReader(s.br, s.bareNewline, s.set.MessageSizeLimit)
-	eod := &eodReader{s: s, dr: dr, header: s.prependReader()}
+	eod := &eodReader{s: s, dr: dr}
 	_, sendErr := cc.SendContent(s.ctx, eod)
 	if !dr.complete() && dr.err == nil {
 		dr.drain() // cleanup failed first: read the rest of the message
@@ -261,21 +264,12 @@ func (s *session) endOfData(size int64) string {
 // eodReader ends the content with errEndOfDataReject instead of EOF when
 // the end-of-data restrictions reject the message.
 type eodReader struct {
-	s      *session
-	dr     *dataReader
-	reply  string
-	header io.Reader // PREPEND header lines, sent first
+	s     *session
+	dr    *dataReader
+	reply string
 }
 
 func (r *eodReader) Read(p []byte) (int, error) {
-	if r.header != nil {
-		n, err := r.header.Read(p)
-		if err == io.EOF {
-			r.header = nil
-			err = nil
-		}
-		return n, err
-	}
 	n, err := r.dr.Read(p)
 	if err == io.EOF && r.dr.err == io.EOF {
 		if r.reply = r.s.endOfData(r.dr.received); r.reply != "" {
@@ -283,14 +277,6 @@ func (r *eodReader) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
-}
-
-// prependReader returns the PREPEND lines as header lines, or nil.
-func (s *session) prependReader() io.Reader {
-	if len(s.ps.Prepend) == 0 {
-		return nil
-	}
-	return strings.NewReader(strings.Join(s.ps.Prepend, "\n") + "\n")
 }
 
 // finishMessage answers cleanup's verdict on a message.
@@ -341,14 +327,10 @@ func (s *session) startBDAT() *bdatTransfer {
 	pr, pw := io.Pipe()
 	t := &bdatTransfer{pipe: pw, result: make(chan cleanupResult, 1)}
 	ctx := s.ctx
-	var content io.Reader = pr
-	if h := s.prependReader(); h != nil {
-		content = io.MultiReader(h, pr)
-	}
 	// The session closes cc, or keeps it after a complete message, once
 	// the result is in.
 	go func() {
-		if _, err := cc.SendContent(ctx, content); err != nil {
+		if _, err := cc.SendContent(ctx, pr); err != nil {
 			pr.CloseWithError(err)
 			t.result <- cleanupResult{err: err}
 			return

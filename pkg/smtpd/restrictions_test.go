@@ -106,8 +106,8 @@ func TestAccessActionsReachCleanup(t *testing.T) {
 		strings.Join(rcpts, " ") != "boss@test.example audit@test.example" {
 		t.Errorf("submission flags %v filter %q recipients %q", sub.Flags, sub.ContentFilter, rcpts)
 	}
-	if !strings.HasPrefix(msgs[0].Content, "X-Checked: yes\n") {
-		t.Errorf("content %q does not start with the PREPEND header", msgs[0].Content)
+	if sub.Prepend != "X-Checked: yes\n" || msgs[0].Content != "Subject: x\n\nbody\n" {
+		t.Errorf("PREPEND lines %q and content %q, want the header in the submission, for cleanup to write above Received:", sub.Prepend, msgs[0].Content)
 	}
 }
 
