@@ -9,13 +9,13 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/tlsconf/tlstest"
 	"github.com/postern/postern/tests/internal/harness"
 )
 
@@ -48,10 +48,6 @@ func ccertFingerprint(der []byte) string {
 		parts[i] = fmt.Sprintf("%02X", b)
 	}
 	return strings.Join(parts, ":")
-}
-
-func pemOf(typ string, der []byte) string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
 }
 
 // ccertSession runs one session from 127.0.0.2: EHLO, STARTTLS with
@@ -96,14 +92,6 @@ func TestDifferentialClientCerts(t *testing.T) {
 		"plain":    ca.issue("plain.example", nil, nil, false),
 		"stranger": other.issue("stranger.example", nil, nil, false),
 	}
-	serverKey, err := x509.MarshalPKCS8PrivateKey(server.tls.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caPEM, err := os.ReadFile(ca.file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	leaf := func(name string) *x509.Certificate {
 		c, err := x509.ParseCertificate(certs[name].tls.Certificate[0])
 		if err != nil {
@@ -113,9 +101,9 @@ func TestDifferentialClientCerts(t *testing.T) {
 	}
 	files := map[string]string{
 		"users":      "pftest x\n",
-		"server.crt": pemOf("CERTIFICATE", server.tls.Certificate[0]),
-		"server.key": pemOf("PRIVATE KEY", serverKey),
-		"ca.pem":     string(caPEM),
+		"server.crt": string(tlstest.CertPEM(server.tls)),
+		"server.key": string(tlstest.KeyPEM(t, server.tls)),
+		"ca.pem":     string(ca.PEM()),
 		"classes":    "allcerts.example allcerts\n",
 		"relay_ccerts": ccertFingerprint(leaf("pinned").Raw) + " pinned\n" +
 			ccertFingerprint(leaf("stranger").RawSubjectPublicKeyInfo) + " stranger by public key\n",

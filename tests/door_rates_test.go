@@ -8,7 +8,6 @@ package tests
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"os"
 	"regexp"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/tlsconf/tlstest"
 	"github.com/postern/postern/tests/internal/harness"
 )
 
@@ -148,15 +148,11 @@ func TestDoorDifferentialRates(t *testing.T) {
 	dir := t.TempDir()
 	ca := newTestCA(t, dir, "Test CA")
 	server := ca.issue("mx.test.example", []string{"mx.test.example"}, nil, false)
-	key, err := x509.MarshalPKCS8PrivateKey(server.tls.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	setup := smtpDiffSetup{
 		mainCF: func(etc string) string { return strings.ReplaceAll(doorRatesMainCF, "ETC", etc) },
 		files: map[string]string{
-			"server.crt": pemOf("CERTIFICATE", server.tls.Certificate[0]),
-			"server.key": pemOf("PRIVATE KEY", key),
+			"server.crt": string(tlstest.CertPEM(server.tls)),
+			"server.key": string(tlstest.KeyPEM(t, server.tls)),
 		},
 		masterCF: "anvil unix - - n - 1 anvil\ntlsmgr unix - - n 1000? 1 tlsmgr\n",
 	}
