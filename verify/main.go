@@ -36,7 +36,8 @@ func main() {
 			if err := giveToMailOwner(ctx, s.Map); err != nil {
 				return err
 			}
-			prober := &verify.Prober{CleanupSocket: filepath.Join(queue.PublicDir, cleanupService), Sender: s.ProbeSender()}
+			prober := &verify.Prober{CleanupSocket: filepath.Join(queue.PublicDir, cleanupService),
+				Sender: func() string { return s.ProbeSender(time.Now()) }}
 			*cache = verify.Cache{
 				Settings: s,
 				Table:    table,

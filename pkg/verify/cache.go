@@ -18,6 +18,7 @@ type Settings struct {
 	Map             string        `param:"address_verify_map"`
 	CleanupInterval time.Duration `param:"address_verify_cache_cleanup_interval"`
 	Sender          string        `param:"address_verify_sender"`
+	SenderTTL       time.Duration `param:"address_verify_sender_ttl"`
 	PositiveExpire  time.Duration `param:"address_verify_positive_expire_time"`
 	PositiveRefresh time.Duration `param:"address_verify_positive_refresh_time"`
 	NegativeCache   bool          `param:"address_verify_negative_cache"`
@@ -28,17 +29,49 @@ type Settings struct {
 // FromConfig reads the verify service's settings.
 func FromConfig(cfg *config.Config) (Settings, error) {
 	var s Settings
-	err := cfg.Fill(&s)
-	return s, err
+	if err := cfg.Fill(&s); err != nil {
+		return s, err
+	}
+	if strings.HasPrefix(s.Sender, "@") {
+		return s, fmt.Errorf("parameter address_verify_sender: value \"%s\" must not start with '@'", s.Sender)
+	}
+	if strings.HasSuffix(s.Sender, "@") {
+		return s, fmt.Errorf("parameter address_verify_sender: value \"%s\" must not end with '@'", s.Sender)
+	}
+	return s, nil
 }
 
-// ProbeSender is the envelope sender of probes: address_verify_sender,
-// where "<>" means the null sender.
-func (s Settings) ProbeSender() string {
-	if s.Sender == "<>" {
+// ProbeSender is the envelope sender of a probe sent at now:
+// address_verify_sender, where "" and "<>" mean the null sender. With
+// address_verify_sender_ttl, the number of whole TTLs since the epoch is
+// appended to the local part in Postfix's vowel-free base 31, so that the
+// address changes every TTL (double-bounce1QX5@example.com).
+func (s Settings) ProbeSender(now time.Time) string {
+	if s.Sender == "" || s.Sender == "<>" {
 		return ""
 	}
-	return s.Sender
+	if s.SenderTTL <= 0 {
+		return s.Sender
+	}
+	local, domain, _ := strings.Cut(s.Sender, "@")
+	stamp := safeBase31(uint64(now.Unix() / int64(s.SenderTTL/time.Second)))
+	if domain == "" {
+		return local + stamp
+	}
+	return local + stamp + "@" + domain
+}
+
+// safeDigits are Postfix's safe_ultostr digits: no vowels, so that a
+// number never spells a word.
+const safeDigits = "0123456789BCDFGHJKLMNPQRSTVWXYZ"
+
+// safeBase31 writes n in base 31 with safeDigits ("" for 0, as Postfix).
+func safeBase31(n uint64) string {
+	var b []byte
+	for ; n > 0; n /= 31 {
+		b = append([]byte{safeDigits[n%31]}, b...)
+	}
+	return string(b)
 }
 
 // Table is where the cache lives: an updatable lookup table

@@ -99,8 +99,47 @@ func TestDefaults(t *testing.T) {
 		s.NegativeExpire != 3*24*time.Hour || s.NegativeRefresh != 3*time.Hour {
 		t.Errorf("defaults: %+v", s)
 	}
-	if got := (Settings{Sender: "<>"}).ProbeSender(); got != "" {
-		t.Errorf("<> probe sender = %q, want the null sender", got)
+	if s.SenderTTL != 0 {
+		t.Errorf("address_verify_sender_ttl default %v, want 0", s.SenderTTL)
+	}
+}
+
+func TestProbeSender(t *testing.T) {
+	// 966 = 1*31*31 + 0*31 + 5 hours since the epoch; 30 is the last digit, Z.
+	at966h := time.Unix(966*3600+1800, 0)
+	for _, tc := range []struct {
+		sender string
+		ttl    time.Duration
+		at     time.Time
+		want   string
+	}{
+		{"<>", 0, at966h, ""},
+		{"<>", time.Hour, at966h, ""},
+		{"", time.Hour, at966h, ""},
+		{"double-bounce", 0, at966h, "double-bounce"},
+		{"double-bounce", time.Hour, at966h, "double-bounce105"},
+		{"probe@example.com", time.Hour, at966h, "probe105@example.com"},
+		{"probe@example.com", time.Hour, time.Unix(30*3600, 0), "probeZ@example.com"},
+		{"probe@example.com", time.Hour, time.Unix(31*3600-1, 0), "probeZ@example.com"},
+		{"probe@example.com", time.Hour, time.Unix(31*3600, 0), "probe10@example.com"},
+	} {
+		s := Settings{Sender: tc.sender, SenderTTL: tc.ttl}
+		if got := s.ProbeSender(tc.at); got != tc.want {
+			t.Errorf("sender %q ttl %v at %v: %q, want %q", tc.sender, tc.ttl, tc.at.Unix(), got, tc.want)
+		}
+	}
+}
+
+func TestProbeSenderAtSigns(t *testing.T) {
+	for value, want := range map[string]string{
+		"@example.com":   `parameter address_verify_sender: value "@example.com" must not start with '@'`,
+		"double-bounce@": `parameter address_verify_sender: value "double-bounce@" must not end with '@'`,
+	} {
+		cfg := config.Defaults(t.TempDir())
+		cfg.Set("address_verify_sender", value)
+		if _, err := FromConfig(cfg); err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %s", value, err, want)
+		}
 	}
 }
 

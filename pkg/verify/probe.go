@@ -18,7 +18,9 @@ const probeTimeout = 5 * time.Minute
 // Prober submits probes to the cleanup service at CleanupSocket.
 type Prober struct {
 	CleanupSocket string
-	Sender        string // envelope sender, "" for the null sender
+	// Sender returns the envelope sender of a probe sent now, "" for
+	// the null sender.
+	Sender func() string
 }
 
 // Probe submits a probe for addr and returns its queue ID.
@@ -31,7 +33,7 @@ func (p *Prober) Probe(ctx context.Context, addr string) (string, error) {
 	}
 	defer conn.Close()
 	sub := &ipc.CleanupSubmission{
-		Sender:      p.Sender,
+		Sender:      p.Sender(),
 		Recipients:  []ipc.Recipient{{Address: addr}},
 		Flags:       ipc.CleanupFlagMapOK,
 		ArrivalTime: time.Now(),
