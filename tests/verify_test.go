@@ -256,37 +256,11 @@ func TestVerifyVirtualAsRoot(t *testing.T) {
 		t.Skip("the root privilege model needs root")
 	}
 	const owner = 65534 // nobody / nogroup
-	addr := harness.FreeAddr(t)
-	in := newMasterRun(t, masterRunOptions{asRoot: true, masterCF: fmt.Sprintf(`%s inet n - n - - smtpd
-cleanup unix n - n - 0 cleanup
-qmgr unix n - n 300 1 qmgr
-virtual unix - n n - - virtual
-verify unix - - n - 1 verify
-%s`, addr, postlogServiceLine)})
-	in.linkDaemons("smtpd", "cleanup", "qmgr", "virtual", "verify")
-	mailBase := filepath.Join(in.base, "mail")
-	if err := os.Mkdir(mailBase, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(mailBase, owner, owner); err != nil {
-		t.Fatal(err)
-	}
-	in.appendMainCF(fmt.Sprintf(`myhostname = mx.test.example
-mydestination =
-mynetworks = 127.0.0.0/8
-alias_maps =
-virtual_mailbox_domains = example.test
-virtual_mailbox_base = %s
-virtual_mailbox_maps = inline:{ bob@example.test=bob/ }
-virtual_uid_maps = static:%d
-virtual_gid_maps = static:%d
-smtpd_reject_unlisted_recipient = no
+	in, addr, mailBase := startVirtualAsRootWith(t, owner, "bob@example.test=bob/", true, `smtpd_reject_unlisted_recipient = no
 smtpd_recipient_restrictions = reject_unauth_destination, reject_unverified_recipient
 unverified_recipient_reject_code = 550
 address_verify_poll_count = 1
-`, mailBase, owner, owner))
-	in.start()
-	waitListening(t, addr)
+`)
 
 	run := &deliveryRun{masterRun: in, addr: addr}
 	d := smtpRcpt(t, run)

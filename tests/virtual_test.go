@@ -73,13 +73,25 @@ func TestVirtualDeliversAsMappedUser(t *testing.T) {
 // mail base.
 func startVirtualAsRoot(t *testing.T, owner int) (*masterRun, string, string) {
 	t.Helper()
+	return startVirtualAsRootWith(t, owner, "bob@example.test=bob/, carol@example.test=carol", false, "")
+}
+
+// startVirtualAsRootWith is startVirtualAsRoot with the mailboxes given
+// as an inline: table's entries, the verify service when withVerify, and
+// mainCF appended to main.cf.
+func startVirtualAsRootWith(t *testing.T, owner int, mailboxes string, withVerify bool, mainCF string) (*masterRun, string, string) {
+	t.Helper()
 	addr := harness.FreeAddr(t)
+	services, daemons := "", []string{"smtpd", "cleanup", "qmgr", "virtual"}
+	if withVerify {
+		services, daemons = "verify unix - - n - 1 verify\n", append(daemons, "verify")
+	}
 	in := newMasterRun(t, masterRunOptions{asRoot: true, masterCF: fmt.Sprintf(`%s inet n - n - - smtpd
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
 virtual unix - n n - - virtual
-%s`, addr, postlogServiceLine)})
-	in.linkDaemons("smtpd", "cleanup", "qmgr", "virtual")
+%s%s`, addr, services, postlogServiceLine)})
+	in.linkDaemons(daemons...)
 	mailBase := filepath.Join(in.base, "mail")
 	if err := os.Mkdir(mailBase, 0o755); err != nil {
 		t.Fatal(err)
@@ -93,10 +105,10 @@ mynetworks = 127.0.0.0/8
 alias_maps =
 virtual_mailbox_domains = example.test
 virtual_mailbox_base = %s
-virtual_mailbox_maps = inline:{ bob@example.test=bob/, carol@example.test=carol }
+virtual_mailbox_maps = inline:{ %s }
 virtual_uid_maps = static:%d
 virtual_gid_maps = static:%d
-`, mailBase, owner, owner))
+`, mailBase, mailboxes, owner, owner) + mainCF)
 	in.start()
 	waitListening(t, addr)
 	return in, addr, mailBase
