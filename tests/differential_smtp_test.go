@@ -245,7 +245,8 @@ func waitLogLines(path string, n int, lines func(log string) []string) []string 
 }
 
 // startRealPostfixSMTPWith is startRealPostfixSMTP with the setup's
-// main.cf and files; it also returns the path of the log.
+// main.cf and files; it also returns the path of the log, which it shows
+// when the test fails.
 func startRealPostfixSMTPWith(t *testing.T, pf *harness.Postfix, setup smtpDiffSetup) (string, string) {
 	t.Helper()
 	// The postfix account must reach the queue directory.
@@ -279,7 +280,12 @@ postlog unix-dgram n - n - 1 postlogd
 	if res := (harness.Invocation{Path: postfix, ConfigDir: etc, Args: []string{"start"}}).Run(t); res.ExitCode != 0 {
 		t.Fatalf("real postfix start: %s\nlog:\n%s", res, logOf())
 	}
-	t.Cleanup(func() { stopRealPostfix(t, postfix, etc, filepath.Join(spool, "pid", "master.pid")) })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("real Postfix's log:\n%s", logOf())
+		}
+		stopRealPostfix(t, postfix, etc, filepath.Join(spool, "pid", "master.pid"))
+	})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)

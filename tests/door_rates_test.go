@@ -202,12 +202,6 @@ func TestDoorDifferentialRates(t *testing.T) {
 		t.Skip("real Postfix's master runs only as root")
 	}
 	realAddr, realLog := startRealPostfixSMTPWith(t, pf, setup)
-	t.Cleanup(func() {
-		if t.Failed() {
-			data, _ := os.ReadFile(realLog)
-			t.Logf("real log:\n%s", data)
-		}
-	})
 	real := run(realAddr)
 	if d := harness.DiffLines(real, got); d != "" {
 		t.Errorf("replies differ (-real +ours):\n%s", d)

@@ -177,12 +177,6 @@ func TestSpawnPolicy(t *testing.T) {
 		files:    map[string]string{"recipients": "sleep@test.example slow\n"},
 		masterCF: strings.ReplaceAll(spawnMasterCF, "SCRIPT", script),
 	})
-	t.Cleanup(func() {
-		if t.Failed() {
-			data, _ := os.ReadFile(realLog)
-			t.Logf("real Postfix's log:\n%s", data)
-		}
-	})
 	real := restrictionsDiffReplies(t, realAddr, spawnSession)
 	if d := harness.DiffLines(real, got); d != "" {
 		t.Errorf("replies differ (-real +ours):\n%s", d)
