@@ -380,6 +380,9 @@ func (s *session) rcpt(arg string) (bool, error) {
 		}
 		return false, nil
 	}
+	// A DISCARD of the restrictions comes first: the milters do not see
+	// this recipient.
+	s.tx.discard = s.tx.discard || d.Discard || ps.Discard
 	if reply, disconnect := s.milterRcpt(path.Address, esmtpArgs(rest)); disconnect {
 		return false, errCloseSession
 	} else if reply != "" {
@@ -394,7 +397,6 @@ func (s *session) rcpt(arg string) (bool, error) {
 	ps.Recipient = s.firstRcpt
 	ps.RecipientCount++
 	s.tx.hold = s.tx.hold || d.Hold || ps.Hold
-	s.tx.discard = s.tx.discard || d.Discard || ps.Discard
 	s.tx.recipients = append(s.tx.recipients, ipc.Recipient{
 		Address: path.Address.Internal(),
 		Notify:  notifyBits(params.Notify),

@@ -259,9 +259,17 @@ func (s *session) milterMail(path addr.Path, args string) (reply string, disconn
 	return v.Reply, disconnect
 }
 
+// milterSkip reports whether the transaction's events go to no milter:
+// as in Postfix, once a milter or a restriction has discarded the
+// message, the milters see nothing more of it (RCPT, DATA, unknown
+// commands, the content), the other milters included.
+func (s *session) milterSkip() bool {
+	return s.milters == nil || s.tx.discard || s.ps.Discard
+}
+
 // milterRcpt sends the RCPT event.
 func (s *session) milterRcpt(rcpt addr.Address, args string) (reply string, disconnect bool) {
-	if s.milters == nil {
+	if s.milterSkip() {
 		return "", false
 	}
 	// As in Postfix the queue file exists from the first accepted
@@ -276,7 +284,7 @@ func (s *session) milterRcpt(rcpt addr.Address, args string) (reply string, disc
 // milterUnknown sends an unrecognized command to the milters; it
 // returns their reply, which replaces smtpd's own.
 func (s *session) milterUnknown(line string) (reply string, disconnect bool) {
-	if s.milters == nil {
+	if s.milterSkip() {
 		return "", false
 	}
 	v := s.milters.Unknown(line)
@@ -285,7 +293,7 @@ func (s *session) milterUnknown(line string) (reply string, disconnect bool) {
 
 // milterData sends the DATA event.
 func (s *session) milterData() (reply string, disconnect bool) {
-	if s.milters == nil {
+	if s.milterSkip() {
 		return "", false
 	}
 	v := s.milters.Data(s.tx.queueID)
@@ -305,9 +313,10 @@ func (s *session) resolveMacros(address string) (host, mailer string) {
 	return res.Nexthop, res.Transport
 }
 
-// milterSubmission marks the submission for the milter round trip.
+// milterSubmission marks the submission for the milter round trip,
+// unless the message is discarded.
 func (s *session) milterSubmission(sub *ipc.CleanupSubmission) {
-	if s.milters != nil {
+	if !s.milterSkip() {
 		sub.Flags |= ipc.CleanupFlagMilter
 		sub.Milters = uint32(s.milters.Len())
 	}

@@ -1,16 +1,19 @@
 // Tests of smtpd's milter settings (smtpd_milter_maps, per-milter
-// settings) and of a milter's verdict at MAIL FROM with
-// milter_macro_defaults.
+// settings), of a milter's verdict at MAIL FROM with
+// milter_macro_defaults, and of the events after a DISCARD.
 
 package smtpd
 
 import (
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	gomilter "github.com/d--j/go-milter"
+
+	"github.com/postern/postern/pkg/ipc"
 )
 
 // mailMilter refuses every sender and records {auth_authen} and
@@ -131,4 +134,95 @@ func TestSmtpdMilterUnknownCommand(t *testing.T) {
 	c.expect("HELO c.example", "250 mx.test.example")
 	c.expect("FOO bar", "502 5.5.1 no FOO bar")
 	ts.waitLog(t, "NOQUEUE: milter-reject: UNKNOWN from localhost[127.0.0.1]: 502 5.5.1 no FOO bar; proto=SMTP helo=<c.example>")
+}
+
+// discardMilter discards the message at its first recipient.
+type discardMilter struct{ gomilter.NoOpMilter }
+
+func (discardMilter) RcptTo(string, string, gomilter.Modifier) (*gomilter.Response, error) {
+	return gomilter.RespDiscard, nil
+}
+
+// eventMilter records the events of a message it receives.
+type eventMilter struct {
+	gomilter.NoOpMilter
+	mu     *sync.Mutex
+	events *[]string
+}
+
+func (m *eventMilter) add(e string) (*gomilter.Response, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	*m.events = append(*m.events, e)
+	return gomilter.RespContinue, nil
+}
+
+func (m *eventMilter) MailFrom(from, _ string, _ gomilter.Modifier) (*gomilter.Response, error) {
+	return m.add("MAIL " + from)
+}
+
+func (m *eventMilter) RcptTo(rcpt, _ string, _ gomilter.Modifier) (*gomilter.Response, error) {
+	return m.add("RCPT " + rcpt)
+}
+
+func (m *eventMilter) Data(gomilter.Modifier) (*gomilter.Response, error) { return m.add("DATA") }
+
+func (m *eventMilter) Unknown(cmd string, _ gomilter.Modifier) (*gomilter.Response, error) {
+	return m.add("UNKNOWN " + cmd)
+}
+
+// serveMilter serves milters made by newMilter on a fresh port.
+func serveMilter(t *testing.T, newMilter func() gomilter.Milter) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := gomilter.NewServer(gomilter.WithMilter(newMilter),
+		gomilter.WithProtocol(gomilter.OptNoHelo|gomilter.OptNoHeaders|gomilter.OptNoBody|gomilter.OptNoEOH))
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
+// After one milter's DISCARD the other milters see nothing more of the
+// message, and cleanup is not asked to run their content stages.
+func TestSmtpdMilterDiscardEndsEvents(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	discarder := serveMilter(t, func() gomilter.Milter { return discardMilter{} })
+	recorder := serveMilter(t, func() gomilter.Milter { return &eventMilter{mu: &mu, events: &events} })
+	cfg := loadConfig(t, t.TempDir(), "smtpd_milters = inet:"+discarder+", inet:"+recorder+"\n")
+	set, err := FromConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Milters.Close()
+	settings := testSettings()
+	settings.Milters = set.Milters
+	ts := startServer(t, settings)
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("HELO c.example", "250 mx.test.example")
+	c.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
+	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	ts.waitLog(t, "NOQUEUE: milter-discard: RCPT from localhost[127.0.0.1]: milter triggers DISCARD action; from=<s@remote.example> to=<a@test.example> proto=SMTP helo=<c.example>")
+	c.expect("RCPT TO:<b@test.example>", "250 2.1.5 Ok")
+	c.expect("FOO bar", "500 5.5.2 Error: command not recognized")
+	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	c.expect("Subject: hi\r\n\r\nbody\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+	c.expect("QUIT", "221 2.0.0 Bye")
+	mu.Lock()
+	got := strings.Join(events, ", ")
+	mu.Unlock()
+	if got != "MAIL <s@remote.example>" {
+		t.Errorf("the second milter saw %q, want only the MAIL before the discard", got)
+	}
+	subs := ts.cleanup.Submissions()
+	if len(subs) != 1 {
+		t.Fatalf("%d submissions, want 1", len(subs))
+	}
+	if f := subs[0].Sub.Flags; f&ipc.CleanupFlagDiscard == 0 || f&ipc.CleanupFlagMilter != 0 || subs[0].Sub.Milters != 0 {
+		t.Errorf("submission flags %v milters %d: want discard and no milter round trip", f, subs[0].Sub.Milters)
+	}
 }
