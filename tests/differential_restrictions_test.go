@@ -109,10 +109,7 @@ var restrictionsDiffScript = []smtpDiffSession{
 }
 
 func TestDifferentialRestrictions(t *testing.T) {
-	pf := harness.RealPostfix(t)
-	if os.Geteuid() != 0 {
-		t.Skip("real Postfix's master runs only as root")
-	}
+	pf := realPostfixMaster(t)
 	if _, err := user.Lookup("postfix"); err != nil {
 		t.Skipf("real Postfix needs its mail_owner account postfix: %v", err)
 	}
@@ -304,10 +301,7 @@ var restrictionsNoDelayScript = []smtpDiffSession{
 }
 
 func TestDifferentialRestrictionsNoDelay(t *testing.T) {
-	pf := harness.RealPostfix(t)
-	if os.Geteuid() != 0 {
-		t.Skip("real Postfix's master runs only as root")
-	}
+	pf := realPostfixMaster(t)
 	if _, err := user.Lookup("postfix"); err != nil {
 		t.Skipf("real Postfix needs its mail_owner account postfix: %v", err)
 	}

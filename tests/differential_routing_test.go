@@ -22,10 +22,7 @@ import (
 // strict_rfc821_envelopes = yes, and compares the whole replies and the
 // "Illegal address syntax" warnings.
 func TestDifferentialStrictRFC821Envelopes(t *testing.T) {
-	pf := harness.RealPostfix(t)
-	if os.Geteuid() != 0 {
-		t.Skip("real Postfix's master runs only as root")
-	}
+	pf := realPostfixMaster(t)
 	if _, err := user.Lookup("postfix"); err != nil {
 		t.Skipf("real Postfix needs its mail_owner account postfix: %v", err)
 	}

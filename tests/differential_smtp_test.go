@@ -89,10 +89,7 @@ var smtpDiffScript = []smtpDiffSession{
 var smtpDiffEHLOIgnored = map[string]bool{"STARTTLS": true, "AUTH": true, "XCLIENT": true, "XFORWARD": true}
 
 func TestDifferentialSMTPDialogue(t *testing.T) {
-	pf := harness.RealPostfix(t)
-	if os.Geteuid() != 0 {
-		t.Skip("real Postfix's master runs only as root")
-	}
+	pf := realPostfixMaster(t)
 	if _, err := user.Lookup("postfix"); err != nil {
 		t.Skipf("real Postfix needs its mail_owner account postfix: %v", err)
 	}
@@ -221,6 +218,17 @@ postlog unix-dgram n - n - 1 postlogd
 	in.start()
 	waitListening(t, addr)
 	return &smtpdRun{masterRun: in, addr: addr}
+}
+
+// realPostfixMaster is the real Postfix for a test that runs its
+// master, which needs root: the test skips without either.
+func realPostfixMaster(t *testing.T) *harness.Postfix {
+	t.Helper()
+	pf := harness.RealPostfix(t)
+	if os.Geteuid() != 0 {
+		t.Skip("real Postfix's master runs only as root")
+	}
+	return pf
 }
 
 // startRealPostfixSMTP starts a private real Postfix (own configuration,

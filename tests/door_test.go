@@ -380,10 +380,7 @@ local_recipient_maps =
 // a private real Postfix 3.7 and Postern and compares the whole reply
 // texts and the warning lines.
 func TestDoorDifferentialLimits(t *testing.T) {
-	pf := harness.RealPostfix(t)
-	if os.Geteuid() != 0 {
-		t.Skip("real Postfix's master runs only as root")
-	}
+	pf := realPostfixMaster(t)
 	realAddr, realLog := startRealPostfixSMTPWith(t, pf, smtpDiffSetup{
 		mainCF: func(etc string) string { return smtpDiffDefault.mainCF(etc) + doorLimitsExtraCF },
 		files:  smtpDiffDefault.files,

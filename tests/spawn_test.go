@@ -168,10 +168,7 @@ func TestSpawnPolicy(t *testing.T) {
 	}
 
 	// The same session against a real Postfix's spawn.
-	pf := harness.RealPostfix(t)
-	if os.Geteuid() != 0 {
-		t.Skip("real Postfix's master runs only as root")
-	}
+	pf := realPostfixMaster(t)
 	realAddr, realLog := startRealPostfixSMTPWith(t, pf, smtpDiffSetup{
 		mainCF:   func(etc string) string { return strings.ReplaceAll(spawnMainCF, "ETC", etc) },
 		files:    map[string]string{"recipients": "sleep@test.example slow\n"},
