@@ -19,6 +19,23 @@ import (
 // with sendmail -bv about a recipient the next hop accepts and one it
 // refuses, and compares the two reports.
 func TestSendmailBvMatchesRealPostfix(t *testing.T) {
+	compareSendmailReport(t, "-bv", "", "deliverable", "undeliverable")
+}
+
+// TestSendmailVerboseReportMatchesRealPostfix sends a message with
+// sendmail -v to a recipient the next hop accepts and one it refuses:
+// the message is delivered and bounced as usual, and the sender also
+// gets the report of the attempt, compared with real Postfix's.
+func TestSendmailVerboseReportMatchesRealPostfix(t *testing.T) {
+	compareSendmailReport(t, "-v", "Subject: hi\n\nbody\n", "sent", "bounced")
+}
+
+// compareSendmailReport runs sendmail with flag for good@ and bad@ of a
+// next hop that refuses bad@, with the real Postfix and with Postern, and
+// compares what sendmail prints and the "Mail Delivery Status Report"
+// each sender gets; goodStatus and badStatus are the status= words of
+// Postern's log lines.
+func compareSendmailReport(t *testing.T, flag, stdin, goodStatus, badStatus string) {
 	port := sinkPort(t)
 	realAddr := harness.FreeAddr(t)
 	startSink(t, "127.0.0.20:"+port, "dest.sink", sinkOptions{rejectPrefix: "bad@"})
@@ -43,23 +60,29 @@ func TestSendmailBvMatchesRealPostfix(t *testing.T) {
 	in.run()
 	waitForPath(t, filepath.Join(in.queue, "public", "pickup"), 10*time.Second)
 
-	args := []string{"-bv", "-f", "sender@origin.example", "good@dest.example", "bad@dest.example"}
+	args := []string{flag, "-f", "sender@origin.example", "good@dest.example", "bad@dest.example"}
 	pf := harness.RealPostfix(t)
-	if res := (harness.Invocation{Path: pf.Path(t, "sendmail"), ConfigDir: realEtc, ConfigViaEnv: true, Args: args}).Run(t); res.ExitCode != 0 {
-		t.Fatalf("real sendmail -bv: %s", res)
+	realRes := harness.Invocation{Path: pf.Path(t, "sendmail"), ConfigDir: realEtc, ConfigViaEnv: true, Args: args, Stdin: stdin}.Run(t)
+	if realRes.ExitCode != 0 {
+		t.Fatalf("real sendmail %s: %s", flag, realRes)
 	}
-	if res := (harness.Invocation{Path: harness.Bin(t, "sendmail"), ConfigDir: in.etc, ConfigViaEnv: true, Args: args}).Run(t); res.ExitCode != 0 {
-		t.Fatalf("sendmail -bv: %s", res)
+	res := harness.Invocation{Path: harness.Bin(t, "sendmail"), ConfigDir: in.etc, ConfigViaEnv: true, Args: args, Stdin: stdin}.Run(t)
+	if res.ExitCode != 0 {
+		t.Fatalf("sendmail %s: %s", flag, res)
 	}
-	want := viaReal.waitMessages(t, in, 1, 60*time.Second)[0]
-	realLog := real.waitLog(t, "sender delivery status notification: ", 10*time.Second)
-	got := viaPostern.waitMessages(t, in, 1, 60*time.Second)[0]
+	if res.Stdout != realRes.Stdout {
+		t.Errorf("sendmail %s printed %q, real Postfix's %q", flag, res.Stdout, realRes.Stdout)
+	}
+	realLog := real.waitLog(t, "sender delivery status notification: ", 60*time.Second)
+	in.waitLog("sender delivery status notification: ", 60*time.Second)
+	want := reportOf(t, viaReal, in)
+	got := reportOf(t, viaPostern, in)
 	realID := queueIDOf(t, realLog, "good@dest.example")
 	posternID := queueIDOf(t, in.log(), "good@dest.example")
 	if !strings.Contains(in.log(), posternID+": sender delivery status notification: ") {
 		t.Errorf("no report log line for %s:\n%s", posternID, in.log())
 	}
-	for _, line := range []string{"to=<good@dest.example>, .*status=deliverable", "to=<bad@dest.example>, .*status=undeliverable"} {
+	for _, line := range []string{"to=<good@dest.example>, .*status=" + goodStatus, "to=<bad@dest.example>, .*status=" + badStatus} {
 		if !regexp.MustCompile(line).MatchString(in.log()) {
 			t.Errorf("no log line %q:\n%s", line, in.log())
 		}
@@ -73,6 +96,21 @@ func TestSendmailBvMatchesRealPostfix(t *testing.T) {
 		t.Errorf("text and report differ from real Postfix's:\n got:\n%s\nwant:\n%s", gotBody, wantBody)
 	}
 	assertEnvelope(t, got, "", "sender@origin.example")
+}
+
+// reportOf waits for the "Mail Delivery Status Report" among the
+// messages sink receives.
+func reportOf(t *testing.T, sink *smtpSink, in *deliveryRun) sinkMessage {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, m := range sink.received() {
+			if strings.Contains(m.Data, "Subject: Mail Delivery Status Report\r\n") {
+				return m
+			}
+		}
+	}
+	t.Fatalf("sink %s has no report after 60s; log:\n%s", sink.name, in.log())
+	return sinkMessage{}
 }
 
 // TestSendmailBvReportsDeliverableAndUndeliverable runs sendmail -bv for

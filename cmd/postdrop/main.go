@@ -1,9 +1,9 @@
 // Command postdrop writes a local submission into maildrop/ for users who
 // cannot write there themselves: installed set-group-id postdrop (maildrop
 // is mode 0730 owner mail_owner, group postdrop), it is what sendmail runs
-// in that case. Usage: postdrop [-c dir] -f sender [-F fullname] [-t] [-V]
+// in that case. Usage: postdrop [-c dir] -f sender [-F fullname] [-t] [-V|-R]
 // -- recipients..., with the message (already ended and unstuffed) on
-// standard input; -V marks a sendmail -bv request.
+// standard input; -V marks a sendmail -bv request, -R a sendmail -v one.
 package main
 
 import (
@@ -96,6 +96,8 @@ func parseArgs(args []string) (string, *maildrop.Submission, error) {
 			sub.ExtractRecipients = true
 		case "-V":
 			sub.UserVerify = true
+		case "-R":
+			sub.Record = true
 		default:
 			sub.Recipients = args[i:]
 			return configDir, sub, nil

@@ -121,6 +121,9 @@ func submit(tool *cli.Tool, opts *options, stdin io.Reader) int {
 		}
 		return tool.Fatal(cli.ExitFatal, "%v", err)
 	}
+	if sub.UserVerify || sub.Record {
+		fmt.Printf("Mail Delivery Status Report will be mailed to <%s>.\n", sub.Sender)
+	}
 	return cli.ExitOK
 }
 
@@ -150,7 +153,7 @@ func submission(cfg *config.Config, opts *options, warn func(string, ...any)) (*
 	if err != nil {
 		return nil, err
 	}
-	sub := &maildrop.Submission{FullName: opts.fullName, ExtractRecipients: opts.extract, Origin: origin, UserVerify: opts.verify}
+	sub := &maildrop.Submission{FullName: opts.fullName, ExtractRecipients: opts.extract, Origin: origin, UserVerify: opts.verify, Record: opts.verbose > 0 && !opts.verify}
 	if opts.senderSet {
 		var malformed bool
 		sub.Sender, malformed = senderOption(opts.sender)
@@ -200,6 +203,9 @@ func viaPostdrop(tool *cli.Tool, sub *maildrop.Submission, content io.Reader) er
 	}
 	if sub.UserVerify {
 		args = append(args, "-V")
+	}
+	if sub.Record {
+		args = append(args, "-R")
 	}
 	args = append(append(args, "--"), sub.Recipients...)
 	cmd := exec.Command(path, args...)

@@ -462,6 +462,8 @@ func (s *Server) attributes(sub *ipc.CleanupSubmission, local, localClient bool)
 		add(queue.AttrTraceFlags, strconv.Itoa(queue.TraceFlagVerify))
 	case sub.TraceFlags&ipc.DeliveryFlagUserVerify != 0:
 		add(queue.AttrTraceFlags, strconv.Itoa(queue.TraceFlagUserVerify))
+	case sub.TraceFlags&ipc.DeliveryFlagRecord != 0:
+		add(queue.AttrTraceFlags, strconv.Itoa(queue.TraceFlagRecord))
 	}
 	if local {
 		add("rewrite_context", "local")

@@ -37,6 +37,9 @@ type Submission struct {
 	// UserVerify is sendmail -bv: the queue file asks for a report
 	// instead of delivery (trace_flags).
 	UserVerify bool
+	// Record is sendmail -v: the sender gets a report of the first
+	// delivery attempt.
+	Record bool
 }
 
 // Write stores the message read from content in layout's maildrop and
@@ -59,8 +62,11 @@ func Write(layout *queue.Layout, sub *Submission, content io.Reader) (string, er
 
 func write(w *queue.Writer, sub *Submission, content io.Reader) (string, error) {
 	env := &queue.Envelope{ArrivalTime: time.Now(), Sender: sub.Sender, FullName: sub.FullName}
-	if sub.UserVerify {
+	switch {
+	case sub.UserVerify:
 		env.Attrs = append(env.Attrs, queue.Attr{Name: queue.AttrTraceFlags, Value: strconv.Itoa(queue.TraceFlagUserVerify)})
+	case sub.Record:
+		env.Attrs = append(env.Attrs, queue.Attr{Name: queue.AttrTraceFlags, Value: strconv.Itoa(queue.TraceFlagRecord)})
 	}
 	for _, r := range sub.Recipients {
 		env.Recipients = append(env.Recipients, queue.Recipient{Address: r})

@@ -181,6 +181,8 @@ func (p *Pickup) submit(ctx context.Context, f *maildropFile, m *queue.Message) 
 	if v, ok := m.Attr(queue.AttrTraceFlags); ok {
 		if n, err := strconv.Atoi(v); err == nil && n&queue.TraceFlagUserVerify != 0 {
 			sub.TraceFlags |= ipc.DeliveryFlagUserVerify
+		} else if err == nil && n&queue.TraceFlagRecord != 0 {
+			sub.TraceFlags |= ipc.DeliveryFlagRecord
 		}
 	}
 	for _, r := range m.Pending() {

@@ -67,7 +67,7 @@ func (a *attempt) deliver(ctx context.Context, job Job) {
 	}
 	accepted := false
 	recipients := job.Recipients
-	if a.userVerify {
+	if a.userVerify || a.recordAll {
 		// Refused recipients first, in the order an SMTP client settles
 		// them (RCPT replies before the end of the transaction), as
 		// Postfix's report lists them.
@@ -82,7 +82,7 @@ func (a *attempt) deliver(ctx context.Context, job Job) {
 		if rr.Status != ipc.StatusDeferred {
 			accepted = true
 		}
-		a.record(outcome{rcpt: r, status: rr.Status, dsnCode: rr.DSNCode, reason: rr.Reply, action: successAction(r, rr), relay: rr.Relay})
+		a.record(outcome{rcpt: r, status: rr.Status, dsnCode: rr.DSNCode, reason: rr.Reply, action: a.successAction(r, rr), relay: rr.Relay})
 	}
 	w.Release(accepted)
 }

@@ -56,8 +56,11 @@ func (a *attempt) finish(ctx context.Context) {
 	if len(deferred) > 0 {
 		a.warnDelayed(ctx, now)
 	}
-	if !retry {
+	if !retry || a.recordAll {
+		// sendmail -v reports the first attempt, also when it deferred
 		a.reportSuccess(ctx)
+	}
+	if !retry {
 		if err := q.Layout.Remove(queue.Active, m.ID); err != nil {
 			q.Log.Warning("%v", err)
 			return

@@ -41,6 +41,9 @@ type attempt struct {
 	probe bool
 	// userVerify: the message is a sendmail -bv request.
 	userVerify bool
+	// recordAll: sendmail -v, first attempt: every outcome goes to the
+	// trace log for the sender's report.
+	recordAll bool
 
 	mu       sync.Mutex // outcomes and the queue file's records
 	outcomes []outcome
@@ -59,6 +62,8 @@ func (q *Manager) process(ctx context.Context, id string, flushing bool) {
 	}
 	a := &attempt{q: q, msg: msg, active: q.now(), flushing: flushing, probe: isProbe(msg), userVerify: isUserVerify(msg)}
 	previous := a.takeDeferLog()
+	// A deferred message has a defer log: only the first attempt is reported.
+	a.recordAll = isRecord(msg) && len(previous) == 0
 	pending := msg.Pending()
 	q.Log.Info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)", id, msg.Sender, msg.Size.SegmentSize, len(pending))
 	if msg.ForcedExpire && len(pending) > 0 {
@@ -179,6 +184,9 @@ func (a *attempt) record(o outcome) {
 	defer a.mu.Unlock()
 	a.outcomes = append(a.outcomes, o)
 	entry := queue.StatusEntry{Recipient: o.rcpt.Address, Offset: o.rcpt.Offset, Status: o.dsnCode, Reason: o.reason}
+	if a.recordAll || (o.status == ipc.StatusSent && o.action != "") {
+		a.trace(o, entry)
+	}
 	switch o.status {
 	case ipc.StatusBounced:
 		entry.Action = "failed"
@@ -192,17 +200,6 @@ func (a *attempt) record(o outcome) {
 			q.Log.Warning("%s: %v", m.ID, err)
 		}
 		return
-	case ipc.StatusSent:
-		if o.action != "" {
-			entry.Action = o.action
-			if strings.Contains(o.relay, "[") {
-				// a remote server's reply, shown as Postfix's smtp(8) does
-				entry.Reason = "delivery via " + o.relay + ": " + o.reason
-			}
-			if err := q.Layout.AppendStatus(queue.Trace, m.ID, entry); err != nil {
-				q.Log.Warning("%s: %v", m.ID, err)
-			}
-		}
 	}
 	if err := queue.MarkDone(m.Path, o.rcpt.Offset); err != nil {
 		q.Log.Warning("%s: %v", m.ID, err)

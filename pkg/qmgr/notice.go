@@ -219,9 +219,13 @@ func (a *attempt) warnDelayed(ctx context.Context, now time.Time) {
 }
 
 // successAction is the Action of the success notice a sent recipient
-// asked for with NOTIFY=SUCCESS, or "" when none is due from here.
-func successAction(r queue.Recipient, rr ipc.RecipientResult) string {
-	if rr.Status != ipc.StatusSent || ipc.DSNNotify(r.DSNNotify)&ipc.DSNNotifySuccess == 0 || rr.NotifyPassedOn {
+// asked for with NOTIFY=SUCCESS (or of every one with sendmail -v), or ""
+// when none is due from here.
+func (a *attempt) successAction(r queue.Recipient, rr ipc.RecipientResult) string {
+	if rr.Status != ipc.StatusSent {
+		return ""
+	}
+	if !a.recordAll && (ipc.DSNNotify(r.DSNNotify)&ipc.DSNNotifySuccess == 0 || rr.NotifyPassedOn) {
 		return ""
 	}
 	if rr.Action != "" {
@@ -242,8 +246,12 @@ func (a *attempt) reportSuccess(ctx context.Context) {
 		q.Log.Warning("%s: %v", m.ID, err)
 		return
 	}
+	kind := successNotice
+	if a.recordAll {
+		kind = verifyReport
+	}
 	if len(entries) > 0 && m.Sender != "" && !strings.EqualFold(m.Sender, q.Settings.DoubleBounceSender) {
-		if err := a.sendNotice(ctx, successNotice, entries, false, m.Sender, false); err != nil {
+		if err := a.sendNotice(ctx, kind, entries, false, m.Sender, false); err != nil {
 			q.Log.Warning("%s: %v", m.ID, err)
 		}
 	}

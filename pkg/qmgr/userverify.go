@@ -95,3 +95,36 @@ func refusedFirst(rcpts []queue.Recipient, results map[int64]ipc.RecipientResult
 	}
 	return out
 }
+
+// isRecord reports whether m is a sendmail -v request.
+func isRecord(m *queue.Message) bool {
+	v, _ := m.Attr(queue.AttrTraceFlags)
+	n, err := strconv.Atoi(v)
+	return err == nil && n&queue.TraceFlagRecord != 0
+}
+
+// trace appends an outcome to the trace log: for a success notice
+// (NOTIFY=SUCCESS) or, with sendmail -v, every outcome of the first
+// attempt (failed, delayed, delivered or relayed). A remote server's
+// reply is shown as Postfix's smtp(8) does: "delivery via HOST: REPLY".
+// The caller holds a.mu.
+func (a *attempt) trace(o outcome, entry queue.StatusEntry) {
+	q, m := a.q, a.msg
+	switch o.status {
+	case ipc.StatusBounced:
+		entry.Action = "failed"
+	case ipc.StatusDeferred:
+		entry.Action = "delayed"
+	default:
+		entry.Action = o.action
+		if entry.Action == "" {
+			entry.Action = "delivered"
+		}
+	}
+	if strings.Contains(o.relay, "[") {
+		entry.Reason = "delivery via " + o.relay + ": " + o.reason
+	}
+	if err := q.Layout.AppendStatus(queue.Trace, m.ID, entry); err != nil {
+		q.Log.Warning("%s: %v", m.ID, err)
+	}
+}

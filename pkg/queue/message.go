@@ -46,6 +46,10 @@ const TraceFlagVerify = 1 << 8
 // nothing is delivered, the sender gets a report (Postfix's value).
 const TraceFlagUserVerify = 1 << 9
 
+// TraceFlagRecord is the trace_flags bit of sendmail -v: the sender gets
+// a report of the first delivery attempt (Postfix's value).
+const TraceFlagRecord = 1 << 10
+
 // Recipient is one envelope recipient.
 type Recipient struct {
 	// Address is the recipient after rewriting; Original the address as
