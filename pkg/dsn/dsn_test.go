@@ -214,3 +214,43 @@ func TestBuildSMTPUTF8(t *testing.T) {
 		t.Errorf("full SMTPUTF8 notice:\n%s", got)
 	}
 }
+
+// TestBuildVerifyReportMatchesRealPostfix renders the sendmail -bv report
+// real Postfix wrote for a recipient its next hop refused and one it
+// accepted, and compares them byte for byte.
+func TestBuildVerifyReportMatchesRealPostfix(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "postfix", "verify-sender.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := string(data)
+	cfg := config.Defaults(t.TempDir())
+	cfg.Set("myhostname", "realpf.test.example")
+	n, err := LoadNotices(cfg, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := n.Report(ClassVerify)
+	r.Hostname = "realpf.test.example"
+	r.QueueID, r.Sender = "BC4DD986962", "sender@origin.example"
+	r.ArrivalTime, _ = time.Parse(time.RFC3339, "2026-12-07T09:52:21Z")
+	r.To, r.Boundary = "sender@origin.example", "BC4DD986962.1796637141/realpf.test.example"
+	for _, rc := range []Recipient{
+		{Address: "bad@dest.example", Original: "bad@dest.example", Status: "5.1.1", Action: "undeliverable",
+			Reason: "delivery via 127.0.0.20[127.0.0.20]:41245: host 127.0.0.20[127.0.0.20] said: 550 5.1.1 <bad@dest.example>: Recipient address rejected: no such user (in reply to RCPT TO command)"},
+		{Address: "good@dest.example", Original: "good@dest.example", Status: "2.0.0", Action: "deliverable",
+			Reason: "delivery via 127.0.0.20[127.0.0.20]:41245: 250 2.0.0 I'll make sure <good@dest.example> gets this"},
+	} {
+		rc.RemoteMTA, rc.Diagnostic = Diagnose(rc.Reason)
+		r.Recipients = append(r.Recipients, rc)
+	}
+	_, rest, _ := strings.Cut(want, "\nReturn-Path: ")
+	_, rest, _ = strings.Cut(rest, "\n")
+	r.Original, _, _ = strings.Cut(rest, "\n\n--"+r.Boundary+"--\n")
+	r.Original += "\n"
+	got := string(Build(r))
+	got = strings.Replace(got, "<MAILER-DAEMON>", "<MAILER-DAEMON@realpf.test.example>", 1)
+	if got != want {
+		t.Errorf("report differs from real Postfix's:\n%s", lineDiff(got, want))
+	}
+}
