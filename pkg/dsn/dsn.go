@@ -1,8 +1,9 @@
 // Package dsn builds the RFC 3464 delivery status notifications the queue
-// manager sends: Postfix's multipart/report non-delivery notice and
-// delayed-mail warning with their template text, the per-recipient
-// delivery status and the returned message or its headers, and the
-// postmaster copies of both.
+// manager sends: Postfix's multipart/report non-delivery notice,
+// delayed-mail warning, success notice and sendmail -bv/-v delivery
+// status report with their template text, the per-recipient delivery
+// status and the returned message or its headers, and the postmaster
+// copies of the first two.
 package dsn
 
 import (
