@@ -270,6 +270,30 @@ func (c *Chain) Rcpt(rcpt, args, host, mailer string) Verdict {
 	})
 }
 
+// RcptRejected sends the RCPT event of a recipient the restrictions
+// rejected to the milters that asked for those (SMFIP_RCPT_REJ), as
+// Postfix does: {rcpt_mailer} is "error", {rcpt_host} the enhanced status
+// code of the reject and {rcpt_addr} its text after the address
+// ("550 5.1.1 <a@b>: Recipient address rejected: ..." gives "5.1.1" and
+// "Recipient address rejected: ..."). Their answers change nothing: the
+// recipient stays rejected.
+func (c *Chain) RcptRejected(rcpt, args, reject string) {
+	rest := reject[min(4, len(reject)):]
+	status, text, ok := strings.Cut(rest, " ")
+	if ok {
+		_, text, _ = strings.Cut(text, " ")
+	}
+	c.macros.set(gomilter.MacroRcptAddr, text)
+	c.macros.set(gomilter.MacroRcptHost, status)
+	c.macros.set(gomilter.MacroRcptMailer, "error")
+	c.event(false, func(m *member) (*gomilter.Action, error) {
+		if !m.sess.ProtocolOption(gomilter.OptRcptRej) {
+			return nil, nil
+		}
+		return m.sess.Rcpt("<"+rcpt+">", args)
+	})
+}
+
 // Unknown sends the unknown-command event with the command line.
 func (c *Chain) Unknown(line string) Verdict {
 	return c.event(false, func(m *member) (*gomilter.Action, error) { return m.sess.Unknown(line, nil) })

@@ -374,6 +374,7 @@ func (s *session) rcpt(arg string) (bool, error) {
 	d := s.srv.Policy.CheckRecipient(ps)
 	if reply := d.Reply(); reply != "" {
 		ps.Recipient = s.firstRcpt
+		s.milterRcptRejected(path.Address, esmtpArgs(rest), reply)
 		s.reply(reply)
 		if d.Disconnect {
 			return false, errCloseSession

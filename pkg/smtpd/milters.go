@@ -281,6 +281,14 @@ func (s *session) milterRcpt(rcpt addr.Address, args string) (reply string, disc
 	return v.Reply, s.milterVerdict("RCPT", v, s.txSender(), &to)
 }
 
+// milterRcptRejected shows a recipient the restrictions rejected with
+// reply to the milters that want rejected recipients.
+func (s *session) milterRcptRejected(rcpt addr.Address, args, reply string) {
+	if !s.milterSkip() {
+		s.milters.RcptRejected(rcpt.Internal(), args, reply)
+	}
+}
+
 // milterUnknown sends an unrecognized command to the milters; it
 // returns their reply, which replaces smtpd's own.
 func (s *session) milterUnknown(line string) (reply string, disconnect bool) {

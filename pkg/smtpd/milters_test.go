@@ -1,6 +1,7 @@
 // Tests of smtpd's milter settings (smtpd_milter_maps, per-milter
 // settings), of a milter's verdict at MAIL FROM with
-// milter_macro_defaults, and of the events after a DISCARD.
+// milter_macro_defaults, of the events after a DISCARD, and of
+// SMFIP_RCPT_REJ.
 
 package smtpd
 
@@ -161,8 +162,9 @@ func (m *eventMilter) MailFrom(from, _ string, _ gomilter.Modifier) (*gomilter.R
 	return m.add("MAIL " + from)
 }
 
-func (m *eventMilter) RcptTo(rcpt, _ string, _ gomilter.Modifier) (*gomilter.Response, error) {
-	return m.add("RCPT " + rcpt)
+func (m *eventMilter) RcptTo(rcpt, _ string, mod gomilter.Modifier) (*gomilter.Response, error) {
+	return m.add("RCPT " + rcpt + " mailer=" + mod.Get(gomilter.MacroRcptMailer) + " host=" + mod.Get(gomilter.MacroRcptHost) +
+		" addr=" + mod.Get(gomilter.MacroRcptAddr))
 }
 
 func (m *eventMilter) Data(gomilter.Modifier) (*gomilter.Response, error) { return m.add("DATA") }
@@ -171,15 +173,17 @@ func (m *eventMilter) Unknown(cmd string, _ gomilter.Modifier) (*gomilter.Respon
 	return m.add("UNKNOWN " + cmd)
 }
 
-// serveMilter serves milters made by newMilter on a fresh port.
-func serveMilter(t *testing.T, newMilter func() gomilter.Milter) string {
+// serveMilter serves milters made by newMilter on a fresh port; they
+// negotiate the protocol options proto besides leaving out HELO and the
+// content.
+func serveMilter(t *testing.T, proto gomilter.OptProtocol, newMilter func() gomilter.Milter) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := gomilter.NewServer(gomilter.WithMilter(newMilter),
-		gomilter.WithProtocol(gomilter.OptNoHelo|gomilter.OptNoHeaders|gomilter.OptNoBody|gomilter.OptNoEOH))
+		gomilter.WithProtocol(proto|gomilter.OptNoHelo|gomilter.OptNoHeaders|gomilter.OptNoBody|gomilter.OptNoEOH))
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
@@ -190,8 +194,8 @@ func serveMilter(t *testing.T, newMilter func() gomilter.Milter) string {
 func TestSmtpdMilterDiscardEndsEvents(t *testing.T) {
 	var mu sync.Mutex
 	var events []string
-	discarder := serveMilter(t, func() gomilter.Milter { return discardMilter{} })
-	recorder := serveMilter(t, func() gomilter.Milter { return &eventMilter{mu: &mu, events: &events} })
+	discarder := serveMilter(t, 0, func() gomilter.Milter { return discardMilter{} })
+	recorder := serveMilter(t, 0, func() gomilter.Milter { return &eventMilter{mu: &mu, events: &events} })
 	cfg := loadConfig(t, t.TempDir(), "smtpd_milters = inet:"+discarder+", inet:"+recorder+"\n")
 	set, err := FromConfig(cfg)
 	if err != nil {
@@ -224,5 +228,43 @@ func TestSmtpdMilterDiscardEndsEvents(t *testing.T) {
 	}
 	if f := subs[0].Sub.Flags; f&ipc.CleanupFlagDiscard == 0 || f&ipc.CleanupFlagMilter != 0 || subs[0].Sub.Milters != 0 {
 		t.Errorf("submission flags %v milters %d: want discard and no milter round trip", f, subs[0].Sub.Milters)
+	}
+}
+
+// A milter that negotiated SMFIP_RCPT_REJ sees the recipients the
+// restrictions reject, with {rcpt_mailer}=error and the reject in
+// {rcpt_host} and {rcpt_addr}; one that did not sees only the accepted
+// one (whose mailer is empty here: the test server has no resolver).
+func TestSmtpdMilterRejectedRecipients(t *testing.T) {
+	var mu sync.Mutex
+	var wants, plain []string
+	wanting := serveMilter(t, gomilter.OptRcptRej, func() gomilter.Milter { return &eventMilter{mu: &mu, events: &wants} })
+	other := serveMilter(t, 0, func() gomilter.Milter { return &eventMilter{mu: &mu, events: &plain} })
+	cfg := loadConfig(t, t.TempDir(), "smtpd_milters = inet:"+wanting+", inet:"+other+"\n")
+	set, err := FromConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Milters.Close()
+	settings := testSettings()
+	settings.Milters = set.Milters
+	ts := startServer(t, settings)
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("HELO c.example", "250 mx.test.example")
+	c.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
+	c.expect("RCPT TO:<x@elsewhere.example>", "554 5.7.1 <x@elsewhere.example>: Relay access denied")
+	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.expect("QUIT", "221 2.0.0 Bye")
+	mu.Lock()
+	gotWants, gotPlain := strings.Join(wants, ", "), strings.Join(plain, ", ")
+	mu.Unlock()
+	want := "MAIL <s@remote.example>, RCPT <x@elsewhere.example> mailer=error host=5.7.1 addr=Relay access denied, " +
+		"RCPT <a@test.example> mailer= host=test.example addr=a@test.example"
+	if gotWants != want {
+		t.Errorf("the SMFIP_RCPT_REJ milter saw\n%s\nwant\n%s", gotWants, want)
+	}
+	if want := "MAIL <s@remote.example>, RCPT <a@test.example> mailer= host=test.example addr=a@test.example"; gotPlain != want {
+		t.Errorf("the other milter saw\n%s\nwant\n%s", gotPlain, want)
 	}
 }
