@@ -281,3 +281,34 @@ smtp_tcp_port = 25
 	assertEnvelope(t, bounce, "", "sender@origin.example")
 	assertContains(t, "bounce", bounce.Data, "<user@loop.example>: mail for loop.example loops back to myself")
 }
+
+// loggedBy returns the program tag and PID of the first log line that
+// contains text ("postfix/bounce", "4121"), failing the test when no
+// line does.
+func loggedBy(t *testing.T, log, text string) (program, pid string) {
+	t.Helper()
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, text) {
+			continue
+		}
+		m := regexp.MustCompile(` ([^ \[]+)\[([0-9]+)\]: `).FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("no program[pid] in %q", line)
+		}
+		return m[1], m[2]
+	}
+	t.Fatalf("log lacks %q:\n%s", text, log)
+	return "", ""
+}
+
+// assertLoggedBy checks that the line with text is logged as program
+// with the PID of the line with pidOf: a line of a Postfix program whose
+// work Postern's qmgr does carries that program's name and qmgr's PID.
+func assertLoggedBy(t *testing.T, log, text, program, pidOf string) {
+	t.Helper()
+	gotProgram, gotPID := loggedBy(t, log, text)
+	_, wantPID := loggedBy(t, log, pidOf)
+	if gotProgram != program || gotPID != wantPID {
+		t.Errorf("%q logged as %s[%s], want %s[%s]:\n%s", text, gotProgram, gotPID, program, wantPID, log)
+	}
+}

@@ -119,11 +119,12 @@ delay_notice_recipient = postmaster@origin.example
 		"Auto-Submitted: auto-generated\r\n",
 		"Content-Transfer-Encoding: 8bit\r\n\r\n\r\n<late@slow.example>: connect to ",
 	)
-	assertContains(t, "log", log,
-		"postfix/qmgr[",
-		id+": sender delay notification: ",
-		id+": postmaster delay notification: ",
-	)
+	// Postfix's bounce daemon logs the notices; Postern's qmgr sends them
+	// and logs them under bounce's name with its own PID.
+	qmgrLine := id + ": from=<sender@origin.example>, size="
+	assertLoggedBy(t, log, qmgrLine, "postfix/qmgr", qmgrLine)
+	assertLoggedBy(t, log, id+": sender delay notification: ", "postfix/bounce", qmgrLine)
+	assertLoggedBy(t, log, id+": postmaster delay notification: ", "postfix/bounce", qmgrLine)
 	if n := strings.Count(log, id+": sender delay notification: "); n != 1 {
 		t.Errorf("%d delay notifications logged, want 1:\n%s", n, log)
 	}
@@ -166,9 +167,9 @@ EOF
 	msgs := origin.waitMessages(t, in, 2, 30*time.Second)
 	log := in.waitLog("postmaster non-delivery notification: ", 10*time.Second)
 	id := queueIDOf(t, log, "bad@dest.example")
-	if !strings.Contains(log, id+": sender non-delivery notification: ") {
-		t.Errorf("log lacks the sender's notice:\n%s", log)
-	}
+	qmgrLine := id + ": from=<sender@origin.example>, size="
+	assertLoggedBy(t, log, id+": sender non-delivery notification: ", "postfix/bounce", qmgrLine)
+	assertLoggedBy(t, log, id+": postmaster non-delivery notification: ", "postfix/bounce", qmgrLine)
 	notice := noticeOf(t, msgs, "sender@origin.example")
 	assertContains(t, "notice", notice.Data,
 		"From: Example Mail Robot <MAILER-DAEMON@out.test.example>\r\n",
@@ -325,7 +326,16 @@ func compareNoticeWithRealPostfix(t *testing.T, port string, n realNotice) (want
 	got = viaPostern.waitMessages(t, in, 1, 60*time.Second)[0]
 	realLog := real.waitLog(t, n.logged, 10*time.Second)
 	realID := queueIDOf(t, realLog, n.rcpt)
-	posternID := queueIDOf(t, in.log(), n.rcpt)
+	posternLog := in.waitLog(n.logged, 10*time.Second)
+	posternID := queueIDOf(t, posternLog, n.rcpt)
+	// Both log the notice as postfix/bounce: Postfix from its bounce
+	// daemon, Postern from qmgr under bounce's name.
+	if got, _ := loggedBy(t, posternLog, posternID+": "+n.logged); got != "postfix/bounce" {
+		t.Errorf("Postern logs %q as %s", n.logged, got)
+	}
+	if want, _ := loggedBy(t, realLog, realID+": "+n.logged); want != "postfix/bounce" {
+		t.Errorf("the real Postfix logs %q as %s", n.logged, want)
+	}
 	wantHeaders, wantBody := noticeParts(t, noticeNormalizer("realpf.test.example", realID)(want.Data))
 	gotHeaders, gotBody := noticeParts(t, noticeNormalizer("postern.test.example", posternID)(got.Data))
 	if gotHeaders != wantHeaders {

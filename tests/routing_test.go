@@ -7,6 +7,8 @@ package tests
 
 import (
 	"fmt"
+	"net/smtp"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/dnsx/dnstest"
+	"github.com/postern/postern/tests/internal/harness"
 )
 
 // TestRoutingConnCacheOnDemand is the issue's scenario: a message sent
@@ -231,5 +234,48 @@ func TestRoutingTransportRetryTime(t *testing.T) {
 		if !regexp.MustCompile(`to=<` + regexp.QuoteMeta(rcpt) + `>, relay=none, delay=[0-9.]+, delays=[0-9./]+, dsn=4\.3\.0, status=deferred \(mail transport unavailable\)`).MatchString(log) {
 			t.Errorf("no deferral line for %s:\n%s", rcpt, log)
 		}
+	}
+	// As in Postfix, qmgr logs the deferral of the recipient whose
+	// attempt found the transport dead; the later recipient goes to the
+	// retry service, whose error(8) logs it: postfix/error, here with
+	// qmgr's PID.
+	assertLoggedBy(t, log, warning, "postfix/qmgr", warning)
+	assertLoggedBy(t, log, "to=<a@dead.example>, relay=none", "postfix/qmgr", warning)
+	assertLoggedBy(t, log, "to=<b@dead.example>, relay=none", "postfix/error", warning)
+}
+
+// TestRoutingDeferTransports: defer_transports defers the transport's
+// recipients without an attempt, logged as Postfix's retry service logs
+// them (error(8): postfix/error, here with qmgr's PID), until postqueue
+// -f delivers them; with root the real Postfix logs the same line.
+func TestRoutingDeferTransports(t *testing.T) {
+	port := sinkPort(t)
+	sink := startSink(t, "127.0.0.21:"+port, "held.sink", sinkOptions{})
+	in := newDelivery(t, "myhostname = gw.test.example\nmydestination =\ndefer_transports = smtp\n")
+	in.appendMainCF("transport_maps = " + in.writeMap("transport", fmt.Sprintf("held.example smtp:[127.0.0.21]:%s\n", port)) + "\n")
+	in.run()
+
+	in.send("sender@client.example", []string{"a@held.example"}, "Subject: held\r\n\r\nheld\r\n")
+	log := in.waitLog("to=<a@held.example>, relay=none", 20*time.Second)
+	if !regexp.MustCompile(`postfix/error\[[0-9]+\]: [0-9A-F]+: to=<a@held\.example>, relay=none, delay=[0-9.]+, delays=[0-9./]+, dsn=4\.3\.2, status=deferred \(deferred transport\)\n`).MatchString(log) {
+		t.Errorf("no deferral line for a@held.example:\n%s", log)
+	}
+	id := queueIDOf(t, log, "a@held.example")
+	assertLoggedBy(t, log, "to=<a@held.example>, relay=none", "postfix/error", id+": from=<sender@client.example>")
+	in.postqueue("-f")
+	assertEnvelope(t, sink.waitMessages(t, in, 1, 30*time.Second)[0], "sender@client.example", "a@held.example")
+
+	if os.Geteuid() != 0 {
+		return
+	}
+	realAddr := harness.FreeAddr(t)
+	real := startRealPostfixRelayWith(t, realAddr, fmt.Sprintf("held.example smtp:[127.0.0.21]:%s\n", port),
+		func(string) string { return "defer_transports = smtp\n" })
+	if err := smtp.SendMail(realAddr, nil, "sender@client.example", []string{"b@held.example"}, []byte("Subject: held\r\n\r\nheld\r\n")); err != nil {
+		t.Fatalf("send to the real Postfix: %v", err)
+	}
+	realLog := real.waitLog(t, "to=<b@held.example>, relay=none", 20*time.Second)
+	if program, _ := loggedBy(t, realLog, "to=<b@held.example>, relay=none"); program != "postfix/error" {
+		t.Errorf("the real Postfix logs the deferral as %s:\n%s", program, realLog)
 	}
 }

@@ -58,6 +58,7 @@ type Options struct {
 
 // Logger writes Postfix-format log lines. It is safe for concurrent use.
 type Logger struct {
+	syslogName string
 	tag        string
 	host       string
 	facility   int
@@ -94,6 +95,7 @@ func New(opts Options) (*Logger, error) {
 	if syslogName == "" {
 		syslogName = "postfix"
 	}
+	l.syslogName = syslogName
 	l.tag = opts.Tag
 	if l.tag == "" {
 		l.tag = ProgramName(syslogName, opts.Program)
@@ -148,6 +150,31 @@ func New(opts Options) (*Logger, error) {
 
 // Tag returns the program name the log lines carry, e.g. "postfix/smtpd".
 func (l *Logger) Tag() string { return l.tag }
+
+// ForProgram returns a Logger whose lines carry program instead of this
+// Logger's program, under the same syslog_name and with the same PID and
+// destination: a daemon that does the work of another Postfix program
+// (qmgr sending notices, which Postfix's bounce daemon sends) logs those
+// lines under that program's name. The two share their file and sockets;
+// Close and Reopen only this Logger, never the one ForProgram returns.
+func (l *Logger) ForProgram(program string) *Logger {
+	return &Logger{
+		syslogName: l.syslogName,
+		tag:        ProgramName(l.syslogName, program),
+		host:       l.host,
+		facility:   l.facility,
+		pid:        l.pid,
+		now:        l.now,
+		sleep:      l.sleep,
+		exit:       l.exit,
+		stderrName: program,
+		file:       l.file,
+		postlog:    l.postlog,
+		syslog:     l.syslog,
+		stderr:     l.stderr,
+		fallback:   l.fallback,
+	}
+}
 
 // Log writes text at level; it never exits, even for LevelFatal.
 func (l *Logger) Log(level Level, text string) {

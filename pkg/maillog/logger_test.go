@@ -131,6 +131,43 @@ func TestTagOptions(t *testing.T) {
 	}
 }
 
+// TestForProgram: the Logger ForProgram returns writes to the same file
+// with the same syslog_name and PID, under the other program's name, and
+// keeps working after the file was reopened through the first Logger.
+func TestForProgram(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "maillog")
+	l, err := New(Options{
+		Program: "/usr/lib/postfix/sbin/qmgr", SyslogName: "postfix/out", Hostname: "mx.test.example",
+		File: path, FilePrefixes: dir, Now: newClock().Now, PID: 412,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	bounce := l.ForProgram("bounce")
+	l.Info("4B0C1985303: from=<a@example.org>, size=310, nrcpt=1 (queue active)")
+	bounce.Info("4B0C1985303: sender non-delivery notification: 5D2A1985305")
+	if err := os.Rename(path, path+".0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	bounce.Warning("after reopen")
+	want := "Nov 28 13:01:26 mx postfix/out/qmgr[412]: 4B0C1985303: from=<a@example.org>, size=310, nrcpt=1 (queue active)\n" +
+		"Nov 28 13:01:26 mx postfix/out/bounce[412]: 4B0C1985303: sender non-delivery notification: 5D2A1985305\n"
+	if got := readFile(t, path+".0"); got != want {
+		t.Errorf("file:\n%s\nwant:\n%s", got, want)
+	}
+	if got, want := readFile(t, path), "Nov 28 13:01:26 mx postfix/out/bounce[412]: warning: after reopen\n"; got != want {
+		t.Errorf("reopened file: %q, want %q", got, want)
+	}
+	if bounce.Tag() != "postfix/out/bounce" {
+		t.Errorf("tag %q", bounce.Tag())
+	}
+}
+
 func TestNewRejects(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {

@@ -52,7 +52,8 @@ func (q *Manager) transportDead(transport string) (deadTransport, bool) {
 }
 
 // liveTransports defers the recipients whose transport is dead, as
-// Postfix hands them to its retry transport, and returns the others. A
+// Postfix hands them to its retry service (logged by error(8)), and
+// returns the others. A
 // flush brings dead transports back instead.
 func (a *attempt) liveTransports(routed []Routed) []Routed {
 	live := routed[:0]
@@ -60,7 +61,7 @@ func (a *attempt) liveTransports(routed []Routed) []Routed {
 		if a.flushing {
 			a.q.unthrottleTransport(r.Transport)
 		} else if d, dead := a.q.transportDead(r.Transport); dead {
-			a.decide(r.Recipient, ipc.StatusDeferred, d.dsnCode, d.reason)
+			a.decideAs(a.q.ErrorLog, r.Recipient, ipc.StatusDeferred, d.dsnCode, d.reason)
 			continue
 		}
 		live = append(live, r)

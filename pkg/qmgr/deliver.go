@@ -26,15 +26,15 @@ func (a *attempt) deliver(ctx context.Context, job Job) {
 	switch job.Transport {
 	case "error":
 		dsnCode, text := resolve.ParseErrorNexthop(job.Nexthop, "5.0.0")
-		a.decideAll(job.Recipients, ipc.StatusBounced, dsnCode, text)
+		a.decideAll(a.q.ErrorLog, job.Recipients, ipc.StatusBounced, dsnCode, text)
 		return
 	case "retry":
 		dsnCode, text := resolve.ParseErrorNexthop(job.Nexthop, "4.0.0")
-		a.decideAll(job.Recipients, ipc.StatusDeferred, dsnCode, text)
+		a.decideAll(a.q.ErrorLog, job.Recipients, ipc.StatusDeferred, dsnCode, text)
 		return
 	case "discard":
 		dsnCode, text := resolve.ParseErrorNexthop(job.Nexthop, "2.0.0")
-		a.decideAll(job.Recipients, ipc.StatusSent, dsnCode, text)
+		a.decideAll(a.q.DiscardLog, job.Recipients, ipc.StatusSent, dsnCode, text)
 		return
 	}
 	w := a.q.window(job.Transport, job.Nexthop)
@@ -57,7 +57,7 @@ func (a *attempt) deliver(ctx context.Context, job Job) {
 		} else {
 			a.q.throttleTransport(job.Transport, "4.3.0", reason)
 		}
-		a.decideAll(job.Recipients, ipc.StatusDeferred, "4.3.0", reason)
+		a.decideAll(nil, job.Recipients, ipc.StatusDeferred, "4.3.0", reason)
 		return
 	}
 	a.q.unthrottleTransport(job.Transport)
@@ -87,10 +87,11 @@ func (a *attempt) deliver(ctx context.Context, job Job) {
 	w.Release(accepted)
 }
 
-// decideAll records the same in-house outcome for every recipient.
-func (a *attempt) decideAll(rcpts []queue.Recipient, status ipc.DeliveryStatus, dsnCode, reason string) {
+// decideAll records the same in-house outcome for every recipient,
+// logged to log (nil: the queue manager's log).
+func (a *attempt) decideAll(log Logger, rcpts []queue.Recipient, status ipc.DeliveryStatus, dsnCode, reason string) {
 	for _, r := range rcpts {
-		a.decide(r, status, dsnCode, reason)
+		a.decideAs(log, r, status, dsnCode, reason)
 	}
 }
 

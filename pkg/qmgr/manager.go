@@ -39,6 +39,14 @@ type Manager struct {
 	Layout   *queue.Layout
 	Resolver Resolver
 	Log      Logger
+	// BounceLog, ErrorLog and DiscardLog log the lines that Postfix's
+	// bounce, error(8) and discard(8) programs write and the queue
+	// manager writes here instead: the notices to senders and postmaster
+	// (postfix/bounce), the recipients of the error and retry services —
+	// defer_transports, dead transports, resolver failures, the error:
+	// and retry: transports — (postfix/error), and those of the discard:
+	// transport (postfix/discard). Nil means Log.
+	BounceLog, ErrorLog, DiscardLog Logger
 	// CleanupSocket is the cleanup service's socket, for bounces;
 	// AgentDir the directory of the delivery agents' sockets
 	// ("private").
@@ -73,6 +81,14 @@ func (q *Manager) now() time.Time {
 		return q.Now()
 	}
 	return time.Now()
+}
+
+// logFor returns l, or Log when l is nil.
+func (q *Manager) logFor(l Logger) Logger {
+	if l == nil {
+		return q.Log
+	}
+	return l
 }
 
 func (q *Manager) init() {

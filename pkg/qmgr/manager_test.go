@@ -8,6 +8,7 @@ import (
 
 	"github.com/postern/postern/pkg/dsn"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/queue/queuetest"
 )
@@ -465,16 +466,22 @@ func TestForcedExpiry(t *testing.T) {
 }
 
 // TestDeferTransports: defer_transports defers without an attempt, as
-// Postfix's "deferred transport", until a flush (postqueue -f).
+// Postfix's "deferred transport", until a flush (postqueue -f). The line
+// goes to ErrorLog, as Postfix's retry service (error(8)) logs it.
 func TestDeferTransports(t *testing.T) {
 	h := newHarness(t, "defer_transports = local, smtp\n", nil)
+	errorLog := &ipctest.Log{}
+	h.mgr.ErrorLog = errorLog
 	h.place(queue.Incoming, "D1B2C3D4E5", "alice@test.example", time.Now(), "a@remote.example")
 	h.run()
 	h.waitFor("the deferred file", func() bool { return h.exists(queue.Deferred, "D1B2C3D4E5") })
-	log := h.log.Text()
+	log := errorLog.Text()
 	want := "D1B2C3D4E5: to=<a@remote.example>, relay=none, delay="
 	if !strings.Contains(log, want) || !strings.Contains(log, ", dsn=4.3.2, status=deferred (deferred transport)") {
-		t.Errorf("log lacks the deferred transport line:\n%s", log)
+		t.Errorf("error log lacks the deferred transport line:\n%s", log)
+	}
+	if strings.Contains(h.log.Text(), want) {
+		t.Errorf("qmgr's own log has the deferred transport line:\n%s", h.log.Text())
 	}
 	if n := len(h.agent.Requests()); n != 0 {
 		t.Fatalf("agent got %d requests for a deferred transport", n)

@@ -133,7 +133,7 @@ func (a *attempt) route(pending []queue.Recipient) []Routed {
 				}
 			}
 			if !a.flushing && q.Settings.deferredTransport(transport) {
-				a.decide(r, ipc.StatusDeferred, "4.3.2", "deferred transport")
+				a.decideAs(q.ErrorLog, r, ipc.StatusDeferred, "4.3.2", "deferred transport")
 				continue
 			}
 			routed = append(routed, Routed{Recipient: r, Transport: transport, Nexthop: nexthop})
@@ -142,14 +142,14 @@ func (a *attempt) route(pending []queue.Recipient) []Routed {
 		res, err := a.resolver().ResolveFrom(msg.Sender, r.Address)
 		if err != nil {
 			q.Log.Warning("%s: resolve %s: %v", msg.ID, r.Address, err)
-			a.decide(r, ipc.StatusDeferred, "4.3.0", "address resolver failure")
+			a.decideAs(q.ErrorLog, r, ipc.StatusDeferred, "4.3.0", "address resolver failure")
 			continue
 		}
 		if redirect != "" && res.Recipient != "" {
 			r.Address = res.Recipient
 		}
 		if !a.flushing && q.Settings.deferredTransport(res.Transport) {
-			a.decide(r, ipc.StatusDeferred, "4.3.2", "deferred transport")
+			a.decideAs(q.ErrorLog, r, ipc.StatusDeferred, "4.3.2", "deferred transport")
 			continue
 		}
 		routed = append(routed, Routed{Recipient: r, Transport: res.Transport, Nexthop: res.Nexthop})
@@ -209,11 +209,17 @@ func (a *attempt) record(o outcome) {
 // decide records an outcome the queue manager reached itself, and logs it
 // as a delivery agent would.
 func (a *attempt) decide(r queue.Recipient, status ipc.DeliveryStatus, dsnCode, reason string) {
+	a.decideAs(nil, r, status, dsnCode, reason)
+}
+
+// decideAs is decide logging to log (nil: the queue manager's log), for
+// the outcomes that Postfix's error(8) or discard(8) logs.
+func (a *attempt) decideAs(log Logger, r queue.Recipient, status ipc.DeliveryStatus, dsnCode, reason string) {
 	name := status.String()
 	if a.probe || a.userVerify {
 		name = probeStatus(status).Name()
 	}
-	a.q.Log.Info("%s: %s", a.msg.ID, deliveryLine(r.Address, r.Original, a.msg.ArrivalTime, a.active, a.q.now(), dsnCode, name, reason))
+	a.q.logFor(log).Info("%s: %s", a.msg.ID, deliveryLine(r.Address, r.Original, a.msg.ArrivalTime, a.active, a.q.now(), dsnCode, name, reason))
 	a.record(outcome{rcpt: r, status: status, dsnCode: dsnCode, reason: reason})
 }
 

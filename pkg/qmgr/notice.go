@@ -95,7 +95,7 @@ func (a *attempt) notify(ctx context.Context, kind noticeKind, entries []queue.S
 	}
 	switch {
 	case strings.EqualFold(m.Sender, s.DoubleBounceSender):
-		q.Log.Warning("%s: undeliverable postmaster notification discarded", m.ID)
+		q.logFor(q.BounceLog).Warning("%s: undeliverable postmaster notification discarded", m.ID)
 		return nil
 	case m.Sender == "":
 		if kind.class == dsn.ClassFailure {
@@ -117,7 +117,7 @@ func (a *attempt) notify(ctx context.Context, kind noticeKind, entries []queue.S
 			if kind.class == dsn.ClassDelay {
 				verb = "warning"
 			}
-			q.Log.Warning("%s: postmaster notice failed while %s %s", m.ID, verb, m.Sender)
+			q.logFor(q.BounceLog).Warning("%s: postmaster notice failed while %s %s", m.ID, verb, m.Sender)
 		}
 	}
 	return nil
@@ -187,7 +187,7 @@ func (a *attempt) sendNotice(ctx context.Context, kind noticeKind, entries []que
 	if err != nil {
 		return fmt.Errorf("%s: %w", label, err)
 	}
-	q.Log.Info("%s: %s: %s", m.ID, label, newID)
+	q.logFor(q.BounceLog).Info("%s: %s: %s", m.ID, label, newID)
 	return nil
 }
 
