@@ -133,6 +133,7 @@ alias_maps =
 		orig.QueueID+": removed",
 		bounce.QueueID+": from=<>, size=",
 	)
+	assertLoggedBy(t, log, orig.QueueID+": sender non-delivery notification: ", "postfix/bounce", orig.QueueID+": from=<sender@remote.example>, size=")
 	for _, q := range []string{queue.Incoming, queue.Active, queue.Deferred} {
 		ids, err := queue.NewLayout(in.queue, nil, 1, false).IDs(q)
 		if err != nil || len(ids) != 0 {
