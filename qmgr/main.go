@@ -60,9 +60,11 @@ func main() {
 			}
 			m.Verify = &verify.Client{Path: filepath.Join(verify.ServiceDir, verifyService), NoNegativeCache: !verifySettings.NegativeCache}
 			m.Settings, m.Layout, m.Resolver, m.Log = settings, layout, resolver, ctx.Log
-			// Postern has no bounce, error or discard processes: qmgr
-			// logs their lines under their names, with its own PID.
+			// Postern has no bounce, error, discard or trivial-rewrite
+			// processes: qmgr logs their lines under their names, with
+			// its own PID.
 			m.BounceLog, m.ErrorLog, m.DiscardLog = ctx.Log.ForProgram("bounce"), ctx.Log.ForProgram("error"), ctx.Log.ForProgram("discard")
+			m.RewriteLog = ctx.Log.ForProgram("trivial-rewrite")
 			m.CleanupSocket = filepath.Join(queue.PublicDir, cleanupService)
 			m.AgentDir = queue.PrivateDir
 			// The queue manager lives as long as master: no recycling.

@@ -45,8 +45,10 @@ type Manager struct {
 	// (postfix/bounce), the recipients of the error and retry services —
 	// defer_transports, dead transports, resolver failures, the error:
 	// and retry: transports — (postfix/error), and those of the discard:
-	// transport (postfix/discard). Nil means Log.
-	BounceLog, ErrorLog, DiscardLog Logger
+	// transport (postfix/discard). RewriteLog logs the resolver's
+	// warnings, which Postfix's trivial-rewrite logs
+	// (postfix/trivial-rewrite). Nil means Log.
+	BounceLog, ErrorLog, DiscardLog, RewriteLog Logger
 	// CleanupSocket is the cleanup service's socket, for bounces;
 	// AgentDir the directory of the delivery agents' sockets
 	// ("private").

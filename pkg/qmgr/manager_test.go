@@ -465,6 +465,24 @@ func TestForcedExpiry(t *testing.T) {
 	}
 }
 
+// TestResolverWarningsToRewriteLog: a domain listed in both
+// mydestination and virtual_alias_domains gets Postfix's trivial-rewrite
+// warning when qmgr resolves a recipient in it, on RewriteLog.
+func TestResolverWarningsToRewriteLog(t *testing.T) {
+	h := newHarness(t, "mydestination = both.example\nvirtual_alias_domains = both.example\ndefer_transports = local\n", nil)
+	rewriteLog := &ipctest.Log{}
+	h.mgr.RewriteLog = rewriteLog
+	h.place(queue.Incoming, "R1B2C3D4E5", "alice@test.example", time.Now(), "a@both.example")
+	h.run()
+	rewriteLog.Wait(t, "do not list domain both.example in BOTH mydestination and virtual_alias_domains")
+	if !strings.Contains(rewriteLog.Text(), "warning: do not list domain both.example in BOTH mydestination and virtual_alias_domains") {
+		t.Errorf("rewrite log:\n%s", rewriteLog.Text())
+	}
+	if strings.Contains(h.log.Text(), "do not list domain") {
+		t.Errorf("qmgr's own log has the resolver warning:\n%s", h.log.Text())
+	}
+}
+
 // TestDeferTransports: defer_transports defers without an attempt, as
 // Postfix's "deferred transport", until a flush (postqueue -f). The line
 // goes to ErrorLog, as Postfix's retry service (error(8)) logs it.

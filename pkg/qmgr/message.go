@@ -145,6 +145,9 @@ func (a *attempt) route(pending []queue.Recipient) []Routed {
 			a.decideAs(q.ErrorLog, r, ipc.StatusDeferred, "4.3.0", "address resolver failure")
 			continue
 		}
+		for _, w := range res.Warnings {
+			q.logFor(q.RewriteLog).Warning("%s", w)
+		}
 		if redirect != "" && res.Recipient != "" {
 			r.Address = res.Recipient
 		}
