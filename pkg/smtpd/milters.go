@@ -261,8 +261,8 @@ func (s *session) milterMail(path addr.Path, args string) (reply string, disconn
 
 // milterSkip reports whether the transaction's events go to no milter:
 // as in Postfix, once a milter or a restriction has discarded the
-// message, the milters see nothing more of it (RCPT, DATA, unknown
-// commands, the content), the other milters included.
+// message, the milters see nothing more of it (RCPT, DATA, the content),
+// the other milters included.
 func (s *session) milterSkip() bool {
 	return s.milters == nil || s.tx.discard || s.ps.Discard
 }
@@ -292,7 +292,9 @@ func (s *session) milterRcptRejected(rcpt addr.Address, args, reply string) {
 // milterUnknown sends an unrecognized command to the milters; it
 // returns their reply, which replaces smtpd's own.
 func (s *session) milterUnknown(line string) (reply string, disconnect bool) {
-	if s.milterSkip() {
+	// Unlike the transaction's events, Postfix sends this one also
+	// after a DISCARD.
+	if s.milters == nil {
 		return "", false
 	}
 	v := s.milters.Unknown(line)
