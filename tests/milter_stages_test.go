@@ -2,7 +2,8 @@
 // (go-milter's server) rejects at CONNECT or RCPT and gets Postfix's
 // replies and log lines; two milters in a row see header_checks' result
 // and each other's edits, with milter_header_checks on the added
-// headers and Postfix's macros at each stage; a non_smtpd_milters
+// headers and Postfix's macros at each stage; after one milter's
+// DISCARD the next sees nothing more of the message; a non_smtpd_milters
 // rejection of a sendmail submission bounces to the sender.
 
 package tests
@@ -34,6 +35,7 @@ type stageMilter struct {
 	connectReject string // "554 5.7.1 text" refuses the connection
 	rcptReject    string // the recipient refused at RCPT
 	rejectEOM     bool
+	discardData   bool // DISCARD at DATA
 	macros        *sync.Map
 	headers       []string
 }
@@ -72,6 +74,9 @@ func (m *stageMilter) RcptTo(rcpt, _ string, mod gomilter.Modifier) (*gomilter.R
 
 func (m *stageMilter) Data(mod gomilter.Modifier) (*gomilter.Response, error) {
 	m.record("data", mod, "i")
+	if m.discardData {
+		return gomilter.RespDiscard, nil
+	}
 	return gomilter.RespContinue, nil
 }
 
@@ -208,6 +213,47 @@ func TestMilterConnectReject(t *testing.T) {
 	c.send("QUIT")
 	in.waitLog("NOQUEUE: milter-reject: CONNECT from localhost[127.0.0.1]: 554 5.7.1 go away; proto=SMTP", 10*time.Second)
 	in.waitLog("NOQUEUE: milter-reject: MAIL from localhost[127.0.0.1]: 554 5.7.1 go away; from=<alice@example.org> proto=ESMTP helo=<client.test>", 10*time.Second)
+}
+
+// After the first milter's DISCARD at DATA, the second milter sees
+// nothing more of the message (no DATA, no content), as in Postfix:
+// smtpd logs the discard and cleanup runs no milter on the content.
+func TestMilterDiscardEndsMessageForAll(t *testing.T) {
+	one, oneMacros := startStageMilter(t, stageMilter{name: "One", discardData: true})
+	two, twoMacros := startStageMilter(t, stageMilter{name: "Two"})
+	in := newDelivery(t, fmt.Sprintf("smtpd_milters = %s, %s\n", one, two))
+	in.run()
+	c := dialMilterSMTP(t, in.addr)
+	c.reply(10 * time.Second)
+	c.send("EHLO client.test")
+	c.send("MAIL FROM:<alice@example.org>")
+	if got := c.send("RCPT TO:<bob@example.net>"); got != "250 2.1.5 Ok" {
+		t.Fatalf("RCPT: %q\nlog:\n%s", got, in.log())
+	}
+	if got := c.send("DATA"); !strings.HasPrefix(got, "354 ") {
+		t.Fatalf("DATA: %q\nlog:\n%s", got, in.log())
+	}
+	fmt.Fprintf(c.conn, "From: alice@example.org\r\nSubject: discarded\r\n\r\nhello\r\n.\r\n")
+	got, err := c.tryReply(30 * time.Second)
+	if err != nil || !strings.HasPrefix(got, "250 2.0.0 Ok: queued as ") {
+		t.Fatalf("end of data: %q %v\nlog:\n%s", got, err, in.log())
+	}
+	c.send("QUIT")
+	in.waitLog(": milter-discard: DATA from localhost[127.0.0.1]: milter triggers DISCARD action; from=<alice@example.org> to=<bob@example.net> proto=ESMTP helo=<client.test>", 10*time.Second)
+	if _, ok := oneMacros.Load("data"); !ok {
+		t.Errorf("milter one saw no DATA")
+	}
+	if _, ok := twoMacros.Load("rcpt bob@example.net"); !ok {
+		t.Errorf("milter two saw no RCPT before the discard")
+	}
+	for _, stage := range []string{"data", "eom"} {
+		if v, ok := twoMacros.Load(stage); ok {
+			t.Errorf("milter two got the %s event (%v) after milter one's DISCARD\nlog:\n%s", stage, v, in.log())
+		}
+	}
+	if _, ok := oneMacros.Load("eom"); ok {
+		t.Errorf("milter one got the end of the message it discarded")
+	}
 }
 
 // non_smtpd_milters reject a sendmail submission at the end of the
