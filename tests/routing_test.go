@@ -235,13 +235,28 @@ func TestRoutingTransportRetryTime(t *testing.T) {
 			t.Errorf("no deferral line for %s:\n%s", rcpt, log)
 		}
 	}
-	// As in Postfix, qmgr logs the deferral of the recipient whose
-	// attempt found the transport dead; the later recipient goes to the
-	// retry service, whose error(8) logs it: postfix/error, here with
-	// qmgr's PID.
+	// As in Postfix, qmgr warns that it cannot reach the agent, and
+	// both recipients go to the retry service, whose error(8) logs them:
+	// postfix/error, here with qmgr's PID.
 	assertLoggedBy(t, log, warning, "postfix/qmgr", warning)
-	assertLoggedBy(t, log, "to=<a@dead.example>, relay=none", "postfix/qmgr", warning)
+	assertLoggedBy(t, log, "to=<a@dead.example>, relay=none", "postfix/error", warning)
 	assertLoggedBy(t, log, "to=<b@dead.example>, relay=none", "postfix/error", warning)
+
+	if os.Geteuid() != 0 {
+		return
+	}
+	realAddr := harness.FreeAddr(t)
+	real := startRealPostfixRelayWith(t, realAddr, "dead.example nosuch:\n", func(string) string { return "" })
+	if err := smtp.SendMail(realAddr, nil, "sender@client.example", []string{"c@dead.example"}, []byte("Subject: one\r\n\r\none\r\n")); err != nil {
+		t.Fatalf("send to the real Postfix: %v", err)
+	}
+	realLog := real.waitLog(t, "to=<c@dead.example>, relay=none", 20*time.Second)
+	if program, _ := loggedBy(t, realLog, warning); program != "postfix/qmgr" {
+		t.Errorf("the real Postfix logs %q as %s:\n%s", warning, program, realLog)
+	}
+	if program, _ := loggedBy(t, realLog, "to=<c@dead.example>, relay=none"); program != "postfix/error" {
+		t.Errorf("the real Postfix logs the deferral as %s:\n%s", program, realLog)
+	}
 }
 
 // TestRoutingDeferTransports: defer_transports defers the transport's

@@ -51,13 +51,15 @@ func (a *attempt) deliver(ctx context.Context, job Job) {
 	if err != nil {
 		a.q.Log.Warning("%v", err)
 		w.Release(false)
-		reason := reasonTransportUnavailable
+		reason, log := reasonTransportUnavailable, a.q.ErrorLog
 		if connected {
-			reason = reasonAgentNoResult
+			reason, log = reasonAgentNoResult, nil
 		} else {
+			// Postfix throttles the transport and hands its recipients
+			// to the retry service, whose error(8) logs them.
 			a.q.throttleTransport(job.Transport, "4.3.0", reason)
 		}
-		a.decideAll(nil, job.Recipients, ipc.StatusDeferred, "4.3.0", reason)
+		a.decideAll(log, job.Recipients, ipc.StatusDeferred, "4.3.0", reason)
 		return
 	}
 	a.q.unthrottleTransport(job.Transport)

@@ -43,8 +43,9 @@ type Manager struct {
 	// bounce, error(8) and discard(8) programs write and the queue
 	// manager writes here instead: the notices to senders and postmaster
 	// (postfix/bounce), the recipients of the error and retry services —
-	// defer_transports, dead transports, resolver failures, the error:
-	// and retry: transports — (postfix/error), and those of the discard:
+	// defer_transports, transports whose agent cannot be reached,
+	// resolver failures, the error: and retry: transports —
+	// (postfix/error), and those of the discard:
 	// transport (postfix/discard). RewriteLog logs the resolver's
 	// warnings, which Postfix's trivial-rewrite logs
 	// (postfix/trivial-rewrite). Nil means Log.
