@@ -22,6 +22,10 @@ var mixedReplies = map[string]agentReply{
 
 func TestMixedOutcomes(t *testing.T) {
 	h := newHarness(t, "", mixedReplies)
+	// The lines Postfix's bounce, error(8) and discard(8) write go to
+	// the loggers under those programs' names.
+	bounceLog, errorLog, discardLog := &ipctest.Log{}, &ipctest.Log{}, &ipctest.Log{}
+	h.mgr.BounceLog, h.mgr.ErrorLog, h.mgr.DiscardLog = bounceLog, errorLog, discardLog
 	arrival := time.Now().Add(-time.Minute).Truncate(time.Second)
 	rcpts := h.place(queue.Incoming, "A1B2C3D4E5", "alice@test.example", arrival,
 		"ok@remote.example", "slow@remote.example", "bad@remote.example", "x@gone.example",
@@ -31,21 +35,34 @@ func TestMixedOutcomes(t *testing.T) {
 	h.stop()
 
 	log := h.log.Text()
-	for _, want := range []string{
-		"info: A1B2C3D4E5: from=<alice@test.example>, size=",
-		", nrcpt=7 (queue active)",
-		"info: A1B2C3D4E5: to=<x@gone.example>, relay=none, delay=",
-		", dsn=5.1.2, status=bounced (no such domain)",
-		", dsn=2.0.0, status=sent (dropped by policy)",
-		", dsn=4.7.1, status=deferred (try again later)",
-		"info: A1B2C3D4E5: to=<w@nosock.example>, relay=none,",
-		", dsn=4.3.0, status=deferred (mail transport unavailable)",
-		"warning: connect to transport " + h.mgr.AgentDir + "/nosuch: No such file or directory",
-		"info: A1B2C3D4E5: sender non-delivery notification: BOUNCE1",
+	for _, tc := range []struct {
+		name  string
+		log   *ipctest.Log
+		wants []string
+	}{
+		{"qmgr", h.log, []string{
+			"info: A1B2C3D4E5: from=<alice@test.example>, size=",
+			", nrcpt=7 (queue active)",
+			"warning: connect to transport " + h.mgr.AgentDir + "/nosuch: No such file or directory",
+		}},
+		{"error", errorLog, []string{
+			"info: A1B2C3D4E5: to=<x@gone.example>, relay=none, delay=",
+			", dsn=5.1.2, status=bounced (no such domain)",
+			", dsn=4.7.1, status=deferred (try again later)",
+			"info: A1B2C3D4E5: to=<w@nosock.example>, relay=none,",
+			", dsn=4.3.0, status=deferred (mail transport unavailable)",
+		}},
+		{"discard", discardLog, []string{"info: A1B2C3D4E5: to=<y@drop.example>, relay=none,", ", dsn=2.0.0, status=sent (dropped by policy)"}},
+		{"bounce", bounceLog, []string{"info: A1B2C3D4E5: sender non-delivery notification: BOUNCE1"}},
 	} {
-		if !strings.Contains(log, want) {
-			t.Errorf("log lacks %q:\n%s", want, log)
+		for _, want := range tc.wants {
+			if !strings.Contains(tc.log.Text(), want) {
+				t.Errorf("%s log lacks %q:\n%s", tc.name, want, tc.log.Text())
+			}
 		}
+	}
+	if strings.Contains(log, "relay=none") || strings.Contains(log, "notification") {
+		t.Errorf("qmgr's own log has lines of bounce, error or discard:\n%s", log)
 	}
 	if strings.Contains(log, "removed") {
 		t.Errorf("a partly deferred message was removed:\n%s", log)
