@@ -5,6 +5,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -128,38 +129,9 @@ func (e *evaluation) allowedPrimary(host string, ctx replyContext) bool {
 	return true
 }
 
-// hostAddrs looks up a host's A and AAAA records (those of
-// inet_protocols).
+// hostAddrs looks up a host's addresses of the inet_protocols families.
 func (e *evaluation) hostAddrs(host string) ([]netip.Addr, dnsx.Status) {
-	var out []netip.Addr
-	status := dnsx.NotFound
-	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		rrs, st := e.c.lookup(host, qt)
-		switch st {
-		case dnsx.Found:
-			status = dnsx.Found
-		case dnsx.Retry:
-			if status != dnsx.Found {
-				status = dnsx.Retry
-			}
-		}
-		for _, rr := range rrs {
-			var ip []byte
-			switch r := rr.(type) {
-			case *dns.A:
-				ip = r.A
-			case *dns.AAAA:
-				ip = r.AAAA
-			}
-			if a, ok := netip.AddrFromSlice(ip); ok {
-				out = append(out, a.Unmap())
-			}
-		}
-	}
-	if len(out) == 0 && status == dnsx.Found {
-		status = dnsx.NotFound
-	}
-	return out, status
+	return e.c.dns.LookupHostAddrs(context.Background(), host)
 }
 
 // readMXBackupNetworks reads permit_mx_backup_networks (nil when empty).
