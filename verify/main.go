@@ -58,22 +58,7 @@ func main() {
 			return nil
 		},
 		AfterDrop: func(ctx *daemon.Context) error {
-			if cache.Settings.Map != "" && cache.Settings.CleanupInterval > 0 {
-				// The first cleanup comes before the first query.
-				cleanCache(ctx, cache)
-				go func() {
-					ticker := time.NewTicker(cache.Settings.CleanupInterval)
-					defer ticker.Stop()
-					for {
-						select {
-						case <-ticker.C:
-							cleanCache(ctx, cache)
-						case <-ctx.Done():
-							return
-						}
-					}
-				}()
-			}
+			cache.KeepClean(ctx.Done(), func(line string) { ctx.Log.Info("%s", line) })
 			return nil
 		},
 		Serve: cache.Serve,
@@ -101,16 +86,4 @@ func giveToMailOwner(ctx *daemon.Context, spec string) error {
 		return err
 	}
 	return os.Chown(maps.IndexedPath(name), owner.UID, owner.GID)
-}
-
-// cleanCache drops expired entries from address_verify_map, logging
-// what it did as Postfix does; verify runs it at start-up and then every
-// address_verify_cache_cleanup_interval.
-func cleanCache(ctx *daemon.Context, cache *verify.Cache) {
-	retained, dropped, err := cache.Cleanup()
-	if err != nil {
-		ctx.Log.Warning("cache %s: cleanup: %v", cache.Settings.Map, err)
-		return
-	}
-	ctx.Log.Info("cache %s full cleanup: retained=%d dropped=%d entries", cache.Settings.Map, retained, dropped)
 }

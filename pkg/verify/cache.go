@@ -216,6 +216,40 @@ func (c *Cache) Cleanup() (retained, dropped int, err error) {
 	return retained, dropped, nil
 }
 
+// KeepClean runs Cleanup at once and then every
+// address_verify_cache_cleanup_interval until done is closed, logging each
+// pass through info as Postfix does. A memory cache or an interval of 0
+// is never cleaned.
+func (c *Cache) KeepClean(done <-chan struct{}, info func(string)) {
+	if c.Settings.Map == "" || c.Settings.CleanupInterval <= 0 {
+		return
+	}
+	// The first cleanup comes before the first query.
+	c.cleanAndLog(info)
+	go func() {
+		ticker := time.NewTicker(c.Settings.CleanupInterval)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ticker.C:
+				c.cleanAndLog(info)
+			case <-done:
+				return
+			}
+		}
+	}()
+}
+
+// cleanAndLog runs Cleanup and logs its outcome.
+func (c *Cache) cleanAndLog(info func(string)) {
+	retained, dropped, err := c.Cleanup()
+	if err != nil {
+		c.warn("cache %s: cleanup: %v", c.Settings.Map, err)
+		return
+	}
+	info(fmt.Sprintf("cache %s full cleanup: retained=%d dropped=%d entries", c.Settings.Map, retained, dropped))
+}
+
 // Query returns what is known about addr. An address that is not known,
 // or whose result has expired, is StatusTodo with "Address verification
 // in progress". A probe goes out when the result is missing or due for
