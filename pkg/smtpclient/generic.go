@@ -6,7 +6,6 @@
 package smtpclient
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/header"
 	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/resolve"
 )
@@ -148,58 +148,25 @@ func (g *GenericMaps) genericMessage(msg *Message) (*Message, error) {
 	return &out, nil
 }
 
-// rewriteHeaders reads the primary header of the content and returns the
-// content with the address headers rewritten.
+// rewriteHeaders reads the primary header block of the content, bounded
+// by header_size_limit's default as cleanup's is, and returns the content
+// with the address headers rewritten.
 func (g *GenericMaps) rewriteHeaders(rc io.ReadCloser) (io.ReadCloser, error) {
-	br := bufio.NewReader(rc)
+	s := header.NewScanner(rc, header.DefaultLimit)
 	var head bytes.Buffer
-	var header []byte // the header being collected, continuation lines included
-	flush := func() error {
-		if header == nil {
-			return nil
-		}
-		out, err := g.rewriteHeader(header)
-		head.Write(out)
-		header = nil
-		return err
-	}
-	for {
-		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
-			switch {
-			case line[0] == ' ' || line[0] == '\t':
-				if header != nil {
-					header = append(header, line...)
-					break
-				}
-				head.Write(line)
-			case bytes.Equal(bytes.TrimRight(line, "\r\n"), nil):
-				if ferr := flush(); ferr != nil {
-					rc.Close()
-					return nil, ferr
-				}
-				head.Write(line)
-				return readCloser{io.MultiReader(&head, br), rc}, nil
-			default:
-				if ferr := flush(); ferr != nil {
-					rc.Close()
-					return nil, ferr
-				}
-				header = append([]byte(nil), line...)
-			}
-		}
-		if err == io.EOF {
-			if ferr := flush(); ferr != nil {
-				rc.Close()
-				return nil, ferr
-			}
-			return readCloser{&head, rc}, nil
-		}
+	for s.Next() {
+		out, err := g.rewriteHeader(s.Header())
 		if err != nil {
 			rc.Close()
 			return nil, err
 		}
+		head.Write(out)
 	}
+	if err := s.Err(); err != nil {
+		rc.Close()
+		return nil, err
+	}
+	return readCloser{io.MultiReader(&head, s.Body()), rc}, nil
 }
 
 // rewriteHeader rewrites one address header (all its lines); others, and
