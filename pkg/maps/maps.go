@@ -90,6 +90,20 @@ func SplitSpec(spec, defaultType string) (typ, name string) {
 	return defaultType, spec
 }
 
+// FixedKeys reports whether a table of spec's type holds plain string
+// keys and so gets Postfix's partial lookups (user@, @domain, parent
+// domains, network prefixes). Pattern types (regexp, pcre, cidr, static,
+// tcp, socketmap; Postfix's DICT_FLAG_PATTERN tables) get whole queries
+// only. A proxy: prefix is looked through.
+func FixedKeys(spec string) bool {
+	typ, _ := SplitSpec(strings.TrimPrefix(spec, "proxy:"), "")
+	switch typ {
+	case "regexp", "pcre", "cidr", "static", "tcp", "socketmap":
+		return false
+	}
+	return true
+}
+
 // Open opens a "type:name" table. The type and the name must be given.
 func Open(spec string, opts Options) (Table, error) {
 	i := strings.IndexByte(spec, ':')

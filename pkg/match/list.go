@@ -80,7 +80,7 @@ func (p *parser) add(text string, negate bool, depth int, classify func(string) 
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
-		p.items = append(p.items, item{negate: negate, table: t, fixed: fixedKeyTable(text)})
+		p.items = append(p.items, item{negate: negate, table: t, fixed: maps.FixedKeys(text)})
 	default:
 		it, err := classify(text)
 		if err != nil {
@@ -136,18 +136,6 @@ func isTableSpec(text string) bool {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
 			return false
 		}
-	}
-	return true
-}
-
-// fixedKeyTable reports whether a table spec is of a type whose keys are
-// plain strings; pattern types (regexp, pcre, cidr, static) match the
-// whole query themselves.
-func fixedKeyTable(spec string) bool {
-	typ, _, _ := strings.Cut(spec, ":")
-	switch typ {
-	case "regexp", "pcre", "cidr", "static", "tcp", "socketmap":
-		return false
 	}
 	return true
 }

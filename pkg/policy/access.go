@@ -131,7 +131,7 @@ func (e *evaluation) checkAccess(t maps.Table, keys []lookupKey, ctx replyContex
 // checkAccessFound is checkAccess that also tells whether an entry was
 // found (a DUNNO entry ends the search too).
 func (e *evaluation) checkAccessFound(t maps.Table, keys []lookupKey, ctx replyContext) (Decision, bool) {
-	fixed := fixedKeys(t)
+	fixed := maps.FixedKeys(t.Spec())
 	for _, k := range keys {
 		if k.partial && !fixed {
 			continue

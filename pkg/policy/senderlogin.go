@@ -100,7 +100,7 @@ func (l *senderLogins) owners(sender addr.Address) (owners []string, known bool,
 	keys = append(keys, "@"+domain)
 	for i, key := range keys {
 		for _, t := range l.tables {
-			if i > 0 && !fixedKeys(t) {
+			if i > 0 && !maps.FixedKeys(t.Spec()) {
 				continue
 			}
 			v, ok, err := t.Lookup(key)

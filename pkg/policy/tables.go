@@ -89,15 +89,3 @@ func (o *tableOpener) closeAll() error {
 	}
 	return first
 }
-
-// fixedKeys reports whether a table holds plain string keys and so gets
-// partial lookups (domain, parent domains, user@, network prefixes);
-// regexp-like tables are given only whole strings.
-func fixedKeys(t maps.Table) bool {
-	typ, _, _ := strings.Cut(strings.TrimPrefix(t.Spec(), "proxy:"), ":")
-	switch typ {
-	case "regexp", "pcre", "cidr", "tcp", "socketmap":
-		return false
-	}
-	return true
-}

@@ -208,7 +208,7 @@ func (c *Checker) recipientKeys(res resolve.Result) ([]lookupKey, error) {
 func findAny(tables []maps.Table, keys []lookupKey) (bool, error) {
 	for _, k := range keys {
 		for _, t := range tables {
-			if k.partial && !fixedKeys(t) {
+			if k.partial && !maps.FixedKeys(t.Spec()) {
 				continue
 			}
 			if strings.HasPrefix(t.Spec(), PasswdSpec) && strings.ContainsAny(k.key, "@") {

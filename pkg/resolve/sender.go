@@ -76,7 +76,7 @@ func (r *Resolver) senderLookup(res *Result, t senderTables, sender string) (str
 	}
 	for i, key := range keys {
 		for _, tab := range t.tables {
-			if i > 0 && !fixedKeys(tab) {
+			if i > 0 && !maps.FixedKeys(tab.Spec()) {
 				continue
 			}
 			v, ok, err := tab.Lookup(key)

@@ -83,7 +83,7 @@ func StripExtension(local, delimiter string) string {
 func (t *TransportMaps) Lookup(local, domain, delimiter string) (value string, found bool, err error) {
 	for _, k := range transportKeys(local, domain, delimiter) {
 		for _, tab := range t.tables {
-			if k.partial && !fixedKeys(tab) {
+			if k.partial && !maps.FixedKeys(tab.Spec()) {
 				continue
 			}
 			v, ok, err := tab.Lookup(k.key)
@@ -96,13 +96,6 @@ func (t *TransportMaps) Lookup(local, domain, delimiter string) (value string, f
 		}
 	}
 	return "", false, nil
-}
-
-// fixedKeys reports whether a table holds plain string keys. regexp and
-// pcre tables get only the whole address.
-func fixedKeys(t maps.Table) bool {
-	typ, _, _ := strings.Cut(t.Spec(), ":")
-	return typ != "regexp" && typ != "pcre" && typ != "tcp" && typ != "socketmap"
 }
 
 // apply overrides the result's channel with a transport_maps entry.

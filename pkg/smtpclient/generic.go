@@ -80,7 +80,7 @@ func (g *GenericMaps) Map(address string) (string, error) {
 	}
 	for i, k := range keys {
 		for _, t := range g.Tables {
-			if i > 0 && !fixedKeyTable(t) {
+			if i > 0 && !maps.FixedKeys(t.Spec()) {
 				continue
 			}
 			v, ok, err := t.Lookup(k.text)
@@ -114,13 +114,6 @@ func (g *GenericMaps) apply(value string, a addr.Address, ext string, cutExt boo
 		r.Local += ext
 	}
 	return r.Internal()
-}
-
-// fixedKeyTable reports whether a table holds plain string keys; regexp
-// and pcre tables get only the whole address.
-func fixedKeyTable(t maps.Table) bool {
-	typ, _, _ := strings.Cut(t.Spec(), ":")
-	return typ != "regexp" && typ != "pcre"
 }
 
 // genericMessage returns msg with its sender, its recipients and the
