@@ -55,12 +55,6 @@ func (c *Cleanup) serve(ctx context.Context, nc net.Conn) {
 	c.conns++
 	c.mu.Unlock()
 	for c.serveMessage(ctx, conn) {
-		c.mu.Lock()
-		once := c.oneMessagePerConn
-		c.mu.Unlock()
-		if once {
-			return
-		}
 	}
 }
 
@@ -105,8 +99,11 @@ func (c *Cleanup) serveMessage(ctx context.Context, conn *ipc.Conn) bool {
 	if c.reply != nil {
 		reply = *c.reply
 	}
+	// Decided before the reply, so a client that acts on the reply
+	// cannot change what this message's connection does next.
+	once := c.oneMessagePerConn
 	c.mu.Unlock()
-	return conn.Send(ctx, &reply) == nil
+	return conn.Send(ctx, &reply) == nil && !once
 }
 
 // SetOneMessagePerConn makes the service hang up after each message, as
