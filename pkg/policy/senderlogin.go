@@ -48,16 +48,14 @@ func (e *evaluation) senderLoginMismatch(name string) Decision {
 // senderLogins is smtpd_sender_login_maps: for a sender address, the SASL
 // login names (separated by commas or blanks) allowed to use it.
 type senderLogins struct {
-	tables    []maps.Table
-	delimiter string
-	resolver  *resolve.Resolver
+	tables   []maps.Table
+	resolver *resolve.Resolver
 }
 
 // read opens smtpd_sender_login_maps.
 func (l *senderLogins) read(cfg *config.Config, tables *tableOpener, r *resolve.Resolver) error {
 	var p struct {
-		Maps      []string `param:"smtpd_sender_login_maps"`
-		Delimiter string   `param:"recipient_delimiter"`
+		Maps []string `param:"smtpd_sender_login_maps"`
 	}
 	if err := cfg.Fill(&p); err != nil {
 		return err
@@ -65,54 +63,26 @@ func (l *senderLogins) read(cfg *config.Config, tables *tableOpener, r *resolve.
 	for _, spec := range p.Maps {
 		l.tables = append(l.tables, tables.get(spec))
 	}
-	l.delimiter, l.resolver = p.Delimiter, r
+	l.resolver = r
 	return nil
 }
 
-// owners looks the sender up as Postfix's mail_addr_find does: the
-// address, then without its address extension, then the local part alone
-// (with and without extension) when the domain is local, then "@domain".
-// Pattern tables get the whole address only. known says whether the
-// address has an entry at all.
+// owners looks the sender, as the resolver rewrites it, up in
+// mail_addr_find's order (see resolve.AddressFinder). known says whether
+// the address has an entry at all.
 func (l *senderLogins) owners(sender addr.Address) (owners []string, known bool, err error) {
 	res, err := l.resolver.Resolve(sender.Internal())
 	if err != nil {
 		return nil, false, err
 	}
-	a := res.Address
-	local, domain := strings.ToLower(a.Local), strings.ToLower(a.Domain)
-	bare := local
-	if l.delimiter != "" {
-		if i := strings.IndexAny(local, l.delimiter); i > 0 {
-			bare = local[:i]
-		}
+	m, found, err := l.resolver.AddressFinder().Find(l.tables, res.Address.Internal())
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: table lookup problem: %w", m.Table.Spec(), err)
 	}
-	keys := []string{local + "@" + domain}
-	if bare != local {
-		keys = append(keys, bare+"@"+domain)
+	if !found {
+		return nil, false, nil
 	}
-	if res.Class == resolve.ClassLocal {
-		keys = append(keys, local)
-		if bare != local {
-			keys = append(keys, bare)
-		}
-	}
-	keys = append(keys, "@"+domain)
-	for i, key := range keys {
-		for _, t := range l.tables {
-			if i > 0 && !maps.FixedKeys(t.Spec()) {
-				continue
-			}
-			v, ok, err := t.Lookup(key)
-			if err != nil {
-				return nil, false, fmt.Errorf("%s: table lookup problem: %w", t.Spec(), err)
-			}
-			if ok {
-				return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }), true, nil
-			}
-		}
-	}
-	return nil, false, nil
+	return strings.FieldsFunc(m.Value, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }), true, nil
 }
 
 // check evaluates one of senderLoginRestrictions for the MAIL FROM

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/maps"
 )
 
@@ -57,71 +56,31 @@ func (r *Resolver) senderChannel(res *Result, sender string, channel, nexthop st
 	return channel, nexthop, nil
 }
 
-// senderLookup searches t for sender as Postfix's mail_addr_find does:
-// the address, the address without its extension, for a local domain
-// the local part with and without extension, then "@domain". Pattern
-// tables get the whole address only. The null sender is looked up as
-// the table's null key. An empty result is ignored with Postfix's
-// warning.
+// senderLookup searches t for sender in mail_addr_find's order (see
+// AddressFinder). The null sender is looked up as the table's null key.
+// An empty result is ignored with Postfix's warning.
 func (r *Resolver) senderLookup(res *Result, t senderTables, sender string) (string, bool, error) {
 	if len(t.tables) == 0 {
 		return "", false, nil
 	}
-	keys := []string{t.nullKey}
+	keys := []AddressKey{{Key: t.nullKey}}
 	if sender != "" {
 		var err error
-		if keys, err = r.addressKeys(sender); err != nil {
+		if keys, _, err = r.AddressFinder().Keys(sender); err != nil {
 			return "", false, err
 		}
 	}
-	for i, key := range keys {
-		for _, tab := range t.tables {
-			if i > 0 && !maps.FixedKeys(tab.Spec()) {
-				continue
-			}
-			v, ok, err := tab.Lookup(key)
-			if err != nil {
-				return "", false, fmt.Errorf("%s lookup failure: %s: %w", t.name, tab.Spec(), err)
-			}
-			if !ok {
-				continue
-			}
-			if v = strings.TrimSpace(v); v == "" {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("%s: ignoring null lookup result for %s", t.name, keys[0]))
-				return "", false, nil
-			}
-			return v, true, nil
-		}
-	}
-	return "", false, nil
-}
-
-// addressKeys lists the lookup keys of an address in mail_addr_find's
-// order.
-func (r *Resolver) addressKeys(address string) ([]string, error) {
-	a := addr.Split(address)
-	local, domain := a.Local, a.Domain
-	bare := StripExtension(local, r.s.RecipientDelimiter)
-	keys := []string{address}
-	if domain == "" {
-		keys = append(keys, local)
-		if bare != local {
-			keys = append(keys, bare)
-		}
-		return keys, nil
-	}
-	if bare != local {
-		keys = append(keys, bare+"@"+domain)
-	}
-	isLocal, err := r.isLocal(stripTrailingDot(domain))
+	m, found, err := FindKeys(t.tables, keys)
 	if err != nil {
-		return nil, err
+		return "", false, fmt.Errorf("%s lookup failure: %s: %w", t.name, m.Table.Spec(), err)
 	}
-	if isLocal {
-		keys = append(keys, local)
-		if bare != local {
-			keys = append(keys, bare)
-		}
+	if !found {
+		return "", false, nil
 	}
-	return append(keys, "@"+domain), nil
+	v := strings.TrimSpace(m.Value)
+	if v == "" {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: ignoring null lookup result for %s", t.name, keys[0].Key))
+		return "", false, nil
+	}
+	return v, true, nil
 }

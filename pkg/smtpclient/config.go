@@ -31,9 +31,7 @@ type derivedParams struct {
 	CacheDests    []string `param:"smtp_connection_cache_destinations"`
 	TLSPolicyMaps []string `param:"smtp_tls_policy_maps"`
 	GenericMaps   []string `param:"smtp_generic_maps"`
-	Delimiter     string   `param:"recipient_delimiter"`
 	Propagate     []string `param:"propagate_unmatched_extensions"`
-	MyOrigin      string   `param:"myorigin"`
 }
 
 // FromConfig reads the smtp client's parameters, opens
@@ -137,7 +135,7 @@ func fromConfig(cfg *config.Config, protocol string) (Config, func(), error) {
 // openGenericMaps opens smtp_generic_maps (named param) and the resolver
 // that tells local domains.
 func (c *Config) openGenericMaps(cfg *config.Config, param string, p derivedParams) (func(), error) {
-	g := &GenericMaps{Delimiter: p.Delimiter, MyOrigin: p.MyOrigin}
+	g := &GenericMaps{}
 	for _, v := range p.Propagate {
 		g.Propagate = g.Propagate || v == "generic"
 	}
@@ -159,13 +157,7 @@ func (c *Config) openGenericMaps(cfg *config.Config, param string, p derivedPara
 		closeAll()
 		return nil, err
 	}
-	origin := strings.ToLower(p.MyOrigin)
-	g.IsLocal = func(domain string) (bool, error) {
-		if strings.ToLower(strings.TrimSuffix(domain, ".")) == origin {
-			return true, nil
-		}
-		return r.IsLocalDomain(domain)
-	}
+	g.AddressFinder = r.AddressFinder()
 	c.Generic = g
 	return func() {
 		closeAll()

@@ -18,19 +18,14 @@ import (
 	"github.com/postern/postern/pkg/resolve"
 )
 
-// GenericMaps is smtp_generic_maps with what its lookups need.
+// GenericMaps is smtp_generic_maps with what its lookups need: the
+// finder's MyOrigin also qualifies a result without domain.
 type GenericMaps struct {
 	Tables []maps.Table
-	// Delimiter is recipient_delimiter; Propagate is true when
-	// propagate_unmatched_extensions has "generic".
-	Delimiter string
+	resolve.AddressFinder
+	// Propagate is true when propagate_unmatched_extensions has
+	// "generic".
 	Propagate bool
-	// MyOrigin qualifies a result without domain.
-	MyOrigin string
-	// IsLocal says whether a domain is local (mydestination, this
-	// host's address literals, myorigin): then the bare local part is
-	// a lookup key too.
-	IsLocal func(domain string) (bool, error)
 }
 
 // genericHeaders are the headers whose addresses are rewritten: Postfix's
@@ -43,63 +38,27 @@ var genericHeaders = map[string]bool{
 }
 
 // Map returns the rewritten form of an internal-form address, or the
-// address itself when no table has it. Keys are searched as Postfix's
-// mail_addr_find does: the address, without its extension, the local
-// part (local domains only), then "@domain"; pattern tables get the
-// whole address only.
+// address itself when no table has it. Keys are searched in
+// mail_addr_find's order (see resolve.AddressFinder).
 func (g *GenericMaps) Map(address string) (string, error) {
 	if address == "" {
 		return "", nil
 	}
-	a := addr.Split(address)
-	bare := resolve.StripExtension(a.Local, g.Delimiter)
-	ext := strings.TrimPrefix(a.Local, bare)
-	type key struct {
-		text   string
-		cutExt bool
+	m, found, err := g.Find(g.Tables, address)
+	if err != nil {
+		return "", fmt.Errorf("smtp_generic_maps map lookup problem for %s: %w", address, err)
 	}
-	keys := []key{{address, false}}
-	if ext != "" {
-		keys = append(keys, key{bare + "@" + a.Domain, true})
+	if !found {
+		return address, nil
 	}
-	local := a.Domain == ""
-	if !local && g.IsLocal != nil {
-		var err error
-		if local, err = g.IsLocal(a.Domain); err != nil {
-			return "", err
-		}
-	}
-	if local {
-		keys = append(keys, key{a.Local, false})
-		if ext != "" {
-			keys = append(keys, key{bare, true})
-		}
-	}
-	if a.Domain != "" {
-		keys = append(keys, key{"@" + a.Domain, ext != ""})
-	}
-	for i, k := range keys {
-		for _, t := range g.Tables {
-			if i > 0 && !maps.FixedKeys(t.Spec()) {
-				continue
-			}
-			v, ok, err := t.Lookup(k.text)
-			if err != nil {
-				return "", fmt.Errorf("smtp_generic_maps map lookup problem for %s: %w", address, err)
-			}
-			if ok {
-				return g.apply(v, a, ext, k.cutExt), nil
-			}
-		}
-	}
-	return address, nil
+	return g.apply(m, addr.Split(address)), nil
 }
 
 // apply turns a table result into the new address: "@domain" keeps the
 // local part, a result without domain gets @$myorigin, and an extension
 // the lookup cut is put back when it propagates.
-func (g *GenericMaps) apply(value string, a addr.Address, ext string, cutExt bool) string {
-	result := strings.TrimSpace(value)
+func (g *GenericMaps) apply(m resolve.AddressMatch, a addr.Address) string {
+	result := strings.TrimSpace(m.Value)
 	if items := config.SplitList(result); len(items) > 0 {
 		result = items[0]
 	}
@@ -110,8 +69,8 @@ func (g *GenericMaps) apply(value string, a addr.Address, ext string, cutExt boo
 	if !strings.Contains(result, "@") {
 		r.Domain = g.MyOrigin
 	}
-	if g.Propagate && cutExt && ext != "" && !strings.ContainsAny(r.Local, g.Delimiter) {
-		r.Local += ext
+	if g.Propagate && m.Key.ExtensionCut && m.Extension != "" && !strings.ContainsAny(r.Local, g.Delimiter) {
+		r.Local += m.Extension
 	}
 	return r.Internal()
 }

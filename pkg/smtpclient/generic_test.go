@@ -12,6 +12,7 @@ import (
 
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maps"
+	"github.com/postern/postern/pkg/resolve"
 )
 
 func testGenericMaps(t *testing.T, table string) *GenericMaps {
@@ -25,8 +26,7 @@ func testGenericMaps(t *testing.T, table string) *GenericMaps {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tab.Close() })
-	return &GenericMaps{Tables: []maps.Table{tab}, Delimiter: "+", MyOrigin: "local.example",
-		IsLocal: func(d string) (bool, error) { return d == "local.example", nil }}
+	return &GenericMaps{Tables: []maps.Table{tab}, AddressFinder: resolve.AddressFinder{Delimiter: "+", MyOrigin: "local.example"}}
 }
 
 func TestGenericMap(t *testing.T) {
