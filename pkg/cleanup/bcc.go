@@ -18,11 +18,11 @@ func (s *Settings) bccLookup(tables []maps.Table, address string) (string, error
 	if address == "" || len(tables) == 0 {
 		return "", nil
 	}
-	v, _, _, found, err := s.lookup(tables, address)
+	m, found, err := s.lookup(tables, address)
 	if err != nil || !found {
 		return "", err
 	}
-	return strings.TrimSpace(v), nil
+	return strings.TrimSpace(m.Value), nil
 }
 
 // bccRecipients turns one BCC address into envelope recipients: it is

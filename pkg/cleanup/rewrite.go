@@ -10,6 +10,7 @@ import (
 	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/maps"
+	"github.com/postern/postern/pkg/resolve"
 )
 
 // errAliasNesting and errAliasSize are the two ways virtual alias
@@ -58,92 +59,30 @@ func (s *Settings) qualifyWith(address, origin, domain string) string {
 	return a.Internal()
 }
 
-// localDomain reports whether the bare-user lookup form applies to domain:
-// it is $myorigin, in $mydestination, or an address literal of this host.
-func (s *Settings) localDomain(domain string) (bool, error) {
-	folded := addr.FoldDomain(strings.TrimSuffix(domain, "."))
-	if folded == addr.FoldDomain(s.MyOrigin) {
-		return true, nil
-	}
-	if s.IsLocalDomain == nil {
-		return false, nil
-	}
-	return s.IsLocalDomain(domain)
-}
-
-// lookupForms lists the keys of a canonical(5) or virtual(5) lookup of
-// address, in order, each with whether it dropped the address extension:
-// user+ext@domain, user@domain, then (local domains only) user+ext, user,
-// then @domain.
-type lookupForm struct {
-	key          string
-	extensionCut bool
-}
-
-func (s *Settings) lookupForms(address string) ([]lookupForm, string, error) {
-	a := addr.Split(address)
-	local, ext := a.Local, ""
-	if d := s.RecipientDelimiter; d != "" {
-		if i := strings.IndexAny(local, d); i > 0 {
-			local, ext = a.Local[:i], a.Local[i:]
-		}
-	}
-	forms := []lookupForm{{key: address}}
-	if ext != "" {
-		forms = append(forms, lookupForm{key: local + "@" + a.Domain, extensionCut: true})
-	}
-	isLocal, err := s.localDomain(a.Domain)
+// lookup searches tables for address in mail_addr_find's order (see
+// resolve.AddressFinder) and returns the first value found and the key
+// that found it.
+func (s *Settings) lookup(tables []maps.Table, address string) (resolve.AddressMatch, bool, error) {
+	f := resolve.AddressFinder{Delimiter: s.RecipientDelimiter, MyOrigin: s.MyOrigin, IsLocal: s.IsLocalDomain}
+	m, found, err := f.Find(tables, address)
 	if err != nil {
-		return nil, "", err
+		return m, false, fmt.Errorf("%s: table lookup problem for %s: %w", m.Table.Spec(), m.Key.Key, err)
 	}
-	if isLocal || a.Domain == "" {
-		forms = append(forms, lookupForm{key: a.Local})
-		if ext != "" {
-			forms = append(forms, lookupForm{key: local, extensionCut: true})
-		}
-	}
-	if a.Domain != "" {
-		forms = append(forms, lookupForm{key: "@" + a.Domain, extensionCut: ext != ""})
-	}
-	return forms, ext, nil
-}
-
-// lookup tries each form in every table before the next form, and returns
-// the first value found and the form that found it.
-func (s *Settings) lookup(tables []maps.Table, address string) (value string, form lookupForm, ext string, found bool, err error) {
-	if len(tables) == 0 {
-		return "", lookupForm{}, "", false, nil
-	}
-	forms, ext, err := s.lookupForms(address)
-	if err != nil {
-		return "", lookupForm{}, "", false, err
-	}
-	for _, f := range forms {
-		for _, t := range tables {
-			v, ok, err := t.Lookup(f.key)
-			if err != nil {
-				return "", lookupForm{}, "", false, fmt.Errorf("%s: table lookup problem for %s: %w", t.Spec(), f.key, err)
-			}
-			if ok {
-				return v, f, ext, true, nil
-			}
-		}
-	}
-	return "", lookupForm{}, "", false, nil
+	return m, found, nil
 }
 
 // applyResult turns one table result into an address for the original
 // address: "@domain" keeps the user and replaces the domain, a bare user
 // is qualified, and an extension the lookup had to cut is put back when
 // propagate is set.
-func (s *Settings) applyResult(result, original string, form lookupForm, ext string, propagate bool) string {
+func (s *Settings) applyResult(result, original string, m resolve.AddressMatch, propagate bool) string {
 	o := addr.Split(original)
 	if strings.HasPrefix(result, "@") {
 		return o.Local + result
 	}
 	r := addr.Split(s.qualify(result))
-	if propagate && form.extensionCut && ext != "" && !strings.ContainsAny(r.Local, s.RecipientDelimiter) {
-		r.Local += ext
+	if propagate && m.Key.ExtensionCut && m.Extension != "" && !strings.ContainsAny(r.Local, s.RecipientDelimiter) {
+		r.Local += m.Extension
 	}
 	return r.Internal()
 }
@@ -156,13 +95,13 @@ func (s *Settings) canonical(address string, specific []maps.Table) (string, err
 		return "", nil
 	}
 	for _, tables := range [][]maps.Table{specific, s.CanonicalMaps} {
-		v, form, ext, found, err := s.lookup(tables, address)
+		m, found, err := s.lookup(tables, address)
 		if err != nil {
 			return "", err
 		}
 		if found {
-			if first := firstListItem(v); first != "" {
-				address = s.applyResult(first, address, form, ext, s.PropagateCanonical)
+			if first := firstListItem(m.Value); first != "" {
+				address = s.applyResult(first, address, m, s.PropagateCanonical)
 			}
 		}
 	}
@@ -192,15 +131,15 @@ func (s *Settings) expandVirtual(address string) ([]string, error) {
 		if depth > s.AliasRecursionLimit {
 			return &aliasError{kind: errAliasNesting, address: address}
 		}
-		v, form, ext, found, err := s.lookup(s.VirtualAliasMaps, current)
+		m, found, err := s.lookup(s.VirtualAliasMaps, current)
 		if err != nil {
 			return err
 		}
 		if !found {
 			return s.keep(current, address, seen, &out)
 		}
-		for _, item := range config.SplitList(v) {
-			next := s.applyResult(item, current, form, ext, s.PropagateVirtual)
+		for _, item := range config.SplitList(m.Value) {
+			next := s.applyResult(item, current, m, s.PropagateVirtual)
 			if strings.EqualFold(next, current) {
 				if err := s.keep(next, address, seen, &out); err != nil {
 					return err
