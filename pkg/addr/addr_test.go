@@ -5,6 +5,7 @@ package addr
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -294,5 +295,32 @@ func TestParseAddressList(t *testing.T) {
 	}
 	if got := (Mailbox{Name: "Jane Doe", Address: Address{"jane", "y.example"}}).String(); got != "Jane Doe <jane@y.example>" {
 		t.Errorf("Mailbox.String = %q", got)
+	}
+}
+
+func TestMapAddressList(t *testing.T) {
+	toExample := func(a string) (string, error) {
+		if a == "fail@x.example" {
+			return "", errors.New("lookup failed")
+		}
+		return strings.Replace(a, "@local", "@example.com", 1), nil
+	}
+	tests := []struct {
+		value   string
+		want    string
+		changed bool
+		err     bool
+	}{
+		{value: `Jane <jane@local>, bob@remote.example`, want: "Jane <jane@example.com>|bob@remote.example", changed: true},
+		{value: `jane@remote.example`, want: "jane@remote.example"},
+		{value: "a@local, bad address@", want: ""},
+		{value: "undisclosed-recipients:;", want: ""},
+		{value: "a@local, fail@x.example", want: "", err: true},
+	}
+	for _, tt := range tests {
+		got, changed, err := MapAddressList(tt.value, toExample)
+		if strings.Join(got, "|") != tt.want || changed != tt.changed || (err != nil) != tt.err {
+			t.Errorf("MapAddressList(%q) = %q, %v, %v; want %q, %v, error %v", tt.value, got, changed, err, tt.want, tt.changed, tt.err)
+		}
 	}
 }

@@ -96,6 +96,31 @@ func ParseAddressList(value string) ([]Mailbox, error) {
 	return out, firstBad
 }
 
+// MapAddressList maps each address of an address header's value through
+// f (internal form in, internal form out) and returns the mailboxes in
+// header form, in order, with whether any address changed. A value that
+// does not parse or lists no address maps to nothing, unchanged. An
+// error from f stops the mapping.
+func MapAddressList(value string, f func(internal string) (string, error)) (mailboxes []string, changed bool, err error) {
+	list, err := ParseAddressList(value)
+	if err != nil || len(list) == 0 {
+		return nil, false, nil
+	}
+	mailboxes = make([]string, len(list))
+	for i, m := range list {
+		mapped, err := f(m.Address.Internal())
+		if err != nil {
+			return nil, false, err
+		}
+		if mapped != m.Address.Internal() {
+			changed = true
+			m.Address = Split(mapped)
+		}
+		mailboxes[i] = m.String()
+	}
+	return mailboxes, changed, nil
+}
+
 // isGroupStart reports whether the tokens before a ':' are a group name: a
 // phrase of words, with no '@' or '<' (those would make it a route).
 func isGroupStart(toks []token) bool {

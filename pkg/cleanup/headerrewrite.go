@@ -62,36 +62,25 @@ func (c *contentWriter) rewriteHeader(name string, header []byte) []byte {
 	default:
 		return header
 	}
-	colon := strings.IndexByte(string(header), ':')
-	mailboxes, err := addr.ParseAddressList(string(header[colon+1:]))
-	if err != nil || len(mailboxes) == 0 {
-		return header
-	}
 	origin, domain := c.s.MyOrigin, c.s.MyDomain
 	if c.headerContext == headerContextRemote {
 		origin, domain = c.s.RemoteHeaderDomain, c.s.RemoteHeaderDomain
 	}
-	changed := false
-	parts := make([]string, len(mailboxes))
-	for i, m := range mailboxes {
-		rewritten := c.s.qualifyWith(m.Address.Internal(), origin, domain)
+	colon := strings.IndexByte(string(header), ':')
+	mailboxes, changed, _ := addr.MapAddressList(string(header[colon+1:]), func(address string) (string, error) {
+		rewritten := c.s.qualifyWith(address, origin, domain)
 		if c.mapping {
-			mapped, err := c.s.canonical(rewritten, specific)
-			if err == nil {
+			if mapped, err := c.s.canonical(rewritten, specific); err == nil {
 				rewritten = mapped
 			}
 			if masked, err := masquerade.apply(rewritten); err == nil {
 				rewritten = masked
 			}
 		}
-		if rewritten != m.Address.Internal() {
-			changed = true
-			m.Address = addr.Split(rewritten)
-		}
-		parts[i] = m.String()
-	}
+		return rewritten, nil
+	})
 	if !changed {
 		return header
 	}
-	return []byte(string(header[:colon]) + ": " + strings.Join(parts, ", ") + "\n")
+	return []byte(string(header[:colon]) + ": " + strings.Join(mailboxes, ", ") + "\n")
 }

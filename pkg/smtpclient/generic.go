@@ -134,28 +134,15 @@ func (g *GenericMaps) rewriteHeader(header []byte) ([]byte, error) {
 	if !genericHeaders[strings.ToLower(strings.TrimSpace(name))] {
 		return header, nil
 	}
-	mailboxes, err := addr.ParseAddressList(string(header[colon+1:]))
-	if err != nil || len(mailboxes) == 0 {
-		return header, nil
-	}
-	changed := false
-	parts := make([]string, len(mailboxes))
-	for i, m := range mailboxes {
-		mapped, err := g.Map(m.Address.Internal())
-		if err != nil {
-			return header, err
-		}
-		if mapped != m.Address.Internal() {
-			changed = true
-			m.Address = addr.Split(mapped)
-		}
-		parts[i] = m.String()
-		if i < len(mailboxes)-1 {
-			parts[i] += ","
-		}
+	parts, changed, err := addr.MapAddressList(string(header[colon+1:]), g.Map)
+	if err != nil {
+		return header, err
 	}
 	if !changed {
 		return header, nil
+	}
+	for i := range parts[:len(parts)-1] {
+		parts[i] += ","
 	}
 	// The fold width does not count the tab of a continuation line.
 	var out strings.Builder
