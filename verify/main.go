@@ -9,7 +9,6 @@ import (
 
 	"github.com/postern/postern/pkg/daemon"
 	"github.com/postern/postern/pkg/maps"
-	"github.com/postern/postern/pkg/privs"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/verify"
 )
@@ -73,17 +72,9 @@ func main() {
 // giveToMailOwner makes a cache file that root created belong to
 // mail_owner, as the rest of data_directory does.
 func giveToMailOwner(ctx *daemon.Context, spec string) error {
-	if spec == "" || os.Geteuid() != 0 {
+	if spec == "" || ctx.MailOwner == nil {
 		return nil
 	}
 	_, name := maps.SplitSpec(spec, "")
-	ownerName, err := ctx.Config.Get("mail_owner")
-	if err != nil {
-		return err
-	}
-	owner, err := privs.LookupMailOwner(ctx.Config.Path, ownerName)
-	if err != nil {
-		return err
-	}
-	return os.Chown(maps.IndexedPath(name), owner.UID, owner.GID)
+	return os.Chown(maps.IndexedPath(name), ctx.MailOwner.UID, ctx.MailOwner.GID)
 }

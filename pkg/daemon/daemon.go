@@ -30,6 +30,7 @@ import (
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
+	"github.com/postern/postern/pkg/privs"
 )
 
 // Spec describes a daemon. Exactly one of Serve, Trigger and Datagram is
@@ -98,6 +99,10 @@ type Context struct {
 	// Chrooted and Dropped say what the start-up did (both stay false when
 	// the daemon was not started as root).
 	Chrooted, Dropped bool
+	// MailOwner is the mail_owner account, looked up before Init when the
+	// daemon runs as root (nil otherwise): the owner for files Init
+	// creates as root that mail_owner must use later.
+	MailOwner *privs.User
 
 	// MaxIdle is how long the daemon waits without a connection before it
 	// exits (max_idle; 0 = never). Trigger servers with a wakeup interval

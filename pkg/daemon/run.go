@@ -171,6 +171,12 @@ func startUp(spec Spec, argv []string, boot *maillog.Logger) (*daemonState, erro
 		// Woken up by master anyway: idleness and use count mean nothing.
 		d.MaxIdle, d.MaxUse = 0, 0
 	}
+	if runsAsRoot {
+		// Postfix checks mail_owner in every program that runs as root.
+		if d.MailOwner, err = lookupMailOwner(d.Config); err != nil {
+			return d, err
+		}
+	}
 	if spec.Init != nil {
 		if err := spec.Init(d.Context); err != nil {
 			return d, err
@@ -269,6 +275,15 @@ func openLog(cfg *config.Config, argv0 string) (*maillog.Logger, error) {
 	return maillog.New(opts)
 }
 
+// lookupMailOwner finds the mail_owner account.
+func lookupMailOwner(cfg *config.Config) (*privs.User, error) {
+	name, err := cfg.Get("mail_owner")
+	if err != nil {
+		return nil, err
+	}
+	return privs.LookupMailOwner(cfg.Path, name)
+}
+
 // dropPrivileges chroots and switches to mail_owner as -r and -u ask, when
 // running as root; otherwise it changes nothing.
 func (d *daemonState) dropPrivileges(runsAsRoot bool) error {
@@ -278,15 +293,7 @@ func (d *daemonState) dropPrivileges(runsAsRoot bool) error {
 		}
 		return nil
 	}
-	// Postfix checks mail_owner in every program that runs as root.
-	ownerName, err := d.Config.Get("mail_owner")
-	if err != nil {
-		return err
-	}
-	owner, err := privs.LookupMailOwner(d.Config.Path, ownerName)
-	if err != nil {
-		return err
-	}
+	owner := d.MailOwner
 	// Load the time zone now: the chroot has no /etc/localtime.
 	time.Now().Zone()
 	root := ""
