@@ -1,15 +1,13 @@
 package policy
 
 import (
-	"context"
-	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/verify"
 )
 
@@ -36,29 +34,7 @@ func startVerifyServer(t *testing.T, result func(addr string) (verify.Status, st
 		}
 		v.probed <- a
 	}
-	ln, err := net.Listen("unix", v.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				v.cache.Serve(ctx, conn)
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); cancel(); wg.Wait() })
+	ipctest.Listen(t, v.path, v.cache.Serve)
 	return v
 }
 

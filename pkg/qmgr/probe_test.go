@@ -3,11 +3,8 @@
 package qmgr_test
 
 import (
-	"context"
-	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,29 +23,7 @@ func startVerify(t *testing.T) (*verify.Cache, string) {
 		NegativeExpire: time.Hour, NegativeRefresh: time.Hour,
 	}}
 	path := filepath.Join(ipctest.SocketDir(t), "verify")
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				cache.Serve(ctx, conn)
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); cancel(); wg.Wait() })
+	ipctest.Listen(t, path, cache.Serve)
 	return cache, path
 }
 

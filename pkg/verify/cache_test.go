@@ -2,7 +2,7 @@ package verify
 
 import (
 	"context"
-	"net"
+
 	"path/filepath"
 	"regexp"
 	"sync"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/maps"
 )
 
@@ -263,27 +264,8 @@ func TestProtocol(t *testing.T) {
 	}
 	c, _, probes := newTestCache(t, defaultSettings(t), table)
 	sock := filepath.Join(dir, "verify")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				c.Serve(ctx, conn)
-			}()
-		}
-	}()
-	defer func() { ln.Close(); cancel(); wg.Wait() }()
+	ipctest.Listen(t, sock, c.Serve)
+	ctx := context.Background()
 
 	cl := &Client{Path: sock}
 	addr := `"odd user"@example.com`

@@ -49,7 +49,7 @@ func (a *Agent) Connections() int {
 func StartAgent(t testing.TB, path string, answer Answer) *Agent {
 	t.Helper()
 	a := &Agent{Path: path, answer: answer}
-	listen(t, path, a.serve)
+	Listen(t, path, a.serve)
 	return a
 }
 

@@ -42,7 +42,7 @@ type Cleanup struct {
 func StartCleanup(t testing.TB, path, idPrefix string) *Cleanup {
 	t.Helper()
 	c := &Cleanup{Path: path, idPrefix: idPrefix}
-	listen(t, path, c.serve)
+	Listen(t, path, c.serve)
 	return c
 }
 

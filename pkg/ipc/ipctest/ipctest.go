@@ -75,9 +75,9 @@ func (l *Log) Wait(t testing.TB, want string) {
 	}
 }
 
-// listen listens on path, serving each connection with serve until the
-// test ends.
-func listen(t testing.TB, path string, serve func(context.Context, net.Conn)) {
+// Listen listens on the Unix socket path, serving each connection with
+// serve until the test ends; the cleanup waits for every connection.
+func Listen(t testing.TB, path string, serve func(context.Context, net.Conn)) {
 	t.Helper()
 	ln, err := net.Listen("unix", path)
 	if err != nil {
