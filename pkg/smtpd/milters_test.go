@@ -31,15 +31,26 @@ func (m *mailMilter) MailFrom(_, _ string, mod gomilter.Modifier) (*gomilter.Res
 
 func startMailMilter(t *testing.T) (string, *sync.Map) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	seen := &sync.Map{}
+	return serveMilter(t, func() gomilter.Milter { return &mailMilter{seen: seen} }), seen
+}
+
+// milterSession starts a server with the milters of mainCF and returns a
+// client that said HELO c.example.
+func milterSession(t *testing.T, mainCF string) (*testServer, *client) {
+	t.Helper()
+	set, err := FromConfig(loadConfig(t, t.TempDir(), mainCF))
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := &sync.Map{}
-	srv := gomilter.NewServer(gomilter.WithMilter(func() gomilter.Milter { return &mailMilter{seen: seen} }))
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return ln.Addr().String(), seen
+	t.Cleanup(func() { set.Milters.Close() })
+	settings := testSettings()
+	settings.Milters = set.Milters
+	ts := startServer(t, settings)
+	c := dial(t, ts.addr)
+	c.expect("", "220 mx.test.example ESMTP Postern")
+	c.expect("HELO c.example", "250 mx.test.example")
+	return ts, c
 }
 
 func TestSmtpdMilterMaps(t *testing.T) {
@@ -75,18 +86,7 @@ smtpd_milter_maps = inline:{ 192.0.2.1=DISABLE, { 192.0.2.2 = inet:127.0.0.1:999
 
 func TestSmtpdMilterRejectsMail(t *testing.T) {
 	addr, seen := startMailMilter(t)
-	cfg := loadConfig(t, t.TempDir(), "smtpd_milters = inet:"+addr+"\nmilter_macro_defaults = {auth_authen}=nobody\n")
-	set, err := FromConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer set.Milters.Close()
-	settings := testSettings()
-	settings.Milters = set.Milters
-	ts := startServer(t, settings)
-	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("HELO c.example", "250 mx.test.example")
+	ts, c := milterSession(t, "smtpd_milters = inet:"+addr+"\nmilter_macro_defaults = {auth_authen}=nobody\n")
 	c.expect("MAIL FROM:<s@remote.example>", "550 5.7.1 no mail from you")
 	ts.waitLog(t, "NOQUEUE: milter-reject: MAIL from localhost[127.0.0.1]: 550 5.7.1 no mail from you; from=<s@remote.example> proto=SMTP helo=<c.example>")
 	// The transaction was refused: RCPT needs a new MAIL.
@@ -114,25 +114,8 @@ func (unknownMilter) Unknown(cmd string, _ gomilter.Modifier) (*gomilter.Respons
 }
 
 func TestSmtpdMilterUnknownCommand(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := gomilter.NewServer(gomilter.WithMilter(func() gomilter.Milter { return unknownMilter{} }))
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	cfg := loadConfig(t, t.TempDir(), "smtpd_milters = inet:"+ln.Addr().String()+"\n")
-	set, err := FromConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer set.Milters.Close()
-	settings := testSettings()
-	settings.Milters = set.Milters
-	ts := startServer(t, settings)
-	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("HELO c.example", "250 mx.test.example")
+	milter := serveMilter(t, func() gomilter.Milter { return unknownMilter{} })
+	ts, c := milterSession(t, "smtpd_milters = inet:"+milter+"\n")
 	c.expect("FOO bar", "502 5.5.1 no FOO bar")
 	ts.waitLog(t, "NOQUEUE: milter-reject: UNKNOWN from localhost[127.0.0.1]: 502 5.5.1 no FOO bar; proto=SMTP helo=<c.example>")
 }
@@ -173,20 +156,24 @@ func (m *eventMilter) Unknown(cmd string, _ gomilter.Modifier) (*gomilter.Respon
 	return m.add("UNKNOWN " + cmd)
 }
 
-// serveMilter serves milters made by newMilter on a fresh port; they
-// negotiate the protocol options proto besides leaving out HELO and the
-// content.
-func serveMilter(t *testing.T, proto gomilter.OptProtocol, newMilter func() gomilter.Milter) string {
+// serveMilter serves milters made by newMilter on a fresh port, with the
+// server options opts besides.
+func serveMilter(t *testing.T, newMilter func() gomilter.Milter, opts ...gomilter.Option) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := gomilter.NewServer(gomilter.WithMilter(newMilter),
-		gomilter.WithProtocol(proto|gomilter.OptNoHelo|gomilter.OptNoHeaders|gomilter.OptNoBody|gomilter.OptNoEOH))
+	srv := gomilter.NewServer(append([]gomilter.Option{gomilter.WithMilter(newMilter)}, opts...)...)
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
+}
+
+// envelopeOnly is the protocol of milters that leave out HELO and the
+// content and negotiate proto besides.
+func envelopeOnly(proto gomilter.OptProtocol) gomilter.Option {
+	return gomilter.WithProtocol(proto | gomilter.OptNoHelo | gomilter.OptNoHeaders | gomilter.OptNoBody | gomilter.OptNoEOH)
 }
 
 // After one milter's DISCARD the other milters see nothing more of the
@@ -194,20 +181,9 @@ func serveMilter(t *testing.T, proto gomilter.OptProtocol, newMilter func() gomi
 func TestSmtpdMilterDiscardEndsEvents(t *testing.T) {
 	var mu sync.Mutex
 	var events []string
-	discarder := serveMilter(t, 0, func() gomilter.Milter { return discardMilter{} })
-	recorder := serveMilter(t, 0, func() gomilter.Milter { return &eventMilter{mu: &mu, events: &events} })
-	cfg := loadConfig(t, t.TempDir(), "smtpd_milters = inet:"+discarder+", inet:"+recorder+"\n")
-	set, err := FromConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer set.Milters.Close()
-	settings := testSettings()
-	settings.Milters = set.Milters
-	ts := startServer(t, settings)
-	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("HELO c.example", "250 mx.test.example")
+	discarder := serveMilter(t, func() gomilter.Milter { return discardMilter{} }, envelopeOnly(0))
+	recorder := serveMilter(t, func() gomilter.Milter { return &eventMilter{mu: &mu, events: &events} }, envelopeOnly(0))
+	ts, c := milterSession(t, "smtpd_milters = inet:"+discarder+", inet:"+recorder+"\n")
 	c.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
 	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
 	ts.waitLog(t, "NOQUEUE: milter-discard: RCPT from localhost[127.0.0.1]: milter triggers DISCARD action; from=<s@remote.example> to=<a@test.example> proto=SMTP helo=<c.example>")
@@ -240,20 +216,9 @@ func TestSmtpdMilterDiscardEndsEvents(t *testing.T) {
 func TestSmtpdMilterRejectedRecipients(t *testing.T) {
 	var mu sync.Mutex
 	var wants, plain []string
-	wanting := serveMilter(t, gomilter.OptRcptRej, func() gomilter.Milter { return &eventMilter{mu: &mu, events: &wants} })
-	other := serveMilter(t, 0, func() gomilter.Milter { return &eventMilter{mu: &mu, events: &plain} })
-	cfg := loadConfig(t, t.TempDir(), "smtpd_milters = inet:"+wanting+", inet:"+other+"\n")
-	set, err := FromConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer set.Milters.Close()
-	settings := testSettings()
-	settings.Milters = set.Milters
-	ts := startServer(t, settings)
-	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("HELO c.example", "250 mx.test.example")
+	wanting := serveMilter(t, func() gomilter.Milter { return &eventMilter{mu: &mu, events: &wants} }, envelopeOnly(gomilter.OptRcptRej))
+	other := serveMilter(t, func() gomilter.Milter { return &eventMilter{mu: &mu, events: &plain} }, envelopeOnly(0))
+	_, c := milterSession(t, "smtpd_milters = inet:"+wanting+", inet:"+other+"\n")
 	c.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
 	c.expect("RCPT TO:<x@elsewhere.example>", "554 5.7.1 <x@elsewhere.example>: Relay access denied")
 	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")

@@ -14,22 +14,11 @@ import (
 	"github.com/postern/postern/pkg/ipc"
 )
 
-// policyServer starts a server whose policy comes from mainCF.
+// policyServer starts a server whose policy comes from mainCF, relaying
+// to relay.example only.
 func policyServer(t *testing.T, mainCF string) *testServer {
 	t.Helper()
-	dir := t.TempDir()
-	cfg := loadConfig(t, dir, "myhostname = mx.test.example\nmail_name = Postern\nmydestination = test.example\n"+
-		"mynetworks = 192.0.2.0/24\ninet_interfaces = 127.0.0.1\nlocal_recipient_maps =\nrelay_domains = relay.example\n"+
-		"smtpd_relay_restrictions = reject_unauth_destination\n"+mainCF)
-	return startServer(t, testSettings(), func(ts *testServer) {
-		built, closeTables, err := NewServer(cfg, ts.log, ts.cleanup.Path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { closeTables() })
-		built.LookupName = ts.srv.LookupName
-		ts.srv = built
-	})
+	return builtServer(t, "relay_domains = relay.example\nsmtpd_relay_restrictions = reject_unauth_destination\n"+mainCF)
 }
 
 func TestClientRejectedAtConnect(t *testing.T) {

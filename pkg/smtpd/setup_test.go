@@ -6,10 +6,13 @@ import (
 	"testing"
 )
 
-func TestNewServerWithDefaultPolicy(t *testing.T) {
-	dir := t.TempDir()
-	cfg := loadConfig(t, dir, "myhostname = mx.test.example\nmail_name = Postern\nmydestination = test.example\nmynetworks = 192.0.2.0/24\ninet_interfaces = 127.0.0.1\nlocal_recipient_maps =\n")
-	ts := startServer(t, testSettings(), func(ts *testServer) {
+// builtServer starts the Server that NewServer builds from the test
+// host's main.cf with mainCF added, keeping the test's name lookup.
+func builtServer(t *testing.T, mainCF string) *testServer {
+	t.Helper()
+	cfg := loadConfig(t, t.TempDir(), "myhostname = mx.test.example\nmail_name = Postern\nmydestination = test.example\n"+
+		"mynetworks = 192.0.2.0/24\ninet_interfaces = 127.0.0.1\nlocal_recipient_maps =\n"+mainCF)
+	return startServer(t, testSettings(), func(ts *testServer) {
 		built, closeTables, err := NewServer(cfg, ts.log, ts.cleanup.Path)
 		if err != nil {
 			t.Fatal(err)
@@ -18,6 +21,10 @@ func TestNewServerWithDefaultPolicy(t *testing.T) {
 		built.LookupName = ts.srv.LookupName
 		ts.srv = built
 	})
+}
+
+func TestNewServerWithDefaultPolicy(t *testing.T) {
+	ts := builtServer(t, "")
 	c := dial(t, ts.addr)
 	c.expect("", "220 mx.test.example ESMTP Postern")
 	c.expect("HELO c", "250 mx.test.example")
