@@ -73,6 +73,12 @@ var forbiddenVerbs = map[string]bool{"CONNECT": true, "GET": true, "POST": true}
 
 // execute runs one command line.
 func (s *session) execute(line string) error {
+	if strings.Trim(line, " \t") == "" {
+		// As Postfix: a line without a word is refused before any
+		// command lookup, and counts as no command at all.
+		s.reply("500 5.5.2 Error: bad syntax")
+		return nil
+	}
 	verb, arg, _ := strings.Cut(strings.TrimLeft(line, " \t"), " ")
 	arg = strings.TrimSpace(arg)
 	upper := strings.ToUpper(verb)

@@ -4,6 +4,7 @@ package smtpd
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -26,7 +27,9 @@ type commandLine struct {
 }
 
 // readCommand reads one command line. A line longer than limit is cut to
-// limit bytes and the rest discarded up to its end, as Postfix does. A final
+// limit bytes and the rest discarded up to its end, as Postfix does. A NUL
+// ends the command where it stands, as in Postfix, whose smtpd handles the
+// line as a C string: nothing after it is seen, replied or logged. A final
 // line without any line end is an error (io.EOF or io.ErrUnexpectedEOF).
 func readCommand(br *bufio.Reader, limit int) (commandLine, error) {
 	var kept []byte
@@ -64,7 +67,11 @@ func readCommand(br *bufio.Reader, limit int) (commandLine, error) {
 		length = limit
 		cl.truncated = true
 	}
-	cl.text = string(kept[:length])
+	line := kept[:length]
+	if nul := bytes.IndexByte(line, 0); nul >= 0 {
+		line = line[:nul]
+	}
+	cl.text = string(line)
 	return cl, nil
 }
 

@@ -111,6 +111,8 @@ func TestReadCommand(t *testing.T) {
 		{"NOOP 123456\r\n", 6, "NOOP 1", true, false, nil},
 		{"NOOP 1\r\n", 6, "NOOP 1", false, false, nil},
 		{"NOOP " + strings.Repeat("y", 100) + "\r\n", 10, "NOOP yyyyy", true, false, nil},
+		{"MAIL FROM:<a@b> \x00BODY=\x1b\r\n", 2048, "MAIL FROM:<a@b> ", false, false, nil},
+		{"\x00NOOP\r\n", 2048, "", false, false, nil},
 		{"", 2048, "", false, false, io.EOF},
 		{"QUIT", 2048, "", false, false, io.ErrUnexpectedEOF},
 	}

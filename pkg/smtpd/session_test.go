@@ -37,6 +37,8 @@ func TestScriptedDialogue(t *testing.T) {
 		{"VRFY nosuchuser@test.example", "550 5.1.1 <nosuchuser@test.example>: Recipient address rejected: User unknown in local recipient table"},
 		{"NOOP", "250 2.0.0 Ok"},
 		{"FOO", "500 5.5.2 Error: command not recognized"},
+		{" \t", "500 5.5.2 Error: bad syntax"},
+		{"VRFY pftest\x00junk", "252 2.0.0 pftest"},
 		{"STARTTLS", "502 5.5.1 Error: command not implemented"},
 		{"AUTH PLAIN", "503 5.5.1 Error: authentication not enabled"},
 		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
@@ -68,7 +70,7 @@ func TestScriptedDialogue(t *testing.T) {
 		"connect from localhost[127.0.0.1]",
 		"NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 554 5.7.1 <someone@elsewhere.example>: Relay access denied; from=<s@remote.example> to=<someone@elsewhere.example> proto=ESMTP helo=<client.example>",
 		"FAKE1: client=localhost[127.0.0.1]",
-		"disconnect from localhost[127.0.0.1] helo=0/1 ehlo=1/2 starttls=0/1 auth=0/1 mail=1/5 rcpt=1/5 data=1/3 rset=1/2 noop=1 vrfy=1/2 quit=1 unknown=0/1 commands=8/25",
+		"disconnect from localhost[127.0.0.1] helo=0/1 ehlo=1/2 starttls=0/1 auth=0/1 mail=1/5 rcpt=1/5 data=1/3 rset=1/2 noop=1 vrfy=2/3 quit=1 unknown=0/1 commands=9/26",
 	}
 	log := ts.log.Text()
 	for _, w := range wantLog {
