@@ -220,3 +220,33 @@ func TestIPMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestServerAccessEveryName: each check_*_mx_access, check_*_ns_access
+// and check_reverse_client_hostname_access looks up its own name (the
+// verified client name, the PTR name, the HELO name, the recipient
+// domain) and replies with that name and its class.
+func TestServerAccessEveryName(t *testing.T) {
+	dns := testDNS(t)
+	const table = " inline:{{mx.good.example=REJECT bad mx}, {ns1.good.example=REJECT bad ns}, {sub.good.example=REJECT bad name}}"
+	s := &Session{ClientName: "good.example", NameStatus: PeerOK, ReverseName: "sub.good.example", ReverseStatus: PeerOK,
+		ClientAddr: "192.0.2.99", Helo: "relay.example", Protocol: "ESMTP", Mail: true, Sender: addr.Split("s@aonly.example")}
+	tests := []struct{ restriction, rcpt, want string }{
+		{"check_client_mx_access", "a@relay.example", "554 5.7.1 <good.example[192.0.2.99]>: Client host rejected: bad mx"},
+		{"check_client_ns_access", "a@relay.example", "554 5.7.1 <good.example[192.0.2.99]>: Client host rejected: bad ns"},
+		{"check_reverse_client_hostname_access", "a@relay.example", "554 5.7.1 <sub.good.example>: Unverified Client host rejected: bad name"},
+		// sub.good.example has no MX: it is its own mail exchanger.
+		{"check_reverse_client_hostname_mx_access", "a@relay.example", "554 5.7.1 <sub.good.example>: Unverified Client host rejected: bad name"},
+		{"check_reverse_client_hostname_ns_access", "a@relay.example", "554 5.7.1 <sub.good.example>: Unverified Client host rejected: bad ns"},
+		{"check_helo_mx_access", "a@aonly.example", "554 5.7.1 <relay.example>: Helo command rejected: bad mx"},
+		{"check_helo_ns_access", "a@aonly.example", ""}, // relay.example and example have no NS
+		{"check_recipient_mx_access", "a@relay.example", "554 5.7.1 <a@relay.example>: Recipient address rejected: bad mx"},
+		{"check_recipient_ns_access", "a@sub.good.example", "554 5.7.1 <a@sub.good.example>: Recipient address rejected: bad ns"},
+		{"check_recipient_mx_access", "a@aonly.example", ""},
+	}
+	for _, tt := range tests {
+		c, _, _ := testCheckerWith(t, "smtpd_relay_restrictions = permit\nsmtpd_recipient_restrictions = "+tt.restriction+table+", reject_unauth_destination\nrelay_domains = relay.example, aonly.example, sub.good.example\n", nil, Options{DNS: dns})
+		if got := rcpt(c, s, tt.rcpt); got != tt.want {
+			t.Errorf("%s, RCPT TO:<%s> = %q, want %q", tt.restriction, tt.rcpt, got, tt.want)
+		}
+	}
+}
