@@ -235,3 +235,41 @@ func TestSmtpdMilterRejectedRecipients(t *testing.T) {
 		t.Errorf("the other milter saw\n%s\nwant\n%s", gotPlain, want)
 	}
 }
+
+// TestReceiveOverrideOptions: each receive_override_options value turns
+// off its part of what smtpd asks of cleanup (and no_milters smtpd's own
+// milters), as on a content filter's re-injection listener.
+func TestReceiveOverrideOptions(t *testing.T) {
+	const milters = "smtpd_milters = inet:127.0.0.1:8891\n"
+	all := ipc.CleanupFlagFilter | ipc.CleanupFlagMapOK | ipc.CleanupFlagBCCOK
+	tests := []struct {
+		options string
+		flags   ipc.CleanupFlags
+		milters bool
+	}{
+		{"", all, true},
+		{"no_header_body_checks", ipc.CleanupFlagMapOK | ipc.CleanupFlagBCCOK, true},
+		{"no_address_mappings", ipc.CleanupFlagFilter, true},
+		{"no_milters", all, false},
+		{"no_unknown_recipient_checks, NO_MILTERS", all, false},
+	}
+	for _, tt := range tests {
+		set, err := FromConfig(loadConfig(t, t.TempDir(), milters+"receive_override_options = "+tt.options+"\n"))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.options, err)
+		}
+		if set.CleanupFlags != tt.flags {
+			t.Errorf("%q: cleanup flags %b, want %b", tt.options, set.CleanupFlags, tt.flags)
+		}
+		if got := set.Milters != nil; got != tt.milters {
+			t.Errorf("%q: smtpd milters %v, want %v", tt.options, got, tt.milters)
+		}
+		if set.Milters != nil {
+			set.Milters.Close()
+		}
+	}
+	_, err := FromConfig(loadConfig(t, t.TempDir(), "receive_override_options = no_header_body_checks, no_checks\n"))
+	if want := `unknown receive_override_options value "no_checks" in "no_header_body_checks, no_checks"`; err == nil || err.Error() != want {
+		t.Errorf("unknown option: %v, want %q", err, want)
+	}
+}
