@@ -184,6 +184,17 @@ type smtpDiffSetup struct {
 	files  map[string]string
 	// masterCF holds extra master.cf lines for both (anvil, tlsmgr).
 	masterCF string
+	// smtpdProcessLimit is the smtpd service's master.cf process limit
+	// for both ("-", the default, when empty).
+	smtpdProcessLimit string
+}
+
+// smtpdLimit is the master.cf process limit column of the smtpd service.
+func (s smtpDiffSetup) smtpdLimit() string {
+	if s.smtpdProcessLimit == "" {
+		return "-"
+	}
+	return s.smtpdProcessLimit
 }
 
 // smtpDiffDefault is smtpDiffMainCF with its users table.
@@ -204,10 +215,10 @@ func startOurSMTPWith(t *testing.T, setup smtpDiffSetup) *smtpdRun {
 	t.Helper()
 	addr := harness.FreeAddr(t)
 	in := newMasterRun(t, masterRunOptions{masterCF: fmt.Sprintf(`# smtpd and cleanup
-%s inet n - n - - smtpd
+%s inet n - n - %s smtpd
 cleanup unix n - n - 0 cleanup
 postlog unix-dgram n - n - 1 postlogd
-%s`, addr, setup.masterCF)})
+%s`, addr, setup.smtpdLimit(), setup.masterCF)})
 	in.linkDaemons("smtpd", "cleanup", "anvil")
 	for name, content := range setup.files {
 		path := filepath.Join(in.etc, name)
@@ -277,12 +288,12 @@ mail_owner = postfix
 %s`, spool, base, maillog, base, setup.mainCF(etc)))
 	// smtpd needs trivial-rewrite for address classes and anvil for its
 	// connection limits; no qmgr, so accepted mail stays in incoming/.
-	harness.WriteFile(t, filepath.Join(etc, "master.cf"), fmt.Sprintf(`%s inet n - n - - smtpd
+	harness.WriteFile(t, filepath.Join(etc, "master.cf"), fmt.Sprintf(`%s inet n - n - %s smtpd
 cleanup unix n - n - 0 cleanup
 rewrite unix - - n - - trivial-rewrite
 anvil unix - - n - 1 anvil
 postlog unix-dgram n - n - 1 postlogd
-%s`, addr, setup.masterCF))
+%s`, addr, setup.smtpdLimit(), setup.masterCF))
 	postfix := pf.Path(t, "postfix")
 	logOf := func() string { data, _ := os.ReadFile(maillog); return string(data) }
 	if res := (harness.Invocation{Path: postfix, ConfigDir: etc, Args: []string{"start"}}).Run(t); res.ExitCode != 0 {
