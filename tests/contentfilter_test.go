@@ -226,7 +226,7 @@ func TestContentFilterReinjectionWithXForward(t *testing.T) {
 	}
 	first := regexp.MustCompile(`IDENT=([0-9A-F]+)`).FindStringSubmatch(strings.Join(xforward, " "))
 	if first != nil {
-		in.waitLog("client=localhost[127.0.0.1], orig_queue_id="+first[1]+", orig_client=localhost[127.0.0.1]", 10*time.Second)
+		in.waitLog("client=localhost[127.0.0.1], orig_queue_id="+first[1]+", orig_client=localhost[127.0.0.1]", 30*time.Second)
 	}
 }
 

@@ -28,11 +28,11 @@ mydestination =
 	}
 	killService := func(service string) {
 		t.Helper()
-		pid := in.childPID(service, 20*time.Second)
+		pid := in.childPID(service, 30*time.Second)
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatalf("kill -9 %s (%d): %v", service, pid, err)
 		}
-		if !daemonGone(pid, 5*time.Second) {
+		if !daemonGone(pid, 30*time.Second) {
 			t.Fatalf("%s (%d) survived SIGKILL", service, pid)
 		}
 	}

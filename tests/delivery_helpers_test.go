@@ -99,22 +99,6 @@ func (in *deliveryRun) postqueue(args ...string) harness.Result {
 	return harness.Invocation{Path: harness.Bin(in.t, "postqueue"), ConfigDir: in.etc, Args: args, AsUser: in.asUser}.Run(in.t)
 }
 
-// waitLogCount waits until text occurs at least n times in the log.
-func (in *deliveryRun) waitLogCount(text string, n int, timeout time.Duration) string {
-	in.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		log := in.log()
-		if strings.Count(log, text) >= n {
-			return log
-		}
-		if time.Now().After(deadline) {
-			in.t.Fatalf("log has %q %d times after %v, want %d:\n%s", text, strings.Count(log, text), timeout, n, log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // sinkMessage is one message a sink accepted.
 type sinkMessage struct {
 	From string

@@ -137,8 +137,8 @@ func TestDeliveryInteropRealPostfix(t *testing.T) {
 	if !strings.Contains(got.Data, "hello postfix") || strings.Count(got.Data, "Received: ") != 2 {
 		t.Errorf("message via the real Postfix:\n%s", got.Data)
 	}
-	assertSent(t, in.waitLog("to=<user@real.example>", 10*time.Second), "user@real.example", "127.0.0.1", "127.0.0.1", realPort)
-	real.waitLog(t, "to=<user@real.example>, relay=127.0.0.16[127.0.0.16]:"+port, 10*time.Second)
+	assertSent(t, in.waitLog("to=<user@real.example>", 30*time.Second), "user@real.example", "127.0.0.1", "127.0.0.1", realPort)
+	real.waitLog(t, "to=<user@real.example>, relay=127.0.0.16[127.0.0.16]:"+port, 30*time.Second)
 
 	// Real Postfix → Postern → sink.
 	if err := smtp.SendMail(realAddr, nil, "sender@client.example", []string{"user@posternside.example"}, []byte("Subject: to postern\r\n\r\nhello postern\r\n")); err != nil {
@@ -149,9 +149,9 @@ func TestDeliveryInteropRealPostfix(t *testing.T) {
 	if !strings.Contains(got.Data, "hello postern") || strings.Count(got.Data, "Received: ") != 2 {
 		t.Errorf("message via Postern:\n%s", got.Data)
 	}
-	log := real.waitLog(t, "to=<user@posternside.example>, relay=127.0.0.1[127.0.0.1]:"+posternPort, 10*time.Second)
+	log := real.waitLog(t, "to=<user@posternside.example>, relay=127.0.0.1[127.0.0.1]:"+posternPort, 30*time.Second)
 	if !strings.Contains(log, "status=sent (250 ") {
 		t.Errorf("real Postfix log lacks status=sent:\n%s", log)
 	}
-	assertSent(t, in.waitLog("to=<user@posternside.example>", 10*time.Second), "user@posternside.example", "127.0.0.17", "127.0.0.17", port)
+	assertSent(t, in.waitLog("to=<user@posternside.example>", 30*time.Second), "user@posternside.example", "127.0.0.17", "127.0.0.17", port)
 }

@@ -56,15 +56,15 @@ relayhost = [127.0.0.1]:%s
 	if n := strings.Count(got.Data, "Received: "); n != 2 {
 		t.Errorf("inbound message has %d Received: headers, want 2 (gateway and internal):\n%s", n, got.Data)
 	}
-	assertSent(t, gateway.waitLog("to=<taro@corp.example>", 10*time.Second), "taro@corp.example", "127.0.0.1", "127.0.0.1", internalPort)
-	assertSent(t, internal.waitLog("to=<taro@corp.example>", 10*time.Second), "taro@corp.example", "127.0.0.11", "127.0.0.11", port)
+	assertSent(t, gateway.waitLog("to=<taro@corp.example>", 30*time.Second), "taro@corp.example", "127.0.0.1", "127.0.0.1", internalPort)
+	assertSent(t, internal.waitLog("to=<taro@corp.example>", 30*time.Second), "taro@corp.example", "127.0.0.11", "127.0.0.11", port)
 
 	// Outbound: internal → relayhost gateway → MX of the recipient.
 	internal.send("taro@corp.example", []string{"friend@world.example"}, "Subject: outbound\r\n\r\nout\r\n")
 	got = world.waitMessages(t, gateway, 1, 30*time.Second)[0]
 	assertEnvelope(t, got, "taro@corp.example", "friend@world.example")
-	assertSent(t, internal.waitLog("to=<friend@world.example>", 10*time.Second), "friend@world.example", "127.0.0.1", "127.0.0.1", gatewayPort)
-	assertSent(t, gateway.waitLog("to=<friend@world.example>", 10*time.Second), "friend@world.example", "mx.world.example", "127.0.0.12", port)
+	assertSent(t, internal.waitLog("to=<friend@world.example>", 30*time.Second), "friend@world.example", "127.0.0.1", "127.0.0.1", gatewayPort)
+	assertSent(t, gateway.waitLog("to=<friend@world.example>", 30*time.Second), "friend@world.example", "mx.world.example", "127.0.0.12", port)
 }
 
 // testCertificates makes a CA and a server certificate for host and ip,
@@ -109,20 +109,20 @@ smtp_sasl_security_options = noanonymous
 	in.run()
 
 	in.send("sender@client.test.example", []string{"someone@far.example"}, "Subject: smarthost\r\n\r\nauth\r\n")
-	assertEnvelope(t, smarthost.waitMessages(t, in, 1, 20*time.Second)[0], "sender@client.test.example", "someone@far.example")
+	assertEnvelope(t, smarthost.waitMessages(t, in, 1, 30*time.Second)[0], "sender@client.test.example", "someone@far.example")
 	smarthost.mu.Lock()
 	authed := strings.Join(smarthost.authed, ",")
 	smarthost.mu.Unlock()
 	if authed != "relayuser" {
 		t.Errorf("smarthost authenticated %q, want relayuser", authed)
 	}
-	log := in.waitLog("to=<someone@far.example>", 10*time.Second)
+	log := in.waitLog("to=<someone@far.example>", 30*time.Second)
 	assertSent(t, log, "someone@far.example", "smarthost.example", "127.0.0.13", port)
 	assertContains(t, "log", log, "Trusted TLS connection established to smarthost.example[127.0.0.13]:"+port)
 
 	in.send("sender@client.test.example", []string{"user@nomechs.test"}, "Subject: no mechs\r\n\r\nauth\r\n")
 	want := "status=deferred (SASL authentication failed; cannot authenticate to server nomechs.example[127.0.0.14]: no mechanism available)"
-	log = in.waitLog(want, 20*time.Second)
+	log = in.waitLog(want, 30*time.Second)
 	if !strings.Contains(log, "warning: SASL authentication failure: No worthy mechs found") {
 		t.Errorf("log lacks the No worthy mechs warning:\n%s", log)
 	}

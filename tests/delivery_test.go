@@ -93,14 +93,14 @@ sub.example.local :sub.example.local
 	body := "Subject: hub\r\nMessage-ID: <hub@client.example>\r\n\r\nrouted\r\n"
 	in.send("sender@client.example", []string{"a@example.local", "b@sub.example.local", "c@deep.example.local"}, body)
 
-	assertEnvelope(t, exact.waitMessages(t, in, 1, 20*time.Second)[0], "sender@client.example", "a@example.local")
-	assertEnvelope(t, sub.waitMessages(t, in, 1, 20*time.Second)[0], "sender@client.example", "b@sub.example.local")
-	got := parent.waitMessages(t, in, 1, 20*time.Second)[0]
+	assertEnvelope(t, exact.waitMessages(t, in, 1, 30*time.Second)[0], "sender@client.example", "a@example.local")
+	assertEnvelope(t, sub.waitMessages(t, in, 1, 30*time.Second)[0], "sender@client.example", "b@sub.example.local")
+	got := parent.waitMessages(t, in, 1, 30*time.Second)[0]
 	assertEnvelope(t, got, "sender@client.example", "c@deep.example.local")
 	if !strings.Contains(got.Data, "Subject: hub\r\n") || !strings.Contains(got.Data, "\r\n\r\nrouted\r\n") {
 		t.Errorf("content at the sink:\n%s", got.Data)
 	}
-	log := in.waitLogCount("status=sent", 3, 20*time.Second)
+	log := in.waitLogCount("status=sent", 3, 30*time.Second)
 	assertSent(t, log, "a@example.local", "127.0.0.2", "127.0.0.2", port)
 	assertSent(t, log, "b@sub.example.local", "mx.sub.example.local", "127.0.0.3", port)
 	assertSent(t, log, "c@deep.example.local", "mailtrans.example.local", "127.0.0.4", port)
@@ -126,8 +126,8 @@ smtp_connection_cache_on_demand = no
 `, dns.Addr, port))
 
 	in.send("sender@client.example", []string{"first@pref.example"}, "Subject: one\r\n\r\none\r\n")
-	assertEnvelope(t, primary.waitMessages(t, in, 1, 20*time.Second)[0], "sender@client.example", "first@pref.example")
-	log := in.waitLog("to=<first@pref.example>", 10*time.Second)
+	assertEnvelope(t, primary.waitMessages(t, in, 1, 30*time.Second)[0], "sender@client.example", "first@pref.example")
+	log := in.waitLog("to=<first@pref.example>", 30*time.Second)
 	assertSent(t, log, "first@pref.example", "mx1.pref.example", "127.0.0.5", port)
 	if n := len(backup.received()); n != 0 {
 		t.Errorf("backup MX got %d messages while the primary was up", n)
@@ -135,8 +135,8 @@ smtp_connection_cache_on_demand = no
 
 	primary.stop()
 	in.send("sender@client.example", []string{"second@pref.example"}, "Subject: two\r\n\r\ntwo\r\n")
-	assertEnvelope(t, backup.waitMessages(t, in, 1, 20*time.Second)[0], "sender@client.example", "second@pref.example")
-	log = in.waitLog("to=<second@pref.example>", 10*time.Second)
+	assertEnvelope(t, backup.waitMessages(t, in, 1, 30*time.Second)[0], "sender@client.example", "second@pref.example")
+	log = in.waitLog("to=<second@pref.example>", 30*time.Second)
 	assertSent(t, log, "second@pref.example", "mx2.pref.example", "127.0.0.6", port)
 	assertContains(t, "log", log, "connect to mx1.pref.example[127.0.0.5]:"+port+": Connection refused")
 }
@@ -158,7 +158,7 @@ smtp_tcp_port = %s
 
 	in.send("sender@client.example", []string{"taro@primary.example"}, "Subject: backup\r\n\r\nqueued\r\n")
 	refused := "connect to mailgw.primary.example[127.0.0.7]:" + port + ": Connection refused"
-	log := in.waitLog("status=deferred ("+refused+")", 20*time.Second)
+	log := in.waitLog("status=deferred ("+refused+")", 30*time.Second)
 	id := queueIDOf(t, log, "taro@primary.example")
 	res := in.postqueue("-p")
 	if res.ExitCode != 0 || !strings.Contains(res.Stdout, id) || !strings.Contains(res.Stdout, "("+refused+")") || !strings.Contains(res.Stdout, "taro@primary.example") {
@@ -166,8 +166,8 @@ smtp_tcp_port = %s
 	}
 
 	primary := startSink(t, "127.0.0.7:"+port, "mailgw.sink", sinkOptions{})
-	assertEnvelope(t, primary.waitMessages(t, in, 1, 20*time.Second)[0], "sender@client.example", "taro@primary.example")
-	log = in.waitLog(id+": removed", 10*time.Second)
+	assertEnvelope(t, primary.waitMessages(t, in, 1, 30*time.Second)[0], "sender@client.example", "taro@primary.example")
+	log = in.waitLog(id+": removed", 30*time.Second)
 	assertSent(t, log, "taro@primary.example", "mailgw.primary.example", "127.0.0.7", port)
 }
 
@@ -196,8 +196,8 @@ smtp_tcp_port = %s
 
 	in.send("sender@origin.example", []string{"good@dest.example", "bad@dest.example"},
 		"Subject: bounce me\r\nMessage-ID: <bounce@origin.example>\r\n\r\nbody\r\n")
-	assertEnvelope(t, dest.waitMessages(t, in, 1, 20*time.Second)[0], "sender@origin.example", "good@dest.example")
-	bounce := origin.waitMessages(t, in, 1, 20*time.Second)[0]
+	assertEnvelope(t, dest.waitMessages(t, in, 1, 30*time.Second)[0], "sender@origin.example", "good@dest.example")
+	bounce := origin.waitMessages(t, in, 1, 30*time.Second)[0]
 	assertEnvelope(t, bounce, "", "sender@origin.example")
 	reply := "550 5.1.1 <bad@dest.example>: Recipient address rejected: no such user"
 	assertContains(t, "bounce", bounce.Data,
@@ -214,7 +214,7 @@ smtp_tcp_port = %s
 	if strings.Contains(bounce.Data, "Final-Recipient: rfc822; good@dest.example") {
 		t.Errorf("bounce reports the delivered recipient:\n%s", bounce.Data)
 	}
-	log := in.waitLogCount("status=sent", 2, 20*time.Second)
+	log := in.waitLogCount("status=sent", 2, 30*time.Second)
 	id := queueIDOf(t, log, "bad@dest.example")
 	assertSent(t, log, "good@dest.example", "mx.dest.example", "127.0.0.8", port)
 	assertContains(t, "log", log,
@@ -244,7 +244,7 @@ maximal_queue_lifetime = 2s
 	if !strings.Contains(log, "to=<late@slow.example>") || !strings.Contains(log, "451 4.3.0 <late@slow.example>: try again later") {
 		t.Errorf("log lacks the deferral of late@slow.example:\n%s", log)
 	}
-	bounce := origin.waitMessages(t, in, 1, 20*time.Second)[0]
+	bounce := origin.waitMessages(t, in, 1, 30*time.Second)[0]
 	assertEnvelope(t, bounce, "", "sender@origin.example")
 	assertContains(t, "bounce", bounce.Data,
 		"From: Mail Delivery System <MAILER-DAEMON@out.test.example>",
@@ -273,11 +273,11 @@ smtp_tcp_port = 25
 	in.run()
 
 	in.send("sender@origin.example", []string{"user@loop.example"}, "Subject: loop\r\n\r\nbody\r\n")
-	log := in.waitLog("status=bounced (mail for loop.example loops back to myself)", 20*time.Second)
+	log := in.waitLog("status=bounced (mail for loop.example loops back to myself)", 30*time.Second)
 	if !strings.Contains(log, "to=<user@loop.example>") || !strings.Contains(log, "dsn=5.4.6") {
 		t.Errorf("log lacks the loop bounce of user@loop.example:\n%s", log)
 	}
-	bounce := origin.waitMessages(t, in, 1, 20*time.Second)[0]
+	bounce := origin.waitMessages(t, in, 1, 30*time.Second)[0]
 	assertEnvelope(t, bounce, "", "sender@origin.example")
 	assertContains(t, "bounce", bounce.Data, "<user@loop.example>: mail for loop.example loops back to myself")
 }

@@ -145,7 +145,7 @@ func TestDifferentialRestrictions(t *testing.T) {
 // decisionLogs waits (a few seconds at most) until both logs hold as many
 // decision lines, as both are written asynchronously, and returns them.
 func decisionLogs(realLog string, ours *smtpdRun) (realLines, ourLines []string) {
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		data, _ := os.ReadFile(realLog)
 		realLines, ourLines = policyLogLines(string(data)), policyLogLines(ours.log())
 		if len(realLines) == len(ourLines) || time.Now().After(deadline) {

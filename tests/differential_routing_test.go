@@ -69,13 +69,13 @@ func TestDifferentialStrictRFC821Envelopes(t *testing.T) {
 	}
 	realText := func() string { data, _ := os.ReadFile(realLog); return string(data) }
 	// Wait for both logs to hold the session's end.
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(realText(), "disconnect from"); {
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(realText(), "disconnect from"); {
 		if time.Now().After(deadline) {
 			t.Fatalf("real Postfix did not log the disconnect:\n%s", realText())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	ourText := ours.waitLog("disconnect from", 10*time.Second)
+	ourText := ours.waitLog("disconnect from", 30*time.Second)
 	if d := harness.Diff(warnings(realText()), warnings(ourText)); d != "" {
 		t.Errorf("warnings differ (-real +ours):\n%s", d)
 	}
@@ -151,7 +151,7 @@ Cc: dev@example.com
 	in.run()
 	in.send(from, rcpts, body)
 	ourSink.waitMessages(t, in, 1, 30*time.Second)
-	in.waitLogCount("status=sent", 5, 20*time.Second)
+	in.waitLogCount("status=sent", 5, 30*time.Second)
 	got := rewriteOutcome(ourSink.received())
 
 	if os.Geteuid() != 0 {
@@ -167,7 +167,7 @@ Cc: dev@example.com
 		t.Fatalf("send to the real Postfix: %v\nlog:\n%s", err, real.log())
 	}
 	realSink.waitMessages(t, in, 1, 30*time.Second)
-	for deadline := time.Now().Add(20 * time.Second); strings.Count(real.log(), "status=sent") < 5; {
+	for deadline := time.Now().Add(30 * time.Second); strings.Count(real.log(), "status=sent") < 5; {
 		if time.Now().After(deadline) {
 			t.Fatalf("real Postfix did not send all five:\n%s", real.log())
 		}

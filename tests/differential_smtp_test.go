@@ -250,11 +250,11 @@ func startRealPostfixSMTP(t *testing.T, pf *harness.Postfix) string {
 	return addr
 }
 
-// waitLogLines waits up to 10 seconds until lines finds at least n
+// waitLogLines waits up to 30 seconds until lines finds at least n
 // lines in the log file at path, and returns what it found last.
 func waitLogLines(path string, n int, lines func(log string) []string) []string {
 	var found []string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		data, _ := os.ReadFile(path)
 		if found = lines(string(data)); len(found) >= n {
 			break
@@ -305,12 +305,12 @@ postlog unix-dgram n - n - 1 postlogd
 		}
 		stopRealPostfix(t, postfix, etc, filepath.Join(spool, "pid", "master.pid"))
 	})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			// A greeting proves smtpd itself, not just master's socket, works.
-			c.SetDeadline(time.Now().Add(10 * time.Second))
+			c.SetDeadline(time.Now().Add(30 * time.Second))
 			line, rerr := bufio.NewReader(c).ReadString('\n')
 			c.Close()
 			if rerr == nil && strings.HasPrefix(line, "220 ") {
@@ -337,12 +337,12 @@ func stopRealPostfix(t *testing.T, postfix, etc, pidFile string) {
 	if pidErr != nil {
 		return
 	}
-	if !daemonGone(pid, 10*time.Second) {
+	if !daemonGone(pid, 30*time.Second) {
 		syscall.Kill(-pid, syscall.SIGKILL)
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	// master's children leave with it; wait for its process group to empty.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for syscall.Kill(-pid, 0) == nil && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}

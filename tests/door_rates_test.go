@@ -185,7 +185,7 @@ func TestDoorDifferentialRates(t *testing.T) {
 	if d := harness.DiffLines(want, got); d != "" {
 		t.Errorf("replies differ (-want +got):\n%s", d)
 	}
-	ourLog := ours.waitLog("New TLS session rate limit exceeded", 10*time.Second)
+	ourLog := ours.waitLog("New TLS session rate limit exceeded", 30*time.Second)
 	ourLines := doorRatesLogLines(ourLog, ours.addr)
 	wantLines := []string{
 		"timeout after DATA (N bytes) from unknown[127.0.0.2]",

@@ -174,15 +174,15 @@ func startDovecotWith(t *testing.T, dir string, users map[string]string, protoco
 		syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-exited:
-		case <-time.After(5 * time.Second):
-			t.Errorf("dovecot still runs 5s after SIGTERM; killed\n%s", dovecotLog())
+		case <-time.After(30 * time.Second):
+			t.Errorf("dovecot still runs 30s after SIGTERM; killed\n%s", dovecotLog())
 		}
 		// Whatever Dovecot started is in its process group.
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	})
 	for _, port := range []int{imapPort, pop3Port} {
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		for deadline := time.Now().Add(10 * time.Second); ; {
+		for deadline := time.Now().Add(30 * time.Second); ; {
 			if c, err := net.Dial("tcp", addr); err == nil {
 				c.Close()
 				break
@@ -238,8 +238,8 @@ func TestDovecotReadsPosternMailboxes(t *testing.T) {
 	if err := smtp.SendMail(addr, nil, "alice@remote.example", []string{"bob@example.test", "carol@example.test"}, []byte(message)); err != nil {
 		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())
 	}
-	in.waitLog("to=<bob@example.test>, relay=virtual", 20*time.Second)
-	in.waitLog("to=<carol@example.test>, relay=virtual", 20*time.Second)
+	in.waitLog("to=<bob@example.test>, relay=virtual", 30*time.Second)
+	in.waitLog("to=<carol@example.test>, relay=virtual", 30*time.Second)
 
 	dovecotDir := t.TempDir()
 	imapPort, pop3Port := startDovecot(t, dovecotDir, map[string]string{

@@ -64,7 +64,7 @@ func TestFiltersHeaderBodyChecksOverSMTP(t *testing.T) {
 			if tt.log == nil {
 				return
 			}
-			deadline := time.Now().Add(5 * time.Second)
+			deadline := time.Now().Add(30 * time.Second)
 			for !tt.log.MatchString(in.log()) {
 				if time.Now().After(deadline) {
 					t.Fatalf("log does not match %s:\n%s", tt.log, in.log())
@@ -110,9 +110,9 @@ esac
 	in.appendMainCF("transport_maps = " + transport + "\nrecipient_delimiter = +\nstore_destination_recipient_limit = 1\n")
 	in.run()
 	in.send("s@remote.example", []string{"User+Box@Pipe.Example", "bad@pipe.example", "later@pipe.example"}, "Subject: pipe\r\n\r\nhello pipe\r\n")
-	log := in.waitLogCount("status=sent (delivered via store service)", 1, 20*time.Second)
-	log = in.waitLogCount("status=bounced (user unknown. Command output: no such user bad@pipe.example)", 1, 20*time.Second)
-	log = in.waitLogCount("to=<later@pipe.example>, relay=store, delay=", 1, 20*time.Second)
+	log := in.waitLogCount("status=sent (delivered via store service)", 1, 30*time.Second)
+	log = in.waitLogCount("status=bounced (user unknown. Command output: no such user bad@pipe.example)", 1, 30*time.Second)
+	log = in.waitLogCount("to=<later@pipe.example>, relay=store, delay=", 1, 30*time.Second)
 	if !strings.Contains(log, "dsn=4.3.0, status=deferred (temporary failure)") {
 		t.Errorf("log lacks the deferral:\n%s", log)
 	}

@@ -23,7 +23,7 @@ postlog unix-dgram n - n - 1 postlogd
 		daemons: []string{"smtpd", "qmgr", "cleanup", "local"},
 	})
 	in.start()
-	in.waitLog("daemon started", 5*time.Second)
+	in.waitLog("daemon started", 30*time.Second)
 	// Services without a wakeup time start on the first connection.
 	for _, service := range []string{"smtpd", "cleanup", "keeproot"} {
 		if got := echoVia(t, "unix", filepath.Join(in.queue, "private", service), "hello"); got != "hello" {
@@ -33,8 +33,8 @@ postlog unix-dgram n - n - 1 postlogd
 	for service, program := range map[string]string{
 		"smtpd": "smtpd", "qmgr": "qmgr", "cleanup": "cleanup", "keeproot": "local", "postlog": "postlogd",
 	} {
-		pid := in.childPID(service, 5*time.Second)
-		deadline := time.Now().Add(5 * time.Second)
+		pid := in.childPID(service, 30*time.Second)
+		deadline := time.Now().Add(30 * time.Second)
 		var comm string
 		for {
 			data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "comm"))
@@ -71,10 +71,10 @@ postlog unix-dgram n - n - 1 postlogd
 		daemons: []string{"smtp"},
 	})
 	in.start()
-	in.waitLog("daemon started", 5*time.Second)
+	in.waitLog("daemon started", 30*time.Second)
 	if got := echoVia(t, "unix", filepath.Join(in.queue, "private", "relay"), "hello"); got != "hello" {
 		t.Errorf("echo = %q", got)
 	}
-	pid := in.childPID("relay", 5*time.Second)
-	in.waitLog(" postfix/relay/smtp["+strconv.Itoa(pid)+"]: connect from local", 5*time.Second)
+	pid := in.childPID("relay", 30*time.Second)
+	in.waitLog(" postfix/relay/smtp["+strconv.Itoa(pid)+"]: connect from local", 30*time.Second)
 }

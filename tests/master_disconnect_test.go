@@ -40,31 +40,31 @@ wake unix - - n 1 1 echod
 		t.Fatal(err)
 	}
 	reply := make([]byte, 6)
-	session.SetReadDeadline(time.Now().Add(5 * time.Second))
+	session.SetReadDeadline(time.Now().Add(30 * time.Second))
 	if _, err := session.Read(reply); err != nil || string(reply) != "hello\n" {
 		t.Fatalf("echo before the kill: %q, %v", reply, err)
 	}
 	daemons := map[string]int{}
 	for _, service := range []string{inet, "echo", "wake"} {
-		daemons[service] = in.childPID(service, 5*time.Second)
+		daemons[service] = in.childPID(service, 30*time.Second)
 	}
 
 	if err := syscall.Kill(in.masterPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if !daemonGone(in.masterPID, 5*time.Second) {
+	if !daemonGone(in.masterPID, 30*time.Second) {
 		t.Fatalf("master %d survived SIGKILL", in.masterPID)
 	}
 	for service, pid := range daemons {
-		if !daemonGone(pid, 5*time.Second) {
-			t.Errorf("daemon %d of service %s still runs 5s after master was killed", pid, service)
+		if !daemonGone(pid, 30*time.Second) {
+			t.Errorf("daemon %d of service %s still runs 30s after master was killed", pid, service)
 		}
 	}
 	// postlogd, the last to hear of it, drains its socket before exiting.
-	if left := processesLeft(in.etc, 5*time.Second); len(left) > 0 {
-		t.Errorf("processes of the instance still running 5s after master was killed: %v", left)
+	if left := processesLeft(in.etc, 30*time.Second); len(left) > 0 {
+		t.Errorf("processes of the instance still running 30s after master was killed: %v", left)
 	}
-	session.SetReadDeadline(time.Now().Add(5 * time.Second))
+	session.SetReadDeadline(time.Now().Add(30 * time.Second))
 	if n, err := session.Read(reply); err == nil {
 		t.Errorf("session still open after its daemon exited: read %q", reply[:n])
 	}

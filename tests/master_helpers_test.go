@@ -162,7 +162,7 @@ func (in *masterRun) postfix(args ...string) harness.Result {
 // master runs the master binary itself with args (it must exit by itself).
 func (in *masterRun) master(args ...string) harness.Result {
 	in.t.Helper()
-	return harness.Invocation{Path: harness.Bin(in.t, "master"), ConfigDir: in.etc, Args: args, AsUser: in.asUser, Timeout: 10 * time.Second}.Run(in.t)
+	return harness.Invocation{Path: harness.Bin(in.t, "master"), ConfigDir: in.etc, Args: args, AsUser: in.asUser, Timeout: 30 * time.Second}.Run(in.t)
 }
 
 // start runs `postfix start`, requires success and notes master's pid.
@@ -211,6 +211,22 @@ func (in *masterRun) waitLog(text string, timeout time.Duration) string {
 		}
 		if time.Now().After(deadline) {
 			in.t.Fatalf("log lacks %q after %v:\n%s", text, timeout, log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitLogCount waits until text occurs at least n times in the log.
+func (in *masterRun) waitLogCount(text string, n int, timeout time.Duration) string {
+	in.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		log := in.log()
+		if strings.Count(log, text) >= n {
+			return log
+		}
+		if time.Now().After(deadline) {
+			in.t.Fatalf("log has %q %d times after %v, want %d:\n%s", text, strings.Count(log, text), timeout, n, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -280,12 +296,12 @@ func daemonGone(pid int, timeout time.Duration) bool {
 // echoVia sends a line to a stream service and returns what came back.
 func echoVia(t *testing.T, network, address, line string) string {
 	t.Helper()
-	conn, err := net.DialTimeout(network, address, 5*time.Second)
+	conn, err := net.DialTimeout(network, address, 30*time.Second)
 	if err != nil {
 		t.Fatalf("connect to %s %s: %v", network, address, err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	if _, err := fmt.Fprintf(conn, "%s\n", line); err != nil {
 		t.Fatalf("write to %s: %v", address, err)
 	}

@@ -86,11 +86,11 @@ smtpd_tls_CAfile = %s
 	}
 
 	first := in.dial()
-	if got := first.reply(10 * time.Second); !strings.HasPrefix(got, "220 ") {
+	if got := first.reply(30 * time.Second); !strings.HasPrefix(got, "220 ") {
 		t.Fatalf("banner %q\nlog:\n%s", got, in.log())
 	}
 	second := in.dial()
-	if got := second.reply(10 * time.Second); !strings.HasPrefix(got, "220 ") {
+	if got := second.reply(30 * time.Second); !strings.HasPrefix(got, "220 ") {
 		t.Fatalf("second banner %q\nlog:\n%s", got, in.log())
 	}
 	if want := "connect {client_connections}=1\nconnect {client_connections}=2"; seen() != want {
@@ -105,7 +105,7 @@ smtpd_tls_CAfile = %s
 	cert := client.tls
 	tc := tls.Client(first.conn, &tls.Config{InsecureSkipVerify: true,
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }})
-	tc.SetDeadline(time.Now().Add(10 * time.Second))
+	tc.SetDeadline(time.Now().Add(30 * time.Second))
 	if err := tc.Handshake(); err != nil {
 		t.Fatalf("TLS handshake: %v\nlog:\n%s", err, in.log())
 	}

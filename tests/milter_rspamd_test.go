@@ -112,7 +112,7 @@ milter_mail_macros = i {mail_addr} {client_addr} {client_name} {auth_authen}
 	if reply != "554 5.7.1 Gtube pattern" {
 		t.Fatalf("GTUBE: reply %q\nlog:\n%s", reply, in.log())
 	}
-	in.waitLog(": milter-reject: END-OF-MESSAGE from localhost[127.0.0.1]: 5.7.1 Gtube pattern; from=<alice@example.org> to=<bob@example.net> proto=ESMTP helo=<localhost>", 10*time.Second)
+	in.waitLog(": milter-reject: END-OF-MESSAGE from localhost[127.0.0.1]: 5.7.1 Gtube pattern; from=<alice@example.org> to=<bob@example.net> proto=ESMTP helo=<localhost>", 30*time.Second)
 
 	in.send("alice@example.org", []string{"bob@example.net"},
 		"From: alice@example.org\r\nTo: bob@example.net\r\nSubject: clean\r\nMessage-ID: <clean@example.org>\r\n\r\nHello Bob.\r\n")

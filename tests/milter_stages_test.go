@@ -141,7 +141,7 @@ smtpd_milters = inet:%s, { inet:%s, default_action = accept, command_timeout = 2
 	in.run()
 
 	c := dialMilterSMTP(t, in.addr)
-	c.reply(10 * time.Second)
+	c.reply(30 * time.Second)
 	c.send("EHLO client.test")
 	if got := c.send("MAIL FROM:<alice@example.org>"); got != "250 2.1.0 Ok" {
 		t.Fatalf("MAIL: %q\nlog:\n%s", got, in.log())
@@ -149,7 +149,7 @@ smtpd_milters = inet:%s, { inet:%s, default_action = accept, command_timeout = 2
 	if got := c.send("RCPT TO:<blocked@example.net>"); got != "550 5.7.1 blocked by One" {
 		t.Fatalf("RCPT to the blocked recipient: %q\nlog:\n%s", got, in.log())
 	}
-	in.waitLog("NOQUEUE: milter-reject: RCPT from localhost[127.0.0.1]: 550 5.7.1 blocked by One; from=<alice@example.org> to=<blocked@example.net> proto=ESMTP helo=<client.test>", 10*time.Second)
+	in.waitLog("NOQUEUE: milter-reject: RCPT from localhost[127.0.0.1]: 550 5.7.1 blocked by One; from=<alice@example.org> to=<blocked@example.net> proto=ESMTP helo=<client.test>", 30*time.Second)
 	for _, rcpt := range []string{"bob@example.net", "carol@example.net"} {
 		if got := c.send("RCPT TO:<" + rcpt + ">"); got != "250 2.1.5 Ok" {
 			t.Fatalf("RCPT: %q", got)
@@ -201,7 +201,7 @@ func TestMilterConnectReject(t *testing.T) {
 	in := newDelivery(t, "smtpd_milters = "+spec+"\n")
 	in.run()
 	c := dialMilterSMTP(t, in.addr)
-	if got := c.reply(10 * time.Second); !strings.HasPrefix(got, "220 ") {
+	if got := c.reply(30 * time.Second); !strings.HasPrefix(got, "220 ") {
 		t.Fatalf("banner %q", got)
 	}
 	if got := c.send("EHLO client.test"); !strings.HasSuffix(got, "\n250 ENHANCEDSTATUSCODES") || strings.Contains(got, "PIPELINING") {
@@ -211,8 +211,8 @@ func TestMilterConnectReject(t *testing.T) {
 		t.Errorf("MAIL: %q\nlog:\n%s", got, in.log())
 	}
 	c.send("QUIT")
-	in.waitLog("NOQUEUE: milter-reject: CONNECT from localhost[127.0.0.1]: 554 5.7.1 go away; proto=SMTP", 10*time.Second)
-	in.waitLog("NOQUEUE: milter-reject: MAIL from localhost[127.0.0.1]: 554 5.7.1 go away; from=<alice@example.org> proto=ESMTP helo=<client.test>", 10*time.Second)
+	in.waitLog("NOQUEUE: milter-reject: CONNECT from localhost[127.0.0.1]: 554 5.7.1 go away; proto=SMTP", 30*time.Second)
+	in.waitLog("NOQUEUE: milter-reject: MAIL from localhost[127.0.0.1]: 554 5.7.1 go away; from=<alice@example.org> proto=ESMTP helo=<client.test>", 30*time.Second)
 }
 
 // After the first milter's DISCARD at DATA, the second milter sees
@@ -224,7 +224,7 @@ func TestMilterDiscardEndsMessageForAll(t *testing.T) {
 	in := newDelivery(t, fmt.Sprintf("smtpd_milters = %s, %s\n", one, two))
 	in.run()
 	c := dialMilterSMTP(t, in.addr)
-	c.reply(10 * time.Second)
+	c.reply(30 * time.Second)
 	c.send("EHLO client.test")
 	c.send("MAIL FROM:<alice@example.org>")
 	if got := c.send("RCPT TO:<bob@example.net>"); got != "250 2.1.5 Ok" {
@@ -239,7 +239,7 @@ func TestMilterDiscardEndsMessageForAll(t *testing.T) {
 		t.Fatalf("end of data: %q %v\nlog:\n%s", got, err, in.log())
 	}
 	c.send("QUIT")
-	in.waitLog(": milter-discard: DATA from localhost[127.0.0.1]: milter triggers DISCARD action; from=<alice@example.org> to=<bob@example.net> proto=ESMTP helo=<client.test>", 10*time.Second)
+	in.waitLog(": milter-discard: DATA from localhost[127.0.0.1]: milter triggers DISCARD action; from=<alice@example.org> to=<bob@example.net> proto=ESMTP helo=<client.test>", 30*time.Second)
 	if _, ok := oneMacros.Load("data"); !ok {
 		t.Errorf("milter one saw no DATA")
 	}
@@ -281,7 +281,7 @@ func TestMilterNonSMTPDRejectBounces(t *testing.T) {
 	if res.ExitCode != 0 {
 		t.Fatalf("sendmail: %s", res)
 	}
-	in.waitLog(": milter-reject: END-OF-MESSAGE from localhost[127.0.0.1]: 5.7.1 refused by Local; from=<alice@example.net> to=<bob@example.net>", 20*time.Second)
+	in.waitLog(": milter-reject: END-OF-MESSAGE from localhost[127.0.0.1]: 5.7.1 refused by Local; from=<alice@example.net> to=<bob@example.net>", 30*time.Second)
 	msgs := sink.waitMessages(t, in, 1, 30*time.Second)
 	assertEnvelope(t, msgs[0], "", "alice@example.net")
 	if !strings.Contains(msgs[0].Data, "refused by Local") {

@@ -30,7 +30,7 @@ func startOpenDKIM(t *testing.T, dir, name, config string) int {
 	conf := filepath.Join(dir, name+".conf")
 	harness.WriteFile(t, conf, fmt.Sprintf(config, port))
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	startListening(t, exec.Command("/usr/sbin/opendkim", "-f", "-x", conf), "opendkim "+name, addr, 10*time.Second, 50*time.Millisecond, nil)
+	startListening(t, exec.Command("/usr/sbin/opendkim", "-f", "-x", conf), "opendkim "+name, addr, 30*time.Second, 50*time.Millisecond, nil)
 	return port
 }
 
@@ -183,7 +183,7 @@ AuthservID verifier.test
 TestDNSData file:`+dir+`/dns
 PidFile `+dir+`/verifier.pid
 `)
-	s := &milter.Settings{ConnectTimeout: 5 * time.Second, CommandTimeout: 10 * time.Second, ContentTimeout: 10 * time.Second,
+	s := &milter.Settings{ConnectTimeout: 30 * time.Second, CommandTimeout: 30 * time.Second, ContentTimeout: 30 * time.Second,
 		DefaultAction: "tempfail", Protocol: 6, MyHostname: "check.test", DaemonName: "check.test"}
 	headers, body := parseMessage(data)
 	m := &milter.Message{QueueID: "CHECK", Sender: "alice@example.org", Recipients: []string{"bob@example.net"}, Headers: headers, Body: body}
@@ -226,10 +226,10 @@ func TestMilterDownDefaultAction(t *testing.T) {
 				if reply != "451 4.7.1 Service unavailable - try again later" {
 					t.Fatalf("reply %q\nlog:\n%s", reply, in.log())
 				}
-				in.waitLog("warning: connect to Milter service inet:"+down+": Connection refused", 10*time.Second)
-				in.waitLog("NOQUEUE: milter-reject: CONNECT from localhost[127.0.0.1]: 451 4.7.1 Service unavailable - try again later; proto=SMTP", 10*time.Second)
-				in.waitLog("NOQUEUE: milter-reject: EHLO from localhost[127.0.0.1]: 451 4.7.1 Service unavailable - try again later; proto=SMTP helo=<localhost>", 10*time.Second)
-				in.waitLog("NOQUEUE: milter-reject: MAIL from localhost[127.0.0.1]: 451 4.7.1 Service unavailable - try again later; from=<alice@example.org> proto=ESMTP helo=<localhost>", 10*time.Second)
+				in.waitLog("warning: connect to Milter service inet:"+down+": Connection refused", 30*time.Second)
+				in.waitLog("NOQUEUE: milter-reject: CONNECT from localhost[127.0.0.1]: 451 4.7.1 Service unavailable - try again later; proto=SMTP", 30*time.Second)
+				in.waitLog("NOQUEUE: milter-reject: EHLO from localhost[127.0.0.1]: 451 4.7.1 Service unavailable - try again later; proto=SMTP helo=<localhost>", 30*time.Second)
+				in.waitLog("NOQUEUE: milter-reject: MAIL from localhost[127.0.0.1]: 451 4.7.1 Service unavailable - try again later; from=<alice@example.org> proto=ESMTP helo=<localhost>", 30*time.Second)
 				return
 			}
 			if reply != "" {

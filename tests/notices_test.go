@@ -89,7 +89,7 @@ delay_notice_recipient = postmaster@origin.example
 	in.waitLogCount("to=<late@slow.example>, relay=none", 4, 30*time.Second)
 	dest := startSink(t, "127.0.0.10:"+port, "slow.example", sinkOptions{})
 	assertEnvelope(t, dest.waitMessages(t, in, 1, 30*time.Second)[0], "sender@origin.example", "late@slow.example")
-	log := in.waitLog("to=<late@slow.example>, relay=slow.example[127.0.0.10]:"+port, 10*time.Second)
+	log := in.waitLog("to=<late@slow.example>, relay=slow.example[127.0.0.10]:"+port, 30*time.Second)
 	if msgs = origin.received(); len(msgs) != 2 {
 		t.Fatalf("origin got %d messages, want one warning and its copy: %+v", len(msgs), msgs)
 	}
@@ -165,7 +165,7 @@ EOF
 
 	in.send("sender@origin.example", []string{"bad@dest.example"}, "Subject: bounce me\r\n\r\nsecret body\r\n")
 	msgs := origin.waitMessages(t, in, 2, 30*time.Second)
-	log := in.waitLog("postmaster non-delivery notification: ", 10*time.Second)
+	log := in.waitLog("postmaster non-delivery notification: ", 30*time.Second)
 	id := queueIDOf(t, log, "bad@dest.example")
 	qmgrLine := id + ": from=<sender@origin.example>, size="
 	assertLoggedBy(t, log, id+": sender non-delivery notification: ", "postfix/bounce", qmgrLine)
@@ -324,9 +324,9 @@ func compareNoticeWithRealPostfix(t *testing.T, port string, n realNotice) (want
 	in.send("sender@origin.example", []string{n.rcpt}, n.body)
 	want = viaReal.waitMessages(t, in, 1, 60*time.Second)[0]
 	got = viaPostern.waitMessages(t, in, 1, 60*time.Second)[0]
-	realLog := real.waitLog(t, n.logged, 10*time.Second)
+	realLog := real.waitLog(t, n.logged, 30*time.Second)
 	realID := queueIDOf(t, realLog, n.rcpt)
-	posternLog := in.waitLog(n.logged, 10*time.Second)
+	posternLog := in.waitLog(n.logged, 30*time.Second)
 	posternID := queueIDOf(t, posternLog, n.rcpt)
 	// Both log the notice as postfix/bounce: Postfix from its bounce
 	// daemon, Postern from qmgr under bounce's name.

@@ -79,7 +79,7 @@ alias_maps =
 
 	// The agent's socket, reachable by the unprivileged daemons.
 	private := filepath.Join(in.queue, queue.PrivateDir)
-	waitForPath(t, private, 10*time.Second)
+	waitForPath(t, private, 30*time.Second)
 	sock := filepath.Join(private, "smtp")
 	agent := &e2eAgent{layout: queue.NewLayout(in.queue, []string{queue.Deferred, queue.Defer}, 1, false)}
 	server := ipctest.StartAgent(t, sock, agent.answer)
@@ -124,7 +124,7 @@ alias_maps =
 	if strings.Contains(contents[1], "ok@remote.example") {
 		t.Errorf("bounce names the delivered recipient:\n%s", contents[1])
 	}
-	log := in.waitLog(bounce.QueueID+": removed", 20*time.Second)
+	log := in.waitLog(bounce.QueueID+": removed", 30*time.Second)
 	assertContains(t, "log", log,
 		"postfix/qmgr[",
 		orig.QueueID+": from=<sender@remote.example>, size=",

@@ -126,7 +126,7 @@ func TestReceiveSmtpdKilledMidData(t *testing.T) {
 		t.Errorf("killed smtpd answered %q", line)
 	}
 	// cleanup sees its client vanish and removes what it had written.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for len(in.queuedFiles()) != 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -233,7 +233,7 @@ func startData(t *testing.T, in *smtpdRun) *smtpDialogue {
 // SMTP client it tries again, for a bounded time.
 func sendWithRetry(t *testing.T, in *smtpdRun, subject string) string {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		last, err := sendOnce(in.addr, subject)
 		if id, ok := strings.CutPrefix(last, "250 2.0.0 Ok: queued as "); ok {
@@ -243,7 +243,7 @@ func sendWithRetry(t *testing.T, in *smtpdRun, subject string) string {
 			t.Fatalf("message %q: %q", subject, last)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("message %q not queued after 15s: %q, %v\nlog:\n%s", subject, last, err, in.log())
+			t.Fatalf("message %q not queued after 30s: %q, %v\nlog:\n%s", subject, last, err, in.log())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -275,10 +275,10 @@ func sendOnce(addr, subject string) (string, error) {
 // that is until the message under way has reached it.
 func (in *smtpdRun) waitIncomingFile(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for len(in.queuedFiles()) == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("no file in incoming/ after 10s; log:\n%s", in.log())
+			t.Fatalf("no file in incoming/ after 30s; log:\n%s", in.log())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -299,7 +299,7 @@ func (in *smtpdRun) killAll(service string) {
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && err != syscall.ESRCH {
 			in.t.Fatalf("kill %s %d: %v", service, pid, err)
 		}
-		if !daemonGone(pid, 5*time.Second) {
+		if !daemonGone(pid, 30*time.Second) {
 			in.t.Fatalf("%s %d still running after kill -9", service, pid)
 		}
 	}
@@ -339,7 +339,7 @@ func dialPlain(addr string) (*plainSMTP, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	return &plainSMTP{conn: conn, r: bufio.NewReader(conn)}, nil
 }
 

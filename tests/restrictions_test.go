@@ -60,8 +60,8 @@ func TestRestrictionsDNS(t *testing.T) {
 	d.expect("MAIL FROM:<s@good.example>", "250 2.1.0 Ok")
 	d.expect("RCPT TO:<pftest@test.example>", "554 5.7.1 Service unavailable; Client host [127.0.0.2] blocked using bl.test; listed at bl.test")
 	d.expect("QUIT", "221 2.0.0 Bye")
-	in.waitLog("connect from client.test.example[127.0.0.2]", 10*time.Second)
-	in.waitLog("NOQUEUE: reject: RCPT from client.test.example[127.0.0.2]: 554 5.7.1 Service unavailable; Client host [127.0.0.2] blocked using bl.test; listed at bl.test; from=<s@good.example> to=<pftest@test.example> proto=ESMTP helo=<c.example>", 10*time.Second)
+	in.waitLog("connect from client.test.example[127.0.0.2]", 30*time.Second)
+	in.waitLog("NOQUEUE: reject: RCPT from client.test.example[127.0.0.2]: 554 5.7.1 Service unavailable; Client host [127.0.0.2] blocked using bl.test; listed at bl.test; from=<s@good.example> to=<pftest@test.example> proto=ESMTP helo=<c.example>", 30*time.Second)
 
 	// A PTR name that does not resolve back: unknown, 550 by default...
 	d = dialSMTP(t, in.addr, "127.0.0.3")
@@ -69,8 +69,8 @@ func TestRestrictionsDNS(t *testing.T) {
 	d.expect("HELO c.example", "250 mx.test.example")
 	d.expect("MAIL FROM:<s@good.example>", "250 2.1.0 Ok")
 	d.expect("RCPT TO:<pftest@test.example>", "450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.3]")
-	in.waitLog("warning: hostname forged.example does not resolve to address 127.0.0.3", 10*time.Second)
-	in.waitLog("connect from unknown[127.0.0.3]", 10*time.Second)
+	in.waitLog("warning: hostname forged.example does not resolve to address 127.0.0.3", 30*time.Second)
+	in.waitLog("connect from unknown[127.0.0.3]", 30*time.Second)
 
 	// ... and a failing reverse lookup is temporary.
 	d = dialSMTP(t, in.addr, "127.0.0.4")
@@ -137,7 +137,7 @@ func startPostgrey(t *testing.T) string {
 		cmd.Wait()
 		out.Close()
 	})
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
 			return addr
@@ -165,7 +165,7 @@ func TestRestrictionsPostgrey(t *testing.T) {
 	d.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
 	d.expect("RCPT TO:<pftest@test.example>", greylisted)
 	d.expect("QUIT", "221 2.0.0 Bye")
-	in.waitLog("NOQUEUE: reject: RCPT from unknown[127.0.0.2]: "+greylisted+"; from=<s@remote.example> to=<pftest@test.example> proto=SMTP helo=<c.example>", 10*time.Second)
+	in.waitLog("NOQUEUE: reject: RCPT from unknown[127.0.0.2]: "+greylisted+"; from=<s@remote.example> to=<pftest@test.example> proto=SMTP helo=<c.example>", 30*time.Second)
 
 	// The retry after the delay is accepted, and postgrey's PREPEND
 	// header is in the queued message.

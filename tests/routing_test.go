@@ -43,14 +43,14 @@ smtp_destination_concurrency_limit = 1
 `, dns.Addr, port))
 
 	in.send("sender@client.example", []string{"first@pref.example"}, "Subject: one\r\n\r\none\r\n")
-	backup.waitMessages(t, in, 1, 20*time.Second)
-	log := in.waitLog("to=<first@pref.example>", 10*time.Second)
+	backup.waitMessages(t, in, 1, 30*time.Second)
+	log := in.waitLog("to=<first@pref.example>", 30*time.Second)
 	assertSent(t, log, "first@pref.example", "mx2.pref.example", "127.0.0.6", port)
 
 	primary := startSink(t, "127.0.0.5:"+port, "mx1.sink", sinkOptions{})
 	in.send("sender@client.example", []string{"second@pref.example"}, "Subject: two\r\n\r\ntwo\r\n")
-	assertEnvelope(t, primary.waitMessages(t, in, 1, 20*time.Second)[0], "sender@client.example", "second@pref.example")
-	log = in.waitLog("to=<second@pref.example>", 10*time.Second)
+	assertEnvelope(t, primary.waitMessages(t, in, 1, 30*time.Second)[0], "sender@client.example", "second@pref.example")
+	log = in.waitLog("to=<second@pref.example>", 30*time.Second)
 	assertSent(t, log, "second@pref.example", "mx1.pref.example", "127.0.0.5", port)
 	if n := len(backup.received()); n != 1 {
 		t.Errorf("backup MX got %d messages, want 1", n)
@@ -60,8 +60,8 @@ smtp_destination_concurrency_limit = 1
 	// second is back to back with the first and caches its connection,
 	// the third reuses it.
 	in.send("sender@client.example", []string{"r1@pref.example", "r2@pref.example", "r3@pref.example"}, "Subject: three\r\n\r\nthree\r\n")
-	primary.waitMessages(t, in, 4, 20*time.Second)
-	log = in.waitLogCount("@pref.example>, relay=mx1.pref.example", 4, 10*time.Second)
+	primary.waitMessages(t, in, 4, 30*time.Second)
+	log = in.waitLogCount("@pref.example>, relay=mx1.pref.example", 4, 30*time.Second)
 	if !strings.Contains(log, "relay=mx1.pref.example[127.0.0.5]:"+port+", conn_use=2, delay=") {
 		t.Errorf("no delivery over a reused connection (conn_use=2):\n%s", log)
 	}
@@ -89,12 +89,12 @@ smtp_connection_cache_destinations = cached.example
 `, dns.Addr, port))
 
 	in.send("sender@client.example", []string{"first@cached.example"}, "Subject: one\r\n\r\none\r\n")
-	backup.waitMessages(t, in, 1, 20*time.Second)
-	in.waitLog("to=<first@cached.example>", 10*time.Second)
+	backup.waitMessages(t, in, 1, 30*time.Second)
+	in.waitLog("to=<first@cached.example>", 30*time.Second)
 	startSink(t, "127.0.0.5:"+port, "mx1.sink", sinkOptions{})
 	in.send("sender@client.example", []string{"second@cached.example"}, "Subject: two\r\n\r\ntwo\r\n")
-	assertEnvelope(t, backup.waitMessages(t, in, 2, 20*time.Second)[1], "sender@client.example", "second@cached.example")
-	log := in.waitLog("to=<second@cached.example>", 10*time.Second)
+	assertEnvelope(t, backup.waitMessages(t, in, 2, 30*time.Second)[1], "sender@client.example", "second@cached.example")
+	log := in.waitLog("to=<second@cached.example>", 30*time.Second)
 	assertContains(t, "log", log, "to=<second@cached.example>, relay=mx2.cached.example[127.0.0.6]:"+port+", conn_use=2, delay=")
 }
 
@@ -116,7 +116,7 @@ smtp_fallback_relay = [127.0.0.7]
 
 	in.send("sender@client.example", []string{"a@down.example"}, "Subject: down\r\n\r\ndown\r\n")
 	in.send("sender@client.example", []string{"b@missing.example"}, "Subject: missing\r\n\r\nmissing\r\n")
-	msgs := fallback.waitMessages(t, in, 2, 20*time.Second)
+	msgs := fallback.waitMessages(t, in, 2, 30*time.Second)
 	got := map[string]bool{}
 	for _, m := range msgs {
 		got[strings.Join(m.To, ",")] = true
@@ -124,7 +124,7 @@ smtp_fallback_relay = [127.0.0.7]
 	if !got["a@down.example"] || !got["b@missing.example"] {
 		t.Errorf("fallback relay got %v", got)
 	}
-	log := in.waitLogCount("relay=127.0.0.7[127.0.0.7]:"+port, 2, 10*time.Second)
+	log := in.waitLogCount("relay=127.0.0.7[127.0.0.7]:"+port, 2, 30*time.Second)
 	assertSent(t, log, "a@down.example", "127.0.0.7", "127.0.0.7", port)
 	assertSent(t, log, "b@missing.example", "127.0.0.7", "127.0.0.7", port)
 	assertContains(t, "log", log, "connect to mx.down.example[127.0.0.5]:"+port+": Connection refused")
@@ -156,10 +156,10 @@ smtp_tcp_port = %s
 	in.send("alice@client.example", []string{"a@remote.example"}, "Subject: alice\r\n\r\nalice\r\n")
 	in.send("news@bulk.example", []string{"b@remote.example"}, "Subject: bulk\r\n\r\nbulk\r\n")
 	in.send("carol@client.example", []string{"c@remote.example"}, "Subject: carol\r\n\r\ncarol\r\n")
-	assertEnvelope(t, smarthost.waitMessages(t, in, 1, 20*time.Second)[0], "alice@client.example", "a@remote.example")
-	assertEnvelope(t, bulk.waitMessages(t, in, 1, 20*time.Second)[0], "news@bulk.example", "b@remote.example")
-	assertEnvelope(t, mx.waitMessages(t, in, 1, 20*time.Second)[0], "carol@client.example", "c@remote.example")
-	log := in.waitLogCount("status=sent", 3, 10*time.Second)
+	assertEnvelope(t, smarthost.waitMessages(t, in, 1, 30*time.Second)[0], "alice@client.example", "a@remote.example")
+	assertEnvelope(t, bulk.waitMessages(t, in, 1, 30*time.Second)[0], "news@bulk.example", "b@remote.example")
+	assertEnvelope(t, mx.waitMessages(t, in, 1, 30*time.Second)[0], "carol@client.example", "c@remote.example")
+	log := in.waitLogCount("status=sent", 3, 30*time.Second)
 	assertSent(t, log, "a@remote.example", "127.0.0.8", "127.0.0.8", port)
 	assertSent(t, log, "b@remote.example", "127.0.0.10", "127.0.0.10", port)
 	assertSent(t, log, "c@remote.example", "mx.remote.example", "127.0.0.9", port)
@@ -187,7 +187,7 @@ always_bcc = archive@archive.example
 
 	in.send("alice@host.client.example", []string{"boss@remote.example", "bob@mail.client.example"},
 		"From: Alice <alice@host.client.example>\r\nTo: boss@remote.example, root@host.client.example\r\nSubject: bcc\r\n\r\nbody\r\n")
-	msgs := sink.waitMessages(t, in, 1, 20*time.Second)
+	msgs := sink.waitMessages(t, in, 1, 30*time.Second)
 	var to []string
 	for _, m := range msgs {
 		to = append(to, m.To...)
@@ -207,7 +207,7 @@ always_bcc = archive@archive.example
 			t.Errorf("message lacks %q:\n%s", h, m.Data)
 		}
 	}
-	log := in.waitLogCount("status=sent", 5, 10*time.Second)
+	log := in.waitLogCount("status=sent", 5, 30*time.Second)
 	if !strings.Contains(log, "to=<archive@archive.example>, relay=127.0.0.11[127.0.0.11]:"+port) {
 		t.Errorf("no delivery line for the always_bcc recipient:\n%s", log)
 	}
@@ -223,9 +223,9 @@ func TestRoutingTransportRetryTime(t *testing.T) {
 	in.run()
 
 	in.send("sender@client.example", []string{"a@dead.example"}, "Subject: one\r\n\r\none\r\n")
-	in.waitLog("to=<a@dead.example>, relay=none", 20*time.Second)
+	in.waitLog("to=<a@dead.example>, relay=none", 30*time.Second)
 	in.send("sender@client.example", []string{"b@dead.example"}, "Subject: two\r\n\r\ntwo\r\n")
-	log := in.waitLog("to=<b@dead.example>, relay=none", 20*time.Second)
+	log := in.waitLog("to=<b@dead.example>, relay=none", 30*time.Second)
 	warning := "warning: connect to transport private/nosuch: No such file or directory"
 	if n := strings.Count(log, warning); n != 1 {
 		t.Errorf("%d attempts to reach the dead transport, want 1:\n%s", n, log)
@@ -250,7 +250,7 @@ func TestRoutingTransportRetryTime(t *testing.T) {
 	if err := smtp.SendMail(realAddr, nil, "sender@client.example", []string{"c@dead.example"}, []byte("Subject: one\r\n\r\none\r\n")); err != nil {
 		t.Fatalf("send to the real Postfix: %v", err)
 	}
-	realLog := real.waitLog(t, "to=<c@dead.example>, relay=none", 20*time.Second)
+	realLog := real.waitLog(t, "to=<c@dead.example>, relay=none", 30*time.Second)
 	if program, _ := loggedBy(t, realLog, warning); program != "postfix/qmgr" {
 		t.Errorf("the real Postfix logs %q as %s:\n%s", warning, program, realLog)
 	}
@@ -271,7 +271,7 @@ func TestRoutingDeferTransports(t *testing.T) {
 	in.run()
 
 	in.send("sender@client.example", []string{"a@held.example"}, "Subject: held\r\n\r\nheld\r\n")
-	log := in.waitLog("to=<a@held.example>, relay=none", 20*time.Second)
+	log := in.waitLog("to=<a@held.example>, relay=none", 30*time.Second)
 	if !regexp.MustCompile(`postfix/error\[[0-9]+\]: [0-9A-F]+: to=<a@held\.example>, relay=none, delay=[0-9.]+, delays=[0-9./]+, dsn=4\.3\.2, status=deferred \(deferred transport\)\n`).MatchString(log) {
 		t.Errorf("no deferral line for a@held.example:\n%s", log)
 	}
@@ -289,7 +289,7 @@ func TestRoutingDeferTransports(t *testing.T) {
 	if err := smtp.SendMail(realAddr, nil, "sender@client.example", []string{"b@held.example"}, []byte("Subject: held\r\n\r\nheld\r\n")); err != nil {
 		t.Fatalf("send to the real Postfix: %v", err)
 	}
-	realLog := real.waitLog(t, "to=<b@held.example>, relay=none", 20*time.Second)
+	realLog := real.waitLog(t, "to=<b@held.example>, relay=none", 30*time.Second)
 	if program, _ := loggedBy(t, realLog, "to=<b@held.example>, relay=none"); program != "postfix/error" {
 		t.Errorf("the real Postfix logs the deferral as %s:\n%s", program, realLog)
 	}

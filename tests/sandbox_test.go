@@ -118,7 +118,7 @@ func TestSandboxDeliversToMaildir(t *testing.T) {
 		data, _ := os.ReadFile(filepath.Join(runDir, "maillog"))
 		return string(data)
 	}
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
@@ -145,9 +145,9 @@ func TestSandboxDeliversToMaildir(t *testing.T) {
 	}
 	newDir := filepath.Join(runDir, "mail", "bob", "new")
 	var files []string
-	for deadline := time.Now().Add(20 * time.Second); len(files) == 0; {
+	for deadline := time.Now().Add(30 * time.Second); len(files) == 0; {
 		if time.Now().After(deadline) {
-			t.Fatalf("no message in %s after 20s; log:\n%s", newDir, maillog())
+			t.Fatalf("no message in %s after 30s; log:\n%s", newDir, maillog())
 		}
 		time.Sleep(100 * time.Millisecond)
 		files, _ = filepath.Glob(filepath.Join(newDir, "*"))
@@ -169,7 +169,7 @@ func TestSandboxDeliversToMaildir(t *testing.T) {
 	if !sandboxTail.MatchString(msg) {
 		t.Errorf("message headers or body changed:\n%s", msg)
 	}
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(maillog(), "status=sent (delivered to maildir)"); {
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(maillog(), "status=sent (delivered to maildir)"); {
 		if time.Now().After(deadline) {
 			t.Fatalf("log lacks the delivery:\n%s", maillog())
 		}
@@ -185,10 +185,10 @@ func TestSandboxDeliversToMaildir(t *testing.T) {
 	}
 	select {
 	case <-exited:
-	case <-time.After(15 * time.Second):
-		t.Fatalf("sandbox still runs 15s after postfix stop:\n%s", output.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("sandbox still runs 30s after postfix stop:\n%s", output.String())
 	}
-	for deadline := time.Now().Add(10 * time.Second); len(sandboxProcesses(base)) > 0; {
+	for deadline := time.Now().Add(30 * time.Second); len(sandboxProcesses(base)) > 0; {
 		if time.Now().After(deadline) {
 			t.Fatalf("processes left after postfix stop: %v", sandboxProcesses(base))
 		}

@@ -127,7 +127,7 @@ func (d *dovecotAuth) start() {
 	d.exited = make(chan error, 1)
 	go func(cmd *exec.Cmd, exited chan error) { exited <- cmd.Wait() }(d.cmd, d.exited)
 	for _, s := range d.sockets {
-		for deadline := time.Now().Add(10 * time.Second); ; {
+		for deadline := time.Now().Add(30 * time.Second); ; {
 			if c, err := net.Dial("unix", s); err == nil {
 				c.Close()
 				break
@@ -156,8 +156,8 @@ func (d *dovecotAuth) stop() {
 	syscall.Kill(-pid, syscall.SIGTERM)
 	select {
 	case <-d.exited:
-	case <-time.After(10 * time.Second):
-		d.t.Errorf("dovecot still runs 10s after SIGTERM; killed\n%s", d.log())
+	case <-time.After(30 * time.Second):
+		d.t.Errorf("dovecot still runs 30s after SIGTERM; killed\n%s", d.log())
 	}
 	syscall.Kill(-pid, syscall.SIGKILL)
 	d.cmd = nil

@@ -132,7 +132,7 @@ smtpd_sasl_authenticated_header = yes
 %s`, cert, key, extraMainCF))
 	in.start()
 	waitListening(t, addr)
-	waitForPath(t, filepath.Join(in.queue, "private"), 10*time.Second)
+	waitForPath(t, filepath.Join(in.queue, "private"), 30*time.Second)
 	dc := startDovecotAuth(t, append([]string{filepath.Join(in.queue, "private", "auth")}, extraSockets...)...)
 	return &saslRun{smtpdRun: &smtpdRun{masterRun: in, addr: addr}, plainAddr: plainAddr, dovecot: dc}
 }
@@ -183,7 +183,7 @@ func TestSASLSmtpdAuth(t *testing.T) {
 			t.Fatalf("DATA: %q", reply)
 		}
 		d.expect("QUIT", "221 2.0.0 Bye")
-		log := in.waitLog("sasl_username=alice, sasl_sender=alice@test.example", 10*time.Second)
+		log := in.waitLog("sasl_username=alice, sasl_sender=alice@test.example", 30*time.Second)
 		m := regexp.MustCompile(`([0-9A-F]+): client=[^ ]*\[127\.0\.0\.2\], sasl_method=PLAIN, sasl_username=alice, sasl_sender=alice@test.example`).FindStringSubmatch(log)
 		if m == nil {
 			t.Fatalf("no client= line with the SASL login:\n%s", log)
@@ -224,7 +224,7 @@ func TestSASLSmtpdAuth(t *testing.T) {
 		if !strings.Contains(res.Stdout, " with ESMTPA id "+m[1]) {
 			t.Errorf("postcat -q %s lacks ESMTPA:\n%s", m[1], res)
 		}
-		in.waitLog("postfix/plain/smtpd[", 10*time.Second)
+		in.waitLog("postfix/plain/smtpd[", 30*time.Second)
 	})
 
 	t.Run("swaks", func(t *testing.T) {
@@ -249,7 +249,7 @@ func TestSASLSmtpdAuth(t *testing.T) {
 				}
 			}
 		}
-		in.waitLog("warning: unknown[127.0.0.2]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice", 10*time.Second)
+		in.waitLog("warning: unknown[127.0.0.2]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice", 30*time.Second)
 	})
 
 	t.Run("smtplib", func(t *testing.T) {
@@ -309,7 +309,7 @@ s.quit()
 			t.Fatalf("send: %v", err)
 		}
 		c.Quit()
-		in.waitLog("sasl_method=PLAIN, sasl_username=bob", 10*time.Second)
+		in.waitLog("sasl_method=PLAIN, sasl_username=bob", 30*time.Second)
 	})
 }
 
@@ -337,7 +337,7 @@ func TestSASLDovecotStoppedAndRestarted(t *testing.T) {
 	other2 := dialSMTP(t, in.plainAddr, outsideIP)
 	other2.expect("", "220 mx.test.example ESMTP Postern")
 	other2.expect(login, "454 4.7.0 Temporary authentication failure: Can't connect to authentication server")
-	in.waitLog("SASL PLAIN authentication failed: Can't connect to authentication server, sasl_username=(unavailable)", 10*time.Second)
+	in.waitLog("SASL PLAIN authentication failed: Can't connect to authentication server, sasl_username=(unavailable)", 30*time.Second)
 	// The authenticated session keeps its login.
 	d.expect("MAIL FROM:<alice@test.example>", "250 2.1.0 Ok")
 	d.expect("RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok")
@@ -417,7 +417,7 @@ smtpd_sasl_path = private/auth
 `, address, cert, key))
 	in.start()
 	waitListening(t, submission)
-	waitForPath(t, filepath.Join(in.queue, "private"), 10*time.Second)
+	waitForPath(t, filepath.Join(in.queue, "private"), 30*time.Second)
 	startDovecotAuth(t, filepath.Join(in.queue, "private", "auth"))
 	login := "AUTH PLAIN " + b64("\x00alice\x00alice-secret")
 
@@ -461,7 +461,7 @@ smtpd_sasl_path = private/auth
 	s.expect("RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok")
 	s.expect("QUIT", "221 2.0.0 Bye")
 
-	log := in.waitLog("postfix/submissions/smtpd[", 10*time.Second)
+	log := in.waitLog("postfix/submissions/smtpd[", 30*time.Second)
 	assertContains(t, "log", log,
 		"postfix/submission/smtpd[", "client=unknown[127.0.0.1], sasl_method=PLAIN, sasl_username=alice",
 		"postfix/submissions/smtpd[", "Anonymous TLS connection established from unknown[127.0.0.1]",

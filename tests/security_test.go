@@ -48,13 +48,13 @@ func TestSecuritySubmissionAsRootAndUsers(t *testing.T) {
 	if got := in.mbox("bob", 1); !strings.Contains(got, "Subject: from alice\n") || !strings.Contains(got, "From "+alice.name+"@mx.example.test ") {
 		t.Errorf("bob's mailbox:\n%s", got)
 	}
-	in.waitLog(fmt.Sprintf("uid=%d from=<%s>", alice.uid, alice.name), 10*time.Second)
+	in.waitLog(fmt.Sprintf("uid=%d from=<%s>", alice.uid, alice.name), 30*time.Second)
 
 	// a message that stays queued, listed to a user through showq
 	if res := in.command("bob", "Subject: out\n\nx\n", "sendmail", "carol@remote.example"); res.ExitCode != 0 {
 		t.Fatalf("bob's sendmail to a remote address: %s", res)
 	}
-	in.waitLog("to=<carol@remote.example>", 20*time.Second)
+	in.waitLog("to=<carol@remote.example>", 30*time.Second)
 	for _, c := range []struct{ name, want string }{
 		{"postqueue", "carol@remote.example"},
 		{"mailq", "(remote delivery disabled in this test)"},
@@ -134,7 +134,7 @@ func TestSecuritySubmissionAsRootAndUsers(t *testing.T) {
 		t.Fatalf("sendmail: %s", res)
 	}
 	in.mbox("alice", 2)
-	in.waitLog("open input file maildrop/4ABCDE1234: permission denied -- left in place", 10*time.Second)
+	in.waitLog("open input file maildrop/4ABCDE1234: permission denied -- left in place", 30*time.Second)
 	if _, err := os.Stat(stale); err != nil {
 		t.Errorf("pickup removed a file it could not read: %v", err)
 	}
@@ -208,7 +208,7 @@ virtual_gid_maps = static:65534
 		t.Errorf("alice's slow command was not deferred at the time limit:\n%s", log)
 	}
 	if _, err := os.Stat(filepath.Join(alice.home, "background.pid")); err == nil {
-		if pid := commandtest.PIDFromFile(t, filepath.Join(alice.home, "background.pid")); !commandtest.Gone(pid, 5*time.Second) {
+		if pid := commandtest.PIDFromFile(t, filepath.Join(alice.home, "background.pid")); !commandtest.Gone(pid, 30*time.Second) {
 			t.Errorf("the command's background child %d outlived the time limit", pid)
 		}
 	} else {

@@ -58,7 +58,7 @@ func compareSendmailReport(t *testing.T, flag, stdin, goodStatus, badStatus stri
 	in.appendMainCF("transport_maps = " + in.writeMap("transport", fmt.Sprintf(
 		"dest.example smtp:[127.0.0.20]:%s\norigin.example smtp:[127.0.0.19]:%s\n", port, port)) + "\n")
 	in.run()
-	waitForPath(t, filepath.Join(in.queue, "public", "pickup"), 10*time.Second)
+	waitForPath(t, filepath.Join(in.queue, "public", "pickup"), 30*time.Second)
 
 	args := []string{flag, "-f", "sender@origin.example", "good@dest.example", "bad@dest.example"}
 	pf := harness.RealPostfix(t)
@@ -152,7 +152,7 @@ virtual_gid_maps = static:65534
 	}
 	in.start()
 	waitListening(t, addr)
-	waitForPath(t, filepath.Join(in.queue, "public", "pickup"), 10*time.Second)
+	waitForPath(t, filepath.Join(in.queue, "public", "pickup"), 30*time.Second)
 
 	res := harness.Invocation{Path: harness.Bin(t, "sendmail"), ConfigDir: in.etc, ConfigViaEnv: true,
 		Args: []string{"-bv", "-f", "bob@example.test", "bob@example.test", "nobody@example.test"}}.Run(t)

@@ -156,7 +156,7 @@ func TestSpawnPolicy(t *testing.T) {
 	if d := harness.Diff(strings.Join(want, "\n")+"\n", strings.Join(append(got, slow...), "\n")+"\n"); d != "" {
 		t.Errorf("replies differ (-want +got):\n%s", d)
 	}
-	log := ours.waitLog("killed by signal 9", 10*time.Second)
+	log := ours.waitLog("killed by signal 9", 30*time.Second)
 	for _, line := range []string{
 		"spawn: warning: command SCRIPT exit status 3",
 		"spawn: warning: SCRIPT: process id N: command time limit exceeded",

@@ -29,8 +29,8 @@ func newSubmissionRun(t *testing.T) *masterRun {
 	})
 	in.linkDaemons("cleanup", "pickup", "sendmail")
 	in.start()
-	waitForPath(t, filepath.Join(in.queue, "public", "pickup"), 10*time.Second)
-	waitForPath(t, filepath.Join(in.queue, "public", "cleanup"), 10*time.Second)
+	waitForPath(t, filepath.Join(in.queue, "public", "pickup"), 30*time.Second)
+	waitForPath(t, filepath.Join(in.queue, "public", "cleanup"), 30*time.Second)
 	return in
 }
 
@@ -110,7 +110,7 @@ func TestSendmailToIncoming(t *testing.T) {
 	if res.ExitCode != 0 {
 		t.Fatalf("sendmail: %s", res)
 	}
-	ids := in.waitIncoming(1, 10*time.Second)
+	ids := in.waitIncoming(1, 30*time.Second)
 	m, content := in.readQueued(ids[0])
 	if m.Sender != login+"@test.example" {
 		t.Errorf("sender %q, want %s@test.example", m.Sender, login)
@@ -124,8 +124,8 @@ func TestSendmailToIncoming(t *testing.T) {
 	if !wantContent.MatchString(content) {
 		t.Errorf("content:\n%s", content)
 	}
-	in.waitLog(fmt.Sprintf("%s: uid=%s from=<%s>", ids[0], uid, login), 5*time.Second)
-	log := in.waitLog(ids[0]+": message-id=<", 5*time.Second)
+	in.waitLog(fmt.Sprintf("%s: uid=%s from=<%s>", ids[0], uid, login), 30*time.Second)
+	log := in.waitLog(ids[0]+": message-id=<", 30*time.Second)
 	if !regexp.MustCompile(`postfix/cleanup\[\d+\]: ` + ids[0] + `: message-id=<\d{14}\.` + ids[0] + `@mx\.test\.example>`).MatchString(log) {
 		t.Errorf("no cleanup message-id line:\n%s", log)
 	}
@@ -141,7 +141,7 @@ func TestSendmailExtractRecipients(t *testing.T) {
 	if res.ExitCode != 0 {
 		t.Fatalf("sendmail -t: %s", res)
 	}
-	ids := in.waitIncoming(1, 10*time.Second)
+	ids := in.waitIncoming(1, 30*time.Second)
 	m, content := in.readQueued(ids[0])
 	var got []string
 	for _, r := range m.Recipients {
@@ -187,9 +187,9 @@ func TestCleanupKilledMidSubmission(t *testing.T) {
 	if err := conn.Send(ctx, &ipc.ContentChunk{Data: []byte("Subject: half\n\n" + strings.Repeat("line\n", 1000))}); err != nil {
 		t.Fatal(err)
 	}
-	pid := in.childPID("cleanup", 5*time.Second)
+	pid := in.childPID("cleanup", 30*time.Second)
 	// The chunk has reached cleanup when its file exists in incoming/.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		entries, _ := os.ReadDir(filepath.Join(in.queue, "incoming"))
 		if len(entries) > 0 || time.Now().After(deadline) {
@@ -200,7 +200,7 @@ func TestCleanupKilledMidSubmission(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if !daemonGone(pid, 5*time.Second) {
+	if !daemonGone(pid, 30*time.Second) {
 		t.Fatalf("cleanup %d still running", pid)
 	}
 	var reply ipc.CleanupReply
@@ -218,7 +218,7 @@ func TestCleanupKilledMidSubmission(t *testing.T) {
 	if res.ExitCode != 0 {
 		t.Fatalf("sendmail: %s", res)
 	}
-	ids := in.waitIncoming(1, 15*time.Second)
+	ids := in.waitIncoming(1, 30*time.Second)
 	if _, content := in.readQueued(ids[0]); !strings.Contains(content, "Subject: after\n") {
 		t.Errorf("content after restart:\n%s", content)
 	}
@@ -243,7 +243,7 @@ func TestSendmailSMTPModeAndMailq(t *testing.T) {
 			t.Errorf("reply %d = %q, want %q", i, lines[i], want[i])
 		}
 	}
-	ids := in.waitIncoming(1, 10*time.Second)
+	ids := in.waitIncoming(1, 30*time.Second)
 	m, content := in.readQueued(ids[0])
 	if m.Sender != "a@remote.example" || len(m.Recipients) != 2 || !strings.HasSuffix(content, "\n\n.stuffed\n") {
 		t.Errorf("queued %q -> %+v:\n%s", m.Sender, m.Recipients, content)

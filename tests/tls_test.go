@@ -402,7 +402,7 @@ func TestTLSDifferentialRealPostfix(t *testing.T) {
 	realLog := waitTLSDeliveries(t, w, "real Postfix", real.log)
 	realReceived := w.checkOutcome(t, "real Postfix", realLog, map[string]int{})
 	realReceived["anonymous"] = w.submitAnonymous(t, realAddr)
-	realLog = real.waitLog(t, "to=<anonymous@verified.example>", 10*time.Second)
+	realLog = real.waitLog(t, "to=<anonymous@verified.example>", 30*time.Second)
 	before := map[string]int{}
 	for domain, s := range w.sinks {
 		before[domain] = len(s.received())
@@ -416,7 +416,7 @@ func TestTLSDifferentialRealPostfix(t *testing.T) {
 	ourLog := waitTLSDeliveries(t, w, "Postern", in.log)
 	ourReceived := w.checkOutcome(t, "Postern", ourLog, before)
 	ourReceived["anonymous"] = w.submitAnonymous(t, in.addr)
-	ourLog = in.waitLog("to=<anonymous@verified.example>", 10*time.Second)
+	ourLog = in.waitLog("to=<anonymous@verified.example>", 30*time.Second)
 	if want := "\t(using TLSv1.2 with cipher ECDHE-ECDSA-"; !strings.Contains(ourReceived["anonymous"], want) ||
 		!strings.HasSuffix(ourReceived["anonymous"], "\t(Client did not present a certificate)") {
 		t.Errorf("Received: of the anonymous TLS 1.2 message:\n%s", ourReceived["anonymous"])
@@ -450,7 +450,7 @@ func reqCcertReplies(t *testing.T, addr string, certs []*tls.Certificate) []stri
 		if err != nil {
 			t.Fatal(err)
 		}
-		conn.SetDeadline(time.Now().Add(20 * time.Second))
+		conn.SetDeadline(time.Now().Add(30 * time.Second))
 		d := &smtpDialogue{t: t, conn: conn, r: bufio.NewReader(conn)}
 		d.readReply(t)
 		fmt.Fprintf(conn, "EHLO client.example\r\n")
@@ -529,8 +529,8 @@ smtpd_tls_CAfile = %[2]s
 	if d := harness.DiffLines(want, got); d != "" {
 		t.Errorf("replies after the handshake differ (-real +ours):\n%s", d)
 	}
-	realLog := real.waitLog(t, "Client certificate not trusted", 10*time.Second)
-	ourLog := in.waitLog("Client certificate not trusted", 10*time.Second)
+	realLog := real.waitLog(t, "Client certificate not trusted", 30*time.Second)
+	ourLog := in.waitLog("Client certificate not trusted", 30*time.Second)
 	if d := harness.Diff(strings.Join(reqCcertLog(realLog), "\n")+"\n", strings.Join(reqCcertLog(ourLog), "\n")+"\n"); d != "" {
 		t.Errorf("TLS log lines differ (-real +ours):\n%s", d)
 	}

@@ -81,7 +81,7 @@ address_verify_poll_count = 1
 			t.Errorf("first RCPT TO:<%s>:\ngot  %s\nwant %s", rcpt, got, want)
 		}
 	}
-	log := in.waitLog("450 4.1.1 <"+unknown+">: "+progress+"; from=<sender@client.example> to=<"+unknown+"> proto=SMTP helo=<client.example>", 10*time.Second)
+	log := in.waitLog("450 4.1.1 <"+unknown+">: "+progress+"; from=<sender@client.example> to=<"+unknown+"> proto=SMTP helo=<client.example>", 30*time.Second)
 	if !strings.Contains(log, "NOQUEUE: reject: RCPT from ") {
 		t.Errorf("no NOQUEUE reject line:\n%s", log)
 	}
@@ -89,8 +89,8 @@ address_verify_poll_count = 1
 	// The probes: MAIL and RCPT without DATA at the internal server,
 	// logged as Postfix logs them, then removed from the queue.
 	_, port, _ := net.SplitHostPort(sink.addr)
-	in.waitLog("to=<"+unknown+">, relay=127.0.0.1[127.0.0.1]:"+port+", ", 20*time.Second)
-	log = in.waitLogCount(": removed", 2, 20*time.Second)
+	in.waitLog("to=<"+unknown+">, relay=127.0.0.1[127.0.0.1]:"+port+", ", 30*time.Second)
+	log = in.waitLogCount(": removed", 2, 30*time.Second)
 	assertContains(t, "log", log,
 		"dsn=5.1.1, status=undeliverable (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <"+unknown+">: Recipient address rejected: no such user (in reply to RCPT TO command))",
 		"to=<"+known+">, relay=127.0.0.1[127.0.0.1]:"+port+", ",
@@ -117,13 +117,13 @@ address_verify_poll_count = 1
 		t.Fatalf("end of DATA: %s", got)
 	}
 	d.replyLine("QUIT")
-	msgs := sink.waitMessages(t, in, 1, 20*time.Second)
+	msgs := sink.waitMessages(t, in, 1, 30*time.Second)
 	if len(msgs[0].To) != 1 || msgs[0].To[0] != known {
 		t.Errorf("delivered to %v, want [%s]", msgs[0].To, known)
 	}
 
 	// Nothing stays in the queue: probes are removed, never deferred.
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		res := in.postqueue("-p")
 		if strings.TrimSpace(res.Stdout) == "Mail queue is empty" {
@@ -145,9 +145,9 @@ address_verify_poll_count = 1
 	if res := in.postfix("reload"); res.ExitCode != 0 {
 		t.Fatalf("postfix reload: %s", res)
 	}
-	in.waitLog("reload -- version ", 10*time.Second)
+	in.waitLog("reload -- version ", 30*time.Second)
 	cleanup := "cache btree:" + filepath.Join(in.base, "data", "verify_cache") + " full cleanup: retained="
-	in.waitLog(cleanup+"0 dropped=0 entries", 10*time.Second)
+	in.waitLog(cleanup+"0 dropped=0 entries", 30*time.Second)
 	d = smtpRcpt(t, in)
 	if got := d.replyLine("RCPT TO:<" + unknown + ">"); got != wantReject {
 		t.Errorf("RCPT TO:<%s> after reload:\ngot  %s\nwant %s", unknown, got, wantReject)
@@ -156,7 +156,7 @@ address_verify_poll_count = 1
 		t.Errorf("RCPT TO:<%s> after reload: %s", known, got)
 	}
 	d.replyLine("QUIT")
-	in.waitLog(cleanup+"2 dropped=0 entries", 10*time.Second)
+	in.waitLog(cleanup+"2 dropped=0 entries", 30*time.Second)
 	if n := strings.Count(in.log(), "status=undeliverable"); n != probes {
 		t.Errorf("%d probes after the reload, want none:\n%s", n-probes, in.log())
 	}
@@ -270,7 +270,7 @@ address_verify_poll_count = 1
 			t.Errorf("first RCPT TO:<%s>:\ngot  %s\nwant %s", rcpt, got, want)
 		}
 	}
-	log := run.waitLogCount(": removed", 2, 20*time.Second)
+	log := run.waitLogCount(": removed", 2, 30*time.Second)
 	assertContains(t, "log", log,
 		"to=<bob@example.test>, relay=virtual, ",
 		"dsn=2.0.0, status=deliverable (delivers to maildir)",
@@ -312,7 +312,7 @@ address_verify_transport_maps = inline:{ hub.example=smtp:[%s]:%s }
 `, host, port))
 	d := smtpRcpt(t, in)
 	d.replyLine("RCPT TO:<known@hub.example>")
-	in.waitLogCount(": removed", 1, 20*time.Second)
+	in.waitLogCount(": removed", 1, 30*time.Second)
 	// The probe server refuses "known": its answer counts (450, the
 	// default unverified_recipient_reject_code).
 	want := "450 4.1.1 <known@hub.example>: Recipient address rejected: unverified address: host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <known@hub.example>: Recipient address rejected: no such user (in reply to RCPT TO command)"

@@ -27,8 +27,8 @@ func TestVirtualDeliversAsMappedUser(t *testing.T) {
 	if err := smtp.SendMail(addr, nil, "alice@remote.example", []string{"bob@example.test", "carol@example.test"}, []byte(body)); err != nil {
 		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())
 	}
-	log := in.waitLog("to=<carol@example.test>, relay=virtual", 20*time.Second)
-	in.waitLog("to=<bob@example.test>, relay=virtual", 20*time.Second)
+	log := in.waitLog("to=<carol@example.test>, relay=virtual", 30*time.Second)
+	in.waitLog("to=<bob@example.test>, relay=virtual", 30*time.Second)
 	for _, want := range []string{"status=sent (delivered to maildir)", "status=sent (delivered to mailbox)"} {
 		if !strings.Contains(in.log(), want) {
 			t.Fatalf("log lacks %q:\n%s", want, log)

@@ -44,7 +44,7 @@ func TestRunTimeLimitKillsGroup(t *testing.T) {
 	if !res.TimedOut || res.Describe() != "killed by signal 9" {
 		t.Fatalf("result %+v (%s), want killed at the time limit", res, res.Describe())
 	}
-	if pid := commandtest.PIDFromFile(t, pidFile); !commandtest.Gone(pid, 4*time.Second) {
+	if pid := commandtest.PIDFromFile(t, pidFile); !commandtest.Gone(pid, 30*time.Second) {
 		syscall.Kill(pid, syscall.SIGKILL)
 		t.Errorf("background child %d outlived the time limit", pid)
 	}

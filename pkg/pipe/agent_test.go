@@ -179,7 +179,7 @@ func TestDeliverTimeLimitKillsGroup(t *testing.T) {
 	if r.Status != ipc.StatusBounced || r.DSNCode != "5.3.0" || !strings.HasPrefix(r.Reply, "Command time limit exceeded: ") {
 		t.Fatalf("result %+v", r)
 	}
-	if pid := commandtest.PIDFromFile(t, pidFile); !commandtest.Gone(pid, 2*time.Second) {
+	if pid := commandtest.PIDFromFile(t, pidFile); !commandtest.Gone(pid, 30*time.Second) {
 		t.Errorf("background child %d survived the time limit", pid)
 	}
 }
