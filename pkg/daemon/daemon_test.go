@@ -43,7 +43,7 @@ func TestConcurrencyLimit(t *testing.T) {
 	third.mustNotEcho("three")
 	first.conn.Close()
 	// The queued line is answered once a slot is free.
-	if got, err := third.readLine(5 * time.Second); err != nil || got != "three" {
+	if got, err := third.readLine(patience); err != nil || got != "three" {
 		t.Fatalf("third client got %q, %v after a slot was freed", got, err)
 	}
 	third.mustEcho("four")
@@ -70,7 +70,8 @@ func TestSIGHUPFinishesSessions(t *testing.T) {
 	session := td.dial()
 	session.mustEcho("before")
 	td.signal(syscall.SIGHUP)
-	time.Sleep(200 * time.Millisecond)
+	// "retiring" tells master the daemon has closed its listener.
+	td.waitStatus("retiring\n")
 	// No new session is accepted; the one in progress goes on.
 	late := td.dial()
 	late.mustNotEcho("late")
@@ -79,7 +80,7 @@ func TestSIGHUPFinishesSessions(t *testing.T) {
 		t.Fatal("daemon ended before its session did")
 	}
 	session.conn.Close()
-	if status := td.waitExit(5 * time.Second); status != 0 {
+	if status := td.waitExit(patience); status != 0 {
 		t.Errorf("exit status %d, want 0", status)
 	}
 }
@@ -94,10 +95,10 @@ func TestStopSignalsStopAtOnce(t *testing.T) {
 			session := td.dial()
 			session.mustEcho("before")
 			td.signal(sig)
-			if status := td.waitExit(3 * time.Second); status != 0 {
+			if status := td.waitExit(patience); status != 0 {
 				t.Errorf("exit status %d, want 0", status)
 			}
-			if _, err := session.readLine(time.Second); err != io.EOF {
+			if _, err := session.readLine(patience); err != io.EOF {
 				t.Errorf("session read after %v: %v, want EOF", sig, err)
 			}
 		})
@@ -120,7 +121,7 @@ func TestMaxUse(t *testing.T) {
 		t.Fatal("daemon ended with a session in progress")
 	}
 	second.conn.Close()
-	if status := td.waitExit(5 * time.Second); status != 0 {
+	if status := td.waitExit(patience); status != 0 {
 		t.Errorf("exit status %d, want 0", status)
 	}
 }
@@ -138,7 +139,7 @@ func TestMaxUseLeavesTheRestQueued(t *testing.T) {
 	clients[2].mustNotEcho("three")
 	clients[0].conn.Close()
 	clients[1].conn.Close()
-	if status := td.waitExit(5 * time.Second); status != 0 {
+	if status := td.waitExit(patience); status != 0 {
 		t.Errorf("exit status %d, want 0", status)
 	}
 	// Still queued, not closed: the next daemon on this listener serves it.
@@ -155,7 +156,7 @@ func TestMaxIdle(t *testing.T) {
 	c.mustEcho("still busy")
 	c.conn.Close()
 	start := time.Now()
-	if status := td.waitExit(5 * time.Second); status != 0 {
+	if status := td.waitExit(patience); status != 0 {
 		t.Errorf("exit status %d, want 0", status)
 	}
 	if waited := time.Since(start); waited < 800*time.Millisecond {
@@ -174,7 +175,7 @@ func TestTriggerServer(t *testing.T) {
 	raw.Write([]byte("W"))
 	raw.Close()
 	td.waitLog("triggerd[" + strconv.Itoa(td.cmd.Process.Pid) + "]: trigger: W")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	if err := ipc.SendTrigger(ctx, td.sock, ipc.TriggerFlushDead, ipc.TriggerScanAll, ipc.TriggerScanDeferred, ipc.TriggerScanIncoming); err != nil {
 		t.Fatal(err)
@@ -183,14 +184,28 @@ func TestTriggerServer(t *testing.T) {
 }
 
 func TestTriggerServerTimer(t *testing.T) {
-	td := startDaemon(t, daemonSetup{program: "triggerd", args: []string{"-p", "1", "timer=200ms"}})
+	const interval = 200 * time.Millisecond
+	start := time.Now() // before the daemon exists, so before its timer
+	td := startDaemon(t, daemonSetup{program: "triggerd", args: []string{"-p", "1", "timer=" + interval.String()}})
 	td.waitReady()
-	time.Sleep(1100 * time.Millisecond)
-	if n := strings.Count(td.log(), "trigger: W"); n < 2 || n > 7 {
-		t.Errorf("%d timer wakeups in 1.1s with a 200ms timer:\n%s", n, td.log())
+	// The wakeups keep coming...
+	deadline := time.Now().Add(patience)
+	for strings.Count(td.log(), "trigger: W") < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than 3 timer wakeups within %v with a %v timer:\n%s", patience, interval, td.log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// ... and no more often than the timer says: however slow the
+	// machine, by now there cannot be more than one per interval since
+	// start.
+	log := td.log()
+	elapsed := time.Since(start)
+	if n := strings.Count(log, "trigger: W"); n > int(elapsed/interval) {
+		t.Errorf("%d timer wakeups in %v with a %v timer:\n%s", n, elapsed, interval, log)
 	}
 	td.signal(syscall.SIGHUP)
-	if status := td.waitExit(3 * time.Second); status != 0 {
+	if status := td.waitExit(patience); status != 0 {
 		t.Errorf("exit status %d, want 0", status)
 	}
 }
@@ -225,7 +240,7 @@ func TestFatalStartUp(t *testing.T) {
 				tt.setup.program = "echod"
 			}
 			td := startDaemon(t, tt.setup)
-			if status := td.waitExit(10 * time.Second); status != 1 {
+			if status := td.waitExit(patience); status != 1 {
 				t.Errorf("exit status %d, want 1", status)
 			}
 			td.waitLog(tt.want)
@@ -235,7 +250,7 @@ func TestFatalStartUp(t *testing.T) {
 
 func TestNotStartedByMaster(t *testing.T) {
 	td := startDaemon(t, daemonSetup{program: "echod", noMaster: true})
-	if status := td.waitExit(10 * time.Second); status != 1 {
+	if status := td.waitExit(patience); status != 1 {
 		t.Errorf("exit status %d, want 1", status)
 	}
 	if stderr := td.cmd.Stderr.(*strings.Builder).String(); !strings.Contains(stderr, "echod: fatal: do not run this command by hand") {
@@ -255,7 +270,7 @@ func TestStandAlone(t *testing.T) {
 	}
 	go func() { td.exited <- td.cmd.Wait() }()
 	t.Cleanup(func() { td.cmd.Process.Kill(); <-td.exited })
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience)
 	for {
 		if _, err := os.Stat(sock); err == nil {
 			break
@@ -267,7 +282,7 @@ func TestStandAlone(t *testing.T) {
 	}
 	td.dial().mustEcho("alone")
 	td.signal(syscall.SIGTERM)
-	if status := td.waitExit(3 * time.Second); status != 0 {
+	if status := td.waitExit(patience); status != 0 {
 		t.Errorf("exit status %d, want 0", status)
 	}
 }

@@ -87,7 +87,7 @@ func TestServeDatagrams(t *testing.T) {
 				if got != tt.wantStatus {
 					t.Errorf("status %d, want %d", got, tt.wantStatus)
 				}
-			case <-time.After(3 * time.Second):
+			case <-time.After(patience):
 				t.Fatal("datagram server did not stop")
 			}
 			if tt.signal != 0 || tt.masterGone {

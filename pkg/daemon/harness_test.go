@@ -164,8 +164,15 @@ func startDaemon(t *testing.T, s daemonSetup) *testDaemon {
 	return td
 }
 
-// waitReady waits for the "ready" line on the pipe.
+// waitReady waits for the "ready" line on the status pipe.
 func (td *testDaemon) waitReady() {
+	td.t.Helper()
+	td.waitStatus("ready\n")
+}
+
+// waitStatus waits for the next line the daemon writes to master's status
+// pipe and checks that it is want.
+func (td *testDaemon) waitStatus(want string) {
 	td.t.Helper()
 	line := make(chan string, 1)
 	go func() {
@@ -174,13 +181,17 @@ func (td *testDaemon) waitReady() {
 	}()
 	select {
 	case s := <-line:
-		if s != "ready\n" {
-			td.t.Fatalf("ready pipe gave %q, want \"ready\\n\"", s)
+		if s != want {
+			td.t.Fatalf("status pipe gave %q, want %q", s, want)
 		}
-	case <-time.After(10 * time.Second):
-		td.t.Fatal("no ready line within 10s")
+	case <-time.After(patience):
+		td.t.Fatalf("no %q on the status pipe within %v", want, patience)
 	}
 }
+
+// patience bounds every wait for something the daemon does on its own
+// time: generous, for a slow and loaded machine.
+const patience = 30 * time.Second
 
 // waitExit waits for the daemon to end and returns its exit status.
 func (td *testDaemon) waitExit(within time.Duration) int {
@@ -227,7 +238,7 @@ func (td *testDaemon) log() string {
 // waitLog waits until the log contains text.
 func (td *testDaemon) waitLog(text string) {
 	td.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience)
 	for !strings.Contains(td.log(), text) {
 		if time.Now().After(deadline) {
 			td.t.Fatalf("log lacks %q:\n%s", text, td.log())
@@ -272,7 +283,7 @@ func (c *echoClient) readLine(wait time.Duration) (string, error) {
 // mustEcho checks that line comes back.
 func (c *echoClient) mustEcho(line string) {
 	c.t.Helper()
-	got, err := c.echo(line, 5*time.Second)
+	got, err := c.echo(line, patience)
 	if err != nil || got != line {
 		c.t.Fatalf("echo of %q gave %q, %v", line, got, err)
 	}

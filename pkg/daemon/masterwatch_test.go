@@ -34,11 +34,11 @@ func TestMasterDisconnect(t *testing.T) {
 				t.Fatal("daemon exited while master's status pipe was open")
 			}
 			td.masterEnd.Close()
-			if status := td.waitExit(3 * time.Second); status != 0 {
+			if status := td.waitExit(patience); status != 0 {
 				t.Errorf("exit status %d, want 0", status)
 			}
 			if session != nil {
-				if _, err := session.readLine(time.Second); err != io.EOF {
+				if _, err := session.readLine(patience); err != io.EOF {
 					t.Errorf("session read after master's exit: %v, want EOF", err)
 				}
 			}

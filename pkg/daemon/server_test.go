@@ -50,7 +50,7 @@ func TestHandlerPanicEndsOnlyItsSession(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		conn.SetDeadline(time.Now().Add(patience))
 		conn.Write([]byte(line + "\n"))
 		return bufio.NewReader(conn).ReadString('\n')
 	}
@@ -70,7 +70,7 @@ func TestHandlerPanicEndsOnlyItsSession(t *testing.T) {
 		if code != 0 {
 			t.Errorf("exit status %d, want 0", code)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("server still running after SIGTERM")
 	}
 	if ctx.Err() == nil {

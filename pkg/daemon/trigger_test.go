@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
@@ -67,7 +66,7 @@ func TestReadTrigger(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), patience)
 			defer cancel()
 			got, err := readTrigger(ctx, conn, log)
 			if err != nil {
