@@ -49,7 +49,7 @@ func TestEndpointOpenModesAndWakeup(t *testing.T) {
 			if string(b) != "W" {
 				t.Errorf("%s: trigger %q, want \"W\"", tt.network, b)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatalf("%s: no trigger arrived", tt.network)
 		}
 	}

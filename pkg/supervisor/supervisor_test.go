@@ -135,7 +135,7 @@ func write(t *testing.T, path, content string) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -153,12 +153,12 @@ func logHas(logFile, text string) func() bool {
 
 func echoLine(t *testing.T, path, line string) string {
 	t.Helper()
-	conn, err := net.DialTimeout("unix", path, 5*time.Second)
+	conn, err := net.DialTimeout("unix", path, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	fmt.Fprintf(conn, "%s\n", line)
 	reply, err := bufio.NewReader(conn).ReadString('\n')
 	if err != nil {
@@ -201,7 +201,7 @@ func TestSupervisorRestartsAndThrottles(t *testing.T) {
 	syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Run did not return after SIGTERM")
 	}
 	waitFor(t, "the terminating line", logHas(logFile, "terminating on signal 15"))
@@ -319,12 +319,12 @@ func TestSupervisorSuccessorWhileDraining(t *testing.T) {
 		}
 	}()
 	for i := 0; i < 3; i++ {
-		conn, err := net.DialTimeout("unix", socket, 5*time.Second)
+		conn, err := net.DialTimeout("unix", socket, 30*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
 		clients = append(clients, conn)
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		conn.SetDeadline(time.Now().Add(30 * time.Second))
 		line := fmt.Sprintf("client %d", i)
 		fmt.Fprintf(conn, "%s\n", line)
 		reply, err := bufio.NewReader(conn).ReadString('\n')
