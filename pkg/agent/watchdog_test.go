@@ -32,7 +32,7 @@ func watchdogLogger(t *testing.T) (log *maillog.Logger, exited func() (code int,
 		t.Fatal(err)
 	}
 	exited = func() (int, bool) {
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			mu.Lock()
 			c := code
 			mu.Unlock()

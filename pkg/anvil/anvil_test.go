@@ -126,7 +126,7 @@ func TestSessionsOverTheSocket(t *testing.T) {
 		t.Errorf("newtls status: %d, %v", rate, err)
 	}
 	first.Close()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		third := open()
 		count, _, err := third.Connect()

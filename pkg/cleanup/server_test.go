@@ -400,7 +400,7 @@ func TestClientHangsUpMidMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.Close()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(ts.logText(), "warning:") && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

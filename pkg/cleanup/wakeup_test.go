@@ -84,7 +84,7 @@ func TestQueueManagerIsWokenAfterEveryCommit(t *testing.T) {
 		}
 		last = info.ModTime()
 	}
-	for deadline := time.Now().Add(10 * time.Second); rec.after(last) == 0; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); rec.after(last) == 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("no wake-up reached qmgr after the last commit")
 		}

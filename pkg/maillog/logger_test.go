@@ -374,7 +374,7 @@ func fakeSyslog(t *testing.T, path string) *net.UnixConn {
 func receive(t *testing.T, conn *net.UnixConn) string {
 	t.Helper()
 	buf := make([]byte, 4096)
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	n, err := conn.Read(buf)
 	if err != nil {
 		t.Fatalf("fake syslog: %v", err)

@@ -41,7 +41,7 @@ func startLogServer(t *testing.T, dir, file string) (string, *LogServer) {
 // waitForLines waits until path holds n lines and returns its content.
 func waitForLines(t *testing.T, path string, n int) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		b, _ := os.ReadFile(path)
 		if strings.Count(string(b), "\n") >= n || time.Now().After(deadline) {

@@ -112,7 +112,7 @@ func TestIndexedReplaceIsAtomicForReaders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("rebuild blocked by an open reader")
 	}
 	if v, _ := mustLookup(t, reader, "k"); v != "old" {

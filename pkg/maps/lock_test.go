@@ -35,7 +35,7 @@ func TestLockForUpdateExcludes(t *testing.T) {
 		if ok {
 			second()
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("second lock not taken after release")
 	}
 	if _, err := LockForUpdate("/nonexistent/dir/t.db"); err == nil {

@@ -45,7 +45,7 @@ func TestWatcherReportsRebuildAndEdit(t *testing.T) {
 // changes, and fails on any other table.
 func expectChange(t *testing.T, w *Watcher, spec string) {
 	t.Helper()
-	timeout := time.After(5 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case c := <-w.Changes():
@@ -85,7 +85,7 @@ func TestWatcherClose(t *testing.T) {
 		if open {
 			t.Error("Changes delivered after Close")
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Error("Changes not closed after Close")
 	}
 }

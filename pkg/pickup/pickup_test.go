@@ -202,7 +202,7 @@ func TestTriggerWakesRun(t *testing.T) {
 	if _, err := maildrop.Write(f.layout, &maildrop.Submission{Sender: "alice", Recipients: []string{"bob"}}, strings.NewReader("x\n")); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for len(f.ids(t, queue.Incoming)) == 0 && time.Now().Before(deadline) {
 		f.pickup.Trigger(ctx, nil)
 		time.Sleep(20 * time.Millisecond)

@@ -51,7 +51,7 @@ func (v *verifyServer) sleepUntilProbed(t *testing.T, slept *int) func(time.Dura
 		}
 		select {
 		case <-v.probed:
-		case <-time.After(10 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Error("no probe")
 		}
 	}

@@ -135,15 +135,15 @@ func (h *harness) stop() {
 		if err != nil {
 			h.t.Errorf("Run: %v", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		h.t.Error("Run did not return after cancel")
 	}
 }
 
-// waitFor polls cond for up to 10 seconds.
+// waitFor polls cond for up to 30 seconds.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			h.t.Fatalf("timed out waiting for %s; log:\n%s", what, h.log.Text())

@@ -59,7 +59,7 @@ func TestWindowLimitsInFlight(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Acquire did not proceed after Release")
 	}
 	if w.InFlight() != 2 {

@@ -23,7 +23,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 func newTestClient(t *testing.T) (*Client, *sasltest.Server) {
 	path := filepath.Join(t.TempDir(), "auth")
 	f := sasltest.Start(t, path)
-	c := NewClient(path, 5*time.Second)
+	c := NewClient(path, 30*time.Second)
 	t.Cleanup(func() { c.Close() })
 	return c, f
 }
@@ -148,11 +148,7 @@ func TestLocalRefusals(t *testing.T) {
 		t.Fatalf("bad continued base64: %+v, %v", r, err)
 	}
 	// Nothing unknown went to the server; the abandoned LOGIN was cancelled.
-	got := f.Lines()
-	for i := 0; i < 100 && len(got) < 2; i++ {
-		time.Sleep(10 * time.Millisecond)
-		got = f.Lines()
-	}
+	got := waitLines(f, 2)
 	if len(got) != 2 || !strings.HasPrefix(got[0], "AUTH\t1\tLOGIN\t") || got[1] != "CANCEL\t1" {
 		t.Fatalf("requests: %q", got)
 	}
@@ -166,11 +162,7 @@ func TestCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	x.Cancel()
-	got := f.Lines()
-	for i := 0; i < 100 && len(got) < 2; i++ {
-		time.Sleep(10 * time.Millisecond)
-		got = f.Lines()
-	}
+	got := waitLines(f, 2)
 	if len(got) != 2 || got[1] != "CANCEL\t1" {
 		t.Fatalf("requests: %q", got)
 	}
@@ -227,7 +219,7 @@ func TestConcurrentSessionsShareTheConnection(t *testing.T) {
 func TestServerGoneAndBack(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "auth")
 	f := sasltest.Start(t, path)
-	c := NewClient(path, 5*time.Second)
+	c := NewClient(path, 30*time.Second)
 	defer c.Close()
 	ctx := context.Background()
 	good := Request{Mechanism: "PLAIN", Service: "smtp", InitialResponse: b64("\x00alice\x00secret"), HasInitial: true}
@@ -285,9 +277,19 @@ func TestHandshakeVersionMismatch(t *testing.T) {
 		fmt.Fprint(c, "VERSION\t2\t0\nDONE\n")
 		bufio.NewReader(c).ReadString('!')
 	}()
-	c := NewClient(path, 5*time.Second)
+	c := NewClient(path, 30*time.Second)
 	defer c.Close()
 	if _, err := c.Mechanisms(context.Background()); err == nil || !strings.Contains(err.Error(), "version mismatch") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// waitLines waits up to 30 seconds for the fake server to have n request
+// lines, and returns what it has.
+func waitLines(f *sasltest.Server, n int) []string {
+	got := f.Lines()
+	for deadline := time.Now().Add(30 * time.Second); len(got) < n && time.Now().Before(deadline); got = f.Lines() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return got
 }

@@ -91,7 +91,7 @@ func TestSmtpdMilterRejectsMail(t *testing.T) {
 	ts.waitLog(t, "NOQUEUE: milter-reject: MAIL from localhost[127.0.0.1]: 550 5.7.1 no mail from you; from=<s@remote.example> proto=SMTP helo=<c.example>")
 	// The transaction was refused: RCPT needs a new MAIL.
 	c.expect("RCPT TO:<a@test.example>", "503 5.5.1 Error: need MAIL command")
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if v, ok := seen.Load("mail"); ok {
 			if v != "nobody s@remote.example" {

@@ -6,13 +6,13 @@ import (
 	"time"
 )
 
-// waitSubmissions waits up to ten seconds for n cleanup submissions.
+// waitSubmissions waits up to 30 seconds for n cleanup submissions.
 func waitSubmissions(t *testing.T, ts *testServer, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for len(ts.cleanup.Submissions()) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d submissions after 10s, want %d; log:\n%s", len(ts.cleanup.Submissions()), n, ts.log.Text())
+			t.Fatalf("%d submissions after 30s, want %d; log:\n%s", len(ts.cleanup.Submissions()), n, ts.log.Text())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

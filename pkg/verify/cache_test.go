@@ -55,7 +55,7 @@ func (p *probeLog) expectProbe(t *testing.T, addr string) {
 		if got != addr {
 			t.Fatalf("probe to %q, want %q", got, addr)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatalf("no probe to %s", addr)
 	}
 }
