@@ -118,7 +118,7 @@ func TestDaemonDeliversRequest(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 
 	var conn *ipc.Conn
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		conn, err = ipc.Dial(context.Background(), sock, ipc.ProtocolDelivery)
 		if err == nil || time.Now().After(deadline) {
 			break
