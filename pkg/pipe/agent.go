@@ -142,6 +142,11 @@ func (a *Agent) deliver(ctx context.Context, req *ipc.DeliveryRequest) ipc.Recip
 	stdin := a.stdin(sender, req.Recipients[0], content)
 	res := a.run(ctx, argv, stdin)
 	if res.Status == ipc.StatusSent {
+		// As Postfix's pipe: a success notice says "relayed" unless
+		// flags=X declares the command the final delivery.
+		if !at.Flags.Final {
+			res.Action = "relayed"
+		}
 		text := "delivered via " + a.Service + " service"
 		if out := strings.TrimSpace(res.Reply); out != "" {
 			if len(out) > 100 {

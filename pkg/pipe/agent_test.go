@@ -144,6 +144,35 @@ func TestDeliverContentAndMacros(t *testing.T) {
 	}
 }
 
+// TestDeliverFlagsFqX: F puts the From_ line first, q quotes the local
+// part of ${sender} and ${recipient}, and X makes the success a final
+// delivery ("delivered" in a success notice, "relayed" without it).
+func TestDeliverFlagsFqX(t *testing.T) {
+	for _, flags := range []string{"FqX", ""} {
+		out := filepath.Join(t.TempDir(), "out")
+		a, req, _ := testAgent(t, flags, `echo "$@" > `+out+`; cat >> `+out, "u@example.com")
+		req.Sender = "john smith@remote.example"
+		r := a.Deliver(context.Background(), req).Recipients[0]
+		got, _ := os.ReadFile(out)
+		args, content, _ := strings.Cut(string(got), "\n")
+		if flags == "" {
+			if r.Status != ipc.StatusSent || r.Action != "relayed" || args != "john smith@remote.example u@example.com 192.0.2.7" || !strings.HasPrefix(content, "Subject: hi\n") {
+				t.Errorf("no flags: %+v, arguments %q, content %q", r, args, content)
+			}
+			continue
+		}
+		if r.Status != ipc.StatusSent || r.Action != "" {
+			t.Errorf("flags=X: %+v, want a final delivery", r)
+		}
+		if args != `"john smith"@remote.example u@example.com 192.0.2.7` {
+			t.Errorf("flags=q: arguments %q", args)
+		}
+		if !strings.HasPrefix(content, "From john smith@remote.example  ") || !strings.Contains(content, "\nSubject: hi\n") {
+			t.Errorf("flags=F: content %q", content)
+		}
+	}
+}
+
 func TestDeliverExitStatus(t *testing.T) {
 	tests := []struct {
 		script string
