@@ -11,16 +11,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/maps"
 )
 
 // The checks a bare "type:table" item stands for, named in the warning
 // for a stage that has none.
 const defACLNames = "check_client_access, check_reverse_client_hostname_access, check_helo_access, check_sender_access, check_recipient_access, check_etrn_access"
 
-// apply evaluates one restriction.
+// apply evaluates one restriction: a broken one or a bare table without a
+// default access check is a configuration error; a name in
+// restrictionSteps runs its step when its subject is there; a
+// restriction class runs its list.
 func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
-	c, s := e.c, e.s
-	name := r.name
+	c := e.c
 	if r.broken != "" {
 		c.warn(r.broken)
 		return serverConfigError
@@ -30,255 +33,310 @@ func (e *evaluation) apply(r restriction, ctx replyContext) Decision {
 			c.warn(fmt.Sprintf("specify one of (%s) before %s restriction \"%s\"", defACLNames, ctx.class, r.arg))
 			return serverConfigError
 		}
-		name = e.defACL
+		r.name = e.defACL
 	}
-	clientCtx := replyContext{name: s.namaddr(), class: classClient}
-	senderCtx := replyContext{name: s.Sender.Internal(), class: classSender}
-	rcptCtx := replyContext{name: s.Recipient.Internal(), class: classRecipient}
-	helo := s.Helo != ""
-	sender := s.Mail && s.Sender.Internal() != ""
-	rcpt := e.hasRecipient()
-	switch name {
-	case "permit":
-		return Decision{Action: Permit}
-	case "reject":
-		return reject(c.set.RejectCode, "5.7.1", ctx, "Access denied")
-	case "defer":
-		return reject(c.set.DeferCode, "4.3.2", ctx, "Try again later")
-	case "defer_if_permit":
+	if st, ok := restrictionSteps[r.name]; ok {
+		if !e.has(st.needs) {
+			return Decision{}
+		}
+		return st.run(e, r, ctx)
+	}
+	if r.class != nil {
+		return e.run(r.class, ctx)
+	}
+	c.warn(fmt.Sprintf("unknown smtpd restriction: \"%s\"", r.name))
+	return serverConfigError
+}
+
+// subject is what a restriction is about; without it the restriction
+// does nothing (DUNNO).
+type subject int
+
+const (
+	needNothing     subject = iota
+	needClientName          // the client's name is known
+	needReverseName         // the client's reverse name is known
+	needHelo                // HELO or EHLO gave a name
+	needMail                // MAIL FROM was given, the null sender too
+	needSender              // MAIL FROM gave a sender other than the null one
+	needRecipient           // a recipient is being checked
+	needEtrn                // ETRN gave a domain
+)
+
+// has reports whether the session has the subject.
+func (e *evaluation) has(what subject) bool {
+	s := e.s
+	switch what {
+	case needClientName:
+		return s.clientName() != "unknown"
+	case needReverseName:
+		return s.reverseName() != "unknown"
+	case needHelo:
+		return s.Helo != ""
+	case needMail:
+		return s.Mail
+	case needSender:
+		return s.Mail && s.Sender.Internal() != ""
+	case needRecipient:
+		return e.hasRecipient()
+	case needEtrn:
+		return s.Etrn != ""
+	}
+	return true
+}
+
+// The reply contexts of the subjects.
+func (e *evaluation) clientCtx() replyContext {
+	return replyContext{name: e.s.namaddr(), class: classClient}
+}
+
+func (e *evaluation) reverseCtx() replyContext {
+	return replyContext{name: e.s.reverseName(), class: classReverseClient}
+}
+
+func (e *evaluation) heloCtx() replyContext { return replyContext{name: e.s.Helo, class: classHelo} }
+
+func (e *evaluation) senderCtx() replyContext {
+	return replyContext{name: e.s.Sender.Internal(), class: classSender}
+}
+
+func (e *evaluation) rcptCtx() replyContext {
+	return replyContext{name: e.s.Recipient.Internal(), class: classRecipient}
+}
+
+// step is what one restriction does once its subject is there; ctx is
+// the reply context of the stage that runs it.
+type step struct {
+	needs subject
+	run   func(e *evaluation, r restriction, ctx replyContext) Decision
+}
+
+// restrictionSteps maps each restriction name to its step. It is filled
+// by init: steps run restriction classes, which apply restrictions.
+var restrictionSteps map[string]step
+
+// addSteps registers one step under names.
+func addSteps(needs subject, run func(e *evaluation, r restriction, ctx replyContext) Decision, names ...string) {
+	for _, name := range names {
+		restrictionSteps[name] = step{needs, run}
+	}
+}
+
+func init() {
+	restrictionSteps = map[string]step{}
+	addGenericSteps()
+	addClientSteps()
+	addHeloSteps()
+	addSenderSteps()
+	addRecipientSteps()
+	addSteps(needEtrn, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.checkAccess(r.table, e.domainKeys(e.s.Etrn, false), replyContext{name: e.s.Etrn, class: classEtrn})
+	}, "check_etrn_access")
+}
+
+// addGenericSteps: the restrictions about no subject in particular.
+func addGenericSteps() {
+	addSteps(needNothing, func(*evaluation, restriction, replyContext) Decision { return Decision{Action: Permit} }, "permit")
+	addSteps(needNothing, func(e *evaluation, _ restriction, ctx replyContext) Decision {
+		return reject(e.c.set.RejectCode, "5.7.1", ctx, "Access denied")
+	}, "reject")
+	addSteps(needNothing, func(e *evaluation, _ restriction, ctx replyContext) Decision {
+		return reject(e.c.set.DeferCode, "4.3.2", ctx, "Try again later")
+	}, "defer")
+	addSteps(needNothing, func(e *evaluation, _ restriction, ctx replyContext) Decision {
 		return e.deferIfPermit(reject(450, "4.7.0", ctx, "defer_if_permit requested"))
-	case "defer_if_reject":
+	}, "defer_if_permit")
+	addSteps(needNothing, func(e *evaluation, _ restriction, ctx replyContext) Decision {
 		return e.deferIfReject(reject(450, "4.7.0", ctx, "defer_if_reject requested"))
-	case "sleep":
+	}, "defer_if_reject")
+	addSteps(needNothing, func(e *evaluation, r restriction, _ replyContext) Decision {
 		n, _ := strconv.Atoi(r.arg)
-		c.sleep(time.Duration(n) * time.Second)
+		e.c.sleep(time.Duration(n) * time.Second)
 		return Decision{}
-	case "check_policy_service":
+	}, "sleep")
+	addSteps(needNothing, func(e *evaluation, r restriction, ctx replyContext) Decision {
 		return e.policyService(r.service, ctx)
-	case "reject_plaintext_session":
-		if s.TLSProtocol == "" {
-			return Decision{Action: actionFor(c.set.PlaintextCode), Code: c.set.PlaintextCode, DSN: "4.7.1", Text: "Session encryption is required"}
+	}, "check_policy_service")
+	addSteps(needNothing, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		if e.s.TLSProtocol == "" {
+			code := e.c.set.PlaintextCode
+			return Decision{Action: actionFor(code), Code: code, DSN: "4.7.1", Text: "Session encryption is required"}
 		}
 		return Decision{}
-	case "reject_unauth_pipelining":
-		if s.IllegalPipelining {
+	}, "reject_plaintext_session")
+	addSteps(needNothing, func(e *evaluation, _ restriction, ctx replyContext) Decision {
+		if e.s.IllegalPipelining {
 			return reject(503, "5.5.0", ctx, "Improper use of SMTP command pipelining")
 		}
 		return Decision{}
+	}, "reject_unauth_pipelining")
+	addSteps(needNothing, func(e *evaluation, _ restriction, ctx replyContext) Decision {
+		s, min := e.s, 0
+		if s.where != "RCPT" {
+			min = 1
+		}
+		if s.Mail && s.Sender.Internal() == "" && s.RecipientCount > min {
+			return reject(e.c.set.MultiRecipientCode, "5.5.3", ctx, "Multi-recipient bounce")
+		}
+		return Decision{}
+	}, "reject_multi_recipient_bounce")
+}
 
-	// The client.
-	case "permit_mynetworks":
-		ok, err := c.mynetworks.Match(s.clientName(), s.ClientAddr)
+// addClientSteps: the restrictions about the client.
+func addClientSteps() {
+	addSteps(needNothing, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		ok, err := e.c.mynetworks.Match(e.s.clientName(), e.s.ClientAddr)
 		if err != nil {
-			c.warn(fmt.Sprintf("mynetworks: %v", err))
-			return tempFailure(s.namaddr())
+			e.c.warn(fmt.Sprintf("mynetworks: %v", err))
+			return tempFailure(e.s.namaddr())
 		}
 		return permitIf(ok)
-	case "permit_sasl_authenticated":
-		return permitIf(s.SASLUser != "")
-	case "check_sasl_access":
-		if !c.set.SASLEnabled {
-			c.warn(fmt.Sprintf("restriction `%s' ignored: no SASL support", name))
+	}, "permit_mynetworks")
+	addSteps(needNothing, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		return permitIf(e.s.SASLUser != "")
+	}, "permit_sasl_authenticated")
+	addSteps(needNothing, func(e *evaluation, r restriction, _ replyContext) Decision {
+		if !e.c.set.SASLEnabled {
+			e.c.warn(fmt.Sprintf("restriction `%s' ignored: no SASL support", r.name))
 			return Decision{}
 		}
-		if s.SASLUser == "" {
+		if e.s.SASLUser == "" {
 			return Decision{}
 		}
-		return e.checkAccess(r.table, []lookupKey{{key: s.SASLUser}}, replyContext{name: printableName(s.SASLUser), class: classSASLUser})
-	case "permit_tls_clientcerts", "permit_tls_all_clientcerts":
-		return e.permitClientCert(name == "permit_tls_all_clientcerts")
-	case "check_ccert_access":
+		return e.checkAccess(r.table, []lookupKey{{key: e.s.SASLUser}}, replyContext{name: printableName(e.s.SASLUser), class: classSASLUser})
+	}, "check_sasl_access")
+	addSteps(needNothing, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.permitClientCert(r.name == "permit_tls_all_clientcerts")
+	}, "permit_tls_clientcerts", "permit_tls_all_clientcerts")
+	addSteps(needNothing, func(e *evaluation, r restriction, _ replyContext) Decision {
 		return e.checkClientCert(r.table)
-	case "reject_unknown_client_hostname", "reject_unknown_client":
-		return e.unknownClient(s.NameStatus, s.clientName(), "4.7.25", "cannot find your hostname")
-	case "reject_unknown_reverse_client_hostname":
-		return e.unknownClient(s.ReverseStatus, s.reverseName(), "4.7.1", "cannot find your reverse hostname")
-	case "check_client_access":
-		return e.checkAccess(r.table, e.clientKeys(s.clientName()), clientCtx)
-	case "check_reverse_client_hostname_access":
-		return e.checkAccess(r.table, e.clientKeys(s.reverseName()),
-			replyContext{name: s.reverseName(), class: classReverseClient})
-	case "reject_rbl_client", "reject_rbl":
+	}, "check_ccert_access")
+	addSteps(needNothing, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		return e.unknownClient(e.s.NameStatus, e.s.clientName(), "4.7.25", "cannot find your hostname")
+	}, "reject_unknown_client_hostname", "reject_unknown_client")
+	addSteps(needNothing, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		return e.unknownClient(e.s.ReverseStatus, e.s.reverseName(), "4.7.1", "cannot find your reverse hostname")
+	}, "reject_unknown_reverse_client_hostname")
+	addSteps(needNothing, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.checkAccess(r.table, e.clientKeys(e.s.clientName()), e.clientCtx())
+	}, "check_client_access")
+	addSteps(needNothing, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.checkAccess(r.table, e.clientKeys(e.s.reverseName()), e.reverseCtx())
+	}, "check_reverse_client_hostname_access")
+	addSteps(needNothing, func(e *evaluation, r restriction, _ replyContext) Decision {
 		return e.rblClient(r.arg, false)
-	case "permit_dnswl_client":
+	}, "reject_rbl_client", "reject_rbl")
+	addSteps(needNothing, func(e *evaluation, r restriction, _ replyContext) Decision {
 		return e.rblClient(r.arg, true)
-	case "reject_rhsbl_client", "permit_rhswl_client":
-		if s.clientName() == "unknown" {
-			return Decision{}
-		}
-		return e.rhsbl(r.arg, s.clientName(), classClient, name == "permit_rhswl_client")
-	case "reject_rhsbl_reverse_client":
-		if s.reverseName() == "unknown" {
-			return Decision{}
-		}
-		return e.rhsbl(r.arg, s.reverseName(), classReverseClient, false)
-	case "check_client_mx_access", "check_client_ns_access", "check_client_a_access":
-		if s.clientName() == "unknown" {
-			return Decision{}
-		}
-		return e.serverAccess(r.table, s.clientName(), serverType(name), clientCtx)
-	case "check_reverse_client_hostname_mx_access", "check_reverse_client_hostname_ns_access", "check_reverse_client_hostname_a_access":
-		if s.reverseName() == "unknown" {
-			return Decision{}
-		}
-		return e.serverAccess(r.table, s.reverseName(), serverType(name), replyContext{name: s.reverseName(), class: classReverseClient})
+	}, "permit_dnswl_client")
+	addSteps(needClientName, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.rhsbl(r.arg, e.s.clientName(), classClient, r.name == "permit_rhswl_client")
+	}, "reject_rhsbl_client", "permit_rhswl_client")
+	addSteps(needReverseName, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.rhsbl(r.arg, e.s.reverseName(), classReverseClient, false)
+	}, "reject_rhsbl_reverse_client")
+	addSteps(needClientName, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.serverAccess(r.table, e.s.clientName(), serverType(r.name), e.clientCtx())
+	}, "check_client_mx_access", "check_client_ns_access", "check_client_a_access")
+	addSteps(needReverseName, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.serverAccess(r.table, e.s.reverseName(), serverType(r.name), e.reverseCtx())
+	}, "check_reverse_client_hostname_mx_access", "check_reverse_client_hostname_ns_access", "check_reverse_client_hostname_a_access")
+}
 
-	// The HELO name.
-	case "check_helo_access":
-		if !helo {
-			return Decision{}
-		}
-		return e.checkAccess(r.table, e.domainKeys(s.Helo, false), replyContext{name: s.Helo, class: classHelo})
-	case "reject_invalid_helo_hostname", "reject_invalid_hostname":
-		if !helo {
-			return Decision{}
-		}
-		return e.invalidHelo()
-	case "reject_non_fqdn_helo_hostname", "reject_non_fqdn_hostname":
-		if !helo {
-			return Decision{}
-		}
-		return e.nonFQDNHelo()
-	case "reject_unknown_helo_hostname", "reject_unknown_hostname":
-		if !helo {
-			return Decision{}
-		}
-		return e.unknownHelo()
-	case "reject_rhsbl_helo":
-		if !helo {
-			return Decision{}
-		}
-		return e.rhsbl(r.arg, s.Helo, classHelo, false)
-	case "check_helo_mx_access", "check_helo_ns_access", "check_helo_a_access":
-		if !helo {
-			return Decision{}
-		}
-		return e.serverAccess(r.table, s.Helo, serverType(name), replyContext{name: s.Helo, class: classHelo})
+// addHeloSteps: the restrictions about the HELO name.
+func addHeloSteps() {
+	addSteps(needHelo, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.checkAccess(r.table, e.domainKeys(e.s.Helo, false), e.heloCtx())
+	}, "check_helo_access")
+	addSteps(needHelo, func(e *evaluation, _ restriction, _ replyContext) Decision { return e.invalidHelo() },
+		"reject_invalid_helo_hostname", "reject_invalid_hostname")
+	addSteps(needHelo, func(e *evaluation, _ restriction, _ replyContext) Decision { return e.nonFQDNHelo() },
+		"reject_non_fqdn_helo_hostname", "reject_non_fqdn_hostname")
+	addSteps(needHelo, func(e *evaluation, _ restriction, _ replyContext) Decision { return e.unknownHelo() },
+		"reject_unknown_helo_hostname", "reject_unknown_hostname")
+	addSteps(needHelo, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.rhsbl(r.arg, e.s.Helo, classHelo, false)
+	}, "reject_rhsbl_helo")
+	addSteps(needHelo, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.serverAccess(r.table, e.s.Helo, serverType(r.name), e.heloCtx())
+	}, "check_helo_mx_access", "check_helo_ns_access", "check_helo_a_access")
+}
 
-	// The sender.
-	case "check_sender_access":
-		if !s.Mail {
-			return Decision{}
+// addSenderSteps: the restrictions about the sender.
+func addSenderSteps() {
+	addSteps(needMail, func(e *evaluation, r restriction, _ replyContext) Decision {
+		if !e.has(needSender) {
+			return e.checkAccess(r.table, []lookupKey{{key: e.c.set.NullAccessKey}}, e.senderCtx())
 		}
-		if !sender {
-			return e.checkAccess(r.table, []lookupKey{{key: c.set.NullAccessKey}}, senderCtx)
-		}
-		keys, err := e.addressKeys(s.Sender.Internal(), true)
-		if err != nil {
-			c.warn(err.Error())
-			return tempFailure(senderCtx.name)
-		}
-		return e.checkAccess(r.table, keys, senderCtx)
-	case "reject_sender_login_mismatch", "reject_authenticated_sender_login_mismatch",
-		"reject_known_sender_login_mismatch", "reject_unauthenticated_sender_login_mismatch":
-		return e.senderLoginMismatch(name)
-	case "reject_non_fqdn_sender":
-		if !sender {
-			return Decision{}
-		}
-		return e.nonFQDN(senderCtx, s.Sender.Internal())
-	case "reject_unknown_sender_domain":
-		if !sender {
-			return Decision{}
-		}
-		return e.unknownAddress(s.Sender.Internal(), senderCtx)
-	case "reject_rhsbl_sender":
-		if !sender {
-			return Decision{}
-		}
-		return e.rhsbl(r.arg, s.Sender.Internal(), classSender, false)
-	case "reject_unlisted_sender":
-		if !sender {
-			return Decision{}
-		}
-		return e.unlistedSender()
-	case "reject_unverified_sender":
-		if !sender {
-			return Decision{}
-		}
-		return e.unverified(s.Sender.Internal(), senderCtx)
-	case "check_sender_mx_access", "check_sender_ns_access", "check_sender_a_access":
-		if !sender {
-			return Decision{}
-		}
-		return e.serverAccess(r.table, s.Sender.Domain, serverType(name), senderCtx)
+		return e.checkAddressAccess(r.table, e.s.Sender, true, e.senderCtx())
+	}, "check_sender_access")
+	addSteps(needNothing, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.senderLoginMismatch(r.name)
+	}, senderLoginRestrictions...)
+	addSteps(needSender, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		return e.nonFQDN(e.senderCtx(), e.s.Sender.Internal())
+	}, "reject_non_fqdn_sender")
+	addSteps(needSender, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		return e.unknownAddress(e.s.Sender.Internal(), e.senderCtx())
+	}, "reject_unknown_sender_domain")
+	addSteps(needSender, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.rhsbl(r.arg, e.s.Sender.Internal(), classSender, false)
+	}, "reject_rhsbl_sender")
+	addSteps(needSender, func(e *evaluation, _ restriction, _ replyContext) Decision { return e.unlistedSender() },
+		"reject_unlisted_sender")
+	addSteps(needSender, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		return e.unverified(e.s.Sender.Internal(), e.senderCtx())
+	}, "reject_unverified_sender")
+	addSteps(needSender, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.serverAccess(r.table, e.s.Sender.Domain, serverType(r.name), e.senderCtx())
+	}, "check_sender_mx_access", "check_sender_ns_access", "check_sender_a_access")
+}
 
-	// The recipient.
-	case "check_recipient_access":
-		if !rcpt {
-			return Decision{}
-		}
-		keys, err := e.addressKeys(s.Recipient.Internal(), false)
-		if err != nil {
-			c.warn(err.Error())
-			return tempFailure(rcptCtx.name)
-		}
-		return e.checkAccess(r.table, keys, rcptCtx)
-	case "permit_auth_destination", "reject_unauth_destination", "defer_unauth_destination":
-		if !rcpt {
-			return Decision{}
-		}
-		return e.relayCheck(name)
-	case "permit_mx_backup":
-		if !rcpt {
-			return Decision{}
-		}
-		return e.permitMXBackup(rcptCtx)
-	case "reject_non_fqdn_recipient":
-		if !rcpt {
-			return Decision{}
-		}
-		return e.nonFQDN(rcptCtx, s.Recipient.Internal())
-	case "reject_unknown_recipient_domain":
-		if !rcpt {
-			return Decision{}
-		}
-		return e.unknownAddress(s.Recipient.Internal(), rcptCtx)
-	case "reject_unlisted_recipient", "check_recipient_maps":
-		if !rcpt || s.recipientValidated {
+// addRecipientSteps: the restrictions about the recipient.
+func addRecipientSteps() {
+	addSteps(needRecipient, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.checkAddressAccess(r.table, e.s.Recipient, false, e.rcptCtx())
+	}, "check_recipient_access")
+	addSteps(needRecipient, func(e *evaluation, r restriction, _ replyContext) Decision { return e.relayCheck(r.name) },
+		"permit_auth_destination", "reject_unauth_destination", "defer_unauth_destination")
+	addSteps(needRecipient, func(e *evaluation, _ restriction, _ replyContext) Decision { return e.permitMXBackup(e.rcptCtx()) },
+		"permit_mx_backup")
+	addSteps(needRecipient, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		return e.nonFQDN(e.rcptCtx(), e.s.Recipient.Internal())
+	}, "reject_non_fqdn_recipient")
+	addSteps(needRecipient, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		return e.unknownAddress(e.s.Recipient.Internal(), e.rcptCtx())
+	}, "reject_unknown_recipient_domain")
+	addSteps(needRecipient, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		s := e.s
+		if s.recipientValidated {
 			return Decision{}
 		}
 		if s.warnIfReject == 0 {
 			s.recipientValidated = true
 		}
-		return c.validateRecipient(s.Recipient)
-	case "reject_unverified_recipient":
-		if !rcpt {
-			return Decision{}
-		}
-		return e.unverified(s.Recipient.Internal(), rcptCtx)
-	case "reject_rhsbl_recipient":
-		if !rcpt {
-			return Decision{}
-		}
-		return e.rhsbl(r.arg, s.Recipient.Internal(), classRecipient, false)
-	case "check_recipient_mx_access", "check_recipient_ns_access", "check_recipient_a_access":
-		if !rcpt {
-			return Decision{}
-		}
-		return e.serverAccess(r.table, s.Recipient.Domain, serverType(name), rcptCtx)
-	case "reject_multi_recipient_bounce":
-		min := 0
-		if s.where != "RCPT" {
-			min = 1
-		}
-		if s.Mail && s.Sender.Internal() == "" && s.RecipientCount > min {
-			return reject(c.set.MultiRecipientCode, "5.5.3", ctx, "Multi-recipient bounce")
-		}
-		return Decision{}
+		return e.c.validateRecipient(s.Recipient)
+	}, "reject_unlisted_recipient", "check_recipient_maps")
+	addSteps(needRecipient, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		return e.unverified(e.s.Recipient.Internal(), e.rcptCtx())
+	}, "reject_unverified_recipient")
+	addSteps(needRecipient, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.rhsbl(r.arg, e.s.Recipient.Internal(), classRecipient, false)
+	}, "reject_rhsbl_recipient")
+	addSteps(needRecipient, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.serverAccess(r.table, e.s.Recipient.Domain, serverType(r.name), e.rcptCtx())
+	}, "check_recipient_mx_access", "check_recipient_ns_access", "check_recipient_a_access")
+}
 
-	// ETRN.
-	case "check_etrn_access":
-		if s.Etrn == "" {
-			return Decision{}
-		}
-		return e.checkAccess(r.table, e.domainKeys(s.Etrn, false), replyContext{name: s.Etrn, class: classEtrn})
+// checkAddressAccess is check_sender_access and check_recipient_access
+// for a non-null address: its lookup keys, then the table.
+func (e *evaluation) checkAddressAccess(table maps.Table, a addr.Address, sender bool, ctx replyContext) Decision {
+	keys, err := e.addressKeys(a.Internal(), sender)
+	if err != nil {
+		e.c.warn(err.Error())
+		return tempFailure(ctx.name)
 	}
-	if r.class != nil {
-		return e.run(r.class, ctx)
-	}
-	c.warn(fmt.Sprintf("unknown smtpd restriction: \"%s\"", name))
-	return serverConfigError
+	return e.checkAccess(table, keys, ctx)
 }
 
 // hasRecipient reports whether a recipient is being checked.

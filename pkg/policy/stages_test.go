@@ -320,3 +320,19 @@ func TestClientCertChecks(t *testing.T) {
 		t.Errorf("warning %q, want %q", (*warnings)[0], want)
 	}
 }
+
+// TestEveryRestrictionHasAStep: the names the parser accepts and the
+// names apply dispatches are the same, but for warn_if_reject, which run
+// handles itself.
+func TestEveryRestrictionHasAStep(t *testing.T) {
+	for name := range restrictionArgs {
+		if _, ok := restrictionSteps[name]; !ok && name != "warn_if_reject" {
+			t.Errorf("restriction %s has no step", name)
+		}
+	}
+	for name := range restrictionSteps {
+		if _, ok := restrictionArgs[name]; !ok {
+			t.Errorf("step %s is no restriction the parser accepts", name)
+		}
+	}
+}
