@@ -1,4 +1,5 @@
 // Fuzz test of the hash/btree reader: a damaged or foreign NAME.db gives an error, never a panic or a hang.
+
 package maps
 
 import (

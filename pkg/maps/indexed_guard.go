@@ -1,4 +1,5 @@
 // Reading a hash/btree file that may be damaged: a fault or panic in bbolt becomes an error, not a crash of the daemon.
+
 package maps
 
 import (

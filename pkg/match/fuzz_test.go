@@ -1,4 +1,5 @@
 // Fuzz test of domain and network lists: any list text and any subject give an answer or an error, never a panic.
+
 package match
 
 import (

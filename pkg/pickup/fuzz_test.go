@@ -1,4 +1,5 @@
 // Fuzz test of pickup's reading of a maildrop file, which any user of the postdrop group can write: no panic, no unbounded content.
+
 package pickup
 
 import (

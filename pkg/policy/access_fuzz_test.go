@@ -1,4 +1,5 @@
 // Fuzz test of access-table actions: any table value gives a decision with a well-formed reply, never a panic.
+
 package policy
 
 import (

@@ -1,4 +1,5 @@
 // Fuzz test of transport_maps results and next-hop syntax: any table value gives a channel or an error, never a panic.
+
 package resolve
 
 import (

@@ -1,4 +1,5 @@
 // Fuzz tests of what comes from the auth server: the handshake and reply lines never panic, and value escaping round-trips.
+
 package sasl
 
 import (

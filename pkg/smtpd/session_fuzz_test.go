@@ -1,4 +1,5 @@
 // Fuzz test of a whole SMTP session (commands, DATA and BDAT in any order): no panic, every reply a well-formed line, the session ends when the client does.
+
 package smtpd
 
 import (
