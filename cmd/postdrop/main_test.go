@@ -80,4 +80,18 @@ func TestRunWritesMaildrop(t *testing.T) {
 		!strings.Contains(stderr.String(), "postdrop: fatal: No recipient addresses found in message header") {
 		t.Errorf("-t without recipients: exit %d: %s", code, stderr.String())
 	}
+	// message_size_limit stops a runaway submission, and nothing of it
+	// stays in maildrop/.
+	if err := os.WriteFile(filepath.Join(base, "main.cf"), []byte(mainCF+"message_size_limit = 1000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	big := "Subject: big\n\n" + strings.Repeat("0123456789\n", 200)
+	if code := run([]string{"-c", base, "--", "bob@x.example"}, strings.NewReader(big), &stderr); code == 0 ||
+		!strings.Contains(stderr.String(), "message file too big") {
+		t.Errorf("over message_size_limit: exit %d: %s", code, stderr.String())
+	}
+	if ids, err := layout.IDs(queue.Maildrop); err != nil || len(ids) != 1 {
+		t.Errorf("maildrop after a refused submission: %v %v", ids, err)
+	}
 }

@@ -57,22 +57,14 @@ func CleanEnvironment() error {
 	if !IsSetgid() {
 		return nil
 	}
-	names := "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME"
+	param, _ := config.Lookup("import_environment")
+	names := param.Default
 	if cfg, err := config.Load(config.DefaultConfigDir); err == nil {
 		if v, err := cfg.Get("import_environment"); err == nil {
 			names = v
 		}
 	}
-	keep := map[string]string{}
-	for _, entry := range strings.FieldsFunc(names, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\n' }) {
-		if name, value, ok := strings.Cut(entry, "="); ok {
-			keep[name] = value
-			continue
-		}
-		if value, ok := os.LookupEnv(entry); ok {
-			keep[entry] = value
-		}
-	}
+	keep := importedEnvironment(names, os.LookupEnv)
 	os.Clearenv()
 	for name, value := range keep {
 		if err := os.Setenv(name, value); err != nil {
@@ -80,4 +72,20 @@ func CleanEnvironment() error {
 		}
 	}
 	return nil
+}
+
+// importedEnvironment is the environment import_environment's names
+// keep: NAME keeps the variable when it is set, NAME=value sets it.
+func importedEnvironment(names string, lookup func(string) (string, bool)) map[string]string {
+	keep := map[string]string{}
+	for _, entry := range strings.FieldsFunc(names, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\n' }) {
+		if name, value, ok := strings.Cut(entry, "="); ok {
+			keep[name] = value
+			continue
+		}
+		if value, ok := lookup(entry); ok {
+			keep[entry] = value
+		}
+	}
+	return keep
 }
