@@ -115,6 +115,9 @@ func startUp(spec Spec, argv []string, boot *maillog.Logger) (*daemonState, erro
 			return nil, err
 		}
 	}
+	// Master's request for the flag (set by now) is not for the
+	// commands this daemon runs.
+	os.Unsetenv(privs.EarlyNoNewPrivsEnv)
 	// Re-executed through /proc/self/exe, the process would be called
 	// "exe"; ps and pgrep show Postfix's daemons by their program's name.
 	nameErr := privs.SetProcessName(filepath.Base(argv[0]))

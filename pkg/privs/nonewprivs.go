@@ -12,6 +12,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// EarlyNoNewPrivsEnv, set to "1" by master (with POSTERN_MASTER=1) in the
+// environment of a daemon that is to run with no_new_privs, has a program
+// linked with cgo set the flag at its start, before any thread exists
+// (earlynnp_cgo.go), so that EnsureNoNewPrivs need not re-execute it. A
+// program without cgo ignores it: it sets the flag on all its threads.
+const EarlyNoNewPrivsEnv = "POSTERN_NO_NEW_PRIVS"
+
 // ErrAllThreadsUnsupported is returned by SetNoNewPrivs in a program linked
 // with cgo, where Go cannot run a system call on every thread.
 var ErrAllThreadsUnsupported = errors.New("prctl(PR_SET_NO_NEW_PRIVS): cannot reach every thread of a cgo program")

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // commLen is the kernel's limit on a task name (TASK_COMM_LEN less the NUL).
@@ -18,6 +21,13 @@ const commLen = 15
 func SetProcessName(name string) error {
 	if len(name) > commLen {
 		name = name[:commLen]
+	}
+	// Started under its own name (not re-executed), the process has it on
+	// every thread already: a thread inherits the name of the thread that
+	// makes it. Asking this thread spares reading and writing /proc.
+	var current [commLen + 1]byte
+	if unix.Prctl(unix.PR_GET_NAME, uintptr(unsafe.Pointer(&current[0])), 0, 0, 0) == nil && unix.ByteSliceToString(current[:]) == name {
+		return nil
 	}
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/mastercf"
+	"github.com/postern/postern/pkg/privs"
 )
 
 // The lines a daemon writes on its status pipe (fd 4): "ready" once it
@@ -72,12 +73,23 @@ func daemonEnv(configDir string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if name == "MAIL_CONFIG" || name == "POSTERN_MASTER" || name == notifyFDVariable {
+		if name == "MAIL_CONFIG" || name == "POSTERN_MASTER" || name == privs.EarlyNoNewPrivsEnv || name == notifyFDVariable {
 			continue
 		}
 		env = append(env, kv)
 	}
 	return append(env, "MAIL_CONFIG="+configDir, "POSTERN_MASTER=1")
+}
+
+// noNewPrivsEnv is daemonEnv plus privs.EarlyNoNewPrivsEnv for a daemon
+// that will run with no_new_privs (unprivileged, or master not root: the
+// daemon's own rule), which spares a program linked with cgo re-executing
+// itself to set the flag.
+func noNewPrivsEnv(env []string, e *mastercf.Entry) []string {
+	if privs.IsRoot() && !e.IsUnprivileged() {
+		return env
+	}
+	return append(env, privs.EarlyNoNewPrivsEnv+"=1")
 }
 
 // startChild starts inst's daemon with the listener as fd 3, the ready
@@ -95,7 +107,7 @@ func startChild(inst *instance, s Settings, statusPipe *os.File, stress bool, ev
 	cmd := &exec.Cmd{
 		Path:       path,
 		Args:       daemonArgv(e, s.ConfigDir, s.DefaultProcessLimit, eligible, stress && eligible),
-		Env:        daemonEnv(s.ConfigDir),
+		Env:        noNewPrivsEnv(daemonEnv(s.ConfigDir), e),
 		Dir:        "/",
 		ExtraFiles: []*os.File{inst.listener, readyW, statusPipe},
 	}

@@ -3,11 +3,13 @@ package supervisor
 import (
 	"os/exec"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/postern/postern/pkg/mastercf"
+	"github.com/postern/postern/pkg/privs"
 )
 
 func parseEntry(t *testing.T, line string) *mastercf.Entry {
@@ -103,5 +105,18 @@ func TestExitWarning(t *testing.T) {
 		if got := exitWarning("/x/smtpd", cmd.Process.Pid, cmd.ProcessState); got != want {
 			t.Errorf("%s: exitWarning = %q, want %q", tt.script, got, want)
 		}
+	}
+}
+
+func TestNoNewPrivsEnv(t *testing.T) {
+	base := []string{"MAIL_CONFIG=/cf", "POSTERN_MASTER=1"}
+	asks := func(env []string) bool { return slices.Contains(env, privs.EarlyNoNewPrivsEnv+"=1") }
+	unpriv := parseEntry(t, "smtp inet n - n - - smtpd")
+	if !asks(noNewPrivsEnv(base, unpriv)) {
+		t.Errorf("unprivileged daemon: no %s", privs.EarlyNoNewPrivsEnv)
+	}
+	privileged := parseEntry(t, "local unix - n n - - local")
+	if got := asks(noNewPrivsEnv(base, privileged)); got == privs.IsRoot() {
+		t.Errorf("daemon with unpriv=n, master root %v: asks for no_new_privs = %v", privs.IsRoot(), got)
 	}
 }
