@@ -60,6 +60,27 @@ func (w *attrWriter) putBool(tag uint64, v bool) {
 	}
 }
 
+func (w *attrWriter) putUint32(tag uint64, v uint32) { w.putUint(tag, uint64(v)) }
+
+func (w *attrWriter) putCount(tag uint64, v int) { w.putUint(tag, uint64(v)) }
+
+func (w *attrWriter) putDuration(tag uint64, d time.Duration) { w.putInt(tag, int64(d)) }
+
+func (w *attrWriter) putDSNRet(tag uint64, v DSNRet) { w.putUint(tag, uint64(v)) }
+
+func (w *attrWriter) putDSNNotify(tag uint64, v DSNNotify) { w.putUint(tag, uint64(v)) }
+
+func (w *attrWriter) putDeliveryStatus(tag uint64, v DeliveryStatus) { w.putUint(tag, uint64(v)) }
+
+// putTriggerCodes writes the codes one byte each; no codes, nothing.
+func (w *attrWriter) putTriggerCodes(tag uint64, codes []TriggerCode) {
+	b := make([]byte, len(codes))
+	for i, code := range codes {
+		b[i] = byte(code)
+	}
+	w.putString(tag, string(b))
+}
+
 // attrReader walks the attributes of a payload. After next returns true,
 // tag and value describe the current attribute.
 type attrReader struct {
@@ -129,6 +150,9 @@ func (r *attrReader) int() int64 {
 	return v
 }
 
+// count decodes a non-negative int that fits in 32 bits.
+func (r *attrReader) count() int { return int(r.uint32()) }
+
 func (r *attrReader) bool() bool {
 	switch r.uint() {
 	case 0:
@@ -154,7 +178,7 @@ func (r *attrReader) adopt(inner *attrReader) {
 }
 
 // putTime writes t as Unix nanoseconds; the zero time is left out.
-func putTime(w *attrWriter, tag uint64, t time.Time) {
+func (w *attrWriter) putTime(tag uint64, t time.Time) {
 	if !t.IsZero() {
 		w.putInt(tag, t.UnixNano())
 	}
@@ -195,4 +219,44 @@ func (r *attrReader) offset() int64 {
 		return 0
 	}
 	return v
+}
+
+func (r *attrReader) dsnNotify() DSNNotify {
+	v := r.uint()
+	if v > uint64(DSNNotifyNever|DSNNotifySuccess|DSNNotifyFailure|DSNNotifyDelay) {
+		r.fail("invalid DSN notify bits 0x%x", v)
+	}
+	return DSNNotify(v)
+}
+
+func (r *attrReader) deliveryStatus() DeliveryStatus {
+	v := r.uint()
+	if v < uint64(StatusSent) || v > uint64(StatusBounced) {
+		r.fail("unknown delivery status %d", v)
+	}
+	return DeliveryStatus(v)
+}
+
+// chunk decodes message content of at most MaxChunk bytes, sharing the
+// payload's memory.
+func (r *attrReader) chunk() []byte {
+	if len(r.value) > MaxChunk {
+		r.fail("content chunk of %d bytes exceeds %d", len(r.value), MaxChunk)
+	}
+	return r.value
+}
+
+// triggerCodes decodes one code a byte; an unknown code stops the list.
+func (r *attrReader) triggerCodes() []TriggerCode {
+	var codes []TriggerCode
+	for _, b := range r.value {
+		if !TriggerCode(b).valid() {
+			if r.err == nil {
+				r.err = fmt.Errorf("unknown trigger code 0x%02x", b)
+			}
+			return codes
+		}
+		codes = append(codes, TriggerCode(b))
+	}
+	return codes
 }

@@ -3,10 +3,7 @@
 
 package ipc
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // fielded is a message or a nested attribute group (a recipient, a
 // recipient result). Its fields method calls one codec method per field,
@@ -72,168 +69,77 @@ func (c *codec) at(tag uint64) bool {
 	return c.mode == decoding && c.r.tag == tag
 }
 
-func (c *codec) string(tag uint64, p *string) {
+// field is one pass over the field at p with tag: encoding appends it
+// with put, resetting zeroes it, decoding sets it with get when the
+// reader is at tag.
+func field[T any](c *codec, tag uint64, p *T, put func(*attrWriter, uint64, T), get func(*attrReader) T) {
 	switch {
 	case c.mode == encoding:
-		c.w.putString(tag, *p)
+		put(&c.w, tag, *p)
 	case c.mode == resetting:
-		*p = ""
+		var zero T
+		*p = zero
 	case c.at(tag):
-		*p = c.r.string()
+		*p = get(c.r)
 	}
 }
 
+// The field types, each with how it travels (see attr.go).
+
+func (c *codec) string(tag uint64, p *string) {
+	field(c, tag, p, (*attrWriter).putString, (*attrReader).string)
+}
+
 func (c *codec) bool(tag uint64, p *bool) {
-	switch {
-	case c.mode == encoding:
-		c.w.putBool(tag, *p)
-	case c.mode == resetting:
-		*p = false
-	case c.at(tag):
-		*p = c.r.bool()
-	}
+	field(c, tag, p, (*attrWriter).putBool, (*attrReader).bool)
 }
 
 // uint32 carries flag sets and other unsigned 32-bit values.
 func (c *codec) uint32(tag uint64, p *uint32) {
-	switch {
-	case c.mode == encoding:
-		c.w.putUint(tag, uint64(*p))
-	case c.mode == resetting:
-		*p = 0
-	case c.at(tag):
-		*p = c.r.uint32()
-	}
+	field(c, tag, p, (*attrWriter).putUint32, (*attrReader).uint32)
 }
 
 // count is a non-negative int that fits in 32 bits.
 func (c *codec) count(tag uint64, p *int) {
-	switch {
-	case c.mode == encoding:
-		c.w.putUint(tag, uint64(*p))
-	case c.mode == resetting:
-		*p = 0
-	case c.at(tag):
-		*p = int(c.r.uint32())
-	}
+	field(c, tag, p, (*attrWriter).putCount, (*attrReader).count)
 }
 
 // offset is a file offset or size, never negative.
 func (c *codec) offset(tag uint64, p *int64) {
-	switch {
-	case c.mode == encoding:
-		c.w.putInt(tag, *p)
-	case c.mode == resetting:
-		*p = 0
-	case c.at(tag):
-		*p = c.r.offset()
-	}
+	field(c, tag, p, (*attrWriter).putInt, (*attrReader).offset)
 }
 
 // time travels as Unix nanoseconds; the zero time is left out.
 func (c *codec) time(tag uint64, p *time.Time) {
-	switch {
-	case c.mode == encoding:
-		putTime(&c.w, tag, *p)
-	case c.mode == resetting:
-		*p = time.Time{}
-	case c.at(tag):
-		*p = c.r.time()
-	}
+	field(c, tag, p, (*attrWriter).putTime, (*attrReader).time)
 }
 
 // duration travels as nanoseconds, never negative.
 func (c *codec) duration(tag uint64, p *time.Duration) {
-	switch {
-	case c.mode == encoding:
-		c.w.putInt(tag, int64(*p))
-	case c.mode == resetting:
-		*p = 0
-	case c.at(tag):
-		*p = c.r.duration()
-	}
+	field(c, tag, p, (*attrWriter).putDuration, (*attrReader).duration)
 }
 
 func (c *codec) dsnRet(tag uint64, p *DSNRet) {
-	switch {
-	case c.mode == encoding:
-		c.w.putUint(tag, uint64(*p))
-	case c.mode == resetting:
-		*p = 0
-	case c.at(tag):
-		*p = c.r.dsnRet()
-	}
+	field(c, tag, p, (*attrWriter).putDSNRet, (*attrReader).dsnRet)
 }
 
 func (c *codec) dsnNotify(tag uint64, p *DSNNotify) {
-	switch {
-	case c.mode == encoding:
-		c.w.putUint(tag, uint64(*p))
-	case c.mode == resetting:
-		*p = 0
-	case c.at(tag):
-		v := c.r.uint()
-		if v > uint64(DSNNotifyNever|DSNNotifySuccess|DSNNotifyFailure|DSNNotifyDelay) {
-			c.r.fail("invalid DSN notify bits 0x%x", v)
-		}
-		*p = DSNNotify(v)
-	}
+	field(c, tag, p, (*attrWriter).putDSNNotify, (*attrReader).dsnNotify)
 }
 
 func (c *codec) deliveryStatus(tag uint64, p *DeliveryStatus) {
-	switch {
-	case c.mode == encoding:
-		c.w.putUint(tag, uint64(*p))
-	case c.mode == resetting:
-		*p = 0
-	case c.at(tag):
-		v := c.r.uint()
-		if v < uint64(StatusSent) || v > uint64(StatusBounced) {
-			c.r.fail("unknown delivery status %d", v)
-		}
-		*p = DeliveryStatus(v)
-	}
+	field(c, tag, p, (*attrWriter).putDeliveryStatus, (*attrReader).deliveryStatus)
 }
 
 // chunk is message content: written even when empty, at most MaxChunk
 // bytes, and sharing memory with the payload it was decoded from.
 func (c *codec) chunk(tag uint64, p *[]byte) {
-	switch {
-	case c.mode == encoding:
-		c.w.putBytes(tag, *p)
-	case c.mode == resetting:
-		*p = nil
-	case c.at(tag):
-		*p = c.r.bytes()
-		if len(*p) > MaxChunk {
-			c.r.fail("content chunk of %d bytes exceeds %d", len(*p), MaxChunk)
-		}
-	}
+	field(c, tag, p, (*attrWriter).putBytes, (*attrReader).chunk)
 }
 
 // triggerCodes travel as one byte each; an unknown code is an error.
 func (c *codec) triggerCodes(tag uint64, p *[]TriggerCode) {
-	switch {
-	case c.mode == encoding:
-		codes := make([]byte, len(*p))
-		for i, code := range *p {
-			codes[i] = byte(code)
-		}
-		c.w.putString(tag, string(codes))
-	case c.mode == resetting:
-		*p = nil
-	case c.at(tag):
-		*p = (*p)[:0]
-		for _, b := range c.r.bytes() {
-			if !TriggerCode(b).valid() {
-				if c.r.err == nil {
-					c.r.err = fmt.Errorf("unknown trigger code 0x%02x", b)
-				}
-				return
-			}
-			*p = append(*p, TriggerCode(b))
-		}
-	}
+	field(c, tag, p, (*attrWriter).putTriggerCodes, (*attrReader).triggerCodes)
 }
 
 func (c *codec) recipients(tag uint64, p *[]Recipient) { nestedList(c, tag, p) }
