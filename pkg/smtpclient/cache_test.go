@@ -25,16 +25,18 @@ func TestConnectionReuse(t *testing.T) {
 		wantUses    []int
 		wantConns   int
 	}{
-		{name: "on demand", onDemand: true, load: true, store: true, idle: 5 * time.Second, wantUses: []int{0, 1, 2}, wantConns: 1},
-		{name: "no backlog", onDemand: true, idle: 5 * time.Second, wantUses: []int{0, 0, 0}, wantConns: 3},
-		{name: "load only", onDemand: true, load: true, idle: 5 * time.Second, wantUses: []int{0, 0, 0}, wantConns: 3},
-		{name: "on demand off", load: true, store: true, idle: 5 * time.Second, wantUses: []int{0, 0, 0}, wantConns: 3},
-		{name: "cache destinations", cacheDests: []string{"127.0.0.3"}, idle: 5 * time.Second, wantUses: []int{0, 1, 2}, wantConns: 1},
-		{name: "other cache destinations", cacheDests: []string{"example.com"}, idle: 5 * time.Second, wantUses: []int{0, 0, 0}, wantConns: 3},
-		{name: "count limit", onDemand: true, load: true, store: true, idle: 5 * time.Second, countLimit: 2, wantUses: []int{0, 1, 0}, wantConns: 2},
+		{name: "on demand", onDemand: true, load: true, store: true, idle: time.Minute, wantUses: []int{0, 1, 2}, wantConns: 1},
+		{name: "no backlog", onDemand: true, idle: time.Minute, wantUses: []int{0, 0, 0}, wantConns: 3},
+		{name: "load only", onDemand: true, load: true, idle: time.Minute, wantUses: []int{0, 0, 0}, wantConns: 3},
+		{name: "on demand off", load: true, store: true, idle: time.Minute, wantUses: []int{0, 0, 0}, wantConns: 3},
+		{name: "cache destinations", cacheDests: []string{"127.0.0.3"}, idle: time.Minute, wantUses: []int{0, 1, 2}, wantConns: 1},
+		{name: "other cache destinations", cacheDests: []string{"example.com"}, idle: time.Minute, wantUses: []int{0, 0, 0}, wantConns: 3},
+		{name: "count limit", onDemand: true, load: true, store: true, idle: time.Minute, countLimit: 2, wantUses: []int{0, 1, 0}, wantConns: 2},
 		// As in Postfix, the reuse time limit is checked when a connection
-		// is put back: the parked one is used once more, then closed.
-		{name: "reuse time limit", onDemand: true, load: true, store: true, idle: 5 * time.Second, ageLimit: 100 * time.Millisecond, pause: 200 * time.Millisecond, wantUses: []int{0, 1, 0}, wantConns: 2},
+		// is put back: the parked one is used once more, then closed. (The
+		// first session must end within the limit to be parked at all,
+		// hence a limit a slow machine does not reach.)
+		{name: "reuse time limit", onDemand: true, load: true, store: true, idle: time.Minute, ageLimit: time.Second, pause: 1200 * time.Millisecond, wantUses: []int{0, 1, 0}, wantConns: 2},
 		{name: "idle expired", onDemand: true, load: true, store: true, idle: 20 * time.Millisecond, pause: 300 * time.Millisecond, wantUses: []int{0, 0, 0}, wantConns: 3},
 	}
 	for _, tt := range tests {
@@ -77,7 +79,7 @@ func TestConnectionReuse(t *testing.T) {
 func TestCachedConnectionLoadOnly(t *testing.T) {
 	s := listenSink(t, "127.0.0.3:0")
 	c, _ := newTestClient(t, s.port(), nil, func(cfg *Config) {
-		cfg.Reuse, cfg.CacheIdleLimit = true, 5*time.Second
+		cfg.Reuse, cfg.CacheIdleLimit = true, time.Minute
 	})
 	for i, flags := range []struct{ load, store bool }{{true, true}, {true, false}, {true, false}} {
 		m := testMessage("user@x.test")
@@ -94,7 +96,7 @@ func TestCachedConnectionLoadOnly(t *testing.T) {
 func TestReuseOfDeadConnectionFallsBack(t *testing.T) {
 	s := listenSink(t, "127.0.0.3:0")
 	c, _ := newTestClient(t, s.port(), nil, func(cfg *Config) {
-		cfg.Reuse, cfg.CacheIdleLimit = true, 5*time.Second
+		cfg.Reuse, cfg.CacheIdleLimit = true, time.Minute
 	})
 	cached := func(rcpt string) *Message {
 		m := testMessage(rcpt)
@@ -128,7 +130,7 @@ func TestReuseByServerAddress(t *testing.T) {
 		"mx.shared.test. IN A 127.0.0.3",
 	)
 	c, _ := newTestClient(t, s.port(), zone, func(cfg *Config) {
-		cfg.Reuse, cfg.CacheIdleLimit = true, 5*time.Second
+		cfg.Reuse, cfg.CacheIdleLimit = true, time.Minute
 	})
 	for i, d := range []struct{ nexthop, rcpt string }{{"one.test", "a@one.test"}, {"two.test", "b@two.test"}, {"two.test", "c@two.test"}} {
 		m := testMessage(d.rcpt)
@@ -142,7 +144,7 @@ func TestReuseByServerAddress(t *testing.T) {
 	}
 	// With TLS possible, a connection is not shared between destinations.
 	c2, _ := newTestClient(t, s.port(), zone, func(cfg *Config) {
-		cfg.Reuse, cfg.CacheIdleLimit, cfg.TLS.Level = true, 5*time.Second, "may"
+		cfg.Reuse, cfg.CacheIdleLimit, cfg.TLS.Level = true, time.Minute, "may"
 	})
 	for _, d := range []struct{ nexthop, rcpt string }{{"one.test", "a@one.test"}, {"two.test", "b@two.test"}} {
 		m := testMessage(d.rcpt)

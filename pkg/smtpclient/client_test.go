@@ -44,13 +44,13 @@ func newTestClient(t *testing.T, port string, zone *dnstest.Server, adjust func(
 	cfg := Config{
 		MyHostname:     "client.test",
 		Port:           port,
-		ConnectTimeout: 5 * time.Second,
-		CommandTimeout: 10 * time.Second,
+		ConnectTimeout: 30 * time.Second,
+		CommandTimeout: 30 * time.Second,
 		Log:            log,
 	}
 	if zone != nil {
 		cfg.Resolver = dnsx.New([]string{zone.Addr})
-		cfg.Resolver.Timeout = 2 * time.Second
+		cfg.Resolver.Timeout = 10 * time.Second
 		cfg.Resolver.Shuffle = func(int, func(i, j int)) {}
 	}
 	if adjust != nil {
@@ -248,7 +248,14 @@ func TestSessionFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			addr := scriptedServer(t, tt.replies...)
 			_, port, _ := net.SplitHostPort(addr)
-			c, _ := newTestClient(t, port, nil, func(cfg *Config) { cfg.CommandTimeout = time.Second })
+			// Short for the silent server, whose case is the timeout;
+			// generous for the others, which a slow machine must not
+			// turn into timeouts.
+			timeout := 30 * time.Second
+			if tt.replies == nil {
+				timeout = time.Second
+			}
+			c, _ := newTestClient(t, port, nil, func(cfg *Config) { cfg.CommandTimeout = timeout })
 			r := deliver(c, "[127.0.0.3]", testMessage("a@x.test"))[0]
 			if r.Status != tt.status || r.DSNCode != tt.dsn || r.Reply != tt.reply || r.Relay != "127.0.0.3[127.0.0.3]:"+port {
 				t.Fatalf("result %+v, want %v %s %q", r, tt.status, tt.dsn, tt.reply)

@@ -67,8 +67,8 @@ func listenSink(t *testing.T, addr string, opts ...sinkOption) *sink {
 		return &sinkSession{sink: s, conn: c}, nil
 	}))
 	s.srv.Domain = "sink.test"
-	s.srv.ReadTimeout = 10 * time.Second
-	s.srv.WriteTimeout = 10 * time.Second
+	s.srv.ReadTimeout = 60 * time.Second
+	s.srv.WriteTimeout = 60 * time.Second
 	s.srv.ErrorLog = discardLog{}
 	for _, o := range opts {
 		o(s)
@@ -265,7 +265,7 @@ func scriptedServer(t *testing.T, replies ...string) string {
 			return
 		}
 		defer nc.Close()
-		_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+		_ = nc.SetDeadline(time.Now().Add(60 * time.Second))
 		r := bufio.NewReader(nc)
 		for i, reply := range replies {
 			if i > 0 {
