@@ -38,7 +38,7 @@ func testZone(t *testing.T) *dnstest.Server {
 
 func newTestResolver(s *dnstest.Server) *Resolver {
 	r := New([]string{s.Addr})
-	r.Timeout = 2 * time.Second
+	r.Timeout = 10 * time.Second
 	r.Shuffle = func(n int, swap func(i, j int)) {
 		for i := 0; i < n/2; i++ {
 			swap(i, n-1-i)

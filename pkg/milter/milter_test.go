@@ -100,7 +100,7 @@ func (l *testLog) Warning(format string, args ...any) {
 }
 
 func testSettings() *Settings {
-	return &Settings{ConnectTimeout: 2 * time.Second, CommandTimeout: 2 * time.Second, ContentTimeout: 2 * time.Second,
+	return &Settings{ConnectTimeout: 30 * time.Second, CommandTimeout: 30 * time.Second, ContentTimeout: 30 * time.Second,
 		DefaultAction: "tempfail", Protocol: 6, DaemonName: "mx.test", MyHostname: "mx.test", Version: "Postern 1",
 		Macros: map[gomilter.MacroStage][]gomilter.MacroName{
 			gomilter.StageConnect: {"j", "{daemon_name}"}, gomilter.StageMail: {"i", "{mail_addr}"},
@@ -255,7 +255,7 @@ func TestSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(specs) != 2 || specs[0].Name != "inet:127.0.0.1:8891" || specs[0].DefaultAction != "tempfail" || specs[0].ConnectTimeout != 2*time.Second {
+	if len(specs) != 2 || specs[0].Name != "inet:127.0.0.1:8891" || specs[0].DefaultAction != "tempfail" || specs[0].ConnectTimeout != 30*time.Second {
 		t.Fatalf("first milter: %+v", specs)
 	}
 	want := Spec{Name: "unix:/run/m.sock", Network: "unix", Address: "/run/m.sock", ConnectTimeout: 10 * time.Second,

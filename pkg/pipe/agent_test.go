@@ -117,7 +117,7 @@ func testAgent(t *testing.T, flags, script string, rcpts ...string) (*Agent, *ip
 			t.Fatal(err)
 		}
 	}
-	a := &Agent{Service: "filter", Attrs: attrs, Layout: layout, Log: log, MasterCF: configDir + "/master.cf", TimeLimit: 5 * time.Second}
+	a := &Agent{Service: "filter", Attrs: attrs, Layout: layout, Log: log, MasterCF: configDir + "/master.cf", TimeLimit: 30 * time.Second}
 	req := &ipc.DeliveryRequest{Queue: queue.Active, QueueID: "A1B2C3D4E5", Sender: "sender@remote.example",
 		Transport: "filter", Nexthop: "example.com", Recipients: reqRcpts, DataOffset: msg.Size.DataOffset, DataSize: msg.Size.ContentLength}
 	readLog := func() string { b, _ := os.ReadFile(filepath.Join(dir, "maillog")); return string(b) }

@@ -192,9 +192,14 @@ func TestLongCommandTruncated(t *testing.T) {
 	ts.waitLog(t, "warning: localhost[127.0.0.1]: request longer than 2048: NOOP "+strings.Repeat("x", 25)+"...")
 }
 
+// testTimeout is smtpd_timeout for the timeout tests: long enough that
+// the test's own next command is never late for it, even on a slow,
+// loaded machine (200 ms was not).
+const testTimeout = 2 * time.Second
+
 func TestTimeout(t *testing.T) {
 	set := testSettings()
-	set.Timeout = 200 * time.Millisecond
+	set.Timeout = testTimeout
 	ts := startServer(t, set)
 	c := dial(t, ts.addr)
 	c.expect("", "220 mx.test.example ESMTP Postern")
@@ -207,7 +212,7 @@ func TestTimeout(t *testing.T) {
 
 func TestTimeoutInData(t *testing.T) {
 	set := testSettings()
-	set.Timeout = 200 * time.Millisecond
+	set.Timeout = testTimeout
 	ts := startServer(t, set)
 	c := dial(t, ts.addr)
 	c.expect("", "220 mx.test.example ESMTP Postern")
