@@ -37,14 +37,16 @@ func TestRunExitStatus(t *testing.T) {
 // dies, a background child included.
 func TestRunTimeLimitKillsGroup(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
-	res := Run(context.Background(), Spec{
-		Argv:      []string{"/bin/sh", "-c", "sleep 300 & echo $! > " + pidFile + "; wait"},
-		TimeLimit: 300 * time.Millisecond,
+	pid := commandtest.PIDBeforeLimit(t, pidFile, 300*time.Millisecond, func(limit time.Duration) {
+		res := Run(context.Background(), Spec{
+			Argv:      []string{"/bin/sh", "-c", "sleep 300 & echo $! > " + pidFile + "; wait"},
+			TimeLimit: limit,
+		})
+		if !res.TimedOut || res.Describe() != "killed by signal 9" {
+			t.Fatalf("result %+v (%s), want killed at the time limit", res, res.Describe())
+		}
 	})
-	if !res.TimedOut || res.Describe() != "killed by signal 9" {
-		t.Fatalf("result %+v (%s), want killed at the time limit", res, res.Describe())
-	}
-	if pid := commandtest.PIDFromFile(t, pidFile); !commandtest.Gone(pid, 30*time.Second) {
+	if !commandtest.Gone(pid, 30*time.Second) {
 		syscall.Kill(pid, syscall.SIGKILL)
 		t.Errorf("background child %d outlived the time limit", pid)
 	}

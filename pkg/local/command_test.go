@@ -20,11 +20,13 @@ func TestCommandTimeLimitKillsGroup(t *testing.T) {
 	pidFile := filepath.Join(dir, "pid")
 	u := &User{Name: "x", Home: dir, Shell: "/bin/sh"}
 	cmd := "sleep 300 & echo $! > " + pidFile + "; wait"
-	res := runCommand(context.Background(), cmd, u, false, []string{"PATH=/usr/bin:/bin"}, 500*time.Millisecond, strings.NewReader(""))
-	if res.Status != ipc.StatusDeferred || !strings.Contains(res.Reply, "command time limit exceeded") {
-		t.Fatalf("result %+v, want deferred for the time limit", res)
-	}
-	if pid := commandtest.PIDFromFile(t, pidFile); !commandtest.Gone(pid, 30*time.Second) {
+	pid := commandtest.PIDBeforeLimit(t, pidFile, 500*time.Millisecond, func(limit time.Duration) {
+		res := runCommand(context.Background(), cmd, u, false, []string{"PATH=/usr/bin:/bin"}, limit, strings.NewReader(""))
+		if res.Status != ipc.StatusDeferred || !strings.Contains(res.Reply, "command time limit exceeded") {
+			t.Fatalf("result %+v, want deferred for the time limit", res)
+		}
+	})
+	if !commandtest.Gone(pid, 30*time.Second) {
 		syscall.Kill(pid, syscall.SIGKILL)
 		t.Errorf("background child %d outlived the time limit", pid)
 	}

@@ -203,12 +203,14 @@ func TestDeliverExitStatus(t *testing.T) {
 func TestDeliverTimeLimitKillsGroup(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	a, req, _ := testAgent(t, "", "sleep 300 & echo $! > "+pidFile+"; wait", "u@example.com")
-	a.TimeLimit = 500 * time.Millisecond
-	r := a.Deliver(context.Background(), req).Recipients[0]
-	if r.Status != ipc.StatusBounced || r.DSNCode != "5.3.0" || !strings.HasPrefix(r.Reply, "Command time limit exceeded: ") {
-		t.Fatalf("result %+v", r)
-	}
-	if pid := commandtest.PIDFromFile(t, pidFile); !commandtest.Gone(pid, 30*time.Second) {
+	pid := commandtest.PIDBeforeLimit(t, pidFile, 500*time.Millisecond, func(limit time.Duration) {
+		a.TimeLimit = limit
+		r := a.Deliver(context.Background(), req).Recipients[0]
+		if r.Status != ipc.StatusBounced || r.DSNCode != "5.3.0" || !strings.HasPrefix(r.Reply, "Command time limit exceeded: ") {
+			t.Fatalf("result %+v", r)
+		}
+	})
+	if !commandtest.Gone(pid, 30*time.Second) {
 		t.Errorf("background child %d survived the time limit", pid)
 	}
 }

@@ -24,6 +24,26 @@ func PIDFromFile(t testing.TB, path string) int {
 	return pid
 }
 
+// PIDBeforeLimit runs run with a time limit, first limit and then four
+// times longer each try, until the command wrote the process ID of its
+// background child to path before the limit killed it, and returns that
+// ID. A try where the limit struck first (a machine too slow or loaded to
+// start the command in time) proves nothing about the child, so it is
+// repeated; run checks the outcome of each try.
+func PIDBeforeLimit(t testing.TB, path string, limit time.Duration, run func(limit time.Duration)) int {
+	t.Helper()
+	for try := 0; try < 4; try, limit = try+1, limit*4 {
+		os.Remove(path)
+		run(limit)
+		data, err := os.ReadFile(path)
+		if pid, perr := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && perr == nil {
+			return pid
+		}
+	}
+	t.Fatalf("the command never wrote %s before its time limit", path)
+	return 0
+}
+
 // Gone waits up to wait, looking every 20ms, until process pid no longer
 // exists or is dead and waiting to be reaped (a kill is asynchronous),
 // and reports whether it is gone.
