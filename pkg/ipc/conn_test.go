@@ -219,7 +219,7 @@ func TestSilentServerTimesOut(t *testing.T) {
 	if want := "read cleanup reply from " + path + ": timeout"; err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
-	if elapsed := time.Since(start); elapsed > 5*time.Second {
+	if elapsed := time.Since(start); elapsed > 30*time.Second {
 		t.Errorf("timeout took %v", elapsed)
 	}
 }
