@@ -89,8 +89,9 @@ func TestSecuritySubmissionAsRootAndUsers(t *testing.T) {
 	}
 
 	// Control characters: a -f with a line break gives one clean sender
-	// and Postfix's warning; a HELO with CR, NUL and ESC reaches
-	// Received: and the log with '?' for each.
+	// and Postfix's warning; a HELO with CR and ESC reaches Received: and
+	// the log with '?' for each, and a NUL ends it (as in Postfix, whose
+	// smtpd sees the command line as a C string).
 	res = in.command("alice", "Subject: ctl\n\nbody\n", "sendmail", "-f", "a@x.example\nFrom fake@evil.example Mon Jan  1 00:00:00 2024\nX-Injected: yes", bob.name)
 	if want := "sendmail: warning: -f option specified malformed sender: a@x.example?From fake@evil.example"; res.ExitCode != 0 || !strings.Contains(res.Stderr, want) {
 		t.Errorf("sendmail -f with a line break: %s\nwant %q", res, want)
@@ -101,14 +102,14 @@ func TestSecuritySubmissionAsRootAndUsers(t *testing.T) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(30 * time.Second))
-	fmt.Fprintf(conn, "HELO evil\rX-Injected: yes\x00\x1b[31m\r\nMAIL FROM:<x@remote.example>\r\nRCPT TO:<%s@mx.example.test>\r\nDATA\r\n", bob.name)
+	fmt.Fprintf(conn, "HELO evil\rX-Injected: yes\x1b[31m\x00unseen\r\nMAIL FROM:<x@remote.example>\r\nRCPT TO:<%s@mx.example.test>\r\nDATA\r\n", bob.name)
 	fmt.Fprintf(conn, "Subject: helo\r\n\r\nbody\r\n.\r\nQUIT\r\n")
 	io.Copy(io.Discard, conn)
 	mbox := in.mbox("bob", 3)
-	if strings.Contains(mbox, "X-Injected") && !strings.Contains(mbox, "evil?X-Injected: yes??[31m") || strings.Contains(mbox, "\nX-Injected") {
+	if strings.Contains(mbox, "X-Injected") && !strings.Contains(mbox, "evil?X-Injected: yes?[31m (") || strings.Contains(mbox, "\nX-Injected") {
 		t.Errorf("bob's mailbox has an injected header:\n%s", mbox)
 	}
-	if !strings.Contains(mbox, "from evil?X-Injected: yes??[31m") {
+	if !strings.Contains(mbox, "from evil?X-Injected: yes?[31m (") {
 		t.Errorf("Received: lacks the HELO name with '?' for controls:\n%s", mbox)
 	}
 	if n := countFromLines(mbox); n != 3 {
