@@ -273,27 +273,14 @@ func addSenderSteps() {
 	addSteps(needNothing, func(e *evaluation, r restriction, _ replyContext) Decision {
 		return e.senderLoginMismatch(r.name)
 	}, senderLoginRestrictions...)
-	addSteps(needSender, func(e *evaluation, _ restriction, _ replyContext) Decision {
-		return e.nonFQDN(e.senderCtx(), e.s.Sender.Internal())
-	}, "reject_non_fqdn_sender")
-	addSteps(needSender, func(e *evaluation, _ restriction, _ replyContext) Decision {
-		return e.unknownAddress(e.s.Sender.Internal(), e.senderCtx())
-	}, "reject_unknown_sender_domain")
-	addSteps(needSender, func(e *evaluation, r restriction, _ replyContext) Decision {
-		return e.rhsbl(r.arg, e.s.Sender.Internal(), classSender, false)
-	}, "reject_rhsbl_sender")
 	addSteps(needSender, func(e *evaluation, _ restriction, _ replyContext) Decision { return e.unlistedSender() },
 		"reject_unlisted_sender")
-	addSteps(needSender, func(e *evaluation, _ restriction, _ replyContext) Decision {
-		return e.unverified(e.s.Sender.Internal(), e.senderCtx())
-	}, "reject_unverified_sender")
-	addSteps(needSender, func(e *evaluation, r restriction, _ replyContext) Decision {
-		return e.serverAccess(r.table, e.s.Sender.Domain, serverType(r.name), e.senderCtx())
-	}, "check_sender_mx_access", "check_sender_ns_access", "check_sender_a_access")
+	addAddressSteps(needSender, "sender", func(e *evaluation) addr.Address { return e.s.Sender }, (*evaluation).senderCtx, classSender)
 }
 
 // addRecipientSteps: the restrictions about the recipient.
 func addRecipientSteps() {
+	addAddressSteps(needRecipient, "recipient", func(e *evaluation) addr.Address { return e.s.Recipient }, (*evaluation).rcptCtx, classRecipient)
 	addSteps(needRecipient, func(e *evaluation, r restriction, _ replyContext) Decision {
 		return e.checkAddressAccess(r.table, e.s.Recipient, false, e.rcptCtx())
 	}, "check_recipient_access")
@@ -301,12 +288,6 @@ func addRecipientSteps() {
 		"permit_auth_destination", "reject_unauth_destination", "defer_unauth_destination")
 	addSteps(needRecipient, func(e *evaluation, _ restriction, _ replyContext) Decision { return e.permitMXBackup(e.rcptCtx()) },
 		"permit_mx_backup")
-	addSteps(needRecipient, func(e *evaluation, _ restriction, _ replyContext) Decision {
-		return e.nonFQDN(e.rcptCtx(), e.s.Recipient.Internal())
-	}, "reject_non_fqdn_recipient")
-	addSteps(needRecipient, func(e *evaluation, _ restriction, _ replyContext) Decision {
-		return e.unknownAddress(e.s.Recipient.Internal(), e.rcptCtx())
-	}, "reject_unknown_recipient_domain")
 	addSteps(needRecipient, func(e *evaluation, _ restriction, _ replyContext) Decision {
 		s := e.s
 		if s.recipientValidated {
@@ -317,15 +298,28 @@ func addRecipientSteps() {
 		}
 		return e.c.validateRecipient(s.Recipient)
 	}, "reject_unlisted_recipient", "check_recipient_maps")
-	addSteps(needRecipient, func(e *evaluation, _ restriction, _ replyContext) Decision {
-		return e.unverified(e.s.Recipient.Internal(), e.rcptCtx())
-	}, "reject_unverified_recipient")
-	addSteps(needRecipient, func(e *evaluation, r restriction, _ replyContext) Decision {
-		return e.rhsbl(r.arg, e.s.Recipient.Internal(), classRecipient, false)
-	}, "reject_rhsbl_recipient")
-	addSteps(needRecipient, func(e *evaluation, r restriction, _ replyContext) Decision {
-		return e.serverAccess(r.table, e.s.Recipient.Domain, serverType(r.name), e.rcptCtx())
-	}, "check_recipient_mx_access", "check_recipient_ns_access", "check_recipient_a_access")
+}
+
+// addAddressSteps registers the restrictions that the sender and the
+// recipient (kind) have alike: reject_non_fqdn_KIND,
+// reject_unknown_KIND_domain, reject_rhsbl_KIND, reject_unverified_KIND
+// and check_KIND_{mx,ns,a}_access.
+func addAddressSteps(needs subject, kind string, address func(*evaluation) addr.Address, ctx func(*evaluation) replyContext, class string) {
+	addSteps(needs, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		return e.nonFQDN(ctx(e), address(e).Internal())
+	}, "reject_non_fqdn_"+kind)
+	addSteps(needs, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		return e.unknownAddress(address(e).Internal(), ctx(e))
+	}, "reject_unknown_"+kind+"_domain")
+	addSteps(needs, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.rhsbl(r.arg, address(e).Internal(), class, false)
+	}, "reject_rhsbl_"+kind)
+	addSteps(needs, func(e *evaluation, _ restriction, _ replyContext) Decision {
+		return e.unverified(address(e).Internal(), ctx(e))
+	}, "reject_unverified_"+kind)
+	addSteps(needs, func(e *evaluation, r restriction, _ replyContext) Decision {
+		return e.serverAccess(r.table, address(e).Domain, serverType(r.name), ctx(e))
+	}, "check_"+kind+"_mx_access", "check_"+kind+"_ns_access", "check_"+kind+"_a_access")
 }
 
 // checkAddressAccess is check_sender_access and check_recipient_access
