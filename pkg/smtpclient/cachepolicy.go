@@ -70,14 +70,16 @@ func (d *delivery) reuseSession(ctx context.Context, p *parkedSession) (verdict,
 		return verdict{}, false
 	}
 	s := p.s
-	s.delivery, s.uses, s.setupDone = d, p.uses, time.Now()
+	s.delivery, s.uses, s.setupDone, s.aborted = d, p.uses, time.Now(), false
 	s.lastRelay = s.target.relay()
+	s.startChat()
 	stop := context.AfterFunc(ctx, s.close)
 	defer stop()
 	v, err := s.transaction()
 	var se *sessionError
 	if errors.As(err, &se) {
 		s.close()
+		s.notifyPostmaster()
 		if !d.anySettled() {
 			return verdict{}, false
 		}

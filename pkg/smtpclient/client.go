@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/dnsx"
+	"github.com/postern/postern/pkg/dsn"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/maps"
@@ -39,6 +40,9 @@ type Config struct {
 	ConnectTimeout time.Duration `param:"smtp_connect_timeout"`
 	CommandTimeout time.Duration `param:"smtp_helo_timeout"` // also MAIL, RCPT
 	DataTimeout    time.Duration `param:"smtp_data_done_timeout"`
+	// SkipQuitResponse is smtp_skip_quit_response: QUIT's reply is not
+	// waited for.
+	SkipQuitResponse bool `param:"smtp_skip_quit_response"`
 
 	TLS  TLSPolicy
 	SASL SASLPolicy
@@ -63,6 +67,11 @@ type Config struct {
 	CacheIdleLimit    time.Duration `param:"smtp_connection_cache_time_limit"`
 	ReuseTimeLimit    time.Duration `param:"smtp_connection_reuse_time_limit"`
 	ReuseCountLimit   int           `param:"smtp_connection_reuse_count_limit"`
+
+	// Notify is what the postmaster's transcripts need (notify.go);
+	// PostNotice submits them, nil for none.
+	Notify     NotifySettings
+	PostNotice PostNoticeFunc
 
 	Log *maillog.Logger
 }
@@ -124,6 +133,8 @@ type Message struct {
 type Client struct {
 	cfg   Config
 	cache *connCache // nil without Reuse and CacheDestinations
+	// notifyMask is the set of error classes notify_classes names.
+	notifyMask int
 }
 
 // New returns a client with cfg.
@@ -150,7 +161,7 @@ func New(cfg Config) *Client {
 		cfg.ReuseTimeLimit = 300 * time.Second
 	}
 	cfg.TLS.setDefaults()
-	c := &Client{cfg: cfg}
+	c := &Client{cfg: cfg, notifyMask: dsn.NotifyMask(cfg.Notify.Classes)}
 	if cfg.Reuse || cfg.CacheDestinations != nil {
 		c.cache = newConnCache(cfg.CacheIdleLimit, cfg.ReuseTimeLimit, cfg.ReuseCountLimit)
 	}

@@ -5,13 +5,16 @@ package smtpclient
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/dnsx"
 	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/match"
+	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/resolve"
 	"github.com/postern/postern/pkg/tlsconf"
 )
@@ -32,6 +35,10 @@ type derivedParams struct {
 	TLSPolicyMaps []string `param:"smtp_tls_policy_maps"`
 	GenericMaps   []string `param:"smtp_generic_maps"`
 	Propagate     []string `param:"propagate_unmatched_extensions"`
+	// CleanupService and IPCTimeout are for posting the postmaster's
+	// transcripts (notify.go).
+	CleanupService string        `param:"cleanup_service_name"`
+	IPCTimeout     time.Duration `param:"ipc_timeout"`
 }
 
 // FromConfig reads the smtp client's parameters, opens
@@ -78,6 +85,7 @@ func fromConfig(cfg *config.Config, protocol string) (Config, func(), error) {
 	if err := cfg.FillWith(&p, rename); err != nil {
 		return Config{}, nil, err
 	}
+	c.PostNotice = postNoticeVia(filepath.Join(queue.PublicDir, p.CleanupService), p.IPCTimeout)
 	var err error
 	if c.Port, err = servicePort(protocol+"_tcp_port", p.Port); err != nil {
 		return Config{}, nil, err

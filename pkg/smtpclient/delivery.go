@@ -254,11 +254,13 @@ func (d *delivery) attempt(ctx context.Context, t target) (verdict, bool) {
 		return deferred("4.4.1", text), false
 	}
 	s := &session{delivery: d, target: t, nc: nc, opened: time.Now()}
+	s.startChat()
 	v, done := s.run(ctx)
 	if s.parked {
 		return v, done
 	}
 	s.close()
+	s.notifyPostmaster()
 	if !s.retryPlain {
 		return v, done
 	}
@@ -269,9 +271,11 @@ func (d *delivery) attempt(ctx context.Context, t target) (verdict, bool) {
 		return deferred("4.4.1", text), false
 	}
 	s = &session{delivery: d, target: t, nc: nc, noTLS: true, opened: time.Now()}
+	s.startChat()
 	v, done = s.run(ctx)
 	if !s.parked {
 		s.close()
+		s.notifyPostmaster()
 	}
 	return v, done
 }

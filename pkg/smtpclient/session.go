@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postern/postern/pkg/dsn"
 	"github.com/postern/postern/pkg/ipc"
 )
 
@@ -40,6 +41,15 @@ type session struct {
 	opened time.Time
 	uses   int
 	parked bool
+	// chat is the conversation for the postmaster's transcript
+	// (notify.go), nil when none is kept; protocolError is set after a
+	// reply that says the protocol went wrong: the session is not cached.
+	chat          *chatLog
+	protocolError bool
+	// aborted is set when the transaction ended without sending the
+	// message (MAIL, every RCPT or DATA refused, or a probe): the
+	// session sends RSET before QUIT, as Postfix's does.
+	aborted bool
 }
 
 // sessionError is an I/O failure in the middle of a command.
@@ -70,6 +80,10 @@ func (s *session) said(reply Reply, command string) string {
 
 // rejected turns a 4xx/5xx reply to command into a verdict.
 func (s *session) rejected(reply Reply, command string) verdict {
+	s.checkCode(reply.Code)
+	if c := reply.Class(); c != 4 && c != 5 {
+		return bounced("5.5.0", "Protocol error: "+s.said(reply, command))
+	}
 	if reply.Class() == 5 {
 		return bounced(reply.DSN(), s.said(reply, command))
 	}
@@ -79,7 +93,9 @@ func (s *session) rejected(reply Reply, command string) verdict {
 // command sends one command line and reads the reply.
 func (s *session) command(timeout time.Duration, stage, format string, args ...any) (Reply, error) {
 	_ = s.nc.SetDeadline(time.Now().Add(timeout))
-	fmt.Fprintf(s.w, format+"\r\n", args...)
+	line := fmt.Sprintf(format, args...)
+	s.chatOut(line)
+	s.w.WriteString(line + "\r\n")
 	if err := s.w.Flush(); err != nil {
 		return Reply{}, &sessionError{stage, err}
 	}
@@ -87,6 +103,7 @@ func (s *session) command(timeout time.Duration, stage, format string, args ...a
 	if err != nil {
 		return Reply{}, &sessionError{stage, err}
 	}
+	s.chatIn(reply)
 	return reply, nil
 }
 
@@ -120,15 +137,27 @@ func (s *session) run(ctx context.Context) (verdict, bool) {
 func (s *session) finish() {
 	cache := s.client.cache
 	dest, cacheable := s.storeKeys(s.uses > 0)
-	if cache == nil || !cacheable || s.tls || s.authenticated {
-		s.quit()
+	cacheable = cache != nil && cacheable && !s.tls && !s.authenticated && !s.protocolError
+	if _, pipelined := s.ext["PIPELINING"]; pipelined && s.aborted && !cacheable {
+		// RSET and QUIT go out together, as Postfix's pipelined abort.
+		s.rsetQuit()
+		s.notifyPostmaster()
 		return
 	}
-	reply, err := s.command(s.client.cfg.CommandTimeout, "sending RSET", "RSET")
-	if err != nil || reply.Class() != 2 {
+	if s.aborted || cacheable {
+		reply, err := s.command(s.client.cfg.CommandTimeout, "sending RSET", "RSET")
+		if err != nil {
+			s.notifyPostmaster()
+			return
+		}
+		cacheable = cacheable && reply.Class() == 2
+	}
+	if !cacheable {
 		s.quit()
+		s.notifyPostmaster()
 		return
 	}
+	s.notifyPostmaster()
 	_ = s.nc.SetDeadline(time.Time{})
 	s.parked = true
 	cache.park(dest, s.target.endpoint(), &parkedSession{s: s, opened: s.opened, uses: s.uses + 1})
@@ -142,7 +171,9 @@ func (s *session) setup() (v verdict, done, ok bool) {
 	if err != nil {
 		return s.lostConnection("receiving the initial server greeting", err), false, false
 	}
+	s.chatIn(greeting)
 	if greeting.Class() != 2 {
+		s.checkCode(greeting.Code)
 		text := fmt.Sprintf("host %s refused to talk to me: %s", s.target.hostAddr(), greeting.Text())
 		return deferred("4"+greeting.DSN()[1:], text), false, false
 	}
@@ -198,13 +229,44 @@ func (s *session) hello() (v verdict, done, ok bool) {
 // abortData drops the connection in the middle of DATA, so that the
 // server discards the partial message, and defers the recipients.
 func (s *session) abortData(err error) verdict {
+	s.markError(dsn.ErrorData)
 	s.close()
 	return deferred("4.3.0", fmt.Sprintf("cannot read message content: %v", err))
 }
 
-// quit ends the session politely; its reply does not matter.
+// rsetQuit sends RSET and QUIT at once and reads RSET's reply, and
+// QUIT's unless smtp_skip_quit_response.
+func (s *session) rsetQuit() {
+	_ = s.nc.SetDeadline(time.Now().Add(s.client.cfg.CommandTimeout))
+	s.chatOut("RSET")
+	s.chatOut("QUIT")
+	s.w.WriteString("RSET\r\nQUIT\r\n")
+	if s.w.Flush() != nil {
+		return
+	}
+	for range 2 {
+		reply, err := readReply(s.r)
+		if err != nil {
+			return
+		}
+		s.chatIn(reply)
+		if s.client.cfg.SkipQuitResponse {
+			return
+		}
+	}
+}
+
+// quit ends the session politely; its reply does not matter, and with
+// smtp_skip_quit_response it is not even read.
 func (s *session) quit() {
-	_, _ = s.command(s.client.cfg.CommandTimeout, "sending QUIT", "QUIT")
+	if !s.client.cfg.SkipQuitResponse {
+		_, _ = s.command(s.client.cfg.CommandTimeout, "sending QUIT", "QUIT")
+		return
+	}
+	_ = s.nc.SetDeadline(time.Now().Add(s.client.cfg.CommandTimeout))
+	s.chatOut("QUIT")
+	s.w.WriteString("QUIT\r\n")
+	_ = s.w.Flush()
 }
 
 // settleOne records v for recipient i with this session's relay and delays.

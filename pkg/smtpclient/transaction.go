@@ -28,6 +28,7 @@ func (s *session) transaction() (verdict, error) {
 			return Reply{}
 		}
 		_ = s.nc.SetDeadline(time.Now().Add(s.client.cfg.CommandTimeout))
+		s.chatOut(line)
 		if _, err := s.w.WriteString(line + "\r\n"); err != nil {
 			sendErr = &sessionError{stage, err}
 			return Reply{}
@@ -90,6 +91,7 @@ func (s *session) transaction() (verdict, error) {
 		}
 	}
 	if msg.VerifyOnly || len(accepted) == 0 {
+		s.aborted = true
 		return last, nil
 	}
 	verdicts, err := s.data(len(accepted))
@@ -123,6 +125,7 @@ func (s *session) mailParams(dsn bool) string {
 
 // mailRefused settles every pending recipient after MAIL FROM failed.
 func (s *session) mailRefused(reply Reply) verdict {
+	s.aborted = true
 	v := s.rejected(reply, "MAIL FROM")
 	s.settlePending(v)
 	return v
@@ -151,6 +154,7 @@ func (s *session) receive(stage string, errp *error) Reply {
 		*errp = &sessionError{stage, err}
 		return Reply{}
 	}
+	s.chatIn(reply)
 	return reply
 }
 
@@ -172,6 +176,7 @@ func (s *session) data(n int) ([]verdict, error) {
 		return nil, err
 	}
 	if reply.Class() != 3 {
+		s.aborted = true
 		return all(s.rejected(reply, "DATA")), nil
 	}
 	content, err := s.msg.Open()
@@ -199,6 +204,7 @@ func (s *session) data(n int) ([]verdict, error) {
 		if err != nil {
 			return verdicts, &sessionError{"sending end of data -- message may be sent more than once", err}
 		}
+		s.chatIn(reply)
 		v := verdict{ipc.StatusSent, reply.DSN(), reply.Text()}
 		if reply.Class() != 2 {
 			v = s.rejected(reply, "end of DATA")

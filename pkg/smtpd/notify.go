@@ -21,29 +21,8 @@ type NotifySettings struct {
 	MailName        string   `param:"mail_name"`
 }
 
-// Error classes of notify_classes that a session can have.
-const (
-	errorBounce = 1 << iota
-	errorPolicy
-	errorProtocol
-	errorResource
-	errorSoftware
-	errorData
-)
-
-var errorClassNames = map[string]int{
-	"bounce": errorBounce, "policy": errorPolicy, "protocol": errorProtocol,
-	"resource": errorResource, "software": errorSoftware, "data": errorData,
-}
-
 // mask is the set of classes notify_classes names.
-func (n *NotifySettings) mask() int {
-	m := 0
-	for _, c := range n.Classes {
-		m |= errorClassNames[strings.ToLower(c)]
-	}
-	return m
-}
+func (n *NotifySettings) mask() int { return dsn.NotifyMask(n.Classes) }
 
 // maxChatLines bounds a session's transcript; later lines are not kept.
 const maxChatLines = 2000
@@ -106,19 +85,19 @@ func errorClass(line string) int {
 	case strings.Contains(text, "User unknown") ||
 		(detail == "1.1" || detail == "1.0") && strings.Contains(text, " address rejected: ") && !strings.Contains(text, "unverified address"),
 		detail == "3.4" || strings.Contains(text, "too many hops"):
-		return errorBounce
+		return dsn.ErrorBounce
 	case strings.Contains(text, "Temporary lookup failure") || strings.Contains(text, "Server local data error"):
-		return errorData
+		return dsn.ErrorData
 	case detail == "3.1" || strings.Contains(text, "queue file write error") || strings.Contains(text, "Temporary lookup error"):
-		return errorResource
+		return dsn.ErrorResource
 	case detail == "3.5" || detail == "3.0":
-		return errorSoftware
+		return dsn.ErrorSoftware
 	case strings.Contains(text, " rejected: "):
-		return errorPolicy
+		return dsn.ErrorPolicy
 	case strings.HasPrefix(detail, "5.") || detail == "1.3" || detail == "1.7":
-		return errorProtocol
+		return dsn.ErrorProtocol
 	}
-	return errorPolicy
+	return dsn.ErrorPolicy
 }
 
 // notifyPostmaster sends the transcript of a session whose errors
@@ -131,26 +110,16 @@ func (s *session) notifyPostmaster() {
 	}
 	n := s.set.Notify
 	to := n.ErrorRecipient
-	if s.chat.errors&errorBounce != 0 {
+	if s.chat.errors&dsn.ErrorBounce != 0 {
 		to = n.BounceRecipient
 	}
-	var b bytes.Buffer
-	b.WriteString("From: Mail Delivery System <MAILER-DAEMON>\n")
-	b.WriteString("To: Postmaster <" + n.ErrorRecipient + ">\n")
-	b.WriteString("Subject: " + n.MailName + " SMTP server: errors from " + s.namaddr() + "\n")
-	b.WriteString("\nTranscript of session follows.\n\n")
-	for _, line := range s.chat.lines {
-		for _, l := range strings.SplitAfter(dsn.Wrap(printableText(line), 78, 4), "\n") {
-			if l != "" {
-				b.WriteString(" " + l)
-			}
-		}
-	}
-	b.WriteString("\n")
-	if s.chat.reason != "" {
-		b.WriteString("Session aborted, reason: " + s.chat.reason + "\n")
-	}
-	b.WriteString("\nFor other details, see the local mail logfile\n")
+	notice := dsn.Transcript{
+		To:         n.ErrorRecipient,
+		Subject:    n.MailName + " SMTP server: errors from " + s.namaddr(),
+		Lines:      s.chat.lines,
+		ReasonLine: true,
+		Reason:     s.chat.reason,
+	}.Bytes()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -166,7 +135,7 @@ func (s *session) notifyPostmaster() {
 		Flags:       ipc.CleanupFlagMapOK | ipc.CleanupFlagNotice,
 		ArrivalTime: time.Now(),
 	}
-	reply, err := conn.Submit(ctx, sub, &b)
+	reply, err := conn.Submit(ctx, sub, bytes.NewReader(notice))
 	if err != nil {
 		s.srv.Log.Warning("postmaster notify: %v", err)
 		return
@@ -174,15 +143,4 @@ func (s *session) notifyPostmaster() {
 	if reply.Status != 0 {
 		s.srv.Log.Warning("postmaster notify: %s", reply.Reason)
 	}
-}
-
-// printableText replaces control and non-ASCII characters with '?', as
-// Postfix prints untrusted text in a transcript.
-func printableText(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r >= 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/pkg/dsn"
 )
 
 // waitSubmissions waits up to 30 seconds for n cleanup submissions.
@@ -111,19 +113,19 @@ func TestErrorClass(t *testing.T) {
 		reply string
 		class int
 	}{
-		{"500 5.5.2 Error: command not recognized", errorProtocol},
-		{"503 5.5.1 Error: nested MAIL command", errorProtocol},
-		{"501 5.1.3 Bad recipient address syntax", errorProtocol},
-		{"554 5.7.1 <x@elsewhere.example>: Relay access denied", errorPolicy},
-		{"504 5.5.2 <x>: Helo command rejected: need fully-qualified hostname", errorPolicy},
-		{"450 4.1.1 <x@y>: Recipient address rejected: unverified address: host y said: 550", errorPolicy},
-		{"550 5.1.1 <x@test.example>: Recipient address rejected: User unknown in local recipient table", errorBounce},
-		{"550 5.1.1 <user@bounce.example>: Recipient address rejected: no such user here", errorBounce},
-		{"552 5.3.4 Message size exceeds fixed limit", errorBounce},
-		{"451 4.3.5 <x@y>: Recipient address rejected: Server configuration error", errorSoftware},
-		{"451 4.3.0 <x@y>: Temporary lookup failure", errorData},
-		{"452 4.3.1 Insufficient system storage", errorResource},
-		{"451 4.3.0 Error: queue file write error", errorResource},
+		{"500 5.5.2 Error: command not recognized", dsn.ErrorProtocol},
+		{"503 5.5.1 Error: nested MAIL command", dsn.ErrorProtocol},
+		{"501 5.1.3 Bad recipient address syntax", dsn.ErrorProtocol},
+		{"554 5.7.1 <x@elsewhere.example>: Relay access denied", dsn.ErrorPolicy},
+		{"504 5.5.2 <x>: Helo command rejected: need fully-qualified hostname", dsn.ErrorPolicy},
+		{"450 4.1.1 <x@y>: Recipient address rejected: unverified address: host y said: 550", dsn.ErrorPolicy},
+		{"550 5.1.1 <x@test.example>: Recipient address rejected: User unknown in local recipient table", dsn.ErrorBounce},
+		{"550 5.1.1 <user@bounce.example>: Recipient address rejected: no such user here", dsn.ErrorBounce},
+		{"552 5.3.4 Message size exceeds fixed limit", dsn.ErrorBounce},
+		{"451 4.3.5 <x@y>: Recipient address rejected: Server configuration error", dsn.ErrorSoftware},
+		{"451 4.3.0 <x@y>: Temporary lookup failure", dsn.ErrorData},
+		{"452 4.3.1 Insufficient system storage", dsn.ErrorResource},
+		{"451 4.3.0 Error: queue file write error", dsn.ErrorResource},
 	}
 	for _, tc := range tests {
 		if got := errorClass(tc.reply); got != tc.class {
