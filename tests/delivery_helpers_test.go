@@ -110,8 +110,10 @@ type sinkMessage struct {
 type sinkOptions struct {
 	// rejectPrefix makes RCPT TO addresses starting with it fail with 550.
 	rejectPrefix string
-	// tempFailAll makes every RCPT TO fail with 451.
-	tempFailAll bool
+	// tempFailAll makes every RCPT TO fail with 451, tempFailPrefix
+	// those starting with it.
+	tempFailAll    bool
+	tempFailPrefix string
 	// tls offers STARTTLS with this configuration.
 	tls *tls.Config
 	// authMechs, when set, offers AUTH with these mechanisms and requires
@@ -212,7 +214,7 @@ func (ss *sinkSession) Mail(from string, _ *gosmtp.MailOptions) error {
 func (ss *sinkSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 	o := ss.sink.opts
 	switch {
-	case o.tempFailAll:
+	case o.tempFailAll, o.tempFailPrefix != "" && strings.HasPrefix(to, o.tempFailPrefix):
 		return &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: "<" + to + ">: try again later"}
 	case o.rejectPrefix != "" && strings.HasPrefix(to, o.rejectPrefix):
 		return &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: Recipient address rejected: no such user"}

@@ -19,7 +19,7 @@ import (
 // with sendmail -bv about a recipient the next hop accepts and one it
 // refuses, and compares the two reports.
 func TestSendmailBvMatchesRealPostfix(t *testing.T) {
-	compareSendmailReport(t, "-bv", "", "deliverable", "undeliverable")
+	compareSendmailReport(t, "-bv", "", "deliverable", "undeliverable", "undeliverable")
 }
 
 // TestSendmailVerboseReportMatchesRealPostfix sends a message with
@@ -27,18 +27,20 @@ func TestSendmailBvMatchesRealPostfix(t *testing.T) {
 // the message is delivered and bounced as usual, and the sender also
 // gets the report of the attempt, compared with real Postfix's.
 func TestSendmailVerboseReportMatchesRealPostfix(t *testing.T) {
-	compareSendmailReport(t, "-v", "Subject: hi\n\nbody\n", "sent", "bounced")
+	compareSendmailReport(t, "-v", "Subject: hi\n\nbody\n", "sent", "bounced", "deferred")
 }
 
-// compareSendmailReport runs sendmail with flag for good@ and bad@ of a
-// next hop that refuses bad@, with the real Postfix and with Postern, and
-// compares what sendmail prints and the "Mail Delivery Status Report"
-// each sender gets; goodStatus and badStatus are the status= words of
-// Postern's log lines.
-func compareSendmailReport(t *testing.T, flag, stdin, goodStatus, badStatus string) {
+// compareSendmailReport runs sendmail with flag for good@, bad@ and
+// late@ of a next hop that refuses bad@ and fails late@ temporarily,
+// with the real Postfix and with Postern, and compares what sendmail
+// prints and the "Mail Delivery Status Report" each sender gets;
+// goodStatus, badStatus and lateStatus are the status= words of both
+// MTAs' log lines (a -bv probe that fails temporarily is undeliverable
+// at once in Postfix too).
+func compareSendmailReport(t *testing.T, flag, stdin, goodStatus, badStatus, lateStatus string) {
 	port := sinkPort(t)
 	realAddr := harness.FreeAddr(t)
-	startSink(t, "127.0.0.20:"+port, "dest.sink", sinkOptions{rejectPrefix: "bad@"})
+	startSink(t, "127.0.0.20:"+port, "dest.sink", sinkOptions{rejectPrefix: "bad@", tempFailPrefix: "late@"})
 	viaReal := startSink(t, "127.0.0.18:"+port, "origin-of-real.sink", sinkOptions{})
 	viaPostern := startSink(t, "127.0.0.19:"+port, "origin-of-postern.sink", sinkOptions{})
 	var realEtc string
@@ -60,7 +62,7 @@ func compareSendmailReport(t *testing.T, flag, stdin, goodStatus, badStatus stri
 	in.run()
 	waitForPath(t, filepath.Join(in.queue, "public", "pickup"), 30*time.Second)
 
-	args := []string{flag, "-f", "sender@origin.example", "good@dest.example", "bad@dest.example"}
+	args := []string{flag, "-f", "sender@origin.example", "good@dest.example", "bad@dest.example", "late@dest.example"}
 	pf := harness.RealPostfix(t)
 	realRes := harness.Invocation{Path: pf.Path(t, "sendmail"), ConfigDir: realEtc, ConfigViaEnv: true, Args: args, Stdin: stdin}.Run(t)
 	if realRes.ExitCode != 0 {
@@ -82,9 +84,13 @@ func compareSendmailReport(t *testing.T, flag, stdin, goodStatus, badStatus stri
 	if !strings.Contains(in.log(), posternID+": sender delivery status notification: ") {
 		t.Errorf("no report log line for %s:\n%s", posternID, in.log())
 	}
-	for _, line := range []string{"to=<good@dest.example>, .*status=" + goodStatus, "to=<bad@dest.example>, .*status=" + badStatus} {
+	for _, line := range []string{"to=<good@dest.example>, .*status=" + goodStatus, "to=<bad@dest.example>, .*status=" + badStatus,
+		"to=<late@dest.example>, .*dsn=4.3.0, status=" + lateStatus + " "} {
 		if !regexp.MustCompile(line).MatchString(in.log()) {
 			t.Errorf("no log line %q:\n%s", line, in.log())
+		}
+		if !regexp.MustCompile(line).MatchString(realLog) {
+			t.Errorf("the real Postfix logs no line %q:\n%s", line, realLog)
 		}
 	}
 	wantHeaders, wantBody := noticeParts(t, noticeNormalizer("realpf.test.example", realID)(want.Data))

@@ -70,10 +70,9 @@ func (a *attempt) deliver(ctx context.Context, job Job) {
 	accepted := false
 	recipients := job.Recipients
 	if a.userVerify || a.recordAll {
-		// Refused recipients first, in the order an SMTP client settles
-		// them (RCPT replies before the end of the transaction), as
-		// Postfix's report lists them.
-		recipients = refusedFirst(recipients, byOffset)
+		// In the order an SMTP client settles them, as Postfix's
+		// report lists them.
+		recipients = settleOrder(recipients, byOffset, a.userVerify)
 	}
 	for _, r := range recipients {
 		rr, ok := byOffset[r.Offset]

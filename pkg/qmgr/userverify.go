@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,12 +83,27 @@ func (a *attempt) finishUserVerify(ctx context.Context) {
 	q.Log.Info("%s: removed", m.ID)
 }
 
-// refusedFirst orders rcpts with those the agent did not accept first,
-// keeping the order within each group.
-func refusedFirst(rcpts []queue.Recipient, results map[int64]ipc.RecipientResult) []queue.Recipient {
+// settleOrder orders rcpts as Postfix's smtp(8) settles them, for the
+// report: Postfix's qmgr sorts a message's recipients by domain and
+// address; a probe's verdicts all come at the RCPT replies, in that
+// order; in a delivery the refused recipients come at their RCPT
+// replies, before those accepted, which are settled at the end of DATA.
+func settleOrder(rcpts []queue.Recipient, results map[int64]ipc.RecipientResult, probe bool) []queue.Recipient {
+	sorted := slices.Clone(rcpts)
+	slices.SortStableFunc(sorted, func(a, b queue.Recipient) int {
+		_, da, _ := strings.Cut(a.Address, "@")
+		_, db, _ := strings.Cut(b.Address, "@")
+		if c := strings.Compare(strings.ToLower(da), strings.ToLower(db)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Address, b.Address)
+	})
+	if probe {
+		return sorted
+	}
 	out := make([]queue.Recipient, 0, len(rcpts))
 	for _, sent := range []bool{false, true} {
-		for _, r := range rcpts {
+		for _, r := range sorted {
 			if (results[r.Offset].Status == ipc.StatusSent) == sent {
 				out = append(out, r)
 			}
