@@ -29,6 +29,12 @@ func startVerifyHub(t *testing.T, mainCF string) (*deliveryRun, *smtpSink) {
 	t.Helper()
 	sinkAddr := harness.FreeAddr(t)
 	sink := startSink(t, sinkAddr, "internal.example", sinkOptions{rejectPrefix: "nobody"})
+	return startVerifyHubTo(t, mainCF, sinkAddr), sink
+}
+
+// startVerifyHubTo is startVerifyHub relaying to the server at sinkAddr.
+func startVerifyHubTo(t *testing.T, mainCF, sinkAddr string) *deliveryRun {
+	t.Helper()
 	in := newDelivery(t, "")
 	harness.WriteFile(t, filepath.Join(in.etc, "transport"), "hub.example smtp:["+strings.Replace(sinkAddr, ":", "]:", 1)+"\n")
 	in.giveAway(filepath.Join(in.etc, "transport"))
@@ -44,7 +50,7 @@ smtpd_recipient_restrictions = reject_unauth_destination, reject_unverified_reci
 	if err := os.Symlink(harness.Bin(t, "verify"), filepath.Join(in.daemonDir, "verify")); err != nil {
 		t.Fatal(err)
 	}
-	return in.run(), sink
+	return in.run()
 }
 
 // smtpRcpt opens a session from 127.0.0.1 up to MAIL FROM.
@@ -213,6 +219,30 @@ func verifyLogLines(log string) []string {
 // TestVerifyDifferentialRealPostfix runs the relay hub scenario against
 // the real Postfix and Postern and compares the replies and log lines.
 func TestVerifyDifferentialRealPostfix(t *testing.T) {
+	compareVerifyHubs(t, verifyHubMainCF, nil)
+}
+
+// TestVerifyNegativeCacheOffMatchesRealPostfix: with
+// address_verify_negative_cache = no, a failed probe is logged
+// status=undeliverable-but-not-cached and the address is probed again at
+// the next RCPT, as the real Postfix does; replies and log lines are
+// compared.
+func TestVerifyNegativeCacheOffMatchesRealPostfix(t *testing.T) {
+	compareVerifyHubs(t, verifyHubMainCF+"address_verify_negative_cache = no\n", func(log func() string) {
+		deadline := time.Now().Add(30 * time.Second)
+		for strings.Count(log(), "status=undeliverable-but-not-cached") < 2 {
+			if time.Now().After(deadline) {
+				t.Fatalf("no second probe of the unknown user:\n%s", log())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
+
+// compareVerifyHubs runs the relay hub scenario with mainCF on the real
+// Postfix and on Postern, and compares the replies and log lines, once
+// settle (nil: nothing) returns for each hub's log.
+func compareVerifyHubs(t *testing.T, mainCF string, settle func(log func() string)) {
 	if os.Geteuid() != 0 {
 		t.Skip("starting the real Postfix needs root")
 	}
@@ -221,7 +251,7 @@ func TestVerifyDifferentialRealPostfix(t *testing.T) {
 	startSink(t, pfSinkAddr, "internal.example", sinkOptions{rejectPrefix: "nobody"})
 	pfAddr := harness.FreeAddr(t)
 	pfLog := startRealPostfixRelayWith(t, pfAddr, "hub.example smtp:["+strings.Replace(pfSinkAddr, ":", "]:", 1)+"\n",
-		func(string) string { return verifyHubMainCF },
+		func(string) string { return mainCF },
 		"verify unix - - n - 1 verify\n", "proxywrite unix - - n - 1 proxymap\n").log
 	pfReplies := verifyHubSession(t, pfAddr, func() {
 		deadline := time.Now().Add(30 * time.Second)
@@ -234,8 +264,12 @@ func TestVerifyDifferentialRealPostfix(t *testing.T) {
 	})
 
 	// Postern.
-	in, _ := startVerifyHub(t, verifyHubMainCF)
+	in, _ := startVerifyHub(t, mainCF)
 	psReplies := verifyHubSession(t, in.addr, func() { in.waitLogCount(": removed", 2, 30*time.Second) })
+	if settle != nil {
+		settle(pfLog)
+		settle(in.log)
+	}
 
 	for i := range pfReplies {
 		if pfReplies[i] != psReplies[i] {

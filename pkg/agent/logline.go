@@ -43,14 +43,38 @@ func DeliveryLine(queueID string, rcpt ipc.Recipient, r ipc.RecipientResult, d D
 // outcomes Postfix logs as status=deliverable and, bounced or deferred,
 // status=undeliverable.
 func VerifyLine(queueID string, rcpt ipc.Recipient, r ipc.RecipientResult, d Delays) string {
-	status := r.Status.String()
-	switch r.Status {
-	case ipc.StatusSent:
-		status = "deliverable"
-	case ipc.StatusBounced, ipc.StatusDeferred:
-		status = "undeliverable"
+	return deliveryLine(queueID, rcpt, r, d, VerifyStatus(r.Status, false))
+}
+
+// VerifyStatus is the status= word of a probe's outcome: deliverable,
+// undeliverable or, when failures are not cached,
+// undeliverable-but-not-cached, as Postfix's verify_append logs them.
+func VerifyStatus(s ipc.DeliveryStatus, notCached bool) string {
+	switch {
+	case s == ipc.StatusSent:
+		return "deliverable"
+	case notCached:
+		return "undeliverable-but-not-cached"
 	}
-	return deliveryLine(queueID, rcpt, r, d, status)
+	return "undeliverable"
+}
+
+// LineFunc formats one recipient's log line.
+type LineFunc func(queueID string, rcpt ipc.Recipient, r ipc.RecipientResult, d Delays) string
+
+// LineFor is the log line of a request with flags: DeliveryLine, or for
+// a probe VerifyLine (undeliverable-but-not-cached when the request says
+// failures are not cached).
+func LineFor(flags ipc.DeliveryFlags) LineFunc {
+	switch {
+	case flags&ipc.DeliveryFlagVerify == 0:
+		return DeliveryLine
+	case flags&ipc.DeliveryFlagVerifyNotCached != 0:
+		return func(queueID string, rcpt ipc.Recipient, r ipc.RecipientResult, d Delays) string {
+			return deliveryLine(queueID, rcpt, r, d, VerifyStatus(r.Status, true))
+		}
+	}
+	return VerifyLine
 }
 
 func deliveryLine(queueID string, rcpt ipc.Recipient, r ipc.RecipientResult, d Delays, status string) string {

@@ -27,6 +27,10 @@ const (
 	// DeliveryFlagUserVerify: sendmail -bv; deliver nothing and mail the
 	// sender a report of what would happen (a cleanup trace flag).
 	DeliveryFlagUserVerify
+	// DeliveryFlagVerifyNotCached: with DeliveryFlagVerify, a failed
+	// probe is not cached (address_verify_negative_cache = no) and is
+	// logged as status=undeliverable-but-not-cached.
+	DeliveryFlagVerifyNotCached
 )
 
 // DeliveryRequest asks a delivery agent to deliver one queue file to some

@@ -77,10 +77,7 @@ func (a *Agent) DeliverContent(ctx context.Context, req *ipc.DeliveryRequest, op
 		if orig == "" {
 			orig = rcpt.Address
 		}
-		line := agent.DeliveryLine
-		if req.Flags&ipc.DeliveryFlagVerify != 0 {
-			line = agent.VerifyLine
-		}
+		line := agent.LineFor(req.Flags)
 		for _, o := range outcomes {
 			if o.passed {
 				continue

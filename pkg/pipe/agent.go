@@ -70,10 +70,7 @@ func (a *Agent) Deliver(ctx context.Context, req *ipc.DeliveryRequest) *ipc.Deli
 	for _, rcpt := range req.Recipients {
 		rr := r
 		rr.Offset, rr.Address = rcpt.Offset, rcpt.Address
-		line := agent.DeliveryLine
-		if req.Flags&ipc.DeliveryFlagVerify != 0 {
-			line = agent.VerifyLine
-		}
+		line := agent.LineFor(req.Flags)
 		a.Log.Info("%s", line(req.QueueID, rcpt, rr, agent.RequestDelays(req, started, done)))
 		result.Recipients = append(result.Recipients, rr)
 	}

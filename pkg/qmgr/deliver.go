@@ -166,6 +166,9 @@ func (a *attempt) deliveryRequest(job Job) *ipc.DeliveryRequest {
 	if a.probe || a.userVerify {
 		req.Flags |= ipc.DeliveryFlagVerify
 	}
+	if a.probe && a.q.negativeNotCached() {
+		req.Flags |= ipc.DeliveryFlagVerifyNotCached
+	}
 	for _, r := range job.Recipients {
 		req.Recipients = append(req.Recipients, ipc.Recipient{
 			Address: r.Address, OriginalRecipient: r.Original, Offset: r.Offset,

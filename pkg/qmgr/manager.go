@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/postern/postern/pkg/ipc"
@@ -77,6 +78,8 @@ type Manager struct {
 	deadTransports map[string]deadTransport
 	agents         agentPool
 	wg             sync.WaitGroup
+	// probes counts the address verification probes being processed.
+	probes atomic.Int64
 }
 
 func (q *Manager) now() time.Time {

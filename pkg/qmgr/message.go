@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postern/postern/pkg/agent"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/queue"
 )
@@ -72,6 +73,13 @@ func (q *Manager) process(ctx context.Context, id string, flushing bool) {
 		return
 	}
 
+	over, probeDone := a.tooManyProbes()
+	defer probeDone()
+	if over {
+		a.decideAll(q.ErrorLog, pending, ipc.StatusDeferred, "4.3.2", "Too many address verification requests")
+		a.finish(ctx)
+		return
+	}
 	routed := a.liveTransports(a.route(pending))
 	var wg sync.WaitGroup
 	for _, job := range Group(routed, q.Settings.RecipientLimit) {
@@ -220,7 +228,7 @@ func (a *attempt) decide(r queue.Recipient, status ipc.DeliveryStatus, dsnCode, 
 func (a *attempt) decideAs(log Logger, r queue.Recipient, status ipc.DeliveryStatus, dsnCode, reason string) {
 	name := status.String()
 	if a.probe || a.userVerify {
-		name = probeStatus(status).Name()
+		name = agent.VerifyStatus(status, a.probe && a.q.negativeNotCached())
 	}
 	a.q.logFor(log).Info("%s: %s", a.msg.ID, deliveryLine(r.Address, r.Original, a.msg.ArrivalTime, a.active, a.q.now(), dsnCode, name, reason))
 	a.record(outcome{rcpt: r, status: status, dsnCode: dsnCode, reason: reason})

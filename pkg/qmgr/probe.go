@@ -26,6 +26,24 @@ func isProbe(m *queue.Message) bool {
 	return err == nil && n&queue.TraceFlagVerify != 0
 }
 
+// negativeNotCached reports address_verify_negative_cache = no.
+func (q *Manager) negativeNotCached() bool {
+	return q.Verify != nil && q.Verify.NoNegativeCache
+}
+
+// tooManyProbes counts a probe in (until done is called) and reports
+// whether it is beyond address_verify_pending_request_limit: its
+// recipients are then deferred at once, "Too many address verification
+// requests", as Postfix's qmgr hands them to its retry service.
+func (a *attempt) tooManyProbes() (over bool, done func()) {
+	if !a.probe {
+		return false, func() {}
+	}
+	q := a.q
+	n := q.probes.Add(1)
+	return q.Settings.PendingProbeLimit > 0 && n > int64(q.Settings.PendingProbeLimit), func() { q.probes.Add(-1) }
+}
+
 // resolver is the resolver for this attempt's message: probes have their
 // own (address_verify_transport_maps, address_verify_relayhost, ...).
 func (a *attempt) resolver() Resolver {

@@ -14,13 +14,16 @@ import (
 type Settings struct {
 	MyHostname string `param:"myhostname"` // the DSN's host and Reporting-MTA
 
-	QueueRunDelay      time.Duration `param:"queue_run_delay"` // deferred queue scans
-	MinimalBackoff     time.Duration `param:"minimal_backoff_time"`
-	MaximalBackoff     time.Duration `param:"maximal_backoff_time"`
-	MaximalLifetime    time.Duration `param:"maximal_queue_lifetime"`
-	BounceLifetime     time.Duration `param:"bounce_queue_lifetime"` // for null-sender mail
-	ActiveLimit        int           `param:"qmgr_message_active_limit"`
-	InitialConcurrency int           `param:"initial_destination_concurrency"`
+	QueueRunDelay   time.Duration `param:"queue_run_delay"` // deferred queue scans
+	MinimalBackoff  time.Duration `param:"minimal_backoff_time"`
+	MaximalBackoff  time.Duration `param:"maximal_backoff_time"`
+	MaximalLifetime time.Duration `param:"maximal_queue_lifetime"`
+	BounceLifetime  time.Duration `param:"bounce_queue_lifetime"` // for null-sender mail
+	ActiveLimit     int           `param:"qmgr_message_active_limit"`
+	// PendingProbeLimit is address_verify_pending_request_limit: probes
+	// beyond this many in the active queue are deferred at once.
+	PendingProbeLimit  int `param:"address_verify_pending_request_limit"`
+	InitialConcurrency int `param:"initial_destination_concurrency"`
 	// ReturnSizeLimit is bounce_size_limit: the most of the message a
 	// notification returns.
 	ReturnSizeLimit    int64  `param:"bounce_size_limit"`

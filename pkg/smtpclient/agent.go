@@ -56,10 +56,7 @@ func (a *Agent) Deliver(ctx context.Context, req *ipc.DeliveryRequest) *ipc.Deli
 	}
 	results := a.Client.Deliver(ctx, req.Nexthop, msg, started)
 	delays := agent.RequestDelays(req, started, time.Now())
-	line := agent.DeliveryLine
-	if msg.VerifyOnly {
-		line = agent.VerifyLine
-	}
+	line := agent.LineFor(req.Flags)
 	for i, r := range results {
 		a.Log.Info("%s", line(req.QueueID, req.Recipients[i], r, delays))
 	}

@@ -53,10 +53,7 @@ func (a *Agent) Deliver(req *ipc.DeliveryRequest) *ipc.DeliveryResult {
 		done := time.Now()
 		r.Offset, r.Address, r.Relay = rcpt.Offset, rcpt.Address, "virtual"
 		r.Transmission = done.Sub(started)
-		line := agent.DeliveryLine
-		if req.Flags&ipc.DeliveryFlagVerify != 0 {
-			line = agent.VerifyLine
-		}
+		line := agent.LineFor(req.Flags)
 		a.Log.Info("%s", line(req.QueueID, rcpt, r, agent.RequestDelays(req, started, done)))
 		result.Recipients = append(result.Recipients, r)
 	}
