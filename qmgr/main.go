@@ -7,6 +7,7 @@ import (
 
 	"github.com/postern/postern/pkg/daemon"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/qmgr"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/resolve"
@@ -63,7 +64,11 @@ func main() {
 			// Postern has no bounce, error, discard or trivial-rewrite
 			// processes: qmgr logs their lines under their names, with
 			// its own PID.
-			m.BounceLog, m.ErrorLog, m.DiscardLog = ctx.Log.ForProgram("bounce"), ctx.Log.ForProgram("error"), ctx.Log.ForProgram("discard")
+			// Each under the syslog_name of its master.cf service.
+			logAs := func(service, program string) *maillog.Logger {
+				return ctx.Log.ForService(daemon.ServiceSyslogName(ctx.Config, service), program)
+			}
+			m.BounceLog, m.ErrorLog, m.RetryLog, m.DiscardLog = logAs("bounce", "bounce"), logAs("error", "error"), logAs("retry", "error"), logAs("discard", "discard")
 			m.RewriteLog = ctx.Log.ForProgram("trivial-rewrite")
 			m.CleanupSocket = filepath.Join(queue.PublicDir, cleanupService)
 			m.AgentDir = queue.PrivateDir

@@ -158,9 +158,15 @@ func (l *Logger) Tag() string { return l.tag }
 // lines under that program's name. The two share their file and sockets;
 // Close and Reopen only this Logger, never the one ForProgram returns.
 func (l *Logger) ForProgram(program string) *Logger {
+	return l.ForService(l.syslogName, program)
+}
+
+// ForService is ForProgram under syslogName: the lines of a program
+// that Postfix runs as a master.cf service with its own -o syslog_name.
+func (l *Logger) ForService(syslogName, program string) *Logger {
 	return &Logger{
-		syslogName: l.syslogName,
-		tag:        ProgramName(l.syslogName, program),
+		syslogName: syslogName,
+		tag:        ProgramName(syslogName, program),
 		host:       l.host,
 		facility:   l.facility,
 		pid:        l.pid,

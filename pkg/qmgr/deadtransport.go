@@ -61,7 +61,7 @@ func (a *attempt) liveTransports(routed []Routed) []Routed {
 		if a.flushing {
 			a.q.unthrottleTransport(r.Transport)
 		} else if d, dead := a.q.transportDead(r.Transport); dead {
-			a.decideAs(a.q.ErrorLog, r.Recipient, ipc.StatusDeferred, d.dsnCode, d.reason)
+			a.decideAs(a.q.retryLog(), r.Recipient, ipc.StatusDeferred, d.dsnCode, d.reason)
 			continue
 		}
 		live = append(live, r)

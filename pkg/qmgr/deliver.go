@@ -30,7 +30,7 @@ func (a *attempt) deliver(ctx context.Context, job Job) {
 		return
 	case "retry":
 		dsnCode, text := resolve.ParseErrorNexthop(job.Nexthop, "4.0.0")
-		a.decideAll(a.q.ErrorLog, job.Recipients, ipc.StatusDeferred, dsnCode, text)
+		a.decideAll(a.q.retryLog(), job.Recipients, ipc.StatusDeferred, dsnCode, text)
 		return
 	case "discard":
 		dsnCode, text := resolve.ParseErrorNexthop(job.Nexthop, "2.0.0")
@@ -51,7 +51,7 @@ func (a *attempt) deliver(ctx context.Context, job Job) {
 	if err != nil {
 		a.q.Log.Warning("%v", err)
 		w.Release(false)
-		reason, log := reasonTransportUnavailable, a.q.ErrorLog
+		reason, log := reasonTransportUnavailable, a.q.retryLog()
 		if connected {
 			reason, log = reasonAgentNoResult, nil
 		} else {

@@ -40,17 +40,19 @@ type Manager struct {
 	Layout   *queue.Layout
 	Resolver Resolver
 	Log      Logger
-	// BounceLog, ErrorLog and DiscardLog log the lines that Postfix's
-	// bounce, error(8) and discard(8) programs write and the queue
-	// manager writes here instead: the notices to senders and postmaster
-	// (postfix/bounce), the recipients of the error and retry services —
+	// BounceLog, ErrorLog, RetryLog and DiscardLog log the lines that
+	// Postfix's bounce, error(8) and discard(8) programs write and the
+	// queue manager writes here instead: the notices to senders and
+	// postmaster (postfix/bounce), the recipients of the error: transport
+	// (postfix/error, error service), of the retry service —
 	// defer_transports, transports whose agent cannot be reached,
-	// resolver failures, the error: and retry: transports —
-	// (postfix/error), and those of the discard:
-	// transport (postfix/discard). RewriteLog logs the resolver's
-	// warnings, which Postfix's trivial-rewrite logs
-	// (postfix/trivial-rewrite). Nil means Log.
-	BounceLog, ErrorLog, DiscardLog, RewriteLog Logger
+	// resolver failures, the retry: transport, excess probes —
+	// (postfix/error, retry service's syslog_name), and those of the
+	// discard: transport (postfix/discard). RewriteLog logs the
+	// resolver's warnings, which Postfix's trivial-rewrite logs
+	// (postfix/trivial-rewrite). Nil means Log; a nil RetryLog means
+	// ErrorLog.
+	BounceLog, ErrorLog, RetryLog, DiscardLog, RewriteLog Logger
 	// CleanupSocket is the cleanup service's socket, for bounces;
 	// AgentDir the directory of the delivery agents' sockets
 	// ("private").
@@ -310,4 +312,13 @@ func (q *Manager) ActiveCount() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return len(q.active)
+}
+
+// retryLog is the log of the retry service's lines (RetryLog, else
+// ErrorLog).
+func (q *Manager) retryLog() Logger {
+	if q.RetryLog != nil {
+		return q.RetryLog
+	}
+	return q.ErrorLog
 }

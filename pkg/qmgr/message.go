@@ -76,7 +76,7 @@ func (q *Manager) process(ctx context.Context, id string, flushing bool) {
 	over, probeDone := a.tooManyProbes()
 	defer probeDone()
 	if over {
-		a.decideAll(q.ErrorLog, pending, ipc.StatusDeferred, "4.3.2", "Too many address verification requests")
+		a.decideAll(q.retryLog(), pending, ipc.StatusDeferred, "4.3.2", "Too many address verification requests")
 		a.finish(ctx)
 		return
 	}
@@ -141,7 +141,7 @@ func (a *attempt) route(pending []queue.Recipient) []Routed {
 				}
 			}
 			if !a.flushing && q.Settings.deferredTransport(transport) {
-				a.decideAs(q.ErrorLog, r, ipc.StatusDeferred, "4.3.2", "deferred transport")
+				a.decideAs(q.retryLog(), r, ipc.StatusDeferred, "4.3.2", "deferred transport")
 				continue
 			}
 			routed = append(routed, Routed{Recipient: r, Transport: transport, Nexthop: nexthop})
@@ -150,7 +150,7 @@ func (a *attempt) route(pending []queue.Recipient) []Routed {
 		res, err := a.resolver().ResolveFrom(msg.Sender, r.Address)
 		if err != nil {
 			q.Log.Warning("%s: resolve %s: %v", msg.ID, r.Address, err)
-			a.decideAs(q.ErrorLog, r, ipc.StatusDeferred, "4.3.0", "address resolver failure")
+			a.decideAs(q.retryLog(), r, ipc.StatusDeferred, "4.3.0", "address resolver failure")
 			continue
 		}
 		for _, w := range res.Warnings {
@@ -160,7 +160,7 @@ func (a *attempt) route(pending []queue.Recipient) []Routed {
 			r.Address = res.Recipient
 		}
 		if !a.flushing && q.Settings.deferredTransport(res.Transport) {
-			a.decideAs(q.ErrorLog, r, ipc.StatusDeferred, "4.3.2", "deferred transport")
+			a.decideAs(q.retryLog(), r, ipc.StatusDeferred, "4.3.2", "deferred transport")
 			continue
 		}
 		routed = append(routed, Routed{Recipient: r, Transport: res.Transport, Nexthop: res.Nexthop})
