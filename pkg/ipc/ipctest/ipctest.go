@@ -16,7 +16,7 @@ import (
 
 // waitLimit bounds every wait for something a daemon does in the
 // background.
-const waitLimit = 10 * time.Second
+const waitLimit = 30 * time.Second
 
 // SocketDir returns a new directory for test sockets, removed when the
 // test ends. It is under the system's temporary directory, not the
