@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/postern/postern/tests/internal/harness"
 )
@@ -151,9 +152,13 @@ func TestDifferentialSASL(t *testing.T) {
 			t.Logf("real Postfix's log:\n%s", realLog())
 		}
 	})
-	ours.waitLog("SASL LOGIN authentication failed", 10e9)
-	// The last session's reject line, written last.
-	ours.waitLog("SASL login name rejected", 10e9)
+	ours.waitLog("SASL LOGIN authentication failed", 30*time.Second)
+	// The last session's reject line, written last (by each side's
+	// postlogd, after the reply).
+	ours.waitLog("SASL login name rejected", 30*time.Second)
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(realLog(), "SASL login name rejected") && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
 	want := saslLogLines(realLog())
 	got := saslLogLines(ours.log())
 	if d := harness.DiffLines(want, got); d != "" {
