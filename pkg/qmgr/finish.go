@@ -61,7 +61,8 @@ func (a *attempt) finish(ctx context.Context) {
 		a.reportSuccess(ctx)
 	}
 	if !retry {
-		if err := q.Layout.Remove(queue.Active, m.ID); err != nil {
+		// Every agent is done with the file: it may hold the next message.
+		if err := q.Layout.Retire(queue.Active, m.ID); err != nil {
 			q.Log.Warning("%v", err)
 			return
 		}

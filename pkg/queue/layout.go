@@ -53,6 +53,7 @@ type Layout struct {
 	hashed map[string]bool
 	depth  int
 	syncer *DirSyncer
+	spare  sparePool
 }
 
 // NewLayout returns the layout of the queue directory root.

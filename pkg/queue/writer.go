@@ -58,6 +58,9 @@ type Writer struct {
 	// dirSync is the fsync of the directory that Create started when
 	// the file got its name; Commit waits for it.
 	dirSync *syncRound
+	// spare is the file's path in spare/ while a reused file is being
+	// written; it gets its name Path at Commit.
+	spare string
 }
 
 type writerState int
@@ -74,7 +77,19 @@ const (
 // file with O_EXCL, names it after its inode and the current time, and
 // renames it without replacing anything; when the name is taken (short IDs
 // repeat) it tries again with a new time.
+//
+// In incoming, a file kept in spare/ (see spare.go) is reused when there is
+// one: it keeps its place in spare/ until Commit, which gives it its name.
 func (l *Layout) Create(queue string) (*Writer, error) {
+	if queue == Incoming {
+		if file, ino, spare := l.claimSpare(); file != nil {
+			id := NewID(time.Now(), ino, l.LongIDs)
+			w := &Writer{ID: id, Queue: queue, Path: l.Path(queue, id), layout: l, file: file, spare: spare}
+			w.buf = writeBuffers.Get().(*bufio.Writer)
+			w.buf.Reset(file)
+			return w, nil
+		}
+	}
 	dir := filepath.Join(l.Root, queue)
 	var file *os.File
 	var tmp string
@@ -408,7 +423,18 @@ func (w *Writer) Commit() error {
 		return err
 	}
 	w.state = stateDone
-	err := w.dirSync.wait()
+	var err error
+	named := true
+	if w.spare != "" {
+		// Named only now that the content is on disk.
+		if err = w.layout.renameNoReplace(w.spare, w.Path); err != nil {
+			named = false // the file stays in spare/
+		} else {
+			err = w.layout.syncer.Sync(filepath.Dir(w.Path))
+		}
+	} else {
+		err = w.dirSync.wait()
+	}
 	if errors.Is(err, os.ErrPermission) {
 		// A set-group-id postdrop may write to maildrop/ (0730) but not
 		// open it to fsync it: sync the file system that holds it.
@@ -420,7 +446,9 @@ func (w *Writer) Commit() error {
 		err = fmt.Errorf("close %s: %w", w.Path, closeErr)
 	}
 	if err != nil {
-		os.Remove(w.Path)
+		if named {
+			os.Remove(w.Path)
+		}
 		return err
 	}
 	return nil
@@ -449,6 +477,12 @@ func (w *Writer) finish() error {
 	if _, err := w.file.WriteAt(size, w.sizeOffset); err != nil {
 		return fmt.Errorf("write %s: %w", w.Path, err)
 	}
+	if w.spare != "" {
+		// The rest of the file's previous message.
+		if err := w.file.Truncate(w.off); err != nil {
+			return fmt.Errorf("truncate %s: %w", w.spare, err)
+		}
+	}
 	if err := w.file.Chmod(modeReady | w.extraMode); err != nil {
 		return fmt.Errorf("chmod %s: %w", w.Path, err)
 	}
@@ -467,6 +501,9 @@ func (w *Writer) Abandon() error {
 	w.state = stateDone
 	w.releaseBuffer()
 	w.file.Close()
+	if w.spare != "" {
+		return nil // still in spare/, for the next message
+	}
 	if err := os.Remove(w.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove %s: %w", w.Path, err)
 	}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/postern/postern/pkg/queue"
 )
 
 // dirOwner says who owns a queue subdirectory.
@@ -57,9 +59,12 @@ func CreateQueueDirs(s Settings, o Owner) error {
 }
 
 // createMasterDirs creates only what master needs to start: the queue
-// directory, pid/, private/ and public/.
+// directory, pid/, private/ and public/, and Postern's spare/.
 func createMasterDirs(s Settings, o Owner) error {
-	return createDirs(s, o, func(name string) bool { return masterSubdirs[name] })
+	if err := createDirs(s, o, func(name string) bool { return masterSubdirs[name] }); err != nil {
+		return err
+	}
+	return makeDir(filepath.Join(s.QueueDir, queue.Spare), 0o700, o.UID, 0, o)
 }
 
 func createDirs(s Settings, o Owner, wanted func(string) bool) error {
