@@ -15,6 +15,7 @@ import (
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/ipc/ipctest"
+	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/queue/queuetest"
 )
@@ -154,5 +155,34 @@ func TestUnavailableAliasTableDefers(t *testing.T) {
 	r := f.deliver(testContent, "alice@example.test")[0]
 	if r.Status != ipc.StatusDeferred || r.DSNCode != "4.3.0" || r.Reply != "alias database unavailable" {
 		t.Errorf("result %+v", r)
+	}
+}
+
+// TestTablesAreParanoid: like Postfix's local, local opens alias_maps,
+// mailbox_command_maps and the transport maps without regexp
+// substitution, so that no part of a recipient address becomes (part of)
+// a command, a file or a transport: such a rule is skipped with
+// Postfix's warning.
+func TestTablesAreParanoid(t *testing.T) {
+	cfg := config.Defaults(t.TempDir())
+	for _, param := range []string{"alias_maps", "mailbox_command_maps", "mailbox_transport_maps", "fallback_transport_maps"} {
+		cfg.Set(param, `regexp:{ {/^run-(.*)$$/ "|touch /tmp/$$1"}, {/^postmaster$$/ root} }`)
+	}
+	var warnings []string
+	s, err := FromConfig(cfg, func(w string) { warnings = append(warnings, w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, tables := range [][]maps.Table{s.AliasMaps, s.MailboxCommandMaps, s.MailboxTransportMaps, s.FallbackTransportMaps} {
+		if _, found, err := tables[0].Lookup("run-x;reboot"); found || err != nil {
+			t.Errorf("%s: a rule with $1 matched (%v)", tables[0].Spec(), err)
+		}
+		if v, found, _ := tables[0].Lookup("postmaster"); !found || v != "root" {
+			t.Errorf("%s: postmaster = %q, %v", tables[0].Spec(), v, found)
+		}
+	}
+	if len(warnings) != 4 || !strings.Contains(warnings[0], "regular expression substitution is not allowed: skipping this rule") {
+		t.Errorf("warnings: %q", warnings)
 	}
 }

@@ -109,7 +109,7 @@ func FromConfig(cfg *config.Config, warn func(string)) (*Settings, error) {
 	s.FallbackTransportMaps = openTables(p.FallbackTransportMaps, warn)
 	s.MailboxCommandMaps = openTables(p.MailboxCommandMaps, warn)
 	for _, spec := range p.AliasMaps {
-		t, err := maps.Open(spec, maps.Options{})
+		t, err := maps.Open(spec, paranoid)
 		if errors.Is(err, maps.ErrUnsupported) {
 			warn(fmt.Sprintf("alias_maps: %v -- ignoring this table", err))
 			continue
@@ -122,8 +122,20 @@ func FromConfig(cfg *config.Config, warn func(string)) (*Settings, error) {
 		}
 		s.AliasMaps = append(s.AliasMaps, t)
 	}
+	for _, list := range [][]maps.Table{s.AliasMaps, s.MailboxCommandMaps, s.MailboxTransportMaps, s.FallbackTransportMaps} {
+		for _, t := range list {
+			for _, w := range maps.WarningsOf(t) {
+				warn(w)
+			}
+		}
+	}
 	return s, nil
 }
+
+// paranoid is how local opens its tables, as Postfix's local does: no
+// regexp or pcre substitution ($1), so that nothing of a recipient
+// address reaches a command, a file name or a transport through a table.
+var paranoid = maps.Options{NoRegexpSubstitution: true}
 
 // deliveryKinds reads allow_mail_to_commands or allow_mail_to_files:
 // which of "alias", "forward" and "include" are allowed.
@@ -143,7 +155,7 @@ func deliveryKinds(param string, kinds []string) (map[string]bool, error) {
 func openTables(specs []string, warn func(string)) []maps.Table {
 	var tables []maps.Table
 	for _, spec := range specs {
-		t, err := maps.Open(spec, maps.Options{})
+		t, err := maps.Open(spec, paranoid)
 		if err != nil {
 			warn(fmt.Sprintf("%s is unavailable. %v", spec, err))
 			t = unavailableTable{spec: spec, err: err}
