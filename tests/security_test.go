@@ -176,6 +176,17 @@ virtual_gid_maps = static:65534
 		t.Fatal(err)
 	}
 	in.appendMainCF(`mailbox_command = /bin/sh -c 'cat > "$HOME/$recipient"'` + "\nmailbox_command_maps = texthash:" + cmdMap + "\ncommand_time_limit = 2s\n")
+	// A regexp alias that would put the local part into a command: local
+	// opens alias_maps paranoid and skips it, as Postfix does.
+	aliasOut := filepath.Join(in.base, "alias-out")
+	if err := os.Mkdir(aliasOut, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(aliasOut, os.ModeSticky|0o777); err != nil {
+		t.Fatal(err)
+	}
+	aliasMarker := filepath.Join(aliasOut, "injected")
+	in.appendMainCF("alias_maps = texthash:" + in.base + "/aliases, regexp:{ {/^run-(.*)$$/ \"|touch " + aliasMarker + "-$$1\"}, {/^staff$$/ root} }\n")
 	in.startAndWait()
 	marker := filepath.Join(in.base, "injected")
 	rcpt := bob.name + "+`touch${IFS}" + marker + "`@mx.example.test"
@@ -186,6 +197,23 @@ virtual_gid_maps = static:65534
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("a command from the recipient address ran")
 	}
+	if err := smtp.SendMail(in.smtpAddr, nil, "x@remote.example", []string{"run-x@mx.example.test"}, []byte("Subject: alias\r\n\r\nbody\r\n")); err != nil {
+		t.Fatalf("SendMail: %v", err)
+	}
+	in.waitLog(`to=<run-x@mx.example.test>, relay=local, `, 30*time.Second)
+	if _, err := os.Stat(aliasMarker + "-x"); err == nil {
+		t.Error("a regexp alias put the recipient's local part into a command")
+	}
+	if log := in.log(); !strings.Contains(log, "regular expression substitution is not allowed: skipping this rule") ||
+		!strings.Contains(log, `status=bounced (unknown user: "run-x")`) {
+		t.Errorf("the regexp alias with $1 was not skipped with Postfix's warning:\n%s", log)
+	}
+	// The table's other rule works (a table without a file is root's):
+	// staff is expanded to root.
+	if err := smtp.SendMail(in.smtpAddr, nil, "x@remote.example", []string{"staff@mx.example.test"}, []byte("Subject: staff\r\n\r\nbody\r\n")); err != nil {
+		t.Fatalf("SendMail: %v", err)
+	}
+	in.waitLog(`to=<root@mx.example.test>, orig_to=<staff@mx.example.test>, relay=local, `, 30*time.Second)
 	env, err := os.ReadFile(filepath.Join(bob.home, "env"))
 	if err != nil {
 		t.Fatalf("the mailbox command did not run: %v\nlog:\n%s", err, in.log())

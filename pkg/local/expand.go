@@ -212,12 +212,16 @@ func (d *delivery) lookupAlias(name string) (value string, owner *User, found bo
 
 // fileOwner is the owner of path, whose rights the commands and files
 // of an alias table run with (root included: withoutRoot applies
-// default_privs at delivery time). An unprivileged agent runs them as
-// itself.
+// default_privs at delivery time). A table without a file (inline:,
+// static:, regexp:{...}) comes from main.cf and is root's, as Postfix
+// trusts such tables. An unprivileged agent runs them as itself.
 func (d *delivery) fileOwner(path string) (*User, error) {
 	a := d.agent
 	if !a.Privileged {
 		return selfUser(a.LookupUID)
+	}
+	if path == "" {
+		return a.LookupUID(0)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
