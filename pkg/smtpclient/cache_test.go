@@ -4,11 +4,13 @@
 package smtpclient
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/postern/postern/pkg/dnsx/dnstest"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/match"
 )
 
@@ -142,15 +144,102 @@ func TestReuseByServerAddress(t *testing.T) {
 	if got := s.sessionCount(); got != 1 {
 		t.Fatalf("%d connections, want 1", got)
 	}
-	// With TLS possible, a connection is not shared between destinations.
+	// With TLS policy maps, which could give two.test another policy, a
+	// connection is not shared between destinations.
 	c2, _ := newTestClient(t, s.port(), zone, func(cfg *Config) {
 		cfg.Reuse, cfg.CacheIdleLimit, cfg.TLS.Level = true, time.Minute, "may"
+		cfg.TLS.PolicyMaps = []maps.Table{passwordMap(t, "elsewhere.test encrypt")}
 	})
 	for _, d := range []struct{ nexthop, rcpt string }{{"one.test", "a@one.test"}, {"two.test", "b@two.test"}} {
 		m := testMessage(d.rcpt)
 		m.CacheLoad, m.CacheStore = true, true
 		if r := deliver(c2, d.nexthop, m)[0]; r.Status != ipc.StatusSent || r.ConnUse != 0 {
-			t.Fatalf("with TLS may, %s: %+v, want a new connection", d.nexthop, r)
+			t.Fatalf("with TLS policy maps, %s: %+v, want a new connection", d.nexthop, r)
 		}
+	}
+}
+
+// TestTLSConnectionReuse: a TLS connection is cached only with
+// smtp_tls_connection_reuse = yes or a policy's connection_reuse=yes, as
+// in Postfix; the reused connection is still encrypted.
+func TestTLSConnectionReuse(t *testing.T) {
+	pool, certs := testCA(t, []string{"127.0.0.3"})
+	for _, tt := range []struct {
+		name      string
+		reuse     bool
+		policy    string
+		wantUses  []int
+		wantConns int
+	}{
+		{name: "default", wantUses: []int{0, 0}, wantConns: 2},
+		{name: "smtp_tls_connection_reuse", reuse: true, wantUses: []int{0, 1}, wantConns: 1},
+		{name: "policy connection_reuse=yes", policy: "encrypt connection_reuse=yes", wantUses: []int{0, 1}, wantConns: 1},
+		{name: "policy connection_reuse=no", reuse: true, policy: "encrypt connection_reuse=no", wantUses: []int{0, 0}, wantConns: 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := listenSink(t, "127.0.0.3:0", withTLS(certs[0]))
+			nexthop := "[127.0.0.3]:" + s.port()
+			c, _ := newTestClient(t, s.port(), nil, func(cfg *Config) {
+				cfg.Reuse, cfg.CacheIdleLimit = true, time.Minute
+				cfg.TLS.Level, cfg.TLS.RootCAs, cfg.TLS.ConnectionReuse = "encrypt", pool, tt.reuse
+				if tt.policy != "" {
+					cfg.TLS.PolicyMaps = []maps.Table{passwordMap(t, nexthop+" "+tt.policy)}
+				}
+			})
+			for i, want := range tt.wantUses {
+				m := testMessage("user@x.test")
+				m.CacheLoad, m.CacheStore = true, true
+				if r := deliver(c, nexthop, m)[0]; r.Status != ipc.StatusSent || r.ConnUse != want {
+					t.Fatalf("delivery %d: %+v, want conn use %d", i, r, want)
+				}
+			}
+			// go-smtp starts a new session after STARTTLS: two per connection.
+			if got := s.sessionCount(); got != 2*tt.wantConns {
+				t.Fatalf("%d sessions, want %d", got, 2*tt.wantConns)
+			}
+			for _, m := range s.received() {
+				if !m.tls {
+					t.Fatalf("a message came without TLS: %+v", m)
+				}
+			}
+		})
+	}
+}
+
+// TestSASLConnectionReuse: an authenticated connection is cached and
+// reused for its destination, but not for another destination at the
+// same address, whose credentials may differ (Postfix's endpoint label
+// has the next hop and host name when smtp_sasl_password_maps is set).
+func TestSASLConnectionReuse(t *testing.T) {
+	s := listenSink(t, "127.0.0.4:0", insecureAuth, withAuth("bob", "pw", "PLAIN"), withAuth("eve", "pw2", "PLAIN"))
+	zone := dnstest.Start(t,
+		"one.test. IN MX 10 mx.shared.test.",
+		"two.test. IN MX 10 mx.shared.test.",
+		"mx.shared.test. IN A 127.0.0.4",
+	)
+	c, _ := newTestClient(t, s.port(), zone, func(cfg *Config) {
+		cfg.Reuse, cfg.CacheIdleLimit = true, time.Minute
+		cfg.SASL = SASLPolicy{Enable: true, Options: []string{"noanonymous"},
+			Passwords: []maps.Table{passwordMap(t, "one.test bob:pw", "two.test eve:pw2")}}
+	})
+	for i, d := range []struct {
+		nexthop, rcpt string
+		wantUse       int
+	}{{"one.test", "a@one.test", 0}, {"one.test", "b@one.test", 1}, {"two.test", "c@two.test", 0}, {"two.test", "d@two.test", 1}} {
+		m := testMessage(d.rcpt)
+		m.CacheLoad, m.CacheStore = true, true
+		if r := deliver(c, d.nexthop, m)[0]; r.Status != ipc.StatusSent || r.ConnUse != d.wantUse {
+			t.Fatalf("delivery %d: %+v, want conn use %d", i, r, d.wantUse)
+		}
+	}
+	if got := s.sessionCount(); got != 2 {
+		t.Fatalf("%d connections, want 2", got)
+	}
+	var users []string
+	for _, m := range s.received() {
+		users = append(users, m.user)
+	}
+	if strings.Join(users, " ") != "bob bob eve eve" {
+		t.Fatalf("messages from users %q, want bob bob eve eve", users)
 	}
 }

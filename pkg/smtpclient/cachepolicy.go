@@ -51,17 +51,33 @@ func (d *delivery) reuse(ctx context.Context) (verdict, bool) {
 }
 
 // reuseEndpoint delivers over a connection cached for t's address, if the
-// policy allows and there is one, as reuse does. A connection made for
-// one destination serves another only when no connection of this client
-// uses TLS or SASL: the cached ones have neither, and another
-// destination's policy might want them.
+// policy allows and there is one, as reuse does. The key keeps apart
+// connections that another request could not use (endpointKey).
 func (d *delivery) reuseEndpoint(ctx context.Context, t target) (verdict, bool) {
-	cfg := d.client.cfg
-	plaintext := (cfg.TLS.Level == "" || cfg.TLS.Level == "none") && len(cfg.TLS.PolicyMaps) == 0 && !cfg.SASL.Enable
-	if !d.cacheLoad || !plaintext {
+	if !d.cacheLoad {
 		return verdict{}, false
 	}
-	return d.reuseSession(ctx, d.client.cache.takeEndpoint(t.endpoint()))
+	return d.reuseSession(ctx, d.client.cache.takeEndpoint(d.endpointKey(t)))
+}
+
+// endpointKey is the cache key of connections to t: its address and
+// port and, as in Postfix's endpoint label, what could make a connection
+// to the same server unfit for another request: the next hop and the
+// server's name when SASL passwords are looked up by them (the
+// connection may be authenticated with that destination's
+// credentials), and the next hop when TLS policy maps or a level that
+// matches certificates could give another destination another TLS
+// policy.
+func (d *delivery) endpointKey(t target) string {
+	cfg := d.client.cfg
+	key := t.endpoint()
+	if cfg.SASL.Enable && len(cfg.SASL.Passwords) > 0 {
+		key += " sasl:" + t.nexthop + ":" + t.host
+	}
+	if len(cfg.TLS.PolicyMaps) > 0 || mustMatch(cfg.TLS.Level) {
+		key += " tls:" + t.nexthop
+	}
+	return key
 }
 
 // reuseSession delivers over the parked session p (nil: none).

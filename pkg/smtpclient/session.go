@@ -27,8 +27,9 @@ type session struct {
 	w      *bufio.Writer
 	// ext maps the EHLO keywords to their parameters.
 	ext map[string]string
-	// tls is true once STARTTLS succeeded; noTLS forbids trying it.
-	tls, noTLS bool
+	// tls is true once STARTTLS succeeded; noTLS forbids trying it;
+	// tlsReuse allows caching the TLS connection.
+	tls, noTLS, tlsReuse bool
 	// retryPlain asks for a new connection without STARTTLS (TLS level
 	// may, after a failed handshake).
 	retryPlain bool
@@ -137,7 +138,7 @@ func (s *session) run(ctx context.Context) (verdict, bool) {
 func (s *session) finish() {
 	cache := s.client.cache
 	dest, cacheable := s.storeKeys(s.uses > 0)
-	cacheable = cache != nil && cacheable && !s.tls && !s.authenticated && !s.protocolError
+	cacheable = cache != nil && cacheable && (!s.tls || s.tlsReuse) && !s.protocolError
 	if _, pipelined := s.ext["PIPELINING"]; pipelined && s.aborted && !cacheable {
 		// RSET and QUIT go out together, as Postfix's pipelined abort.
 		s.rsetQuit()
@@ -160,7 +161,7 @@ func (s *session) finish() {
 	s.notifyPostmaster()
 	_ = s.nc.SetDeadline(time.Time{})
 	s.parked = true
-	cache.park(dest, s.target.endpoint(), &parkedSession{s: s, opened: s.opened, uses: s.uses + 1})
+	cache.park(dest, s.endpointKey(s.target), &parkedSession{s: s, opened: s.opened, uses: s.uses + 1})
 }
 
 // setup runs the greeting, EHLO, STARTTLS and AUTH. ok is false when the

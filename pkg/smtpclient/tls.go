@@ -93,7 +93,7 @@ func (s *session) startTLS() (v verdict, ok bool) {
 	s.nc = conn
 	s.r.Reset(conn)
 	s.w.Reset(conn)
-	s.tls = true
+	s.tls, s.tlsReuse = true, policy.reuse
 	if v, _, ok := s.hello(); !ok {
 		return v, false
 	}

@@ -30,6 +30,9 @@ type TLSChoices struct {
 	// PolicyMaps is smtp_tls_policy_maps: a security level and attributes
 	// by next-hop destination.
 	PolicyMaps []maps.Table
+	// ConnectionReuse is smtp_tls_connection_reuse: TLS connections may
+	// be cached (a policy's connection_reuse= attribute overrides it).
+	ConnectionReuse bool `param:"smtp_tls_connection_reuse"`
 	// CertFile and KeyFile are smtp_tls_cert_file and smtp_tls_key_file:
 	// the certificate presented to a server that asks for one.
 	CertFile   string `param:"smtp_tls_cert_file"`
@@ -60,6 +63,9 @@ type destPolicy struct {
 	match []string
 	// servername is the servername= attribute: the SNI name to send.
 	servername string
+	// reuse allows caching the TLS connection (connection_reuse=, else
+	// smtp_tls_connection_reuse).
+	reuse bool
 }
 
 // errPolicy is a policy that cannot be used; the warning is logged and
@@ -71,7 +77,7 @@ var errPolicy = deferred("4.7.5", "client TLS configuration problem")
 // level. ok is false after a warning: the policy is unusable.
 func (s *session) tlsPolicy() (destPolicy, bool) {
 	c := s.client.cfg.TLS
-	p := destPolicy{level: c.Level}
+	p := destPolicy{level: c.Level, reuse: c.ConnectionReuse}
 	if p.level == "" {
 		p.level = "none"
 	}
@@ -224,6 +230,7 @@ func (s *session) applyTLSPolicy(p *destPolicy, value, where string) bool {
 		case "servername":
 			p.servername = val
 		case "connection_reuse":
+			p.reuse = strings.EqualFold(val, "yes")
 		case "match":
 			switch level {
 			case "verify", "secure":
