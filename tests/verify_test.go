@@ -276,11 +276,11 @@ func compareVerifyHubs(t *testing.T, mainCF string, settle func(log func() strin
 			t.Errorf("reply %d:\nPostfix %s\nPostern %s", i, pfReplies[i], psReplies[i])
 		}
 	}
-	// The second round's reject is the last line of each log, which its
-	// postlogd writes after smtpd replied.
-	const lastLine = "Recipient address rejected: undeliverable address"
-	in.waitLog(lastLine, 30*time.Second)
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(pfLog(), lastLine) && time.Now().Before(deadline); {
+	// smtpd's lines of the session reach each log through its postlogd,
+	// after the replies: the session's disconnect line comes after them.
+	const sessionEnd = "disconnect from localhost[127.0.0.1] helo=1 "
+	in.waitLog(sessionEnd, 30*time.Second)
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(pfLog(), sessionEnd) && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
 	pfLines, psLines := verifyLogLines(pfLog()), verifyLogLines(in.log())
