@@ -149,7 +149,7 @@ func (d *delivery) file(from origin, path, sender string) {
 		return
 	}
 	from.owner = owner
-	req := &mailbox.Request{Path: path, Maildir: strings.HasSuffix(path, "/"), Locks: s.Locks, Limit: s.MailboxSizeLimit}
+	req := &mailbox.Request{Path: path, Maildir: strings.HasSuffix(path, "/"), File: true, Locks: s.Locks, Limit: s.MailboxSizeLimit}
 	d.write(from.addr, from.owner, sender, req, "delivered to file: "+path)
 }
 

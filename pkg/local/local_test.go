@@ -111,6 +111,10 @@ func TestRecipientOutcomes(t *testing.T) {
 		{name: "file from alias refused", aliases: []string{"arch /$DIR/archive"}, rcpt: "arch@example.test",
 			settings: map[string]string{"allow_mail_to_files": "forward"},
 			status:   ipc.StatusBounced, dsn: "5.7.1", reply: "mail to file is restricted"},
+		{name: "alias to /dev/null", aliases: []string{"devnull /dev/null"}, rcpt: "devnull@example.test",
+			status: ipc.StatusSent, dsn: "2.0.0", reply: "delivered to file: /dev/null"},
+		{name: "alias to a file that cannot be opened", aliases: []string{"lost $DIR/none/archive"}, rcpt: "lost@example.test",
+			status: ipc.StatusBounced, dsn: "5.2.0", reply: "cannot append message to file $DIR/none/archive: cannot open file: No such file or directory"},
 		{name: "mailbox_size_limit", settings: map[string]string{"mailbox_size_limit": "50", "message_size_limit": "10"},
 			rcpt: "alice@example.test", status: ipc.StatusBounced, dsn: "5.2.2", mailbox: []string{"alice"}},
 		{name: "missing include bounces as a configuration error", aliases: []string{"inc :include:$DIR/none.list"}, rcpt: "inc@example.test",
@@ -127,7 +131,7 @@ func TestRecipientOutcomes(t *testing.T) {
 				content = testContent
 			}
 			r := f.deliver(content, tt.rcpt)[0]
-			if r.Status != tt.status || (tt.dsn != "" && r.DSNCode != tt.dsn) || (tt.reply != "" && r.Reply != tt.reply) {
+			if reply := strings.ReplaceAll(tt.reply, "$DIR", f.dir); r.Status != tt.status || (tt.dsn != "" && r.DSNCode != tt.dsn) || (reply != "" && r.Reply != reply) {
 				t.Errorf("got %v %s (%s), want %v %s (%s)", r.Status, r.DSNCode, r.Reply, tt.status, tt.dsn, tt.reply)
 			}
 			for _, u := range tt.mailbox {

@@ -5,10 +5,12 @@ package mailbox
 import "io"
 
 // Request is one delivery: to a Maildir when Maildir is set, else to the
-// mbox file Path.
+// mbox file Path. File marks a file named in an alias, .forward or
+// :include: entry (DeliverFile's rules) rather than a mailbox.
 type Request struct {
 	Path    string
 	Maildir bool
+	File    bool
 	Message Message
 	Locks   Locks
 	Limit   int64
@@ -20,6 +22,9 @@ func Deliver(req *Request, content io.Reader) error {
 	if req.Maildir {
 		_, err := DeliverMaildir(req.Path, &req.Message, content, req.Limit)
 		return err
+	}
+	if req.File {
+		return DeliverFile(req.Path, &req.Message, content, req.Locks, req.Limit)
 	}
 	return DeliverMbox(req.Path, &req.Message, content, req.Locks, req.Limit)
 }

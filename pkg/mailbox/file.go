@@ -1,0 +1,116 @@
+// Delivery to a file named in an alias, .forward or :include: entry, with Postfix's rules for such files (devices, dot-lock, executable files, texts and statuses).
+
+package mailbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// DeliverFile appends content as an mbox entry to path, a file named in
+// an alias, .forward or :include: entry, as Postfix's local delivers to
+// files. A character device (/dev/null) is written to without locks. A
+// regular file (created with mode 0600 when missing) gets the locks l,
+// except a dot-lock that cannot be created (a file in a directory the
+// user may not write to), must have one link and no execute bit, and is
+// truncated back on a write error. A FIFO, socket or symbolic link is
+// refused. Failures read "cannot append message to file PATH: ..." and
+// are permanent (5.2.0) unless temporary, as Postfix's mbox_dsn says.
+func DeliverFile(path string, msg *Message, content io.Reader, l Locks, limit int64) error {
+	fail := func(err error, what string) error {
+		return fileFailure(err, "cannot append message to file %s: %s%s", path, what, errnoText(err))
+	}
+	refuse := func(dsn, why string) error {
+		return &Error{DSN: dsn, Permanent: true, Text: fmt.Sprintf("cannot append message to file %s: %s", path, why)}
+	}
+	defer processLock(path)()
+	st, statErr := os.Stat(path)
+	regular := statErr != nil || st.Mode().IsRegular()
+	if !regular && st.Mode()&os.ModeCharDevice == 0 {
+		// A FIFO nobody reads would hold the delivery.
+		return refuse("5.2.0", "file is not a regular file or a character device")
+	}
+	if l.Dotlock && regular {
+		unlock, err := dotlock(path)
+		switch {
+		case err == nil:
+			defer unlock()
+		case errors.Is(err, unix.EAGAIN):
+			return fail(err, "unable to lock for exclusive access: ")
+		}
+		// Otherwise the lock file cannot be made: as Postfix, go on
+		// with the kernel locks alone.
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|noFollow|syscall.O_NONBLOCK, 0o600)
+	if errors.Is(err, syscall.ELOOP) {
+		return refuse("5.2.0", "file is a symbolic link")
+	}
+	if err != nil {
+		return fail(err, "cannot open file: ")
+	}
+	defer f.Close()
+	fst, err := f.Stat()
+	if err != nil {
+		return fail(err, "cannot stat file: ")
+	}
+	if !fst.Mode().IsRegular() {
+		if fst.Mode()&os.ModeCharDevice == 0 {
+			return refuse("5.2.0", "file is not a regular file or a character device")
+		}
+		if err := msg.writeMbox(f, content); err != nil {
+			return fail(err, "error writing message: ")
+		}
+		return nil
+	}
+	if sys, ok := fst.Sys().(*syscall.Stat_t); ok && sys.Nlink != 1 {
+		return refuse("5.2.0", fmt.Sprintf("file has %d hard links", sys.Nlink))
+	}
+	if fst.Mode()&0o111 != 0 {
+		return refuse("5.7.1", "file is executable")
+	}
+	if err := kernelLocks(f, l); err != nil {
+		return fail(err, "unable to lock for exclusive access: ")
+	}
+	start, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fail(err, "cannot seek: ")
+	}
+	max := int64(0)
+	if limit > 0 {
+		max = limit - start
+		if max <= 0 {
+			return fail(ErrTooLarge, "error writing message: ")
+		}
+	}
+	err = msg.writeMbox(&limitWriter{w: f, max: max}, content)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		f.Truncate(start)
+		return fail(err, "error writing message: ")
+	}
+	return nil
+}
+
+// fileFailure is the status of a failed file delivery, as Postfix's
+// mbox_dsn maps errors for deliveries to files: try again on EAGAIN and
+// ESTALE, 4.3.0 on a full file system, 5.2.2 on quota and size, else a
+// permanent 5.2.0.
+func fileFailure(err error, format string, args ...any) *Error {
+	text := fmt.Sprintf(format, args...)
+	switch {
+	case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.ESTALE):
+		return &Error{DSN: "4.2.0", Text: text}
+	case errors.Is(err, unix.ENOSPC):
+		return &Error{DSN: "4.3.0", Text: text}
+	case errors.Is(err, ErrTooLarge), errors.Is(err, unix.EFBIG), errors.Is(err, unix.EDQUOT):
+		return &Error{DSN: "5.2.2", Text: text, Permanent: true}
+	}
+	return &Error{DSN: "5.2.0", Text: text, Permanent: true}
+}
