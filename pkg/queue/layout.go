@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/postern/postern/pkg/config"
 )
@@ -54,6 +55,9 @@ type Layout struct {
 	depth  int
 	syncer *DirSyncer
 	spare  sparePool
+	// writing counts the Writers in incoming not yet committed or
+	// abandoned.
+	writing atomic.Int32
 }
 
 // NewLayout returns the layout of the queue directory root.

@@ -34,6 +34,18 @@ func commitMessage(t *testing.T, l *Layout, body string) *Writer {
 	return w
 }
 
+// busy starts a writer that stays uncommitted until the test ends, so
+// that the writers the test makes are not alone (a lone writer makes a new
+// file).
+func busy(t *testing.T, l *Layout) {
+	t.Helper()
+	w, err := l.Create(Incoming)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Abandon() })
+}
+
 // inode returns the inode number of the file at path.
 func inode(t *testing.T, path string) uint64 {
 	t.Helper()
@@ -85,6 +97,7 @@ func TestRetiredFileHoldsTheNextMessage(t *testing.T) {
 	if err := l.Retire(Active, first.ID); err != nil {
 		t.Fatal(err)
 	}
+	busy(t, l)
 	if _, err := os.Lstat(l.Path(Active, first.ID)); !os.IsNotExist(err) {
 		t.Fatalf("retired file still in active: %v", err)
 	}
@@ -111,8 +124,8 @@ func TestRetiredFileHoldsTheNextMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Until Commit the new message is nowhere a queue scan looks.
-	if entries, err := os.ReadDir(filepath.Join(l.Root, Incoming)); err != nil || len(entries) != 0 {
-		t.Fatalf("incoming/ before Commit: %v, %v", entries, err)
+	if _, err := os.Lstat(w.Path); !os.IsNotExist(err) {
+		t.Fatalf("%s in incoming/ before Commit: %v", w.ID, err)
 	}
 	if err := w.Commit(); err != nil {
 		t.Fatal(err)
@@ -135,9 +148,13 @@ func TestAbandonedSpareStaysInSpare(t *testing.T) {
 	if err := l.Retire(Incoming, first.ID); err != nil {
 		t.Fatal(err)
 	}
+	busy(t, l)
 	w, err := l.Create(Incoming)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if w.spare == "" {
+		t.Fatal("the spare file was not reused")
 	}
 	if _, err := io.WriteString(w, "never committed\n"); err == nil {
 		t.Fatal("content before the envelope was accepted")
@@ -145,14 +162,17 @@ func TestAbandonedSpareStaysInSpare(t *testing.T) {
 	if err := w.Abandon(); err != nil {
 		t.Fatal(err)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(l.Root, Incoming)); len(entries) != 0 {
-		t.Errorf("incoming/ after Abandon: %v", entries)
+	if _, err := os.Lstat(w.Path); !os.IsNotExist(err) {
+		t.Errorf("%s in incoming/ after Abandon: %v", w.ID, err)
 	}
 	if got := spareNames(t, l); len(got) != 1 {
 		t.Errorf("spare/ after Abandon holds %q, want the file back", got)
 	}
 	// And it serves the next message.
 	next := commitMessage(t, l, "next\n")
+	if got := inode(t, next.Path); strconv.FormatUint(got, 10) != filepath.Base(w.spare) {
+		t.Errorf("next message in inode %d, want the spare file %s", got, w.spare)
+	}
 	if got, _ := InodeOf(next.ID); got != inode(t, next.Path) {
 		t.Errorf("ID %s does not name inode %d", next.ID, inode(t, next.Path))
 	}
@@ -200,11 +220,38 @@ func TestLockedSpareIsNotClaimed(t *testing.T) {
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
+	busy(t, l)
 	next := commitMessage(t, l, "next\n")
 	if got := inode(t, next.Path); got == ino {
 		t.Errorf("a locked spare file (inode %d) was written", ino)
 	}
 	if got := spareNames(t, l); len(got) != 1 {
 		t.Errorf("spare/ holds %q, want the locked file still there", got)
+	}
+}
+
+func TestLoneWriterMakesANewFile(t *testing.T) {
+	l := newTestLayout(t)
+	first := commitMessage(t, l, "first\n")
+	ino := inode(t, first.Path)
+	if err := l.Retire(Incoming, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	w, err := l.Create(Incoming)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abandon()
+	if w.spare != "" || inode(t, w.Path) == ino {
+		t.Errorf("a lone writer reused spare file %d (its directory fsync could not start early)", ino)
+	}
+	// The writer counts: a second one reuses the spare file.
+	second, err := l.Create(Incoming)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Abandon()
+	if second.spare == "" {
+		t.Error("a second concurrent writer did not reuse the spare file")
 	}
 }

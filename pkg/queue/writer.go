@@ -61,6 +61,17 @@ type Writer struct {
 	// spare is the file's path in spare/ while a reused file is being
 	// written; it gets its name Path at Commit.
 	spare string
+	// counted: the writer is one of its layout's writers in incoming.
+	counted bool
+}
+
+// end marks the writer done.
+func (w *Writer) end() {
+	w.state = stateDone
+	if w.counted {
+		w.counted = false
+		w.layout.writing.Add(-1)
+	}
 }
 
 type writerState int
@@ -82,14 +93,33 @@ const (
 // one: it keeps its place in spare/ until Commit, which gives it its name.
 func (l *Layout) Create(queue string) (*Writer, error) {
 	if queue == Incoming {
-		if file, ino, spare := l.claimSpare(); file != nil {
-			id := NewID(time.Now(), ino, l.LongIDs)
-			w := &Writer{ID: id, Queue: queue, Path: l.Path(queue, id), layout: l, file: file, spare: spare}
-			w.buf = writeBuffers.Get().(*bufio.Writer)
-			w.buf.Reset(file)
-			return w, nil
+		// A lone writer makes a new file: its directory fsync then runs
+		// while the content arrives, where a reused file's can start only
+		// at Commit. With others writing, the directory fsync is shared
+		// and the inode allocation (whose cost grows with the rate) is
+		// what a reused file saves.
+		if l.writing.Add(1) > 1 {
+			if file, ino, spare := l.claimSpare(); file != nil {
+				id := NewID(time.Now(), ino, l.LongIDs)
+				w := &Writer{ID: id, Queue: queue, Path: l.Path(queue, id), layout: l, file: file, spare: spare, counted: true}
+				w.buf = writeBuffers.Get().(*bufio.Writer)
+				w.buf.Reset(file)
+				return w, nil
+			}
 		}
+		w, err := l.create(queue)
+		if err != nil {
+			l.writing.Add(-1)
+			return nil, err
+		}
+		w.counted = true
+		return w, nil
 	}
+	return l.create(queue)
+}
+
+// create makes a new file in queue.
+func (l *Layout) create(queue string) (*Writer, error) {
 	dir := filepath.Join(l.Root, queue)
 	var file *os.File
 	var tmp string
@@ -422,7 +452,7 @@ func (w *Writer) Commit() error {
 		w.Abandon()
 		return err
 	}
-	w.state = stateDone
+	w.end()
 	var err error
 	named := true
 	if w.spare != "" {
@@ -498,7 +528,7 @@ func (w *Writer) Abandon() error {
 	if w.state == stateDone {
 		return nil
 	}
-	w.state = stateDone
+	w.end()
 	w.releaseBuffer()
 	w.file.Close()
 	if w.spare != "" {
