@@ -314,6 +314,14 @@ postlog unix-dgram n - n - 1 postlogd
 			line, rerr := bufio.NewReader(c).ReadString('\n')
 			c.Close()
 			if rerr == nil && strings.HasPrefix(line, "220 ") {
+				// smtpd logs the end of this probe after telling anvil:
+				// once it is there, the probe counts against no limit
+				// of the test's own sessions from 127.0.0.1.
+				for end := time.Now().Add(30 * time.Second); !strings.Contains(logOf(), "disconnect from "); time.Sleep(50 * time.Millisecond) {
+					if time.Now().After(end) {
+						t.Fatalf("real Postfix did not log the end of the probe session:\n%s", logOf())
+					}
+				}
 				return addr, maillog
 			}
 			t.Fatalf("real Postfix greeting %q, %v\nlog:\n%s", line, rerr, logOf())
