@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -170,6 +171,12 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 		return status, reason, &verdict{}, err
 	}
 	v := &cw.verdict
+	if err == nil && mem == nil && sub.Flags&ipc.CleanupFlagBounce != 0 && (status == ipc.CleanupStatSize || status == ipc.CleanupStatHops) {
+		// As Postfix: a local submission that is too big or has looped
+		// cannot be refused either; its sender gets a bounce.
+		_, text, _ := strings.Cut(reason, " ")
+		v.reason, status, reason = strings.Replace(text, "Error: ", "", 1), 0, ""
+	}
 	if err != nil || status != 0 {
 		return status, reason, v, err
 	}

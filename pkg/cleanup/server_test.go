@@ -379,6 +379,24 @@ func TestRejectedContent(t *testing.T) {
 			}
 		})
 	}
+	// A local submission (sendmail) cannot be refused: it is queued with
+	// the reason, for qmgr to bounce to its sender, as in Postfix.
+	for _, tt := range []struct{ content, reason string }{
+		{"Subject: x\n\n" + strings.Repeat("0123456789\n", 200), "5.3.4 message file too big"},
+		{strings.Repeat("Received: from a by b\n", 3) + "\nbody\n", "5.4.0 too many hops"},
+	} {
+		sub := &ipc.CleanupSubmission{Sender: "dave@test.example", Recipients: []ipc.Recipient{{Address: "u@test.example"}},
+			Flags: ipc.CleanupFlagBounce | ipc.CleanupFlagMapOK, SubmitterUID: 1000}
+		reply := ts.submit(sub, tt.content)
+		if reply.Status != 0 || reply.QueueID == "" {
+			t.Errorf("local submission, %s: reply %+v", tt.reason, reply)
+			continue
+		}
+		m, _ := ts.load(reply.QueueID)
+		if got, _ := m.Attr(queue.AttrContentReject); got != tt.reason {
+			t.Errorf("local submission: content_reject = %q, want %q", got, tt.reason)
+		}
+	}
 	// Two Received: headers are under the limit of 3.
 	reply := ts.submit(remote("s@remote.example", "r@test.example"), "Received: x\nReceived: y\n\nbody\n")
 	if reply.Status != 0 {
