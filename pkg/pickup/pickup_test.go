@@ -157,24 +157,32 @@ func TestPickupProblemFiles(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("not a queue file"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	// Too big for cleanup: rejected, moved to corrupt/.
+	// Too big for cleanup: a local submission is not refused but queued
+	// for a bounce to its sender, as in Postfix.
 	big := &maildrop.Submission{Sender: "alice", Recipients: []string{"bob"}}
-	bigID, err := maildrop.Write(f.layout, big, strings.NewReader("Subject: x\n\n"+strings.Repeat("y", 5000)+"\n"))
-	if err != nil {
+	if _, err := maildrop.Write(f.layout, big, strings.NewReader("Subject: x\n\n"+strings.Repeat("y", 5000)+"\n")); err != nil {
 		t.Fatal(err)
 	}
 	f.pickup.Scan(context.Background())
 	if got := f.ids(t, queue.Maildrop); len(got) != 1 || got[0] != w.ID {
 		t.Errorf("maildrop has %v, want only the file being written %s", got, w.ID)
 	}
-	corrupt := strings.Join(f.ids(t, queue.Corrupt), ",")
-	if !strings.Contains(corrupt, "ABCDEF12345") || !strings.Contains(corrupt, bigID) {
+	if corrupt := strings.Join(f.ids(t, queue.Corrupt), ","); corrupt != "ABCDEF12345" {
 		t.Errorf("corrupt has %s", corrupt)
 	}
-	for _, want := range []string{`warning: saving corrupt file "ABCDEF12345"`, "maildrop/" + bigID + ": cleanup rejected the message: 552 5.3.4 Error: message file too big"} {
-		if !strings.Contains(f.log(), want) {
-			t.Errorf("log lacks %q:\n%s", want, f.log())
-		}
+	incoming := f.ids(t, queue.Incoming)
+	if len(incoming) != 1 {
+		t.Fatalf("incoming has %v", incoming)
+	}
+	m, err := f.layout.Load(queue.Incoming, incoming[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reason, _ := m.Attr(queue.AttrContentReject); reason != "5.3.4 message file too big" {
+		t.Errorf("the message too big is queued with content_reject %q", reason)
+	}
+	if want := `warning: saving corrupt file "ABCDEF12345"`; !strings.Contains(f.log(), want) {
+		t.Errorf("log lacks %q:\n%s", want, f.log())
 	}
 }
 
