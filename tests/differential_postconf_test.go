@@ -185,6 +185,8 @@ used_later = z
 myorigin = $used_later
 `,
 		names: []string{"bogus", "bad-name", "used_later", "myorigin", "no_such_parameter"},
+		// postconf -M prints main.cf's warnings too, as on every run.
+		extra: []query{postconfRun("-M"), postconfRun("-M", "smtp")},
 	},
 	{
 		name: "master.cf references",
@@ -196,6 +198,7 @@ unused_one = 1
   -o smtpd_helo_restrictions=$undefined_in_master
 `,
 		names: []string{"my_client_checks", "unused_one"},
+		extra: []query{postconfRun("-M")},
 	},
 	{
 		name:       "no master.cf",

@@ -141,3 +141,21 @@ alias_maps =
 		}
 	}
 }
+
+// TestQmgrBackoffAboveMaximumDelivers: with minimal_backoff_time above
+// maximal_backoff_time (300s and 20s), Postfix's qmgr carries on and
+// delivers; so does Postern's, without a fatal error or a restart.
+func TestQmgrBackoffAboveMaximumDelivers(t *testing.T) {
+	port := sinkPort(t)
+	dest := startSink(t, "127.0.0.26:"+port, "dest.sink", sinkOptions{})
+	in := newDelivery(t, "myhostname = out.test.example\nmydestination =\n")
+	in.appendMainCF("minimal_backoff_time = 300s\nmaximal_backoff_time = 20s\ntransport_maps = " +
+		in.writeMap("transport", fmt.Sprintf("dest.example smtp:[127.0.0.26]:%s\n", port)) + "\n")
+	in.run()
+	in.send("sender@origin.example", []string{"a@dest.example"}, "Subject: backoff\r\n\r\nbody\r\n")
+	assertEnvelope(t, dest.waitMessages(t, in, 1, 30*time.Second)[0], "sender@origin.example", "a@dest.example")
+	log := in.waitLog("to=<a@dest.example>", 30*time.Second)
+	if strings.Contains(log, "fatal:") || strings.Contains(log, "terminated") {
+		t.Errorf("qmgr did not carry on:\n%s", log)
+	}
+}

@@ -357,3 +357,32 @@ func TestSecurityForwardAndIncludeTrust(t *testing.T) {
 		t.Logf("log:\n%s", log)
 	}
 }
+
+// TestLocalDeliveredToListAndForward: local(8) writes the recipient as
+// it received it in Delivered-To:, as Postfix's does (and compares for
+// loop detection): each member of an alias list gets "Delivered-To:
+// team@…", and the user a .forward sends to gets "Delivered-To:" with
+// the forwarding user's address.
+func TestLocalDeliveredToListAndForward(t *testing.T) {
+	in := newRootInstall(t, "", "alice", "bob", "carol", "dave")
+	u := in.users
+	harness.WriteFile(t, filepath.Join(in.base, "aliases"), "team "+u["alice"].name+", "+u["bob"].name+"\n")
+	forward := filepath.Join(u["carol"].home, ".forward")
+	harness.WriteFile(t, forward, u["dave"].name+"\n")
+	if err := os.Chown(forward, u["carol"].uid, u["carol"].gid); err != nil {
+		t.Fatal(err)
+	}
+	in.startAndWait()
+	carol := u["carol"].name + "@mx.example.test"
+	if err := smtp.SendMail(in.smtpAddr, nil, "x@remote.example", []string{"team@mx.example.test", carol}, []byte("Subject: lists\r\n\r\nbody\r\n")); err != nil {
+		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())
+	}
+	for _, who := range []string{"alice", "bob"} {
+		if box := in.mbox(who, 1); !strings.Contains(box, "\nDelivered-To: team@mx.example.test\n") {
+			t.Errorf("%s's mailbox lacks Delivered-To: team@mx.example.test:\n%s", who, box)
+		}
+	}
+	if box := in.mbox("dave", 1); !strings.Contains(box, "\nDelivered-To: "+carol+"\n") {
+		t.Errorf("dave's mailbox lacks Delivered-To: %s:\n%s", carol, box)
+	}
+}
