@@ -133,3 +133,34 @@ func TestNewLogServerRejects(t *testing.T) {
 		t.Errorf("bad prefix: %v", err)
 	}
 }
+
+// Datagrams that wait on the socket are appended together: every one a
+// whole line, in the order sent, long ones cut at maxPostlogLine.
+func TestPostlogdBurst(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "maillog")
+	socket, _ := startLogServer(t, dir, path)
+	client, err := net.Dial("unixgram", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	var want strings.Builder
+	const lines = 2000
+	for i := range lines {
+		text := fmt.Sprintf("line %d", i)
+		if i%500 == 7 {
+			text += strings.Repeat("x", 2*maxPostlogLine)
+		}
+		if _, err := client.Write([]byte(text)); err != nil {
+			t.Fatal(err)
+		}
+		if len(text) > maxPostlogLine {
+			text = text[:maxPostlogLine]
+		}
+		want.WriteString(text + "\n")
+	}
+	if got := waitForLines(t, path, lines); got != want.String() {
+		t.Errorf("file has %d lines, %d bytes; want %d lines, %d bytes", strings.Count(got, "\n"), len(got), lines, want.Len())
+	}
+}
