@@ -84,3 +84,58 @@ func TestDeliverMaildirLimit(t *testing.T) {
 		}
 	}
 }
+
+// watchTmp is message content that, while it is being read (the file
+// is open), records what tmp/ holds.
+type watchTmp struct {
+	tmp     string
+	r       *strings.Reader
+	entries []string
+}
+
+func (w *watchTmp) Read(p []byte) (int, error) {
+	if list, err := os.ReadDir(w.tmp); err == nil {
+		for _, e := range list {
+			w.entries = append(w.entries, e.Name())
+		}
+	}
+	return w.r.Read(p)
+}
+
+// Where the system has O_TMPFILE and /proc, the file has no name in
+// tmp/ while it is written; elsewhere it has one. Either way the
+// delivered file is complete in new/ and tmp/ is left empty.
+func TestDeliverMaildirUnnamedAndNamed(t *testing.T) {
+	if !procFDs() {
+		t.Skip("no /proc/self/fd")
+	}
+	for _, unnamed := range []bool{true, false} {
+		if !unnamed {
+			saved := procFDs
+			procFDs = func() bool { return false }
+			t.Cleanup(func() { procFDs = saved })
+		}
+		dir := t.TempDir()
+		if err := makeMaildir(dir); err != nil {
+			t.Fatal(err)
+		}
+		msg := &Message{Sender: "s@example.com", Recipient: "bob@example.test"}
+		content := &watchTmp{tmp: filepath.Join(dir, "tmp"), r: strings.NewReader("Subject: hi\n\nbody\n")}
+		p, err := DeliverMaildir(dir, msg, content, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if data, _ := os.ReadFile(p); string(data) != msg.Headers()+"Subject: hi\n\nbody\n" {
+			t.Errorf("unnamed=%v: delivered %q", unnamed, data)
+		}
+		if unnamed && len(content.entries) != 0 {
+			t.Errorf("tmp/ held %v during an unnamed delivery", content.entries)
+		}
+		if !unnamed && (len(content.entries) == 0 || content.entries[0] != filepath.Base(p)) {
+			t.Errorf("tmp/ held %v during a named delivery, want %s", content.entries, filepath.Base(p))
+		}
+		if entries, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(entries) != 0 {
+			t.Errorf("unnamed=%v: tmp/ keeps %d files", unnamed, len(entries))
+		}
+	}
+}
