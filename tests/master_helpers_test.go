@@ -179,10 +179,15 @@ func (in *masterRun) start() {
 	in.masterPID = pid
 }
 
-// kill ends master's process group (master and every daemon) at once.
+// kill ends master's process group (master and every daemon) at once,
+// and waits until they are gone: a kill is asynchronous, and a daemon
+// still creating a file while the test's directory is removed would fail
+// the test.
 func (in *masterRun) kill() {
 	if in.masterPID > 0 {
 		syscall.Kill(-in.masterPID, syscall.SIGKILL)
+		daemonGone(in.masterPID, 30*time.Second)
+		processesLeft(in.etc, 30*time.Second)
 	}
 }
 
