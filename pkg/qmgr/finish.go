@@ -40,9 +40,12 @@ func (a *attempt) finish(ctx context.Context) {
 		}
 		deferred = nil
 	}
-	bounced, err := q.Layout.ReadStatus(queue.Bounce, m.ID)
-	if err != nil {
-		q.Log.Warning("%s: %v", m.ID, err)
+	var bounced []queue.StatusEntry
+	if !a.noLogs() {
+		var err error
+		if bounced, err = q.Layout.ReadStatus(queue.Bounce, m.ID); err != nil {
+			q.Log.Warning("%s: %v", m.ID, err)
+		}
 	}
 	retry := len(deferred) > 0
 	if len(bounced) > 0 {
@@ -56,13 +59,17 @@ func (a *attempt) finish(ctx context.Context) {
 	if len(deferred) > 0 {
 		a.warnDelayed(ctx, now)
 	}
-	if !retry || a.recordAll {
+	if (!retry || a.recordAll) && !a.noLogs() {
 		// sendmail -v reports the first attempt, also when it deferred
 		a.reportSuccess(ctx)
 	}
 	if !retry {
 		// Every agent is done with the file: it may hold the next message.
-		if err := q.Layout.Retire(queue.Active, m.ID); err != nil {
+		retire := q.Layout.Retire
+		if a.noLogs() {
+			retire = q.Layout.RetireFile
+		}
+		if err := retire(queue.Active, m.ID); err != nil {
 			q.Log.Warning("%v", err)
 			return
 		}

@@ -157,7 +157,7 @@ func (q *Manager) Run(ctx context.Context) error {
 	q.scanIncoming, q.scanDeferred = true, true
 	q.mu.Unlock()
 	err := q.Layout.Walk(queue.Active, func(e queue.Entry) error {
-		q.start(ctx, e.ID, false)
+		q.start(ctx, e.ID, false, false)
 		return nil
 	})
 	if err != nil {
@@ -234,7 +234,7 @@ func (q *Manager) scan(ctx context.Context, from string, all, flushing bool) {
 			q.Log.Warning("%v", err)
 			return nil
 		}
-		q.start(ctx, e.ID, flushing || unthrottled)
+		q.start(ctx, e.ID, flushing || unthrottled, from == queue.Incoming)
 		return nil
 	})
 	if err != nil && !errors.Is(err, errActiveFull) && !errors.Is(err, context.Canceled) {
@@ -245,8 +245,9 @@ func (q *Manager) scan(ctx context.Context, from string, all, flushing bool) {
 var errActiveFull = errors.New("active queue full")
 
 // start processes message id of the active queue in its own goroutine;
-// flushing lifts defer_transports for it.
-func (q *Manager) start(ctx context.Context, id string, flushing bool) {
+// flushing lifts defer_transports for it; fresh says it came from
+// incoming/ (see attempt.fresh).
+func (q *Manager) start(ctx context.Context, id string, flushing, fresh bool) {
 	q.mu.Lock()
 	if q.active[id] {
 		q.mu.Unlock()
@@ -257,7 +258,7 @@ func (q *Manager) start(ctx context.Context, id string, flushing bool) {
 	q.wg.Add(1)
 	go func() {
 		defer q.wg.Done()
-		q.process(ctx, id, flushing)
+		q.process(ctx, id, flushing, fresh)
 		q.mu.Lock()
 		delete(q.active, id)
 		if q.full {

@@ -45,6 +45,11 @@ type attempt struct {
 	// recordAll: sendmail -v, first attempt: every outcome goes to the
 	// trace log for the sender's report.
 	recordAll bool
+	// fresh: the message came from incoming/, so it has had no attempt
+	// and no defer, bounce or trace log; wroteLogs: this attempt wrote
+	// one. While both hold, the logs are not looked for (a lookup of a
+	// missing log is a system call for nothing, several per message).
+	fresh, wroteLogs bool
 
 	mu       sync.Mutex // outcomes and the queue file's records
 	outcomes []outcome
@@ -52,8 +57,9 @@ type attempt struct {
 
 // process works on message id of the active queue. When ctx ends before
 // the outcomes are all in, the file stays in the active queue for the
-// next start. flushing lifts defer_transports.
-func (q *Manager) process(ctx context.Context, id string, flushing bool) {
+// next start. flushing lifts defer_transports; fresh says the message
+// came from incoming/.
+func (q *Manager) process(ctx context.Context, id string, flushing, fresh bool) {
 	msg, err := q.Layout.Load(queue.Active, id, func(s string) { q.Log.Warning("%s", s) })
 	if err != nil {
 		if !errors.Is(err, queue.ErrCorrupt) {
@@ -61,8 +67,11 @@ func (q *Manager) process(ctx context.Context, id string, flushing bool) {
 		}
 		return
 	}
-	a := &attempt{q: q, msg: msg, active: q.now(), flushing: flushing, probe: isProbe(msg), userVerify: isUserVerify(msg)}
-	previous := a.takeDeferLog()
+	a := &attempt{q: q, msg: msg, active: q.now(), flushing: flushing, probe: isProbe(msg), userVerify: isUserVerify(msg), fresh: fresh}
+	var previous map[int64]queue.StatusEntry
+	if !fresh {
+		previous = a.takeDeferLog()
+	}
 	// A deferred message has a defer log: only the first attempt is reported.
 	a.recordAll = isRecord(msg) && len(previous) == 0
 	pending := msg.Pending()
@@ -201,12 +210,14 @@ func (a *attempt) record(o outcome) {
 	switch o.status {
 	case ipc.StatusBounced:
 		entry.Action = "failed"
+		a.wroteLogs = true
 		if err := q.Layout.AppendStatus(queue.Bounce, m.ID, entry); err != nil {
 			q.Log.Warning("%s: %v", m.ID, err)
 			return
 		}
 	case ipc.StatusDeferred:
 		entry.Action = "delayed"
+		a.wroteLogs = true
 		if err := q.Layout.AppendStatus(queue.Defer, m.ID, entry); err != nil {
 			q.Log.Warning("%s: %v", m.ID, err)
 		}
@@ -233,6 +244,10 @@ func (a *attempt) decideAs(log Logger, r queue.Recipient, status ipc.DeliverySta
 	a.q.logFor(log).Info("%s: %s", a.msg.ID, deliveryLine(r.Address, r.Original, a.msg.ArrivalTime, a.active, a.q.now(), dsnCode, name, reason))
 	a.record(outcome{rcpt: r, status: status, dsnCode: dsnCode, reason: reason})
 }
+
+// noLogs reports whether the message has no status logs: it came from
+// incoming/ and this attempt wrote none. Called once the outcomes are in.
+func (a *attempt) noLogs() bool { return a.fresh && !a.wroteLogs }
 
 // takeDeferLog reads and removes the defer log of the previous attempt:
 // this attempt writes it anew.

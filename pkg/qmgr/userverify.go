@@ -125,6 +125,7 @@ func isRecord(m *queue.Message) bool {
 // reply is shown as Postfix's smtp(8) does: "delivery via HOST: REPLY".
 // The caller holds a.mu.
 func (a *attempt) trace(o outcome, entry queue.StatusEntry) {
+	a.wroteLogs = true
 	q, m := a.q, a.msg
 	switch o.status {
 	case ipc.StatusBounced:

@@ -22,6 +22,7 @@ package queue
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -66,11 +67,21 @@ type sparePool struct {
 // manager, once every recipient is done): its inode will hold another
 // message.
 func (l *Layout) Retire(queue, id string) error {
-	path := l.Path(queue, id)
-	if !l.toSpare(path) {
-		return l.Remove(queue, id)
+	if err := l.RetireFile(queue, id); err != nil {
+		return err
 	}
 	return l.removeLogs(id)
+}
+
+// RetireFile is Retire for a message that has no status logs (the queue
+// manager knows when it wrote none): it does not look for them.
+func (l *Layout) RetireFile(queue, id string) error {
+	if path := l.Path(queue, id); !l.toSpare(path) {
+		if err := RemoveFile(path); err != nil {
+			return fmt.Errorf("remove file %s: %w", l.RelPath(queue, id), err)
+		}
+	}
+	return nil
 }
 
 // toSpare renames the file at path into spare/, named after its inode,
