@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/aliases"
+	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/mailbox"
 )
 
@@ -34,7 +35,7 @@ func (d *delivery) mailbox(addr string, u *User, sender string) {
 		d.mailboxCommand(addr, u, sender, cmd)
 		return
 	}
-	req := &mailbox.Request{Locks: s.Locks, Limit: s.MailboxSizeLimit}
+	req := &mailbox.Request{User: u.Name, Locks: s.Locks, Limit: s.MailboxSizeLimit}
 	if s.HomeMailbox != "" {
 		req.Path = strings.TrimSuffix(u.Home, "/") + "/" + s.HomeMailbox
 		req.Maildir = strings.HasSuffix(s.HomeMailbox, "/")
@@ -49,7 +50,7 @@ func (d *delivery) mailbox(addr string, u *User, sender string) {
 		if d.agent.Privileged && !d.verify {
 			if err := createSpoolMailbox(req.Path, u); err != nil {
 				d.agent.Log.Warning("%s: %v", d.req.QueueID, err)
-				d.add(addr, deferred("4.2.0", fmt.Sprintf("cannot update mailbox %s for user %s. %v", req.Path, u.Name, err)))
+				d.add(addr, failed(mailbox.OpenError(req.Path, u.Name, err)))
 				return
 			}
 		}
@@ -180,14 +181,18 @@ func (d *delivery) write(to string, u *User, sender string, req *mailbox.Request
 		if !errors.As(err, &failure) {
 			failure = &mailbox.Error{DSN: "4.3.0", Text: err.Error()}
 		}
-		if failure.Permanent {
-			d.add(to, bounced(failure.DSN, failure.Text))
-		} else {
-			d.add(to, deferred(failure.DSN, failure.Text))
-		}
+		d.add(to, failed(failure))
 		return
 	}
 	d.add(to, sent(text))
+}
+
+// failed is the result of a failed mailbox delivery.
+func failed(failure *mailbox.Error) ipc.RecipientResult {
+	if failure.Permanent {
+		return bounced(failure.DSN, failure.Text)
+	}
+	return deferred(failure.DSN, failure.Text)
 }
 
 // deliveredToHeader is the Delivered-To: address of a delivery made while

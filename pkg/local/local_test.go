@@ -43,6 +43,30 @@ func TestMboxDeliveryContentAndLog(t *testing.T) {
 	}
 }
 
+// A mailbox that cannot be created bounces in local (5.2.0), where
+// virtual defers, and says which user's mailbox failed, as Postfix does.
+func TestUncreatableMailboxBounces(t *testing.T) {
+	f := newFixture(t, nil, map[string]string{"home_mailbox": "Maildir/"})
+	if err := os.WriteFile(filepath.Join(f.users["bob"].Home, "Maildir"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := f.deliver(testContent, "bob@example.test")[0]
+	prefix := "maildir delivery failed: create maildir file " + filepath.Join(f.users["bob"].Home, "Maildir", "tmp") + "/"
+	if r.Status != ipc.StatusBounced || r.DSNCode != "5.2.0" || !strings.HasPrefix(r.Reply, prefix) || !strings.HasSuffix(r.Reply, ": Not a directory") {
+		t.Errorf("Maildir under a file: %+v", r)
+	}
+
+	f = newFixture(t, nil, nil)
+	if err := os.Mkdir(filepath.Join(f.spool, "alice"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r = f.deliver(testContent, "alice@example.test")[0]
+	want := "cannot update mailbox " + filepath.Join(f.spool, "alice") + " for user alice. cannot open file: Is a directory"
+	if r.Status != ipc.StatusBounced || r.DSNCode != "5.2.0" || r.Reply != want {
+		t.Errorf("mbox is a directory: %+v", r)
+	}
+}
+
 func TestMaildirDelivery(t *testing.T) {
 	f := newFixture(t, nil, map[string]string{"home_mailbox": "Maildir/"})
 	res := f.deliver(testContent, "bob@example.test")

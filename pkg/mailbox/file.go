@@ -22,8 +22,9 @@ import (
 // refused. Failures read "cannot append message to file PATH: ..." and
 // are permanent (5.2.0) unless temporary, as Postfix's mbox_dsn says.
 func DeliverFile(path string, msg *Message, content io.Reader, l Locks, limit int64) error {
+	prefix := fmt.Sprintf("cannot append message to file %s: ", path)
 	fail := func(err error, what string) error {
-		return fileFailure(err, "cannot append message to file %s: %s%s", path, what, errnoText(err))
+		return failure(err, prefix, what+errnoText(err))
 	}
 	refuse := func(dsn, why string) error {
 		return &Error{DSN: dsn, Permanent: true, Text: fmt.Sprintf("cannot append message to file %s: %s", path, why)}
@@ -63,7 +64,7 @@ func DeliverFile(path string, msg *Message, content io.Reader, l Locks, limit in
 			return refuse("5.2.0", "file is not a regular file or a character device")
 		}
 		if err := msg.writeMbox(f, content); err != nil {
-			return fail(err, "error writing message: ")
+			return writeFailure(err, prefix)
 		}
 		return nil
 	}
@@ -84,7 +85,7 @@ func DeliverFile(path string, msg *Message, content io.Reader, l Locks, limit in
 	if limit > 0 {
 		max = limit - start
 		if max <= 0 {
-			return fail(ErrTooLarge, "error writing message: ")
+			return writeFailure(ErrTooLarge, prefix)
 		}
 	}
 	err = msg.writeMbox(&limitWriter{w: f, max: max}, content)
@@ -93,24 +94,7 @@ func DeliverFile(path string, msg *Message, content io.Reader, l Locks, limit in
 	}
 	if err != nil {
 		f.Truncate(start)
-		return fail(err, "error writing message: ")
+		return writeFailure(err, prefix)
 	}
 	return nil
-}
-
-// fileFailure is the status of a failed file delivery, as Postfix's
-// mbox_dsn maps errors for deliveries to files: try again on EAGAIN and
-// ESTALE, 4.3.0 on a full file system, 5.2.2 on quota and size, else a
-// permanent 5.2.0.
-func fileFailure(err error, format string, args ...any) *Error {
-	text := fmt.Sprintf(format, args...)
-	switch {
-	case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.ESTALE):
-		return &Error{DSN: "4.2.0", Text: text}
-	case errors.Is(err, unix.ENOSPC):
-		return &Error{DSN: "4.3.0", Text: text}
-	case errors.Is(err, ErrTooLarge), errors.Is(err, unix.EFBIG), errors.Is(err, unix.EDQUOT):
-		return &Error{DSN: "5.2.2", Text: text, Permanent: true}
-	}
-	return &Error{DSN: "5.2.0", Text: text, Permanent: true}
 }

@@ -55,31 +55,31 @@ func DeliverMaildir(dir string, msg *Message, content io.Reader, limit int64) (s
 	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL | noFollow
 	f, err := openFile(tmpPath, flags, 0o600)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := makeMaildir(dir); err != nil {
+		if err := makeMaildir(dir, tmpPath); err != nil {
 			return "", err
 		}
 		f, err = openFile(tmpPath, flags, 0o600)
 	}
 	if err != nil {
-		return "", failure(err, "create maildir file %s: %s", tmpPath, errnoText(err))
+		return "", failure(err, maildirPrefix, "create maildir file "+tmpPath+": "+errnoText(err))
 	}
 	if err := writeSynced(f, msg, content, limit); err != nil {
 		os.Remove(tmpPath)
-		return "", failure(err, "create maildir file %s: %s", tmpPath, errnoText(err))
+		return "", writeFailure(err, maildirPrefix)
 	}
 	// syscall.Rename, not os.Rename: no lstat of the new name first.
 	err = syscall.Rename(tmpPath, newPath)
 	if errors.Is(err, syscall.ENOENT) {
-		if err = makeMaildir(dir); err == nil {
+		if err = makeMaildir(dir, newPath); err == nil {
 			err = syscall.Rename(tmpPath, newPath)
 		}
 	}
 	if err != nil {
 		os.Remove(tmpPath)
-		return "", failure(err, "create maildir file %s: %s", newPath, errnoText(err))
+		return "", failure(err, maildirPrefix, "create maildir file "+newPath+": "+errnoText(err))
 	}
 	if err := syncDir(filepath.Join(dir, "new")); err != nil {
-		return "", failure(err, "create maildir file %s: %s", newPath, errnoText(err))
+		return "", failure(err, maildirPrefix, "create maildir file "+newPath+": "+errnoText(err))
 	}
 	return newPath, nil
 }
@@ -97,7 +97,7 @@ func deliverUnnamed(dir, tmpPath, newPath string, msg *Message, content io.Reade
 	tmpDir := filepath.Dir(tmpPath)
 	fd, err := unix.Open(tmpDir, unix.O_WRONLY|unix.O_TMPFILE|unix.O_CLOEXEC, 0o600)
 	if err == unix.ENOENT {
-		if err := makeMaildir(dir); err != nil {
+		if err := makeMaildir(dir, tmpPath); err != nil {
 			return "", true, err
 		}
 		fd, err = unix.Open(tmpDir, unix.O_WRONLY|unix.O_TMPFILE|unix.O_CLOEXEC, 0o600)
@@ -108,7 +108,7 @@ func deliverUnnamed(dir, tmpPath, newPath string, msg *Message, content io.Reade
 		return "", false, nil
 	default:
 		err = &fs.PathError{Op: "open", Path: tmpPath, Err: err}
-		return "", true, failure(err, "create maildir file %s: %s", tmpPath, errnoText(err))
+		return "", true, failure(err, maildirPrefix, "create maildir file "+tmpPath+": "+errnoText(err))
 	}
 	f := os.NewFile(uintptr(fd), tmpPath)
 	defer f.Close()
@@ -117,23 +117,23 @@ func deliverUnnamed(dir, tmpPath, newPath string, msg *Message, content io.Reade
 		err = f.Sync()
 	}
 	if err != nil {
-		return "", true, failure(err, "create maildir file %s: %s", tmpPath, errnoText(err))
+		return "", true, writeFailure(err, maildirPrefix)
 	}
 	// The descriptor's /proc link names the file for linkat(2) without
 	// the CAP_DAC_READ_SEARCH that AT_EMPTY_PATH needs.
 	link := "/proc/self/fd/" + strconv.Itoa(fd)
 	err = unix.Linkat(unix.AT_FDCWD, link, unix.AT_FDCWD, newPath, unix.AT_SYMLINK_FOLLOW)
 	if err == unix.ENOENT {
-		if err = makeMaildir(dir); err == nil {
+		if err = makeMaildir(dir, newPath); err == nil {
 			err = unix.Linkat(unix.AT_FDCWD, link, unix.AT_FDCWD, newPath, unix.AT_SYMLINK_FOLLOW)
 		}
 	}
 	if err != nil {
 		err = &fs.PathError{Op: "link", Path: newPath, Err: err}
-		return "", true, failure(err, "create maildir file %s: %s", newPath, errnoText(err))
+		return "", true, failure(err, maildirPrefix, "create maildir file "+newPath+": "+errnoText(err))
 	}
 	if err := syncDir(filepath.Join(dir, "new")); err != nil {
-		return "", true, failure(err, "create maildir file %s: %s", newPath, errnoText(err))
+		return "", true, failure(err, maildirPrefix, "create maildir file "+newPath+": "+errnoText(err))
 	}
 	return newPath, true, nil
 }
@@ -145,15 +145,19 @@ var procFDs = sync.OnceValue(func() bool {
 })
 
 // makeMaildir creates dir and its tmp, new and cur subdirectories where
-// missing. The error is an *Error.
-func makeMaildir(dir string) error {
+// missing. The error is an *Error about file, the Maildir file that
+// wanted them, as Postfix words it.
+func makeMaildir(dir, file string) error {
 	for _, sub := range []string{"", "tmp", "new", "cur"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
-			return failure(err, "create maildir directory %s: %s", filepath.Join(dir, sub), errnoText(err))
+			return failure(err, maildirPrefix, "create maildir file "+file+": "+errnoText(err))
 		}
 	}
 	return nil
 }
+
+// maildirPrefix starts the text of every failed Maildir delivery.
+const maildirPrefix = "maildir delivery failed: "
 
 // hostname is the host part of Maildir file names, looked up once.
 var hostname = sync.OnceValue(func() string {

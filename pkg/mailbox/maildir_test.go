@@ -116,7 +116,7 @@ func TestDeliverMaildirUnnamedAndNamed(t *testing.T) {
 			t.Cleanup(func() { procFDs = saved })
 		}
 		dir := t.TempDir()
-		if err := makeMaildir(dir); err != nil {
+		if err := makeMaildir(dir, "x"); err != nil {
 			t.Fatal(err)
 		}
 		msg := &Message{Sender: "s@example.com", Recipient: "bob@example.test"}

@@ -16,8 +16,9 @@ import (
 // of the whole file. On a write error the file is truncated back to its
 // size before the delivery. recipient names the user in error texts.
 func DeliverMbox(path string, msg *Message, content io.Reader, l Locks, limit int64) error {
+	prefix := fmt.Sprintf("cannot update mailbox %s for user %s. ", path, msg.Recipient)
 	fail := func(err error, what string) error {
-		return failure(err, "cannot update mailbox %s for user %s. %s%s", path, msg.Recipient, what, errnoText(err))
+		return failure(err, prefix, what+errnoText(err))
 	}
 	defer processLock(path)()
 	if l.Dotlock {
@@ -31,21 +32,18 @@ func DeliverMbox(path string, msg *Message, content io.Reader, l Locks, limit in
 	// itself does not wait (O_NONBLOCK) should one appear in between:
 	// a FIFO nobody reads would block the delivery forever.
 	if st, err := os.Lstat(path); err == nil && st.Mode()&(os.ModeNamedPipe|os.ModeDevice|os.ModeCharDevice|os.ModeSocket) != 0 {
-		return &Error{DSN: "5.2.0", Permanent: true,
-			Text: fmt.Sprintf("cannot update mailbox %s for user %s. file is not a regular file", path, msg.Recipient)}
+		return refuse(prefix, "file is not a regular file")
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|noFollow|syscall.O_NONBLOCK, 0o600)
 	if errors.Is(err, syscall.ELOOP) {
-		return &Error{DSN: "5.2.0", Permanent: true,
-			Text: fmt.Sprintf("cannot update mailbox %s for user %s. file is a symbolic link", path, msg.Recipient)}
+		return refuse(prefix, "file is a symbolic link")
 	}
 	if err != nil {
 		return fail(err, "cannot open file: ")
 	}
 	defer f.Close()
 	if err := checkRegular(f); err != nil {
-		return &Error{DSN: "5.2.0", Permanent: true,
-			Text: fmt.Sprintf("cannot update mailbox %s for user %s. %v", path, msg.Recipient, err)}
+		return refuse(prefix, err.Error())
 	}
 	if err := kernelLocks(f, l); err != nil {
 		return fail(err, "unable to lock for exclusive access: ")
@@ -58,7 +56,7 @@ func DeliverMbox(path string, msg *Message, content io.Reader, l Locks, limit in
 	if limit > 0 {
 		max = limit - start
 		if max <= 0 {
-			return fail(ErrTooLarge, "error writing message: ")
+			return writeFailure(ErrTooLarge, prefix)
 		}
 	}
 	err = msg.writeMbox(&limitWriter{w: f, max: max}, content)
@@ -67,9 +65,14 @@ func DeliverMbox(path string, msg *Message, content io.Reader, l Locks, limit in
 	}
 	if err != nil {
 		f.Truncate(start)
-		return fail(err, "error writing message: ")
+		return writeFailure(err, prefix)
 	}
 	return nil
+}
+
+// refuse is the permanent failure of a mailbox that is not a plain file.
+func refuse(prefix, reason string) *Error {
+	return &Error{DSN: setupDSN, Text: prefix + reason, Permanent: true, reason: reason}
 }
 
 // checkRegular refuses a mailbox that is not a regular file with exactly
@@ -86,4 +89,10 @@ func checkRegular(f *os.File) error {
 		return fmt.Errorf("file has %d hard links", sys.Nlink)
 	}
 	return nil
+}
+
+// OpenError is the failure of a delivery to user's mbox file path that
+// could not be created or opened (err), as DeliverMbox words it.
+func OpenError(path, user string, err error) *Error {
+	return failure(err, fmt.Sprintf("cannot update mailbox %s for user %s. ", path, user), "cannot open file: "+errnoText(err))
 }

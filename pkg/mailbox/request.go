@@ -2,15 +2,27 @@
 
 package mailbox
 
-import "io"
+import (
+	"errors"
+	"io"
+)
 
 // Request is one delivery: to a Maildir when Maildir is set, else to the
 // mbox file Path. File marks a file named in an alias, .forward or
 // :include: entry (DeliverFile's rules) rather than a mailbox.
+//
+// Virtual marks virtual(8)'s delivery, whose mailbox location is the
+// administrator's: as in Postfix an open, lock or create error with no
+// more specific status defers (4.2.0) instead of bouncing (5.2.0), and a
+// failed mbox delivery reads "delivery failed to mailbox PATH: ...". User
+// names local(8)'s user in "cannot update mailbox PATH for user USER.";
+// Message.Recipient when empty.
 type Request struct {
 	Path    string
 	Maildir bool
 	File    bool
+	Virtual bool
+	User    string
 	Message Message
 	Locks   Locks
 	Limit   int64
@@ -19,12 +31,29 @@ type Request struct {
 // Deliver carries out req in this process, with the calling thread's
 // credentials. The error is an *Error.
 func Deliver(req *Request, content io.Reader) error {
-	if req.Maildir {
-		_, err := DeliverMaildir(req.Path, &req.Message, content, req.Limit)
+	var err error
+	switch {
+	case req.Maildir:
+		_, err = DeliverMaildir(req.Path, &req.Message, content, req.Limit)
+	case req.File:
+		return DeliverFile(req.Path, &req.Message, content, req.Locks, req.Limit)
+	default:
+		err = DeliverMbox(req.Path, &req.Message, content, req.Locks, req.Limit)
+	}
+	var failure *Error
+	if !errors.As(err, &failure) {
 		return err
 	}
-	if req.File {
-		return DeliverFile(req.Path, &req.Message, content, req.Locks, req.Limit)
+	if req.Virtual && failure.defaulted {
+		failure.DSN, failure.Permanent = setupSoftDSN, false
 	}
-	return DeliverMbox(req.Path, &req.Message, content, req.Locks, req.Limit)
+	if !req.Maildir && failure.reason != "" {
+		switch {
+		case req.Virtual:
+			failure.Text = "delivery failed to mailbox " + req.Path + ": " + failure.reason
+		case req.User != "":
+			failure.Text = "cannot update mailbox " + req.Path + " for user " + req.User + ". " + failure.reason
+		}
+	}
+	return failure
 }

@@ -98,6 +98,7 @@ func (a *Agent) deliverRecipient(req *ipc.DeliveryRequest, rcpt ipc.Recipient) i
 	mreq := &mailbox.Request{
 		Path:    s.MailboxBase + "/" + path,
 		Maildir: strings.HasSuffix(path, "/"),
+		Virtual: true,
 		Message: mailbox.Message{Sender: req.Sender, Recipient: rcpt.Address,
 			OriginalRecipient: rcpt.OriginalRecipient, Time: time.Now()},
 		Locks: s.Locks,

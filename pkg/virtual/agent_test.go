@@ -140,9 +140,34 @@ func TestDeliverMailboxLimitBounces(t *testing.T) {
 	ta := newTestAgent(t, "virtual_minimum_uid = 100\nvirtual_mailbox_limit = 50\n", "carol@example.test")
 	res := ta.agent.Deliver(ta.req)
 	r := res.Recipients[0]
-	want := "cannot update mailbox " + filepath.Join(ta.base, "carol") + " for user carol@example.test. error writing message: File too large"
+	want := "delivery failed to mailbox " + filepath.Join(ta.base, "carol") + ": error writing message: File too large"
 	if r.Status != ipc.StatusBounced || r.DSNCode != "5.2.2" || r.Reply != want {
 		t.Errorf("over virtual_mailbox_limit: %+v", r)
+	}
+}
+
+// A Maildir or mbox that cannot be created is the administrator's problem:
+// as in Postfix's virtual the delivery defers with 4.2.0 where local
+// bounces with 5.2.0.
+func TestDeliverUncreatableMailboxDefers(t *testing.T) {
+	ta := newTestAgent(t, "virtual_minimum_uid = 100\n", "bob@example.test", "carol@example.test")
+	// bob's Maildir lies under a regular file (ENOTDIR), carol's mbox is
+	// a directory (EISDIR).
+	if err := os.WriteFile(filepath.Join(ta.base, "bob"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(ta.base, "carol"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	res := ta.agent.Deliver(ta.req)
+	bob := filepath.Join(ta.base, "bob") + "/tmp/"
+	if r := res.Recipients[0]; r.Status != ipc.StatusDeferred || r.DSNCode != "4.2.0" ||
+		!strings.HasPrefix(r.Reply, "maildir delivery failed: create maildir file "+bob) || !strings.HasSuffix(r.Reply, ": Not a directory") {
+		t.Errorf("bob: %+v", r)
+	}
+	want := "delivery failed to mailbox " + filepath.Join(ta.base, "carol") + ": cannot open file: Is a directory"
+	if r := res.Recipients[1]; r.Status != ipc.StatusDeferred || r.DSNCode != "4.2.0" || r.Reply != want {
+		t.Errorf("carol: %+v", r)
 	}
 }
 
