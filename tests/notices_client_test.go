@@ -131,9 +131,10 @@ func TestNoticesClientTranscriptMatchesRealPostfix(t *testing.T) {
 
 func testClientTranscript(t *testing.T, pipelining bool) {
 	port := sinkPort(t)
-	ehlo := "250-scripted.example\n250 ENHANCEDSTATUSCODES"
+	// 8BITMIME: the client's BODY=8BITMIME (net/smtp sends it) is passed on.
+	ehlo := "250-scripted.example\n250-ENHANCEDSTATUSCODES\n250 8BITMIME"
 	if pipelining {
-		ehlo = "250-scripted.example\n250-PIPELINING\n250 ENHANCEDSTATUSCODES"
+		ehlo = "250-scripted.example\n250-PIPELINING\n250-ENHANCEDSTATUSCODES\n250 8BITMIME"
 	}
 	startScriptedSMTP(t, "127.0.0.21:"+port, map[string]string{
 		"":     "220 scripted.example ESMTP ready",

@@ -476,6 +476,12 @@ func (s *Server) attributes(sub *ipc.CleanupSubmission, local, localClient bool)
 		add("rewrite_context", "local")
 		return attrs
 	}
+	switch strings.ToUpper(sub.BodyType) {
+	case "8BITMIME":
+		add(queue.AttrEncoding, queue.EncodingEightBit)
+	case "7BIT":
+		add(queue.AttrEncoding, queue.EncodingSevenBit)
+	}
 	add(queue.AttrClientName, sub.ClientName)
 	add(queue.AttrClientAddr, sub.ClientAddress)
 	add("client_port", sub.ClientPort)

@@ -163,6 +163,12 @@ func (a *attempt) deliveryRequest(job Job) *ipc.DeliveryRequest {
 		DSNRet:      a.dsnRet(),
 		SMTPUTF8:    m.Size.SMTPUTF8 != 0,
 	}
+	switch encoding, _ := m.Attr(queue.AttrEncoding); encoding {
+	case queue.EncodingEightBit:
+		req.BodyType = "8BITMIME"
+	case queue.EncodingSevenBit:
+		req.BodyType = "7BIT"
+	}
 	if a.probe || a.userVerify {
 		req.Flags |= ipc.DeliveryFlagVerify
 	}

@@ -36,6 +36,15 @@ const (
 	// message, as a decimal number in Postfix's values: 256 marks an
 	// address verification probe.
 	AttrTraceFlags = "trace_flags"
+	// AttrEncoding is the body type the client declared with BODY=:
+	// EncodingEightBit or EncodingSevenBit (absent: not declared).
+	AttrEncoding = "encoding"
+)
+
+// The values of AttrEncoding, as Postfix writes them.
+const (
+	EncodingEightBit = "8bit"
+	EncodingSevenBit = "7bit"
 )
 
 // TraceFlagVerify is the trace_flags bit of an address verification
