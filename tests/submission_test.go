@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -155,6 +156,24 @@ func TestSendmailExtractRecipients(t *testing.T) {
 	}
 	if strings.Contains(content, "Bcc:") || !strings.Contains(content, "\nFrom: a@remote.example\n") {
 		t.Errorf("content:\n%s", content)
+	}
+
+	// As in Postfix a control character in one address loses none of the
+	// others, and the address itself is kept.
+	res = in.sendmail("To: good@test.example, \x01a@test.example, other@test.example\nSubject: t\n\nbody\n", "-t")
+	if res.ExitCode != 0 {
+		t.Fatalf("sendmail -t with a control character: %s", res)
+	}
+	ids = in.waitIncoming(2, 30*time.Second)
+	got = nil
+	for _, id := range ids {
+		m, _ := in.readQueued(id)
+		for _, r := range m.Recipients {
+			got = append(got, r.Address)
+		}
+	}
+	if want := "\x01a@test.example"; !slices.Contains(got, want) || !slices.Contains(got, "good@test.example") || !slices.Contains(got, "other@test.example") {
+		t.Errorf("recipients %q, want good@, %q and other@test.example among them", got, want)
 	}
 
 	res = in.sendmail("Subject: none\n\nbody\n", "-t")

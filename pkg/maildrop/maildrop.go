@@ -182,13 +182,11 @@ func (h *headerCopier) note(name string, hdr []byte) bool {
 	return name != "bcc" && name != "resent-bcc"
 }
 
-// appendAddresses adds the addresses of a header value to list.
+// appendAddresses adds the addresses of a header value to list, taken
+// as leniently as Postfix's sendmail -t takes them: a malformed address
+// does not lose the others.
 func appendAddresses(list []string, value []byte) []string {
-	mailboxes, _ := addr.ParseAddressList(string(value))
-	for _, m := range mailboxes {
-		list = append(list, m.Address.Internal())
-	}
-	return list
+	return append(list, addr.ExtractRecipients(string(value))...)
 }
 
 // endHeaders adds From: with the full name when the message has no From:.

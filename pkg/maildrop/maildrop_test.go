@@ -57,6 +57,13 @@ func TestWrite(t *testing.T) {
 			wantContent: "From: me@x.example\n\nbody\n",
 		},
 		{
+			name:        "-t keeps the other addresses of a header with a control character",
+			sub:         Submission{Sender: "alice", ExtractRecipients: true},
+			content:     "To: good@x.example, \x01a@x.example, other@x.example\nSubject: s\n\nbody\n",
+			wantRcpts:   []string{"good@x.example", "\x01a@x.example", "other@x.example"},
+			wantContent: "To: good@x.example, \x01a@x.example, other@x.example\nSubject: s\n\nbody\n",
+		},
+		{
 			name:    "-t without recipients",
 			sub:     Submission{Sender: "alice", ExtractRecipients: true},
 			content: "Subject: s\n\nbody\n",

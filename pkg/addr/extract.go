@@ -1,0 +1,98 @@
+// Lenient extraction of recipient addresses from a header value, for sendmail -t.
+
+package addr
+
+import (
+	"strings"
+
+	"github.com/postern/postern/pkg/rfc822"
+)
+
+// lenient is the forgiving token syntax of header extraction: any text
+// scans, control characters stay inside atoms.
+var lenient = rfc822.Syntax{Specials: "<>@,;:.[])"}
+
+// ExtractRecipients returns the addresses of an address header's value
+// in internal form, as Postfix's sendmail -t takes them: nothing is
+// rejected. Entries are separated by commas (group names and ';' are
+// dropped); an entry with "<...>" gives what is inside the angle
+// brackets, any other entry all its tokens, a new address starting where
+// two words meet without an operator ("Joe Bloggs joe@x" gives three).
+// Quotes are removed, comments dropped, and a control character stays in
+// the address it appears in. Empty entries give nothing.
+func ExtractRecipients(value string) []string {
+	toks, _ := rfc822.Tokenize(value, lenient)
+	var out []string
+	start, depth := 0, 0
+	flush := func(end int) {
+		out = appendEntry(out, toks[start:end])
+		start = end + 1
+	}
+	for i, t := range toks {
+		switch t.Kind {
+		case '<':
+			depth++
+		case '>':
+			if depth > 0 {
+				depth--
+			}
+		case ':':
+			if depth == 0 && isGroupStart(toks[start:i]) {
+				start = i + 1
+			}
+		case ',', ';':
+			if depth == 0 {
+				flush(i)
+			}
+		}
+	}
+	flush(len(toks))
+	return out
+}
+
+// appendEntry adds the addresses of one comma-separated entry to out.
+func appendEntry(out []string, entry []token) []string {
+	if closeAt := lastKind(entry, '>'); closeAt >= 0 {
+		open := lastKind(entry[:closeAt], '<')
+		addr := internal(entry[open+1 : closeAt])
+		if addr == "" {
+			return out
+		}
+		return append(out, addr)
+	}
+	from := 0
+	for i := 1; i <= len(entry); i++ {
+		if i == len(entry) || isWord(entry[i]) && isWord(entry[i-1]) {
+			if addr := internal(entry[from:i]); addr != "" {
+				out = append(out, addr)
+			}
+			from = i
+		}
+	}
+	return out
+}
+
+// lastKind returns the index of the last token of the kind, or -1.
+func lastKind(toks []token, kind rfc822.Kind) int {
+	for i := len(toks) - 1; i >= 0; i-- {
+		if toks[i].Kind == kind {
+			return i
+		}
+	}
+	return -1
+}
+
+// isWord reports whether t is an atom, a quoted string or a literal.
+func isWord(t token) bool {
+	return t.Kind == rfc822.Atom || t.Kind == rfc822.Quoted || t.Kind == rfc822.Literal
+}
+
+// internal joins tokens into an address in internal form: quoted
+// strings without their quotes, everything else as written.
+func internal(toks []token) string {
+	var b strings.Builder
+	for _, t := range toks {
+		b.WriteString(t.Text)
+	}
+	return b.String()
+}
