@@ -67,6 +67,10 @@ var smtpDiffScript = []smtpDiffSession{
 		"MAIL FROM:<s@remote.example> SMTPUTF8", "RCPT TO:<ü@test.example>", "RCPT TO:<pftest@TEST.EXAMPLE.>", "RCPT TO:pftest@test.example", "QUIT"}},
 	{"simple commands", "", []string{"EHLO client.example", "NOOP", "RSET", "VRFY pftest@test.example", "VRFY nosuchuser@test.example",
 		"XYZZY", "QUIT"}},
+	// VRFY's argument is taken leniently: a control character is no
+	// syntax error, two addresses are.
+	{"VRFY syntax", "", []string{"EHLO client.example", "VRFY \x01a", "VRFY <\x01a@test.example>", "VRFY nosuchuser",
+		"VRFY pftest", "VRFY a b", "VRFY <@r.example:pftest@test.example>", "VRFY a@bad..example", "QUIT"}},
 	{"relay from outside mynetworks", "127.0.0.2", []string{"EHLO probe.example", "MAIL FROM:<spammer@remote.example>",
 		"RCPT TO:<someone@elsewhere.example>", "RCPT TO:<a@relay.example>", "RCPT TO:<pftest@test.example>", "QUIT"}},
 	{"unknown local user", "", []string{"EHLO client.example", "MAIL FROM:<s@remote.example>",

@@ -96,3 +96,30 @@ func internal(toks []token) string {
 	}
 	return b.String()
 }
+
+// ParseVrfy parses VRFY's argument as Postfix's smtpd does, more
+// leniently than RCPT's path: outer angle brackets and a source route
+// are dropped, the rest must hold exactly one address (a control
+// character in it is kept) with, if any, a valid domain. ok is false
+// for anything else, which smtpd answers with a syntax error.
+func ParseVrfy(arg string) (a Address, ok bool) {
+	if p, err := ParsePath(arg); err == nil {
+		return p.Address, !p.Null
+	}
+	text := arg
+	if len(text) >= 2 && text[0] == '<' && text[len(text)-1] == '>' {
+		text = text[1 : len(text)-1]
+	}
+	if route, rest, found := strings.Cut(text, ":"); found && strings.HasPrefix(route, "@") {
+		text = rest
+	}
+	list := ExtractRecipients(text)
+	if len(list) != 1 {
+		return Address{}, false
+	}
+	a = Split(list[0])
+	if strings.Contains(list[0], "@") && !ValidDomain(strings.TrimSuffix(a.Domain, ".")) {
+		return Address{}, false
+	}
+	return a, a.Local != ""
+}

@@ -44,3 +44,25 @@ func FuzzExtractRecipients(f *testing.F) {
 		}
 	})
 }
+
+func TestParseVrfy(t *testing.T) {
+	tests := []struct {
+		arg  string
+		want string // internal form; "" for a syntax error
+	}{
+		{"pftest", "pftest"},
+		{"<pftest@test.example>", "pftest@test.example"},
+		{"\x01a", "\x01a"},
+		{"<\x01a@test.example>", "\x01a@test.example"},
+		{"<@r.example:pftest@test.example>", "pftest@test.example"},
+		{"a b", ""},
+		{"a@bad..example", ""},
+		{"<>", ""},
+	}
+	for _, tt := range tests {
+		got, ok := ParseVrfy(tt.arg)
+		if ok != (tt.want != "") || ok && got.Internal() != tt.want {
+			t.Errorf("ParseVrfy(%q) = %q, %v, want %q", tt.arg, got.Internal(), ok, tt.want)
+		}
+	}
+}

@@ -466,20 +466,20 @@ func (s *session) vrfy(arg string) (bool, error) {
 		s.reply("501 5.5.4 Syntax: VRFY address")
 		return false, nil
 	}
-	path, err := addr.ParsePath(arg)
-	if err != nil || path.Null {
+	address, ok := addr.ParseVrfy(arg)
+	if !ok {
 		s.reply(addr.ErrBadRecipient.Error())
 		return false, nil
 	}
 	ps := s.syncPolicy()
-	ps.Recipient = path.Address
+	ps.Recipient = address
 	reply := s.srv.Policy.CheckVrfy(ps).Reply()
 	ps.Recipient = s.firstRcpt
 	if reply != "" {
 		s.reply(reply)
 		return false, nil
 	}
-	s.reply("252 2.0.0 " + path.Address.String())
+	s.reply("252 2.0.0 " + address.String())
 	return true, nil
 }
 
