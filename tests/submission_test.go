@@ -176,13 +176,18 @@ func TestSendmailExtractRecipients(t *testing.T) {
 		t.Errorf("recipients %q, want good@, %q and other@test.example among them", got, want)
 	}
 
+	// As Postfix 3.7: sendmail (not postdrop) says it, naming the sender
+	// and uid, and exits with EX_TEMPFAIL.
+	login, uid := in.submitter()
 	res = in.sendmail("Subject: none\n\nbody\n", "-t")
-	if res.ExitCode != 64 || !strings.Contains(res.Stderr, "sendmail: fatal: No recipient addresses found in message header") {
-		t.Errorf("sendmail -t without recipients: %s", res)
+	if want := "sendmail: fatal: " + login + "(" + uid + "): No recipient addresses found in message header"; res.ExitCode != 75 ||
+		!strings.Contains(res.Stderr, want) || strings.Contains(res.Stderr, "postdrop") {
+		t.Errorf("sendmail -t without recipients: %s, want exit 75 and %q", res, want)
 	}
 	res = in.sendmail("Subject: none\n\nbody\n")
-	if res.ExitCode != 64 || !strings.Contains(res.Stderr, "Recipient addresses must be specified on the command line or via the -t option") {
-		t.Errorf("sendmail without recipients: %s", res)
+	if want := "sendmail: fatal: " + login + "(" + uid + "): Recipient addresses must be specified on the command line or via the -t option"; res.ExitCode != 75 ||
+		!strings.Contains(res.Stderr, want) {
+		t.Errorf("sendmail without recipients: %s, want exit 75 and %q", res, want)
 	}
 }
 

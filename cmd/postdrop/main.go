@@ -59,7 +59,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 			return tool.Fatal(cli.ExitFatal, "uid=%d: %v", os.Getuid(), err)
 		}
 		if errors.Is(err, maildrop.ErrNoRecipients) {
-			return tool.Fatal(cli.ExitUsage, "No recipient addresses found in message header")
+			return maildrop.ExitNoRecipients
 		}
 		return tool.Fatal(cli.ExitFatal, "%v", err)
 	}

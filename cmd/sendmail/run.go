@@ -19,6 +19,7 @@ import (
 	"github.com/postern/postern/pkg/maildrop"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/queue/cli"
+	"github.com/postern/postern/pkg/sysexits"
 )
 
 // run is sendmail's main; it returns the exit status.
@@ -104,8 +105,10 @@ func submit(tool *cli.Tool, opts *options, stdin io.Reader) int {
 	if err != nil {
 		return tool.Fatal(cli.ExitUsage, "%v", err)
 	}
+	// As Postfix's sendmail: these fatals name the sender and uid, and
+	// exit with EX_TEMPFAIL, as all of its fatal errors do.
 	if len(sub.Recipients) == 0 && !sub.ExtractRecipients {
-		return tool.Fatal(cli.ExitUsage, "Recipient addresses must be specified on the command line or via the -t option")
+		return tool.Fatal(sysexits.TempFail, "%s(%d): Recipient addresses must be specified on the command line or via the -t option", sub.Sender, os.Getuid())
 	}
 	var content io.Reader = newInputReader(stdin, opts.ignoreDots)
 	if opts.verify {
@@ -113,11 +116,12 @@ func submit(tool *cli.Tool, opts *options, stdin io.Reader) int {
 	}
 	if _, err := deposit(tool, sub, content, opts.verbose > 0); err != nil {
 		var exit *exec.ExitError
+		errors.As(err, &exit)
 		switch {
-		case errors.As(err, &exit):
+		case errors.Is(err, maildrop.ErrNoRecipients), exit != nil && exit.ExitCode() == maildrop.ExitNoRecipients:
+			return tool.Fatal(sysexits.TempFail, "%s(%d): No recipient addresses found in message header", sub.Sender, os.Getuid())
+		case exit != nil:
 			return exit.ExitCode() // postdrop has said why
-		case errors.Is(err, maildrop.ErrNoRecipients):
-			return tool.Fatal(cli.ExitUsage, "No recipient addresses found in message header")
 		}
 		return tool.Fatal(cli.ExitFatal, "%v", err)
 	}

@@ -22,6 +22,11 @@ import (
 // ErrNoRecipients is returned when a message has no recipients at all.
 var ErrNoRecipients = errors.New("no recipient addresses found")
 
+// ExitNoRecipients is postdrop's exit status, with nothing said, when -t
+// found no recipient: sendmail, which in Postfix extracts the recipients
+// itself, then reports it under its own name.
+const ExitNoRecipients = 65
+
 // Submission is a local message's envelope as sendmail's options give it.
 type Submission struct {
 	Sender     string   // envelope sender (-f, or the login name); "" is the null sender
