@@ -3,6 +3,7 @@
 package addr
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/postern/postern/pkg/rfc822"
@@ -15,9 +16,10 @@ var lenient = rfc822.Syntax{Specials: "<>@,;:.[])"}
 // ExtractRecipients returns the addresses of an address header's value
 // in internal form, as Postfix's sendmail -t takes them: nothing is
 // rejected. Entries are separated by commas (group names and ';' are
-// dropped); an entry with "<...>" gives what is inside the angle
-// brackets, any other entry all its tokens, a new address starting where
-// two words meet without an operator ("Joe Bloggs joe@x" gives three).
+// dropped); "<...>" gives what is inside the angle brackets (the phrase
+// before it is dropped), other tokens an address each run of them, a new
+// address starting where two words meet without an operator ("Joe Bloggs
+// joe@x" gives three, "<a@b> c@d" two).
 // Quotes are removed, comments dropped, and a control character stays in
 // the address it appears in. Empty entries give nothing.
 func ExtractRecipients(value string) []string {
@@ -51,25 +53,35 @@ func ExtractRecipients(value string) []string {
 }
 
 // appendEntry adds the addresses of one comma-separated entry to out.
+// It reads the entry from the right, as Postfix does: "<...>" is an
+// address and the phrase before it (back to an earlier '>') is dropped;
+// other tokens form addresses that end where two words meet.
 func appendEntry(out []string, entry []token) []string {
-	if closeAt := lastKind(entry, '>'); closeAt >= 0 {
-		open := lastKind(entry[:closeAt], '<')
-		addr := internal(entry[open+1 : closeAt])
-		if addr == "" {
-			return out
+	var found []string
+	add := func(toks []token) {
+		if a := internal(toks); a != "" {
+			found = append(found, a)
 		}
-		return append(out, addr)
 	}
-	from := 0
-	for i := 1; i <= len(entry); i++ {
-		if i == len(entry) || isWord(entry[i]) && isWord(entry[i-1]) {
-			if addr := internal(entry[from:i]); addr != "" {
-				out = append(out, addr)
+	for i := len(entry) - 1; i >= 0; {
+		if entry[i].Kind == '>' {
+			open := lastKind(entry[:i], '<')
+			add(entry[open+1 : i])
+			i = open - 1
+			for i >= 0 && entry[i].Kind != '>' && entry[i].Kind != ':' {
+				i--
 			}
-			from = i
+			continue
 		}
+		start := i
+		for start > 0 && entry[start-1].Kind != '>' && !(isWord(entry[start-1]) && isWord(entry[start])) {
+			start--
+		}
+		add(entry[start : i+1])
+		i = start - 1
 	}
-	return out
+	slices.Reverse(found)
+	return append(out, found...)
 }
 
 // lastKind returns the index of the last token of the kind, or -1.

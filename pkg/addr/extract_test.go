@@ -25,6 +25,15 @@ func TestExtractRecipients(t *testing.T) {
 		{" Bob <bob@x.example>,\n carol@x.example", []string{"bob@x.example", "carol@x.example"}},
 		{" ) ] \\", []string{")]"}},
 		{" x@y, a\\", []string{"x@y", "a"}},
+		{" bad <<>>", []string{">"}},
+		{" <a@b> c@d", []string{"a@b", "c@d"}},
+		{" a@b <c@d>", []string{"c@d"}},
+		{" x <y@z> w", []string{"y@z", "w"}},
+		{" x <y@z> w <v@u>", []string{"y@z", "v@u"}},
+		{" <a@b>junk@k", []string{"a@b", "junk@k"}},
+		{" Joe Q. Public <j@x>", []string{"j@x"}},
+		{` "q r" <s@t> (c) u@v`, []string{"s@t", "u@v"}},
+		{" a > b", []string{"a", "b"}},
 		{"", nil},
 	}
 	for _, tt := range tests {
