@@ -74,27 +74,5 @@ func DeliverFile(path string, msg *Message, content io.Reader, l Locks, limit in
 	if fst.Mode()&0o111 != 0 {
 		return refuse("5.7.1", "file is executable")
 	}
-	if err := kernelLocks(f, l); err != nil {
-		return fail(err, "unable to lock for exclusive access: ")
-	}
-	start, err := f.Seek(0, io.SeekEnd)
-	if err != nil {
-		return fail(err, "cannot seek: ")
-	}
-	max := int64(0)
-	if limit > 0 {
-		max = limit - start
-		if max <= 0 {
-			return writeFailure(ErrTooLarge, prefix)
-		}
-	}
-	err = msg.writeMbox(&limitWriter{w: f, max: max}, content)
-	if err == nil {
-		err = f.Sync()
-	}
-	if err != nil {
-		f.Truncate(start)
-		return writeFailure(err, prefix)
-	}
-	return nil
+	return appendEntry(f, msg, content, l, limit, prefix)
 }

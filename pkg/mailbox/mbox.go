@@ -45,29 +45,7 @@ func DeliverMbox(path string, msg *Message, content io.Reader, l Locks, limit in
 	if err := checkRegular(f); err != nil {
 		return refuse(prefix, err.Error())
 	}
-	if err := kernelLocks(f, l); err != nil {
-		return fail(err, "unable to lock for exclusive access: ")
-	}
-	start, err := f.Seek(0, io.SeekEnd)
-	if err != nil {
-		return fail(err, "cannot seek: ")
-	}
-	max := int64(0)
-	if limit > 0 {
-		max = limit - start
-		if max <= 0 {
-			return writeFailure(ErrTooLarge, prefix)
-		}
-	}
-	err = msg.writeMbox(&limitWriter{w: f, max: max}, content)
-	if err == nil {
-		err = f.Sync()
-	}
-	if err != nil {
-		f.Truncate(start)
-		return writeFailure(err, prefix)
-	}
-	return nil
+	return appendEntry(f, msg, content, l, limit, prefix)
 }
 
 // refuse is the permanent failure of a mailbox that is not a plain file.
@@ -95,4 +73,34 @@ func checkRegular(f *os.File) error {
 // could not be created or opened (err), as DeliverMbox words it.
 func OpenError(path, user string, err error) *Error {
 	return failure(err, fmt.Sprintf("cannot update mailbox %s for user %s. ", path, user), "cannot open file: "+errnoText(err))
+}
+
+// appendEntry appends content as an mbox entry to the open file f under
+// the kernel locks of l, within limit (> 0) for the whole file, and syncs
+// it; on a write error the file is truncated back to its size before.
+// prefix starts the error texts.
+func appendEntry(f *os.File, msg *Message, content io.Reader, l Locks, limit int64, prefix string) error {
+	if err := kernelLocks(f, l); err != nil {
+		return failure(err, prefix, "unable to lock for exclusive access: "+errnoText(err))
+	}
+	start, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return failure(err, prefix, "cannot seek: "+errnoText(err))
+	}
+	max := int64(0)
+	if limit > 0 {
+		max = limit - start
+		if max <= 0 {
+			return writeFailure(ErrTooLarge, prefix)
+		}
+	}
+	err = msg.writeMbox(&limitWriter{w: f, max: max}, content)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		f.Truncate(start)
+		return writeFailure(err, prefix)
+	}
+	return nil
 }
