@@ -25,30 +25,7 @@ var lenient = rfc822.Syntax{Specials: "<>@,;:.[])"}
 func ExtractRecipients(value string) []string {
 	toks, _ := rfc822.Tokenize(value, lenient)
 	var out []string
-	start, depth := 0, 0
-	flush := func(end int) {
-		out = appendEntry(out, toks[start:end])
-		start = end + 1
-	}
-	for i, t := range toks {
-		switch t.Kind {
-		case '<':
-			depth++
-		case '>':
-			if depth > 0 {
-				depth--
-			}
-		case ':':
-			if depth == 0 && isGroupStart(toks[start:i]) {
-				start = i + 1
-			}
-		case ',', ';':
-			if depth == 0 {
-				flush(i)
-			}
-		}
-	}
-	flush(len(toks))
+	eachListEntry(toks, func(entry []token) { out = appendEntry(out, entry) })
 	return out
 }
 

@@ -54,12 +54,8 @@ func ParseAddressList(value string) ([]Mailbox, error) {
 	var (
 		out      []Mailbox
 		firstBad error
-		start    int
-		depth    int
 	)
-	finish := func(end int) {
-		entry := toks[start:end]
-		start = end + 1
+	eachListEntry(toks, func(entry []token) {
 		if len(entry) == 0 {
 			return
 		}
@@ -73,9 +69,17 @@ func ParseAddressList(value string) ([]Mailbox, error) {
 		if ok {
 			out = append(out, mb)
 		}
-	}
-	for i := 0; i < len(toks); i++ {
-		switch toks[i].Kind {
+	})
+	return out, firstBad
+}
+
+// eachListEntry calls f with the tokens of each entry of an address
+// list: entries end at a ',' or ';' outside angle brackets, and a group
+// name with its ':' is not part of the entry that follows it.
+func eachListEntry(toks []token, f func(entry []token)) {
+	start, depth := 0, 0
+	for i, t := range toks {
+		switch t.Kind {
 		case '<':
 			depth++
 		case '>':
@@ -88,12 +92,12 @@ func ParseAddressList(value string) ([]Mailbox, error) {
 			}
 		case ',', ';':
 			if depth == 0 {
-				finish(i)
+				f(toks[start:i])
+				start = i + 1
 			}
 		}
 	}
-	finish(len(toks))
-	return out, firstBad
+	f(toks[start:])
 }
 
 // MapAddressList maps each address of an address header's value through
