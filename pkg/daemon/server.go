@@ -42,6 +42,7 @@ type server struct {
 	accepted      chan net.Conn
 	acceptFailed  chan error
 	stopAccepting chan struct{}
+	acceptDone    chan struct{} // closed when the accepting goroutine ends; nil once seen
 	sessionDone   chan net.Conn
 	wakeupDone    chan struct{}
 	active        map[net.Conn]bool // sessions in progress
@@ -115,10 +116,13 @@ func (s *server) run(signals <-chan os.Signal) int {
 		case <-s.wakeupDone:
 			s.wakeupRunning = false
 			exit = s.afterWork()
+		case <-s.acceptDone:
+			s.acceptDone = nil
+			exit = s.finished()
 		case <-s.idleC:
 			s.d.Verbosef("idle timeout -- exiting")
 			s.stopServing()
-			exit = s.running() == 0
+			exit = s.finished()
 		case err := <-s.acceptFailed:
 			s.d.Log.Log(maillog.LevelFatal, err.Error())
 			status, exit = s.abort(1), true
@@ -143,6 +147,7 @@ func (s *server) startAccepting() {
 	s.accepted = make(chan net.Conn)
 	s.acceptFailed = make(chan error, 1)
 	s.stopAccepting = make(chan struct{})
+	s.acceptDone = make(chan struct{})
 	s.sessionDone = make(chan net.Conn)
 	s.wakeupDone = make(chan struct{})
 	s.active = map[net.Conn]bool{}
@@ -156,6 +161,13 @@ func (s *server) running() int {
 		n++
 	}
 	return n
+}
+
+// finished reports whether a draining daemon is done: no session or
+// wakeup runs and the accepting goroutine has ended, so no connection it
+// took is left unserved.
+func (s *server) finished() bool {
+	return s.draining && s.running() == 0 && s.acceptDone == nil
 }
 
 // startSession serves one accepted connection in its own goroutine, and
@@ -201,7 +213,7 @@ func (s *server) afterWork() bool {
 		return false
 	}
 	if s.draining {
-		return true
+		return s.finished()
 	}
 	s.armIdle()
 	return false
@@ -213,7 +225,7 @@ func (s *server) onSignal(sig os.Signal) (status int, exit bool) {
 	if sig == syscall.SIGHUP {
 		s.d.Verbosef("SIGHUP received -- exiting after the sessions in progress")
 		s.stopServing()
-		return 0, s.running() == 0
+		return 0, s.finished()
 	}
 	s.d.Verbosef("signal %v received -- exiting now", sig)
 	return s.abort(0), true
@@ -300,8 +312,10 @@ func (s *server) releaseSlot() {
 // beyond the limit clients wait in the listen queue. It accepts no more than
 // max_use connections (0: no limit): a connection accepted past max_use
 // would be closed unanswered, while left in the listen queue the next
-// process serves it.
+// process serves it. A connection accepted as the daemon stops serving is
+// still handed over and served: the serving loop waits for acceptDone.
 func (s *server) acceptLoop() {
+	defer close(s.acceptDone)
 	maxUse := s.d.MaxUse
 	for served := 0; maxUse == 0 || served < maxUse; {
 		if !s.takeSlot() {
@@ -318,9 +332,8 @@ func (s *server) acceptLoop() {
 		select {
 		case s.accepted <- conn:
 			served++
-		case <-s.stopAccepting:
-			// Accepted just as the daemon stopped serving: nobody will
-			// serve it, so the client sees the connection close.
+		case <-s.d.ctx.Done():
+			// The daemon is ending now (SIGTERM, master gone).
 			conn.Close()
 			s.releaseSlot()
 			return
