@@ -18,12 +18,7 @@ import (
 	"github.com/postern/postern/tests/internal/harness"
 )
 
-const ccertDiffMainCF = `compatibility_level = 3.6
-myhostname = mx.test.example
-mydomain = test.example
-mydestination = $myhostname, localhost, test.example
-mynetworks = 127.0.0.1/32
-local_recipient_maps = texthash:ETC/users
+const ccertDiffMainCF = differentialHostMainCF + `local_recipient_maps = texthash:ETC/users
 alias_maps =
 smtpd_peername_lookup = no
 smtpd_tls_security_level = may

@@ -22,12 +22,7 @@ import (
 
 // restrictionsDiffMainCF is the main.cf both servers get; POLICY is the
 // policy server's port, DEAD a port nothing listens on.
-const restrictionsDiffMainCF = `compatibility_level = 3.6
-myhostname = mx.test.example
-mydomain = test.example
-mydestination = $myhostname, localhost, test.example
-mynetworks = 127.0.0.1/32
-relay_domains = relay.example
+const restrictionsDiffMainCF = differentialHostMainCF + `relay_domains = relay.example
 local_recipient_maps = texthash:ETC/users
 alias_maps =
 smtpd_peername_lookup = no
@@ -259,12 +254,7 @@ func servePolicyConn(c net.Conn) {
 // restrictionsNoDelayMainCF checks each stage at its own command
 // (smtpd_delay_reject = no), with HELO required, soft_bounce and codes
 // of its own.
-const restrictionsNoDelayMainCF = `compatibility_level = 3.6
-myhostname = mx.test.example
-mydomain = test.example
-mydestination = $myhostname, localhost, test.example
-mynetworks = 127.0.0.1/32
-relay_domains = relay.example
+const restrictionsNoDelayMainCF = differentialHostMainCF + `relay_domains = relay.example
 local_recipient_maps = texthash:ETC/users
 alias_maps =
 smtpd_peername_lookup = no

@@ -14,6 +14,16 @@ import (
 	"github.com/postern/postern/tests/internal/harness"
 )
 
+// differentialHostMainCF starts the main.cf that the SMTP differential
+// tests give both the real Postfix and Postern: the same host, domain,
+// destinations and network.
+const differentialHostMainCF = `compatibility_level = 3.6
+myhostname = mx.test.example
+mydomain = test.example
+mydestination = $myhostname, localhost, test.example
+mynetworks = 127.0.0.1/32
+`
+
 // dirToken stands for a side's configuration directory in arguments and
 // replaces it in output, so the two sides' different paths compare equal.
 const dirToken = "$DIR"

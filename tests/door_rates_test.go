@@ -18,12 +18,7 @@ import (
 	"github.com/postern/postern/tests/internal/harness"
 )
 
-const doorRatesMainCF = `compatibility_level = 3.6
-myhostname = mx.test.example
-mydomain = test.example
-mydestination = $myhostname, localhost, test.example
-mynetworks = 127.0.0.1/32
-local_recipient_maps =
+const doorRatesMainCF = differentialHostMainCF + `local_recipient_maps =
 alias_maps =
 smtpd_peername_lookup = no
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination

@@ -40,12 +40,7 @@ done
 
 // spawnMainCF is the main.cf of both servers: policy runs with the
 // default time limit, slowpolicy with one second.
-const spawnMainCF = `compatibility_level = 3.6
-myhostname = mx.test.example
-mydomain = test.example
-mydestination = $myhostname, localhost, test.example
-mynetworks = 127.0.0.1/32
-local_recipient_maps =
+const spawnMainCF = differentialHostMainCF + `local_recipient_maps =
 alias_maps =
 smtpd_peername_lookup = no
 smtpd_restriction_classes = slow
