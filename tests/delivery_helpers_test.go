@@ -145,18 +145,7 @@ func startSink(t *testing.T, addr, name string, opts sinkOptions) *smtpSink {
 	s.server.WriteTimeout = 30 * time.Second
 	// Connections cut by killed daemons are expected; do not log them.
 	s.server.ErrorLog = log.New(io.Discard, "", 0)
-	var ln net.Listener
-	var err error
-	// The port came from FreeAddr and may have been taken meanwhile.
-	for try := 0; try < 50; try++ {
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("sink %s listen: %v", name, err)
-	}
+	ln := listenRetrying(t, addr, "sink "+name)
 	go s.server.Serve(ln)
 	t.Cleanup(func() { s.server.Close() })
 	return s
@@ -261,4 +250,23 @@ func sinkPort(t *testing.T) string {
 	t.Helper()
 	_, port, _ := net.SplitHostPort(harness.FreeAddr(t))
 	return port
+}
+
+// listenRetrying listens on addr, a port picked earlier (FreeAddr,
+// sinkPort) that something else may hold for a moment, trying for up to
+// a second; what names the server in the failure.
+func listenRetrying(t *testing.T, addr, what string) net.Listener {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	for try := 0; try < 50; try++ {
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("%s listen: %v", what, err)
+	}
+	return ln
 }

@@ -30,17 +30,7 @@ type scriptedSMTP struct {
 // verbs get "250 2.0.0 Ok".
 func startScriptedSMTP(t *testing.T, addr string, replies map[string]string) *scriptedSMTP {
 	t.Helper()
-	var ln net.Listener
-	var err error
-	for try := 0; try < 50; try++ {
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("scripted server listen: %v", err)
-	}
+	ln := listenRetrying(t, addr, "scripted server")
 	s := &scriptedSMTP{ln: ln, replies: replies}
 	s.wg.Add(1)
 	go func() {

@@ -24,18 +24,7 @@ type silentServer struct {
 
 func startSilentServer(t *testing.T, addr string) *silentServer {
 	t.Helper()
-	var ln net.Listener
-	var err error
-	// The port came from sinkPort and may have been taken meanwhile.
-	for try := 0; try < 50; try++ {
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenRetrying(t, addr, "silent server")
 	s := &silentServer{addr: addr}
 	var mu sync.Mutex
 	var conns []net.Conn
