@@ -63,16 +63,16 @@ func ccertSession(t *testing.T, addr string, cert *tls.Certificate, commands []s
 	}
 	d.conn = tc
 	d.r.Reset(tc)
-	var out []string
-	for _, cmd := range append([]string{"EHLO c.example"}, commands...) {
-		fmt.Fprintf(d.conn, "%s\r\n", cmd)
-		reply := d.readReply(t)
-		if strings.HasPrefix(cmd, "EHLO") {
-			reply = reply[:1]
-		}
-		out = append(out, cmd+" -> "+strings.Join(reply, " | "))
+	return stepLines(d.play(append([]string{"EHLO c.example"}, commands...), ehloFirstLine))
+}
+
+// ehloFirstLine renders EHLO's reply by its first line, every other
+// reply whole.
+func ehloFirstLine(line string, reply []string) string {
+	if strings.HasPrefix(line, "EHLO") {
+		return reply[0]
 	}
-	return out
+	return strings.Join(reply, "\n")
 }
 
 func TestDifferentialClientCerts(t *testing.T) {

@@ -25,9 +25,18 @@ var footerDiffFiles = map[string]string{
 	"footers":    "/^554 5\\.7\\.1 .*Relay access denied/ \\c; relay footer for $$client_address\n/^450 / temporary\\nsecond line\n",
 }
 
-var footerDiffSession = smtpDiffSession{"reject footers", "127.0.0.2", []string{"EHLO c.example", "MAIL FROM:<s@remote.example>",
-	"RCPT TO:<x@elsewhere.example>", "RCPT TO:<pftest@test.example>", "RCPT TO:<nosuch@test.example>",
-	"RCPT TO:<defer@test.example>", "RCPT TO:<exact@test.example>", "QUIT"}}
+// footerDiffSteps is the session from 127.0.0.2 and its replies.
+var footerDiffSteps = []smtpStep{
+	{"", "220"},
+	{"EHLO c.example", "250 8BITMIME CHUNKING DSN ENHANCEDSTATUSCODES ETRN PIPELINING SIZE 10240000 SMTPUTF8 VRFY"},
+	{"MAIL FROM:<s@remote.example>", "250 2.1.0 Ok"},
+	{"RCPT TO:<x@elsewhere.example>", "554 5.7.1 <x@elsewhere.example>: Relay access denied; relay footer for 127.0.0.2"},
+	{"RCPT TO:<pftest@test.example>", "250 2.1.5 Ok"},
+	{"RCPT TO:<nosuch@test.example>", "550-5.1.1 <nosuch@test.example>: Recipient address rejected: User unknown in local recipient table\n550 5.1.1 Default footer."},
+	{"RCPT TO:<defer@test.example>", "450-4.7.1 <defer@test.example>: Recipient address rejected: slow down\n450-4.7.1 temporary\n450 4.7.1 second line"},
+	{"RCPT TO:<exact@test.example>", "554 5.7.1 <exact@test.example>: Recipient address rejected: exactly thisExact footer."},
+	{"QUIT", "221 2.0.0 Bye"},
+}
 
 // TestDifferentialRejectFooterMaps: a footer looked up by the whole reply
 // (the first table that has it; $$ for a macro in a regexp) replaces
@@ -37,26 +46,19 @@ func TestDifferentialRejectFooterMaps(t *testing.T) {
 		mainCF: func(etc string) string { return strings.ReplaceAll(footerDiffMainCF, "ETC", etc) },
 		files:  footerDiffFiles,
 	}
-	ours := startOurSMTPWith(t, setup)
-	got := restrictionsDiffReplies(t, ours.addr, footerDiffSession)
-	want := []string{
-		"banner -> 220",
-		"EHLO c.example -> 250 8BITMIME CHUNKING DSN ENHANCEDSTATUSCODES ETRN PIPELINING SIZE 10240000 SMTPUTF8 VRFY",
-		"MAIL FROM:<s@remote.example> -> 250 2.1.0 Ok",
-		"RCPT TO:<x@elsewhere.example> -> 554 5.7.1 <x@elsewhere.example>: Relay access denied; relay footer for 127.0.0.2",
-		"RCPT TO:<pftest@test.example> -> 250 2.1.5 Ok",
-		"RCPT TO:<nosuch@test.example> -> 550-5.1.1 <nosuch@test.example>: Recipient address rejected: User unknown in local recipient table | 550 5.1.1 Default footer.",
-		"RCPT TO:<defer@test.example> -> 450-4.7.1 <defer@test.example>: Recipient address rejected: slow down | 450-4.7.1 temporary | 450 4.7.1 second line",
-		"RCPT TO:<exact@test.example> -> 554 5.7.1 <exact@test.example>: Recipient address rejected: exactly thisExact footer.",
-		"QUIT -> 221 2.0.0 Bye",
+	run := func(addr string) []string {
+		return stepLines(dialSMTP(t, addr, "127.0.0.2").play(sends(footerDiffSteps), restrictionsRender))
 	}
+	ours := startOurSMTPWith(t, setup)
+	got := run(ours.addr)
+	want := stepLines(footerDiffSteps)
 	if d := harness.DiffLines(want, got); d != "" {
 		t.Errorf("replies differ (-want +got):\n%s", d)
 	}
 
 	pf := realPostfixMaster(t)
 	realAddr, _ := startRealPostfixSMTPWith(t, pf, setup)
-	real := restrictionsDiffReplies(t, realAddr, footerDiffSession)
+	real := run(realAddr)
 	if d := harness.DiffLines(real, got); d != "" {
 		t.Errorf("replies differ (-real +ours):\n%s", d)
 	}

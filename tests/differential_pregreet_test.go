@@ -44,11 +44,7 @@ func pregreetSession(t *testing.T, addr string) []string {
 	// No QUIT: after this DATA the real Postfix 3.7 sometimes leaves QUIT
 	// unanswered for more than 30 s on a loaded machine, and the replies
 	// that matter end here.
-	for _, cmd := range []string{"MAIL FROM:<s@remote.example>", "RCPT TO:<x@test.example>", "DATA"} {
-		fmt.Fprintf(d.conn, "%s\r\n", cmd)
-		out = append(out, cmd+" -> "+strings.Join(d.readReply(t), " | "))
-	}
-	return out
+	return append(out, stepLines(d.play([]string{"MAIL FROM:<s@remote.example>", "RCPT TO:<x@test.example>", "DATA"}, nil))...)
 }
 
 // pregreetLogLines are smtpd's pipelining and reject lines.

@@ -150,32 +150,23 @@ func decisionLogs(realLog string, ours *smtpdRun) (realLines, ourLines []string)
 }
 
 // restrictionsDiffReplies runs a session and renders each whole reply
-// ("COMMAND -> reply line | reply line"), the banner and EHLO by code and
-// keywords, queue IDs replaced.
+// ("COMMAND -> reply line | reply line") by restrictionsRender.
 func restrictionsDiffReplies(t *testing.T, addr string, session smtpDiffSession) []string {
 	t.Helper()
 	d := dialSMTP(t, addr, session.from)
-	out := []string{"banner -> " + smtpDiffCodes(d.readReply(t))}
-	queued := regexp.MustCompile(`queued as [0-9A-Za-z]+`)
-	for _, cmd := range session.commands {
-		cmds := []string{cmd}
-		if rest, ok := strings.CutPrefix(cmd, "PIPELINED "); ok {
-			cmds = strings.Split(rest, "|")
-			fmt.Fprintf(d.conn, "%s\r\n", strings.Join(cmds, "\r\n"))
-		} else {
-			fmt.Fprintf(d.conn, "%s\r\n", cmd)
-		}
-		for _, c := range cmds {
-			reply := d.readReply(t)
-			label := strings.SplitN(c, "\r\n", 2)[0]
-			if strings.HasPrefix(c, "EHLO ") && strings.HasPrefix(reply[0], "250") {
-				out = append(out, label+" -> 250 "+strings.Join(smtpDiffKeywords(reply[1:]), " "))
-				continue
-			}
-			out = append(out, label+" -> "+queued.ReplaceAllString(strings.Join(reply, " | "), "queued as ID"))
-		}
+	return stepLines(d.play(append([]string{""}, session.commands...), restrictionsRender))
+}
+
+// restrictionsRender renders the banner by its code, EHLO by its
+// keywords and other replies whole, queue IDs replaced.
+func restrictionsRender(line string, reply []string) string {
+	if line == "" {
+		return smtpDiffCodes(reply)
 	}
-	return out
+	if strings.HasPrefix(line, "EHLO ") && strings.HasPrefix(reply[0], "250") {
+		return smtpDiffRender(line, reply)
+	}
+	return queuedAs.ReplaceAllString(strings.Join(reply, "\n"), "queued as ID")
 }
 
 // policyLogLines extracts smtpd's decision lines (reject, reject_warning,

@@ -116,18 +116,15 @@ func TestDifferentialSMTPDialogue(t *testing.T) {
 func smtpDiffReplies(t *testing.T, addr string, session smtpDiffSession) []string {
 	t.Helper()
 	d := dialSMTP(t, addr, session.from)
-	out := []string{"banner -> " + smtpDiffCodes(d.readReply(t))}
-	for _, cmd := range session.commands {
-		fmt.Fprintf(d.conn, "%s\r\n", cmd)
-		reply := d.readReply(t)
-		label := strings.SplitN(cmd, "\r\n", 2)[0]
-		if strings.HasPrefix(cmd, "EHLO ") && strings.HasPrefix(reply[0], "250") {
-			out = append(out, label+" -> 250 "+strings.Join(smtpDiffKeywords(reply[1:]), " "))
-			continue
-		}
-		out = append(out, label+" -> "+smtpDiffCodes(reply))
+	return stepLines(d.play(append([]string{""}, session.commands...), smtpDiffRender))
+}
+
+// smtpDiffRender renders a reply by its codes, EHLO's by its keywords.
+func smtpDiffRender(line string, reply []string) string {
+	if strings.HasPrefix(line, "EHLO ") && strings.HasPrefix(reply[0], "250") {
+		return "250 " + strings.Join(smtpDiffKeywords(reply[1:]), " ")
 	}
-	return out
+	return smtpDiffCodes(reply)
 }
 
 // readReply reads one complete (possibly multi-line) reply.

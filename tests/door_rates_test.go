@@ -33,15 +33,21 @@ smtpd_tls_cert_file = ETC/server.crt
 smtpd_tls_key_file = ETC/server.key
 `
 
-// doorRatesTrickle sends a message's content one byte every 300 ms
-// until the server answers, and returns the answer.
+// doorRatesToData are the steps from 127.0.0.2 to DATA.
+var doorRatesToData = []smtpStep{
+	{"", "220"},
+	{"HELO c.example", "250 mx.test.example"},
+	{"MAIL FROM:<s@remote.example>", "250 2.1.0 Ok"},
+	{"RCPT TO:<x@test.example>", "250 2.1.5 Ok"},
+	{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+}
+
+// doorRatesTrickle plays doorRatesToData, then sends a message's content
+// one byte every 300 ms until the server answers, and returns the
+// replies.
 func doorRatesTrickle(t *testing.T, addr string) []string {
 	d := dialSMTP(t, addr, "127.0.0.2")
-	out := []string{"banner -> " + smtpDiffCodes(d.readReply(t))}
-	for _, cmd := range []string{"HELO c.example", "MAIL FROM:<s@remote.example>", "RCPT TO:<x@test.example>", "DATA"} {
-		fmt.Fprintf(d.conn, "%s\r\n", cmd)
-		out = append(out, cmd+" -> "+strings.Join(d.readReply(t), " | "))
-	}
+	out := stepLines(d.play(sends(doorRatesToData), bannerCodes))
 	reply := make(chan string, 1)
 	go func() {
 		line, err := d.r.ReadString('\n')
@@ -162,12 +168,7 @@ func TestDoorDifferentialRates(t *testing.T) {
 		}
 	})
 	got := run(ours.addr)
-	want := []string{
-		"banner -> 220",
-		"HELO c.example -> 250 mx.test.example",
-		"MAIL FROM:<s@remote.example> -> 250 2.1.0 Ok",
-		"RCPT TO:<x@test.example> -> 250 2.1.5 Ok",
-		"DATA -> 354 End data with <CR><LF>.<CR><LF>",
+	want := append(stepLines(doorRatesToData),
 		"trickled content -> 421 4.4.2 mx.test.example Error: timeout exceeded",
 		"connection 1 -> 220", "connection 2 -> 220", "connection 3 -> 220", "connection 4 -> 220",
 		"connection 5 -> 421 4.7.0 mx.test.example Error: too many connections from 127.0.0.4",
@@ -176,7 +177,7 @@ func TestDoorDifferentialRates(t *testing.T) {
 		// The second session is over the limit once it exists.
 		"STARTTLS 2 -> 220 2.0.0 Ready to start TLS",
 		"after the handshake -> 421 4.7.0 mx.test.example Error: too many new TLS sessions from unknown[127.0.0.3]",
-	}
+	)
 	if d := harness.DiffLines(want, got); d != "" {
 		t.Errorf("replies differ (-want +got):\n%s", d)
 	}

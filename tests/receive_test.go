@@ -219,11 +219,13 @@ func TestReceiveAcknowledgedMessagesSurviveKills(t *testing.T) {
 func startData(t *testing.T, in *smtpdRun) *smtpDialogue {
 	t.Helper()
 	d := dialSMTP(t, in.addr, "")
-	d.expect("", "220 mx.test.example ESMTP Postern")
-	d.expect("EHLO client.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 100000\n250-VRFY\n250-ETRN\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250-DSN\n250-SMTPUTF8\n250 CHUNKING")
-	d.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
-	d.expect("RCPT TO:<pftest@test.example>", "250 2.1.5 Ok")
-	d.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	d.dialogue([]smtpStep{
+		greeting,
+		{"EHLO client.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 100000\n250-VRFY\n250-ETRN\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250-DSN\n250-SMTPUTF8\n250 CHUNKING"},
+		{"MAIL FROM:<s@remote.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<pftest@test.example>", "250 2.1.5 Ok"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+	})
 	return d
 }
 

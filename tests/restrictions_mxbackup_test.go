@@ -39,15 +39,17 @@ func TestRestrictionsMXBackup(t *testing.T) {
 		files: map[string]string{"users": "pftest x\n"},
 	})
 	d := dialSMTP(t, in.addr, "127.0.0.2")
-	d.expect("", "220 mx.test.example ESMTP Postern")
-	d.expect("HELO c.example", "250 mx.test.example")
-	d.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
-	d.expect("RCPT TO:<a@backup.example>", "250 2.1.5 Ok")
-	d.expect("RCPT TO:<a@addr-backup.example>", "250 2.1.5 Ok")
-	d.expect("RCPT TO:<pftest@test.example>", "250 2.1.5 Ok")
-	d.expect("RCPT TO:<a@us-primary.example>", "554 5.7.1 <a@us-primary.example>: Relay access denied")
-	d.expect("RCPT TO:<a@nomx.example>", "554 5.7.1 <a@nomx.example>: Relay access denied")
-	d.expect("RCPT TO:<a@gated.example>", "554 5.7.1 <a@gated.example>: Relay access denied")
-	d.expect("RCPT TO:<a@failing.example>", "450 4.4.4 <a@failing.example>: Recipient address rejected: Unable to look up mail exchanger information: Host not found, try again")
-	d.expect("QUIT", "221 2.0.0 Bye")
+	d.dialogue([]smtpStep{
+		greeting,
+		{"HELO c.example", "250 mx.test.example"},
+		{"MAIL FROM:<s@remote.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<a@backup.example>", "250 2.1.5 Ok"},
+		{"RCPT TO:<a@addr-backup.example>", "250 2.1.5 Ok"},
+		{"RCPT TO:<pftest@test.example>", "250 2.1.5 Ok"},
+		{"RCPT TO:<a@us-primary.example>", "554 5.7.1 <a@us-primary.example>: Relay access denied"},
+		{"RCPT TO:<a@nomx.example>", "554 5.7.1 <a@nomx.example>: Relay access denied"},
+		{"RCPT TO:<a@gated.example>", "554 5.7.1 <a@gated.example>: Relay access denied"},
+		{"RCPT TO:<a@failing.example>", "450 4.4.4 <a@failing.example>: Recipient address rejected: Unable to look up mail exchanger information: Host not found, try again"},
+		{"QUIT", "221 2.0.0 Bye"},
+	})
 }

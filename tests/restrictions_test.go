@@ -55,39 +55,47 @@ func TestRestrictionsDNS(t *testing.T) {
 
 	// Listed in the DNSBL, with a verified name.
 	d := dialSMTP(t, in.addr, "127.0.0.2")
-	d.expect("", "220 mx.test.example ESMTP Postern")
-	d.expect("EHLO c.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250-DSN\n250-SMTPUTF8\n250 CHUNKING")
-	d.expect("MAIL FROM:<s@good.example>", "250 2.1.0 Ok")
-	d.expect("RCPT TO:<pftest@test.example>", "554 5.7.1 Service unavailable; Client host [127.0.0.2] blocked using bl.test; listed at bl.test")
-	d.expect("QUIT", "221 2.0.0 Bye")
+	d.dialogue([]smtpStep{
+		greeting,
+		{"EHLO c.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250-DSN\n250-SMTPUTF8\n250 CHUNKING"},
+		{"MAIL FROM:<s@good.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<pftest@test.example>", "554 5.7.1 Service unavailable; Client host [127.0.0.2] blocked using bl.test; listed at bl.test"},
+		{"QUIT", "221 2.0.0 Bye"},
+	})
 	in.waitLog("connect from client.test.example[127.0.0.2]", 30*time.Second)
 	in.waitLog("NOQUEUE: reject: RCPT from client.test.example[127.0.0.2]: 554 5.7.1 Service unavailable; Client host [127.0.0.2] blocked using bl.test; listed at bl.test; from=<s@good.example> to=<pftest@test.example> proto=ESMTP helo=<c.example>", 30*time.Second)
 
 	// A PTR name that does not resolve back: unknown, 550 by default...
 	d = dialSMTP(t, in.addr, "127.0.0.3")
-	d.expect("", "220 mx.test.example ESMTP Postern")
-	d.expect("HELO c.example", "250 mx.test.example")
-	d.expect("MAIL FROM:<s@good.example>", "250 2.1.0 Ok")
-	d.expect("RCPT TO:<pftest@test.example>", "450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.3]")
+	d.dialogue([]smtpStep{
+		greeting,
+		{"HELO c.example", "250 mx.test.example"},
+		{"MAIL FROM:<s@good.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<pftest@test.example>", "450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.3]"},
+	})
 	in.waitLog("warning: hostname forged.example does not resolve to address 127.0.0.3", 30*time.Second)
 	in.waitLog("connect from unknown[127.0.0.3]", 30*time.Second)
 
 	// ... and a failing reverse lookup is temporary.
 	d = dialSMTP(t, in.addr, "127.0.0.4")
-	d.expect("", "220 mx.test.example ESMTP Postern")
-	d.expect("HELO c.example", "250 mx.test.example")
-	d.expect("MAIL FROM:<s@good.example>", "250 2.1.0 Ok")
-	d.expect("RCPT TO:<pftest@test.example>", "450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.4]")
+	d.dialogue([]smtpStep{
+		greeting,
+		{"HELO c.example", "250 mx.test.example"},
+		{"MAIL FROM:<s@good.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<pftest@test.example>", "450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.4]"},
+	})
 
 	// From mynetworks only the sender domain is checked.
 	d = dialSMTP(t, in.addr, "127.0.0.1")
-	d.expect("", "220 mx.test.example ESMTP Postern")
-	d.expect("HELO c.example", "250 mx.test.example")
-	d.expect("MAIL FROM:<s@nx.example>", "250 2.1.0 Ok")
-	d.expect("RCPT TO:<pftest@test.example>", "450 4.1.8 <s@nx.example>: Sender address rejected: Domain not found")
-	d.expect("RSET", "250 2.0.0 Ok")
-	d.expect("MAIL FROM:<s@good.example>", "250 2.1.0 Ok")
-	d.expect("RCPT TO:<pftest@test.example>", "250 2.1.5 Ok")
+	d.dialogue([]smtpStep{
+		greeting,
+		{"HELO c.example", "250 mx.test.example"},
+		{"MAIL FROM:<s@nx.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<pftest@test.example>", "450 4.1.8 <s@nx.example>: Sender address rejected: Domain not found"},
+		{"RSET", "250 2.0.0 Ok"},
+		{"MAIL FROM:<s@good.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<pftest@test.example>", "250 2.1.5 Ok"},
+	})
 }
 
 // startPostgrey runs Debian's postgrey on a free 127.0.0.1 port with a
@@ -160,11 +168,13 @@ func TestRestrictionsPostgrey(t *testing.T) {
 	})
 	greylisted := "450 4.2.0 <pftest@test.example>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/test.example.html"
 	d := dialSMTP(t, in.addr, "127.0.0.2")
-	d.expect("", "220 mx.test.example ESMTP Postern")
-	d.expect("HELO c.example", "250 mx.test.example")
-	d.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
-	d.expect("RCPT TO:<pftest@test.example>", greylisted)
-	d.expect("QUIT", "221 2.0.0 Bye")
+	d.dialogue([]smtpStep{
+		greeting,
+		{"HELO c.example", "250 mx.test.example"},
+		{"MAIL FROM:<s@remote.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<pftest@test.example>", greylisted},
+		{"QUIT", "221 2.0.0 Bye"},
+	})
 	in.waitLog("NOQUEUE: reject: RCPT from unknown[127.0.0.2]: "+greylisted+"; from=<s@remote.example> to=<pftest@test.example> proto=SMTP helo=<c.example>", 30*time.Second)
 
 	// The retry after the delay is accepted, and postgrey's PREPEND
@@ -173,9 +183,11 @@ func TestRestrictionsPostgrey(t *testing.T) {
 	for try := 0; try < 20 && !accepted; try++ {
 		time.Sleep(time.Second)
 		d = dialSMTP(t, in.addr, "127.0.0.2")
-		d.expect("", "220 mx.test.example ESMTP Postern")
-		d.expect("HELO c.example", "250 mx.test.example")
-		d.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
+		d.dialogue([]smtpStep{
+			greeting,
+			{"HELO c.example", "250 mx.test.example"},
+			{"MAIL FROM:<s@remote.example>", "250 2.1.0 Ok"},
+		})
 		reply := d.replyLine("RCPT TO:<pftest@test.example>")
 		switch {
 		case reply == "250 2.1.5 Ok":

@@ -160,24 +160,28 @@ func TestSASLSmtpdAuth(t *testing.T) {
 
 	t.Run("auth only after STARTTLS, relay only after AUTH", func(t *testing.T) {
 		d := dialSMTP(t, in.addr, outsideIP)
-		d.expect("", "220 mx.test.example ESMTP Postern")
-		d.expect("EHLO client.example", ehloHead+"250-STARTTLS\n"+ehloTail)
-		d.expect("AUTH PLAIN "+b64("\x00alice\x00alice-secret"), "503 5.5.1 Error: authentication not enabled")
-		d.expect("MAIL FROM:<alice@test.example>", "250 2.1.0 Ok")
-		d.expect("RCPT TO:<friend@elsewhere.example>", "554 5.7.1 <friend@elsewhere.example>: Relay access denied")
-		d.expect("RSET", "250 2.0.0 Ok")
+		d.dialogue([]smtpStep{
+			greeting,
+			{"EHLO client.example", ehloHead + "250-STARTTLS\n" + ehloTail},
+			{"AUTH PLAIN " + b64("\x00alice\x00alice-secret"), "503 5.5.1 Error: authentication not enabled"},
+			{"MAIL FROM:<alice@test.example>", "250 2.1.0 Ok"},
+			{"RCPT TO:<friend@elsewhere.example>", "554 5.7.1 <friend@elsewhere.example>: Relay access denied"},
+			{"RSET", "250 2.0.0 Ok"},
+		})
 		d.startTLS()
-		d.expect("EHLO client.example", ehloHead+"250-AUTH PLAIN LOGIN\n"+ehloTail)
-		d.expect("AUTH PLAIN "+b64("\x00alice\x00wrong"), "535 5.7.8 Error: authentication failed: (reason unavailable)")
-		d.expect("AUTH LOGIN", "334 VXNlcm5hbWU6")
-		d.expect(b64("alice"), "334 UGFzc3dvcmQ6")
-		d.expect(b64("wrong"), "535 5.7.8 Error: authentication failed: (reason unavailable)")
-		d.expect("AUTH CRAM-MD5", "535 5.7.8 Error: authentication failed: Invalid authentication mechanism")
-		d.expect("AUTH PLAIN "+b64("\x00alice\x00alice-secret"), "235 2.7.0 Authentication successful")
-		d.expect("AUTH PLAIN "+b64("\x00alice\x00alice-secret"), "503 5.5.1 Error: already authenticated")
-		d.expect("MAIL FROM:<alice@test.example> AUTH=alice@test.example", "250 2.1.0 Ok")
-		d.expect("RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok")
-		d.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+		d.dialogue([]smtpStep{
+			{"EHLO client.example", ehloHead + "250-AUTH PLAIN LOGIN\n" + ehloTail},
+			{"AUTH PLAIN " + b64("\x00alice\x00wrong"), "535 5.7.8 Error: authentication failed: (reason unavailable)"},
+			{"AUTH LOGIN", "334 VXNlcm5hbWU6"},
+			{b64("alice"), "334 UGFzc3dvcmQ6"},
+			{b64("wrong"), "535 5.7.8 Error: authentication failed: (reason unavailable)"},
+			{"AUTH CRAM-MD5", "535 5.7.8 Error: authentication failed: Invalid authentication mechanism"},
+			{"AUTH PLAIN " + b64("\x00alice\x00alice-secret"), "235 2.7.0 Authentication successful"},
+			{"AUTH PLAIN " + b64("\x00alice\x00alice-secret"), "503 5.5.1 Error: already authenticated"},
+			{"MAIL FROM:<alice@test.example> AUTH=alice@test.example", "250 2.1.0 Ok"},
+			{"RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok"},
+			{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		})
 		fmt.Fprintf(d.conn, "Subject: authenticated relay\r\n\r\nhello\r\n.\r\n")
 		if reply := d.readReply(t); !strings.HasPrefix(reply[0], "250 2.0.0 Ok: queued as ") {
 			t.Fatalf("DATA: %q", reply)
@@ -207,13 +211,15 @@ func TestSASLSmtpdAuth(t *testing.T) {
 
 	t.Run("auth before STARTTLS with auth_only off", func(t *testing.T) {
 		d := dialSMTP(t, in.plainAddr, outsideIP)
-		d.expect("", "220 mx.test.example ESMTP Postern")
-		d.expect("EHLO client.example", ehloHead+"250-STARTTLS\n250-AUTH PLAIN LOGIN\n"+ehloTail)
-		d.expect("AUTH LOGIN "+b64("bob"), "334 UGFzc3dvcmQ6")
-		d.expect(b64("bob-secret"), "235 2.7.0 Authentication successful")
-		d.expect("MAIL FROM:<bob@test.example>", "250 2.1.0 Ok")
-		d.expect("RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok")
-		d.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+		d.dialogue([]smtpStep{
+			greeting,
+			{"EHLO client.example", ehloHead + "250-STARTTLS\n250-AUTH PLAIN LOGIN\n" + ehloTail},
+			{"AUTH LOGIN " + b64("bob"), "334 UGFzc3dvcmQ6"},
+			{b64("bob-secret"), "235 2.7.0 Authentication successful"},
+			{"MAIL FROM:<bob@test.example>", "250 2.1.0 Ok"},
+			{"RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok"},
+			{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		})
 		fmt.Fprintf(d.conn, "Subject: plain auth\r\n\r\nhello\r\n.\r\n")
 		reply := d.replyLine("QUIT")
 		m := queuedAs.FindStringSubmatch(reply)
@@ -317,18 +323,22 @@ func TestSASLDovecotStoppedAndRestarted(t *testing.T) {
 	in := startSASLSmtpd(t, "")
 	login := "AUTH PLAIN " + b64("\x00alice\x00alice-secret")
 	d := dialSMTP(t, in.plainAddr, outsideIP)
-	d.expect("", "220 mx.test.example ESMTP Postern")
-	d.expect("EHLO c.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-STARTTLS\n250-AUTH PLAIN LOGIN\n"+ehloTail)
-	d.expect(login, "235 2.7.0 Authentication successful")
+	d.dialogue([]smtpStep{
+		greeting,
+		{"EHLO c.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-STARTTLS\n250-AUTH PLAIN LOGIN\n" + ehloTail},
+		{login, "235 2.7.0 Authentication successful"},
+	})
 
 	in.dovecot.stop()
 	// Clients that do not authenticate are served as before.
 	local := dialSMTP(t, in.plainAddr, "127.0.0.1")
-	local.expect("", "220 mx.test.example ESMTP Postern")
-	local.expect("EHLO local.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-STARTTLS\n250-AUTH PLAIN LOGIN\n"+ehloTail)
-	local.expect("MAIL FROM:<s@test.example>", "250 2.1.0 Ok")
-	local.expect("RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok")
-	local.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	local.dialogue([]smtpStep{
+		greeting,
+		{"EHLO local.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-STARTTLS\n250-AUTH PLAIN LOGIN\n" + ehloTail},
+		{"MAIL FROM:<s@test.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+	})
 	fmt.Fprintf(local.conn, "Subject: while Dovecot is away\r\n\r\nhi\r\n.\r\n")
 	if reply := local.replyLine("QUIT"); !strings.HasPrefix(reply, "250 2.0.0 Ok: queued as ") {
 		t.Errorf("DATA while Dovecot is away: %s", reply)
@@ -339,9 +349,11 @@ func TestSASLDovecotStoppedAndRestarted(t *testing.T) {
 	other2.expect(login, "454 4.7.0 Temporary authentication failure: Can't connect to authentication server")
 	in.waitLog("SASL PLAIN authentication failed: Can't connect to authentication server, sasl_username=(unavailable)", 30*time.Second)
 	// The authenticated session keeps its login.
-	d.expect("MAIL FROM:<alice@test.example>", "250 2.1.0 Ok")
-	d.expect("RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok")
-	d.expect("RSET", "250 2.0.0 Ok")
+	d.dialogue([]smtpStep{
+		{"MAIL FROM:<alice@test.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok"},
+		{"RSET", "250 2.0.0 Ok"},
+	})
 
 	in.dovecot.start()
 	other2.expect(login, "235 2.7.0 Authentication successful")
@@ -422,19 +434,23 @@ smtpd_sasl_path = private/auth
 	login := "AUTH PLAIN " + b64("\x00alice\x00alice-secret")
 
 	d := dialSMTP(t, submission, "")
-	d.expect("", "220 mx.test.example ESMTP Postern")
-	d.expect("EHLO client.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-STARTTLS\n"+ehloTail)
-	d.expect("MAIL FROM:<alice@test.example>", "530 5.7.0 Must issue a STARTTLS command first")
-	d.expect(login, "530 5.7.0 Must issue a STARTTLS command first")
+	d.dialogue([]smtpStep{
+		greeting,
+		{"EHLO client.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-STARTTLS\n" + ehloTail},
+		{"MAIL FROM:<alice@test.example>", "530 5.7.0 Must issue a STARTTLS command first"},
+		{login, "530 5.7.0 Must issue a STARTTLS command first"},
+	})
 	d.startTLS()
-	d.expect("EHLO client.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-AUTH PLAIN LOGIN\n"+ehloTail)
-	d.expect("MAIL FROM:<alice@test.example>", "250 2.1.0 Ok")
-	d.expect("RCPT TO:<friend@elsewhere.example>", "554 5.7.1 <friend@elsewhere.example>: Recipient address rejected: Access denied")
-	d.expect("RSET", "250 2.0.0 Ok")
-	d.expect(login, "235 2.7.0 Authentication successful")
-	d.expect("MAIL FROM:<alice@test.example>", "250 2.1.0 Ok")
-	d.expect("RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok")
-	d.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	d.dialogue([]smtpStep{
+		{"EHLO client.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-AUTH PLAIN LOGIN\n" + ehloTail},
+		{"MAIL FROM:<alice@test.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<friend@elsewhere.example>", "554 5.7.1 <friend@elsewhere.example>: Recipient address rejected: Access denied"},
+		{"RSET", "250 2.0.0 Ok"},
+		{login, "235 2.7.0 Authentication successful"},
+		{"MAIL FROM:<alice@test.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+	})
 	fmt.Fprintf(d.conn, "Subject: via submission\r\n\r\nhi\r\n.\r\n")
 	if reply := d.readReply(t); !strings.HasPrefix(reply[0], "250 2.0.0 Ok: queued as ") {
 		t.Errorf("DATA: %q", reply)
@@ -448,18 +464,20 @@ smtpd_sasl_path = private/auth
 	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	s := &smtpDialogue{t: t, conn: conn, r: bufio.NewReader(conn)}
 	defer conn.Close()
-	s.expect("", "220 mx.test.example ESMTP Postern")
-	s.expect("EHLO client.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-AUTH PLAIN LOGIN\n"+ehloTail)
-	s.expect("STARTTLS", "502 5.5.1 Error: command not implemented")
-	s.expect("MAIL FROM:<bob@test.example>", "250 2.1.0 Ok")
-	s.expect("RCPT TO:<friend@elsewhere.example>", "554 5.7.1 <friend@elsewhere.example>: Recipient address rejected: Access denied")
-	s.expect("RSET", "250 2.0.0 Ok")
-	s.expect("AUTH LOGIN", "334 VXNlcm5hbWU6")
-	s.expect(b64("bob"), "334 UGFzc3dvcmQ6")
-	s.expect(b64("bob-secret"), "235 2.7.0 Authentication successful")
-	s.expect("MAIL FROM:<bob@test.example>", "250 2.1.0 Ok")
-	s.expect("RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok")
-	s.expect("QUIT", "221 2.0.0 Bye")
+	s.dialogue([]smtpStep{
+		greeting,
+		{"EHLO client.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n250-AUTH PLAIN LOGIN\n" + ehloTail},
+		{"STARTTLS", "502 5.5.1 Error: command not implemented"},
+		{"MAIL FROM:<bob@test.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<friend@elsewhere.example>", "554 5.7.1 <friend@elsewhere.example>: Recipient address rejected: Access denied"},
+		{"RSET", "250 2.0.0 Ok"},
+		{"AUTH LOGIN", "334 VXNlcm5hbWU6"},
+		{b64("bob"), "334 UGFzc3dvcmQ6"},
+		{b64("bob-secret"), "235 2.7.0 Authentication successful"},
+		{"MAIL FROM:<bob@test.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<friend@elsewhere.example>", "250 2.1.5 Ok"},
+		{"QUIT", "221 2.0.0 Bye"},
+	})
 
 	log := in.waitLog("postfix/submissions/smtpd[", 30*time.Second)
 	assertContains(t, "log", log,

@@ -144,13 +144,15 @@ func TestSmtpdEndToEnd(t *testing.T) {
 
 	t.Run("dialogue", func(t *testing.T) {
 		d := dialSMTP(t, in.addr, "")
-		d.expect("", "220 mx.test.example ESMTP Postern")
-		d.expect("EHLO client.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 100000\n250-VRFY\n250-ETRN\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250-DSN\n250-SMTPUTF8\n250 CHUNKING")
-		d.expect("MAIL FROM:<sender@remote.example> SIZE=200000", "552 5.3.4 Message size exceeds fixed limit")
-		d.expect("MAIL FROM:<sender@remote.example>", "250 2.1.0 Ok")
-		d.expect("RCPT TO:<nosuchuser@test.example>", "550 5.1.1 <nosuchuser@test.example>: Recipient address rejected: User unknown in local recipient table")
-		d.expect("RCPT TO:<pftest@test.example>", "250 2.1.5 Ok")
-		d.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+		d.dialogue([]smtpStep{
+			greeting,
+			{"EHLO client.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 100000\n250-VRFY\n250-ETRN\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250-DSN\n250-SMTPUTF8\n250 CHUNKING"},
+			{"MAIL FROM:<sender@remote.example> SIZE=200000", "552 5.3.4 Message size exceeds fixed limit"},
+			{"MAIL FROM:<sender@remote.example>", "250 2.1.0 Ok"},
+			{"RCPT TO:<nosuchuser@test.example>", "550 5.1.1 <nosuchuser@test.example>: Recipient address rejected: User unknown in local recipient table"},
+			{"RCPT TO:<pftest@test.example>", "250 2.1.5 Ok"},
+			{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		})
 		fmt.Fprintf(d.conn, "Subject: e2e\r\nMessage-ID: <e2e@client.example>\r\n\r\nbody\r\n.\r\n")
 		line := d.replyLine("QUIT")
 		if !strings.HasPrefix(line, "250 2.0.0 Ok: queued as ") {
@@ -258,10 +260,12 @@ func TestSmtpdEndToEnd(t *testing.T) {
 	t.Run("oversize", func(t *testing.T) {
 		before := in.queuedFiles()
 		d := dialSMTP(t, in.addr, "")
-		d.expect("", "220 mx.test.example ESMTP Postern")
-		d.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
-		d.expect("RCPT TO:<pftest@test.example>", "250 2.1.5 Ok")
-		d.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+		d.dialogue([]smtpStep{
+			greeting,
+			{"MAIL FROM:<s@remote.example>", "250 2.1.0 Ok"},
+			{"RCPT TO:<pftest@test.example>", "250 2.1.5 Ok"},
+			{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		})
 		fmt.Fprintf(d.conn, "%s\r\n.\r\n", strings.Repeat("x", 150000))
 		d.expect("", "552 5.3.4 Error: message file too big")
 		d.expect("QUIT", "221 2.0.0 Bye")
@@ -277,9 +281,11 @@ func TestSmtpdEndToEnd(t *testing.T) {
 
 	t.Run("relay probes from outside mynetworks", func(t *testing.T) {
 		d := dialSMTP(t, in.addr, "127.0.0.2")
-		d.expect("", "220 mx.test.example ESMTP Postern")
-		d.expect("HELO probe.example", "250 mx.test.example")
-		d.expect("MAIL FROM:<spammer@remote.example>", "250 2.1.0 Ok")
+		d.dialogue([]smtpStep{
+			greeting,
+			{"HELO probe.example", "250 mx.test.example"},
+			{"MAIL FROM:<spammer@remote.example>", "250 2.1.0 Ok"},
+		})
 		probes := []struct{ rcpt, want string }{
 			{"<someone@elsewhere.example>", "554 5.7.1 <someone@elsewhere.example>: Relay access denied"},
 			{"<someone@ELSEWHERE.EXAMPLE.>", "554 5.7.1 <someone@ELSEWHERE.EXAMPLE.>: Relay access denied"},
@@ -309,11 +315,13 @@ func TestSmtpdEndToEnd(t *testing.T) {
 
 	t.Run("smuggling from outside mynetworks", func(t *testing.T) {
 		d := dialSMTP(t, in.addr, "127.0.0.2")
-		d.expect("", "220 mx.test.example ESMTP Postern")
-		d.expect("EHLO smuggler.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 100000\n250-VRFY\n250-ETRN\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250-DSN\n250-SMTPUTF8\n250 CHUNKING")
-		d.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
-		d.expect("RCPT TO:<pftest@test.example>", "250 2.1.5 Ok")
-		d.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+		d.dialogue([]smtpStep{
+			greeting,
+			{"EHLO smuggler.example", "250-mx.test.example\n250-PIPELINING\n250-SIZE 100000\n250-VRFY\n250-ETRN\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250-DSN\n250-SMTPUTF8\n250 CHUNKING"},
+			{"MAIL FROM:<s@remote.example>", "250 2.1.0 Ok"},
+			{"RCPT TO:<pftest@test.example>", "250 2.1.5 Ok"},
+			{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		})
 		fmt.Fprintf(d.conn, "Subject: one\r\n\r\nhi\n.\r\nMAIL FROM:<evil@remote.example>\r\nRCPT TO:<pftest@test.example>\r\nDATA\r\n\r\nsmuggled\r\n.\r\n")
 		line := d.replyLine("QUIT")
 		if !strings.HasPrefix(line, "250 2.0.0 Ok: queued as ") {
@@ -326,9 +334,11 @@ func TestSmtpdEndToEnd(t *testing.T) {
 
 	t.Run("relay from mynetworks", func(t *testing.T) {
 		d := dialSMTP(t, in.addr, "127.0.0.1")
-		d.expect("", "220 mx.test.example ESMTP Postern")
-		d.expect("MAIL FROM:<s@test.example>", "250 2.1.0 Ok")
-		d.expect("RCPT TO:<someone@elsewhere.example>", "250 2.1.5 Ok")
-		d.expect("QUIT", "221 2.0.0 Bye")
+		d.dialogue([]smtpStep{
+			greeting,
+			{"MAIL FROM:<s@test.example>", "250 2.1.0 Ok"},
+			{"RCPT TO:<someone@elsewhere.example>", "250 2.1.5 Ok"},
+			{"QUIT", "221 2.0.0 Bye"},
+		})
 	})
 }
