@@ -42,17 +42,19 @@ func TestAuthPlainAndMessage(t *testing.T) {
 	fake := sasltest.Start(t, path)
 	ts := startServer(t, saslSettings(t, testSettings()), withDovecot(path))
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("EHLO c", ehloWith("250-AUTH PLAIN LOGIN"))
-	c.expect("AUTH", "501 5.5.4 Syntax: AUTH mechanism")
-	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful")
-	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "503 5.5.1 Error: already authenticated")
-	c.expect("MAIL FROM:<alice@test.example> AUTH=alice@test.example", "250 2.1.0 Ok")
-	c.expect("AUTH LOGIN", "503 5.5.1 Error: MAIL transaction in progress")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
-	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
-	c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
-	c.expect("QUIT", "221 2.0.0 Bye")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"EHLO c", ehloWith("250-AUTH PLAIN LOGIN")},
+		{"AUTH", "501 5.5.4 Syntax: AUTH mechanism"},
+		{"AUTH PLAIN " + b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful"},
+		{"AUTH PLAIN " + b64("\x00alice\x00secret"), "503 5.5.1 Error: already authenticated"},
+		{"MAIL FROM:<alice@test.example> AUTH=alice@test.example", "250 2.1.0 Ok"},
+		{"AUTH LOGIN", "503 5.5.1 Error: MAIL transaction in progress"},
+		{"RCPT TO:<a@test.example>", "250 2.1.5 Ok"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		{"x\r\n.", "250 2.0.0 Ok: queued as FAKE1"},
+		{"QUIT", "221 2.0.0 Bye"},
+	})
 	msgs := ts.cleanup.Submissions()
 	if len(msgs) != 1 {
 		t.Fatalf("cleanup got %d messages", len(msgs))
@@ -116,10 +118,12 @@ func TestAuthResponseLimit(t *testing.T) {
 	set.SASL.ResponseLimit = 20
 	ts := startServer(t, set, withDovecot(path))
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("AUTH LOGIN", "334 VXNlcm5hbWU6")
-	c.expect(strings.Repeat("QUFB", 10), "500 5.5.6 SASL response limit exceeded")
-	c.expect("NOOP", "250 2.0.0 Ok")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"AUTH LOGIN", "334 VXNlcm5hbWU6"},
+		{strings.Repeat("QUFB", 10), "500 5.5.6 SASL response limit exceeded"},
+		{"NOOP", "250 2.0.0 Ok"},
+	})
 }
 
 func TestAuthOnlyAfterSTARTTLS(t *testing.T) {
@@ -129,16 +133,20 @@ func TestAuthOnlyAfterSTARTTLS(t *testing.T) {
 	set.SASL.AuthOnly = true
 	ts := startServer(t, set, withDovecot(path))
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("EHLO c", ehloWith("250-STARTTLS"))
-	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "503 5.5.1 Error: authentication not enabled")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"EHLO c", ehloWith("250-STARTTLS")},
+		{"AUTH PLAIN " + b64("\x00alice\x00secret"), "503 5.5.1 Error: authentication not enabled"},
+	})
 	c.upgrade()
-	c.expect("EHLO c", ehloWith("250-AUTH PLAIN LOGIN"))
-	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful")
-	c.expect("MAIL FROM:<alice@test.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
-	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
-	c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+	c.dialogue([]scriptStep{
+		{"EHLO c", ehloWith("250-AUTH PLAIN LOGIN")},
+		{"AUTH PLAIN " + b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful"},
+		{"MAIL FROM:<alice@test.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<a@test.example>", "250 2.1.5 Ok"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		{"x\r\n.", "250 2.0.0 Ok: queued as FAKE1"},
+	})
 	msgs := ts.cleanup.Submissions()
 	if len(msgs) != 1 || msgs[0].Sub.Protocol != "ESMTPSA" {
 		t.Errorf("cleanup got %+v", msgs)
@@ -170,9 +178,11 @@ func TestAuthSecurityOptionsWithAndWithoutTLS(t *testing.T) {
 	set.SASL.BrokenClients = true
 	ts := startServer(t, set, withDovecot(path))
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("EHLO c", ehloWith("250-STARTTLS"))
-	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "535 5.7.8 Error: authentication failed: Invalid authentication mechanism")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"EHLO c", ehloWith("250-STARTTLS")},
+		{"AUTH PLAIN " + b64("\x00alice\x00secret"), "535 5.7.8 Error: authentication failed: Invalid authentication mechanism"},
+	})
 	c.upgrade()
 	c.expect("EHLO c", ehloWith("250-AUTH PLAIN LOGIN ANONYMOUS", "250-AUTH=PLAIN LOGIN ANONYMOUS"))
 	c.expect("AUTH ANONYMOUS", "454 4.7.0 Temporary authentication failure: try?later")
@@ -195,10 +205,12 @@ func TestAuthExceptionsNetworksAndDisabled(t *testing.T) {
 
 	off := startServer(t, testSettings())
 	c = dial(t, off.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("EHLO c", ehloReply)
-	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "503 5.5.1 Error: authentication not enabled")
-	c.expect("MAIL FROM:<a@test.example> AUTH=<a@test.example>", "250 2.1.0 Ok")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"EHLO c", ehloReply},
+		{"AUTH PLAIN " + b64("\x00alice\x00secret"), "503 5.5.1 Error: authentication not enabled"},
+		{"MAIL FROM:<a@test.example> AUTH=<a@test.example>", "250 2.1.0 Ok"},
+	})
 }
 
 func TestAuthWhileDovecotIsAway(t *testing.T) {
@@ -210,12 +222,14 @@ func TestAuthWhileDovecotIsAway(t *testing.T) {
 	c.expect("EHLO c", ehloWith("250-AUTH PLAIN LOGIN"))
 	fake.Stop()
 	// Mail from clients that do not authenticate goes on.
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
-	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
-	c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
-	c.expect("EHLO c", ehloWith("250-AUTH PLAIN LOGIN"))
-	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "454 4.7.0 Temporary authentication failure: Can't connect to authentication server")
+	c.dialogue([]scriptStep{
+		{"MAIL FROM:<s@r.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<a@test.example>", "250 2.1.5 Ok"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		{"x\r\n.", "250 2.0.0 Ok: queued as FAKE1"},
+		{"EHLO c", ehloWith("250-AUTH PLAIN LOGIN")},
+		{"AUTH PLAIN " + b64("\x00alice\x00secret"), "454 4.7.0 Temporary authentication failure: Can't connect to authentication server"},
+	})
 	ts.waitLog(t, "warning: localhost[127.0.0.1]: SASL PLAIN authentication failed: Can't connect to authentication server, sasl_username=(unavailable)")
 	sasltest.Start(t, path)
 	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful")
@@ -229,10 +243,12 @@ func TestWrapperMode(t *testing.T) {
 	ts := startServer(t, set, withDovecot(path))
 	c := dial(t, ts.addr)
 	c.wrapTLS()
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("EHLO c", ehloWith("250-AUTH PLAIN LOGIN"))
-	c.expect("STARTTLS", "502 5.5.1 Error: command not implemented")
-	c.expect("AUTH PLAIN "+b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"EHLO c", ehloWith("250-AUTH PLAIN LOGIN")},
+		{"STARTTLS", "502 5.5.1 Error: command not implemented"},
+		{"AUTH PLAIN " + b64("\x00alice\x00secret"), "235 2.7.0 Authentication successful"},
+	})
 }
 
 func TestLoadSASLSettings(t *testing.T) {

@@ -12,15 +12,19 @@ func TestBDAT(t *testing.T) {
 	c.expect("", "220 mx.test.example ESMTP Postern")
 	c.expect("EHLO c", ehloReply)
 	c.send("BDAT 3\r\nabc")
-	c.expect("", "503 5.5.1 Error: need RCPT command")
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.dialogue([]scriptStep{
+		{"", "503 5.5.1 Error: need RCPT command"},
+		{"MAIL FROM:<s@r.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<a@test.example>", "250 2.1.5 Ok"},
+	})
 	c.send("BDAT 0\r\n")
 	c.expect("", "551 5.7.1 Null BDAT request")
 	c.send("BDAT 13\r\nSubject: x\r\n\r")
-	c.expect("", "250 2.0.0 Ok: 13 bytes")
-	c.expect("DATA", "503 5.5.1 Error: DATA after BDAT")
-	c.expect("RCPT TO:<b@test.example>", "503 5.5.1 Error: RCPT after BDAT")
+	c.dialogue([]scriptStep{
+		{"", "250 2.0.0 Ok: 13 bytes"},
+		{"DATA", "503 5.5.1 Error: DATA after BDAT"},
+		{"RCPT TO:<b@test.example>", "503 5.5.1 Error: RCPT after BDAT"},
+	})
 	c.send("BDAT 7 LAST\r\n\n.body\n")
 	c.expect("", "250 2.0.0 Ok: 20 bytes queued as FAKE1")
 	c.expect("BDAT x", "521 5.5.4 Syntax: BDAT count [LAST]")
@@ -37,9 +41,7 @@ func TestBDATTooBig(t *testing.T) {
 	set.MessageSizeLimit = 10
 	ts := startServer(t, set)
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.dialogue(toRecipient)
 	c.send("BDAT 8\r\n12345678")
 	c.expect("", "250 2.0.0 Ok: 8 bytes")
 	c.send("BDAT 8\r\n12345678")
@@ -56,9 +58,7 @@ func TestBDATTooBig(t *testing.T) {
 func TestBDATAbandonedByRSET(t *testing.T) {
 	ts := startServer(t, testSettings())
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.dialogue(toRecipient)
 	c.send("BDAT 2\r\nab")
 	c.expect("", "250 2.0.0 Ok: 2 bytes")
 	c.expect("RSET", "250 2.0.0 Ok")

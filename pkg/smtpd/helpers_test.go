@@ -192,6 +192,30 @@ func (c *client) expect(cmd, want string) {
 	}
 }
 
+// scriptStep is one row of a scripted dialogue: the line sent ("" sends
+// nothing: the banner, or the reply to lines sent before) and the
+// complete reply expected, its lines joined by "\n".
+type scriptStep struct{ send, want string }
+
+// dialogue plays steps, checking each complete reply exactly.
+func (c *client) dialogue(steps []scriptStep) {
+	c.t.Helper()
+	for _, s := range steps {
+		c.expect(s.send, s.want)
+	}
+}
+
+// bannerStep is the banner of testSettings.
+var bannerStep = scriptStep{"", "220 mx.test.example ESMTP Postern"}
+
+// toRecipient is the opening most tests share: the banner, then a
+// sender and a recipient accepted without HELO.
+var toRecipient = []scriptStep{
+	bannerStep,
+	{"MAIL FROM:<s@r.example>", "250 2.1.0 Ok"},
+	{"RCPT TO:<a@test.example>", "250 2.1.5 Ok"},
+}
+
 // expectClosed checks that the server closed the connection.
 func (c *client) expectClosed() {
 	c.t.Helper()

@@ -187,11 +187,13 @@ func TestSmtpdMilterDiscardEndsEvents(t *testing.T) {
 	c.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
 	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
 	ts.waitLog(t, "NOQUEUE: milter-discard: RCPT from localhost[127.0.0.1]: milter triggers DISCARD action; from=<s@remote.example> to=<a@test.example> proto=SMTP helo=<c.example>")
-	c.expect("RCPT TO:<b@test.example>", "250 2.1.5 Ok")
-	c.expect("FOO bar", "500 5.5.2 Error: command not recognized")
-	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
-	c.expect("Subject: hi\r\n\r\nbody\r\n.", "250 2.0.0 Ok: queued as FAKE1")
-	c.expect("QUIT", "221 2.0.0 Bye")
+	c.dialogue([]scriptStep{
+		{"RCPT TO:<b@test.example>", "250 2.1.5 Ok"},
+		{"FOO bar", "500 5.5.2 Error: command not recognized"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		{"Subject: hi\r\n\r\nbody\r\n.", "250 2.0.0 Ok: queued as FAKE1"},
+		{"QUIT", "221 2.0.0 Bye"},
+	})
 	mu.Lock()
 	got := strings.Join(events, ", ")
 	mu.Unlock()
@@ -219,10 +221,12 @@ func TestSmtpdMilterRejectedRecipients(t *testing.T) {
 	wanting := serveMilter(t, func() gomilter.Milter { return &eventMilter{mu: &mu, events: &wants} }, envelopeOnly(gomilter.OptRcptRej))
 	other := serveMilter(t, func() gomilter.Milter { return &eventMilter{mu: &mu, events: &plain} }, envelopeOnly(0))
 	_, c := milterSession(t, "smtpd_milters = inet:"+wanting+", inet:"+other+"\n")
-	c.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<x@elsewhere.example>", "554 5.7.1 <x@elsewhere.example>: Relay access denied")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
-	c.expect("QUIT", "221 2.0.0 Bye")
+	c.dialogue([]scriptStep{
+		{"MAIL FROM:<s@remote.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<x@elsewhere.example>", "554 5.7.1 <x@elsewhere.example>: Relay access denied"},
+		{"RCPT TO:<a@test.example>", "250 2.1.5 Ok"},
+		{"QUIT", "221 2.0.0 Bye"},
+	})
 	mu.Lock()
 	gotWants, gotPlain := strings.Join(wants, ", "), strings.Join(plain, ", ")
 	mu.Unlock()

@@ -36,10 +36,12 @@ func TestTranscriptToPostmaster(t *testing.T) {
 	c.reply()
 	c.send("HELO client.example\r\n")
 	c.reply()
-	c.expect("FOO", "500 5.5.2 Error: command not recognized")
-	c.expect("MAIL FROM:<a@client.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<x@elsewhere.example>", "554 5.7.1 <x@elsewhere.example>: Relay access denied")
-	c.expect("QUIT", "221 2.0.0 Bye")
+	c.dialogue([]scriptStep{
+		{"FOO", "500 5.5.2 Error: command not recognized"},
+		{"MAIL FROM:<a@client.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<x@elsewhere.example>", "554 5.7.1 <x@elsewhere.example>: Relay access denied"},
+		{"QUIT", "221 2.0.0 Bye"},
+	})
 	waitSubmissions(t, ts, 1)
 	sub := ts.cleanup.Submissions()[0]
 	if sub.Sub.Sender != "double-bounce@mx.test.example" || len(sub.Sub.Recipients) != 1 || sub.Sub.Recipients[0].Address != "postmaster" {
@@ -93,9 +95,11 @@ func TestTranscriptNotSent(t *testing.T) {
 		c.expect("FOO", "500 5.5.2 Error: command not recognized")
 		c.send("HELO client.example\r\n")
 		c.reply()
-		c.expect("MAIL FROM:<a@client.example>", "250 2.1.0 Ok")
-		c.expect("RCPT TO:<u@test.example>", "250 2.1.5 Ok")
-		c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+		c.dialogue([]scriptStep{
+			{"MAIL FROM:<a@client.example>", "250 2.1.0 Ok"},
+			{"RCPT TO:<u@test.example>", "250 2.1.5 Ok"},
+			{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		})
 		c.send("Subject: x\r\n\r\nbody\r\n.\r\n")
 		if r := c.reply(); !strings.Contains(r, "queued as") {
 			t.Fatalf("DATA: %s", r)

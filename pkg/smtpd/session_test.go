@@ -16,8 +16,8 @@ const ehloReply = "250-mx.test.example\n250-PIPELINING\n250-SIZE 10240000\n250-V
 func TestScriptedDialogue(t *testing.T) {
 	ts := startServer(t, testSettings())
 	c := dial(t, ts.addr)
-	steps := []struct{ cmd, want string }{
-		{"", "220 mx.test.example ESMTP Postern"},
+	c.dialogue([]scriptStep{
+		bannerStep,
 		{"HELO", "501 Syntax: HELO hostname"},
 		{"EHLO", "501 Syntax: EHLO hostname"},
 		{"EHLO client.example", ehloReply},
@@ -46,10 +46,7 @@ func TestScriptedDialogue(t *testing.T) {
 		{"RSET", "250 2.0.0 Ok"},
 		{"RSET x", "501 5.5.4 Syntax: RSET"},
 		{"QUIT", "221 2.0.0 Bye"},
-	}
-	for _, s := range steps {
-		c.expect(s.cmd, s.want)
-	}
+	})
 	c.expectClosed()
 	ts.waitLog(t, "disconnect from")
 	msgs := ts.cleanup.Submissions()
@@ -88,10 +85,12 @@ func TestEHLOKeywordVariants(t *testing.T) {
 	set.DiscardEHLO = map[string]bool{"ETRN": true}
 	ts := startServer(t, set)
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("EHLO c", "250-mx.test.example\n250-PIPELINING\n250-SIZE\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250-DSN\n250 CHUNKING")
-	c.expect("VRFY x", "502 5.5.1 VRFY command is disabled")
-	c.expect("HELO c", "250 mx.test.example")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"EHLO c", "250-mx.test.example\n250-PIPELINING\n250-SIZE\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250-DSN\n250 CHUNKING"},
+		{"VRFY x", "502 5.5.1 VRFY command is disabled"},
+		{"HELO c", "250 mx.test.example"},
+	})
 }
 
 func TestPipelinedTransaction(t *testing.T) {
@@ -99,12 +98,14 @@ func TestPipelinedTransaction(t *testing.T) {
 	c := dial(t, ts.addr)
 	c.expect("", "220 mx.test.example ESMTP Postern")
 	c.send("EHLO c\r\nMAIL FROM:<> BODY=8BITMIME\r\nRCPT TO:<a@test.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a@test.example\r\nRCPT TO:<x@elsewhere.example>\r\nRCPT TO:<b@relay.example>\r\nDATA\r\n")
-	c.expect("", ehloReply)
-	c.expect("", "250 2.1.0 Ok")
-	c.expect("", "250 2.1.5 Ok")
-	c.expect("", "554 5.7.1 <x@elsewhere.example>: Relay access denied")
-	c.expect("", "250 2.1.5 Ok")
-	c.expect("", "354 End data with <CR><LF>.<CR><LF>")
+	c.dialogue([]scriptStep{
+		{"", ehloReply},
+		{"", "250 2.1.0 Ok"},
+		{"", "250 2.1.5 Ok"},
+		{"", "554 5.7.1 <x@elsewhere.example>: Relay access denied"},
+		{"", "250 2.1.5 Ok"},
+		{"", "354 End data with <CR><LF>.<CR><LF>"},
+	})
 	c.send("hello\r\n.\r\nQUIT\r\n")
 	c.expect("", "250 2.0.0 Ok: queued as FAKE1")
 	c.expect("", "221 2.0.0 Bye")
@@ -124,10 +125,12 @@ func TestPipelinedTransaction(t *testing.T) {
 func TestNoValidRecipients(t *testing.T) {
 	ts := startServer(t, testSettings())
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<x@elsewhere.example>", "554 5.7.1 <x@elsewhere.example>: Relay access denied")
-	c.expect("DATA", "554 5.5.1 Error: no valid recipients")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"MAIL FROM:<s@r.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<x@elsewhere.example>", "554 5.7.1 <x@elsewhere.example>: Relay access denied"},
+		{"DATA", "554 5.5.1 Error: no valid recipients"},
+	})
 	ts.waitLog(t, "proto=SMTP") // no HELO: proto=SMTP, no helo=
 	if strings.Contains(ts.log.Text(), "helo=<") {
 		t.Errorf("helo= logged without HELO:\n%s", ts.log.Text())
@@ -139,11 +142,11 @@ func TestRecipientLimit(t *testing.T) {
 	set.RecipientLimit = 2
 	ts := startServer(t, set)
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
-	c.expect("RCPT TO:<b@test.example>", "250 2.1.5 Ok")
-	c.expect("RCPT TO:<c@test.example>", "452 4.5.3 Error: too many recipients")
+	c.dialogue(toRecipient)
+	c.dialogue([]scriptStep{
+		{"RCPT TO:<b@test.example>", "250 2.1.5 Ok"},
+		{"RCPT TO:<c@test.example>", "452 4.5.3 Error: too many recipients"},
+	})
 }
 
 func TestOversizeMessage(t *testing.T) {
@@ -151,12 +154,14 @@ func TestOversizeMessage(t *testing.T) {
 	set.MessageSizeLimit = 100
 	ts := startServer(t, set)
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("EHLO c", strings.Replace(ehloReply, "SIZE 10240000", "SIZE 100", 1))
-	c.expect("MAIL FROM:<s@r.example> SIZE=101", "552 5.3.4 Message size exceeds fixed limit")
-	c.expect("MAIL FROM:<s@r.example> SIZE=100", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
-	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"EHLO c", strings.Replace(ehloReply, "SIZE 10240000", "SIZE 100", 1)},
+		{"MAIL FROM:<s@r.example> SIZE=101", "552 5.3.4 Message size exceeds fixed limit"},
+		{"MAIL FROM:<s@r.example> SIZE=100", "250 2.1.0 Ok"},
+		{"RCPT TO:<a@test.example>", "250 2.1.5 Ok"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+	})
 	c.send(strings.Repeat("x", 60) + "\r\n" + strings.Repeat("y", 60) + "\r\n.\r\n")
 	c.expect("", "552 5.3.4 Error: message file too big")
 	c.expect("NOOP", "250 2.0.0 Ok")
@@ -170,9 +175,7 @@ func TestOversizeMessage(t *testing.T) {
 func TestLongDataLineAccepted(t *testing.T) {
 	ts := startServer(t, testSettings())
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.dialogue(toRecipient)
 	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
 	long := "." + strings.Repeat("z", 20000)
 	c.send(long + "\r\n.\r\n")
@@ -186,9 +189,11 @@ func TestLongDataLineAccepted(t *testing.T) {
 func TestLongCommandTruncated(t *testing.T) {
 	ts := startServer(t, testSettings())
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("NOOP "+strings.Repeat("x", 5000), "250 2.0.0 Ok")
-	c.expect("QUIT", "221 2.0.0 Bye")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"NOOP " + strings.Repeat("x", 5000), "250 2.0.0 Ok"},
+		{"QUIT", "221 2.0.0 Bye"},
+	})
 	ts.waitLog(t, "warning: localhost[127.0.0.1]: request longer than 2048: NOOP "+strings.Repeat("x", 25)+"...")
 }
 
@@ -202,9 +207,11 @@ func TestTimeout(t *testing.T) {
 	set.Timeout = testTimeout
 	ts := startServer(t, set)
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("EHLO c", ehloReply)
-	c.expect("", "421 4.4.2 mx.test.example Error: timeout exceeded")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"EHLO c", ehloReply},
+		{"", "421 4.4.2 mx.test.example Error: timeout exceeded"},
+	})
 	c.expectClosed()
 	ts.waitLog(t, "timeout after EHLO from localhost[127.0.0.1]")
 	ts.waitLog(t, "disconnect from localhost[127.0.0.1] ehlo=1 commands=1")
@@ -215,9 +222,7 @@ func TestTimeoutInData(t *testing.T) {
 	set.Timeout = testTimeout
 	ts := startServer(t, set)
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.dialogue(toRecipient)
 	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
 	c.send("partial line\r\n")
 	c.expect("", "421 4.4.2 mx.test.example Error: timeout exceeded")
@@ -228,9 +233,7 @@ func TestTimeoutInData(t *testing.T) {
 func TestLostConnectionInData(t *testing.T) {
 	ts := startServer(t, testSettings())
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.dialogue(toRecipient)
 	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
 	c.send("abc\r\n")
 	c.conn.Close()
@@ -281,9 +284,7 @@ func TestCleanupUnreachable(t *testing.T) {
 		}
 	})
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
+	c.dialogue(toRecipient)
 	c.expect("DATA", "451 4.3.0 Error: queue file write error")
 	ts.waitLog(t, "warning: localhost[127.0.0.1]: connect to cleanup service: ")
 }
@@ -293,11 +294,11 @@ func TestCleanupRefusal(t *testing.T) {
 		ts.cleanup.SetReply(&ipc.CleanupReply{Status: ipc.CleanupStatDefer, Reason: "451 4.6.0 Alias expansion error"})
 	})
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
-	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
-	c.expect("x\r\n.", "451 4.6.0 Alias expansion error")
+	c.dialogue(toRecipient)
+	c.dialogue([]scriptStep{
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		{"x\r\n.", "451 4.6.0 Alias expansion error"},
+	})
 }
 
 func TestHeloRequired(t *testing.T) {
@@ -305,11 +306,13 @@ func TestHeloRequired(t *testing.T) {
 	set.HeloRequired = true
 	ts := startServer(t, set)
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("MAIL FROM:<s@r.example>", "503 5.5.1 Error: send HELO/EHLO first")
-	c.expect("HELO c", "250 mx.test.example")
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("ETRN x.example", "503 Error: MAIL transaction in progress")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"MAIL FROM:<s@r.example>", "503 5.5.1 Error: send HELO/EHLO first"},
+		{"HELO c", "250 mx.test.example"},
+		{"MAIL FROM:<s@r.example>", "250 2.1.0 Ok"},
+		{"ETRN x.example", "503 Error: MAIL transaction in progress"},
+	})
 }
 
 func TestStopEndsSession(t *testing.T) {
@@ -329,14 +332,18 @@ func TestJunkCommandLimit(t *testing.T) {
 	set.HardErrorLimit = 3
 	ts := startServer(t, set)
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("NOOP", "250 2.0.0 Ok")
-	c.expect("RSET", "250 2.0.0 Ok")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"NOOP", "250 2.0.0 Ok"},
+		{"RSET", "250 2.0.0 Ok"},
+	})
 	// A delivered message resets the junk count.
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
-	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
-	c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+	c.dialogue([]scriptStep{
+		{"MAIL FROM:<s@r.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<a@test.example>", "250 2.1.5 Ok"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		{"x\r\n.", "250 2.0.0 Ok: queued as FAKE1"},
+	})
 	for range 5 {
 		c.expect("NOOP", "250 2.0.0 Ok")
 	}
@@ -358,12 +365,14 @@ func TestPeernameLookupOff(t *testing.T) {
 func sendOne(t *testing.T, ts *testServer, rcpt, wantReply string) {
 	t.Helper()
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<"+rcpt+">", "250 2.1.5 Ok")
-	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
-	c.expect("x\r\n.", wantReply)
-	c.expect("QUIT", "221 2.0.0 Bye")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"MAIL FROM:<s@r.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<" + rcpt + ">", "250 2.1.5 Ok"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		{"x\r\n.", wantReply},
+		{"QUIT", "221 2.0.0 Bye"},
+	})
 }
 
 // Messages of later sessions reuse the connection to cleanup that an

@@ -26,15 +26,19 @@ func builtServer(t *testing.T, mainCF string) *testServer {
 func TestNewServerWithDefaultPolicy(t *testing.T) {
 	ts := builtServer(t, "")
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("HELO c", "250 mx.test.example")
-	c.expect("MAIL FROM:<s@remote.example>", "250 2.1.0 Ok")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"HELO c", "250 mx.test.example"},
+		{"MAIL FROM:<s@remote.example>", "250 2.1.0 Ok"},
+	})
 	// Postfix 3.7's smtpd_relay_restrictions end in defer_unauth_destination.
-	c.expect("RCPT TO:<a@elsewhere.example>", "454 4.7.1 <a@elsewhere.example>: Relay access denied")
-	c.expect("RCPT TO:<a%elsewhere.example@test.example>", "454 4.7.1 <a%elsewhere.example@test.example>: Relay access denied")
-	c.expect("RCPT TO:<pftest@test.example>", "250 2.1.5 Ok")
-	c.expect("RCPT TO:<pftest@[127.0.0.1]>", "250 2.1.5 Ok")
-	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
-	c.expect("hi\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+	c.dialogue([]scriptStep{
+		{"RCPT TO:<a@elsewhere.example>", "454 4.7.1 <a@elsewhere.example>: Relay access denied"},
+		{"RCPT TO:<a%elsewhere.example@test.example>", "454 4.7.1 <a%elsewhere.example@test.example>: Relay access denied"},
+		{"RCPT TO:<pftest@test.example>", "250 2.1.5 Ok"},
+		{"RCPT TO:<pftest@[127.0.0.1]>", "250 2.1.5 Ok"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		{"hi\r\n.", "250 2.0.0 Ok: queued as FAKE1"},
+	})
 	ts.waitLog(t, "NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 454 4.7.1 <a@elsewhere.example>: Relay access denied; from=<s@remote.example> to=<a@elsewhere.example> proto=SMTP helo=<c>")
 }

@@ -15,11 +15,13 @@ func smuggle(t *testing.T, set *Settings, sep string) (*testServer, *client) {
 	t.Helper()
 	ts := startServer(t, set)
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("EHLO c", ehloReply)
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
-	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"EHLO c", ehloReply},
+		{"MAIL FROM:<s@r.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<a@test.example>", "250 2.1.5 Ok"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+	})
 	c.send("Subject: one\r\n\r\nbody" + sep + "MAIL FROM:<evil@r.example>\r\nRCPT TO:<victim@test.example>\r\nDATA\r\nSubject: smuggled\r\n\r\n.\r\n")
 	return ts, c
 }
@@ -76,9 +78,11 @@ func TestBareLFExclusions(t *testing.T) {
 	c.send("HELO c\n")
 	c.expect("", "250 mx.test.example")
 	c.send("MAIL FROM:<s@r.example>\nRCPT TO:<a@test.example>\nDATA\n")
-	c.expect("", "250 2.1.0 Ok")
-	c.expect("", "250 2.1.5 Ok")
-	c.expect("", "354 End data with <CR><LF>.<CR><LF>")
+	c.dialogue([]scriptStep{
+		{"", "250 2.1.0 Ok"},
+		{"", "250 2.1.5 Ok"},
+		{"", "354 End data with <CR><LF>.<CR><LF>"},
+	})
 	c.send("old client\n.\n")
 	c.expect("", "250 2.0.0 Ok: queued as FAKE1")
 }

@@ -48,9 +48,11 @@ func TestTLSClientCertificates(t *testing.T) {
 			}
 			ts := startServer(t, set)
 			c := dial(t, ts.addr)
-			c.expect("", "220 mx.test.example ESMTP Postern")
-			c.expect("EHLO c", strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n250-STARTTLS\n", 1))
-			c.expect("STARTTLS", "220 2.0.0 Ready to start TLS")
+			c.dialogue([]scriptStep{
+				bannerStep,
+				{"EHLO c", strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n250-STARTTLS\n", 1)},
+				{"STARTTLS", "220 2.0.0 Ready to start TLS"},
+			})
 			cfg := &tls.Config{InsecureSkipVerify: true}
 			if tt.cert != nil {
 				cert := *tt.cert
@@ -61,11 +63,13 @@ func TestTLSClientCertificates(t *testing.T) {
 				t.Fatalf("handshake: %v", err)
 			}
 			c.conn, c.r = tc, bufio.NewReader(tc)
-			c.expect("EHLO c", ehloReply)
-			c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-			c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
-			c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
-			c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+			c.dialogue([]scriptStep{
+				{"EHLO c", ehloReply},
+				{"MAIL FROM:<s@r.example>", "250 2.1.0 Ok"},
+				{"RCPT TO:<a@test.example>", "250 2.1.5 Ok"},
+				{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+				{"x\r\n.", "250 2.0.0 Ok: queued as FAKE1"},
+			})
 			ts.waitLog(t, tt.logLine)
 			msgs := ts.cleanup.Submissions()
 			if len(msgs) != 1 {
@@ -103,9 +107,11 @@ func TestTLSRequireClientCertificate(t *testing.T) {
 			set.TLS.ClientAuth = tls.RequestClientCert
 			ts := startServer(t, set)
 			c := dial(t, ts.addr)
-			c.expect("", "220 mx.test.example ESMTP Postern")
-			c.expect("EHLO c", strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n250-STARTTLS\n", 1))
-			c.expect("STARTTLS", "220 2.0.0 Ready to start TLS")
+			c.dialogue([]scriptStep{
+				bannerStep,
+				{"EHLO c", strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n250-STARTTLS\n", 1)},
+				{"STARTTLS", "220 2.0.0 Ready to start TLS"},
+			})
 			cfg := &tls.Config{InsecureSkipVerify: true, GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 				if tt.cert == nil {
 					return &tls.Certificate{}, nil
@@ -168,9 +174,11 @@ func TestTLSProtocolSettings(t *testing.T) {
 		set.TLS, set.TLSOptions = fromCfg.TLS, fromCfg.TLSOptions
 		ts := startServer(t, set)
 		c := dial(t, ts.addr)
-		c.expect("", "220 mx.test.example ESMTP Postern")
-		c.expect("EHLO c", strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n250-STARTTLS\n", 1))
-		c.expect("STARTTLS", "220 2.0.0 Ready to start TLS")
+		c.dialogue([]scriptStep{
+			bannerStep,
+			{"EHLO c", strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n250-STARTTLS\n", 1)},
+			{"STARTTLS", "220 2.0.0 Ready to start TLS"},
+		})
 		tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10})
 		err = tc.Handshake()
 		if (err == nil) != tt.ok {

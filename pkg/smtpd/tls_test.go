@@ -107,16 +107,20 @@ func (c *client) upgrade() {
 func TestSTARTTLS(t *testing.T) {
 	ts := startServer(t, tlsSettings(t, false))
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("EHLO c", strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n250-STARTTLS\n", 1))
-	c.expect("STARTTLS now", "501 5.5.4 Syntax: STARTTLS")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"EHLO c", strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n250-STARTTLS\n", 1)},
+		{"STARTTLS now", "501 5.5.4 Syntax: STARTTLS"},
+	})
 	c.upgrade()
-	c.expect("EHLO c", ehloReply)
-	c.expect("STARTTLS", "554 5.5.1 Error: TLS already active")
-	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
-	c.expect("RCPT TO:<a@test.example>", "250 2.1.5 Ok")
-	c.expect("DATA", "354 End data with <CR><LF>.<CR><LF>")
-	c.expect("x\r\n.", "250 2.0.0 Ok: queued as FAKE1")
+	c.dialogue([]scriptStep{
+		{"EHLO c", ehloReply},
+		{"STARTTLS", "554 5.5.1 Error: TLS already active"},
+		{"MAIL FROM:<s@r.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<a@test.example>", "250 2.1.5 Ok"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		{"x\r\n.", "250 2.0.0 Ok: queued as FAKE1"},
+	})
 	msgs := ts.cleanup.Submissions()
 	// smtpd_tls_received_header = no (the default): no TLS comment.
 	if len(msgs) != 1 || msgs[0].Sub.Protocol != "ESMTPS" || msgs[0].Sub.TLSInfo != "" {
@@ -133,9 +137,11 @@ func TestSTARTTLS(t *testing.T) {
 func TestTLSEncryptRequired(t *testing.T) {
 	ts := startServer(t, tlsSettings(t, true))
 	c := dial(t, ts.addr)
-	c.expect("", "220 mx.test.example ESMTP Postern")
-	c.expect("EHLO c", strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n250-STARTTLS\n", 1))
-	c.expect("MAIL FROM:<s@r.example>", "530 5.7.0 Must issue a STARTTLS command first")
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"EHLO c", strings.Replace(ehloReply, "250-ETRN\n", "250-ETRN\n250-STARTTLS\n", 1)},
+		{"MAIL FROM:<s@r.example>", "530 5.7.0 Must issue a STARTTLS command first"},
+	})
 	c.upgrade()
 	c.expect("EHLO c", ehloReply)
 	c.expect("MAIL FROM:<s@r.example>", "250 2.1.0 Ok")
