@@ -13,19 +13,7 @@ import (
 
 // validFile returns a committed queue file's bytes.
 func validFile(f *testing.F) []byte {
-	l := NewLayout(f.TempDir(), nil, 1, false)
-	if err := l.MakeDirs(); err != nil {
-		f.Fatal(err)
-	}
-	w, err := l.Create(Incoming)
-	if err != nil {
-		f.Fatal(err)
-	}
-	w.WriteEnvelope(testEnvelope())
-	io.WriteString(w, "Subject: x\n\nbody\n")
-	if err := w.Commit(); err != nil {
-		f.Fatal(err)
-	}
+	w := writeMessage(f, newTestLayout(f), Incoming, testEnvelope(), "Subject: x\n\nbody\n")
 	data, err := os.ReadFile(w.Path)
 	if err != nil {
 		f.Fatal(err)

@@ -16,7 +16,9 @@ import (
 	"time"
 )
 
-func newTestLayout(t *testing.T) *Layout {
+// newTestLayout makes a fresh queue tree with the deferred and defer
+// queues hashed one level deep.
+func newTestLayout(t testing.TB) *Layout {
 	t.Helper()
 	l := NewLayout(t.TempDir(), []string{"deferred", "defer"}, 1, false)
 	if err := l.MakeDirs(); err != nil {
@@ -41,7 +43,7 @@ func testEnvelope() *Envelope {
 }
 
 // writeMessage commits a queue file with the given content in queue.
-func writeMessage(t *testing.T, l *Layout, queue string, env *Envelope, content string) *Writer {
+func writeMessage(t testing.TB, l *Layout, queue string, env *Envelope, content string) *Writer {
 	t.Helper()
 	w, err := l.Create(queue)
 	if err != nil {

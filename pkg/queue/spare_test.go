@@ -12,26 +12,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// commitMessage writes and commits a message with the given body to
-// incoming and returns its writer.
+// commitMessage commits a message with the given body and one local
+// recipient to incoming and returns its writer.
 func commitMessage(t *testing.T, l *Layout, body string) *Writer {
 	t.Helper()
-	w, err := l.Create(Incoming)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return writeMessage(t, l, Incoming, spareEnvelope(), body)
+}
+
+// spareEnvelope is testEnvelope with the one recipient body checks.
+func spareEnvelope() *Envelope {
 	env := testEnvelope()
 	env.Recipients = []Recipient{{Address: "rcpt@local.example"}}
-	if err := w.WriteEnvelope(env); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.WriteString(w, body); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	return w
+	return env
 }
 
 // busy starts a writer that stays uncommitted until the test ends, so
@@ -72,19 +64,10 @@ func body(t *testing.T, l *Layout, queue, id string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := OpenContent(m.Path, m.Size.DataOffset)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	data, err := io.ReadAll(c)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(m.Recipients) != 1 || m.Recipients[0].Address != "rcpt@local.example" {
 		t.Errorf("%s: recipients %+v", id, m.Recipients)
 	}
-	return string(data)
+	return readContent(t, m)
 }
 
 func TestRetiredFileHoldsTheNextMessage(t *testing.T) {
@@ -115,9 +98,7 @@ func TestRetiredFileHoldsTheNextMessage(t *testing.T) {
 	if w.ID == first.ID {
 		t.Errorf("new file got the old ID %s", w.ID)
 	}
-	env := testEnvelope()
-	env.Recipients = []Recipient{{Address: "rcpt@local.example"}}
-	if err := w.WriteEnvelope(env); err != nil {
+	if err := w.WriteEnvelope(spareEnvelope()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := io.WriteString(w, "short second message\n"); err != nil {
