@@ -33,6 +33,18 @@ func NotifyMask(classes []string) int {
 	return m
 }
 
+// NotifySettings are the parameters of the postmaster's transcripts
+// that the SMTP server and client share.
+type NotifySettings struct {
+	Classes        []string `param:"notify_classes"`
+	ErrorRecipient string   `param:"error_notice_recipient"`
+	DoubleBounce   string   `param:"double_bounce_sender"`
+	MailName       string   `param:"mail_name"`
+}
+
+// Mask is the set of session error classes Classes names.
+func (n *NotifySettings) Mask() int { return NotifyMask(n.Classes) }
+
 // Transcript is a postmaster notice with a session's conversation.
 type Transcript struct {
 	// To is the address on the To: line (error_notice_recipient).

@@ -70,7 +70,7 @@ type Config struct {
 
 	// Notify is what the postmaster's transcripts need (notify.go);
 	// PostNotice submits them, nil for none.
-	Notify     NotifySettings
+	Notify     dsn.NotifySettings
 	PostNotice PostNoticeFunc
 
 	Log *maillog.Logger
@@ -161,7 +161,7 @@ func New(cfg Config) *Client {
 		cfg.ReuseTimeLimit = 300 * time.Second
 	}
 	cfg.TLS.setDefaults()
-	c := &Client{cfg: cfg, notifyMask: dsn.NotifyMask(cfg.Notify.Classes)}
+	c := &Client{cfg: cfg, notifyMask: cfg.Notify.Mask()}
 	if cfg.Reuse || cfg.CacheDestinations != nil {
 		c.cache = newConnCache(cfg.CacheIdleLimit, cfg.ReuseTimeLimit, cfg.ReuseCountLimit)
 	}

@@ -14,14 +14,6 @@ import (
 	"github.com/postern/postern/pkg/ipc"
 )
 
-// NotifySettings are the parameters of the postmaster's transcripts.
-type NotifySettings struct {
-	Classes        []string `param:"notify_classes"`
-	ErrorRecipient string   `param:"error_notice_recipient"`
-	DoubleBounce   string   `param:"double_bounce_sender"`
-	MailName       string   `param:"mail_name"`
-}
-
 // PostNoticeFunc hands cleanup a notice from sender to rcpt.
 type PostNoticeFunc func(ctx context.Context, sender, rcpt string, content []byte) error
 

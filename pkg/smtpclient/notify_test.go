@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/emersion/go-smtp"
+	"github.com/postern/postern/pkg/dsn"
 )
 
 // noticeBox records the notices a client posts.
@@ -53,7 +54,7 @@ func TestTranscriptOnProtocolError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			box := &noticeBox{}
 			c, _ := newTestClient(t, s.port(), nil, func(cfg *Config) {
-				cfg.Notify = NotifySettings{Classes: tc.classes, ErrorRecipient: "postmaster", DoubleBounce: "double-bounce", MailName: "Postern"}
+				cfg.Notify = dsn.NotifySettings{Classes: tc.classes, ErrorRecipient: "postmaster", DoubleBounce: "double-bounce", MailName: "Postern"}
 				cfg.PostNotice = box.post
 				cfg.SkipQuitResponse = true
 			})

@@ -12,17 +12,12 @@ import (
 	"github.com/postern/postern/pkg/ipc"
 )
 
-// NotifySettings are the parameters of the postmaster's transcripts.
+// NotifySettings are the parameters of the postmaster's transcripts:
+// the server's also name where unknown-address errors go.
 type NotifySettings struct {
-	Classes         []string `param:"notify_classes"`
-	ErrorRecipient  string   `param:"error_notice_recipient"`
-	BounceRecipient string   `param:"bounce_notice_recipient"`
-	DoubleBounce    string   `param:"double_bounce_sender"`
-	MailName        string   `param:"mail_name"`
+	dsn.NotifySettings
+	BounceRecipient string `param:"bounce_notice_recipient"`
 }
-
-// mask is the set of classes notify_classes names.
-func (n *NotifySettings) mask() int { return dsn.NotifyMask(n.Classes) }
 
 // maxChatLines bounds a session's transcript; later lines are not kept.
 const maxChatLines = 2000
@@ -105,7 +100,7 @@ func errorClass(line string) int {
 // sender was unknown, else to error_notice_recipient, from the
 // double-bounce address. Nothing waits for it; a failure is logged.
 func (s *session) notifyPostmaster() {
-	if s.chat == nil || s.chat.errors&s.set.Notify.mask() == 0 || s.srv.DialCleanup == nil {
+	if s.chat == nil || s.chat.errors&s.set.Notify.Mask() == 0 || s.srv.DialCleanup == nil {
 		return
 	}
 	n := s.set.Notify

@@ -22,8 +22,8 @@ func waitSubmissions(t *testing.T, ts *testServer, n int) {
 
 func notifySettings(classes ...string) *Settings {
 	set := testSettings()
-	set.Notify = NotifySettings{Classes: classes, ErrorRecipient: "postmaster", BounceRecipient: "bounces",
-		DoubleBounce: "double-bounce", MailName: "Postern"}
+	set.Notify = NotifySettings{BounceRecipient: "bounces", NotifySettings: dsn.NotifySettings{Classes: classes,
+		ErrorRecipient: "postmaster", DoubleBounce: "double-bounce", MailName: "Postern"}}
 	return set
 }
 

@@ -104,7 +104,7 @@ type transaction struct {
 func newSession(ctx context.Context, srv *Server, conn net.Conn) *session {
 	s := &session{budget: ioBudget{timeout: srv.Settings.Timeout, left: srv.Settings.Timeout, deadline: srv.Settings.Deadlines.PerRequest}, ctx: ctx, srv: srv, set: srv.Settings, conn: conn, lastCmd: "CONNECT", stats: newCommandStats()}
 	s.setStreams(conn)
-	if s.set.Notify.mask() != 0 {
+	if s.set.Notify.Mask() != 0 {
 		s.chat = &chatLog{}
 	}
 	return s

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/dsn"
 	"github.com/postern/postern/pkg/tlsconf/tlstest"
 )
 
@@ -55,6 +56,9 @@ func TestFromConfig(t *testing.T) {
 	if set.Banner != "mx.test.example ESMTP Postern" || set.MessageSizeLimit != 5000 || set.Timeout != 30*time.Second ||
 		set.HardErrorLimit != 20 || set.SoftErrorLimit != 10 || set.JunkCommandLimit != 100 || !set.PeernameLookup || set.LineLengthLimit != 2048 || set.RecipientLimit != 1000 {
 		t.Errorf("settings %+v", set)
+	}
+	if n := set.Notify; n.MailName != "Postern" || n.DoubleBounce != "double-bounce" || n.BounceRecipient != "postmaster" || n.Mask() != dsn.ErrorResource|dsn.ErrorSoftware {
+		t.Errorf("notify settings %+v", n)
 	}
 	if set.BareNewline != BareNewlineNormalize || set.BareNewlineExempt == nil || set.TLS != nil {
 		t.Errorf("defaults: bare newline %v, TLS %v", set.BareNewline, set.TLS)
