@@ -3,6 +3,10 @@
 GO      ?= go
 BIN     := bin
 MAINS    = $(shell $(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./... | grep -v /bench/)
+# The resident daemons are one executable, postern (see postern/main.go),
+# linked under each daemon's name: their processes share its text pages.
+DAEMONS  = master smtpd cleanup qmgr pickup showq smtp lmtp local virtual pipe spawn anvil verify postlogd
+COMMANDS = $(filter-out $(addprefix %/,$(DAEMONS)),$(MAINS))
 # The libraries, where the concurrent code lives, are tested with -race;
 # daemons, commands and end-to-end tests without.
 RACE_PKGS = ./pkg/...
@@ -14,7 +18,8 @@ all: build
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ $(MAINS)
+	$(GO) build -o $(BIN)/ $(COMMANDS)
+	for d in $(DAEMONS); do ln -f $(BIN)/postern $(BIN)/$$d || exit 1; done
 	ln -sf postalias $(BIN)/newaliases
 	ln -sf postqueue $(BIN)/mailq
 

@@ -104,7 +104,8 @@ free_port() {
 
 mkdir -p "$WORK/bin"
 echo "run.sh: building Postern and bench/loadgen into $WORK" >&2
-go build -buildvcs=false -o "$WORK/bin/" $(go list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./... | grep -v /bench/)
+# As `make build` builds it (the daemons one multi-call executable).
+GOFLAGS=-buildvcs=false make -s build BIN="$WORK/bin" >/dev/null
 go build -buildvcs=false -o "$WORK/loadgen" ./bench/loadgen
 chmod -R a+rX "$WORK/bin"
 

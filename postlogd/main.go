@@ -6,24 +6,6 @@
 // it and the next line starts one that opens the new file.
 package main
 
-import (
-	"context"
-	"net"
+import "github.com/postern/postern/pkg/programs"
 
-	"github.com/postern/postern/pkg/daemon"
-	"github.com/postern/postern/pkg/maillog"
-)
-
-func main() {
-	var server *maillog.LogServer
-	daemon.Run(daemon.Spec{
-		Init: func(ctx *daemon.Context) (err error) {
-			server, err = maillog.LogServerFromParams(ctx.Config.Get)
-			return err
-		},
-		Datagram: func(_ context.Context, conn net.PacketConn) error {
-			defer server.Close()
-			return server.Serve(conn)
-		},
-	})
-}
+func main() { programs.Postlogd() }

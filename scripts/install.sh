@@ -93,8 +93,25 @@ for program in $commands; do
 	*) install_program "$bin_dir/$program" "$destdir$command_dir/$program" 755 ;;
 	esac
 done
+# Daemons that are one file in bin_dir (the multi-call binary, postern/main.go)
+# stay one file, hard-linked under each name: their processes then share
+# its pages in memory.
+installed=
 for daemon in $daemons; do
-	install_program "$bin_dir/$daemon" "$destdir$daemon_dir/$daemon" 755
+	same=
+	for other in $installed; do
+		if [ "$bin_dir/$daemon" -ef "$bin_dir/$other" ]; then
+			same=$other
+			break
+		fi
+	done
+	if [ -n "$same" ]; then
+		ln -f "$destdir$daemon_dir/$same" "$destdir$daemon_dir/$daemon.postern-new"
+		mv -f "$destdir$daemon_dir/$daemon.postern-new" "$destdir$daemon_dir/$daemon"
+	else
+		install_program "$bin_dir/$daemon" "$destdir$daemon_dir/$daemon" 755
+		installed="$installed $daemon"
+	fi
 done
 
 # link TARGET LINK: a symlink from LINK to TARGET, relative as Debian makes them.

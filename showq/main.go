@@ -1,37 +1,6 @@
 // Command showq lists the mail queue for postqueue -p and -j (see pkg/showq): it reads the queue as mail_owner so that users need no access to it.
 package main
 
-import (
-	"context"
-	"net"
+import "github.com/postern/postern/pkg/programs"
 
-	"github.com/postern/postern/pkg/daemon"
-	"github.com/postern/postern/pkg/queue"
-	"github.com/postern/postern/pkg/showq"
-)
-
-func main() {
-	var lister *showq.Lister
-	daemon.Run(daemon.Spec{
-		Init: func(ctx *daemon.Context) error {
-			layout, err := queue.FromConfig(ctx.Config)
-			if err != nil {
-				return err
-			}
-			// The working directory is queue_directory, inside the chroot
-			// or not.
-			layout.Root = "."
-			emptyAddr, err := ctx.Config.Get("empty_address_recipient")
-			if err != nil {
-				return err
-			}
-			lister = &showq.Lister{Layout: layout, EmptyAddress: emptyAddr, Warn: ctx.Log.Warning}
-			return nil
-		},
-		Serve: func(ctx context.Context, conn net.Conn) {
-			if err := lister.Serve(ctx, conn); err != nil {
-				lister.Warn("%v", err)
-			}
-		},
-	})
-}
+func main() { programs.Showq() }

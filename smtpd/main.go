@@ -1,33 +1,6 @@
 // Command smtpd is Postern's SMTP server: it takes mail from the network and hands it to cleanup.
 package main
 
-import (
-	"context"
-	"net"
+import "github.com/postern/postern/pkg/programs"
 
-	"github.com/postern/postern/pkg/anvil"
-	"github.com/postern/postern/pkg/daemon"
-	"github.com/postern/postern/pkg/smtpd"
-)
-
-func main() {
-	var srv *smtpd.Server
-	daemon.Run(daemon.Spec{
-		Init: func(ctx *daemon.Context) error {
-			var err error
-			srv, _, err = smtpd.NewServer(ctx.Config, ctx.Log, smtpd.CleanupService)
-			if err != nil {
-				return err
-			}
-			srv.Service = ctx.Service
-			if !ctx.Args.StandAlone {
-				// Relative to the queue directory, so found in the chroot.
-				srv.Anvil = &anvil.Client{Path: anvil.ServicePath}
-			}
-			return nil
-		},
-		Serve: func(ctx context.Context, conn net.Conn) {
-			srv.Serve(ctx, conn)
-		},
-	})
-}
+func main() { programs.Smtpd() }

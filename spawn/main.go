@@ -1,32 +1,6 @@
 // Command spawn is spawn(8): it runs the command of the service's argv= on each connection (see pkg/spawn).
 package main
 
-import (
-	"context"
-	"net"
-	"os"
+import "github.com/postern/postern/pkg/programs"
 
-	"github.com/postern/postern/pkg/daemon"
-	"github.com/postern/postern/pkg/spawn"
-)
-
-func main() {
-	var server *spawn.Server
-	daemon.Run(daemon.Spec{
-		Init: func(ctx *daemon.Context) error {
-			var err error
-			if server, err = spawn.FromConfig(ctx.Config, ctx.Service, ctx.Args.Operands); err != nil {
-				return err
-			}
-			server.Log = ctx.Log
-			return nil
-		},
-		// Only root can run the command as user=; an unprivileged
-		// instance runs it as its own user.
-		AfterDrop: func(*daemon.Context) error {
-			server.SwitchUser = os.Geteuid() == 0
-			return nil
-		},
-		Serve: func(ctx context.Context, nc net.Conn) { server.Serve(ctx, nc) },
-	})
-}
+func main() { programs.Spawn() }

@@ -1,44 +1,6 @@
 // Command virtual is the virtual(8) delivery agent: it serves qmgr's delivery requests for virtual mailbox domains (see pkg/virtual).
 package main
 
-import (
-	"os"
+import "github.com/postern/postern/pkg/programs"
 
-	"github.com/postern/postern/pkg/daemon"
-	"github.com/postern/postern/pkg/privs"
-	"github.com/postern/postern/pkg/queue"
-	"github.com/postern/postern/pkg/virtual"
-)
-
-func main() {
-	agent := &virtual.Agent{}
-	daemon.Run(daemon.Spec{
-		Init: func(ctx *daemon.Context) error {
-			settings, err := virtual.FromConfig(ctx.Config)
-			if err != nil {
-				return err
-			}
-			for _, w := range settings.Warnings() {
-				ctx.Log.Warning("%s", w)
-			}
-			layout, err := queue.FromConfig(ctx.Config)
-			if err != nil {
-				return err
-			}
-			// The working directory is queue_directory.
-			layout.Root = "."
-			agent.Settings, agent.Layout, agent.Log, agent.Watchdog = settings, layout, ctx.Log, ctx.DaemonTimeout
-			return nil
-		},
-		// Only root can switch to the recipient's uid and gid; an
-		// unprivileged instance (or one master.cf runs with unpriv=y)
-		// writes every mailbox as its own user.
-		AfterDrop: func(*daemon.Context) error {
-			if os.Geteuid() == 0 {
-				agent.Threads = &privs.Threads{}
-			}
-			return nil
-		},
-		Serve: agent.Serve,
-	})
-}
+func main() { programs.Virtual() }

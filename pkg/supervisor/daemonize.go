@@ -40,6 +40,10 @@ func StartBackground(program string, args []string, stderr *os.File) error {
 	}
 	defer readR.Close()
 	cmd := exec.Command(program, args...)
+	// The name master was run by, not the file it resolves to: the
+	// multi-call binary (postern/main.go) tells by its name which program
+	// it is.
+	cmd.Args[0] = os.Args[0]
 	cmd.Env = append(os.Environ(), notifyFDVariable+"=3")
 	cmd.ExtraFiles = []*os.File{readW}
 	cmd.Stderr = stderr

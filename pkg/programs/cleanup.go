@@ -1,0 +1,42 @@
+// Wiring of the cleanup daemon (its command is cleanup/main.go, or the multi-call binary).
+
+package programs
+
+import (
+	"github.com/postern/postern/pkg/cleanup"
+	"github.com/postern/postern/pkg/daemon"
+	"github.com/postern/postern/pkg/queue"
+)
+
+// Cleanup is the cleanup daemon's main function.
+func Cleanup() {
+	server := &cleanup.Server{}
+	daemon.Run(daemon.Spec{
+		Init: func(ctx *daemon.Context) error {
+			settings, _, err := cleanup.FromConfig(ctx.Config)
+			if err != nil {
+				return err
+			}
+			layout, err := queue.FromConfig(ctx.Config)
+			if err != nil {
+				return err
+			}
+			// The working directory is queue_directory, inside the chroot
+			// or not.
+			layout.Root = "."
+			server.Settings, server.Layout, server.Log = settings, layout, ctx.Log
+			server.Verbose = ctx.Verbose > 0
+			return nil
+		},
+		AfterDrop: func(ctx *daemon.Context) error {
+			// A cleanup killed mid-message leaves its file in incoming/,
+			// never committed; remove those whose writer is gone.
+			removed, err := server.Layout.PurgeAbandoned(queue.Incoming)
+			for _, id := range removed {
+				ctx.Log.Warning("%s: removed incomplete queue file of an interrupted submission", id)
+			}
+			return err
+		},
+		Serve: server.Serve,
+	})
+}
