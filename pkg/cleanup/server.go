@@ -537,7 +537,7 @@ func (s *Server) wakeQueueManager() {
 func (s *Server) sendWakeup() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := ipc.SendTrigger(ctx, s.Settings.QmgrTrigger, ipc.TriggerScanIncoming); err != nil && s.Verbose {
+	if err := ipc.SendRawTrigger(ctx, s.Settings.QmgrTrigger, ipc.TriggerScanIncoming); err != nil && s.Verbose {
 		s.Log.Info("%v", err)
 	}
 }

@@ -5,6 +5,7 @@ package cleanup
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -28,14 +29,12 @@ func (r *triggerRecorder) serve(ctx context.Context, ln net.Listener) {
 		if err != nil {
 			return
 		}
-		conn, err := ipc.Greet(ctx, nc, ipc.ProtocolTrigger)
-		if err == nil {
-			var tr ipc.Trigger
-			if conn.Expect(ctx, &tr) == nil && len(tr.Codes) == 1 && tr.Codes[0] == ipc.TriggerScanIncoming {
-				r.mu.Lock()
-				r.times = append(r.times, time.Now())
-				r.mu.Unlock()
-			}
+		// A raw trigger, as master's wakeup: the code bytes, then EOF.
+		nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if codes, err := io.ReadAll(io.LimitReader(nc, 16)); err == nil && string(codes) == string(ipc.TriggerScanIncoming) {
+			r.mu.Lock()
+			r.times = append(r.times, time.Now())
+			r.mu.Unlock()
 		}
 		nc.Close()
 	}

@@ -33,6 +33,11 @@ type server struct {
 	ln     net.Listener
 	handle func(ctx context.Context, conn net.Conn)
 	limit  int // connections served at once, 0 = unlimited
+	// quietFull: do not tell master when every slot is taken. A trigger
+	// server serves one request at a time by design, so it would say so
+	// for nearly every request, waking master for nothing (master only
+	// acts on a full inet service).
+	quietFull bool
 
 	// Trigger servers only: the wakeup timer and its handler.
 	wakeupInterval time.Duration
@@ -64,7 +69,7 @@ func newServer(d *daemonState, spec Spec, ln net.Listener) *server {
 			defer mu.Unlock()
 			spec.Trigger(ctx, codes)
 		}
-		s.limit = 1
+		s.limit, s.quietFull = 1, true
 		s.handle = func(ctx context.Context, conn net.Conn) {
 			codes, err := readTrigger(ctx, conn, d.Log)
 			if err != nil {
@@ -293,7 +298,9 @@ func (s *server) takeSlot() bool {
 		return true
 	default:
 	}
-	s.d.tellMaster(statusFull)
+	if !s.quietFull {
+		s.d.tellMaster(statusFull)
+	}
 	select {
 	case s.slots <- struct{}{}:
 		return true

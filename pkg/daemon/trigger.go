@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
 )
@@ -37,6 +39,12 @@ func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 // (ipc.SendTrigger, as postqueue -f uses). Raw bytes that are not trigger
 // codes are logged and skipped.
 func readTrigger(ctx context.Context, conn net.Conn, log *maillog.Logger) ([]ipc.TriggerCode, error) {
+	if raw, gone, ok := readReady(conn); ok {
+		if gone {
+			return nil, nil
+		}
+		return rawTriggerCodes(raw, log), nil
+	}
 	bc := &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, maxRawTrigger)}
 	// A raw client may already have hung up: its bytes are still there to
 	// read, so a failed greeting only matters to a framed client.
@@ -68,6 +76,39 @@ func readTrigger(ctx context.Context, conn net.Conn, log *maillog.Logger) ([]ipc
 	}
 	raw, _ := bc.r.Peek(bc.r.Buffered())
 	return rawTriggerCodes(raw, log), nil
+}
+
+// readReady reads the bytes a client already wrote, without waiting. A
+// raw client (ipc.SendRawTrigger, master's wakeup) has usually connected,
+// written and hung up before its connection is accepted: its request is
+// then served with one read and no greeting. ok is false when nothing is
+// there yet, which leaves the client to the greeting and the wait; gone
+// is true when the client hung up without a byte.
+func readReady(conn net.Conn) (raw []byte, gone, ok bool) {
+	sc, isSyscallConn := conn.(syscall.Conn)
+	if !isSyscallConn {
+		return nil, false, false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, false, false
+	}
+	buf := make([]byte, maxRawTrigger)
+	var n int
+	var readErr error
+	if err := rc.Read(func(fd uintptr) bool {
+		n, readErr = unix.Read(int(fd), buf)
+		return true
+	}); err != nil {
+		return nil, false, false
+	}
+	switch {
+	case readErr == nil && n > 0:
+		return buf[:n], false, true
+	case readErr == nil, readErr == unix.ECONNRESET:
+		return nil, true, true
+	}
+	return nil, false, false
 }
 
 // rawTriggerCodes keeps the bytes that are trigger codes, in order.

@@ -5,6 +5,7 @@ package ipc
 import (
 	"context"
 	"fmt"
+	"net"
 )
 
 // TriggerCode is a one-byte request, with the letters of Postfix's
@@ -54,6 +55,36 @@ func SendTrigger(ctx context.Context, path string, codes ...TriggerCode) error {
 	closeErr := conn.Close()
 	if sendErr != nil {
 		return sendErr
+	}
+	if closeErr != nil {
+		return fmt.Errorf("close %s: %w", path, closeErr)
+	}
+	return nil
+}
+
+// SendRawTrigger connects to the trigger server at path, writes codes as
+// raw bytes and hangs up, as master's wakeup and Postfix's unix trigger
+// do. Unlike SendTrigger it does not wait for the server's greeting: no
+// round trip, so a sender that triggers for every message (cleanup) does
+// not wait for the server to be scheduled. It cannot tell a trigger
+// server from another service; SendTrigger can.
+func SendRawTrigger(ctx context.Context, path string, codes ...TriggerCode) error {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", path, unwrapOp(err))
+	}
+	raw := make([]byte, len(codes))
+	for i, c := range codes {
+		raw[i] = byte(c)
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		nc.SetWriteDeadline(deadline)
+	}
+	_, writeErr := nc.Write(raw)
+	closeErr := nc.Close()
+	if writeErr != nil {
+		return fmt.Errorf("write to %s: %w", path, unwrapOp(writeErr))
 	}
 	if closeErr != nil {
 		return fmt.Errorf("close %s: %w", path, closeErr)

@@ -67,6 +67,7 @@ type Manager struct {
 
 	mu           sync.Mutex
 	wake         chan struct{}
+	tasks        chan task // to an idle worker
 	scanIncoming bool
 	scanDeferred bool
 	ignoreTimes  bool // the next deferred scan takes every file (postqueue -f)
@@ -104,6 +105,7 @@ func (q *Manager) init() {
 	defer q.mu.Unlock()
 	if q.wake == nil {
 		q.wake = make(chan struct{}, 1)
+		q.tasks = make(chan task)
 		q.active = map[string]bool{}
 		q.windows = map[string]*Window{}
 	}
@@ -244,9 +246,10 @@ func (q *Manager) scan(ctx context.Context, from string, all, flushing bool) {
 
 var errActiveFull = errors.New("active queue full")
 
-// start processes message id of the active queue in its own goroutine;
-// flushing lifts defer_transports for it; fresh says it came from
-// incoming/ (see attempt.fresh).
+// start processes message id of the active queue in a goroutine of its
+// own, an idle worker's when there is one; flushing lifts
+// defer_transports for it; fresh says it came from incoming/ (see
+// attempt.fresh).
 func (q *Manager) start(ctx context.Context, id string, flushing, fresh bool) {
 	q.mu.Lock()
 	if q.active[id] {
@@ -255,21 +258,59 @@ func (q *Manager) start(ctx context.Context, id string, flushing, fresh bool) {
 	}
 	q.active[id] = true
 	q.mu.Unlock()
-	q.wg.Add(1)
-	go func() {
-		defer q.wg.Done()
-		q.process(ctx, id, flushing, fresh)
-		q.mu.Lock()
-		delete(q.active, id)
-		if q.full {
-			// A scan stopped at the active limit: look again.
-			q.full, q.scanIncoming, q.scanDeferred = false, true, true
-			q.mu.Unlock()
-			q.poke()
+	t := task{id: id, flushing: flushing, fresh: fresh}
+	select {
+	case q.tasks <- t:
+	default:
+		q.wg.Add(1)
+		go q.worker(ctx, t)
+	}
+}
+
+// task is one message for a worker.
+type task struct {
+	id              string
+	flushing, fresh bool
+}
+
+// workerIdle is how long a worker that finished a message waits for the
+// next one before it ends. A reused goroutine keeps the stack that
+// processing a message grew, which a new one grows again by copying,
+// several times per message.
+const workerIdle = 5 * time.Second
+
+// worker processes t, then the tasks start hands it while it waits, until
+// it has waited workerIdle or ctx ends.
+func (q *Manager) worker(ctx context.Context, t task) {
+	defer q.wg.Done()
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		q.work(ctx, t)
+		idle.Reset(workerIdle)
+		select {
+		case t = <-q.tasks:
+		case <-idle.C:
+			return
+		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// work processes one message and takes it off the active list.
+func (q *Manager) work(ctx context.Context, t task) {
+	q.process(ctx, t.id, t.flushing, t.fresh)
+	q.mu.Lock()
+	delete(q.active, t.id)
+	if q.full {
+		// A scan stopped at the active limit: look again.
+		q.full, q.scanIncoming, q.scanDeferred = false, true, true
 		q.mu.Unlock()
-	}()
+		q.poke()
+		return
+	}
+	q.mu.Unlock()
 }
 
 // window returns the concurrency window of a destination for one job;

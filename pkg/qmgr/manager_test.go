@@ -546,3 +546,32 @@ func TestSiteFlushLiftsDeferTransports(t *testing.T) {
 		t.Errorf("agent got %d requests, want 1:\n%s", n, h.log.Text())
 	}
 }
+
+// TestMessagesOneAfterAnother: each message arrives after the previous one
+// is done, so that the worker that finished one is there to take the next;
+// every one is delivered, and Run returns while the worker waits.
+func TestMessagesOneAfterAnother(t *testing.T) {
+	h := newHarness(t, "", nil)
+	h.run()
+	h.waitFor("the start-up scans", func() bool { return h.mgr.ActiveCount() == 0 })
+	staging := queue.NewLayout(t.TempDir(), nil, 1, false)
+	if err := staging.MakeDirs(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"A8B2C3D4E5", "B8B2C3D4E5", "C8B2C3D4E5"} {
+		env := &queue.Envelope{ArrivalTime: time.Now(), Sender: "alice@test.example", Recipients: []queue.Recipient{{Address: "a@remote.example"}}}
+		queuetest.Place(t, staging, queue.Hold, id, env, "Subject: x\n\nbody\n")
+		if err := os.Rename(staging.Path(queue.Hold, id), h.layout.Path(queue.Incoming, id)); err != nil {
+			t.Fatal(err)
+		}
+		h.mgr.Trigger([]ipc.TriggerCode{ipc.TriggerScanIncoming})
+		h.waitLog(id + ": removed")
+		if h.exists(queue.Active, id) || h.exists(queue.Incoming, id) {
+			t.Errorf("%s still queued after its removal was logged", id)
+		}
+	}
+	if n := len(h.agent.Requests()); n != 3 {
+		t.Errorf("%d delivery requests, want 3", n)
+	}
+	h.stop()
+}

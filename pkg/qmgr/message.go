@@ -90,15 +90,21 @@ func (q *Manager) process(ctx context.Context, id string, flushing, fresh bool) 
 		return
 	}
 	routed := a.liveTransports(a.route(pending))
-	var wg sync.WaitGroup
-	for _, job := range Group(routed, q.Settings.RecipientLimit) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a.deliver(ctx, job)
-		}()
+	jobs := Group(routed, q.Settings.RecipientLimit)
+	if len(jobs) == 1 {
+		// The common case needs no goroutine of its own.
+		a.deliver(ctx, jobs[0])
+	} else {
+		var wg sync.WaitGroup
+		for _, job := range jobs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a.deliver(ctx, job)
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	if ctx.Err() != nil {
 		return
 	}
