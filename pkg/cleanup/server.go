@@ -507,7 +507,10 @@ func (s *Server) attributes(sub *ipc.CleanupSubmission, local, localClient bool)
 // Wake-ups from concurrent commits are coalesced: one goroutine sends
 // them, and every commit that came after the start of its last send gets
 // one more, so qmgr always scans after the newest file was committed,
-// without one trigger connection per message.
+// without one trigger connection per message. After each send the
+// goroutine waits wakeupSpacing, so that under load the commits of that
+// time share one trigger; a commit after a quiet spell is announced at
+// once.
 func (s *Server) wakeQueueManager() {
 	if s.Settings.QmgrTrigger == "" {
 		return
@@ -522,6 +525,7 @@ func (s *Server) wakeQueueManager() {
 	go func() {
 		for {
 			s.sendWakeup()
+			time.Sleep(wakeupSpacing)
 			s.wakeMu.Lock()
 			if !s.wakePending {
 				s.waking = false
@@ -533,6 +537,11 @@ func (s *Server) wakeQueueManager() {
 		}
 	}()
 }
+
+// wakeupSpacing is the least time between two wake-ups of qmgr: at most
+// a hundred trigger connections a second however many messages arrive,
+// for at most that much delay before qmgr sees a file.
+const wakeupSpacing = 10 * time.Millisecond
 
 func (s *Server) sendWakeup() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
