@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/postern/postern/pkg/daemon"
-	"github.com/postern/postern/pkg/privs"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/virtual"
 )
@@ -37,7 +36,7 @@ func Virtual() {
 		// writes every mailbox as its own user.
 		AfterDrop: func(*daemon.Context) error {
 			if os.Geteuid() == 0 {
-				agent.Threads = &privs.Threads{}
+				agent.SwitchUser = true
 			}
 			return nil
 		},

@@ -29,10 +29,11 @@ type Agent struct {
 	Settings *Settings
 	Layout   *queue.Layout
 	Log      *maillog.Logger
-	// Threads, when set, writes each delivery on a thread of this
-	// process switched to the recipient's uid and gid; set it when running
-	// as root. Nil: deliveries are written as this process's own user.
-	Threads *privs.Threads
+	// SwitchUser writes each delivery with the recipient's uid and gid
+	// (privs.AsUser: the delivering thread's effective IDs, switched for
+	// the delivery and back); set it when running as root. Unset:
+	// deliveries are written as this process's own user.
+	SwitchUser bool
 }
 
 // Serve answers delivery requests on one connection from qmgr until it
@@ -144,17 +145,17 @@ func (a *Agent) lookupID(tables []maps.Table, param, what, addr string) (id int,
 }
 
 // write opens the message content and delivers it, as the recipient's uid
-// and gid when a.Threads is set.
+// and gid when a.SwitchUser is set.
 func (a *Agent) write(req *ipc.DeliveryRequest, mreq *mailbox.Request, uid, gid int) error {
 	content, err := queue.OpenContent(a.Layout.Path(req.Queue, req.QueueID), req.DataOffset)
 	if err != nil {
 		return &mailbox.Error{DSN: "4.3.0", Text: "cannot read message content: " + err.Error()}
 	}
 	defer content.Close()
-	if a.Threads == nil {
+	if !a.SwitchUser {
 		return mailbox.Deliver(mreq, content)
 	}
-	err = a.Threads.RunAs(privs.Credential{UID: uid, GID: gid}, func() error { return mailbox.Deliver(mreq, content) })
+	err = privs.AsUser(privs.Credential{UID: uid, GID: gid}, func() error { return mailbox.Deliver(mreq, content) })
 	var failure *mailbox.Error
 	if err != nil && !errors.As(err, &failure) {
 		// The switch itself failed.
