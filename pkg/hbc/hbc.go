@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/dsn"
 	"github.com/postern/postern/pkg/maps"
 )
 
@@ -108,31 +109,11 @@ func ParseAction(value string) Action {
 // PrependDSN returns text with the enhanced status code def in front,
 // unless text starts with one of its own ("4.7.0 try later").
 func PrependDSN(def, text string) string {
-	if code, _, ok := strings.Cut(text, " "); ok && isDSN(code) {
+	if code, _, ok := strings.Cut(text, " "); ok && dsn.Valid(code) {
 		return text
 	}
-	if isDSN(text) {
+	if dsn.Valid(text) {
 		return text
 	}
 	return def + " " + text
-}
-
-// isDSN reports whether s is an enhanced status code: class.subject.detail
-// with class 2, 4 or 5, subject 1-3 digits, detail 1-3 digits.
-func isDSN(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || len(parts[0]) != 1 || !strings.Contains("245", parts[0]) {
-		return false
-	}
-	for _, p := range parts[1:] {
-		if len(p) == 0 || len(p) > 3 {
-			return false
-		}
-		for _, ch := range p {
-			if ch < '0' || ch > '9' {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/dsn"
 	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/resolve"
 )
@@ -318,14 +319,14 @@ func (e *evaluation) accessRestrictions(spec, key, value string, ctx replyContex
 // enhanced status code, which replaces defaultDSN (made to fit the
 // subject); empty text becomes def.
 func accessReject(code int, defaultDSN string, ctx replyContext, text, def string) Decision {
-	dsn := defaultDSN
-	if first, rest, _ := strings.Cut(text, " "); isDSN(first) {
-		dsn, text = first, strings.TrimSpace(rest)
+	status := defaultDSN
+	if first, rest, _ := strings.Cut(text, " "); dsn.Valid(first) {
+		status, text = first, strings.TrimSpace(rest)
 	}
 	if text == "" {
 		text = def
 	}
-	return reject(code, dsnForSubject(dsn, ctx.class), ctx, text)
+	return reject(code, dsnForSubject(status, ctx.class), ctx, text)
 }
 
 // textOr returns text, or def when text is empty.
@@ -334,15 +335,6 @@ func textOr(text, def string) string {
 		return def
 	}
 	return text
-}
-
-// isDSN reports whether s is an enhanced status code X.Y.Z (X = 2, 4, 5).
-func isDSN(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || len(parts[0]) != 1 || strings.IndexByte("245", parts[0][0]) < 0 {
-		return false
-	}
-	return len(parts[1]) <= 3 && allDigits(parts[1]) && len(parts[2]) <= 3 && allDigits(parts[2])
 }
 
 // allDigits reports whether s is a non-empty run of decimal digits.

@@ -14,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/dnsx"
+	"github.com/postern/postern/pkg/dsn"
 	"github.com/postern/postern/pkg/maps"
 )
 
@@ -299,14 +300,14 @@ func (e *evaluation) rblReply(res dnsxlResult, spec, what, class string) Decisio
 		return Decision{Action: Defer, Code: 450, DSN: "4.7.1", Text: "Service unavailable"}
 	}
 	code, _ := strconv.Atoi(reply[:3])
-	dsn, text := "4.7.1", strings.TrimSpace(reply[4:])
-	if first, rest, _ := strings.Cut(text, " "); isDSN(first) {
-		dsn, text = first, strings.TrimSpace(rest)
+	status, text := "4.7.1", strings.TrimSpace(reply[4:])
+	if first, rest, _ := strings.Cut(text, " "); dsn.Valid(first) {
+		status, text = first, strings.TrimSpace(rest)
 	}
 	if text == "" {
 		text = "Service unavailable"
 	}
-	return Decision{Action: actionFor(code), Code: code, DSN: dsnForSubject(dsn, class), Text: text}
+	return Decision{Action: actionFor(code), Code: code, DSN: dsnForSubject(status, class), Text: text}
 }
 
 // lookupAll finds key in the first table that has it.

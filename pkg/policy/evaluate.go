@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/postern/postern/pkg/dsn"
 	"github.com/postern/postern/pkg/resolve"
 )
 
@@ -283,7 +284,7 @@ func (e *evaluation) enforce(d Decision) Decision {
 	if d.Code < 400 || d.Code > 599 {
 		c.warn(fmt.Sprintf("SMTP reply code configuration error: %d %s %s", d.Code, d.DSN, d.Text))
 		d.Code, d.DSN, d.Text = 450, "4.7.1", "Service unavailable"
-	} else if !isDSN(d.DSN) {
+	} else if !dsn.Valid(d.DSN) {
 		c.warn(fmt.Sprintf("DSN detail code configuration error: %d %s %s", d.Code, d.DSN, d.Text))
 		d.Code, d.DSN, d.Text = 450, "4.7.1", "Service unavailable"
 	}

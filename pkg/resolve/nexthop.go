@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/dsn"
 )
 
 // SplitNexthops splits a nexthop list ("a.example, b.example", Postfix
@@ -61,30 +62,10 @@ func ParseDestination(s string) (d Destination, ok bool) {
 // transport into an enhanced status code and text: "5.1.2 no such domain"
 // gives ("5.1.2", "no such domain"). Without a code, defaultDSN is used
 // (5.0.0 for error, 4.0.0 for retry, 2.0.0 for discard).
-func ParseErrorNexthop(nexthop, defaultDSN string) (dsn, text string) {
+func ParseErrorNexthop(nexthop, defaultDSN string) (status, text string) {
 	code, rest, _ := strings.Cut(nexthop, " ")
-	if isDSN(code) && code[0] == defaultDSN[0] {
+	if dsn.Valid(code) && code[0] == defaultDSN[0] {
 		return code, strings.TrimSpace(rest)
 	}
 	return defaultDSN, nexthop
-}
-
-// isDSN reports whether s looks like an enhanced status code "X.Y.Z"
-// with X in 2, 4 or 5.
-func isDSN(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || len(parts[0]) != 1 || strings.IndexByte("245", parts[0][0]) < 0 {
-		return false
-	}
-	for _, p := range parts[1:] {
-		if p == "" || len(p) > 3 {
-			return false
-		}
-		for i := 0; i < len(p); i++ {
-			if p[i] < '0' || p[i] > '9' {
-				return false
-			}
-		}
-	}
-	return true
 }

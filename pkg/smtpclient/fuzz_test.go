@@ -6,6 +6,8 @@ import (
 	"bufio"
 	"strings"
 	"testing"
+
+	"github.com/postern/postern/pkg/dsn"
 )
 
 func FuzzReadReply(f *testing.F) {
@@ -20,8 +22,8 @@ func FuzzReadReply(f *testing.F) {
 		if r.Code < 200 || r.Code > 599 || len(r.Lines) == 0 {
 			t.Fatalf("accepted bad reply %+v from %q", r, in)
 		}
-		if dsn := r.DSN(); !validDSN(dsn) && !strings.HasSuffix(dsn, ".0.0") {
-			t.Fatalf("bad DSN %q", dsn)
+		if status := r.DSN(); !dsn.Valid(status) && !strings.HasSuffix(status, ".0.0") {
+			t.Fatalf("bad DSN %q", status)
 		}
 	})
 }

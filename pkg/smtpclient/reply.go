@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/postern/postern/pkg/dsn"
 )
 
 // Reply is one server reply.
@@ -30,27 +32,11 @@ func (r Reply) Class() int { return r.Code / 100 }
 func (r Reply) DSN() string {
 	if len(r.Lines) > 0 {
 		word, _, _ := strings.Cut(r.Lines[0], " ")
-		if validDSN(word) && word[0] == byte('0'+r.Class()) {
+		if dsn.Valid(word) && word[0] == byte('0'+r.Class()) {
 			return word
 		}
 	}
 	return fmt.Sprintf("%d.0.0", r.Class())
-}
-
-func validDSN(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || len(parts[0]) != 1 || !strings.ContainsAny(parts[0], "245") {
-		return false
-	}
-	for _, p := range parts[1:] {
-		if len(p) == 0 || len(p) > 3 {
-			return false
-		}
-		if _, err := strconv.Atoi(p); err != nil {
-			return false
-		}
-	}
-	return true
 }
 
 // readReply reads one reply, following "250-" continuation lines.
