@@ -4,7 +4,6 @@ package local
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,28 +42,9 @@ func TestServeReadsQueueFile(t *testing.T) {
 		req.Recipients = append(req.Recipients, ipc.Recipient{Address: r.Address, Offset: r.Offset})
 	}
 
-	sock := filepath.Join(f.dir, "local.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer nc.Close()
-		f.agent.Serve(ctx, nc)
-	}()
-	conn, err := ipc.Dial(ctx, sock, ipc.ProtocolDelivery)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, served := ipctest.ServeOne(ctx, t, f.agent.Serve)
 	res, err := ipctest.Deliver(ctx, conn, req)
 	if err != nil {
 		t.Fatal(err)

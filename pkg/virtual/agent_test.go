@@ -2,7 +2,6 @@ package virtual
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -188,28 +187,9 @@ func TestDeliverVerifyWritesNothing(t *testing.T) {
 
 func TestServeAnswersRequestsOnOneConnection(t *testing.T) {
 	ta := newTestAgent(t, "", "bob@example.test")
-	sock := filepath.Join(t.TempDir(), "virtual")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer nc.Close()
-		ta.agent.Serve(ctx, nc)
-	}()
-	conn, err := ipc.Dial(ctx, sock, ipc.ProtocolDelivery)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, served := ipctest.ServeOne(ctx, t, ta.agent.Serve)
 	for range 2 {
 		res, err := ipctest.Deliver(ctx, conn, ta.req)
 		if err != nil {

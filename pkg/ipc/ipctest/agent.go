@@ -6,6 +6,7 @@ package ipctest
 import (
 	"context"
 	"net"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -98,4 +99,32 @@ func Deliver(ctx context.Context, conn *ipc.Conn, req *ipc.DeliveryRequest) (*ip
 		return nil, err
 	}
 	return &res, nil
+}
+
+// ServeOne serves one delivery-protocol connection with serve, a delivery
+// agent's Serve, on a fresh socket and returns the client side; served
+// is closed once serve has returned (after conn is closed).
+func ServeOne(ctx context.Context, t testing.TB, serve func(context.Context, net.Conn)) (conn *ipc.Conn, served <-chan struct{}) {
+	t.Helper()
+	sock := filepath.Join(SocketDir(t), "agent")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		serve(ctx, nc)
+	}()
+	conn, err = ipc.Dial(ctx, sock, ipc.ProtocolDelivery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn, done
 }
