@@ -118,10 +118,17 @@ func TestDifferentialRestrictions(t *testing.T) {
 		},
 		files: restrictionsDiffFiles,
 	}
+	restrictionsDiff(t, pf, setup, restrictionsDiffScript)
+}
+
+// restrictionsDiff starts a real Postfix and Postern with setup, runs
+// each session of script on both and compares the replies, then the log
+// lines of the decisions, in order.
+func restrictionsDiff(t *testing.T, pf *harness.Postfix, setup smtpDiffSetup, script []smtpDiffSession) {
+	t.Helper()
 	realAddr, realLog := startRealPostfixSMTPWith(t, pf, setup)
 	ours := startOurSMTPWith(t, setup)
-
-	for _, session := range restrictionsDiffScript {
+	for _, session := range script {
 		t.Run(session.name, func(t *testing.T) {
 			want := restrictionsDiffReplies(t, realAddr, session)
 			got := restrictionsDiffReplies(t, ours.addr, session)
@@ -130,7 +137,6 @@ func TestDifferentialRestrictions(t *testing.T) {
 			}
 		})
 	}
-	// The log lines of the decisions, in order.
 	realLines, ourLines := decisionLogs(realLog, ours)
 	if d := harness.DiffLines(realLines, ourLines); d != "" {
 		t.Errorf("log lines differ (-real +ours):\n%s", d)
@@ -290,19 +296,5 @@ func TestDifferentialRestrictionsNoDelay(t *testing.T) {
 		mainCF: func(etc string) string { return strings.ReplaceAll(restrictionsNoDelayMainCF, "ETC", etc) },
 		files:  restrictionsNoDelayFiles,
 	}
-	realAddr, realLog := startRealPostfixSMTPWith(t, pf, setup)
-	ours := startOurSMTPWith(t, setup)
-	for _, session := range restrictionsNoDelayScript {
-		t.Run(session.name, func(t *testing.T) {
-			want := restrictionsDiffReplies(t, realAddr, session)
-			got := restrictionsDiffReplies(t, ours.addr, session)
-			if d := harness.DiffLines(want, got); d != "" {
-				t.Errorf("replies differ (-real +ours):\n%s", d)
-			}
-		})
-	}
-	realLines, ourLines := decisionLogs(realLog, ours)
-	if d := harness.DiffLines(realLines, ourLines); d != "" {
-		t.Errorf("log lines differ (-real +ours):\n%s", d)
-	}
+	restrictionsDiff(t, pf, setup, restrictionsNoDelayScript)
 }
