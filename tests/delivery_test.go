@@ -106,16 +106,23 @@ sub.example.local :sub.example.local
 	assertSent(t, log, "c@deep.example.local", "mailtrans.example.local", "127.0.0.4", port)
 }
 
+// twoMX serves DNS where domain has two MX hosts: mx1 (preference 10,
+// 127.0.0.5) and mx2 (preference 20, 127.0.0.6), listed backup first.
+func twoMX(t *testing.T, domain string) *dnstest.Server {
+	t.Helper()
+	return dnstest.Start(t,
+		domain+". 300 IN MX 20 mx2."+domain+".",
+		domain+". 300 IN MX 10 mx1."+domain+".",
+		"mx1."+domain+". 300 IN A 127.0.0.5",
+		"mx2."+domain+". 300 IN A 127.0.0.6",
+	)
+}
+
 // TestDeliveryMXFallback delivers to the most preferred MX, and to the
 // next one when the primary refuses connections.
 func TestDeliveryMXFallback(t *testing.T) {
 	port := sinkPort(t)
-	dns := dnstest.Start(t,
-		"pref.example. 300 IN MX 20 mx2.pref.example.",
-		"pref.example. 300 IN MX 10 mx1.pref.example.",
-		"mx1.pref.example. 300 IN A 127.0.0.5",
-		"mx2.pref.example. 300 IN A 127.0.0.6",
-	)
+	dns := twoMX(t, "pref.example")
 	primary := startSink(t, "127.0.0.5:"+port, "mx1.sink", sinkOptions{})
 	backup := startSink(t, "127.0.0.6:"+port, "mx2.sink", sinkOptions{})
 	in := startDelivery(t, fmt.Sprintf(`myhostname = gw.test.example

@@ -26,12 +26,7 @@ import (
 // connection, as Postfix's smtp_connection_cache_on_demand does.
 func TestRoutingConnCacheOnDemand(t *testing.T) {
 	port := sinkPort(t)
-	dns := dnstest.Start(t,
-		"pref.example. 300 IN MX 10 mx1.pref.example.",
-		"pref.example. 300 IN MX 20 mx2.pref.example.",
-		"mx1.pref.example. 300 IN A 127.0.0.5",
-		"mx2.pref.example. 300 IN A 127.0.0.6",
-	)
+	dns := twoMX(t, "pref.example")
 	backup := startSink(t, "127.0.0.6:"+port, "mx2.sink", sinkOptions{})
 	in := startDelivery(t, fmt.Sprintf(`myhostname = gw.test.example
 mydestination =
@@ -73,12 +68,7 @@ smtp_destination_concurrency_limit = 1
 // secondary, as in Postfix.
 func TestRoutingConnCacheDestinations(t *testing.T) {
 	port := sinkPort(t)
-	dns := dnstest.Start(t,
-		"cached.example. 300 IN MX 10 mx1.cached.example.",
-		"cached.example. 300 IN MX 20 mx2.cached.example.",
-		"mx1.cached.example. 300 IN A 127.0.0.5",
-		"mx2.cached.example. 300 IN A 127.0.0.6",
-	)
+	dns := twoMX(t, "cached.example")
 	backup := startSink(t, "127.0.0.6:"+port, "mx2.sink", sinkOptions{})
 	in := startDelivery(t, fmt.Sprintf(`myhostname = gw.test.example
 mydestination =
