@@ -78,6 +78,13 @@ func TestParseRcpt(t *testing.T) {
 		{arg: "<a(unclosed@relay.example>", wantErr: ErrBadRecipient},
 		{arg: "<\xff@example.com>", opts: utf8On, wantErr: ErrBadUTF8},
 		{arg: "<\xff@example.com>", want: Address{"\xff", "example.com"}},
+		// A control character is part of the local part, as in Postfix,
+		// and makes a domain invalid.
+		{arg: "<\x01a>", want: Address{Local: "\x01a"}},
+		{arg: "<a\x7f@example.com>", want: Address{"a\x7f", "example.com"}},
+		{arg: "<@r.example:\x02a@example.com>", want: Address{"\x02a", "example.com"}, route: []string{"r.example"}},
+		{arg: "<a@exa\x01mple.com>", wantErr: ErrBadRecipient},
+		{arg: "<a\x00@example.com>", wantErr: ErrBadRecipient},
 	}
 	for _, tt := range tests {
 		path, _, err := ParseRcpt(tt.arg, tt.opts)
@@ -93,6 +100,32 @@ func TestParseRcpt(t *testing.T) {
 		}
 		if path.Address != tt.want || !reflect.DeepEqual(path.Route, tt.route) || path.TrailingDot != tt.trail {
 			t.Errorf("ParseRcpt(%q) = %+v, want %+v route %v trailing %v", tt.arg, path, tt.want, tt.route, tt.trail)
+		}
+	}
+}
+
+func TestPathToken(t *testing.T) {
+	tests := []struct {
+		arg, token string
+		closed     bool
+	}{
+		{"<a@b.example> SIZE=1", "<a@b.example>", true},
+		{" <a b@b.example> BODY=7BIT", "<a b@b.example>", true},
+		{"a@b.example extra", "a@b.example", true},
+		{"<a@b.example>junk more", "<a@b.example>junk", true},
+		{`<"a> b"@b.example> x`, `<"a> b"@b.example>`, true},
+		{`<a\>@b.example> x`, `<a\>@b.example>`, true},
+		{"<<a@b.example>>", "<<a@b.example>>", true},
+		{"<a@b.example", "<a@b.example", false},
+		{`<"a@b.example>`, `<"a@b.example>`, false},
+		{`"a@b.example x`, `"a@b.example x`, false},
+		{"a<b@c.example", "a<b@c.example", false},
+		{"", "", true},
+	}
+	for _, tt := range tests {
+		token, closed := PathToken(tt.arg)
+		if token != tt.token || closed != tt.closed {
+			t.Errorf("PathToken(%q) = %q, %v; want %q, %v", tt.arg, token, closed, tt.token, tt.closed)
 		}
 	}
 }

@@ -161,6 +161,45 @@ func splitArgument(arg string) (path, rest string, err error) {
 	return arg[:end], arg[end:], nil
 }
 
+// PathToken returns the first word of a MAIL FROM or RCPT TO argument as
+// Postfix's smtpd command tokenizer cuts it (white space ends it outside
+// angle brackets and quotes), and whether each '<' and '"' in it is
+// closed. Postfix refuses a path with an unclosed one before it looks at
+// the address, without the "Illegal address syntax" warning it logs for
+// other bad paths.
+func PathToken(arg string) (token string, closed bool) {
+	arg = strings.TrimLeft(arg, " \t")
+	var open []byte // the closing bytes awaited, innermost last
+	i := 0
+	for ; i < len(arg); i++ {
+		c := arg[i]
+		if c == '\\' {
+			i++
+			continue
+		}
+		if len(open) == 0 {
+			switch c {
+			case ' ', '\t':
+				return arg[:i], true
+			case '<':
+				open = append(open, '>')
+			case '"':
+				open = append(open, '"')
+			}
+			continue
+		}
+		switch wanted := open[len(open)-1]; {
+		case c == wanted:
+			open = open[:len(open)-1]
+		case c == '"':
+			open = append(open, '"')
+		case c == '<' && wanted == '>':
+			open = append(open, '>')
+		}
+	}
+	return arg[:min(i, len(arg))], len(open) == 0
+}
+
 // set applies one MAIL FROM parameter.
 func (m *MailParams) set(param string, opts Options) error {
 	key, value, hasValue := strings.Cut(param, "=")

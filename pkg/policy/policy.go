@@ -199,7 +199,8 @@ func RejectLog(command string, s *Session, reply string) string {
 }
 
 // whatsup formats "QUEUEID: ACTION: CMD from NAME[IP]: TEXT; from=<S>
-// to=<R> proto=P helo=<H>" as Postfix's log_whatsup does.
+// to=<R> proto=P helo=<H>" as Postfix's log_whatsup does, the addresses
+// in external form (info_log_address_format = external, the default).
 func whatsup(action, command string, s *Session, text string) string {
 	queueID := s.QueueID
 	if queueID == "" {
@@ -207,10 +208,10 @@ func whatsup(action, command string, s *Session, text string) string {
 	}
 	line := fmt.Sprintf("%s: %s: %s from %s: %s;", queueID, action, command, s.namaddr(), text)
 	if s.Mail {
-		line += " from=<" + s.Sender.Internal() + ">"
+		line += " from=<" + logAddress(s.Sender) + ">"
 	}
 	if !s.noRecipient && (s.Recipient.Local != "" || s.Recipient.Domain != "") {
-		line += " to=<" + s.Recipient.Internal() + ">"
+		line += " to=<" + logAddress(s.Recipient) + ">"
 	}
 	if s.Protocol != "" {
 		line += " proto=" + s.Protocol
@@ -221,4 +222,13 @@ func whatsup(action, command string, s *Session, text string) string {
 	// Postfix 3.7 names no SASL login here (the differential test in
 	// tests/differential_sasl_test.go shows it).
 	return line
+}
+
+// logAddress is an address as Postfix logs it: quoted where its local
+// part needs it ("a b"@example.com), the null address empty.
+func logAddress(a addr.Address) string {
+	if a.Local == "" && a.Domain == "" {
+		return ""
+	}
+	return a.String()
 }

@@ -38,12 +38,12 @@ func (t Token) Is(c byte) bool { return t.Kind == Kind(c) }
 type Syntax struct {
 	// Specials are the bytes that end an atom and stand alone.
 	Specials string
-	// Strict makes CR, LF, NUL and other control characters outside
-	// comments and quoted strings, unterminated quoted strings, literals
+	// Strict makes CR, LF and NUL, unterminated quoted strings, literals
 	// and comments, comments nested deeper than MaxCommentDepth, a stray
-	// ')' or ']' and a trailing backslash syntax errors. Without it any
-	// input scans: an unterminated item runs to the end, and CR, LF, FF
-	// and VT are white space.
+	// ')' or ']' and a trailing backslash syntax errors. Other control
+	// characters are part of an atom, as in Postfix's tok822 scanner.
+	// Without Strict any input scans: an unterminated item runs to the
+	// end, and CR, LF, FF and VT are white space.
 	Strict bool
 	// KeepComments returns comments as tokens instead of dropping them.
 	KeepComments bool
@@ -138,7 +138,7 @@ func (sc *scanner) atom() (Token, bool) {
 	tok := Token{Kind: Atom}
 	for ; sc.i < len(sc.s); sc.i++ {
 		c := sc.s[sc.i]
-		if sc.syn.Strict && (c < ' ' && c != '\t' || c == 0x7f) {
+		if sc.forbidden(c) {
 			return tok, false
 		}
 		if sc.space(c) || c == '"' || c == '(' || c == ')' || c == '[' || strings.IndexByte(sc.syn.Specials, c) >= 0 {

@@ -29,6 +29,8 @@ func TestTokenizePath(t *testing.T) {
 		{`a\@b@c`, `a:a@b\ @:@ a:c`},
 		{"@r1,@r2:u@d", "@:@ a:r1 ,:, @:@ a:r2 ::: a:u @:@ a:d"},
 		{"%!|", "a:%!|"},
+		// Other control characters are part of an atom, as in tok822.
+		{"\x01a@b\x7f\fc", "a:\x01a @:@ a:b\x7f\fc"},
 	}
 	for _, tt := range tests {
 		toks, err := Tokenize(tt.in, Path)
@@ -36,7 +38,7 @@ func TestTokenizePath(t *testing.T) {
 			t.Errorf("Tokenize(%q) = %q, %v; want %q", tt.in, show(toks), err, tt.want)
 		}
 	}
-	for _, bad := range []string{"a\r\nb", "a\x00", `"open`, "[open", "(open", "a)", "a]", `a\`, "a\x01b", `"a\`,
+	for _, bad := range []string{"a\r\nb", "a\x00", `"open`, "[open", "(open", "a)", "a]", `a\`, "a\x00b", "a\rb", `"a\`,
 		strings.Repeat("(", MaxCommentDepth+1) + strings.Repeat(")", MaxCommentDepth+1)} {
 		if toks, err := Tokenize(bad, Path); err != ErrSyntax {
 			t.Errorf("Tokenize(%q) = %q, %v; want ErrSyntax", bad, show(toks), err)

@@ -303,12 +303,11 @@ func (s *session) mail(arg string) (bool, error) {
 		return false, nil
 	}
 	path, params, err := addr.ParseMail(rest, addr.Options{SMTPUTF8Enable: s.set.SMTPUTF8Enable})
-	if err != nil {
-		s.reply(replyFor(err, addr.ErrBadSender))
-		return false, nil
+	if err == nil && !s.set.AllowMinUser && strings.HasPrefix(path.Address.Local, "-") {
+		err = addr.ErrBadSender
 	}
-	if !s.set.AllowMinUser && strings.HasPrefix(path.Address.Local, "-") {
-		s.reply(addr.ErrBadSender.Error())
+	if err != nil {
+		s.badPath(err, "MAIL", rest, addr.ErrBadSender)
 		return false, nil
 	}
 	if s.set.MessageSizeLimit > 0 && params.Size > s.set.MessageSizeLimit {
@@ -363,12 +362,11 @@ func (s *session) rcpt(arg string) (bool, error) {
 		return false, nil
 	}
 	path, params, err := addr.ParseRcpt(rest, addr.Options{SMTPUTF8Enable: s.set.SMTPUTF8Enable, SMTPUTF8: s.tx.params.SMTPUTF8})
-	if err != nil {
-		s.reply(replyFor(err, addr.ErrBadRecipient))
-		return false, nil
+	if err == nil && !s.set.AllowMinUser && strings.HasPrefix(path.Address.Local, "-") {
+		err = addr.ErrBadRecipient
 	}
-	if !s.set.AllowMinUser && strings.HasPrefix(path.Address.Local, "-") {
-		s.reply(addr.ErrBadRecipient.Error())
+	if err != nil {
+		s.badPath(err, "RCPT", rest, addr.ErrBadRecipient)
 		return false, nil
 	}
 	if s.set.RecipientLimit > 0 && len(s.tx.recipients) >= s.set.RecipientLimit {
