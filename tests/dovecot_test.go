@@ -182,21 +182,9 @@ func startDovecotWith(t *testing.T, dir string, users map[string]string, protoco
 	})
 	for _, port := range []int{imapPort, pop3Port} {
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		for deadline := time.Now().Add(30 * time.Second); ; {
-			if c, err := net.Dial("tcp", addr); err == nil {
-				c.Close()
-				break
-			}
-			select {
-			case err := <-exited:
-				t.Fatalf("dovecot exited (%v):\n%s\nlog:\n%s", err, output.String(), dovecotLog())
-			default:
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("dovecot does not listen on %s:\n%s\nlog:\n%s", addr, output.String(), dovecotLog())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		waitAccepting(t, "dovecot", addr, exited, 30*time.Second, 50*time.Millisecond, func() string {
+			return output.String() + "\nlog:\n" + dovecotLog()
+		})
 	}
 	return imapPort, pop3Port
 }

@@ -52,12 +52,20 @@ func startListening(t *testing.T, cmd *exec.Cmd, name, addr string, timeout, pol
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
 	})
-	more := func() string {
+	waitAccepting(t, name, addr, exited, timeout, poll, func() string {
 		if detail == nil {
-			return ""
+			return output.String()
 		}
-		return "\n" + detail()
-	}
+		return output.String() + "\n" + detail()
+	})
+}
+
+// waitAccepting waits up to timeout, looking every poll, until something
+// accepts connections on addr. It fails the test, with what diagnose
+// returns, when exited (the server's Wait) reports first or the time is
+// up; an exit it took is put back for the test's cleanup.
+func waitAccepting(t *testing.T, name, addr string, exited chan error, timeout, poll time.Duration, diagnose func() string) {
+	t.Helper()
 	for deadline := time.Now().Add(timeout); ; {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
@@ -65,11 +73,12 @@ func startListening(t *testing.T, cmd *exec.Cmd, name, addr string, timeout, pol
 		}
 		select {
 		case err := <-exited:
-			t.Fatalf("%s exited (%v):\n%s%s", name, err, output.String(), more())
+			exited <- err
+			t.Fatalf("%s exited (%v):\n%s", name, err, diagnose())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s does not listen on %s:\n%s%s", name, addr, output.String(), more())
+			t.Fatalf("%s does not listen on %s:\n%s", name, addr, diagnose())
 		}
 		time.Sleep(poll)
 	}

@@ -4,7 +4,6 @@ package tests
 
 import (
 	"bytes"
-	"net"
 	"net/smtp"
 	"os"
 	"os/exec"
@@ -118,22 +117,9 @@ func TestSandboxDeliversToMaildir(t *testing.T) {
 		data, _ := os.ReadFile(filepath.Join(runDir, "maillog"))
 		return string(data)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("sandbox exited (%v):\n%s\nlog:\n%s", err, output.String(), maillog())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sandbox does not listen on %s:\n%s\nlog:\n%s", addr, output.String(), maillog())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitAccepting(t, "sandbox", addr, exited, 30*time.Second, 100*time.Millisecond, func() string {
+		return output.String() + "\nlog:\n" + maillog()
+	})
 	mainCF, err := os.ReadFile(filepath.Join(runDir, "etc", "main.cf"))
 	if err != nil || !strings.Contains(string(mainCF), "virtual_mailbox_base = "+filepath.Join(runDir, "mail")+"\n") {
 		t.Errorf("generated main.cf (%v):\n%s", err, mainCF)
