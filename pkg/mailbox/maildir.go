@@ -23,6 +23,10 @@ import (
 // the unique name.
 var deliveries atomic.Uint64
 
+// pid is the P part of the unique name, asked once: getpid(2) is a
+// system call every time.
+var pid = os.Getpid()
+
 // hostEscaper writes "/" and ":" in a host name as Maildir names need.
 var hostEscaper = strings.NewReplacer("/", `\057`, ":", `\072`)
 
@@ -42,7 +46,7 @@ func UniqueName(now time.Time, pid int, count uint64, host string) string {
 // delivered file.
 func DeliverMaildir(dir string, msg *Message, content io.Reader, limit int64) (string, error) {
 	dir = strings.TrimSuffix(dir, "/")
-	name := UniqueName(time.Now(), os.Getpid(), deliveries.Add(1), hostname())
+	name := UniqueName(time.Now(), pid, deliveries.Add(1), hostname())
 	tmpPath := filepath.Join(dir, "tmp", name)
 	newPath := filepath.Join(dir, "new", name)
 	if procFDs() {
@@ -110,32 +114,84 @@ func deliverUnnamed(dir, tmpPath, newPath string, msg *Message, content io.Reade
 		err = &fs.PathError{Op: "open", Path: tmpPath, Err: err}
 		return "", true, failure(err, maildirPrefix, "create maildir file "+tmpPath+": "+errnoText(err))
 	}
-	f := os.NewFile(uintptr(fd), tmpPath)
-	defer f.Close()
-	err = msg.writeMaildir(&limitWriter{w: f, max: limit}, content)
+	defer unix.Close(fd)
+	err = msg.writeMaildir(&limitWriter{w: fdWriter(fd), max: limit}, content)
 	if err == nil {
-		err = f.Sync()
+		err = ignoringEINTR(func() error { return unix.Fsync(fd) })
 	}
 	if err != nil {
 		return "", true, writeFailure(err, maildirPrefix)
 	}
-	// The descriptor's /proc link names the file for linkat(2) without
-	// the CAP_DAC_READ_SEARCH that AT_EMPTY_PATH needs.
-	link := "/proc/self/fd/" + strconv.Itoa(fd)
-	err = unix.Linkat(unix.AT_FDCWD, link, unix.AT_FDCWD, newPath, unix.AT_SYMLINK_FOLLOW)
+	err = linkUnnamed(fd, newPath)
 	if err == unix.ENOENT {
 		if err = makeMaildir(dir, newPath); err == nil {
-			err = unix.Linkat(unix.AT_FDCWD, link, unix.AT_FDCWD, newPath, unix.AT_SYMLINK_FOLLOW)
+			err = linkUnnamed(fd, newPath)
 		}
 	}
 	if err != nil {
 		err = &fs.PathError{Op: "link", Path: newPath, Err: err}
 		return "", true, failure(err, maildirPrefix, "create maildir file "+newPath+": "+errnoText(err))
 	}
-	if err := syncDir(filepath.Join(dir, "new")); err != nil {
+	if err := syncDir(filepath.Dir(newPath)); err != nil {
 		return "", true, failure(err, maildirPrefix, "create maildir file "+newPath+": "+errnoText(err))
 	}
 	return newPath, true, nil
+}
+
+// emptyPathRefused is set once linkat(2) has refused AT_EMPTY_PATH where
+// the descriptor's /proc link worked: a kernel before Linux 6.10 (which
+// wants CAP_DAC_READ_SEARCH for it), or a process whose threads have
+// credentials of their own (the kernel lets the descriptor be linked
+// only with the credentials that opened it).
+var emptyPathRefused atomic.Bool
+
+// linkUnnamed gives the unnamed file fd the name newPath: with
+// AT_EMPTY_PATH, one lookup fewer, where the kernel allows it, else
+// through the descriptor's /proc link. A missing directory is ENOENT.
+func linkUnnamed(fd int, newPath string) error {
+	if !emptyPathRefused.Load() {
+		err := unix.Linkat(fd, "", unix.AT_FDCWD, newPath, unix.AT_EMPTY_PATH)
+		if err != unix.ENOENT && err != unix.EPERM {
+			return err
+		}
+		// Refused, or no directory: the /proc link tells which.
+	}
+	link := "/proc/self/fd/" + strconv.Itoa(fd)
+	err := unix.Linkat(unix.AT_FDCWD, link, unix.AT_FDCWD, newPath, unix.AT_SYMLINK_FOLLOW)
+	if err == nil && !emptyPathRefused.Load() {
+		emptyPathRefused.Store(true)
+	}
+	return err
+}
+
+// fdWriter writes to a regular file's descriptor with write(2) alone
+// (an os.File would ask for its flags and set a finalizer first).
+type fdWriter int
+
+func (fd fdWriter) Write(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := unix.Write(int(fd), p[n:])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return n, err
+		case m == 0:
+			return n, io.ErrShortWrite
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// ignoringEINTR repeats call while it fails with EINTR.
+func ignoringEINTR(call func() error) error {
+	for {
+		if err := call(); err != unix.EINTR {
+			return err
+		}
+	}
 }
 
 // procFDs reports whether /proc/self/fd is there (not in a chroot jail

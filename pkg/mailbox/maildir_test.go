@@ -139,3 +139,41 @@ func TestDeliverMaildirUnnamedAndNamed(t *testing.T) {
 		}
 	}
 }
+
+// The unnamed file is linked into new/ with AT_EMPTY_PATH or, once the
+// kernel has refused that, through its /proc link; either way a missing
+// new/ is made again, and a missing directory is not taken for a refusal.
+func TestDeliverMaildirLinksUnnamed(t *testing.T) {
+	if !procFDs() {
+		t.Skip("no /proc/self/fd")
+	}
+	saved := emptyPathRefused.Load()
+	t.Cleanup(func() { emptyPathRefused.Store(saved) })
+	for _, refused := range []bool{false, true} {
+		emptyPathRefused.Store(refused)
+		dir := t.TempDir()
+		msg := &Message{Sender: "s@example.com", Recipient: "bob@example.test"}
+		for i := range 3 {
+			if i == 1 {
+				if err := os.Rename(filepath.Join(dir, "new"), filepath.Join(dir, "old")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p, err := DeliverMaildir(dir, msg, strings.NewReader("body\n"), 0)
+			if err != nil {
+				t.Fatalf("refused=%v, delivery %d: %v", refused, i, err)
+			}
+			if data, _ := os.ReadFile(p); string(data) != msg.Headers()+"body\n" {
+				t.Errorf("refused=%v, delivery %d: %s holds %q", refused, i, p, data)
+			}
+		}
+		if entries, _ := os.ReadDir(filepath.Join(dir, "new")); len(entries) != 2 {
+			t.Errorf("refused=%v: new/ holds %d files, want the 2 delivered since it was made again", refused, len(entries))
+		}
+		if emptyPathRefused.Load() != refused && os.Geteuid() == 0 {
+			// As root the kernel always takes AT_EMPTY_PATH: the missing
+			// directory must not have set the flag.
+			t.Errorf("refused=%v: flag now %v", refused, emptyPathRefused.Load())
+		}
+	}
+}
