@@ -16,6 +16,7 @@ import (
 // bounce log, if any, goes back to the sender; the file is then removed,
 // or moved to the deferred queue with its next attempt time.
 func (a *attempt) finish(ctx context.Context) {
+	a.closeFile()
 	switch {
 	case a.probe:
 		a.finishProbe()

@@ -53,6 +53,30 @@ type attempt struct {
 
 	mu       sync.Mutex // outcomes and the queue file's records
 	outcomes []outcome
+	// file is the queue file, open from the load until the outcomes are
+	// all in; nil after.
+	file *queue.DoneMarker
+}
+
+// markDone marks the recipient record at offset done, in the open file
+// while there is one.
+func (a *attempt) markDone(offset int64) error {
+	if a.file != nil {
+		return a.file.MarkDone(offset)
+	}
+	return queue.MarkDone(a.msg.Path, offset)
+}
+
+// closeFile closes the queue file once the deliveries are over: finishing
+// renames or retires it.
+func (a *attempt) closeFile() {
+	if a.file == nil {
+		return
+	}
+	if err := a.file.Close(); err != nil {
+		a.q.Log.Warning("%s: %v", a.msg.ID, err)
+	}
+	a.file = nil
 }
 
 // process works on message id of the active queue. When ctx ends before
@@ -60,14 +84,15 @@ type attempt struct {
 // next start. flushing lifts defer_transports; fresh says the message
 // came from incoming/.
 func (q *Manager) process(ctx context.Context, id string, flushing, fresh bool) {
-	msg, err := q.Layout.Load(queue.Active, id, func(s string) { q.Log.Warning("%s", s) })
+	msg, file, err := q.Layout.LoadForUpdate(queue.Active, id, func(s string) { q.Log.Warning("%s", s) })
 	if err != nil {
 		if !errors.Is(err, queue.ErrCorrupt) {
 			q.Log.Warning("%v", err)
 		}
 		return
 	}
-	a := &attempt{q: q, msg: msg, active: q.now(), flushing: flushing, probe: isProbe(msg), userVerify: isUserVerify(msg), fresh: fresh}
+	a := &attempt{q: q, msg: msg, file: file, active: q.now(), flushing: flushing, probe: isProbe(msg), userVerify: isUserVerify(msg), fresh: fresh}
+	defer a.closeFile()
 	var previous map[int64]queue.StatusEntry
 	if !fresh {
 		previous = a.takeDeferLog()
@@ -134,7 +159,7 @@ func (a *attempt) route(pending []queue.Recipient) []Routed {
 	for i, r := range pending {
 		switch {
 		case redirect != "" && i > 0:
-			if err := queue.MarkDone(msg.Path, r.Offset); err != nil {
+			if err := a.markDone(r.Offset); err != nil {
 				q.Log.Warning("%s: %v", msg.ID, err)
 			}
 			continue
@@ -229,7 +254,7 @@ func (a *attempt) record(o outcome) {
 		}
 		return
 	}
-	if err := queue.MarkDone(m.Path, o.rcpt.Offset); err != nil {
+	if err := a.markDone(o.rcpt.Offset); err != nil {
 		q.Log.Warning("%s: %v", m.ID, err)
 	}
 }

@@ -81,7 +81,7 @@ func (a *attempt) recordProbe(o outcome) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err := queue.MarkDone(m.Path, o.rcpt.Offset); err != nil {
+	if err := a.markDone(o.rcpt.Offset); err != nil {
 		q.Log.Warning("%s: %v", m.ID, err)
 	}
 }

@@ -47,7 +47,7 @@ func (a *attempt) recordUserVerify(o outcome) {
 	if err := q.Layout.AppendStatus(queue.Trace, m.ID, entry); err != nil {
 		q.Log.Warning("%s: %v", m.ID, err)
 	}
-	if err := queue.MarkDone(m.Path, o.rcpt.Offset); err != nil {
+	if err := a.markDone(o.rcpt.Offset); err != nil {
 		q.Log.Warning("%s: %v", m.ID, err)
 	}
 }

@@ -125,6 +125,17 @@ func MarkDone(path string, offset int64) error {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
+	if err := markDone(f, path, offset); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	return nil
+}
+
+// markDone is MarkDone on the open file f (named path).
+func markDone(f *os.File, path string, offset int64) error {
 	var b [1]byte
 	if _, err := f.ReadAt(b[:], offset); err != nil {
 		if err == io.EOF {
@@ -142,8 +153,24 @@ func MarkDone(path string, offset int64) error {
 	if _, err := f.WriteAt([]byte{byte(RecDone)}, offset); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
+	return nil
+}
+
+// DoneMarker is MarkDone for one message whose file stays open: the queue
+// manager opens it once per delivery attempt (LoadForUpdate) instead of
+// once more per recipient.
+type DoneMarker struct {
+	f    *os.File
+	path string
+}
+
+// MarkDone marks the recipient record at offset done, as MarkDone does.
+func (d *DoneMarker) MarkDone(offset int64) error { return markDone(d.f, d.path, offset) }
+
+// Close closes the file.
+func (d *DoneMarker) Close() error {
+	if err := d.f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", d.path, err)
 	}
 	return nil
 }

@@ -173,6 +173,41 @@ func TestMarkDone(t *testing.T) {
 	}
 }
 
+// TestLoadForUpdate: the envelope as Load reads it, and recipients marked
+// done through the file kept open, as MarkDone marks them.
+func TestLoadForUpdate(t *testing.T) {
+	l := newTestLayout(t)
+	w := writeMessage(t, l, Incoming, testEnvelope(), "x\n")
+	m, marker, err := l.LoadForUpdate(Incoming, w.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Recipients) != 2 || m.Path != w.Path || m.ID != w.ID {
+		t.Fatalf("loaded %+v", m)
+	}
+	for range 2 {
+		if err := marker.MarkDone(m.Recipients[0].Offset); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := marker.MarkDone(m.Recipients[1].Offset + 1); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("MarkDone at a wrong offset: %v, want ErrCorrupt", err)
+	}
+	if err := marker.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := l.Load(Incoming, w.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Recipients[0].Done || again.Recipients[1].Done {
+		t.Errorf("done flags = %v %v, want true false", again.Recipients[0].Done, again.Recipients[1].Done)
+	}
+	if _, _, err := l.LoadForUpdate(Incoming, "NOSUCHFILE", nil); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v, want os.ErrNotExist", err)
+	}
+}
+
 func TestExtractedRecipient(t *testing.T) {
 	l := newTestLayout(t)
 	w, err := l.Create(Incoming)

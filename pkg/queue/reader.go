@@ -180,12 +180,43 @@ func parseTime(s string) (time.Time, error) {
 // returned wraps ErrCorrupt; a missing file gives an error wrapping
 // os.ErrNotExist.
 func (l *Layout) Load(queue, id string, warn func(string)) (*Message, error) {
-	path := l.Path(queue, id)
-	f, err := openFile(path, os.O_RDONLY, 0)
+	m, f, err := l.load(queue, id, os.O_RDONLY, warn)
 	if err != nil {
-		return nil, fmt.Errorf("open queue file %s: %w", id, err)
+		return nil, err
 	}
-	defer f.Close()
+	f.Close()
+	return m, nil
+}
+
+// LoadForUpdate is Load for the queue manager: the file stays open for
+// marking recipients done, through the DoneMarker, which the caller
+// closes.
+func (l *Layout) LoadForUpdate(queue, id string, warn func(string)) (*Message, *DoneMarker, error) {
+	m, f, err := l.load(queue, id, os.O_RDWR, warn)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, &DoneMarker{f: f, path: m.Path}, nil
+}
+
+// load opens the file with flag, reads its envelope and returns it with
+// the open file; on an error the file is closed.
+func (l *Layout) load(queue, id string, flag int, warn func(string)) (*Message, *os.File, error) {
+	path := l.Path(queue, id)
+	f, err := openFile(path, flag, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open queue file %s: %w", id, err)
+	}
+	m, err := l.readLoaded(f, queue, id, path, warn)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return m, f, nil
+}
+
+// readLoaded reads the envelope of f, queue file id in queue at path.
+func (l *Layout) readLoaded(f *os.File, queue, id, path string, warn func(string)) (*Message, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("fstat %s: %w", path, err)
