@@ -170,7 +170,7 @@ func (m *CleanupReply) fields(c *codec) {
 // Submit sends sub and the content that r yields on c, a connection to
 // cleanup, and returns cleanup's reply.
 func (c *Conn) Submit(ctx context.Context, sub *CleanupSubmission, content io.Reader) (*CleanupReply, error) {
-	if err := c.Send(ctx, sub); err != nil {
+	if err := c.Queue(sub); err != nil {
 		return nil, err
 	}
 	if _, err := c.SendContent(ctx, content); err != nil {

@@ -436,3 +436,107 @@ func TestSendContentSourceFailure(t *testing.T) {
 		t.Fatalf("server: %v", err)
 	}
 }
+
+// countingConn counts the writes made on it.
+type countingConn struct {
+	net.Conn
+	writes int
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes++
+	return c.Conn.Write(p)
+}
+
+func TestQueuedSubmissionLeavesWithContent(t *testing.T) {
+	small := bytes.Repeat([]byte("line of content\r\n"), 200)
+	large := bytes.Repeat([]byte("0123456789abcdef"), MaxChunk*5/2/16)
+	tests := []struct {
+		name    string
+		content []byte
+		writes  int // the submission, every full chunk, the last with the end
+	}{
+		{"empty", nil, 1},
+		{"small", small, 1},
+		{"two and a half chunks", large, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, done := serve(t, func(nc net.Conn) error {
+				ctx := context.Background()
+				c, err := Greet(ctx, nc, ProtocolCleanup)
+				if err != nil {
+					return err
+				}
+				var sub CleanupSubmission
+				if err := c.Expect(ctx, &sub); err != nil {
+					return err
+				}
+				got, err := io.ReadAll(c.ContentReader(ctx))
+				if err != nil {
+					return err
+				}
+				if sub.Sender != "a@b" || !bytes.Equal(got, tt.content) {
+					return c.Send(ctx, &CleanupReply{Status: CleanupStatBad, Reason: "451 4.3.0 Error: mismatch"})
+				}
+				return c.Send(ctx, &CleanupReply{QueueID: "30085984332"})
+			})
+			ctx := context.Background()
+			c := dial(t, path, ProtocolCleanup)
+			counter := &countingConn{Conn: c.nc}
+			c.nc = counter
+			if err := c.Queue(&CleanupSubmission{Sender: "a@b", Recipients: []Recipient{{Address: "c@d"}}}); err != nil {
+				t.Fatal(err)
+			}
+			if counter.writes != 0 {
+				t.Fatalf("Queue wrote %d times", counter.writes)
+			}
+			if _, err := c.SendContent(ctx, bytes.NewReader(tt.content)); err != nil {
+				t.Fatal(err)
+			}
+			if counter.writes != tt.writes {
+				t.Errorf("%d writes, want %d", counter.writes, tt.writes)
+			}
+			var reply CleanupReply
+			if err := c.Expect(ctx, &reply); err != nil {
+				t.Fatal(err)
+			}
+			if reply.Status != 0 {
+				t.Errorf("reply %+v", reply)
+			}
+			if err := wait(t, done); err != nil {
+				t.Fatalf("server: %v", err)
+			}
+		})
+	}
+}
+
+func TestQueueRefusesOversizeFrame(t *testing.T) {
+	path, done := serve(t, func(nc net.Conn) error {
+		ctx := context.Background()
+		c, err := Greet(ctx, nc, ProtocolCleanup)
+		if err != nil {
+			return err
+		}
+		var sub CleanupSubmission
+		if err := c.Expect(ctx, &sub); err != nil {
+			return err
+		}
+		if sub.Sender != "a@b" {
+			return errors.New("sender " + sub.Sender)
+		}
+		return nil
+	})
+	c := dial(t, path, ProtocolCleanup)
+	c.SetMaxFrame(64)
+	if err := c.Queue(&CleanupSubmission{Sender: strings.Repeat("x", 100)}); !errors.Is(err, ErrFrameTooLarge) {
+		t.Errorf("error %v, want ErrFrameTooLarge", err)
+	}
+	// The refused frame is not sent with the next one.
+	if err := c.Send(context.Background(), &CleanupSubmission{Sender: "a@b"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(t, done); err != nil {
+		t.Fatalf("server: %v", err)
+	}
+}

@@ -40,7 +40,9 @@ var chunkBuffers = sync.Pool{New: func() any { b := make([]byte, MaxChunk); retu
 
 // SendContent streams everything r yields as ContentChunk frames followed by
 // a ContentEnd, never holding more than one chunk in memory. It returns the
-// number of content bytes sent.
+// number of content bytes sent. A full chunk is written at once; the last
+// one leaves with the end marker and the frames queued before (see Queue),
+// so a message of up to MaxChunk bytes is one write.
 func (c *Conn) SendContent(ctx context.Context, r io.Reader) (int64, error) {
 	bp := chunkBuffers.Get().(*[]byte)
 	defer chunkBuffers.Put(bp)
@@ -49,8 +51,16 @@ func (c *Conn) SendContent(ctx context.Context, r io.Reader) (int64, error) {
 	for {
 		n, readErr := fill(r, buf)
 		if n > 0 {
-			if err := c.Send(ctx, &ContentChunk{Data: buf[:n]}); err != nil {
+			chunk := &ContentChunk{Data: buf[:n]}
+			if err := c.Queue(chunk); err != nil {
 				return total, err
+			}
+			if readErr != io.EOF {
+				// More to come, or the source failed: what was read
+				// goes now, as it would unbuffered.
+				if err := c.flush(ctx, chunk.Type()); err != nil {
+					return total, err
+				}
 			}
 			total += int64(n)
 		}
@@ -58,6 +68,11 @@ func (c *Conn) SendContent(ctx context.Context, r io.Reader) (int64, error) {
 			break
 		}
 		if readErr != nil {
+			if len(c.wbuf) > 0 {
+				if err := c.flush(ctx, MsgContentChunk); err != nil {
+					return total, err
+				}
+			}
 			return total, fmt.Errorf("read message content: %w", readErr)
 		}
 	}

@@ -120,15 +120,16 @@ func (s *session) openStream() {
 	s.srv.Log.Info("%s: %s", rep.QueueID, s.clientLog())
 }
 
-// openCleanup sends the envelope over the transaction's cleanup stream.
-// Failures are logged; the caller answers replyWriteError.
+// openCleanup queues the envelope on the transaction's cleanup stream; it
+// leaves with the first piece of content (ipc.Conn.Queue). Failures are
+// logged; the caller answers replyWriteError.
 func (s *session) openCleanup() (*ipc.Conn, error) {
 	s.openStream()
 	cc := s.tx.stream
 	if cc == nil {
 		return nil, errors.New("no cleanup stream")
 	}
-	if err := cc.Send(s.ctx, s.submission()); err != nil {
+	if err := cc.Queue(s.submission()); err != nil {
 		s.closeStream()
 		s.srv.Log.Warning("%s: send envelope to cleanup service: %v", s.namaddr(), err)
 		return nil, err
