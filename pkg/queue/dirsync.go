@@ -4,6 +4,7 @@ package queue
 
 import (
 	"fmt"
+	"io/fs"
 	"sync"
 	"sync/atomic"
 
@@ -36,7 +37,7 @@ type syncRound struct {
 
 // NewDirSyncer returns a syncer that fsyncs directories for real.
 func NewDirSyncer() *DirSyncer {
-	return &DirSyncer{dirs: make(map[string]*dirSync), fsync: fsyncDir}
+	return &DirSyncer{dirs: make(map[string]*dirSync), fsync: openDirs.fsync}
 }
 
 // Syncs counts the directory fsyncs done so far.
@@ -56,6 +57,13 @@ func (s *DirSyncer) Sync(dir string) error {
 	st.next = nil
 	s.mu.Unlock()
 	s.runRound(dir, mine)
+	s.mu.Lock()
+	if st.next == nil {
+		st.running = false
+		s.mu.Unlock()
+		return mine.err
+	}
+	s.mu.Unlock()
 	go s.lead(dir, st)
 	return mine.err
 }
@@ -115,6 +123,70 @@ func (s *DirSyncer) lead(dir string, st *dirSync) {
 	}
 	st.running = false
 	s.mu.Unlock()
+}
+
+// openDirs are the directories a process has synced, kept open for its
+// next rounds (every Layout's syncer shares them).
+var openDirs dirFiles
+
+// dirFiles keeps one open descriptor per directory synced, so that a
+// round is a stat and an fsync rather than an open, an fcntl, an fsync
+// and a close. The stat checks that the path still names the directory
+// opened: one removed and made again is opened afresh.
+type dirFiles struct {
+	mu   sync.Mutex
+	dirs map[string]*dirFile
+}
+
+type dirFile struct {
+	mu       sync.Mutex // held for the fsync; rounds of one directory never overlap anyway
+	fd       int
+	dev, ino uint64
+}
+
+// maxOpenDirs bounds the descriptors kept: beyond it (a queue hashed
+// many levels deep) a directory is opened for its round and closed.
+const maxOpenDirs = 64
+
+func (f *dirFiles) fsync(dir string) error {
+	f.mu.Lock()
+	d := f.dirs[dir]
+	if d == nil && len(f.dirs) < maxOpenDirs {
+		if f.dirs == nil {
+			f.dirs = make(map[string]*dirFile)
+		}
+		d = &dirFile{fd: -1}
+		f.dirs[dir] = d
+	}
+	f.mu.Unlock()
+	if d == nil {
+		return fsyncDir(dir)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fd >= 0 {
+		var st unix.Stat_t
+		if err := unix.Stat(dir, &st); err != nil || st.Dev != d.dev || st.Ino != d.ino {
+			unix.Close(d.fd)
+			d.fd = -1
+		}
+	}
+	if d.fd < 0 {
+		fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open directory %s: %w", dir, &fs.PathError{Op: "open", Path: dir, Err: err})
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("fstat directory %s: %w", dir, err)
+		}
+		d.fd, d.dev, d.ino = fd, st.Dev, st.Ino
+	}
+	if err := unix.Fsync(d.fd); err != nil {
+		return fmt.Errorf("fsync directory %s: %w", dir, err)
+	}
+	return nil
 }
 
 func fsyncDir(dir string) error {

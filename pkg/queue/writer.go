@@ -118,13 +118,17 @@ func (l *Layout) Create(queue string) (*Writer, error) {
 	return l.create(queue)
 }
 
+// processID names this process in temporary file names; the system call
+// behind os.Getpid is made once.
+var processID = strconv.Itoa(os.Getpid())
+
 // create makes a new file in queue.
 func (l *Layout) create(queue string) (*Writer, error) {
 	dir := filepath.Join(l.Root, queue)
 	var file *os.File
 	var tmp string
 	for attempt := 0; ; attempt++ {
-		tmp = filepath.Join(dir, fmt.Sprintf("tmp.%d.%d", os.Getpid(), rand.Uint64()))
+		tmp = filepath.Join(dir, "tmp."+processID+"."+strconv.FormatUint(rand.Uint64(), 10))
 		f, err := openFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, uint32(modeWriting))
 		if err == nil {
 			file = f
