@@ -11,16 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// inodeOf returns the inode number of the file at path.
-func inodeOf(t *testing.T, path string) uint64 {
-	t.Helper()
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		t.Fatal(err)
-	}
-	return st.Ino
-}
-
 // testDirFiles returns an empty cache whose descriptors are closed when
 // the test ends.
 func testDirFiles(t *testing.T) *dirFiles {
@@ -54,8 +44,8 @@ func TestDirFilesKeepsOneDescriptorPerDirectory(t *testing.T) {
 	if d := f.dirs[dir]; d != first || d.fd != fd {
 		t.Errorf("descriptor %d replaced by %d", fd, d.fd)
 	}
-	if first.ino != inodeOf(t, dir) {
-		t.Errorf("kept inode %d, directory has %d", first.ino, inodeOf(t, dir))
+	if first.ino != inode(t, dir) {
+		t.Errorf("kept inode %d, directory has %d", first.ino, inode(t, dir))
 	}
 }
 
@@ -83,7 +73,7 @@ func TestDirFilesReopensADirectoryMadeAgain(t *testing.T) {
 	if err := unix.Fstat(d.fd, &st); err != nil {
 		t.Fatal(err)
 	}
-	if want := inodeOf(t, dir); st.Ino != want || d.ino != want {
+	if want := inode(t, dir); st.Ino != want || d.ino != want {
 		t.Errorf("synced inode %d (kept %d), directory is now %d", st.Ino, d.ino, want)
 	}
 	// A directory that is gone is an error, and its descriptor is let go.
