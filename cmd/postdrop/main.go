@@ -33,7 +33,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	if err := cli.CheckConfigDir(configDir); err != nil {
 		return cli.Fatalf("postdrop", env, "%v", err)
 	}
-	tool, err := maildrop.StartCommand("postdrop", configDir, stderr)
+	tool, err := maildrop.StartCommand("postdrop", "postdrop", configDir, stderr)
 	if err != nil {
 		return cli.Fatalf("postdrop", env, "%v", err)
 	}

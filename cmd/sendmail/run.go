@@ -22,41 +22,74 @@ import (
 	"github.com/postern/postern/pkg/sysexits"
 )
 
-// run is sendmail's main; it returns the exit status.
+// run is sendmail's main; it returns the exit status. As Postfix's
+// sendmail, every fatal error exits with EX_TEMPFAIL; name (argv[0]'s base
+// name) starts the lines on standard error.
 func run(name string, args []string, stdin io.Reader, stderr io.Writer) int {
-	env := cli.Env{Stdin: stdin, Stdout: os.Stdout, Stderr: stderr}
-	opts, err := parseArgs(args)
-	if err != nil {
-		fmt.Fprintf(stderr, "sendmail: fatal: %v\n", err)
-		return cli.ExitUsage
-	}
-	switch name {
-	case "mailq":
-		opts.mode = modeMailq
-	case "newaliases":
-		opts.mode = modeAliases
-	}
-	if opts.configDir != "" {
-		if st, err := os.Stat(opts.configDir); err == nil && !st.IsDir() {
-			opts.configDir = filepath.Dir(opts.configDir) // -C names main.cf
+	diag := func(line string) { fmt.Fprintln(stderr, line) }
+	configDir := configDirOption(name, args, diag)
+	if configDir != "" {
+		if st, err := os.Stat(configDir); err == nil && !st.IsDir() {
+			configDir = filepath.Dir(configDir) // -C names main.cf
 		}
 	}
-	tool, err := maildrop.StartCommand("sendmail", opts.configDir, stderr)
+	tool, err := maildrop.StartCommand("sendmail", name, configDir, stderr)
 	if err != nil {
-		return cli.Fatalf("sendmail", env, "%v", err)
+		fmt.Fprintf(stderr, "%s: fatal: %v\n", name, err)
+		return sysexits.TempFail
 	}
 	defer tool.Close()
+	verpFilter, err := tool.Config.Get("verp_delimiter_filter")
+	if err != nil {
+		return tool.Fatal(sysexits.TempFail, "%v", err)
+	}
+	opts, err := parseArgs(name, args, diag, func(text string) { tool.Log.Warning("%s", text) }, verpFilter)
+	if err != nil {
+		return tool.Fatal(sysexits.TempFail, "%v", err)
+	}
+	if opts.queueTime && opts.mode != modeDaemon {
+		return cli.ExitOK
+	}
 	switch opts.mode {
+	case modeIgnore:
+		return cli.ExitOK
 	case modeMailq:
-		return delegate(tool, "postqueue", "mailq")
+		return delegate(tool, "postqueue", "postqueue", "-p")
 	case modeAliases:
+		if opts.aliasMap != "" {
+			return delegate(tool, "postalias", "postalias", "--", opts.aliasMap)
+		}
 		return delegate(tool, "postalias", "newaliases")
 	case modeFlush:
 		return delegate(tool, "postqueue", "postqueue", "-f")
+	case modeDaemon:
+		return startMailSystem(tool)
 	case modeSMTP:
 		return serveSMTP(tool, opts, stdin, os.Stdout)
 	}
+	switch {
+	case opts.flushSite != "":
+		return delegate(tool, "postqueue", "postqueue", "-s", opts.flushSite)
+	case opts.flushID != "":
+		return delegate(tool, "postqueue", "postqueue", "-i", opts.flushID)
+	}
 	return submit(tool, opts, stdin)
+}
+
+// startMailSystem runs "postfix start" in the background for -bd, as
+// Postfix's sendmail does, and does not wait for it.
+func startMailSystem(tool *cli.Tool) int {
+	path, err := commandPath(tool.Config, "postfix")
+	if err != nil {
+		return tool.Fatal(sysexits.TempFail, "%v", err)
+	}
+	cmd := exec.Command(path, "start")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), "MAIL_CONFIG="+tool.Config.Dir)
+	if err := cmd.Start(); err != nil {
+		return tool.Fatal(sysexits.TempFail, "execute %s: %v", path, err)
+	}
+	return cli.ExitOK
 }
 
 // delegate runs another Postern command from command_directory (or the
@@ -65,7 +98,7 @@ func run(name string, args []string, stdin io.Reader, stderr io.Writer) int {
 func delegate(tool *cli.Tool, command, argv0 string, args ...string) int {
 	path, err := commandPath(tool.Config, command)
 	if err != nil {
-		return tool.Fatal(cli.ExitFatal, "%v", err)
+		return tool.Fatal(sysexits.TempFail, "%v", err)
 	}
 	cmd := exec.Command(path, args...)
 	cmd.Args[0] = argv0
@@ -76,7 +109,7 @@ func delegate(tool *cli.Tool, command, argv0 string, args ...string) int {
 		if errors.As(err, &exit) {
 			return exit.ExitCode()
 		}
-		return tool.Fatal(cli.ExitFatal, "execute %s: %v", path, err)
+		return tool.Fatal(sysexits.TempFail, "execute %s: %v", path, err)
 	}
 	return cli.ExitOK
 }
@@ -103,10 +136,9 @@ func commandPath(cfg *config.Config, command string) (string, error) {
 func submit(tool *cli.Tool, opts *options, stdin io.Reader) int {
 	sub, err := submission(tool.Config, opts, tool.Log.Warning)
 	if err != nil {
-		return tool.Fatal(cli.ExitUsage, "%v", err)
+		return tool.Fatal(sysexits.TempFail, "%v", err)
 	}
-	// As Postfix's sendmail: these fatals name the sender and uid, and
-	// exit with EX_TEMPFAIL, as all of its fatal errors do.
+	// As Postfix's sendmail: these fatals name the sender and uid.
 	if len(sub.Recipients) == 0 && !sub.ExtractRecipients {
 		return tool.Fatal(sysexits.TempFail, "%s(%d): Recipient addresses must be specified on the command line or via the -t option", sub.Sender, os.Getuid())
 	}
@@ -121,9 +153,11 @@ func submit(tool *cli.Tool, opts *options, stdin io.Reader) int {
 		case errors.Is(err, maildrop.ErrNoRecipients), exit != nil && exit.ExitCode() == maildrop.ExitNoRecipients:
 			return tool.Fatal(sysexits.TempFail, "%s(%d): No recipient addresses found in message header", sub.Sender, os.Getuid())
 		case exit != nil:
-			return exit.ExitCode() // postdrop has said why
+			// postdrop has said why; Postfix's sendmail then finds no
+			// status from it.
+			return tool.Fatal(sysexits.TempFail, "%s(%d): queue file write error", sub.Sender, os.Getuid())
 		}
-		return tool.Fatal(cli.ExitFatal, "%v", err)
+		return tool.Fatal(sysexits.TempFail, "%v", err)
 	}
 	if sub.UserVerify || sub.Record {
 		fmt.Printf("Mail Delivery Status Report will be mailed to <%s>.\n", sub.Sender)

@@ -14,6 +14,7 @@ import (
 	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/maildrop"
 	"github.com/postern/postern/pkg/queue/cli"
+	"github.com/postern/postern/pkg/sysexits"
 )
 
 // maxCommandLine is Postfix's line_length_limit for SMTP commands.
@@ -34,11 +35,11 @@ type smtpSession struct {
 func serveSMTP(tool *cli.Tool, opts *options, in io.Reader, out io.Writer) int {
 	hostname, err := tool.Config.Get("myhostname")
 	if err != nil {
-		return tool.Fatal(cli.ExitFatal, "%v", err)
+		return tool.Fatal(sysexits.TempFail, "%v", err)
 	}
 	banner, err := tool.Config.Get("smtpd_banner")
 	if err != nil {
-		return tool.Fatal(cli.ExitFatal, "%v", err)
+		return tool.Fatal(sysexits.TempFail, "%v", err)
 	}
 	s := &smtpSession{tool: tool, opts: opts, in: bufio.NewReaderSize(in, 64<<10), out: bufio.NewWriter(out), hostname: hostname}
 	s.reply("220 " + banner)

@@ -13,12 +13,12 @@ import (
 )
 
 // StartCommand loads main.cf from configDir (the option value, else
-// MAIL_CONFIG, else /etc/postfix), the queue layout and a logger that
-// prints "name: fatal: text" on stderr too. Unlike the administrator
+// MAIL_CONFIG, else /etc/postfix), the queue layout and a logger for the
+// program name that prints "stderrName: fatal: text" on stderr too. Unlike the administrator
 // commands it does not need to open maillog_file: ordinary users cannot,
 // so with maillog_file set the lines go to postlogd's public/postlog
 // socket first, as Postfix's sendmail does.
-func StartCommand(name, configDir string, stderr io.Writer) (*cli.Tool, error) {
+func StartCommand(name, stderrName, configDir string, stderr io.Writer) (*cli.Tool, error) {
 	cfg, err := config.Load(config.ConfigDir(configDir))
 	if err != nil {
 		return nil, err
@@ -27,7 +27,7 @@ func StartCommand(name, configDir string, stderr io.Writer) (*cli.Tool, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := maillog.Options{Program: name, Stderr: stderr, StderrName: name,
+	opts := maillog.Options{Program: name, Stderr: stderr, StderrName: stderrName,
 		PostlogSocket: filepath.Join(layout.Root, queue.PublicDir, "postlog")}
 	if err := opts.ReadParams(cfg.Get); err != nil {
 		return nil, err
