@@ -142,7 +142,8 @@ func TestSecuritySubmissionAsRootAndUsers(t *testing.T) {
 	if res := in.command("bob", "Subject: fifo\n\nx\n", "sendmail", in.users["carol"].name); res.ExitCode != 0 {
 		t.Fatalf("sendmail: %s", res)
 	}
-	in.waitLog("status=bounced (cannot update mailbox "+filepath.Join(in.spool, in.users["carol"].name)+" for user "+in.users["carol"].name+". file is not a regular file)", 30*time.Second)
+	carolBox := filepath.Join(in.spool, in.users["carol"].name)
+	in.waitLog("status=bounced (cannot update mailbox "+carolBox+" for user "+in.users["carol"].name+". destination "+carolBox+" is not a regular file)", 30*time.Second)
 	if log := in.log(); strings.Contains(log, "-- removed") || strings.Contains(log, "fatal") {
 		t.Errorf("log:\n%s", log)
 	}

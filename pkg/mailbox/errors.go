@@ -13,9 +13,13 @@ type Error struct {
 	DSN       string // enhanced status code, e.g. "4.3.0" or "5.2.2"
 	Text      string // e.g. "cannot update mailbox /x for user u. error writing message: File too large"
 	Permanent bool   // bounce instead of defer
+	// Warning is what the agent logs as a warning for this failure, ""
+	// for none.
+	Warning string
 
-	reason    string // Text without the mailbox's prefix: "error writing message: ..."
-	defaulted bool   // DSN is the default of an open, lock or create error
+	reason     string // Text without the mailbox's prefix: "error writing message: ..."
+	defaulted  bool   // DSN is the default of an open, lock or create error
+	notRegular bool   // the mailbox is a FIFO or a device
 }
 
 func (e *Error) Error() string { return e.Text }

@@ -30,9 +30,10 @@ func DeliverMbox(path string, msg *Message, content io.Reader, l Locks, limit in
 	}
 	// A FIFO or a device is refused before it is opened, and the open
 	// itself does not wait (O_NONBLOCK) should one appear in between:
-	// a FIFO nobody reads would block the delivery forever.
-	if st, err := os.Lstat(path); err == nil && st.Mode()&(os.ModeNamedPipe|os.ModeDevice|os.ModeCharDevice|os.ModeSocket) != 0 {
-		return refuse(prefix, "file is not a regular file")
+	// a FIFO nobody reads would block the delivery forever. (A socket
+	// cannot be opened: ENXIO, as in Postfix.)
+	if st, err := os.Lstat(path); err == nil && st.Mode()&(os.ModeNamedPipe|os.ModeDevice|os.ModeCharDevice) != 0 {
+		return notRegular(path, prefix)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|noFollow|syscall.O_NONBLOCK, 0o600)
 	if errors.Is(err, syscall.ELOOP) {
@@ -42,7 +43,9 @@ func DeliverMbox(path string, msg *Message, content io.Reader, l Locks, limit in
 		return fail(err, "cannot open file: ")
 	}
 	defer f.Close()
-	if err := checkRegular(f); err != nil {
+	if err := checkRegular(f); errors.Is(err, errNotRegular) {
+		return notRegular(path, prefix)
+	} else if err != nil {
 		return refuse(prefix, err.Error())
 	}
 	return appendEntry(f, msg, content, l, limit, prefix)
@@ -53,15 +56,27 @@ func refuse(prefix, reason string) *Error {
 	return &Error{DSN: setupDSN, Text: prefix + reason, Permanent: true, reason: reason}
 }
 
+// notRegular is the permanent failure of a mailbox that is a FIFO or a
+// device, worded as Postfix's local words it; Deliver rewords it for
+// virtual.
+func notRegular(path, prefix string) *Error {
+	reason := fmt.Sprintf("destination %s is not a regular file", path)
+	return &Error{DSN: setupDSN, Text: prefix + reason, Permanent: true, reason: reason, notRegular: true}
+}
+
+// errNotRegular is checkRegular's error for a file that is not a regular
+// file.
+var errNotRegular = errors.New("not a regular file")
+
 // checkRegular refuses a mailbox that is not a regular file with exactly
-// one hard link, as Postfix's safe_open does.
+// one hard link, as Postfix's safe_open and mailbox delivery do.
 func checkRegular(f *os.File) error {
 	st, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("cannot stat file: %w", err)
 	}
 	if !st.Mode().IsRegular() {
-		return fmt.Errorf("file is not a regular file")
+		return errNotRegular
 	}
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink != 1 {
 		return fmt.Errorf("file has %d hard links", sys.Nlink)

@@ -190,24 +190,37 @@ func TestDeliverMboxConcurrentProcesses(t *testing.T) {
 }
 
 // TestDeliverMboxRefusesFIFO: a mailbox path that is a FIFO (or a
-// device) is refused at once as not a regular file; the delivery never
-// waits for a reader.
+// device) is refused at once with Postfix's words, local's ("destination
+// PATH is not a regular file", 5.2.0) or virtual's (5.3.5 "mail system
+// configuration error" and a warning); the delivery never waits for a
+// reader.
 func TestDeliverMboxRefusesFIFO(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fifo")
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		done <- DeliverMbox(path, &Message{Sender: "s@example.com", Recipient: "bob"}, strings.NewReader("x\n"), Locks{}, 0)
-	}()
-	select {
-	case err := <-done:
-		var failure *Error
-		if !errors.As(err, &failure) || !failure.Permanent || !strings.Contains(failure.Text, "file is not a regular file") {
-			t.Errorf("DeliverMbox to a FIFO: %v", err)
+	tests := []struct {
+		req                Request
+		dsn, text, warning string
+	}{
+		{Request{Path: path, User: "bob"}, "5.2.0",
+			"cannot update mailbox " + path + " for user bob. destination " + path + " is not a regular file", ""},
+		{Request{Path: path, Virtual: true}, "5.3.5",
+			"delivery failed to mailbox " + path + ": mail system configuration error",
+			"recipient bob@example.com: destination " + path + " is not a regular file"},
+	}
+	for _, tt := range tests {
+		tt.req.Message = Message{Sender: "s@example.com", Recipient: "bob@example.com"}
+		done := make(chan error, 1)
+		go func() { done <- Deliver(&tt.req, strings.NewReader("x\n")) }()
+		select {
+		case err := <-done:
+			var failure *Error
+			if !errors.As(err, &failure) || !failure.Permanent || failure.DSN != tt.dsn || failure.Text != tt.text || failure.Warning != tt.warning {
+				t.Errorf("Deliver to a FIFO: %#v, want %s %q warning %q", err, tt.dsn, tt.text, tt.warning)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("Deliver blocked on a FIFO")
 		}
-	case <-time.After(time.Minute):
-		t.Fatal("DeliverMbox blocked on a FIFO")
 	}
 }

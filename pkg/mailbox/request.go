@@ -14,7 +14,9 @@ import (
 // Virtual marks virtual(8)'s delivery, whose mailbox location is the
 // administrator's: as in Postfix an open, lock or create error with no
 // more specific status defers (4.2.0) instead of bouncing (5.2.0), and a
-// failed mbox delivery reads "delivery failed to mailbox PATH: ...". User
+// failed mbox delivery reads "delivery failed to mailbox PATH: ..." (a
+// mailbox that is not a regular file: "mail system configuration error",
+// 5.3.5, with a warning to log). User
 // names local(8)'s user in "cannot update mailbox PATH for user USER.";
 // Message.Recipient when empty.
 type Request struct {
@@ -43,6 +45,11 @@ func Deliver(req *Request, content io.Reader) error {
 	var failure *Error
 	if !errors.As(err, &failure) {
 		return err
+	}
+	if req.Virtual && failure.notRegular {
+		// Postfix's virtual takes it for a configuration error.
+		failure.Warning = "recipient " + req.Message.Recipient + ": destination " + req.Path + " is not a regular file"
+		failure.DSN, failure.reason = "5.3.5", "mail system configuration error"
 	}
 	if req.Virtual && failure.defaulted {
 		failure.DSN, failure.Permanent = setupSoftDSN, false

@@ -117,6 +117,9 @@ func (a *Agent) deliverRecipient(req *ipc.DeliveryRequest, rcpt ipc.Recipient) i
 		if !errors.As(err, &failure) {
 			failure = &mailbox.Error{DSN: "4.3.0", Text: err.Error()}
 		}
+		if failure.Warning != "" {
+			a.Log.Warning("%s", failure.Warning)
+		}
 		status := ipc.StatusDeferred
 		if failure.Permanent {
 			status = ipc.StatusBounced
