@@ -107,3 +107,110 @@ func TestDifferentialPregreet(t *testing.T) {
 		t.Errorf("log lines differ (-real +ours):\n%s", d)
 	}
 }
+
+// lateTalkerSession connects from 127.0.0.2 and sends EHLO once smtpd
+// has logged the connection and looked for early input, while
+// smtpd_client_restrictions sleep before the greeting; then it goes on
+// one command at a time. log returns the server's log so far.
+func lateTalkerSession(t *testing.T, addr string, log func() string) []string {
+	t.Helper()
+	const connected = "connect from unknown[127.0.0.2]"
+	before := strings.Count(log(), connected)
+	d := dialSMTP(t, addr, "127.0.0.2")
+	for deadline := time.Now().Add(30 * time.Second); strings.Count(log(), connected) == before; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q logged:\n%s", connected, log())
+		}
+	}
+	// smtpd looks for early input just after that line; the sleep of the
+	// restrictions lasts 4 s more.
+	time.Sleep(2 * time.Second)
+	fmt.Fprintf(d.conn, "EHLO c.example\r\n")
+	out := []string{"banner -> " + smtpDiffCodes(d.readReply(t))}
+	out = append(out, "EHLO c.example -> "+d.readReply(t)[0])
+	for _, cmd := range []string{"MAIL FROM:<s@remote.example>", "RCPT TO:<x@test.example>", "DATA", "Subject: late\r\n\r\nhi\r\n.", "QUIT"} {
+		fmt.Fprintf(d.conn, "%s\r\n", cmd)
+		out = append(out, strings.SplitN(cmd, "\r\n", 2)[0]+" -> "+smtpDiffCodes(d.readReply(t)))
+	}
+	return out
+}
+
+// TestDifferentialPregreetOnlyAtConnect: Postfix 3.7 looks for early
+// input once, right after it takes the connection; a client that talks
+// while smtpd_client_restrictions sleep before the greeting is not
+// flagged, and reject_unauth_pipelining lets its DATA through.
+func TestDifferentialPregreetOnlyAtConnect(t *testing.T) {
+	mainCF := strings.Replace(pregreetDiffMainCF, "smtpd_client_restrictions = sleep 1", "smtpd_client_restrictions = sleep 6", 1)
+	setup := smtpDiffSetup{mainCF: func(string) string { return mainCF }}
+	ours := startOurSMTPWith(t, setup)
+	got := lateTalkerSession(t, ours.addr, ours.log)
+	want := []string{
+		"banner -> 220",
+		"EHLO c.example -> 250-mx.test.example",
+		"MAIL FROM:<s@remote.example> -> 250 2.1.0",
+		"RCPT TO:<x@test.example> -> 250 2.1.5",
+		"DATA -> 354",
+		"Subject: late -> 250 2.0.0",
+		"QUIT -> 221 2.0.0",
+	}
+	if d := harness.DiffLines(want, got); d != "" {
+		t.Errorf("replies differ (-want +got):\n%s", d)
+	}
+	ours.waitLog("disconnect from unknown[127.0.0.2]", 30*time.Second)
+	if lines := pregreetLogLines(ours.log()); len(lines) != 0 {
+		t.Errorf("a late talker is logged: %q", lines)
+	}
+
+	pf := realPostfixMaster(t)
+	realAddr, realLog := startRealPostfixSMTPWith(t, pf, setup)
+	readLog := func() string { data, _ := os.ReadFile(realLog); return string(data) }
+	real := lateTalkerSession(t, realAddr, readLog)
+	if d := harness.DiffLines(real, got); d != "" {
+		t.Errorf("replies differ (-real +ours):\n%s", d)
+	}
+	waitLogLines(realLog, 1, func(log string) []string {
+		if strings.Contains(log, "disconnect from unknown[127.0.0.2]") {
+			return []string{"done"}
+		}
+		return nil
+	})
+	if lines := pregreetLogLines(readLog()); len(lines) != 0 {
+		t.Errorf("the real Postfix logs the late talker: %q", lines)
+	}
+}
+
+// TestDifferentialPregreetForbidden: with smtpd_forbid_unauth_pipelining
+// a client that talks before the greeting gets "554 5.5.0 Error: SMTP
+// protocol synchronization" instead of it, and the connection ends.
+func TestDifferentialPregreetForbidden(t *testing.T) {
+	mainCF := pregreetDiffMainCF + "smtpd_forbid_unauth_pipelining = yes\n"
+	setup := smtpDiffSetup{mainCF: func(string) string { return mainCF }, smtpdProcessLimit: "1"}
+	session := func(addr string) []string {
+		busy := dialSMTP(t, addr, "127.0.0.1")
+		busy.readReply(t)
+		d := dialSMTP(t, addr, "127.0.0.2")
+		fmt.Fprintf(d.conn, "EHLO c.example\r\n")
+		busy.conn.Close()
+		out := d.readReply(t)
+		if line, err := d.r.ReadString('\n'); err == nil {
+			out = append(out, "after the reply: "+line)
+		}
+		return out
+	}
+	ours := startOurSMTPWith(t, setup)
+	got := session(ours.addr)
+	if d := harness.DiffLines([]string{"554 5.5.0 Error: SMTP protocol synchronization"}, got); d != "" {
+		t.Errorf("replies differ (-want +got):\n%s", d)
+	}
+	ours.waitLog("improper command pipelining after CONNECT from unknown[127.0.0.2]: EHLO c.example\\r\\n", 30*time.Second)
+
+	pf := realPostfixMaster(t)
+	realAddr, realLog := startRealPostfixSMTPWith(t, pf, setup)
+	if d := harness.DiffLines(session(realAddr), got); d != "" {
+		t.Errorf("replies differ (-real +ours):\n%s", d)
+	}
+	lines := waitLogLines(realLog, 1, pregreetLogLines)
+	if d := harness.DiffLines([]string{"improper command pipelining after CONNECT from unknown[127.0.0.2]: EHLO c.example\\r\\n"}, lines); d != "" {
+		t.Errorf("the real Postfix's log lines differ (-want +got):\n%s", d)
+	}
+}

@@ -164,6 +164,12 @@ func (s *session) run() {
 		}
 	}
 	defer s.abortTransaction()
+	// As Postfix 3.7: early input is looked for once, right after the
+	// connection is taken, never on a TLS wrapper-mode connection.
+	if !s.set.WrapperMode && !s.checkPregreet() {
+		s.flush()
+		return
+	}
 	s.openAnvil()
 	defer s.closeAnvil()
 	if s.set.WrapperMode && s.tlsServiceRefused() {
@@ -320,7 +326,6 @@ func (s *session) syncPolicy() *policy.Session {
 // after which every command but QUIT is refused. It returns false when
 // the session must end at once.
 func (s *session) greeting() bool {
-	s.checkPregreet()
 	if !s.srv.Policy.DelayReject() {
 		d := s.srv.Policy.CheckClient(s.syncPolicy())
 		if reply := d.Reply(); reply != "" {
@@ -332,8 +337,6 @@ func (s *session) greeting() bool {
 			return true
 		}
 	}
-	// Again after smtpd_client_restrictions, which may have slept.
-	s.checkPregreet()
 	s.reply("220 " + s.set.Banner)
 	return true
 }
