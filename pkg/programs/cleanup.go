@@ -17,13 +17,10 @@ func Cleanup() {
 			if err != nil {
 				return err
 			}
-			layout, err := queue.FromConfig(ctx.Config)
+			layout, err := queueLayout(ctx.Config)
 			if err != nil {
 				return err
 			}
-			// The working directory is queue_directory, inside the chroot
-			// or not.
-			layout.Root = "."
 			server.Settings, server.Layout, server.Log = settings, layout, ctx.Log
 			server.Verbose = ctx.Verbose > 0
 			return nil

@@ -7,7 +7,6 @@ import (
 
 	"github.com/postern/postern/pkg/daemon"
 	"github.com/postern/postern/pkg/local"
-	"github.com/postern/postern/pkg/queue"
 )
 
 // Local is the local daemon's main function.
@@ -19,12 +18,10 @@ func Local() {
 			if err != nil {
 				return err
 			}
-			layout, err := queue.FromConfig(ctx.Config)
+			layout, err := queueLayout(ctx.Config)
 			if err != nil {
 				return err
 			}
-			// The working directory is queue_directory.
-			layout.Root = "."
 			agent.Settings, agent.Layout, agent.Log, agent.Watchdog = settings, layout, ctx.Log, ctx.DaemonTimeout
 			agent.Submit = local.CleanupSubmitter("public/cleanup")
 			return nil

@@ -16,13 +16,10 @@ func Pickup() {
 	var p *pickup.Pickup
 	daemon.Run(daemon.Spec{
 		Init: func(ctx *daemon.Context) error {
-			layout, err := queue.FromConfig(ctx.Config)
+			layout, err := queueLayout(ctx.Config)
 			if err != nil {
 				return err
 			}
-			// The working directory is queue_directory, inside the chroot
-			// or not.
-			layout.Root = "."
 			service, err := ctx.Config.Get("cleanup_service_name")
 			if err != nil {
 				return err

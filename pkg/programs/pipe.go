@@ -9,7 +9,6 @@ import (
 
 	"github.com/postern/postern/pkg/daemon"
 	"github.com/postern/postern/pkg/pipe"
-	"github.com/postern/postern/pkg/queue"
 )
 
 // Pipe is the pipe daemon's main function.
@@ -21,12 +20,10 @@ func Pipe() {
 			if agent, err = pipe.FromConfig(ctx.Config, ctx.Service, ctx.Args.Operands); err != nil {
 				return err
 			}
-			layout, err := queue.FromConfig(ctx.Config)
+			layout, err := queueLayout(ctx.Config)
 			if err != nil {
 				return err
 			}
-			// The working directory is queue_directory.
-			layout.Root = "."
 			agent.Layout, agent.Log, agent.Watchdog = layout, ctx.Log, ctx.DaemonTimeout
 			return nil
 		},

@@ -7,7 +7,12 @@
 // shared packages once instead of seven times.
 package programs
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/queue"
+)
 
 // daemons maps each daemon's program name to its main function.
 var daemons = map[string]func(){
@@ -42,4 +47,16 @@ func Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// queueLayout is the configuration's queue layout rooted at the working
+// directory, which is queue_directory, inside the chroot or not
+// ("unix:private/..." nexthops are relative to it too).
+func queueLayout(cfg *config.Config) (*queue.Layout, error) {
+	layout, err := queue.FromConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	layout.Root = "."
+	return layout, nil
 }

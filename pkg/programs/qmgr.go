@@ -25,13 +25,10 @@ func Qmgr() {
 			if err != nil {
 				return err
 			}
-			layout, err := queue.FromConfig(ctx.Config)
+			layout, err := queueLayout(ctx.Config)
 			if err != nil {
 				return err
 			}
-			// The working directory is queue_directory, inside the chroot
-			// or not.
-			layout.Root = "."
 			locals, err := ctx.Config.LocalAddresses()
 			if err != nil {
 				return err

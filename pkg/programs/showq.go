@@ -7,7 +7,6 @@ import (
 	"net"
 
 	"github.com/postern/postern/pkg/daemon"
-	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/showq"
 )
 
@@ -16,13 +15,10 @@ func Showq() {
 	var lister *showq.Lister
 	daemon.Run(daemon.Spec{
 		Init: func(ctx *daemon.Context) error {
-			layout, err := queue.FromConfig(ctx.Config)
+			layout, err := queueLayout(ctx.Config)
 			if err != nil {
 				return err
 			}
-			// The working directory is queue_directory, inside the chroot
-			// or not.
-			layout.Root = "."
 			emptyAddr, err := ctx.Config.Get("empty_address_recipient")
 			if err != nil {
 				return err

@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/postern/postern/pkg/daemon"
-	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/virtual"
 )
 
@@ -22,12 +21,10 @@ func Virtual() {
 			for _, w := range settings.Warnings() {
 				ctx.Log.Warning("%s", w)
 			}
-			layout, err := queue.FromConfig(ctx.Config)
+			layout, err := queueLayout(ctx.Config)
 			if err != nil {
 				return err
 			}
-			// The working directory is queue_directory.
-			layout.Root = "."
 			agent.Settings, agent.Layout, agent.Log, agent.Watchdog = settings, layout, ctx.Log, ctx.DaemonTimeout
 			return nil
 		},
