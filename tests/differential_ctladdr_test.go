@@ -32,11 +32,9 @@ func ctlAddrReplies(t *testing.T, addr string) []string {
 	var out []string
 	for _, session := range ctlAddrSessions {
 		d := dialSMTP(t, addr, "")
-		d.readReply(t)
-		for _, cmd := range session {
-			fmt.Fprintf(d.conn, "%s\r\n", cmd)
-			reply := d.readReply(t)
-			out = append(out, fmt.Sprintf("%q -> %s", cmd, reply[len(reply)-1]))
+		lastLine := func(_ string, reply []string) string { return reply[len(reply)-1] }
+		for _, step := range d.play(append([]string{""}, session...), lastLine)[1:] {
+			out = append(out, fmt.Sprintf("%q -> %s", step.send, step.reply))
 		}
 		d.conn.Close()
 	}

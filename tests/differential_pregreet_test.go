@@ -128,11 +128,8 @@ func lateTalkerSession(t *testing.T, addr string, log func() string) []string {
 	fmt.Fprintf(d.conn, "EHLO c.example\r\n")
 	out := []string{"banner -> " + smtpDiffCodes(d.readReply(t))}
 	out = append(out, "EHLO c.example -> "+d.readReply(t)[0])
-	for _, cmd := range []string{"MAIL FROM:<s@remote.example>", "RCPT TO:<x@test.example>", "DATA", "Subject: late\r\n\r\nhi\r\n.", "QUIT"} {
-		fmt.Fprintf(d.conn, "%s\r\n", cmd)
-		out = append(out, strings.SplitN(cmd, "\r\n", 2)[0]+" -> "+smtpDiffCodes(d.readReply(t)))
-	}
-	return out
+	lines := []string{"MAIL FROM:<s@remote.example>", "RCPT TO:<x@test.example>", "DATA", "Subject: late\r\n\r\nhi\r\n.", "QUIT"}
+	return append(out, stepLines(d.play(lines, smtpDiffRender))...)
 }
 
 // TestDifferentialPregreetOnlyAtConnect: Postfix 3.7 looks for early
