@@ -92,16 +92,52 @@ func (s *session) applyAccessActions(sub *ipc.CleanupSubmission) {
 // openStream connects to cleanup at the first accepted recipient of a
 // transaction, as Postfix's smtpd does: cleanup creates the queue file at
 // once, so the queue ID is known from here on (the "ID: client=" line is
-// logged now, and rejects later in the transaction name the ID instead of
+// logged, and rejects later in the transaction name the ID instead of
 // NOQUEUE), and the file's directory is made durable while the client
-// sends the rest. A failure is logged once; DATA or BDAT then answers
-// replyWriteError, as when cleanup is unreachable at DATA.
+// sends the rest. Over a kept connection the request is sent without
+// waiting: cleanup creates the file while the client reads the RCPT reply
+// and sends its next command, and awaitStream reads the answer before
+// anything needs the ID. A failure is logged once; DATA or BDAT then
+// answers replyWriteError, as when cleanup is unreachable at DATA.
 func (s *session) openStream() {
-	if s.tx.stream != nil || s.tx.streamFailed {
+	if s.tx.stream != nil || s.tx.opening != nil || s.tx.streamFailed {
 		return
 	}
+	if cc := s.srv.cleanupIdle.get(); cc != nil {
+		if err := cc.Send(s.ctx, &ipc.CleanupOpen{}); err == nil {
+			s.tx.opening = cc
+			return
+		}
+		cc.Close()
+	}
+	s.streamOpened(s.srv.openQueueFile(s.ctx))
+}
+
+// awaitStream reads cleanup's answer to the request openStream sent
+// without waiting; when that connection failed (its cleanup process
+// exited) a queue file is asked for again, as openQueueFile does.
+func (s *session) awaitStream() {
+	cc := s.tx.opening
+	if cc == nil {
+		return
+	}
+	s.tx.opening = nil
+	var rep ipc.CleanupReply
+	if err := cc.Expect(s.ctx, &rep); err != nil {
+		cc.Close()
+		if s.ctx.Err() != nil {
+			s.tx.streamFailed = true // the session is over
+			return
+		}
+		s.streamOpened(s.srv.openQueueFile(s.ctx))
+		return
+	}
+	s.streamOpened(cc, rep, nil)
+}
+
+// streamOpened takes cleanup's answer to a CleanupOpen.
+func (s *session) streamOpened(cc *ipc.Conn, rep ipc.CleanupReply, err error) {
 	s.tx.streamFailed = true
-	cc, rep, err := s.srv.openQueueFile(s.ctx)
 	var dialErr errDialCleanup
 	switch {
 	case errors.As(err, &dialErr):
@@ -125,6 +161,7 @@ func (s *session) openStream() {
 // logged; the caller answers replyWriteError.
 func (s *session) openCleanup() (*ipc.Conn, error) {
 	s.openStream()
+	s.awaitStream()
 	cc := s.tx.stream
 	if cc == nil {
 		return nil, errors.New("no cleanup stream")
@@ -400,6 +437,7 @@ func (s *session) bdat(arg string) (bool, error) {
 	}
 	first := s.tx.bdat == nil
 	if first {
+		s.awaitStream() // the milters get the queue ID
 		if reply, disconnect := s.milterData(); disconnect || reply != "" {
 			if _, err := io.CopyN(io.Discard, s.br, size); err != nil {
 				return false, err
@@ -480,6 +518,9 @@ func parseBDAT(arg string) (size int64, last bool, ok bool) {
 // abortTransaction stops a BDAT transfer in progress and closes the
 // cleanup stream.
 func (s *session) abortTransaction() {
+	// The queue file was made: its "client=" line is logged as it
+	// would have been at RCPT.
+	s.awaitStream()
 	if s.tx.bdat != nil {
 		s.tx.bdat.abort(context.Canceled)
 		s.tx.bdat = nil

@@ -98,7 +98,10 @@ type transaction struct {
 	stream       *ipc.Conn
 	queueID      string
 	streamFailed bool
-	saslSender   string // MAIL FROM's AUTH=, as kept by saslSender
+	// opening is the connection a CleanupOpen was sent over whose
+	// answer is not read yet (see awaitStream).
+	opening    *ipc.Conn
+	saslSender string // MAIL FROM's AUTH=, as kept by saslSender
 }
 
 func newSession(ctx context.Context, srv *Server, conn net.Conn) *session {
@@ -307,6 +310,7 @@ func (s *session) newPolicySession() *policy.Session {
 
 // syncPolicy brings the policy session up to date before a check.
 func (s *session) syncPolicy() *policy.Session {
+	s.awaitStream() // the checks log the queue ID
 	ps := s.ps
 	ps.Helo = s.helo
 	ps.Protocol = s.logProtocol()

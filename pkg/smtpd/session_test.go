@@ -395,3 +395,37 @@ func TestCleanupConnectionKept(t *testing.T) {
 		t.Errorf("cleanup got %d messages, want 4", len(msgs))
 	}
 }
+
+// Over a kept connection the queue file is asked for without waiting for
+// cleanup's answer; everything that names the queue ID still has it: a
+// later rejected recipient, the "client=" line of a transaction the client
+// abandons, and the 250 reply.
+func TestQueueFileAskedWithoutWaiting(t *testing.T) {
+	ts := startServer(t, testSettings())
+	sendOne(t, ts, "a@test.example", "250 2.0.0 Ok: queued as FAKE1")
+	c := dial(t, ts.addr)
+	c.dialogue([]scriptStep{
+		bannerStep,
+		{"MAIL FROM:<s@r.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<b@test.example>", "250 2.1.5 Ok"},
+		{"RCPT TO:<x@elsewhere.example>", "554 5.7.1 <x@elsewhere.example>: Relay access denied"},
+		{"DATA", "354 End data with <CR><LF>.<CR><LF>"},
+		{"x\r\n.", "250 2.0.0 Ok: queued as FAKE2"},
+		{"MAIL FROM:<s@r.example>", "250 2.1.0 Ok"},
+		{"RCPT TO:<c@test.example>", "250 2.1.5 Ok"},
+		{"RSET", "250 2.0.0 Ok"},
+		{"QUIT", "221 2.0.0 Bye"},
+	})
+	ts.waitLog(t, "FAKE2: reject: RCPT from localhost[127.0.0.1]: 554 5.7.1 <x@elsewhere.example>: Relay access denied")
+	ts.waitLog(t, "FAKE3: client=localhost[127.0.0.1]")
+	if n := ts.cleanup.Opened(); n != 3 {
+		t.Errorf("%d queue files asked for, want 3", n)
+	}
+	if n := ts.cleanup.Conns(); n != 1 {
+		t.Errorf("%d connections to cleanup, want 1", n)
+	}
+	log := ts.log.Text()
+	if i, j := strings.Index(log, "FAKE2: client="), strings.Index(log, "FAKE2: reject:"); i < 0 || j < i {
+		t.Errorf("the reject is not logged after the client= line:\n%s", log)
+	}
+}
