@@ -3,6 +3,7 @@
 package tests
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -301,7 +302,14 @@ func daemonGone(pid int, timeout time.Duration) bool {
 // echoVia sends a line to a stream service and returns what came back.
 func echoVia(t *testing.T, network, address, line string) string {
 	t.Helper()
+	// A socket master has just made may not listen yet: its file appears
+	// at bind, before listen, and connecting in between is refused.
+	deadline := time.Now().Add(30 * time.Second)
 	conn, err := net.DialTimeout(network, address, 30*time.Second)
+	for err != nil && errors.Is(err, syscall.ECONNREFUSED) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		conn, err = net.DialTimeout(network, address, 30*time.Second)
+	}
 	if err != nil {
 		t.Fatalf("connect to %s %s: %v", network, address, err)
 	}
