@@ -124,14 +124,12 @@ func MarkDone(path string, offset int64) error {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
-	defer f.Close()
-	if err := markDone(f, path, offset); err != nil {
+	d := &DoneMarker{f: f, path: path}
+	if err := d.MarkDone(offset); err != nil {
+		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
-	}
-	return nil
+	return d.Close()
 }
 
 // markDone is MarkDone on the open file f (named path).
