@@ -546,7 +546,7 @@ const wakeupSpacing = 10 * time.Millisecond
 func (s *Server) sendWakeup() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := ipc.SendRawTrigger(ctx, s.Settings.QmgrTrigger, ipc.TriggerScanIncoming); err != nil && s.Verbose {
+	if err := ipc.SendRawTrigger(ctx, "unix", s.Settings.QmgrTrigger, ipc.TriggerScanIncoming); err != nil && s.Verbose {
 		s.Log.Info("%v", err)
 	}
 }

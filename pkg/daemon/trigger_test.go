@@ -38,7 +38,7 @@ func TestReadTrigger(t *testing.T) {
 		{
 			name: "ipc.SendRawTrigger",
 			send: func(path string) error {
-				return ipc.SendRawTrigger(context.Background(), path, ipc.TriggerScanIncoming, ipc.TriggerScanDeferred)
+				return ipc.SendRawTrigger(context.Background(), "unix", path, ipc.TriggerScanIncoming, ipc.TriggerScanDeferred)
 			},
 			want: []ipc.TriggerCode{ipc.TriggerScanIncoming, ipc.TriggerScanDeferred},
 		},

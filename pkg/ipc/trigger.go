@@ -4,8 +4,15 @@ package ipc
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TriggerCode is a one-byte request, with the letters of Postfix's
@@ -62,32 +69,69 @@ func SendTrigger(ctx context.Context, path string, codes ...TriggerCode) error {
 	return nil
 }
 
-// SendRawTrigger connects to the trigger server at path, writes codes as
-// raw bytes and hangs up, as master's wakeup and Postfix's unix trigger
-// do. Unlike SendTrigger it does not wait for the server's greeting: no
+// SendRawTrigger writes codes as raw bytes to the trigger server that
+// listens at address and hangs up, as Postfix's trigger clients do
+// (unix_trigger, fifo_trigger, inet_trigger), and as master's wakeup and
+// cleanup's wakeup of qmgr do. network is how the server listens: "unix"
+// or "unixgram" (address a socket path), "fifo" (a fifo's path, opened
+// without blocking), or "tcp", "tcp4", "tcp6" (address host:port).
+//
+// Unlike SendTrigger it does not wait for the server's greeting: no
 // round trip, so a sender that triggers for every message (cleanup) does
 // not wait for the server to be scheduled. It cannot tell a trigger
 // server from another service; SendTrigger can.
-func SendRawTrigger(ctx context.Context, path string, codes ...TriggerCode) error {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "unix", path)
+func SendRawTrigger(ctx context.Context, network, address string, codes ...TriggerCode) error {
+	w, err := openTrigger(ctx, network, address)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", path, unwrapOp(err))
+		return err
 	}
 	raw := make([]byte, len(codes))
 	for i, c := range codes {
 		raw[i] = byte(c)
 	}
 	if deadline, ok := ctx.Deadline(); ok {
-		nc.SetWriteDeadline(deadline)
+		w.SetWriteDeadline(deadline)
 	}
-	_, writeErr := nc.Write(raw)
-	closeErr := nc.Close()
+	_, writeErr := w.Write(raw)
+	closeErr := w.Close()
 	if writeErr != nil {
-		return fmt.Errorf("write to %s: %w", path, unwrapOp(writeErr))
+		return fmt.Errorf("write to %s: %w", address, unwrapOp(writeErr))
 	}
 	if closeErr != nil {
-		return fmt.Errorf("close %s: %w", path, closeErr)
+		return fmt.Errorf("close %s: %w", address, closeErr)
 	}
 	return nil
+}
+
+// triggerWriter is the connection or the fifo a raw trigger is written to.
+type triggerWriter interface {
+	io.WriteCloser
+	SetWriteDeadline(time.Time) error
+}
+
+// openTrigger connects to the trigger server, or opens its fifo.
+func openTrigger(ctx context.Context, network, address string) (triggerWriter, error) {
+	if network == "fifo" {
+		// Without O_NONBLOCK the open would wait for a reader.
+		f, err := os.OpenFile(address, os.O_WRONLY|unix.O_NONBLOCK, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", address, unwrapPath(err))
+		}
+		return f, nil
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", address, unwrapOp(err))
+	}
+	return nc, nil
+}
+
+// unwrapPath drops os.PathError's repetition of the path.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -3,6 +3,7 @@
 package supervisor
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -212,28 +213,13 @@ const triggerTimeout = 5 * time.Second
 // wakeup sends the one-byte wakeup request to the endpoint the way
 // Postfix's trigger clients do: connect (or open), write, close.
 func (ep endpoint) wakeup() error {
-	request := []byte{byte(ipc.TriggerWakeup)}
-	if ep.network == "fifo" {
-		f, err := os.OpenFile(ep.address, os.O_WRONLY|unix.O_NONBLOCK, 0)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = f.Write(request)
-		return err
-	}
-	network, address := ep.network, ep.address
-	if strings.HasPrefix(network, "tcp") {
+	ctx, cancel := context.WithTimeout(context.Background(), triggerTimeout)
+	defer cancel()
+	address := ep.address
+	if strings.HasPrefix(ep.network, "tcp") {
 		address = dialableAddress(address)
 	}
-	conn, err := net.DialTimeout(network, address, triggerTimeout)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(triggerTimeout))
-	_, err = conn.Write(request)
-	return err
+	return ipc.SendRawTrigger(ctx, ep.network, address, ipc.TriggerWakeup)
 }
 
 // dialableAddress replaces a wildcard listening address by loopback.
