@@ -75,7 +75,9 @@ func TestNoticesSuccessMatchesRealPostfix(t *testing.T) {
 	realLog := real.waitLog(t, "sender delivery status notification: ", 30*time.Second)
 	got := viaPostern.waitMessages(t, in, 1, 60*time.Second)[0]
 	realID := queueIDOf(t, realLog, "good@dest.example")
-	posternID := queueIDOf(t, in.log(), "good@dest.example")
+	// The delivery line reaches the log through postlogd, maybe after the
+	// notice reached its sink.
+	posternID := queueIDOf(t, in.waitLog("to=<good@dest.example>", 30*time.Second), "good@dest.example")
 	in.waitLog(posternID+": sender delivery status notification: ", 30*time.Second)
 	wantHeaders, wantBody := noticeParts(t, noticeNormalizer("realpf.test.example", realID)(want.Data))
 	gotHeaders, gotBody := noticeParts(t, noticeNormalizer("postern.test.example", posternID)(got.Data))
