@@ -181,6 +181,9 @@ func TestDoorDifferentialRates(t *testing.T) {
 	if d := harness.DiffLines(want, got); d != "" {
 		t.Errorf("replies differ (-want +got):\n%s", d)
 	}
+	// Three sessions' smtpd processes log these, each after its reply.
+	ours.waitLog("timeout after DATA", 30*time.Second)
+	ours.waitLog("Connection rate limit exceeded", 30*time.Second)
 	ourLog := ours.waitLog("New TLS session rate limit exceeded", 30*time.Second)
 	ourLines := doorRatesLogLines(ourLog, ours.addr)
 	wantLines := []string{

@@ -37,8 +37,8 @@ func TestConnectionReuse(t *testing.T) {
 		// As in Postfix, the reuse time limit is checked when a connection
 		// is put back: the parked one is used once more, then closed. (The
 		// first session must end within the limit to be parked at all,
-		// hence a limit a slow machine does not reach.)
-		{name: "reuse time limit", onDemand: true, load: true, store: true, idle: time.Minute, ageLimit: time.Second, pause: 1200 * time.Millisecond, wantUses: []int{0, 1, 0}, wantConns: 2},
+		// hence a limit a slow machine under -race does not reach.)
+		{name: "reuse time limit", onDemand: true, load: true, store: true, idle: time.Minute, ageLimit: 3 * time.Second, pause: 3200 * time.Millisecond, wantUses: []int{0, 1, 0}, wantConns: 2},
 		{name: "idle expired", onDemand: true, load: true, store: true, idle: 20 * time.Millisecond, pause: 300 * time.Millisecond, wantUses: []int{0, 0, 0}, wantConns: 3},
 	}
 	for _, tt := range tests {
