@@ -23,12 +23,14 @@ build:
 	ln -sf postalias $(BIN)/newaliases
 	ln -sf postqueue $(BIN)/mailq
 
+# ./tests takes ~6 minutes on an idle 2-core machine and 15-20 under load:
+# its timeout leaves room for a slow CI machine (a timeout is a red CI).
 test: build
 	@sh scripts/test-deps.sh
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -timeout 10m $(RACE_PKGS)
-	$(GO) test -timeout 15m -count=1 $(PLAIN_PKGS)
+	$(GO) test -timeout 30m -count=1 $(PLAIN_PKGS)
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
