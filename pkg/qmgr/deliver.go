@@ -21,27 +21,30 @@ const (
 	reasonAgentNoResult        = "unknown mail transport error"
 )
 
-// deliver delivers one job and records each recipient's outcome.
-func (a *attempt) deliver(ctx context.Context, job Job) {
+// deliverInHouse records the outcome of a job of the error, retry or
+// discard transport, which the queue manager decides itself, and reports
+// whether job was one.
+func (a *attempt) deliverInHouse(job Job) bool {
 	switch job.Transport {
 	case "error":
 		dsnCode, text := resolve.ParseErrorNexthop(job.Nexthop, "5.0.0")
 		a.decideAll(a.q.ErrorLog, job.Recipients, ipc.StatusBounced, dsnCode, text)
-		return
 	case "retry":
 		dsnCode, text := resolve.ParseErrorNexthop(job.Nexthop, "4.0.0")
 		a.decideAll(a.q.retryLog(), job.Recipients, ipc.StatusDeferred, dsnCode, text)
-		return
 	case "discard":
 		dsnCode, text := resolve.ParseErrorNexthop(job.Nexthop, "2.0.0")
 		a.decideAll(a.q.DiscardLog, job.Recipients, ipc.StatusSent, dsnCode, text)
-		return
+	default:
+		return false
 	}
-	w := a.q.window(job.Transport, job.Nexthop)
-	defer a.q.releaseWindow(job.Transport, job.Nexthop, w)
-	if err := w.Acquire(ctx); err != nil {
-		return
-	}
+	return true
+}
+
+// deliverHeld delivers a job through its agent, holding a slot of w, its
+// destination's window, which it releases with the outcome's feedback,
+// and records each recipient's outcome.
+func (a *attempt) deliverHeld(ctx context.Context, job Job, w *Window) {
 	results, connected, err := a.request(ctx, job, a.q.cachingFlags(w))
 	a.q.deliveryDone(w)
 	if ctx.Err() != nil {

@@ -65,9 +65,15 @@ type Manager struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	mu           sync.Mutex
-	wake         chan struct{}
-	tasks        chan task // to an idle worker
+	mu    sync.Mutex
+	wake  chan struct{}
+	tasks chan task // to an idle worker
+	// loading holds a token for each message being loaded and routed,
+	// at most maxLoading.
+	loading chan struct{}
+	// runCtx is Run's context while it runs, nil before and after: the
+	// deliveries a trigger lets start use it.
+	runCtx       context.Context
 	scanIncoming bool
 	scanDeferred bool
 	ignoreTimes  bool // the next deferred scan takes every file (postqueue -f)
@@ -106,6 +112,7 @@ func (q *Manager) init() {
 	if q.wake == nil {
 		q.wake = make(chan struct{}, 1)
 		q.tasks = make(chan task)
+		q.loading = make(chan struct{}, maxLoading)
 		q.active = map[string]bool{}
 		q.windows = map[string]*Window{}
 	}
@@ -131,6 +138,12 @@ func (q *Manager) Trigger(codes []ipc.TriggerCode) {
 			q.scanDeferred, q.ignoreTimes, q.flushing = true, true, true
 			for _, w := range q.windows {
 				w.Reset()
+				if q.runCtx != nil {
+					// A window that failures had closed may have room now.
+					if d := q.startWaiting(q.runCtx, w); d != nil {
+						q.hand(q.runCtx, task{delivery: d})
+					}
+				}
 			}
 			q.deadTransports = nil
 		}
@@ -157,12 +170,12 @@ func (q *Manager) Run(ctx context.Context) error {
 	}
 	q.mu.Lock()
 	q.scanIncoming, q.scanDeferred = true, true
+	q.runCtx = ctx
 	q.mu.Unlock()
 	err := q.Layout.Walk(queue.Active, func(e queue.Entry) error {
-		q.start(ctx, e.ID, false, false)
-		return nil
+		return q.start(ctx, e.ID, false, false)
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, context.Canceled) {
 		q.Log.Warning("%v", err)
 	}
 	ticker := time.NewTicker(q.Settings.QueueRunDelay)
@@ -173,7 +186,11 @@ func (q *Manager) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
+			q.mu.Lock()
+			q.runCtx = nil
+			q.mu.Unlock()
 			q.wg.Wait()
+			q.dropWaiting()
 			q.agents.closeAll()
 			return nil
 		case <-expiry.C:
@@ -236,8 +253,7 @@ func (q *Manager) scan(ctx context.Context, from string, all, flushing bool) {
 			q.Log.Warning("%v", err)
 			return nil
 		}
-		q.start(ctx, e.ID, flushing || unthrottled, from == queue.Incoming)
-		return nil
+		return q.start(ctx, e.ID, flushing || unthrottled, from == queue.Incoming)
 	})
 	if err != nil && !errors.Is(err, errActiveFull) && !errors.Is(err, context.Canceled) {
 		q.Log.Warning("%v", err)
@@ -246,19 +262,38 @@ func (q *Manager) scan(ctx context.Context, from string, all, flushing bool) {
 
 var errActiveFull = errors.New("active queue full")
 
-// start processes message id of the active queue in a goroutine of its
-// own, an idle worker's when there is one; flushing lifts
+// maxLoading is how many messages are loaded and routed at once. A scan
+// waits for one of them to be done before it starts the next message, so
+// that a scan of thousands of files does not make a goroutine (and its
+// stack) for each.
+const maxLoading = 8
+
+// start has message id of the active queue processed by a worker, once
+// fewer than maxLoading messages are being loaded; flushing lifts
 // defer_transports for it; fresh says it came from incoming/ (see
-// attempt.fresh).
-func (q *Manager) start(ctx context.Context, id string, flushing, fresh bool) {
+// attempt.fresh). It fails only when ctx ends.
+func (q *Manager) start(ctx context.Context, id string, flushing, fresh bool) error {
 	q.mu.Lock()
 	if q.active[id] {
 		q.mu.Unlock()
-		return
+		return nil
 	}
 	q.active[id] = true
 	q.mu.Unlock()
-	t := task{id: id, flushing: flushing, fresh: fresh}
+	select {
+	case q.loading <- struct{}{}:
+	case <-ctx.Done():
+		q.mu.Lock()
+		delete(q.active, id)
+		q.mu.Unlock()
+		return ctx.Err()
+	}
+	q.hand(ctx, task{id: id, flushing: flushing, fresh: fresh})
+	return nil
+}
+
+// hand gives t to an idle worker, or to a new one.
+func (q *Manager) hand(ctx context.Context, t task) {
 	select {
 	case q.tasks <- t:
 	default:
@@ -267,26 +302,32 @@ func (q *Manager) start(ctx context.Context, id string, flushing, fresh bool) {
 	}
 }
 
-// task is one message for a worker.
+// task is work for a worker: a message of the active queue to load
+// (id), or a delivery that holds its slot.
 type task struct {
 	id              string
 	flushing, fresh bool
+	delivery        *delivery
 }
 
-// workerIdle is how long a worker that finished a message waits for the
+// workerIdle is how long a worker that finished a task waits for the
 // next one before it ends. A reused goroutine keeps the stack that
 // processing a message grew, which a new one grows again by copying,
 // several times per message.
 const workerIdle = 5 * time.Second
 
-// worker processes t, then the tasks start hands it while it waits, until
-// it has waited workerIdle or ctx ends.
+// worker does t, then the tasks hand gives it while it waits, until it
+// has waited workerIdle or ctx ends.
 func (q *Manager) worker(ctx context.Context, t task) {
 	defer q.wg.Done()
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
-		q.work(ctx, t)
+		if t.delivery != nil {
+			q.runDeliveries(ctx, t.delivery)
+		} else {
+			q.process(ctx, t.id, t.flushing, t.fresh)
+		}
 		idle.Reset(workerIdle)
 		select {
 		case t = <-q.tasks:
@@ -298,11 +339,10 @@ func (q *Manager) worker(ctx context.Context, t task) {
 	}
 }
 
-// work processes one message and takes it off the active list.
-func (q *Manager) work(ctx context.Context, t task) {
-	q.process(ctx, t.id, t.flushing, t.fresh)
+// messageDone takes a message off the active list.
+func (q *Manager) messageDone(id string) {
 	q.mu.Lock()
-	delete(q.active, t.id)
+	delete(q.active, id)
 	if q.full {
 		// A scan stopped at the active limit: look again.
 		q.full, q.scanIncoming, q.scanDeferred = false, true, true
@@ -318,6 +358,11 @@ func (q *Manager) work(ctx context.Context, t task) {
 func (q *Manager) window(transport, nexthop string) *Window {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	return q.windowLocked(transport, nexthop)
+}
+
+// windowLocked is window with q.mu held.
+func (q *Manager) windowLocked(transport, nexthop string) *Window {
 	key := transport + ":" + nexthop
 	w, ok := q.windows[key]
 	if !ok {
@@ -334,6 +379,11 @@ func (q *Manager) window(transport, nexthop string) *Window {
 func (q *Manager) releaseWindow(transport, nexthop string, w *Window) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.releaseWindowLocked(transport, nexthop, w)
+}
+
+// releaseWindowLocked is releaseWindow with q.mu held.
+func (q *Manager) releaseWindowLocked(transport, nexthop string, w *Window) {
 	w.users--
 	if w.users == 0 {
 		w.caching = connCaching{}

@@ -51,10 +51,15 @@ type attempt struct {
 	// missing log is a system call for nothing, several per message).
 	fresh, wroteLogs bool
 
-	mu       sync.Mutex // outcomes and the queue file's records
+	// probeCounted: the attempt counts in q.probes until it ends.
+	probeCounted bool
+
+	mu       sync.Mutex // outcomes, jobs and the queue file's records
 	outcomes []outcome
+	// jobs counts the agent jobs not yet over.
+	jobs int
 	// file is the queue file, open from the load until the outcomes are
-	// all in; nil after.
+	// all in, unless a job had to wait for its destination; nil after.
 	file *queue.DoneMarker
 }
 
@@ -67,9 +72,12 @@ func (a *attempt) markDone(offset int64) error {
 	return queue.MarkDone(a.msg.Path, offset)
 }
 
-// closeFile closes the queue file once the deliveries are over: finishing
-// renames or retires it.
+// closeFile closes the queue file once the deliveries are over
+// (finishing renames or retires it), or while a job waits for its
+// destination (markDone then opens it for each mark).
 func (a *attempt) closeFile() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.file == nil {
 		return
 	}
@@ -79,20 +87,31 @@ func (a *attempt) closeFile() {
 	a.file = nil
 }
 
-// process works on message id of the active queue. When ctx ends before
-// the outcomes are all in, the file stays in the active queue for the
-// next start. flushing lifts defer_transports; fresh says the message
-// came from incoming/.
+// process works on message id of the active queue, taken by start: it
+// loads and routes the message, decides what the queue manager decides
+// itself, and queues the other jobs at their destinations, delivering
+// the first that gets a slot at once. The attempt is finished by its
+// last job; when ctx ends before, the file stays in the active queue for
+// the next start. flushing lifts defer_transports; fresh says the
+// message came from incoming/.
 func (q *Manager) process(ctx context.Context, id string, flushing, fresh bool) {
+	loading := true
+	loaded := func() { // start's token goes back
+		if loading {
+			loading = false
+			<-q.loading
+		}
+	}
+	defer loaded()
 	msg, file, err := q.Layout.LoadForUpdate(queue.Active, id, func(s string) { q.Log.Warning("%s", s) })
 	if err != nil {
 		if !errors.Is(err, queue.ErrCorrupt) {
 			q.Log.Warning("%v", err)
 		}
+		q.messageDone(id)
 		return
 	}
 	a := &attempt{q: q, msg: msg, file: file, active: q.now(), flushing: flushing, probe: isProbe(msg), userVerify: isUserVerify(msg), fresh: fresh}
-	defer a.closeFile()
 	var previous map[int64]queue.StatusEntry
 	if !fresh {
 		previous = a.takeDeferLog()
@@ -102,38 +121,62 @@ func (q *Manager) process(ctx context.Context, id string, flushing, fresh bool) 
 	pending := msg.Pending()
 	q.Log.Info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)", id, msg.Sender, msg.Size.SegmentSize, len(pending))
 	if msg.ForcedExpire && len(pending) > 0 {
+		loaded()
 		a.forceExpire(pending, previous)
 		a.finish(ctx)
+		a.end()
 		return
 	}
 
-	over, probeDone := a.tooManyProbes()
-	defer probeDone()
-	if over {
+	if a.tooManyProbes() {
+		loaded()
 		a.decideAll(q.retryLog(), pending, ipc.StatusDeferred, "4.3.2", "Too many address verification requests")
 		a.finish(ctx)
+		a.end()
 		return
 	}
 	routed := a.liveTransports(a.route(pending))
-	jobs := Group(routed, q.Settings.RecipientLimit)
-	if len(jobs) == 1 {
-		// The common case needs no goroutine of its own.
-		a.deliver(ctx, jobs[0])
-	} else {
-		var wg sync.WaitGroup
-		for _, job := range jobs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				a.deliver(ctx, job)
-			}()
+	var agentJobs []Job
+	for _, job := range Group(routed, q.Settings.RecipientLimit) {
+		if !a.deliverInHouse(job) {
+			agentJobs = append(agentJobs, job)
 		}
-		wg.Wait()
 	}
-	if ctx.Err() != nil {
+	if len(agentJobs) == 0 {
+		loaded()
+		if ctx.Err() == nil {
+			a.finish(ctx)
+		}
+		a.end()
 		return
 	}
-	a.finish(ctx)
+	// Counted before the first is queued: the job that ends last
+	// finishes the attempt.
+	a.mu.Lock()
+	a.jobs = len(agentJobs)
+	a.mu.Unlock()
+	var first *delivery
+	waits := false
+	for _, job := range agentJobs {
+		d := &delivery{a: a, job: job}
+		switch {
+		case !q.enqueue(d):
+			waits = true
+		case first == nil:
+			first = d
+		default:
+			q.hand(ctx, task{delivery: d})
+		}
+	}
+	if waits {
+		// No descriptor is kept open while the message waits.
+		a.closeFile()
+	}
+	loaded()
+	if first != nil {
+		// The common case needs no goroutine of its own.
+		q.runDeliveries(ctx, first)
+	}
 }
 
 // route chooses each pending recipient's transport and next hop. A

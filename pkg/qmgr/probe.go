@@ -31,17 +31,18 @@ func (q *Manager) negativeNotCached() bool {
 	return q.Verify != nil && q.Verify.NoNegativeCache
 }
 
-// tooManyProbes counts a probe in (until done is called) and reports
+// tooManyProbes counts a probe in (until the attempt ends) and reports
 // whether it is beyond address_verify_pending_request_limit: its
 // recipients are then deferred at once, "Too many address verification
 // requests", as Postfix's qmgr hands them to its retry service.
-func (a *attempt) tooManyProbes() (over bool, done func()) {
+func (a *attempt) tooManyProbes() bool {
 	if !a.probe {
-		return false, func() {}
+		return false
 	}
 	q := a.q
 	n := q.probes.Add(1)
-	return q.Settings.PendingProbeLimit > 0 && n > int64(q.Settings.PendingProbeLimit), func() { q.probes.Add(-1) }
+	a.probeCounted = true
+	return q.Settings.PendingProbeLimit > 0 && n > int64(q.Settings.PendingProbeLimit)
 }
 
 // resolver is the resolver for this attempt's message: probes have their

@@ -1,4 +1,5 @@
-// Per-destination concurrency: a window that opens on success and closes on failure, as Postfix's.
+// Per-destination concurrency: a window that opens on success and closes on failure, as Postfix's,
+// and the destination's queue of jobs waiting for a slot.
 
 package qmgr
 
@@ -19,12 +20,17 @@ type Window struct {
 	size     int
 	credit   int // successes since the window last grew
 	inflight int
-	changed  chan struct{} // closed and replaced when a slot frees or the size changes
+	// changed is closed when a slot frees or the size changes, for the
+	// Acquire waiting; nil while nobody waits.
+	changed chan struct{}
 
 	users int // jobs holding the window; guarded by the Manager's mutex
 	// caching is the on-demand connection caching state; guarded by the
 	// Manager's mutex, forgotten when no job holds the window.
 	caching connCaching
+	// waiting is the queue of jobs waiting for a slot, oldest first;
+	// guarded by the Manager's mutex.
+	waiting deliveryQueue
 }
 
 // NewWindow returns a window starting at initial (at least 1) and never
@@ -36,7 +42,7 @@ func NewWindow(initial, limit int) *Window {
 	if limit > 0 && initial > limit {
 		initial = limit
 	}
-	return &Window{initial: initial, limit: limit, size: initial, changed: make(chan struct{})}
+	return &Window{initial: initial, limit: limit, size: initial}
 }
 
 // Size returns the current window width.
@@ -62,6 +68,9 @@ func (w *Window) Acquire(ctx context.Context) error {
 			w.mu.Unlock()
 			return nil
 		}
+		if w.changed == nil {
+			w.changed = make(chan struct{})
+		}
 		wait := w.changed
 		w.mu.Unlock()
 		select {
@@ -70,6 +79,17 @@ func (w *Window) Acquire(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// TryAcquire takes a free slot if there is one.
+func (w *Window) TryAcquire() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.inflight < w.size {
+		w.inflight++
+		return true
+	}
+	return false
 }
 
 // Release frees a slot and feeds back the delivery's outcome: ok when the
@@ -88,8 +108,7 @@ func (w *Window) Release(ok bool) {
 	} else {
 		w.size, w.credit = 1, 0
 	}
-	close(w.changed)
-	w.changed = make(chan struct{})
+	w.signal()
 }
 
 // Reset returns the window to its initial width (postqueue -f forgets
@@ -98,6 +117,13 @@ func (w *Window) Reset() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.size, w.credit = w.initial, 0
-	close(w.changed)
-	w.changed = make(chan struct{})
+	w.signal()
+}
+
+// signal wakes the Acquire waiting, if any; w.mu is held.
+func (w *Window) signal() {
+	if w.changed != nil {
+		close(w.changed)
+		w.changed = nil
+	}
 }

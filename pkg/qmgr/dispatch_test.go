@@ -1,0 +1,74 @@
+package qmgr_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/ipc/ipctest"
+	"github.com/postern/postern/pkg/queue"
+)
+
+// TestWaitingMessagesHoldNoGoroutine: with the agent of a destination
+// stalled, a hundred messages are all taken into the active queue, the
+// window's two deliveries are in flight and the others wait without a
+// goroutine each; a stop leaves them in the active queue, and a restart
+// delivers them all once the agent answers.
+func TestWaitingMessagesHoldNoGoroutine(t *testing.T) {
+	const messages = 100
+	h := newHarness(t, "default_transport = slow\ninitial_destination_concurrency = 2\nslow_destination_concurrency_limit = 2\n", nil)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
+	sent := answer(nil)
+	slow := ipctest.StartAgent(t, filepath.Join(h.mgr.AgentDir, "slow"), func(req *ipc.DeliveryRequest) *ipc.DeliveryResult {
+		<-release
+		return sent(req)
+	})
+	var ids []string
+	for i := range messages {
+		id := fmt.Sprintf("W%09X", i)
+		ids = append(ids, id)
+		h.place(queue.Incoming, id, "alice@test.example", time.Now(), "a@remote.example")
+	}
+	before := runtime.NumGoroutine()
+	h.run()
+	h.waitFor("every message active and the window's deliveries in flight", func() bool {
+		return strings.Count(h.log.Text(), "(queue active)") == messages && len(slow.Requests()) == 2
+	})
+	if n := h.mgr.ActiveCount(); n != messages {
+		t.Errorf("%d messages active, want %d", n, messages)
+	}
+	if grew := runtime.NumGoroutine() - before; grew >= messages/2 {
+		t.Errorf("%d more goroutines with %d messages waiting", grew, messages)
+	}
+	h.stop()
+	if n := h.mgr.ActiveCount(); n != 0 {
+		t.Errorf("%d messages still counted active after Run returned", n)
+	}
+	for _, id := range ids {
+		if !h.exists(queue.Active, id) {
+			t.Fatalf("%s left the active queue at the stop:\n%s", id, h.log.Text())
+		}
+	}
+
+	releaseOnce.Do(func() { close(release) })
+	h.run()
+	h.waitFor("every message delivered", func() bool { return strings.Count(h.log.Text(), ": removed") == messages })
+	h.stop()
+	for _, id := range ids {
+		if h.exists(queue.Active, id) {
+			t.Errorf("%s still in the active queue after its removal", id)
+		}
+	}
+	for _, req := range slow.Requests() {
+		if req.Transport != "slow" || req.Nexthop != "remote.example" {
+			t.Errorf("request for %s:%s, want slow:remote.example", req.Transport, req.Nexthop)
+		}
+	}
+}
