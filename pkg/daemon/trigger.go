@@ -16,6 +16,7 @@ import (
 
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
+	"github.com/postern/postern/pkg/rawconn"
 )
 
 // triggerReadTimeout bounds the wait for a trigger client's bytes.
@@ -85,21 +86,10 @@ func readTrigger(ctx context.Context, conn net.Conn, log *maillog.Logger) ([]ipc
 // there yet, which leaves the client to the greeting and the wait; gone
 // is true when the client hung up without a byte.
 func readReady(conn net.Conn) (raw []byte, gone, ok bool) {
-	sc, isSyscallConn := conn.(syscall.Conn)
-	if !isSyscallConn {
-		return nil, false, false
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return nil, false, false
-	}
 	buf := make([]byte, maxRawTrigger)
 	var n int
 	var readErr error
-	if err := rc.Read(func(fd uintptr) bool {
-		n, readErr = unix.Read(int(fd), buf)
-		return true
-	}); err != nil {
+	if !rawconn.Control(conn, func(fd int) { n, readErr = unix.Read(fd, buf) }) {
 		return nil, false, false
 	}
 	switch {

@@ -5,9 +5,9 @@
 package smtpd
 
 import (
-	"syscall"
-
 	"golang.org/x/sys/unix"
+
+	"github.com/postern/postern/pkg/rawconn"
 )
 
 // checkPregreet looks, right after the connection is taken, for input
@@ -38,17 +38,9 @@ func (s *session) checkPregreet() bool {
 // pendingBytes is how many bytes wait in the socket's receive queue
 // (0 when that cannot be told, as for a TLS connection).
 func pendingBytes(conn any) int {
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
-		return 0
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return 0
-	}
 	n := 0
-	raw.Control(func(fd uintptr) {
-		if v, err := unix.IoctlGetInt(int(fd), unix.SIOCINQ); err == nil {
+	rawconn.Control(conn, func(fd int) {
+		if v, err := unix.IoctlGetInt(fd, unix.SIOCINQ); err == nil {
 			n = v
 		}
 	})
