@@ -120,8 +120,11 @@ func New(opts Options) (*Logger, error) {
 			return nil, err
 		}
 		if opts.PostlogSocket != "" {
-			l.postlog = newDatagramSink(opts.PostlogSocket, l.now)
 			l.file = &fileSink{path: opts.File, now: l.now}
+			l.postlog = newDatagramSink(opts.PostlogSocket, l.now)
+			l.postlog.batch = true
+			file := l.file
+			l.postlog.fallback = func(lines []byte) bool { return file.writeLine(lines) == nil }
 			return l, nil
 		}
 		sink, err := openFileSink(opts.File, l.now)

@@ -3,6 +3,7 @@
 package maillog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -16,10 +17,16 @@ import (
 // local user may write to; a Logger's lines are well below it.
 const maxPostlogLine = 4096
 
+// maxPostlogDatagram is the largest datagram read whole: a Logger's batch
+// of lines (maxDatagramBatch) fits.
+const maxPostlogDatagram = 64 << 10
+
 // LogServer appends the lines that Loggers send to the postlog socket
 // (Options.PostlogSocket) to maillog_file, as Postfix's postlogd(8) does.
-// Each datagram becomes one line; control characters are replaced, so a
-// local client cannot forge or split lines.
+// A datagram is one line, as Postfix's clients send it, or, when it ends
+// with a newline, one line per newline (a Logger sends the lines that
+// waited for room in the socket's queue together). Control characters
+// within a line are replaced, so a line a client sends stays one line.
 type LogServer struct {
 	sink *fileSink
 }
@@ -60,8 +67,8 @@ func (s *LogServer) Serve(conn net.PacketConn) error {
 			return s.serveBatches(raw)
 		}
 	}
-	buf := make([]byte, maxPostlogLine+1)
-	line := make([]byte, 0, maxPostlogLine*2)
+	buf := make([]byte, maxPostlogDatagram)
+	line := make([]byte, 0, maxPostlogDatagram)
 	for {
 		n, _, err := conn.ReadFrom(buf)
 		if errors.Is(err, net.ErrClosed) {
@@ -73,7 +80,7 @@ func (s *LogServer) Serve(conn net.PacketConn) error {
 		if n == 0 {
 			continue
 		}
-		line = appendLine(line[:0], buf[:n])
+		line = appendDatagram(line[:0], buf[:n])
 		if err := s.sink.writeLine(line); err != nil {
 			return err
 		}
@@ -89,8 +96,8 @@ const maxPostlogBatch = 64 << 10
 // Under load that is one wakeup and one write for many lines instead of
 // one each.
 func (s *LogServer) serveBatches(raw syscall.RawConn) error {
-	buf := make([]byte, maxPostlogLine+1)
-	batch := make([]byte, 0, maxPostlogBatch+2*maxPostlogLine)
+	buf := make([]byte, maxPostlogDatagram)
+	batch := make([]byte, 0, maxPostlogBatch+2*maxPostlogDatagram)
 	var readErr error
 	drain := func(fd uintptr) bool {
 		for len(batch) < maxPostlogBatch {
@@ -106,7 +113,7 @@ func (s *LogServer) serveBatches(raw syscall.RawConn) error {
 				return true
 			}
 			if n > 0 {
-				batch = appendLine(batch, buf[:n])
+				batch = appendDatagram(batch, buf[:n])
 			}
 		}
 		return true
@@ -131,7 +138,23 @@ func (s *LogServer) serveBatches(raw syscall.RawConn) error {
 	}
 }
 
-// appendLine appends one datagram as a line: cut at maxPostlogLine, its
+// appendDatagram appends the lines of one datagram: the whole datagram as
+// one line, or, when it ends with a newline, each line it holds.
+func appendDatagram(dst, datagram []byte) []byte {
+	if datagram[len(datagram)-1] != '\n' {
+		return appendLine(dst, datagram)
+	}
+	for len(datagram) > 0 {
+		i := bytes.IndexByte(datagram, '\n')
+		if i > 0 {
+			dst = appendLine(dst, datagram[:i])
+		}
+		datagram = datagram[i+1:]
+	}
+	return dst
+}
+
+// appendLine appends one line of a datagram: cut at maxPostlogLine, its
 // control characters replaced, a newline added.
 func appendLine(dst, datagram []byte) []byte {
 	if len(datagram) > maxPostlogLine {

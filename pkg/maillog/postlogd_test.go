@@ -164,3 +164,82 @@ func TestPostlogdBurst(t *testing.T) {
 		t.Errorf("file has %d lines, %d bytes; want %d lines, %d bytes", strings.Count(got, "\n"), len(got), lines, want.Len())
 	}
 }
+
+// Goroutines of one process share its Logger: the lines that wait while
+// postlogd's queue is full leave together in one datagram, each ended by
+// a newline, and postlogd appends each as a line of its own. No line is
+// lost or reordered, and a line that waits for nothing leaves alone,
+// without a newline, as Postfix's clients send it.
+func TestLoggerBatchesLinesWhilePostlogdIsBehind(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "maillog")
+	socket := filepath.Join(dir, "postlog")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: socket, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	l, err := New(Options{Program: "test", Hostname: "mx", File: path, FilePrefixes: dir, PostlogSocket: socket, Now: newClock().Now, PID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+
+	l.Info("alone")
+	buf := make([]byte, maxPostlogDatagram)
+	n, err := conn.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(buf[:n]), "Nov 28 13:01:26 mx postfix/test[1]: alone"; got != want {
+		t.Fatalf("lone line sent as %q, want %q", got, want)
+	}
+
+	// Nobody reads the socket while the writers start: its queue fills
+	// and the rest of the lines wait, batched.
+	const goroutines, lines = 16, 100
+	writers := map[string]int{}
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		writers[fmt.Sprintf("1/%d", g)] = g
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			appendLines(l, g, lines)
+		}()
+	}
+	// Once lines wait together, postlogd's server takes the rest: the
+	// batch leaves as one datagram, which it must split into lines.
+	for deadline := time.Now().Add(30 * time.Second); !waitingTogether(l.postlog); {
+		if time.Now().After(deadline) {
+			t.Fatal("no two lines waited together for the full socket")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	server, err := NewLogServer(path, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	done := make(chan error, 1)
+	go func() { done <- server.Serve(conn) }()
+	wg.Wait()
+	waitForLines(t, path, goroutines*lines)
+	conn.Close()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	checkLines(t, path, writers, lines)
+}
+
+// waitingTogether reports whether two or more lines wait in one batch.
+func waitingTogether(s *datagramSink) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range s.waiting {
+		if b.count > 1 {
+			return true
+		}
+	}
+	return false
+}
