@@ -1,7 +1,8 @@
 // Package local is the local(8) delivery agent: aliases, .forward files,
 // commands, files and the user's mailbox (mbox or Maildir), each written
 // with the owner's privileges: commands in a child process, mailboxes and
-// files by a thread of this process switched to the owner (privs.Threads).
+// files by the delivering thread with its effective IDs switched to the
+// owner's (privs.AsUser), as Postfix's local does with set_eugid.
 package local
 
 import (
@@ -13,7 +14,6 @@ import (
 	"github.com/postern/postern/pkg/agent"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
-	"github.com/postern/postern/pkg/privs"
 	"github.com/postern/postern/pkg/queue"
 )
 
@@ -36,8 +36,6 @@ type Agent struct {
 	LookupUser UserLookup
 	LookupUID  UserLookupByID
 	Submit     Submitter
-
-	threads privs.Threads // the switched threads of privileged deliveries
 }
 
 // Serve answers delivery requests on one connection from qmgr until it

@@ -15,6 +15,7 @@ import (
 	"github.com/postern/postern/pkg/aliases"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/mailbox"
+	"github.com/postern/postern/pkg/privs"
 )
 
 // mailbox delivers to u's mailbox: through mailbox_command when set,
@@ -154,8 +155,8 @@ func (d *delivery) file(from origin, path, sender string) {
 	d.write(from.addr, from.owner, sender, req, "delivered to file: "+path)
 }
 
-// write carries out a mailbox request as u, on a thread switched to u when
-// privileged, and records the outcome under the address to.
+// write carries out a mailbox request as u, with the delivering thread's
+// effective IDs switched to u's when privileged, and records the outcome under the address to.
 func (d *delivery) write(to string, u *User, sender string, req *mailbox.Request, text string) {
 	if !d.firstTime("path:"+req.Path) || !d.mayRunAs(to, u) {
 		return
@@ -172,7 +173,7 @@ func (d *delivery) write(to string, u *User, sender string, req *mailbox.Request
 	}
 	defer content.Close()
 	if d.agent.Privileged && u.UID != 0 {
-		err = d.agent.threads.RunAs(u.ThreadCredential(), func() error { return mailbox.Deliver(req, content) })
+		err = privs.AsUser(u.ThreadCredential(), func() error { return mailbox.Deliver(req, content) })
 	} else {
 		err = mailbox.Deliver(req, content)
 	}

@@ -8,10 +8,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -293,5 +295,88 @@ func TestRootMaildir(t *testing.T) {
 	want := "Return-Path: <sender@remote.example>\nX-Original-To: " + u.Name + "@example.test\nDelivered-To: " + u.Name + "@example.test\n" + testContent
 	if got := rf.read(file); got != want {
 		t.Errorf("maildir file %q, want %q", got, want)
+	}
+}
+
+// TestRootCommandCredentials: a command runs with exactly the
+// credentials Postfix's local gives it (set_ugid in the child: real,
+// effective, saved and file system IDs all the owner's, the owner's
+// groups, no capability), also while other deliveries of the same
+// process write mailboxes with a thread's effective IDs switched
+// (privs.AsUser): the child never starts from such a thread.
+func TestRootCommandCredentials(t *testing.T) {
+	rf := newRootFixture(t, 1, nil)
+	a := rf.users[0]
+	out := filepath.Join(rf.base, "out")
+	if err := os.Mkdir(out, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(out, 0o1777)
+	rf.writeAs(a, filepath.Join(rf.base, "aliases"),
+		`creds "|grep -E '^(Uid|Gid|Groups|Cap(Inh|Prm|Eff|Amb)):' /proc/self/status > `+out+`/creds.$$"`+"\n")
+	rf.reload()
+
+	// The mailbox exists before the deliveries that run at once: two
+	// first deliveries race between its creation by root and its chown.
+	if r := rf.deliver(testContent, a.Name+"@example.test")[0]; r.Status != ipc.StatusSent {
+		t.Fatalf("first delivery: %+v", r)
+	}
+	const rounds = 8
+	results := make(chan ipc.RecipientResult, 2*rounds)
+	for i := range 2 * rounds {
+		rcpt := "creds@example.test"
+		if i%2 == 1 {
+			rcpt = a.Name + "@example.test"
+		}
+		go func() {
+			req := &ipc.DeliveryRequest{Queue: "active", QueueID: "4A1B2C3D4E", Sender: "sender@remote.example", Transport: "local", Nexthop: "example.test",
+				Recipients: []ipc.Recipient{{Address: rcpt, Offset: 100}}}
+			open := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(testContent)), nil }
+			res := rf.agent.DeliverContent(context.Background(), req, open)
+			results <- res.Recipients[0]
+		}()
+	}
+	for range 2 * rounds {
+		if r := <-results; r.Status != ipc.StatusSent {
+			t.Errorf("%s: %+v", r.Address, r)
+		}
+	}
+	if data, _ := os.ReadFile(filepath.Join(rf.spool, a.Name)); strings.Count("\n"+string(data), "\nFrom sender@remote.example  ") != 1+rounds {
+		t.Errorf("%s's mailbox has not %d messages:\n%s", a.Name, 1+rounds, data)
+	}
+
+	var groups []string
+	for _, g := range slices.Sorted(slices.Values(a.Groups)) {
+		groups = append(groups, strconv.Itoa(int(g)))
+	}
+	uid, gid := strconv.Itoa(int(a.UID)), strconv.Itoa(int(a.GID))
+	want := map[string]string{
+		"Uid":    strings.Join([]string{uid, uid, uid, uid}, " "),
+		"Gid":    strings.Join([]string{gid, gid, gid, gid}, " "),
+		"Groups": strings.Join(groups, " "),
+		"CapInh": "0000000000000000", "CapPrm": "0000000000000000",
+		"CapEff": "0000000000000000", "CapAmb": "0000000000000000",
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "creds.*"))
+	if len(files) != rounds {
+		t.Fatalf("%d commands left their credentials, want %d", len(files), rounds)
+	}
+	for _, file := range files {
+		got := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(rf.read(file)), "\n") {
+			name, value, _ := strings.Cut(line, ":")
+			fields := strings.Fields(value)
+			if name == "Groups" {
+				slices.SortFunc(fields, func(x, y string) int {
+					a, _ := strconv.Atoi(x)
+					b, _ := strconv.Atoi(y)
+					return a - b
+				})
+			}
+			got[name] = strings.Join(fields, " ")
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("command credentials %v, want %v", got, want)
+		}
 	}
 }

@@ -32,7 +32,7 @@ func (u *User) Credential() *syscall.Credential {
 }
 
 // ThreadCredential is the credential a mailbox or file delivery as u
-// runs with (privs.Threads).
+// runs with: the delivering thread's effective IDs (privs.AsUser).
 func (u *User) ThreadCredential() privs.Credential {
 	groups := make([]int, len(u.Groups))
 	for i, g := range u.Groups {

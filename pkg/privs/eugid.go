@@ -12,6 +12,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Credential is the user AsUser works as.
+type Credential struct {
+	UID, GID int
+	Groups   []int // supplementary groups; none when empty
+}
+
 // AsUser runs fn on the calling goroutine's thread with cred's effective
 // user and group IDs and cred.Groups as supplementary groups, then
 // switches the thread back and returns fn's error. The goroutine stays
@@ -19,13 +25,20 @@ import (
 // switch calls the kernel directly, so it changes this thread alone
 // (Go's syscall.Setuid and friends would change every thread and stop
 // the world to do it). Real and saved IDs stay the process's, which is
-// what lets the thread switch back: a switch costs six system calls
-// where Threads.RunAs hands the work to another thread and back. The
-// kernel clears the thread's effective capabilities while its effective
+// what lets the thread switch back: a switch costs six system calls.
+// The kernel clears the thread's effective capabilities while its effective
 // user ID is not 0 (unless the process's securebits say otherwise, which
 // AsUser refuses), so fn can do no more than cred may. fn must do its
 // work in the calling goroutine: goroutines it starts run on other
-// threads with the process's credentials.
+// threads with the process's credentials. Nor may fn start a process: a
+// child starts with the thread's credentials, real and saved user ID 0
+// and all permitted capabilities, which it takes back at once (a shell
+// does: dash and bash set the effective IDs to the real ones, root's);
+// with SysProcAttr.Credential the fork fails (EPERM), the switched
+// thread having no effective capability. Start a child outside AsUser,
+// with SysProcAttr.Credential: it then switches its real, effective and
+// saved IDs and groups and loses every capability before exec, as
+// Postfix's set_ugid does (local's TestRootCommandCredentials).
 //
 // AsUser needs CAP_SETUID and CAP_SETGID. It refuses user ID 0. When the
 // thread cannot be switched back (which the kernel does not do to a

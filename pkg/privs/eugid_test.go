@@ -85,8 +85,8 @@ func TestAsUserSwitchesOneThread(t *testing.T) {
 	runtime.LockOSThread()
 	before := readThreadState(t)
 	runtime.UnlockOSThread()
-	// Threads already switched (a Threads pool of another test keeps its
-	// threads until they idle out) are not this test's to judge.
+	// Threads already switched (by another test, say) are not this
+	// test's to judge.
 	switchedBefore := switchedThreads(t)
 
 	var wg sync.WaitGroup
