@@ -41,6 +41,25 @@ func serve(t *testing.T, handle func(nc net.Conn) error) (string, <-chan error) 
 	return path, done
 }
 
+// serveSubmission is serve for a cleanup server that has received the
+// client's submission: it greets, expects the submission and hands it,
+// with the connection, to handle.
+func serveSubmission(t *testing.T, handle func(ctx context.Context, c *Conn, sub *CleanupSubmission) error) (string, <-chan error) {
+	t.Helper()
+	return serve(t, func(nc net.Conn) error {
+		ctx := context.Background()
+		c, err := Greet(ctx, nc, ProtocolCleanup)
+		if err != nil {
+			return err
+		}
+		var sub CleanupSubmission
+		if err := c.Expect(ctx, &sub); err != nil {
+			return err
+		}
+		return handle(ctx, c, &sub)
+	})
+}
+
 func wait(t *testing.T, done <-chan error) error {
 	t.Helper()
 	select {
@@ -141,16 +160,8 @@ func TestPeerHangsUp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path, done := serve(t, func(nc net.Conn) error {
-				c, err := Greet(context.Background(), nc, ProtocolCleanup)
-				if err != nil {
-					return err
-				}
-				var sub CleanupSubmission
-				if err := c.Expect(context.Background(), &sub); err != nil {
-					return err
-				}
-				_, err = nc.Write(tt.reply)
+			path, done := serveSubmission(t, func(_ context.Context, c *Conn, _ *CleanupSubmission) error {
+				_, err := c.nc.Write(tt.reply)
 				return err
 			})
 			c := dial(t, path, ProtocolCleanup)
@@ -293,16 +304,7 @@ func TestSubmissionWithStreamedContent(t *testing.T) {
 	// 3.5 chunks of content, so that the last chunk is short.
 	content := bytes.Repeat([]byte("0123456789abcdef"), MaxChunk*7/2/16)
 	wantSum := sha256.Sum256(content)
-	path, done := serve(t, func(nc net.Conn) error {
-		ctx := context.Background()
-		c, err := Greet(ctx, nc, ProtocolCleanup)
-		if err != nil {
-			return err
-		}
-		var sub CleanupSubmission
-		if err := c.Expect(ctx, &sub); err != nil {
-			return err
-		}
+	path, done := serveSubmission(t, func(ctx context.Context, c *Conn, _ *CleanupSubmission) error {
 		h := sha256.New()
 		n, err := io.Copy(h, c.ContentReader(ctx))
 		if err != nil {
@@ -405,17 +407,8 @@ func TestSendTrigger(t *testing.T) {
 // receiver cannot take a truncated message for a whole one.
 func TestSendContentSourceFailure(t *testing.T) {
 	sawEnd := make(chan bool, 1)
-	path, done := serve(t, func(nc net.Conn) error {
-		ctx := context.Background()
-		c, err := Greet(ctx, nc, ProtocolCleanup)
-		if err != nil {
-			return err
-		}
-		var sub CleanupSubmission
-		if err := c.Expect(ctx, &sub); err != nil {
-			return err
-		}
-		_, err = io.Copy(io.Discard, c.ContentReader(ctx))
+	path, done := serveSubmission(t, func(ctx context.Context, c *Conn, _ *CleanupSubmission) error {
+		_, err := io.Copy(io.Discard, c.ContentReader(ctx))
 		sawEnd <- err == nil
 		return nil
 	})
@@ -462,16 +455,7 @@ func TestQueuedSubmissionLeavesWithContent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path, done := serve(t, func(nc net.Conn) error {
-				ctx := context.Background()
-				c, err := Greet(ctx, nc, ProtocolCleanup)
-				if err != nil {
-					return err
-				}
-				var sub CleanupSubmission
-				if err := c.Expect(ctx, &sub); err != nil {
-					return err
-				}
+			path, done := serveSubmission(t, func(ctx context.Context, c *Conn, sub *CleanupSubmission) error {
 				got, err := io.ReadAll(c.ContentReader(ctx))
 				if err != nil {
 					return err
@@ -512,16 +496,7 @@ func TestQueuedSubmissionLeavesWithContent(t *testing.T) {
 }
 
 func TestQueueRefusesOversizeFrame(t *testing.T) {
-	path, done := serve(t, func(nc net.Conn) error {
-		ctx := context.Background()
-		c, err := Greet(ctx, nc, ProtocolCleanup)
-		if err != nil {
-			return err
-		}
-		var sub CleanupSubmission
-		if err := c.Expect(ctx, &sub); err != nil {
-			return err
-		}
+	path, done := serveSubmission(t, func(ctx context.Context, c *Conn, sub *CleanupSubmission) error {
 		if sub.Sender != "a@b" {
 			return errors.New("sender " + sub.Sender)
 		}
