@@ -126,6 +126,10 @@ type Context struct {
 // last session ended on SIGHUP, max_idle or max_use.
 func (c *Context) Done() <-chan struct{} { return c.ctx.Done() }
 
+// Lifetime is a context that is cancelled when the daemon stops (when
+// Done is closed), for work that runs as long as the daemon does.
+func (c *Context) Lifetime() context.Context { return c.ctx }
+
 // Verbosef logs an informational line when the daemon runs with -v, as
 // Postfix's "if (msg_verbose) msg_info(...)".
 func (c *Context) Verbosef(format string, args ...any) {

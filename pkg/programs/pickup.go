@@ -42,12 +42,7 @@ func Pickup() {
 			return nil
 		},
 		AfterDrop: func(d *daemon.Context) error {
-			ctx, cancel := context.WithCancel(context.Background())
-			go func() {
-				<-d.Done()
-				cancel()
-			}()
-			go p.Run(ctx)
+			go p.Run(d.Lifetime())
 			return nil
 		},
 		Trigger: func(ctx context.Context, codes []ipc.TriggerCode) { p.Trigger(ctx, codes) },

@@ -76,13 +76,8 @@ func Qmgr() {
 			return nil
 		},
 		AfterDrop: func(d *daemon.Context) error {
-			ctx, cancel := context.WithCancel(context.Background())
 			go func() {
-				<-d.Done()
-				cancel()
-			}()
-			go func() {
-				if err := m.Run(ctx); err != nil {
+				if err := m.Run(d.Lifetime()); err != nil {
 					d.Log.Fatal("%v", err)
 				}
 			}()
