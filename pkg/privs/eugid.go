@@ -5,6 +5,7 @@ package privs
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -53,13 +54,17 @@ func AsUser(cred Credential, fn func() error) error {
 	if err != nil {
 		return err
 	}
+	// The supplementary groups are switched only when they differ (a
+	// virtual(8) recipient has none, nor has a root daemon): two system
+	// calls fewer per delivery.
+	sameGroups := sameIDs(cred.Groups, orig.Groups)
 	runtime.LockOSThread()
-	changed, err := switchThreadEffective(cred)
+	changed, err := switchThreadEffective(cred, sameGroups)
 	if err == nil {
 		err = fn()
 	}
 	if changed {
-		if rerr := restoreThread(orig); rerr != nil {
+		if rerr := restoreThread(orig, sameGroups); rerr != nil {
 			// Left locked on purpose: this thread must not run other work.
 			return fmt.Errorf("switch back to uid %d: %v", orig.UID, rerr)
 		}
@@ -95,12 +100,15 @@ const secbitNoSetuidFixup = 1 << 2
 const keep = ^uintptr(0)
 
 // switchThreadEffective gives the calling thread, one of the process's, cred's
-// supplementary groups and effective group and user IDs, in that order
-// (setgroups and setresgid need the privileges the last switch gives up).
-// changed is false when the thread's credentials are still the process's.
-func switchThreadEffective(cred Credential) (changed bool, err error) {
-	if err := setThreadGroups(cred.Groups); err != nil {
-		return false, err
+// supplementary groups (unless keepGroups: they are the thread's already)
+// and effective group and user IDs, in that order (setgroups and setresgid
+// need the privileges the last switch gives up). changed is false when
+// the thread's credentials are still the process's.
+func switchThreadEffective(cred Credential, keepGroups bool) (changed bool, err error) {
+	if !keepGroups {
+		if err := setThreadGroups(cred.Groups); err != nil {
+			return false, err
+		}
 	}
 	if _, _, errno := syscall.RawSyscall(unix.SYS_SETRESGID, keep, uintptr(cred.GID), keep); errno != 0 {
 		return true, fmt.Errorf("setresgid(-1, %d, -1): %s", cred.GID, errnoText(errno))
@@ -113,15 +121,29 @@ func switchThreadEffective(cred Credential) (changed bool, err error) {
 
 // restoreThread gives a thread switchThreadEffective switched the process's
 // credentials orig back: the effective user ID first, whose privileges
-// the rest needs.
-func restoreThread(orig Credential) error {
+// the rest needs; the groups unless keepGroups said they were not switched.
+func restoreThread(orig Credential, keepGroups bool) error {
 	if _, _, errno := syscall.RawSyscall(unix.SYS_SETRESUID, keep, uintptr(orig.UID), keep); errno != 0 {
 		return fmt.Errorf("setresuid(-1, %d, -1): %s", orig.UID, errnoText(errno))
 	}
 	if _, _, errno := syscall.RawSyscall(unix.SYS_SETRESGID, keep, uintptr(orig.GID), keep); errno != 0 {
 		return fmt.Errorf("setresgid(-1, %d, -1): %s", orig.GID, errnoText(errno))
 	}
+	if keepGroups {
+		return nil
+	}
 	return setThreadGroups(orig.Groups)
+}
+
+// sameIDs reports whether a and b hold the same IDs, in any order.
+func sameIDs(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // setThreadGroups sets the calling thread's supplementary groups.

@@ -5,13 +5,15 @@ package queue
 import (
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
+
+	"golang.org/x/sys/unix"
 )
 
 // ContentReader returns the message content of a queue file, each line
 // ended by LF, as delivery agents send it.
 type ContentReader struct {
-	file *os.File
+	file *contentFile
 	rr   *RecordReader
 	buf  []byte
 	done bool
@@ -20,15 +22,51 @@ type ContentReader struct {
 // OpenContent opens the content of the queue file at path, whose content
 // starts at dataOffset (Message.Size.DataOffset).
 func OpenContent(path string, dataOffset int64) (*ContentReader, error) {
-	f, err := openFile(path, os.O_RDONLY, 0)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, fmt.Errorf("open %s: %w", path, &fs.PathError{Op: "open", Path: path, Err: err})
 	}
-	if _, err := f.Seek(dataOffset, io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("seek %s: %w", path, err)
-	}
+	f := &contentFile{fd: fd, name: path, off: dataOffset}
 	return &ContentReader{file: f, rr: NewRecordReader(f, dataOffset)}, nil
+}
+
+// contentFile reads a queue file from an offset with pread(2): no seek
+// to the content first, and none of an os.File's set-up (its flags asked
+// for, a finalizer) for a file read once.
+type contentFile struct {
+	fd   int
+	name string
+	off  int64
+}
+
+func (f *contentFile) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := unix.Pread(f.fd, p, f.off)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, &fs.PathError{Op: "read", Path: f.name, Err: err}
+		}
+		if n == 0 {
+			return 0, io.EOF
+		}
+		f.off += int64(n)
+		return n, nil
+	}
+}
+
+// Name is the file's path, for error messages.
+func (f *contentFile) Name() string { return f.name }
+
+func (f *contentFile) Close() error {
+	if err := unix.Close(f.fd); err != nil {
+		return &fs.PathError{Op: "close", Path: f.name, Err: err}
+	}
+	return nil
 }
 
 // Read implements io.Reader. It fills p with as many lines as fit, so
