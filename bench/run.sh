@@ -15,6 +15,9 @@
 #   -keep       keep the work directory (configs, logs) for a look afterwards
 #   -nowait     start at once even when a bench removed its files in the
 #               last 5 minutes (see REMOVED below)
+#   -warmup W   messages of the unmeasured run each system gets before a
+#               figure's ABBA rounds (default a tenth of the figure's
+#               messages, at least 200 or a quarter; 0: none)
 # Figures:
 #   relay      N x 4 KB over 20 sessions, smtp-sink as the next hop: end-to-end
 #              msg/s (until the queue is empty), accept latency (end of DATA
@@ -25,6 +28,14 @@
 #   sizes      1 KB, 100 KB and 5 MB messages over 20 sessions: msg/s, peak PSS
 #   fsync      fsync-family system calls per accepted message, counted with
 #              strace -f -c in a run of its own (tracing slows everything)
+# Before a figure's ABBA rounds each system does the same figure once, with
+# W messages, unmeasured (Postern, then Postfix): on the idle machine the
+# first run after a pause was each system's slowest (Postern's, always in
+# the first slot, 25 % below its later runs, Postfix's about 8 %), while
+# nothing either system keeps between runs (Postern's spare/ queue files,
+# fresh Maildirs and queue directories, a fresh work directory) changes
+# its CPU per message. The warm-up gives both the same start; the rounds
+# measure steady state.
 # Postfix comes from the Debian package (installed when missing, its own
 # service left stopped); its smtp-sink stands in for the next hop. Everything
 # listens on 127.0.0.1 only; everything started is stopped on exit.
@@ -36,6 +47,7 @@ ROUNDS=1
 ONLY=relay,virtual,sessions,sizes,fsync
 KEEP=
 NOWAIT=
+WARMUP=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) N=$2; shift 2 ;;
@@ -44,7 +56,8 @@ while [ $# -gt 0 ]; do
 	-only) ONLY=$2; shift 2 ;;
 	-keep) KEEP=1; shift ;;
 	-nowait) NOWAIT=1; shift ;;
-	*) echo "usage: bash bench/run.sh [-n N] [-quick] [-rounds R] [-only relay,virtual,sessions,sizes,fsync] [-keep] [-nowait]" >&2; exit 2 ;;
+	-warmup) WARMUP=$2; shift 2 ;;
+	*) echo "usage: bash bench/run.sh [-n N] [-quick] [-rounds R] [-only relay,virtual,sessions,sizes,fsync] [-keep] [-nowait] [-warmup W]" >&2; exit 2 ;;
 	esac
 done
 if [ -n "$QUICK" ]; then SCALE_N=400; BIG_N=20; else SCALE_N=2000; BIG_N=100; fi
@@ -212,22 +225,38 @@ start_system() {
 
 # measure SYSTEM FIGURE LOADGEN-ARGS...: one run on a freshly started system
 # (@SPOOL@ and @MAIL@ in the arguments become its queue and mail directories);
-# appends "FIGURE SYSTEM key=value..." to the results.
+# appends "FIGURE SYSTEM key=value..." to the results, unless WARM is set:
+# then it is a warm-up run with WARM messages, not recorded.
 measure() {
 	system=$1 figure=$2
 	shift 2
 	args=$(echo "$*" | sed "s|@SPOOL@|$WORK/$system/spool|g; s|@MAIL@|$WORK/$system/mail|g")
+	[ -n "${WARM:-}" ] && args=$(echo "$args" | sed "s|-n [0-9]*|-n $WARM|")
 	start_system "$system"
 	# shellcheck disable=SC2086
 	line=$("$WORK/loadgen" -addr "127.0.0.1:$PORT" -pidfile "$WORK/$system/spool/pid/master.pid" $args) ||
 		{ echo "run.sh: $figure on $system failed" >&2; stop_system; exit 1; }
 	stop_system
+	if [ -n "${WARM:-}" ]; then
+		echo "run.sh: $figure $system (warm-up, not counted): $line" >&2
+		return
+	fi
 	echo "run.sh: $figure $system: $line" >&2
 	echo "$figure $system $line" >>"$WORK/results"
 }
 
-# abba FIGURE LOADGEN-ARGS...: ROUNDS rounds of Postern, Postfix, Postfix, Postern.
+# abba FIGURE LOADGEN-ARGS...: the warm-up run of each system (the same
+# for both, see the top), then ROUNDS rounds of Postern, Postfix, Postfix,
+# Postern.
 abba() {
+	n=$(echo "$*" | sed -n 's/.*-n \([0-9]*\).*/\1/p')
+	floor=$((n / 4 < 200 ? n / 4 : 200))
+	warm=${WARMUP:-$((n / 10 > floor ? n / 10 : floor))}
+	if [ "$warm" -gt 0 ]; then
+		for system in postern postfix; do
+			WARM=$warm measure "$system" "$@"
+		done
+	fi
 	for _ in $(seq "$ROUNDS"); do
 		for system in postern postfix postfix postern; do
 			measure "$system" "$@"
