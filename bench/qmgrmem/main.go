@@ -4,9 +4,12 @@
 // never answers (a stalled agent), waits until every message is active,
 // and prints the growth of the Go heap, the goroutine stacks and the
 // process's RSS per active message. With -drain it then lets the agent
-// answer and prints the CPU time per message of emptying the queue.
+// answer and prints the CPU time per message of emptying the queue. With
+// -flow the agent answers at once instead, and it prints the CPU time per
+// message of delivering them all, the queue manager's usual work.
 //
 //	go run ./bench/qmgrmem -n 10000 -domains 1
+//	go run ./bench/qmgrmem -n 10000 -flow
 package main
 
 import (
@@ -20,6 +23,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,13 +43,23 @@ func main() {
 	domains := flag.Int("domains", 1, "recipient domains (destinations), spread round robin")
 	rcpts := flag.Int("rcpts", 1, "recipients per message")
 	drain := flag.Bool("drain", false, "then let the agent answer and time emptying the queue")
+	flow := flag.Bool("flow", false, "no stall: time delivering the messages with an agent that answers at once")
+	flag.StringVar(&heapProfile, "heapprofile", "", "write a heap profile with the queue full to this file")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after this long")
 	flag.Parse()
-	if err := run(*n, *domains, *rcpts, *drain, *timeout); err != nil {
+	var err error
+	if *flow {
+		err = runFlow(*n, *domains, *rcpts, *timeout)
+	} else {
+		err = run(*n, *domains, *rcpts, *drain, *timeout)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "qmgrmem:", err)
 		os.Exit(1)
 	}
 }
+
+var heapProfile string
 
 func run(n, domains, rcpts int, drain bool, timeout time.Duration) error {
 	root, err := os.MkdirTemp("", "qmgrmem")
@@ -90,6 +104,12 @@ func run(n, domains, rcpts int, drain bool, timeout time.Duration) error {
 	}
 	held := rss() // as the process holds it, garbage and all
 	live := sample()
+	if heapProfile != "" {
+		if err := writeHeapProfile(heapProfile); err != nil {
+			stop()
+			return err
+		}
+	}
 	fmt.Printf("messages=%d domains=%d rcpts=%d active=%d stalled_requests=%d\n", n, domains, rcpts, mgr.ActiveCount(), agent.requests.Load())
 	fmt.Printf("per_active_message: heap_live=%.0f B stack=%.0f B heap_plus_stack=%.0f B rss_after_gc=%.0f B rss=%.0f B goroutines=%.3f\n",
 		per(live.heapAlloc-before.heapAlloc, n), per(live.stack-before.stack, n),
@@ -114,6 +134,58 @@ func run(n, domains, rcpts int, drain bool, timeout time.Duration) error {
 	fmt.Printf("drain: %.1f s, %.0f msg/s, cpu_ms_per_msg=%.3f (qmgr and the stand-in agent)\n",
 		elapsed.Seconds(), float64(n)/elapsed.Seconds(), float64(cpu.Microseconds())/1000/float64(n))
 	return stop()
+}
+
+// runFlow delivers n queued messages through an agent that answers at
+// once and prints the CPU time per message.
+func runFlow(n, domains, rcpts int, timeout time.Duration) error {
+	root, err := os.MkdirTemp("", "qmgrmem")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(root)
+	mgr, agent, err := setup(root)
+	if err != nil {
+		return err
+	}
+	defer agent.close()
+	agent.release()
+	if err := fill(mgr.Layout, n, domains, rcpts); err != nil {
+		return err
+	}
+	log := mgr.Log.(*countingLog)
+	runtime.GC()
+	cpu0, start := cpuTime(), time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Run(ctx) }()
+	deadline := start.Add(timeout)
+	for log.removed.Load() < int64(n) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	cancel()
+	if err := <-done; err != nil {
+		return err
+	}
+	if got := log.removed.Load(); got < int64(n) {
+		return fmt.Errorf("%d of %d messages delivered after %v", got, n, timeout)
+	}
+	fmt.Printf("flow: messages=%d domains=%d rcpts=%d %.1f s, %.0f msg/s, cpu_ms_per_msg=%.3f (qmgr and the stand-in agent)\n",
+		n, domains, rcpts, elapsed.Seconds(), float64(n)/elapsed.Seconds(), float64(cpu.Microseconds())/1000/float64(n))
+	return nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func per(v int64, n int) float64 { return float64(v) / float64(n) }

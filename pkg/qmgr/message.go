@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,6 +112,7 @@ func (q *Manager) process(ctx context.Context, id string, flushing, fresh bool) 
 		q.messageDone(id)
 		return
 	}
+	keepUsedAttrs(msg)
 	a := &attempt{q: q, msg: msg, file: file, active: q.now(), flushing: flushing, probe: isProbe(msg), userVerify: isUserVerify(msg), fresh: fresh}
 	var previous map[int64]queue.StatusEntry
 	if !fresh {
@@ -177,6 +179,39 @@ func (q *Manager) process(ctx context.Context, id string, flushing, fresh bool) 
 		// The common case needs no goroutine of its own.
 		q.runDeliveries(ctx, first)
 	}
+}
+
+// usedAttrs are the named attributes the queue manager reads; a loaded
+// message keeps only these (see keepUsedAttrs). Add a name here before
+// reading it with Message.Attr.
+var usedAttrs = []string{
+	queue.AttrContentReject, queue.AttrRedirect, queue.AttrContentFilter,
+	queue.AttrDSNEnvID, queue.AttrDSNRet, queue.AttrEncoding, queue.AttrTraceFlags,
+}
+
+// keepUsedAttrs drops the attributes the queue manager does not read
+// (the client's name, address and port, HELO, protocol, ...), so that a
+// message waiting in the active queue does not hold them.
+func keepUsedAttrs(m *queue.Message) {
+	n := 0
+	for _, a := range m.Attrs {
+		if slices.Contains(usedAttrs, a.Name) {
+			n++
+		}
+	}
+	if n == len(m.Attrs) {
+		return
+	}
+	var kept []queue.Attr
+	if n > 0 {
+		kept = make([]queue.Attr, 0, n)
+		for _, a := range m.Attrs {
+			if slices.Contains(usedAttrs, a.Name) {
+				kept = append(kept, a)
+			}
+		}
+	}
+	m.Attrs = kept
 }
 
 // route chooses each pending recipient's transport and next hop. A
