@@ -89,6 +89,9 @@ type Manager struct {
 	wg             sync.WaitGroup
 	// probes counts the address verification probes being processed.
 	probes atomic.Int64
+	// filesKept counts the waiting messages that keep their queue file
+	// open (attempt.keepFileWhileWaiting).
+	filesKept atomic.Int64
 }
 
 func (q *Manager) now() time.Time {

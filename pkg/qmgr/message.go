@@ -60,9 +60,18 @@ type attempt struct {
 	// jobs counts the agent jobs not yet over.
 	jobs int
 	// file is the queue file, open from the load until the outcomes are
-	// all in, unless a job had to wait for its destination; nil after.
+	// all in, unless a job had to wait for its destination when
+	// maxFilesKept waiting messages kept theirs; nil after.
 	file *queue.DoneMarker
+	// fileKept: the file counts in q.filesKept until it is closed.
+	fileKept bool
 }
+
+// maxFilesKept is how many messages that wait for a destination keep
+// their queue file open; the others close it (markDone then opens it
+// for each mark), so that a long backlog holds no descriptor per
+// message.
+const maxFilesKept = 256
 
 // markDone marks the recipient record at offset done, in the open file
 // while there is one.
@@ -86,6 +95,29 @@ func (a *attempt) closeFile() {
 		a.q.Log.Warning("%s: %v", a.msg.ID, err)
 	}
 	a.file = nil
+	if a.fileKept {
+		a.fileKept = false
+		a.q.filesKept.Add(-1)
+	}
+}
+
+// keepFileWhileWaiting keeps the queue file of a message one of whose
+// jobs waits for its destination open, unless maxFilesKept waiting
+// messages keep theirs: then it closes it.
+func (a *attempt) keepFileWhileWaiting() {
+	a.mu.Lock()
+	if a.file != nil && !a.fileKept {
+		if a.q.filesKept.Add(1) <= maxFilesKept {
+			a.fileKept = true
+		} else {
+			a.q.filesKept.Add(-1)
+		}
+	}
+	keep := a.fileKept
+	a.mu.Unlock()
+	if !keep {
+		a.closeFile()
+	}
 }
 
 // process works on message id of the active queue, taken by start: it
@@ -171,8 +203,7 @@ func (q *Manager) process(ctx context.Context, id string, flushing, fresh bool) 
 		}
 	}
 	if waits {
-		// No descriptor is kept open while the message waits.
-		a.closeFile()
+		a.keepFileWhileWaiting()
 	}
 	loaded()
 	if first != nil {
