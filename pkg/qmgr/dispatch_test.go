@@ -15,12 +15,13 @@ import (
 )
 
 // TestWaitingMessagesHoldNoGoroutine: with the agent of a destination
-// stalled, a hundred messages are all taken into the active queue, the
-// window's two deliveries are in flight and the others wait without a
-// goroutine each; a stop leaves them in the active queue, and a restart
-// delivers them all once the agent answers.
+// stalled, three hundred messages are all taken into the active queue,
+// the window's two deliveries are in flight and the others wait without
+// a goroutine each (the last ones without their queue file open); a stop
+// leaves them in the active queue, and a restart delivers them all once
+// the agent answers.
 func TestWaitingMessagesHoldNoGoroutine(t *testing.T) {
-	const messages = 100
+	const messages = 300
 	h := newHarness(t, "default_transport = slow\ninitial_destination_concurrency = 2\nslow_destination_concurrency_limit = 2\n", nil)
 	release := make(chan struct{})
 	var releaseOnce sync.Once
