@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/postern/postern/pkg/aliases"
 	"github.com/postern/postern/pkg/ipc"
@@ -124,8 +128,41 @@ func withSpoolGroup(u *User, spool string) *User {
 
 // createSpoolMailbox creates a missing mbox file in the spool directory
 // as root, owned by u with mode 0600, as Postfix does where users cannot
-// create files in the spool directory.
+// create files in the spool directory. The file gets its name only once
+// it is u's: a delivery running at the same time, which opens the
+// mailbox as u, never finds it still root's. Where the file system has
+// no unnamed files (O_TMPFILE), it is created under its name and then
+// given to u.
 func createSpoolMailbox(path string, u *User) error {
+	if _, err := os.Lstat(path); err == nil {
+		return nil
+	}
+	fd, err := unix.Open(filepath.Dir(path), unix.O_WRONLY|unix.O_TMPFILE|unix.O_CLOEXEC, 0o600)
+	switch err {
+	case nil:
+	case unix.EOPNOTSUPP, unix.EISDIR, unix.EINVAL:
+		return createSpoolMailboxNamed(path, u)
+	default:
+		return fmt.Errorf("create mailbox %s: %w", path, &os.PathError{Op: "open", Path: path, Err: err})
+	}
+	defer unix.Close(fd)
+	if err := unix.Fchown(fd, int(u.UID), int(u.GID)); err != nil {
+		return fmt.Errorf("chown mailbox %s: %w", path, &os.PathError{Op: "chown", Path: path, Err: err})
+	}
+	err = unix.Linkat(fd, "", unix.AT_FDCWD, path, unix.AT_EMPTY_PATH)
+	if err == unix.EPERM {
+		// Without CAP_DAC_READ_SEARCH (before Linux 6.10): through /proc.
+		err = unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+	}
+	if err != nil && err != unix.EEXIST {
+		return fmt.Errorf("create mailbox %s: %w", path, &os.PathError{Op: "link", Path: path, Err: err})
+	}
+	return nil
+}
+
+// createSpoolMailboxNamed is createSpoolMailbox where a file is created
+// under its name: for a moment it is root's.
+func createSpoolMailboxNamed(path string, u *User) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
 	if errors.Is(err, os.ErrExist) {
 		return nil
