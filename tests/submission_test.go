@@ -130,8 +130,16 @@ func TestSendmailToIncoming(t *testing.T) {
 	if !regexp.MustCompile(`postfix/cleanup\[\d+\]: ` + ids[0] + `: message-id=<\d{14}\.` + ids[0] + `@mx\.test\.example>`).MatchString(log) {
 		t.Errorf("no cleanup message-id line:\n%s", log)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(in.queue, "maildrop")); len(entries) != 0 {
-		t.Errorf("maildrop/ still holds %d files", len(entries))
+	// pickup removes the maildrop file once cleanup has answered, after
+	// the commit the test waited for.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		entries, _ := os.ReadDir(filepath.Join(in.queue, "maildrop"))
+		if len(entries) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("maildrop/ still holds %d files after 30s", len(entries))
+		}
 	}
 }
 
