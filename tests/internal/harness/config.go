@@ -17,15 +17,30 @@ import (
 const FileAge = time.Hour
 
 // SharedTempDir makes a fresh directory (removed when the test ends)
-// searchable by all, parent included, so a program run as another user
-// (Unprivileged) or a daemon that dropped privileges reaches it.
+// searchable by all, so a program run as another user (Unprivileged) or a
+// daemon that dropped privileges reaches it. Its name is short and does
+// not hold the test's, unlike t.TempDir's: the sockets of an instance
+// (spool/private/SERVICE) must fit the 108 bytes of a unix socket address
+// whatever the test's name and however long TMPDIR is. The test's own
+// t.TempDir directories are made reachable too: tests keep the tables
+// and certificates the daemons read there.
 func SharedTempDir(t testing.TB) string {
 	t.Helper()
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatalf("chmod %s: %v", d, err)
+	testDir := filepath.Dir(t.TempDir())
+	if err := os.Chmod(testDir, 0o755); err != nil {
+		t.Fatalf("chmod %s: %v", testDir, err)
+	}
+	dir, err := os.MkdirTemp("", "postern-")
+	if err != nil {
+		t.Fatalf("create a temporary directory: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("remove %s: %v", dir, err)
 		}
+	})
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatalf("chmod %s: %v", dir, err)
 	}
 	return dir
 }
