@@ -115,6 +115,7 @@ func (a *attempt) end() {
 	if a.probeCounted {
 		a.q.probes.Add(-1)
 	}
+	a.q.recipients.Add(int64(-a.recipients))
 	a.q.messageDone(a.msg.ID)
 }
 

@@ -73,3 +73,33 @@ func TestWaitingMessagesHoldNoGoroutine(t *testing.T) {
 		}
 	}
 }
+
+// TestRecipientLimitInMemory: with qmgr_message_recipient_limit = 2, a
+// message is taken only while the active ones hold fewer than two
+// recipients (one being loaded counts as one): never more than two
+// messages of two recipients are active at once.
+func TestRecipientLimitInMemory(t *testing.T) {
+	h := newHarness(t, "qmgr_message_recipient_limit = 2\n", nil)
+	ids := []string{"A6B2C3D4E5", "B6B2C3D4E5", "C6B2C3D4E5", "D6B2C3D4E5", "E6B2C3D4E5", "F6B2C3D4E5"}
+	for _, id := range ids {
+		h.place(queue.Incoming, id, "alice@test.example", time.Now(), "a@remote.example", "b@remote.example")
+	}
+	h.run()
+	for _, id := range ids {
+		h.waitLog(id + ": removed")
+	}
+	h.stop()
+	log := h.log.Text()
+	active := 0
+	for _, line := range strings.Split(log, "\n") {
+		switch {
+		case strings.HasSuffix(line, "(queue active)"):
+			active++
+			if active > 2 {
+				t.Fatalf("%d messages active at once:\n%s", active, log)
+			}
+		case strings.HasSuffix(line, ": removed"):
+			active--
+		}
+	}
+}

@@ -89,6 +89,9 @@ type Manager struct {
 	wg             sync.WaitGroup
 	// probes counts the address verification probes being processed.
 	probes atomic.Int64
+	// recipients counts the pending recipients of the active messages
+	// (one for a message being loaded), for qmgr_message_recipient_limit.
+	recipients atomic.Int64
 	// filesKept counts the waiting messages that keep their queue file
 	// open (attempt.keepFileWhileWaiting).
 	filesKept atomic.Int64
@@ -229,7 +232,7 @@ func (q *Manager) scan(ctx context.Context, from string, all, flushing bool) {
 			return ctx.Err()
 		}
 		q.mu.Lock()
-		if q.Settings.ActiveLimit > 0 && len(q.active) >= q.Settings.ActiveLimit {
+		if q.atLimit() {
 			q.full = true
 			q.mu.Unlock()
 			return errActiveFull
@@ -265,6 +268,15 @@ func (q *Manager) scan(ctx context.Context, from string, all, flushing bool) {
 
 var errActiveFull = errors.New("active queue full")
 
+// atLimit reports whether the active queue holds
+// qmgr_message_active_limit messages, or its messages
+// qmgr_message_recipient_limit recipients; q.mu is held.
+func (q *Manager) atLimit() bool {
+	s := q.Settings
+	return s.ActiveLimit > 0 && len(q.active) >= s.ActiveLimit ||
+		s.RecipientsInMemory > 0 && len(q.active) > 0 && q.recipients.Load() >= int64(s.RecipientsInMemory)
+}
+
 // maxLoading is how many messages are loaded and routed at once. A scan
 // waits for one of them to be done before it starts the next message, so
 // that a scan of thousands of files does not make a goroutine (and its
@@ -291,6 +303,7 @@ func (q *Manager) start(ctx context.Context, id string, flushing, fresh bool) er
 		q.mu.Unlock()
 		return ctx.Err()
 	}
+	q.recipients.Add(1) // until process knows how many
 	q.hand(ctx, task{id: id, flushing: flushing, fresh: fresh})
 	return nil
 }
@@ -347,7 +360,7 @@ func (q *Manager) messageDone(id string) {
 	q.mu.Lock()
 	delete(q.active, id)
 	if q.full {
-		// A scan stopped at the active limit: look again.
+		// A scan stopped at a limit of the active queue: look again.
 		q.full, q.scanIncoming, q.scanDeferred = false, true, true
 		q.mu.Unlock()
 		q.poke()

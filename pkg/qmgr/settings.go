@@ -20,6 +20,11 @@ type Settings struct {
 	MaximalLifetime time.Duration `param:"maximal_queue_lifetime"`
 	BounceLifetime  time.Duration `param:"bounce_queue_lifetime"` // for null-sender mail
 	ActiveLimit     int           `param:"qmgr_message_active_limit"`
+	// RecipientsInMemory is qmgr_message_recipient_limit: the scans
+	// take no new message while the active messages hold this many
+	// pending recipients (a message being loaded counts as one), unless
+	// the active queue is empty. A message is loaded whole.
+	RecipientsInMemory int `param:"qmgr_message_recipient_limit"`
 	// PendingProbeLimit is address_verify_pending_request_limit: probes
 	// beyond this many in the active queue are deferred at once.
 	PendingProbeLimit  int `param:"address_verify_pending_request_limit"`
