@@ -125,7 +125,11 @@ func (s *Server) submit(ctx context.Context, w *queue.Writer, sub *ipc.CleanupSu
 		}
 		return &ipc.CleanupReply{Status: ipc.CleanupStatWrite, Reason: replyWriteError}, nil
 	}
-	status, reason, v, err := s.write(sub, w, content, s.milters(ctx, sub, conn, w.ID))
+	var idLines pendingLines
+	status, reason, v, err := s.write(sub, w, content, s.milters(ctx, sub, conn, w.ID), &idLines)
+	if err != nil || status != 0 || sub.Flags&ipc.CleanupFlagDiscard != 0 || v.discard {
+		idLines.wait()
+	}
 	if err != nil || status != 0 {
 		if abandonErr := w.Abandon(); abandonErr != nil {
 			s.Log.Warning("%v", abandonErr)
@@ -142,7 +146,11 @@ func (s *Server) submit(ctx context.Context, w *queue.Writer, sub *ipc.CleanupSu
 		}
 		return &ipc.CleanupReply{QueueID: w.ID}, nil
 	}
-	if err := w.Commit(); err != nil {
+	// The message-id line waits for room in postlogd's queue while the
+	// file is made durable; it is in that queue before the reply.
+	err = w.Commit()
+	idLines.wait()
+	if err != nil {
 		s.Log.Warning("%s: %v", w.ID, err)
 		return &ipc.CleanupReply{Status: ipc.CleanupStatWrite, Reason: replyWriteError}, nil
 	}
@@ -159,14 +167,15 @@ func (s *Server) submit(ctx context.Context, w *queue.Writer, sub *ipc.CleanupSu
 // write rewrites the envelope and streams the content into w. A non-zero
 // status rejects the message; an error means the content stream broke.
 // Either way the content has been read to its end or to the failure. The
-// verdict says what header and body checks decided.
-func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader, ins inspector) (ipc.CleanupStatus, string, *verdict, error) {
+// verdict says what header and body checks decided. The message's
+// message-id line may still be on its way (idLines) when write returns.
+func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader, ins inspector, idLines *pendingLines) (ipc.CleanupStatus, string, *verdict, error) {
 	var mem *memorySink
 	if ins != nil {
 		defer ins.close()
 		mem = &memorySink{}
 	}
-	status, reason, cw, err := s.writeContent(sub, w, content, mem)
+	status, reason, cw, err := s.writeContent(sub, w, content, mem, idLines)
 	if cw == nil {
 		return status, reason, &verdict{}, err
 	}
@@ -191,6 +200,7 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 	case v.reason != "" && v.reason[0] == '5' && sub.Flags&ipc.CleanupFlagBounce != 0:
 		// A local submission cannot be refused: its sender gets a bounce.
 		if err := w.AddExtractedAttr(queue.Attr{Name: queue.AttrContentReject, Value: v.reason}); err != nil {
+			idLines.wait()
 			s.Log.Warning("%s: %v", w.ID, err)
 			return ipc.CleanupStatWrite, replyWriteError, v, nil
 		}
@@ -203,6 +213,7 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 		return 0, "", v, nil
 	}
 	if err := s.extracted(cw); err != nil {
+		idLines.wait()
 		s.Log.Warning("%s: %v", w.ID, err)
 		return ipc.CleanupStatWrite, replyWriteError, v, nil
 	}
@@ -214,7 +225,11 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 //
 // With mem (the milters run next) the content goes there instead, after
 // header and body checks, and no envelope is written yet.
-func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader, mem *memorySink) (ipc.CleanupStatus, string, *contentWriter, error) {
+//
+// The message-id line of a message read whole without milters is sent by
+// idLines, so that it waits for room in postlogd's queue while the file
+// is committed; every other line is logged before writeContent returns.
+func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader, mem *memorySink, idLines *pendingLines) (ipc.CleanupStatus, string, *contentWriter, error) {
 	now := s.now()
 	uid, local := sub.SubmitterUID, sub.Local()
 	localClient, err := s.Settings.LocalHeaderClients.Match(sub)
@@ -251,9 +266,16 @@ func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, conte
 		copyErr = cw.copy(&readTracker{r: content})
 	}
 	if copyErr == nil || errors.Is(copyErr, errTooBig) || errors.Is(copyErr, errTooMany) {
-		s.Log.Info("%s: message-id=%s", w.ID, orEmpty(cw.facts.messageID))
+		lines := []string{fmt.Sprintf("%s: message-id=%s", w.ID, orEmpty(cw.facts.messageID))}
 		if cw.facts.resentID != "" {
-			s.Log.Info("%s: resent-message-id=%s", w.ID, cw.facts.resentID)
+			lines = append(lines, fmt.Sprintf("%s: resent-message-id=%s", w.ID, cw.facts.resentID))
+		}
+		if copyErr == nil && mem == nil {
+			idLines.start(s.Log, lines)
+		} else {
+			for _, line := range lines {
+				s.Log.Log(maillog.LevelInfo, line)
+			}
 		}
 	}
 	if copyErr == nil {
@@ -548,6 +570,33 @@ func (s *Server) sendWakeup() {
 	defer cancel()
 	if err := ipc.SendRawTrigger(ctx, "unix", s.Settings.QmgrTrigger, ipc.TriggerScanIncoming); err != nil && s.Verbose {
 		s.Log.Info("%v", err)
+	}
+}
+
+// pendingLines are log lines sent by a goroutine of their own while the
+// caller goes on; wait returns once they are sent. The caller waits
+// before it logs anything else about the message and before it answers,
+// so the lines keep their order with the message's other lines.
+type pendingLines struct{ done chan struct{} }
+
+// start sends lines, in order, while the caller goes on.
+func (p *pendingLines) start(log *maillog.Logger, lines []string) {
+	done := make(chan struct{})
+	p.done = done
+	go func() {
+		defer close(done)
+		for _, line := range lines {
+			log.Log(maillog.LevelInfo, line)
+		}
+	}()
+}
+
+// wait returns once the lines started are sent; it does nothing when
+// none were.
+func (p *pendingLines) wait() {
+	if p.done != nil {
+		<-p.done
+		p.done = nil
 	}
 }
 
