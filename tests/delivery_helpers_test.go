@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/smtp"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -91,6 +92,26 @@ func (in *deliveryRun) writeMap(name, content string) string {
 	in.giveAway(path)
 	in.giveAway(path + ".db")
 	return "hash:" + path
+}
+
+// waitListedDeferred waits until postqueue -p lists message id in the
+// deferred queue (no "*" of the active queue after its ID) with reason,
+// and returns the listing. An agent logs a deferral before it answers
+// qmgr, which then records the reason and moves the file to deferred/.
+func (in *deliveryRun) waitListedDeferred(id, reason string) string {
+	in.t.Helper()
+	deferred := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(id) + ` `)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res := in.postqueue("-p")
+		if res.ExitCode == 0 && deferred.MatchString(res.Stdout) && strings.Contains(res.Stdout, "("+reason+")") {
+			return res.Stdout
+		}
+		if time.Now().After(deadline) {
+			in.t.Fatalf("postqueue -p does not list %s deferred (%s) after 30s:\n%s", id, reason, res)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // postqueue runs Postern's postqueue with args against this instance.

@@ -267,6 +267,8 @@ func TestRoutingDeferTransports(t *testing.T) {
 	}
 	id := queueIDOf(t, log, "a@held.example")
 	assertLoggedBy(t, log, "to=<a@held.example>, relay=none", "postfix/error", id+": from=<sender@client.example>")
+	// A flush before the message is in deferred/ would not cover it.
+	in.waitListedDeferred(id, "deferred transport")
 	in.postqueue("-f")
 	assertEnvelope(t, sink.waitMessages(t, in, 1, 30*time.Second)[0], "sender@client.example", "a@held.example")
 
