@@ -76,7 +76,7 @@ func TestTranscriptOnProtocolError(t *testing.T) {
 				"double-bounce@client.test -> postmaster\nFrom: Mail Delivery System <MAILER-DAEMON>\nTo: Postmaster <postmaster>\n",
 				"Subject: Postern SMTP client: errors from " + where + "\n\nUnexpected response from " + where + ".\n\nTranscript of session follows.\n\n In:  220 ",
 				" Out: EHLO client.test\n",
-				" Out: RCPT TO:<syntax@example.test>\n In:  250 2.0.0 Roger, accepting mail from <sender@client.test>\n In:  501 5.1.3 Bad recipient address syntax\n Out: RSET\n Out: QUIT\n In:  250 2.0.0 Session reset\n\nFor other details, see the local mail logfile\n",
+				" Out: RCPT TO:<syntax@example.test>\n Out: DATA\n In:  250 2.0.0 Roger, accepting mail from <sender@client.test>\n In:  501 5.1.3 Bad recipient address syntax\n In:  502 5.5.1 Missing RCPT TO command.\n Out: RSET\n Out: QUIT\n In:  250 2.0.0 Session reset\n\nFor other details, see the local mail logfile\n",
 			} {
 				if !strings.Contains(got[0], want) {
 					t.Errorf("notice lacks %q:\n%s", want, got[0])

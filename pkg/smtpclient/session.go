@@ -51,6 +51,8 @@ type session struct {
 	// message (MAIL, every RCPT or DATA refused, or a probe): the
 	// session sends RSET before QUIT, as Postfix's does.
 	aborted bool
+	// quitSent is set when QUIT went out behind the end of data.
+	quitSent bool
 }
 
 // sessionError is an I/O failure in the middle of a command.
@@ -143,8 +145,17 @@ func (s *session) run(ctx context.Context) (verdict, bool) {
 // server accepts, and ends it otherwise.
 func (s *session) finish() {
 	cache := s.client.cache
-	dest, cacheable := s.storeKeys(s.uses > 0)
-	cacheable = cache != nil && cacheable && (!s.tls || s.tlsReuse) && !s.protocolError
+	dest, _ := s.storeKeys(s.uses > 0)
+	cacheable := s.cacheable()
+	if s.quitSent {
+		if !s.client.cfg.SkipQuitResponse {
+			if reply, err := readReply(s.r); err == nil {
+				s.chatIn(reply)
+			}
+		}
+		s.notifyPostmaster()
+		return
+	}
 	if _, pipelined := s.ext["PIPELINING"]; pipelined && s.aborted && !cacheable {
 		// RSET and QUIT go out together, as Postfix's pipelined abort.
 		s.rsetQuit()
@@ -168,6 +179,26 @@ func (s *session) finish() {
 	_ = s.nc.SetDeadline(time.Time{})
 	s.parked = true
 	cache.park(dest, s.endpointKey(s.target), &parkedSession{s: s, opened: s.opened, uses: s.uses + 1})
+}
+
+// cacheable says whether the session may wait in the cache once its
+// transaction ends: a new session when the policy stores, a session taken
+// from the cache always, TLS only with reuse allowed, and none after a
+// protocol error.
+func (s *session) cacheable() bool {
+	return s.client.cache != nil && (s.cacheStore || s.uses > 0) && (!s.tls || s.tlsReuse) && !s.protocolError
+}
+
+// queueQuit puts QUIT behind the end of data when pipelining and the
+// session will not be cached, as Postfix's client does; finish then only
+// reads its reply.
+func (s *session) queueQuit() {
+	if _, pipelined := s.ext["PIPELINING"]; !pipelined || s.cacheable() {
+		return
+	}
+	s.chatOut("QUIT")
+	s.w.WriteString("QUIT\r\n")
+	s.quitSent = true
 }
 
 // setup runs the greeting, EHLO, STARTTLS and AUTH. ok is false when the

@@ -56,10 +56,17 @@ func (s *session) transaction() (verdict, error) {
 		pending = append(pending, i)
 		rcptReplies = append(rcptReplies, send("sending RCPT TO", fmt.Sprintf("RCPT TO:<%s>%s", rcpt.Address, params)))
 	}
-	if sendErr != nil {
-		return verdict{}, sendErr
+	// Pipelined, DATA follows the RCPTs before their replies are known,
+	// as in Postfix (an address probe sends none).
+	pipelinedData := pipelined && !msg.VerifyOnly
+	if pipelinedData {
+		send("sending DATA command", "DATA")
 	}
+	var dataReply Reply
 	if pipelined {
+		if sendErr != nil {
+			return verdict{}, sendErr
+		}
 		if err := s.flush("sending MAIL FROM"); err != nil {
 			return verdict{}, err
 		}
@@ -67,19 +74,27 @@ func (s *session) transaction() (verdict, error) {
 		for k := range rcptReplies {
 			rcptReplies[k] = s.receive("sending RCPT TO", &sendErr)
 		}
-		if sendErr != nil {
-			return verdict{}, sendErr
+		if pipelinedData {
+			dataReply = s.receive("sending DATA command", &sendErr)
 		}
-		if mailReply.Class() != 2 {
-			return s.mailRefused(mailReply), nil
+		if mailReply.Code != 0 && mailReply.Class() != 2 {
+			// The refusal stands even if the connection broke after it.
+			v := s.mailRefused(mailReply)
+			if sendErr != nil {
+				return v, nil
+			}
+			return v, s.endEmptyData(dataReply)
 		}
 	}
 
+	// Replies received before the connection broke settle their
+	// recipients; the caller defers the others.
 	var accepted []int
 	var last verdict
 	for k, i := range pending {
 		reply := rcptReplies[k]
 		switch {
+		case reply.Code == 0:
 		case reply.Class() == 2 && msg.VerifyOnly:
 			last = verdict{ipc.StatusSent, reply.DSN(), reply.Text()}
 			s.settleOne(i, last)
@@ -90,11 +105,14 @@ func (s *session) transaction() (verdict, error) {
 			s.settleOne(i, last)
 		}
 	}
+	if sendErr != nil {
+		return last, sendErr
+	}
 	if msg.VerifyOnly || len(accepted) == 0 {
 		s.aborted = true
-		return last, nil
+		return last, s.endEmptyData(dataReply)
 	}
-	verdicts, err := s.data(len(accepted))
+	verdicts, err := s.data(len(accepted), pipelinedData, dataReply)
 	// With LMTP, recipients answered before the connection broke keep
 	// their verdicts; the rest are settled by the caller.
 	for k, v := range verdicts {
@@ -158,12 +176,46 @@ func (s *session) receive(stage string, errp *error) Reply {
 	return reply
 }
 
-// data sends DATA and the content, and returns the verdicts for the n
-// accepted recipients: one for all with SMTP, one each with LMTP, in the
-// order of their RCPT TO commands. DATA is sent only once a recipient
-// was accepted, also when pipelining, so that a server never sees an
-// empty message. After an error the verdicts are those received.
-func (s *session) data(n int) ([]verdict, error) {
+// endEmptyData ends the DATA a pipelined transaction sent before all its
+// recipients were refused: a server that went on with 354 gets the end
+// of data at once, an empty message it must not deliver (RFC 2197), and
+// its reply is ignored. As after a message, the session then ends
+// without RSET.
+func (s *session) endEmptyData(dataReply Reply) error {
+	if dataReply.Class() != 3 {
+		return nil
+	}
+	s.aborted = false
+	_ = s.nc.SetDeadline(time.Now().Add(s.client.cfg.CommandTimeout))
+	s.chatOut(".")
+	s.w.WriteString(".\r\n")
+	s.queueQuit()
+	if _, err := s.endOfDataReply(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// endOfDataReply flushes the end of data and reads one reply to it.
+func (s *session) endOfDataReply() (Reply, error) {
+	const stage = "sending end of data -- message may be sent more than once"
+	if err := s.w.Flush(); err != nil {
+		return Reply{}, &sessionError{stage, err}
+	}
+	reply, err := readReply(s.r)
+	if err != nil {
+		return Reply{}, &sessionError{stage, err}
+	}
+	s.chatIn(reply)
+	return reply, nil
+}
+
+// data sends DATA (unless pipelined already sent it and dataReply is its
+// reply) and the content, and returns the verdicts for the n accepted
+// recipients: one for all with SMTP, one each with LMTP, in the order of
+// their RCPT TO commands. After an error the verdicts are those
+// received.
+func (s *session) data(n int, pipelined bool, dataReply Reply) ([]verdict, error) {
 	all := func(v verdict) []verdict {
 		out := make([]verdict, n)
 		for i := range out {
@@ -171,9 +223,12 @@ func (s *session) data(n int) ([]verdict, error) {
 		}
 		return out
 	}
-	reply, err := s.command(s.client.cfg.CommandTimeout, "sending DATA command", "DATA")
-	if err != nil {
-		return nil, err
+	reply := dataReply
+	if !pipelined {
+		var err error
+		if reply, err = s.command(s.client.cfg.CommandTimeout, "sending DATA command", "DATA"); err != nil {
+			return nil, err
+		}
 	}
 	if reply.Class() != 3 {
 		s.aborted = true
@@ -191,6 +246,8 @@ func (s *session) data(n int) ([]verdict, error) {
 		}
 		return nil, &sessionError{"sending message body", err}
 	}
+	s.chatOut(".")
+	s.queueQuit()
 	if err := s.w.Flush(); err != nil {
 		return nil, &sessionError{"sending message body", err}
 	}
