@@ -63,7 +63,7 @@ func (s *Settings) qualifyWith(address, origin, domain string) string {
 // resolve.AddressFinder) and returns the first value found and the key
 // that found it.
 func (s *Settings) lookup(tables []maps.Table, address string) (resolve.AddressMatch, bool, error) {
-	f := resolve.AddressFinder{Delimiter: s.RecipientDelimiter, MyOrigin: s.MyOrigin, IsLocal: s.IsLocalDomain}
+	f := resolve.AddressFinder{Extensions: s.Extensions, MyOrigin: s.MyOrigin, IsLocal: s.IsLocalDomain}
 	m, found, err := f.Find(tables, address)
 	if err != nil {
 		return m, false, fmt.Errorf("%s: table lookup problem for %s: %w", m.Table.Spec(), m.Key.Key, err)
@@ -81,7 +81,7 @@ func (s *Settings) applyResult(result, original string, m resolve.AddressMatch, 
 		return o.Local + result
 	}
 	r := addr.Split(s.qualify(result))
-	if propagate && m.Key.ExtensionCut && m.Extension != "" && !strings.ContainsAny(r.Local, s.RecipientDelimiter) {
+	if propagate && m.Key.ExtensionCut && m.Extension != "" && !strings.ContainsAny(r.Local, s.Extensions.Delimiter) {
 		r.Local += m.Extension
 	}
 	return r.Internal()

@@ -74,7 +74,7 @@ func TestMasqueradeClasses(t *testing.T) {
 
 func TestAutomaticBCC(t *testing.T) {
 	s := baseSettings()
-	s.RecipientDelimiter = "+"
+	s.Extensions.Delimiter = "+"
 	s.AlwaysBCC = "archive"
 	s.SenderBCCMaps = writeTable(t, "@sales.example sales-copy@test.example\n")
 	s.RecipientBCCMaps = writeTable(t, "boss@test.example boss-copy@test.example\n")

@@ -286,7 +286,7 @@ big@test.example       a1@x.example, a2@x.example, a3@x.example
 		t.Run(tt.rcpt, func(t *testing.T) {
 			s := baseSettings()
 			s.VirtualAliasMaps = writeTable(t, table)
-			s.RecipientDelimiter = tt.delimiter
+			s.Extensions.Delimiter = tt.delimiter
 			s.AliasExpansionLimit = 2
 			ts := startServer(t, s)
 			reply := ts.submit(remote("s@remote.example", tt.rcpt), "Subject: x\n\nbody\n")

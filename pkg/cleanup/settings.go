@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/hbc"
 	"github.com/postern/postern/pkg/maps"
@@ -42,11 +43,13 @@ type Settings struct {
 	MessageSizeLimit int64 `param:"message_size_limit"` // <= 0: unlimited
 	HopcountLimit    int   `param:"hopcount_limit"`
 
-	RecipientDelimiter  string `param:"recipient_delimiter"`
-	PropagateCanonical  bool   // propagate_unmatched_extensions has "canonical"
-	PropagateVirtual    bool   // propagate_unmatched_extensions has "virtual"
-	AliasRecursionLimit int    `param:"virtual_alias_recursion_limit"`
-	AliasExpansionLimit int    `param:"virtual_alias_expansion_limit"`
+	// Extensions are recipient_delimiter and the local parts it does
+	// not split.
+	Extensions          addr.Extensions
+	PropagateCanonical  bool // propagate_unmatched_extensions has "canonical"
+	PropagateVirtual    bool // propagate_unmatched_extensions has "virtual"
+	AliasRecursionLimit int  `param:"virtual_alias_recursion_limit"`
+	AliasExpansionLimit int  `param:"virtual_alias_expansion_limit"`
 
 	VirtualAliasMaps       []maps.Table // virtual_alias_maps
 	CanonicalMaps          []maps.Table // canonical_maps

@@ -103,21 +103,6 @@ func TestSettingsFromConfig(t *testing.T) {
 	}
 }
 
-func TestSplitExtension(t *testing.T) {
-	tests := []struct{ local, delims, user, ext string }{
-		{"bob+news", "+", "bob", "news"},
-		{"bob-a+b", "+-", "bob", "a+b"},
-		{"+bob", "+", "+bob", ""},
-		{"bob", "+", "bob", ""},
-		{"bob+news", "", "bob+news", ""},
-	}
-	for _, tt := range tests {
-		if user, ext := splitExtension(tt.local, tt.delims); user != tt.user || ext != tt.ext {
-			t.Errorf("splitExtension(%q, %q) = %q, %q, want %q, %q", tt.local, tt.delims, user, ext, tt.user, tt.ext)
-		}
-	}
-}
-
 func TestUnavailableAliasTableDefers(t *testing.T) {
 	f := newFixture(t, nil, nil)
 	cfg := f.agent.Settings.Config

@@ -31,7 +31,7 @@ func (d *delivery) commandEnv(addr string, u *User, sender string) []string {
 	s := d.agent.Settings
 	localPart, domain := splitAddress(addr)
 	localPart = strings.ToLower(localPart)
-	_, ext := splitExtension(localPart, s.RecipientDelimiter)
+	_, ext, _ := s.Extensions.Split(localPart)
 	vars := []struct{ name, value string }{
 		{"HOME", u.Home}, {"LOGNAME", u.Name}, {"USER", u.Name},
 		{"SENDER", sender}, {"RECIPIENT", addr}, {"LOCAL", localPart},

@@ -109,18 +109,6 @@ func splitAddress(addr string) (localPart, domain string) {
 	return addr, ""
 }
 
-// splitExtension splits a local part at the first recipient_delimiter
-// character: "user+ext" gives "user", "ext".
-func splitExtension(localPart, delimiters string) (user, ext string) {
-	if delimiters == "" {
-		return localPart, ""
-	}
-	if i := strings.IndexAny(localPart, delimiters); i > 0 {
-		return localPart[:i], localPart[i+1:]
-	}
-	return localPart, ""
-}
-
 // recipient delivers to the local address addr: aliases, then .forward,
 // then the mailbox.
 func (d *delivery) recipient(addr, sender string, depth int, seen visited) {
@@ -143,7 +131,7 @@ func (d *delivery) recipient(addr, sender string, depth int, seen visited) {
 		d.add(addr, bounced("5.1.3", "bad address syntax"))
 		return
 	}
-	user, ext := splitExtension(name, s.RecipientDelimiter)
+	user, ext, _ := s.Extensions.Split(name)
 	if done := d.alias(addr, key, name, user, sender, depth, seen); done {
 		return
 	}
@@ -153,7 +141,7 @@ func (d *delivery) recipient(addr, sender string, depth int, seen visited) {
 		d.add(addr, deferred("4.3.0", "user lookup error"))
 		return
 	}
-	vars := map[string]string{"user": user, "extension": ext, "recipient_delimiter": s.RecipientDelimiter,
+	vars := map[string]string{"user": user, "extension": ext, "recipient_delimiter": s.Extensions.Delimiter,
 		"local": name, "domain": domain, "recipient": addr}
 	if u == nil {
 		if !d.mailboxTransport(addr, user) {
@@ -184,8 +172,11 @@ func (d *delivery) alias(addr, key, name, user, sender string, depth int, seen v
 		if !found {
 			continue
 		}
-		if _, _, ok, _ := d.lookupAlias("owner-" + candidate); ok {
-			sender = "owner-" + candidate + "@" + d.agent.Settings.MyOrigin
+		// As Postfix, owner- aliases only with owner_request_special.
+		if d.agent.Settings.Extensions.OwnerRequestSpecial {
+			if _, _, ok, _ := d.lookupAlias("owner-" + candidate); ok {
+				sender = "owner-" + candidate + "@" + d.agent.Settings.MyOrigin
+			}
 		}
 		d.items(aliases.ParseValue(value), origin{kind: "alias", owner: owner, addr: key}, sender, depth+1, seen.with(candidate, ""))
 		return true

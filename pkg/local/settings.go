@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/mailbox"
 	"github.com/postern/postern/pkg/maps"
@@ -25,8 +26,11 @@ type Settings struct {
 	MailSpoolDirectory string `param:"mail_spool_directory"`
 	MailboxSizeLimit   int64  `param:"mailbox_size_limit"` // <= 0: none
 	Locks              mailbox.Locks
-	RecipientDelimiter string `param:"recipient_delimiter"`
-	AllowMinUser       bool   `param:"allow_min_user"`
+	// Extensions are recipient_delimiter and the local parts it does
+	// not split; with owner_request_special off, owner- aliases are not
+	// looked for.
+	Extensions   addr.Extensions
+	AllowMinUser bool `param:"allow_min_user"`
 	// FrozenDeliveredTo is frozen_delivered_to: Delivered-To: is the
 	// recipient as local received it, not each alias or .forward
 	// expansion step.

@@ -44,8 +44,9 @@ type Agent struct {
 	// MasterCF names master.cf in warnings about the service.
 	MasterCF string
 	// TimeLimit is $service_time_limit (command_time_limit by default).
-	TimeLimit          time.Duration
-	RecipientDelimiter string
+	TimeLimit time.Duration
+	// Extensions split ${user} and ${extension} (recipient_delimiter).
+	Extensions addr.Extensions
 	// Env is the command's environment (export_environment).
 	Env []string
 	// SwitchUser runs the command as Attrs.UID and Attrs.GID; it needs
@@ -186,7 +187,7 @@ func (a *Agent) messageMacros(req *ipc.DeliveryRequest, msg *queue.Message, send
 func (a *Agent) recipientMacros(req *ipc.DeliveryRequest) []map[string]string {
 	var out []map[string]string
 	for _, r := range req.Recipients {
-		out = append(out, recipientValues(Recipient{Address: r.Address, Original: r.OriginalRecipient}, a.Attrs.Flags, a.RecipientDelimiter))
+		out = append(out, recipientValues(Recipient{Address: r.Address, Original: r.OriginalRecipient}, a.Attrs.Flags, a.Extensions))
 	}
 	return out
 }

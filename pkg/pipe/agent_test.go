@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/command/commandtest"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
@@ -66,7 +67,7 @@ func TestExpandArgv(t *testing.T) {
 	msg := map[string]string{"sender": "s@x.example", "nexthop": "Dest.Example", "size": "10", "client_address": "192.0.2.1"}
 	var rcpts []map[string]string
 	for _, r := range []Recipient{{"User+Ext@Example.COM", "Orig@Example.COM"}, {"b@example.com", ""}} {
-		rcpts = append(rcpts, recipientValues(r, Flags{FoldUser: true, FoldHost: true}, "+"))
+		rcpts = append(rcpts, recipientValues(r, Flags{FoldUser: true, FoldHost: true}, addr.Extensions{Delimiter: "+"}))
 	}
 	got, err := expandArgv([]string{"cmd", "-f", "$sender", "-a", "${client_address}", "${nexthop}",
 		"-d", "${recipient}", "${user}:${extension}:${mailbox}@${domain}", "${original_recipient}", "${extension?has}${extension:none}", "$$"}, msg, rcpts)

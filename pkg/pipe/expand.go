@@ -29,7 +29,7 @@ type Recipient struct {
 }
 
 // recipientValues are the recipient macros of r under flags.
-func recipientValues(r Recipient, flags Flags, delimiter string) map[string]string {
+func recipientValues(r Recipient, flags Flags, extensions addr.Extensions) map[string]string {
 	fold := func(a string) string {
 		local, domain := a, ""
 		if i := strings.LastIndexByte(a, '@'); i >= 0 {
@@ -53,12 +53,7 @@ func recipientValues(r Recipient, flags Flags, delimiter string) map[string]stri
 	if i := strings.LastIndexByte(rcpt, '@'); i >= 0 {
 		local, domain = rcpt[:i], rcpt[i+1:]
 	}
-	user, extension := local, ""
-	if delimiter != "" {
-		if i := strings.IndexAny(local, delimiter); i > 0 {
-			user, extension = local[:i], local[i+1:]
-		}
-	}
+	user, extension, _ := extensions.Split(local)
 	quote := func(a string) string {
 		if flags.QuoteLocal {
 			return addr.Split(a).String()

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/command"
 	"github.com/postern/postern/pkg/config"
 )
@@ -31,14 +32,14 @@ func FromConfig(cfg *config.Config, service string, words []string) (*Agent, err
 	}
 	a := &Agent{Service: service, Attrs: attrs, MasterCF: filepath.Join(dir, "master.cf")}
 	var p struct {
-		TimeLimit          time.Duration `param:"_time_limit"` // $command_time_limit by default
-		RecipientDelimiter string        `param:"recipient_delimiter"`
-		Exports            []string      `param:"export_environment"`
+		TimeLimit  time.Duration `param:"_time_limit"` // $command_time_limit by default
+		Extensions addr.Extensions
+		Exports    []string `param:"export_environment"`
 	}
 	if err := cfg.FillTransport(service, &p); err != nil {
 		return nil, err
 	}
-	a.TimeLimit, a.RecipientDelimiter = p.TimeLimit, p.RecipientDelimiter
+	a.TimeLimit, a.Extensions = p.TimeLimit, p.Extensions
 	a.Env = command.Environment(p.Exports)
 	return a, nil
 }

@@ -107,7 +107,7 @@ func (e *evaluation) addressKeys(internal string, sender bool) ([]lookupKey, err
 		res = r
 	}
 	local, domain := res.Address.Local, res.Address.Domain
-	base := resolve.StripExtension(local, e.c.set.Delimiter)
+	base := e.c.set.Extensions.Strip(local)
 	keys := []lookupKey{{key: local + "@" + domain}}
 	if base != local {
 		keys = append(keys, lookupKey{key: base + "@" + domain, partial: true})

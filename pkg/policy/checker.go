@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/dnsx"
 	"github.com/postern/postern/pkg/ipc"
@@ -68,37 +69,39 @@ type Checker struct {
 
 // settings are the policy parameters read by config.Fill.
 type settings struct {
-	RelayBeforeRecipient  bool     `param:"smtpd_relay_before_recipient_restrictions"`
-	RejectUnlisted        bool     `param:"smtpd_reject_unlisted_recipient"`
-	RejectUnlistedSender  bool     `param:"smtpd_reject_unlisted_sender"`
-	DelayReject           bool     `param:"smtpd_delay_reject"`
-	AllowUntrustedRouting bool     `param:"allow_untrusted_routing"`
-	SoftBounce            bool     `param:"soft_bounce"`
-	RelayRejectCode       int      `param:"relay_domains_reject_code"`
-	RejectCode            int      `param:"reject_code"`
-	DeferCode             int      `param:"defer_code"`
-	AccessReject          int      `param:"access_map_reject_code"`
-	AccessDefer           int      `param:"access_map_defer_code"`
-	NonFQDNCode           int      `param:"non_fqdn_reject_code"`
-	InvalidHostnameCode   int      `param:"invalid_hostname_reject_code"`
-	UnknownHostnameCode   int      `param:"unknown_hostname_reject_code"`
-	UnknownAddressCode    int      `param:"unknown_address_reject_code"`
-	UnknownClientCode     int      `param:"unknown_client_reject_code"`
-	MultiRecipientCode    int      `param:"multi_recipient_bounce_reject_code"`
-	RBLCode               int      `param:"maps_rbl_reject_code"`
-	PlaintextCode         int      `param:"plaintext_reject_code"`
-	ParentDomains         string   `param:"parent_domain_matches_subdomains"`
-	Delimiter             string   `param:"recipient_delimiter"`
-	NullAccessKey         string   `param:"smtpd_null_access_lookup_key"`
-	UnknownHeloTempfail   string   `param:"unknown_helo_hostname_tempfail_action"`
-	UnknownAddrTempfail   string   `param:"unknown_address_tempfail_action"`
-	Mynetworks            []string `param:"mynetworks"`
-	Classes               []string `param:"smtpd_restriction_classes"`
-	ReceiveOverride       []string `param:"receive_override_options"`
-	MXBackupNetworks      []string `param:"permit_mx_backup_networks"`
-	SASLEnabled           bool     `param:"smtpd_sasl_auth_enable"`
-	AskClientCert         bool     `param:"smtpd_tls_ask_ccert"`
-	RelayClientCerts      []string `param:"relay_clientcerts"`
+	RelayBeforeRecipient  bool   `param:"smtpd_relay_before_recipient_restrictions"`
+	RejectUnlisted        bool   `param:"smtpd_reject_unlisted_recipient"`
+	RejectUnlistedSender  bool   `param:"smtpd_reject_unlisted_sender"`
+	DelayReject           bool   `param:"smtpd_delay_reject"`
+	AllowUntrustedRouting bool   `param:"allow_untrusted_routing"`
+	SoftBounce            bool   `param:"soft_bounce"`
+	RelayRejectCode       int    `param:"relay_domains_reject_code"`
+	RejectCode            int    `param:"reject_code"`
+	DeferCode             int    `param:"defer_code"`
+	AccessReject          int    `param:"access_map_reject_code"`
+	AccessDefer           int    `param:"access_map_defer_code"`
+	NonFQDNCode           int    `param:"non_fqdn_reject_code"`
+	InvalidHostnameCode   int    `param:"invalid_hostname_reject_code"`
+	UnknownHostnameCode   int    `param:"unknown_hostname_reject_code"`
+	UnknownAddressCode    int    `param:"unknown_address_reject_code"`
+	UnknownClientCode     int    `param:"unknown_client_reject_code"`
+	MultiRecipientCode    int    `param:"multi_recipient_bounce_reject_code"`
+	RBLCode               int    `param:"maps_rbl_reject_code"`
+	PlaintextCode         int    `param:"plaintext_reject_code"`
+	ParentDomains         string `param:"parent_domain_matches_subdomains"`
+	// Extensions are recipient_delimiter and the local parts it does
+	// not split.
+	Extensions          addr.Extensions
+	NullAccessKey       string   `param:"smtpd_null_access_lookup_key"`
+	UnknownHeloTempfail string   `param:"unknown_helo_hostname_tempfail_action"`
+	UnknownAddrTempfail string   `param:"unknown_address_tempfail_action"`
+	Mynetworks          []string `param:"mynetworks"`
+	Classes             []string `param:"smtpd_restriction_classes"`
+	ReceiveOverride     []string `param:"receive_override_options"`
+	MXBackupNetworks    []string `param:"permit_mx_backup_networks"`
+	SASLEnabled         bool     `param:"smtpd_sasl_auth_enable"`
+	AskClientCert       bool     `param:"smtpd_tls_ask_ccert"`
+	RelayClientCerts    []string `param:"relay_clientcerts"`
 }
 
 // restriction is one parsed item of a restriction list.

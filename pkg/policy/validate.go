@@ -185,7 +185,7 @@ func (c *Checker) unknownUser(ctx replyContext, code int, table string) Decision
 // local domain user+ext and user, then @domain.
 func (c *Checker) recipientKeys(res resolve.Result) ([]lookupKey, error) {
 	local, domain := res.Address.Local, res.Address.Domain
-	base := resolve.StripExtension(local, c.set.Delimiter)
+	base := c.set.Extensions.Strip(local)
 	keys := []lookupKey{{key: local + "@" + domain}}
 	if base != local {
 		keys = append(keys, lookupKey{key: base + "@" + domain, partial: true})

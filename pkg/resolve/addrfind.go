@@ -15,8 +15,9 @@ import (
 // AddressFinder searches tables for an address as mail_addr_find does
 // with its default strategy.
 type AddressFinder struct {
-	// Delimiter is recipient_delimiter ("" for none).
-	Delimiter string
+	// Extensions are recipient_delimiter and the local parts it does
+	// not split.
+	Extensions addr.Extensions
 	// MyOrigin is myorigin: its domain counts as local.
 	MyOrigin string
 	// IsLocal reports whether a domain is in $mydestination or is an
@@ -27,7 +28,7 @@ type AddressFinder struct {
 // AddressFinder returns the finder with the resolver's
 // recipient_delimiter, myorigin and local domains.
 func (r *Resolver) AddressFinder() AddressFinder {
-	return AddressFinder{Delimiter: r.s.RecipientDelimiter, MyOrigin: r.s.MyOrigin, IsLocal: r.IsLocalDomain}
+	return AddressFinder{Extensions: r.s.Extensions, MyOrigin: r.s.MyOrigin, IsLocal: r.IsLocalDomain}
 }
 
 // AddressKey is one lookup key of an address.
@@ -65,7 +66,7 @@ func (f AddressFinder) Keys(address string) ([]AddressKey, string, error) {
 	if at >= 0 {
 		local, domain = address[:at], address[at+1:]
 	}
-	bare := StripExtension(local, f.Delimiter)
+	bare := f.Extensions.Strip(local)
 	ext := local[len(bare):]
 	keys := []AddressKey{{Key: address}}
 	if ext != "" {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/maps"
 )
 
@@ -66,7 +67,7 @@ func TestAddressKeysOrder(t *testing.T) {
 		{"-", "list-request@remote.example", "list-request@remote.example @remote.example~"},
 		{"-", "list-x@remote.example", "list-x@remote.example list@remote.example~- @remote.example~-"},
 	} {
-		keys, _, err := AddressFinder{Delimiter: tt.delimiter}.Keys(tt.address)
+		keys, _, err := AddressFinder{Extensions: addr.Extensions{Delimiter: tt.delimiter, OwnerRequestSpecial: true}}.Keys(tt.address)
 		if got := keyString(keys); err != nil || got != tt.keys {
 			t.Errorf("delimiter %q: Keys(%q) = %q, %v; want %q", tt.delimiter, tt.address, got, err, tt.keys)
 		}
@@ -87,7 +88,7 @@ func TestAddressFinderFind(t *testing.T) {
 	// address only; a fixed table gets the partial keys.
 	pattern := open("regexp:{{/^(alice|@local\\.example)$/ pattern}}")
 	fixed := open("inline:{alice=fixed-local, @local.example=fixed-domain}")
-	f := AddressFinder{Delimiter: "+", IsLocal: func(d string) (bool, error) { return d == "local.example", nil }}
+	f := AddressFinder{Extensions: addr.Extensions{Delimiter: "+"}, IsLocal: func(d string) (bool, error) { return d == "local.example", nil }}
 	for _, tt := range []struct {
 		tables  []maps.Table
 		address string

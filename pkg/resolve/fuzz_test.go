@@ -26,13 +26,12 @@ func FuzzTransport(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value, local, domain string) {
 		tm := NewTransportMaps([]maps.Table{valueTable{value}})
 		res := &Result{Address: addr.Address{Local: local, Domain: domain}, Transport: "smtp", Nexthop: domain}
-		if err := tm.apply(res, "+"); err != nil {
+		if err := tm.apply(res, addr.Extensions{Delimiter: "+-", OwnerRequestSpecial: true, DoubleBounceSender: "double-bounce"}); err != nil {
 			return
 		}
 		for _, hop := range SplitNexthops(res.Nexthop) {
 			ParseDestination(hop)
 		}
 		ParseErrorNexthop(res.Nexthop, "5.0.0")
-		StripExtension(local, "+-")
 	})
 }

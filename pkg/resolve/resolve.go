@@ -73,7 +73,9 @@ type Settings struct {
 	SenderRelayhostMaps    []maps.Table
 	NullSenderTransportKey string `param:"empty_address_default_transport_maps_lookup_key"`
 	NullSenderRelayhostKey string `param:"empty_address_relayhost_maps_lookup_key"`
-	RecipientDelimiter     string `param:"recipient_delimiter"`
+	// Extensions are recipient_delimiter and the local parts it does
+	// not split.
+	Extensions addr.Extensions
 
 	LocalTransport   string `param:"local_transport"` // e.g. "local:$myhostname"
 	VirtualTransport string `param:"virtual_transport"`
@@ -147,7 +149,7 @@ func (r *Resolver) resolve(internal string, sender *string) (Result, error) {
 		return Result{}, err
 	}
 	if r.s.TransportMaps != nil {
-		if err := r.s.TransportMaps.apply(&res, r.s.RecipientDelimiter); err != nil {
+		if err := r.s.TransportMaps.apply(&res, r.s.Extensions); err != nil {
 			return Result{}, err
 		}
 	}

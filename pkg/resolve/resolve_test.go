@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/config"
 )
 
@@ -214,29 +215,12 @@ func TestRegexpTransportGetsOneQuery(t *testing.T) {
 
 func TestTransportKeys(t *testing.T) {
 	var got []string
-	for _, k := range transportKeys("user+ext", "sub.example.com", "+") {
+	for _, k := range transportKeys("user+ext", "sub.example.com", addr.Extensions{Delimiter: "+"}) {
 		got = append(got, k.key)
 	}
 	want := "user+ext@sub.example.com user@sub.example.com sub.example.com .example.com .com *"
 	if strings.Join(got, " ") != want {
 		t.Errorf("keys = %q, want %q", strings.Join(got, " "), want)
-	}
-}
-
-func TestStripExtension(t *testing.T) {
-	tests := []struct{ local, delim, want string }{
-		{"user+ext", "+", "user"},
-		{"user+a+b", "+", "user"},
-		{"user-ext", "+-", "user"},
-		{"+foo", "+", "+foo"},
-		{"owner-list", "-", "owner-list"},
-		{"list-request", "-", "list-request"},
-		{"user+ext", "", "user+ext"},
-	}
-	for _, tt := range tests {
-		if got := StripExtension(tt.local, tt.delim); got != tt.want {
-			t.Errorf("StripExtension(%q, %q) = %q, want %q", tt.local, tt.delim, got, tt.want)
-		}
 	}
 }
 

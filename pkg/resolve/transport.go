@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/maps"
 )
 
@@ -41,9 +42,9 @@ type lookupKey struct {
 // transportKeys returns the queries for an internal-form address, in
 // Postfix's order: user+ext@domain, user@domain (with a recipient
 // delimiter), domain, .parent domains, "*".
-func transportKeys(local, domain, delimiter string) []lookupKey {
+func transportKeys(local, domain string, ext addr.Extensions) []lookupKey {
 	keys := []lookupKey{{key: local + "@" + domain}}
-	if base := StripExtension(local, delimiter); base != local {
+	if base, _, ok := ext.Split(local); ok {
 		keys = append(keys, lookupKey{key: base + "@" + domain, partial: true})
 	}
 	keys = append(keys, lookupKey{key: domain, partial: true})
@@ -58,30 +59,10 @@ func transportKeys(local, domain, delimiter string) []lookupKey {
 	return append(keys, lookupKey{key: "*", partial: true})
 }
 
-// StripExtension removes the address extension: "user+ext" becomes
-// "user" at the first of the recipient_delimiter characters. A local part
-// that starts with a delimiter keeps it, and with "-" as a delimiter
-// "owner-list" and "list-request" are left alone, as in Postfix.
-func StripExtension(local, delimiter string) string {
-	if delimiter == "" {
-		return local
-	}
-	if strings.Contains(delimiter, "-") {
-		lower := strings.ToLower(local)
-		if strings.HasPrefix(lower, "owner-") || strings.HasSuffix(lower, "-request") {
-			return local
-		}
-	}
-	if i := strings.IndexAny(local, delimiter); i > 0 {
-		return local[:i]
-	}
-	return local
-}
-
 // Lookup searches the tables for the address and returns the first
 // value found.
-func (t *TransportMaps) Lookup(local, domain, delimiter string) (value string, found bool, err error) {
-	for _, k := range transportKeys(local, domain, delimiter) {
+func (t *TransportMaps) Lookup(local, domain string, ext addr.Extensions) (value string, found bool, err error) {
+	for _, k := range transportKeys(local, domain, ext) {
 		for _, tab := range t.tables {
 			if k.partial && !maps.FixedKeys(tab.Spec()) {
 				continue
@@ -102,8 +83,8 @@ func (t *TransportMaps) Lookup(local, domain, delimiter string) (value string, f
 // "transport:nexthop" sets both; ":nexthop" keeps the transport; ":"
 // changes nothing; "transport:" resets the nexthop to the recipient
 // domain.
-func (t *TransportMaps) apply(res *Result, delimiter string) error {
-	value, found, err := t.Lookup(res.Address.Local, res.Address.Domain, delimiter)
+func (t *TransportMaps) apply(res *Result, ext addr.Extensions) error {
+	value, found, err := t.Lookup(res.Address.Local, res.Address.Domain, ext)
 	if err != nil || !found {
 		return err
 	}

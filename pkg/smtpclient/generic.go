@@ -69,7 +69,7 @@ func (g *GenericMaps) apply(m resolve.AddressMatch, a addr.Address) string {
 	if !strings.Contains(result, "@") {
 		r.Domain = g.MyOrigin
 	}
-	if g.Propagate && m.Key.ExtensionCut && m.Extension != "" && !strings.ContainsAny(r.Local, g.Delimiter) {
+	if g.Propagate && m.Key.ExtensionCut && m.Extension != "" && !strings.ContainsAny(r.Local, g.Extensions.Delimiter) {
 		r.Local += m.Extension
 	}
 	return r.Internal()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/resolve"
@@ -26,7 +27,7 @@ func testGenericMaps(t *testing.T, table string) *GenericMaps {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tab.Close() })
-	return &GenericMaps{Tables: []maps.Table{tab}, AddressFinder: resolve.AddressFinder{Delimiter: "+", MyOrigin: "local.example"}}
+	return &GenericMaps{Tables: []maps.Table{tab}, AddressFinder: resolve.AddressFinder{Extensions: addr.Extensions{Delimiter: "+"}, MyOrigin: "local.example"}}
 }
 
 func TestGenericMap(t *testing.T) {

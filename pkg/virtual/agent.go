@@ -70,7 +70,7 @@ func (a *Agent) configError(format string, args ...any) ipc.RecipientResult {
 
 func (a *Agent) deliverRecipient(req *ipc.DeliveryRequest, rcpt ipc.Recipient) ipc.RecipientResult {
 	s := a.Settings
-	path, _, found, err := findAddress(s.MailboxMaps, rcpt.Address, s.RecipientDelimiter)
+	path, _, found, err := findAddress(s.MailboxMaps, rcpt.Address, s.Extensions)
 	if err != nil {
 		a.Log.Warning("%v", err)
 		return ipc.RecipientResult{Status: ipc.StatusDeferred, DSNCode: "4.3.0", Reply: "table lookup problem"}
@@ -132,7 +132,7 @@ func (a *Agent) deliverRecipient(req *ipc.DeliveryRequest, rcpt ipc.Recipient) i
 // lookupID finds the recipient's uid or gid. When it fails, ok is false
 // and res is the recipient's result.
 func (a *Agent) lookupID(tables []maps.Table, param, what, addr string) (id int, res ipc.RecipientResult, ok bool) {
-	value, _, found, err := findAddress(tables, addr, a.Settings.RecipientDelimiter)
+	value, _, found, err := findAddress(tables, addr, a.Settings.Extensions)
 	if err != nil {
 		a.Log.Warning("%v", err)
 		return 0, ipc.RecipientResult{Status: ipc.StatusDeferred, DSNCode: "4.3.0", Reply: "table lookup problem"}, false

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/maps"
 )
 
@@ -13,18 +14,16 @@ import (
 // address without its recipient_delimiter extension, and "@domain".
 // Only the first is given to pattern tables (regexp, pcre), as Postfix
 // does.
-func lookupKeys(addr, delimiters string) (keys []string) {
-	addr = strings.ToLower(addr)
-	keys = append(keys, addr)
-	at := strings.LastIndexByte(addr, '@')
+func lookupKeys(address string, extensions addr.Extensions) (keys []string) {
+	address = strings.ToLower(address)
+	keys = append(keys, address)
+	at := strings.LastIndexByte(address, '@')
 	if at < 0 {
 		return keys
 	}
-	local, domain := addr[:at], addr[at:]
-	if delimiters != "" {
-		if i := strings.IndexAny(local, delimiters); i > 0 {
-			keys = append(keys, local[:i]+domain)
-		}
+	local, domain := address[:at], address[at:]
+	if base, _, ok := extensions.Split(local); ok {
+		keys = append(keys, base+domain)
 	}
 	return append(keys, domain)
 }
@@ -38,8 +37,8 @@ func isPatternTable(t maps.Table) bool {
 // findAddress looks addr up in tables: each key in lookupKeys order,
 // each table in turn. It returns the value, the table that held it, and
 // whether one was found.
-func findAddress(tables []maps.Table, addr, delimiters string) (value string, table maps.Table, found bool, err error) {
-	for i, key := range lookupKeys(addr, delimiters) {
+func findAddress(tables []maps.Table, address string, extensions addr.Extensions) (value string, table maps.Table, found bool, err error) {
+	for i, key := range lookupKeys(address, extensions) {
 		for _, t := range tables {
 			if i > 0 && isPatternTable(t) {
 				continue

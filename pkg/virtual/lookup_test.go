@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/maps"
 )
 
@@ -20,7 +21,7 @@ func TestLookupKeys(t *testing.T) {
 		{"nodomain", "+", []string{"nodomain"}},
 	}
 	for _, tt := range tests {
-		if got := lookupKeys(tt.addr, tt.delim); !reflect.DeepEqual(got, tt.want) {
+		if got := lookupKeys(tt.addr, addr.Extensions{Delimiter: tt.delim}); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("lookupKeys(%q, %q) = %q, want %q", tt.addr, tt.delim, got, tt.want)
 		}
 	}
@@ -53,7 +54,7 @@ func TestFindAddressOrder(t *testing.T) {
 		{"eve@other.test", "", false},
 	}
 	for _, tt := range tests {
-		got, _, found, err := findAddress([]maps.Table{pattern, fixed}, tt.addr, "+")
+		got, _, found, err := findAddress([]maps.Table{pattern, fixed}, tt.addr, addr.Extensions{Delimiter: "+"})
 		if err != nil || got != tt.want || found != tt.wantFound {
 			t.Errorf("findAddress(%q) = %q, %v, %v; want %q, %v", tt.addr, got, found, err, tt.want, tt.wantFound)
 		}

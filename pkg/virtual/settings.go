@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/mailbox"
 	"github.com/postern/postern/pkg/maps"
@@ -14,14 +15,16 @@ import (
 
 // Settings are the main.cf parameters virtual(8) uses.
 type Settings struct {
-	MailboxBase        string       `param:"virtual_mailbox_base"` // absolute
-	MailboxMaps        []maps.Table // virtual_mailbox_maps
-	UIDMaps            []maps.Table // virtual_uid_maps
-	GIDMaps            []maps.Table // virtual_gid_maps
-	MinimumUID         int          `param:"virtual_minimum_uid"`
-	MailboxLimit       int64        `param:"virtual_mailbox_limit"` // 0 = none
-	Locks              mailbox.Locks
-	RecipientDelimiter string `param:"recipient_delimiter"`
+	MailboxBase  string       `param:"virtual_mailbox_base"` // absolute
+	MailboxMaps  []maps.Table // virtual_mailbox_maps
+	UIDMaps      []maps.Table // virtual_uid_maps
+	GIDMaps      []maps.Table // virtual_gid_maps
+	MinimumUID   int          `param:"virtual_minimum_uid"`
+	MailboxLimit int64        `param:"virtual_mailbox_limit"` // 0 = none
+	Locks        mailbox.Locks
+	// Extensions are recipient_delimiter and the local parts it does
+	// not split.
+	Extensions addr.Extensions
 }
 
 // tableParams are the parameters FromConfig turns into locks and tables.
