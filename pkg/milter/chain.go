@@ -247,7 +247,8 @@ func (c *Chain) Mail(sender, args, host, mailer, clientName string) Verdict {
 	c.macros.set(gomilter.MacroMailMailer, mailer)
 	return c.event(false, func(m *member) (*gomilter.Action, error) {
 		m.inMessage = true
-		return m.sess.Mail("<"+sender+">", args)
+		// The client session puts the angle brackets around it.
+		return m.sess.Mail(sender, args)
 	})
 }
 
@@ -262,7 +263,7 @@ func (c *Chain) Rcpt(rcpt, args, host, mailer string) Verdict {
 	c.macros.set(gomilter.MacroRcptHost, host)
 	c.macros.set(gomilter.MacroRcptMailer, mailer)
 	return c.event(false, func(m *member) (*gomilter.Action, error) {
-		act, err := m.sess.Rcpt("<"+rcpt+">", args)
+		act, err := m.sess.Rcpt(rcpt, args)
 		if err == nil && (act == nil || !act.StopProcessing()) {
 			m.rcpts++
 		}
@@ -290,7 +291,7 @@ func (c *Chain) RcptRejected(rcpt, args, reject string) {
 		if !m.sess.ProtocolOption(gomilter.OptRcptRej) {
 			return nil, nil
 		}
-		return m.sess.Rcpt("<"+rcpt+">", args)
+		return m.sess.Rcpt(rcpt, args)
 	})
 }
 

@@ -208,8 +208,8 @@ func TestRunActions(t *testing.T) {
 		}
 	}
 	for stage, want := range map[string]string{
-		"connect": "client.test 192.0.2.9 mx.test mx.test", "mail": "<s@x.test> s@x.test",
-		"rcpt": "<b@x.test> b@x.test", "eom": "ABC123",
+		"connect": "client.test 192.0.2.9 mx.test mx.test", "mail": "s@x.test s@x.test",
+		"rcpt": "b@x.test b@x.test", "eom": "ABC123",
 	} {
 		if v, _ := seen.Load(stage); v != want {
 			t.Errorf("%s stage saw %q, want %q", stage, v, want)

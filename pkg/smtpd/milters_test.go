@@ -199,7 +199,7 @@ func TestSmtpdMilterDiscardEndsEvents(t *testing.T) {
 	mu.Unlock()
 	// The unknown command is not part of the transaction: Postfix
 	// sends it to the milters whatever the transaction's state.
-	if got != "MAIL <s@remote.example>, UNKNOWN FOO bar" {
+	if got != "MAIL s@remote.example, UNKNOWN FOO bar" {
 		t.Errorf("the second milter saw %q, want only the MAIL before the discard and the unknown command", got)
 	}
 	subs := ts.cleanup.Submissions()
@@ -230,12 +230,12 @@ func TestSmtpdMilterRejectedRecipients(t *testing.T) {
 	mu.Lock()
 	gotWants, gotPlain := strings.Join(wants, ", "), strings.Join(plain, ", ")
 	mu.Unlock()
-	want := "MAIL <s@remote.example>, RCPT <x@elsewhere.example> mailer=error host=5.7.1 addr=Relay access denied, " +
-		"RCPT <a@test.example> mailer= host=test.example addr=a@test.example"
+	want := "MAIL s@remote.example, RCPT x@elsewhere.example mailer=error host=5.7.1 addr=Relay access denied, " +
+		"RCPT a@test.example mailer= host=test.example addr=a@test.example"
 	if gotWants != want {
 		t.Errorf("the SMFIP_RCPT_REJ milter saw\n%s\nwant\n%s", gotWants, want)
 	}
-	if want := "MAIL <s@remote.example>, RCPT <a@test.example> mailer= host=test.example addr=a@test.example"; gotPlain != want {
+	if want := "MAIL s@remote.example, RCPT a@test.example mailer= host=test.example addr=a@test.example"; gotPlain != want {
 		t.Errorf("the other milter saw\n%s\nwant\n%s", gotPlain, want)
 	}
 }
