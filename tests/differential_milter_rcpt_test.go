@@ -79,7 +79,7 @@ smtpd_recipient_restrictions = check_recipient_access texthash:%s
 		},
 	}
 	rcpts := []string{"x@elsewhere.example", "nobody@test.example", "blocked@test.example",
-		"coded@test.example", "multi@test.example", "pftest@test.example"}
+		"coded@test.example", "multi@test.example", "pftest@test.example", "pftest", "pftest@[127.0.0.1]"}
 	run := func(addr string) (replies, seen []string) {
 		t.Helper()
 		mu.Lock()

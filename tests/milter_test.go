@@ -129,8 +129,8 @@ func runMilter(t *testing.T, s *milter.Settings, spec string, m *milter.Message,
 			return c.Connect(milter.Client{Name: "sink.test", Reverse: "sink.test", Addr: "192.0.2.1", Port: "25", NameStatus: "OK"})
 		},
 		func() milter.Verdict { return c.Helo("sink.test") },
-		func() milter.Verdict { return c.Mail(m.Sender, "", "", "", "sink.test") },
-		func() milter.Verdict { return c.Rcpt(m.Recipients[0], "", "", "") },
+		func() milter.Verdict { return c.Mail(m.Sender, "", milter.Resolved{Addr: m.Sender}, "sink.test") },
+		func() milter.Verdict { return c.Rcpt(m.Recipients[0], "", milter.Resolved{Addr: m.Recipients[0]}) },
 		func() milter.Verdict { return c.Data(m.QueueID) },
 	} {
 		if v := ev(); v.Stop() {

@@ -125,14 +125,14 @@ func (l *localMilters) open() {
 		{"CONNECT", func() milter.Verdict { return l.chain.Connect(cl) }},
 		{"EHLO", func() milter.Verdict { return l.chain.Helo(helo) }},
 		{"MAIL", func() milter.Verdict {
-			return l.chain.Mail(l.sub.Sender, "", domainOf(l.sub.Sender), "", cl.Name)
+			return l.chain.Mail(l.sub.Sender, "", milter.Resolved{Addr: addr.Split(l.sub.Sender).String(), Host: domainOf(l.sub.Sender)}, cl.Name)
 		}},
 	}
 	for _, r := range l.sub.Recipients {
 		events = append(events, struct {
 			where string
 			run   func() milter.Verdict
-		}{"RCPT", func() milter.Verdict { return l.chain.Rcpt(r.Address, "", domainOf(r.Address), "") }})
+		}{"RCPT", func() milter.Verdict { return l.chain.Rcpt(r.Address, "", milter.Resolved{Addr: addr.Split(r.Address).String(), Host: domainOf(r.Address)}) }})
 	}
 	events = append(events, struct {
 		where string

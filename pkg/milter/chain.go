@@ -232,19 +232,26 @@ func (c *Chain) Helo(helo string) Verdict {
 	return c.event(true, func(m *member) (*gomilter.Action, error) { return m.sess.Helo(helo) })
 }
 
+// Resolved is what an address resolves to, for the {mail_addr},
+// {mail_host}, {mail_mailer} and {rcpt_*} macros: the rewritten address
+// in external form (user@$myorigin for a bare user), the nexthop and the
+// transport, as Postfix's trivial-rewrite gives them.
+type Resolved struct {
+	Addr, Host, Mailer string
+}
+
 // Mail sends the MAIL FROM event: sender as the client gave it (internal
-// form), its ESMTP arguments, and the resolved nexthop and transport
-// ({mail_host}, {mail_mailer}). The client's name stands in for a HELO
-// the client did not send.
-func (c *Chain) Mail(sender, args, host, mailer, clientName string) Verdict {
+// form), its ESMTP arguments, and what it resolves to. The client's name
+// stands in for a HELO the client did not send.
+func (c *Chain) Mail(sender, args string, r Resolved, clientName string) Verdict {
 	if !c.helo {
 		if v := c.Helo(clientName); v.Stop() {
 			return v
 		}
 	}
-	c.macros.set(gomilter.MacroMailAddr, sender)
-	c.macros.set(gomilter.MacroMailHost, host)
-	c.macros.set(gomilter.MacroMailMailer, mailer)
+	c.macros.set(gomilter.MacroMailAddr, r.Addr)
+	c.macros.set(gomilter.MacroMailHost, r.Host)
+	c.macros.set(gomilter.MacroMailMailer, r.Mailer)
 	return c.event(false, func(m *member) (*gomilter.Action, error) {
 		m.inMessage = true
 		// The client session puts the angle brackets around it.
@@ -258,10 +265,10 @@ func (c *Chain) SetQueueID(id string) {
 }
 
 // Rcpt sends the RCPT TO event.
-func (c *Chain) Rcpt(rcpt, args, host, mailer string) Verdict {
-	c.macros.set(gomilter.MacroRcptAddr, rcpt)
-	c.macros.set(gomilter.MacroRcptHost, host)
-	c.macros.set(gomilter.MacroRcptMailer, mailer)
+func (c *Chain) Rcpt(rcpt, args string, r Resolved) Verdict {
+	c.macros.set(gomilter.MacroRcptAddr, r.Addr)
+	c.macros.set(gomilter.MacroRcptHost, r.Host)
+	c.macros.set(gomilter.MacroRcptMailer, r.Mailer)
 	return c.event(false, func(m *member) (*gomilter.Action, error) {
 		act, err := m.sess.Rcpt(rcpt, args)
 		if err == nil && (act == nil || !act.StopProcessing()) {

@@ -130,14 +130,14 @@ func run(t *testing.T, s *Settings, list string, m *Message, log Warner) Verdict
 	for _, ev := range []func() Verdict{
 		func() Verdict { return c.Connect(testClient) },
 		func() Verdict { return c.Helo("helo.test") },
-		func() Verdict { return c.Mail(m.Sender, "", "x.test", "smtp", "client.test") },
+		func() Verdict { return c.Mail(m.Sender, "", Resolved{m.Sender, "x.test", "smtp"}, "client.test") },
 	} {
 		if v := ev(); v.Stop() {
 			return v
 		}
 	}
 	for _, r := range m.Recipients {
-		if v := c.Rcpt(r, "", "x.test", "smtp"); v.Stop() {
+		if v := c.Rcpt(r, "", Resolved{r, "x.test", "smtp"}); v.Stop() {
 			return v
 		}
 	}

@@ -249,8 +249,11 @@ func (s *session) milterMail(path addr.Path, args string) (reply string, disconn
 	if !path.Null {
 		sender = path.Address.Internal()
 	}
-	host, mailer := s.resolveMacros(sender)
-	v := s.milters.Mail(sender, args, host, mailer, s.clientName)
+	var resolved milter.Resolved
+	if sender != "" {
+		resolved = s.resolveMacros(sender)
+	}
+	v := s.milters.Mail(sender, args, resolved, s.clientName)
 	from := path.Address.String()
 	disconnect = s.milterVerdict("MAIL", v, &from, nil)
 	if v.Reply != "" {
@@ -275,8 +278,7 @@ func (s *session) milterRcpt(rcpt addr.Address, args string) (reply string, disc
 	// As in Postfix the queue file exists from the first accepted
 	// recipient on: i is empty for that one's event, set for later ones.
 	s.milters.SetQueueID(s.tx.queueID)
-	host, mailer := s.resolveMacros(rcpt.Internal())
-	v := s.milters.Rcpt(rcpt.Internal(), args, host, mailer)
+	v := s.milters.Rcpt(rcpt.Internal(), args, s.resolveMacros(rcpt.Internal()))
 	to := rcpt.String()
 	return v.Reply, s.milterVerdict("RCPT", v, s.txSender(), &to)
 }
@@ -310,17 +312,18 @@ func (s *session) milterData() (reply string, disconnect bool) {
 	return v.Reply, s.milterVerdict("DATA", v, s.txSender(), s.lastRcpt())
 }
 
-// resolveMacros are {mail_host}/{rcpt_host} and {mail_mailer}/
-// {rcpt_mailer}: the nexthop and transport the address resolves to.
-func (s *session) resolveMacros(address string) (host, mailer string) {
+// resolveMacros are {mail_addr}/{rcpt_addr}, {mail_host}/{rcpt_host}
+// and {mail_mailer}/{rcpt_mailer}: the rewritten address, nexthop and
+// transport the address resolves to.
+func (s *session) resolveMacros(address string) milter.Resolved {
 	if s.srv.Resolver == nil {
-		return strings.TrimPrefix(address[strings.LastIndexByte(address, '@')+1:], "@"), ""
+		return milter.Resolved{Addr: addr.Split(address).String(), Host: strings.TrimPrefix(address[strings.LastIndexByte(address, '@')+1:], "@")}
 	}
 	res, err := s.srv.Resolver.Resolve(address)
 	if err != nil {
-		return "", ""
+		return milter.Resolved{Addr: addr.Split(address).String()}
 	}
-	return res.Nexthop, res.Transport
+	return milter.Resolved{Addr: addr.Split(res.Recipient).String(), Host: res.Nexthop, Mailer: res.Transport}
 }
 
 // milterSubmission marks the submission for the milter round trip,
