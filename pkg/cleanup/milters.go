@@ -132,7 +132,9 @@ func (l *localMilters) open() {
 		events = append(events, struct {
 			where string
 			run   func() milter.Verdict
-		}{"RCPT", func() milter.Verdict { return l.chain.Rcpt(r.Address, "", milter.Resolved{Addr: addr.Split(r.Address).String(), Host: domainOf(r.Address)}) }})
+		}{"RCPT", func() milter.Verdict {
+			return l.chain.Rcpt(r.Address, "", milter.Resolved{Addr: addr.Split(r.Address).String(), Host: domainOf(r.Address)})
+		}})
 	}
 	events = append(events, struct {
 		where string
