@@ -45,6 +45,14 @@ func (a *attempt) deliverInHouse(job Job) bool {
 // destination's window, which it releases with the outcome's feedback,
 // and records each recipient's outcome.
 func (a *attempt) deliverHeld(ctx context.Context, job Job, w *Window) {
+	if d, dead := a.q.transportDead(job.Transport); dead {
+		// Found dead while the job waited: deferred without a
+		// connection attempt, as Postfix defers a throttled
+		// transport's queued jobs.
+		w.Return()
+		a.decideAll(a.q.retryLog(), job.Recipients, ipc.StatusDeferred, d.dsnCode, d.reason)
+		return
+	}
 	results, connected, err := a.request(ctx, job, a.q.cachingFlags(w))
 	a.q.deliveryDone(w)
 	if ctx.Err() != nil {

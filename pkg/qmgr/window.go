@@ -111,6 +111,15 @@ func (w *Window) Release(ok bool) {
 	w.signal()
 }
 
+// Return frees a slot without feedback: the job that held it made no
+// delivery attempt.
+func (w *Window) Return() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.inflight--
+	w.signal()
+}
+
 // Reset returns the window to its initial width (postqueue -f forgets
 // what failures taught).
 func (w *Window) Reset() {
