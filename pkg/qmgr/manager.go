@@ -237,7 +237,13 @@ func (q *Manager) scan(ctx context.Context, from string, all, flushing bool) {
 			q.mu.Unlock()
 			return errActiveFull
 		}
+		ending := q.active[e.ID]
 		q.mu.Unlock()
+		if ending {
+			// Its attempt moved it here and is not over yet: moved
+			// back to active/, start would leave it to nobody.
+			return nil
+		}
 		st, err := os.Stat(e.Path)
 		if err != nil {
 			return nil // gone meanwhile (postsuper, another scan)

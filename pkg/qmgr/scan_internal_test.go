@@ -1,0 +1,36 @@
+// Tests of the queue scan that need the manager's active list.
+
+package qmgr
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/postern/postern/pkg/ipc/ipctest"
+	"github.com/postern/postern/pkg/queue"
+	"github.com/postern/postern/pkg/queue/queuetest"
+)
+
+// TestScanLeavesAFileWhoseAttemptIsEnding: a deferred file whose attempt
+// has moved it to deferred/ but is not over yet (its ID still active) is
+// left where it is by a flush's scan; moved back to active/, nobody
+// would have worked on it until the next start.
+func TestScanLeavesAFileWhoseAttemptIsEnding(t *testing.T) {
+	_, layout := queuetest.Setup(t, "")
+	const id = "A1B2C3D4E5"
+	queuetest.Place(t, layout, queue.Deferred, id,
+		&queue.Envelope{ArrivalTime: time.Now(), Sender: "alice@test.example", Recipients: []queue.Recipient{{Address: "a@remote.example"}}},
+		"Subject: test\n\nbody\n")
+	q := &Manager{Settings: &Settings{}, Layout: layout, Log: &ipctest.Log{}}
+	q.init()
+	q.active[id] = true // its attempt is finishing
+	q.scan(context.Background(), queue.Deferred, true, true)
+	if _, err := os.Stat(layout.Path(queue.Deferred, id)); err != nil {
+		t.Errorf("the file of the ending attempt left deferred/: %v", err)
+	}
+	if _, err := os.Stat(layout.Path(queue.Active, id)); err == nil {
+		t.Error("the file of the ending attempt was moved to active/, where nobody works on it")
+	}
+}
