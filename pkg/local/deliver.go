@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -108,21 +107,23 @@ func (d *delivery) mailboxCommandFor(u *User) (string, error) {
 	return s.MailboxCommand, nil
 }
 
-// withSpoolGroup adds the group of a group-writable spool directory
-// (root:mail 2775 on Debian) to u's groups, so that the delivery can
-// create the mailbox's dot-lock there, as Postfix does with the spool
-// directory's privileges.
+// withSpoolGroup gives u, for a delivery to its spool mailbox, the group
+// of a spool directory that is group-writable but not world-writable
+// (root:mail 2775 on Debian) instead of its own, so that the delivery
+// can create the mailbox's dot-lock there: Postfix opens and locks the
+// mailbox with the recipient's user ID and the spool directory's group
+// as its only group.
 func withSpoolGroup(u *User, spool string) *User {
 	st, err := os.Stat(spool)
-	if err != nil || st.Mode().Perm()&0o020 == 0 {
+	if err != nil || st.Mode().Perm()&0o002 != 0 || st.Mode().Perm()&0o020 == 0 {
 		return u
 	}
 	gid := st.Sys().(*syscall.Stat_t).Gid
-	if gid == u.GID || slices.Contains(u.Groups, gid) {
+	if gid == u.GID {
 		return u
 	}
 	withGroup := *u
-	withGroup.Groups = append(slices.Clone(u.Groups), gid)
+	withGroup.GID = gid
 	return &withGroup
 }
 

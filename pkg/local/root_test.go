@@ -408,3 +408,68 @@ func TestRootConcurrentFirstDeliveries(t *testing.T) {
 		}
 	}
 }
+
+// TestRootNoSupplementaryGroups: as Postfix's set_eugid, a mailbox or
+// file delivery runs with the recipient's user ID and one group, the
+// process's only one (the user's primary group, or the group of a
+// group-writable spool directory while the mailbox is opened), never the
+// user's supplementary groups: a mailbox or file only writable through
+// one of them is not written, with Postfix's texts.
+func TestRootNoSupplementaryGroups(t *testing.T) {
+	rf := newRootFixture(t, 1, nil)
+	a := rf.users[0]
+	group := a.Name + "_g"
+	if err := retried("groupadd", group); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := retried("groupdel", group); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := retried("usermod", "-a", "-G", group, a.Name); err != nil {
+		t.Fatal(err)
+	}
+	g, err := user.LookupGroup(group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gid, _ := strconv.Atoi(g.Gid)
+	if u, err := SystemUser(a.Name); err != nil || u == nil || !slices.Contains(u.Groups, uint32(gid)) {
+		t.Fatalf("%s is not in group %s: %+v %v", a.Name, group, u, err)
+	}
+	groupOnly := func(path string) {
+		rf.writeAs(nil, path, "")
+		if err := os.Chown(path, 0, gid); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, 0o660); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mbox := filepath.Join(rf.spool, a.Name)
+	groupOnly(mbox)
+	r := rf.deliver(testContent, a.Name+"@example.test")[0]
+	want := "cannot update mailbox " + mbox + " for user " + a.Name + ". cannot open file: Permission denied"
+	if r.Status != ipc.StatusBounced || r.DSNCode != "5.2.0" || r.Reply != want {
+		t.Errorf("mailbox delivery: %+v, want bounced 5.2.0 %q", r, want)
+	}
+
+	out := filepath.Join(rf.base, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(out, "file")
+	groupOnly(file)
+	rf.writeAs(a, filepath.Join(a.Home, ".forward"), file+"\n")
+	r = rf.deliver(testContent, a.Name+"+x@example.test")[0]
+	want = "cannot append message to file " + file + ": cannot open file: Permission denied"
+	if r.Status != ipc.StatusBounced || r.DSNCode != "5.2.0" || r.Reply != want {
+		t.Errorf("file delivery: %+v, want bounced 5.2.0 %q", r, want)
+	}
+	for _, path := range []string{mbox, file} {
+		if got := rf.read(path); got != "" {
+			t.Errorf("%s written through a supplementary group: %q", path, got)
+		}
+	}
+}

@@ -32,13 +32,11 @@ func (u *User) Credential() *syscall.Credential {
 }
 
 // ThreadCredential is the credential a mailbox or file delivery as u
-// runs with: the delivering thread's effective IDs (privs.AsUser).
+// runs with: the delivering thread's effective IDs (privs.AsUser), u's
+// user and group IDs with that group as the only one, never u's
+// supplementary groups, as Postfix's set_eugid.
 func (u *User) ThreadCredential() privs.Credential {
-	groups := make([]int, len(u.Groups))
-	for i, g := range u.Groups {
-		groups[i] = int(g)
-	}
-	return privs.Credential{UID: int(u.UID), GID: int(u.GID), Groups: groups}
+	return privs.Credential{UID: int(u.UID), GID: int(u.GID), Groups: []int{int(u.GID)}}
 }
 
 // UserLookup finds a user by name: nil and no error when there is none.
