@@ -301,12 +301,14 @@ func TestRootMaildir(t *testing.T) {
 // TestRootCommandCredentials: a command runs with exactly the
 // credentials Postfix's local gives it (set_ugid in the child: real,
 // effective, saved and file system IDs all the owner's, the owner's
-// groups, no capability), also while other deliveries of the same
+// primary group as its only group, not its supplementary groups, no
+// capability), also while other deliveries of the same
 // process write mailboxes with a thread's effective IDs switched
 // (privs.AsUser): the child never starts from such a thread.
 func TestRootCommandCredentials(t *testing.T) {
 	rf := newRootFixture(t, 1, nil)
 	a := rf.users[0]
+	addSupplementaryGroup(t, a)
 	out := filepath.Join(rf.base, "out")
 	if err := os.Mkdir(out, 0o777); err != nil {
 		t.Fatal(err)
@@ -340,15 +342,11 @@ func TestRootCommandCredentials(t *testing.T) {
 		t.Errorf("%s's mailbox has not %d messages:\n%s", a.Name, rounds, data)
 	}
 
-	var groups []string
-	for _, g := range slices.Sorted(slices.Values(a.Groups)) {
-		groups = append(groups, strconv.Itoa(int(g)))
-	}
 	uid, gid := strconv.Itoa(int(a.UID)), strconv.Itoa(int(a.GID))
 	want := map[string]string{
 		"Uid":    strings.Join([]string{uid, uid, uid, uid}, " "),
 		"Gid":    strings.Join([]string{gid, gid, gid, gid}, " "),
-		"Groups": strings.Join(groups, " "),
+		"Groups": gid,
 		"CapInh": "0000000000000000", "CapPrm": "0000000000000000",
 		"CapEff": "0000000000000000", "CapAmb": "0000000000000000",
 	}
@@ -418,26 +416,7 @@ func TestRootConcurrentFirstDeliveries(t *testing.T) {
 func TestRootNoSupplementaryGroups(t *testing.T) {
 	rf := newRootFixture(t, 1, nil)
 	a := rf.users[0]
-	group := a.Name + "_g"
-	if err := retried("groupadd", group); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := retried("groupdel", group); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := retried("usermod", "-a", "-G", group, a.Name); err != nil {
-		t.Fatal(err)
-	}
-	g, err := user.LookupGroup(group)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gid, _ := strconv.Atoi(g.Gid)
-	if u, err := SystemUser(a.Name); err != nil || u == nil || !slices.Contains(u.Groups, uint32(gid)) {
-		t.Fatalf("%s is not in group %s: %+v %v", a.Name, group, u, err)
-	}
+	gid := addSupplementaryGroup(t, a)
 	groupOnly := func(path string) {
 		rf.writeAs(nil, path, "")
 		if err := os.Chown(path, 0, gid); err != nil {
@@ -472,4 +451,35 @@ func TestRootNoSupplementaryGroups(t *testing.T) {
 			t.Errorf("%s written through a supplementary group: %q", path, got)
 		}
 	}
+}
+
+// addSupplementaryGroup makes a new group, removed when the test ends,
+// a supplementary group of u's, and returns its ID.
+func addSupplementaryGroup(t *testing.T, u *User) int {
+	t.Helper()
+	group := u.Name + "_g"
+	if err := retried("groupadd", group); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := retried("groupdel", group); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := retried("usermod", "-a", "-G", group, u.Name); err != nil {
+		t.Fatal(err)
+	}
+	g, err := user.LookupGroup(group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gid, _ := strconv.Atoi(g.Gid)
+	sys, err := user.Lookup(u.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := sys.GroupIds(); err != nil || !slices.Contains(ids, g.Gid) {
+		t.Fatalf("%s is not in group %s: %v %v", u.Name, group, ids, err)
+	}
+	return gid
 }

@@ -14,21 +14,18 @@ import (
 
 // User is a passwd entry.
 type User struct {
-	Name   string
-	UID    uint32
-	GID    uint32
-	Groups []uint32 // supplementary groups
-	Home   string
-	Shell  string
+	Name  string
+	UID   uint32
+	GID   uint32
+	Home  string
+	Shell string
 }
 
-// Credential is the credential a child process runs with as u.
+// Credential is the credential a child process runs with as u: u's
+// user and group IDs with that group as the only one, never u's
+// supplementary groups, as Postfix's set_ugid.
 func (u *User) Credential() *syscall.Credential {
-	groups := u.Groups
-	if groups == nil {
-		groups = []uint32{}
-	}
-	return &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: groups}
+	return &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: []uint32{u.GID}}
 }
 
 // ThreadCredential is the credential a mailbox or file delivery as u
@@ -78,15 +75,5 @@ func fromSystem(u *user.User) (*User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("user %s: bad gid %q", u.Username, u.Gid)
 	}
-	out := &User{Name: u.Username, UID: uint32(uid), GID: uint32(gid), Home: u.HomeDir, Shell: "/bin/sh"}
-	ids, err := u.GroupIds()
-	if err != nil {
-		return nil, fmt.Errorf("groups of user %s: %w", u.Username, err)
-	}
-	for _, id := range ids {
-		if g, err := strconv.ParseUint(id, 10, 32); err == nil {
-			out.Groups = append(out.Groups, uint32(g))
-		}
-	}
-	return out, nil
+	return &User{Name: u.Username, UID: uint32(uid), GID: uint32(gid), Home: u.HomeDir, Shell: "/bin/sh"}, nil
 }
