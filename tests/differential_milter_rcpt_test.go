@@ -79,7 +79,7 @@ smtpd_recipient_restrictions = check_recipient_access texthash:%s
 		},
 	}
 	rcpts := []string{"x@elsewhere.example", "nobody@test.example", "blocked@test.example",
-		"coded@test.example", "multi@test.example", "pftest@test.example", "pftest", "pftest@[127.0.0.1]"}
+		"coded@test.example", "multi@test.example", "pftest@test.example", "pftest", "pftest@[127.0.0.1]", `"p f"@test.example`}
 	run := func(addr string) (replies, seen []string) {
 		t.Helper()
 		mu.Lock()
@@ -89,7 +89,7 @@ smtpd_recipient_restrictions = check_recipient_access texthash:%s
 		d.readReply(t)
 		fmt.Fprintf(d.conn, "EHLO client.example\r\n")
 		d.readReply(t)
-		fmt.Fprintf(d.conn, "MAIL FROM:<s@remote.example>\r\n")
+		fmt.Fprintf(d.conn, "MAIL FROM:<\"s x\"@remote.example>\r\n")
 		d.readReply(t)
 		for _, rcpt := range rcpts {
 			fmt.Fprintf(d.conn, "RCPT TO:<%s>\r\n", rcpt)

@@ -240,8 +240,9 @@ type Resolved struct {
 	Addr, Host, Mailer string
 }
 
-// Mail sends the MAIL FROM event: sender as the client gave it (internal
-// form), its ESMTP arguments, and what it resolves to. The client's name
+// Mail sends the MAIL FROM event: sender as the client gave it (external
+// form, without angle brackets), its ESMTP arguments, and what it
+// resolves to. The client's name
 // stands in for a HELO the client did not send.
 func (c *Chain) Mail(sender, args string, r Resolved, clientName string) Verdict {
 	if !c.helo {
@@ -264,7 +265,9 @@ func (c *Chain) SetQueueID(id string) {
 	c.macros.set(gomilter.MacroQueueId, id)
 }
 
-// Rcpt sends the RCPT TO event.
+// Rcpt sends the RCPT TO event: the address as the client gave it
+// (external form, without angle brackets), its ESMTP arguments, and what
+// it resolves to.
 func (c *Chain) Rcpt(rcpt, args string, r Resolved) Verdict {
 	c.macros.set(gomilter.MacroRcptAddr, r.Addr)
 	c.macros.set(gomilter.MacroRcptHost, r.Host)

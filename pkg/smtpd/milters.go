@@ -245,13 +245,13 @@ func (s *session) milterMail(path addr.Path, args string) (reply string, disconn
 		return "", false
 	}
 	s.milters.SetAuth(s.sasl.method, s.sasl.username, s.tx.saslSender)
+	// The event carries the address in external (quoted) form, as the
+	// client sends it to Postfix.
 	sender := ""
-	if !path.Null {
-		sender = path.Address.Internal()
-	}
 	var resolved milter.Resolved
-	if sender != "" {
-		resolved = s.resolveMacros(sender)
+	if !path.Null {
+		sender = path.Address.String()
+		resolved = s.resolveMacros(path.Address.Internal())
 	}
 	v := s.milters.Mail(sender, args, resolved, s.clientName)
 	from := path.Address.String()
@@ -278,7 +278,7 @@ func (s *session) milterRcpt(rcpt addr.Address, args string) (reply string, disc
 	// As in Postfix the queue file exists from the first accepted
 	// recipient on: i is empty for that one's event, set for later ones.
 	s.milters.SetQueueID(s.tx.queueID)
-	v := s.milters.Rcpt(rcpt.Internal(), args, s.resolveMacros(rcpt.Internal()))
+	v := s.milters.Rcpt(rcpt.String(), args, s.resolveMacros(rcpt.Internal()))
 	to := rcpt.String()
 	return v.Reply, s.milterVerdict("RCPT", v, s.txSender(), &to)
 }
@@ -287,7 +287,7 @@ func (s *session) milterRcpt(rcpt addr.Address, args string) (reply string, disc
 // reply to the milters that want rejected recipients.
 func (s *session) milterRcptRejected(rcpt addr.Address, args, reply string) {
 	if !s.milterSkip() {
-		s.milters.RcptRejected(rcpt.Internal(), args, reply)
+		s.milters.RcptRejected(rcpt.String(), args, reply)
 	}
 }
 
