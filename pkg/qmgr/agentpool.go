@@ -20,9 +20,19 @@ const agentIdleLimit = 10 * time.Second
 
 // agentPool holds idle connections to delivery agents, by socket path.
 // A connection is either in the pool or used by exactly one request.
+//
+// An agent process serves a limited number of connections at once (one
+// at maxproc 1, as a Postfix agent serves one client at a time), and a
+// connection beyond waits in the listen queue for one to close. So while
+// a request waits to connect to a socket, the pool keeps no connection
+// to it: it closes the idle ones and those that come back, each of which
+// lets the agent take a waiting connection. Kept, they would be reused
+// by the next requests while the waiting ones starved.
 type agentPool struct {
 	mu   sync.Mutex
 	idle map[string][]idleAgent
+	// dialing counts, by socket, the requests connecting to it.
+	dialing map[string]int
 }
 
 type idleAgent struct {
@@ -43,14 +53,44 @@ func (p *agentPool) get(socket string) *ipc.Conn {
 	return c.conn
 }
 
-// put returns a connection whose last exchange went well.
+// put returns a connection whose last exchange went well: it is kept,
+// unless a request is connecting to socket.
 func (p *agentPool) put(socket string, c *ipc.Conn, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.dialing[socket] > 0 {
+		c.Close()
+		return
+	}
 	if p.idle == nil {
 		p.idle = map[string][]idleAgent{}
 	}
 	p.idle[socket] = append(p.idle[socket], idleAgent{conn: c, since: now})
+}
+
+// dialStart tells the pool that a request connects to socket, until
+// dialEnd: it closes the idle connections to socket.
+func (p *agentPool) dialStart(socket string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dialing == nil {
+		p.dialing = map[string]int{}
+	}
+	p.dialing[socket]++
+	for _, c := range p.idle[socket] {
+		c.conn.Close()
+	}
+	delete(p.idle, socket)
+}
+
+// dialEnd ends what dialStart began, whether the connection was made or
+// not.
+func (p *agentPool) dialEnd(socket string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dialing[socket]--; p.dialing[socket] == 0 {
+		delete(p.dialing, socket)
+	}
 }
 
 // expire closes the connections idle since before now - agentIdleLimit,

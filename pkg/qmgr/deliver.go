@@ -127,7 +127,9 @@ func (a *attempt) request(ctx context.Context, job Job, flags ipc.DeliveryFlags)
 			return nil, true, err
 		}
 	}
+	a.q.agents.dialStart(socket)
 	conn, err := ipc.Dial(ctx, socket, ipc.ProtocolDelivery)
+	a.q.agents.dialEnd(socket)
 	if err != nil {
 		var errno syscall.Errno
 		if errors.As(err, &errno) {
