@@ -7,11 +7,13 @@ package tests
 
 import (
 	"fmt"
+	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gomilter "github.com/d--j/go-milter"
 
@@ -112,4 +114,43 @@ smtpd_recipient_restrictions = check_recipient_access texthash:%s
 		t.Errorf("milter events differ (-real +ours):\n%s", d)
 	}
 	t.Logf("real Postfix:\n%s\n%s", strings.Join(wantReplies, "\n"), strings.Join(wantEvents, "\n"))
+}
+
+// TestMilterNonSMTPDEventAddresses: non_smtpd_milters get a sendmail
+// submission's sender and recipients in external (quoted) form, in the
+// MAIL and RCPT events and in {rcpt_addr}, as Postfix's cleanup gives
+// them (quote_821_local).
+func TestMilterNonSMTPDEventAddresses(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	ln := listenRetrying(t, "127.0.0.1:0", "milter")
+	srv := gomilter.NewServer(gomilter.WithMilter(func() gomilter.Milter { return &rcptRecorder{mu: &mu, events: &events} }),
+		gomilter.WithProtocol(gomilter.OptNoHelo|gomilter.OptNoHeaders|gomilter.OptNoBody|gomilter.OptNoEOH))
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	in := newDelivery(t, "")
+	transport := in.writeMap("transport", "example.net discard:\n")
+	in.appendMainCF(fmt.Sprintf("transport_maps = %s\nnon_smtpd_milters = inet:%s\n", transport, ln.Addr()))
+	masterCF, err := os.ReadFile(filepath.Join(in.etc, "master.cf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.writeMasterCF(string(masterCF) + "pickup unix n - n 60 1 pickup\n")
+	for _, name := range []string{"pickup", "sendmail"} {
+		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in.run()
+	res := in.sendmail("Subject: quoted\n\nhello\n", "-f", `"a b"@example.net`, `"c d"@example.net`)
+	if res.ExitCode != 0 {
+		t.Fatalf("sendmail: %s", res)
+	}
+	// The milter has seen the envelope once cleanup queued the message.
+	in.waitLog(`from=<`, 30*time.Second)
+	mu.Lock()
+	got := strings.Join(events, "\n")
+	mu.Unlock()
+	assertContains(t, "milter events", got, "MAIL \"a b\"@example.net\n",
+		`RCPT "c d"@example.net mailer=`, `addr="\"c d\"@example.net"`)
 }

@@ -125,7 +125,8 @@ func (l *localMilters) open() {
 		{"CONNECT", func() milter.Verdict { return l.chain.Connect(cl) }},
 		{"EHLO", func() milter.Verdict { return l.chain.Helo(helo) }},
 		{"MAIL", func() milter.Verdict {
-			return l.chain.Mail(l.sub.Sender, "", milter.Resolved{Addr: addr.Split(l.sub.Sender).String(), Host: domainOf(l.sub.Sender)}, cl.Name)
+			from := external(l.sub.Sender)
+			return l.chain.Mail(from, "", milter.Resolved{Addr: from, Host: domainOf(l.sub.Sender)}, cl.Name)
 		}},
 	}
 	for _, r := range l.sub.Recipients {
@@ -133,7 +134,8 @@ func (l *localMilters) open() {
 			where string
 			run   func() milter.Verdict
 		}{"RCPT", func() milter.Verdict {
-			return l.chain.Rcpt(r.Address, "", milter.Resolved{Addr: addr.Split(r.Address).String(), Host: domainOf(r.Address)})
+			to := external(r.Address)
+			return l.chain.Rcpt(to, "", milter.Resolved{Addr: to, Host: domainOf(r.Address)})
 		}})
 	}
 	events = append(events, struct {
@@ -169,6 +171,16 @@ func (l *localMilters) inspect(i int, m *milter.Message) (milter.Verdict, []milt
 		v.Hold, v.HoldReason = true, l.pre.HoldReason
 	}
 	return v, edits, nil
+}
+
+// external is an address in external (quoted) form, as Postfix's
+// cleanup gives it to milters in the MAIL and RCPT events and their
+// {mail_addr} and {rcpt_addr} macros; the null sender stays empty.
+func external(address string) string {
+	if address == "" {
+		return ""
+	}
+	return addr.Split(address).String()
 }
 
 func domainOf(a string) string {
