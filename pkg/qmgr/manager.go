@@ -375,15 +375,8 @@ func (q *Manager) messageDone(id string) {
 	q.mu.Unlock()
 }
 
-// window returns the concurrency window of a destination for one job;
-// the job hands it back with releaseWindow.
-func (q *Manager) window(transport, nexthop string) *Window {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.windowLocked(transport, nexthop)
-}
-
-// windowLocked is window with q.mu held.
+// windowLocked returns the concurrency window of a destination for one
+// job, which hands it back with releaseWindowLocked; q.mu is held.
 func (q *Manager) windowLocked(transport, nexthop string) *Window {
 	key := transport + ":" + nexthop
 	w, ok := q.windows[key]
@@ -395,16 +388,10 @@ func (q *Manager) windowLocked(transport, nexthop string) *Window {
 	return w
 }
 
-// releaseWindow hands back a window got from window. A window nobody
-// uses that has nothing to remember (back at its initial width) is
-// forgotten, so that the table does not grow with every destination seen.
-func (q *Manager) releaseWindow(transport, nexthop string, w *Window) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.releaseWindowLocked(transport, nexthop, w)
-}
-
-// releaseWindowLocked is releaseWindow with q.mu held.
+// releaseWindowLocked hands back a window got from windowLocked; q.mu
+// is held. A window nobody uses that has nothing to remember (back at its
+// initial width) is forgotten, so that the table does not grow with every
+// destination seen.
 func (q *Manager) releaseWindowLocked(transport, nexthop string, w *Window) {
 	w.users--
 	if w.users == 0 {

@@ -3,10 +3,7 @@
 
 package qmgr
 
-import (
-	"context"
-	"sync"
-)
+import "sync"
 
 // Window limits the deliveries in progress to one destination (transport
 // and next hop). It starts at the initial concurrency, grows by one after
@@ -20,9 +17,6 @@ type Window struct {
 	size     int
 	credit   int // successes since the window last grew
 	inflight int
-	// changed is closed when a slot frees or the size changes, for the
-	// Acquire waiting; nil while nobody waits.
-	changed chan struct{}
 
 	users int // jobs holding the window; guarded by the Manager's mutex
 	// caching is the on-demand connection caching state; guarded by the
@@ -59,28 +53,6 @@ func (w *Window) InFlight() int {
 	return w.inflight
 }
 
-// Acquire waits for a free slot; it fails only when ctx ends.
-func (w *Window) Acquire(ctx context.Context) error {
-	for {
-		w.mu.Lock()
-		if w.inflight < w.size {
-			w.inflight++
-			w.mu.Unlock()
-			return nil
-		}
-		if w.changed == nil {
-			w.changed = make(chan struct{})
-		}
-		wait := w.changed
-		w.mu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
 // TryAcquire takes a free slot if there is one.
 func (w *Window) TryAcquire() bool {
 	w.mu.Lock()
@@ -108,7 +80,6 @@ func (w *Window) Release(ok bool) {
 	} else {
 		w.size, w.credit = 1, 0
 	}
-	w.signal()
 }
 
 // Return frees a slot without feedback: the job that held it made no
@@ -117,7 +88,6 @@ func (w *Window) Return() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.inflight--
-	w.signal()
 }
 
 // Reset returns the window to its initial width (postqueue -f forgets
@@ -126,13 +96,4 @@ func (w *Window) Reset() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.size, w.credit = w.initial, 0
-	w.signal()
-}
-
-// signal wakes the Acquire waiting, if any; w.mu is held.
-func (w *Window) signal() {
-	if w.changed != nil {
-		close(w.changed)
-		w.changed = nil
-	}
 }

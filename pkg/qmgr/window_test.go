@@ -3,11 +3,9 @@ package qmgr
 import (
 	"context"
 	"testing"
-	"time"
 )
 
 func TestWindowGrowthAndBackOff(t *testing.T) {
-	ctx := context.Background()
 	w := NewWindow(2, 4)
 	if w.Size() != 2 {
 		t.Fatalf("initial size %d, want 2", w.Size())
@@ -24,8 +22,8 @@ func TestWindowGrowthAndBackOff(t *testing.T) {
 		{true, 2},  // and it opens again
 	}
 	for i, s := range steps {
-		if err := w.Acquire(ctx); err != nil {
-			t.Fatal(err)
+		if !w.TryAcquire() {
+			t.Fatalf("step %d: no free slot in an empty window", i)
 		}
 		w.Release(s.ok)
 		if got := w.Size(); got != s.want {
@@ -38,29 +36,59 @@ func TestWindowGrowthAndBackOff(t *testing.T) {
 	}
 }
 
+// testManager is a Manager with windows of initial width 2 and the
+// given limit, without a queue or agents.
+func testManager(limit int) *Manager {
+	q := &Manager{Settings: &Settings{InitialConcurrency: 2, ConcurrencyLimit: func(string) int { return limit }}}
+	q.init()
+	return q
+}
+
+// TestWindowLimitsInFlight: the deliveries to a destination hold at most
+// its window's width of slots (here 2, also the limit); the others wait in
+// its queue, and each freed slot starts the oldest waiting one; a new job
+// does not take a free slot while older ones wait.
 func TestWindowLimitsInFlight(t *testing.T) {
-	w := NewWindow(2, 0)
-	ctx := context.Background()
-	for range 2 {
-		if err := w.Acquire(ctx); err != nil {
-			t.Fatal(err)
+	q := testManager(2)
+	job := Job{Transport: "smtp", Nexthop: "remote.example"}
+	var ds []*delivery
+	for range 5 {
+		ds = append(ds, &delivery{job: job})
+	}
+	for i, d := range ds[:4] {
+		if got, want := q.enqueue(d), i < 2; got != want {
+			t.Fatalf("job %d holds a slot: %v, want %v", i, got, want)
 		}
 	}
-	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancel()
-	if err := w.Acquire(short); err == nil {
-		t.Fatal("third Acquire in a window of 2 succeeded")
+	w := ds[0].w
+	if w.InFlight() != 2 {
+		t.Fatalf("in flight %d, want 2", w.InFlight())
 	}
-	got := make(chan error, 1)
-	go func() { got <- w.Acquire(ctx) }()
+
+	// One delivery ends, as runDeliveries ends it: the oldest waiting
+	// job gets its slot, and only that one.
 	w.Release(true)
-	select {
-	case err := <-got:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Acquire did not proceed after Release")
+	q.mu.Lock()
+	next := q.startWaiting(context.Background(), w)
+	q.releaseWindowLocked(job.Transport, job.Nexthop, w)
+	q.mu.Unlock()
+	if next != ds[2] {
+		t.Fatalf("a freed slot started %p, want the oldest waiting job %p", next, ds[2])
+	}
+	if w.InFlight() != 2 {
+		t.Errorf("in flight %d, want 2", w.InFlight())
+	}
+
+	// A slot is free, but job 3 waits: job 4 queues behind it.
+	w.Release(true)
+	if q.enqueue(ds[4]) {
+		t.Fatal("a new job took a free slot while an older one waited")
+	}
+	q.mu.Lock()
+	next = q.startWaiting(context.Background(), w)
+	q.mu.Unlock()
+	if next != ds[3] {
+		t.Fatalf("a freed slot started %p, want the oldest waiting job %p", next, ds[3])
 	}
 	if w.InFlight() != 2 {
 		t.Errorf("in flight %d, want 2", w.InFlight())
@@ -77,27 +105,26 @@ func TestNewWindowBounds(t *testing.T) {
 }
 
 func TestIdleWindowsAreForgotten(t *testing.T) {
-	q := &Manager{Settings: &Settings{InitialConcurrency: 2, ConcurrencyLimit: func(string) int { return 20 }}}
-	q.init()
-	ctx := context.Background()
-
-	w := q.window("smtp", "ok.example")
-	if err := w.Acquire(ctx); err != nil {
-		t.Fatal(err)
+	q := testManager(20)
+	deliver := func(nexthop string, ok bool) *Window {
+		d := &delivery{job: Job{Transport: "smtp", Nexthop: nexthop}}
+		if !q.enqueue(d) {
+			t.Fatalf("the only job to %s got no slot", nexthop)
+		}
+		d.w.Release(ok)
+		q.mu.Lock()
+		q.releaseWindowLocked("smtp", nexthop, d.w)
+		q.mu.Unlock()
+		return d.w
 	}
-	w.Release(true)
-	q.releaseWindow("smtp", "ok.example", w)
+
+	deliver("ok.example", true)
 	if _, ok := q.windows["smtp:ok.example"]; ok {
 		t.Error("an idle window at its initial width was kept")
 	}
 
-	w = q.window("smtp", "down.example")
-	if err := w.Acquire(ctx); err != nil {
-		t.Fatal(err)
-	}
-	w.Release(false)
-	q.releaseWindow("smtp", "down.example", w)
-	if got := q.window("smtp", "down.example"); got != w || got.Size() != 1 {
+	w := deliver("down.example", false)
+	if got := q.windows["smtp:down.example"]; got != w || got.Size() != 1 {
 		t.Error("a backed-off window was forgotten")
 	}
 }
