@@ -143,6 +143,9 @@ chmod -R a+rX "$WORK/bin"
 SINK_PORT=$(free_port)
 $SBIN/smtp-sink -u postfix -h sink.bench.example "127.0.0.1:$SINK_PORT" 1024 &
 SINK_PID=$!
+# A sink that could not bind would leave every run's queue undrained.
+sleep 0.5
+kill -0 "$SINK_PID" 2>/dev/null || { echo "run.sh: smtp-sink did not start" >&2; exit 1; }
 PORT=$(free_port)
 VUID=$(id -u nobody)
 VGID=$(id -g nobody)
