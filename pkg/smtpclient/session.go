@@ -99,6 +99,12 @@ func (s *session) command(timeout time.Duration, stage, format string, args ...a
 	line := fmt.Sprintf(format, args...)
 	s.chatOut(line)
 	s.w.WriteString(line + "\r\n")
+	return s.flushReply(stage)
+}
+
+// flushReply flushes what is written and reads one reply; errors name
+// stage.
+func (s *session) flushReply(stage string) (Reply, error) {
 	if err := s.w.Flush(); err != nil {
 		return Reply{}, &sessionError{stage, err}
 	}

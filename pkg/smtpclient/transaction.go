@@ -198,16 +198,7 @@ func (s *session) endEmptyData(dataReply Reply) error {
 
 // endOfDataReply flushes the end of data and reads one reply to it.
 func (s *session) endOfDataReply() (Reply, error) {
-	const stage = "sending end of data -- message may be sent more than once"
-	if err := s.w.Flush(); err != nil {
-		return Reply{}, &sessionError{stage, err}
-	}
-	reply, err := readReply(s.r)
-	if err != nil {
-		return Reply{}, &sessionError{stage, err}
-	}
-	s.chatIn(reply)
-	return reply, nil
+	return s.flushReply("sending end of data -- message may be sent more than once")
 }
 
 // data sends DATA (unless pipelined already sent it and dataReply is its
