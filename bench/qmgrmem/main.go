@@ -62,29 +62,21 @@ func main() {
 var heapProfile string
 
 func run(n, domains, rcpts int, drain bool, timeout time.Duration) error {
-	root, err := os.MkdirTemp("", "qmgrmem")
+	mgr, agent, done, err := queued(n, domains, rcpts)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(root)
-	mgr, agent, err := setup(root)
-	if err != nil {
-		return err
-	}
-	defer agent.close()
-	if err := fill(mgr.Layout, n, domains, rcpts); err != nil {
-		return err
-	}
+	defer done()
 	log := mgr.Log.(*countingLog)
 
 	before := sample()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Run(ctx) }()
+	ran := make(chan error, 1)
+	go func() { ran <- mgr.Run(ctx) }()
 	stop := func() error {
 		cancel()
 		agent.release()
-		return <-done
+		return <-ran
 	}
 	deadline := time.Now().Add(timeout)
 	// Every message is active once each has logged its "queue active"
@@ -139,33 +131,25 @@ func run(n, domains, rcpts int, drain bool, timeout time.Duration) error {
 // runFlow delivers n queued messages through an agent that answers at
 // once and prints the CPU time per message.
 func runFlow(n, domains, rcpts int, timeout time.Duration) error {
-	root, err := os.MkdirTemp("", "qmgrmem")
+	mgr, agent, done, err := queued(n, domains, rcpts)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(root)
-	mgr, agent, err := setup(root)
-	if err != nil {
-		return err
-	}
-	defer agent.close()
+	defer done()
 	agent.release()
-	if err := fill(mgr.Layout, n, domains, rcpts); err != nil {
-		return err
-	}
 	log := mgr.Log.(*countingLog)
 	runtime.GC()
 	cpu0, start := cpuTime(), time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Run(ctx) }()
+	ran := make(chan error, 1)
+	go func() { ran <- mgr.Run(ctx) }()
 	deadline := start.Add(timeout)
 	for log.removed.Load() < int64(n) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed, cpu := time.Since(start), cpuTime()-cpu0
 	cancel()
-	if err := <-done; err != nil {
+	if err := <-ran; err != nil {
 		return err
 	}
 	if got := log.removed.Load(); got < int64(n) {
@@ -190,6 +174,29 @@ func writeHeapProfile(path string) error {
 
 func per(v int64, n int) float64 { return float64(v) / float64(n) }
 func mb(v int64) float64         { return float64(v) / (1 << 20) }
+
+// queued sets up a queue manager and its stalled agent in a directory of
+// their own and queues n messages; done closes the agent and removes the
+// directory.
+func queued(n, domains, rcpts int) (mgr *qmgr.Manager, agent *stalledAgent, done func(), err error) {
+	root, err := os.MkdirTemp("", "qmgrmem")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if mgr, agent, err = setup(root); err != nil {
+		os.RemoveAll(root)
+		return nil, nil, nil, err
+	}
+	done = func() {
+		agent.close()
+		os.RemoveAll(root)
+	}
+	if err := fill(mgr.Layout, n, domains, rcpts); err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return mgr, agent, done, nil
+}
 
 // setup writes a main.cf that routes every recipient domain to the
 // transport "stall", whose agent is the stalled stand-in, and returns the
