@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/maillog"
@@ -24,7 +25,7 @@ import (
 // socket path, the recorded IDs and a reader of the log.
 func serveTest(t *testing.T) (path string, delivered func() []string, readLog func() string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	logFile := filepath.Join(dir, "maillog")
 	log, err := maillog.New(maillog.Options{Program: "test", Hostname: "agent.test", File: logFile, FilePrefixes: dir})
 	if err != nil {

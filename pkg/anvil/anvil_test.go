@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/pkg/internal/sockdir"
 )
 
 // fakeClock is a settable time source for the table.
@@ -84,7 +86,7 @@ func TestIdleClientsAreForgotten(t *testing.T) {
 // connection is counted until its stream closes, whichever process held it.
 func TestSessionsOverTheSocket(t *testing.T) {
 	table := NewTable(time.Minute)
-	path := filepath.Join(t.TempDir(), "anvil")
+	path := filepath.Join(sockdir.New(t), "anvil")
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +153,7 @@ func TestSessionsOverTheSocket(t *testing.T) {
 }
 
 func TestOpenReportsTheSystemError(t *testing.T) {
-	client := &Client{Path: filepath.Join(t.TempDir(), "nothing")}
+	client := &Client{Path: filepath.Join(sockdir.New(t), "nothing")}
 	_, err := client.Open(context.Background(), "smtp", "192.0.2.1")
 	if err == nil || err.Error() != "connect to "+client.Path+": No such file or directory" {
 		t.Errorf("error %v", err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/maps"
@@ -42,7 +43,7 @@ func baseSettings() *Settings {
 // queue directory.
 func startServer(t *testing.T, settings *Settings) *testServer {
 	t.Helper()
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	layout := queue.NewLayout(dir, []string{"deferred", "defer"}, 1, false)
 	if err := layout.MakeDirs(); err != nil {
 		t.Fatal(err)

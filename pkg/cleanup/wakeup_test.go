@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/queue"
 )
@@ -54,7 +55,7 @@ func (r *triggerRecorder) after(t time.Time) int {
 }
 
 func TestQueueManagerIsWokenAfterEveryCommit(t *testing.T) {
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	trigger := filepath.Join(dir, "qmgr")
 	ln, err := net.Listen("unix", trigger)
 	if err != nil {

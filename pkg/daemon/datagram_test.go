@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/maillog"
 )
 
@@ -31,7 +32,7 @@ func TestServeDatagrams(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := sockdir.New(t)
 			logPath := filepath.Join(dir, "maillog")
 			log, err := maillog.New(maillog.Options{Program: "postlogd", File: logPath, FilePrefixes: dir})
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/privs"
 )
 
@@ -70,11 +71,12 @@ type daemonSetup struct {
 	runAs    *privs.User // start as this user (the test runs as root)
 }
 
-// newTestDir returns a temporary directory that mail_owner can enter.
+// newTestDir returns a temporary directory that mail_owner can enter,
+// short enough for the daemon's sockets.
 func newTestDir(t *testing.T) string {
-	dir := t.TempDir()
-	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		os.Chmod(d, 0o755)
+	dir := sockdir.New(t)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }

@@ -15,11 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/maillog"
 )
 
 func TestHandlerPanicEndsOnlyItsSession(t *testing.T) {
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	logPath := filepath.Join(dir, "maillog")
 	log, err := maillog.New(maillog.Options{Program: "smtpd", File: logPath, FilePrefixes: dir})
 	if err != nil {

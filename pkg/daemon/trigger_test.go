@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/maillog"
 )
@@ -56,7 +57,7 @@ func TestReadTrigger(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := sockdir.New(t)
 			logPath := filepath.Join(dir, "maillog")
 			log, err := maillog.New(maillog.Options{Program: "qmgr", File: logPath, FilePrefixes: dir})
 			if err != nil {
@@ -103,7 +104,7 @@ func TestReadTrigger(t *testing.T) {
 // greeting; a raw client that writes only after the greeting is served
 // too.
 func TestReadTriggerTakesWaitingBytesWithoutGreeting(t *testing.T) {
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	log, err := maillog.New(maillog.Options{Program: "qmgr", File: filepath.Join(dir, "maillog"), FilePrefixes: dir})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/postern/postern/pkg/internal/sockdir"
 )
 
 // serve listens on a socket in a fresh temporary directory and runs handle
@@ -22,7 +24,7 @@ import (
 // and a channel that yields handle's error once it returns.
 func serve(t *testing.T, handle func(nc net.Conn) error) (string, <-chan error) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "cleanup")
+	path := filepath.Join(sockdir.New(t), "cleanup")
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +143,7 @@ func TestDialChecksProtocol(t *testing.T) {
 }
 
 func TestDialNoServer(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cleanup")
+	path := filepath.Join(sockdir.New(t), "cleanup")
 	_, err := Dial(context.Background(), path, ProtocolCleanup)
 	if want := "connect to " + path + ": "; err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error %v, want prefix %q", err, want)

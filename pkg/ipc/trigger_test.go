@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/pkg/internal/sockdir"
 )
 
 // TestSendRawTrigger sends two codes to a server of each kind and reads
@@ -36,7 +38,7 @@ func TestSendRawTrigger(t *testing.T) {
 // function that reads what one client sent.
 func triggerServer(t *testing.T, network string) (string, func() string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "trigger")
+	path := filepath.Join(sockdir.New(t), "trigger")
 	readAll := func(r io.Reader) string {
 		b, err := io.ReadAll(r)
 		if err != nil {
@@ -101,7 +103,7 @@ func triggerServer(t *testing.T, network string) (string, func() string) {
 // TestSendRawTriggerFifoWithoutReader: as with Postfix's fifo trigger,
 // a fifo nobody reads refuses the trigger at once instead of blocking.
 func TestSendRawTriggerFifoWithoutReader(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "fifo")
+	path := filepath.Join(sockdir.New(t), "fifo")
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +120,7 @@ func TestSendRawTriggerFifoWithoutReader(t *testing.T) {
 // a Unix socket, write one code, hang up. Run it under `strace -f -c` to
 // count the system calls of a trigger.
 func BenchmarkSendRawTrigger(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "qmgr")
+	path := filepath.Join(sockdir.New(b), "qmgr")
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		b.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"golang.org/x/sys/unix"
 )
 
@@ -383,7 +384,7 @@ func receive(t *testing.T, conn *net.UnixConn) string {
 }
 
 func TestSyslog(t *testing.T) {
-	socket := filepath.Join(t.TempDir(), "log")
+	socket := filepath.Join(sockdir.New(t), "log")
 	server := fakeSyslog(t, socket)
 	l, err := New(Options{Program: "smtpd", SyslogFacility: "local0", SyslogSocket: socket, Now: newClock().Now, PID: 7751})
 	if err != nil {

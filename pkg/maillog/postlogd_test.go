@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/pkg/internal/sockdir"
 )
 
 // startLogServer runs a LogServer for file on a datagram socket in dir and
@@ -52,7 +54,7 @@ func waitForLines(t *testing.T, path string, n int) string {
 }
 
 func TestLoggerThroughPostlogd(t *testing.T) {
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	path := filepath.Join(dir, "maillog")
 	socket, _ := startLogServer(t, dir, path)
 	l, err := New(Options{Program: "smtpd", Hostname: "mx.test.example", File: path, FilePrefixes: dir,
@@ -81,7 +83,7 @@ func TestLoggerThroughPostlogd(t *testing.T) {
 }
 
 func TestPostlogdConcurrentClients(t *testing.T) {
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	path := filepath.Join(dir, "maillog")
 	socket, _ := startLogServer(t, dir, path)
 	const goroutines, lines = 8, 200
@@ -108,7 +110,7 @@ func TestPostlogdConcurrentClients(t *testing.T) {
 }
 
 func TestPostlogdAbsentAppendsDirectly(t *testing.T) {
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	path := filepath.Join(dir, "maillog")
 	l, err := New(Options{Program: "postfix-script", Hostname: "mx", File: path, FilePrefixes: dir,
 		PostlogSocket: filepath.Join(dir, "absent"), Now: newClock().Now, PID: 6863})
@@ -137,7 +139,7 @@ func TestNewLogServerRejects(t *testing.T) {
 // Datagrams that wait on the socket are appended together: every one a
 // whole line, in the order sent, long ones cut at maxPostlogLine.
 func TestPostlogdBurst(t *testing.T) {
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	path := filepath.Join(dir, "maillog")
 	socket, _ := startLogServer(t, dir, path)
 	client, err := net.Dial("unixgram", socket)
@@ -171,7 +173,7 @@ func TestPostlogdBurst(t *testing.T) {
 // lost or reordered, and a line that waits for nothing leaves alone,
 // without a newline, as Postfix's clients send it.
 func TestLoggerBatchesLinesWhilePostlogdIsBehind(t *testing.T) {
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	path := filepath.Join(dir, "maillog")
 	socket := filepath.Join(dir, "postlog")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: socket, Net: "unixgram"})

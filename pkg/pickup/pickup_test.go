@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/cleanup"
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/maildrop"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/queue"
@@ -27,7 +28,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, withCleanup bool) *fixture {
 	t.Helper()
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	layout := queue.NewLayout(dir, []string{"deferred"}, 1, false)
 	if err := layout.MakeDirs(); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/internal/sockdir"
 )
 
 // policyServer answers each request with action(attrs) and records the
@@ -162,7 +163,7 @@ func TestPolicyServiceFailure(t *testing.T) {
 }
 
 func TestPolicyServiceUnix(t *testing.T) {
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	srv := startPolicyServer(t, "unix", filepath.Join(dir, "policy"), func(a map[string]string) string {
 		return "550 5.7.0 from " + a["protocol_state"]
 	})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/addr"
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/verify"
 )
@@ -22,7 +23,7 @@ type verifyServer struct {
 
 func startVerifyServer(t *testing.T, result func(addr string) (verify.Status, string)) *verifyServer {
 	t.Helper()
-	v := &verifyServer{path: filepath.Join(t.TempDir(), "verify"), answers: result != nil, probed: make(chan string, 10)}
+	v := &verifyServer{path: filepath.Join(sockdir.New(t), "verify"), answers: result != nil, probed: make(chan string, 10)}
 	v.cache = &verify.Cache{Table: verify.NewMemoryTable(), Settings: verify.Settings{
 		NegativeCache: true, PositiveExpire: time.Hour, PositiveRefresh: time.Hour,
 		NegativeExpire: time.Hour, NegativeRefresh: time.Hour,
@@ -148,7 +149,7 @@ func TestRejectUnverifiedSender(t *testing.T) {
 
 func TestVerifyServiceFailure(t *testing.T) {
 	c, warnings, _ := testCheckerWith(t, "smtpd_recipient_restrictions = reject_unauth_destination, reject_unverified_recipient\n", nil, Options{})
-	c.verify.client.Path = filepath.Join(t.TempDir(), "no-verify")
+	c.verify.client.Path = filepath.Join(sockdir.New(t), "no-verify")
 	want := "450 4.1.1 <u@relay.example>: Recipient address rejected: address verification problem"
 	if got := rcptReply(t, c, outsider(), "<u@relay.example>"); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)

@@ -15,13 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/sasl/sasltest"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
 func newTestClient(t *testing.T) (*Client, *sasltest.Server) {
-	path := filepath.Join(t.TempDir(), "auth")
+	path := filepath.Join(sockdir.New(t), "auth")
 	f := sasltest.Start(t, path)
 	c := NewClient(path, 30*time.Second)
 	t.Cleanup(func() { c.Close() })
@@ -217,7 +218,7 @@ func TestConcurrentSessionsShareTheConnection(t *testing.T) {
 }
 
 func TestServerGoneAndBack(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth")
+	path := filepath.Join(sockdir.New(t), "auth")
 	f := sasltest.Start(t, path)
 	c := NewClient(path, 30*time.Second)
 	defer c.Close()
@@ -262,7 +263,7 @@ func TestInetPath(t *testing.T) {
 }
 
 func TestHandshakeVersionMismatch(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth")
+	path := filepath.Join(sockdir.New(t), "auth")
 	l, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/maildrop"
 	"github.com/postern/postern/pkg/queue"
 )
@@ -16,7 +17,7 @@ import (
 // TestServiceListsQueue: a client gets, over the socket, the listing the
 // daemon reads, in both formats.
 func TestServiceListsQueue(t *testing.T) {
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	layout := queue.NewLayout(dir, nil, 1, false)
 	if err := layout.MakeDirs(); err != nil {
 		t.Fatal(err)

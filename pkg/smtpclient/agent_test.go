@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/queue"
@@ -54,7 +55,7 @@ func writeQueueFile(t *testing.T, layout *queue.Layout, arrival time.Time, conte
 
 // serveAgent runs the agent on a Unix socket and returns its path.
 func serveAgent(t *testing.T, agent *Agent) string {
-	path := filepath.Join(t.TempDir(), "smtp")
+	path := filepath.Join(sockdir.New(t), "smtp")
 	l, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/ipc"
 )
 
@@ -20,7 +21,7 @@ import (
 // hangUp is set (before the other replies), or waits for QUIT.
 func lmtpServer(t *testing.T, dotReplies []string, hangUp bool) (path string, commands func() []string) {
 	t.Helper()
-	path = filepath.Join(t.TempDir(), "lmtp")
+	path = filepath.Join(sockdir.New(t), "lmtp")
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +123,7 @@ func TestLMTPServerGoneMidTransaction(t *testing.T) {
 
 func TestLMTPNoSocketDefers(t *testing.T) {
 	c, _ := newTestClient(t, "24", nil, func(cfg *Config) { cfg.LMTP = true })
-	path := filepath.Join(t.TempDir(), "missing")
+	path := filepath.Join(sockdir.New(t), "missing")
 	r := deliver(c, "unix:"+path, testMessage("a@x.test"))[0]
 	if want := "connect to client.test[" + path + "]: No such file or directory"; r.Status != ipc.StatusDeferred || r.Reply != want {
 		t.Errorf("%+v, want deferred %q", r, want)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/match"
 	"github.com/postern/postern/pkg/sasl"
 	"github.com/postern/postern/pkg/sasl/sasltest"
@@ -38,7 +39,7 @@ func ehloWith(lines ...string) string {
 }
 
 func TestAuthPlainAndMessage(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth")
+	path := filepath.Join(sockdir.New(t), "auth")
 	fake := sasltest.Start(t, path)
 	ts := startServer(t, saslSettings(t, testSettings()), withDovecot(path))
 	c := dial(t, ts.addr)
@@ -71,7 +72,7 @@ func TestAuthPlainAndMessage(t *testing.T) {
 }
 
 func TestAuthFailures(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth")
+	path := filepath.Join(sockdir.New(t), "auth")
 	sasltest.Start(t, path)
 	ts := startServer(t, saslSettings(t, testSettings()), withDovecot(path))
 	c := dial(t, ts.addr)
@@ -112,7 +113,7 @@ func TestAuthFailures(t *testing.T) {
 }
 
 func TestAuthResponseLimit(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth")
+	path := filepath.Join(sockdir.New(t), "auth")
 	sasltest.Start(t, path)
 	set := saslSettings(t, testSettings())
 	set.SASL.ResponseLimit = 20
@@ -127,7 +128,7 @@ func TestAuthResponseLimit(t *testing.T) {
 }
 
 func TestAuthOnlyAfterSTARTTLS(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth")
+	path := filepath.Join(sockdir.New(t), "auth")
 	sasltest.Start(t, path)
 	set := saslSettings(t, tlsSettings(t, false))
 	set.SASL.AuthOnly = true
@@ -154,7 +155,7 @@ func TestAuthOnlyAfterSTARTTLS(t *testing.T) {
 }
 
 func TestAuthBeforeTLSWhenEncryptIsRequired(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth")
+	path := filepath.Join(sockdir.New(t), "auth")
 	sasltest.Start(t, path)
 	ts := startServer(t, saslSettings(t, tlsSettings(t, true)), withDovecot(path))
 	c := dial(t, ts.addr)
@@ -165,7 +166,7 @@ func TestAuthBeforeTLSWhenEncryptIsRequired(t *testing.T) {
 }
 
 func TestAuthSecurityOptionsWithAndWithoutTLS(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth")
+	path := filepath.Join(sockdir.New(t), "auth")
 	sasltest.Start(t, path)
 	set := saslSettings(t, tlsSettings(t, false))
 	var err error
@@ -189,7 +190,7 @@ func TestAuthSecurityOptionsWithAndWithoutTLS(t *testing.T) {
 }
 
 func TestAuthExceptionsNetworksAndDisabled(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth")
+	path := filepath.Join(sockdir.New(t), "auth")
 	sasltest.Start(t, path)
 	set := saslSettings(t, testSettings())
 	var err error
@@ -214,7 +215,7 @@ func TestAuthExceptionsNetworksAndDisabled(t *testing.T) {
 }
 
 func TestAuthWhileDovecotIsAway(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth")
+	path := filepath.Join(sockdir.New(t), "auth")
 	fake := sasltest.Start(t, path)
 	ts := startServer(t, saslSettings(t, testSettings()), withDovecot(path))
 	c := dial(t, ts.addr)
@@ -236,7 +237,7 @@ func TestAuthWhileDovecotIsAway(t *testing.T) {
 }
 
 func TestWrapperMode(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth")
+	path := filepath.Join(sockdir.New(t), "auth")
 	sasltest.Start(t, path)
 	set := saslSettings(t, tlsSettings(t, false))
 	set.WrapperMode = true

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/anvil"
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/match"
 	"github.com/postern/postern/pkg/sasl/sasltest"
 )
@@ -17,7 +18,7 @@ import (
 // withAnvil gives the server a real anvil table served on a socket.
 func withAnvil(t *testing.T) func(*testServer) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "anvil")
+	path := filepath.Join(sockdir.New(t), "anvil")
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +79,7 @@ func TestNewTLSSessionRateLimit(t *testing.T) {
 }
 
 func TestAuthRateLimit(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth")
+	path := filepath.Join(sockdir.New(t), "auth")
 	sasltest.Start(t, path)
 	set := saslSettings(t, testSettings())
 	set.Limits.AuthRate = 1

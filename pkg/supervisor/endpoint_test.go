@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"golang.org/x/sys/unix"
 )
 
 func TestEndpointOpenModesAndWakeup(t *testing.T) {
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	tests := []struct {
 		network string
 		mode    fs.FileMode

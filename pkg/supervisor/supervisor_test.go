@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/maillog"
 )
 
@@ -80,7 +81,7 @@ func echo(conn net.Conn) {
 func testSupervisor(t *testing.T, masterCF string) (s *Supervisor, queue, logFile string, done chan struct{}) {
 	t.Helper()
 	t.Setenv(testDaemonVariable, "1")
-	base := t.TempDir()
+	base := sockdir.New(t)
 	etc, daemons := filepath.Join(base, "etc"), filepath.Join(base, "daemons")
 	queue, logFile = filepath.Join(base, "spool"), filepath.Join(base, "maillog")
 	self, err := os.Executable()

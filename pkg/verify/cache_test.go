@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/maps"
 )
@@ -256,7 +257,7 @@ func TestColonInKey(t *testing.T) {
 // TestProtocol runs a query and updates through the socket protocol with
 // a btree table that outlives the cache.
 func TestProtocol(t *testing.T) {
-	dir := t.TempDir()
+	dir := sockdir.New(t)
 	spec := "btree:" + filepath.Join(dir, "verify_cache")
 	table, err := OpenTable(spec)
 	if err != nil {

@@ -7,11 +7,12 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/pkg/internal/sockdir"
 )
 
 // waitLimit bounds every wait for something a daemon does in the
@@ -19,16 +20,10 @@ import (
 const waitLimit = 30 * time.Second
 
 // SocketDir returns a new directory for test sockets, removed when the
-// test ends. It is under the system's temporary directory, not the
-// test's, because a Unix socket path must stay short.
+// test ends (sockdir.New: short whatever TMPDIR is).
 func SocketDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "ipct")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
+	return sockdir.New(t)
 }
 
 // Log records log lines as "info: ..." and "warning: ...". It has the

@@ -19,9 +19,10 @@ const FileAge = time.Hour
 // SharedTempDir makes a fresh directory (removed when the test ends)
 // searchable by all, so a program run as another user (Unprivileged) or a
 // daemon that dropped privileges reaches it. Its name is short and does
-// not hold the test's, unlike t.TempDir's: the sockets of an instance
-// (spool/private/SERVICE) must fit the 108 bytes of a unix socket address
-// whatever the test's name and however long TMPDIR is. The test's own
+// not hold the test's, unlike t.TempDir's, and it is under /tmp, not
+// TMPDIR: the sockets of an instance (spool/private/SERVICE) must fit the
+// 108 bytes of a unix socket address whatever the test's name and
+// however long TMPDIR is. The test's own
 // t.TempDir directories are made reachable too: tests keep the tables
 // and certificates the daemons read there.
 func SharedTempDir(t testing.TB) string {
@@ -30,7 +31,7 @@ func SharedTempDir(t testing.TB) string {
 	if err := os.Chmod(testDir, 0o755); err != nil {
 		t.Fatalf("chmod %s: %v", testDir, err)
 	}
-	dir, err := os.MkdirTemp("", "postern-")
+	dir, err := os.MkdirTemp("/tmp", "postern-")
 	if err != nil {
 		t.Fatalf("create a temporary directory: %v", err)
 	}
