@@ -10,7 +10,6 @@ import (
 	"bufio"
 	"fmt"
 	"net"
-	"net/smtp"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -109,7 +108,7 @@ func (f *reinjectingFilter) session(t *testing.T, c net.Conn, reinject string) {
 // reinject sends the message to the re-injection listener, replaying
 // the XFORWARD commands.
 func (f *reinjectingFilter) reinject(addr string, xforward []string, from string, rcpts []string, data string) error {
-	c, err := smtp.Dial(addr)
+	c, err := harness.DialSMTP(addr)
 	if err != nil {
 		return err
 	}
@@ -177,7 +176,7 @@ func TestContentFilterReinjectionWithXForward(t *testing.T) {
 	in.run()
 	waitListening(t, reinject)
 
-	c, err := smtp.Dial(in.addr)
+	c, err := harness.DialSMTP(in.addr)
 	if err != nil {
 		t.Fatal(err)
 	}

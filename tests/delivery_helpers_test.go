@@ -9,7 +9,6 @@ import (
 	"io"
 	"log"
 	"net"
-	"net/smtp"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -74,7 +73,7 @@ func startDelivery(t *testing.T, mainCF string) *deliveryRun {
 // send submits one message through smtpd.
 func (in *deliveryRun) send(from string, to []string, body string) {
 	in.t.Helper()
-	if err := smtp.SendMail(in.addr, nil, from, to, []byte(body)); err != nil {
+	if err := harness.SendMail(in.addr, from, to, []byte(body)); err != nil {
 		in.t.Fatalf("SendMail to %s: %v\nlog:\n%s", in.addr, err, in.log())
 	}
 }

@@ -5,7 +5,6 @@ package tests
 import (
 	"fmt"
 	"net"
-	"net/smtp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,7 +140,7 @@ func TestDeliveryInteropRealPostfix(t *testing.T) {
 	real.waitLog(t, "to=<user@real.example>, relay=127.0.0.16[127.0.0.16]:"+port, 30*time.Second)
 
 	// Real Postfix → Postern → sink.
-	if err := smtp.SendMail(realAddr, nil, "sender@client.example", []string{"user@posternside.example"}, []byte("Subject: to postern\r\n\r\nhello postern\r\n")); err != nil {
+	if err := harness.SendMail(realAddr, "sender@client.example", []string{"user@posternside.example"}, []byte("Subject: to postern\r\n\r\nhello postern\r\n")); err != nil {
 		t.Fatalf("send to the real Postfix: %v\nlog:\n%s", err, real.log())
 	}
 	got = viaPostern.waitMessages(t, in, 1, 30*time.Second)[0]

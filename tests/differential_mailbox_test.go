@@ -6,7 +6,6 @@ package tests
 
 import (
 	"fmt"
-	"net/smtp"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -63,7 +62,7 @@ func TestVirtualMailboxNotRegularMatchesRealPostfix(t *testing.T) {
 	in, addr, mailBase := startVirtualAsRootWith(t, owner, mailboxes, false, "")
 	notRegularMailbox(t, mailBase, "dev")
 	body := "Subject: to a device\r\n\r\nhi\r\n"
-	if err := smtp.SendMail(addr, nil, "alice@remote.example", []string{"dev@example.test"}, []byte(body)); err != nil {
+	if err := harness.SendMail(addr, "alice@remote.example", []string{"dev@example.test"}, []byte(body)); err != nil {
 		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())
 	}
 	in.waitLog("to=<dev@example.test>, relay=virtual", 30*time.Second)
@@ -90,7 +89,7 @@ virtual_uid_maps = static:%d
 virtual_gid_maps = static:%d
 `, realBase, mailboxes, owner, owner)
 	}, "virtual unix - n n - - virtual\n")
-	if err := smtp.SendMail(realAddr, nil, "alice@remote.example", []string{"dev@example.test"}, []byte(body)); err != nil {
+	if err := harness.SendMail(realAddr, "alice@remote.example", []string{"dev@example.test"}, []byte(body)); err != nil {
 		t.Fatalf("SendMail to the real Postfix: %v\nlog:\n%s", err, real.log())
 	}
 	real.waitLog(t, "to=<dev@example.test>, relay=virtual", 60*time.Second)

@@ -5,7 +5,6 @@ package tests
 
 import (
 	"fmt"
-	"net/smtp"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -163,7 +162,7 @@ Cc: dev@example.com
 	realSink := startSink(t, "127.0.0.19:"+port, "postfix.sink", sinkOptions{})
 	realAddr := harness.FreeAddr(t)
 	real := startRealPostfixRelayWith(t, realAddr, fmt.Sprintf("* smtp:[127.0.0.19]:%s\n", port), func(string) string { return extra })
-	if err := smtp.SendMail(realAddr, nil, from, rcpts, []byte(body)); err != nil {
+	if err := harness.SendMail(realAddr, from, rcpts, []byte(body)); err != nil {
 		t.Fatalf("send to the real Postfix: %v\nlog:\n%s", err, real.log())
 	}
 	realSink.waitMessages(t, in, 1, 30*time.Second)
@@ -263,7 +262,7 @@ sender relay: from=<alice@client.example> to=[a@remote.example]
 		realAddr := harness.FreeAddr(t)
 		real := startRealPostfixRelayWith(t, realAddr, transport, func(string) string { return extra })
 		return func(from, to string) {
-			if err := smtp.SendMail(realAddr, nil, from, []string{to}, []byte("Subject: routing\r\n\r\nbody\r\n")); err != nil {
+			if err := harness.SendMail(realAddr, from, []string{to}, []byte("Subject: routing\r\n\r\nbody\r\n")); err != nil {
 				t.Fatalf("send to the real Postfix: %v\nlog:\n%s", err, real.log())
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/smtp"
 	"os"
 	"os/exec"
 	"os/user"
@@ -223,7 +222,7 @@ func TestDovecotReadsPosternMailboxes(t *testing.T) {
 	}
 	message := "From: alice@remote.example\r\nTo: bob@example.test, carol@example.test\r\nSubject: " + subject +
 		"\r\n\r\nHello Bob and Carol,\r\nFrom Postern to Dovecot.\r\n"
-	if err := smtp.SendMail(addr, nil, "alice@remote.example", []string{"bob@example.test", "carol@example.test"}, []byte(message)); err != nil {
+	if err := harness.SendMail(addr, "alice@remote.example", []string{"bob@example.test", "carol@example.test"}, []byte(message)); err != nil {
 		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())
 	}
 	in.waitLog("to=<bob@example.test>, relay=virtual", 30*time.Second)

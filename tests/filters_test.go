@@ -6,7 +6,6 @@ package tests
 import (
 	"errors"
 	"fmt"
-	"net/smtp"
 	"net/textproto"
 	"os"
 	"os/user"
@@ -23,7 +22,7 @@ import (
 // error reply ("550 5.7.1 text"), or "" when the message was accepted.
 func sendExpectError(t *testing.T, addr, from, to, body string) string {
 	t.Helper()
-	err := smtp.SendMail(addr, nil, from, []string{to}, []byte(body))
+	err := harness.SendMail(addr, from, []string{to}, []byte(body))
 	if err == nil {
 		return ""
 	}

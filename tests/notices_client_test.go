@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"fmt"
 	"net"
-	"net/smtp"
 	"regexp"
 	"strings"
 	"sync"
@@ -157,7 +156,7 @@ func testClientTranscript(t *testing.T, pipelining bool, dataReply string) {
 	in.run()
 
 	body := "Subject: syntax\r\nFrom: <sender@origin.example>\r\n\r\nbody\r\n"
-	if err := smtp.SendMail(realAddr, nil, "sender@origin.example", []string{"x@dest.example"}, []byte(body)); err != nil {
+	if err := harness.SendMail(realAddr, "sender@origin.example", []string{"x@dest.example"}, []byte(body)); err != nil {
 		t.Fatalf("send to the real Postfix: %v\nlog:\n%s", err, real.log())
 	}
 	in.send("sender@origin.example", []string{"x@dest.example"}, body)

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"fmt"
 	"net"
-	"net/smtp"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -318,7 +317,7 @@ func compareNoticeWithRealPostfix(t *testing.T, port string, n realNotice) (want
 		"origin.example smtp:[127.0.0.19]:%s\n", port)) + "\n")
 	in.run()
 
-	if err := smtp.SendMail(realAddr, nil, "sender@origin.example", []string{n.rcpt}, []byte(n.body)); err != nil {
+	if err := harness.SendMail(realAddr, "sender@origin.example", []string{n.rcpt}, []byte(n.body)); err != nil {
 		t.Fatalf("send to the real Postfix: %v\nlog:\n%s", err, real.log())
 	}
 	in.send("sender@origin.example", []string{n.rcpt}, n.body)

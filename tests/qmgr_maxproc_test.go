@@ -4,10 +4,11 @@ package tests
 
 import (
 	"fmt"
-	"net/smtp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/tests/internal/harness"
 )
 
 // TestQmgrAgentMaxprocOne queues messages faster than one smtp process
@@ -32,7 +33,7 @@ relayhost = [127.0.0.2]:%s
 	in.writeMasterCF(single)
 	in.run()
 
-	c, err := smtp.Dial(in.addr)
+	c, err := harness.DialSMTP(in.addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ package tests
 import (
 	"fmt"
 	"io"
-	"net/smtp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,7 +86,7 @@ alias_maps =
 		t.Fatal(err)
 	}
 
-	err := smtp.SendMail(addr, nil, "sender@remote.example", []string{"ok@remote.example", "bad@remote.example"},
+	err := harness.SendMail(addr, "sender@remote.example", []string{"ok@remote.example", "bad@remote.example"},
 		[]byte("Subject: qmgr e2e\r\nMessage-ID: <qmgr-e2e@client.example>\r\n\r\nhello\r\n"))
 	if err != nil {
 		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())

@@ -7,7 +7,6 @@ package tests
 
 import (
 	"fmt"
-	"net/smtp"
 	"os"
 	"regexp"
 	"sort"
@@ -237,7 +236,7 @@ func TestRoutingTransportRetryTime(t *testing.T) {
 	}
 	realAddr := harness.FreeAddr(t)
 	real := startRealPostfixRelayWith(t, realAddr, "dead.example nosuch:\n", func(string) string { return "" })
-	if err := smtp.SendMail(realAddr, nil, "sender@client.example", []string{"c@dead.example"}, []byte("Subject: one\r\n\r\none\r\n")); err != nil {
+	if err := harness.SendMail(realAddr, "sender@client.example", []string{"c@dead.example"}, []byte("Subject: one\r\n\r\none\r\n")); err != nil {
 		t.Fatalf("send to the real Postfix: %v", err)
 	}
 	realLog := real.waitLog(t, "to=<c@dead.example>, relay=none", 30*time.Second)
@@ -278,7 +277,7 @@ func TestRoutingDeferTransports(t *testing.T) {
 	realAddr := harness.FreeAddr(t)
 	real := startRealPostfixRelayWith(t, realAddr, fmt.Sprintf("held.example smtp:[127.0.0.21]:%s\n", port),
 		func(string) string { return "defer_transports = smtp\n" })
-	if err := smtp.SendMail(realAddr, nil, "sender@client.example", []string{"b@held.example"}, []byte("Subject: held\r\n\r\nheld\r\n")); err != nil {
+	if err := harness.SendMail(realAddr, "sender@client.example", []string{"b@held.example"}, []byte("Subject: held\r\n\r\nheld\r\n")); err != nil {
 		t.Fatalf("send to the real Postfix: %v", err)
 	}
 	realLog := real.waitLog(t, "to=<b@held.example>, relay=none", 30*time.Second)

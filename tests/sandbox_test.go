@@ -4,7 +4,6 @@ package tests
 
 import (
 	"bytes"
-	"net/smtp"
 	"os"
 	"os/exec"
 	"os/user"
@@ -126,7 +125,7 @@ func TestSandboxDeliversToMaildir(t *testing.T) {
 	}
 
 	body := "From: alice@remote.example\r\nTo: bob@example.test\r\nSubject: sandbox test\r\n\r\nHello Bob,\r\nFrom the sandbox test.\r\n"
-	if err := smtp.SendMail(addr, nil, "alice@remote.example", []string{"bob@example.test"}, []byte(body)); err != nil {
+	if err := harness.SendMail(addr, "alice@remote.example", []string{"bob@example.test"}, []byte(body)); err != nil {
 		t.Fatalf("SendMail: %v\nlog:\n%s", err, maillog())
 	}
 	newDir := filepath.Join(runDir, "mail", "bob", "new")

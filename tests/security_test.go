@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/smtp"
 	"os"
 	"os/exec"
 	"os/user"
@@ -191,14 +190,14 @@ virtual_gid_maps = static:65534
 	in.startAndWait()
 	marker := filepath.Join(in.base, "injected")
 	rcpt := bob.name + "+`touch${IFS}" + marker + "`@mx.example.test"
-	if err := smtp.SendMail(in.smtpAddr, nil, "x@remote.example", []string{rcpt}, []byte("Subject: inject\r\n\r\nbody\r\n")); err != nil {
+	if err := harness.SendMail(in.smtpAddr, "x@remote.example", []string{rcpt}, []byte("Subject: inject\r\n\r\nbody\r\n")); err != nil {
 		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())
 	}
 	in.waitLog("status=sent (delivered to command: ", 30*time.Second)
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("a command from the recipient address ran")
 	}
-	if err := smtp.SendMail(in.smtpAddr, nil, "x@remote.example", []string{"run-x@mx.example.test"}, []byte("Subject: alias\r\n\r\nbody\r\n")); err != nil {
+	if err := harness.SendMail(in.smtpAddr, "x@remote.example", []string{"run-x@mx.example.test"}, []byte("Subject: alias\r\n\r\nbody\r\n")); err != nil {
 		t.Fatalf("SendMail: %v", err)
 	}
 	in.waitLog(`to=<run-x@mx.example.test>, relay=local, `, 30*time.Second)
@@ -211,7 +210,7 @@ virtual_gid_maps = static:65534
 	}
 	// The table's other rule works (a table without a file is root's):
 	// staff is expanded to root.
-	if err := smtp.SendMail(in.smtpAddr, nil, "x@remote.example", []string{"staff@mx.example.test"}, []byte("Subject: staff\r\n\r\nbody\r\n")); err != nil {
+	if err := harness.SendMail(in.smtpAddr, "x@remote.example", []string{"staff@mx.example.test"}, []byte("Subject: staff\r\n\r\nbody\r\n")); err != nil {
 		t.Fatalf("SendMail: %v", err)
 	}
 	in.waitLog(`to=<root@mx.example.test>, orig_to=<staff@mx.example.test>, relay=local, `, 30*time.Second)
@@ -230,7 +229,7 @@ virtual_gid_maps = static:65534
 
 	// A command that outlives command_time_limit is killed with its
 	// whole process group and the delivery deferred, not counted as sent.
-	if err := smtp.SendMail(in.smtpAddr, nil, "x@remote.example", []string{alice.name + "@mx.example.test"}, []byte("Subject: slow\r\n\r\nbody\r\n")); err != nil {
+	if err := harness.SendMail(in.smtpAddr, "x@remote.example", []string{alice.name + "@mx.example.test"}, []byte("Subject: slow\r\n\r\nbody\r\n")); err != nil {
 		t.Fatalf("SendMail: %v", err)
 	}
 	in.waitLog("to=<"+alice.name+"@mx.example.test>, relay=local", 60*time.Second)
@@ -247,7 +246,7 @@ virtual_gid_maps = static:65534
 
 	for _, rcpt := range []string{"../out/x@virt.test", "evil@virt.test"} {
 		// smtpd may refuse it already; what matters is what virtual does.
-		smtp.SendMail(in.smtpAddr, nil, "x@remote.example", []string{rcpt}, []byte("Subject: escape\r\n\r\nbody\r\n"))
+		harness.SendMail(in.smtpAddr, "x@remote.example", []string{rcpt}, []byte("Subject: escape\r\n\r\nbody\r\n"))
 	}
 	in.waitLog("warning: recipient evil@virt.test: bad mailbox path ../escaped/ in ", 30*time.Second)
 	for _, dir := range []string{"out", "escaped"} {
@@ -307,7 +306,7 @@ func TestSecurityForwardAndIncludeTrust(t *testing.T) {
 	for i := range rcpts {
 		rcpts[i] += "@mx.example.test"
 	}
-	if err := smtp.SendMail(in.smtpAddr, nil, "x@remote.example", rcpts, []byte("Subject: trust\r\n\r\nbody\r\n")); err != nil {
+	if err := harness.SendMail(in.smtpAddr, "x@remote.example", rcpts, []byte("Subject: trust\r\n\r\nbody\r\n")); err != nil {
 		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())
 	}
 	for _, r := range rcpts {
@@ -375,7 +374,7 @@ func TestLocalDeliveredToListAndForward(t *testing.T) {
 	}
 	in.startAndWait()
 	carol := u["carol"].name + "@mx.example.test"
-	if err := smtp.SendMail(in.smtpAddr, nil, "x@remote.example", []string{"team@mx.example.test", carol}, []byte("Subject: lists\r\n\r\nbody\r\n")); err != nil {
+	if err := harness.SendMail(in.smtpAddr, "x@remote.example", []string{"team@mx.example.test", carol}, []byte("Subject: lists\r\n\r\nbody\r\n")); err != nil {
 		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())
 	}
 	for _, who := range []string{"alice", "bob"} {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
-	"net/smtp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,7 +184,7 @@ func TestSmtpdEndToEnd(t *testing.T) {
 
 	t.Run("net/smtp", func(t *testing.T) {
 		before := len(in.queuedFiles())
-		err := smtp.SendMail(in.addr, nil, "sender@remote.example", []string{"pftest@test.example", "someone@elsewhere.example"},
+		err := harness.SendMail(in.addr, "sender@remote.example", []string{"pftest@test.example", "someone@elsewhere.example"},
 			[]byte("Subject: net/smtp\r\n\r\nhello\r\n"))
 		if err != nil {
 			t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())

@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"net/smtp"
 	"regexp"
 	"slices"
 	"sort"
@@ -175,7 +174,7 @@ func (w *tlsWorld) submitAnonymous(t *testing.T, addr string) string {
 // sendOverTLS sends one message to addr after STARTTLS with cfg.
 func sendOverTLS(t *testing.T, addr string, cfg *tls.Config, rcpts []string) {
 	t.Helper()
-	c, err := smtp.Dial(addr)
+	c, err := harness.DialSMTP(addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ package tests
 
 import (
 	"fmt"
-	"net/smtp"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,7 +23,7 @@ func TestVirtualDeliversAsMappedUser(t *testing.T) {
 	in, addr, mailBase := startVirtualAsRoot(t, owner)
 
 	body := "Subject: as nobody\r\n\r\nFrom the test\r\n"
-	if err := smtp.SendMail(addr, nil, "alice@remote.example", []string{"bob@example.test", "carol@example.test"}, []byte(body)); err != nil {
+	if err := harness.SendMail(addr, "alice@remote.example", []string{"bob@example.test", "carol@example.test"}, []byte(body)); err != nil {
 		t.Fatalf("SendMail: %v\nlog:\n%s", err, in.log())
 	}
 	log := in.waitLog("to=<carol@example.test>, relay=virtual", 30*time.Second)
