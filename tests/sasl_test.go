@@ -457,7 +457,7 @@ smtpd_sasl_path = private/auth
 	}
 	d.expect("QUIT", "221 2.0.0 Bye")
 
-	conn, err := tls.Dial("tcp", submissions, &tls.Config{InsecureSkipVerify: true})
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 30 * time.Second}, "tcp", submissions, &tls.Config{InsecureSkipVerify: true})
 	if err != nil {
 		t.Fatalf("submissions: %v", err)
 	}
