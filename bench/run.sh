@@ -21,10 +21,11 @@
 # Figures:
 #   relay      N x 4 KB over 20 sessions, smtp-sink as the next hop: end-to-end
 #              msg/s (until the queue is empty), accept latency (end of DATA
-#              to 250) p50 and p99, peak PSS of all the system's processes,
-#              CPU per message
+#              to the 250 reply's arrival, stamped by the kernel) p50 and
+#              p99, peak PSS of all the system's processes, CPU per message
 #   virtual    N x 4 KB over 20 sessions into 20 virtual(8) Maildirs
-#   sessions   1, 20, 100 and 500 sessions of 4 KB messages: msg/s, peak PSS
+#   sessions   1, 20, 100 and 500 sessions of 4 KB messages: msg/s, peak PSS,
+#              and at 20, 100 and 500 sessions the accept latency p50/p99
 #   sizes      1 KB, 100 KB and 5 MB messages over 20 sessions: msg/s, peak PSS
 #   fsync      fsync-family system calls per accepted message, counted with
 #              strace -f -c in a run of its own (tracing slows everything)
@@ -330,8 +331,8 @@ function add(key, sys, v) { sum[key, sys] += v; cnt[key, sys]++; if (!(key in se
 		split($i, kv, "=")
 		k = kv[1]; v = kv[2]
 		if (k == "rate") add(fig " msg/s", sys, v)
-		else if (k == "p50_ms" && fig ~ /^relay-4k-c20$/) add(fig " accept p50 ms", sys, v)
-		else if (k == "p99_ms" && fig ~ /^relay-4k-c20$/) add(fig " accept p99 ms", sys, v)
+		else if (k == "p50_ms" && fig ~ /^(relay-4k-c20|sessions-4k-c(20|100|500))$/) add(fig " accept p50 ms", sys, v)
+		else if (k == "p99_ms" && fig ~ /^(relay-4k-c20|sessions-4k-c(20|100|500))$/) add(fig " accept p99 ms", sys, v)
 		else if (k == "peak_pss_mb") add(fig " peak PSS MB", sys, v)
 		else if (k == "cpu_ms_per_msg" && fig ~ /-c20$/) add(fig " CPU ms/msg", sys, v)
 		else if (k == "fsyncs_per_msg") add("fsyncs per message", sys, v)

@@ -1,5 +1,6 @@
 // Command loadgen is the benchmark's SMTP load client: it sends N messages
-// over C concurrent sessions, times each end of DATA to its 250 reply,
+// over C concurrent sessions, times each end of DATA to its 250 reply (its
+// arrival, stamped by the kernel, and the client's read of it),
 // optionally waits until the mail system has delivered everything (an
 // empty queue, or N new files in Maildirs), and samples the memory (PSS)
 // and CPU of the mail system's process tree meanwhile. It prints one line
@@ -82,7 +83,7 @@ func run(o options) error {
 	}
 	body := message(o.size, o.from)
 	start := time.Now()
-	latencies, err := send(o, body)
+	lat, err := send(o, body)
 	accepted := time.Since(start)
 	if err != nil {
 		return err
@@ -105,11 +106,13 @@ func run(o options) error {
 		}
 	}
 	total := time.Since(start)
-	slices.Sort(latencies)
-	fmt.Printf("messages=%d sessions=%d size=%d accept_s=%.3f total_s=%.3f accept_rate=%.1f rate=%.1f p50_ms=%.2f p99_ms=%.2f",
+	slices.Sort(lat.stamped)
+	slices.Sort(lat.read)
+	fmt.Printf("messages=%d sessions=%d size=%d accept_s=%.3f total_s=%.3f accept_rate=%.1f rate=%.1f p50_ms=%.2f p99_ms=%.2f read_p50_ms=%.2f read_p99_ms=%.2f",
 		o.messages, o.sessions, o.size, accepted.Seconds(), total.Seconds(),
 		float64(o.messages)/accepted.Seconds(), float64(o.messages)/total.Seconds(),
-		ms(percentile(latencies, 0.50)), ms(percentile(latencies, 0.99)))
+		ms(percentile(lat.stamped, 0.50)), ms(percentile(lat.stamped, 0.99)),
+		ms(percentile(lat.read, 0.50)), ms(percentile(lat.read, 0.99)))
 	if sampler != nil {
 		peak, cpu := sampler.stop()
 		fmt.Printf(" peak_pss_mb=%.1f cpu_ms_per_msg=%.3f", float64(peak)/1024, cpu.Seconds()*1000/float64(o.messages))
@@ -143,21 +146,30 @@ func message(size int, from string) []byte {
 	return []byte(b.String())
 }
 
+// latencies are the accept latencies of the messages sent: from the
+// client's write of the end of DATA to the arrival of the 250 reply in
+// the kernel (stamped), and to the client's read of it (read), which adds
+// the time the session's goroutine waited for a CPU.
+type latencies struct {
+	stamped, read []time.Duration
+}
+
 // send runs the sessions and returns the accept latency of every message.
-func send(o options, body []byte) ([]time.Duration, error) {
+func send(o options, body []byte) (latencies, error) {
 	var next atomic.Int64
 	var mu sync.Mutex
-	var all []time.Duration
+	var all latencies
 	var firstErr error
 	var wg sync.WaitGroup
 	for range o.sessions {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var mine []time.Duration
+			var mine latencies
 			err := session(o, body, &next, &mine)
 			mu.Lock()
-			all = append(all, mine...)
+			all.stamped = append(all.stamped, mine.stamped...)
+			all.read = append(all.read, mine.read...)
 			if err != nil && firstErr == nil {
 				firstErr = err
 			}
@@ -166,13 +178,13 @@ func send(o options, body []byte) ([]time.Duration, error) {
 	}
 	wg.Wait()
 	if firstErr != nil {
-		return nil, firstErr
+		return latencies{}, firstErr
 	}
 	return all, nil
 }
 
 // session sends messages until none is left, perConn per connection.
-func session(o options, body []byte, next *atomic.Int64, lat *[]time.Duration) error {
+func session(o options, body []byte, next *atomic.Int64, lat *latencies) error {
 	for {
 		if next.Load() >= int64(o.messages) {
 			return nil
@@ -183,14 +195,18 @@ func session(o options, body []byte, next *atomic.Int64, lat *[]time.Duration) e
 	}
 }
 
-func connection(o options, body []byte, next *atomic.Int64, lat *[]time.Duration) error {
+func connection(o options, body []byte, next *atomic.Int64, lat *latencies) error {
 	nc, err := net.DialTimeout("tcp", o.addr, 30*time.Second)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(o.timeout))
-	r := bufio.NewReader(nc)
+	sc, err := newStampedConn(nc)
+	if err != nil {
+		return err
+	}
+	r := bufio.NewReader(sc)
 	w := bufio.NewWriterSize(nc, 64<<10)
 	if err := expect(r, 220); err != nil {
 		return fmt.Errorf("greeting: %w", err)
@@ -250,7 +266,9 @@ func connection(o options, body []byte, next *atomic.Int64, lat *[]time.Duration
 		if err := cmd(".", 250); err != nil {
 			return fmt.Errorf("end of data: %w", err)
 		}
-		*lat = append(*lat, time.Since(t0))
+		read := time.Since(t0)
+		lat.read = append(lat.read, read)
+		lat.stamped = append(lat.stamped, min(max(sc.last.Sub(t0), 0), read))
 	}
 	return cmd("QUIT", 221)
 }
