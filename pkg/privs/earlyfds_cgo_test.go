@@ -8,9 +8,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // fdTableSize reads the size of this process's descriptor table
@@ -41,8 +40,14 @@ func TestEarlyFDTable(t *testing.T) {
 	if _, err := fdTableSize(); err != nil {
 		t.Skipf("no descriptor table size here: %v", err)
 	}
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+	// The Go runtime raised this process's soft limit and gives a child
+	// the one it started with, which may be below 1,024; set again, the
+	// raised limit is what the child gets.
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)
 	}
 	if lim.Cur < 1024 {
