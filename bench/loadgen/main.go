@@ -38,6 +38,7 @@ type options struct {
 	timeout   time.Duration
 	heloName  string
 	sampleGap time.Duration
+	steps     bool
 }
 
 func main() {
@@ -56,6 +57,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
 	flag.StringVar(&o.heloName, "helo", "loadgen.bench.example", "EHLO name")
 	flag.DurationVar(&o.sampleGap, "sample", 200*time.Millisecond, "interval between memory samples")
+	flag.BoolVar(&o.steps, "steps", false, "print to stderr, per step of a session (connect, greeting, each command), the time to its reply's arrival: mean, p50, p99")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -113,6 +115,9 @@ func run(o options) error {
 		float64(o.messages)/accepted.Seconds(), float64(o.messages)/total.Seconds(),
 		ms(percentile(lat.stamped, 0.50)), ms(percentile(lat.stamped, 0.99)),
 		ms(percentile(lat.read, 0.50)), ms(percentile(lat.read, 0.99)))
+	if o.steps {
+		steps.print(os.Stderr)
+	}
 	if sampler != nil {
 		peak, cpu := sampler.stop()
 		fmt.Printf(" peak_pss_mb=%.1f cpu_ms_per_msg=%.3f", float64(peak)/1024, cpu.Seconds()*1000/float64(o.messages))
@@ -196,10 +201,13 @@ func session(o options, body []byte, next *atomic.Int64, lat *latencies) error {
 }
 
 func connection(o options, body []byte, next *atomic.Int64, lat *latencies) error {
+	dialed := time.Now()
 	nc, err := net.DialTimeout("tcp", o.addr, 30*time.Second)
 	if err != nil {
 		return err
 	}
+	connected := time.Now()
+	steps.add("connect", connected.Sub(dialed))
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(o.timeout))
 	sc, err := newStampedConn(nc)
@@ -211,7 +219,10 @@ func connection(o options, body []byte, next *atomic.Int64, lat *latencies) erro
 	if err := expect(r, 220); err != nil {
 		return fmt.Errorf("greeting: %w", err)
 	}
+	steps.add("greeting", sc.last.Sub(connected))
 	cmd := func(line string, code int) error {
+		sent := time.Now()
+		defer func() { steps.add(strings.Fields(line)[0], sc.last.Sub(sent)) }()
 		if _, err := w.WriteString(line + "\r\n"); err != nil {
 			return err
 		}
@@ -316,4 +327,39 @@ func queueEmpty(dir string) bool {
 func countMaildir(dir string) int {
 	entries, _ := filepath.Glob(filepath.Join(dir, "*", "new", "*"))
 	return len(entries)
+}
+
+// stepTimes collects, per step of a session, the time from the client's
+// request (or connect) to the arrival of the server's reply.
+type stepTimes struct {
+	mu    sync.Mutex
+	order []string
+	times map[string][]time.Duration
+}
+
+var steps = stepTimes{times: make(map[string][]time.Duration)}
+
+func (s *stepTimes) add(step string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.times[step]; !ok {
+		s.order = append(s.order, step)
+	}
+	s.times[step] = append(s.times[step], max(d, 0))
+}
+
+// print writes one line per step, in the order the steps first came.
+func (s *stepTimes) print(w io.Writer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, step := range s.order {
+		t := s.times[step]
+		slices.Sort(t)
+		var sum time.Duration
+		for _, d := range t {
+			sum += d
+		}
+		fmt.Fprintf(w, "step %s n=%d mean_ms=%.2f p50_ms=%.2f p99_ms=%.2f\n", step, len(t),
+			ms(sum/time.Duration(len(t))), ms(percentile(t, 0.50)), ms(percentile(t, 0.99)))
+	}
 }
