@@ -127,6 +127,23 @@ func TestFreeAddrIsBindable(t *testing.T) {
 	}
 }
 
+// FreeAddr's ports are outside the ephemeral range, where outgoing
+// connections take theirs, and never the same twice.
+func TestFreeAddrAvoidsEphemeralPortsAndRepeats(t *testing.T) {
+	low := ephemeralLow()
+	seen := map[int]bool{}
+	for range 50 {
+		p := FreePort(t)
+		if low > portFloor+1000 && (p < portFloor || p >= low) {
+			t.Errorf("FreePort() = %d, want it in [%d, %d)", p, portFloor, low)
+		}
+		if seen[p] {
+			t.Errorf("FreePort() gave %d twice", p)
+		}
+		seen[p] = true
+	}
+}
+
 func TestMainPackagesListsModuleCommands(t *testing.T) {
 	root, err := moduleRoot()
 	if err != nil {
