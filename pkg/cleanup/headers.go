@@ -13,7 +13,6 @@ import (
 	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/header"
 	"github.com/postern/postern/pkg/ipc"
-	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/queue"
 )
 
@@ -54,7 +53,7 @@ type contentWriter struct {
 	headerContext string
 	facts         headerFacts
 
-	log *maillog.Logger
+	log *messageLog
 	// filtering is true while header and body checks apply: the client
 	// asked for them and no action (REJECT, DISCARD, PASS, ...) ended them.
 	filtering   bool

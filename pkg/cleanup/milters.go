@@ -225,7 +225,7 @@ func (s *Server) runMilters(cw *contentWriter, mem *memorySink, ins inspector) (
 	switch {
 	case result.Reply != "":
 		code, text, _ := strings.Cut(result.Reply, " ")
-		s.logMilter(w.ID, "milter-reject", where, text, sub)
+		s.logMilter(cw.log, w.ID, "milter-reject", where, text, sub)
 		if sub.Flags&ipc.CleanupFlagBounce == 0 || code[0] != '5' {
 			status := ipc.CleanupStatContent
 			if code[0] == '4' {
@@ -239,7 +239,7 @@ func (s *Server) runMilters(cw *contentWriter, mem *memorySink, ins inspector) (
 		}
 		v.reason = text
 	case result.Discard:
-		s.logMilter(w.ID, "milter-discard", where, "milter triggers DISCARD action", sub)
+		s.logMilter(cw.log, w.ID, "milter-discard", where, "milter triggers DISCARD action", sub)
 		v.discard = true
 		return 0, "", nil
 	case result.Hold:
@@ -247,7 +247,7 @@ func (s *Server) runMilters(cw *contentWriter, mem *memorySink, ins inspector) (
 		if reason == "" {
 			reason = "milter triggers HOLD action"
 		}
-		s.logMilter(w.ID, "milter-hold", where, reason, sub)
+		s.logMilter(cw.log, w.ID, "milter-hold", where, reason, sub)
 		v.hold = true
 	}
 	changed := *sub
@@ -263,20 +263,20 @@ func (s *Server) runMilters(cw *contentWriter, mem *memorySink, ins inspector) (
 		}
 		changed.Recipients = append(changed.Recipients, rcpt)
 	}
-	env, status, reason := s.envelope(&changed, w.ID, cw.local, cw.localClient, cw.now)
+	env, status, reason := s.envelope(&changed, w.ID, cw.local, cw.localClient, cw.now, cw.log)
 	if status != 0 {
 		return status, reason, nil
 	}
 	if err := w.WriteEnvelope(env); err != nil {
-		s.Log.Warning("%s: %v", w.ID, err)
+		cw.log.Warning("%s: %v", w.ID, err)
 		return ipc.CleanupStatWrite, replyWriteError, nil
 	}
 	if _, err := w.Write(msg.Content()); err != nil {
-		s.Log.Warning("%s: %v", w.ID, err)
+		cw.log.Warning("%s: %v", w.ID, err)
 		return ipc.CleanupStatWrite, replyWriteError, nil
 	}
 	if limit := s.Settings.MessageSizeLimit; limit > 0 && w.ContentLength() > limit {
-		s.Log.Warning("%s: queue file size limit exceeded", w.ID)
+		cw.log.Warning("%s: queue file size limit exceeded", w.ID)
 		return ipc.CleanupStatSize, replyTooBig, nil
 	}
 	return 0, "", nil
@@ -318,7 +318,7 @@ func (s *Server) milterHeaderChecks(cw *contentWriter, edits []milter.Edit) []mi
 // logMilter logs a milter's verdict as Postfix's cleanup does:
 // "ID: milter-reject: END-OF-MESSAGE from host[addr]: 5.7.1 text;
 // from=<a> to=<b> proto=ESMTP helo=<h>".
-func (s *Server) logMilter(id, action, where, text string, sub *ipc.CleanupSubmission) {
+func (s *Server) logMilter(log *messageLog, id, action, where, text string, sub *ipc.CleanupSubmission) {
 	name, address, proto, helo := sub.ClientName, sub.ClientAddress, sub.Protocol, sub.HeloName
 	if sub.Local() {
 		name, address, proto, helo = "localhost", "127.0.0.1", "", ""
@@ -334,5 +334,5 @@ func (s *Server) logMilter(id, action, where, text string, sub *ipc.CleanupSubmi
 	if helo != "" {
 		fmt.Fprintf(&b, " helo=<%s>", helo)
 	}
-	s.Log.Info("%s", b.String())
+	log.Info("%s", b.String())
 }

@@ -125,14 +125,14 @@ func (s *Server) submit(ctx context.Context, w *queue.Writer, sub *ipc.CleanupSu
 		}
 		return &ipc.CleanupReply{Status: ipc.CleanupStatWrite, Reason: replyWriteError}, nil
 	}
-	var idLines pendingLines
-	status, reason, v, err := s.write(sub, w, content, s.milters(ctx, sub, conn, w.ID), &idLines)
-	if err != nil || status != 0 || sub.Flags&ipc.CleanupFlagDiscard != 0 || v.discard {
-		idLines.wait()
-	}
+	// The reply waits for every line about the message, also those
+	// sent ahead.
+	log := &messageLog{log: s.Log}
+	defer log.done()
+	status, reason, v, err := s.write(sub, w, content, s.milters(ctx, sub, conn, w.ID), log)
 	if err != nil || status != 0 {
 		if abandonErr := w.Abandon(); abandonErr != nil {
-			s.Log.Warning("%v", abandonErr)
+			log.Warning("%v", abandonErr)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", w.ID, err)
@@ -142,23 +142,21 @@ func (s *Server) submit(ctx context.Context, w *queue.Writer, sub *ipc.CleanupSu
 	if sub.Flags&ipc.CleanupFlagDiscard != 0 || v.discard {
 		// Accepted and thrown away; the client or the checks logged why.
 		if err := w.Abandon(); err != nil {
-			s.Log.Warning("%v", err)
+			log.Warning("%v", err)
 		}
 		return &ipc.CleanupReply{QueueID: w.ID}, nil
 	}
-	// The message-id line waits for room in postlogd's queue while the
-	// file is made durable; it is in that queue before the reply.
-	err = w.Commit()
-	idLines.wait()
-	if err != nil {
-		s.Log.Warning("%s: %v", w.ID, err)
+	// The message-id line, sent ahead, waits for room in postlogd's
+	// queue while the file is made durable.
+	if err := w.Commit(); err != nil {
+		log.Warning("%s: %v", w.ID, err)
 		return &ipc.CleanupReply{Status: ipc.CleanupStatWrite, Reason: replyWriteError}, nil
 	}
 	if sub.Flags&ipc.CleanupFlagHold != 0 || v.hold {
 		// The message is safe in incoming/ already; a failed move leaves
 		// it there, to be delivered instead of held.
 		if err := s.Layout.Move(w.ID, queue.Incoming, queue.Hold); err != nil {
-			s.Log.Warning("%s: %v", w.ID, err)
+			log.Warning("%s: %v", w.ID, err)
 		}
 	}
 	return &ipc.CleanupReply{QueueID: w.ID}, nil
@@ -168,14 +166,15 @@ func (s *Server) submit(ctx context.Context, w *queue.Writer, sub *ipc.CleanupSu
 // status rejects the message; an error means the content stream broke.
 // Either way the content has been read to its end or to the failure. The
 // verdict says what header and body checks decided. The message's
-// message-id line may still be on its way (idLines) when write returns.
-func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader, ins inspector, idLines *pendingLines) (ipc.CleanupStatus, string, *verdict, error) {
+// lines go to log, where its message-id line may still be on its way
+// when write returns.
+func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader, ins inspector, log *messageLog) (ipc.CleanupStatus, string, *verdict, error) {
 	var mem *memorySink
 	if ins != nil {
 		defer ins.close()
 		mem = &memorySink{}
 	}
-	status, reason, cw, err := s.writeContent(sub, w, content, mem, idLines)
+	status, reason, cw, err := s.writeContent(sub, w, content, mem, log)
 	if cw == nil {
 		return status, reason, &verdict{}, err
 	}
@@ -200,8 +199,7 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 	case v.reason != "" && v.reason[0] == '5' && sub.Flags&ipc.CleanupFlagBounce != 0:
 		// A local submission cannot be refused: its sender gets a bounce.
 		if err := w.AddExtractedAttr(queue.Attr{Name: queue.AttrContentReject, Value: v.reason}); err != nil {
-			idLines.wait()
-			s.Log.Warning("%s: %v", w.ID, err)
+			log.Warning("%s: %v", w.ID, err)
 			return ipc.CleanupStatWrite, replyWriteError, v, nil
 		}
 		return 0, "", v, nil
@@ -213,8 +211,7 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 		return 0, "", v, nil
 	}
 	if err := s.extracted(cw); err != nil {
-		idLines.wait()
-		s.Log.Warning("%s: %v", w.ID, err)
+		log.Warning("%s: %v", w.ID, err)
 		return ipc.CleanupStatWrite, replyWriteError, v, nil
 	}
 	return 0, "", v, nil
@@ -226,34 +223,34 @@ func (s *Server) write(sub *ipc.CleanupSubmission, w *queue.Writer, content io.R
 // With mem (the milters run next) the content goes there instead, after
 // header and body checks, and no envelope is written yet.
 //
-// The message-id line of a message read whole without milters is sent by
-// idLines, so that it waits for room in postlogd's queue while the file
-// is committed; every other line is logged before writeContent returns.
-func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader, mem *memorySink, idLines *pendingLines) (ipc.CleanupStatus, string, *contentWriter, error) {
+// The message's lines go to log. The message-id line of a message read
+// whole without milters is sent ahead, so that it waits for room in
+// postlogd's queue while the file is committed.
+func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, content io.Reader, mem *memorySink, log *messageLog) (ipc.CleanupStatus, string, *contentWriter, error) {
 	now := s.now()
 	uid, local := sub.SubmitterUID, sub.Local()
 	localClient, err := s.Settings.LocalHeaderClients.Match(sub)
 	if err != nil {
-		s.Log.Warning("%s: %v", w.ID, err)
+		log.Warning("%s: %v", w.ID, err)
 		_, err := io.Copy(io.Discard, content)
 		return ipc.CleanupStatWrite, replyWriteError, nil, err
 	}
 	headerContext := s.Settings.headerContext(local || localClient)
 	mapping := sub.Flags&ipc.CleanupFlagMapOK != 0
-	env, status, reason := s.envelope(sub, w.ID, local, localClient, now)
+	env, status, reason := s.envelope(sub, w.ID, local, localClient, now, log)
 	if status != 0 {
 		_, err := io.Copy(io.Discard, content)
 		return status, reason, nil, err
 	}
 	if mem == nil {
 		if err := w.WriteEnvelope(env); err != nil {
-			s.Log.Warning("%s: %v", w.ID, err)
+			log.Warning("%s: %v", w.ID, err)
 			_, err := io.Copy(io.Discard, content)
 			return ipc.CleanupStatWrite, replyWriteError, nil, err
 		}
 	}
 	cw := &contentWriter{s: s.Settings, w: w, sub: sub, sender: env.Sender, local: local, mapping: mapping, uid: uid, now: now,
-		headerContext: headerContext, addMiss: local || localClient || s.Settings.AlwaysAddMissingHeaders, log: s.Log,
+		headerContext: headerContext, addMiss: local || localClient || s.Settings.AlwaysAddMissingHeaders, log: log,
 		localClient: localClient}
 	if mem != nil {
 		cw.sink = mem
@@ -271,10 +268,10 @@ func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, conte
 			lines = append(lines, fmt.Sprintf("%s: resent-message-id=%s", w.ID, cw.facts.resentID))
 		}
 		if copyErr == nil && mem == nil {
-			idLines.start(s.Log, lines)
+			log.sendAhead(lines)
 		} else {
 			for _, line := range lines {
-				s.Log.Log(maillog.LevelInfo, line)
+				log.Info("%s", line)
 			}
 		}
 	}
@@ -290,13 +287,13 @@ func (s *Server) writeContent(sub *ipc.CleanupSubmission, w *queue.Writer, conte
 	}
 	switch {
 	case errors.Is(copyErr, errTooBig):
-		s.Log.Warning("%s: queue file size limit exceeded", w.ID)
+		log.Warning("%s: queue file size limit exceeded", w.ID)
 		return ipc.CleanupStatSize, replyTooBig, cw, nil
 	case errors.Is(copyErr, errTooMany):
-		s.Log.Info("%s: %v", w.ID, errTooMany)
+		log.Info("%s: %v", w.ID, errTooMany)
 		return ipc.CleanupStatHops, replyTooMany, cw, nil
 	}
-	s.Log.Warning("%s: %v", w.ID, copyErr)
+	log.Warning("%s: %v", w.ID, copyErr)
 	return ipc.CleanupStatWrite, replyWriteError, cw, nil
 }
 
@@ -309,8 +306,9 @@ func (s *Server) now() time.Time {
 }
 
 // envelope rewrites the sender and the recipients of sub, and adds the
-// sender_bcc_maps and recipient_bcc_maps recipients.
-func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local, localClient bool, now time.Time) (*queue.Envelope, ipc.CleanupStatus, string) {
+// sender_bcc_maps and recipient_bcc_maps recipients; its warnings go to
+// log.
+func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local, localClient bool, now time.Time, log *messageLog) (*queue.Envelope, ipc.CleanupStatus, string) {
 	st := s.Settings
 	// Canonical and virtual alias mapping only when the client asks for
 	// it, as Postfix's receive_override_options=no_address_mappings
@@ -321,12 +319,12 @@ func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local, localCli
 	var err error
 	if mapping {
 		if sender, err = st.canonical(sender, st.SenderCanonicalMaps); err != nil {
-			s.Log.Warning("%s: %v", id, err)
+			log.Warning("%s: %v", id, err)
 			return nil, ipc.CleanupStatWrite, replyWriteError
 		}
 		if st.Masquerade != nil && st.Masquerade.EnvelopeSender {
 			if sender, err = st.Masquerade.apply(sender); err != nil {
-				s.Log.Warning("%s: %v", id, err)
+				log.Warning("%s: %v", id, err)
 				return nil, ipc.CleanupStatWrite, replyWriteError
 			}
 		}
@@ -360,7 +358,7 @@ func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local, localCli
 				}
 			}
 		}
-		return s.recipientError(id, err)
+		return recipientError(log, id, err)
 	}
 	if status, reply := addBCC(st.SenderBCCMaps, sender); status != 0 {
 		return nil, status, reply
@@ -381,7 +379,7 @@ func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local, localCli
 				expanded, err = st.expandVirtual(rewritten)
 			}
 		}
-		if status, reply := s.recipientError(id, err); status != 0 {
+		if status, reply := recipientError(log, id, err); status != 0 {
 			return nil, status, reply
 		}
 		for _, a := range expanded {
@@ -397,14 +395,14 @@ func (s *Server) envelope(sub *ipc.CleanupSubmission, id string, local, localCli
 	return env, 0, ""
 }
 
-// recipientError logs a failure to rewrite or expand a recipient and
-// returns the status and reply for it: a virtual alias expansion beyond
-// its limits is deferred, a table problem is a write error.
-func (s *Server) recipientError(id string, err error) (ipc.CleanupStatus, string) {
+// recipientError logs a failure to rewrite or expand a recipient to log
+// and returns the status and reply for it: a virtual alias expansion
+// beyond its limits is deferred, a table problem is a write error.
+func recipientError(log *messageLog, id string, err error) (ipc.CleanupStatus, string) {
 	if err == nil {
 		return 0, ""
 	}
-	s.Log.Warning("%s: %v", id, err)
+	log.Warning("%s: %v", id, err)
 	var aerr *aliasError
 	if errors.As(err, &aerr) {
 		return ipc.CleanupStatDefer, replyAliasError
@@ -570,33 +568,6 @@ func (s *Server) sendWakeup() {
 	defer cancel()
 	if err := ipc.SendRawTrigger(ctx, "unix", s.Settings.QmgrTrigger, ipc.TriggerScanIncoming); err != nil && s.Verbose {
 		s.Log.Info("%v", err)
-	}
-}
-
-// pendingLines are log lines sent by a goroutine of their own while the
-// caller goes on; wait returns once they are sent. The caller waits
-// before it logs anything else about the message and before it answers,
-// so the lines keep their order with the message's other lines.
-type pendingLines struct{ done chan struct{} }
-
-// start sends lines, in order, while the caller goes on.
-func (p *pendingLines) start(log *maillog.Logger, lines []string) {
-	done := make(chan struct{})
-	p.done = done
-	go func() {
-		defer close(done)
-		for _, line := range lines {
-			log.Log(maillog.LevelInfo, line)
-		}
-	}()
-}
-
-// wait returns once the lines started are sent; it does nothing when
-// none were.
-func (p *pendingLines) wait() {
-	if p.done != nil {
-		<-p.done
-		p.done = nil
 	}
 }
 

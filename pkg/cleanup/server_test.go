@@ -529,3 +529,43 @@ func TestNoticeReceivedNamesNoUser(t *testing.T) {
 		t.Errorf("content:\n%q\nwant prefix\n%q", content, want)
 	}
 }
+
+// TestLinesAfterTheMessageIDFollowIt: the message-id lines, sent while
+// the queue file is committed, are in the log when the reply comes, and
+// before the lines logged about the message after the commit: here the
+// warning of a held message that cannot be moved to hold/ (a plain file
+// stands in its place), which stays in incoming/.
+func TestLinesAfterTheMessageIDFollowIt(t *testing.T) {
+	ts := startServer(t, baseSettings())
+	hold := filepath.Join(ts.layout.Root, queue.Hold)
+	if err := os.RemoveAll(hold); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hold, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sub := remote("s@remote.example", "r@test.example")
+	sub.Flags |= ipc.CleanupFlagHold
+	reply := ts.submit(sub, "Subject: x\nMessage-ID: <h1@client.example>\nResent-Message-ID: <h2@client.example>\n\nbody\n")
+	if reply.Status != 0 || reply.QueueID == "" {
+		t.Fatalf("reply %+v", reply)
+	}
+	id := reply.QueueID
+	log := ts.logText()
+	lines := []string{
+		id + ": message-id=<h1@client.example>",
+		id + ": resent-message-id=<h2@client.example>",
+		"warning: " + id + ": rename ",
+	}
+	at := -1
+	for _, line := range lines {
+		i := strings.Index(log, line)
+		if i < 0 || i < at {
+			t.Fatalf("log lacks %q after the lines before it:\n%s", line, log)
+		}
+		at = i
+	}
+	if ids := ts.incoming(); len(ids) != 1 || ids[0] != id {
+		t.Errorf("incoming has %v, want %s", ids, id)
+	}
+}
