@@ -57,20 +57,34 @@ func (q *Manager) enqueue(d *delivery) bool {
 	return false
 }
 
-// startWaiting starts the jobs waiting at w that its free slots let
-// start, oldest first: it returns the first for the caller to run and
-// hands the others to workers. q.mu is held.
-func (q *Manager) startWaiting(ctx context.Context, w *Window) *delivery {
-	var first *delivery
+// takeStartable moves the jobs waiting at w that its free slots let
+// start, oldest first, to started, holding a slot each; q.mu is held. The
+// caller starts them once it has let go of q.mu.
+func (q *Manager) takeStartable(w *Window, started *deliveryQueue) {
 	for w.waiting.first != nil && w.TryAcquire() {
-		d := w.waiting.pop()
-		if first == nil {
-			first = d
-		} else {
-			q.hand(ctx, task{delivery: d})
-		}
+		started.push(w.waiting.pop())
 	}
-	return first
+}
+
+// handAll hands the deliveries of started, which hold their slots, to
+// workers.
+func (q *Manager) handAll(ctx context.Context, started *deliveryQueue) {
+	for d := started.pop(); d != nil; d = started.pop() {
+		q.hand(ctx, task{delivery: d})
+	}
+}
+
+// startWaitingEverywhere starts the jobs waiting at every window that its
+// free slots let start: after a flush opened the windows that failures
+// had closed.
+func (q *Manager) startWaitingEverywhere(ctx context.Context) {
+	var started deliveryQueue
+	q.mu.Lock()
+	for _, w := range q.windows {
+		q.takeStartable(w, &started)
+	}
+	q.mu.Unlock()
+	q.handAll(ctx, &started)
 }
 
 // runDeliveries makes delivery d, which holds a slot, then those waiting
@@ -80,13 +94,15 @@ func (q *Manager) startWaiting(ctx context.Context, w *Window) *delivery {
 func (q *Manager) runDeliveries(ctx context.Context, d *delivery) {
 	for d != nil {
 		d.a.deliverHeld(ctx, d.job, d.w)
-		var next *delivery
+		var started deliveryQueue
 		q.mu.Lock()
 		if ctx.Err() == nil {
-			next = q.startWaiting(ctx, d.w)
+			q.takeStartable(d.w, &started)
 		}
 		q.releaseWindowLocked(d.job.Transport, d.job.Nexthop, d.w)
 		q.mu.Unlock()
+		next := started.pop()
+		q.handAll(ctx, &started)
 		d.a.jobDone(ctx)
 		d = next
 	}

@@ -71,14 +71,15 @@ type Manager struct {
 	// loading holds a token for each message being loaded and routed,
 	// at most maxLoading.
 	loading chan struct{}
-	// runCtx is Run's context while it runs, nil before and after: the
-	// deliveries a trigger lets start use it.
-	runCtx       context.Context
+
 	scanIncoming bool
 	scanDeferred bool
 	ignoreTimes  bool // the next deferred scan takes every file (postqueue -f)
 	// flushing: the next scans ignore defer_transports (postqueue -f).
 	flushing bool
+	// reopened: a flush opened the windows again; Run's loop starts the
+	// jobs waiting at them.
+	reopened bool
 	full     bool // a scan stopped at qmgr_message_active_limit
 	active   map[string]bool
 	windows  map[string]*Window
@@ -144,13 +145,9 @@ func (q *Manager) Trigger(codes []ipc.TriggerCode) {
 			q.scanDeferred, q.ignoreTimes, q.flushing = true, true, true
 			for _, w := range q.windows {
 				w.Reset()
-				if q.runCtx != nil {
-					// A window that failures had closed may have room now.
-					if d := q.startWaiting(q.runCtx, w); d != nil {
-						q.hand(q.runCtx, task{delivery: d})
-					}
-				}
 			}
+			// A window that failures had closed may have room now.
+			q.reopened = true
 			q.deadTransports = nil
 		}
 	}
@@ -176,7 +173,6 @@ func (q *Manager) Run(ctx context.Context) error {
 	}
 	q.mu.Lock()
 	q.scanIncoming, q.scanDeferred = true, true
-	q.runCtx = ctx
 	q.mu.Unlock()
 	err := q.Layout.Walk(queue.Active, func(e queue.Entry) error {
 		return q.start(ctx, e.ID, false, false)
@@ -192,9 +188,6 @@ func (q *Manager) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			q.mu.Lock()
-			q.runCtx = nil
-			q.mu.Unlock()
 			q.wg.Wait()
 			q.dropWaiting()
 			q.agents.closeAll()
@@ -209,9 +202,12 @@ func (q *Manager) Run(ctx context.Context) error {
 		case <-q.wake:
 		}
 		q.mu.Lock()
-		incoming, deferred, all, flushing := q.scanIncoming, q.scanDeferred, q.ignoreTimes, q.flushing
-		q.scanIncoming, q.scanDeferred, q.ignoreTimes, q.full, q.flushing = false, false, false, false, false
+		incoming, deferred, all, flushing, reopened := q.scanIncoming, q.scanDeferred, q.ignoreTimes, q.flushing, q.reopened
+		q.scanIncoming, q.scanDeferred, q.ignoreTimes, q.full, q.flushing, q.reopened = false, false, false, false, false, false
 		q.mu.Unlock()
+		if reopened {
+			q.startWaitingEverywhere(ctx)
+		}
 		if incoming {
 			q.scan(ctx, queue.Incoming, all, flushing)
 		}

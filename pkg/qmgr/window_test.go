@@ -1,9 +1,6 @@
 package qmgr
 
-import (
-	"context"
-	"testing"
-)
+import "testing"
 
 func TestWindowGrowthAndBackOff(t *testing.T) {
 	w := NewWindow(2, 4)
@@ -68,12 +65,13 @@ func TestWindowLimitsInFlight(t *testing.T) {
 	// One delivery ends, as runDeliveries ends it: the oldest waiting
 	// job gets its slot, and only that one.
 	w.Release(true)
+	var started deliveryQueue
 	q.mu.Lock()
-	next := q.startWaiting(context.Background(), w)
+	q.takeStartable(w, &started)
 	q.releaseWindowLocked(job.Transport, job.Nexthop, w)
 	q.mu.Unlock()
-	if next != ds[2] {
-		t.Fatalf("a freed slot started %p, want the oldest waiting job %p", next, ds[2])
+	if next := started.pop(); next != ds[2] || started.first != nil {
+		t.Fatalf("a freed slot started %p and %p, want the oldest waiting job %p alone", next, started.first, ds[2])
 	}
 	if w.InFlight() != 2 {
 		t.Errorf("in flight %d, want 2", w.InFlight())
@@ -85,10 +83,10 @@ func TestWindowLimitsInFlight(t *testing.T) {
 		t.Fatal("a new job took a free slot while an older one waited")
 	}
 	q.mu.Lock()
-	next = q.startWaiting(context.Background(), w)
+	q.takeStartable(w, &started)
 	q.mu.Unlock()
-	if next != ds[3] {
-		t.Fatalf("a freed slot started %p, want the oldest waiting job %p", next, ds[3])
+	if next := started.pop(); next != ds[3] || started.first != nil {
+		t.Fatalf("a freed slot started %p and %p, want the oldest waiting job %p alone", next, started.first, ds[3])
 	}
 	if w.InFlight() != 2 {
 		t.Errorf("in flight %d, want 2", w.InFlight())
