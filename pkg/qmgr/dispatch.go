@@ -131,7 +131,6 @@ func (a *attempt) end() {
 	if a.probeCounted {
 		a.q.probes.Add(-1)
 	}
-	a.q.recipients.Add(int64(-a.recipients))
 	a.q.messageDone(a.msg.ID)
 }
 

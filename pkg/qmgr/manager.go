@@ -81,8 +81,11 @@ type Manager struct {
 	// jobs waiting at them.
 	reopened bool
 	full     bool // a scan stopped at qmgr_message_active_limit
-	active   map[string]bool
-	windows  map[string]*Window
+	// active are the messages being worked on, with the recipients each
+	// holds in memory (see active.go); recipientsInMemory is their sum.
+	active             map[string]int
+	recipientsInMemory int
+	windows            map[string]*Window
 	// deadTransports are the transports whose agent could not be
 	// reached, until transport_retry_time passes.
 	deadTransports map[string]deadTransport
@@ -90,9 +93,6 @@ type Manager struct {
 	wg             sync.WaitGroup
 	// probes counts the address verification probes being processed.
 	probes atomic.Int64
-	// recipients counts the pending recipients of the active messages
-	// (one for a message being loaded), for qmgr_message_recipient_limit.
-	recipients atomic.Int64
 	// filesKept counts the waiting messages that keep their queue file
 	// open (attempt.keepFileWhileWaiting).
 	filesKept atomic.Int64
@@ -120,7 +120,7 @@ func (q *Manager) init() {
 		q.wake = make(chan struct{}, 1)
 		q.tasks = make(chan task)
 		q.loading = make(chan struct{}, maxLoading)
-		q.active = map[string]bool{}
+		q.active = map[string]int{}
 		q.windows = map[string]*Window{}
 	}
 }
@@ -233,7 +233,7 @@ func (q *Manager) scan(ctx context.Context, from string, all, flushing bool) {
 			q.mu.Unlock()
 			return errActiveFull
 		}
-		ending := q.active[e.ID]
+		_, ending := q.active[e.ID]
 		q.mu.Unlock()
 		if ending {
 			// Its attempt moved it here and is not over yet: moved
@@ -276,7 +276,7 @@ var errActiveFull = errors.New("active queue full")
 func (q *Manager) atLimit() bool {
 	s := q.Settings
 	return s.ActiveLimit > 0 && len(q.active) >= s.ActiveLimit ||
-		s.RecipientsInMemory > 0 && len(q.active) > 0 && q.recipients.Load() >= int64(s.RecipientsInMemory)
+		s.RecipientsInMemory > 0 && len(q.active) > 0 && q.recipientsInMemory >= s.RecipientsInMemory
 }
 
 // maxLoading is how many messages are loaded and routed at once. A scan
@@ -291,21 +291,19 @@ const maxLoading = 8
 // attempt.fresh). It fails only when ctx ends.
 func (q *Manager) start(ctx context.Context, id string, flushing, fresh bool) error {
 	q.mu.Lock()
-	if q.active[id] {
-		q.mu.Unlock()
+	activated := q.activateLocked(id)
+	q.mu.Unlock()
+	if !activated {
 		return nil
 	}
-	q.active[id] = true
-	q.mu.Unlock()
 	select {
 	case q.loading <- struct{}{}:
 	case <-ctx.Done():
 		q.mu.Lock()
-		delete(q.active, id)
+		q.deactivateLocked(id)
 		q.mu.Unlock()
 		return ctx.Err()
 	}
-	q.recipients.Add(1) // until process knows how many
 	q.hand(ctx, task{id: id, flushing: flushing, fresh: fresh})
 	return nil
 }
@@ -360,7 +358,7 @@ func (q *Manager) worker(ctx context.Context, t task) {
 // messageDone takes a message off the active list.
 func (q *Manager) messageDone(id string) {
 	q.mu.Lock()
-	delete(q.active, id)
+	q.deactivateLocked(id)
 	if q.full {
 		// A scan stopped at a limit of the active queue: look again.
 		q.full, q.scanIncoming, q.scanDeferred = false, true, true

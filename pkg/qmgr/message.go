@@ -54,9 +54,6 @@ type attempt struct {
 
 	// probeCounted: the attempt counts in q.probes until it ends.
 	probeCounted bool
-	// recipients: the attempt's pending recipients count in
-	// q.recipients until it ends.
-	recipients int
 
 	mu       sync.Mutex // outcomes, jobs and the queue file's records
 	outcomes []outcome
@@ -144,7 +141,6 @@ func (q *Manager) process(ctx context.Context, id string, flushing, fresh bool) 
 		if !errors.Is(err, queue.ErrCorrupt) {
 			q.Log.Warning("%v", err)
 		}
-		q.recipients.Add(-1)
 		q.messageDone(id)
 		return
 	}
@@ -157,8 +153,7 @@ func (q *Manager) process(ctx context.Context, id string, flushing, fresh bool) 
 	// A deferred message has a defer log: only the first attempt is reported.
 	a.recordAll = isRecord(msg) && len(previous) == 0
 	pending := msg.Pending()
-	a.recipients = len(pending)
-	q.recipients.Add(int64(a.recipients - 1))
+	q.loaded(id, len(pending))
 	q.Log.Info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)", id, msg.Sender, msg.Size.SegmentSize, len(pending))
 	if msg.ForcedExpire && len(pending) > 0 {
 		loaded()

@@ -25,7 +25,9 @@ func TestScanLeavesAFileWhoseAttemptIsEnding(t *testing.T) {
 		"Subject: test\n\nbody\n")
 	q := &Manager{Settings: &Settings{}, Layout: layout, Log: &ipctest.Log{}}
 	q.init()
-	q.active[id] = true // its attempt is finishing
+	q.mu.Lock()
+	q.activateLocked(id) // its attempt is finishing
+	q.mu.Unlock()
 	q.scan(context.Background(), queue.Deferred, true, true)
 	if _, err := os.Stat(layout.Path(queue.Deferred, id)); err != nil {
 		t.Errorf("the file of the ending attempt left deferred/: %v", err)
