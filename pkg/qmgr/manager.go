@@ -85,7 +85,10 @@ type Manager struct {
 	// holds in memory (see active.go); recipientsInMemory is their sum.
 	active             map[string]int
 	recipientsInMemory int
-	windows            map[string]*Window
+	// left are the files scans left because their ID was still active,
+	// by ID (see leaveLocked).
+	left    map[string]leftFile
+	windows map[string]*Window
 	// deadTransports are the transports whose agent could not be
 	// reached, until transport_retry_time passes.
 	deadTransports map[string]deadTransport
@@ -204,10 +207,15 @@ func (q *Manager) Run(ctx context.Context) error {
 		q.mu.Lock()
 		incoming, deferred, all, flushing, reopened := q.scanIncoming, q.scanDeferred, q.ignoreTimes, q.flushing, q.reopened
 		q.scanIncoming, q.scanDeferred, q.ignoreTimes, q.full, q.flushing, q.reopened = false, false, false, false, false, false
+		var again []leftFile
+		if len(q.left) > 0 {
+			again = q.takeLeftLocked()
+		}
 		q.mu.Unlock()
 		if reopened {
 			q.startWaitingEverywhere(ctx)
 		}
+		q.takeAgain(ctx, again)
 		if incoming {
 			q.scan(ctx, queue.Incoming, all, flushing)
 		}
@@ -227,45 +235,57 @@ func (q *Manager) scan(ctx context.Context, from string, all, flushing bool) {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		q.mu.Lock()
-		if q.atLimit() {
-			q.full = true
-			q.mu.Unlock()
-			return errActiveFull
-		}
-		_, ending := q.active[e.ID]
-		q.mu.Unlock()
-		if ending {
-			// Its attempt moved it here and is not over yet: moved
-			// back to active/, start would leave it to nobody.
-			return nil
-		}
-		st, err := os.Stat(e.Path)
-		if err != nil {
-			return nil // gone meanwhile (postsuper, another scan)
-		}
-		if from == queue.Incoming && !queue.ModeReady(st.Mode()) {
-			return nil // cleanup is still writing it
-		}
-		if from == queue.Deferred && !all && st.ModTime().After(now) {
-			return nil
-		}
-		unthrottled := queue.ModeUnthrottled(st.Mode())
-		if unthrottled {
-			// postqueue -s: this attempt ignores defer_transports.
-			if err := queue.SetUnthrottled(e.Path, false); err != nil {
-				q.Log.Warning("%v", err)
-			}
-		}
-		if err := q.Layout.ShiftEntry(e, queue.Active); err != nil {
-			q.Log.Warning("%v", err)
-			return nil
-		}
-		return q.start(ctx, e.ID, flushing || unthrottled, from == queue.Incoming)
+		return q.take(ctx, e, all, flushing, now)
 	})
 	if err != nil && !errors.Is(err, errActiveFull) && !errors.Is(err, context.Canceled) {
 		q.Log.Warning("%v", err)
 	}
+}
+
+// take moves e, a file of the incoming or deferred queue, into the
+// active queue and starts it, when it is ready or due at now (any
+// deferred file with all set); flushing lifts defer_transports for it.
+// It fails when the active queue is full, or ctx ended.
+func (q *Manager) take(ctx context.Context, e queue.Entry, all, flushing bool, now time.Time) error {
+	q.mu.Lock()
+	if q.atLimit() {
+		q.full = true
+		q.mu.Unlock()
+		return errActiveFull
+	}
+	_, ending := q.active[e.ID]
+	if ending {
+		// Its attempt moved it here and is not over yet: moved back to
+		// active/, start would leave it to nobody. It is taken up once
+		// the attempt is over.
+		q.leaveLocked(e, all, flushing)
+	}
+	q.mu.Unlock()
+	if ending {
+		return nil
+	}
+	st, err := os.Stat(e.Path)
+	if err != nil {
+		return nil // gone meanwhile (postsuper, another scan)
+	}
+	if e.Queue == queue.Incoming && !queue.ModeReady(st.Mode()) {
+		return nil // cleanup is still writing it
+	}
+	if e.Queue == queue.Deferred && !all && st.ModTime().After(now) {
+		return nil
+	}
+	unthrottled := queue.ModeUnthrottled(st.Mode())
+	if unthrottled {
+		// postqueue -s: this attempt ignores defer_transports.
+		if err := queue.SetUnthrottled(e.Path, false); err != nil {
+			q.Log.Warning("%v", err)
+		}
+	}
+	if err := q.Layout.ShiftEntry(e, queue.Active); err != nil {
+		q.Log.Warning("%v", err)
+		return nil
+	}
+	return q.start(ctx, e.ID, flushing || unthrottled, e.Queue == queue.Incoming)
 }
 
 var errActiveFull = errors.New("active queue full")
@@ -355,18 +375,20 @@ func (q *Manager) worker(ctx context.Context, t task) {
 	}
 }
 
-// messageDone takes a message off the active list.
+// messageDone takes a message off the active list; Run's loop looks
+// again at the queues when a scan stopped at a limit of the active queue,
+// and at a file a scan left because this message was still active.
 func (q *Manager) messageDone(id string) {
 	q.mu.Lock()
-	q.deactivateLocked(id)
+	lookAgain := q.deactivateLocked(id)
 	if q.full {
-		// A scan stopped at a limit of the active queue: look again.
 		q.full, q.scanIncoming, q.scanDeferred = false, true, true
-		q.mu.Unlock()
-		q.poke()
-		return
+		lookAgain = true
 	}
 	q.mu.Unlock()
+	if lookAgain {
+		q.poke()
+	}
 }
 
 // windowLocked returns the concurrency window of a destination for one
