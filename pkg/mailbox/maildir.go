@@ -233,13 +233,15 @@ func writeSynced(f *os.File, msg *Message, content io.Reader, limit int64) error
 	return errors.Join(err, f.Close())
 }
 
-// syncDir makes a directory's entries durable.
+// syncDir makes a directory's entries durable, sharing the fsync with
+// concurrent deliveries into the same directory (see dirSyncer). The
+// directory is opened with the calling thread's credentials.
 func syncDir(dir string) error {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
-	err = unix.Fsync(fd)
+	err = newDirs.sync(fd, dir)
 	return errors.Join(err, unix.Close(fd))
 }
 
