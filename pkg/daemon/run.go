@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/gcpace"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/privs"
 	"github.com/postern/postern/pkg/profile"
@@ -40,6 +41,7 @@ func Run(spec Spec) {
 	// Caught from the start: a signal during start-up takes effect when
 	// serving begins, instead of killing the daemon half-way.
 	signals := notifySignals()
+	gcpace.Start()
 	boot, err := maillog.New(maillog.Options{Program: os.Args[0], Stderr: os.Stderr})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: fatal: %v\n", filepath.Base(os.Args[0]), err)

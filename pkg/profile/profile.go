@@ -2,8 +2,13 @@
 // daemons: when the environment variable POSTERN_PROFILE_DIR names a
 // directory (writable by mail_owner), a daemon records a CPU profile from
 // start-up on and, when it exits, writes it with its heap, allocation,
-// blocking and mutex profiles there as PROGRAM.PID.KIND.pprof. Without the
-// variable it does nothing and costs nothing.
+// blocking and mutex profiles there as PROGRAM.PID.KIND.pprof, and the
+// runtime's memory figures (runtime/metrics: heap in use, released, GC
+// goal, stacks, goroutines, GC CPU ...) as PROGRAM.PID.memory.txt. With
+// POSTERN_PROFILE_MEMORY_ONLY set too it writes only the memory figures
+// and profiles nothing: the CPU profile's buffers alone are a megabyte of
+// heap, which changes the very figures looked at. Without the variable it
+// does nothing and costs nothing.
 package profile
 
 import (
@@ -11,11 +16,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
+	"strings"
 )
 
 // EnvDir is the environment variable that turns profiling on.
 const EnvDir = "POSTERN_PROFILE_DIR"
+
+// EnvMemoryOnly, set (to anything) with EnvDir, limits it to the memory
+// figures.
+const EnvMemoryOnly = "POSTERN_PROFILE_MEMORY_ONLY"
 
 // Block and mutex sampling while profiling: a blocking event of 10 µs or
 // more is always recorded, and one mutex contention in 10.
@@ -32,6 +43,13 @@ func Start(program string, warn func(format string, args ...any)) (stop func()) 
 		return func() {}
 	}
 	prefix := filepath.Join(dir, fmt.Sprintf("%s.%d.", program, os.Getpid()))
+	if os.Getenv(EnvMemoryOnly) != "" {
+		return func() {
+			if err := writeMemory(prefix + "memory.txt"); err != nil {
+				warn("profile: %v", err)
+			}
+		}
+	}
 	cpu, err := os.Create(prefix + "cpu.pprof")
 	if err != nil {
 		warn("profile: %v", err)
@@ -54,7 +72,35 @@ func Start(program string, warn func(format string, args ...any)) (stop func()) 
 				warn("profile: %v", err)
 			}
 		}
+		if err := writeMemory(prefix + "memory.txt"); err != nil {
+			warn("profile: %v", err)
+		}
 	}
+}
+
+// writeMemory writes the runtime/metrics figures about memory, the
+// garbage collector, CPU time and goroutines, one "name value" a line.
+func writeMemory(path string) error {
+	var samples []metrics.Sample
+	for _, d := range metrics.All() {
+		if strings.HasPrefix(d.Name, "/memory/") || strings.HasPrefix(d.Name, "/gc/") || strings.HasPrefix(d.Name, "/cpu/") || strings.HasPrefix(d.Name, "/sched/goroutines") {
+			samples = append(samples, metrics.Sample{Name: d.Name})
+		}
+	}
+	metrics.Read(samples)
+	var b strings.Builder
+	for _, s := range samples {
+		switch s.Value.Kind() {
+		case metrics.KindUint64:
+			fmt.Fprintf(&b, "%s %d\n", s.Name, s.Value.Uint64())
+		case metrics.KindFloat64:
+			fmt.Fprintf(&b, "%s %g\n", s.Name, s.Value.Float64())
+		}
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 func write(path, kind string) error {

@@ -11,12 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/gcpace"
 	"github.com/postern/postern/pkg/privs"
 	"github.com/postern/postern/pkg/supervisor"
 )
 
 // Master is the master daemon's main function.
 func Master() {
+	gcpace.Start()
 	// Nothing master's own parent left open reaches a daemon or, through
 	// one, a user's command.
 	if err := privs.CloseOnExecFrom(3); err != nil {
