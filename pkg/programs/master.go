@@ -13,6 +13,7 @@ import (
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/gcpace"
 	"github.com/postern/postern/pkg/privs"
+	"github.com/postern/postern/pkg/profile"
 	"github.com/postern/postern/pkg/supervisor"
 )
 
@@ -81,7 +82,9 @@ func Master() {
 			log.Warning("report start-up: %v", err)
 		}
 	}
+	stopProfile := profile.Start("master", log.Warning)
 	sup.Run()
+	stopProfile()
 }
 
 // masterTestRunning is `master -t`: exit 0 when no master holds the pid file
