@@ -260,6 +260,7 @@ func (d *delivery) attempt(ctx context.Context, t target) (verdict, bool) {
 		return v, done
 	}
 	s.close()
+	s.release()
 	s.notifyPostmaster()
 	if !s.retryPlain {
 		return v, done
@@ -275,6 +276,7 @@ func (d *delivery) attempt(ctx context.Context, t target) (verdict, bool) {
 	v, done = s.run(ctx)
 	if !s.parked {
 		s.close()
+		s.release()
 		s.notifyPostmaster()
 	}
 	return v, done

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/postern/postern/pkg/dsn"
@@ -122,13 +123,33 @@ func (s *session) flushReply(stage string) (Reply, error) {
 // times as many for the latter).
 const writeBufferSize = 16 << 10
 
+// The buffers of sessions that ended, for the next ones: one session per
+// message (no connection cache, smtp-source's way) allocated 20 KB of
+// them per message, most of the smtp agent's garbage.
+var (
+	readers = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
+	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufferSize) }}
+)
+
+// release returns the buffers of a session that ended (closed, never
+// parked) to the pools.
+func (s *session) release() {
+	s.r.Reset(nil)
+	s.w.Reset(nil)
+	readers.Put(s.r)
+	writers.Put(s.w)
+	s.r, s.w = nil, nil
+}
+
 // run holds the conversation. done is true when the verdicts must stand
 // and no other address is to be tried.
 func (s *session) run(ctx context.Context) (verdict, bool) {
 	stop := context.AfterFunc(ctx, s.close)
 	defer stop()
-	s.r = bufio.NewReader(s.nc)
-	s.w = bufio.NewWriterSize(s.nc, writeBufferSize)
+	s.r = readers.Get().(*bufio.Reader)
+	s.r.Reset(s.nc)
+	s.w = writers.Get().(*bufio.Writer)
+	s.w.Reset(s.nc)
 	s.lastRelay = s.target.relay()
 
 	v, done, ok := s.setup()
