@@ -93,7 +93,11 @@ type dataReader struct {
 	heldCR      bool // a long line's piece ended in <CR>, held back
 	tooBig      bool
 	pending     []byte
-	err         error // set when the end was reached or reading failed
+	// buf is pending's buffer, which pending starts over in once read
+	// out: otherwise the queue moved along its buffer and needed new ones,
+	// twice the message in garbage, smtpd's largest per message.
+	buf []byte
+	err error // set when the end was reached or reading failed
 }
 
 func newDataReader(br *bufio.Reader, mode BareNewline, limit int64) *dataReader {
@@ -213,5 +217,11 @@ func (d *dataReader) emit(b []byte) {
 	if d.tooBig {
 		return
 	}
+	if len(d.pending) == 0 {
+		d.pending = d.buf[:0]
+	}
 	d.pending = append(d.pending, b...)
+	if cap(d.pending) > cap(d.buf) {
+		d.buf = d.pending[:0]
+	}
 }
