@@ -37,8 +37,16 @@ func quotePhrase(name string) string {
 	if plain {
 		return name
 	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
+	return `"` + quoteName.Replace(name) + `"`
 }
+
+// Built once (on first use): a Replacer is safe for concurrent use, and
+// building one, a lookup trie, made garbage for every address header of
+// every message cleanup read.
+var (
+	quoteName = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	unfold    = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+)
 
 // ParseAddressList parses the value of an address header. Folded lines
 // (CRLF or LF followed by white space) are allowed. Groups ("team: a@x,
@@ -46,7 +54,7 @@ func quotePhrase(name string) string {
 // skipped. A bad entry does not stop the parse: the mailboxes that parse
 // are returned together with an error naming the first bad entry.
 func ParseAddressList(value string) ([]Mailbox, error) {
-	unfolded := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(value)
+	unfolded := unfold.Replace(value)
 	toks, err := tokenize(unfolded)
 	if err != nil {
 		return nil, fmt.Errorf("bad address list syntax: %q", value)
