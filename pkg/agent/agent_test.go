@@ -98,20 +98,24 @@ func TestServeAnswersEveryRequestOnOneConnection(t *testing.T) {
 
 func TestServeRefusesBadQueueNames(t *testing.T) {
 	path, delivered, readLog := serveTest(t)
+	// A broken Serve that neither answers nor hangs up fails the test
+	// here, not at go test's timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	for _, req := range []*ipc.DeliveryRequest{
 		{Queue: queue.Active, QueueID: "../../etc/passwd", Nexthop: "[127.0.0.3]"},
 		{Queue: "../tmp", QueueID: "4ABC123DEF", Nexthop: "[127.0.0.3]"},
 		{Queue: queue.Active, QueueID: "", Nexthop: "[127.0.0.3]"},
 	} {
-		conn, err := ipc.Dial(context.Background(), path, ipc.ProtocolDelivery)
+		conn, err := ipc.Dial(ctx, path, ipc.ProtocolDelivery)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := conn.Send(context.Background(), req); err != nil {
+		if err := conn.Send(ctx, req); err != nil {
 			t.Fatal(err)
 		}
 		var result ipc.DeliveryResult
-		if err := conn.Expect(context.Background(), &result); err == nil {
+		if err := conn.Expect(ctx, &result); err == nil {
 			t.Fatalf("request %+v answered: %+v", req, result)
 		}
 		conn.Close()
