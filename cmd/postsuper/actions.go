@@ -71,6 +71,9 @@ func (s *super) perform(a action, ids []string) (int, error) {
 		if id == "ALL" {
 			for _, q := range s.queues(a) {
 				err := s.tool.Layout.Walk(q, func(e queue.Entry) error {
+					if q == queue.Incoming && queue.Unborn(e.Path) {
+						return nil // a cleanup's reserved file, not a message yet
+					}
 					changed, err := s.apply(a, e)
 					if changed {
 						count++

@@ -21,6 +21,9 @@ func Cleanup() {
 			if err != nil {
 				return err
 			}
+			// Reserved queue files (queue/pool.go) while mail flows;
+			// given back at Exit.
+			layout.EnablePool()
 			server.Settings, server.Layout, server.Log = settings, layout, ctx.Log
 			server.Verbose = ctx.Verbose > 0
 			return nil
@@ -35,5 +38,10 @@ func Cleanup() {
 			return err
 		},
 		Serve: server.Serve,
+		Exit: func(*daemon.Context) {
+			if server.Layout != nil {
+				server.Layout.ClosePool()
+			}
+		},
 	})
 }

@@ -55,6 +55,7 @@ type Layout struct {
 	depth  int
 	syncer *DirSyncer
 	spare  sparePool
+	pool   namedPool
 	// writing counts the Writers in incoming not yet committed or
 	// abandoned.
 	writing atomic.Int32

@@ -61,6 +61,10 @@ type Writer struct {
 	// spare is the file's path in spare/ while a reused file is being
 	// written; it gets its name Path at Commit.
 	spare string
+	// reserved is set when the file was named in incoming/, durably,
+	// before it was handed out (pool.go): Commit need not sync the
+	// directory.
+	reserved *reserved
 	// counted: the writer is one of its layout's writers in incoming.
 	counted bool
 }
@@ -91,8 +95,14 @@ const (
 //
 // In incoming, a file kept in spare/ (see spare.go) is reused when there is
 // one: it keeps its place in spare/ until Commit, which gives it its name.
+// A layout with the pool enabled hands out a reserved file first (pool.go).
 func (l *Layout) Create(queue string) (*Writer, error) {
 	if queue == Incoming {
+		if w := l.takeReserved(); w != nil {
+			l.writing.Add(1)
+			w.counted = true
+			return w, nil
+		}
 		// A lone writer makes a new file: its directory fsync then runs
 		// while the content arrives, where a reused file's can start only
 		// at Commit. With others writing, the directory fsync is shared
@@ -459,14 +469,22 @@ func (w *Writer) Commit() error {
 	w.end()
 	var err error
 	named := true
-	if w.spare != "" {
+	switch {
+	case w.reserved != nil:
+		// Named, durably, before it was handed out; a file removed
+		// meanwhile (postsuper -d) holds nothing anyone will deliver.
+		var st unix.Stat_t
+		if err = unix.Fstat(int(w.file.Fd()), &st); err == nil && st.Nlink == 0 {
+			err = fmt.Errorf("%s was removed while being written", w.Path)
+		}
+	case w.spare != "":
 		// Named only now that the content is on disk.
 		if err = w.layout.renameNoReplace(w.spare, w.Path); err != nil {
 			named = false // the file stays in spare/
 		} else {
 			err = w.layout.syncer.Sync(filepath.Dir(w.Path))
 		}
-	} else {
+	default:
 		err = w.dirSync.wait()
 	}
 	if errors.Is(err, os.ErrPermission) {
@@ -534,6 +552,10 @@ func (w *Writer) Abandon() error {
 	}
 	w.end()
 	w.releaseBuffer()
+	if w.reserved != nil {
+		w.layout.giveBack(w.reserved)
+		return nil
+	}
 	w.file.Close()
 	if w.spare != "" {
 		return nil // still in spare/, for the next message
