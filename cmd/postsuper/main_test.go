@@ -14,6 +14,7 @@ import (
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/queue/cli"
 	"github.com/postern/postern/pkg/queue/queuetest"
+	"golang.org/x/sys/unix"
 )
 
 func runPostsuper(t *testing.T, stdin string, args ...string) (stdout, stderr string, status int) {
@@ -217,5 +218,35 @@ func TestPostsuperErrors(t *testing.T) {
 		if stderr != tc.wantStderr || status != tc.wantStatus {
 			t.Errorf("%v: status %d stderr %q, want %d %q", tc.args, status, stderr, tc.wantStatus, tc.wantStderr)
 		}
+	}
+}
+
+// TestAllPassesOverReservedFiles: an empty, uncommitted file in incoming/
+// that a live writer locks (a cleanup's reserved file, or a message none
+// of whose content is written yet) is not one of ALL's messages.
+func TestAllPassesOverReservedFiles(t *testing.T) {
+	configDir, l := queuetest.Setup(t, "")
+	place(t, l, queue.Incoming, "33333CCC")
+	reserved := l.Path(queue.Incoming, "44444DDD")
+	f, err := os.OpenFile(reserved, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, status := runPostsuper(t, "", "-c", configDir, "-d", "ALL")
+	if status != 0 || stderr != "postsuper: Deleted: 1 message\n" {
+		t.Errorf("postsuper -d ALL: status %d, stderr %q", status, stderr)
+	}
+	if got := contents(t, l); got != "incoming/44444DDD" {
+		t.Errorf("queue after -d ALL: %q, want the reserved incoming/44444DDD", got)
+	}
+	// Once its writer is gone it is an abandoned file like any other.
+	f.Close()
+	_, stderr, status = runPostsuper(t, "", "-c", configDir, "-d", "ALL")
+	if status != 0 || stderr != "postsuper: Deleted: 1 message\n" {
+		t.Errorf("postsuper -d ALL without the writer: status %d, stderr %q", status, stderr)
 	}
 }
