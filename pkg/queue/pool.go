@@ -64,10 +64,10 @@ import (
 
 const (
 	// poolSize is how many reserved files a process keeps named.
-	poolSize = 16
+	poolSize = 32
 	// poolBatch is how many a round names and prepares at most; a round
 	// starts once poolBatch files have been taken.
-	poolBatch = 8
+	poolBatch = 16
 	// poolActivation messages within poolWindow start the reserving.
 	poolActivation = 8
 	poolWindow     = time.Second
