@@ -304,16 +304,24 @@ func expect(r *bufio.Reader, code int) error {
 	}
 }
 
-// queueEmpty reports whether incoming, active and deferred hold no file.
+// queueEmpty reports whether incoming, active and deferred hold no
+// message. A file in incoming/ without the owner's execute bit is not one
+// (yet): a file being written, or a Postern cleanup's reserved file,
+// which it gives back only a second after the last message.
 func queueEmpty(dir string) bool {
 	for _, q := range []string{"incoming", "active", "deferred"} {
 		empty := true
 		filepath.WalkDir(filepath.Join(dir, q), func(_ string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				empty = false
-				return io.EOF
+			if err != nil || d.IsDir() {
+				return nil
 			}
-			return nil
+			if q == "incoming" {
+				if info, err := d.Info(); err != nil || info.Mode().Perm()&0o100 == 0 {
+					return nil
+				}
+			}
+			empty = false
+			return io.EOF
 		})
 		if !empty {
 			return false
