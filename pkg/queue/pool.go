@@ -32,8 +32,9 @@
 //     messages within poolWindow) and are given back to spare/ after
 //     poolIdle without a message, when the process stops serving
 //     (ClosePool: idle, max_use, reload), or when a message using one is
-//     abandoned. The queue ID's time is the time of naming, at most about
-//     poolIdle before the message.
+//     abandoned. The queue ID's time is the time of naming: files are
+//     handed out oldest first, so it is at most the time poolSize
+//     messages take, or poolIdle, before the message's.
 //   - A process killed while holding reserved files leaves empty 0600
 //     files in incoming/ whose lock died with it: no queue manager, showq
 //     or postsuper count picks them up, and PurgeAbandoned removes them
@@ -143,9 +144,10 @@ func (l *Layout) takeReserved() *Writer {
 	p.windowCount++
 	p.lastTake = now
 	var r *reserved
-	if n := len(p.ready); n > 0 {
-		r = p.ready[n-1]
-		p.ready = p.ready[:n-1]
+	if len(p.ready) > 0 {
+		// The oldest first: its ID's time is the time it was named.
+		r = p.ready[0]
+		p.ready = p.ready[1:]
 	}
 	switch {
 	case !p.running && p.windowCount >= poolActivation:
