@@ -33,14 +33,16 @@
 //     poolIdle without a message, when the process stops serving
 //     (ClosePool: idle, max_use, reload), or when a message using one is
 //     abandoned. The queue ID's time is the time of naming: files are
-//     handed out oldest first, so it is at most the time poolSize
-//     messages take, or poolIdle, before the message's.
+//     handed out oldest first, so it is before the message's by at most
+//     the time the poolSize messages ahead of it took.
 //   - A process killed while holding reserved files leaves empty 0600
-//     files in incoming/ whose lock died with it: no queue manager, showq
-//     or postsuper count picks them up, and PurgeAbandoned removes them
-//     (the next cleanup does so when it starts, as does postsuper -p),
-//     logging each as an interrupted submission. Files it had prepared
-//     but not named stay in spare/, empty and 0600, for reuse.
+//     files in incoming/ whose lock died with it: the queue manager and
+//     showq pass over them as over any uncommitted file, and
+//     PurgeAbandoned removes them (the next cleanup when it starts, or
+//     postsuper -p), logging each as an interrupted submission; until
+//     then postsuper's ALL requests count them as they count any
+//     abandoned file. Files it had prepared but not named stay in
+//     spare/, empty and 0600, for reuse.
 //   - A crash between a name's rename and the syncfs may leave a file in
 //     both spare/ and incoming/: spare files with two links are never
 //     reused, and the incoming/ one is a 0600 file PurgeAbandoned removes.
