@@ -4,10 +4,13 @@ package daemon
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"os/user"
 	"strconv"
 	"strings"
@@ -369,4 +372,72 @@ func TestUnprivilegedStart(t *testing.T) {
 	if root, _ := os.Readlink(fmt.Sprintf("/proc/%d/root", td.cmd.Process.Pid)); root != "/" {
 		t.Errorf("unprivileged daemon chrooted into %q", root)
 	}
+}
+
+// TestPrivilegeDropLeavesOnlyPrimaryGroup: a mail_owner that belongs to
+// other groups (here a new one, as an administrator might add it to
+// postdrop) runs, once dropped, with its primary group as its only
+// supplementary group, as Postfix's set_ugid leaves it.
+func TestPrivilegeDropLeavesOnlyPrimaryGroup(t *testing.T) {
+	if !privs.IsRoot() {
+		t.Skip("the privilege drop needs root (runs in CI as root)")
+	}
+	for _, tool := range []string{"useradd", "groupadd"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	random := make([]byte, 3)
+	rand.Read(random)
+	name := "pd" + hex.EncodeToString(random)
+	extra := name + "x"
+	if err := accountAdmin("groupadd", extra); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { accountAdmin("groupdel", extra) })
+	if err := accountAdmin("useradd", "-M", "-U", "-G", extra, "-d", "/nonexistent", "-s", "/usr/sbin/nologin", name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := accountAdmin("userdel", name); err != nil {
+			t.Error(err)
+		}
+	})
+	owner, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := owner.GroupIds(); err != nil || len(ids) < 2 {
+		t.Fatalf("%s's groups %v (%v): want its own and %s", name, ids, err, extra)
+	}
+	td := startDaemon(t, daemonSetup{program: "echod", args: []string{"-u", "-r"}, mainCF: "mail_owner = " + name + "\n"})
+	td.waitReady()
+	td.dial().mustEcho("groups")
+	st, err := privs.ReadStatus(td.cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strconv.Itoa(st.UID[0]) != owner.Uid || strconv.Itoa(st.GID[0]) != owner.Gid {
+		t.Fatalf("daemon runs as uid %v gid %v, want %s/%s", st.UID, st.GID, owner.Uid, owner.Gid)
+	}
+	if fmt.Sprint(st.Groups) != "["+owner.Gid+"]" {
+		t.Errorf("daemon's supplementary groups %v, want only the primary group [%s]", st.Groups, owner.Gid)
+	}
+}
+
+// accountAdmin runs useradd, groupadd or their removal, retrying while
+// another test holds the lock on /etc/passwd or /etc/group.
+func accountAdmin(name string, args ...string) error {
+	var err error
+	var out []byte
+	for range 50 {
+		if out, err = exec.Command(name, args...).CombinedOutput(); err == nil {
+			return nil
+		}
+		if !strings.Contains(string(out), "lock") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
 }

@@ -10,7 +10,9 @@ import (
 )
 
 // Drop chroots into root, when root is not empty, and switches every thread
-// of the process to u's groups, group and user, when u is not nil. It must
+// of the process to u's primary group and user, when u is not nil: as
+// Postfix's set_ugid, the primary group is the only supplementary group
+// left, whatever other groups the account belongs to. It must
 // run as root. After the switch it verifies that no user or group ID is 0
 // any more and that no capability is left, and fails otherwise.
 func Drop(root string, u *User) error {
@@ -26,8 +28,8 @@ func Drop(root string, u *User) error {
 		return nil
 	}
 	// Go applies these three to every thread of the process (Linux, Go 1.16+).
-	if err := syscall.Setgroups(u.Groups); err != nil {
-		return fmt.Errorf("setgroups(%s): %s", u.Name, errnoText(err))
+	if err := syscall.Setgroups([]int{u.GID}); err != nil {
+		return fmt.Errorf("setgroups(1, &%d): %s", u.GID, errnoText(err))
 	}
 	if err := syscall.Setgid(u.GID); err != nil {
 		return fmt.Errorf("setgid(%d): %s", u.GID, errnoText(err))

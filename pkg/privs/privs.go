@@ -1,6 +1,6 @@
 // Package privs gives up root the way Postfix daemons do: look up
 // mail_owner, chroot into the queue directory, drop to mail_owner's user and
-// groups, set no_new_privs, and check that nothing privileged is left.
+// primary group, set no_new_privs, and check that nothing privileged is left.
 package privs
 
 import (
@@ -13,10 +13,9 @@ import (
 
 // User is the account a daemon drops to: mail_owner.
 type User struct {
-	Name   string
-	UID    int
-	GID    int
-	Groups []int // supplementary group IDs, the primary group included
+	Name string
+	UID  int
+	GID  int // the primary group, also the only supplementary group after Drop
 }
 
 // LookupMailOwner finds the mail_owner account named name, as configured in
@@ -41,7 +40,7 @@ func LookupMailOwner(mainCF, name string) (*User, error) {
 	return owner, nil
 }
 
-// fromOSUser converts an os/user entry, collecting its group list.
+// fromOSUser converts an os/user entry.
 func fromOSUser(u *user.User) (*User, error) {
 	uid, err := strconv.Atoi(u.Uid)
 	if err != nil {
@@ -51,21 +50,7 @@ func fromOSUser(u *user.User) (*User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("user %s: bad group ID %q", u.Username, u.Gid)
 	}
-	ids, err := u.GroupIds()
-	if err != nil {
-		return nil, fmt.Errorf("user %s: groups: %w", u.Username, err)
-	}
-	groups := []int{gid}
-	for _, id := range ids {
-		g, err := strconv.Atoi(id)
-		if err != nil {
-			return nil, fmt.Errorf("user %s: bad group ID %q", u.Username, id)
-		}
-		if g != gid {
-			groups = append(groups, g)
-		}
-	}
-	return &User{Name: u.Username, UID: uid, GID: gid, Groups: groups}, nil
+	return &User{Name: u.Username, UID: uid, GID: gid}, nil
 }
 
 // IsRoot reports whether the process runs with real or effective user ID 0.
