@@ -39,7 +39,8 @@ func (d *delivery) mailbox(addr string, u *User, sender string) {
 		d.mailboxCommand(addr, u, sender, cmd)
 		return
 	}
-	req := &mailbox.Request{User: u.Name, Locks: s.Locks, Limit: s.MailboxSizeLimit}
+	req := &mailbox.Request{User: u.Name, Locks: s.Locks, Limit: s.MailboxSizeLimit,
+		StrictOwner: d.agent.Privileged && s.StrictMailboxOwnership, Owner: int(u.UID)}
 	if s.HomeMailbox != "" {
 		req.Path = strings.TrimSuffix(u.Home, "/") + "/" + s.HomeMailbox
 		req.Maildir = strings.HasSuffix(s.HomeMailbox, "/")
@@ -219,6 +220,9 @@ func (d *delivery) write(to string, u *User, sender string, req *mailbox.Request
 		var failure *mailbox.Error
 		if !errors.As(err, &failure) {
 			failure = &mailbox.Error{DSN: "4.3.0", Text: err.Error()}
+		}
+		if failure.Warning != "" {
+			d.agent.Log.Warning("%s", failure.Warning)
 		}
 		d.add(to, failed(failure))
 		return

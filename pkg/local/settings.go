@@ -25,7 +25,10 @@ type Settings struct {
 	HomeMailbox        string `param:"home_mailbox"`
 	MailSpoolDirectory string `param:"mail_spool_directory"`
 	MailboxSizeLimit   int64  `param:"mailbox_size_limit"` // <= 0: none
-	Locks              mailbox.Locks
+	// StrictMailboxOwnership is strict_mailbox_ownership: an mbox
+	// mailbox the recipient does not own is not written (4.2.0).
+	StrictMailboxOwnership bool `param:"strict_mailbox_ownership"`
+	Locks                  mailbox.Locks
 	// Extensions are recipient_delimiter and the local parts it does
 	// not split; with owner_request_special off, owner- aliases are not
 	// looked for.

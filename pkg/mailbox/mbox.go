@@ -16,6 +16,13 @@ import (
 // of the whole file. On a write error the file is truncated back to its
 // size before the delivery. recipient names the user in error texts.
 func DeliverMbox(path string, msg *Message, content io.Reader, l Locks, limit int64) error {
+	return deliverMbox(path, msg, content, l, limit, -1)
+}
+
+// deliverMbox is DeliverMbox; with owner >= 0 (strict_mailbox_ownership)
+// a file that user ID owner does not own is left alone and the delivery
+// deferred (4.2.0), as Postfix's local and virtual do.
+func deliverMbox(path string, msg *Message, content io.Reader, l Locks, limit int64, owner int) error {
 	prefix := fmt.Sprintf("cannot update mailbox %s for user %s. ", path, msg.Recipient)
 	fail := func(err error, what string) error {
 		return failure(err, prefix, what+errnoText(err))
@@ -43,12 +50,24 @@ func DeliverMbox(path string, msg *Message, content io.Reader, l Locks, limit in
 		return fail(err, "cannot open file: ")
 	}
 	defer f.Close()
-	if err := checkRegular(f); errors.Is(err, errNotRegular) {
+	uid, err := checkRegular(f)
+	if errors.Is(err, errNotRegular) {
 		return notRegular(path, prefix)
 	} else if err != nil {
 		return refuse(prefix, err.Error())
 	}
+	if owner >= 0 && uid != owner {
+		return notOwned(path, prefix)
+	}
 	return appendEntry(f, msg, content, l, limit, prefix)
+}
+
+// notOwned is the deferral of an mbox file that the recipient does not
+// own, with Postfix's hint as the warning to log.
+func notOwned(path, prefix string) *Error {
+	reason := fmt.Sprintf("destination %s is not owned by recipient", path)
+	return &Error{DSN: setupSoftDSN, Text: prefix + reason, reason: reason,
+		Warning: `specify "strict_mailbox_ownership = no" to ignore mailbox ownership mismatch`}
 }
 
 // refuse is the permanent failure of a mailbox that is not a plain file.
@@ -69,19 +88,21 @@ func notRegular(path, prefix string) *Error {
 var errNotRegular = errors.New("not a regular file")
 
 // checkRegular refuses a mailbox that is not a regular file with exactly
-// one hard link, as Postfix's safe_open and mailbox delivery do.
-func checkRegular(f *os.File) error {
+// one hard link, as Postfix's safe_open and mailbox delivery do, and
+// returns its owner's user ID.
+func checkRegular(f *os.File) (uid int, err error) {
 	st, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("cannot stat file: %w", err)
+		return 0, fmt.Errorf("cannot stat file: %w", err)
 	}
 	if !st.Mode().IsRegular() {
-		return errNotRegular
+		return 0, errNotRegular
 	}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink != 1 {
-		return fmt.Errorf("file has %d hard links", sys.Nlink)
+	sys := st.Sys().(*syscall.Stat_t)
+	if sys.Nlink != 1 {
+		return 0, fmt.Errorf("file has %d hard links", sys.Nlink)
 	}
-	return nil
+	return int(sys.Uid), nil
 }
 
 // OpenError is the failure of a delivery to user's mbox file path that

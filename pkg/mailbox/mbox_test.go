@@ -224,3 +224,45 @@ func TestDeliverMboxRefusesFIFO(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliverMboxStrictOwner: with StrictOwner an mbox file that Owner
+// does not own is left as it was and the delivery deferred with 4.2.0
+// and Postfix's words, local's or virtual's, and its warning; the
+// owner's own file is written; a Maildir is not checked.
+func TestDeliverMboxStrictOwner(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bob")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := os.Getuid() + 1
+	const warning = `specify "strict_mailbox_ownership = no" to ignore mailbox ownership mismatch`
+	tests := []struct {
+		req  Request
+		text string
+	}{
+		{Request{Path: path, User: "bob", StrictOwner: true, Owner: other},
+			"cannot update mailbox " + path + " for user bob. destination " + path + " is not owned by recipient"},
+		{Request{Path: path, Virtual: true, StrictOwner: true, Owner: other},
+			"delivery failed to mailbox " + path + ": destination " + path + " is not owned by recipient"},
+	}
+	for _, tt := range tests {
+		tt.req.Message = Message{Sender: "s@example.com", Recipient: "bob@example.com"}
+		err := Deliver(&tt.req, strings.NewReader("x\n"))
+		var failure *Error
+		if !errors.As(err, &failure) || failure.Permanent || failure.DSN != "4.2.0" || failure.Text != tt.text || failure.Warning != warning {
+			t.Errorf("Deliver to another's mailbox: %#v, want 4.2.0 %q warning %q", err, tt.text, warning)
+		}
+	}
+	if data, _ := os.ReadFile(path); len(data) != 0 {
+		t.Errorf("another's mailbox was written: %q", data)
+	}
+	own := Request{Path: path, User: "bob", StrictOwner: true, Owner: os.Getuid(), Message: Message{Sender: "s@example.com", Recipient: "bob@example.com"}}
+	if err := Deliver(&own, strings.NewReader("x\n")); err != nil {
+		t.Errorf("Deliver to the owner's mailbox: %v", err)
+	}
+	maildir := Request{Path: filepath.Join(dir, "Maildir") + "/", Maildir: true, StrictOwner: true, Owner: other, Message: own.Message}
+	if err := Deliver(&maildir, strings.NewReader("x\n")); err != nil {
+		t.Errorf("Deliver to a Maildir: %v", err)
+	}
+}

@@ -19,6 +19,11 @@ import (
 // 5.3.5, with a warning to log). User
 // names local(8)'s user in "cannot update mailbox PATH for user USER.";
 // Message.Recipient when empty.
+//
+// StrictOwner (strict_mailbox_ownership) makes an mbox delivery check
+// that user ID Owner owns the file: another's is left alone, the
+// delivery deferred with 4.2.0 "destination PATH is not owned by
+// recipient" and a warning to log.
 type Request struct {
 	Path    string
 	Maildir bool
@@ -28,6 +33,9 @@ type Request struct {
 	Message Message
 	Locks   Locks
 	Limit   int64
+
+	StrictOwner bool
+	Owner       int
 }
 
 // Deliver carries out req in this process, with the calling thread's
@@ -40,7 +48,11 @@ func Deliver(req *Request, content io.Reader) error {
 	case req.File:
 		return DeliverFile(req.Path, &req.Message, content, req.Locks, req.Limit)
 	default:
-		err = DeliverMbox(req.Path, &req.Message, content, req.Locks, req.Limit)
+		owner := -1
+		if req.StrictOwner {
+			owner = req.Owner
+		}
+		err = deliverMbox(req.Path, &req.Message, content, req.Locks, req.Limit, owner)
 	}
 	var failure *Error
 	if !errors.As(err, &failure) {

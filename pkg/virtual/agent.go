@@ -102,8 +102,10 @@ func (a *Agent) deliverRecipient(req *ipc.DeliveryRequest, rcpt ipc.Recipient) i
 		Virtual: true,
 		Message: mailbox.Message{Sender: req.Sender, Recipient: rcpt.Address,
 			OriginalRecipient: rcpt.OriginalRecipient, Time: time.Now()},
-		Locks: s.Locks,
-		Limit: s.MailboxLimit,
+		Locks:       s.Locks,
+		Limit:       s.MailboxLimit,
+		StrictOwner: a.SwitchUser && s.StrictMailboxOwnership,
+		Owner:       uid,
 	}
 	sent := "delivered to mailbox"
 	if mreq.Maildir {

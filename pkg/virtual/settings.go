@@ -21,7 +21,10 @@ type Settings struct {
 	GIDMaps      []maps.Table // virtual_gid_maps
 	MinimumUID   int          `param:"virtual_minimum_uid"`
 	MailboxLimit int64        `param:"virtual_mailbox_limit"` // 0 = none
-	Locks        mailbox.Locks
+	// StrictMailboxOwnership is strict_mailbox_ownership: an mbox the
+	// recipient's uid does not own is not written (4.2.0).
+	StrictMailboxOwnership bool `param:"strict_mailbox_ownership"`
+	Locks                  mailbox.Locks
 	// Extensions are recipient_delimiter and the local parts it does
 	// not split.
 	Extensions addr.Extensions
