@@ -32,6 +32,9 @@ func (d *delivery) commandEnv(addr string, u *User, sender string) []string {
 	localPart, domain := splitAddress(addr)
 	localPart = strings.ToLower(localPart)
 	_, ext, _ := s.Extensions.Split(localPart)
+	if strings.Contains(ext, "/") {
+		ext = "" // an illegal extension, dropped as in recipient
+	}
 	vars := []struct{ name, value string }{
 		{"HOME", u.Home}, {"LOGNAME", u.Name}, {"USER", u.Name},
 		{"SENDER", sender}, {"RECIPIENT", addr}, {"LOCAL", localPart},

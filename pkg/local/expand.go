@@ -132,6 +132,12 @@ func (d *delivery) recipient(addr, sender string, depth int, seen visited) {
 		return
 	}
 	user, ext, _ := s.Extensions.Split(name)
+	if strings.Contains(ext, "/") {
+		// As Postfix: the extension is dropped (from forward_path and
+		// commands); the user stays without it.
+		d.agent.Log.Warning("%s: address with illegal extension: %s", d.req.QueueID, name)
+		ext = ""
+	}
 	if done := d.alias(addr, key, name, user, sender, depth, seen); done {
 		return
 	}
@@ -145,7 +151,7 @@ func (d *delivery) recipient(addr, sender string, depth int, seen visited) {
 		"local": name, "domain": domain, "recipient": addr}
 	if u == nil {
 		if !d.mailboxTransport(addr, user) {
-			d.unknownUser(addr, name, sender, depth, seen, vars)
+			d.unknownUser(addr, user, sender, depth, seen, vars)
 		}
 		return
 	}
@@ -257,9 +263,10 @@ func (d *delivery) withoutRoot(to string, u *User) (*User, bool) {
 	return privs, true
 }
 
-// unknownUser handles a name that is neither an alias nor a user:
+// unknownUser handles a user (the local part without its extension)
+// that is neither an alias nor an account:
 // luser_relay when set, else a bounce.
-func (d *delivery) unknownUser(addr, name, sender string, depth int, seen visited, vars map[string]string) {
+func (d *delivery) unknownUser(addr, user, sender string, depth int, seen visited, vars map[string]string) {
 	s := d.agent.Settings
 	fallback, err := transportFor(s.FallbackTransportMaps, s.FallbackTransport, addr)
 	if err != nil {
@@ -272,7 +279,7 @@ func (d *delivery) unknownUser(addr, name, sender string, depth int, seen visite
 		return
 	}
 	if s.LuserRelay == "" {
-		d.add(addr, bounced("5.1.1", fmt.Sprintf("unknown user: %q", name)))
+		d.add(addr, bounced("5.1.1", fmt.Sprintf("unknown user: %q", user)))
 		return
 	}
 	relay, err := s.Config.ExpandWith(s.LuserRelay, vars)

@@ -121,6 +121,15 @@ func TestRecipientOutcomes(t *testing.T) {
 			status: ipc.StatusSent, mailbox: []string{"alice"}},
 		{name: "alias for user without extension", aliases: []string{"team bob"}, settings: map[string]string{"recipient_delimiter": "+"},
 			rcpt: "team+x@example.test", status: ipc.StatusSent, mailbox: []string{"bob"}},
+		// An extension with a "/" is dropped with a warning, as by
+		// Postfix; the user (or alias) without it gets the mail.
+		{name: "user+illegal extension", settings: map[string]string{"recipient_delimiter": "+"}, rcpt: "alice+a/b@example.test",
+			status: ipc.StatusSent, mailbox: []string{"alice"}, logs: []string{": address with illegal extension: alice+a/b"}},
+		{name: "alias+illegal extension", aliases: []string{"team bob"}, settings: map[string]string{"recipient_delimiter": "+"},
+			rcpt: "team+x/y@example.test", status: ipc.StatusSent, mailbox: []string{"bob"},
+			logs: []string{": address with illegal extension: team+x/y"}},
+		{name: "unknown user+extension", settings: map[string]string{"recipient_delimiter": "+"},
+			rcpt: "nosuch+x@example.test", status: ipc.StatusBounced, dsn: "5.1.1", reply: `unknown user: "nosuch"`},
 		{name: "command exit 67", aliases: []string{`nouser "|exit 67"`}, rcpt: "nouser@example.test",
 			status: ipc.StatusBounced, dsn: "5.1.1", reply: "user unknown"},
 		{name: "command exit 75", aliases: []string{`later "|exit 75"`}, rcpt: "later@example.test",
