@@ -245,7 +245,7 @@ func (c *Checker) readSettings(cfg *config.Config) error {
 	if err := c.senderLogins.read(cfg, c.tables, c.resolver); err != nil {
 		return err
 	}
-	if err := c.verify.read(cfg); err != nil {
+	if err := c.verify.read(cfg, c.resolver); err != nil {
 		return err
 	}
 	if c.services, err = readServiceSettings(cfg); err != nil {

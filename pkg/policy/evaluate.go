@@ -8,7 +8,9 @@ package policy
 import (
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/postern/postern/pkg/addr"
 	"github.com/postern/postern/pkg/dsn"
 	"github.com/postern/postern/pkg/resolve"
 )
@@ -112,8 +114,15 @@ func (c *Checker) checkSender(s *Session) Decision {
 // recipient validation.
 //
 // An unqualified "postmaster" is always accepted (RFC 5321 section 4.5.1),
-// before any restriction.
+// before any restriction. So is the address verification probe sender
+// (address_verify_sender, its time stamp within one
+// address_verify_sender_ttl of now), as in Postfix: s.Recipient is then
+// replaced by the address without the time stamp, where the mail goes.
 func (c *Checker) CheckRecipient(s *Session) Decision {
+	if probe, ok := c.verify.probeSender.Match(s.Recipient.Internal(), time.Now()); ok {
+		s.Recipient = addr.Split(probe)
+		return Decision{Action: Permit}
+	}
 	return c.checkRecipient(s, "RCPT")
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/resolve"
 	"github.com/postern/postern/pkg/verify"
 )
 
@@ -30,19 +31,33 @@ type verifySettings struct {
 	SenderReason     string `param:"unverified_sender_reject_reason"`
 }
 
-// verifyChecker asks the verify service.
+// verifyChecker asks the verify service, and knows the probe sender.
 type verifyChecker struct {
-	set    verifySettings
-	client *verify.Client
+	set         verifySettings
+	client      *verify.Client
+	probeSender verify.ProbeSenderMatcher
 }
 
 // read fills the settings; the service's socket is relative to the
-// queue directory, smtpd's working directory.
-func (v *verifyChecker) read(cfg *config.Config) error {
+// queue directory, smtpd's working directory. The probe sender is
+// address_verify_sender rewritten as a recipient is (user@$myorigin).
+func (v *verifyChecker) read(cfg *config.Config, r *resolve.Resolver) error {
 	if err := cfg.Fill(&v.set); err != nil {
 		return err
 	}
 	v.client = &verify.Client{Path: filepath.Join(verify.ServiceDir, v.set.Service)}
+	vs, err := verify.FromConfig(cfg)
+	if err != nil {
+		return err
+	}
+	v.probeSender.TTL = vs.SenderTTL
+	if vs.Sender != "" && vs.Sender != "<>" && r != nil {
+		res, err := r.Resolve(vs.Sender)
+		if err != nil {
+			return fmt.Errorf("address_verify_sender %s: %w", vs.Sender, err)
+		}
+		v.probeSender.Canonical = res.Recipient
+	}
 	return nil
 }
 

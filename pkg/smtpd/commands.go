@@ -385,6 +385,8 @@ func (s *session) rcpt(arg string) (bool, error) {
 		}
 		return false, nil
 	}
+	// The probe sender is recorded without its time stamp.
+	path.Address = ps.Recipient
 	// A DISCARD of the restrictions comes first: the milters do not see
 	// this recipient.
 	s.tx.discard = s.tx.discard || d.Discard || ps.Discard
