@@ -483,9 +483,10 @@ func (s *session) vrfy(arg string) (bool, error) {
 	return true, nil
 }
 
-// etrn is accepted for compatibility; Postern has no fast-flush service,
-// so nothing is queued for the site, as Postfix answers for a site not in
-// fast_flush_domains.
+// etrn is accepted for compatibility; Postern has no fast flush
+// service, so it answers as Postfix does without one: a site in
+// fast_flush_domains gets "458 Unable to queue messages", any other
+// "459 <site>: service unavailable".
 func (s *session) etrn(arg string) (bool, error) {
 	switch {
 	case s.needTLS():
@@ -503,6 +504,15 @@ func (s *session) etrn(arg string) (bool, error) {
 		}
 		if reply := s.srv.Policy.CheckEtrn(s.syncPolicy(), domain).Reply(); reply != "" {
 			s.reply(reply)
+			return false, nil
+		}
+		listed, err := false, error(nil)
+		if s.set.FastFlushDomains != nil {
+			listed, err = s.set.FastFlushDomains.Match(domain)
+		}
+		if err != nil || listed {
+			s.srv.Log.Warning("unable to talk to fast flush service")
+			s.reply("458 Unable to queue messages")
 			return false, nil
 		}
 		s.srv.Log.Warning("reject: ETRN %.100s... from %s", domain, s.namaddr())

@@ -112,6 +112,9 @@ type Settings struct {
 	// RejectFooterMaps is smtpd_reject_footer_maps: footers looked up
 	// by the whole reply, used instead of RejectFooter when one matches.
 	RejectFooterMaps []maps.Table
+	// FastFlushDomains is fast_flush_domains: the sites ETRN may ask
+	// the (absent) fast flush service for.
+	FastFlushDomains *match.DomainList
 }
 
 // derivedParams are the parameters FromConfig turns into settings.
@@ -122,6 +125,8 @@ type derivedParams struct {
 	ReceiveOverride       []string `param:"receive_override_options"`
 	RejectFooterMaps      []string `param:"smtpd_reject_footer_maps"`
 	XForwardHosts         []string `param:"smtpd_authorized_xforward_hosts"`
+	FastFlushDomains      []string `param:"fast_flush_domains"`
+	ParentStyles          string   `param:"parent_domain_matches_subdomains"`
 	TLS                   tlsParams
 }
 
@@ -181,12 +186,20 @@ func FromConfig(cfg *config.Config) (*Settings, error) {
 	if err := s.loadMilters(cfg, override.NoMilters); err != nil {
 		return nil, err
 	}
+	opts := match.Options{ParentStyle: match.ParentStyle(p.ParentStyles, "fast_flush_domains"), OpenTable: policy.OpenTable}
+	if s.FastFlushDomains, err = match.NewDomainList("fast_flush_domains", p.FastFlushDomains, opts); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
 // Close releases the tables the settings opened.
 func (s *Settings) Close() error {
 	var err error
+	if s.FastFlushDomains != nil {
+		err = s.FastFlushDomains.Close()
+	}
 	for _, t := range s.RejectFooterMaps {
 		if cerr := t.Close(); err == nil {
 			err = cerr
