@@ -6,9 +6,10 @@
 // Flushes: without reserved files a message costs its file's fsync plus a
 // share of an incoming/ fsync (the whole of one for a lone writer), both on
 // the path to "250 queued". A reserved file costs its file's fsync at
-// Commit plus a share of one syncfs(2) per round of up to poolBatch files,
-// done in the background. Reserved files are spare files (spare.go), so
-// the inode allocation spare/ saves stays saved.
+// Commit plus a share of one file system sync (syncfs(2) and an fsync,
+// two flushes) per round of up to poolBatch files, done in the
+// background. Reserved files are spare files (spare.go), so the inode
+// allocation spare/ saves stays saved.
 //
 // Safety. A reserved file is named in incoming/ with mode 0600 and no
 // content, and is held under its writer's exclusive flock from the moment
@@ -18,13 +19,17 @@
 //     its name in incoming/ durable before its new mode and size, a crash
 //     could hand that old message to the queue manager again. So a round
 //     truncates and chmods the files it prepares while they are still in
-//     spare/, and names them only in the next round, after a syncfs has
-//     put their empty, 0600 inodes on disk; that same syncfs makes the
-//     names given in the round before durable, so one syncfs per round
-//     does both jobs. (One fsync per file would cost a flush per message,
-//     more than the incoming/ fsync it saves.) Truncating, rather than
-//     overwriting the old blocks in place, leaves a Commit cut short by a
-//     crash with what a new file's would have: fresh blocks.
+//     spare/, and names them only in the next round, after a sync of the
+//     file system has put their empty, 0600 inodes on disk; that same
+//     sync makes the names given in the round before durable, so one sync
+//     per round does both jobs. The sync is syncfs(2) and then an fsync
+//     (syncFileSystem: on ext4 without a journal syncfs alone may flush
+//     the disk's cache before its inode and directory block writes are
+//     done), two flushes per round. (One fsync per file would cost a
+//     flush per message, more than the incoming/ fsync it saves.)
+//     Truncating, rather than overwriting the old blocks in place, leaves
+//     a Commit cut short by a crash with what a new file's would have:
+//     fresh blocks.
 //   - Commit writes, chmods 0700 and fsyncs the file, as for a new file;
 //     the name was on disk before the file was handed out, so when Commit
 //     returns the file and its directory entry are on disk.
@@ -218,8 +223,8 @@ func (l *Layout) refill() {
 }
 
 // round names the staged files toName in incoming/, prepares prepare more
-// in spare/, and makes both durable with one syncfs. It reports false on
-// a failure, having given back what it held.
+// in spare/, and makes both durable with one sync of the file system. It
+// reports false on a failure, having given back what it held.
 func (l *Layout) round(toName []*reserved, prepare int) bool {
 	var named, prepared []*reserved
 	var err error
@@ -244,8 +249,8 @@ func (l *Layout) round(toName []*reserved, prepare int) bool {
 		f = prepared[0].file
 	}
 	if f != nil {
-		if syncErr := unix.Syncfs(int(f.Fd())); syncErr != nil && err == nil {
-			err = fmt.Errorf("syncfs %s: %w", f.Name(), syncErr)
+		if syncErr := syncFileSystem(f); syncErr != nil && err == nil {
+			err = syncErr
 		}
 	}
 	if err != nil {

@@ -122,6 +122,62 @@ func TestReservedFileCommitsWithoutDirectorySync(t *testing.T) {
 	}
 }
 
+// TestReservedFileTakenBeforeCommitReturns: once a reserved file is
+// ready, the queue manager may deliver and remove it while its Commit is
+// still in the fsync; that Commit succeeds. A reserved file removed
+// before it was ready (postsuper -d) fails its Commit.
+func TestReservedFileTakenBeforeCommitReturns(t *testing.T) {
+	l := newTestLayout(t)
+	l.EnablePool()
+	t.Cleanup(l.ClosePool)
+	w, _ := untilReserved(t, l)
+	for i := 0; i < 10; i++ {
+		if w.reserved == nil {
+			t.Fatalf("message %d: no reserved file", i)
+		}
+		// The queue manager: removes the file as soon as it is ready.
+		taken := make(chan bool)
+		go func(path string) {
+			deadline := time.Now().Add(10 * time.Second)
+			for time.Now().Before(deadline) {
+				if ok, _ := Ready(path); ok {
+					taken <- os.Remove(path) == nil
+					return
+				}
+				time.Sleep(10 * time.Microsecond)
+			}
+			taken <- false
+		}(w.Path)
+		if err := w.WriteEnvelope(spareEnvelope()); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(w, "message %d\n", i)
+		if err := w.Commit(); err != nil {
+			t.Errorf("message %d: Commit: %v", i, err)
+		}
+		if !<-taken {
+			t.Fatalf("message %d: the file was never ready", i)
+		}
+		var err error
+		if w, err = l.Create(Incoming); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.reserved == nil {
+		t.Fatal("no reserved file")
+	}
+	if err := os.Remove(w.Path); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteEnvelope(spareEnvelope()); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(w, "removed before it was ready\n")
+	if err := w.Commit(); err == nil || !strings.Contains(err.Error(), "was removed while being written") {
+		t.Errorf("Commit of a removed reserved file: %v, want 'was removed while being written'", err)
+	}
+}
+
 func TestAbandonedReservedFileGoesBackToSpare(t *testing.T) {
 	l := newTestLayout(t)
 	l.EnablePool()

@@ -471,12 +471,8 @@ func (w *Writer) Commit() error {
 	named := true
 	switch {
 	case w.reserved != nil:
-		// Named, durably, before it was handed out; a file removed
-		// meanwhile (postsuper -d) holds nothing anyone will deliver.
-		var st unix.Stat_t
-		if err = unix.Fstat(int(w.file.Fd()), &st); err == nil && st.Nlink == 0 {
-			err = fmt.Errorf("%s was removed while being written", w.Path)
-		}
+		// Named, durably, before it was handed out (finish checked
+		// that it still is).
 	case w.spare != "":
 		// Named only now that the content is on disk.
 		if err = w.layout.renameNoReplace(w.spare, w.Path); err != nil {
@@ -490,7 +486,7 @@ func (w *Writer) Commit() error {
 	if errors.Is(err, os.ErrPermission) {
 		// A set-group-id postdrop may write to maildrop/ (0730) but not
 		// open it to fsync it: sync the file system that holds it.
-		err = w.syncFileSystem()
+		err = syncFileSystem(w.file)
 	}
 	w.releaseBuffer()
 	closeErr := w.file.Close()
@@ -506,11 +502,19 @@ func (w *Writer) Commit() error {
 	return nil
 }
 
-// syncFileSystem makes the new directory entry durable without access
-// to the directory itself, with syncfs(2) on the file.
-func (w *Writer) syncFileSystem() error {
-	if err := unix.Syncfs(int(w.file.Fd())); err != nil {
-		return fmt.Errorf("syncfs %s: %w", w.Path, err)
+// syncFileSystem puts everything written to the file system that holds f
+// on disk: syncfs(2), then an fsync of f. On ext4 without a journal,
+// syncfs issues the disk's cache flush before it waits for its writes of
+// inode tables and directory blocks (they go out with the block device's
+// buffers), so those writes are complete when it returns but not surely
+// durable; the fsync of f, whose own data and inode are clean by then,
+// adds the flush that makes them so.
+func syncFileSystem(f *os.File) error {
+	if err := unix.Syncfs(int(f.Fd())); err != nil {
+		return fmt.Errorf("syncfs %s: %w", f.Name(), err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", f.Name(), err)
 	}
 	return nil
 }
@@ -533,6 +537,20 @@ func (w *Writer) finish() error {
 		// The rest of the file's previous message.
 		if err := w.file.Truncate(w.off); err != nil {
 			return fmt.Errorf("truncate %s: %w", w.spare, err)
+		}
+	}
+	if w.reserved != nil {
+		// A reserved file had its name before it was handed out; one
+		// removed since (postsuper -d) holds nothing anyone will
+		// deliver. Checked while the file is not yet ready: from the
+		// chmod on, the queue manager may take, deliver and remove it
+		// before Commit returns.
+		var st unix.Stat_t
+		if err := unix.Fstat(int(w.file.Fd()), &st); err != nil {
+			return fmt.Errorf("fstat %s: %w", w.Path, err)
+		}
+		if st.Nlink == 0 {
+			return fmt.Errorf("%s was removed while being written", w.Path)
 		}
 	}
 	if err := w.file.Chmod(modeReady | w.extraMode); err != nil {
