@@ -23,8 +23,11 @@ func TestConnectionReuse(t *testing.T) {
 		idle        time.Duration
 		countLimit  int
 		ageLimit    time.Duration
-		pause       time.Duration
-		wantUses    []int
+		// aged: the connection parked after the first delivery is
+		// made older than ageLimit; expire: the test waits until the
+		// idle limit has closed each parked connection.
+		aged, expire bool
+		wantUses     []int
 		wantConns   int
 	}{
 		{name: "on demand", onDemand: true, load: true, store: true, idle: time.Minute, wantUses: []int{0, 1, 2}, wantConns: 1},
@@ -35,11 +38,10 @@ func TestConnectionReuse(t *testing.T) {
 		{name: "other cache destinations", cacheDests: []string{"example.com"}, idle: time.Minute, wantUses: []int{0, 0, 0}, wantConns: 3},
 		{name: "count limit", onDemand: true, load: true, store: true, idle: time.Minute, countLimit: 2, wantUses: []int{0, 1, 0}, wantConns: 2},
 		// As in Postfix, the reuse time limit is checked when a connection
-		// is put back: the parked one is used once more, then closed. (The
-		// first session must end within the limit to be parked at all,
-		// hence a limit a slow machine under -race does not reach.)
-		{name: "reuse time limit", onDemand: true, load: true, store: true, idle: time.Minute, ageLimit: 3 * time.Second, pause: 3200 * time.Millisecond, wantUses: []int{0, 1, 0}, wantConns: 2},
-		{name: "idle expired", onDemand: true, load: true, store: true, idle: 20 * time.Millisecond, pause: 300 * time.Millisecond, wantUses: []int{0, 0, 0}, wantConns: 3},
+		// is put back: the parked one, grown older than the limit while it
+		// waited, is used once more, then closed.
+		{name: "reuse time limit", onDemand: true, load: true, store: true, idle: time.Minute, ageLimit: time.Hour, aged: true, wantUses: []int{0, 1, 0}, wantConns: 2},
+		{name: "idle expired", onDemand: true, load: true, store: true, idle: 20 * time.Millisecond, expire: true, wantUses: []int{0, 0, 0}, wantConns: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +66,12 @@ func TestConnectionReuse(t *testing.T) {
 				if r.Status != ipc.StatusSent || r.ConnUse != want {
 					t.Fatalf("delivery %d: %+v, want conn use %d", i, r, want)
 				}
-				time.Sleep(tt.pause)
+				if tt.aged && i == 0 {
+					ageParked(t, c.cache, 2*tt.ageLimit)
+				}
+				if tt.expire {
+					waitNoneParked(t, c.cache)
+				}
 			}
 			if got := s.sessionCount(); got != tt.wantConns {
 				t.Fatalf("%d connections, want %d", got, tt.wantConns)
@@ -73,6 +80,43 @@ func TestConnectionReuse(t *testing.T) {
 				t.Fatalf("%d messages received", got)
 			}
 		})
+	}
+}
+
+// ageParked makes every parked connection older by d, as if it had
+// been opened d earlier: the reuse time limit without the wait.
+func ageParked(t *testing.T, c *connCache, d time.Duration) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, list := range c.parked {
+		for _, p := range list {
+			p.opened = p.opened.Add(-d)
+			p.s.opened = p.s.opened.Add(-d)
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no connection parked to age")
+	}
+}
+
+// waitNoneParked waits, for at most 30 seconds, until the idle limit's
+// timers have closed every parked connection.
+func waitNoneParked(t *testing.T, c *connCache) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		c.mu.Lock()
+		n := len(c.parked)
+		c.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d endpoints still have parked connections past the idle limit", n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
