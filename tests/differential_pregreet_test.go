@@ -5,7 +5,9 @@
 package tests
 
 import (
+	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strings"
@@ -108,24 +110,110 @@ func TestDifferentialPregreet(t *testing.T) {
 	}
 }
 
-// lateTalkerSession connects from 127.0.0.2 and sends EHLO once smtpd
-// has logged the connection and looked for early input, while
-// smtpd_client_restrictions sleep before the greeting; then it goes on
-// one command at a time. log returns the server's log so far.
-func lateTalkerSession(t *testing.T, addr string, log func() string) []string {
+// lateTalkerAddr is the client address whose sessions policyGate holds.
+const lateTalkerAddr = "127.0.0.2"
+
+// policyGate is a policy server that holds smtpd at its connect-time
+// restrictions for lateTalkerAddr (others, such as the probe that
+// waits for a real Postfix's greeting, pass at once): it tells the test
+// of each such request on asked and answers
+// DUNNO only when the test sends on answer. smtpd looks for early input
+// before it asks, and greets only after the answer, so what the client
+// sends in between arrives after the look and before the greeting
+// whatever the machine's speed.
+type policyGate struct {
+	addr          string
+	asked, answer chan struct{}
+}
+
+// startPolicyGate listens on 127.0.0.1 until the test ends.
+func startPolicyGate(t *testing.T) *policyGate {
 	t.Helper()
-	const connected = "connect from unknown[127.0.0.2]"
-	before := strings.Count(log(), connected)
-	d := dialSMTP(t, addr, "127.0.0.2")
-	for deadline := time.Now().Add(30 * time.Second); strings.Count(log(), connected) == before; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q logged:\n%s", connected, log())
-		}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	// smtpd looks for early input just after that line; the sleep of the
-	// restrictions lasts 4 s more.
-	time.Sleep(2 * time.Second)
+	g := &policyGate{addr: ln.Addr().String(), asked: make(chan struct{}), answer: make(chan struct{})}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go g.serve(c, done)
+		}
+	}()
+	return g
+}
+
+// serve answers the requests of one connection until it closes or the
+// test ends.
+func (g *policyGate) serve(c net.Conn, done chan struct{}) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	for {
+		held := false
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			line = strings.TrimRight(line, "\r\n")
+			if line == "" {
+				break
+			}
+			held = held || line == "client_address="+lateTalkerAddr
+		}
+		if !held {
+			fmt.Fprintf(c, "action=DUNNO\n\n")
+			continue
+		}
+		select {
+		case g.asked <- struct{}{}:
+		case <-done:
+			return
+		}
+		select {
+		case <-g.answer:
+		case <-done:
+			return
+		}
+		fmt.Fprintf(c, "action=DUNNO\n\n")
+	}
+}
+
+// hold waits until smtpd asks the gate; then the test may talk.
+func (g *policyGate) hold(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.asked:
+	case <-time.After(60 * time.Second):
+		t.Fatal("smtpd did not ask the policy server")
+	}
+}
+
+// release lets smtpd go on to its greeting.
+func (g *policyGate) release(t *testing.T) {
+	t.Helper()
+	select {
+	case g.answer <- struct{}{}:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the policy server's connection is gone")
+	}
+}
+
+// lateTalkerSession connects from lateTalkerAddr and sends EHLO once smtpd
+// has looked for early input and waits for the gate's answer to its
+// smtpd_client_restrictions, before the greeting; then it goes on one
+// command at a time.
+func lateTalkerSession(t *testing.T, addr string, gate *policyGate) []string {
+	t.Helper()
+	d := dialSMTP(t, addr, lateTalkerAddr)
+	gate.hold(t)
 	fmt.Fprintf(d.conn, "EHLO c.example\r\n")
+	gate.release(t)
 	out := []string{"banner -> " + smtpDiffCodes(d.readReply(t))}
 	out = append(out, "EHLO c.example -> "+d.readReply(t)[0])
 	lines := []string{"MAIL FROM:<s@remote.example>", "RCPT TO:<x@test.example>", "DATA", "Subject: late\r\n\r\nhi\r\n.", "QUIT"}
@@ -134,13 +222,14 @@ func lateTalkerSession(t *testing.T, addr string, log func() string) []string {
 
 // TestDifferentialPregreetOnlyAtConnect: Postfix 3.7 looks for early
 // input once, right after it takes the connection; a client that talks
-// while smtpd_client_restrictions sleep before the greeting is not
-// flagged, and reject_unauth_pipelining lets its DATA through.
+// while smtpd_client_restrictions are being checked before the greeting
+// is not flagged, and reject_unauth_pipelining lets its DATA through.
 func TestDifferentialPregreetOnlyAtConnect(t *testing.T) {
-	mainCF := strings.Replace(pregreetDiffMainCF, "smtpd_client_restrictions = sleep 1", "smtpd_client_restrictions = sleep 6", 1)
+	gate := startPolicyGate(t)
+	mainCF := strings.Replace(pregreetDiffMainCF, "smtpd_client_restrictions = sleep 1", "smtpd_client_restrictions = check_policy_service inet:"+gate.addr, 1)
 	setup := smtpDiffSetup{mainCF: func(string) string { return mainCF }}
 	ours := startOurSMTPWith(t, setup)
-	got := lateTalkerSession(t, ours.addr, ours.log)
+	got := lateTalkerSession(t, ours.addr, gate)
 	want := []string{
 		"banner -> 220",
 		"EHLO c.example -> 250-mx.test.example",
@@ -161,7 +250,7 @@ func TestDifferentialPregreetOnlyAtConnect(t *testing.T) {
 	pf := realPostfixMaster(t)
 	realAddr, realLog := startRealPostfixSMTPWith(t, pf, setup)
 	readLog := func() string { data, _ := os.ReadFile(realLog); return string(data) }
-	real := lateTalkerSession(t, realAddr, readLog)
+	real := lateTalkerSession(t, realAddr, gate)
 	if d := harness.DiffLines(real, got); d != "" {
 		t.Errorf("replies differ (-real +ours):\n%s", d)
 	}
