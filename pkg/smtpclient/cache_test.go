@@ -28,7 +28,7 @@ func TestConnectionReuse(t *testing.T) {
 		// idle limit has closed each parked connection.
 		aged, expire bool
 		wantUses     []int
-		wantConns   int
+		wantConns    int
 	}{
 		{name: "on demand", onDemand: true, load: true, store: true, idle: time.Minute, wantUses: []int{0, 1, 2}, wantConns: 1},
 		{name: "no backlog", onDemand: true, idle: time.Minute, wantUses: []int{0, 0, 0}, wantConns: 3},
