@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/internal/testaccount"
 	"github.com/postern/postern/tests/internal/harness"
 )
 
@@ -121,14 +122,7 @@ recipient_delimiter = +
 // createTestUser adds a system user with its own group and home.
 func createTestUser(t *testing.T, name, home string) *testUser {
 	t.Helper()
-	if err := userAdmin("useradd", "-M", "-U", "-d", home, "-s", "/bin/sh", name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := userAdmin("userdel", name); err != nil {
-			t.Error(err)
-		}
-	})
+	testaccount.AddUser(t, name, "-M", "-U", "-d", home, "-s", "/bin/sh")
 	u, err := user.Lookup(name)
 	if err != nil {
 		t.Fatal(err)
@@ -143,23 +137,6 @@ func createTestUser(t *testing.T, name, home string) *testUser {
 		t.Fatal(err)
 	}
 	return tu
-}
-
-// userAdmin runs useradd or userdel, retrying while a parallel test holds
-// the lock on /etc/passwd.
-func userAdmin(name string, args ...string) error {
-	var err error
-	var out []byte
-	for range 50 {
-		if out, err = exec.Command(name, args...).CombinedOutput(); err == nil {
-			return nil
-		}
-		if !strings.Contains(string(out), "lock") {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
 }
 
 // startAndWait starts master and waits for the SMTP service.

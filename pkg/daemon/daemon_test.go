@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/internal/testaccount"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/privs"
 )
@@ -391,18 +392,8 @@ func TestPrivilegeDropLeavesOnlyPrimaryGroup(t *testing.T) {
 	rand.Read(random)
 	name := "pd" + hex.EncodeToString(random)
 	extra := name + "x"
-	if err := accountAdmin("groupadd", extra); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { accountAdmin("groupdel", extra) })
-	if err := accountAdmin("useradd", "-M", "-U", "-G", extra, "-d", "/nonexistent", "-s", "/usr/sbin/nologin", name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := accountAdmin("userdel", name); err != nil {
-			t.Error(err)
-		}
-	})
+	testaccount.AddGroup(t, extra)
+	testaccount.AddUser(t, name, "-M", "-U", "-G", extra, "-d", "/nonexistent", "-s", "/usr/sbin/nologin")
 	owner, err := user.Lookup(name)
 	if err != nil {
 		t.Fatal(err)
@@ -423,21 +414,4 @@ func TestPrivilegeDropLeavesOnlyPrimaryGroup(t *testing.T) {
 	if fmt.Sprint(st.Groups) != "["+owner.Gid+"]" {
 		t.Errorf("daemon's supplementary groups %v, want only the primary group [%s]", st.Groups, owner.Gid)
 	}
-}
-
-// accountAdmin runs useradd, groupadd or their removal, retrying while
-// another test holds the lock on /etc/passwd or /etc/group.
-func accountAdmin(name string, args ...string) error {
-	var err error
-	var out []byte
-	for range 50 {
-		if out, err = exec.Command(name, args...).CombinedOutput(); err == nil {
-			return nil
-		}
-		if !strings.Contains(string(out), "lock") {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
 }
