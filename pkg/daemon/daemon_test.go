@@ -3,6 +3,7 @@
 package daemon
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -274,17 +275,21 @@ func TestStandAlone(t *testing.T) {
 	}
 	go func() { td.exited <- td.cmd.Wait() }()
 	t.Cleanup(func() { td.cmd.Process.Kill(); <-td.exited })
-	deadline := time.Now().Add(patience)
-	for {
-		if _, err := os.Stat(sock); err == nil {
+	// The socket's file is there from bind, before listen: until then a
+	// connection is refused, so the wait is for one that is taken.
+	var conn net.Conn
+	for deadline := time.Now().Add(patience); ; time.Sleep(20 * time.Millisecond) {
+		var err error
+		if conn, err = net.Dial("unix", sock); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("stand-alone echod did not bind its socket")
+			t.Fatalf("stand-alone echod does not listen on its socket: %v", err)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	td.dial().mustEcho("alone")
+	t.Cleanup(func() { conn.Close() })
+	client := &echoClient{t: t, conn: conn, r: bufio.NewReader(conn)}
+	client.mustEcho("alone")
 	td.signal(syscall.SIGTERM)
 	if status := td.waitExit(patience); status != 0 {
 		t.Errorf("exit status %d, want 0", status)
