@@ -256,6 +256,16 @@ func (in *masterRun) childPID(service string, timeout time.Duration) int {
 
 // findDaemonOf scans /proc for a child of parent started with "-n service".
 func findDaemonOf(parent int, service string) int {
+	if pids := findDaemonsOf(parent, service); len(pids) > 0 {
+		return pids[0]
+	}
+	return 0
+}
+
+// findDaemonsOf returns the PIDs of every child of parent started for
+// service (argument "-n service").
+func findDaemonsOf(parent int, service string) []int {
+	var pids []int
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -275,11 +285,12 @@ func findDaemonOf(parent int, service string) int {
 		args := strings.Split(string(cmdline), "\x00")
 		for i := 0; i+1 < len(args); i++ {
 			if args[i] == "-n" && args[i+1] == service {
-				return pid
+				pids = append(pids, pid)
+				break
 			}
 		}
 	}
-	return 0
+	return pids
 }
 
 // daemonGone waits until pid no longer exists (or is a zombie).
