@@ -5,14 +5,11 @@ package qmgr_test
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/postern/postern/pkg/ipc"
-	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/queue"
 )
 
@@ -45,13 +42,8 @@ func TestDeadTransportIsNotTried(t *testing.T) {
 // recipients ("mail transport unavailable").
 func TestDeadTransportDefersWaitingJobs(t *testing.T) {
 	h := newHarness(t, "default_transport = dying\ninitial_destination_concurrency = 1\ntransport_retry_time = 1h\n", nil)
-	release := make(chan struct{})
-	var releaseOnce sync.Once
-	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
-	agent := ipctest.StartAgent(t, filepath.Join(h.mgr.AgentDir, "dying"), func(*ipc.DeliveryRequest) *ipc.DeliveryResult {
-		<-release
-		return nil // hangs up without a result
-	})
+	// Its delivery hangs up without a result.
+	agent := h.startStalledAgent("dying", func(*ipc.DeliveryRequest) *ipc.DeliveryResult { return nil }, nil)
 	ids := []string{"F1B2C3D4E5", "F2B2C3D4E5", "F3B2C3D4E5", "F4B2C3D4E5"}
 	for _, id := range ids {
 		h.place(queue.Incoming, id, "alice@test.example", time.Now(), "a@remote.example")
@@ -64,7 +56,7 @@ func TestDeadTransportDefersWaitingJobs(t *testing.T) {
 	if err := os.Remove(agent.Path); err != nil {
 		t.Fatal(err)
 	}
-	releaseOnce.Do(func() { close(release) })
+	agent.release()
 	h.waitFor("every message deferred", func() bool {
 		for _, id := range ids {
 			if !h.exists(queue.Deferred, id) {

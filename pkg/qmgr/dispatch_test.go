@@ -2,15 +2,11 @@ package qmgr_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/postern/postern/pkg/ipc"
-	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/queue"
 )
 
@@ -23,14 +19,7 @@ import (
 func TestWaitingMessagesHoldNoGoroutine(t *testing.T) {
 	const messages = 300
 	h := newHarness(t, "default_transport = slow\ninitial_destination_concurrency = 2\nslow_destination_concurrency_limit = 2\n", nil)
-	release := make(chan struct{})
-	var releaseOnce sync.Once
-	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
-	sent := answer(nil)
-	slow := ipctest.StartAgent(t, filepath.Join(h.mgr.AgentDir, "slow"), func(req *ipc.DeliveryRequest) *ipc.DeliveryResult {
-		<-release
-		return sent(req)
-	})
+	slow := h.startStalledAgent("slow", answer(nil), nil)
 	var ids []string
 	for i := range messages {
 		id := fmt.Sprintf("W%09X", i)
@@ -58,7 +47,7 @@ func TestWaitingMessagesHoldNoGoroutine(t *testing.T) {
 		}
 	}
 
-	releaseOnce.Do(func() { close(release) })
+	slow.release()
 	h.run()
 	h.waitFor("every message delivered", func() bool { return strings.Count(h.log.Text(), ": removed") == messages })
 	h.stop()

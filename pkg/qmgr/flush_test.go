@@ -1,14 +1,11 @@
 package qmgr_test
 
 import (
-	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/postern/postern/pkg/ipc"
-	"github.com/postern/postern/pkg/ipc/ipctest"
 	"github.com/postern/postern/pkg/queue"
 )
 
@@ -19,19 +16,10 @@ import (
 // without waiting for the delivery in flight.
 func TestFlushStartsWaitingJobs(t *testing.T) {
 	h := newHarness(t, "default_transport = slow\ninitial_destination_concurrency = 3\nslow_destination_concurrency_limit = 10\n", nil)
-	release := make(chan struct{})
-	var releaseOnce sync.Once
-	sent := answer(nil)
-	slow := ipctest.StartAgent(t, filepath.Join(h.mgr.AgentDir, "slow"), func(req *ipc.DeliveryRequest) *ipc.DeliveryResult {
-		if req.QueueID == "F0B2C3D4E5" {
-			// Every recipient deferred: the window closes to 1.
-			return answer(map[string]agentReply{"fail@remote.example": {ipc.StatusDeferred, "4.4.1", "connect to remote.example: Connection refused", false}})(req)
-		}
-		<-release
-		return sent(req)
-	})
-	// After the agent's own clean-up, which waits for its sessions.
-	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
+	// The first message's recipient is deferred at once: the window
+	// closes to 1. The others' deliveries wait.
+	others := func(req *ipc.DeliveryRequest) bool { return req.QueueID != "F0B2C3D4E5" }
+	slow := h.startStalledAgent("slow", answer(map[string]agentReply{"fail@remote.example": {ipc.StatusDeferred, "4.4.1", "connect to remote.example: Connection refused", false}}), others)
 	h.place(queue.Incoming, "F0B2C3D4E5", "alice@test.example", time.Now(), "fail@remote.example")
 	h.run()
 	h.waitFor("the deferral", func() bool { return h.exists(queue.Deferred, "F0B2C3D4E5") })
@@ -60,7 +48,7 @@ func TestFlushStartsWaitingJobs(t *testing.T) {
 		t.Errorf("requests for %v, want F0B2C3D4E5 and three of %v", ids, waiting)
 	}
 
-	releaseOnce.Do(func() { close(release) })
+	slow.release()
 	for _, id := range waiting {
 		h.waitLog(id + ": removed")
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,3 +186,30 @@ func (h *harness) load(queueName, id string) *queue.Message {
 	}
 	return m
 }
+
+// stalledAgent is a fake agent for one transport whose deliveries wait
+// until release, then get answer's result.
+type stalledAgent struct {
+	*ipctest.Agent
+	released chan struct{}
+	once     sync.Once
+}
+
+// startStalledAgent starts a stalled agent on transport's socket; those
+// requests that stalls reports false for (nil: none) are answered at
+// once. It is released at the latest when the test ends, before the
+// agent's own clean-up, which waits for its sessions.
+func (h *harness) startStalledAgent(transport string, answer ipctest.Answer, stalls func(*ipc.DeliveryRequest) bool) *stalledAgent {
+	a := &stalledAgent{released: make(chan struct{})}
+	a.Agent = ipctest.StartAgent(h.t, filepath.Join(h.mgr.AgentDir, transport), func(req *ipc.DeliveryRequest) *ipc.DeliveryResult {
+		if stalls == nil || stalls(req) {
+			<-a.released
+		}
+		return answer(req)
+	})
+	h.t.Cleanup(a.release)
+	return a
+}
+
+// release lets the stalled deliveries and those to come go on.
+func (a *stalledAgent) release() { a.once.Do(func() { close(a.released) }) }
