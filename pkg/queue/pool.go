@@ -7,7 +7,7 @@
 // share of an incoming/ fsync (the whole of one for a lone writer), both on
 // the path to "250 queued". A reserved file costs its file's fsync at
 // Commit plus a share of one file system sync (syncfs(2) and an fsync,
-// two flushes) per round of up to poolBatch files, done in the
+// two flushes) per round of up to half the pool, done in the
 // background. Reserved files are spare files (spare.go), so the inode
 // allocation spare/ saves stays saved.
 //
@@ -39,7 +39,7 @@
 //     (ClosePool: idle, max_use, reload), or when a message using one is
 //     abandoned. The queue ID's time is the time of naming: files are
 //     handed out oldest first, so it is before the message's by at most
-//     the time the poolSize messages ahead of it took.
+//     the time the messages of the pool ahead of it took.
 //   - A process killed while holding reserved files leaves empty 0600
 //     files in incoming/ whose lock died with it: the queue manager and
 //     showq pass over them as over any uncommitted file, and
@@ -71,11 +71,12 @@ import (
 )
 
 const (
-	// poolSize is how many reserved files a process keeps named.
+	// poolSize is how many reserved files a process keeps named at
+	// first. A round names and prepares at most half the pool, and
+	// starts once half the pool has been taken.
 	poolSize = 32
-	// poolBatch is how many a round names and prepares at most; a round
-	// starts once poolBatch files have been taken.
-	poolBatch = 16
+	// poolMaxSize bounds the pool when demand grows it (see grow).
+	poolMaxSize = 512
 	// poolActivation messages within poolWindow start the reserving.
 	poolActivation = 8
 	poolWindow     = time.Second
@@ -98,7 +99,31 @@ type namedPool struct {
 	windowStart   time.Time
 	windowCount   int
 	lastTake      time.Time
+	// size is how many files the pool keeps named, poolSize and up;
+	// misses counts the writers that found it empty since the last
+	// round (see grow).
+	size   int
+	misses int
 }
+
+// grow sizes the pool by demand, under mu: every writer that found no
+// reserved file since the last round goes the slow way (a rename into
+// incoming/ and a directory fsync at Commit, where a reserved file needs
+// only its own fsync), so the pool grows to hold twice what it lacked,
+// up to poolMaxSize; a round names and prepares half the pool. At 100 or
+// 500 concurrent sessions a pool of poolSize ran dry within its first
+// round: three quarters of the commits took the slow way, at three times
+// a reserved file's commit time. The pool shrinks back to poolSize when
+// mail stops (poolIdle) and the files go back to spare/.
+func (p *namedPool) grow() {
+	if p.misses > 0 {
+		p.size = min(poolMaxSize, max(p.size, 2*(p.size-len(p.ready)+p.misses)))
+		p.misses = 0
+	}
+}
+
+// batch is how many files a round names and prepares at most.
+func (p *namedPool) batch() int { return p.size / 2 }
 
 // reserved is one file of the pool, open and locked.
 type reserved struct {
@@ -136,15 +161,17 @@ func (l *Layout) ClosePool() {
 }
 
 // takeReserved returns a writer for a reserved file, or nil when there is
-// none; it counts the message towards starting the reserving.
-func (l *Layout) takeReserved() *Writer {
+// none; it counts the message towards starting the reserving. reserving
+// reports whether the pool was running: nil then means demand outran it.
+func (l *Layout) takeReserved() (w *Writer, reserving bool) {
 	p := &l.pool
 	now := time.Now()
 	p.mu.Lock()
 	if !p.enabled || p.closed {
 		p.mu.Unlock()
-		return nil
+		return nil, false
 	}
+	reserving = p.running
 	if now.Sub(p.windowStart) > poolWindow {
 		p.windowStart, p.windowCount = now, 0
 	}
@@ -155,14 +182,17 @@ func (l *Layout) takeReserved() *Writer {
 		// The oldest first: its ID's time is the time it was named.
 		r = p.ready[0]
 		p.ready = p.ready[1:]
+	} else if p.running {
+		p.misses++
 	}
 	switch {
 	case !p.running && p.windowCount >= poolActivation:
 		p.running = true
+		p.size, p.misses = poolSize, 0
 		p.kick = make(chan struct{}, 1)
 		p.done = make(chan struct{})
 		go l.refill()
-	case p.running && len(p.ready) <= poolSize-poolBatch:
+	case p.running && len(p.ready) <= p.size-p.batch():
 		select {
 		case p.kick <- struct{}{}:
 		default:
@@ -170,12 +200,12 @@ func (l *Layout) takeReserved() *Writer {
 	}
 	p.mu.Unlock()
 	if r == nil {
-		return nil
+		return nil, reserving
 	}
-	w := &Writer{ID: r.id, Queue: Incoming, Path: r.path, layout: l, file: r.file, reserved: r}
+	w = &Writer{ID: r.id, Queue: Incoming, Path: r.path, layout: l, file: r.file, reserved: r}
 	w.buf = writeBuffers.Get().(*bufio.Writer)
 	w.buf.Reset(r.file)
-	return w
+	return w, true
 }
 
 // refill keeps the pool filled while mail flows, then gives it back.
@@ -198,8 +228,10 @@ func (l *Layout) refill() {
 			close(done)
 			return
 		}
-		need := poolSize - len(p.ready)
-		if need < poolBatch {
+		p.grow()
+		batch := p.batch()
+		need := p.size - len(p.ready)
+		if need < batch {
 			p.mu.Unlock()
 			idle.Reset(poolIdle)
 			select {
@@ -208,10 +240,10 @@ func (l *Layout) refill() {
 			}
 			continue
 		}
-		n := min(need, len(p.staged))
+		n := min(need, batch, len(p.staged))
 		toName := append([]*reserved(nil), p.staged[len(p.staged)-n:]...)
 		p.staged = p.staged[:len(p.staged)-n]
-		prepare := poolBatch - len(p.staged)
+		prepare := batch - len(p.staged)
 		p.mu.Unlock()
 		if !l.round(toName, prepare) {
 			// The file system failed: mail goes the ordinary way.

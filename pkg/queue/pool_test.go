@@ -290,3 +290,99 @@ func TestReservedFilesHelper(t *testing.T) {
 		}
 	}
 }
+
+func TestPoolGrowsByWhatItLacked(t *testing.T) {
+	for _, c := range []struct{ size, ready, misses, want int }{
+		{poolSize, 10, 0, poolSize},              // enough: unchanged
+		{poolSize, 0, 1, 2 * (poolSize + 1)},     // one writer found it empty
+		{poolSize, 0, 100, 2 * (poolSize + 100)}, // a burst
+		{100, 90, 3, 100},                        // never shrinks while mail flows
+		{poolSize, 0, 10000, poolMaxSize},        // bounded
+	} {
+		p := &namedPool{size: c.size, ready: make([]*reserved, c.ready), misses: c.misses}
+		p.grow()
+		if p.size != c.want || p.misses != 0 {
+			t.Errorf("size %d, %d ready, %d misses: grew to %d (misses left %d), want %d", c.size, c.ready, c.misses, p.size, p.misses, c.want)
+		}
+	}
+}
+
+// TestPoolGrowsWithDemand holds more writers open at once than the pool
+// has files, as hundreds of concurrent sessions do: the writers that find
+// it empty make new files (not reused ones, whose Commit renames them
+// into incoming/ and waits for a directory fsync), and the pool grows so
+// that later writers get reserved files again.
+func TestPoolGrowsWithDemand(t *testing.T) {
+	l := newTestLayout(t)
+	l.EnablePool()
+	t.Cleanup(l.ClosePool)
+	first, _ := untilReserved(t, l)
+	var held []*Writer
+	t.Cleanup(func() {
+		for _, w := range held {
+			w.Abandon()
+		}
+	})
+	held = append(held, first)
+	// Spare files a writer could reuse.
+	for i := range 4 {
+		w := commitMessage(t, l, fmt.Sprintf("delivered %d\n", i))
+		if err := l.Retire(Incoming, w.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(spareNames(t, l)) == 0 {
+		t.Fatal("no spare file to reuse")
+	}
+	missed := false
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && len(held) < 2*poolMaxSize {
+		w, err := l.Create(Incoming)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, w)
+		if w.reserved == nil {
+			missed = true
+			if w.spare != "" {
+				t.Fatalf("writer %d found the pool empty and reused a spare file", len(held))
+			}
+		}
+		l.pool.mu.Lock()
+		size := l.pool.size
+		l.pool.mu.Unlock()
+		if missed && size > poolSize && w.reserved != nil {
+			break
+		}
+		for w.reserved == nil && time.Now().Before(deadline) {
+			// Until a round has named files again.
+			l.pool.mu.Lock()
+			ready := len(l.pool.ready)
+			l.pool.mu.Unlock()
+			if ready > 0 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	l.pool.mu.Lock()
+	size := l.pool.size
+	l.pool.mu.Unlock()
+	if !missed || size <= poolSize || size > poolMaxSize || held[len(held)-1].reserved == nil {
+		t.Fatalf("after %d writers: missed %v, pool size %d (from %d, at most %d), last reserved %v",
+			len(held), missed, size, poolSize, poolMaxSize, held[len(held)-1].reserved != nil)
+	}
+	// Commits of every kind hold their messages.
+	for i, w := range held[len(held)-3:] {
+		if err := w.WriteEnvelope(spareEnvelope()); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(w, "held %d\n", i)
+		if err := w.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if got := body(t, l, Incoming, w.ID); got != fmt.Sprintf("held %d\n", i) {
+			t.Errorf("%s: %q", w.ID, got)
+		}
+	}
+}

@@ -98,7 +98,8 @@ const (
 // A layout with the pool enabled hands out a reserved file first (pool.go).
 func (l *Layout) Create(queue string) (*Writer, error) {
 	if queue == Incoming {
-		if w := l.takeReserved(); w != nil {
+		w, reserving := l.takeReserved()
+		if w != nil {
 			l.writing.Add(1)
 			w.counted = true
 			return w, nil
@@ -107,8 +108,12 @@ func (l *Layout) Create(queue string) (*Writer, error) {
 		// while the content arrives, where a reused file's can start only
 		// at Commit. With others writing, the directory fsync is shared
 		// and the inode allocation (whose cost grows with the rate) is
-		// what a reused file saves.
-		if l.writing.Add(1) > 1 {
+		// what a reused file saves. A writer that found the pool of
+		// reserved files empty makes a new file too: the pool is growing
+		// (pool.go), and a burst of hundreds of reused files' renames
+		// into incoming/ at Commit, each followed by the wait for a
+		// directory fsync, were the slowest commits at 500 sessions.
+		if l.writing.Add(1) > 1 && !reserving {
 			if file, ino, spare := l.claimSpare(); file != nil {
 				id := NewID(time.Now(), ino, l.LongIDs)
 				w := &Writer{ID: id, Queue: queue, Path: l.Path(queue, id), layout: l, file: file, spare: spare, counted: true}
