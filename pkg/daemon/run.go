@@ -120,6 +120,7 @@ func startUp(spec Spec, argv []string, boot *maillog.Logger) (*daemonState, erro
 	// Master's request for the flag (set by now) is not for the
 	// commands this daemon runs.
 	os.Unsetenv(privs.EarlyNoNewPrivsEnv)
+	os.Unsetenv(privs.EarlyNiceEnv)
 	// Re-executed through /proc/self/exe, the process would be called
 	// "exe"; ps and pgrep show Postfix's daemons by their program's name.
 	nameErr := privs.SetProcessName(filepath.Base(argv[0]))

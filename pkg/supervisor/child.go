@@ -73,7 +73,7 @@ func daemonEnv(configDir string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if name == "MAIL_CONFIG" || name == "POSTERN_MASTER" || name == privs.EarlyNoNewPrivsEnv || name == notifyFDVariable {
+		if name == "MAIL_CONFIG" || name == "POSTERN_MASTER" || name == privs.EarlyNoNewPrivsEnv || name == privs.EarlyNiceEnv || name == notifyFDVariable {
 			continue
 		}
 		env = append(env, kv)
@@ -92,6 +92,30 @@ func noNewPrivsEnv(env []string, e *mastercf.Entry) []string {
 	return append(env, privs.EarlyNoNewPrivsEnv+"=1")
 }
 
+// backgroundPrograms are the delivery side: qmgr and the delivery agents
+// that run no commands of users. Master starts them at backgroundNice, so
+// that when the CPUs are saturated the receiving side (smtpd, cleanup)
+// runs first and a message's "250 queued" does not wait while deliveries
+// of the messages before it take the CPU; deliveries catch up as soon as
+// the receiving side leaves CPU time over. At 500 sessions (400 × 4 KB
+// arriving at once) smtpd and cleanup shared the two CPUs with qmgr and
+// smtp, and accept latency p99 fell from 156-701 ms to 65-256 ms with
+// them at nice 10 (README, Performance), the rate unchanged. local and
+// pipe, which run users' commands, keep the normal priority.
+var backgroundPrograms = map[string]bool{"qmgr": true, "smtp": true, "lmtp": true, "virtual": true}
+
+// backgroundNice is the nice value added to a backgroundPrograms daemon's.
+const backgroundNice = 10
+
+// niceEnv is env plus privs.EarlyNiceEnv for a daemon of the delivery
+// side (backgroundPrograms).
+func niceEnv(env []string, e *mastercf.Entry) []string {
+	if !backgroundPrograms[filepath.Base(e.Command)] {
+		return env
+	}
+	return append(env, privs.EarlyNiceEnv+"="+strconv.Itoa(backgroundNice))
+}
+
 // startChild starts inst's daemon with the listener as fd 3, the ready
 // pipe as fd 4 and statusPipe, the read end of master's status pipe, as
 // fd 5. The watcher goroutine reports the status lines and the exit to
@@ -107,7 +131,7 @@ func startChild(inst *instance, s Settings, statusPipe *os.File, stress bool, ev
 	cmd := &exec.Cmd{
 		Path:       path,
 		Args:       daemonArgv(e, s.ConfigDir, s.DefaultProcessLimit, eligible, stress && eligible),
-		Env:        noNewPrivsEnv(daemonEnv(s.ConfigDir), e),
+		Env:        niceEnv(noNewPrivsEnv(daemonEnv(s.ConfigDir), e), e),
 		Dir:        "/",
 		ExtraFiles: []*os.File{inst.listener, readyW, statusPipe},
 	}

@@ -120,3 +120,27 @@ func TestNoNewPrivsEnv(t *testing.T) {
 		t.Errorf("daemon with unpriv=n, master root %v: asks for no_new_privs = %v", privs.IsRoot(), got)
 	}
 }
+
+func TestNiceEnv(t *testing.T) {
+	base := []string{"MAIL_CONFIG=/cf", "POSTERN_MASTER=1"}
+	for line, want := range map[string]bool{
+		"qmgr unix n - n 300 1 qmgr":             true,
+		"relay unix - - n - - smtp":              true,
+		"lmtp unix - - n - - lmtp":               true,
+		"virtual unix - n n - - virtual":         true,
+		"smtp inet n - n - - smtpd":              false,
+		"cleanup unix n - n - 0 cleanup":         false,
+		"local unix - n n - - local":             false,
+		"pipe unix - n n - - pipe user=x argv=y": false,
+		"postlog unix-dgram n - n - 1 postlogd":  false,
+	} {
+		got := slices.Contains(niceEnv(base, parseEntry(t, line)), privs.EarlyNiceEnv+"=10")
+		if got != want {
+			t.Errorf("%q: asks for nice 10 = %v, want %v", line, got, want)
+		}
+	}
+	t.Setenv(privs.EarlyNiceEnv, "10")
+	if slices.Contains(daemonEnv("/cf"), privs.EarlyNiceEnv+"=10") {
+		t.Errorf("daemonEnv passes master's own %s on", privs.EarlyNiceEnv)
+	}
+}
