@@ -31,6 +31,10 @@ type Conn struct {
 	timeout  time.Duration
 	maxFrame int
 	wbuf     []byte
+	// armed is the deadline the last operation set on nc from the
+	// timeout, kept for the next while it is recent enough (see timed);
+	// zero when none is known to be set.
+	armed time.Time
 }
 
 // readBufferSize is small on purpose: ReadFrame reads a large payload
@@ -96,7 +100,10 @@ func Greet(ctx context.Context, nc net.Conn, p Protocol) (*Conn, error) {
 
 // SetTimeout sets the limit for each later read or write; a context
 // deadline that comes sooner still wins.
-func (c *Conn) SetTimeout(d time.Duration) { c.timeout = d }
+func (c *Conn) SetTimeout(d time.Duration) {
+	c.timeout = d
+	c.armed = time.Time{}
+}
 
 // SetMaxFrame sets the largest frame payload accepted or sent.
 func (c *Conn) SetMaxFrame(n int) { c.maxFrame = n }
@@ -207,6 +214,15 @@ func (c *Conn) readFrame(ctx context.Context, what string, eofUnexpected bool) (
 
 // timed runs op with the connection's deadline armed: the sooner of the
 // timeout and the context's deadline, and cut short if ctx is cancelled.
+//
+// Arming a deadline updates two runtime timers, and a cancellable ctx
+// needs a callback registered and removed, on every frame read or
+// written. So a deadline from the timeout is kept for the next
+// operations while it is no more than keepSlack of the timeout older
+// than the one they would set: each operation still gets at least
+// 63/64 of the timeout (the default ipc_timeout of an hour less under a
+// minute), as Postfix's own timeouts are approximate too. A context that
+// can never be cancelled needs no callback.
 func (c *Conn) timed(ctx context.Context, op func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -218,12 +234,28 @@ func (c *Conn) timed(ctx context.Context, op func() error) error {
 	} else {
 		hasCtxDeadline = false
 	}
-	if err := c.nc.SetDeadline(deadline); err != nil {
-		return unwrapOp(err)
+	if hasCtxDeadline || c.armed.IsZero() || deadline.Before(c.armed) || deadline.Sub(c.armed) > c.timeout/keepSlack {
+		if err := c.nc.SetDeadline(deadline); err != nil {
+			c.armed = time.Time{}
+			return unwrapOp(err)
+		}
+		c.armed = deadline
+		if hasCtxDeadline {
+			// Not the timeout's: the next operation sets its own.
+			c.armed = time.Time{}
+		}
 	}
-	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
-	err := op()
-	stop()
+	var err error
+	if ctx.Done() == nil {
+		err = op()
+	} else {
+		stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+		err = op()
+		if !stop() {
+			// The deadline is in the past now.
+			c.armed = time.Time{}
+		}
+	}
 	if err == nil {
 		return nil
 	}
@@ -239,6 +271,10 @@ func (c *Conn) timed(ctx context.Context, op func() error) error {
 	}
 	return unwrapOp(err)
 }
+
+// keepSlack: a deadline armed from the timeout is kept while the one an
+// operation would set is at most a keepSlack'th of the timeout later.
+const keepSlack = 64
 
 // unwrapOp drops net.OpError's "read unix @->path:" decoration, which only
 // repeats what the caller's message says.
