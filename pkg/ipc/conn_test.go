@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"path/filepath"
@@ -515,5 +516,67 @@ func TestQueueRefusesOversizeFrame(t *testing.T) {
 	}
 	if err := wait(t, done); err != nil {
 		t.Fatalf("server: %v", err)
+	}
+}
+
+func TestSendContentChunksAreFullSize(t *testing.T) {
+	// Around the small first buffer and MaxChunk, read in uneven pieces:
+	// every chunk but the last is MaxChunk bytes, as before the small
+	// buffer, and the content arrives unchanged.
+	for _, size := range []int{0, 1, smallChunk - 1, smallChunk, smallChunk + 1, MaxChunk - 1, MaxChunk, MaxChunk + 1, 2*MaxChunk + smallChunk + 5} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			content := make([]byte, size)
+			for i := range content {
+				content[i] = byte(i % 251)
+			}
+			client, server := net.Pipe()
+			defer client.Close()
+			defer server.Close()
+			type result struct {
+				chunks []int
+				got    []byte
+				err    error
+			}
+			results := make(chan result, 1)
+			go func() {
+				var res result
+				sc := newConn(server, "test")
+				for {
+					m, err := sc.Receive(context.Background())
+					if err != nil {
+						res.err = err
+						break
+					}
+					if chunk, ok := m.(*ContentChunk); ok {
+						res.chunks = append(res.chunks, len(chunk.Data))
+						res.got = append(res.got, chunk.Data...)
+						continue
+					}
+					if end, ok := m.(*ContentEnd); !ok || end.Size != int64(size) {
+						res.err = fmt.Errorf("got %#v, want the end marker of %d bytes", m, size)
+					}
+					break
+				}
+				results <- res
+			}()
+			n, err := newConn(client, "test").SendContent(context.Background(), iotest.HalfReader(bytes.NewReader(content)))
+			if err != nil || n != int64(size) {
+				t.Fatalf("SendContent = %d, %v; want %d", n, err, size)
+			}
+			res := <-results
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			var want []int
+			for left := size; left > 0; left -= MaxChunk {
+				want = append(want, min(left, MaxChunk))
+			}
+			if fmt.Sprint(res.chunks) != fmt.Sprint(want) {
+				t.Errorf("chunks of %v bytes, want %v", res.chunks, want)
+			}
+			if !bytes.Equal(res.got, content) {
+				t.Error("content changed")
+			}
+		})
 	}
 }

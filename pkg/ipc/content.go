@@ -35,21 +35,46 @@ func (m *ContentEnd) fields(c *codec) {
 	c.offset(1, &m.Size)
 }
 
-// chunkBuffers keeps SendContent's chunk buffers for the next message.
-var chunkBuffers = sync.Pool{New: func() any { b := make([]byte, MaxChunk); return &b }}
+// chunkBuffers keeps SendContent's chunk buffers for the next message,
+// and smallBuffers the smaller ones it fills first: most messages fit
+// one, and a MaxChunk buffer for each would be the largest allocation of
+// a submission whenever a collection emptied the pool.
+var (
+	chunkBuffers = sync.Pool{New: func() any { b := make([]byte, MaxChunk); return &b }}
+	smallBuffers = sync.Pool{New: func() any { b := make([]byte, smallChunk); return &b }}
+)
+
+// smallChunk is the size of the buffer SendContent fills first.
+const smallChunk = 8 << 10
 
 // SendContent streams everything r yields as ContentChunk frames followed by
 // a ContentEnd, never holding more than one chunk in memory. It returns the
 // number of content bytes sent. A full chunk is written at once; the last
 // one leaves with the end marker and the frames queued before (see Queue),
-// so a message of up to MaxChunk bytes is one write.
+// so a message of up to MaxChunk bytes is one write. Content that fills
+// the small first buffer goes on in a MaxChunk one, so the frames are the
+// same either way.
 func (c *Conn) SendContent(ctx context.Context, r io.Reader) (int64, error) {
-	bp := chunkBuffers.Get().(*[]byte)
-	defer chunkBuffers.Put(bp)
-	buf := *bp
+	sp := smallBuffers.Get().(*[]byte)
+	defer smallBuffers.Put(sp)
+	buf := (*sp)[:smallChunk]
+	var bp *[]byte
+	defer func() {
+		if bp != nil {
+			chunkBuffers.Put(bp)
+		}
+	}()
 	var total int64
 	for {
 		n, readErr := fill(r, buf)
+		if readErr == nil && len(buf) < MaxChunk {
+			// More may follow: on in a full-size chunk.
+			bp = chunkBuffers.Get().(*[]byte)
+			big := *bp
+			copy(big, buf[:n])
+			m, err := fill(r, big[n:])
+			n, readErr, buf = n+m, err, big
+		}
 		if n > 0 {
 			chunk := &ContentChunk{Data: buf[:n]}
 			if err := c.Queue(chunk); err != nil {
