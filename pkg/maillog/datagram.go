@@ -110,6 +110,19 @@ func (s *datagramSink) write(msg []byte) bool {
 func (s *datagramSink) sendBatched(line []byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.writing && len(s.waiting) == 0 {
+		// Nothing ahead of it: the line leaves alone, as it is.
+		s.writing = true
+		s.mu.Unlock()
+		ok := s.write(line)
+		if !ok && s.fallback != nil {
+			ok = s.fallback(append(line[:len(line):len(line)], '\n'))
+		}
+		s.mu.Lock()
+		s.writing = false
+		s.written.Broadcast()
+		return ok
+	}
 	mine := s.join(line)
 	for !mine.done {
 		if s.writing {

@@ -3,6 +3,7 @@ package maillog
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -137,6 +138,6 @@ func AppendFileLine(dst []byte, now time.Time, host, tag string, pid int, level 
 func appendTagPID(dst []byte, tag string, pid int) []byte {
 	dst = append(dst, tag...)
 	dst = append(dst, '[')
-	dst = fmt.Appendf(dst, "%d", pid)
+	dst = strconv.AppendInt(dst, int64(pid), 10)
 	return append(dst, "]: "...)
 }

@@ -193,7 +193,7 @@ func (l *Logger) Log(level Level, text string) {
 		l.writeStderr(level, text)
 	}
 	if l.file != nil {
-		line := AppendFileLine(nil, now, l.host, l.tag, l.pid, level, text)
+		line := AppendFileLine(l.lineBuffer(text), now, l.host, l.tag, l.pid, level, text)
 		if l.postlog != nil && l.postlog.send(line[:len(line)-1]) {
 			return
 		}
@@ -202,10 +202,18 @@ func (l *Logger) Log(level Level, text string) {
 		}
 		return
 	}
-	msg := AppendSyslogMessage(nil, now, l.facility, l.tag, l.pid, level, text)
+	msg := AppendSyslogMessage(l.lineBuffer(text), now, l.facility, l.tag, l.pid, level, text)
 	if !l.syslog.send(msg) && l.stderr == nil {
 		l.writeFallback(AppendFileLine(nil, now, l.host, l.tag, l.pid, level, text))
 	}
+}
+
+// lineBuffer returns an empty buffer with room for a line of text, so
+// that formatting it allocates once.
+func (l *Logger) lineBuffer(text string) []byte {
+	// Time stamp or syslog header, PID, severity and newline.
+	const fixed = 64
+	return make([]byte, 0, fixed+len(l.host)+len(l.tag)+min(len(text), MaxTextLength))
 }
 
 func (l *Logger) writeStderr(level Level, text string) {
