@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -62,6 +63,18 @@ func (in *deliveryRun) run() *deliveryRun {
 	in.start()
 	waitListening(in.t, in.addr)
 	return in
+}
+
+// addPickup adds the pickup service to master.cf and links pickup and
+// sendmail, for submissions with sendmail; call it before run.
+func (in *deliveryRun) addPickup() {
+	in.t.Helper()
+	masterCF, err := os.ReadFile(filepath.Join(in.etc, "master.cf"))
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	in.writeMasterCF(string(masterCF) + "pickup unix n - n 60 1 pickup\n")
+	in.linkDaemons("pickup", "sendmail")
 }
 
 // startDelivery is newDelivery followed by run.

@@ -7,7 +7,6 @@ package tests
 
 import (
 	"fmt"
-	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
@@ -131,16 +130,7 @@ func TestMilterNonSMTPDEventAddresses(t *testing.T) {
 	in := newDelivery(t, "")
 	transport := in.writeMap("transport", "example.net discard:\n")
 	in.appendMainCF(fmt.Sprintf("transport_maps = %s\nnon_smtpd_milters = inet:%s\n", transport, ln.Addr()))
-	masterCF, err := os.ReadFile(filepath.Join(in.etc, "master.cf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in.writeMasterCF(string(masterCF) + "pickup unix n - n 60 1 pickup\n")
-	for _, name := range []string{"pickup", "sendmail"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.addPickup()
 	in.run()
 	res := in.sendmail("Subject: quoted\n\nhello\n", "-f", `"a b"@example.net`, `"c d"@example.net`)
 	if res.ExitCode != 0 {

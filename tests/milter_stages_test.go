@@ -12,7 +12,6 @@ import (
 	"bufio"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -266,16 +265,7 @@ func TestMilterNonSMTPDRejectBounces(t *testing.T) {
 	in := newDelivery(t, "")
 	transport := in.writeMap("transport", "example.net smtp:[127.0.0.2]:"+port+"\n")
 	in.appendMainCF(fmt.Sprintf("transport_maps = %s\nnon_smtpd_milters = %s\nbounce_notice_recipient = postmaster\n", transport, spec))
-	masterCF, err := os.ReadFile(filepath.Join(in.etc, "master.cf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in.writeMasterCF(string(masterCF) + "pickup unix n - n 60 1 pickup\n")
-	for _, name := range []string{"pickup", "sendmail"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.addPickup()
 	in.run()
 	res := in.sendmail("Subject: refused locally\n\nhello\n", "-f", "alice@example.net", "bob@example.net")
 	if res.ExitCode != 0 {

@@ -47,16 +47,7 @@ func compareSendmailReport(t *testing.T, flag, stdin, goodStatus, badStatus, lat
 	real := startRealPostfixRelayWith(t, realAddr, fmt.Sprintf("dest.example smtp:[127.0.0.20]:%s\norigin.example smtp:[127.0.0.18]:%s\n", port, port),
 		func(etc string) string { realEtc = etc; return "" }, "pickup unix n - n 60 1 pickup\n")
 	in := newDelivery(t, "myhostname = postern.test.example\nmydestination =\n")
-	masterCF, err := os.ReadFile(filepath.Join(in.etc, "master.cf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in.writeMasterCF(string(masterCF) + "pickup unix n - n 60 1 pickup\n")
-	for _, name := range []string{"pickup", "sendmail"} {
-		if err := os.Symlink(harness.Bin(t, name), filepath.Join(in.daemonDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.addPickup()
 	in.appendMainCF("transport_maps = " + in.writeMap("transport", fmt.Sprintf(
 		"dest.example smtp:[127.0.0.20]:%s\norigin.example smtp:[127.0.0.19]:%s\n", port, port)) + "\n")
 	in.run()
