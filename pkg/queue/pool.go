@@ -76,7 +76,7 @@ const (
 	// starts once half the pool has been taken.
 	poolSize = 32
 	// poolMaxSize bounds the pool when demand grows it (see grow).
-	poolMaxSize = 512
+	poolMaxSize = 128
 	// poolActivation messages within poolWindow start the reserving.
 	poolActivation = 8
 	poolWindow     = time.Second

@@ -293,11 +293,11 @@ func TestReservedFilesHelper(t *testing.T) {
 
 func TestPoolGrowsByWhatItLacked(t *testing.T) {
 	for _, c := range []struct{ size, ready, misses, want int }{
-		{poolSize, 10, 0, poolSize},              // enough: unchanged
-		{poolSize, 0, 1, 2 * (poolSize + 1)},     // one writer found it empty
-		{poolSize, 0, 100, 2 * (poolSize + 100)}, // a burst
-		{100, 90, 3, 100},                        // never shrinks while mail flows
-		{poolSize, 0, 10000, poolMaxSize},        // bounded
+		{poolSize, 10, 0, poolSize},            // enough: unchanged
+		{poolSize, 0, 1, 2 * (poolSize + 1)},   // one writer found it empty
+		{poolSize, 0, 20, 2 * (poolSize + 20)}, // a burst
+		{100, 90, 3, 100},                      // never shrinks while mail flows
+		{poolSize, 0, 10000, poolMaxSize},      // bounded
 	} {
 		p := &namedPool{size: c.size, ready: make([]*reserved, c.ready), misses: c.misses}
 		p.grow()
