@@ -254,7 +254,7 @@ func TestServerGoneAndBack(t *testing.T) {
 
 func TestInetPath(t *testing.T) {
 	f := sasltest.Start(t, "")
-	c := NewClient("inet:"+f.Addr(), 5*time.Second)
+	c := NewClient("inet:"+f.Addr(), 30*time.Second)
 	defer c.Close()
 	_, r, err := c.Begin(context.Background(), Request{Mechanism: "PLAIN", Service: "smtp", InitialResponse: b64("\x00alice\x00secret"), HasInitial: true})
 	if err != nil || r.Status != Success {

@@ -30,7 +30,7 @@ func saslSettings(t *testing.T, set *Settings) *Settings {
 
 // withDovecot gives the server a client of a fake Dovecot at path.
 func withDovecot(path string) func(*testServer) {
-	return func(ts *testServer) { ts.srv.SASL = sasl.NewClient(path, 5*time.Second) }
+	return func(ts *testServer) { ts.srv.SASL = sasl.NewClient(path, 30*time.Second) }
 }
 
 // ehloWithAuth is ehloReply with the AUTH lines after ETRN (and STARTTLS).
