@@ -74,6 +74,11 @@ type Manager struct {
 
 	scanIncoming bool
 	scanDeferred bool
+	// watch follows incoming/ (nil: not watched, every scan is full);
+	// fullIncoming says the next scan of incoming/ looks at every file.
+	// Both belong to Run's goroutine.
+	watch        *incomingWatch
+	fullIncoming bool
 	ignoreTimes  bool // the next deferred scan takes every file (postqueue -f)
 	// flushing: the next scans ignore defer_transports (postqueue -f).
 	flushing bool
@@ -177,6 +182,16 @@ func (q *Manager) Run(ctx context.Context) error {
 	q.mu.Lock()
 	q.scanIncoming, q.scanDeferred = true, true
 	q.mu.Unlock()
+	// Watched before the first scan, which looks at every file, so that
+	// nothing made ready in between is missed. A hashed incoming queue
+	// has subdirectories, which one watch does not cover.
+	q.fullIncoming = true
+	if q.Layout.RelDir(queue.Incoming, "0") == queue.Incoming {
+		q.watch = watchIncoming(filepath.Join(q.Layout.Root, queue.Incoming))
+	}
+	if q.watch != nil {
+		defer q.watch.close()
+	}
 	err := q.Layout.Walk(queue.Active, func(e queue.Entry) error {
 		return q.start(ctx, e.ID, false, false)
 	})
@@ -202,6 +217,9 @@ func (q *Manager) Run(ctx context.Context) error {
 			q.mu.Lock()
 			q.scanDeferred = true
 			q.mu.Unlock()
+			// Belt and braces: the next scan of incoming/ looks at
+			// every file, as it did before the watch.
+			q.fullIncoming = true
 		case <-q.wake:
 		}
 		q.mu.Lock()
@@ -217,7 +235,7 @@ func (q *Manager) Run(ctx context.Context) error {
 		}
 		q.takeAgain(ctx, again)
 		if incoming {
-			q.scan(ctx, queue.Incoming, all, flushing)
+			q.scanIncomingQueue(ctx, all, flushing)
 		}
 		if deferred {
 			q.scan(ctx, queue.Deferred, all, flushing)
@@ -237,8 +255,46 @@ func (q *Manager) scan(ctx context.Context, from string, all, flushing bool) {
 		}
 		return q.take(ctx, e, all, flushing, now)
 	})
+	if from == queue.Incoming && errors.Is(err, errActiveFull) {
+		// The files not looked at may have had their events already.
+		q.fullIncoming = true
+	}
 	if err != nil && !errors.Is(err, errActiveFull) && !errors.Is(err, context.Canceled) {
 		q.Log.Warning("%v", err)
+	}
+}
+
+// scanIncomingQueue is scan of the incoming queue: of the files the watch
+// saw change since the last scan, or of every file when there is no
+// watch, it lost events, all is set (postqueue -f), or fullIncoming asks
+// for it (the first scan, a scan that stopped at a full active queue,
+// and one every queue_run_delay).
+func (q *Manager) scanIncomingQueue(ctx context.Context, all, flushing bool) {
+	var (
+		names    []string
+		complete bool
+	)
+	if q.watch != nil {
+		names, complete = q.watch.changed()
+	}
+	if !complete || all || q.fullIncoming {
+		q.fullIncoming = false
+		q.scan(ctx, queue.Incoming, all, flushing)
+		return
+	}
+	now := q.now()
+	for _, name := range names {
+		if !queue.ValidID(name) {
+			continue
+		}
+		e := queue.Entry{Queue: queue.Incoming, ID: name, Path: q.Layout.Path(queue.Incoming, name)}
+		if err := q.take(ctx, e, all, flushing, now); err != nil {
+			if errors.Is(err, errActiveFull) {
+				// The names left are not looked at now.
+				q.fullIncoming = true
+			}
+			return
+		}
 	}
 }
 
