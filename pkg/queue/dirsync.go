@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/postern/postern/pkg/groupcommit"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,28 +17,17 @@ import (
 // started after its request has finished. While one fsync runs, later
 // callers for the same directory queue up and are all covered by the next
 // single fsync: with N concurrent commits the directory is synced far
-// fewer than N times, with the same durability.
+// fewer than N times, with the same durability (see groupcommit).
 type DirSyncer struct {
-	mu    sync.Mutex
-	dirs  map[string]*dirSync
-	syncs atomic.Uint64
+	rounds groupcommit.Group[string]
+	syncs  atomic.Uint64
 	// fsync syncs one directory; replaced in tests.
 	fsync func(dir string) error
 }
 
-type dirSync struct {
-	running bool
-	next    *syncRound
-}
-
-type syncRound struct {
-	done chan struct{}
-	err  error
-}
-
 // NewDirSyncer returns a syncer that fsyncs directories for real.
 func NewDirSyncer() *DirSyncer {
-	return &DirSyncer{dirs: make(map[string]*dirSync), fsync: openDirs.fsync}
+	return &DirSyncer{fsync: openDirs.fsync}
 }
 
 // Syncs counts the directory fsyncs done so far.
@@ -45,84 +35,24 @@ func (s *DirSyncer) Syncs() uint64 { return s.syncs.Load() }
 
 // Sync returns once dir's entries as they were at the call are on disk.
 func (s *DirSyncer) Sync(dir string) error {
-	s.mu.Lock()
-	st, mine := s.enqueue(dir)
-	if st.running {
-		s.mu.Unlock()
-		return mine.wait()
-	}
-	// Lead: sync our round; callers arriving meanwhile join the next one,
-	// which a new leader runs so that this caller is not held up.
-	st.running = true
-	st.next = nil
-	s.mu.Unlock()
-	s.runRound(dir, mine)
-	s.mu.Lock()
-	if st.next == nil {
-		st.running = false
-		s.mu.Unlock()
-		return mine.err
-	}
-	s.mu.Unlock()
-	go s.lead(dir, st)
-	return mine.err
+	return s.rounds.Do(dir, s.round(dir))
 }
 
 // Start begins making dir's entries as they are now durable and returns
-// at once; the round's wait returns when they are on disk. A writer
+// at once; the round's Wait returns when they are on disk. A writer
 // starts the fsync of a new file's directory as soon as the file has its
 // name, so that it runs while the content arrives.
-func (s *DirSyncer) Start(dir string) *syncRound {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, mine := s.enqueue(dir)
-	if !st.running {
-		st.running = true
-		go s.lead(dir, st)
-	}
-	return mine
+func (s *DirSyncer) Start(dir string) *groupcommit.Round {
+	return s.rounds.Start(dir, s.round(dir))
 }
 
-// enqueue returns dir's state and the round that a request made now
-// joins: the next one, which starts after every request already in it.
-// s.mu is held.
-func (s *DirSyncer) enqueue(dir string) (*dirSync, *syncRound) {
-	st := s.dirs[dir]
-	if st == nil {
-		st = &dirSync{}
-		s.dirs[dir] = st
+// round is the operation of a round of dir: one fsync of it.
+func (s *DirSyncer) round(dir string) func(int) error {
+	return func(int) error {
+		err := s.fsync(dir)
+		s.syncs.Add(1)
+		return err
 	}
-	if st.next == nil {
-		st.next = &syncRound{done: make(chan struct{})}
-	}
-	return st, st.next
-}
-
-// wait returns the round's result once its fsync has finished.
-func (r *syncRound) wait() error {
-	<-r.done
-	return r.err
-}
-
-func (s *DirSyncer) runRound(dir string, round *syncRound) {
-	round.err = s.fsync(dir)
-	s.syncs.Add(1)
-	close(round.done)
-}
-
-// lead runs the rounds queued for dir until none is waiting, then lets
-// the next caller lead; st.running is set while it runs.
-func (s *DirSyncer) lead(dir string, st *dirSync) {
-	s.mu.Lock()
-	for st.next != nil {
-		round := st.next
-		st.next = nil
-		s.mu.Unlock()
-		s.runRound(dir, round)
-		s.mu.Lock()
-	}
-	st.running = false
-	s.mu.Unlock()
 }
 
 // openDirs are the directories a process has synced, kept open for its

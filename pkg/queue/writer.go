@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/postern/postern/pkg/groupcommit"
 	"golang.org/x/sys/unix"
 )
 
@@ -57,7 +58,7 @@ type Writer struct {
 	extraMode  os.FileMode // permission bits beyond the owner's
 	// dirSync is the fsync of the directory that Create started when
 	// the file got its name; Commit waits for it.
-	dirSync *syncRound
+	dirSync *groupcommit.Round
 	// spare is the file's path in spare/ while a reused file is being
 	// written; it gets its name Path at Commit.
 	spare string
@@ -486,7 +487,7 @@ func (w *Writer) Commit() error {
 			err = w.layout.syncer.Sync(filepath.Dir(w.Path))
 		}
 	default:
-		err = w.dirSync.wait()
+		err = w.dirSync.Wait()
 	}
 	if errors.Is(err, os.ErrPermission) {
 		// A set-group-id postdrop may write to maildrop/ (0730) but not
