@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/mailflow"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/maps"
 	"github.com/postern/postern/pkg/queue"
@@ -37,6 +38,9 @@ type Server struct {
 	Log      *maillog.Logger
 	// Verbose logs what Postfix logs only with -v (a missing qmgr).
 	Verbose bool
+	// Flow is the input flow control (in_flow_delay): each new message
+	// takes a token or waits; nil lets every message in at once.
+	Flow *mailflow.Gate
 
 	wakeMu      sync.Mutex
 	waking      bool // a goroutine is sending wake-ups to qmgr
@@ -73,6 +77,7 @@ func (s *Server) Serve(ctx context.Context, nc net.Conn) {
 			return
 		}
 		if _, ok := m.(*ipc.CleanupOpen); ok && opened == nil {
+			s.admit(ctx)
 			reply := &ipc.CleanupReply{}
 			if opened, err = s.Layout.Create(queue.Incoming); err != nil {
 				s.Log.Warning("%v", err)
@@ -116,6 +121,7 @@ func (s *Server) Serve(ctx context.Context, nc net.Conn) {
 func (s *Server) submit(ctx context.Context, w *queue.Writer, sub *ipc.CleanupSubmission, content io.Reader, conn *ipc.Conn) (*ipc.CleanupReply, error) {
 	var err error
 	if w == nil {
+		s.admit(ctx)
 		w, err = s.Layout.Create(queue.Incoming)
 	}
 	if err != nil {
@@ -157,6 +163,9 @@ func (s *Server) submit(ctx context.Context, w *queue.Writer, sub *ipc.CleanupSu
 		// it there, to be delivered instead of held.
 		if err := s.Layout.Move(w.ID, queue.Incoming, queue.Hold); err != nil {
 			log.Warning("%s: %v", w.ID, err)
+		} else {
+			// qmgr makes no token for it.
+			s.Flow.GiveBack()
 		}
 	}
 	return &ipc.CleanupReply{QueueID: w.ID}, nil
@@ -520,6 +529,23 @@ func (s *Server) attributes(sub *ipc.CleanupSubmission, local, localClient bool)
 		add("rewrite_context", "remote")
 	}
 	return attrs
+}
+
+// admit applies the input flow control to a new message before its queue
+// file is made, as Postfix's cleanup does for each connection: a token
+// from the queue manager, or a pause of in_flow_delay when mail arrives
+// faster than it leaves the incoming queue. With -v it logs which.
+func (s *Server) admit(ctx context.Context) {
+	switch s.Flow.Enter(ctx) {
+	case mailflow.Token:
+		if s.Verbose {
+			s.Log.Info("mail_flow_get: 1 1")
+		}
+	case mailflow.Paused:
+		if s.Verbose {
+			s.Log.Info("mail_flow_get: no token, paused %s (in_flow_delay)", s.Flow.Delay)
+		}
+	}
 }
 
 // wakeQueueManager tells qmgr that incoming/ has a new message. A missing

@@ -6,13 +6,14 @@
 // serves the inherited listener until a signal, max_idle or max_use ends it.
 //
 // Descriptors from master: fd 3 is the service's listener, fd 4 the pipe
-// on which the daemon writes "ready\n" after start-up, and fd 5 the read end
-// of master's status pipe, whose write end only master holds. End of file
+// on which the daemon writes "ready\n" after start-up, fd 5 the read end
+// of master's status pipe, whose write end only master holds, and fds 6
+// and 7 the mail flow control pipe (Context.Flow). End of file
 // on fd 5 means master has exited (even killed with SIGKILL): the daemon
 // then stops at once as on SIGTERM and exits 0, logging "master disconnect
 // -- exiting" only with -v, as Postfix's daemons do, so that no daemon
 // outlives its master and holds the listeners a new master needs. In
-// stand-alone mode (-S) there is no fd 3, 4 or 5.
+// stand-alone mode (-S) there is no fd 3 to 7.
 //
 // A daemon's main is one call:
 //
@@ -29,6 +30,7 @@ import (
 
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/mailflow"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/privs"
 )
@@ -96,6 +98,10 @@ type Context struct {
 	// directory is there from start-up on, so relative paths such as
 	// "private/cleanup" work with and without the chroot.
 	QueueDirectory string
+	// Flow is the mail flow control pipe master passed (fds 6 and 7), or
+	// nil in stand-alone mode: cleanup takes a token per message from it,
+	// qmgr puts them in (pkg/mailflow).
+	Flow *mailflow.Pipe
 	// Chrooted and Dropped say what the start-up did (both stay false when
 	// the daemon was not started as root).
 	Chrooted, Dropped bool

@@ -13,6 +13,7 @@ import (
 
 	"github.com/postern/postern/pkg/config"
 	"github.com/postern/postern/pkg/gcpace"
+	"github.com/postern/postern/pkg/mailflow"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/privs"
 	"github.com/postern/postern/pkg/profile"
@@ -172,6 +173,7 @@ func startUp(spec Spec, argv []string, boot *maillog.Logger) (*daemonState, erro
 		if d.masterGone, err = watchMaster(); err != nil {
 			return d, err
 		}
+		d.Flow = mailflow.Inherited()
 	}
 	if spec.Trigger != nil && opts.Wakeup > 0 {
 		// Woken up by master anyway: idleness and use count mean nothing.

@@ -5,6 +5,7 @@ package programs
 import (
 	"github.com/postern/postern/pkg/cleanup"
 	"github.com/postern/postern/pkg/daemon"
+	"github.com/postern/postern/pkg/mailflow"
 	"github.com/postern/postern/pkg/queue"
 )
 
@@ -25,6 +26,9 @@ func Cleanup() {
 			// given back at Exit.
 			layout.EnablePool()
 			server.Settings, server.Layout, server.Log = settings, layout, ctx.Log
+			if server.Flow, err = mailflow.GateFromConfig(ctx.Config, ctx.Flow); err != nil {
+				return err
+			}
 			server.Verbose = ctx.Verbose > 0
 			return nil
 		},

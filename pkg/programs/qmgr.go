@@ -8,6 +8,7 @@ import (
 
 	"github.com/postern/postern/pkg/daemon"
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/mailflow"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/qmgr"
 	"github.com/postern/postern/pkg/queue"
@@ -70,6 +71,9 @@ func Qmgr() {
 			m.BounceLog, m.ErrorLog, m.RetryLog, m.DiscardLog = logAs("bounce", "bounce"), logAs("error", "error"), logAs("retry", "error"), logAs("discard", "discard")
 			m.RewriteLog = ctx.Log.ForProgram("trivial-rewrite")
 			m.CleanupSocket = filepath.Join(queue.PublicDir, cleanupService)
+			if m.Flow, err = mailflow.ProducerFromConfig(ctx.Config, ctx.Flow); err != nil {
+				return err
+			}
 			m.AgentDir = queue.PrivateDir
 			// The queue manager lives as long as master: no recycling.
 			ctx.MaxIdle, ctx.MaxUse = 0, 0

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/ipc"
+	"github.com/postern/postern/pkg/mailflow"
 	"github.com/postern/postern/pkg/queue"
 	"github.com/postern/postern/pkg/resolve"
 	"github.com/postern/postern/pkg/verify"
@@ -64,6 +65,10 @@ type Manager struct {
 	Verify        *verify.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Flow puts the input flow control tokens in (in_flow_delay): one
+	// per message taken from incoming/, and up to its limit whenever
+	// incoming/ has been scanned to its end. Nil puts none.
+	Flow *mailflow.Producer
 
 	mu    sync.Mutex
 	wake  chan struct{}
@@ -240,6 +245,14 @@ func (q *Manager) Run(ctx context.Context) error {
 		if deferred {
 			q.scan(ctx, queue.Deferred, all, flushing)
 		}
+		q.mu.Lock()
+		// No incoming/ scan cut short at the active queue's limit, and
+		// none asked for since: Postfix's qmgr refills the tokens then.
+		incomingDone := !q.scanIncoming && !q.full
+		q.mu.Unlock()
+		if incomingDone {
+			q.Flow.Idle()
+		}
 	}
 }
 
@@ -340,6 +353,9 @@ func (q *Manager) take(ctx context.Context, e queue.Entry, all, flushing bool, n
 	if err := q.Layout.ShiftEntry(e, queue.Active); err != nil {
 		q.Log.Warning("%v", err)
 		return nil
+	}
+	if e.Queue == queue.Incoming {
+		q.Flow.Took()
 	}
 	return q.start(ctx, e.ID, flushing || unthrottled, e.Queue == queue.Incoming)
 }

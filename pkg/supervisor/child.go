@@ -117,10 +117,11 @@ func niceEnv(env []string, e *mastercf.Entry) []string {
 }
 
 // startChild starts inst's daemon with the listener as fd 3, the ready
-// pipe as fd 4 and statusPipe, the read end of master's status pipe, as
-// fd 5. The watcher goroutine reports the status lines and the exit to
+// pipe as fd 4 and the descriptors every daemon shares from fd 5 on: the
+// read end of master's status pipe, then the mail flow control pipe's
+// read and write ends. The watcher goroutine reports the status lines and the exit to
 // events. stress starts the daemon with "-o stress=yes".
-func startChild(inst *instance, s Settings, statusPipe *os.File, stress bool, events chan<- event) (*child, error) {
+func startChild(inst *instance, s Settings, shared []*os.File, stress bool, events chan<- event) (*child, error) {
 	eligible := inst.stressEligible(s.DefaultProcessLimit)
 	e := inst.svc.entry
 	path := filepath.Join(s.DaemonDir, e.Command)
@@ -133,7 +134,7 @@ func startChild(inst *instance, s Settings, statusPipe *os.File, stress bool, ev
 		Args:       daemonArgv(e, s.ConfigDir, s.DefaultProcessLimit, eligible, stress && eligible),
 		Env:        niceEnv(noNewPrivsEnv(daemonEnv(s.ConfigDir), e), e),
 		Dir:        "/",
-		ExtraFiles: []*os.File{inst.listener, readyW, statusPipe},
+		ExtraFiles: append([]*os.File{inst.listener, readyW}, shared...),
 	}
 	err = cmd.Start()
 	readyW.Close()

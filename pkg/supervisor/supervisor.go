@@ -21,7 +21,10 @@
 // a pipe for its "ready\n" line, and fd 5 the read end of master's status
 // pipe (status.go). Only master holds that pipe's write end, close-on-exec,
 // so when master exits for any reason, SIGKILL included, every daemon reads
-// end of file on fd 5 and exits: none is left holding the listeners.
+// end of file on fd 5 and exits: none is left holding the listeners. Fds 6
+// and 7 are the read and write ends of the mail flow control pipe
+// (pkg/mailflow), made once when master starts and kept across reloads, as
+// Postfix's master does; master itself never puts or takes a token.
 package supervisor
 
 import (
@@ -32,6 +35,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/pkg/config"
+	"github.com/postern/postern/pkg/mailflow"
 	"github.com/postern/postern/pkg/maillog"
 	"github.com/postern/postern/pkg/mastercf"
 )
@@ -56,6 +60,8 @@ type Supervisor struct {
 	events   chan event
 	signals  chan os.Signal
 	status   *statusPipe
+	// flow is the mail flow control pipe, read and write end.
+	flow [2]*os.File
 }
 
 // service is one master.cf entry that master runs.
@@ -131,12 +137,19 @@ func New(configDir string, log *maillog.Logger) (*Supervisor, error) {
 		pidFile.Close()
 		return nil, err
 	}
+	flowR, flowW, err := mailflow.NewPipe()
+	if err != nil {
+		status.Close()
+		pidFile.Close()
+		return nil, err
+	}
 	s := &Supervisor{
 		settings: settings,
 		owner:    owner,
 		log:      log,
 		pidFile:  pidFile,
 		status:   status,
+		flow:     [2]*os.File{flowR, flowW},
 		services: map[string]*service{},
 		children: map[int]*child{},
 		events:   make(chan event, 64),
@@ -179,6 +192,8 @@ func (s *Supervisor) abandon() {
 		s.closeService(svc)
 	}
 	s.status.Close()
+	s.flow[0].Close()
+	s.flow[1].Close()
 	s.pidFile.Close()
 }
 
@@ -226,7 +241,8 @@ func (s *Supervisor) spawn(inst *instance) {
 		return
 	}
 	s.stopWatch(inst)
-	c, err := startChild(inst, s.settings, s.status.daemonEnd, inst.stressed(), s.events)
+	shared := []*os.File{s.status.daemonEnd, s.flow[0], s.flow[1]}
+	c, err := startChild(inst, s.settings, shared, inst.stressed(), s.events)
 	if err != nil {
 		s.log.Warning("%v", err)
 		s.throttle(inst, filepath.Join(s.settings.DaemonDir, inst.svc.entry.Command))
@@ -349,6 +365,8 @@ func (s *Supervisor) shutdown(sig syscall.Signal) {
 		}
 	}
 	s.status.Close()
+	s.flow[0].Close()
+	s.flow[1].Close()
 	s.pidFile.Close()
 }
 
