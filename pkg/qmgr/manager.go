@@ -208,6 +208,9 @@ func (q *Manager) Run(ctx context.Context) error {
 	expiry := time.NewTicker(agentIdleLimit / 2)
 	defer expiry.Stop()
 	q.poke()
+	// incomingCut: the last incoming/ scan stopped at the active queue's
+	// limit; it goes on when a message is done.
+	incomingCut := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -241,16 +244,19 @@ func (q *Manager) Run(ctx context.Context) error {
 		q.takeAgain(ctx, again)
 		if incoming {
 			q.scanIncomingQueue(ctx, all, flushing)
+			// Set again by this scan only when it stopped at the
+			// active queue's limit.
+			incomingCut = q.fullIncoming
 		}
 		if deferred {
 			q.scan(ctx, queue.Deferred, all, flushing)
 		}
 		q.mu.Lock()
-		// No incoming/ scan cut short at the active queue's limit, and
-		// none asked for since: Postfix's qmgr refills the tokens then.
-		incomingDone := !q.scanIncoming && !q.full
+		rescan := q.scanIncoming
 		q.mu.Unlock()
-		if incomingDone {
+		if !incomingCut && !rescan {
+			// incoming/ was scanned to its end and no new scan is
+			// wanted: Postfix's qmgr refills the tokens then.
 			q.Flow.Idle()
 		}
 	}
