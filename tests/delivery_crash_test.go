@@ -14,8 +14,11 @@ func TestDeliverySurvivesKilledDaemons(t *testing.T) {
 	const total = 30
 	port := sinkPort(t)
 	sink := startSink(t, "127.0.0.15:"+port, "burst.sink", sinkOptions{})
+	// An agent killed mid-delivery makes qmgr hold its transport's mail
+	// for transport_retry_time (60s by default, as long as the test waits).
 	in := newDelivery(t, `myhostname = burst.test.example
 mydestination =
+transport_retry_time = 1s
 `)
 	in.appendMainCF("transport_maps = " + in.writeMap("transport", "burst.example smtp:[127.0.0.15]:"+port+"\n") + "\n")
 	in.run()

@@ -72,7 +72,8 @@ func TestReceiveCleanupKilledWithReservedFiles(t *testing.T) {
 			t.Errorf("incoming/%s is still there after postsuper -p", id)
 		}
 	}
-	purged := regexp.MustCompile(`([0-9A-Za-z]+): removed incomplete queue file (?:from incoming|of an interrupted submission)`)
+	// A file killed before its rename to a queue ID is named tmp.PID.N.
+	purged := regexp.MustCompile(`([0-9A-Za-z.]+): removed incomplete queue file (?:from incoming|of an interrupted submission)`)
 	in.waitLogFor(t, "the removal of every abandoned file", func(log string) bool {
 		logged := map[string]bool{}
 		for _, m := range purged.FindAllStringSubmatch(purge.Stderr+log, -1) {

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -16,11 +19,21 @@ import (
 // maildrop) that no process is writing any more, and returns their IDs.
 // A writer holds an exclusive flock on its file from creation to Commit or
 // Abandon, so a file that is not ready and whose lock can be taken belongs
-// to a writer that died; a file still being written is left alone.
+// to a writer that died; a file still being written is left alone. It
+// also removes the temporary files (tmp.PID.N, see create) of writers
+// that died before they gave the file its queue ID, and returns their
+// names.
 func (l *Layout) PurgeAbandoned(queue string) ([]string, error) {
 	var removed []string
-	err := l.Walk(queue, func(e Entry) error {
-		gone, err := purgeIfAbandoned(e.Path)
+	err := l.walkDir(queue, filepath.Join(l.Root, queue), true, func(e Entry) error {
+		var gone bool
+		var err error
+		switch {
+		case ValidID(e.ID):
+			gone, err = purgeIfAbandoned(e.Path)
+		case strings.HasPrefix(e.ID, "tmp."):
+			gone, err = purgeIfOrphaned(e.Path, e.ID)
+		}
 		if err != nil {
 			return err
 		}
@@ -30,6 +43,24 @@ func (l *Layout) PurgeAbandoned(queue string) ([]string, error) {
 		return nil
 	})
 	return removed, err
+}
+
+// purgeIfOrphaned removes the temporary file path, named tmp.PID.N by
+// create, when process PID is gone. Its lock cannot tell: create takes
+// it after the file exists.
+func purgeIfOrphaned(path, name string) (bool, error) {
+	pidText, _, ok := strings.Cut(strings.TrimPrefix(name, "tmp."), ".")
+	pid, err := strconv.Atoi(pidText)
+	if !ok || err != nil || pid <= 0 || !errors.Is(unix.Kill(pid, 0), unix.ESRCH) {
+		return false, nil
+	}
+	if err := os.Remove(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+		return false, fmt.Errorf("remove %s: %w", path, err)
+	}
+	return true, nil
 }
 
 // purgeIfAbandoned removes path when it is uncommitted and unlocked.
