@@ -9,6 +9,7 @@ import (
 	"net"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -44,6 +45,7 @@ func NewLogServer(file, prefixes string) (*LogServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	sink.raw = true
 	return &LogServer{sink: sink}, nil
 }
 
@@ -99,20 +101,23 @@ func (s *LogServer) serveBatches(raw syscall.RawConn) error {
 	buf := make([]byte, maxPostlogDatagram)
 	batch := make([]byte, 0, maxPostlogBatch+2*maxPostlogDatagram)
 	var readErr error
+	// The datagrams are taken by raw recvfrom calls: with MSG_DONTWAIT
+	// they never wait, and the runtime, not told, does not wake its
+	// monitor thread (sysmon) at each batch.
 	drain := func(fd uintptr) bool {
 		for len(batch) < maxPostlogBatch {
-			n, _, err := unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
-			if err == unix.EINTR {
+			r, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), unix.MSG_DONTWAIT, 0, 0)
+			if e == unix.EINTR {
 				continue
 			}
-			if err == unix.EAGAIN {
+			if e == unix.EAGAIN {
 				return len(batch) > 0 // nothing yet: wait for the socket
 			}
-			if err != nil {
-				readErr = err
+			if e != 0 {
+				readErr = e
 				return true
 			}
-			if n > 0 {
+			if n := int(r); n > 0 {
 				batch = appendDatagram(batch, buf[:n])
 			}
 		}
