@@ -12,72 +12,62 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// syncCall is one sync a syncer made: "fsync" or "syncfs", and whether
-// the descriptor was a directory's.
-type syncCall struct {
-	op  string
-	dir bool
-	fd  int
-}
-
-// recordingSyncer is a syncer whose syncs are recorded, not done; the
-// first one waits for release when hold is set.
-type recordingSyncer struct {
-	syncer
-	mu      sync.Mutex
-	calls   []syncCall
-	release chan struct{}
-	fail    error // the result of every syncfs
-}
-
-func newRecordingSyncer(hold bool) *recordingSyncer {
-	r := &recordingSyncer{}
-	if hold {
-		r.release = make(chan struct{})
+// Deliveries that arrive for one new/ while its fsync runs share the next
+// round: one more fsync, of a joiner's descriptor of that directory.
+func TestConcurrentDeliveriesShareTheDirectoryFsync(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	var synced []int // the descriptor of each fsync, in order
+	release := make(chan struct{})
+	s := &dirSyncer{fsync: func(fd int) error {
+		mu.Lock()
+		first := len(synced) == 0
+		synced = append(synced, fd)
+		mu.Unlock()
+		if first {
+			<-release
+		}
+		return nil
+	}}
+	recorded := func() []int {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]int(nil), synced...)
 	}
-	record := func(op string) func(int) error {
-		return func(fd int) error {
-			var st unix.Stat_t
-			if err := unix.Fstat(fd, &st); err != nil {
-				return err
-			}
-			r.mu.Lock()
-			first := len(r.calls) == 0
-			r.calls = append(r.calls, syncCall{op: op, dir: st.Mode&unix.S_IFMT == unix.S_IFDIR, fd: fd})
-			r.mu.Unlock()
-			if first && r.release != nil {
-				<-r.release
-			}
-			if op == "syncfs" {
-				return r.fail
-			}
-			return nil
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	id := dirID{dev: st.Dev, ino: st.Ino}
+	errs := make(chan error, 9)
+	go func() { errs <- s.sync(dir) }()
+	waitUntil(t, "the first fsync", func() bool { return len(recorded()) == 1 })
+	for range 8 {
+		go func() { errs <- s.sync(dir) }()
+	}
+	waitUntil(t, "the deliveries to join a round", func() bool { return s.dirs.Waiting(id) == 8 })
+	if n := len(recorded()); n != 1 {
+		t.Fatalf("%d fsyncs before the first ended, want 1", n)
+	}
+	close(release)
+	for range 9 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
-	r.fsync, r.syncfs = record("fsync"), record("syncfs")
-	return r
+	if n := len(recorded()); n != 2 {
+		t.Fatalf("%d fsyncs for 9 deliveries, want 2", n)
+	}
 }
 
-func (r *recordingSyncer) recorded() []syncCall {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]syncCall(nil), r.calls...)
-}
-
-// openTestFile opens a new file in dir for writing and returns its
-// descriptor and file system.
-func openTestFile(t *testing.T, dir, name string) (int, uint64) {
-	t.Helper()
-	fd, err := unix.Open(filepath.Join(dir, name), unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		t.Fatal(err)
+// A failed fsync fails every delivery of its round, naming the directory.
+func TestFailedDirectoryFsyncFailsEveryMember(t *testing.T) {
+	dir := t.TempDir()
+	s := &dirSyncer{fsync: func(int) error { return unix.EIO }}
+	err := s.sync(dir)
+	if !errors.Is(err, unix.EIO) || !strings.Contains(err.Error(), "fsync "+dir) {
+		t.Fatalf("got %v, want the fsync error about %s", err, dir)
 	}
-	t.Cleanup(func() { unix.Close(fd) })
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		t.Fatal(err)
-	}
-	return fd, st.Dev
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
@@ -88,84 +78,6 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("gave up waiting for %s", what)
 		}
 		time.Sleep(time.Millisecond)
-	}
-}
-
-// A delivery alone fsyncs its file, then its new/ directory, as without
-// group commit: nothing else of the file system is written out for it.
-func TestLoneDeliverySyncsItsFileThenItsDirectory(t *testing.T) {
-	dir := t.TempDir()
-	s := newRecordingSyncer(false)
-	fd, dev := openTestFile(t, dir, "msg")
-	if err := s.content(fd, dev, "msg"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.name(fd, dev, dir); err != nil {
-		t.Fatal(err)
-	}
-	calls := s.recorded()
-	if len(calls) != 2 || calls[0] != (syncCall{op: "fsync", fd: fd}) || calls[1].op != "fsync" || !calls[1].dir {
-		t.Fatalf("syncs %+v, want an fsync of the file (descriptor %d), then one of a directory", calls, fd)
-	}
-}
-
-// Deliveries that arrive while a sync runs, whether their file waits for
-// its content or its name to be durable, share the next round: one sync
-// of the file system and one fsync (its flush), of a member's file.
-func TestConcurrentDeliveriesShareOneFileSystemSync(t *testing.T) {
-	dir := t.TempDir()
-	s := newRecordingSyncer(true)
-	first, dev := openTestFile(t, dir, "first")
-	errs := make(chan error, 9)
-	go func() { errs <- s.content(first, dev, "first") }()
-	waitUntil(t, "the first fsync", func() bool { return len(s.recorded()) == 1 })
-	members := map[int]bool{}
-	for i := range 8 {
-		fd, _ := openTestFile(t, dir, "m"+string(rune('a'+i)))
-		members[fd] = true
-		if i%2 == 0 {
-			go func() { errs <- s.content(fd, dev, "content") }()
-		} else {
-			go func() { errs <- s.name(fd, dev, dir) }()
-		}
-	}
-	waitUntil(t, "the deliveries to join a round", func() bool { return s.fileSystems.Waiting(dev) == 8 })
-	close(s.release)
-	for range 9 {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
-	calls := s.recorded()
-	if len(calls) != 3 || calls[0].fd != first || calls[1].op != "syncfs" || calls[2].op != "fsync" ||
-		calls[1].fd != calls[2].fd || !members[calls[1].fd] {
-		t.Fatalf("syncs %+v: want the first file's fsync, then a syncfs and an fsync of one member's file", calls)
-	}
-}
-
-// A failed round fails every member, naming the sync that failed.
-func TestFailedFileSystemSyncFailsEveryMember(t *testing.T) {
-	dir := t.TempDir()
-	s := newRecordingSyncer(true)
-	s.fail = unix.EIO
-	first, dev := openTestFile(t, dir, "first")
-	errs := make(chan error, 4)
-	go func() { errs <- s.content(first, dev, "first") }()
-	waitUntil(t, "the first fsync", func() bool { return len(s.recorded()) == 1 })
-	for i := range 3 {
-		fd, _ := openTestFile(t, dir, "m"+string(rune('a'+i)))
-		go func() { errs <- s.name(fd, dev, dir) }()
-	}
-	waitUntil(t, "the deliveries to join a round", func() bool { return s.fileSystems.Waiting(dev) == 3 })
-	close(s.release)
-	if err := <-errs; err != nil {
-		t.Fatalf("the lone first delivery: %v", err)
-	}
-	for range 3 {
-		err := <-errs
-		if !errors.Is(err, unix.EIO) || !strings.Contains(err.Error(), "syncfs") {
-			t.Fatalf("member got %v, want the syncfs error", err)
-		}
 	}
 }
 

@@ -82,7 +82,7 @@ func DeliverMaildir(dir string, msg *Message, content io.Reader, limit int64) (s
 		os.Remove(tmpPath)
 		return "", failure(err, maildirPrefix, "create maildir file "+newPath+": "+errnoText(err))
 	}
-	if err := durable.dir(filepath.Join(dir, "new")); err != nil {
+	if err := newDirs.sync(filepath.Join(dir, "new")); err != nil {
 		return "", failure(err, maildirPrefix, "create maildir file "+newPath+": "+errnoText(err))
 	}
 	return newPath, nil
@@ -90,12 +90,12 @@ func DeliverMaildir(dir string, msg *Message, content io.Reader, limit int64) (s
 
 // deliverUnnamed is DeliverMaildir with a file that has no name until it
 // is complete: opened with O_TMPFILE in tmp/, written and synced, then
-// linked into new/, whose entry is synced too (the syncs shared with
-// concurrent deliveries, see syncer). Nothing is added to or removed from
-// tmp/, so the journal-less ext4 this project runs on has one directory
-// fewer to write back per delivery (an fsync of a file created under a
-// name also writes that name's directory), and a crash leaves no partial
-// file in tmp/.
+// linked into new/, whose entry is synced too (the fsync shared with
+// concurrent deliveries into the same Maildir, see dirSyncer). Nothing is
+// added to or removed from tmp/, so the journal-less ext4 this project
+// runs on has one directory fewer to write back per delivery (an fsync of
+// a file created under a name also writes that name's directory), and a
+// crash leaves no partial file in tmp/.
 // done is false, with nothing read from content, when the file system has
 // no O_TMPFILE: the caller then writes the file in tmp/ under its name.
 // tmpPath is the name errors give for the file before it is linked.
@@ -118,14 +118,8 @@ func deliverUnnamed(dir, tmpPath, newPath string, msg *Message, content io.Reade
 	}
 	defer unix.Close(fd)
 	err = msg.writeMaildir(&limitWriter{w: fdWriter(fd), max: limit}, content)
-	var st unix.Stat_t
 	if err == nil {
-		if err = unix.Fstat(fd, &st); err != nil {
-			err = &fs.PathError{Op: "fstat", Path: tmpPath, Err: err}
-		}
-	}
-	if err == nil {
-		err = durable.content(fd, st.Dev, tmpPath)
+		err = ignoringEINTR(func() error { return unix.Fsync(fd) })
 	}
 	if err != nil {
 		return "", true, writeFailure(err, maildirPrefix)
@@ -140,7 +134,7 @@ func deliverUnnamed(dir, tmpPath, newPath string, msg *Message, content io.Reade
 		err = &fs.PathError{Op: "link", Path: newPath, Err: err}
 		return "", true, failure(err, maildirPrefix, "create maildir file "+newPath+": "+errnoText(err))
 	}
-	if err := durable.name(fd, st.Dev, filepath.Dir(newPath)); err != nil {
+	if err := newDirs.sync(filepath.Dir(newPath)); err != nil {
 		return "", true, failure(err, maildirPrefix, "create maildir file "+newPath+": "+errnoText(err))
 	}
 	return newPath, true, nil
