@@ -4,18 +4,13 @@ package cleanup
 
 import (
 	"context"
-	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/postern/postern/pkg/internal/sockdir"
 	"github.com/postern/postern/pkg/ipc"
 	"github.com/postern/postern/pkg/mailflow"
-	"github.com/postern/postern/pkg/maillog"
-	"github.com/postern/postern/pkg/queue"
 )
 
 // flowServer serves cleanup with a gate of delay on a fresh token pipe.
@@ -28,43 +23,17 @@ type flowServer struct {
 
 func startFlowServer(t *testing.T, delay time.Duration) *flowServer {
 	t.Helper()
-	dir := sockdir.New(t)
-	layout := queue.NewLayout(dir, []string{"deferred", "defer"}, 1, false)
-	if err := layout.MakeDirs(); err != nil {
-		t.Fatal(err)
-	}
-	logPath := filepath.Join(dir, "maillog")
-	log, err := maillog.New(maillog.Options{Program: "cleanup", File: logPath, FilePrefixes: dir, Hostname: "mx"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	r, w, err := mailflow.NewPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { r.Close(); w.Close() })
 	pipe := mailflow.FromDescriptors(int(r.Fd()), int(w.Fd()))
-	socket := filepath.Join(dir, "cleanup.sock")
-	ln, err := net.Listen("unix", socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &Server{Settings: baseSettings(), Layout: layout, Log: log, Verbose: true,
-		Flow: &mailflow.Gate{Pipe: pipe, Delay: delay}}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer nc.Close()
-				srv.Serve(ctx, nc)
-			}()
-		}
-	}()
-	t.Cleanup(func() { cancel(); ln.Close(); r.Close(); w.Close() })
-	return &flowServer{t: t, socket: socket, pipe: pipe, log: logPath}
+	ts := startServerWith(t, baseSettings(), func(srv *Server) {
+		srv.Verbose = true
+		srv.Flow = &mailflow.Gate{Pipe: pipe, Delay: delay}
+	})
+	return &flowServer{t: t, socket: ts.socket, pipe: pipe, log: ts.log}
 }
 
 // dial connects with a deadline: a gate that paused for its hour-long

@@ -43,6 +43,13 @@ func baseSettings() *Settings {
 // queue directory.
 func startServer(t *testing.T, settings *Settings) *testServer {
 	t.Helper()
+	return startServerWith(t, settings, nil)
+}
+
+// startServerWith is startServer with configure, when not nil, called
+// on the server before it serves.
+func startServerWith(t *testing.T, settings *Settings, configure func(*Server)) *testServer {
+	t.Helper()
 	dir := sockdir.New(t)
 	layout := queue.NewLayout(dir, []string{"deferred", "defer"}, 1, false)
 	if err := layout.MakeDirs(); err != nil {
@@ -59,6 +66,9 @@ func startServer(t *testing.T, settings *Settings) *testServer {
 		t.Fatal(err)
 	}
 	srv := &Server{Settings: settings, Layout: layout, Log: log}
+	if configure != nil {
+		configure(srv)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		for {
